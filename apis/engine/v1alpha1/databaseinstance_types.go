@@ -1,0 +1,214 @@
+/*
+Copyright 2026 The dbaas authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import (
+	"reflect"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+)
+
+
+// Engine names a database engine.
+type Engine string
+
+// Engines.
+const (
+	EnginePostgreSQL Engine = "postgresql"
+)
+
+// Topology is how an instance's members are arranged.
+type Topology string
+
+// Topologies.
+const (
+	// TopologySingle is one member that takes reads and writes.
+	TopologySingle Topology = "single"
+)
+
+// Member roles.
+const (
+	RolePrimary = "primary"
+)
+
+// DatabaseInstanceParameters are the desired properties of a database engine
+// running on one or more virtual machines.
+type DatabaseInstanceParameters struct {
+	// Engine that runs on the machines.
+	// +kubebuilder:validation:Enum=postgresql
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="engine is immutable"
+	Engine Engine `json:"engine"`
+
+	// Version is the engine's major version, for example "15".
+	// +kubebuilder:validation:Pattern=`^[0-9]+(\.[0-9]+)?$`
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="version is immutable; upgrades are a separate operation"
+	Version string `json:"version"`
+
+	// Topology of the instance's members.
+	// +kubebuilder:validation:Enum=single
+	// +kubebuilder:default=single
+	// +optional
+	Topology Topology `json:"topology,omitempty"`
+
+	// VirtualMachines are the names of the VirtualMachines, in this namespace,
+	// that members run on. The first one runs the primary.
+	// +crossplane:generate:reference:type=github.com/dbaas-io/dbaas/apis/compute/v1alpha1.VirtualMachine
+	// +crossplane:generate:reference:extractor=github.com/dbaas-io/dbaas/apis/common.ObjectName()
+	// +crossplane:generate:reference:refFieldName=VirtualMachineRefs
+	// +crossplane:generate:reference:selectorFieldName=VirtualMachineSelector
+	// +optional
+	VirtualMachines []string `json:"virtualMachines,omitempty"`
+
+	// VirtualMachineRefs resolve VirtualMachines by name.
+	// +optional
+	VirtualMachineRefs []xpv2.NamespacedReference `json:"virtualMachineRefs,omitempty"`
+
+	// VirtualMachineSelector resolves VirtualMachines by labels.
+	// +optional
+	VirtualMachineSelector *xpv2.NamespacedSelector `json:"virtualMachineSelector,omitempty"`
+
+	// StorageGB is the space the instance's data may use.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65536
+	StorageGB int32 `json:"storageGB"`
+
+	// MaxConnections maps to max_connections.
+	// +kubebuilder:validation:Minimum=5
+	// +kubebuilder:validation:Maximum=10000
+	// +optional
+	MaxConnections *int32 `json:"maxConnections,omitempty"`
+
+	// SharedBuffersMB maps to shared_buffers, in MB.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1048576
+	// +optional
+	SharedBuffersMB *int32 `json:"sharedBuffersMB,omitempty"`
+
+	// Parameters are further engine settings, by their engine name
+	// (for PostgreSQL, postgresql.conf names such as work_mem).
+	// +kubebuilder:validation:MaxProperties=64
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^[a-z][a-z0-9_.]{0,62}$'))",message="parameter names are lower-case letters, digits, '_' and '.', starting with a letter"
+	// +optional
+	Parameters map[string]string `json:"parameters,omitempty"`
+
+	// AdminUser is the engine's administrative account.
+	// +kubebuilder:validation:Pattern=`^[a-z_][a-z0-9_]{0,62}$`
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="adminUser is immutable"
+	// +kubebuilder:default=postgres
+	// +optional
+	AdminUser string `json:"adminUser,omitempty"`
+
+	// AdminPasswordSecretRef is where the admin account's password is read
+	// from, or written to when AutoGeneratePassword is true and the key is
+	// missing.
+	AdminPasswordSecretRef xpv2.LocalSecretKeySelector `json:"adminPasswordSecretRef"`
+
+	// AutoGeneratePassword generates the admin password into
+	// AdminPasswordSecretRef when that Secret or key does not exist yet.
+	// +optional
+	AutoGeneratePassword bool `json:"autoGeneratePassword,omitempty"`
+}
+
+// A Member is one engine process of an instance.
+type Member struct {
+	// VirtualMachine the member runs on.
+	VirtualMachine string `json:"virtualMachine"`
+
+	// Role of the member: primary or replica.
+	Role string `json:"role"`
+
+	// Address and Port the member listens on.
+	Address string `json:"address,omitempty"`
+	Port    int32  `json:"port,omitempty"`
+
+	// Running is true when the member answers queries.
+	Running bool `json:"running"`
+}
+
+// DatabaseInstanceObservation is the observed state of a database instance.
+type DatabaseInstanceObservation struct {
+	// Endpoint is the address that takes writes.
+	Endpoint string `json:"endpoint,omitempty"`
+
+	// Port that takes writes.
+	Port int32 `json:"port,omitempty"`
+
+	// EngineVersion is the version the engine reports, for example "15.18".
+	EngineVersion string `json:"engineVersion,omitempty"`
+
+	// Members are the instance's engine processes.
+	Members []Member `json:"members,omitempty"`
+}
+
+// A DatabaseInstanceSpec defines the desired state of a DatabaseInstance.
+type DatabaseInstanceSpec struct {
+	xpv2.ManagedResourceSpec `json:",inline"`
+	ForProvider              DatabaseInstanceParameters `json:"forProvider"`
+}
+
+// A DatabaseInstanceStatus represents the observed state of a DatabaseInstance.
+type DatabaseInstanceStatus struct {
+	xpv2.ManagedResourceStatus `json:",inline"`
+	AtProvider                 DatabaseInstanceObservation `json:"atProvider,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// A DatabaseInstance is a database engine installed and running on one or
+// more VirtualMachines. Its connection secret holds the admin account's
+// username, password, endpoint and port.
+// +kubebuilder:printcolumn:name="READY",type="string",JSONPath=".status.conditions[?(@.type=='Ready')].status"
+// +kubebuilder:printcolumn:name="SYNCED",type="string",JSONPath=".status.conditions[?(@.type=='Synced')].status"
+// +kubebuilder:printcolumn:name="ENGINE",type="string",JSONPath=".spec.forProvider.engine"
+// +kubebuilder:printcolumn:name="VERSION",type="string",JSONPath=".status.atProvider.engineVersion"
+// +kubebuilder:printcolumn:name="ENDPOINT",type="string",JSONPath=".status.atProvider.endpoint"
+// +kubebuilder:printcolumn:name="PORT",type="integer",JSONPath=".status.atProvider.port"
+// +kubebuilder:printcolumn:name="EXTERNAL-NAME",type="string",JSONPath=".metadata.annotations.crossplane\\.io/external-name",priority=1
+// +kubebuilder:printcolumn:name="AGE",type="date",JSONPath=".metadata.creationTimestamp"
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Namespaced,categories={crossplane,managed,dbaas}
+type DatabaseInstance struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   DatabaseInstanceSpec   `json:"spec"`
+	Status DatabaseInstanceStatus `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// DatabaseInstanceList contains a list of DatabaseInstance.
+type DatabaseInstanceList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []DatabaseInstance `json:"items"`
+}
+
+// DatabaseInstance type metadata.
+var (
+	DatabaseInstanceKind             = reflect.TypeOf(DatabaseInstance{}).Name()
+	DatabaseInstanceGroupKind        = schema.GroupKind{Group: Group, Kind: DatabaseInstanceKind}.String()
+	DatabaseInstanceKindAPIVersion   = DatabaseInstanceKind + "." + SchemeGroupVersion.String()
+	DatabaseInstanceGroupVersionKind = SchemeGroupVersion.WithKind(DatabaseInstanceKind)
+)
+
+func init() {
+	SchemeBuilder.Register(&DatabaseInstance{}, &DatabaseInstanceList{})
+}

@@ -1,0 +1,214 @@
+/*
+Copyright 2026 The dbaas authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import (
+	"reflect"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+)
+
+
+// Backend names a place where virtual machines run.
+type Backend string
+
+// Backends this provider can drive.
+const (
+	// BackendLocal runs "machines" as directories and loopback port ranges on
+	// the provider's own host, with real engine processes. It serves demos,
+	// CI and development.
+	BackendLocal Backend = "local"
+)
+
+// ProviderCredentials are the credentials a backend authenticates with.
+type ProviderCredentials struct {
+	// Source of the credentials. The local backend needs none.
+	// +kubebuilder:validation:Enum=None;Secret;Environment;Filesystem
+	// +kubebuilder:default=None
+	Source xpv2.CredentialsSource `json:"source"`
+
+	xpv2.CommonCredentialSelectors `json:",inline"`
+}
+
+// LocalBackendConfig configures the local backend.
+type LocalBackendConfig struct {
+	// BaseDir is the directory that holds one sub-directory per machine.
+	// Empty means the provider's --local-dir flag.
+	// +optional
+	BaseDir string `json:"baseDir,omitempty"`
+
+	// PortRangeStart is the first loopback port handed to machines.
+	// +kubebuilder:validation:Minimum=1024
+	// +kubebuilder:validation:Maximum=65535
+	// +kubebuilder:default=20000
+	// +optional
+	PortRangeStart int32 `json:"portRangeStart,omitempty"`
+
+	// PortRangeEnd is the last loopback port handed to machines.
+	// +kubebuilder:validation:Minimum=1024
+	// +kubebuilder:validation:Maximum=65535
+	// +kubebuilder:default=29999
+	// +optional
+	PortRangeEnd int32 `json:"portRangeEnd,omitempty"`
+}
+
+// A ProviderConfigSpec says which backend machines run on and how to reach it.
+// +kubebuilder:validation:XValidation:rule="self.backend != 'local' || !has(self.local) || !has(self.local.portRangeStart) || !has(self.local.portRangeEnd) || self.local.portRangeStart <= self.local.portRangeEnd",message="local.portRangeStart must not be greater than local.portRangeEnd"
+type ProviderConfigSpec struct {
+	// Backend that machines run on.
+	// +kubebuilder:validation:Enum=local
+	// +kubebuilder:default=local
+	Backend Backend `json:"backend"`
+
+	// Credentials the backend authenticates with.
+	// +optional
+	Credentials ProviderCredentials `json:"credentials,omitempty"`
+
+	// Local configures the local backend.
+	// +optional
+	Local *LocalBackendConfig `json:"local,omitempty"`
+}
+
+// A ProviderConfigStatus is the observed state of a ProviderConfig.
+type ProviderConfigStatus struct {
+	xpv2.ProviderConfigStatus `json:",inline"`
+}
+
+// +kubebuilder:object:root=true
+
+// A ProviderConfig configures how managed resources in its namespace reach
+// their backend.
+// +kubebuilder:subresource:status
+// +kubebuilder:printcolumn:name="BACKEND",type="string",JSONPath=".spec.backend"
+// +kubebuilder:printcolumn:name="AGE",type="date",JSONPath=".metadata.creationTimestamp"
+// +kubebuilder:resource:scope=Namespaced,categories={crossplane,provider,dbaas}
+type ProviderConfig struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   ProviderConfigSpec   `json:"spec"`
+	Status ProviderConfigStatus `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// ProviderConfigList contains a list of ProviderConfig.
+type ProviderConfigList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []ProviderConfig `json:"items"`
+}
+
+// +kubebuilder:object:root=true
+
+// A ClusterProviderConfig configures how managed resources in any namespace
+// reach their backend.
+// +kubebuilder:subresource:status
+// +kubebuilder:printcolumn:name="BACKEND",type="string",JSONPath=".spec.backend"
+// +kubebuilder:printcolumn:name="AGE",type="date",JSONPath=".metadata.creationTimestamp"
+// +kubebuilder:resource:scope=Cluster,categories={crossplane,provider,dbaas}
+type ClusterProviderConfig struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   ProviderConfigSpec   `json:"spec"`
+	Status ProviderConfigStatus `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// ClusterProviderConfigList contains a list of ClusterProviderConfig.
+type ClusterProviderConfigList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []ClusterProviderConfig `json:"items"`
+}
+
+// +kubebuilder:object:root=true
+
+// A ProviderConfigUsage records that a managed resource uses a ProviderConfig.
+// +kubebuilder:printcolumn:name="CONFIG-NAME",type="string",JSONPath=".providerConfigRef.name"
+// +kubebuilder:printcolumn:name="RESOURCE-KIND",type="string",JSONPath=".resourceRef.kind"
+// +kubebuilder:printcolumn:name="RESOURCE-NAME",type="string",JSONPath=".resourceRef.name"
+// +kubebuilder:printcolumn:name="AGE",type="date",JSONPath=".metadata.creationTimestamp"
+// +kubebuilder:resource:scope=Namespaced,categories={crossplane,provider,dbaas}
+type ProviderConfigUsage struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	xpv2.TypedProviderConfigUsage `json:",inline"`
+}
+
+// +kubebuilder:object:root=true
+
+// ProviderConfigUsageList contains a list of ProviderConfigUsage.
+type ProviderConfigUsageList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []ProviderConfigUsage `json:"items"`
+}
+
+// +kubebuilder:object:root=true
+
+// A ClusterProviderConfigUsage records that a managed resource uses a
+// ClusterProviderConfig.
+// +kubebuilder:printcolumn:name="CONFIG-NAME",type="string",JSONPath=".providerConfigRef.name"
+// +kubebuilder:printcolumn:name="RESOURCE-KIND",type="string",JSONPath=".resourceRef.kind"
+// +kubebuilder:printcolumn:name="RESOURCE-NAME",type="string",JSONPath=".resourceRef.name"
+// +kubebuilder:printcolumn:name="AGE",type="date",JSONPath=".metadata.creationTimestamp"
+// +kubebuilder:resource:scope=Cluster,categories={crossplane,provider,dbaas}
+type ClusterProviderConfigUsage struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	xpv2.TypedProviderConfigUsage `json:",inline"`
+}
+
+// +kubebuilder:object:root=true
+
+// ClusterProviderConfigUsageList contains a list of ClusterProviderConfigUsage.
+type ClusterProviderConfigUsageList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []ClusterProviderConfigUsage `json:"items"`
+}
+
+// Kind metadata of the provider config types.
+var (
+	ProviderConfigKind                         = reflect.TypeOf(ProviderConfig{}).Name()
+	ProviderConfigGroupKind                    = schema.GroupKind{Group: Group, Kind: ProviderConfigKind}.String()
+	ProviderConfigGroupVersionKind             = SchemeGroupVersion.WithKind(ProviderConfigKind)
+	ClusterProviderConfigKind                  = reflect.TypeOf(ClusterProviderConfig{}).Name()
+	ClusterProviderConfigGroupKind             = schema.GroupKind{Group: Group, Kind: ClusterProviderConfigKind}.String()
+	ClusterProviderConfigGroupVersionKind      = SchemeGroupVersion.WithKind(ClusterProviderConfigKind)
+	ProviderConfigUsageGroupVersionKind        = SchemeGroupVersion.WithKind(reflect.TypeOf(ProviderConfigUsage{}).Name())
+	ProviderConfigUsageListGroupVersionKind    = SchemeGroupVersion.WithKind(reflect.TypeOf(ProviderConfigUsageList{}).Name())
+	ClusterProviderConfigUsageGroupVersionKind = SchemeGroupVersion.WithKind(reflect.TypeOf(ClusterProviderConfigUsage{}).Name())
+	ClusterProviderConfigUsageListGroupVersionKind = SchemeGroupVersion.WithKind(reflect.TypeOf(ClusterProviderConfigUsageList{}).Name())
+)
+
+func init() {
+	SchemeBuilder.Register(
+		&ProviderConfig{}, &ProviderConfigList{},
+		&ClusterProviderConfig{}, &ClusterProviderConfigList{},
+		&ProviderConfigUsage{}, &ProviderConfigUsageList{},
+		&ClusterProviderConfigUsage{}, &ClusterProviderConfigUsageList{},
+	)
+}
