@@ -1,0 +1,119 @@
+// Package testenv starts the real components that integration tests run
+// against: a kube-apiserver with etcd (through controller-runtime's envtest,
+// using the binaries that `make tools` builds into .cache/bin) with the
+// provider's CRDs installed.
+package testenv
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/dbaas-io/dbaas/apis"
+)
+
+// Env is a running API server with the provider's CRDs.
+type Env struct {
+	Config *rest.Config
+	Client client.Client
+	Scheme *runtime.Scheme
+}
+
+// RepoRoot returns the directory that holds the product's go.mod.
+func RepoRoot(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && len(b) > 0 && isProductModule(b) {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("cannot find the repository root (the directory with the product's go.mod)")
+		}
+		dir = parent
+	}
+}
+
+func isProductModule(gomod []byte) bool {
+	const want = "module github.com/dbaas-io/dbaas\n"
+	return len(gomod) >= len(want) && string(gomod[:len(want)]) == want
+}
+
+// BinDir is where `make tools` puts etcd, kube-apiserver and crossplane.
+func BinDir(t testing.TB) string {
+	t.Helper()
+	dir := filepath.Join(RepoRoot(t), ".cache", "bin")
+	for _, b := range []string{"etcd", "kube-apiserver"} {
+		if _, err := os.Stat(filepath.Join(dir, b)); err != nil {
+			t.Fatalf("%s is missing from %s: run `make tools` first", b, dir)
+		}
+	}
+	return dir
+}
+
+// Scheme returns a scheme with the Kubernetes core types and the provider's.
+func Scheme(t testing.TB) *runtime.Scheme {
+	t.Helper()
+	s := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(s); err != nil {
+		t.Fatal(err)
+	}
+	if err := apis.AddToScheme(s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// Start runs an API server and etcd for the test, installs the CRDs found in
+// package/crds and any extra directories, and stops them when the test ends.
+func Start(t testing.TB, extraCRDDirs ...string) *Env {
+	t.Helper()
+	root := RepoRoot(t)
+	e := &envtest.Environment{
+		CRDDirectoryPaths:     append([]string{filepath.Join(root, "package", "crds")}, extraCRDDirs...),
+		ErrorIfCRDPathMissing: true,
+		BinaryAssetsDirectory: BinDir(t),
+	}
+	cfg, err := e.Start()
+	if err != nil {
+		t.Fatalf("cannot start the API server: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := e.Stop(); err != nil {
+			t.Errorf("cannot stop the API server: %v", err)
+		}
+	})
+	s := Scheme(t)
+	c, err := client.New(cfg, client.Options{Scheme: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Env{Config: cfg, Client: c, Scheme: s}
+}
+
+// SharedDir returns a new directory that other local users may traverse.
+// PostgreSQL refuses to run as root, so the provider runs it as the
+// unprivileged postgres user, which must reach the data directories below.
+// t.TempDir is private to root and so cannot be used for them.
+func SharedDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "dbaas-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	return dir
+}
