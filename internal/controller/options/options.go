@@ -1,5 +1,7 @@
-// Package controller registers the provider's controllers with a manager.
-package controller
+// Package options holds the settings every controller of the provider is set
+// up with. It is a leaf package so that controllers and their registry can
+// both import it.
+package options
 
 import (
 	xpcontroller "github.com/crossplane/crossplane-runtime/v2/pkg/controller"
