@@ -1,0 +1,167 @@
+// Package pgtest starts a throwaway PostgreSQL server for tests, so that SQL
+// clients and controllers are tested against the real engine rather than a
+// fake that would accept SQL the server rejects.
+package pgtest
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+)
+
+// BinDir holds the PostgreSQL 15 server binaries on the test machines.
+const BinDir = "/usr/lib/postgresql/15/bin"
+
+// AdminUser is the superuser the server is initialised with.
+const AdminUser = "postgres"
+
+// runAs is the unprivileged user the server runs as when the tests run as
+// root, because initdb and postgres refuse to run as root.
+const runAs = "postgres"
+
+// A Server is a running PostgreSQL server that accepts password (SCRAM)
+// logins on Host:Port.
+type Server struct {
+	Host     string
+	Port     int
+	User     string
+	Password string
+
+	dataDir string
+	logFile string
+}
+
+// Start runs a server for the test and stops it when the test ends.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "pgtest-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	s, err := New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Stop(); err != nil {
+			t.Errorf("cannot stop PostgreSQL: %v", err)
+		}
+	})
+	return s
+}
+
+// New initialises and starts a server below baseDir, which must exist. The
+// caller stops it with Stop. Use it from TestMain, where no testing.TB exists,
+// to share one server between the tests of a package.
+func New(baseDir string) (*Server, error) {
+	// The directory must be traversable by the server's user; MkdirTemp
+	// creates it private to its creator.
+	if err := os.Chmod(baseDir, 0o755); err != nil {
+		return nil, errors.Wrap(err, "cannot make the base directory traversable")
+	}
+	root := filepath.Join(baseDir, "pg")
+	s := &Server{
+		Host:     "127.0.0.1",
+		User:     AdminUser,
+		Password: randomHex(16),
+		dataDir:  filepath.Join(root, "data"),
+		logFile:  filepath.Join(root, "server.log"),
+	}
+	sock := filepath.Join(root, "sock")
+	pwFile := filepath.Join(root, "pwfile")
+	if err := os.MkdirAll(sock, 0o700); err != nil {
+		return nil, errors.Wrap(err, "cannot create the socket directory")
+	}
+	if err := os.WriteFile(pwFile, []byte(s.Password+"\n"), 0o600); err != nil {
+		return nil, errors.Wrap(err, "cannot write the password file")
+	}
+	if err := chownToServerUser(root); err != nil {
+		return nil, err
+	}
+	// Host logins need a SCRAM password so that tests can tell a right
+	// password from a wrong one; local (socket) logins are trusted so that
+	// pg_ctl can check readiness.
+	if out, err := s.run(filepath.Join(BinDir, "initdb"), "-D", s.dataDir, "-U", AdminUser,
+		"--pwfile", pwFile, "--auth-host=scram-sha-256", "--auth-local=trust",
+		"--encoding=UTF8", "--locale=C", "--no-sync"); err != nil {
+		return nil, errors.Wrapf(err, "cannot run initdb: %s", out)
+	}
+	_ = os.Remove(pwFile)
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	s.Port = port
+	opts := fmt.Sprintf("-c listen_addresses=%s -c port=%d -c unix_socket_directories=%s -c fsync=off -c full_page_writes=off -c synchronous_commit=off",
+		s.Host, port, sock)
+	if out, err := s.run(filepath.Join(BinDir, "pg_ctl"), "-D", s.dataDir, "-l", s.logFile, "-o", opts, "-w", "start"); err != nil {
+		log, _ := os.ReadFile(s.logFile)
+		return nil, errors.Wrapf(err, "cannot start PostgreSQL: %s\n%s", out, log)
+	}
+	return s, nil
+}
+
+// Stop stops the server, ending its connections.
+func (s *Server) Stop() error {
+	if out, err := s.run(filepath.Join(BinDir, "pg_ctl"), "-D", s.dataDir, "-m", "fast", "-w", "stop"); err != nil {
+		return errors.Wrapf(err, "cannot stop PostgreSQL: %s", out)
+	}
+	return nil
+}
+
+// run runs a server binary, as the server's user when we are root.
+func (s *Server) run(bin string, args ...string) ([]byte, error) {
+	var cmd *exec.Cmd
+	if os.Geteuid() == 0 {
+		cmd = exec.Command("setpriv", append([]string{"--reuid=" + runAs, "--regid=" + runAs, "--init-groups", "--", bin}, args...)...)
+	} else {
+		cmd = exec.Command(bin, args...)
+	}
+	return cmd.CombinedOutput()
+}
+
+// chownToServerUser gives dir to the server's user when we are root.
+func chownToServerUser(dir string) error {
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	u, err := user.Lookup(runAs)
+	if err != nil {
+		return errors.Wrapf(err, "cannot look up user %s", runAs)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	return errors.Wrap(filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Chown(p, uid, gid)
+	}), "cannot hand the server directory to its user")
+}
+
+// freePort asks the kernel for a free loopback port. Another process could
+// take it before the server binds it; the start then fails loudly.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, errors.Wrap(err, "cannot find a free port")
+	}
+	defer func() { _ = l.Close() }()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
