@@ -1,0 +1,184 @@
+/*
+Copyright 2026 The dbaas authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package fn is function-dbaas: it composes an XDatabase into a virtual
+// machine, a database engine on it, and an application role owning one
+// database, with choices drawn from a platform catalog.
+package fn
+
+import (
+	"context"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+
+	"github.com/crossplane/function-sdk-go/logging"
+	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
+	"github.com/crossplane/function-sdk-go/request"
+	"github.com/crossplane/function-sdk-go/resource"
+	"github.com/crossplane/function-sdk-go/response"
+
+	"github.com/dbaas-io/dbaas/functions/dbaas/input/v1beta1"
+)
+
+// Labels Crossplane sets on the XR of a claim.
+const (
+	labelClaimNamespace = "crossplane.io/claim-namespace"
+	labelClaimName      = "crossplane.io/claim-name"
+)
+
+const (
+	errGetInput       = "cannot get the function input (a Catalog)"
+	errGetXR          = "cannot get the observed composite resource"
+	errGetSpec        = "cannot read the composite resource's spec"
+	errGetObserved    = "cannot get the observed composed resources"
+	errGetDesired     = "cannot get the desired composed resources"
+	errGetDesiredXR   = "cannot get the desired composite resource"
+	errSetDesired     = "cannot set the desired composed resources"
+	errSetDesiredXR   = "cannot set the desired composite resource"
+	errSetStatus      = "cannot set the composite resource's status"
+	errInvalidSpecFmt = "XDatabase %s asks for what the catalog does not offer"
+	errNoNamespaceFmt = "XDatabase %s has no " + labelClaimNamespace + " label: create it through a Database claim"
+)
+
+// Function composes XDatabases.
+type Function struct {
+	fnv1.UnimplementedFunctionRunnerServiceServer
+
+	log logging.Logger
+}
+
+// NewFunction returns a Function that logs to the supplied logger.
+func NewFunction(log logging.Logger) *Function {
+	return &Function{log: log}
+}
+
+// RunFunction composes one XDatabase. It never returns an error: problems are
+// reported to Crossplane as a fatal result, which Crossplane shows on the XR
+// and the claim.
+func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) (*fnv1.RunFunctionResponse, error) {
+	rsp := response.To(req, response.DefaultTTL)
+
+	in := &v1beta1.Catalog{}
+	if err := request.GetInput(req, in); err != nil {
+		response.Fatal(rsp, errors.Wrap(err, errGetInput))
+		return rsp, nil
+	}
+
+	oxr, err := request.GetObservedCompositeResource(req)
+	if err != nil {
+		response.Fatal(rsp, errors.Wrap(err, errGetXR))
+		return rsp, nil
+	}
+	xrName := oxr.Resource.GetName()
+	log := f.log.WithValues("xr", xrName)
+
+	// Composed resources are namespaced and belong in the claim's namespace;
+	// an XR created without a claim has nowhere to put them.
+	labels := oxr.Resource.GetLabels()
+	ns := labels[labelClaimNamespace]
+	if ns == "" {
+		response.Fatal(rsp, errors.Errorf(errNoNamespaceFmt, xrName))
+		return rsp, nil
+	}
+
+	s := spec{}
+	if err := oxr.Resource.GetValueInto("spec", &s); err != nil {
+		response.Fatal(rsp, errors.Wrap(err, errGetSpec))
+		return rsp, nil
+	}
+
+	sel, err := resolve(in, s)
+	if err != nil {
+		log.Info("Rejecting composite resource", "reason", err.Error())
+		response.Fatal(rsp, errors.Wrapf(err, errInvalidSpecFmt, xrName))
+		return rsp, nil
+	}
+
+	claimName := labels[labelClaimName]
+	if claimName == "" {
+		claimName = xrName
+	}
+	t := target{XRName: xrName, Namespace: ns, Database: databaseName(s, claimName)}
+
+	mine, err := compose(t, sel)
+	if err != nil {
+		response.Fatal(rsp, err)
+		return rsp, nil
+	}
+
+	observed, err := request.GetObservedComposedResources(req)
+	if err != nil {
+		response.Fatal(rsp, errors.Wrap(err, errGetObserved))
+		return rsp, nil
+	}
+	ready := markReady(mine, observed)
+
+	// Keep what earlier steps of the pipeline desire.
+	desired, err := request.GetDesiredComposedResources(req)
+	if err != nil {
+		response.Fatal(rsp, errors.Wrap(err, errGetDesired))
+		return rsp, nil
+	}
+	for name, dc := range mine {
+		desired[name] = dc
+	}
+	if err := response.SetDesiredComposedResources(rsp, desired); err != nil {
+		response.Fatal(rsp, errors.Wrap(err, errSetDesired))
+		return rsp, nil
+	}
+
+	dxr, err := request.GetDesiredCompositeResource(req)
+	if err != nil {
+		response.Fatal(rsp, errors.Wrap(err, errGetDesiredXR))
+		return rsp, nil
+	}
+	// Crossplane applies the desired XR with server-side apply, which needs
+	// its apiVersion and kind.
+	dxr.Resource.SetAPIVersion(oxr.Resource.GetAPIVersion())
+	dxr.Resource.SetKind(oxr.Resource.GetKind())
+	for k, v := range connectionDetails(observed) {
+		dxr.ConnectionDetails[k] = v
+	}
+	if err := setStatus(dxr, observeStatus(observed, t.Database, ready)); err != nil {
+		response.Fatal(rsp, errors.Wrap(err, errSetStatus))
+		return rsp, nil
+	}
+	if err := response.SetDesiredCompositeResource(rsp, dxr); err != nil {
+		response.Fatal(rsp, errors.Wrap(err, errSetDesiredXR))
+		return rsp, nil
+	}
+
+	log.Debug("Composed XDatabase", "namespace", ns, "database", t.Database, "ready", ready)
+	return rsp, nil
+}
+
+// setStatus writes the fields of a status that are known.
+func setStatus(xr *resource.Composite, s status) error {
+	if s.Endpoint != "" {
+		if err := xr.Resource.SetString("status.endpoint", s.Endpoint); err != nil {
+			return err
+		}
+	}
+	if s.Port != 0 {
+		if err := xr.Resource.SetInteger("status.port", s.Port); err != nil {
+			return err
+		}
+	}
+	if err := xr.Resource.SetString("status.database", s.Database); err != nil {
+		return err
+	}
+	return xr.Resource.SetString("status.phase", s.Phase)
+}
