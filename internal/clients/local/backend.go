@@ -1,0 +1,329 @@
+package local
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"syscall"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+
+	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
+)
+
+const (
+	errNoBaseDir    = "the local backend needs a base directory: set spec.local.baseDir or the provider's --local-dir"
+	errNotLocal     = "provider config backend %q is not the local backend"
+	errMkdir        = "cannot create machine directory"
+	errReadMachine  = "cannot read machine.json"
+	errWriteMachine = "cannot write machine.json"
+	errLock         = "cannot lock the base directory"
+	errListMachines = "cannot list machines"
+	errDisk         = "cannot size disk"
+	errShrink       = "disk %q cannot shrink from %d GiB to %d GiB"
+	errNotExist     = "machine %s/%s does not exist"
+	errRemove       = "cannot remove machine directory"
+	errStopEngines  = "cannot stop engines on the machine"
+	errID           = "cannot generate a machine id"
+
+	machineFile = "machine.json"
+	lockFile    = ".lock"
+	disksDir    = "disks"
+	gib         = int64(1) << 30
+
+	// Defaults of the provider config when it has no local block.
+	defaultPortRangeStart = 20000
+	defaultPortRangeEnd   = 29999
+	defaultPorts          = 10
+
+	// dirMode lets the unprivileged user that engines run as (postgres)
+	// traverse down to the engines' own directories.
+	dirMode = 0o755
+)
+
+// allocMu serialises port allocation within this process; a flock on the
+// base directory's lock file serialises it between processes.
+var allocMu sync.Mutex
+
+// Backend is the local machine backend rooted at a base directory.
+type Backend struct {
+	baseDir   string
+	portStart int32
+	portEnd   int32
+	free      func(port int32) bool
+}
+
+var _ Machines = &Backend{}
+
+// New returns a backend keeping machines below baseDir and handing out ports
+// from [portStart, portEnd].
+func New(baseDir string, portStart, portEnd int32) *Backend {
+	return &Backend{baseDir: filepath.Clean(baseDir), portStart: portStart, portEnd: portEnd, free: loopbackFree}
+}
+
+// FromConfig returns the backend a provider config describes. defaultDir is
+// used when the config names no base directory.
+func FromConfig(pc *apisv1alpha1.ProviderConfigSpec, defaultDir string) (*Backend, error) {
+	if pc.Backend != apisv1alpha1.BackendLocal {
+		return nil, errors.Errorf(errNotLocal, pc.Backend)
+	}
+	dir, start, end := defaultDir, int32(defaultPortRangeStart), int32(defaultPortRangeEnd)
+	if l := pc.Local; l != nil {
+		if l.BaseDir != "" {
+			dir = l.BaseDir
+		}
+		if l.PortRangeStart != 0 {
+			start = l.PortRangeStart
+		}
+		if l.PortRangeEnd != 0 {
+			end = l.PortRangeEnd
+		}
+	}
+	if dir == "" {
+		return nil, errors.New(errNoBaseDir)
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, errors.Wrap(err, errMkdir)
+	}
+	return New(abs, start, end), nil
+}
+
+// WorkDir is the directory of machine id.
+func (b *Backend) WorkDir(id MachineID) string {
+	return filepath.Join(b.baseDir, id.Namespace, id.Name)
+}
+
+// Observe returns the machine, or nil when it does not exist.
+func (b *Backend) Observe(_ context.Context, id MachineID) (*Machine, error) {
+	return readMachine(b.WorkDir(id))
+}
+
+// Create makes the machine with a port block of its own. Creating a machine
+// that exists returns it unchanged.
+func (b *Backend) Create(ctx context.Context, id MachineID, s Spec) (*Machine, error) {
+	unlock, err := b.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+
+	dir := b.WorkDir(id)
+	if m, err := readMachine(dir); err != nil || m != nil {
+		return m, err
+	}
+	taken, err := b.takenPorts(dir)
+	if err != nil {
+		return nil, err
+	}
+	size := s.Ports
+	if size == 0 {
+		size = defaultPorts
+	}
+	r, err := allocate(b.portStart, b.portEnd, size, taken, b.free)
+	if err != nil {
+		return nil, err
+	}
+	idb := make([]byte, 8)
+	if _, err := rand.Read(idb); err != nil {
+		return nil, errors.Wrap(err, errID)
+	}
+	for _, d := range []string{filepath.Join(b.baseDir, id.Namespace), dir, filepath.Join(dir, disksDir)} {
+		if err := mkdirShared(d); err != nil {
+			return nil, err
+		}
+	}
+	m := &Machine{ID: "local-" + hex.EncodeToString(idb), PortRangeStart: r.Start, PortRangeEnd: r.End, PowerState: PowerOn, WorkDir: dir}
+	if err := b.apply(ctx, m, s); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Update brings an existing machine to the spec. A disk never shrinks: a
+// spec that would shrink one is refused before anything changes.
+func (b *Backend) Update(ctx context.Context, id MachineID, s Spec) (*Machine, error) {
+	m, err := readMachine(b.WorkDir(id))
+	if err != nil {
+		return nil, err
+	}
+	if m == nil {
+		return nil, errors.Errorf(errNotExist, id.Namespace, id.Name)
+	}
+	if err := b.apply(ctx, m, s); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Delete stops what runs on the machine and removes its directory.
+func (b *Backend) Delete(ctx context.Context, id MachineID) error {
+	dir := b.WorkDir(id)
+	if err := StopAll(ctx, dir); err != nil {
+		return errors.Wrap(err, errStopEngines)
+	}
+	return errors.Wrap(os.RemoveAll(dir), errRemove)
+}
+
+func (b *Backend) apply(ctx context.Context, m *Machine, s Spec) error {
+	if err := checkNoShrink(m.Disks, s.Disks); err != nil {
+		return err
+	}
+	if err := sizeDisks(filepath.Join(m.WorkDir, disksDir), m.Disks, s.Disks); err != nil {
+		return err
+	}
+	power := s.PowerState
+	if power == "" {
+		power = PowerOn
+	}
+	// A machine that is off runs nothing.
+	if power == PowerOff {
+		if err := StopAll(ctx, m.WorkDir); err != nil {
+			return errors.Wrap(err, errStopEngines)
+		}
+	}
+	m.CPU, m.MemoryMiB, m.PowerState = s.CPU, s.MemoryMiB, power
+	m.Disks = sortedDisks(s.Disks)
+	return writeMachine(m)
+}
+
+func checkNoShrink(current, desired []Disk) error {
+	have := map[string]int32{}
+	for _, d := range current {
+		have[d.Name] = d.SizeGiB
+	}
+	for _, d := range desired {
+		if cur, ok := have[d.Name]; ok && d.SizeGiB < cur {
+			return errors.Errorf(errShrink, d.Name, cur, d.SizeGiB)
+		}
+	}
+	return nil
+}
+
+// sizeDisks makes each disk a sparse file of its size, so disks cost no
+// real space, and removes the files of disks no longer wanted.
+func sizeDisks(dir string, current, desired []Disk) error {
+	want := map[string]bool{}
+	for _, d := range desired {
+		want[d.Name] = true
+		p := filepath.Join(dir, d.Name+".img")
+		f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY, 0o600) //nolint:gosec // The path is built by the provider.
+		if err != nil {
+			return errors.Wrap(err, errDisk)
+		}
+		err = f.Truncate(int64(d.SizeGiB) * gib)
+		_ = f.Close()
+		if err != nil {
+			return errors.Wrap(err, errDisk)
+		}
+	}
+	for _, d := range current {
+		if !want[d.Name] {
+			if err := os.Remove(filepath.Join(dir, d.Name+".img")); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return errors.Wrap(err, errDisk)
+			}
+		}
+	}
+	return nil
+}
+
+func sortedDisks(in []Disk) []Disk {
+	if len(in) == 0 {
+		return nil
+	}
+	out := append([]Disk(nil), in...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// lock takes the process mutex and an exclusive flock on the base
+// directory's lock file, so that two provider processes sharing a base
+// directory cannot hand out the same ports.
+func (b *Backend) lock() (func(), error) {
+	if err := mkdirShared(b.baseDir); err != nil {
+		return nil, err
+	}
+	allocMu.Lock()
+	f, err := os.OpenFile(filepath.Join(b.baseDir, lockFile), os.O_CREATE|os.O_RDWR, 0o600) //nolint:gosec // The path is built by the provider.
+	if err != nil {
+		allocMu.Unlock()
+		return nil, errors.Wrap(err, errLock)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil { //nolint:gosec // Fd fits an int.
+		_ = f.Close()
+		allocMu.Unlock()
+		return nil, errors.Wrap(err, errLock)
+	}
+	return func() {
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN) //nolint:gosec // Fd fits an int.
+		_ = f.Close()
+		allocMu.Unlock()
+	}, nil
+}
+
+// takenPorts returns the port blocks of all machines but the one in self.
+func (b *Backend) takenPorts(self string) ([]PortRange, error) {
+	files, err := filepath.Glob(filepath.Join(b.baseDir, "*", "*", machineFile))
+	if err != nil {
+		return nil, errors.Wrap(err, errListMachines)
+	}
+	var out []PortRange
+	for _, f := range files {
+		dir := filepath.Dir(f)
+		if dir == self {
+			continue
+		}
+		m, err := readMachine(dir)
+		if err != nil {
+			return nil, errors.Wrap(err, errListMachines)
+		}
+		if m != nil {
+			out = append(out, PortRange{Start: m.PortRangeStart, End: m.PortRangeEnd})
+		}
+	}
+	return out, nil
+}
+
+func mkdirShared(dir string) error {
+	if err := os.MkdirAll(dir, dirMode); err != nil {
+		return errors.Wrap(err, errMkdir)
+	}
+	// MkdirAll is subject to the umask; the engine user must traverse.
+	return errors.Wrap(os.Chmod(dir, dirMode), errMkdir)
+}
+
+func readMachine(dir string) (*Machine, error) {
+	b, err := os.ReadFile(filepath.Join(dir, machineFile)) //nolint:gosec // The path is built by the provider.
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, errors.Wrap(err, errReadMachine)
+	}
+	m := &Machine{}
+	if err := json.Unmarshal(b, m); err != nil {
+		return nil, errors.Wrap(err, errReadMachine)
+	}
+	m.WorkDir = dir
+	return m, nil
+}
+
+// writeMachine replaces machine.json atomically, so a reader never sees a
+// half-written record.
+func writeMachine(m *Machine) error {
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return errors.Wrap(err, errWriteMachine)
+	}
+	tmp := filepath.Join(m.WorkDir, machineFile+".tmp")
+	if err := os.WriteFile(tmp, b, 0o644); err != nil { //nolint:gosec // Not secret.
+		return errors.Wrap(err, errWriteMachine)
+	}
+	return errors.Wrap(os.Rename(tmp, filepath.Join(m.WorkDir, machineFile)), errWriteMachine)
+}
