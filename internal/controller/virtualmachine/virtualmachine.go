@@ -1,0 +1,148 @@
+// Package virtualmachine reconciles VirtualMachines with the backend their
+// provider config names.
+package virtualmachine
+
+import (
+	"context"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+
+	"github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
+	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/clients/local"
+	"github.com/dbaas-io/dbaas/internal/clients/providerconfig"
+	"github.com/dbaas-io/dbaas/internal/controller/options"
+)
+
+const (
+	errTrackUsage = "cannot track ProviderConfig usage"
+	errResolvePC  = "cannot resolve provider config"
+	errBackend    = "cannot set up the machine backend"
+	errObserve    = "cannot observe machine"
+	errCreate     = "cannot create machine"
+	errUpdate     = "cannot update machine"
+	errDelete     = "cannot delete machine"
+
+	// Address is where services of a local machine are reached.
+	Address = "127.0.0.1"
+)
+
+// Setup adds a controller that reconciles VirtualMachines.
+func Setup(mgr ctrl.Manager, o options.Options) error {
+	name := managed.ControllerName(v1alpha1.VirtualMachineGroupKind)
+
+	opts := []managed.ReconcilerOption{
+		managed.WithTypedExternalConnector[*v1alpha1.VirtualMachine](&connector{
+			kube:     mgr.GetClient(),
+			usage:    resource.NewProviderConfigUsageTracker(mgr.GetClient(), &apisv1alpha1.ProviderConfigUsage{}),
+			localDir: o.LocalDir,
+		}),
+		managed.WithLogger(o.Logger.WithValues("controller", name)),
+		managed.WithPollInterval(o.PollInterval),
+		managed.WithRecorder(event.NewAPIRecorder(mgr.GetEventRecorderFor(name))), //nolint:staticcheck // crossplane-runtime still takes the old recorder.
+		managed.WithManagementPolicies(),
+		// The external name is the object's name, so a create that was cut
+		// short can safely be observed and retried.
+		managed.WithDeterministicExternalName(true),
+	}
+	if o.MetricOptions != nil {
+		opts = append(opts, managed.WithMetricRecorder(o.MetricOptions.MRMetrics))
+	}
+
+	r := managed.NewReconciler(mgr, resource.ManagedKind(v1alpha1.VirtualMachineGroupVersionKind), opts...)
+
+	return ctrl.NewControllerManagedBy(mgr).
+		Named(name).
+		WithOptions(o.ForControllerRuntime()).
+		WithEventFilter(resource.DesiredStateChanged()).
+		For(&v1alpha1.VirtualMachine{}).
+		Complete(ratelimiter.NewReconciler(name, r, o.GlobalRateLimiter))
+}
+
+type connector struct {
+	kube     client.Client
+	usage    *resource.ProviderConfigUsageTracker
+	localDir string
+}
+
+// Connect resolves the provider config and picks its backend. Only the
+// local backend exists so far.
+func (c *connector) Connect(ctx context.Context, cr *v1alpha1.VirtualMachine) (managed.TypedExternalClient[*v1alpha1.VirtualMachine], error) {
+	if err := c.usage.Track(ctx, cr); err != nil {
+		return nil, errors.Wrap(err, errTrackUsage)
+	}
+	pc, err := providerconfig.Resolve(ctx, c.kube, cr)
+	if err != nil {
+		return nil, errors.Wrap(err, errResolvePC)
+	}
+	b, err := local.FromConfig(pc, c.localDir)
+	if err != nil {
+		return nil, errors.Wrap(err, errBackend)
+	}
+	return &external{machines: b}, nil
+}
+
+type external struct {
+	machines local.Machines
+}
+
+func machineID(cr *v1alpha1.VirtualMachine) local.MachineID {
+	return local.MachineID{Namespace: cr.GetNamespace(), Name: meta.GetExternalName(cr)}
+}
+
+// Observe reports the machine and whether it matches the spec.
+func (e *external) Observe(ctx context.Context, cr *v1alpha1.VirtualMachine) (managed.ExternalObservation, error) {
+	m, err := e.machines.Observe(ctx, machineID(cr))
+	if err != nil {
+		return managed.ExternalObservation{}, errors.Wrap(err, errObserve)
+	}
+	if m == nil {
+		return managed.ExternalObservation{ResourceExists: false}, nil
+	}
+	cr.Status.AtProvider = observation(m)
+	if m.PowerState == local.PowerOn {
+		cr.SetConditions(xpv2.Available())
+	} else {
+		cr.SetConditions(xpv2.Unavailable())
+	}
+	return managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: upToDate(cr.Spec.ForProvider, m)}, nil
+}
+
+// Create makes the machine.
+func (e *external) Create(ctx context.Context, cr *v1alpha1.VirtualMachine) (managed.ExternalCreation, error) {
+	cr.SetConditions(xpv2.Creating())
+	m, err := e.machines.Create(ctx, machineID(cr), spec(cr.Spec.ForProvider))
+	if err != nil {
+		return managed.ExternalCreation{}, errors.Wrap(err, errCreate)
+	}
+	cr.Status.AtProvider = observation(m)
+	return managed.ExternalCreation{}, nil
+}
+
+// Update brings the machine to the spec.
+func (e *external) Update(ctx context.Context, cr *v1alpha1.VirtualMachine) (managed.ExternalUpdate, error) {
+	m, err := e.machines.Update(ctx, machineID(cr), spec(cr.Spec.ForProvider))
+	if err != nil {
+		return managed.ExternalUpdate{}, errors.Wrap(err, errUpdate)
+	}
+	cr.Status.AtProvider = observation(m)
+	return managed.ExternalUpdate{}, nil
+}
+
+// Delete removes the machine and stops whatever ran on it.
+func (e *external) Delete(ctx context.Context, cr *v1alpha1.VirtualMachine) (managed.ExternalDelete, error) {
+	cr.SetConditions(xpv2.Deleting())
+	return managed.ExternalDelete{}, errors.Wrap(e.machines.Delete(ctx, machineID(cr)), errDelete)
+}
+
+// Disconnect does nothing: the local backend holds no connections.
+func (e *external) Disconnect(_ context.Context) error { return nil }
