@@ -6,4 +6,5 @@ package tools
 import (
 	_ "github.com/crossplane/crossplane/v2/cmd/crossplane"
 	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
 )

@@ -1,0 +1,104 @@
+// Command provider runs the dbaas Crossplane provider: the controllers of
+// every managed resource kind and of the provider configs.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/tools/leaderelection/resourcelock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	xpcontroller "github.com/crossplane/crossplane-runtime/v2/pkg/controller"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/feature"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/gate"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
+
+	"github.com/dbaas-io/dbaas/apis"
+	"github.com/dbaas-io/dbaas/internal/controller"
+	"github.com/dbaas-io/dbaas/internal/controller/options"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "provider:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	var (
+		debug          = flag.Bool("debug", false, "Log at debug level, including controller-runtime's own logs.")
+		leaderElection = flag.Bool("leader-election", false, "Use leader election, for running more than one replica.")
+		syncInterval   = flag.Duration("sync", time.Hour, "How often all resources are re-read from the API server.")
+		pollInterval   = flag.Duration("poll", time.Minute, "How often each resource is checked for drift from its desired state.")
+		maxRate        = flag.Int("max-reconcile-rate", 10, "Global maximum reconciles per second, and concurrent reconciles per kind.")
+		localDir       = flag.String("local-dir", "/var/lib/dbaas/machines", "Where the local backend keeps machines when a provider config names no directory.")
+		healthAddr     = flag.String("health-address", ":8081", "Address of the /healthz and /readyz endpoints.")
+		metricsAddr    = flag.String("metrics-address", "0", "Address of the metrics endpoint; 0 turns it off.")
+	)
+	flag.Parse()
+
+	zl := zap.New(zap.UseDevMode(*debug))
+	log := logging.NewLogrLogger(zl.WithName("provider-dbaas"))
+	if *debug {
+		ctrl.SetLogger(zl)
+	} else {
+		// controller-runtime is verbose even at info level.
+		ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
+	}
+
+	cfg, err := ctrl.GetConfig()
+	if err != nil {
+		return fmt.Errorf("cannot get the API server's rest config: %w", err)
+	}
+	mgr, err := ctrl.NewManager(ratelimiter.LimitRESTConfig(cfg, *maxRate), ctrl.Options{
+		Cache:                      cache.Options{SyncPeriod: syncInterval},
+		HealthProbeBindAddress:     *healthAddr,
+		Metrics:                    metricsserver.Options{BindAddress: *metricsAddr},
+		LeaderElection:             *leaderElection,
+		LeaderElectionID:           "crossplane-leader-election-provider-dbaas",
+		LeaderElectionResourceLock: resourcelock.LeasesResourceLock,
+	})
+	if err != nil {
+		return fmt.Errorf("cannot create the controller manager: %w", err)
+	}
+	if err := apis.AddToScheme(mgr.GetScheme()); err != nil {
+		return fmt.Errorf("cannot add the provider's APIs to the scheme: %w", err)
+	}
+	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
+		return fmt.Errorf("cannot add the health check: %w", err)
+	}
+	if err := mgr.AddReadyzCheck("ping", healthz.Ping); err != nil {
+		return fmt.Errorf("cannot add the ready check: %w", err)
+	}
+
+	o := options.Options{
+		Options: xpcontroller.Options{
+			Logger:                  log,
+			MaxConcurrentReconciles: *maxRate,
+			PollInterval:            *pollInterval,
+			GlobalRateLimiter:       ratelimiter.NewGlobal(*maxRate),
+			Features:                &feature.Flags{},
+			Gate:                    new(gate.Gate[schema.GroupVersionKind]),
+		},
+		LocalDir: *localDir,
+	}
+	// Management policies are how namespaced (v2) managed resources say
+	// "orphan": a policy list without Delete.
+	o.Features.Enable(feature.EnableBetaManagementPolicies)
+
+	if err := controller.Setup(mgr, o); err != nil {
+		return fmt.Errorf("cannot set up the controllers: %w", err)
+	}
+	return mgr.Start(ctrl.SetupSignalHandler())
+}

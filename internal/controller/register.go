@@ -1,0 +1,29 @@
+// Package controller registers every controller of the provider.
+package controller
+
+import (
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/dbaas-io/dbaas/internal/controller/config"
+	"github.com/dbaas-io/dbaas/internal/controller/database"
+	"github.com/dbaas-io/dbaas/internal/controller/databaseinstance"
+	"github.com/dbaas-io/dbaas/internal/controller/options"
+	"github.com/dbaas-io/dbaas/internal/controller/user"
+	"github.com/dbaas-io/dbaas/internal/controller/virtualmachine"
+)
+
+// Setup adds the controllers of every kind the provider manages.
+func Setup(mgr ctrl.Manager, o options.Options) error {
+	for _, setup := range []func(ctrl.Manager, options.Options) error{
+		config.Setup,
+		virtualmachine.Setup,
+		databaseinstance.Setup,
+		database.Setup,
+		user.Setup,
+	} {
+		if err := setup(mgr, o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
