@@ -1,0 +1,93 @@
+package postgresql
+
+import (
+	"strconv"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+)
+
+// Statements whose only inputs are bound parameters.
+const (
+	observeRoleSQL = `SELECT rolcanlogin, rolconnlimit FROM pg_catalog.pg_roles WHERE rolname = $1`
+	roleExistsSQL  = `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1)`
+
+	// hasDatabaseAccessSQL is true when the role owns the database or was
+	// granted CONNECT on it itself; a grant to PUBLIC does not count, as it
+	// can be revoked by whoever owns the database.
+	hasDatabaseAccessSQL = `SELECT EXISTS (
+  SELECT 1 FROM pg_catalog.pg_database d, pg_catalog.pg_roles r
+  WHERE d.datname = $1 AND r.rolname = $2 AND (d.datdba = r.oid OR EXISTS (
+    SELECT 1 FROM pg_catalog.aclexplode(d.datacl) a WHERE a.grantee = r.oid AND a.privilege_type = 'CONNECT')))`
+
+	// bindPasswordSQL hands the role name and the password verifier to the
+	// server as bound values, visible only to this transaction.
+	bindPasswordSQL = `SELECT pg_catalog.set_config('dbaas.role', $1, true), pg_catalog.set_config('dbaas.password', $2, true)`
+
+	// setPasswordSQL builds ALTER ROLE on the server from the bound values:
+	// utility statements take no bind parameters, and neither the password
+	// nor its verifier may be part of the SQL text we send. %I and %L quote
+	// on the server. The role name is bound rather than quoted here because
+	// a name could end the dollar-quoted body.
+	setPasswordSQL = `DO $dbaas$BEGIN EXECUTE pg_catalog.format('ALTER ROLE %I PASSWORD %L', pg_catalog.current_setting('dbaas.role'), pg_catalog.current_setting('dbaas.password')); END$dbaas$`
+)
+
+// createRoleSQL builds CREATE ROLE for a login role without a password; the
+// password is set by setPasswordSQL in the same transaction.
+func createRoleSQL(name string, connLimit *int32) (string, error) {
+	qn, err := quote(name)
+	if err != nil {
+		return "", errors.Wrap(err, "role")
+	}
+	return "CREATE ROLE " + qn + " WITH LOGIN" + connLimitClause(connLimit), nil
+}
+
+func alterRoleSQL(name string, connLimit *int32) (string, error) {
+	qn, err := quote(name)
+	if err != nil {
+		return "", errors.Wrap(err, "role")
+	}
+	return "ALTER ROLE " + qn + " WITH LOGIN" + connLimitClause(connLimit), nil
+}
+
+func connLimitClause(connLimit *int32) string {
+	if connLimit == nil {
+		return ""
+	}
+	return " CONNECTION LIMIT " + strconv.Itoa(int(*connLimit))
+}
+
+// grantDatabaseAccessSQL lets a role that does not own a database use it:
+// connect and create temporary tables.
+func grantDatabaseAccessSQL(role, database string) (string, error) {
+	qr, err := quote(role)
+	if err != nil {
+		return "", errors.Wrap(err, "role")
+	}
+	qd, err := quote(database)
+	if err != nil {
+		return "", errors.Wrap(err, "database")
+	}
+	return "GRANT CONNECT, TEMPORARY ON DATABASE " + qd + " TO " + qr, nil
+}
+
+// dropOwnedSQL hands what the role owns in the current database (and shared
+// objects such as databases) to the connected admin and revokes its
+// privileges, which DROP ROLE requires.
+func dropOwnedSQL(name string) ([]string, error) {
+	qn, err := quote(name)
+	if err != nil {
+		return nil, errors.Wrap(err, "role")
+	}
+	return []string{
+		"REASSIGN OWNED BY " + qn + " TO CURRENT_USER",
+		"DROP OWNED BY " + qn,
+	}, nil
+}
+
+func dropRoleSQL(name string) (string, error) {
+	qn, err := quote(name)
+	if err != nil {
+		return "", errors.Wrap(err, "role")
+	}
+	return "DROP ROLE IF EXISTS " + qn, nil
+}
