@@ -49,7 +49,6 @@ const (
 	errSetDesired     = "cannot set the desired composed resources"
 	errSetDesiredXR   = "cannot set the desired composite resource"
 	errSetStatus      = "cannot set the composite resource's status"
-	errInvalidSpecFmt = "XDatabase %s asks for what the catalog does not offer"
 	errNoNamespaceFmt = "XDatabase %s has no " + labelClaimNamespace + " label: create it through a Database claim"
 )
 
@@ -102,8 +101,10 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 
 	sel, err := resolve(in, s)
 	if err != nil {
+		// The message is shown on the claim, whose author needs the fields
+		// and accepted values, not the XR's name.
 		log.Info("Rejecting composite resource", "reason", err.Error())
-		response.Fatal(rsp, errors.Wrapf(err, errInvalidSpecFmt, xrName))
+		response.Fatal(rsp, err)
 		return rsp, nil
 	}
 

@@ -18,12 +18,16 @@ package fn
 
 import (
 	"context"
+	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/testing/protocmp"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/fieldpath"
 
 	"github.com/crossplane/function-sdk-go/logging"
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
@@ -169,6 +173,50 @@ func fatal(msg string) *fnv1.RunFunctionResponse {
 	}
 }
 
+// stableJSONErrors rewrites the one word of go-json-experiment's errors that
+// it picks at random, on purpose, so that messages can be compared whole.
+func stableJSONErrors(rsp *fnv1.RunFunctionResponse) {
+	for _, r := range rsp.GetResults() {
+		r.Message = strings.ReplaceAll(r.GetMessage(), "json: unable to ", "json: cannot ")
+	}
+}
+
+// patched returns a resource with some fields, by field path, replaced.
+func patched(j string, fields map[string]any) *structpb.Struct {
+	obj := map[string]any{}
+	if err := json.Unmarshal([]byte(j), &obj); err != nil {
+		panic(err)
+	}
+	p := fieldpath.Pave(obj)
+	for path, v := range fields {
+		if err := p.SetValue(path, v); err != nil {
+			panic(err)
+		}
+	}
+	s, err := structpb.NewStruct(obj)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// observed returns a desired resource as Crossplane observes it: with a Ready
+// condition and, optionally, what the provider observed.
+func observed(j, ready string, atProvider map[string]any) *structpb.Struct {
+	fields := map[string]any{
+		"status.conditions": []any{map[string]any{
+			"type":               "Ready",
+			"status":             ready,
+			"reason":             "Available",
+			"lastTransitionTime": "2026-01-01T00:00:00Z",
+		}},
+	}
+	if atProvider != nil {
+		fields["status.atProvider"] = atProvider
+	}
+	return patched(j, fields)
+}
+
 // withSpec returns the XR of claim team-a/orders with some spec fields
 // replaced.
 func withSpec(fields map[string]any) *structpb.Struct {
@@ -218,12 +266,264 @@ func TestRunFunction(t *testing.T) {
 				},
 			}},
 		},
+		"UnknownEngine": {
+			reason: "An engine the catalog does not offer should be fatal, list the accepted engines, and compose nothing.",
+			args: args{req: &fnv1.RunFunctionRequest{
+				Meta:     &fnv1.RequestMeta{Tag: "hello"},
+				Input:    input(catalog()),
+				Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: withSpec(map[string]any{"engine": "mysql"})}},
+			}},
+			want: want{rsp: fatal(`spec.engine "mysql" is not offered: accepted values are postgresql`)},
+		},
+		"UnknownVersion": {
+			reason: "A version the engine does not offer should be fatal and list the engine's versions.",
+			args: args{req: &fnv1.RunFunctionRequest{
+				Meta:     &fnv1.RequestMeta{Tag: "hello"},
+				Input:    input(catalog()),
+				Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: withSpec(map[string]any{"version": "14"})}},
+			}},
+			want: want{rsp: fatal(`spec.version "14" is not offered for engine postgresql: accepted values are 15, 16`)},
+		},
+		"UnknownTier": {
+			reason: "A tier the catalog does not offer should be fatal and list the accepted tiers.",
+			args: args{req: &fnv1.RunFunctionRequest{
+				Meta:     &fnv1.RequestMeta{Tag: "hello"},
+				Input:    input(catalog()),
+				Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: withSpec(map[string]any{"tier": "ha"})}},
+			}},
+			want: want{rsp: fatal(`spec.tier "ha" is not offered: accepted values are dev`)},
+		},
+		"UnknownSKU": {
+			reason: "A SKU the catalog does not offer should be fatal and list the accepted SKUs sorted.",
+			args: args{req: &fnv1.RunFunctionRequest{
+				Meta:     &fnv1.RequestMeta{Tag: "hello"},
+				Input:    input(catalog()),
+				Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: withSpec(map[string]any{"sku": "huge"})}},
+			}},
+			want: want{rsp: fatal(`spec.sku "huge" is not offered: accepted values are large, medium, small`)},
+		},
+		"UnknownEnvironment": {
+			reason: "An environment the catalog does not offer should be fatal and list the accepted environments.",
+			args: args{req: &fnv1.RunFunctionRequest{
+				Meta:     &fnv1.RequestMeta{Tag: "hello"},
+				Input:    input(catalog()),
+				Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: withSpec(map[string]any{"environment": "prod"})}},
+			}},
+			want: want{rsp: fatal(`spec.environment "prod" is not offered: accepted values are local`)},
+		},
+		"StorageOutOfRange": {
+			reason: "Storage beyond what an instance may have should be fatal, even though the XRD checks it too.",
+			args: args{req: &fnv1.RunFunctionRequest{
+				Meta:     &fnv1.RequestMeta{Tag: "hello"},
+				Input:    input(catalog()),
+				Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: withSpec(map[string]any{"storageGB": 70000})}},
+			}},
+			want: want{rsp: fatal(`spec.storageGB 70000 is out of range: it must be between 1 and 65536`)},
+		},
+		"EmptyCatalog": {
+			reason: "A catalog that offers nothing should say so rather than list no values.",
+			args: args{req: &fnv1.RunFunctionRequest{
+				Meta:     &fnv1.RequestMeta{Tag: "hello"},
+				Input:    input(&v1beta1.Catalog{}),
+				Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: resource.MustStructJSON(xr)}},
+			}},
+			want: want{rsp: fatal(`spec.engine "postgresql" is not offered: accepted values are none: the catalog offers nothing; ` +
+				`spec.tier "dev" is not offered: accepted values are none: the catalog offers nothing; ` +
+				`spec.sku "small" is not offered: accepted values are none: the catalog offers nothing; ` +
+				`spec.environment "local" is not offered: accepted values are none: the catalog offers nothing`)},
+		},
+		"SeveralProblems": {
+			reason: "Every problem of a claim should be reported in one message, in the order of the spec, and nothing composed.",
+			args: args{req: &fnv1.RunFunctionRequest{
+				Meta:  &fnv1.RequestMeta{Tag: "hello"},
+				Input: input(catalog()),
+				Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: withSpec(map[string]any{
+					"version":     "9",
+					"tier":        "ha",
+					"sku":         "huge",
+					"environment": "",
+					"storageGB":   0,
+				})}},
+			}},
+			want: want{rsp: fatal(`spec.version "9" is not offered for engine postgresql: accepted values are 15, 16; ` +
+				`spec.tier "ha" is not offered: accepted values are dev; ` +
+				`spec.sku "huge" is not offered: accepted values are large, medium, small; ` +
+				`spec.environment "" is not offered: accepted values are local; ` +
+				`spec.storageGB 0 is out of range: it must be between 1 and 65536`)},
+		},
+		"UnknownEngineSkipsVersion": {
+			reason: "The version of an unknown engine cannot be checked, so only the engine should be reported.",
+			args: args{req: &fnv1.RunFunctionRequest{
+				Meta:     &fnv1.RequestMeta{Tag: "hello"},
+				Input:    input(catalog()),
+				Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: withSpec(map[string]any{"engine": "mysql", "version": "8"})}},
+			}},
+			want: want{rsp: fatal(`spec.engine "mysql" is not offered: accepted values are postgresql`)},
+		},
+		"NoClaimNamespace": {
+			reason: "An XR created without a claim has no namespace for its resources and should be fatal.",
+			args: args{req: &fnv1.RunFunctionRequest{
+				Meta:  &fnv1.RequestMeta{Tag: "hello"},
+				Input: input(catalog()),
+				Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: resource.MustStructJSON(`{
+					"apiVersion": "platform.dbaas.io/v1alpha1",
+					"kind": "XDatabase",
+					"metadata": {"name": "direct"},
+					"spec": {"engine": "postgresql", "tier": "dev", "sku": "small", "storageGB": 10, "environment": "local"}
+				}`)}},
+			}},
+			want: want{rsp: fatal("XDatabase direct has no crossplane.io/claim-namespace label: create it through a Database claim")},
+		},
+		"BadInput": {
+			reason: "An input that is not a Catalog should be fatal.",
+			args: args{req: &fnv1.RunFunctionRequest{
+				Meta:     &fnv1.RequestMeta{Tag: "hello"},
+				Input:    resource.MustStructJSON(`{"apiVersion": "catalog.fn.dbaas.io/v1beta1", "kind": "Catalog", "skus": "small"}`),
+				Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: resource.MustStructJSON(xr)}},
+			}},
+			want: want{rsp: fatal("cannot get the function input (a Catalog): " +
+				"cannot get function input *v1beta1.Catalog from *v1.RunFunctionRequest: " +
+				"cannot unmarshal JSON from *structpb.Struct into *v1beta1.Catalog: " +
+				"json: cannot unmarshal JSON string into Go value of type []v1beta1.SKU")},
+		},
+		"ExplicitVersionAndDatabaseName": {
+			reason: "A claim's version and databaseName should be used as they are, and the role named after the database.",
+			args: args{req: &fnv1.RunFunctionRequest{
+				Meta:     &fnv1.RequestMeta{Tag: "hello"},
+				Input:    input(catalog()),
+				Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: withSpec(map[string]any{"version": "16", "databaseName": "shop", "sku": "large"})}},
+			}},
+			want: want{rsp: &fnv1.RunFunctionResponse{
+				Meta: rspMeta(),
+				Desired: &fnv1.State{
+					Composite: &fnv1.Resource{Resource: resource.MustStructJSON(desiredXR(`{"database": "shop", "phase": "Provisioning"}`))},
+					Resources: map[string]*fnv1.Resource{
+						"vm": {Resource: patched(wantVM, map[string]any{
+							"spec.forProvider.cpu":       4,
+							"spec.forProvider.memoryMiB": 16384,
+						})},
+						"instance": {Resource: patched(wantInstance, map[string]any{
+							"spec.forProvider.version":         "16",
+							"spec.forProvider.maxConnections":  500,
+							"spec.forProvider.sharedBuffersMB": 4096,
+						})},
+						"user": {Resource: patched(wantUser, map[string]any{
+							"metadata.annotations[crossplane.io/external-name]": "shop_app",
+						})},
+						"database": {Resource: patched(wantDatabase, map[string]any{
+							"metadata.annotations[crossplane.io/external-name]": "shop",
+						})},
+					},
+				},
+			}},
+		},
+		"KeepEarlierSteps": {
+			reason: "Resources desired by earlier steps of the pipeline should be kept.",
+			args: args{req: &fnv1.RunFunctionRequest{
+				Meta:     &fnv1.RequestMeta{Tag: "hello"},
+				Input:    input(catalog()),
+				Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: resource.MustStructJSON(xr)}},
+				Desired: &fnv1.State{Resources: map[string]*fnv1.Resource{
+					"extra": {Resource: resource.MustStructJSON(`{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "extra"}}`)},
+				}},
+			}},
+			want: want{rsp: &fnv1.RunFunctionResponse{
+				Meta: rspMeta(),
+				Desired: &fnv1.State{
+					Composite: &fnv1.Resource{Resource: resource.MustStructJSON(desiredXR(`{"database": "orders", "phase": "Provisioning"}`))},
+					Resources: map[string]*fnv1.Resource{
+						"extra":    {Resource: resource.MustStructJSON(`{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "extra"}}`)},
+						"vm":       {Resource: resource.MustStructJSON(wantVM)},
+						"instance": {Resource: resource.MustStructJSON(wantInstance)},
+						"user":     {Resource: resource.MustStructJSON(wantUser)},
+						"database": {Resource: resource.MustStructJSON(wantDatabase)},
+					},
+				},
+			}},
+		},
+		"AllReady": {
+			reason: "When every observed resource is Ready the function should mark them ready, publish the user's connection details and report the endpoint and phase Ready.",
+			args: args{req: &fnv1.RunFunctionRequest{
+				Meta:  &fnv1.RequestMeta{Tag: "hello"},
+				Input: input(catalog()),
+				Observed: &fnv1.State{
+					Composite: &fnv1.Resource{Resource: resource.MustStructJSON(xr)},
+					Resources: map[string]*fnv1.Resource{
+						"vm":       {Resource: observed(wantVM, "True", nil)},
+						"instance": {Resource: observed(wantInstance, "True", map[string]any{"endpoint": "127.0.0.1", "port": 40001})},
+						"user": {
+							Resource: observed(wantUser, "True", nil),
+							ConnectionDetails: map[string][]byte{
+								"username": []byte("orders_app"),
+								"password": []byte("s3cret"),
+								"endpoint": []byte("127.0.0.1"),
+								"port":     []byte("40001"),
+								"database": []byte("orders"),
+								"other":    []byte("not for the claim"),
+							},
+						},
+						"database": {Resource: observed(wantDatabase, "True", nil)},
+					},
+				},
+			}},
+			want: want{rsp: &fnv1.RunFunctionResponse{
+				Meta: rspMeta(),
+				Desired: &fnv1.State{
+					Composite: &fnv1.Resource{
+						Resource: resource.MustStructJSON(desiredXR(`{"endpoint": "127.0.0.1", "port": 40001, "database": "orders", "phase": "Ready"}`)),
+						ConnectionDetails: map[string][]byte{
+							"username": []byte("orders_app"),
+							"password": []byte("s3cret"),
+							"endpoint": []byte("127.0.0.1"),
+							"port":     []byte("40001"),
+							"database": []byte("orders"),
+						},
+					},
+					Resources: map[string]*fnv1.Resource{
+						"vm":       {Resource: resource.MustStructJSON(wantVM), Ready: fnv1.Ready_READY_TRUE},
+						"instance": {Resource: resource.MustStructJSON(wantInstance), Ready: fnv1.Ready_READY_TRUE},
+						"user":     {Resource: resource.MustStructJSON(wantUser), Ready: fnv1.Ready_READY_TRUE},
+						"database": {Resource: resource.MustStructJSON(wantDatabase), Ready: fnv1.Ready_READY_TRUE},
+					},
+				},
+			}},
+		},
+		"SomeReady": {
+			reason: "Only resources observed Ready should be marked ready, and the XR should stay Provisioning while any is not.",
+			args: args{req: &fnv1.RunFunctionRequest{
+				Meta:  &fnv1.RequestMeta{Tag: "hello"},
+				Input: input(catalog()),
+				Observed: &fnv1.State{
+					Composite: &fnv1.Resource{Resource: resource.MustStructJSON(xr)},
+					Resources: map[string]*fnv1.Resource{
+						"vm":       {Resource: observed(wantVM, "True", nil)},
+						"instance": {Resource: observed(wantInstance, "True", map[string]any{"endpoint": "127.0.0.1", "port": 40001})},
+						"user":     {Resource: observed(wantUser, "False", nil)},
+					},
+				},
+			}},
+			want: want{rsp: &fnv1.RunFunctionResponse{
+				Meta: rspMeta(),
+				Desired: &fnv1.State{
+					Composite: &fnv1.Resource{
+						Resource: resource.MustStructJSON(desiredXR(`{"endpoint": "127.0.0.1", "port": 40001, "database": "orders", "phase": "Provisioning"}`)),
+					},
+					Resources: map[string]*fnv1.Resource{
+						"vm":       {Resource: resource.MustStructJSON(wantVM), Ready: fnv1.Ready_READY_TRUE},
+						"instance": {Resource: resource.MustStructJSON(wantInstance), Ready: fnv1.Ready_READY_TRUE},
+						"user":     {Resource: resource.MustStructJSON(wantUser)},
+						"database": {Resource: resource.MustStructJSON(wantDatabase)},
+					},
+				},
+			}},
+		},
 	}
 
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			f := NewFunction(logging.NewNopLogger())
 			rsp, err := f.RunFunction(context.Background(), tc.args.req)
+			stableJSONErrors(rsp)
 
 			if diff := cmp.Diff(tc.want.rsp, rsp, protocmp.Transform()); diff != "" {
 				t.Errorf("%s\nf.RunFunction(...): -want rsp, +got rsp:\n%s", tc.reason, diff)
