@@ -1,0 +1,284 @@
+/*
+Copyright 2026 The dbaas authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package fn
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/testing/protocmp"
+	"google.golang.org/protobuf/types/known/structpb"
+	extinternal "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
+	extv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apiextensions-apiserver/pkg/apiserver/validation"
+	"sigs.k8s.io/yaml"
+
+	apiextv1 "github.com/crossplane/crossplane/apis/v2/apiextensions/v1"
+	apiextv2 "github.com/crossplane/crossplane/apis/v2/apiextensions/v2"
+
+	"github.com/crossplane/function-sdk-go/logging"
+	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
+	"github.com/crossplane/function-sdk-go/resource"
+)
+
+// The platform's shipped files, relative to this package.
+const (
+	compositionFile = "../../../apis/platform/composition.yaml"
+	definitionFile  = "../../../apis/platform/definition.yaml"
+	claimDevFile    = "../../../examples/claim-dev.yaml"
+	claimBadSKUFile = "../../../examples/claim-bad-sku.yaml"
+)
+
+// shippedCatalog returns the input of the Composition's compose step, as
+// Crossplane would send it to the function.
+func shippedCatalog(t testing.TB) *structpb.Struct {
+	t.Helper()
+	comp := &apiextv1.Composition{}
+	readStrict(t, compositionFile, comp)
+
+	if len(comp.Spec.Pipeline) != 1 {
+		t.Fatalf("%s: want one pipeline step, got %d", compositionFile, len(comp.Spec.Pipeline))
+	}
+	step := comp.Spec.Pipeline[0]
+	if step.Step != "compose" || step.FunctionRef.Name != "function-dbaas" || step.Input == nil {
+		t.Fatalf("%s: want step compose of function-dbaas with an input, got %+v", compositionFile, step)
+	}
+	in := &structpb.Struct{}
+	if err := in.UnmarshalJSON(step.Input.Raw); err != nil {
+		t.Fatalf("%s: cannot read the step's input: %v", compositionFile, err)
+	}
+	return in
+}
+
+// claim returns the spec of the Database claim in an example file.
+func claim(t testing.TB, file string) (name, namespace string, spec map[string]any) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Clean(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, doc := range strings.Split(string(b), "\n---\n") {
+		obj := map[string]any{}
+		if err := yaml.Unmarshal([]byte(doc), &obj); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		if obj["apiVersion"] != "platform.dbaas.io/v1alpha1" || obj["kind"] != "Database" {
+			continue
+		}
+		m, _ := obj["metadata"].(map[string]any)
+		s, _ := obj["spec"].(map[string]any)
+		name, _ = m["name"].(string)
+		namespace, _ = m["namespace"].(string)
+		return name, namespace, s
+	}
+	t.Fatalf("%s: no platform.dbaas.io/v1alpha1 Database", file)
+	return "", "", nil
+}
+
+// claimXR returns the XR Crossplane creates for a claim: named after the
+// claim plus a random suffix, labelled with the claim, and with the claim's
+// spec.
+func claimXR(t testing.TB, file, xrName string) *structpb.Struct {
+	t.Helper()
+	name, namespace, spec := claim(t, file)
+	// Crossplane keeps this on the claim; the XR's own is set by Crossplane.
+	delete(spec, "writeConnectionSecretToRef")
+	s, err := structpb.NewStruct(map[string]any{
+		"apiVersion": "platform.dbaas.io/v1alpha1",
+		"kind":       "XDatabase",
+		"metadata": map[string]any{
+			"name": xrName,
+			"labels": map[string]any{
+				labelClaimName:      name,
+				labelClaimNamespace: namespace,
+			},
+		},
+		"spec": spec,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func readStrict(t testing.TB, file string, into any) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Clean(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.UnmarshalStrict(b, into); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+}
+
+// TestShippedPlatform composes the example claims with the catalog of the
+// shipped Composition, so that the catalog, the examples and the function
+// cannot drift apart.
+func TestShippedPlatform(t *testing.T) {
+	type args struct {
+		file string
+	}
+	type want struct {
+		rsp *fnv1.RunFunctionResponse
+	}
+
+	cases := map[string]struct {
+		reason string
+		args   args
+		want   want
+	}{
+		"ClaimDev": {
+			reason: "The dev example should compose the four resources of a local dev database.",
+			args:   args{file: claimDevFile},
+			want: want{rsp: &fnv1.RunFunctionResponse{
+				Meta: rspMeta(),
+				Desired: &fnv1.State{
+					Composite: &fnv1.Resource{Resource: resource.MustStructJSON(desiredXR(`{"database": "orders", "phase": "Provisioning"}`))},
+					Resources: map[string]*fnv1.Resource{
+						"vm":       {Resource: resource.MustStructJSON(wantVM)},
+						"instance": {Resource: resource.MustStructJSON(wantInstance)},
+						"user":     {Resource: resource.MustStructJSON(wantUser)},
+						"database": {Resource: resource.MustStructJSON(wantDatabase)},
+					},
+				},
+			}},
+		},
+		"ClaimBadSKU": {
+			reason: "The bad SKU example should be rejected with the SKUs the catalog offers.",
+			args:   args{file: claimBadSKUFile},
+			want:   want{rsp: fatal(`spec.sku "huge" is not offered: accepted values are large, medium, small`)},
+		},
+	}
+
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			req := &fnv1.RunFunctionRequest{
+				Meta:     &fnv1.RequestMeta{Tag: "hello"},
+				Input:    shippedCatalog(t),
+				Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: claimXR(t, tc.args.file, "orders-x7k2p")}},
+			}
+			rsp, err := NewFunction(logging.NewNopLogger()).RunFunction(context.Background(), req)
+			if err != nil {
+				t.Fatalf("%s\nf.RunFunction(...): %v", tc.reason, err)
+			}
+			if diff := cmp.Diff(tc.want.rsp, rsp, protocmp.Transform()); diff != "" {
+				t.Errorf("%s\nf.RunFunction(...): -want rsp, +got rsp:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+// TestDefinitionSchema checks claims against the schema of the shipped XRD,
+// the way the API server will.
+func TestDefinitionSchema(t *testing.T) {
+	xrd := &apiextv2.CompositeResourceDefinition{}
+	readStrict(t, definitionFile, xrd)
+
+	if len(xrd.Spec.Versions) != 1 || xrd.Spec.Versions[0].Schema == nil {
+		t.Fatalf("%s: want one version with a schema", definitionFile)
+	}
+	props := &extv1.JSONSchemaProps{}
+	if err := yaml.UnmarshalStrict(xrd.Spec.Versions[0].Schema.OpenAPIV3Schema.Raw, props); err != nil {
+		t.Fatalf("%s: %v", definitionFile, err)
+	}
+	internal := &extinternal.JSONSchemaProps{}
+	if err := extv1.Convert_v1_JSONSchemaProps_To_apiextensions_JSONSchemaProps(props, internal, nil); err != nil {
+		t.Fatal(err)
+	}
+	v, _, err := validation.NewSchemaValidator(internal)
+	if err != nil {
+		t.Fatalf("%s: %v", definitionFile, err)
+	}
+
+	_, _, dev := claim(t, claimDevFile)
+	_, _, bad := claim(t, claimBadSKUFile)
+
+	type args struct {
+		spec map[string]any
+	}
+	type want struct {
+		errs []string
+	}
+
+	with := func(base map[string]any, k string, v any) map[string]any {
+		s := map[string]any{}
+		for bk, bv := range base {
+			s[bk] = bv
+		}
+		if v == nil {
+			delete(s, k)
+			return s
+		}
+		s[k] = v
+		return s
+	}
+
+	cases := map[string]struct {
+		reason string
+		args   args
+		want   want
+	}{
+		"ClaimDev": {
+			reason: "The dev example should be valid.",
+			args:   args{spec: dev},
+			want:   want{},
+		},
+		"ClaimBadSKU": {
+			reason: "The bad SKU example should be valid: the catalog, not the schema, decides SKUs.",
+			args:   args{spec: bad},
+			want:   want{},
+		},
+		"DatabaseName": {
+			reason: "A valid PostgreSQL identifier should be accepted as databaseName.",
+			args:   args{spec: with(dev, "databaseName", "orders_2")},
+			want:   want{},
+		},
+		"DatabaseNameLeadingDigit": {
+			reason: "A databaseName starting with a digit should be rejected.",
+			args:   args{spec: with(dev, "databaseName", "2orders")},
+			want:   want{errs: []string{`spec.databaseName: Invalid value: "2orders": spec.databaseName in body should match '^[a-z_][a-z0-9_]{0,62}$'`}},
+		},
+		"NoEngine": {
+			reason: "A claim without an engine should be rejected.",
+			args:   args{spec: with(dev, "engine", nil)},
+			want:   want{errs: []string{`spec.engine: Required value`}},
+		},
+		"StorageTooLarge": {
+			reason: "Storage above 65536 GB should be rejected.",
+			args:   args{spec: with(dev, "storageGB", int64(65537))},
+			want:   want{errs: []string{`spec.storageGB: Invalid value: 65537: spec.storageGB in body should be less than or equal to 65536`}},
+		},
+	}
+
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			obj := map[string]any{"spec": tc.args.spec}
+			var got []string
+			for _, e := range validation.ValidateCustomResource(nil, obj, v) {
+				got = append(got, e.Error())
+			}
+			if diff := cmp.Diff(tc.want.errs, got); diff != "" {
+				t.Errorf("%s\nValidateCustomResource(...): -want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
