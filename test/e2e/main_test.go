@@ -1,0 +1,61 @@
+// Package e2e drives claims through the whole product as it runs for a user:
+// a real API server, kube-controller-manager, Crossplane core, the
+// composition function and the provider, all as local processes, with real
+// PostgreSQL servers on the local backend. `make build` must have run.
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/dbaas-io/dbaas/internal/localenv"
+)
+
+// env is shared by every test of the package: starting it takes seconds,
+// and each test uses a namespace of its own.
+var env *localenv.Env
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	state, err := os.MkdirTemp("", "dbaas-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	// PostgreSQL runs as the postgres user, which must reach the machines.
+	if err := os.Chmod(state, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	cache := filepath.Join(root, ".cache")
+	env, err = localenv.Up(context.Background(), localenv.Config{
+		Root:           root,
+		BinDir:         filepath.Join(cache, "bin"),
+		CrossplaneCRDs: filepath.Join(cache, "crossplane", "crds"),
+		StateDir:       state,
+		Progress:       os.Stdout,
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cannot start the local environment:", err)
+		return 1
+	}
+	code := m.Run()
+	env.Down()
+	if code == 0 {
+		_ = os.RemoveAll(state)
+	} else {
+		fmt.Fprintln(os.Stderr, "logs kept in", filepath.Join(state, "logs"))
+	}
+	return code
+}
