@@ -1,0 +1,104 @@
+package postgresql
+
+import (
+	"testing"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/test"
+	"github.com/google/go-cmp/cmp"
+)
+
+func ptr(i int32) *int32 { return &i }
+
+func TestQuote(t *testing.T) {
+	type want struct {
+		out string
+		err error
+	}
+	cases := map[string]struct {
+		reason string
+		in     string
+		want   want
+	}{
+		"Plain":     {reason: "Plain values are just quoted.", in: "4MB", want: want{out: "'4MB'"}},
+		"Quote":     {reason: "Quotes are doubled.", in: "it's", want: want{out: "'it''s'"}},
+		"Backslash": {reason: "Backslashes are escaped, as the lexer interprets them.", in: `a\b`, want: want{out: `'a\\b'`}},
+		"Newline":   {reason: "Line breaks cannot end the value and inject a setting.", in: "x'\nport = 1", want: want{out: `'x''\nport = 1'`}},
+		"Return":    {reason: "Carriage returns are escaped.", in: "a\rb", want: want{out: `'a\rb'`}},
+		"NUL":       {reason: "NUL cannot be represented.", in: "a\x00b", want: want{err: errors.New("NUL byte in value")}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got, err := Quote(tc.in)
+			if diff := cmp.Diff(tc.want.err, err, test.EquateErrors()); diff != "" {
+				t.Errorf("%s\nQuote(...): -want error, +got error:\n%s", tc.reason, diff)
+			}
+			if diff := cmp.Diff(tc.want.out, got); diff != "" {
+				t.Errorf("%s\nQuote(...): -want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+func TestRender(t *testing.T) {
+	type want struct {
+		out string
+		err error
+	}
+	cases := map[string]struct {
+		reason string
+		s      Settings
+		want   want
+	}{
+		"Minimal": {
+			reason: "The provider's own settings are always written.",
+			s:      Settings{Port: 20000, SocketDir: "/m/run"},
+			want: want{out: "# Managed by the dbaas provider. Changes are overwritten.\n" +
+				"listen_addresses = '127.0.0.1'\nport = 20000\nunix_socket_directories = '/m/run'\n"},
+		},
+		"Full": {
+			reason: "Parameters come sorted and first, typed settings after them.",
+			s: Settings{Port: 20001, SocketDir: "/m/run", MaxConnections: ptr(50), SharedBuffersMB: ptr(64),
+				Parameters: map[string]string{"work_mem": "8MB", "application_name": "o'k"}},
+			want: want{out: "# Managed by the dbaas provider. Changes are overwritten.\n" +
+				"application_name = 'o''k'\nwork_mem = '8MB'\n" +
+				"max_connections = 50\nshared_buffers = '64MB'\n" +
+				"listen_addresses = '127.0.0.1'\nport = 20001\nunix_socket_directories = '/m/run'\n"},
+		},
+		"OwnedRefused": {
+			reason: "A parameter cannot override what the provider owns.",
+			s:      Settings{Port: 1, Parameters: map[string]string{"port": "5432"}},
+			want:   want{err: errors.Errorf(errParamOwned, "port")},
+		},
+		"IncludeRefused": {
+			reason: "A parameter cannot be an include directive.",
+			s:      Settings{Port: 1, Parameters: map[string]string{"include": "/etc/passwd"}},
+			want:   want{err: errors.Errorf(errParamOwned, "include")},
+		},
+		"BadName": {
+			reason: "Names that are not PostgreSQL setting names are refused.",
+			s:      Settings{Port: 1, Parameters: map[string]string{"a = 1\nb": "x"}},
+			want:   want{err: errors.Errorf(errParamName, "a = 1\nb")},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got, err := Render(tc.s)
+			if diff := cmp.Diff(tc.want.err, err, test.EquateErrors()); diff != "" {
+				t.Errorf("%s\nRender(...): -want error, +got error:\n%s", tc.reason, diff)
+			}
+			if diff := cmp.Diff(tc.want.out, got); diff != "" {
+				t.Errorf("%s\nRender(...): -want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+func TestChanged(t *testing.T) {
+	old, _ := Render(Settings{Port: 1, SocketDir: "/s", MaxConnections: ptr(10), Parameters: map[string]string{"work_mem": "1MB"}})
+	cur, _ := Render(Settings{Port: 1, SocketDir: "/s", MaxConnections: ptr(20), SharedBuffersMB: ptr(8)})
+	want := []string{"max_connections", "shared_buffers", "work_mem"}
+	if diff := cmp.Diff(want, changed(old, cur)); diff != "" {
+		t.Errorf("changed(...): -want, +got:\n%s", diff)
+	}
+}

@@ -1,0 +1,300 @@
+// Package postgresql installs, configures and runs PostgreSQL on a local
+// machine as real processes on the provider's host.
+package postgresql
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+
+	"github.com/dbaas-io/dbaas/internal/clients/local"
+)
+
+const (
+	errNotInstalled = "PostgreSQL %s is not installed on this machine: install the package postgresql-%s"
+	errMkdir        = "cannot create instance directory"
+	errWipe         = "cannot wipe a half-initialized data directory"
+	errPWFile       = "cannot write the password file"
+	errInclude      = "cannot include the provider's configuration file"
+	errMarker       = "cannot record that the data directory is initialized"
+	errRender       = "cannot render configuration"
+	errReadConf     = "cannot read configuration"
+	errWriteConf    = "cannot write configuration"
+	errStop         = "cannot stop PostgreSQL"
+	errRemove       = "cannot remove the instance directory"
+	errStalePID     = "cannot remove a stale pid file"
+
+	// DefaultBinRoot holds one bin directory per major version, as Debian
+	// packages install them.
+	DefaultBinRoot = "/usr/lib/postgresql"
+
+	confFile     = "dbaas.conf"
+	markerFile   = "initialized"
+	logFile      = "postgresql.log"
+	pwFile       = "pwfile"
+	stopTimeout  = 60 * time.Second
+	startTimeout = "60"
+)
+
+// An Instance is one PostgreSQL server in its own directory on a machine.
+type Instance struct {
+	// Version is the major version, for example "15".
+	Version string
+	// Dir holds data/, the socket directory and the log. It must be an
+	// absolute path.
+	Dir string
+	// Port the server listens on, on 127.0.0.1.
+	Port int32
+	// AdminUser is the bootstrap superuser.
+	AdminUser string
+	// BinRoot holds <major>/bin; empty means DefaultBinRoot.
+	BinRoot string
+}
+
+// NewInstance returns the instance called name on the machine whose
+// directory is workDir.
+func NewInstance(workDir, name, version string, port int32, adminUser string) *Instance {
+	return &Instance{Version: version, Dir: filepath.Join(workDir, "postgresql", name), Port: port, AdminUser: adminUser}
+}
+
+// DataDir is the instance's data directory.
+func (i *Instance) DataDir() string { return filepath.Join(i.Dir, "data") }
+
+// SocketDir is the instance's unix socket directory.
+func (i *Instance) SocketDir() string { return filepath.Join(i.Dir, "run") }
+
+// LogFile is the server's log.
+func (i *Instance) LogFile() string { return filepath.Join(i.Dir, logFile) }
+
+func (i *Instance) major() string {
+	major, _, _ := strings.Cut(i.Version, ".")
+	return major
+}
+
+// bin returns the path of a PostgreSQL program of the instance's version.
+func (i *Instance) bin(name string) (string, error) {
+	root := i.BinRoot
+	if root == "" {
+		root = DefaultBinRoot
+	}
+	p := filepath.Join(root, i.major(), "bin", name)
+	if _, err := os.Stat(p); err != nil {
+		return "", errors.Errorf(errNotInstalled, i.major(), i.major())
+	}
+	return p, nil
+}
+
+// Initialized reports whether initdb completed for the instance.
+func (i *Instance) Initialized() bool {
+	_, err := os.Stat(filepath.Join(i.Dir, markerFile))
+	return err == nil
+}
+
+// Init runs initdb unless it completed before. A data directory that initdb
+// left half-done (no marker) is wiped and initialized again. The password
+// reaches initdb through a file readable only by the engine user that is
+// removed right after, never through a command line.
+func (i *Instance) Init(ctx context.Context, password string) error {
+	if i.Initialized() {
+		return nil
+	}
+	initdb, err := i.bin("initdb")
+	if err != nil {
+		return err
+	}
+	// Should a server somehow run on the half-done directory, stop it first.
+	if err := i.stopPID(ctx); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(i.DataDir()); err != nil {
+		return errors.Wrap(err, errWipe)
+	}
+	// The engine user must traverse the engines' directory of the machine
+	// and own the instance's directories.
+	for _, d := range []struct {
+		path  string
+		mode  os.FileMode
+		owned bool
+	}{{filepath.Dir(i.Dir), 0o755, false}, {i.Dir, 0o755, true}, {i.DataDir(), 0o700, true}, {i.SocketDir(), 0o755, true}} {
+		if err := os.MkdirAll(d.path, d.mode); err != nil {
+			return errors.Wrap(err, errMkdir)
+		}
+		if err := os.Chmod(d.path, d.mode); err != nil {
+			return errors.Wrap(err, errMkdir)
+		}
+		if !d.owned {
+			continue
+		}
+		if err := chown(d.path); err != nil {
+			return err
+		}
+	}
+
+	pw := filepath.Join(i.Dir, pwFile)
+	if err := os.WriteFile(pw, []byte(password+"\n"), 0o600); err != nil {
+		return errors.Wrap(err, errPWFile)
+	}
+	defer os.Remove(pw) //nolint:errcheck // Best effort; a leftover is removed on the next Init and by Remove.
+	if err := chown(pw); err != nil {
+		return err
+	}
+	if err := run(ctx, i.Dir, initdb,
+		"-D", i.DataDir(),
+		"-U", i.AdminUser,
+		"--pwfile="+pw,
+		"--auth-host=scram-sha-256",
+		"--auth-local=peer",
+		"-E", "UTF8",
+		"--locale=C",
+	); err != nil {
+		return err
+	}
+	_ = os.Remove(pw)
+
+	if err := i.include(); err != nil {
+		return err
+	}
+	return errors.Wrap(os.WriteFile(filepath.Join(i.Dir, markerFile), []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644), errMarker) //nolint:gosec // Not secret.
+}
+
+// include makes postgresql.conf read the provider's file last, so that the
+// provider's settings win over initdb's.
+func (i *Instance) include() error {
+	conf := filepath.Join(i.DataDir(), confFile)
+	if err := os.WriteFile(conf, nil, 0o600); err != nil {
+		return errors.Wrap(err, errInclude)
+	}
+	if err := chown(conf); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(filepath.Join(i.DataDir(), "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0) //nolint:gosec // The path is built by the provider.
+	if err != nil {
+		return errors.Wrap(err, errInclude)
+	}
+	if _, err := f.WriteString("\ninclude '" + confFile + "'\n"); err != nil {
+		_ = f.Close()
+		return errors.Wrap(err, errInclude)
+	}
+	return errors.Wrap(f.Close(), errInclude)
+}
+
+// Settings returns the provider's settings for the instance from the
+// engine-neutral ones.
+func (i *Instance) Settings(maxConnections, sharedBuffersMB *int32, parameters map[string]string) Settings {
+	return Settings{Port: i.Port, SocketDir: i.SocketDir(), MaxConnections: maxConnections, SharedBuffersMB: sharedBuffersMB, Parameters: parameters}
+}
+
+// ConfigCurrent reports whether the provider's file already holds s.
+func (i *Instance) ConfigCurrent(s Settings) (bool, error) {
+	want, err := Render(s)
+	if err != nil {
+		return false, errors.Wrap(err, errRender)
+	}
+	have, err := os.ReadFile(filepath.Join(i.DataDir(), confFile)) //nolint:gosec // The path is built by the provider.
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return false, errors.Wrap(err, errReadConf)
+	}
+	return string(have) == want, nil
+}
+
+// Configure writes s into the provider's file. It returns the names of the
+// settings that changed.
+func (i *Instance) Configure(s Settings) ([]string, error) {
+	want, err := Render(s)
+	if err != nil {
+		return nil, errors.Wrap(err, errRender)
+	}
+	path := filepath.Join(i.DataDir(), confFile)
+	have, err := os.ReadFile(path) //nolint:gosec // The path is built by the provider.
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, errors.Wrap(err, errReadConf)
+	}
+	if string(have) == want {
+		return nil, nil
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(want), 0o600); err != nil {
+		return nil, errors.Wrap(err, errWriteConf)
+	}
+	if err := chown(tmp); err != nil {
+		return nil, err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return nil, errors.Wrap(err, errWriteConf)
+	}
+	return changed(string(have), want), nil
+}
+
+// PID returns the postmaster's PID when it runs for this data directory,
+// else 0.
+func (i *Instance) PID() int {
+	pid, err := local.ReadPID(filepath.Join(i.DataDir(), local.PIDFileName))
+	if err != nil || !local.Alive(pid) || !local.BelongsTo(pid, i.DataDir()) {
+		return 0
+	}
+	return pid
+}
+
+// Running reports whether a postmaster runs for this data directory.
+func (i *Instance) Running() bool { return i.PID() != 0 }
+
+// Start starts the server unless it runs. pg_ctl daemonises the server, so
+// it outlives the provider.
+func (i *Instance) Start(ctx context.Context) error {
+	if i.Running() {
+		return nil
+	}
+	pgctl, err := i.bin("pg_ctl")
+	if err != nil {
+		return err
+	}
+	// A pid file whose process is gone (or is someone else) would make the
+	// new postmaster hesitate; it is ours to clear.
+	if err := os.Remove(filepath.Join(i.DataDir(), local.PIDFileName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return errors.Wrap(err, errStalePID)
+	}
+	return run(ctx, i.Dir, pgctl, "start", "-w", "-t", startTimeout, "-s", "-D", i.DataDir(), "-l", i.LogFile())
+}
+
+// Restart restarts a running server, for settings that need it.
+func (i *Instance) Restart(ctx context.Context) error {
+	if err := i.Stop(ctx); err != nil {
+		return err
+	}
+	return i.Start(ctx)
+}
+
+// Stop stops the server with a fast shutdown, falling back to signalling
+// its PID.
+func (i *Instance) Stop(ctx context.Context) error {
+	if !i.Running() {
+		return nil
+	}
+	if pgctl, err := i.bin("pg_ctl"); err == nil {
+		if err := run(ctx, i.Dir, pgctl, "stop", "-m", "fast", "-w", "-t", startTimeout, "-s", "-D", i.DataDir()); err == nil && !i.Running() {
+			return nil
+		}
+	}
+	return i.stopPID(ctx)
+}
+
+func (i *Instance) stopPID(ctx context.Context) error {
+	pid, err := local.ReadPID(filepath.Join(i.DataDir(), local.PIDFileName))
+	if err != nil {
+		return errors.Wrap(err, errStop)
+	}
+	return errors.Wrap(local.StopPID(ctx, pid, i.DataDir(), stopTimeout), errStop)
+}
+
+// Remove stops the server and removes the instance's directory.
+func (i *Instance) Remove(ctx context.Context) error {
+	if err := i.Stop(ctx); err != nil {
+		return err
+	}
+	return errors.Wrap(os.RemoveAll(i.Dir), errRemove)
+}

@@ -1,0 +1,152 @@
+package postgresql
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/test"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/dbaas-io/dbaas/internal/clients/local"
+	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+)
+
+func freePort(t *testing.T) int32 {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return int32(l.Addr().(*net.TCPAddr).Port)
+}
+
+// stopOnCleanup stops any postmaster the test left behind, by PID.
+func stopOnCleanup(t *testing.T, i *Instance) {
+	t.Cleanup(func() {
+		pid, _ := local.ReadPID(filepath.Join(i.DataDir(), local.PIDFileName))
+		if err := local.StopPID(context.Background(), pid, i.DataDir(), 30*time.Second); err != nil {
+			t.Errorf("cannot stop postmaster %d: %v", pid, err)
+		}
+	})
+}
+
+func TestInstanceLifecycle(t *testing.T) {
+	ctx := context.Background()
+	const password = "s3cr3t-'pw\\"
+	i := NewInstance(testenv.SharedDir(t), "pg", "15", freePort(t), "admin")
+	stopOnCleanup(t, i)
+
+	if err := i.Init(ctx, password); err != nil {
+		t.Fatalf("Init: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(i.Dir, pwFile)); !os.IsNotExist(err) {
+		t.Errorf("Init: want the password file removed, stat says %v", err)
+	}
+	if _, err := i.Configure(i.Settings(ptr(30), nil, map[string]string{"application_name": "it's"})); err != nil {
+		t.Fatalf("Configure: %v", err)
+	}
+	if err := i.Start(ctx); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	pid := i.PID()
+	// Starting twice is a no-op that keeps the one postmaster.
+	if err := i.Start(ctx); err != nil {
+		t.Fatalf("second Start: %v", err)
+	}
+	if diff := cmp.Diff(pid, i.PID()); diff != "" || pid == 0 {
+		t.Errorf("second Start: want the same postmaster %d, -want +got:\n%s", pid, diff)
+	}
+	s, err := i.Status(ctx, password)
+	if err != nil {
+		t.Fatalf("Status: %v", err)
+	}
+	if !s.Running || !s.Ready || s.Version == "" || s.Version[:3] != "15." {
+		t.Errorf("Status: want a running, ready 15.x server, got %+v", s)
+	}
+
+	show := func(name string) string {
+		c, err := i.Connect(ctx, "admin", password, "postgres")
+		if err != nil {
+			t.Fatalf("Connect: %v", err)
+		}
+		defer c.Close(ctx)
+		var v string
+		if err := c.QueryRow(ctx, "SELECT current_setting($1)", name).Scan(&v); err != nil {
+			t.Fatalf("current_setting(%s): %v", name, err)
+		}
+		return v
+	}
+	if diff := cmp.Diff("30", show("max_connections")); diff != "" {
+		t.Errorf("max_connections: -want +got:\n%s", diff)
+	}
+
+	// max_connections needs a restart; work_mem a reload.
+	ch, err := i.Configure(i.Settings(ptr(40), nil, map[string]string{"application_name": "it's", "work_mem": "8MB"}))
+	if err != nil {
+		t.Fatalf("Configure: %v", err)
+	}
+	if diff := cmp.Diff([]string{"max_connections", "work_mem"}, ch); diff != "" {
+		t.Errorf("Configure: changed -want +got:\n%s", diff)
+	}
+	if err := i.Apply(ctx, password, ch); err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	if diff := cmp.Diff("40", show("max_connections")); diff != "" {
+		t.Errorf("max_connections after Apply: -want +got:\n%s", diff)
+	}
+	if diff := cmp.Diff("8MB", show("work_mem")); diff != "" {
+		t.Errorf("work_mem after Apply: -want +got:\n%s", diff)
+	}
+	if diff := cmp.Diff("it's", show("application_name")); diff != "" {
+		t.Errorf("application_name: -want +got:\n%s", diff)
+	}
+
+	pid = i.PID()
+	if err := i.Remove(ctx); err != nil {
+		t.Fatalf("Remove: %v", err)
+	}
+	if local.Alive(pid) {
+		t.Errorf("Remove: postmaster %d still alive", pid)
+	}
+	if _, err := os.Stat(i.Dir); !os.IsNotExist(err) {
+		t.Errorf("Remove: want %s gone, stat says %v", i.Dir, err)
+	}
+}
+
+func TestInitRedoesHalfDoneDir(t *testing.T) {
+	ctx := context.Background()
+	i := NewInstance(testenv.SharedDir(t), "pg", "15", freePort(t), "postgres")
+	stopOnCleanup(t, i)
+	// A data directory with leftovers but without the marker, as initdb
+	// killed halfway leaves it.
+	if err := os.MkdirAll(i.DataDir(), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(i.DataDir(), "PG_VERSION"), []byte("15\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := i.Init(ctx, "pw"); err != nil {
+		t.Fatalf("Init: %v", err)
+	}
+	if !i.Initialized() {
+		t.Errorf("Init: want the marker written")
+	}
+	if _, err := os.Stat(filepath.Join(i.DataDir(), "global", "pg_control")); err != nil {
+		t.Errorf("Init: want a complete data directory: %v", err)
+	}
+}
+
+func TestMissingVersion(t *testing.T) {
+	i := NewInstance(t.TempDir(), "pg", "16", 1, "postgres")
+	i.BinRoot = t.TempDir()
+	err := i.Init(context.Background(), "pw")
+	if diff := cmp.Diff(errors.Errorf(errNotInstalled, "16", "16"), err, test.EquateErrors()); diff != "" {
+		t.Errorf("Init: -want error, +got error:\n%s", diff)
+	}
+}
