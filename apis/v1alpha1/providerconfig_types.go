@@ -79,7 +79,7 @@ type ProviderConfigSpec struct {
 
 	// Credentials the backend authenticates with.
 	// +optional
-	Credentials ProviderCredentials `json:"credentials,omitempty"`
+	Credentials *ProviderCredentials `json:"credentials,omitempty"`
 
 	// Local configures the local backend.
 	// +optional

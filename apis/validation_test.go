@@ -1,0 +1,130 @@
+package apis_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+
+	enginev1alpha1 "github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
+	sqlv1alpha1 "github.com/dbaas-io/dbaas/apis/sql/v1alpha1"
+	"github.com/dbaas-io/dbaas/apis/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+)
+
+func instance(mod func(p *enginev1alpha1.DatabaseInstanceParameters)) *enginev1alpha1.DatabaseInstance {
+	i := &enginev1alpha1.DatabaseInstance{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "default", GenerateName: "i-"},
+		Spec: enginev1alpha1.DatabaseInstanceSpec{ForProvider: enginev1alpha1.DatabaseInstanceParameters{
+			Engine:                 enginev1alpha1.EnginePostgreSQL,
+			Version:                "15",
+			StorageGB:              10,
+			AdminPasswordSecretRef: xpv2.LocalSecretKeySelector{LocalSecretReference: xpv2.LocalSecretReference{Name: "admin"}, Key: "password"},
+		}},
+	}
+	if mod != nil {
+		mod(&i.Spec.ForProvider)
+	}
+	return i
+}
+
+// TestCRDValidation checks that the API server refuses bad specs with a
+// message that names the field, and accepts good ones.
+func TestCRDValidation(t *testing.T) {
+	env := testenv.Start(t)
+	ctx := context.Background()
+
+	cases := map[string]struct {
+		reason string
+		obj    client.Object
+		want   string // empty: must be accepted
+	}{
+		"GoodInstance": {
+			reason: "a complete instance is accepted",
+			obj:    instance(nil),
+		},
+		"NegativeStorage": {
+			reason: "storage must be positive",
+			obj:    instance(func(p *enginev1alpha1.DatabaseInstanceParameters) { p.StorageGB = -1 }),
+			want:   "storageGB",
+		},
+		"EmptyEngine": {
+			reason: "the engine must be one the provider runs",
+			obj:    instance(func(p *enginev1alpha1.DatabaseInstanceParameters) { p.Engine = "" }),
+			want:   "engine",
+		},
+		"UnknownEngine": {
+			reason: "the engine must be one the provider runs",
+			obj:    instance(func(p *enginev1alpha1.DatabaseInstanceParameters) { p.Engine = "oracle" }),
+			want:   "engine",
+		},
+		"ParameterNameWithQuote": {
+			reason: "parameter names reach the engine's configuration and must be plain",
+			obj: instance(func(p *enginev1alpha1.DatabaseInstanceParameters) {
+				p.Parameters = map[string]string{"work_mem'; x": "4MB"}
+			}),
+			want: "parameter names",
+		},
+		"AdminUserNotAnIdentifier": {
+			reason: "the admin user must be a plain identifier",
+			obj:    instance(func(p *enginev1alpha1.DatabaseInstanceParameters) { p.AdminUser = `a"b` }),
+			want:   "adminUser",
+		},
+		"TooFewConnections": {
+			reason: "max_connections has a floor",
+			obj:    instance(func(p *enginev1alpha1.DatabaseInstanceParameters) { p.MaxConnections = ptr.To[int32](1) }),
+			want:   "maxConnections",
+		},
+		"DatabaseConnectionLimitBelowMinusOne": {
+			reason: "-1 means no limit; lower is meaningless",
+			obj: &sqlv1alpha1.Database{
+				ObjectMeta: metav1.ObjectMeta{Namespace: "default", GenerateName: "d-"},
+				Spec: sqlv1alpha1.DatabaseSpec{ForProvider: sqlv1alpha1.DatabaseParameters{
+					InstanceReference: sqlv1alpha1.InstanceReference{Instance: "i"},
+					ConnectionLimit:   ptr.To[int32](-2),
+				}},
+			},
+			want: "connectionLimit",
+		},
+		"PortRangeReversed": {
+			reason: "a port range must not end before it starts",
+			obj: &v1alpha1.ClusterProviderConfig{
+				ObjectMeta: metav1.ObjectMeta{GenerateName: "pc-"},
+				Spec: v1alpha1.ProviderConfigSpec{Backend: v1alpha1.BackendLocal, Local: &v1alpha1.LocalBackendConfig{
+					PortRangeStart: 30000, PortRangeEnd: 20000,
+				}},
+			},
+			want: "portRangeStart",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			err := env.Client.Create(ctx, tc.obj)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("%s: refused: %v", tc.reason, err)
+			case tc.want != "" && err == nil:
+				t.Errorf("%s: accepted", tc.reason)
+			case tc.want != "" && !strings.Contains(err.Error(), tc.want):
+				t.Errorf("%s: the error should name %q: %v", tc.reason, tc.want, err)
+			}
+		})
+	}
+
+	t.Run("EngineIsImmutable", func(t *testing.T) {
+		i := instance(nil)
+		if err := env.Client.Create(ctx, i); err != nil {
+			t.Fatal(err)
+		}
+		i.Spec.ForProvider.Version = "16"
+		err := env.Client.Update(ctx, i)
+		if err == nil || !strings.Contains(err.Error(), "version is immutable") {
+			t.Errorf("changing the version should be refused as immutable, got: %v", err)
+		}
+	})
+}
