@@ -25,7 +25,6 @@ import (
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 )
 
-
 // Backend names a place where virtual machines run.
 type Backend string
 
@@ -192,15 +191,15 @@ type ClusterProviderConfigUsageList struct {
 
 // Kind metadata of the provider config types.
 var (
-	ProviderConfigKind                         = reflect.TypeOf(ProviderConfig{}).Name()
-	ProviderConfigGroupKind                    = schema.GroupKind{Group: Group, Kind: ProviderConfigKind}.String()
-	ProviderConfigGroupVersionKind             = SchemeGroupVersion.WithKind(ProviderConfigKind)
-	ClusterProviderConfigKind                  = reflect.TypeOf(ClusterProviderConfig{}).Name()
-	ClusterProviderConfigGroupKind             = schema.GroupKind{Group: Group, Kind: ClusterProviderConfigKind}.String()
-	ClusterProviderConfigGroupVersionKind      = SchemeGroupVersion.WithKind(ClusterProviderConfigKind)
-	ProviderConfigUsageGroupVersionKind        = SchemeGroupVersion.WithKind(reflect.TypeOf(ProviderConfigUsage{}).Name())
-	ProviderConfigUsageListGroupVersionKind    = SchemeGroupVersion.WithKind(reflect.TypeOf(ProviderConfigUsageList{}).Name())
-	ClusterProviderConfigUsageGroupVersionKind = SchemeGroupVersion.WithKind(reflect.TypeOf(ClusterProviderConfigUsage{}).Name())
+	ProviderConfigKind                             = reflect.TypeOf(ProviderConfig{}).Name()
+	ProviderConfigGroupKind                        = schema.GroupKind{Group: Group, Kind: ProviderConfigKind}.String()
+	ProviderConfigGroupVersionKind                 = SchemeGroupVersion.WithKind(ProviderConfigKind)
+	ClusterProviderConfigKind                      = reflect.TypeOf(ClusterProviderConfig{}).Name()
+	ClusterProviderConfigGroupKind                 = schema.GroupKind{Group: Group, Kind: ClusterProviderConfigKind}.String()
+	ClusterProviderConfigGroupVersionKind          = SchemeGroupVersion.WithKind(ClusterProviderConfigKind)
+	ProviderConfigUsageGroupVersionKind            = SchemeGroupVersion.WithKind(reflect.TypeOf(ProviderConfigUsage{}).Name())
+	ProviderConfigUsageListGroupVersionKind        = SchemeGroupVersion.WithKind(reflect.TypeOf(ProviderConfigUsageList{}).Name())
+	ClusterProviderConfigUsageGroupVersionKind     = SchemeGroupVersion.WithKind(reflect.TypeOf(ClusterProviderConfigUsage{}).Name())
 	ClusterProviderConfigUsageListGroupVersionKind = SchemeGroupVersion.WithKind(reflect.TypeOf(ClusterProviderConfigUsageList{}).Name())
 )
 

@@ -25,7 +25,6 @@ import (
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 )
 
-
 // PowerState of a virtual machine.
 type PowerState string
 

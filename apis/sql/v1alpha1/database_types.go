@@ -25,7 +25,6 @@ import (
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 )
 
-
 // DatabaseParameters are the desired properties of a database. The
 // database's name is the resource's external name, which defaults to the
 // resource's metadata.name.
