@@ -1,0 +1,66 @@
+// Package instance finds how to reach the PostgreSQL server of a
+// DatabaseInstance as its admin, from the DatabaseInstance object and its
+// admin Secret alone, so that SQL controllers need no other controller's code.
+package instance
+
+import (
+	"context"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	enginev1alpha1 "github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/clients/postgresql"
+)
+
+const (
+	errNoInstance     = "no DatabaseInstance is named"
+	errGetInstance    = "cannot get DatabaseInstance"
+	errNotReady       = "DatabaseInstance %s is not ready yet"
+	errNotPostgreSQL  = "DatabaseInstance %s does not run PostgreSQL"
+	errGetAdminSecret = "cannot get the admin password Secret of DatabaseInstance"
+	errNoAdminKey     = "the admin password Secret of DatabaseInstance %s has no key %q"
+	defaultAdminUser  = "postgres"
+)
+
+// Config returns the admin connection to the DatabaseInstance name in
+// namespace. It fails until the instance is Ready, so that SQL objects wait
+// for their server instead of failing against a half-started one.
+func Config(ctx context.Context, kube client.Reader, namespace, name string) (postgresql.Config, error) {
+	if name == "" {
+		return postgresql.Config{}, errors.New(errNoInstance)
+	}
+	di := &enginev1alpha1.DatabaseInstance{}
+	if err := kube.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, di); err != nil {
+		return postgresql.Config{}, errors.Wrap(err, errGetInstance)
+	}
+	if e := di.Spec.ForProvider.Engine; e != "" && e != enginev1alpha1.EnginePostgreSQL {
+		return postgresql.Config{}, errors.Errorf(errNotPostgreSQL, name)
+	}
+	obs := di.Status.AtProvider
+	if di.GetCondition(xpv2.TypeReady).Status != corev1.ConditionTrue || obs.Endpoint == "" || obs.Port == 0 {
+		return postgresql.Config{}, errors.Errorf(errNotReady, name)
+	}
+	ref := di.Spec.ForProvider.AdminPasswordSecretRef
+	s := &corev1.Secret{}
+	if err := kube.Get(ctx, types.NamespacedName{Namespace: namespace, Name: ref.Name}, s); err != nil {
+		return postgresql.Config{}, errors.Wrap(err, errGetAdminSecret)
+	}
+	pw, ok := s.Data[ref.Key]
+	if !ok {
+		return postgresql.Config{}, errors.Errorf(errNoAdminKey, name, ref.Key)
+	}
+	user := di.Spec.ForProvider.AdminUser
+	if user == "" {
+		user = defaultAdminUser
+	}
+	return postgresql.Config{
+		Host:     obs.Endpoint,
+		Port:     int(obs.Port),
+		User:     user,
+		Password: string(pw),
+	}, nil
+}
