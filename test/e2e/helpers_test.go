@@ -144,3 +144,19 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// composite returns a claim's composite resource, or nil before it has one.
+func composite(t *testing.T, claim *unstructured.Unstructured) *unstructured.Unstructured {
+	t.Helper()
+	name, _, _ := unstructured.NestedString(claim.Object, "spec", "resourceRef", "name")
+	if name == "" {
+		return nil
+	}
+	xr := &unstructured.Unstructured{}
+	xr.SetAPIVersion("platform.dbaas.io/v1alpha1")
+	xr.SetKind("XDatabase")
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Name: name}, xr); err != nil {
+		return nil
+	}
+	return xr
+}

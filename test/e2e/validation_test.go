@@ -63,12 +63,17 @@ func TestUnknownSKUIsReportedWithAcceptedValues(t *testing.T) {
 	if err := env.Client.Create(ctx, claim); err != nil {
 		t.Fatal(err)
 	}
+	// The function's Fatal result shows in the composite's Synced condition.
 	var msg string
-	waitFor(t, 2*time.Minute, "the claim to report the unknown sku", func() bool {
+	waitFor(t, 2*time.Minute, "the composite to report the unknown sku", func() bool {
 		if err := env.Client.Get(ctx, clientKey(claim), claim); err != nil {
 			return false
 		}
-		_, _, msg = localenv.Condition(claim, "Synced")
+		xr := composite(t, claim)
+		if xr == nil {
+			return false
+		}
+		_, _, msg = localenv.Condition(xr, "Synced")
 		return strings.Contains(msg, "huge")
 	})
 	for _, want := range []string{"sku", "small", "medium", "large"} {
