@@ -1,0 +1,63 @@
+// Package databaseinstance reconciles DatabaseInstances: database engines
+// installed and running on VirtualMachines.
+package databaseinstance
+
+import (
+	"context"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
+	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/controller/options"
+)
+
+// Setup adds a controller that reconciles DatabaseInstances.
+func Setup(mgr ctrl.Manager, o options.Options) error {
+	return setup(mgr, o, hooks{})
+}
+
+// hooks let tests interrupt a create between its steps, as a provider that
+// is killed halfway would.
+type hooks struct {
+	// afterInit runs after initdb and before the server is configured and
+	// started; an error ends the create there.
+	afterInit func(ctx context.Context) error
+}
+
+func setup(mgr ctrl.Manager, o options.Options, h hooks) error {
+	name := managed.ControllerName(v1alpha1.DatabaseInstanceGroupKind)
+
+	opts := []managed.ReconcilerOption{
+		managed.WithTypedExternalConnector[*v1alpha1.DatabaseInstance](&connector{
+			kube:     mgr.GetClient(),
+			usage:    resource.NewProviderConfigUsageTracker(mgr.GetClient(), &apisv1alpha1.ProviderConfigUsage{}),
+			localDir: o.LocalDir,
+			hooks:    h,
+		}),
+		managed.WithLogger(o.Logger.WithValues("controller", name)),
+		managed.WithPollInterval(o.PollInterval),
+		managed.WithRecorder(event.NewAPIRecorder(mgr.GetEventRecorderFor(name))), //nolint:staticcheck // crossplane-runtime still takes the old recorder.
+		managed.WithManagementPolicies(),
+		// The external name is the object's name and every create step is
+		// idempotent, so a create cut short by a provider restart is safely
+		// observed and finished.
+		managed.WithDeterministicExternalName(true),
+	}
+	if o.MetricOptions != nil {
+		opts = append(opts, managed.WithMetricRecorder(o.MetricOptions.MRMetrics))
+	}
+
+	r := managed.NewReconciler(mgr, resource.ManagedKind(v1alpha1.DatabaseInstanceGroupVersionKind), opts...)
+
+	return ctrl.NewControllerManagedBy(mgr).
+		Named(name).
+		WithOptions(o.ForControllerRuntime()).
+		WithEventFilter(resource.DesiredStateChanged()).
+		For(&v1alpha1.DatabaseInstance{}).
+		Complete(ratelimiter.NewReconciler(name, r, o.GlobalRateLimiter))
+}
