@@ -1,0 +1,428 @@
+package databaseinstance
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
+	"github.com/jackc/pgx/v5"
+	corev1 "k8s.io/api/core/v1"
+	kerrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrlconfig "sigs.k8s.io/controller-runtime/pkg/config"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	xpcontroller "github.com/crossplane/crossplane-runtime/v2/pkg/controller"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+
+	computev1alpha1 "github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
+	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
+	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/clients/local"
+	"github.com/dbaas-io/dbaas/internal/controller/config"
+	"github.com/dbaas-io/dbaas/internal/controller/options"
+	"github.com/dbaas-io/dbaas/internal/controller/virtualmachine"
+	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+)
+
+const timeout = 90 * time.Second
+
+// startManager runs the config, virtualmachine and databaseinstance
+// controllers until the returned stop function is called (or the test ends).
+func startManager(t *testing.T, env *testenv.Env, h hooks) (stop func()) {
+	t.Helper()
+	skip := true
+	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
+		Scheme:                 env.Scheme,
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		Controller:             ctrlconfig.Controller{SkipNameValidation: &skip},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := options.Options{
+		Options: xpcontroller.Options{
+			Logger:                  logging.NewNopLogger(),
+			GlobalRateLimiter:       ratelimiter.NewGlobal(100),
+			PollInterval:            time.Second,
+			MaxConcurrentReconciles: 2,
+		},
+	}
+	if err := config.Setup(mgr, o); err != nil {
+		t.Fatal(err)
+	}
+	if err := virtualmachine.Setup(mgr, o); err != nil {
+		t.Fatal(err)
+	}
+	if err := setup(mgr, o, h); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := mgr.Start(ctx); err != nil {
+			t.Errorf("manager: %v", err)
+		}
+	}()
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); <-done }) }
+	t.Cleanup(stop)
+	return stop
+}
+
+func eventually(t *testing.T, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var last string
+	for time.Now().Before(deadline) {
+		ok, msg := cond()
+		if ok {
+			return
+		}
+		last = msg
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("%s: not reached within %s; last: %s", what, timeout, last)
+}
+
+// fixture is a namespace with a local ProviderConfig and a Ready machine.
+type fixture struct {
+	env  *testenv.Env
+	ns   string
+	base string
+	vm   *computev1alpha1.VirtualMachine
+}
+
+func newFixture(t *testing.T, env *testenv.Env, ns string) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	c := env.Client
+	base := testenv.SharedDir(t)
+	// Whatever happens, no postmaster outlives the test: stop every one
+	// that a pid file below the base directory names, by PID.
+	t.Cleanup(func() {
+		if err := local.StopAll(context.Background(), base); err != nil {
+			t.Errorf("cannot stop leftover engines: %v", err)
+		}
+	})
+	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Create(ctx, &apisv1alpha1.ClusterProviderConfig{
+		ObjectMeta: metav1.ObjectMeta{Name: ns},
+		Spec: apisv1alpha1.ProviderConfigSpec{Backend: apisv1alpha1.BackendLocal,
+			Local: &apisv1alpha1.LocalBackendConfig{BaseDir: base, PortRangeStart: 25000, PortRangeEnd: 25999}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	vm := &computev1alpha1.VirtualMachine{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "vm"},
+		Spec: computev1alpha1.VirtualMachineSpec{
+			ManagedResourceSpec: xpv2.ManagedResourceSpec{ProviderConfigReference: pcRef(ns)},
+			ForProvider:         computev1alpha1.VirtualMachineParameters{CPU: 1, MemoryMiB: 512},
+		},
+	}
+	if err := c.Create(ctx, vm); err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{env: env, ns: ns, base: base, vm: vm}
+}
+
+func pcRef(name string) *xpv2.ProviderConfigReference {
+	return &xpv2.ProviderConfigReference{Kind: apisv1alpha1.ClusterProviderConfigKind, Name: name}
+}
+
+func (f *fixture) instance(name string, maxConns int32) *v1alpha1.DatabaseInstance {
+	return &v1alpha1.DatabaseInstance{
+		ObjectMeta: metav1.ObjectMeta{Namespace: f.ns, Name: name},
+		Spec: v1alpha1.DatabaseInstanceSpec{
+			ManagedResourceSpec: xpv2.ManagedResourceSpec{
+				ProviderConfigReference:          pcRef(f.ns),
+				WriteConnectionSecretToReference: &xpv2.LocalSecretReference{Name: name + "-conn"},
+			},
+			ForProvider: v1alpha1.DatabaseInstanceParameters{
+				Engine:                 v1alpha1.EnginePostgreSQL,
+				Version:                "15",
+				VirtualMachineRefs:     []xpv2.NamespacedReference{{Name: f.vm.Name}},
+				StorageGB:              1,
+				MaxConnections:         &maxConns,
+				AdminUser:              "admin",
+				AdminPasswordSecretRef: xpv2.LocalSecretKeySelector{LocalSecretReference: xpv2.LocalSecretReference{Name: name + "-admin"}, Key: "password"},
+				AutoGeneratePassword:   true,
+				Parameters:             map[string]string{"application_name": "dbaas 'test'"},
+			},
+		},
+	}
+}
+
+func (f *fixture) waitReady(t *testing.T, di *v1alpha1.DatabaseInstance) {
+	t.Helper()
+	c := f.env.Client
+	eventually(t, "DatabaseInstance "+di.Name+" Ready", func() (bool, string) {
+		if err := c.Get(context.Background(), client.ObjectKeyFromObject(di), di); err != nil {
+			return false, err.Error()
+		}
+		return di.GetCondition(xpv2.TypeReady).Status == corev1.ConditionTrue,
+			string(di.GetCondition(xpv2.TypeReady).Reason) + " " + di.GetCondition(xpv2.TypeSynced).Message
+	})
+}
+
+func (f *fixture) machineDir(t *testing.T) string {
+	t.Helper()
+	vm := &computev1alpha1.VirtualMachine{}
+	if err := f.env.Client.Get(context.Background(), client.ObjectKeyFromObject(f.vm), vm); err != nil {
+		t.Fatal(err)
+	}
+	return vm.Status.AtProvider.WorkDir
+}
+
+// connect opens a connection with the credentials of the connection secret.
+func (f *fixture) connect(t *testing.T, di *v1alpha1.DatabaseInstance) *pgx.Conn {
+	t.Helper()
+	ctx := context.Background()
+	s := &corev1.Secret{}
+	eventually(t, "connection secret", func() (bool, string) {
+		err := f.env.Client.Get(ctx, client.ObjectKey{Namespace: f.ns, Name: di.Name + "-conn"}, s)
+		return err == nil && len(s.Data["password"]) > 0, "no secret yet"
+	})
+	port, err := strconv.Atoi(string(s.Data["port"]))
+	if err != nil {
+		t.Fatalf("port in connection secret: %v", err)
+	}
+	cfg, err := pgx.ParseConfig("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Host, cfg.Port, cfg.Database = string(s.Data["endpoint"]), uint16(port), "postgres"
+	cfg.User, cfg.Password = string(s.Data["username"]), string(s.Data["password"])
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		t.Fatalf("cannot connect with the connection secret's credentials: %v", err)
+	}
+	t.Cleanup(func() { _ = conn.Close(context.Background()) })
+	return conn
+}
+
+// postmasters returns the PIDs of postmasters running for dataDir.
+func postmasters(t *testing.T, dataDir string) []int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
+		for i := 0; i+1 < len(args); i++ {
+			if strings.HasSuffix(args[0], "/postgres") && args[i] == "-D" && args[i+1] == dataDir {
+				pids = append(pids, pid)
+				break
+			}
+		}
+	}
+	return pids
+}
+
+func TestDatabaseInstanceLifecycle(t *testing.T) {
+	ctx := context.Background()
+	env := testenv.Start(t)
+	c := env.Client
+	f := newFixture(t, env, "di-life")
+	startManager(t, env, hooks{})
+
+	di := f.instance("pg", 20)
+	if err := c.Create(ctx, di); err != nil {
+		t.Fatal(err)
+	}
+	f.waitReady(t, di)
+
+	wantDir := filepath.Join(f.machineDir(t), "postgresql", "pg")
+	ap := di.Status.AtProvider
+	if ap.Endpoint != "127.0.0.1" || ap.Port < 25000 || !strings.HasPrefix(ap.EngineVersion, "15.") || len(ap.Members) != 1 ||
+		ap.Members[0] != (v1alpha1.Member{VirtualMachine: "vm", Role: v1alpha1.RolePrimary, Address: "127.0.0.1", Port: ap.Port, Running: true}) {
+		t.Errorf("status.atProvider: unexpected %+v", ap)
+	}
+
+	// The generated admin password is owned by the instance.
+	adm := &corev1.Secret{}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: f.ns, Name: "pg-admin"}, adm); err != nil {
+		t.Fatal(err)
+	}
+	password := string(adm.Data["password"])
+	if password == "" || len(adm.GetOwnerReferences()) != 1 || adm.GetOwnerReferences()[0].UID != di.GetUID() {
+		t.Errorf("admin password Secret: want a password and an owner reference to the instance, got owners %+v", adm.GetOwnerReferences())
+	}
+
+	conn := f.connect(t, di)
+	var one int
+	if err := conn.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil || one != 1 {
+		t.Errorf("SELECT 1: got %d, %v", one, err)
+	}
+	var app string
+	if err := conn.QueryRow(ctx, "SHOW application_name").Scan(&app); err != nil || app != "dbaas 'test'" {
+		t.Errorf("application_name from parameters: got %q, %v", app, err)
+	}
+	_ = conn.Close(ctx)
+
+	// A changed maxConnections needs a restart, which the controller does.
+	di.Spec.ForProvider.MaxConnections = ptr(30)
+	if err := c.Update(ctx, di); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "max_connections follows the spec", func() (bool, string) {
+		conn := f.connect(t, di)
+		defer conn.Close(ctx) //nolint:errcheck // Test.
+		var v string
+		if err := conn.QueryRow(ctx, "SHOW max_connections").Scan(&v); err != nil {
+			return false, err.Error()
+		}
+		return v == "30", "max_connections = " + v
+	})
+
+	// The admin password is nowhere in events or status.
+	assertNoPassword(t, c, f.ns, password)
+
+	pids := postmasters(t, filepath.Join(wantDir, "data"))
+	if len(pids) != 1 {
+		t.Fatalf("want one postmaster for %s, got %v", wantDir, pids)
+	}
+	if err := c.Delete(ctx, di); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "DatabaseInstance gone", func() (bool, string) {
+		err := c.Get(ctx, client.ObjectKeyFromObject(di), &v1alpha1.DatabaseInstance{})
+		return kerrors.IsNotFound(err), "still there"
+	})
+	if local.Alive(pids[0]) {
+		t.Errorf("postmaster %d still alive after the instance was deleted", pids[0])
+	}
+	if _, err := os.Stat(wantDir); !os.IsNotExist(err) {
+		t.Errorf("instance dir %s: want removed, stat says %v", wantDir, err)
+	}
+
+	machineDir := f.machineDir(t)
+	if err := c.Delete(ctx, f.vm); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "machine dir removed", func() (bool, string) {
+		_, err := os.Stat(machineDir)
+		return os.IsNotExist(err), "still there"
+	})
+}
+
+func ptr(i int32) *int32 { return &i }
+
+// assertNoPassword checks the namespace's events and the provider's objects
+// for the password.
+func assertNoPassword(t *testing.T, c client.Client, ns, password string) {
+	t.Helper()
+	ctx := context.Background()
+	events := &corev1.EventList{}
+	if err := c.List(ctx, events, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	if len(events.Items) == 0 {
+		t.Errorf("want events recorded in %s to check", ns)
+	}
+	instances := &v1alpha1.DatabaseInstanceList{}
+	if err := c.List(ctx, instances, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	vms := &computev1alpha1.VirtualMachineList{}
+	if err := c.List(ctx, vms, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	for what, obj := range map[string]any{"events": events, "DatabaseInstances": instances, "VirtualMachines": vms} {
+		b, err := json.Marshal(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), password) {
+			t.Errorf("the admin password appears in %s", what)
+		}
+	}
+}
+
+// TestCreateResumesAfterRestart stops the provider after initdb and before
+// the server is configured and started, then starts a new one: it must end
+// with one data directory, one postmaster and a Ready instance.
+func TestCreateResumesAfterRestart(t *testing.T) {
+	ctx := context.Background()
+	env := testenv.Start(t)
+	c := env.Client
+	f := newFixture(t, env, "di-restart")
+
+	initDone := make(chan struct{})
+	var once sync.Once
+	stop := startManager(t, env, hooks{afterInit: func(context.Context) error {
+		once.Do(func() { close(initDone) })
+		return errors.New("provider stopped between initdb and start")
+	}})
+
+	di := f.instance("pg", 25)
+	di.Spec.ForProvider.AutoGeneratePassword = false
+	if err := c.Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: f.ns, Name: "pg-admin"},
+		StringData: map[string]string{"password": "Restart-Pw-1"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Create(ctx, di); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-initDone:
+	case <-time.After(timeout):
+		t.Fatal("initdb never completed")
+	}
+	stop()
+
+	dir := filepath.Join(f.machineDir(t), "postgresql", "pg")
+	if _, err := os.Stat(filepath.Join(dir, "initialized")); err != nil {
+		t.Fatalf("want an initialized data dir after the first provider: %v", err)
+	}
+	if pids := postmasters(t, filepath.Join(dir, "data")); len(pids) != 0 {
+		t.Fatalf("want no postmaster before the restart, got %v", pids)
+	}
+
+	startManager(t, env, hooks{})
+	f.waitReady(t, di)
+
+	entries, err := os.ReadDir(filepath.Dir(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || entries[0].Name() != "pg" {
+		t.Errorf("want exactly one instance dir, got %v", entries)
+	}
+	if pids := postmasters(t, filepath.Join(dir, "data")); len(pids) != 1 {
+		t.Errorf("want exactly one postmaster, got %v", pids)
+	}
+	conn := f.connect(t, di)
+	var v string
+	if err := conn.QueryRow(ctx, "SHOW max_connections").Scan(&v); err != nil || v != "25" {
+		t.Errorf("max_connections: want 25, got %q, %v", v, err)
+	}
+	assertNoPassword(t, c, f.ns, "Restart-Pw-1")
+}
