@@ -85,11 +85,13 @@ func startManager(t *testing.T, env *testenv.Env, h hooks) (stop func()) {
 
 func eventually(t *testing.T, what string, cond func() (bool, string)) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
+	start := time.Now()
+	deadline := start.Add(timeout)
 	var last string
 	for time.Now().Before(deadline) {
 		ok, msg := cond()
 		if ok {
+			t.Logf("%s after %s", what, time.Since(start).Round(time.Millisecond))
 			return
 		}
 		last = msg

@@ -47,6 +47,9 @@ func setup(mgr ctrl.Manager, o options.Options, h hooks) error {
 		// idempotent, so a create cut short by a provider restart is safely
 		// observed and finished.
 		managed.WithDeterministicExternalName(true),
+		// Local observations are strongly consistent: a machine or data
+		// directory that is not there is gone, even right after a create.
+		managed.WithCreationGracePeriod(0),
 	}
 	if o.MetricOptions != nil {
 		opts = append(opts, managed.WithMetricRecorder(o.MetricOptions.MRMetrics))

@@ -53,6 +53,9 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 		// The external name is the object's name, so a create that was cut
 		// short can safely be observed and retried.
 		managed.WithDeterministicExternalName(true),
+		// Local observations are strongly consistent: a machine or data
+		// directory that is not there is gone, even right after a create.
+		managed.WithCreationGracePeriod(0),
 	}
 	if o.MetricOptions != nil {
 		opts = append(opts, managed.WithMetricRecorder(o.MetricOptions.MRMetrics))
