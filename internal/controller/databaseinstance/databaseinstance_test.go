@@ -14,6 +14,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
+	"github.com/go-logr/logr/funcr"
 	"github.com/jackc/pgx/v5"
 	corev1 "k8s.io/api/core/v1"
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
@@ -42,6 +43,11 @@ const timeout = 90 * time.Second
 // controllers until the returned stop function is called (or the test ends).
 func startManager(t *testing.T, env *testenv.Env, h hooks) (stop func()) {
 	t.Helper()
+	return startManagerWithLogger(t, env, h, logging.NewNopLogger())
+}
+
+func startManagerWithLogger(t *testing.T, env *testenv.Env, h hooks, log logging.Logger) (stop func()) {
+	t.Helper()
 	skip := true
 	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
 		Scheme:                 env.Scheme,
@@ -54,7 +60,7 @@ func startManager(t *testing.T, env *testenv.Env, h hooks) (stop func()) {
 	}
 	o := options.Options{
 		Options: xpcontroller.Options{
-			Logger:                  logging.NewNopLogger(),
+			Logger:                  log,
 			GlobalRateLimiter:       ratelimiter.NewGlobal(100),
 			PollInterval:            time.Second,
 			MaxConcurrentReconciles: 2,
@@ -194,28 +200,37 @@ func (f *fixture) machineDir(t *testing.T) string {
 // connect opens a connection with the credentials of the connection secret.
 func (f *fixture) connect(t *testing.T, di *v1alpha1.DatabaseInstance) *pgx.Conn {
 	t.Helper()
-	ctx := context.Background()
-	s := &corev1.Secret{}
 	eventually(t, "connection secret", func() (bool, string) {
-		err := f.env.Client.Get(ctx, client.ObjectKey{Namespace: f.ns, Name: di.Name + "-conn"}, s)
+		s := &corev1.Secret{}
+		err := f.env.Client.Get(context.Background(), client.ObjectKey{Namespace: f.ns, Name: di.Name + "-conn"}, s)
 		return err == nil && len(s.Data["password"]) > 0, "no secret yet"
 	})
-	port, err := strconv.Atoi(string(s.Data["port"]))
-	if err != nil {
-		t.Fatalf("port in connection secret: %v", err)
-	}
-	cfg, err := pgx.ParseConfig("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Host, cfg.Port, cfg.Database = string(s.Data["endpoint"]), uint16(port), "postgres"
-	cfg.User, cfg.Password = string(s.Data["username"]), string(s.Data["password"])
-	conn, err := pgx.ConnectConfig(ctx, cfg)
+	conn, err := f.tryConnect(di)
 	if err != nil {
 		t.Fatalf("cannot connect with the connection secret's credentials: %v", err)
 	}
 	t.Cleanup(func() { _ = conn.Close(context.Background()) })
 	return conn
+}
+
+func (f *fixture) tryConnect(di *v1alpha1.DatabaseInstance) (*pgx.Conn, error) {
+	ctx := context.Background()
+	s := &corev1.Secret{}
+	if err := f.env.Client.Get(ctx, client.ObjectKey{Namespace: f.ns, Name: di.Name + "-conn"}, s); err != nil {
+		return nil, err
+	}
+	port, err := strconv.Atoi(string(s.Data["port"]))
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := pgx.ParseConfig("")
+	if err != nil {
+		return nil, err
+	}
+	cfg.Host, cfg.Port, cfg.Database = string(s.Data["endpoint"]), uint16(port), "postgres"
+	cfg.User, cfg.Password = string(s.Data["username"]), string(s.Data["password"])
+	cfg.ConnectTimeout = 5 * time.Second
+	return pgx.ConnectConfig(ctx, cfg)
 }
 
 // postmasters returns the PIDs of postmasters running for dataDir.
@@ -251,7 +266,10 @@ func TestDatabaseInstanceLifecycle(t *testing.T) {
 	env := testenv.Start(t)
 	c := env.Client
 	f := newFixture(t, env, "di-life")
-	startManager(t, env, hooks{})
+	logs := &syncBuffer{}
+	startManagerWithLogger(t, env, hooks{}, logging.NewLogrLogger(funcr.New(func(prefix, args string) {
+		logs.WriteString(prefix + " " + args + "\n")
+	}, funcr.Options{Verbosity: 1})))
 
 	di := f.instance("pg", 20)
 	if err := c.Create(ctx, di); err != nil {
@@ -302,8 +320,36 @@ func TestDatabaseInstanceLifecycle(t *testing.T) {
 		return v == "30", "max_connections = " + v
 	})
 
-	// The admin password is nowhere in events or status.
+	// Powering the machine off stops the server; powering it on again has
+	// the instance start it.
+	pid := postmasters(t, filepath.Join(wantDir, "data"))
+	if len(pid) != 1 {
+		t.Fatalf("want one postmaster for %s, got %v", wantDir, pid)
+	}
+	setPower(t, c, f.vm, computev1alpha1.PowerOff)
+	eventually(t, "postmaster stopped by power off", func() (bool, string) {
+		return !local.Alive(pid[0]), "still running"
+	})
+	setPower(t, c, f.vm, computev1alpha1.PowerOn)
+	eventually(t, "server answers after power on", func() (bool, string) {
+		conn, err := f.tryConnect(di)
+		if err != nil {
+			return false, err.Error()
+		}
+		defer conn.Close(ctx) //nolint:errcheck // Test.
+		var one int
+		if err := conn.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil {
+			return false, err.Error()
+		}
+		return len(postmasters(t, filepath.Join(wantDir, "data"))) == 1, "not exactly one postmaster"
+	})
+	f.waitReady(t, di)
+
+	// The admin password is nowhere in events, status or the provider's log.
 	assertNoPassword(t, c, f.ns, password)
+	if l := logs.String(); l == "" || strings.Contains(l, password) {
+		t.Errorf("want a non-empty provider log without the admin password (log has %d bytes)", len(l))
+	}
 
 	pids := postmasters(t, filepath.Join(wantDir, "data"))
 	if len(pids) != 1 {
@@ -334,6 +380,36 @@ func TestDatabaseInstanceLifecycle(t *testing.T) {
 }
 
 func ptr(i int32) *int32 { return &i }
+
+func setPower(t *testing.T, c client.Client, vm *computev1alpha1.VirtualMachine, p computev1alpha1.PowerState) {
+	t.Helper()
+	got := &computev1alpha1.VirtualMachine{}
+	if err := c.Get(context.Background(), client.ObjectKeyFromObject(vm), got); err != nil {
+		t.Fatal(err)
+	}
+	got.Spec.ForProvider.PowerState = p
+	if err := c.Update(context.Background(), got); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// syncBuffer collects the provider's log lines from its goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) WriteString(v string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.b.WriteString(v)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
 
 // assertNoPassword checks the namespace's events and the provider's objects
 // for the password.
