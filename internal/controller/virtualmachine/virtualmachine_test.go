@@ -134,6 +134,15 @@ func TestVirtualMachineLifecycle(t *testing.T) {
 		t.Errorf("machine.json: %v", err)
 	}
 
+	// The usage controller counts the machine as a user of its config.
+	eventually(t, "ProviderConfig in use", func() (bool, string) {
+		got := &apisv1alpha1.ProviderConfig{}
+		if err := c.Get(ctx, client.ObjectKeyFromObject(pc), got); err != nil {
+			return false, err.Error()
+		}
+		return got.Status.Users == 1, "users not counted"
+	})
+
 	// Drift in CPU is applied.
 	got.Spec.ForProvider.CPU = 4
 	if err := c.Update(ctx, got); err != nil {
