@@ -1,0 +1,125 @@
+// Package sqlenv runs the SQL controllers for integration tests: an API
+// server with the provider's CRDs, a real PostgreSQL server behind a Ready
+// DatabaseInstance, and a manager with the Database and User controllers
+// whose log output is kept for inspection.
+package sqlenv
+
+import (
+	"bytes"
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	xpcontroller "github.com/crossplane/crossplane-runtime/v2/pkg/controller"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/feature"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/dbaas-io/dbaas/internal/controller/database"
+	"github.com/dbaas-io/dbaas/internal/controller/options"
+	"github.com/dbaas-io/dbaas/internal/controller/user"
+	"github.com/dbaas-io/dbaas/internal/testing/pgtest"
+	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+)
+
+// Namespace the objects live in, and Instance the DatabaseInstance's name.
+const (
+	Namespace = "default"
+	Instance  = "pg"
+)
+
+// Env is a running API server, PostgreSQL server and manager.
+type Env struct {
+	*testenv.Env
+	Server *pgtest.Server
+	// Log is everything the manager and controllers logged.
+	Log *Buffer
+
+	stop func()
+}
+
+// Start starts everything and stops it when the test ends.
+func Start(t *testing.T) *Env {
+	t.Helper()
+	env := testenv.Start(t)
+	srv := pgtest.Start(t)
+	pgtest.CreateInstance(t, env.Client, Namespace, Instance, srv)
+	e := &Env{Env: env, Server: srv, Log: &Buffer{}}
+	e.StartManager(t)
+	return e
+}
+
+// StartManager starts a manager with the SQL controllers, as a provider
+// (re)start would, and stops it when the test ends.
+func (e *Env) StartManager(t *testing.T) {
+	t.Helper()
+	log := zap.New(zap.WriteTo(e.Log), zap.UseDevMode(true))
+	ctrl.SetLogger(log)
+	skip := true
+	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{
+		Scheme:                 e.Scheme,
+		Logger:                 log,
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		// A restarted manager registers the same controller names again.
+		Controller: config.Controller{SkipNameValidation: &skip},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := options.Options{Options: xpcontroller.Options{
+		Logger:                  logging.NewLogrLogger(log),
+		GlobalRateLimiter:       ratelimiter.NewGlobal(100),
+		PollInterval:            time.Second,
+		MaxConcurrentReconciles: 2,
+		Features:                &feature.Flags{},
+	}}
+	if err := database.Setup(mgr, o); err != nil {
+		t.Fatal(err)
+	}
+	if err := user.Setup(mgr, o); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := mgr.Start(ctx); err != nil {
+			t.Errorf("manager: %v", err)
+		}
+	}()
+	var once sync.Once
+	e.stop = func() { once.Do(func() { cancel(); <-done }) }
+	t.Cleanup(e.stop)
+}
+
+// StopManager stops the running manager, as a provider shutdown would.
+func (e *Env) StopManager() {
+	if e.stop != nil {
+		e.stop()
+	}
+}
+
+// A Buffer is a bytes.Buffer that loggers on many goroutines may share.
+type Buffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+// String returns what was written so far.
+func (b *Buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
