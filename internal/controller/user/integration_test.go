@@ -97,7 +97,7 @@ func TestControllers(t *testing.T) {
 		// password: change the spec, wait for the change to reach the
 		// server, and compare.
 		e.StopManager()
-		e.StartManager(t)
+		e.StartManager()
 		if err := e.Client.Get(ctx, client.ObjectKeyFromObject(u), u); err != nil {
 			t.Fatal(err)
 		}

@@ -40,6 +40,9 @@ type Env struct {
 	// Log is everything the manager and controllers logged.
 	Log *Buffer
 
+	// t is the test that started the Env; managers stop when it ends, not
+	// when a subtest that restarted them does.
+	t    *testing.T
 	stop func()
 }
 
@@ -49,14 +52,15 @@ func Start(t *testing.T) *Env {
 	env := testenv.Start(t)
 	srv := pgtest.Start(t)
 	pgtest.CreateInstance(t, env.Client, Namespace, Instance, srv)
-	e := &Env{Env: env, Server: srv, Log: &Buffer{}}
-	e.StartManager(t)
+	e := &Env{Env: env, Server: srv, Log: &Buffer{}, t: t}
+	e.StartManager()
 	return e
 }
 
 // StartManager starts a manager with the SQL controllers, as a provider
-// (re)start would, and stops it when the test ends.
-func (e *Env) StartManager(t *testing.T) {
+// (re)start would, and stops it when the test that started the Env ends.
+func (e *Env) StartManager() {
+	t := e.t
 	t.Helper()
 	log := zap.New(zap.WriteTo(e.Log), zap.UseDevMode(true))
 	ctrl.SetLogger(log)
