@@ -1,0 +1,87 @@
+package database_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/dbaas-io/dbaas/apis/sql/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/testing/pgtest/sqlenv"
+)
+
+func ptr[T any](v T) *T { return &v }
+
+// TestDatabaseController runs the controller against a real API server and
+// PostgreSQL server.
+func TestDatabaseController(t *testing.T) {
+	e := sqlenv.Start(t)
+	ctx := context.Background()
+
+	t.Run("Lifecycle", func(t *testing.T) {
+		db := &v1alpha1.Database{ObjectMeta: metav1.ObjectMeta{Namespace: sqlenv.Namespace, Name: "orders"}}
+		db.Spec.ForProvider.Instance = sqlenv.Instance
+		db.Spec.ForProvider.Encoding = "SQL_ASCII"
+		db.Spec.ForProvider.ConnectionLimit = ptr[int32](5)
+		if err := e.Client.Create(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		e.WaitReady(t, db)
+		want := v1alpha1.DatabaseObservation{Owner: e.Server.User, Encoding: "SQL_ASCII", ConnectionLimit: ptr[int32](5)}
+		if diff := cmp.Diff(want, db.Status.AtProvider); diff != "" {
+			t.Errorf("status.atProvider: -want, +got:\n%s", diff)
+		}
+
+		db.Spec.ForProvider.ConnectionLimit = ptr[int32](9)
+		if err := e.Client.Update(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		sqlenv.Eventually(t, "the connection limit to reach the server", func() (bool, error) {
+			var n int32
+			err := e.Server.Admin(t).QueryRow(ctx, "SELECT datconnlimit FROM pg_database WHERE datname = 'orders'").Scan(&n)
+			return n == 9, err
+		})
+
+		if err := e.Client.Delete(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		e.WaitGone(t, db)
+		if got := e.Server.Names(t, "SELECT datname FROM pg_database WHERE datname = 'orders'"); len(got) != 0 {
+			t.Error("database orders still exists after the Database was deleted")
+		}
+	})
+
+	t.Run("NameInjection", func(t *testing.T) {
+		const name = `x"; DROP DATABASE postgres; --`
+		before := e.Server.Databases(t)
+		roles := e.Server.Roles(t)
+		db := &v1alpha1.Database{ObjectMeta: metav1.ObjectMeta{Namespace: sqlenv.Namespace, Name: "injected"}}
+		db.Spec.ForProvider.Instance = sqlenv.Instance
+		meta.SetExternalName(db, name)
+		if err := e.Client.Create(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		e.WaitReady(t, db)
+		after := e.Server.Databases(t)
+		if !slices.Contains(after, name) {
+			t.Errorf("database %q was not created under its exact name; databases: %q", name, after)
+		}
+		if diff := cmp.Diff(before, slices.DeleteFunc(slices.Clone(after), func(n string) bool { return n == name })); diff != "" {
+			t.Errorf("other databases changed (postgres must remain, nothing else appear): -before, +after:\n%s", diff)
+		}
+		if diff := cmp.Diff(roles, e.Server.Roles(t)); diff != "" {
+			t.Errorf("roles changed: -before, +after:\n%s", diff)
+		}
+		if err := e.Client.Delete(ctx, client.Object(db)); err != nil {
+			t.Fatal(err)
+		}
+		e.WaitGone(t, db)
+		if diff := cmp.Diff(before, e.Server.Databases(t)); diff != "" {
+			t.Errorf("after delete: -before, +after:\n%s", diff)
+		}
+	})
+}
