@@ -1,6 +1,7 @@
 package postgresql
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
@@ -100,5 +101,32 @@ func TestChanged(t *testing.T) {
 	want := []string{"max_connections", "shared_buffers", "work_mem"}
 	if diff := cmp.Diff(want, changed(old, cur)); diff != "" {
 		t.Errorf("changed(...): -want, +got:\n%s", diff)
+	}
+}
+
+func TestSocketDirFitsOrIsOff(t *testing.T) {
+	cases := map[string]struct {
+		reason  string
+		workDir string
+		want    string
+	}{
+		"Short": {
+			reason:  "a socket path that fits stays beside the data",
+			workDir: "/m/a",
+			want:    "/m/a/postgresql/db/run",
+		},
+		"TooLong": {
+			reason:  "a socket path over PostgreSQL's limit turns the socket off instead of failing the start",
+			workDir: "/tmp/" + strings.Repeat("d", 100),
+			want:    "",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := NewInstance(tc.workDir, "db", "15", 21000, "postgres").SocketDir()
+			if got != tc.want {
+				t.Errorf("%s: SocketDir() = %q, want %q", tc.reason, got, tc.want)
+			}
+		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -65,8 +66,22 @@ func NewInstance(workDir, name, version string, port int32, adminUser string) *I
 // DataDir is the instance's data directory.
 func (i *Instance) DataDir() string { return filepath.Join(i.Dir, "data") }
 
-// SocketDir is the instance's unix socket directory.
-func (i *Instance) SocketDir() string { return filepath.Join(i.Dir, "run") }
+// maxSocketPath is the longest unix socket path PostgreSQL accepts
+// (sizeof(sun_path) - 1 on Linux).
+const maxSocketPath = 107
+
+// SocketDir is the instance's unix socket directory, or "" when its socket
+// path would be longer than PostgreSQL accepts. Machines can live deep in
+// the file system (a test's temporary directory, say), and a socket path that
+// is too long stops the server from starting at all; the provider itself
+// connects over TCP, so then the server simply listens on TCP only.
+func (i *Instance) SocketDir() string {
+	dir := filepath.Join(i.Dir, "run")
+	if len(filepath.Join(dir, ".s.PGSQL."+strconv.Itoa(int(i.Port)))) > maxSocketPath {
+		return ""
+	}
+	return dir
+}
 
 // LogFile is the server's log.
 func (i *Instance) LogFile() string { return filepath.Join(i.Dir, logFile) }
@@ -121,6 +136,9 @@ func (i *Instance) Init(ctx context.Context, password string) error {
 		mode  os.FileMode
 		owned bool
 	}{{filepath.Dir(i.Dir), 0o755, false}, {i.Dir, 0o755, true}, {i.DataDir(), 0o700, true}, {i.SocketDir(), 0o755, true}} {
+		if d.path == "" {
+			continue
+		}
 		if err := os.MkdirAll(d.path, d.mode); err != nil {
 			return errors.Wrap(err, errMkdir)
 		}
