@@ -38,6 +38,10 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 		managed.WithPollInterval(o.PollInterval),
 		managed.WithRecorder(event.NewAPIRecorder(mgr.GetEventRecorderFor(name))), //nolint:staticcheck // crossplane-runtime still takes the old recorder.
 		managed.WithManagementPolicies(),
+		// The server's catalog shows a committed CREATE at once, so a
+		// missing object really is missing; no grace period is needed to
+		// trust that (and deletes are not held up by it).
+		managed.WithCreationGracePeriod(0),
 	}
 	if o.Features != nil && o.Features.Enabled(feature.EnableAlphaChangeLogs) && o.ChangeLogOptions != nil {
 		opts = append(opts, managed.WithChangeLogger(o.ChangeLogOptions.ChangeLogger))
