@@ -13,6 +13,7 @@ import (
 	"github.com/dbaas-io/dbaas/apis/sql/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/postgresql"
 	"github.com/dbaas-io/dbaas/internal/clients/postgresql/instance"
+	"github.com/dbaas-io/dbaas/internal/controller/dependents"
 )
 
 const (
@@ -41,6 +42,10 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.Database) (managed
 		return nil, errors.Wrap(err, errTrackPCUsage)
 	}
 	cfg, err := instance.Config(ctx, c.kube, cr.GetNamespace(), cr.Spec.ForProvider.Instance)
+	if meta.WasDeleted(cr) && errors.Is(err, instance.ErrGone) {
+		// The instance took its databases and roles with it.
+		return dependents.Gone[*v1alpha1.Database]{}, nil
+	}
 	if err != nil {
 		return nil, errors.Wrap(err, errInstance)
 	}

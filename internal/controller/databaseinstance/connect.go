@@ -20,6 +20,7 @@ import (
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/local"
 	"github.com/dbaas-io/dbaas/internal/clients/providerconfig"
+	"github.com/dbaas-io/dbaas/internal/controller/dependents"
 	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
 )
 
@@ -71,6 +72,15 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 	}
 	vmName := p.VirtualMachines[0]
 	deleting := meta.WasDeleted(cr)
+	if deleting {
+		names, err := dependents.OnInstance(ctx, c.kube, cr.GetNamespace(), cr.GetName())
+		if err != nil {
+			return nil, err
+		}
+		if err := dependents.WaitError(v1alpha1.DatabaseInstanceKind, names); err != nil {
+			return nil, err
+		}
+	}
 
 	m, err := c.machine(ctx, b, cr.GetNamespace(), vmName, deleting)
 	if err != nil {

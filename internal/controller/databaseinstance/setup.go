@@ -12,7 +12,9 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
+	sqlv1alpha1 "github.com/dbaas-io/dbaas/apis/sql/v1alpha1"
 	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/controller/dependents"
 	"github.com/dbaas-io/dbaas/internal/controller/options"
 )
 
@@ -62,5 +64,7 @@ func setup(mgr ctrl.Manager, o options.Options, h hooks) error {
 		WithOptions(o.ForControllerRuntime()).
 		WithEventFilter(resource.DesiredStateChanged()).
 		For(&v1alpha1.DatabaseInstance{}).
+		Watches(&sqlv1alpha1.Database{}, dependents.EnqueueInstance()).
+		Watches(&sqlv1alpha1.User{}, dependents.EnqueueInstance()).
 		Complete(ratelimiter.NewReconciler(name, r, o.GlobalRateLimiter))
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/dbaas-io/dbaas/apis/sql/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/postgresql"
 	"github.com/dbaas-io/dbaas/internal/clients/postgresql/instance"
+	"github.com/dbaas-io/dbaas/internal/controller/dependents"
 )
 
 const (
@@ -50,6 +51,10 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.User) (managed.Typ
 		return nil, errors.Wrap(err, errTrackPCUsage)
 	}
 	cfg, err := instance.Config(ctx, c.kube, cr.GetNamespace(), cr.Spec.ForProvider.Instance)
+	if meta.WasDeleted(cr) && errors.Is(err, instance.ErrGone) {
+		// The instance took its databases and roles with it.
+		return dependents.Gone[*v1alpha1.User]{}, nil
+	}
 	if err != nil {
 		return nil, errors.Wrap(err, errInstance)
 	}

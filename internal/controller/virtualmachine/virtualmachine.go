@@ -17,9 +17,11 @@ import (
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
+	enginev1alpha1 "github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/local"
 	"github.com/dbaas-io/dbaas/internal/clients/providerconfig"
+	"github.com/dbaas-io/dbaas/internal/controller/dependents"
 	"github.com/dbaas-io/dbaas/internal/controller/options"
 )
 
@@ -68,6 +70,7 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 		WithOptions(o.ForControllerRuntime()).
 		WithEventFilter(resource.DesiredStateChanged()).
 		For(&v1alpha1.VirtualMachine{}).
+		Watches(&enginev1alpha1.DatabaseInstance{}, dependents.EnqueueMachines()).
 		Complete(ratelimiter.NewReconciler(name, r, o.GlobalRateLimiter))
 }
 
@@ -90,6 +93,15 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.VirtualMachine) (m
 	b, err := local.FromConfig(pc, c.localDir)
 	if err != nil {
 		return nil, errors.Wrap(err, errBackend)
+	}
+	if meta.WasDeleted(cr) {
+		names, err := dependents.OnMachine(ctx, c.kube, cr.GetNamespace(), cr.GetName())
+		if err != nil {
+			return nil, err
+		}
+		if err := dependents.WaitError(v1alpha1.VirtualMachineKind, names); err != nil {
+			return nil, err
+		}
 	}
 	return &external{machines: b}, nil
 }

@@ -5,6 +5,7 @@ package instance
 
 import (
 	"context"
+	kerrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
@@ -26,6 +27,9 @@ const (
 	defaultAdminUser  = "postgres"
 )
 
+// ErrGone is returned when the DatabaseInstance does not exist (any more).
+var ErrGone = errors.New("the DatabaseInstance does not exist")
+
 // Config returns the admin connection to the DatabaseInstance name in
 // namespace. It fails until the instance is Ready, so that SQL objects wait
 // for their server instead of failing against a half-started one.
@@ -35,6 +39,9 @@ func Config(ctx context.Context, kube client.Reader, namespace, name string) (po
 	}
 	di := &enginev1alpha1.DatabaseInstance{}
 	if err := kube.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, di); err != nil {
+		if kerrors.IsNotFound(err) {
+			return postgresql.Config{}, ErrGone
+		}
 		return postgresql.Config{}, errors.Wrap(err, errGetInstance)
 	}
 	if e := di.Spec.ForProvider.Engine; e != "" && e != enginev1alpha1.EnginePostgreSQL {
