@@ -21,6 +21,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+
+	"github.com/dbaas-io/dbaas/internal/clients/local"
 )
 
 // Config says where the environment finds its binaries and keeps its state.
@@ -331,6 +333,16 @@ func (e *Env) Down() {
 			p.stop(10 * time.Second)
 			delete(e.procs, name)
 		}
+	}
+	// Engines on local machines run detached from the provider (they
+	// outlive its restarts), so they are stopped here, by the PIDs in their
+	// pid files, for nothing to be left running.
+	if e.MachinesDir != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		if err := local.StopAll(ctx, e.MachinesDir); err != nil {
+			e.progress("cannot stop the engines below %s: %v", e.MachinesDir, err)
+		}
+		cancel()
 	}
 	if e.api != nil {
 		if err := e.api.Stop(); err != nil {
