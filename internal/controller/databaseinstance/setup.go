@@ -5,7 +5,6 @@ package databaseinstance
 import (
 	"context"
 
-	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
@@ -41,21 +40,12 @@ func setup(mgr ctrl.Manager, o options.Options, h hooks) error {
 			localDir: o.LocalDir,
 			hooks:    h,
 		}),
-		managed.WithLogger(o.Logger.WithValues("controller", name)),
-		managed.WithPollInterval(o.PollInterval),
-		managed.WithRecorder(event.NewAPIRecorder(mgr.GetEventRecorderFor(name))), //nolint:staticcheck // crossplane-runtime still takes the old recorder.
-		managed.WithManagementPolicies(),
 		// The external name is the object's name and every create step is
 		// idempotent, so a create cut short by a provider restart is safely
 		// observed and finished.
 		managed.WithDeterministicExternalName(true),
-		// Local observations are strongly consistent: a machine or data
-		// directory that is not there is gone, even right after a create.
-		managed.WithCreationGracePeriod(0),
 	}
-	if o.MetricOptions != nil {
-		opts = append(opts, managed.WithMetricRecorder(o.MetricOptions.MRMetrics))
-	}
+	opts = append(opts, options.ReconcilerOptions(mgr, o, name)...)
 
 	r := managed.NewReconciler(mgr, resource.ManagedKind(v1alpha1.DatabaseInstanceGroupVersionKind), opts...)
 

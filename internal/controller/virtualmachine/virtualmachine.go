@@ -6,7 +6,6 @@ import (
 	"context"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
@@ -48,20 +47,11 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 			usage:    resource.NewProviderConfigUsageTracker(mgr.GetClient(), &apisv1alpha1.ProviderConfigUsage{}),
 			localDir: o.LocalDir,
 		}),
-		managed.WithLogger(o.Logger.WithValues("controller", name)),
-		managed.WithPollInterval(o.PollInterval),
-		managed.WithRecorder(event.NewAPIRecorder(mgr.GetEventRecorderFor(name))), //nolint:staticcheck // crossplane-runtime still takes the old recorder.
-		managed.WithManagementPolicies(),
 		// The external name is the object's name, so a create that was cut
 		// short can safely be observed and retried.
 		managed.WithDeterministicExternalName(true),
-		// Local observations are strongly consistent: a machine or data
-		// directory that is not there is gone, even right after a create.
-		managed.WithCreationGracePeriod(0),
 	}
-	if o.MetricOptions != nil {
-		opts = append(opts, managed.WithMetricRecorder(o.MetricOptions.MRMetrics))
-	}
+	opts = append(opts, options.ReconcilerOptions(mgr, o, name)...)
 
 	r := managed.NewReconciler(mgr, resource.ManagedKind(v1alpha1.VirtualMachineGroupVersionKind), opts...)
 
