@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -52,6 +53,44 @@ func TestDatabaseController(t *testing.T) {
 		e.WaitGone(t, db)
 		if got := e.Server.Names(t, "SELECT datname FROM pg_database WHERE datname = 'orders'"); len(got) != 0 {
 			t.Error("database orders still exists after the Database was deleted")
+		}
+	})
+
+	// Namespaced (v2) managed resources have no deletionPolicy: leaving a
+	// policy list without Delete is how a user orphans what they manage.
+	t.Run("OrphanedByManagementPolicies", func(t *testing.T) {
+		db := &v1alpha1.Database{ObjectMeta: metav1.ObjectMeta{Namespace: sqlenv.Namespace, Name: "kept"}}
+		db.Spec.ForProvider.Instance = sqlenv.Instance
+		db.Spec.ManagementPolicies = xpv2.ManagementPolicies{
+			xpv2.ManagementActionObserve, xpv2.ManagementActionCreate,
+			xpv2.ManagementActionUpdate, xpv2.ManagementActionLateInitialize,
+		}
+		if err := e.Client.Create(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		e.WaitReady(t, db)
+		if err := e.Client.Delete(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		e.WaitGone(t, db)
+		if got := e.Server.Names(t, "SELECT datname FROM pg_database WHERE datname = $1", "kept"); len(got) != 1 {
+			t.Errorf("database kept was dropped although its policies leave out Delete; found %q", got)
+		}
+
+		// Importing it again by external name adopts the existing database.
+		again := &v1alpha1.Database{ObjectMeta: metav1.ObjectMeta{Namespace: sqlenv.Namespace, Name: "kept-again"}}
+		again.Spec.ForProvider.Instance = sqlenv.Instance
+		meta.SetExternalName(again, "kept")
+		if err := e.Client.Create(ctx, again); err != nil {
+			t.Fatal(err)
+		}
+		e.WaitReady(t, again)
+		if err := e.Client.Delete(ctx, again); err != nil {
+			t.Fatal(err)
+		}
+		e.WaitGone(t, again)
+		if got := e.Server.Names(t, "SELECT datname FROM pg_database WHERE datname = $1", "kept"); len(got) != 0 {
+			t.Errorf("database kept should be dropped with the default policies; found %q", got)
 		}
 	})
 
