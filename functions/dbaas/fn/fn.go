@@ -21,6 +21,9 @@ package fn
 
 import (
 	"context"
+	"time"
+
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 
@@ -32,6 +35,10 @@ import (
 
 	"github.com/dbaas-io/dbaas/functions/dbaas/input/v1beta1"
 )
+
+// provisioningTTL is how soon core should run the function again while some
+// composed resources are not ready yet.
+const provisioningTTL = 5 * time.Second
 
 // Labels Crossplane sets on the XR of a claim.
 const (
@@ -126,6 +133,13 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 		return rsp, nil
 	}
 	ready := markReady(mine, observed)
+	if !ready {
+		// Core re-runs the pipeline after the shortest TTL a function
+		// returns, besides when a composed resource changes. While the
+		// database is being provisioned, a missed change should cost
+		// seconds, not the default minute.
+		rsp.Meta.Ttl = durationpb.New(provisioningTTL)
+	}
 
 	// Keep what earlier steps of the pipeline desire.
 	desired, err := request.GetDesiredComposedResources(req)

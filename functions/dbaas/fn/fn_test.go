@@ -177,6 +177,12 @@ func rspMeta() *fnv1.ResponseMeta {
 	return &fnv1.ResponseMeta{Tag: "hello", Ttl: durationpb.New(response.DefaultTTL)}
 }
 
+// provisioningMeta asks core to run the function again soon, as it does
+// while composed resources are not all ready.
+func provisioningMeta() *fnv1.ResponseMeta {
+	return &fnv1.ResponseMeta{Tag: "hello", Ttl: durationpb.New(provisioningTTL)}
+}
+
 // fatal is the response to a request the function rejects.
 func fatal(msg string) *fnv1.RunFunctionResponse {
 	return &fnv1.RunFunctionResponse{
@@ -270,7 +276,7 @@ func TestRunFunction(t *testing.T) {
 				Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: resource.MustStructJSON(xr)}},
 			}},
 			want: want{rsp: &fnv1.RunFunctionResponse{
-				Meta: rspMeta(),
+				Meta: provisioningMeta(),
 				Desired: &fnv1.State{
 					Composite: &fnv1.Resource{Resource: resource.MustStructJSON(desiredXR(`{"database": "orders", "phase": "Provisioning"}`))},
 					Resources: map[string]*fnv1.Resource{
@@ -410,7 +416,7 @@ func TestRunFunction(t *testing.T) {
 				Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: withSpec(map[string]any{"version": "16", "databaseName": "shop", "sku": "large"})}},
 			}},
 			want: want{rsp: &fnv1.RunFunctionResponse{
-				Meta: rspMeta(),
+				Meta: provisioningMeta(),
 				Desired: &fnv1.State{
 					Composite: &fnv1.Resource{Resource: resource.MustStructJSON(desiredXR(`{"database": "shop", "phase": "Provisioning"}`))},
 					Resources: map[string]*fnv1.Resource{
@@ -444,7 +450,7 @@ func TestRunFunction(t *testing.T) {
 				}},
 			}},
 			want: want{rsp: &fnv1.RunFunctionResponse{
-				Meta: rspMeta(),
+				Meta: provisioningMeta(),
 				Desired: &fnv1.State{
 					Composite: &fnv1.Resource{Resource: resource.MustStructJSON(desiredXR(`{"database": "orders", "phase": "Provisioning"}`))},
 					Resources: map[string]*fnv1.Resource{
@@ -519,7 +525,7 @@ func TestRunFunction(t *testing.T) {
 				},
 			}},
 			want: want{rsp: &fnv1.RunFunctionResponse{
-				Meta: rspMeta(),
+				Meta: provisioningMeta(),
 				Desired: &fnv1.State{
 					Composite: &fnv1.Resource{
 						Resource: resource.MustStructJSON(desiredXR(`{"endpoint": "127.0.0.1", "port": 40001, "database": "orders", "phase": "Provisioning"}`)),

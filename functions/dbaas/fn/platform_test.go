@@ -150,7 +150,7 @@ func TestShippedPlatform(t *testing.T) {
 			reason: "The dev example should compose the four resources of a local dev database.",
 			args:   args{file: claimDevFile},
 			want: want{rsp: &fnv1.RunFunctionResponse{
-				Meta: rspMeta(),
+				Meta: provisioningMeta(),
 				Desired: &fnv1.State{
 					Composite: &fnv1.Resource{Resource: resource.MustStructJSON(desiredXR(`{"database": "orders", "phase": "Provisioning"}`))},
 					Resources: map[string]*fnv1.Resource{

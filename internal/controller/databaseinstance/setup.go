@@ -5,11 +5,15 @@ package databaseinstance
 import (
 	"context"
 
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
 	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
-	ctrl "sigs.k8s.io/controller-runtime"
 
+	computev1alpha1 "github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	sqlv1alpha1 "github.com/dbaas-io/dbaas/apis/sql/v1alpha1"
 	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
@@ -52,9 +56,9 @@ func setup(mgr ctrl.Manager, o options.Options, h hooks) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		Named(name).
 		WithOptions(o.ForControllerRuntime()).
-		WithEventFilter(resource.DesiredStateChanged()).
-		For(&v1alpha1.DatabaseInstance{}).
+		For(&v1alpha1.DatabaseInstance{}, builder.WithPredicates(resource.DesiredStateChanged())).
+		Watches(&computev1alpha1.VirtualMachine{}, dependents.EnqueueInstancesOn(mgr.GetClient())).
 		Watches(&sqlv1alpha1.Database{}, dependents.EnqueueInstance()).
 		Watches(&sqlv1alpha1.User{}, dependents.EnqueueInstance()).
-		Complete(ratelimiter.NewReconciler(name, r, o.GlobalRateLimiter))
+		Complete(ratelimiter.NewReconciler(name, dependents.PromptDeletes(r, mgr.GetClient(), func() client.Object { return &v1alpha1.DatabaseInstance{} }), o.GlobalRateLimiter))
 }

@@ -2,11 +2,14 @@ package dependents
 
 import (
 	"context"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 
 	enginev1alpha1 "github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	sqlv1alpha1 "github.com/dbaas-io/dbaas/apis/sql/v1alpha1"
@@ -44,5 +47,86 @@ func EnqueueMachines() handler.EventHandler {
 			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: i.GetNamespace(), Name: vm}})
 		}
 		return reqs
+	})
+}
+
+// EnqueueInstancesOn wakes the DatabaseInstances that run on a
+// VirtualMachine when it changes, so an instance waiting for its machine to
+// become ready goes on at once.
+func EnqueueInstancesOn(c client.Reader) handler.EventHandler {
+	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+		names, err := OnMachine(ctx, c, o.GetNamespace(), o.GetName())
+		if err != nil {
+			return nil
+		}
+		return requests(o.GetNamespace(), names)
+	})
+}
+
+// EnqueueOnInstance wakes the Databases or Users (kind) that live on a
+// DatabaseInstance when it changes, so they go on as soon as it is ready.
+func EnqueueOnInstance(c client.Reader, kind string) handler.EventHandler {
+	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+		names, err := OnInstance(ctx, c, o.GetNamespace(), o.GetName())
+		if err != nil {
+			return nil
+		}
+		var mine []string
+		for _, n := range names {
+			if k, name, ok := strings.Cut(n, "/"); ok && k == kind {
+				mine = append(mine, name)
+			}
+		}
+		return requests(o.GetNamespace(), mine)
+	})
+}
+
+func requests(ns string, names []string) []reconcile.Request {
+	reqs := make([]reconcile.Request, 0, len(names))
+	for _, n := range names {
+		name := n
+		if _, after, ok := strings.Cut(n, "/"); ok {
+			name = after
+		}
+		reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: ns, Name: name}})
+	}
+	return reqs
+}
+
+// EnqueueDatabasesOwnedBy wakes the Databases whose owner is a User's role
+// when that User changes: a database cannot be created before its owner.
+func EnqueueDatabasesOwnedBy(c client.Reader) handler.EventHandler {
+	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+		role := meta.GetExternalName(o)
+		l := &sqlv1alpha1.DatabaseList{}
+		if role == "" || c.List(ctx, l, client.InNamespace(o.GetNamespace())) != nil {
+			return nil
+		}
+		var names []string
+		for _, d := range l.Items {
+			if d.Spec.ForProvider.Owner != nil && *d.Spec.ForProvider.Owner == role {
+				names = append(names, d.GetName())
+			}
+		}
+		return requests(o.GetNamespace(), names)
+	})
+}
+
+// EnqueueUsersOf wakes the Users whose database is a Database's when that
+// Database changes: a role is granted its database once the database exists.
+func EnqueueUsersOf(c client.Reader) handler.EventHandler {
+	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+		db := meta.GetExternalName(o)
+		l := &sqlv1alpha1.UserList{}
+		if db == "" || c.List(ctx, l, client.InNamespace(o.GetNamespace())) != nil {
+			return nil
+		}
+		var names []string
+		for _, u := range l.Items {
+			if u.Spec.ForProvider.Database != nil && *u.Spec.ForProvider.Database == db {
+				names = append(names, u.GetName())
+			}
+		}
+		return requests(o.GetNamespace(), names)
 	})
 }
