@@ -45,5 +45,5 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 		For(&v1alpha1.Database{}, builder.WithPredicates(resource.DesiredStateChanged())).
 		Watches(&enginev1alpha1.DatabaseInstance{}, dependents.EnqueueOnInstance(mgr.GetClient(), v1alpha1.DatabaseKind)).
 		Watches(&v1alpha1.User{}, dependents.EnqueueDatabasesOwnedBy(mgr.GetClient())).
-		Complete(ratelimiter.NewReconciler(name, dependents.PromptDeletes(r, mgr.GetClient(), func() client.Object { return &v1alpha1.Database{} }), o.GlobalRateLimiter))
+		Complete(ratelimiter.NewReconciler(name, dependents.PromptRechecks(r, mgr.GetAPIReader(), func() client.Object { return &v1alpha1.Database{} }), o.GlobalRateLimiter))
 }

@@ -60,5 +60,5 @@ func setup(mgr ctrl.Manager, o options.Options, h hooks) error {
 		Watches(&computev1alpha1.VirtualMachine{}, dependents.EnqueueInstancesOn(mgr.GetClient())).
 		Watches(&sqlv1alpha1.Database{}, dependents.EnqueueInstance()).
 		Watches(&sqlv1alpha1.User{}, dependents.EnqueueInstance()).
-		Complete(ratelimiter.NewReconciler(name, dependents.PromptDeletes(r, mgr.GetClient(), func() client.Object { return &v1alpha1.DatabaseInstance{} }), o.GlobalRateLimiter))
+		Complete(ratelimiter.NewReconciler(name, dependents.PromptRechecks(r, mgr.GetAPIReader(), func() client.Object { return &v1alpha1.DatabaseInstance{} }), o.GlobalRateLimiter))
 }

@@ -45,5 +45,5 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 		For(&v1alpha1.User{}, builder.WithPredicates(resource.DesiredStateChanged())).
 		Watches(&enginev1alpha1.DatabaseInstance{}, dependents.EnqueueOnInstance(mgr.GetClient(), v1alpha1.UserKind)).
 		Watches(&v1alpha1.Database{}, dependents.EnqueueUsersOf(mgr.GetClient())).
-		Complete(ratelimiter.NewReconciler(name, dependents.PromptDeletes(r, mgr.GetClient(), func() client.Object { return &v1alpha1.User{} }), o.GlobalRateLimiter))
+		Complete(ratelimiter.NewReconciler(name, dependents.PromptRechecks(r, mgr.GetAPIReader(), func() client.Object { return &v1alpha1.User{} }), o.GlobalRateLimiter))
 }

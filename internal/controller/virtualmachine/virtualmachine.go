@@ -61,7 +61,7 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 		WithOptions(o.ForControllerRuntime()).
 		For(&v1alpha1.VirtualMachine{}, builder.WithPredicates(resource.DesiredStateChanged())).
 		Watches(&enginev1alpha1.DatabaseInstance{}, dependents.EnqueueMachines()).
-		Complete(ratelimiter.NewReconciler(name, dependents.PromptDeletes(r, mgr.GetClient(), func() client.Object { return &v1alpha1.VirtualMachine{} }), o.GlobalRateLimiter))
+		Complete(ratelimiter.NewReconciler(name, dependents.PromptRechecks(r, mgr.GetAPIReader(), func() client.Object { return &v1alpha1.VirtualMachine{} }), o.GlobalRateLimiter))
 }
 
 type connector struct {
