@@ -6,9 +6,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/dbaas-io/dbaas/apis/sql/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/postgresql"
@@ -17,41 +15,24 @@ import (
 )
 
 const (
-	errTrackPCUsage = "cannot track ProviderConfig usage"
-	errInstance     = "cannot find the PostgreSQL server"
-	errConnect      = "cannot connect to the PostgreSQL server"
 	errNoName       = "the Database has no external name"
 	errCheckOwner   = "cannot check the owner role"
 	errOwnerMissing = "owner role %q does not exist yet"
 )
 
-type tracker interface {
-	Track(ctx context.Context, mg resource.ModernManaged) error
-}
-
 // A connector connects to the server of a Database's DatabaseInstance.
 type connector struct {
-	kube  client.Reader
-	usage tracker
-	newDB func(ctx context.Context, cfg postgresql.Config) (postgresql.DB, error)
+	instance.Connector
 }
 
 // Connect tracks the ProviderConfig usage and connects as the instance's admin.
 func (c *connector) Connect(ctx context.Context, cr *v1alpha1.Database) (managed.TypedExternalClient[*v1alpha1.Database], error) {
-	if err := c.usage.Track(ctx, cr); err != nil {
-		return nil, errors.Wrap(err, errTrackPCUsage)
-	}
-	cfg, err := instance.Config(ctx, c.kube, cr.GetNamespace(), cr.Spec.ForProvider.Instance)
-	if meta.WasDeleted(cr) && errors.Is(err, instance.ErrGone) {
-		// The instance took its databases and roles with it.
+	db, _, err := c.Connector.Connect(ctx, cr, cr.Spec.ForProvider.Instance)
+	if errors.Is(err, instance.ErrGone) {
 		return dependents.Gone[*v1alpha1.Database]{}, nil
 	}
 	if err != nil {
-		return nil, errors.Wrap(err, errInstance)
-	}
-	db, err := c.newDB(ctx, cfg)
-	if err != nil {
-		return nil, errors.Wrap(err, errConnect)
+		return nil, err
 	}
 	return &external{db: db}, nil
 }

@@ -20,6 +20,7 @@ import (
 	enginev1alpha1 "github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/apis/sql/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/postgresql"
+	pginstance "github.com/dbaas-io/dbaas/internal/clients/postgresql/instance"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -235,7 +236,7 @@ func TestConnect(t *testing.T) {
 		"NotReady": {
 			reason:   "An instance that is not Ready is waited for",
 			instance: instance(false),
-			want:     want{err: errInstance + ": DatabaseInstance pg is not ready yet"},
+			want:     want{err: "cannot find the PostgreSQL server: DatabaseInstance pg is not ready yet"},
 		},
 		"Ready": {
 			reason:   "The admin connects to the instance's endpoint with its Secret's password",
@@ -247,10 +248,10 @@ func TestConnect(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			kube := fake.NewClientBuilder().WithScheme(s).WithObjects(secret).WithStatusSubresource(tc.instance).WithObjects(tc.instance).Build()
 			var got *postgresql.Config
-			c := &connector{kube: kube, usage: nopTracker{}, newDB: func(_ context.Context, cfg postgresql.Config) (postgresql.DB, error) {
+			c := &connector{Connector: pginstance.Connector{Kube: kube, Usage: nopTracker{}, NewDB: func(_ context.Context, cfg postgresql.Config) (postgresql.DB, error) {
 				got = &cfg
 				return &fakeDB{}, nil
-			}}
+			}}}
 			_, err := c.Connect(context.Background(), newDatabase())
 			gotErr := ""
 			if err != nil {

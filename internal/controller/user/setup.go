@@ -17,6 +17,7 @@ import (
 	"github.com/dbaas-io/dbaas/apis/sql/v1alpha1"
 	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/postgresql"
+	"github.com/dbaas-io/dbaas/internal/clients/postgresql/instance"
 	"github.com/dbaas-io/dbaas/internal/controller/dependents"
 	"github.com/dbaas-io/dbaas/internal/controller/options"
 )
@@ -26,15 +27,15 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 	name := managed.ControllerName(v1alpha1.UserGroupKind)
 
 	opts := []managed.ReconcilerOption{
-		managed.WithTypedExternalConnector[*v1alpha1.User](&connector{
+		managed.WithTypedExternalConnector[*v1alpha1.User](&connector{Connector: instance.Connector{
 			// The API reader, not the cache: Secrets should not be cached
 			// cluster-wide, and a just-written status must be seen.
-			kube:  mgr.GetAPIReader(),
-			usage: resource.NewProviderConfigUsageTracker(mgr.GetClient(), &apisv1alpha1.ProviderConfigUsage{}),
-			newDB: func(ctx context.Context, cfg postgresql.Config) (postgresql.DB, error) {
+			Kube:  mgr.GetAPIReader(),
+			Usage: resource.NewProviderConfigUsageTracker(mgr.GetClient(), &apisv1alpha1.ProviderConfigUsage{}),
+			NewDB: func(ctx context.Context, cfg postgresql.Config) (postgresql.DB, error) {
 				return postgresql.Connect(ctx, cfg)
 			},
-		}),
+		}}),
 	}
 	opts = append(opts, options.ReconcilerOptions(mgr, o, name)...)
 

@@ -7,9 +7,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/dbaas-io/dbaas/apis/sql/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/postgresql"
@@ -18,11 +16,8 @@ import (
 )
 
 const (
-	errTrackPCUsage = "cannot track ProviderConfig usage"
-	errInstance     = "cannot find the PostgreSQL server"
-	errConnect      = "cannot connect to the PostgreSQL server"
-	errNoName       = "the User has no external name"
-	errGenerate     = "cannot generate a password"
+	errNoName   = "the User has no external name"
+	errGenerate = "cannot generate a password"
 )
 
 // Connection secret keys.
@@ -34,35 +29,21 @@ const (
 	keyDatabase = "database"
 )
 
-type tracker interface {
-	Track(ctx context.Context, mg resource.ModernManaged) error
-}
-
 // A connector connects to the server of a User's DatabaseInstance.
 type connector struct {
-	kube  client.Reader
-	usage tracker
-	newDB func(ctx context.Context, cfg postgresql.Config) (postgresql.DB, error)
+	instance.Connector
 }
 
 // Connect tracks the ProviderConfig usage and connects as the instance's admin.
 func (c *connector) Connect(ctx context.Context, cr *v1alpha1.User) (managed.TypedExternalClient[*v1alpha1.User], error) {
-	if err := c.usage.Track(ctx, cr); err != nil {
-		return nil, errors.Wrap(err, errTrackPCUsage)
-	}
-	cfg, err := instance.Config(ctx, c.kube, cr.GetNamespace(), cr.Spec.ForProvider.Instance)
-	if meta.WasDeleted(cr) && errors.Is(err, instance.ErrGone) {
-		// The instance took its databases and roles with it.
+	db, cfg, err := c.Connector.Connect(ctx, cr, cr.Spec.ForProvider.Instance)
+	if errors.Is(err, instance.ErrGone) {
 		return dependents.Gone[*v1alpha1.User]{}, nil
 	}
 	if err != nil {
-		return nil, errors.Wrap(err, errInstance)
+		return nil, err
 	}
-	db, err := c.newDB(ctx, cfg)
-	if err != nil {
-		return nil, errors.Wrap(err, errConnect)
-	}
-	return &external{db: db, passwords: &passwords{kube: c.kube}, endpoint: cfg.Host, port: cfg.Port, defaultDB: "postgres"}, nil
+	return &external{db: db, passwords: &passwords{kube: c.Kube}, endpoint: cfg.Host, port: cfg.Port, defaultDB: "postgres"}, nil
 }
 
 // external maps a User to a PostgreSQL login role named by its external
