@@ -2,6 +2,7 @@ package postgresql
 
 import (
 	"context"
+	"time"
 	"strings"
 	"testing"
 
@@ -134,6 +135,22 @@ func TestDatabaseAccess(t *testing.T) {
 		t.Errorf("the role cannot use its database: %v", err)
 	}
 	_ = rc.Close(ctx)
+	// The server drops a session's temporary tables as the session ends,
+	// after the client has gone; handing over what the role owns while that
+	// runs fails with "could not open relation". Wait for the session to end.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		var n int
+		if err := c.conn.QueryRow(ctx, "SELECT count(*) FROM pg_stat_activity WHERE usename = $1", role).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the role's session did not end: %d backends left", n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	if _, err := c.conn.Exec(ctx, `CREATE ROLE access_grantor; GRANT CONNECT ON DATABASE postgres TO access_role`); err != nil {
 		t.Fatal(err)
 	}
