@@ -2,9 +2,9 @@ package postgresql
 
 import (
 	"context"
-	"time"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
