@@ -3,8 +3,6 @@
 package database
 
 import (
-	"context"
-
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -15,8 +13,6 @@ import (
 
 	enginev1alpha1 "github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/apis/sql/v1alpha1"
-	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
-	"github.com/dbaas-io/dbaas/internal/clients/postgresql"
 	"github.com/dbaas-io/dbaas/internal/clients/postgresql/instance"
 	"github.com/dbaas-io/dbaas/internal/controller/dependents"
 	"github.com/dbaas-io/dbaas/internal/controller/options"
@@ -27,15 +23,7 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 	name := managed.ControllerName(v1alpha1.DatabaseGroupKind)
 
 	opts := []managed.ReconcilerOption{
-		managed.WithTypedExternalConnector[*v1alpha1.Database](&connector{Connector: instance.Connector{
-			// The API reader, not the cache: Secrets should not be cached
-			// cluster-wide, and a just-written status must be seen.
-			Kube:  mgr.GetAPIReader(),
-			Usage: resource.NewProviderConfigUsageTracker(mgr.GetClient(), &apisv1alpha1.ProviderConfigUsage{}),
-			NewDB: func(ctx context.Context, cfg postgresql.Config) (postgresql.DB, error) {
-				return postgresql.Connect(ctx, cfg)
-			},
-		}}),
+		managed.WithTypedExternalConnector[*v1alpha1.Database](&connector{Connector: instance.NewConnector(mgr)}),
 	}
 	opts = append(opts, options.ReconcilerOptions(mgr, o, name)...)
 

@@ -11,9 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
+	"github.com/go-logr/logr"
 	"github.com/go-logr/logr/funcr"
 	"github.com/jackc/pgx/v5"
 	corev1 "k8s.io/api/core/v1"
@@ -21,10 +19,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	ctrlconfig "sigs.k8s.io/controller-runtime/pkg/config"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	xpcontroller "github.com/crossplane/crossplane-runtime/v2/pkg/controller"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	computev1alpha1 "github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
@@ -43,50 +39,16 @@ const timeout = 90 * time.Second
 // controllers until the returned stop function is called (or the test ends).
 func startManager(t *testing.T, env *testenv.Env, h hooks) (stop func()) {
 	t.Helper()
-	return startManagerWithLogger(t, env, h, logging.NewNopLogger())
+	return startManagerWithLogger(t, env, h, logr.Discard())
 }
 
-func startManagerWithLogger(t *testing.T, env *testenv.Env, h hooks, log logging.Logger) (stop func()) {
+func startManagerWithLogger(t *testing.T, env *testenv.Env, h hooks, log logr.Logger) (stop func()) {
 	t.Helper()
-	skip := true
-	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
-		Scheme:                 env.Scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Controller:             ctrlconfig.Controller{SkipNameValidation: &skip},
+	withHooks := func(mgr ctrl.Manager, o options.Options) error { return setup(mgr, o, h) }
+	return env.StartManager(t, testenv.ManagerConfig{
+		Setups: []testenv.Setup{config.Setup, virtualmachine.Setup, withHooks},
+		Log:    log,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := options.Options{
-		Options: xpcontroller.Options{
-			Logger:                  log,
-			GlobalRateLimiter:       ratelimiter.NewGlobal(100),
-			PollInterval:            time.Second,
-			MaxConcurrentReconciles: 2,
-		},
-	}
-	if err := config.Setup(mgr, o); err != nil {
-		t.Fatal(err)
-	}
-	if err := virtualmachine.Setup(mgr, o); err != nil {
-		t.Fatal(err)
-	}
-	if err := setup(mgr, o, h); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := mgr.Start(ctx); err != nil {
-			t.Errorf("manager: %v", err)
-		}
-	}()
-	var once sync.Once
-	stop = func() { once.Do(func() { cancel(); <-done }) }
-	t.Cleanup(stop)
-	return stop
 }
 
 func eventually(t *testing.T, what string, cond func() (bool, string)) {
@@ -267,9 +229,9 @@ func TestDatabaseInstanceLifecycle(t *testing.T) {
 	c := env.Client
 	f := newFixture(t, env, "di-life")
 	logs := &syncBuffer{}
-	startManagerWithLogger(t, env, hooks{}, logging.NewLogrLogger(funcr.New(func(prefix, args string) {
+	startManagerWithLogger(t, env, hooks{}, funcr.New(func(prefix, args string) {
 		logs.WriteString(prefix + " " + args + "\n")
-	}, funcr.Options{Verbosity: 1})))
+	}, funcr.Options{Verbosity: 1}))
 
 	di := f.instance("pg", 20)
 	if err := c.Create(ctx, di); err != nil {

@@ -7,24 +7,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
 	corev1 "k8s.io/api/core/v1"
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	ctrlconfig "sigs.k8s.io/controller-runtime/pkg/config"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	xpcontroller "github.com/crossplane/crossplane-runtime/v2/pkg/controller"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/local"
 	"github.com/dbaas-io/dbaas/internal/controller/config"
-	"github.com/dbaas-io/dbaas/internal/controller/options"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 )
 
@@ -32,40 +25,7 @@ const timeout = 60 * time.Second
 
 func startManager(t *testing.T, env *testenv.Env, localDir string) {
 	t.Helper()
-	skip := true
-	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
-		Scheme:                 env.Scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Controller:             ctrlconfig.Controller{SkipNameValidation: &skip},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := options.Options{
-		Options: xpcontroller.Options{
-			Logger:                  logging.NewNopLogger(),
-			GlobalRateLimiter:       ratelimiter.NewGlobal(100),
-			PollInterval:            time.Second,
-			MaxConcurrentReconciles: 2,
-		},
-		LocalDir: localDir,
-	}
-	if err := config.Setup(mgr, o); err != nil {
-		t.Fatal(err)
-	}
-	if err := Setup(mgr, o); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := mgr.Start(ctx); err != nil {
-			t.Errorf("manager: %v", err)
-		}
-	}()
-	t.Cleanup(func() { cancel(); <-done })
+	env.StartManager(t, testenv.ManagerConfig{Setups: []testenv.Setup{config.Setup, Setup}, LocalDir: localDir})
 }
 
 // eventually polls cond until it holds or the deadline passes.

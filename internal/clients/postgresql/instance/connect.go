@@ -3,12 +3,14 @@ package instance
 import (
 	"context"
 
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 
+	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/postgresql"
 )
 
@@ -52,4 +54,17 @@ func (c *Connector) Connect(ctx context.Context, mg resource.ModernManaged, inst
 		return nil, cfg, errors.Wrap(err, errConnect)
 	}
 	return db, cfg, nil
+}
+
+// NewConnector returns the Connector a provider's SQL controllers use: it
+// reads through the API reader, not the cache, because Secrets should not be
+// cached cluster-wide and a just-written instance status must be seen.
+func NewConnector(mgr ctrl.Manager) Connector {
+	return Connector{
+		Kube:  mgr.GetAPIReader(),
+		Usage: resource.NewProviderConfigUsageTracker(mgr.GetClient(), &apisv1alpha1.ProviderConfigUsage{}),
+		NewDB: func(ctx context.Context, cfg postgresql.Config) (postgresql.DB, error) {
+			return postgresql.Connect(ctx, cfg)
+		},
+	}
 }

@@ -6,22 +6,13 @@ package sqlenv
 
 import (
 	"bytes"
-	"context"
 	"sync"
 	"testing"
-	"time"
 
-	xpcontroller "github.com/crossplane/crossplane-runtime/v2/pkg/controller"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/feature"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/dbaas-io/dbaas/internal/controller/database"
-	"github.com/dbaas-io/dbaas/internal/controller/options"
 	"github.com/dbaas-io/dbaas/internal/controller/user"
 	"github.com/dbaas-io/dbaas/internal/testing/pgtest"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
@@ -64,42 +55,9 @@ func (e *Env) StartManager() {
 	t.Helper()
 	log := zap.New(zap.WriteTo(e.Log), zap.UseDevMode(true))
 	ctrl.SetLogger(log)
-	skip := true
-	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{
-		Scheme:                 e.Scheme,
-		Logger:                 log,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		// A restarted manager registers the same controller names again.
-		Controller: config.Controller{SkipNameValidation: &skip},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := options.Options{Options: xpcontroller.Options{
-		Logger:                  logging.NewLogrLogger(log),
-		GlobalRateLimiter:       ratelimiter.NewGlobal(100),
-		PollInterval:            time.Second,
-		MaxConcurrentReconciles: 2,
-		Features:                &feature.Flags{},
-	}}
-	if err := database.Setup(mgr, o); err != nil {
-		t.Fatal(err)
-	}
-	if err := user.Setup(mgr, o); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := mgr.Start(ctx); err != nil {
-			t.Errorf("manager: %v", err)
-		}
-	}()
-	var once sync.Once
-	e.stop = func() { once.Do(func() { cancel(); <-done }) }
-	t.Cleanup(e.stop)
+	// Managers stop when the test that started the Env ends, not when a
+	// subtest that restarted them does.
+	e.stop = e.Env.StartManager(t, testenv.ManagerConfig{Setups: []testenv.Setup{database.Setup, user.Setup}, Log: log})
 }
 
 // StopManager stops the running manager, as a provider shutdown would.

@@ -1,0 +1,83 @@
+package testenv
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	ctrlconfig "sigs.k8s.io/controller-runtime/pkg/config"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	xpcontroller "github.com/crossplane/crossplane-runtime/v2/pkg/controller"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/feature"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
+
+	"github.com/dbaas-io/dbaas/internal/controller/options"
+)
+
+// A Setup adds controllers to a manager, as the controllers' Setup do.
+type Setup func(ctrl.Manager, options.Options) error
+
+// ManagerConfig says what a test's manager runs and where it logs.
+type ManagerConfig struct {
+	// Setups add the controllers under test.
+	Setups []Setup
+
+	// Log receives the manager's and the controllers' logs. The zero
+	// value discards them.
+	Log logr.Logger
+
+	// LocalDir is the local backend's default directory.
+	LocalDir string
+}
+
+// StartManager runs controllers against the Env's API server, polling every
+// second so tests see changes quickly, until the returned stop is called or
+// the test ends. Calling stop and starting another manager is what a
+// provider restart looks like.
+func (e *Env) StartManager(t testing.TB, c ManagerConfig) (stop func()) {
+	t.Helper()
+	// A restarted manager registers the same controller names again.
+	skip := true
+	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{
+		Scheme:                 e.Scheme,
+		Logger:                 c.Log,
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		Controller:             ctrlconfig.Controller{SkipNameValidation: &skip},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := options.Options{
+		Options: xpcontroller.Options{
+			Logger:                  logging.NewLogrLogger(c.Log),
+			GlobalRateLimiter:       ratelimiter.NewGlobal(100),
+			PollInterval:            time.Second,
+			MaxConcurrentReconciles: 2,
+			Features:                &feature.Flags{},
+		},
+		LocalDir: c.LocalDir,
+	}
+	for _, setup := range c.Setups {
+		if err := setup(mgr, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := mgr.Start(ctx); err != nil {
+			t.Errorf("manager: %v", err)
+		}
+	}()
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); <-done }) }
+	t.Cleanup(stop)
+	return stop
+}
