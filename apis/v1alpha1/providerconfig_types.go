@@ -68,7 +68,93 @@ type LocalBackendConfig struct {
 	PortRangeEnd int32 `json:"portRangeEnd,omitempty"`
 }
 
-// A ProviderConfigSpec says which backend machines run on and how to reach it.
+// ServerEngine names the engine of an existing database server.
+type ServerEngine string
+
+// Engines an existing server may run.
+const (
+	ServerEnginePostgreSQL ServerEngine = "postgresql"
+	ServerEngineMySQL      ServerEngine = "mysql"
+	ServerEngineMariaDB    ServerEngine = "mariadb"
+	ServerEngineSQLServer  ServerEngine = "sqlserver"
+)
+
+// ExistingServer is a database server that runs outside this provider's
+// control, such as one the organisation's DBAs keep. Databases, users and
+// grants whose resources name no DatabaseInstance are made on it.
+type ExistingServer struct {
+	// Engine the server runs.
+	// +kubebuilder:validation:Enum=postgresql;mysql;mariadb;sqlserver
+	Engine ServerEngine `json:"engine"`
+
+	// Host name or address of the server.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Host string `json:"host"`
+
+	// Port of the server; the engine's usual port by default (5432, 3306,
+	// 1433).
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
+	// +optional
+	Port int32 `json:"port,omitempty"`
+
+	// AdminDatabase is the database the provider connects to: postgres on
+	// PostgreSQL and master on SQL Server by default, none on MySQL.
+	// +kubebuilder:validation:MaxLength=128
+	// +optional
+	AdminDatabase string `json:"adminDatabase,omitempty"`
+
+	// AdminCredentialsSecretRef is a Secret with the keys username and
+	// password of an account that may create databases and users.
+	AdminCredentialsSecretRef xpv2.SecretReference `json:"adminCredentialsSecretRef"`
+
+	// TLS settings of the connection.
+	// +optional
+	TLS *ServerTLS `json:"tls,omitempty"`
+
+	// MaxOperationsPerSecond caps how many reconciles per second, across
+	// every resource on this server, may reach it, so that many resources
+	// cannot overwhelm a shared server.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1000
+	// +kubebuilder:default=20
+	// +optional
+	MaxOperationsPerSecond int32 `json:"maxOperationsPerSecond,omitempty"`
+}
+
+// TLSMode says whether a connection uses TLS and what it verifies. The names
+// are libpq's, and mean the same on every engine.
+type TLSMode string
+
+// ServerTLS configures TLS to an existing server.
+// +kubebuilder:validation:XValidation:rule="self.mode != 'verify-ca' || has(self.caSecretRef)",message="verify-ca needs caSecretRef"
+type ServerTLS struct {
+	// Mode: disable; prefer (TLS when offered, unverified); require (TLS,
+	// verified against caSecretRef when set); verify-ca (TLS signed by the
+	// CA); verify-full (also checks the host name).
+	// +kubebuilder:validation:Enum=disable;prefer;require;verify-ca;verify-full
+	// +kubebuilder:default=prefer
+	Mode TLSMode `json:"mode"`
+
+	// CASecretRef selects the PEM CA bundle that signs the server's
+	// certificate.
+	// +optional
+	CASecretRef *xpv2.SecretKeySelector `json:"caSecretRef,omitempty"`
+
+	// ClientCertSecretRef is a kubernetes.io/tls Secret (tls.crt and
+	// tls.key) with a client certificate, for servers that ask for one.
+	// +optional
+	ClientCertSecretRef *xpv2.SecretReference `json:"clientCertSecretRef,omitempty"`
+
+	// ServerName is the name verify-full checks the certificate for; the
+	// host by default.
+	// +optional
+	ServerName string `json:"serverName,omitempty"`
+}
+
+// A ProviderConfigSpec says which backend machines run on and how to reach
+// it, and which existing database server, if any, SQL objects are made on.
 // +kubebuilder:validation:XValidation:rule="self.backend != 'local' || !has(self.local) || !has(self.local.portRangeStart) || !has(self.local.portRangeEnd) || self.local.portRangeStart <= self.local.portRangeEnd",message="local.portRangeStart must not be greater than local.portRangeEnd"
 type ProviderConfigSpec struct {
 	// Backend that machines run on.
@@ -83,6 +169,11 @@ type ProviderConfigSpec struct {
 	// Local configures the local backend.
 	// +optional
 	Local *LocalBackendConfig `json:"local,omitempty"`
+
+	// Server is an existing database server that Databases, Users and
+	// Grants naming no DatabaseInstance are made on.
+	// +optional
+	Server *ExistingServer `json:"server,omitempty"`
 }
 
 // A ProviderConfigStatus is the observed state of a ProviderConfig.
@@ -96,6 +187,8 @@ type ProviderConfigStatus struct {
 // their backend.
 // +kubebuilder:subresource:status
 // +kubebuilder:printcolumn:name="BACKEND",type="string",JSONPath=".spec.backend"
+// +kubebuilder:printcolumn:name="SERVER-ENGINE",type="string",JSONPath=".spec.server.engine"
+// +kubebuilder:printcolumn:name="SERVER",type="string",JSONPath=".spec.server.host"
 // +kubebuilder:printcolumn:name="AGE",type="date",JSONPath=".metadata.creationTimestamp"
 // +kubebuilder:resource:scope=Namespaced,categories={crossplane,provider,dbaas}
 type ProviderConfig struct {
@@ -121,6 +214,8 @@ type ProviderConfigList struct {
 // reach their backend.
 // +kubebuilder:subresource:status
 // +kubebuilder:printcolumn:name="BACKEND",type="string",JSONPath=".spec.backend"
+// +kubebuilder:printcolumn:name="SERVER-ENGINE",type="string",JSONPath=".spec.server.engine"
+// +kubebuilder:printcolumn:name="SERVER",type="string",JSONPath=".spec.server.host"
 // +kubebuilder:printcolumn:name="AGE",type="date",JSONPath=".metadata.creationTimestamp"
 // +kubebuilder:resource:scope=Cluster,categories={crossplane,provider,dbaas}
 type ClusterProviderConfig struct {

@@ -21,7 +21,8 @@ import (
 )
 
 // InstanceReference says which DatabaseInstance, in the resource's own
-// namespace, a SQL object lives on.
+// namespace, a SQL object lives on. A SQL object that names none lives on
+// the existing server of its provider config (spec.server).
 type InstanceReference struct {
 	// Instance is the name of a DatabaseInstance in this namespace.
 	// +crossplane:generate:reference:type=github.com/dbaas-io/dbaas/apis/engine/v1alpha1.DatabaseInstance
@@ -38,4 +39,15 @@ type InstanceReference struct {
 	// InstanceSelector resolves Instance by labels.
 	// +optional
 	InstanceSelector *xpv2.NamespacedSelector `json:"instanceSelector,omitempty"`
+}
+
+// CredentialRotation lets users ask for new credentials.
+type CredentialRotation struct {
+	// CredentialRotation requests new credentials whenever it changes: set
+	// it to any new value (a date, a counter) and the provider makes a new
+	// password, publishes it to the connection secret and makes the old
+	// one stop working.
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	CredentialRotation string `json:"credentialRotation,omitempty"`
 }

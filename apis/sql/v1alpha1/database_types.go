@@ -28,8 +28,25 @@ import (
 // DatabaseParameters are the desired properties of a database. The
 // database's name is the resource's external name, which defaults to the
 // resource's metadata.name.
+// +kubebuilder:validation:XValidation:rule="!has(self.classRef) || !(has(self.owner) || has(self.ownerRef) || has(self.ownerSelector) || has(self.encoding) || has(self.connectionLimit) || has(self.characterSet) || has(self.collation))",message="a Database made by a DatabaseClass is made only by the class's procedures: pass what they need in parameters, not owner, encoding, connectionLimit, characterSet or collation"
+// +kubebuilder:validation:XValidation:rule="has(self.classRef) || !has(self.credentialRotation)",message="credentialRotation applies to Databases made by a DatabaseClass; rotate a native database's credentials on its User"
+// +kubebuilder:validation:XValidation:rule="has(self.classRef) || !has(self.parameters)",message="parameters are inputs to a DatabaseClass's procedures: set classRef too"
+// +kubebuilder:validation:XValidation:rule="has(self.classRef) == has(oldSelf.classRef) && (!has(self.classRef) || self.classRef.name == oldSelf.classRef.name)",message="classRef is immutable"
 type DatabaseParameters struct {
 	InstanceReference `json:",inline"`
+
+	// ClassRef names the DatabaseClass whose stored procedures create,
+	// delete and rotate this database, instead of the provider's own SQL.
+	// +optional
+	ClassRef *ClassReference `json:"classRef,omitempty"`
+
+	// Parameters are inputs for the class's procedure templates
+	// ({{ .Parameters.key }}).
+	// +kubebuilder:validation:MaxProperties=64
+	// +optional
+	Parameters map[string]string `json:"parameters,omitempty"`
+
+	CredentialRotation `json:",inline"`
 
 	// Owner is the role that owns the database.
 	// +crossplane:generate:reference:type=User
@@ -46,18 +63,35 @@ type DatabaseParameters struct {
 	// +optional
 	OwnerSelector *xpv2.NamespacedSelector `json:"ownerSelector,omitempty"`
 
-	// Encoding of the database. Set at creation only.
+	// Encoding of a PostgreSQL database, such as UTF8; the server's
+	// default when unset. Set at creation only.
 	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9_]{1,32}$`
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="encoding is immutable"
-	// +kubebuilder:default=UTF8
 	// +optional
 	Encoding string `json:"encoding,omitempty"`
 
-	// ConnectionLimit maps to CONNECTION LIMIT; -1 means no limit.
+	// ConnectionLimit of a PostgreSQL database; -1 means no limit.
 	// +kubebuilder:validation:Minimum=-1
-	// +kubebuilder:default=-1
 	// +optional
 	ConnectionLimit *int32 `json:"connectionLimit,omitempty"`
+
+	// CharacterSet of a MySQL/MariaDB database, such as utf8mb4.
+	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9_]{1,32}$`
+	// +optional
+	CharacterSet string `json:"characterSet,omitempty"`
+
+	// Collation of a MySQL/MariaDB or SQL Server database, such as
+	// utf8mb4_unicode_ci or Latin1_General_100_CI_AS_SC_UTF8.
+	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9_]{1,128}$`
+	// +optional
+	Collation string `json:"collation,omitempty"`
+}
+
+// A ClassReference names a cluster-scoped DatabaseClass.
+type ClassReference struct {
+	// Name of the DatabaseClass.
+	// +kubebuilder:validation:MinLength=1
+	Name string `json:"name"`
 }
 
 // DatabaseObservation is the observed state of a database.
@@ -70,6 +104,13 @@ type DatabaseObservation struct {
 
 	// ConnectionLimit of the database.
 	ConnectionLimit *int32 `json:"connectionLimit,omitempty"`
+	// CharacterSet of the database.
+	CharacterSet string `json:"characterSet,omitempty"`
+	// Collation of the database.
+	Collation string `json:"collation,omitempty"`
+	// CredentialRotation is the last credentialRotation the provider
+	// carried out.
+	CredentialRotation string `json:"credentialRotation,omitempty"`
 }
 
 // A DatabaseSpec defines the desired state of a Database.
@@ -86,12 +127,14 @@ type DatabaseStatus struct {
 
 // +kubebuilder:object:root=true
 
-// A Database is a database on a DatabaseInstance.
+// A Database is a database on a DatabaseInstance or on an existing server,
+// made by the provider or by a DatabaseClass's stored procedures.
 // +kubebuilder:printcolumn:name="READY",type="string",JSONPath=".status.conditions[?(@.type=='Ready')].status"
 // +kubebuilder:printcolumn:name="SYNCED",type="string",JSONPath=".status.conditions[?(@.type=='Synced')].status"
 // +kubebuilder:printcolumn:name="EXTERNAL-NAME",type="string",JSONPath=".metadata.annotations.crossplane\\.io/external-name"
 // +kubebuilder:printcolumn:name="INSTANCE",type="string",JSONPath=".spec.forProvider.instance"
-// +kubebuilder:printcolumn:name="OWNER",type="string",JSONPath=".status.atProvider.owner"
+// +kubebuilder:printcolumn:name="CLASS",type="string",JSONPath=".spec.forProvider.classRef.name"
+// +kubebuilder:printcolumn:name="OWNER",type="string",JSONPath=".status.atProvider.owner",priority=1
 // +kubebuilder:printcolumn:name="AGE",type="date",JSONPath=".metadata.creationTimestamp"
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:scope=Namespaced,categories={crossplane,managed,dbaas}

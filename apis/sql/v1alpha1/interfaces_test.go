@@ -31,3 +31,8 @@ var (
 	_ resource.ModernManaged = &Database{}
 	_ resource.ManagedList   = &DatabaseList{}
 )
+
+var (
+	_ resource.ModernManaged = &Grant{}
+	_ resource.ManagedList   = &GrantList{}
+)

@@ -28,8 +28,32 @@ import (
 // UserParameters are the desired properties of a database user (a login
 // role). The role's name is the resource's external name, which defaults to
 // the resource's metadata.name.
+// +kubebuilder:validation:XValidation:rule="!has(self.credentialRotation) || !has(self.passwordSecretRef)",message="credentialRotation rotates generated passwords; a password from passwordSecretRef is changed in its Secret"
+// +kubebuilder:validation:XValidation:rule="!(has(self.contained) && self.contained) || has(self.database)",message="a contained user lives in a database: set database"
 type UserParameters struct {
 	InstanceReference `json:",inline"`
+
+	CredentialRotation `json:",inline"`
+
+	// Host the MySQL/MariaDB account connects from ('%' is any host); the
+	// account is name@host. Set at creation only.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=255
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="host is immutable"
+	// +optional
+	Host *string `json:"host,omitempty"`
+
+	// ResourceLimits of a MySQL/MariaDB account.
+	// +optional
+	ResourceLimits *ResourceLimits `json:"resourceLimits,omitempty"`
+
+	// Contained makes a SQL Server contained user: one with a password in
+	// its database and no server login. Otherwise a SQL Server user is a
+	// login and, when database is set, a user for it in that database.
+	// Set at creation only.
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="contained is immutable"
+	// +optional
+	Contained *bool `json:"contained,omitempty"`
 
 	// Database is the database the connection secret points at.
 	// +crossplane:generate:reference:type=Database
@@ -52,11 +76,30 @@ type UserParameters struct {
 	// +optional
 	PasswordSecretRef *xpv2.LocalSecretKeySelector `json:"passwordSecretRef,omitempty"`
 
-	// ConnectionLimit maps to CONNECTION LIMIT; -1 means no limit.
+	// ConnectionLimit of a PostgreSQL role; -1 means no limit.
 	// +kubebuilder:validation:Minimum=-1
-	// +kubebuilder:default=-1
 	// +optional
 	ConnectionLimit *int32 `json:"connectionLimit,omitempty"`
+}
+
+// ResourceLimits of a MySQL/MariaDB account; 0 means no limit.
+type ResourceLimits struct {
+	// MaxQueriesPerHour the account may run.
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	MaxQueriesPerHour *int32 `json:"maxQueriesPerHour,omitempty"`
+	// MaxUpdatesPerHour the account may run.
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	MaxUpdatesPerHour *int32 `json:"maxUpdatesPerHour,omitempty"`
+	// MaxConnectionsPerHour the account may open.
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	MaxConnectionsPerHour *int32 `json:"maxConnectionsPerHour,omitempty"`
+	// MaxUserConnections the account may hold at once.
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	MaxUserConnections *int32 `json:"maxUserConnections,omitempty"`
 }
 
 // UserObservation is the observed state of a database user.
@@ -66,6 +109,13 @@ type UserObservation struct {
 
 	// CanLogin is true when the role may log in.
 	CanLogin bool `json:"canLogin,omitempty"`
+
+	// ResourceLimits of the account.
+	ResourceLimits *ResourceLimits `json:"resourceLimits,omitempty"`
+
+	// CredentialRotation is the last credentialRotation the provider
+	// carried out.
+	CredentialRotation string `json:"credentialRotation,omitempty"`
 }
 
 // A UserSpec defines the desired state of a User.

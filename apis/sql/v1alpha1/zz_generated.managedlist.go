@@ -29,6 +29,15 @@ func (l *DatabaseList) GetItems() []resource.Managed {
 	return items
 }
 
+// GetItems of this GrantList.
+func (l *GrantList) GetItems() []resource.Managed {
+	items := make([]resource.Managed, len(l.Items))
+	for i := range l.Items {
+		items[i] = &l.Items[i]
+	}
+	return items
+}
+
 // GetItems of this UserList.
 func (l *UserList) GetItems() []resource.Managed {
 	items := make([]resource.Managed, len(l.Items))
