@@ -1,0 +1,148 @@
+/*
+Copyright 2026 The dbaas authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package mariadbtest starts a throwaway MariaDB server for tests, so that
+// the MySQL/MariaDB client is tested against the real engine rather than a
+// fake that would accept SQL the server rejects.
+package mariadbtest
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+)
+
+// Binaries of Debian's mariadb-server package (make deps installs it).
+const (
+	ServerBin    = "/usr/sbin/mariadbd"
+	InstallDBBin = "/usr/bin/mariadb-install-db"
+)
+
+// AdminUser is the account, with every privilege and the grant option, that
+// tests log in as over TCP with Password.
+const AdminUser = "admin"
+
+// A Server is a running MariaDB server that accepts password logins on
+// Host:Port, and TLS signed by CA.
+type Server struct {
+	Host     string
+	Port     int
+	User     string
+	Password string
+	// CA is the PEM certificate that signed the server's certificate, which
+	// names 127.0.0.1 and localhost.
+	CA []byte
+
+	root    string
+	dataDir string
+	socket  string
+	logFile string
+	proc    *process
+}
+
+// Start runs a server for the test and stops it when the test ends.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "mariadbtest-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	s, err := New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Stop(); err != nil {
+			t.Errorf("cannot stop MariaDB: %v", err)
+		}
+	})
+	return s
+}
+
+// New initialises and starts a server below baseDir, which must exist. The
+// caller stops it with Stop. Use it from TestMain, where no testing.TB exists,
+// to share one server between the tests of a package.
+func New(baseDir string) (*Server, error) {
+	if _, err := os.Stat(ServerBin); err != nil {
+		return nil, errors.Wrap(err, "MariaDB is not installed (run make deps)")
+	}
+	// The directory must be traversable by the server's user; MkdirTemp
+	// creates it private to its creator.
+	if err := os.Chmod(baseDir, 0o755); err != nil {
+		return nil, errors.Wrap(err, "cannot make the base directory traversable")
+	}
+	root := filepath.Join(baseDir, "mariadb")
+	s := &Server{
+		Host:     "127.0.0.1",
+		User:     AdminUser,
+		Password: randomHex(16),
+		root:     root,
+		dataDir:  filepath.Join(root, "data"),
+		socket:   filepath.Join(root, "mariadb.sock"),
+		logFile:  filepath.Join(root, "server.log"),
+	}
+	if err := os.MkdirAll(s.dataDir, 0o700); err != nil {
+		return nil, errors.Wrap(err, "cannot create the data directory")
+	}
+	ca, err := writeCertificates(root)
+	if err != nil {
+		return nil, err
+	}
+	s.CA = ca
+	if err := chownToServerUser(root); err != nil {
+		return nil, err
+	}
+	if err := s.install(); err != nil {
+		return nil, err
+	}
+	if err := s.startOnFreePort(); err != nil {
+		return nil, err
+	}
+	if err := s.createAdmin(); err != nil {
+		_ = s.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Stop stops the server, ending its connections.
+func (s *Server) Stop() error {
+	if s.proc == nil {
+		return nil
+	}
+	err := s.proc.stop()
+	s.proc = nil
+	return err
+}
+
+// install creates the system tables. root@localhost gets no password
+// ("normal" rather than unix_socket authentication, which would tie it to
+// the name of the OS user running the tests); it is reachable only through
+// the private socket, where it sets up the admin account.
+func (s *Server) install() error {
+	args := append([]string{"--no-defaults", "--datadir=" + s.dataDir,
+		"--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve"},
+		tuning...)
+	cmd, err := command(InstallDBBin, args...)
+	if err != nil {
+		return err
+	}
+	out, err := cmd.CombinedOutput()
+	return errors.Wrapf(err, "cannot run mariadb-install-db: %s", out)
+}
