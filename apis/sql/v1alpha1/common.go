@@ -41,8 +41,8 @@ type InstanceReference struct {
 	InstanceSelector *xpv2.NamespacedSelector `json:"instanceSelector,omitempty"`
 }
 
-// CredentialRotation lets users ask for new credentials.
-type CredentialRotation struct {
+// RotationRequest lets users ask for new credentials.
+type RotationRequest struct {
 	// CredentialRotation requests new credentials whenever it changes: set
 	// it to any new value (a date, a counter) and the provider makes a new
 	// password, publishes it to the connection secret and makes the old

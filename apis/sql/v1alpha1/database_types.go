@@ -46,7 +46,7 @@ type DatabaseParameters struct {
 	// +optional
 	Parameters map[string]string `json:"parameters,omitempty"`
 
-	CredentialRotation `json:",inline"`
+	RotationRequest `json:",inline"`
 
 	// Owner is the role that owns the database.
 	// +crossplane:generate:reference:type=User

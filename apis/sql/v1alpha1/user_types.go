@@ -33,7 +33,7 @@ import (
 type UserParameters struct {
 	InstanceReference `json:",inline"`
 
-	CredentialRotation `json:",inline"`
+	RotationRequest `json:",inline"`
 
 	// Host the MySQL/MariaDB account connects from ('%' is any host); the
 	// account is name@host. Set at creation only.

@@ -30,7 +30,8 @@ type DatabaseParameters struct {
 	// Owner role (PostgreSQL); empty means the admin at creation and no
 	// change afterwards.
 	Owner string
-	// Encoding (PostgreSQL), set at creation only; empty means UTF8.
+	// Encoding (PostgreSQL), set at creation only; empty means the server's
+	// default.
 	Encoding string
 	// ConnectionLimit (PostgreSQL); nil means the server's default at
 	// creation and no change afterwards.
@@ -139,6 +140,10 @@ type Server interface {
 	// Privileges returns the privileges u holds on database, upper-case
 	// and sorted; ALL is expanded to the engine's list.
 	Privileges(ctx context.Context, u UserName, database string) ([]string, error)
+	// NormalizePrivileges returns privileges as Privileges reports them
+	// (upper-case, sorted, ALL expanded), or an error that lists the
+	// accepted names when one is not the engine's.
+	NormalizePrivileges(privileges []string) ([]string, error)
 	// Grant and Revoke give and take privileges on database.
 	Grant(ctx context.Context, u UserName, database string, privileges []string) error
 	Revoke(ctx context.Context, u UserName, database string, privileges []string) error

@@ -5,6 +5,8 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/dbaas-io/dbaas/internal/clients/dbms"
 )
 
 const (
@@ -14,31 +16,32 @@ const (
 	errDropDatabase    = "cannot drop database"
 	errLookupEncoding  = "cannot look up encoding"
 	errUnknownEncoding = "unknown encoding"
+	errCharacterSet    = "characterSet is a MySQL setting; PostgreSQL databases have an encoding"
+	errCollation       = "collation is a MySQL and SQL Server setting; this provider does not set it on PostgreSQL"
 )
 
 // DatabaseParameters are the desired properties of a database.
-type DatabaseParameters struct {
-	// Owner role; empty means the connecting user at creation and no
-	// change afterwards.
-	Owner string
-	// Encoding name, set at creation only; empty means the server's default.
-	Encoding string
-	// ConnectionLimit; nil means the server's default (-1) at creation and
-	// no change afterwards.
-	ConnectionLimit *int32
-}
+type DatabaseParameters = dbms.DatabaseParameters
 
 // DatabaseObservation is the observed state of a database.
-type DatabaseObservation struct {
-	Owner           string
-	Encoding        string
-	ConnectionLimit int32
+type DatabaseObservation = dbms.DatabaseObservation
+
+// checkDatabaseParameters refuses settings PostgreSQL does not have rather
+// than ignoring what a user asked for.
+func checkDatabaseParameters(p DatabaseParameters) error {
+	switch {
+	case p.CharacterSet != "":
+		return errors.New(errCharacterSet)
+	case p.Collation != "":
+		return errors.New(errCollation)
+	}
+	return nil
 }
 
 // ObserveDatabase returns the database's state, or nil when it does not exist.
 func (c *Client) ObserveDatabase(ctx context.Context, name string) (*DatabaseObservation, error) {
-	o := &DatabaseObservation{}
-	err := c.conn.QueryRow(ctx, observeDatabaseSQL, name).Scan(&o.Owner, &o.Encoding, &o.ConnectionLimit)
+	o := &DatabaseObservation{ConnectionLimit: new(int32)}
+	err := c.conn.QueryRow(ctx, observeDatabaseSQL, name).Scan(&o.Owner, &o.Encoding, o.ConnectionLimit)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
@@ -50,6 +53,9 @@ func (c *Client) ObserveDatabase(ctx context.Context, name string) (*DatabaseObs
 
 // CreateDatabase creates the database.
 func (c *Client) CreateDatabase(ctx context.Context, name string, p DatabaseParameters) error {
+	if err := checkDatabaseParameters(p); err != nil {
+		return errors.Wrap(err, errCreateDatabase)
+	}
 	enc := int32(-1)
 	if p.Encoding != "" {
 		if err := validEncoding(p.Encoding); err != nil {
@@ -73,6 +79,9 @@ func (c *Client) CreateDatabase(ctx context.Context, name string, p DatabasePara
 // UpdateDatabase sets the owner and connection limit when they are given.
 // The encoding of an existing database cannot change.
 func (c *Client) UpdateDatabase(ctx context.Context, name string, p DatabaseParameters) error {
+	if err := checkDatabaseParameters(p); err != nil {
+		return errors.Wrap(err, errUpdateDatabase)
+	}
 	var stmts []string
 	if p.Owner != "" {
 		q, err := alterDatabaseOwnerSQL(name, p.Owner)

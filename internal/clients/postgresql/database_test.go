@@ -5,20 +5,22 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/dbaas-io/dbaas/internal/clients/dbms"
 )
 
 func TestDatabaseLifecycle(t *testing.T) {
 	ctx := context.Background()
 	c := newClient(t)
-	if err := c.CreateRole(ctx, "db_owner_a", RoleParameters{}); err != nil {
+	if err := c.CreateUser(ctx, user("db_owner_a"), dbms.UserParameters{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.CreateRole(ctx, "db_owner_b", RoleParameters{}); err != nil {
+	if err := c.CreateUser(ctx, user("db_owner_b"), dbms.UserParameters{}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_ = c.DropRole(ctx, "db_owner_a", nil)
-		_ = c.DropRole(ctx, "db_owner_b", nil)
+		_ = c.DropUser(ctx, user("db_owner_a"), nil)
+		_ = c.DropUser(ctx, user("db_owner_b"), nil)
 	})
 
 	if o, err := c.ObserveDatabase(ctx, "lifecycle"); err != nil || o != nil {
@@ -31,7 +33,7 @@ func TestDatabaseLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(&DatabaseObservation{Owner: "db_owner_a", Encoding: "SQL_ASCII", ConnectionLimit: 7}, o); diff != "" {
+	if diff := cmp.Diff(&DatabaseObservation{Owner: "db_owner_a", Encoding: "SQL_ASCII", ConnectionLimit: ptr[int32](7)}, o); diff != "" {
 		t.Errorf("after create: -want, +got:\n%s", diff)
 	}
 
@@ -42,7 +44,7 @@ func TestDatabaseLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(&DatabaseObservation{Owner: "db_owner_b", Encoding: "SQL_ASCII", ConnectionLimit: -1}, o); diff != "" {
+	if diff := cmp.Diff(&DatabaseObservation{Owner: "db_owner_b", Encoding: "SQL_ASCII", ConnectionLimit: ptr[int32](-1)}, o); diff != "" {
 		t.Errorf("after update: -want, +got:\n%s", diff)
 	}
 
@@ -103,7 +105,7 @@ func TestDatabaseInjection(t *testing.T) {
 	if diff := cmp.Diff(before, without(databaseNames(t, c), name)); diff != "" {
 		t.Errorf("other databases changed: -before, +after:\n%s", diff)
 	}
-	if o, err := c.ObserveDatabase(ctx, name); err != nil || o == nil || o.ConnectionLimit != 2 {
+	if o, err := c.ObserveDatabase(ctx, name); err != nil || o == nil || *o.ConnectionLimit != 2 {
 		t.Errorf("ObserveDatabase(%q) = %v, %v; want it with connection limit 2", name, o, err)
 	}
 	if err := c.UpdateDatabase(ctx, name, DatabaseParameters{ConnectionLimit: ptr[int32](3)}); err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/dbaas-io/dbaas/internal/clients/dbms"
 	"github.com/dbaas-io/dbaas/internal/testing/pgtest"
 )
 
@@ -40,7 +41,7 @@ func run(m *testing.M) int {
 }
 
 func adminConfig() Config {
-	return Config{Host: server.Host, Port: server.Port, User: server.User, Password: server.Password, SSLMode: "disable"}
+	return Config{Host: server.Host, Port: server.Port, User: server.User, Password: server.Password, TLS: dbms.TLS{Mode: dbms.TLSDisable}}
 }
 
 // newClient connects as the admin and closes the connection when the test ends.

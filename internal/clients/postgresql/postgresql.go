@@ -13,6 +13,8 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/dbaas-io/dbaas/internal/clients/dbms"
 )
 
 const (
@@ -21,7 +23,6 @@ const (
 	errBeginTx    = "cannot begin a transaction"
 	errCommitTx   = "cannot commit a transaction"
 	errCloseConn  = "cannot close the connection to PostgreSQL"
-	defaultSSL    = "prefer"
 	defaultDBName = "postgres"
 )
 
@@ -35,46 +36,15 @@ const (
 )
 
 // Config says how to reach a server and which account to use.
-type Config struct {
-	Host     string
-	Port     int
-	User     string
-	Password string
-	// Database to connect to; empty means postgres.
-	Database string
-	// SSLMode is a libpq sslmode; empty means prefer.
-	SSLMode string
-}
+type Config = dbms.Config
 
-// DB is what the controllers need from a PostgreSQL server.
-type DB interface {
-	// ObserveDatabase returns nil when the database does not exist.
-	ObserveDatabase(ctx context.Context, name string) (*DatabaseObservation, error)
-	CreateDatabase(ctx context.Context, name string, p DatabaseParameters) error
-	UpdateDatabase(ctx context.Context, name string, p DatabaseParameters) error
-	DropDatabase(ctx context.Context, name string) error
-
-	// ObserveRole returns nil when the role does not exist.
-	ObserveRole(ctx context.Context, name string) (*RoleObservation, error)
-	RoleExists(ctx context.Context, name string) (bool, error)
-	CreateRole(ctx context.Context, name string, p RoleParameters) error
-	UpdateRole(ctx context.Context, name string, p RoleParameters) error
-	SetPassword(ctx context.Context, name, password string) error
-	CanLogin(ctx context.Context, name, password string) (bool, error)
-	HasDatabaseAccess(ctx context.Context, role, database string) (bool, error)
-	GrantDatabaseAccess(ctx context.Context, role, database string) error
-	DropRole(ctx context.Context, name string, alsoIn []string) error
-
-	Close(ctx context.Context) error
-}
-
-// A Client is a DB backed by one pgx connection.
+// A Client is a dbms.Server backed by one pgx connection.
 type Client struct {
 	cfg  Config
 	conn *pgx.Conn
 }
 
-var _ DB = &Client{}
+var _ dbms.Server = &Client{}
 
 // Connect opens a connection with cfg.
 func Connect(ctx context.Context, cfg Config) (*Client, error) {
@@ -101,28 +71,36 @@ func connect(ctx context.Context, cfg Config) (*pgx.Conn, error) {
 
 // pgxConfig builds the pgx configuration. The password is set on the parsed
 // configuration rather than written into the connection string, so that it
-// cannot surface in a parse error.
+// cannot surface in a parse error. TLS comes from dbms.TLS rather than
+// libpq's sslmode so that CA and client certificates can be handed over as
+// PEM from Secrets instead of files.
 func pgxConfig(cfg Config) (*pgx.ConnConfig, error) {
 	db := cfg.Database
 	if db == "" {
 		db = defaultDBName
-	}
-	ssl := cfg.SSLMode
-	if ssl == "" {
-		ssl = defaultSSL
 	}
 	u := url.URL{
 		Scheme:   "postgres",
 		User:     url.User(cfg.User),
 		Host:     net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)),
 		Path:     "/" + db,
-		RawQuery: url.Values{"sslmode": {ssl}}.Encode(),
+		RawQuery: url.Values{"sslmode": {"disable"}}.Encode(),
 	}
 	pc, err := pgx.ParseConfig(u.String())
 	if err != nil {
 		return nil, errors.Wrap(err, errParseConf)
 	}
 	pc.Password = cfg.Password
+	pc.ConnectTimeout = cfg.Timeout()
+	tc, err := cfg.TLS.ClientConfig(cfg.Host)
+	if err != nil {
+		return nil, errors.Wrap(err, errParseConf)
+	}
+	pc.TLSConfig = tc
+	if cfg.TLS.EffectiveMode() == dbms.TLSPrefer {
+		// As libpq's prefer: try TLS, then fall back to a plain connection.
+		pc.Fallbacks = []*pgconn.FallbackConfig{{Host: pc.Host, Port: pc.Port}}
+	}
 	return pc, nil
 }
 

@@ -5,6 +5,8 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/dbaas-io/dbaas/internal/clients/dbms"
 )
 
 const (
@@ -14,31 +16,33 @@ const (
 	errSetPassword   = "cannot set the role's password"
 	errEmptyPassword = "password must not be empty"
 	errCheckLogin    = "cannot check the role's password"
-	errCheckAccess   = "cannot check the role's access to its database"
-	errGrantAccess   = "cannot grant the role access to its database"
 	errDropOwned     = "cannot hand over what the role owns"
 	errDropRole      = "cannot drop role"
+	errHost          = "host is a MySQL account setting; PostgreSQL roles have no host"
+	errContained     = "contained users are a SQL Server setting; PostgreSQL roles are server-wide"
+	errLimits        = "resource limits are MySQL settings; use connectionLimit on PostgreSQL"
 )
 
-// RoleParameters are the desired properties of a login role.
-type RoleParameters struct {
-	// ConnectionLimit; nil means the server's default (-1) at creation and
-	// no change afterwards.
-	ConnectionLimit *int32
-	// Password; empty means none at creation and no change afterwards.
-	Password string
+// checkUser refuses what PostgreSQL roles do not have rather than ignoring
+// what a user asked for. u.Database is not part of a role's identity: roles
+// are cluster-wide.
+func checkUser(u dbms.UserName, p dbms.UserParameters) error {
+	l := p.Limits
+	switch {
+	case u.Host != "":
+		return errors.New(errHost)
+	case p.Contained:
+		return errors.New(errContained)
+	case l.MaxQueriesPerHour != nil || l.MaxUpdatesPerHour != nil || l.MaxConnectionsPerHour != nil || l.MaxUserConnections != nil:
+		return errors.New(errLimits)
+	}
+	return nil
 }
 
-// RoleObservation is the observed state of a role.
-type RoleObservation struct {
-	CanLogin        bool
-	ConnectionLimit int32
-}
-
-// ObserveRole returns the role's state, or nil when it does not exist.
-func (c *Client) ObserveRole(ctx context.Context, name string) (*RoleObservation, error) {
-	o := &RoleObservation{}
-	err := c.conn.QueryRow(ctx, observeRoleSQL, name).Scan(&o.CanLogin, &o.ConnectionLimit)
+// ObserveUser returns the role's state, or nil when it does not exist.
+func (c *Client) ObserveUser(ctx context.Context, u dbms.UserName) (*dbms.UserObservation, error) {
+	o := &dbms.UserObservation{ConnectionLimit: new(int32)}
+	err := c.conn.QueryRow(ctx, observeRoleSQL, u.Name).Scan(&o.CanLogin, o.ConnectionLimit)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
@@ -48,8 +52,8 @@ func (c *Client) ObserveRole(ctx context.Context, name string) (*RoleObservation
 	return o, nil
 }
 
-// RoleExists says whether the role exists.
-func (c *Client) RoleExists(ctx context.Context, name string) (bool, error) {
+// roleExists says whether the role exists.
+func (c *Client) roleExists(ctx context.Context, name string) (bool, error) {
 	var ok bool
 	err := c.conn.QueryRow(ctx, roleExistsSQL, name).Scan(&ok)
 	return ok, errors.Wrap(err, errObserveRole)
@@ -57,7 +61,11 @@ func (c *Client) RoleExists(ctx context.Context, name string) (bool, error) {
 
 // CreateRole creates a login role and sets its password in one transaction,
 // so that the role never exists without the password it was meant to have.
-func (c *Client) CreateRole(ctx context.Context, name string, p RoleParameters) error {
+func (c *Client) CreateUser(ctx context.Context, u dbms.UserName, p dbms.UserParameters) error {
+	if err := checkUser(u, p); err != nil {
+		return errors.Wrap(err, errCreateRole)
+	}
+	name := u.Name
 	q, err := createRoleSQL(name, p.ConnectionLimit)
 	if err != nil {
 		return errors.Wrap(err, errCreateRole)
@@ -73,9 +81,13 @@ func (c *Client) CreateRole(ctx context.Context, name string, p RoleParameters) 
 	})
 }
 
-// UpdateRole makes the role a login role with the given connection limit
+// UpdateUser makes the role a login role with the given connection limit
 // and, when one is given, password.
-func (c *Client) UpdateRole(ctx context.Context, name string, p RoleParameters) error {
+func (c *Client) UpdateUser(ctx context.Context, u dbms.UserName, p dbms.UserParameters) error {
+	if err := checkUser(u, p); err != nil {
+		return errors.Wrap(err, errUpdateRole)
+	}
+	name := u.Name
 	q, err := alterRoleSQL(name, p.ConnectionLimit)
 	if err != nil {
 		return errors.Wrap(err, errUpdateRole)
@@ -89,11 +101,6 @@ func (c *Client) UpdateRole(ctx context.Context, name string, p RoleParameters) 
 		}
 		return setPassword(ctx, tx, name, p.Password)
 	})
-}
-
-// SetPassword sets the role's password.
-func (c *Client) SetPassword(ctx context.Context, name, password string) error {
-	return c.inTx(ctx, func(tx pgx.Tx) error { return setPassword(ctx, tx, name, password) })
 }
 
 // setPassword stores a SCRAM verifier computed here, so the plaintext never
@@ -122,9 +129,12 @@ func setPassword(ctx context.Context, tx pgx.Tx, name, password string) error {
 // Only a rejected password counts as false; being refused after the
 // password was accepted (no CONNECT privilege, too many connections) means
 // the password is right.
-func (c *Client) CanLogin(ctx context.Context, name, password string) (bool, error) {
+func (c *Client) CanLogin(ctx context.Context, u dbms.UserName, password string) (bool, error) {
 	cfg := c.cfg
-	cfg.User, cfg.Password = name, password
+	cfg.User, cfg.Password = u.Name, password
+	if u.Database != "" {
+		cfg.Database = u.Database
+	}
 	conn, err := connect(ctx, cfg)
 	switch sqlState(err) {
 	case "":
@@ -141,30 +151,12 @@ func (c *Client) CanLogin(ctx context.Context, name, password string) (bool, err
 	}
 }
 
-// HasDatabaseAccess says whether the role owns or was granted CONNECT on the
-// database.
-func (c *Client) HasDatabaseAccess(ctx context.Context, role, database string) (bool, error) {
-	var ok bool
-	err := c.conn.QueryRow(ctx, hasDatabaseAccessSQL, database, role).Scan(&ok)
-	return ok, errors.Wrap(err, errCheckAccess)
-}
-
-// GrantDatabaseAccess lets the role connect to the database and create
-// temporary tables in it.
-func (c *Client) GrantDatabaseAccess(ctx context.Context, role, database string) error {
-	q, err := grantDatabaseAccessSQL(role, database)
-	if err != nil {
-		return errors.Wrap(err, errGrantAccess)
-	}
-	_, err = c.conn.Exec(ctx, q)
-	return errors.Wrap(err, errGrantAccess)
-}
-
 // DropRole drops the role. What it owns and its privileges are handed over
 // or revoked first, in the connected database and in alsoIn (those that
 // still exist), because DROP ROLE fails while anything depends on the role.
 // A role that does not exist is not an error.
-func (c *Client) DropRole(ctx context.Context, name string, alsoIn []string) error {
+func (c *Client) DropUser(ctx context.Context, u dbms.UserName, alsoIn []string) error {
+	name := u.Name
 	stmts, err := dropOwnedSQL(name)
 	if err != nil {
 		return errors.Wrap(err, errDropRole)
@@ -173,7 +165,7 @@ func (c *Client) DropRole(ctx context.Context, name string, alsoIn []string) err
 	if err != nil {
 		return errors.Wrap(err, errDropRole)
 	}
-	exists, err := c.RoleExists(ctx, name)
+	exists, err := c.roleExists(ctx, name)
 	if err != nil || !exists {
 		return err
 	}

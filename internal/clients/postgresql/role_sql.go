@@ -11,13 +11,6 @@ const (
 	observeRoleSQL = `SELECT rolcanlogin, rolconnlimit FROM pg_catalog.pg_roles WHERE rolname = $1`
 	roleExistsSQL  = `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1)`
 
-	// hasDatabaseAccessSQL is true when the role owns the database or was
-	// granted CONNECT on it itself; a grant to PUBLIC does not count, as it
-	// can be revoked by whoever owns the database.
-	hasDatabaseAccessSQL = `SELECT EXISTS (
-  SELECT 1 FROM pg_catalog.pg_database d, pg_catalog.pg_roles r
-  WHERE d.datname = $1 AND r.rolname = $2 AND (d.datdba = r.oid OR EXISTS (
-    SELECT 1 FROM pg_catalog.aclexplode(d.datacl) a WHERE a.grantee = r.oid AND a.privilege_type = 'CONNECT')))`
 
 	// bindPasswordSQL hands the role name and the password verifier to the
 	// server as bound values, visible only to this transaction.
@@ -56,20 +49,6 @@ func connLimitClause(connLimit *int32) string {
 	return " CONNECTION LIMIT " + strconv.Itoa(int(*connLimit))
 }
 
-// grantDatabaseAccessSQL lets a role that does not own a database use it:
-// connect and create temporary tables.
-func grantDatabaseAccessSQL(role, database string) (string, error) {
-	qr, err := quote(role)
-	if err != nil {
-		return "", errors.Wrap(err, "role")
-	}
-	qd, err := quote(database)
-	if err != nil {
-		return "", errors.Wrap(err, "database")
-	}
-	return "GRANT CONNECT, TEMPORARY ON DATABASE " + qd + " TO " + qr, nil
-}
-
 // dropOwnedSQL hands what the role owns in the current database (and shared
 // objects such as databases) to the connected admin and revokes its
 // privileges, which DROP ROLE requires.
@@ -91,3 +70,8 @@ func dropRoleSQL(name string) (string, error) {
 	}
 	return "DROP ROLE IF EXISTS " + qn, nil
 }
+
+// observePrivilegesSQL lists the privileges granted to a role on a database.
+const observePrivilegesSQL = `SELECT a.privilege_type
+FROM pg_catalog.pg_database d, pg_catalog.pg_roles r, pg_catalog.aclexplode(d.datacl) a
+WHERE d.datname = $1 AND r.rolname = $2 AND a.grantee = r.oid`

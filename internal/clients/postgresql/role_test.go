@@ -2,16 +2,21 @@ package postgresql
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/dbaas-io/dbaas/internal/clients/dbms"
 )
+
+func user(name string) dbms.UserName { return dbms.UserName{Name: name} }
 
 func canLogin(t *testing.T, c *Client, name, password string) bool {
 	t.Helper()
-	ok, err := c.CanLogin(context.Background(), name, password)
+	ok, err := c.CanLogin(context.Background(), user(name), password)
 	if err != nil {
 		t.Fatalf("CanLogin(%q): %v", name, err)
 	}
@@ -23,17 +28,17 @@ func TestRoleLifecycle(t *testing.T) {
 	c := newClient(t)
 	const name = "lifecycle_role"
 
-	if o, err := c.ObserveRole(ctx, name); err != nil || o != nil {
+	if o, err := c.ObserveUser(ctx, user(name)); err != nil || o != nil {
 		t.Fatalf("ObserveRole before create: %v, %v; want nil, nil", o, err)
 	}
-	if err := c.CreateRole(ctx, name, RoleParameters{ConnectionLimit: ptr[int32](4), Password: "first-Secret"}); err != nil {
+	if err := c.CreateUser(ctx, user(name), dbms.UserParameters{ConnectionLimit: ptr[int32](4), Password: "first-Secret"}); err != nil {
 		t.Fatal(err)
 	}
-	o, err := c.ObserveRole(ctx, name)
+	o, err := c.ObserveUser(ctx, user(name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(&RoleObservation{CanLogin: true, ConnectionLimit: 4}, o); diff != "" {
+	if diff := cmp.Diff(&dbms.UserObservation{CanLogin: true, ConnectionLimit: ptr[int32](4)}, o); diff != "" {
 		t.Errorf("after create: -want, +got:\n%s", diff)
 	}
 	if !canLogin(t, c, name, "first-Secret") {
@@ -55,14 +60,14 @@ func TestRoleLifecycle(t *testing.T) {
 	if _, err := c.conn.Exec(ctx, `ALTER ROLE lifecycle_role NOLOGIN`); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.UpdateRole(ctx, name, RoleParameters{ConnectionLimit: ptr[int32](-1), Password: "second 'Secret' ☃"}); err != nil {
+	if err := c.UpdateUser(ctx, user(name), dbms.UserParameters{ConnectionLimit: ptr[int32](-1), Password: "second 'Secret' ☃"}); err != nil {
 		t.Fatal(err)
 	}
-	o, err = c.ObserveRole(ctx, name)
+	o, err = c.ObserveUser(ctx, user(name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(&RoleObservation{CanLogin: true, ConnectionLimit: -1}, o); diff != "" {
+	if diff := cmp.Diff(&dbms.UserObservation{CanLogin: true, ConnectionLimit: ptr[int32](-1)}, o); diff != "" {
 		t.Errorf("after update: -want, +got:\n%s", diff)
 	}
 	if !canLogin(t, c, name, "second 'Secret' ☃") {
@@ -71,14 +76,18 @@ func TestRoleLifecycle(t *testing.T) {
 	if canLogin(t, c, name, "first-Secret") {
 		t.Error("the old password still logs in")
 	}
-	if err := c.SetPassword(ctx, name, "third"); err != nil {
-		t.Fatal(err)
-	}
-	if !canLogin(t, c, name, "third") {
-		t.Error("cannot log in with the password set by SetPassword")
-	}
-	if err := c.SetPassword(ctx, name, ""); err == nil {
-		t.Error("SetPassword accepted an empty password")
+	// Refused: settings that are not PostgreSQL's, before anything runs.
+	for _, bad := range []struct {
+		u dbms.UserName
+		p dbms.UserParameters
+	}{
+		{u: dbms.UserName{Name: name, Host: "%"}},
+		{u: user(name), p: dbms.UserParameters{Contained: true}},
+		{u: user(name), p: dbms.UserParameters{Limits: dbms.ResourceLimits{MaxUserConnections: ptr[int32](1)}}},
+	} {
+		if err := c.UpdateUser(ctx, bad.u, bad.p); err == nil {
+			t.Errorf("UpdateUser(%+v, %+v) = nil; want an error naming the MySQL/SQL Server setting", bad.u, bad.p)
+		}
 	}
 
 	// The transaction-local settings must not outlive the transaction.
@@ -90,13 +99,13 @@ func TestRoleLifecycle(t *testing.T) {
 		t.Errorf("the verifier is still visible in the session: %q", leaked)
 	}
 
-	if err := c.DropRole(ctx, name, nil); err != nil {
+	if err := c.DropUser(ctx, user(name), nil); err != nil {
 		t.Fatal(err)
 	}
-	if o, err := c.ObserveRole(ctx, name); err != nil || o != nil {
+	if o, err := c.ObserveUser(ctx, user(name)); err != nil || o != nil {
 		t.Errorf("ObserveRole after drop: %v, %v; want nil, nil", o, err)
 	}
-	if err := c.DropRole(ctx, name, nil); err != nil {
+	if err := c.DropUser(ctx, user(name), nil); err != nil {
 		t.Errorf("dropping a role that is gone: %v; want no error", err)
 	}
 }
@@ -105,7 +114,7 @@ func TestDatabaseAccess(t *testing.T) {
 	ctx := context.Background()
 	c := newClient(t)
 	const role, db = "access_role", "access_db"
-	if err := c.CreateRole(ctx, role, RoleParameters{Password: "pw"}); err != nil {
+	if err := c.CreateUser(ctx, user(role), dbms.UserParameters{Password: "pw"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.CreateDatabase(ctx, db, DatabaseParameters{}); err != nil {
@@ -113,14 +122,14 @@ func TestDatabaseAccess(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = c.DropDatabase(ctx, db) })
 
-	if ok, err := c.HasDatabaseAccess(ctx, role, db); err != nil || ok {
-		t.Errorf("HasDatabaseAccess before grant = %v, %v; want false", ok, err)
+	if p, err := c.Privileges(ctx, user(role), db); err != nil || len(p) != 0 {
+		t.Errorf("Privileges before grant = %v, %v; want none", p, err)
 	}
-	if err := c.GrantDatabaseAccess(ctx, role, db); err != nil {
+	if err := c.Grant(ctx, user(role), db, []string{"connect", "TEMP"}); err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := c.HasDatabaseAccess(ctx, role, db); err != nil || !ok {
-		t.Errorf("HasDatabaseAccess after grant = %v, %v; want true", ok, err)
+	if p, err := c.Privileges(ctx, user(role), db); err != nil || !slices.Equal(p, []string{"CONNECT", "TEMPORARY"}) {
+		t.Errorf("Privileges after grant = %v, %v; want CONNECT, TEMPORARY", p, err)
 	}
 
 	// The role owns a table in the database: dropping the role must hand it
@@ -154,11 +163,11 @@ func TestDatabaseAccess(t *testing.T) {
 	if _, err := c.conn.Exec(ctx, `CREATE ROLE access_grantor; GRANT CONNECT ON DATABASE postgres TO access_role`); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = c.DropRole(ctx, "access_grantor", nil) })
-	if err := c.DropRole(ctx, role, []string{db, "no_such_database"}); err != nil {
+	t.Cleanup(func() { _ = c.DropUser(ctx, user("access_grantor"), nil) })
+	if err := c.DropUser(ctx, user(role), []string{db, "no_such_database"}); err != nil {
 		t.Fatal(err)
 	}
-	if o, err := c.ObserveRole(ctx, role); err != nil || o != nil {
+	if o, err := c.ObserveUser(ctx, user(role)); err != nil || o != nil {
 		t.Errorf("ObserveRole after drop: %v, %v; want nil, nil", o, err)
 	}
 }
@@ -167,7 +176,7 @@ func TestRoleOwningDatabaseDrops(t *testing.T) {
 	ctx := context.Background()
 	c := newClient(t)
 	const role, db = "owning_role", "owned_db"
-	if err := c.CreateRole(ctx, role, RoleParameters{Password: "pw"}); err != nil {
+	if err := c.CreateUser(ctx, user(role), dbms.UserParameters{Password: "pw"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.CreateDatabase(ctx, db, DatabaseParameters{Owner: role}); err != nil {
@@ -184,7 +193,7 @@ func TestRoleOwningDatabaseDrops(t *testing.T) {
 		t.Fatalf("the owner cannot create a table: %v", err)
 	}
 	_ = rc.Close(ctx)
-	if err := c.DropRole(ctx, role, []string{db}); err != nil {
+	if err := c.DropUser(ctx, user(role), []string{db}); err != nil {
 		t.Fatal(err)
 	}
 	o, err := c.ObserveDatabase(ctx, db)
@@ -198,7 +207,7 @@ func TestRoleInjection(t *testing.T) {
 	c := newClient(t)
 	for _, name := range []string{`r"; DROP ROLE postgres; --`, `r'; SELECT 1; --`, `$dbaas$; DROP ROLE postgres; $dbaas$`} {
 		before := roleNames(t, c)
-		if err := c.CreateRole(ctx, name, RoleParameters{Password: `p'w"; --`}); err != nil {
+		if err := c.CreateUser(ctx, user(name), dbms.UserParameters{Password: `p'w"; --`}); err != nil {
 			t.Fatalf("CreateRole(%q): %v", name, err)
 		}
 		if diff := cmp.Diff(before, without(roleNames(t, c), name)); diff != "" {
@@ -207,13 +216,13 @@ func TestRoleInjection(t *testing.T) {
 		if !canLogin(t, c, name, `p'w"; --`) {
 			t.Errorf("role %q cannot log in with its password", name)
 		}
-		if err := c.UpdateRole(ctx, name, RoleParameters{ConnectionLimit: ptr[int32](1), Password: "other"}); err != nil {
+		if err := c.UpdateUser(ctx, user(name), dbms.UserParameters{ConnectionLimit: ptr[int32](1), Password: "other"}); err != nil {
 			t.Errorf("UpdateRole(%q): %v", name, err)
 		}
-		if err := c.GrantDatabaseAccess(ctx, name, "postgres"); err != nil {
-			t.Errorf("GrantDatabaseAccess(%q): %v", name, err)
+		if err := c.Grant(ctx, user(name), "postgres", []string{"ALL"}); err != nil {
+			t.Errorf("Grant(%q): %v", name, err)
 		}
-		if err := c.DropRole(ctx, name, nil); err != nil {
+		if err := c.DropUser(ctx, user(name), nil); err != nil {
 			t.Errorf("DropRole(%q): %v", name, err)
 		}
 		if diff := cmp.Diff(before, roleNames(t, c)); diff != "" {
@@ -237,13 +246,13 @@ func FuzzQuoteIdentifier(f *testing.F) {
 		ctx := context.Background()
 		c := newClient(t)
 		roles, dbs := roleNames(t, c), databaseNames(t, c)
-		err := c.CreateRole(ctx, name, RoleParameters{})
+		err := c.CreateUser(ctx, user(name), dbms.UserParameters{})
 		if err == nil {
-			o, oerr := c.ObserveRole(ctx, name)
+			o, oerr := c.ObserveUser(ctx, user(name))
 			if oerr != nil || o == nil {
 				t.Errorf("created role %q is not found under its name: %v", name, oerr)
 			}
-			if derr := c.DropRole(ctx, name, nil); derr != nil {
+			if derr := c.DropUser(ctx, user(name), nil); derr != nil {
 				t.Errorf("DropRole(%q): %v", name, derr)
 			}
 		}

@@ -150,9 +150,23 @@ func TestRoleSQL(t *testing.T) {
 			want:   want{SQL: `ALTER ROLE "r" WITH LOGIN CONNECTION LIMIT -1`},
 		},
 		"Grant": {
-			reason: "Both names are quoted",
-			build:  func() (string, error) { return grantDatabaseAccessSQL(`r"`, `d"`) },
-			want:   want{SQL: `GRANT CONNECT, TEMPORARY ON DATABASE "d""" TO "r"""`},
+			reason: "Both names are quoted, privileges are normalised",
+			build: func() (string, error) {
+				return privilegeSQL("GRANT", " TO ", `r"`, `d"`, []string{"temp", "connect", "CONNECT"})
+			},
+			want: want{SQL: `GRANT CONNECT, TEMPORARY ON DATABASE "d""" TO "r"""`},
+		},
+		"GrantAll": {
+			reason: "ALL expands to every database privilege",
+			build:  func() (string, error) { return privilegeSQL("GRANT", " TO ", "r", "d", []string{"all privileges"}) },
+			want:   want{SQL: `GRANT CONNECT, CREATE, TEMPORARY ON DATABASE "d" TO "r"`},
+		},
+		"RevokeUnknownPrivilege": {
+			reason: "A privilege is a keyword: one PostgreSQL does not have never reaches the text",
+			build: func() (string, error) {
+				return privilegeSQL("REVOKE", " FROM ", "r", "d", []string{"CONNECT; DROP DATABASE postgres"})
+			},
+			want: want{Err: true},
 		},
 		"Drop": {
 			reason: "Drop tolerates absence",

@@ -1,0 +1,114 @@
+// Package server connects the controllers of SQL objects (databases, users,
+// grants) to the server each object lives on: the PostgreSQL server of a
+// DatabaseInstance the object names, or else the existing server of its
+// provider config. Every engine is reached through dbms.Server.
+package server
+
+import (
+	"context"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+
+	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/clients/dbms"
+	"github.com/dbaas-io/dbaas/internal/clients/postgresql/instance"
+	"github.com/dbaas-io/dbaas/internal/clients/providerconfig"
+)
+
+const (
+	errTrackPCUsage = "cannot track ProviderConfig usage"
+	errInstance     = "cannot find the PostgreSQL server"
+	errProvider     = "cannot find the server"
+	errNoServer     = "forProvider.instance is empty and the provider config %q has no spec.server: name a DatabaseInstance, or use a provider config that points at an existing server"
+	errServerConfig = "cannot read the settings of %s"
+	errConnect      = "cannot connect to %s"
+)
+
+// ErrGone is returned when the object is being deleted and the
+// DatabaseInstance it lived on no longer exists.
+var ErrGone = instance.ErrGone
+
+// A Tracker records that a managed resource uses its provider config.
+type Tracker interface {
+	Track(ctx context.Context, mg resource.ModernManaged) error
+}
+
+// A Connector connects to the server a SQL object lives on, as its admin.
+type Connector struct {
+	Kube     client.Reader
+	Usage    Tracker
+	Open     func(ctx context.Context, cfg dbms.Config) (dbms.Server, error)
+	Limiters *Limiters
+}
+
+// A Managed SQL object.
+type Managed interface {
+	resource.ModernManaged
+	providerconfig.Referencer
+}
+
+// Connect tracks mg's provider config usage and connects to its server: the
+// named DatabaseInstance's when instanceName is set, the provider config's
+// existing server otherwise. It returns ErrGone when mg is being deleted and
+// its instance no longer exists: the instance took its SQL objects with it,
+// so the caller has nothing left to delete. Every error names the server.
+func (c *Connector) Connect(ctx context.Context, mg Managed, instanceName string) (dbms.Server, dbms.Config, error) {
+	if err := c.Usage.Track(ctx, mg); err != nil {
+		return nil, dbms.Config{}, errors.Wrap(err, errTrackPCUsage)
+	}
+	cfg, perSecond, err := c.target(ctx, mg, instanceName)
+	if err != nil {
+		return nil, cfg, err
+	}
+	if err := c.Limiters.Wait(ctx, cfg.String(), perSecond); err != nil {
+		return nil, cfg, err
+	}
+	s, err := c.Open(ctx, cfg)
+	if err != nil {
+		return nil, cfg, errors.Wrapf(err, errConnect, cfg)
+	}
+	return s, cfg, nil
+}
+
+// target finds how to reach mg's server, and how many operations a second
+// it takes (0: no limit; instances are the provider's own).
+func (c *Connector) target(ctx context.Context, mg Managed, instanceName string) (dbms.Config, int, error) {
+	if instanceName != "" {
+		cfg, err := instance.Config(ctx, c.Kube, mg.GetNamespace(), instanceName)
+		cfg.Engine = dbms.PostgreSQL
+		if meta.WasDeleted(mg) && errors.Is(err, instance.ErrGone) {
+			return cfg, 0, ErrGone
+		}
+		return cfg, 0, errors.Wrap(err, errInstance)
+	}
+	spec, err := providerconfig.Resolve(ctx, c.Kube, mg)
+	if err != nil {
+		return dbms.Config{}, 0, errors.Wrap(err, errProvider)
+	}
+	if spec.Server == nil {
+		return dbms.Config{}, 0, errors.Errorf(errNoServer, mg.GetProviderConfigReference().Name)
+	}
+	cfg, err := Config(ctx, c.Kube, spec.Server)
+	if err != nil {
+		return cfg, 0, errors.Wrapf(err, errServerConfig, cfg)
+	}
+	return cfg, int(spec.Server.MaxOperationsPerSecond), nil
+}
+
+// NewConnector returns the Connector a provider's SQL controllers use. It
+// reads through the API reader, not the cache, because Secrets should not be
+// cached cluster-wide and a just-written instance status must be seen.
+// Every controller of a provider shares limiters, so pass the same ones.
+func NewConnector(mgr ctrl.Manager, l *Limiters) Connector {
+	return Connector{
+		Kube:     mgr.GetAPIReader(),
+		Usage:    resource.NewProviderConfigUsageTracker(mgr.GetClient(), &apisv1alpha1.ProviderConfigUsage{}),
+		Open:     Open,
+		Limiters: l,
+	}
+}
