@@ -4,9 +4,11 @@ package controller
 import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
+	"github.com/dbaas-io/dbaas/internal/clients/server"
 	"github.com/dbaas-io/dbaas/internal/controller/config"
 	"github.com/dbaas-io/dbaas/internal/controller/database"
 	"github.com/dbaas-io/dbaas/internal/controller/databaseinstance"
+	"github.com/dbaas-io/dbaas/internal/controller/grant"
 	"github.com/dbaas-io/dbaas/internal/controller/options"
 	"github.com/dbaas-io/dbaas/internal/controller/user"
 	"github.com/dbaas-io/dbaas/internal/controller/virtualmachine"
@@ -14,12 +16,16 @@ import (
 
 // Setup adds the controllers of every kind the provider manages.
 func Setup(mgr ctrl.Manager, o options.Options) error {
+	if o.ServerLimiters == nil {
+		o.ServerLimiters = server.NewLimiters()
+	}
 	for _, setup := range []func(ctrl.Manager, options.Options) error{
 		config.Setup,
 		virtualmachine.Setup,
 		databaseinstance.Setup,
 		database.Setup,
 		user.Setup,
+		grant.Setup,
 	} {
 		if err := setup(mgr, o); err != nil {
 			return err

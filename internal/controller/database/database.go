@@ -2,15 +2,18 @@ package database
 
 import (
 	"context"
+	"strings"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/dbaas-io/dbaas/apis/sql/v1alpha1"
-	"github.com/dbaas-io/dbaas/internal/clients/postgresql"
-	"github.com/dbaas-io/dbaas/internal/clients/postgresql/instance"
+	"github.com/dbaas-io/dbaas/internal/clients/dbms"
+	"github.com/dbaas-io/dbaas/internal/clients/server"
 	"github.com/dbaas-io/dbaas/internal/controller/dependents"
 )
 
@@ -18,29 +21,56 @@ const (
 	errNoName       = "the Database has no external name"
 	errCheckOwner   = "cannot check the owner role"
 	errOwnerMissing = "owner role %q does not exist yet"
+	errGetClass     = "cannot get DatabaseClass %q"
+	errClassEngine  = "DatabaseClass %q is for %s, but the Database's server is a %s server"
 )
 
-// A connector connects to the server of a Database's DatabaseInstance.
+// A connector connects to the server a Database lives on.
 type connector struct {
-	instance.Connector
+	server.Connector
+	// kube reads DatabaseClasses and connection secrets.
+	kube client.Reader
 }
 
-// Connect tracks the ProviderConfig usage and connects as the instance's admin.
+// Connect tracks the ProviderConfig usage and connects as the server's
+// admin. A Database that names a DatabaseClass is handled by the class's
+// procedures; others by the provider's own SQL.
 func (c *connector) Connect(ctx context.Context, cr *v1alpha1.Database) (managed.TypedExternalClient[*v1alpha1.Database], error) {
-	db, _, err := c.Connector.Connect(ctx, cr, cr.Spec.ForProvider.Instance)
-	if errors.Is(err, instance.ErrGone) {
+	var class *v1alpha1.DatabaseClass
+	if ref := cr.Spec.ForProvider.ClassRef; ref != nil {
+		class = &v1alpha1.DatabaseClass{}
+		if err := c.kube.Get(ctx, types.NamespacedName{Name: ref.Name}, class); err != nil {
+			return nil, errors.Wrapf(err, errGetClass, ref.Name)
+		}
+	}
+	db, cfg, err := c.Connector.Connect(ctx, cr, cr.Spec.ForProvider.Instance)
+	if errors.Is(err, server.ErrGone) {
 		return dependents.Gone[*v1alpha1.Database]{}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return &external{db: db}, nil
+	if class == nil {
+		return &external{db: db}, nil
+	}
+	if !sameEngine(dbms.Engine(class.Spec.Engine), cfg.Engine) {
+		_ = db.Close(ctx)
+		return nil, errors.Errorf(errClassEngine, class.GetName(), class.Spec.Engine, cfg.Engine)
+	}
+	return &classExternal{db: db, class: class, kube: c.kube}, nil
 }
 
-// external maps a Database to a PostgreSQL database named by its external
-// name.
+// sameEngine treats MySQL and MariaDB as one: their procedures are called
+// the same way.
+func sameEngine(a, b dbms.Engine) bool {
+	mysql := func(e dbms.Engine) bool { return e == dbms.MySQL || e == dbms.MariaDB }
+	return a == b || (mysql(a) && mysql(b)) || (a == "" && b == dbms.PostgreSQL)
+}
+
+// external maps a Database to a database, named by its external name, that
+// the provider makes with its own SQL.
 type external struct {
-	db postgresql.DB
+	db dbms.Server
 }
 
 func (e *external) Observe(ctx context.Context, cr *v1alpha1.Database) (managed.ExternalObservation, error) {
@@ -58,7 +88,9 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Database) (managed.
 	cr.Status.AtProvider = v1alpha1.DatabaseObservation{
 		Owner:           o.Owner,
 		Encoding:        o.Encoding,
-		ConnectionLimit: &o.ConnectionLimit,
+		ConnectionLimit: o.ConnectionLimit,
+		CharacterSet:    o.CharacterSet,
+		Collation:       o.Collation,
 	}
 	cr.SetConditions(xpv2.Available())
 	return managed.ExternalObservation{
@@ -68,11 +100,16 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Database) (managed.
 }
 
 // upToDate compares what can change; the encoding is fixed at creation.
-func upToDate(p v1alpha1.DatabaseParameters, o *postgresql.DatabaseObservation) bool {
-	if p.Owner != nil && *p.Owner != "" && *p.Owner != o.Owner {
+// Unset settings are the server's to choose.
+func upToDate(p v1alpha1.DatabaseParameters, o *dbms.DatabaseObservation) bool {
+	switch {
+	case p.Owner != nil && *p.Owner != "" && *p.Owner != o.Owner:
 		return false
-	}
-	if p.ConnectionLimit != nil && *p.ConnectionLimit != o.ConnectionLimit {
+	case p.ConnectionLimit != nil && (o.ConnectionLimit == nil || *p.ConnectionLimit != *o.ConnectionLimit):
+		return false
+	case p.CharacterSet != "" && !strings.EqualFold(p.CharacterSet, o.CharacterSet):
+		return false
+	case p.Collation != "" && !strings.EqualFold(p.Collation, o.Collation):
 		return false
 	}
 	return true
@@ -83,30 +120,32 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.Database) (managed.E
 	p := parameters(cr.Spec.ForProvider)
 	// A clear message while the owning User is still being created; the
 	// reconciler retries.
-	if p.Owner != "" {
-		ok, err := e.db.RoleExists(ctx, p.Owner)
-		if err != nil {
-			return managed.ExternalCreation{}, errors.Wrap(err, errCheckOwner)
-		}
-		if !ok {
-			return managed.ExternalCreation{}, errors.Errorf(errOwnerMissing, p.Owner)
-		}
+	if err := e.ownerExists(ctx, p.Owner); err != nil {
+		return managed.ExternalCreation{}, err
 	}
 	return managed.ExternalCreation{}, e.db.CreateDatabase(ctx, meta.GetExternalName(cr), p)
 }
 
 func (e *external) Update(ctx context.Context, cr *v1alpha1.Database) (managed.ExternalUpdate, error) {
 	p := parameters(cr.Spec.ForProvider)
-	if p.Owner != "" {
-		ok, err := e.db.RoleExists(ctx, p.Owner)
-		if err != nil {
-			return managed.ExternalUpdate{}, errors.Wrap(err, errCheckOwner)
-		}
-		if !ok {
-			return managed.ExternalUpdate{}, errors.Errorf(errOwnerMissing, p.Owner)
-		}
+	if err := e.ownerExists(ctx, p.Owner); err != nil {
+		return managed.ExternalUpdate{}, err
 	}
 	return managed.ExternalUpdate{}, e.db.UpdateDatabase(ctx, meta.GetExternalName(cr), p)
+}
+
+func (e *external) ownerExists(ctx context.Context, owner string) error {
+	if owner == "" {
+		return nil
+	}
+	o, err := e.db.ObserveUser(ctx, dbms.UserName{Name: owner})
+	if err != nil {
+		return errors.Wrap(err, errCheckOwner)
+	}
+	if o == nil {
+		return errors.Errorf(errOwnerMissing, owner)
+	}
+	return nil
 }
 
 func (e *external) Delete(ctx context.Context, cr *v1alpha1.Database) (managed.ExternalDelete, error) {
@@ -118,8 +157,13 @@ func (e *external) Disconnect(ctx context.Context) error {
 	return e.db.Close(ctx)
 }
 
-func parameters(p v1alpha1.DatabaseParameters) postgresql.DatabaseParameters {
-	out := postgresql.DatabaseParameters{Encoding: p.Encoding, ConnectionLimit: p.ConnectionLimit}
+func parameters(p v1alpha1.DatabaseParameters) dbms.DatabaseParameters {
+	out := dbms.DatabaseParameters{
+		Encoding:        p.Encoding,
+		ConnectionLimit: p.ConnectionLimit,
+		CharacterSet:    p.CharacterSet,
+		Collation:       p.Collation,
+	}
 	if p.Owner != nil {
 		out.Owner = *p.Owner
 	}

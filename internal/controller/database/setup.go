@@ -1,5 +1,6 @@
-// Package database reconciles Databases: PostgreSQL databases on a
-// DatabaseInstance.
+// Package database reconciles Databases: databases on a DatabaseInstance or
+// on an existing server, made by the provider's own SQL or by the stored
+// procedures of a DatabaseClass.
 package database
 
 import (
@@ -13,7 +14,7 @@ import (
 
 	enginev1alpha1 "github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/apis/sql/v1alpha1"
-	"github.com/dbaas-io/dbaas/internal/clients/postgresql/instance"
+	"github.com/dbaas-io/dbaas/internal/clients/server"
 	"github.com/dbaas-io/dbaas/internal/controller/dependents"
 	"github.com/dbaas-io/dbaas/internal/controller/options"
 )
@@ -22,9 +23,8 @@ import (
 func Setup(mgr ctrl.Manager, o options.Options) error {
 	name := managed.ControllerName(v1alpha1.DatabaseGroupKind)
 
-	opts := []managed.ReconcilerOption{
-		managed.WithTypedExternalConnector[*v1alpha1.Database](&connector{Connector: instance.NewConnector(mgr)}),
-	}
+	c := &connector{Connector: server.NewConnector(mgr, o.ServerLimiters), kube: mgr.GetAPIReader()}
+	opts := []managed.ReconcilerOption{managed.WithTypedExternalConnector[*v1alpha1.Database](c)}
 	opts = append(opts, options.ReconcilerOptions(mgr, o, name)...)
 
 	r := managed.NewReconciler(mgr, resource.ManagedKind(v1alpha1.DatabaseGroupVersionKind), opts...)

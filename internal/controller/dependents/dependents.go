@@ -47,6 +47,15 @@ func OnInstance(ctx context.Context, c client.Reader, ns, instance string) ([]st
 			out = append(out, sqlv1alpha1.UserKind+"/"+u.GetName())
 		}
 	}
+	grants := &sqlv1alpha1.GrantList{}
+	if err := c.List(ctx, grants, client.InNamespace(ns)); err != nil {
+		return nil, errors.Wrap(err, errList)
+	}
+	for _, g := range grants.Items {
+		if g.Spec.ForProvider.Instance == instance {
+			out = append(out, sqlv1alpha1.GrantKind+"/"+g.GetName())
+		}
+	}
 	sort.Strings(out)
 	return out, nil
 }

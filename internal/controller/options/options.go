@@ -1,10 +1,12 @@
 // Package options holds the settings every controller of the provider is set
-// up with. It is a leaf package so that controllers and their registry can
-// both import it.
+// up with. Controllers and their registry both import it, so it imports no
+// controller.
 package options
 
 import (
 	xpcontroller "github.com/crossplane/crossplane-runtime/v2/pkg/controller"
+
+	"github.com/dbaas-io/dbaas/internal/clients/server"
 )
 
 // Options are what every controller of this provider is set up with: the
@@ -15,4 +17,8 @@ type Options struct {
 	// LocalDir is where the local backend keeps machines when a provider
 	// config does not name a directory of its own.
 	LocalDir string
+
+	// ServerLimiters cap the operations per second on each existing
+	// server; every SQL controller shares them. Nil means no limit.
+	ServerLimiters *server.Limiters
 }

@@ -1,5 +1,6 @@
-// Package user reconciles Users: PostgreSQL login roles on a
-// DatabaseInstance.
+// Package user reconciles Users: logins on a DatabaseInstance or on an
+// existing server (PostgreSQL roles, MySQL accounts, SQL Server logins and
+// contained users).
 package user
 
 import (
@@ -13,7 +14,7 @@ import (
 
 	enginev1alpha1 "github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/apis/sql/v1alpha1"
-	"github.com/dbaas-io/dbaas/internal/clients/postgresql/instance"
+	"github.com/dbaas-io/dbaas/internal/clients/server"
 	"github.com/dbaas-io/dbaas/internal/controller/dependents"
 	"github.com/dbaas-io/dbaas/internal/controller/options"
 )
@@ -23,7 +24,7 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 	name := managed.ControllerName(v1alpha1.UserGroupKind)
 
 	opts := []managed.ReconcilerOption{
-		managed.WithTypedExternalConnector[*v1alpha1.User](&connector{Connector: instance.NewConnector(mgr)}),
+		managed.WithTypedExternalConnector[*v1alpha1.User](&connector{Connector: server.NewConnector(mgr, o.ServerLimiters), kube: mgr.GetAPIReader()}),
 	}
 	opts = append(opts, options.ReconcilerOptions(mgr, o, name)...)
 

@@ -8,11 +8,13 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/dbaas-io/dbaas/apis/sql/v1alpha1"
-	"github.com/dbaas-io/dbaas/internal/clients/postgresql"
-	"github.com/dbaas-io/dbaas/internal/clients/postgresql/instance"
+	"github.com/dbaas-io/dbaas/internal/clients/dbms"
+	"github.com/dbaas-io/dbaas/internal/clients/server"
 	"github.com/dbaas-io/dbaas/internal/controller/dependents"
+	"github.com/dbaas-io/dbaas/internal/controller/rotation"
 )
 
 const (
@@ -29,48 +31,74 @@ const (
 	keyDatabase = "database"
 )
 
-// A connector connects to the server of a User's DatabaseInstance.
-type connector struct {
-	instance.Connector
+// accessPrivileges are what a User gets on its database, per engine, so
+// that its connection secret works without a Grant. A PostgreSQL role must
+// be let in; a SQL Server login gets a user in the database, which is
+// access; MySQL accounts get privileges from Grants only.
+var accessPrivileges = map[dbms.Engine][]string{
+	dbms.PostgreSQL: {"CONNECT", "TEMPORARY"},
 }
 
-// Connect tracks the ProviderConfig usage and connects as the instance's admin.
+// defaultDatabases are the connection secret's database when a User names
+// none: one every user may connect to by default.
+var defaultDatabases = map[dbms.Engine]string{
+	dbms.PostgreSQL: "postgres",
+	dbms.SQLServer:  "master",
+}
+
+// A connector connects to the server a User lives on.
+type connector struct {
+	server.Connector
+	kube client.Reader
+}
+
+// Connect tracks the ProviderConfig usage and connects as the server's admin.
 func (c *connector) Connect(ctx context.Context, cr *v1alpha1.User) (managed.TypedExternalClient[*v1alpha1.User], error) {
 	db, cfg, err := c.Connector.Connect(ctx, cr, cr.Spec.ForProvider.Instance)
-	if errors.Is(err, instance.ErrGone) {
+	if errors.Is(err, server.ErrGone) {
 		return dependents.Gone[*v1alpha1.User]{}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return &external{db: db, passwords: &passwords{kube: c.Kube}, endpoint: cfg.Host, port: cfg.Port, defaultDB: "postgres"}, nil
+	return &external{
+		db:        db,
+		passwords: &passwords{kube: c.kube},
+		endpoint:  cfg.Host,
+		port:      cfg.Port,
+		access:    accessPrivileges[cfg.Engine],
+		defaultDB: defaultDatabases[cfg.Engine],
+	}, nil
 }
 
-// external maps a User to a PostgreSQL login role named by its external
-// name.
+// external maps a User to a login (a PostgreSQL role, a MySQL account, a SQL
+// Server login or contained user) named by its external name.
 type external struct {
-	db        postgresql.DB
+	db        dbms.Server
 	passwords *passwords
 	endpoint  string
 	port      int
+	// access are the privileges the user needs on its database.
+	access []string
 	// defaultDB is the connection secret's database when the User names
-	// none: the one every role may connect to by default.
+	// none.
 	defaultDB string
 }
 
 func (e *external) Observe(ctx context.Context, cr *v1alpha1.User) (managed.ExternalObservation, error) {
-	name := meta.GetExternalName(cr)
-	if name == "" {
+	if meta.GetExternalName(cr) == "" {
 		return managed.ExternalObservation{}, errors.New(errNoName)
 	}
-	o, err := e.db.ObserveRole(ctx, name)
+	o, err := e.db.ObserveUser(ctx, userName(cr))
 	if err != nil {
 		return managed.ExternalObservation{}, err
 	}
 	if o == nil {
 		return managed.ExternalObservation{ResourceExists: false}, nil
 	}
-	cr.Status.AtProvider = v1alpha1.UserObservation{ConnectionLimit: &o.ConnectionLimit, CanLogin: o.CanLogin}
+	cr.Status.AtProvider.ConnectionLimit = o.ConnectionLimit
+	cr.Status.AtProvider.CanLogin = o.CanLogin
+	cr.Status.AtProvider.ResourceLimits = observedLimits(o.Limits)
 	cr.SetConditions(xpv2.Available())
 
 	pw, err := e.passwords.known(ctx, cr)
@@ -88,9 +116,16 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.User) (managed.Exte
 	}, nil
 }
 
-func (e *external) upToDate(ctx context.Context, cr *v1alpha1.User, o *postgresql.RoleObservation, pw string) (bool, error) {
+func (e *external) upToDate(ctx context.Context, cr *v1alpha1.User, o *dbms.UserObservation, pw string) (bool, error) {
 	p := cr.Spec.ForProvider
-	if !o.CanLogin || (p.ConnectionLimit != nil && *p.ConnectionLimit != o.ConnectionLimit) {
+	switch {
+	case !o.CanLogin:
+		return false, nil
+	case p.ConnectionLimit != nil && (o.ConnectionLimit == nil || *p.ConnectionLimit != *o.ConnectionLimit):
+		return false, nil
+	case !limitsUpToDate(p.ResourceLimits, o.Limits):
+		return false, nil
+	case rotation.Pending(cr, p.CredentialRotation, cr.Status.AtProvider.CredentialRotation):
 		return false, nil
 	}
 	if pw == "" {
@@ -99,14 +134,23 @@ func (e *external) upToDate(ctx context.Context, cr *v1alpha1.User, o *postgresq
 		// nowhere to publish it there is nothing to fix.
 		return !e.passwords.canKeepGenerated(cr), nil
 	}
-	ok, err := e.db.CanLogin(ctx, meta.GetExternalName(cr), pw)
+	ok, err := e.db.CanLogin(ctx, userName(cr), pw)
 	if err != nil || !ok {
 		return false, err
 	}
-	if db := database(cr); db != "" {
-		return e.db.HasDatabaseAccess(ctx, meta.GetExternalName(cr), db)
+	return e.hasAccess(ctx, cr)
+}
+
+func (e *external) hasAccess(ctx context.Context, cr *v1alpha1.User) (bool, error) {
+	db := database(cr)
+	if db == "" || len(e.access) == 0 {
+		return true, nil
 	}
-	return true, nil
+	held, err := e.db.Privileges(ctx, userName(cr), db)
+	if err != nil {
+		return false, err
+	}
+	return len(missing(e.access, held)) == 0, nil
 }
 
 func (e *external) Create(ctx context.Context, cr *v1alpha1.User) (managed.ExternalCreation, error) {
@@ -120,30 +164,33 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.User) (managed.Exter
 			return managed.ExternalCreation{}, err
 		}
 	}
-	p := postgresql.RoleParameters{ConnectionLimit: cr.Spec.ForProvider.ConnectionLimit, Password: pw}
-	if err := e.db.CreateRole(ctx, meta.GetExternalName(cr), p); err != nil {
+	p := parameters(cr)
+	p.Password = pw
+	if err := e.db.CreateUser(ctx, userName(cr), p); err != nil {
 		return managed.ExternalCreation{}, err
 	}
+	rotation.Created(cr, cr.Spec.ForProvider.CredentialRotation)
 	// Access to the database is granted by the next Update: the database may
 	// not exist yet, and a failed Create would lose the password it made.
 	return managed.ExternalCreation{ConnectionDetails: e.details(cr, pw)}, nil
 }
 
 func (e *external) Update(ctx context.Context, cr *v1alpha1.User) (managed.ExternalUpdate, error) {
-	name := meta.GetExternalName(cr)
+	u := userName(cr)
 	pw, err := e.passwords.known(ctx, cr)
 	if err != nil {
 		return managed.ExternalUpdate{}, err
 	}
-	p := postgresql.RoleParameters{ConnectionLimit: cr.Spec.ForProvider.ConnectionLimit}
+	p := parameters(cr)
+	rotate := rotation.Pending(cr, cr.Spec.ForProvider.CredentialRotation, cr.Status.AtProvider.CredentialRotation)
 	switch {
-	case pw == "" && e.passwords.canKeepGenerated(cr):
+	case (pw == "" || rotate) && e.passwords.canKeepGenerated(cr):
 		if pw, err = e.passwords.generate(); err != nil {
 			return managed.ExternalUpdate{}, err
 		}
 		p.Password = pw
 	case pw != "":
-		ok, err := e.db.CanLogin(ctx, name, pw)
+		ok, err := e.db.CanLogin(ctx, u, pw)
 		if err != nil {
 			return managed.ExternalUpdate{}, err
 		}
@@ -151,26 +198,36 @@ func (e *external) Update(ctx context.Context, cr *v1alpha1.User) (managed.Exter
 			p.Password = pw
 		}
 	}
-	if err := e.db.UpdateRole(ctx, name, p); err != nil {
+	if err := e.db.UpdateUser(ctx, u, p); err != nil {
 		return managed.ExternalUpdate{}, err
 	}
-	if db := database(cr); db != "" {
-		ok, err := e.db.HasDatabaseAccess(ctx, name, db)
-		if err != nil {
-			return managed.ExternalUpdate{}, err
-		}
-		if !ok {
-			if err := e.db.GrantDatabaseAccess(ctx, name, db); err != nil {
-				return managed.ExternalUpdate{}, err
-			}
-		}
+	if rotate {
+		cr.Status.AtProvider.CredentialRotation = cr.Spec.ForProvider.CredentialRotation
+	}
+	if err := e.grantAccess(ctx, cr); err != nil {
+		return managed.ExternalUpdate{}, err
 	}
 	return managed.ExternalUpdate{ConnectionDetails: e.details(cr, pw)}, nil
 }
 
+func (e *external) grantAccess(ctx context.Context, cr *v1alpha1.User) error {
+	db := database(cr)
+	if db == "" || len(e.access) == 0 {
+		return nil
+	}
+	held, err := e.db.Privileges(ctx, userName(cr), db)
+	if err != nil {
+		return err
+	}
+	if m := missing(e.access, held); len(m) > 0 {
+		return e.db.Grant(ctx, userName(cr), db, m)
+	}
+	return nil
+}
+
 func (e *external) Delete(ctx context.Context, cr *v1alpha1.User) (managed.ExternalDelete, error) {
 	cr.SetConditions(xpv2.Deleting())
-	return managed.ExternalDelete{}, e.db.DropRole(ctx, meta.GetExternalName(cr), []string{database(cr)})
+	return managed.ExternalDelete{}, e.db.DropUser(ctx, userName(cr), []string{database(cr)})
 }
 
 func (e *external) Disconnect(ctx context.Context) error {
@@ -188,7 +245,9 @@ func (e *external) details(cr *v1alpha1.User, pw string) managed.ConnectionDetai
 		keyUsername: []byte(meta.GetExternalName(cr)),
 		keyEndpoint: []byte(e.endpoint),
 		keyPort:     []byte(strconv.Itoa(e.port)),
-		keyDatabase: []byte(db),
+	}
+	if db != "" {
+		d[keyDatabase] = []byte(db)
 	}
 	if pw != "" {
 		d[keyPassword] = []byte(pw)
@@ -201,4 +260,67 @@ func database(cr *v1alpha1.User) string {
 		return ""
 	}
 	return *cr.Spec.ForProvider.Database
+}
+
+// userName identifies the user on its server: MySQL accounts by host too, SQL
+// Server users by their database.
+func userName(cr *v1alpha1.User) dbms.UserName {
+	u := dbms.UserName{Name: meta.GetExternalName(cr), Database: database(cr)}
+	if h := cr.Spec.ForProvider.Host; h != nil {
+		u.Host = *h
+	}
+	return u
+}
+
+func parameters(cr *v1alpha1.User) dbms.UserParameters {
+	p := cr.Spec.ForProvider
+	out := dbms.UserParameters{ConnectionLimit: p.ConnectionLimit, Contained: p.Contained != nil && *p.Contained}
+	if l := p.ResourceLimits; l != nil {
+		out.Limits = dbms.ResourceLimits{
+			MaxQueriesPerHour:     l.MaxQueriesPerHour,
+			MaxUpdatesPerHour:     l.MaxUpdatesPerHour,
+			MaxConnectionsPerHour: l.MaxConnectionsPerHour,
+			MaxUserConnections:    l.MaxUserConnections,
+		}
+	}
+	return out
+}
+
+// limitsUpToDate compares the limits that are set; unset ones are left alone.
+func limitsUpToDate(want *v1alpha1.ResourceLimits, got dbms.ResourceLimits) bool {
+	if want == nil {
+		return true
+	}
+	same := func(w, g *int32) bool { return w == nil || (g != nil && *w == *g) }
+	return same(want.MaxQueriesPerHour, got.MaxQueriesPerHour) &&
+		same(want.MaxUpdatesPerHour, got.MaxUpdatesPerHour) &&
+		same(want.MaxConnectionsPerHour, got.MaxConnectionsPerHour) &&
+		same(want.MaxUserConnections, got.MaxUserConnections)
+}
+
+func observedLimits(l dbms.ResourceLimits) *v1alpha1.ResourceLimits {
+	if l == (dbms.ResourceLimits{}) {
+		return nil
+	}
+	return &v1alpha1.ResourceLimits{
+		MaxQueriesPerHour:     l.MaxQueriesPerHour,
+		MaxUpdatesPerHour:     l.MaxUpdatesPerHour,
+		MaxConnectionsPerHour: l.MaxConnectionsPerHour,
+		MaxUserConnections:    l.MaxUserConnections,
+	}
+}
+
+// missing returns the privileges of want not in held.
+func missing(want, held []string) []string {
+	h := map[string]bool{}
+	for _, p := range held {
+		h[p] = true
+	}
+	var out []string
+	for _, p := range want {
+		if !h[p] {
+			out = append(out, p)
+		}
+	}
+	return out
 }
