@@ -38,6 +38,7 @@ type Server struct {
 
 	dataDir string
 	logFile string
+	opts    string
 }
 
 // Start runs a server for the test and stops it when the test ends.
@@ -102,13 +103,19 @@ func New(baseDir string) (*Server, error) {
 		return nil, err
 	}
 	s.Port = port
-	opts := fmt.Sprintf("-c listen_addresses=%s -c port=%d -c unix_socket_directories=%s -c fsync=off -c full_page_writes=off -c synchronous_commit=off",
+	s.opts = fmt.Sprintf("-c listen_addresses=%s -c port=%d -c unix_socket_directories=%s -c fsync=off -c full_page_writes=off -c synchronous_commit=off",
 		s.Host, port, sock)
-	if out, err := s.run(filepath.Join(BinDir, "pg_ctl"), "-D", s.dataDir, "-l", s.logFile, "-o", opts, "-w", "start"); err != nil {
+	return s, s.Resume()
+}
+
+// Resume starts a stopped server again, on the same port with the same
+// data, as a server back from an outage would be.
+func (s *Server) Resume() error {
+	if out, err := s.run(filepath.Join(BinDir, "pg_ctl"), "-D", s.dataDir, "-l", s.logFile, "-o", s.opts, "-w", "start"); err != nil {
 		log, _ := os.ReadFile(s.logFile)
-		return nil, errors.Wrapf(err, "cannot start PostgreSQL: %s\n%s", out, log)
+		return errors.Wrapf(err, "cannot start PostgreSQL: %s\n%s", out, log)
 	}
-	return s, nil
+	return nil
 }
 
 // Stop stops the server, ending its connections.

@@ -16,6 +16,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
 
+	"github.com/dbaas-io/dbaas/internal/clients/server"
 	"github.com/dbaas-io/dbaas/internal/controller/options"
 )
 
@@ -61,7 +62,8 @@ func (e *Env) StartManager(t testing.TB, c ManagerConfig) (stop func()) {
 			MaxConcurrentReconciles: 2,
 			Features:                &feature.Flags{},
 		},
-		LocalDir: c.LocalDir,
+		LocalDir:       c.LocalDir,
+		ServerLimiters: server.NewLimiters(),
 	}
 	for _, setup := range c.Setups {
 		if err := setup(mgr, o); err != nil {

@@ -1,6 +1,6 @@
 // Package sqlenv runs the SQL controllers for integration tests: an API
 // server with the provider's CRDs, a real PostgreSQL server behind a Ready
-// DatabaseInstance, and a manager with the Database and User controllers
+// DatabaseInstance, and a manager with the Database, User and Grant controllers
 // whose log output is kept for inspection.
 package sqlenv
 
@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/dbaas-io/dbaas/internal/controller/database"
+	"github.com/dbaas-io/dbaas/internal/controller/grant"
 	"github.com/dbaas-io/dbaas/internal/controller/user"
 	"github.com/dbaas-io/dbaas/internal/testing/pgtest"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
@@ -48,6 +49,15 @@ func Start(t *testing.T) *Env {
 	return e
 }
 
+// StartWithoutServer starts the API server and the manager only, for tests
+// that bring their own database servers; Server is nil.
+func StartWithoutServer(t *testing.T) *Env {
+	t.Helper()
+	e := &Env{Env: testenv.Start(t), Log: &Buffer{}, t: t}
+	e.StartManager()
+	return e
+}
+
 // StartManager starts a manager with the SQL controllers, as a provider
 // (re)start would, and stops it when the test that started the Env ends.
 func (e *Env) StartManager() {
@@ -57,7 +67,7 @@ func (e *Env) StartManager() {
 	ctrl.SetLogger(log)
 	// Managers stop when the test that started the Env ends, not when a
 	// subtest that restarted them does.
-	e.stop = e.Env.StartManager(t, testenv.ManagerConfig{Setups: []testenv.Setup{database.Setup, user.Setup}, Log: log})
+	e.stop = e.Env.StartManager(t, testenv.ManagerConfig{Setups: []testenv.Setup{database.Setup, user.Setup, grant.Setup}, Log: log})
 }
 
 // StopManager stops the running manager, as a provider shutdown would.
