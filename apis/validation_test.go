@@ -33,6 +33,12 @@ func instance(mod func(p *enginev1alpha1.DatabaseInstanceParameters)) *enginev1a
 	return i
 }
 
+func database(mod func(p *sqlv1alpha1.DatabaseParameters)) *sqlv1alpha1.Database {
+	d := &sqlv1alpha1.Database{ObjectMeta: metav1.ObjectMeta{Namespace: "default", GenerateName: "d-"}}
+	mod(&d.Spec.ForProvider)
+	return d
+}
+
 // TestCRDValidation checks that the API server refuses bad specs with a
 // message that names the field, and accepts good ones.
 func TestCRDValidation(t *testing.T) {
@@ -91,6 +97,103 @@ func TestCRDValidation(t *testing.T) {
 			},
 			want: "connectionLimit",
 		},
+		"ClassDatabaseWithNativeSettings": {
+			reason: "a class's procedures alone make its databases",
+			obj: database(func(p *sqlv1alpha1.DatabaseParameters) {
+				p.ClassRef = &sqlv1alpha1.ClassReference{Name: "dba"}
+				p.Encoding = "UTF8"
+			}),
+			want: "made only by the class's procedures",
+		},
+		"RotationWithoutClass": {
+			reason: "a native database has no credentials of its own to rotate",
+			obj:    database(func(p *sqlv1alpha1.DatabaseParameters) { p.CredentialRotation = "1" }),
+			want:   "rotate a native database's credentials on its User",
+		},
+		"ParametersWithoutClass": {
+			reason: "parameters only feed a class's procedures",
+			obj:    database(func(p *sqlv1alpha1.DatabaseParameters) { p.Parameters = map[string]string{"team": "a"} }),
+			want:   "set classRef too",
+		},
+		"GoodClassDatabase": {
+			reason: "a class, parameters and a rotation request are accepted together",
+			obj: database(func(p *sqlv1alpha1.DatabaseParameters) {
+				p.ClassRef = &sqlv1alpha1.ClassReference{Name: "dba"}
+				p.Parameters = map[string]string{"team": "a"}
+				p.CredentialRotation = "2026-11-21"
+			}),
+		},
+		"CharacterSetNotAName": {
+			reason: "a character set is a plain name",
+			obj:    database(func(p *sqlv1alpha1.DatabaseParameters) { p.CharacterSet = "utf8mb4; DROP" }),
+			want:   "characterSet",
+		},
+		"RotationOfAUsersOwnPassword": {
+			reason: "a password from passwordSecretRef is changed in its Secret",
+			obj: &sqlv1alpha1.User{
+				ObjectMeta: metav1.ObjectMeta{Namespace: "default", GenerateName: "u-"},
+				Spec: sqlv1alpha1.UserSpec{ForProvider: sqlv1alpha1.UserParameters{
+					RotationRequest:   sqlv1alpha1.RotationRequest{CredentialRotation: "1"},
+					PasswordSecretRef: &xpv2.LocalSecretKeySelector{LocalSecretReference: xpv2.LocalSecretReference{Name: "pw"}, Key: "pw"},
+				}},
+			},
+			want: "credentialRotation rotates generated passwords",
+		},
+		"ContainedUserWithoutDatabase": {
+			reason: "a contained SQL Server user lives in a database",
+			obj: &sqlv1alpha1.User{
+				ObjectMeta: metav1.ObjectMeta{Namespace: "default", GenerateName: "u-"},
+				Spec:       sqlv1alpha1.UserSpec{ForProvider: sqlv1alpha1.UserParameters{Contained: ptr.To(true)}},
+			},
+			want: "a contained user lives in a database",
+		},
+		"GrantWithoutPrivileges": {
+			reason: "a grant grants something",
+			obj: &sqlv1alpha1.Grant{
+				ObjectMeta: metav1.ObjectMeta{Namespace: "default", GenerateName: "g-"},
+				Spec:       sqlv1alpha1.GrantSpec{ForProvider: sqlv1alpha1.GrantParameters{User: ptr.To("u"), Database: ptr.To("d")}},
+			},
+			want: "privileges",
+		},
+		"GrantPrivilegeNotAWord": {
+			reason: "privileges are keywords, never SQL",
+			obj: &sqlv1alpha1.Grant{
+				ObjectMeta: metav1.ObjectMeta{Namespace: "default", GenerateName: "g-"},
+				Spec: sqlv1alpha1.GrantSpec{ForProvider: sqlv1alpha1.GrantParameters{
+					User: ptr.To("u"), Database: ptr.To("d"), Privileges: []string{"SELECT; DROP TABLE t"},
+				}},
+			},
+			want: "privileges",
+		},
+		"ClassProcedureWithThreeParts": {
+			reason: "a procedure is name or schema.name",
+			obj: &sqlv1alpha1.DatabaseClass{
+				ObjectMeta: metav1.ObjectMeta{GenerateName: "c-"},
+				Spec: sqlv1alpha1.DatabaseClassSpec{Engine: "postgresql", Create: sqlv1alpha1.ProcedureCall{Procedure: "a.b.c"}},
+			},
+			want: "procedure",
+		},
+		"ServerWithUnknownEngine": {
+			reason: "an existing server runs an engine the provider speaks",
+			obj: &v1alpha1.ClusterProviderConfig{
+				ObjectMeta: metav1.ObjectMeta{GenerateName: "pc-"},
+				Spec: v1alpha1.ProviderConfigSpec{Backend: v1alpha1.BackendLocal, Server: &v1alpha1.ExistingServer{
+					Engine: "oracle", Host: "db", AdminCredentialsSecretRef: xpv2.SecretReference{Name: "a", Namespace: "b"},
+				}},
+			},
+			want: "engine",
+		},
+		"VerifyCAWithoutCA": {
+			reason: "verify-ca verifies against a CA, which must be given",
+			obj: &v1alpha1.ClusterProviderConfig{
+				ObjectMeta: metav1.ObjectMeta{GenerateName: "pc-"},
+				Spec: v1alpha1.ProviderConfigSpec{Backend: v1alpha1.BackendLocal, Server: &v1alpha1.ExistingServer{
+					Engine: "postgresql", Host: "db", AdminCredentialsSecretRef: xpv2.SecretReference{Name: "a", Namespace: "b"},
+					TLS: &v1alpha1.ServerTLS{Mode: "verify-ca"},
+				}},
+			},
+			want: "verify-ca needs caSecretRef",
+		},
 		"PortRangeReversed": {
 			reason: "a port range must not end before it starts",
 			obj: &v1alpha1.ClusterProviderConfig{
@@ -115,6 +218,18 @@ func TestCRDValidation(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("ClassIsImmutable", func(t *testing.T) {
+		d := database(func(p *sqlv1alpha1.DatabaseParameters) { p.ClassRef = &sqlv1alpha1.ClassReference{Name: "a"} })
+		if err := env.Client.Create(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		d.Spec.ForProvider.ClassRef.Name = "b"
+		err := env.Client.Update(ctx, d)
+		if err == nil || !strings.Contains(err.Error(), "classRef is immutable") {
+			t.Errorf("changing the class should be refused as immutable, got: %v", err)
+		}
+	})
 
 	t.Run("EngineIsImmutable", func(t *testing.T) {
 		i := instance(nil)
