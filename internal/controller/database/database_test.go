@@ -15,41 +15,93 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	enginev1alpha1 "github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/apis/sql/v1alpha1"
-	"github.com/dbaas-io/dbaas/internal/clients/postgresql"
-	pginstance "github.com/dbaas-io/dbaas/internal/clients/postgresql/instance"
+	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/clients/dbms"
+	"github.com/dbaas-io/dbaas/internal/clients/server"
+	"github.com/dbaas-io/dbaas/internal/controller/dependents"
 )
 
 func ptr[T any](v T) *T { return &v }
 
-// fakeDB records what was asked of it; unset methods panic through the nil
-// embedded interface, which shows a test reached an unexpected call.
-type fakeDB struct {
-	postgresql.DB
-	observe    *postgresql.DatabaseObservation
+// fakeServer answers from its fields and records what was asked of it.
+// Methods it does not implement panic through the nil embedded interface,
+// which shows a test reached an unexpected call.
+type fakeServer struct {
+	dbms.Server
+
+	// catalog holds the databases that exist, by name.
+	catalog    map[string]*dbms.DatabaseObservation
 	observeErr error
-	roleExists bool
-	created    *postgresql.DatabaseParameters
-	updated    *postgresql.DatabaseParameters
+	// users holds the users that exist, by name.
+	users   map[string]bool
+	userErr error
+	// result is what every procedure returns, callErr what it fails with,
+	// and onCall what it does to the server.
+	result  *dbms.Result
+	callErr error
+	onCall  func(f *fakeServer, c dbms.Call)
+
+	created    *dbms.DatabaseParameters
+	updated    *dbms.DatabaseParameters
 	dropped    string
+	usersAsked []dbms.UserName
+	calls      []dbms.Call
+	closed     bool
 }
 
-func (f *fakeDB) ObserveDatabase(context.Context, string) (*postgresql.DatabaseObservation, error) {
-	return f.observe, f.observeErr
+func (f *fakeServer) ObserveDatabase(_ context.Context, name string) (*dbms.DatabaseObservation, error) {
+	if f.observeErr != nil {
+		return nil, f.observeErr
+	}
+	return f.catalog[name], nil
 }
-func (f *fakeDB) RoleExists(context.Context, string) (bool, error) { return f.roleExists, nil }
-func (f *fakeDB) CreateDatabase(_ context.Context, _ string, p postgresql.DatabaseParameters) error {
+
+func (f *fakeServer) ObserveUser(_ context.Context, u dbms.UserName) (*dbms.UserObservation, error) {
+	f.usersAsked = append(f.usersAsked, u)
+	if f.userErr != nil {
+		return nil, f.userErr
+	}
+	if !f.users[u.Name] {
+		return nil, nil
+	}
+	return &dbms.UserObservation{CanLogin: true}, nil
+}
+
+func (f *fakeServer) CreateDatabase(_ context.Context, _ string, p dbms.DatabaseParameters) error {
 	f.created = &p
 	return nil
 }
-func (f *fakeDB) UpdateDatabase(_ context.Context, _ string, p postgresql.DatabaseParameters) error {
+
+func (f *fakeServer) UpdateDatabase(_ context.Context, _ string, p dbms.DatabaseParameters) error {
 	f.updated = &p
 	return nil
 }
-func (f *fakeDB) DropDatabase(_ context.Context, name string) error { f.dropped = name; return nil }
+
+func (f *fakeServer) DropDatabase(_ context.Context, name string) error {
+	f.dropped = name
+	return nil
+}
+
+func (f *fakeServer) CallProcedure(_ context.Context, c dbms.Call) (*dbms.Result, error) {
+	f.calls = append(f.calls, c)
+	if f.callErr != nil {
+		return nil, f.callErr
+	}
+	if f.onCall != nil {
+		f.onCall(f, c)
+	}
+	return f.result, nil
+}
+
+func (f *fakeServer) Close(context.Context) error {
+	f.closed = true
+	return nil
+}
 
 func newDatabase(mod ...func(*v1alpha1.Database)) *v1alpha1.Database {
 	d := &v1alpha1.Database{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "app"}}
@@ -64,55 +116,121 @@ func newDatabase(mod ...func(*v1alpha1.Database)) *v1alpha1.Database {
 func TestObserve(t *testing.T) {
 	errBoom := errors.New("boom")
 	type want struct {
-		o         managed.ExternalObservation
-		err       error
-		available bool
+		o          managed.ExternalObservation
+		err        error
+		available  bool
+		atProvider v1alpha1.DatabaseObservation
 	}
 	cases := map[string]struct {
 		reason string
-		db     *fakeDB
+		db     *fakeServer
 		cr     *v1alpha1.Database
 		want   want
 	}{
 		"NoExternalName": {
 			reason: "Without a name there is nothing to observe",
-			db:     &fakeDB{},
+			db:     &fakeServer{},
 			cr:     newDatabase(func(d *v1alpha1.Database) { meta.SetExternalName(d, "") }),
 			want:   want{err: errors.New(errNoName)},
 		},
 		"Error": {
 			reason: "Errors are returned",
-			db:     &fakeDB{observeErr: errBoom},
+			db:     &fakeServer{observeErr: errBoom},
 			cr:     newDatabase(),
 			want:   want{err: errBoom},
 		},
 		"Missing": {
 			reason: "A missing database does not exist",
-			db:     &fakeDB{},
+			db:     &fakeServer{},
 			cr:     newDatabase(),
 			want:   want{o: managed.ExternalObservation{ResourceExists: false}},
 		},
 		"UpToDate": {
-			reason: "A database as specified is up to date and available",
-			db:     &fakeDB{observe: &postgresql.DatabaseObservation{Owner: "o", Encoding: "UTF8", ConnectionLimit: 3}},
+			reason: "A database as specified is up to date and available, and what was seen is recorded; the encoding is not compared",
+			db:     &fakeServer{catalog: map[string]*dbms.DatabaseObservation{"app": {Owner: "o", Encoding: "UTF8", ConnectionLimit: ptr[int32](3)}}},
 			cr: newDatabase(func(d *v1alpha1.Database) {
 				d.Spec.ForProvider.Owner = ptr("o")
 				d.Spec.ForProvider.ConnectionLimit = ptr[int32](3)
-				d.Spec.ForProvider.Encoding = "utf8"
+				d.Spec.ForProvider.Encoding = "LATIN1"
 			}),
-			want: want{o: managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: true}, available: true},
+			want: want{
+				o:          managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: true},
+				available:  true,
+				atProvider: v1alpha1.DatabaseObservation{Owner: "o", Encoding: "UTF8", ConnectionLimit: ptr[int32](3)},
+			},
+		},
+		"UnsetIsServersChoice": {
+			reason: "Settings the spec leaves unset are not compared",
+			db:     &fakeServer{catalog: map[string]*dbms.DatabaseObservation{"app": {Owner: "postgres", ConnectionLimit: ptr[int32](-1)}}},
+			cr:     newDatabase(),
+			want: want{
+				o:          managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: true},
+				available:  true,
+				atProvider: v1alpha1.DatabaseObservation{Owner: "postgres", ConnectionLimit: ptr[int32](-1)},
+			},
 		},
 		"OwnerDiffers": {
 			reason: "Another owner needs an update",
-			db:     &fakeDB{observe: &postgresql.DatabaseObservation{Owner: "postgres", ConnectionLimit: -1}},
+			db:     &fakeServer{catalog: map[string]*dbms.DatabaseObservation{"app": {Owner: "postgres", ConnectionLimit: ptr[int32](-1)}}},
 			cr:     newDatabase(func(d *v1alpha1.Database) { d.Spec.ForProvider.Owner = ptr("o") }),
-			want:   want{o: managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: false}, available: true},
+			want: want{
+				o:          managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: false},
+				available:  true,
+				atProvider: v1alpha1.DatabaseObservation{Owner: "postgres", ConnectionLimit: ptr[int32](-1)},
+			},
 		},
 		"LimitDiffers": {
 			reason: "Another connection limit needs an update",
-			db:     &fakeDB{observe: &postgresql.DatabaseObservation{Owner: "postgres", ConnectionLimit: -1}},
+			db:     &fakeServer{catalog: map[string]*dbms.DatabaseObservation{"app": {Owner: "postgres", ConnectionLimit: ptr[int32](-1)}}},
 			cr:     newDatabase(func(d *v1alpha1.Database) { d.Spec.ForProvider.ConnectionLimit = ptr[int32](5) }),
-			want:   want{o: managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: false}, available: true},
+			want: want{
+				o:          managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: false},
+				available:  true,
+				atProvider: v1alpha1.DatabaseObservation{Owner: "postgres", ConnectionLimit: ptr[int32](-1)},
+			},
+		},
+		"LimitUnknown": {
+			reason: "A connection limit the server does not report needs an update when one is asked for",
+			db:     &fakeServer{catalog: map[string]*dbms.DatabaseObservation{"app": {Owner: "postgres"}}},
+			cr:     newDatabase(func(d *v1alpha1.Database) { d.Spec.ForProvider.ConnectionLimit = ptr[int32](5) }),
+			want: want{
+				o:          managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: false},
+				available:  true,
+				atProvider: v1alpha1.DatabaseObservation{Owner: "postgres"},
+			},
+		},
+		"CharsetAndCollationIgnoreCase": {
+			reason: "MySQL character sets and collations are compared without regard to case",
+			db:     &fakeServer{catalog: map[string]*dbms.DatabaseObservation{"app": {CharacterSet: "utf8mb4", Collation: "utf8mb4_unicode_ci"}}},
+			cr: newDatabase(func(d *v1alpha1.Database) {
+				d.Spec.ForProvider.CharacterSet = "UTF8MB4"
+				d.Spec.ForProvider.Collation = "UTF8MB4_Unicode_CI"
+			}),
+			want: want{
+				o:          managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: true},
+				available:  true,
+				atProvider: v1alpha1.DatabaseObservation{CharacterSet: "utf8mb4", Collation: "utf8mb4_unicode_ci"},
+			},
+		},
+		"CharsetDiffers": {
+			reason: "Another character set needs an update",
+			db:     &fakeServer{catalog: map[string]*dbms.DatabaseObservation{"app": {CharacterSet: "latin1", Collation: "latin1_swedish_ci"}}},
+			cr:     newDatabase(func(d *v1alpha1.Database) { d.Spec.ForProvider.CharacterSet = "utf8mb4" }),
+			want: want{
+				o:          managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: false},
+				available:  true,
+				atProvider: v1alpha1.DatabaseObservation{CharacterSet: "latin1", Collation: "latin1_swedish_ci"},
+			},
+		},
+		"CollationDiffers": {
+			reason: "Another collation needs an update",
+			db:     &fakeServer{catalog: map[string]*dbms.DatabaseObservation{"app": {Collation: "SQL_Latin1_General_CP1_CI_AS"}}},
+			cr:     newDatabase(func(d *v1alpha1.Database) { d.Spec.ForProvider.Collation = "Latin1_General_100_CI_AS_SC_UTF8" }),
+			want: want{
+				o:          managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: false},
+				available:  true,
+				atProvider: v1alpha1.DatabaseObservation{Collation: "SQL_Latin1_General_CP1_CI_AS"},
+			},
 		},
 	}
 	for name, tc := range cases {
@@ -129,80 +247,161 @@ func TestObserve(t *testing.T) {
 			if diff := cmp.Diff(tc.want.available, got); diff != "" {
 				t.Errorf("%s\nReady: -want, +got:\n%s", tc.reason, diff)
 			}
+			if diff := cmp.Diff(tc.want.atProvider, tc.cr.Status.AtProvider); diff != "" {
+				t.Errorf("%s\nstatus.atProvider: -want, +got:\n%s", tc.reason, diff)
+			}
 		})
 	}
 }
 
 func TestCreate(t *testing.T) {
+	errBoom := errors.New("boom")
 	type want struct {
-		err     string
-		created *postgresql.DatabaseParameters
+		err        error
+		created    *dbms.DatabaseParameters
+		usersAsked []dbms.UserName
 	}
 	cases := map[string]struct {
 		reason string
-		db     *fakeDB
+		db     *fakeServer
 		cr     *v1alpha1.Database
 		want   want
 	}{
 		"OwnerMissing": {
 			reason: "Create waits, with a clear message, for the owner's role",
-			db:     &fakeDB{},
+			db:     &fakeServer{},
 			cr:     newDatabase(func(d *v1alpha1.Database) { d.Spec.ForProvider.Owner = ptr("app-user") }),
-			want:   want{err: `owner role "app-user" does not exist yet`},
+			want: want{
+				err:        errors.New(`owner role "app-user" does not exist yet`),
+				usersAsked: []dbms.UserName{{Name: "app-user"}},
+			},
+		},
+		"OwnerCheckFails": {
+			reason: "An error checking the owner says so, and nothing is created",
+			db:     &fakeServer{userErr: errBoom},
+			cr:     newDatabase(func(d *v1alpha1.Database) { d.Spec.ForProvider.Owner = ptr("app-user") }),
+			want: want{
+				err:        errors.Wrap(errBoom, errCheckOwner),
+				usersAsked: []dbms.UserName{{Name: "app-user"}},
+			},
 		},
 		"Created": {
 			reason: "The spec is passed on",
-			db:     &fakeDB{roleExists: true},
+			db:     &fakeServer{users: map[string]bool{"app-user": true}},
 			cr: newDatabase(func(d *v1alpha1.Database) {
 				d.Spec.ForProvider.Owner = ptr("app-user")
 				d.Spec.ForProvider.Encoding = "UTF8"
 				d.Spec.ForProvider.ConnectionLimit = ptr[int32](2)
 			}),
-			want: want{created: &postgresql.DatabaseParameters{Owner: "app-user", Encoding: "UTF8", ConnectionLimit: ptr[int32](2)}},
+			want: want{
+				created:    &dbms.DatabaseParameters{Owner: "app-user", Encoding: "UTF8", ConnectionLimit: ptr[int32](2)},
+				usersAsked: []dbms.UserName{{Name: "app-user"}},
+			},
+		},
+		"CreatedMySQL": {
+			reason: "A MySQL character set and collation are passed on",
+			db:     &fakeServer{},
+			cr: newDatabase(func(d *v1alpha1.Database) {
+				d.Spec.ForProvider.CharacterSet = "utf8mb4"
+				d.Spec.ForProvider.Collation = "utf8mb4_bin"
+			}),
+			want: want{created: &dbms.DatabaseParameters{CharacterSet: "utf8mb4", Collation: "utf8mb4_bin"}},
 		},
 		"NoOwner": {
 			reason: "Without an owner no role is checked",
-			db:     &fakeDB{},
+			db:     &fakeServer{},
 			cr:     newDatabase(),
-			want:   want{created: &postgresql.DatabaseParameters{}},
+			want:   want{created: &dbms.DatabaseParameters{}},
+		},
+		"EmptyOwner": {
+			reason: "An empty owner is no owner",
+			db:     &fakeServer{},
+			cr:     newDatabase(func(d *v1alpha1.Database) { d.Spec.ForProvider.Owner = ptr("") }),
+			want:   want{created: &dbms.DatabaseParameters{}},
 		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			e := &external{db: tc.db}
-			_, err := e.Create(context.Background(), tc.cr)
-			gotErr := ""
-			if err != nil {
-				gotErr = err.Error()
-			}
-			if diff := cmp.Diff(tc.want.err, gotErr); diff != "" {
+			c, err := e.Create(context.Background(), tc.cr)
+			if diff := cmp.Diff(tc.want.err, err, test.EquateErrors()); diff != "" {
 				t.Errorf("%s\nCreate error: -want, +got:\n%s", tc.reason, diff)
+			}
+			if diff := cmp.Diff(managed.ExternalCreation{}, c); diff != "" {
+				t.Errorf("%s\nCreate: -want, +got:\n%s", tc.reason, diff)
 			}
 			if diff := cmp.Diff(tc.want.created, tc.db.created); diff != "" {
 				t.Errorf("%s\nCreateDatabase: -want, +got:\n%s", tc.reason, diff)
+			}
+			if diff := cmp.Diff(tc.want.usersAsked, tc.db.usersAsked); diff != "" {
+				t.Errorf("%s\nObserveUser: -want, +got:\n%s", tc.reason, diff)
+			}
+			if got := tc.cr.GetCondition(xpv2.TypeReady).Reason; got != xpv2.ReasonCreating {
+				t.Errorf("%s\nReady reason = %q, want %q", tc.reason, got, xpv2.ReasonCreating)
 			}
 		})
 	}
 }
 
-func TestUpdateAndDelete(t *testing.T) {
-	db := &fakeDB{roleExists: true}
+func TestUpdate(t *testing.T) {
+	type want struct {
+		err     error
+		updated *dbms.DatabaseParameters
+	}
+	cases := map[string]struct {
+		reason string
+		db     *fakeServer
+		cr     *v1alpha1.Database
+		want   want
+	}{
+		"Updated": {
+			reason: "The spec is passed on",
+			db:     &fakeServer{users: map[string]bool{"o": true}},
+			cr: newDatabase(func(d *v1alpha1.Database) {
+				d.Spec.ForProvider.Owner = ptr("o")
+				d.Spec.ForProvider.ConnectionLimit = ptr[int32](4)
+			}),
+			want: want{updated: &dbms.DatabaseParameters{Owner: "o", ConnectionLimit: ptr[int32](4)}},
+		},
+		"OwnerMissing": {
+			reason: "A new owner that does not exist yet is waited for, and nothing is changed",
+			db:     &fakeServer{},
+			cr:     newDatabase(func(d *v1alpha1.Database) { d.Spec.ForProvider.Owner = ptr("o") }),
+			want:   want{err: errors.Errorf(errOwnerMissing, "o")},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			e := &external{db: tc.db}
+			_, err := e.Update(context.Background(), tc.cr)
+			if diff := cmp.Diff(tc.want.err, err, test.EquateErrors()); diff != "" {
+				t.Errorf("%s\nUpdate error: -want, +got:\n%s", tc.reason, diff)
+			}
+			if diff := cmp.Diff(tc.want.updated, tc.db.updated); diff != "" {
+				t.Errorf("%s\nUpdateDatabase: -want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+func TestDeleteAndDisconnect(t *testing.T) {
+	db := &fakeServer{}
 	e := &external{db: db}
-	cr := newDatabase(func(d *v1alpha1.Database) {
-		d.Spec.ForProvider.Owner = ptr("o")
-		d.Spec.ForProvider.ConnectionLimit = ptr[int32](4)
-	})
-	if _, err := e.Update(context.Background(), cr); err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(&postgresql.DatabaseParameters{Owner: "o", ConnectionLimit: ptr[int32](4)}, db.updated); diff != "" {
-		t.Errorf("UpdateDatabase: -want, +got:\n%s", diff)
-	}
+	cr := newDatabase(func(d *v1alpha1.Database) { meta.SetExternalName(d, "orders") })
 	if _, err := e.Delete(context.Background(), cr); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff("app", db.dropped); diff != "" {
+	if diff := cmp.Diff("orders", db.dropped); diff != "" {
 		t.Errorf("DropDatabase: -want, +got:\n%s", diff)
+	}
+	if got := cr.GetCondition(xpv2.TypeReady).Reason; got != xpv2.ReasonDeleting {
+		t.Errorf("Ready reason = %q, want %q", got, xpv2.ReasonDeleting)
+	}
+	if err := e.Disconnect(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !db.closed {
+		t.Error("Disconnect did not close the server connection")
 	}
 }
 
@@ -214,6 +413,9 @@ func TestConnect(t *testing.T) {
 	s := runtime.NewScheme()
 	_ = clientgoscheme.AddToScheme(s)
 	_ = enginev1alpha1.SchemeBuilder.AddToScheme(s)
+	_ = v1alpha1.SchemeBuilder.AddToScheme(s)
+	_ = apisv1alpha1.SchemeBuilder.AddToScheme(s)
+
 	instance := func(ready bool) *enginev1alpha1.DatabaseInstance {
 		di := &enginev1alpha1.DatabaseInstance{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "pg"}}
 		di.Spec.ForProvider.AdminPasswordSecretRef = xpv2.LocalSecretKeySelector{LocalSecretReference: xpv2.LocalSecretReference{Name: "admin"}, Key: "pw"}
@@ -224,35 +426,120 @@ func TestConnect(t *testing.T) {
 		return di
 	}
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "admin"}, Data: map[string][]byte{"pw": []byte("s3cret")}}
+	// A provider config whose existing server is a MySQL server.
+	mysqlPC := &apisv1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "mysql"}}
+	mysqlPC.Spec.Server = &apisv1alpha1.ExistingServer{
+		Engine:                    apisv1alpha1.ServerEngineMySQL,
+		Host:                      "mysql.example",
+		AdminCredentialsSecretRef: xpv2.SecretReference{Namespace: "ns", Name: "mysql-admin"},
+	}
+	mysqlAdmin := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "mysql-admin"}, Data: map[string][]byte{"username": []byte("root"), "password": []byte("r00t")}}
+	class := func(engine string) *v1alpha1.DatabaseClass {
+		c := &v1alpha1.DatabaseClass{ObjectMeta: metav1.ObjectMeta{Name: "gold"}}
+		c.Spec.Engine = engine
+		c.Spec.Create.Procedure = "dba.create_database"
+		return c
+	}
+	onMySQL := func(d *v1alpha1.Database) {
+		d.Spec.ForProvider.Instance = ""
+		d.Spec.ProviderConfigReference = &xpv2.ProviderConfigReference{Kind: apisv1alpha1.ProviderConfigKind, Name: "mysql"}
+	}
+	withClass := func(d *v1alpha1.Database) { d.Spec.ForProvider.ClassRef = &v1alpha1.ClassReference{Name: "gold"} }
+	deleted := func(d *v1alpha1.Database) {
+		now := metav1.Now()
+		d.SetDeletionTimestamp(&now)
+		d.SetFinalizers([]string{"finalizer.managedresource.crossplane.io"})
+	}
+
 	type want struct {
 		err string
-		cfg *postgresql.Config
+		// client is the kind of external client returned: "native",
+		// "class" or "gone".
+		client string
+		cfg    *dbms.Config
+		closed bool
 	}
 	cases := map[string]struct {
-		reason   string
-		instance *enginev1alpha1.DatabaseInstance
-		want     want
+		reason string
+		objs   []client.Object
+		cr     *v1alpha1.Database
+		want   want
 	}{
 		"NotReady": {
-			reason:   "An instance that is not Ready is waited for",
-			instance: instance(false),
-			want:     want{err: "cannot find the PostgreSQL server: DatabaseInstance pg is not ready yet"},
+			reason: "An instance that is not Ready is waited for",
+			objs:   []client.Object{secret, instance(false)},
+			cr:     newDatabase(),
+			want:   want{err: "cannot find the PostgreSQL server: DatabaseInstance pg is not ready yet"},
 		},
 		"Ready": {
-			reason:   "The admin connects to the instance's endpoint with its Secret's password",
-			instance: instance(true),
-			want:     want{cfg: &postgresql.Config{Host: "10.0.0.1", Port: 5433, User: "postgres", Password: "s3cret"}},
+			reason: "The admin connects to the instance's endpoint with its Secret's password",
+			objs:   []client.Object{secret, instance(true)},
+			cr:     newDatabase(),
+			want: want{
+				client: "native",
+				cfg:    &dbms.Config{Engine: dbms.PostgreSQL, Host: "10.0.0.1", Port: 5433, User: "postgres", Password: "s3cret"},
+			},
+		},
+		"InstanceGone": {
+			reason: "A Database being deleted whose instance is gone went with it",
+			objs:   []client.Object{secret},
+			cr:     newDatabase(deleted),
+			want:   want{client: "gone"},
+		},
+		"ExistingServer": {
+			reason: "A Database that names no instance is made on its provider config's existing server",
+			objs:   []client.Object{mysqlPC, mysqlAdmin},
+			cr:     newDatabase(onMySQL),
+			want: want{
+				client: "native",
+				cfg:    &dbms.Config{Engine: dbms.MySQL, Host: "mysql.example", Port: 3306, User: "root", Password: "r00t"},
+			},
+		},
+		"ClassMissing": {
+			reason: "A class that does not exist is an error that names it, before any connection",
+			objs:   []client.Object{secret, instance(true)},
+			cr:     newDatabase(withClass),
+			want:   want{err: `cannot get DatabaseClass "gold": databaseclasses.sql.dbaas.io "gold" not found`},
+		},
+		"Class": {
+			reason: "A Database that names a class of its server's engine is handled by the class",
+			objs:   []client.Object{secret, instance(true), class("postgresql")},
+			cr:     newDatabase(withClass),
+			want: want{
+				client: "class",
+				cfg:    &dbms.Config{Engine: dbms.PostgreSQL, Host: "10.0.0.1", Port: 5433, User: "postgres", Password: "s3cret"},
+			},
+		},
+		"ClassForMariaDBOnMySQL": {
+			reason: "A MariaDB class works on a MySQL server: their procedures are called alike",
+			objs:   []client.Object{mysqlPC, mysqlAdmin, class("mariadb")},
+			cr:     newDatabase(onMySQL, withClass),
+			want: want{
+				client: "class",
+				cfg:    &dbms.Config{Engine: dbms.MySQL, Host: "mysql.example", Port: 3306, User: "root", Password: "r00t"},
+			},
+		},
+		"ClassOfOtherEngine": {
+			reason: "A class written for another engine is refused, and the connection closed",
+			objs:   []client.Object{mysqlPC, mysqlAdmin, class("postgresql")},
+			cr:     newDatabase(onMySQL, withClass),
+			want: want{
+				err:    `DatabaseClass "gold" is for postgresql, but the Database's server is a mysql server`,
+				cfg:    &dbms.Config{Engine: dbms.MySQL, Host: "mysql.example", Port: 3306, User: "root", Password: "r00t"},
+				closed: true,
+			},
 		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			kube := fake.NewClientBuilder().WithScheme(s).WithObjects(secret).WithStatusSubresource(tc.instance).WithObjects(tc.instance).Build()
-			var got *postgresql.Config
-			c := &connector{Connector: pginstance.Connector{Kube: kube, Usage: nopTracker{}, NewDB: func(_ context.Context, cfg postgresql.Config) (postgresql.DB, error) {
+			kube := fake.NewClientBuilder().WithScheme(s).WithObjects(tc.objs...).WithStatusSubresource(&enginev1alpha1.DatabaseInstance{}).Build()
+			var got *dbms.Config
+			db := &fakeServer{}
+			c := &connector{kube: kube, Connector: server.Connector{Kube: kube, Usage: nopTracker{}, Open: func(_ context.Context, cfg dbms.Config) (dbms.Server, error) {
 				got = &cfg
-				return &fakeDB{}, nil
+				return db, nil
 			}}}
-			_, err := c.Connect(context.Background(), newDatabase())
+			ext, err := c.Connect(context.Background(), tc.cr)
 			gotErr := ""
 			if err != nil {
 				gotErr = err.Error()
@@ -262,6 +549,30 @@ func TestConnect(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.want.cfg, got); diff != "" {
 				t.Errorf("%s\nconfig: -want, +got:\n%s", tc.reason, diff)
+			}
+			kind := ""
+			switch e := ext.(type) {
+			case *external:
+				kind = "native"
+				if e.db != db {
+					t.Errorf("%s\nthe native client does not use the opened server", tc.reason)
+				}
+			case *classExternal:
+				kind = "class"
+				if e.db != db || e.class == nil || e.class.GetName() != "gold" || e.kube == nil {
+					t.Errorf("%s\nthe class client is not wired to the server, class and kube: %+v", tc.reason, e)
+				}
+			case dependents.Gone[*v1alpha1.Database]:
+				kind = "gone"
+			case nil:
+			default:
+				t.Errorf("%s\nunexpected client %T", tc.reason, ext)
+			}
+			if diff := cmp.Diff(tc.want.client, kind); diff != "" {
+				t.Errorf("%s\nclient: -want, +got:\n%s", tc.reason, diff)
+			}
+			if diff := cmp.Diff(tc.want.closed, db.closed); diff != "" {
+				t.Errorf("%s\nclosed: -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}
