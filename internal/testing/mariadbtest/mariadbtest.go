@@ -50,6 +50,7 @@ type Server struct {
 
 	root    string
 	dataDir string
+	tmpDir  string
 	socket  string
 	logFile string
 	proc    *process
@@ -94,11 +95,14 @@ func New(baseDir string) (*Server, error) {
 		Password: randomHex(16),
 		root:     root,
 		dataDir:  filepath.Join(root, "data"),
+		tmpDir:   filepath.Join(root, "tmp"),
 		socket:   filepath.Join(root, "mariadb.sock"),
 		logFile:  filepath.Join(root, "server.log"),
 	}
-	if err := os.MkdirAll(s.dataDir, 0o700); err != nil {
-		return nil, errors.Wrap(err, "cannot create the data directory")
+	for _, d := range []string{s.dataDir, s.tmpDir} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, errors.Wrap(err, "cannot create the server's directories")
+		}
 	}
 	ca, err := writeCertificates(root)
 	if err != nil {
@@ -136,7 +140,7 @@ func (s *Server) Stop() error {
 // the name of the OS user running the tests); it is reachable only through
 // the private socket, where it sets up the admin account.
 func (s *Server) install() error {
-	args := append([]string{"--no-defaults", "--datadir=" + s.dataDir,
+	args := append([]string{"--no-defaults", "--datadir=" + s.dataDir, "--tmpdir=" + s.tmpDir,
 		"--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve"},
 		tuning...)
 	cmd, err := command(InstallDBBin, args...)

@@ -92,6 +92,9 @@ func (s *Server) startOnFreePort() error {
 func (s *Server) start(port int) (bool, error) {
 	args := append([]string{"--no-defaults",
 		"--datadir=" + s.dataDir,
+		// Servers that share a temporary directory clash over the names
+		// of their temporary files.
+		"--tmpdir=" + s.tmpDir,
 		"--socket=" + s.socket,
 		"--pid-file=" + filepath.Join(s.root, "mariadb.pid"),
 		"--bind-address=" + s.Host,
