@@ -1,0 +1,196 @@
+/*
+Copyright 2026 The dbaas authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package mysql
+
+import (
+	"context"
+	"math"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/dbaas-io/dbaas/internal/clients/dbms"
+)
+
+const (
+	errObserveUser   = "cannot observe user"
+	errCreateUser    = "cannot create user"
+	errUpdateUser    = "cannot update user"
+	errDropUser      = "cannot drop user"
+	errCheckLogin    = "cannot check the user's password"
+	errUserConnLimit = "connectionLimit is a PostgreSQL setting; %s users take resourceLimits.maxUserConnections instead"
+	errContained     = "contained users are a SQL Server setting; %s has none"
+)
+
+// Server error numbers that CanLogin tells apart.
+const (
+	codeDBAccessDenied       = 1044 // ER_DBACCESS_DENIED_ERROR
+	codeAccessDenied         = 1045 // ER_ACCESS_DENIED_ERROR
+	codeBadDB                = 1049 // ER_BAD_DB_ERROR
+	codeTooManyUserConns     = 1203 // ER_TOO_MANY_USER_CONNECTIONS
+	codeUserLimitReached     = 1226 // ER_USER_LIMIT_REACHED
+	codeAccessDeniedNoPass   = 1698 // ER_ACCESS_DENIED_NO_PASSWORD_ERROR
+	codeMustChangePassword   = 1862 // ER_MUST_CHANGE_PASSWORD_LOGIN
+	codeMySQLAccountLocked   = 3118 // ER_ACCOUNT_HAS_BEEN_LOCKED (MySQL)
+	codeMariaDBAccountLocked = 4151 // ER_ACCOUNT_HAS_BEEN_LOCKED (MariaDB)
+)
+
+// ObserveUser returns the account's resource limits and whether it is
+// unlocked, or nil when it does not exist.
+func (c *Client) ObserveUser(ctx context.Context, u dbms.UserName) (*dbms.UserObservation, error) {
+	if _, err := account(u.Name, u.Host, c.engine.maxUserChars); err != nil {
+		return nil, errors.Wrap(err, errObserveUser)
+	}
+	host := hostOf(u.Host)
+	rows, err := c.db.QueryContext(ctx, c.engine.observeUserSQL, u.Name, host)
+	if err != nil {
+		return nil, errors.Wrap(err, errObserveUser)
+	}
+	defer func() { _ = rows.Close() }()
+	var o *dbms.UserObservation
+	for rows.Next() {
+		var name, h string
+		var q, up, conns, userConns int64
+		var locked bool
+		if err := rows.Scan(&name, &h, &q, &up, &conns, &userConns, &locked); err != nil {
+			return nil, errors.Wrap(err, errObserveUser)
+		}
+		// The columns compare with padding (bob = 'bob '); only the
+		// account of exactly this name is ours.
+		if name != u.Name || h != host {
+			continue
+		}
+		o = &dbms.UserObservation{
+			CanLogin: !locked,
+			Limits: dbms.ResourceLimits{
+				MaxQueriesPerHour:     clamp(q),
+				MaxUpdatesPerHour:     clamp(up),
+				MaxConnectionsPerHour: clamp(conns),
+				MaxUserConnections:    clamp(userConns),
+			},
+		}
+	}
+	return o, errors.Wrap(rows.Err(), errObserveUser)
+}
+
+// CreateUser creates the account, unlocked, with the password and the limits
+// given. A password is required. u.Database plays no part: accounts belong
+// to the server and reach databases through grants.
+func (c *Client) CreateUser(ctx context.Context, u dbms.UserName, p dbms.UserParameters) error {
+	if err := c.checkUserParameters(p); err != nil {
+		return errors.Wrap(err, errCreateUser)
+	}
+	q, err := createUserSQL(u, p, c.engine.maxUserChars)
+	if err != nil {
+		return errors.Wrap(err, errCreateUser)
+	}
+	_, err = c.db.ExecContext(ctx, q)
+	return errors.Wrap(err, errCreateUser)
+}
+
+// UpdateUser unlocks the account and sets the limits given and, when one is
+// given, the password.
+func (c *Client) UpdateUser(ctx context.Context, u dbms.UserName, p dbms.UserParameters) error {
+	if err := c.checkUserParameters(p); err != nil {
+		return errors.Wrap(err, errUpdateUser)
+	}
+	q, err := alterUserSQL(u, p, c.engine.maxUserChars)
+	if err != nil {
+		return errors.Wrap(err, errUpdateUser)
+	}
+	_, err = c.db.ExecContext(ctx, q)
+	return errors.Wrap(err, errUpdateUser)
+}
+
+// DropUser drops the account and its privileges. MySQL ties no objects to
+// accounts (routines and views only name theirs as definer), so alsoIn has
+// nothing to do. An account that does not exist is not an error. Sessions
+// the account has open go on until they end; the server does not end them.
+func (c *Client) DropUser(ctx context.Context, u dbms.UserName, _ []string) error {
+	q, err := dropUserSQL(u, c.engine.maxUserChars)
+	if err != nil {
+		return errors.Wrap(err, errDropUser)
+	}
+	_, err = c.db.ExecContext(ctx, q)
+	return errors.Wrap(err, errDropUser)
+}
+
+// CanLogin says whether the account can log in with password, by trying it
+// from here, to u.Database when it is set, within the connect timeout. A
+// refused password, a locked account and an expired password are false;
+// being refused after the password was accepted (no access to the database,
+// a connection limit reached) means the password is right. The attempt
+// counts against the account's MAX_CONNECTIONS_PER_HOUR, and an account
+// whose host does not match this client's address cannot log in from here.
+func (c *Client) CanLogin(ctx context.Context, u dbms.UserName, password string) (bool, error) {
+	if _, err := account(u.Name, u.Host, c.engine.maxUserChars); err != nil {
+		return false, errors.Wrap(err, errCheckLogin)
+	}
+	cfg := c.cfg
+	cfg.User, cfg.Password, cfg.Database = u.Name, password, u.Database
+	mc, err := loginConfig(cfg)
+	if err != nil {
+		return false, errors.Wrap(err, errCheckLogin)
+	}
+	connector, err := mysql.NewConnector(mc)
+	if err != nil {
+		return false, errors.Wrap(err, errCheckLogin)
+	}
+	lctx, cancel := context.WithTimeout(ctx, cfg.Timeout())
+	defer cancel()
+	conn, err := connector.Connect(lctx)
+	if err == nil {
+		return true, errors.Wrap(conn.Close(), errCheckLogin)
+	}
+	var me *mysql.MySQLError
+	if !errors.As(err, &me) {
+		return false, errors.Wrap(connectError(lctx, err, c.engine, cfg.Timeout()), errCheckLogin)
+	}
+	switch me.Number {
+	case codeAccessDenied, codeAccessDeniedNoPass, codeMySQLAccountLocked, codeMariaDBAccountLocked, codeMustChangePassword:
+		return false, nil
+	case codeDBAccessDenied, codeBadDB, codeTooManyUserConns, codeUserLimitReached:
+		return true, nil
+	default:
+		return false, errors.Wrap(err, errCheckLogin)
+	}
+}
+
+// checkUserParameters refuses the settings of other engines.
+func (c *Client) checkUserParameters(p dbms.UserParameters) error {
+	switch {
+	case p.ConnectionLimit != nil:
+		return errors.Errorf(errUserConnLimit, c.engine.label)
+	case p.Contained:
+		return errors.Errorf(errContained, c.engine.label)
+	}
+	return nil
+}
+
+// clamp converts a stored limit, which the server keeps as a 64-bit number,
+// to the contract's; one beyond int32 (set by other means) reads as the
+// largest int32.
+func clamp(v int64) *int32 {
+	switch {
+	case v > math.MaxInt32:
+		v = math.MaxInt32
+	case v < math.MinInt32:
+		v = math.MinInt32
+	}
+	n := int32(v)
+	return &n
+}
