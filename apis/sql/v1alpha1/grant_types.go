@@ -68,8 +68,9 @@ type GrantParameters struct {
 
 	// Privileges on the database, as the engine names them: CONNECT,
 	// CREATE, TEMPORARY on PostgreSQL; SELECT, INSERT, ... on MySQL and
-	// SQL Server; ALL for every one. Privileges held beyond these are
-	// revoked.
+	// SQL Server; ALL for every one. A Grant manages only these (and those
+	// it asked for before, which it revokes): other privileges the user
+	// holds, such as a User's access to its own database, are left alone.
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=64
 	// +kubebuilder:validation:items:Pattern=`^[A-Za-z][A-Za-z ]{0,63}$`
@@ -79,7 +80,7 @@ type GrantParameters struct {
 
 // GrantObservation is the observed state of a grant.
 type GrantObservation struct {
-	// Privileges the user holds on the database.
+	// Privileges this Grant manages that the user holds on the database.
 	Privileges []string `json:"privileges,omitempty"`
 }
 

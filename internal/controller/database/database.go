@@ -36,13 +36,6 @@ type connector struct {
 // admin. A Database that names a DatabaseClass is handled by the class's
 // procedures; others by the provider's own SQL.
 func (c *connector) Connect(ctx context.Context, cr *v1alpha1.Database) (managed.TypedExternalClient[*v1alpha1.Database], error) {
-	var class *v1alpha1.DatabaseClass
-	if ref := cr.Spec.ForProvider.ClassRef; ref != nil {
-		class = &v1alpha1.DatabaseClass{}
-		if err := c.kube.Get(ctx, types.NamespacedName{Name: ref.Name}, class); err != nil {
-			return nil, errors.Wrapf(err, errGetClass, ref.Name)
-		}
-	}
 	db, cfg, err := c.Connector.Connect(ctx, cr, cr.Spec.ForProvider.Instance)
 	if errors.Is(err, server.ErrGone) {
 		return dependents.Gone[*v1alpha1.Database]{}, nil
@@ -50,8 +43,14 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.Database) (managed
 	if err != nil {
 		return nil, err
 	}
-	if class == nil {
+	ref := cr.Spec.ForProvider.ClassRef
+	if ref == nil {
 		return &external{db: db}, nil
+	}
+	class := &v1alpha1.DatabaseClass{}
+	if err := c.kube.Get(ctx, types.NamespacedName{Name: ref.Name}, class); err != nil {
+		_ = db.Close(ctx)
+		return nil, errors.Wrapf(err, errGetClass, ref.Name)
 	}
 	if !sameEngine(dbms.Engine(class.Spec.Engine), cfg.Engine) {
 		_ = db.Close(ctx)

@@ -496,10 +496,14 @@ func TestConnect(t *testing.T) {
 			},
 		},
 		"ClassMissing": {
-			reason: "A class that does not exist is an error that names it, before any connection",
+			reason: "A class that does not exist is an error that names it, and the connection is closed",
 			objs:   []client.Object{secret, instance(true)},
 			cr:     newDatabase(withClass),
-			want:   want{err: `cannot get DatabaseClass "gold": databaseclasses.sql.dbaas.io "gold" not found`},
+			want: want{
+				err:    `cannot get DatabaseClass "gold": databaseclasses.sql.dbaas.io "gold" not found`,
+				cfg:    &dbms.Config{Engine: dbms.PostgreSQL, Host: "10.0.0.1", Port: 5433, User: "postgres", Password: "s3cret"},
+				closed: true,
+			},
 		},
 		"Class": {
 			reason: "A Database that names a class of its server's engine is handled by the class",

@@ -2,6 +2,7 @@ package grant
 
 import (
 	"context"
+	"slices"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
@@ -36,9 +37,13 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.Grant) (managed.Ty
 	return &external{db: db}, nil
 }
 
-// external maps a Grant to the privileges a user holds on a database. The
-// grant exists while the user holds any privilege on the database; it is up
-// to date when it holds exactly those asked for.
+// external maps a Grant to the privileges a user holds on a database.
+//
+// A Grant manages only the privileges it asks for, and those it asked for
+// before (status.atProvider.privileges), never others the user holds: a
+// PostgreSQL User keeps CONNECT on its own database whatever Grants come and
+// go. The grant exists while the user holds any privilege it manages, and is
+// up to date when those are exactly the ones it asks for.
 type external struct {
 	db dbms.Server
 }
@@ -48,20 +53,21 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Grant) (managed.Ext
 	if err != nil {
 		return managed.ExternalObservation{}, err
 	}
-	held, err := e.db.Privileges(ctx, u, db)
-	if err != nil {
-		return managed.ExternalObservation{}, err
-	}
-	cr.Status.AtProvider.Privileges = held
-	if len(held) == 0 {
-		return managed.ExternalObservation{ResourceExists: false}, nil
-	}
-	cr.SetConditions(xpv2.Available())
 	want, err := e.wanted(cr)
 	if err != nil {
 		return managed.ExternalObservation{}, err
 	}
-	add, remove := diff(want, held)
+	held, err := e.db.Privileges(ctx, u, db)
+	if err != nil {
+		return managed.ExternalObservation{}, err
+	}
+	mine := intersect(held, union(want, cr.Status.AtProvider.Privileges))
+	cr.Status.AtProvider.Privileges = mine
+	if len(mine) == 0 {
+		return managed.ExternalObservation{ResourceExists: false}, nil
+	}
+	cr.SetConditions(xpv2.Available())
+	add, remove := diff(want, mine)
 	return managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: len(add) == 0 && len(remove) == 0}, nil
 }
 
@@ -83,15 +89,10 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.Grant) (managed.Exte
 	return managed.ExternalCreation{}, e.db.Grant(ctx, u, db, cr.Spec.ForProvider.Privileges)
 }
 
+// Update grants what is asked for and is missing, then revokes what this
+// Grant asked for before and no longer does (Observe left those in status).
 func (e *external) Update(ctx context.Context, cr *v1alpha1.Grant) (managed.ExternalUpdate, error) {
 	u, db, err := target(cr)
-	if err != nil {
-		return managed.ExternalUpdate{}, err
-	}
-	if err := e.db.Grant(ctx, u, db, cr.Spec.ForProvider.Privileges); err != nil {
-		return managed.ExternalUpdate{}, err
-	}
-	held, err := e.db.Privileges(ctx, u, db)
 	if err != nil {
 		return managed.ExternalUpdate{}, err
 	}
@@ -99,12 +100,23 @@ func (e *external) Update(ctx context.Context, cr *v1alpha1.Grant) (managed.Exte
 	if err != nil {
 		return managed.ExternalUpdate{}, err
 	}
-	if _, remove := diff(want, held); len(remove) > 0 {
-		return managed.ExternalUpdate{}, e.db.Revoke(ctx, u, db, remove)
+	add, remove := diff(want, cr.Status.AtProvider.Privileges)
+	if len(add) > 0 {
+		if err := e.db.Grant(ctx, u, db, add); err != nil {
+			return managed.ExternalUpdate{}, err
+		}
 	}
+	if len(remove) > 0 {
+		if err := e.db.Revoke(ctx, u, db, remove); err != nil {
+			return managed.ExternalUpdate{}, err
+		}
+	}
+	cr.Status.AtProvider.Privileges = want
 	return managed.ExternalUpdate{}, nil
 }
 
+// Delete revokes the privileges this Grant manages that the user holds;
+// others stay.
 func (e *external) Delete(ctx context.Context, cr *v1alpha1.Grant) (managed.ExternalDelete, error) {
 	cr.SetConditions(xpv2.Deleting())
 	u, db, err := target(cr)
@@ -112,10 +124,18 @@ func (e *external) Delete(ctx context.Context, cr *v1alpha1.Grant) (managed.Exte
 		return managed.ExternalDelete{}, err
 	}
 	held, err := e.db.Privileges(ctx, u, db)
-	if err != nil || len(held) == 0 {
+	if err != nil {
 		return managed.ExternalDelete{}, err
 	}
-	return managed.ExternalDelete{}, e.db.Revoke(ctx, u, db, held)
+	want, err := e.wanted(cr)
+	if err != nil {
+		return managed.ExternalDelete{}, err
+	}
+	mine := intersect(held, union(want, cr.Status.AtProvider.Privileges))
+	if len(mine) == 0 {
+		return managed.ExternalDelete{}, nil
+	}
+	return managed.ExternalDelete{}, e.db.Revoke(ctx, u, db, mine)
 }
 
 func (e *external) Disconnect(ctx context.Context) error {
@@ -163,6 +183,31 @@ func diff(want, held []string) (add, remove []string) {
 		}
 	}
 	return add, remove
+}
+
+// intersect returns the members of a that are in b, in a's order.
+func intersect(a, b []string) []string {
+	in := set(b)
+	var out []string
+	for _, v := range a {
+		if in[v] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// union returns a and the members of b not in a, sorted.
+func union(a, b []string) []string {
+	out := slices.Clone(a)
+	in := set(a)
+	for _, v := range b {
+		if !in[v] {
+			out = append(out, v)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 func set(s []string) map[string]bool {

@@ -181,16 +181,35 @@ func TestObserve(t *testing.T) {
 				asked:      []call{{User: app, Database: "appdb"}},
 			},
 		},
-		"Extra": {
-			reason: "Holding more than asked for needs an update",
+		"OthersLeftAlone": {
+			reason: "Privileges the Grant never asked for (a User's own access) are not its business",
 			db:     &fakeServer{held: []string{"CONNECT", "TEMPORARY"}},
 			cr:     newGrant([]string{"CONNECT"}),
+			want: want{
+				o:          managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: true},
+				available:  true,
+				atProvider: []string{"CONNECT"},
+				asked:      []call{{User: app, Database: "appdb"}},
+			},
+		},
+		"NoLongerAskedFor": {
+			reason: "A privilege the Grant asked for before and no longer does needs an update, and stays managed",
+			db:     &fakeServer{held: []string{"CONNECT", "TEMPORARY"}},
+			cr: newGrant([]string{"CONNECT"}, func(g *v1alpha1.Grant) {
+				g.Status.AtProvider.Privileges = []string{"CONNECT", "TEMPORARY"}
+			}),
 			want: want{
 				o:          managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: false},
 				available:  true,
 				atProvider: []string{"CONNECT", "TEMPORARY"},
 				asked:      []call{{User: app, Database: "appdb"}},
 			},
+		},
+		"OnlyOthersHeld": {
+			reason: "A user holding only privileges the Grant does not manage has no grant yet",
+			db:     &fakeServer{held: []string{"CONNECT", "TEMPORARY"}},
+			cr:     newGrant([]string{"CREATE"}),
+			want:   want{o: managed.ExternalObservation{ResourceExists: false}, asked: []call{{User: app, Database: "appdb"}}},
 		},
 		"Missing": {
 			reason: "Holding less than asked for needs an update",
@@ -204,15 +223,10 @@ func TestObserve(t *testing.T) {
 			},
 		},
 		"InvalidPrivilege": {
-			reason: "A privilege the engine does not have is the engine's error",
+			reason: "A privilege the engine does not have is the engine's error, before anything is read",
 			db:     &fakeServer{held: []string{"CONNECT"}},
 			cr:     newGrant([]string{"CONNECT", "select"}),
-			want: want{
-				err:        errSelect,
-				available:  true,
-				atProvider: []string{"CONNECT"},
-				asked:      []call{{User: app, Database: "appdb"}},
-			},
+			want:   want{err: errSelect},
 		},
 		"PrivilegesError": {
 			reason: "An error reading privileges is returned",
@@ -341,6 +355,10 @@ func TestUpdate(t *testing.T) {
 		revoked []call
 		held    []string
 	}
+	// was sets what Observe found the Grant manages.
+	was := func(p ...string) func(*v1alpha1.Grant) {
+		return func(g *v1alpha1.Grant) { g.Status.AtProvider.Privileges = p }
+	}
 	cases := map[string]struct {
 		reason string
 		db     *fakeServer
@@ -350,49 +368,48 @@ func TestUpdate(t *testing.T) {
 		"GrantsMissing": {
 			reason: "Privileges asked for are granted; none are revoked when none are extra",
 			db:     &fakeServer{held: []string{"CONNECT"}},
-			cr:     newGrant([]string{"CONNECT", "CREATE"}),
+			cr:     newGrant([]string{"CONNECT", "CREATE"}, was("CONNECT")),
 			want: want{
-				granted: []call{{User: app, Database: "appdb", Privileges: []string{"CONNECT", "CREATE"}}},
+				granted: []call{{User: app, Database: "appdb", Privileges: []string{"CREATE"}}},
 				held:    []string{"CONNECT", "CREATE"},
 			},
 		},
-		"RevokesExtra": {
-			reason: "Privileges held beyond those asked for are revoked, after granting",
+		"RevokesNoLongerAskedFor": {
+			reason: "Privileges the Grant asked for before and no longer does are revoked; others stay",
 			db:     &fakeServer{held: []string{"CONNECT", "CREATE", "TEMPORARY"}},
-			cr:     newGrant([]string{"connect"}),
+			cr:     newGrant([]string{"connect"}, was("CONNECT", "CREATE")),
 			want: want{
-				granted: []call{{User: app, Database: "appdb", Privileges: []string{"connect"}}},
-				revoked: []call{{User: app, Database: "appdb", Privileges: []string{"CREATE", "TEMPORARY"}}},
-				held:    []string{"CONNECT"},
+				revoked: []call{{User: app, Database: "appdb", Privileges: []string{"CREATE"}}},
+				held:    []string{"CONNECT", "TEMPORARY"},
 			},
 		},
 		"SwapsPrivileges": {
-			reason: "A changed set is granted and the old extras revoked",
+			reason: "A changed set is granted, then the old one revoked",
 			db:     &fakeServer{held: []string{"TEMPORARY"}},
-			cr:     newGrant([]string{"CONNECT", "CREATE"}),
+			cr:     newGrant([]string{"CONNECT", "CREATE"}, was("TEMPORARY")),
 			want: want{
 				granted: []call{{User: app, Database: "appdb", Privileges: []string{"CONNECT", "CREATE"}}},
 				revoked: []call{{User: app, Database: "appdb", Privileges: []string{"TEMPORARY"}}},
 				held:    []string{"CONNECT", "CREATE"},
 			},
 		},
-		"AllRevokesNothing": {
-			reason: "ALL keeps every privilege",
+		"All": {
+			reason: "ALL grants every privilege the user lacks",
 			db:     &fakeServer{held: []string{"CONNECT"}},
-			cr:     newGrant([]string{"ALL"}),
+			cr:     newGrant([]string{"ALL"}, was("CONNECT")),
 			want: want{
-				granted: []call{{User: app, Database: "appdb", Privileges: []string{"ALL"}}},
+				granted: []call{{User: app, Database: "appdb", Privileges: []string{"CREATE", "TEMPORARY"}}},
 				held:    []string{"CONNECT", "CREATE", "TEMPORARY"},
 			},
 		},
 		"GrantFails": {
 			reason: "A failed grant is returned and nothing is revoked",
-			db:     &fakeServer{held: []string{"CONNECT", "TEMPORARY"}, grantErr: errBoom},
-			cr:     newGrant([]string{"CONNECT"}),
+			db:     &fakeServer{held: []string{"TEMPORARY"}, grantErr: errBoom},
+			cr:     newGrant([]string{"CONNECT"}, was("TEMPORARY")),
 			want: want{
 				err:     errBoom,
 				granted: []call{{User: app, Database: "appdb", Privileges: []string{"CONNECT"}}},
-				held:    []string{"CONNECT", "TEMPORARY"},
+				held:    []string{"TEMPORARY"},
 			},
 		},
 	}
@@ -429,11 +446,13 @@ func TestDelete(t *testing.T) {
 		cr     *v1alpha1.Grant
 		want   want
 	}{
-		"RevokesAllHeld": {
-			reason: "Every privilege held is revoked, including those not asked for",
-			db:     &fakeServer{held: []string{"CREATE", "CONNECT"}},
-			cr:     newGrant([]string{"CONNECT"}),
-			want:   want{revoked: []call{{User: app, Database: "appdb", Privileges: []string{"CONNECT", "CREATE"}}}},
+		"RevokesWhatItManages": {
+			reason: "What the Grant asks for and asked for before is revoked; others the user holds stay",
+			db:     &fakeServer{held: []string{"CREATE", "CONNECT", "TEMPORARY"}},
+			cr: newGrant([]string{"CONNECT"}, func(g *v1alpha1.Grant) {
+				g.Status.AtProvider.Privileges = []string{"CONNECT", "CREATE"}
+			}),
+			want: want{revoked: []call{{User: app, Database: "appdb", Privileges: []string{"CONNECT", "CREATE"}}}},
 		},
 		"NothingHeld": {
 			reason: "Nothing held, nothing revoked",

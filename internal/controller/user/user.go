@@ -198,14 +198,16 @@ func (e *external) Update(ctx context.Context, cr *v1alpha1.User) (managed.Exter
 			p.Password = pw
 		}
 	}
+	// Access first: if it fails nothing has changed, whereas a new password
+	// set before a failure would be on the server but in no secret.
+	if err := e.grantAccess(ctx, cr); err != nil {
+		return managed.ExternalUpdate{}, err
+	}
 	if err := e.db.UpdateUser(ctx, u, p); err != nil {
 		return managed.ExternalUpdate{}, err
 	}
 	if rotate {
 		cr.Status.AtProvider.CredentialRotation = cr.Spec.ForProvider.CredentialRotation
-	}
-	if err := e.grantAccess(ctx, cr); err != nil {
-		return managed.ExternalUpdate{}, err
 	}
 	return managed.ExternalUpdate{ConnectionDetails: e.details(cr, pw)}, nil
 }

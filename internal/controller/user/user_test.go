@@ -55,6 +55,7 @@ type fakeServer struct {
 	granted    []privilegeCall
 	dropped    *dbms.UserName
 	droppedIn  []string
+	grantErr   error
 }
 
 func (f *fakeServer) ObserveUser(_ context.Context, u dbms.UserName) (*dbms.UserObservation, error) {
@@ -82,6 +83,9 @@ func (f *fakeServer) UpdateUser(_ context.Context, u dbms.UserName, p dbms.UserP
 }
 
 func (f *fakeServer) Grant(_ context.Context, u dbms.UserName, db string, privileges []string) error {
+	if f.grantErr != nil {
+		return f.grantErr
+	}
 	f.granted = append(f.granted, privilegeCall{User: u, Database: db, Privileges: privileges})
 	return nil
 }
@@ -628,6 +632,24 @@ func TestUpdateMySQL(t *testing.T) {
 	want := dbms.UserParameters{Limits: dbms.ResourceLimits{MaxQueriesPerHour: ptr[int32](100), MaxUserConnections: ptr[int32](5)}}
 	if diff := cmp.Diff(want, *db.updated); diff != "" {
 		t.Errorf("UpdateUser parameters: -want, +got:\n%s", diff)
+	}
+}
+
+// TestUpdateGrantFailsFirst: when access cannot be granted (the database
+// is not there yet), a rotation must change nothing, or the new password
+// would be on the server and in no secret.
+func TestUpdateGrantFailsFirst(t *testing.T) {
+	db := &fakeServer{password: "old", grantErr: errors.New("database does not exist")}
+	cr := newUser(withDatabase("appdb"), func(u *v1alpha1.User) { u.Spec.ForProvider.CredentialRotation = "2" })
+	u, err := newExternal(db, connSecret("old")).Update(context.Background(), cr)
+	if err == nil {
+		t.Fatal("Update succeeded although the grant failed")
+	}
+	if db.updated != nil {
+		t.Errorf("UpdateUser was called with %+v before access was granted", *db.updated)
+	}
+	if cr.Status.AtProvider.CredentialRotation != "" || len(u.ConnectionDetails) != 0 {
+		t.Errorf("a failed update recorded rotation %q and details %v", cr.Status.AtProvider.CredentialRotation, u.ConnectionDetails)
 	}
 }
 
