@@ -31,7 +31,7 @@ func ptr[T any](v T) *T { return &v }
 // server and one manager with the SQL controllers.
 func TestExistingServers(t *testing.T) {
 	e := sqlenv.StartWithoutServer(t)
-	for _, start := range []func(*testing.T) *engine{postgreSQL} {
+	for _, start := range []func(*testing.T) *engine{postgreSQL, mariaDB} {
 		eng := start(t)
 		t.Run(eng.name, func(t *testing.T) {
 			s := &suite{Env: e, eng: eng, ns: eng.name}
