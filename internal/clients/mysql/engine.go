@@ -34,6 +34,9 @@ type engine struct {
 	// observeUserSQL reads an account's name, host, resource limits and
 	// whether it is locked, with the name and host bound.
 	observeUserSQL string
+	// authSQL reads an account's name, host, authentication plugin and
+	// stored password hash, with the name and host bound.
+	authSQL string
 }
 
 // Privileges both engines have on a database, sorted. GRANT OPTION is left
@@ -54,6 +57,7 @@ var (
 		observeUserSQL: `SELECT User, Host, max_questions, max_updates, max_connections, max_user_connections,
   account_locked = 'Y'
 FROM mysql.user WHERE User = ? AND Host = ?`,
+		authSQL: `SELECT User, Host, plugin, authentication_string FROM mysql.user WHERE User = ? AND Host = ?`,
 	}
 	mariadbEngine = engine{
 		label: "MariaDB",
@@ -75,6 +79,8 @@ FROM mysql.user WHERE User = ? AND Host = ?`,
   CAST(IFNULL(JSON_VALUE(Priv, '$.max_connections'), 0) AS SIGNED),
   CAST(IFNULL(JSON_VALUE(Priv, '$.max_user_connections'), 0) AS SIGNED),
   IFNULL(JSON_VALUE(Priv, '$.account_locked'), '0') IN ('1', 'true')
+FROM mysql.global_priv WHERE User = ? AND Host = ?`,
+		authSQL: `SELECT User, Host, IFNULL(JSON_VALUE(Priv, '$.plugin'), ''), IFNULL(JSON_VALUE(Priv, '$.authentication_string'), '')
 FROM mysql.global_priv WHERE User = ? AND Host = ?`,
 	}
 )

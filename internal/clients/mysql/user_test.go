@@ -109,8 +109,9 @@ func TestUserLifecycle(t *testing.T) {
 	if o := observeUser(t, c, u); o == nil || o.CanLogin {
 		t.Errorf("ObserveUser of a locked account = %+v, want CanLogin false", o)
 	}
-	if canLogin(t, c, u, second) {
-		t.Error("a locked account logged in")
+	// CanLogin is about the password; the lock is ObserveUser's to report.
+	if !canLogin(t, c, u, second) {
+		t.Error("a locked account's password no longer matches")
 	}
 	if err := c.UpdateUser(ctx, u, dbms.UserParameters{}); err != nil {
 		t.Fatal(err)
@@ -170,6 +171,29 @@ func TestCanLoginAfterPassword(t *testing.T) {
 	defer func() { _ = conn.Close() }()
 	if !canLogin(t, c, u, "pw") {
 		t.Error("the right password at the connection limit counts as false")
+	}
+}
+
+// TestCanLoginOtherHost: an account for hosts the provider is not on has
+// its password checked all the same, without a login, which would be
+// refused and would spend the account's connections per hour.
+func TestCanLoginOtherHost(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := newClient(t)
+	u := dbms.UserName{Name: "elsewhere", Host: "10.9.%"}
+	limits := dbms.ResourceLimits{MaxConnectionsPerHour: ptr[int32](1)}
+	if err := c.CreateUser(ctx, u, dbms.UserParameters{Password: "pw", Limits: limits}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.DropUser(ctx, u, nil) })
+	for range 3 {
+		if !canLogin(t, c, u, "pw") {
+			t.Fatal("the right password of an account for another host counts as false")
+		}
+	}
+	if canLogin(t, c, u, "wrong") {
+		t.Error("a wrong password counts as true")
 	}
 }
 
