@@ -127,3 +127,42 @@ BEGIN RAISE EXCEPTION 'database % is reserved', v; END $$;`
 		t.Error("a three-part name was accepted")
 	}
 }
+
+// FuzzCallSQL: whatever a class's procedure name, input names and values
+// are, the statement is the quoted routine name and placeholders, and every
+// value travels only as a bound argument.
+func FuzzCallSQL(f *testing.F) {
+	f.Add("dba", "create_database", "p_name", "x'); DROP DATABASE postgres; --", "$1")
+	f.Add("", `we"ird`, `a"b`, `"; --`, "＇")
+	f.Fuzz(func(t *testing.T, schema, name, argName, v1, v2 string) {
+		in := []dbms.Arg{{Name: argName, Value: v1}, {Value: v2}}
+		q, args, err := callSQL(false, schema, name, in)
+		if err != nil {
+			return // refused names never reach a statement
+		}
+		qs := ""
+		if schema != "" {
+			qs = mustQuote(t, schema) + "."
+		}
+		want := "SELECT * FROM " + qs + mustQuote(t, name) + "("
+		if argName != "" {
+			want += mustQuote(t, argName) + " => "
+		}
+		want += "$1, $2)"
+		if q != want {
+			t.Fatalf("callSQL text = %q, want %q", q, want)
+		}
+		if len(args) != 2 || args[0] != v1 || args[1] != v2 {
+			t.Fatalf("callSQL args = %q, want the values verbatim", args)
+		}
+	})
+}
+
+func mustQuote(t *testing.T, s string) string {
+	t.Helper()
+	q, err := quote(s)
+	if err != nil {
+		t.Fatalf("quote(%q) refused a name callSQL accepted: %v", s, err)
+	}
+	return q
+}
