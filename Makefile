@@ -1,6 +1,6 @@
 # Everything a fresh machine needs is brought by these targets: Debian's
-# PostgreSQL 15 server, and the local control plane built from pinned Go
-# modules into the git-ignored .cache/.
+# PostgreSQL 15 and MariaDB servers, and the local control plane built from
+# pinned Go modules into the git-ignored .cache/.
 
 SHELL  := /bin/bash
 CACHE  := $(CURDIR)/.cache
