@@ -272,8 +272,13 @@ func TestDatabaseInstanceLifecycle(t *testing.T) {
 	if err := c.Update(ctx, di); err != nil {
 		t.Fatal(err)
 	}
+	// The server restarts meanwhile: a refused connection is a reason to
+	// look again, not a failure.
 	eventually(t, "max_connections follows the spec", func() (bool, string) {
-		conn := f.connect(t, di)
+		conn, err := f.tryConnect(di)
+		if err != nil {
+			return false, err.Error()
+		}
 		defer conn.Close(ctx) //nolint:errcheck // Test.
 		var v string
 		if err := conn.QueryRow(ctx, "SHOW max_connections").Scan(&v); err != nil {
