@@ -27,6 +27,9 @@ type engine struct {
 	login func(t *testing.T, user, password, database string) error
 	// provisioned lists the teams the sample procedures recorded for db.
 	provisioned func(t *testing.T, db string) []string
+	// forget removes db from the procedures' record, and remember puts it
+	// back, as a DBA might.
+	forget, remember func(t *testing.T, db, team string)
 	// stop and resume take the server away and bring it back.
 	stop, resume func() error
 

@@ -40,6 +40,7 @@ func TestExistingServers(t *testing.T) {
 			t.Run("ClassLifecycle", s.classLifecycle)
 			t.Run("ClassContractBroken", s.classContractBroken)
 			t.Run("ClassPolicyRefusal", s.classPolicyRefusal)
+			t.Run("ClassDeleteRefused", s.classDeleteRefused)
 			t.Run("ImportAndOrphan", s.importAndOrphan)
 			t.Run("HostileNames", s.hostileNames)
 			t.Run("WrongAdminPassword", s.wrongAdminPassword)
@@ -347,6 +348,31 @@ func (s *suite) classPolicyRefusal(t *testing.T) {
 		t.Error("a database was made despite the procedure's refusal")
 	}
 	s.delete(t, d)
+}
+
+// classDeleteRefused: a delete procedure that fails keeps the resource, its
+// finalizer and the database, and says why; when the DBAs put things right
+// the delete goes through with no one's help.
+func (s *suite) classDeleteRefused(t *testing.T) {
+	d := s.classDatabase("keepme", "payments")
+	s.create(t, d)
+	s.WaitReady(t, d)
+	s.eng.forget(t, "keepme", "payments")
+	if err := s.Client.Delete(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
+	s.waitSyncedFalse(t, d, "was not provisioned by dba.create_database")
+	if d.GetDeletionTimestamp() == nil || len(d.GetFinalizers()) == 0 {
+		t.Errorf("the Database lost its finalizer while its delete procedure fails: %v", d.GetFinalizers())
+	}
+	if !slices.Contains(s.eng.databases(t), "keepme") {
+		t.Fatal("the database is gone although its delete procedure failed")
+	}
+	s.eng.remember(t, "keepme", "payments")
+	s.WaitGone(t, d)
+	if slices.Contains(s.eng.databases(t), "keepme") {
+		t.Error("the database is still there after the delete went through")
+	}
 }
 
 func (s *suite) importAndOrphan(t *testing.T) {

@@ -72,6 +72,16 @@ func mariaDB(t *testing.T) *engine {
 		provisioned: func(t *testing.T, db string) []string {
 			return s.Names(t, "SELECT team FROM dba.provisioned WHERE db_name = ?", db)
 		},
+		forget: func(t *testing.T, db, _ string) {
+			if _, err := s.Admin(t).Exec("DELETE FROM dba.provisioned WHERE db_name = ?", db); err != nil {
+				t.Fatal(err)
+			}
+		},
+		remember: func(t *testing.T, db, team string) {
+			if _, err := s.Admin(t).Exec("INSERT INTO dba.provisioned (db_name, team) VALUES (?, ?)", db, team); err != nil {
+				t.Fatal(err)
+			}
+		},
 		stop:   s.Stop,
 		resume: s.Resume,
 		native: func(p *v1alpha1.DatabaseParameters) {

@@ -55,6 +55,16 @@ func postgreSQL(t *testing.T) *engine {
 		provisioned: func(t *testing.T, db string) []string {
 			return s.Names(t, "SELECT team FROM dba.provisioned WHERE database = $1", db)
 		},
+		forget: func(t *testing.T, db, _ string) {
+			if _, err := s.Admin(t).Exec(context.Background(), "DELETE FROM dba.provisioned WHERE database = $1", db); err != nil {
+				t.Fatal(err)
+			}
+		},
+		remember: func(t *testing.T, db, team string) {
+			if _, err := s.Admin(t).Exec(context.Background(), "INSERT INTO dba.provisioned (database, team) VALUES ($1, $2)", db, team); err != nil {
+				t.Fatal(err)
+			}
+		},
 		stop:   s.Stop,
 		resume: s.Resume,
 		native: func(p *v1alpha1.DatabaseParameters) { p.Encoding = "SQL_ASCII" },
