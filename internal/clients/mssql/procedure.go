@@ -28,7 +28,6 @@ import (
 
 const (
 	errCallProcedure = "cannot call procedure %s"
-	errReadResult    = "cannot read the result of %s"
 	errUnnamedArg    = "input %d has no name: SQL Server binds procedure inputs by name; give each input a name"
 	errDuplicateArg  = "input %q is given more than once"
 )
@@ -83,51 +82,12 @@ func procedureCall(call dbms.Call) (string, []any, error) {
 	return proc, args, nil
 }
 
-// readResult reads every result set and keeps the last that has columns,
-// every value as text, NULL as nil.
+// readResult reads the procedure's answer: its last result set with
+// columns. An error here is mostly one the procedure raised part-way.
 func readResult(rows *sql.Rows, procedure string) (*dbms.Result, error) {
-	r := &dbms.Result{}
-	for {
-		cols, err := rows.Columns()
-		if err != nil {
-			return nil, errors.Wrapf(err, errReadResult, procedure)
-		}
-		if len(cols) > 0 {
-			set, err := readSet(rows, cols)
-			if err != nil {
-				return nil, errors.Wrapf(err, errReadResult, procedure)
-			}
-			r = set
-		}
-		if !rows.NextResultSet() {
-			break
-		}
-	}
-	if err := rows.Err(); err != nil {
+	r, err := dbms.ReadLastResult(rows)
+	if err != nil {
 		return nil, errors.Wrapf(err, errCallProcedure, procedure)
 	}
 	return r, nil
-}
-
-func readSet(rows *sql.Rows, cols []string) (*dbms.Result, error) {
-	r := &dbms.Result{Columns: cols}
-	vals := make([]sql.NullString, len(cols))
-	dest := make([]any, len(cols))
-	for i := range vals {
-		dest[i] = &vals[i]
-	}
-	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
-			return nil, err
-		}
-		row := make([]*string, len(cols))
-		for i, v := range vals {
-			if v.Valid {
-				s := v.String
-				row[i] = &s
-			}
-		}
-		r.Rows = append(r.Rows, row)
-	}
-	return r, rows.Err()
 }

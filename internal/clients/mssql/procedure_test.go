@@ -105,7 +105,7 @@ func TestCallProcedure(t *testing.T) {
 			replies: []reply{{Sets: []set{{Columns: []string{"a"}, Rows: [][]driver.Value{row("1")}, Err: raised}}}},
 			want: want{
 				Sent: []sent{{Kind: "query", Query: "[p]"}},
-				Err:  []string{"cannot read the result of p", "tenant acme already exists"},
+				Err:  []string{"cannot call procedure p", "tenant acme already exists"},
 			},
 		},
 		"RaisedBetweenSets": {

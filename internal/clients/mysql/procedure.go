@@ -18,7 +18,6 @@ package mysql
 
 import (
 	"context"
-	"database/sql"
 	"strings"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
@@ -28,7 +27,6 @@ import (
 
 const (
 	errCallProcedure = "cannot call procedure %s"
-	errProcName      = "procedure name %q must be name or schema.name"
 	errReadResult    = "cannot read the result of %s"
 )
 
@@ -48,7 +46,7 @@ func (c *Client) CallProcedure(ctx context.Context, call dbms.Call) (*dbms.Resul
 		return nil, errors.Wrapf(err, errCallProcedure, call.Procedure)
 	}
 	defer func() { _ = rows.Close() }()
-	r, err := readResults(rows)
+	r, err := dbms.ReadLastResult(rows)
 	if err != nil {
 		return nil, errors.Wrapf(err, errReadResult, call.Procedure)
 	}
@@ -58,7 +56,7 @@ func (c *Client) CallProcedure(ctx context.Context, call dbms.Call) (*dbms.Resul
 // callSQL builds CALL `schema`.`name`(?, ...). Only quoted identifiers and
 // placeholders are in the text; the values are returned as arguments.
 func callSQL(call dbms.Call) (string, []any, error) {
-	schema, name, err := splitRoutineName(call.Procedure)
+	schema, name, err := dbms.SplitProcedureName(call.Procedure)
 	if err != nil {
 		return "", nil, err
 	}
@@ -80,59 +78,4 @@ func callSQL(call dbms.Call) (string, []any, error) {
 		args[i] = a.Value
 	}
 	return "CALL " + qn + "(" + strings.Join(params, ", ") + ")", args, nil
-}
-
-// splitRoutineName splits schema.name; a name without a schema is looked up
-// in the connection's database.
-func splitRoutineName(n string) (schema, name string, err error) {
-	parts := strings.Split(n, ".")
-	switch {
-	case len(parts) == 1 && parts[0] != "":
-		return "", parts[0], nil
-	case len(parts) == 2 && parts[0] != "" && parts[1] != "":
-		return parts[0], parts[1], nil
-	}
-	return "", "", errors.Errorf(errProcName, n)
-}
-
-// readResults reads every result set and keeps the last that has columns.
-// The status a CALL ends with has none. An error raised after a result set
-// comes with the move to the next one, so every set is read.
-func readResults(rows *sql.Rows) (*dbms.Result, error) {
-	last := &dbms.Result{}
-	for {
-		cols, err := rows.Columns()
-		if err != nil {
-			return nil, err
-		}
-		r := &dbms.Result{Columns: cols}
-		for rows.Next() {
-			vals := make([]sql.NullString, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				return nil, err
-			}
-			row := make([]*string, len(cols))
-			for i, v := range vals {
-				if v.Valid {
-					s := v.String
-					row[i] = &s
-				}
-			}
-			r.Rows = append(r.Rows, row)
-		}
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-		if len(cols) > 0 {
-			last = r
-		}
-		if !rows.NextResultSet() {
-			break
-		}
-	}
-	return last, rows.Err()
 }

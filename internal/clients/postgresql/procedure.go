@@ -15,7 +15,6 @@ const (
 	errCallProcedure = "cannot call procedure %s"
 	errNoRoutine     = "no function or procedure %s exists, or the admin cannot see it"
 	errRoutineKinds  = "%s names both a function and a procedure; drop one or qualify the name"
-	errProcName      = "procedure name %q must be name or schema.name"
 	errReadResult    = "cannot read the result of %s"
 )
 
@@ -36,7 +35,7 @@ WHERE p.proname = $2 AND p.prokind IN ('f', 'p')
 // Functions are what a routine that returns key/value rows must be in
 // PostgreSQL: procedures cannot return result sets.
 func (c *Client) CallProcedure(ctx context.Context, call dbms.Call) (*dbms.Result, error) {
-	schema, name, err := splitRoutineName(call.Procedure)
+	schema, name, err := dbms.SplitProcedureName(call.Procedure)
 	if err != nil {
 		return nil, err
 	}
@@ -102,17 +101,6 @@ func callSQL(procedure bool, schema, name string, in []dbms.Arg) (string, []any,
 		return "CALL " + call, args, nil
 	}
 	return "SELECT * FROM " + call, args, nil
-}
-
-func splitRoutineName(n string) (schema, name string, err error) {
-	parts := strings.Split(n, ".")
-	switch {
-	case len(parts) == 1 && parts[0] != "":
-		return "", parts[0], nil
-	case len(parts) == 2 && parts[0] != "" && parts[1] != "":
-		return parts[0], parts[1], nil
-	}
-	return "", "", errors.Errorf(errProcName, n)
 }
 
 // readResult reads every row as text, NULL as nil.

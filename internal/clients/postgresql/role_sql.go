@@ -11,7 +11,6 @@ const (
 	observeRoleSQL = `SELECT rolcanlogin, rolconnlimit FROM pg_catalog.pg_roles WHERE rolname = $1`
 	roleExistsSQL  = `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1)`
 
-
 	// bindPasswordSQL hands the role name and the password verifier to the
 	// server as bound values, visible only to this transaction.
 	bindPasswordSQL = `SELECT pg_catalog.set_config('dbaas.role', $1, true), pg_catalog.set_config('dbaas.password', $2, true)`
