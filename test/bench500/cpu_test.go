@@ -1,0 +1,209 @@
+/*
+Copyright 2026 The dbaas authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package bench500
+
+import (
+	"cmp"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+)
+
+const (
+	errReadStat  = "cannot read /proc/%d/stat"
+	errParseStat = "cannot parse /proc/%d/stat"
+	errNoProcess = "no process %s found"
+
+	// clockTick is the unit of /proc/<pid>/stat's CPU times, USER_HZ,
+	// which is 100 on every Linux architecture Go supports; reading it
+	// with sysconf would take cgo.
+	clockTick = 10 * time.Millisecond
+)
+
+// A procStat is what the benchmark reads of /proc/<pid>/stat.
+type procStat struct {
+	ppid int
+	// self is the process's own user and system CPU time; children is
+	// that of its children that have ended and been waited for.
+	self, children time.Duration
+}
+
+func readStat(pid int) (procStat, error) {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return procStat{}, errors.Wrapf(err, errReadStat, pid)
+	}
+	// The command name, field 2, is in parentheses and may hold spaces;
+	// the fields after it start at state (field 3).
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return procStat{}, errors.Errorf(errParseStat, pid)
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 15 {
+		return procStat{}, errors.Errorf(errParseStat, pid)
+	}
+	n := func(field int) int64 { v, _ := strconv.ParseInt(f[field-3], 10, 64); return v }
+	ppid, _ := strconv.Atoi(f[4-3])
+	return procStat{
+		ppid:     ppid,
+		self:     time.Duration(n(14)+n(15)) * clockTick,
+		children: time.Duration(n(16)+n(17)) * clockTick,
+	}, nil
+}
+
+// processes lists the PIDs of the running processes whose command line
+// satisfies match.
+func processes(match func(cmdline []string) bool) []int {
+	entries, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil || len(b) == 0 {
+			continue
+		}
+		if match(strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// A cpuMeter reads the CPU time that the parts of the benchmark have used
+// so far: the provider, PostgreSQL, the API server and etcd, and the
+// benchmark process itself. Set side by side with the wall time and the
+// machine's cores, it says which of them the bring-up waited for.
+type cpuMeter struct {
+	parts map[string]func() (time.Duration, error)
+}
+
+// newCPUMeter finds the processes: the provider by its PID, etcd and
+// kube-apiserver as the children of this process that envtest started,
+// and PostgreSQL as the postmaster listening on pgPort with its backends.
+func newCPUMeter(providerPID, pgPort int) (*cpuMeter, error) {
+	self := os.Getpid()
+	child := func(bin string) (int, error) {
+		for _, pid := range processes(func(c []string) bool { return filepath.Base(c[0]) == bin }) {
+			if s, err := readStat(pid); err == nil && s.ppid == self {
+				return pid, nil
+			}
+		}
+		return 0, errors.Errorf(errNoProcess, bin)
+	}
+	etcd, err := child("etcd")
+	if err != nil {
+		return nil, err
+	}
+	apiserver, err := child("kube-apiserver")
+	if err != nil {
+		return nil, err
+	}
+	postmaster, err := postmasterPID(pgPort)
+	if err != nil {
+		return nil, err
+	}
+	own := func(pid int) func() (time.Duration, error) {
+		return func() (time.Duration, error) {
+			s, err := readStat(pid)
+			return s.self, err
+		}
+	}
+	return &cpuMeter{parts: map[string]func() (time.Duration, error){
+		"provider":       own(providerPID),
+		"etcd":           own(etcd),
+		"kube-apiserver": own(apiserver),
+		"benchmark":      own(self),
+		"postgresql":     func() (time.Duration, error) { return familyCPU(postmaster) },
+	}}, nil
+}
+
+// postmasterPID finds the PostgreSQL server that listens on port by its
+// command line, which pgtest gives "-c port=<port>".
+func postmasterPID(port int) (int, error) {
+	arg := "port=" + strconv.Itoa(port)
+	pids := processes(func(c []string) bool {
+		return filepath.Base(c[0]) == "postgres" && slices.Contains(c, arg)
+	})
+	if len(pids) != 1 {
+		return 0, errors.Errorf(errNoProcess, "postgres with "+arg)
+	}
+	return pids[0], nil
+}
+
+// familyCPU is the CPU time of a PostgreSQL postmaster and every backend
+// it has started: the live ones, and the ended ones it has waited for. A
+// backend that ends between the two reads is missed, which is at most a
+// connection's worth.
+func familyCPU(postmaster int) (time.Duration, error) {
+	s, err := readStat(postmaster)
+	if err != nil {
+		return 0, err
+	}
+	total := s.self + s.children
+	for _, pid := range processes(func(c []string) bool { return strings.HasPrefix(c[0], "postgres") }) {
+		if c, err := readStat(pid); err == nil && c.ppid == postmaster {
+			total += c.self
+		}
+	}
+	return total, nil
+}
+
+// cpuTimes is the CPU time each part has used so far.
+type cpuTimes map[string]time.Duration
+
+// read reads every part's CPU time.
+func (m *cpuMeter) read() (cpuTimes, error) {
+	t := cpuTimes{}
+	for name, read := range m.parts {
+		d, err := read()
+		if err != nil {
+			return nil, err
+		}
+		t[name] = d
+	}
+	return t, nil
+}
+
+// since renders the CPU each part used after before, in core-seconds and
+// as a share of what the machine's cores could give over wall.
+func (t cpuTimes) since(before cpuTimes, wall time.Duration, cores int) string {
+	names := make([]string, 0, len(t))
+	var total time.Duration
+	for n := range t {
+		names = append(names, n)
+		total += t[n] - before[n]
+	}
+	slices.SortFunc(names, func(a, b string) int { return cmp.Compare(t[b]-before[b], t[a]-before[a]) })
+	capacity := wall.Seconds() * float64(cores)
+	var sb strings.Builder
+	for _, n := range names {
+		d := (t[n] - before[n]).Seconds()
+		fmt.Fprintf(&sb, "  %-15s %6.1f core-s  %3.0f%%\n", n, d, 100*d/capacity)
+	}
+	fmt.Fprintf(&sb, "  %-15s %6.1f core-s  %3.0f%% of %d cores over %v\n", "all", total.Seconds(), 100*total.Seconds()/capacity, cores, wall.Round(10*time.Millisecond))
+	return sb.String()
+}

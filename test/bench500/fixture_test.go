@@ -1,0 +1,177 @@
+/*
+Copyright 2026 The dbaas authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package bench500
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/testing/pgtest"
+	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+)
+
+const (
+	// namespace holds the benchmark's objects.
+	namespace = "bench500"
+	// providerConfig points at the PostgreSQL server under test.
+	providerConfig = "bench-pg"
+	// adminSecret holds the server's admin credentials.
+	adminSecret = "bench-pg-admin"
+
+	// serverOpsPerSecond is the ProviderConfig's maxOperationsPerSecond,
+	// the API's maximum, so that the per-server limit (default 20 a
+	// second, which alone would hold 500 creates to 25 s or more) is not
+	// what the benchmark measures.
+	serverOpsPerSecond = 1000
+
+	// inUseFinalizer is what the provider config controller puts on a
+	// ProviderConfig; seeing it shows the provider's controllers running.
+	inUseFinalizer = "in-use.crossplane.io"
+
+	// clientQPS lets the benchmark's own client create 500 objects and
+	// list them every 200 ms without client-go's default limit (5 a
+	// second) becoming the bottleneck.
+	clientQPS   = 1000
+	clientBurst = 2000
+)
+
+// A fixture is everything one benchmark run works with: an API server, a
+// PostgreSQL server, a client, and the provider process.
+type fixture struct {
+	client   client.Client
+	pg       *pgtest.Server
+	provider *provider
+	cpu      *cpuMeter
+}
+
+// setUp starts the API server and PostgreSQL, makes the namespace, the
+// admin Secret and the ProviderConfig, and starts the provider binary.
+func setUp(b *testing.B, f providerFlags) *fixture {
+	b.Helper()
+	env := testenv.Start(b)
+	pg := pgtest.Start(b)
+
+	cfg := rest.CopyConfig(env.Config)
+	cfg.QPS, cfg.Burst = clientQPS, clientBurst
+	c, err := client.New(cfg, client.Options{Scheme: env.Scheme})
+	if err != nil {
+		b.Fatal(err)
+	}
+	create(b, c, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}})
+	create(b, c, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: adminSecret},
+		Data:       map[string][]byte{"username": []byte(pg.User), "password": []byte(pg.Password)},
+	})
+	create(b, c, &apisv1alpha1.ProviderConfig{
+		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: providerConfig},
+		Spec: apisv1alpha1.ProviderConfigSpec{Backend: apisv1alpha1.BackendLocal, Server: &apisv1alpha1.ExistingServer{
+			Engine:                    apisv1alpha1.ServerEnginePostgreSQL,
+			Host:                      pg.Host,
+			Port:                      int32(pg.Port),
+			AdminCredentialsSecretRef: xpv2.SecretReference{Namespace: namespace, Name: adminSecret},
+			TLS:                       &apisv1alpha1.ServerTLS{Mode: "disable"},
+			MaxOperationsPerSecond:    serverOpsPerSecond,
+		}},
+	})
+
+	dir := b.TempDir()
+	f.kubeconfig = filepath.Join(dir, "kubeconfig")
+	if err := writeKubeconfig(env.Config, f.kubeconfig); err != nil {
+		b.Fatal(err)
+	}
+	f.localDir = filepath.Join(dir, "machines")
+	logPath := filepath.Join(dir, "provider.log")
+	// Registered before startProvider's own cleanup, so it runs after the
+	// provider has stopped.
+	b.Cleanup(func() { keepLog(b, logPath) })
+	p := startProvider(b, providerBinary(b), logPath, f)
+	b.Logf("provider: pid %d, --max-reconcile-rate=%d --poll=%v --debug=%v; ProviderConfig maxOperationsPerSecond=%d; log %s",
+		p.PID(), f.maxRate, f.poll, f.debug, serverOpsPerSecond, logPath)
+
+	cpu, err := newCPUMeter(p.PID(), pg.Port)
+	if err != nil {
+		b.Fatal(err)
+	}
+	fx := &fixture{client: c, pg: pg, provider: p, cpu: cpu}
+	fx.waitControllersRunning(b)
+	return fx
+}
+
+// keepLog copies the provider log into -bench500.keep-logs, if set.
+func keepLog(b *testing.B, logPath string) {
+	if *keepLogs == "" {
+		return
+	}
+	data, err := os.ReadFile(logPath)
+	if err == nil {
+		err = os.MkdirAll(*keepLogs, 0o755)
+	}
+	if err == nil {
+		dst := filepath.Join(*keepLogs, fmt.Sprintf("provider-%s.log", time.Now().Format("20060102-150405")))
+		err = os.WriteFile(dst, data, 0o644)
+		b.Logf("provider log kept in %s", dst)
+	}
+	if err != nil {
+		b.Errorf("cannot keep the provider log: %v", err)
+	}
+}
+
+// waitControllersRunning waits until the provider config controller has
+// put its finalizer on the ProviderConfig: /readyz only says the process
+// serves HTTP, not that its caches have synced and its controllers run.
+func (f *fixture) waitControllersRunning(b *testing.B) {
+	b.Helper()
+	pc := &apisv1alpha1.ProviderConfig{}
+	for deadline := time.Now().Add(providerStartTimeout); ; time.Sleep(100 * time.Millisecond) {
+		err := f.client.Get(context.Background(), client.ObjectKey{Namespace: namespace, Name: providerConfig}, pc)
+		if err == nil && slices.Contains(pc.GetFinalizers(), inUseFinalizer) {
+			return
+		}
+		if f.provider.exited() || time.Now().After(deadline) {
+			b.Fatalf("the provider's controllers did not start (last error: %v): %s", err, tail(f.provider.log))
+		}
+	}
+}
+
+// counters scrapes the provider's counters.
+func (f *fixture) counters(b *testing.B) counters {
+	b.Helper()
+	c, err := scrapeCounters(f.provider.metricsPort)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+func create(b *testing.B, c client.Client, o client.Object) {
+	b.Helper()
+	if err := c.Create(context.Background(), o); err != nil {
+		b.Fatalf("cannot create %s: %v", o.GetName(), err)
+	}
+}
