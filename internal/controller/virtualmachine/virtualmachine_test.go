@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
@@ -104,10 +105,7 @@ func TestVirtualMachineLifecycle(t *testing.T) {
 	})
 
 	// Drift in CPU is applied.
-	got.Spec.ForProvider.CPU = 4
-	if err := c.Update(ctx, got); err != nil {
-		t.Fatal(err)
-	}
+	update(t, c, key, got, func(vm *v1alpha1.VirtualMachine) { vm.Spec.ForProvider.CPU = 4 })
 	b := local.New(filepath.Join(base, "machines"), 24000, 24999)
 	id := local.MachineID{Namespace: ns.Name, Name: "vm1"}
 	eventually(t, "CPU updated on the machine", func() (bool, string) {
@@ -120,13 +118,7 @@ func TestVirtualMachineLifecycle(t *testing.T) {
 
 	// Shrinking a disk is refused: Synced turns False and the disk keeps
 	// its size.
-	if err := c.Get(ctx, key, got); err != nil {
-		t.Fatal(err)
-	}
-	got.Spec.ForProvider.Disks[0].SizeGiB = 5
-	if err := c.Update(ctx, got); err != nil {
-		t.Fatal(err)
-	}
+	update(t, c, key, got, func(vm *v1alpha1.VirtualMachine) { vm.Spec.ForProvider.Disks[0].SizeGiB = 5 })
 	eventually(t, "shrink refused", func() (bool, string) {
 		if err := c.Get(ctx, key, got); err != nil {
 			return false, err.Error()
@@ -150,4 +142,20 @@ func TestVirtualMachineLifecycle(t *testing.T) {
 		err := c.Get(ctx, key, got)
 		return kerrors.IsNotFound(err), "still there"
 	})
+}
+
+// update applies mod to the latest vm, again when the controller wrote in
+// between (a conflict is a reason to retry, not a failure).
+func update(t *testing.T, c client.Client, key client.ObjectKey, vm *v1alpha1.VirtualMachine, mod func(*v1alpha1.VirtualMachine)) {
+	t.Helper()
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := c.Get(context.Background(), key, vm); err != nil {
+			return err
+		}
+		mod(vm)
+		return c.Update(context.Background(), vm)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
