@@ -155,8 +155,10 @@ func postmasterPID(port int) (int, error) {
 }
 
 // familyCPU is the CPU time of a PostgreSQL postmaster and every backend
-// it has started: the live ones, and the ended ones it has waited for. A
-// backend that ends between the two reads is missed, which is at most a
+// it has started: the running ones, those that have ended but not yet been
+// waited for (zombies, whose command line is empty but whose times remain),
+// and those it has waited for, which its own children's times hold. A
+// backend waited for between the two reads is missed, at most a
 // connection's worth.
 func familyCPU(postmaster int) (time.Duration, error) {
 	s, err := readStat(postmaster)
@@ -164,7 +166,12 @@ func familyCPU(postmaster int) (time.Duration, error) {
 		return 0, err
 	}
 	total := s.self + s.children
-	for _, pid := range processes(func(c []string) bool { return strings.HasPrefix(c[0], "postgres") }) {
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
 		if c, err := readStat(pid); err == nil && c.ppid == postmaster {
 			total += c.self
 		}

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+	"github.com/jackc/pgx/v5"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -169,10 +170,27 @@ func tally(ds []v1alpha1.Database) string {
 // databases: Ready must mean that they really exist.
 func (f *fixture) verifyOnServer(b *testing.B, names []string) {
 	b.Helper()
-	got := f.pg.Names(b, "SELECT datname FROM pg_database WHERE datname LIKE $1", namePattern)
+	got := serverDatabases(b, f.admin)
 	if !slices.Equal(got, names) {
 		b.Fatalf("the server has %d databases named %s, want the %d Ready ones", len(got), namePattern, len(names))
 	}
+}
+
+// serverDatabases lists the benchmark's databases on the server, sorted.
+// It reuses one connection: pgtest's Names opens one a call and keeps it
+// until the benchmark ends, which polling would pile up past the server's
+// max_connections.
+func serverDatabases(b *testing.B, admin *pgx.Conn) []string {
+	b.Helper()
+	rows, err := admin.Query(context.Background(), "SELECT datname FROM pg_database WHERE datname LIKE $1 ORDER BY datname", namePattern)
+	if err != nil {
+		b.Fatal(err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		b.Fatal(err)
+	}
+	return names
 }
 
 // deleteAll deletes every Database and waits until the objects are gone
@@ -190,7 +208,7 @@ func (f *fixture) deleteAll(b *testing.B) time.Duration {
 		if err := f.client.List(ctx, l, client.InNamespace(namespace)); err != nil {
 			b.Fatal(err)
 		}
-		left := f.pg.Names(b, "SELECT datname FROM pg_database WHERE datname LIKE $1", namePattern)
+		left := serverDatabases(b, f.admin)
 		if len(l.Items) == 0 && len(left) == 0 {
 			break
 		}

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+	"github.com/jackc/pgx/v5"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
@@ -45,9 +46,10 @@ const (
 	adminSecret = "bench-pg-admin"
 
 	// serverOpsPerSecond is the ProviderConfig's maxOperationsPerSecond,
-	// the API's maximum, so that the per-server limit (default 20 a
-	// second, which alone would hold 500 creates to 25 s or more) is not
-	// what the benchmark measures.
+	// the API's maximum, so that the per-server limit is not what the
+	// benchmark measures: at the default, 20 a second, and at least two
+	// reconciles a Database (the create, and the observe that makes it
+	// Ready), 500 Databases would take 50 s on that limit alone.
 	serverOpsPerSecond = 1000
 
 	// inUseFinalizer is what the provider config controller puts on a
@@ -64,8 +66,10 @@ const (
 // A fixture is everything one benchmark run works with: an API server, a
 // PostgreSQL server, a client, and the provider process.
 type fixture struct {
-	client   client.Client
-	pg       *pgtest.Server
+	client client.Client
+	// admin is a connection to the server as its admin, for looking at
+	// it from outside the provider.
+	admin    *pgx.Conn
 	provider *provider
 	cpu      *cpuMeter
 }
@@ -118,7 +122,7 @@ func setUp(b *testing.B, f providerFlags) *fixture {
 	if err != nil {
 		b.Fatal(err)
 	}
-	fx := &fixture{client: c, pg: pg, provider: p, cpu: cpu}
+	fx := &fixture{client: c, admin: pg.Admin(b), provider: p, cpu: cpu}
 	fx.waitControllersRunning(b)
 	return fx
 }
