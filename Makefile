@@ -12,7 +12,7 @@ GO     ?= go
 CONTROL_PLANE := $(BIN)/etcd $(BIN)/kube-apiserver $(BIN)/kube-controller-manager $(BIN)/crossplane
 PRODUCT       := $(BIN)/provider $(BIN)/function-dbaas $(BIN)/localenv
 
-.PHONY: help deps tools build generate check-generated test bench demo up down clean
+.PHONY: help deps tools build generate check-generated test bench bench-500 demo up down clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -67,7 +67,10 @@ test: deps build ## Run the whole suite: unit, integration and end-to-end.
 	$(GO) test -count=1 -timeout 25m ./...
 
 bench: deps build ## Run the benchmarks (quote medians: go run golang.org/x/perf/cmd/benchstat).
-	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./...
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 $$($(GO) list ./... | grep -v /test/bench500)
+
+bench-500: deps build ## 500 Databases on one PostgreSQL server to Ready, and the provider's RSS (about 2 min a run).
+	$(GO) test -run '^$$' -bench BenchmarkFiveHundredDatabases -benchtime=1x -count 5 -timeout 30m ./test/bench500/
 
 demo: deps build ## From a Database claim to a working PostgreSQL database, and back.
 	$(BIN)/localenv --root $(CURDIR) demo

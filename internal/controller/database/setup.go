@@ -24,7 +24,12 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 	name := managed.ControllerName(v1alpha1.DatabaseGroupKind)
 
 	c := &connector{Connector: server.NewConnector(mgr, o.ServerLimiters), kube: mgr.GetAPIReader()}
-	opts := []managed.ReconcilerOption{managed.WithTypedExternalConnector[*v1alpha1.Database](c)}
+	opts := []managed.ReconcilerOption{
+		managed.WithTypedExternalConnector[*v1alpha1.Database](c),
+		// The name is the resource's own, never one Create learns, so a
+		// stale cache read right after a create is no reason to doubt it.
+		managed.WithDeterministicExternalName(true),
+	}
 	opts = append(opts, options.ReconcilerOptions(mgr, o, name)...)
 
 	r := managed.NewReconciler(mgr, resource.ManagedKind(v1alpha1.DatabaseGroupVersionKind), opts...)

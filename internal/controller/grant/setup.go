@@ -24,6 +24,9 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 
 	opts := []managed.ReconcilerOption{
 		managed.WithTypedExternalConnector[*v1alpha1.Grant](&connector{Connector: server.NewConnector(mgr, o.ServerLimiters)}),
+		// A grant is found by its user and database, never by a name
+		// Create learns.
+		managed.WithDeterministicExternalName(true),
 	}
 	opts = append(opts, options.ReconcilerOptions(mgr, o, name)...)
 

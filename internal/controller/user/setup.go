@@ -25,6 +25,8 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 
 	opts := []managed.ReconcilerOption{
 		managed.WithTypedExternalConnector[*v1alpha1.User](&connector{Connector: server.NewConnector(mgr, o.ServerLimiters), kube: mgr.GetAPIReader()}),
+		// The name is the resource's own, never one Create learns.
+		managed.WithDeterministicExternalName(true),
 	}
 	opts = append(opts, options.ReconcilerOptions(mgr, o, name)...)
 
