@@ -169,7 +169,7 @@ func TestCRDValidation(t *testing.T) {
 			reason: "a procedure is name or schema.name",
 			obj: &sqlv1alpha1.DatabaseClass{
 				ObjectMeta: metav1.ObjectMeta{GenerateName: "c-"},
-				Spec: sqlv1alpha1.DatabaseClassSpec{Engine: "postgresql", Create: sqlv1alpha1.ProcedureCall{Procedure: "a.b.c"}},
+				Spec:       sqlv1alpha1.DatabaseClassSpec{Engine: "postgresql", Create: sqlv1alpha1.ProcedureCall{Procedure: "a.b.c"}},
 			},
 			want: "procedure",
 		},

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 	corev1 "k8s.io/api/core/v1"
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
@@ -144,14 +145,14 @@ func (s *suite) secret(t *testing.T, name string) map[string][]byte {
 
 // waitSyncedFalse waits for Synced=False with a message containing every
 // one of want, and returns the message.
-func (s *suite) waitSyncedFalse(t *testing.T, mg client.Object, want ...string) string {
+func (s *suite) waitSyncedFalse(t *testing.T, mg resource.Managed, want ...string) string {
 	t.Helper()
 	var msg string
 	sqlenv.Eventually(t, fmt.Sprintf("%s to be Synced=False with %q", mg.GetName(), want), func() (bool, error) {
 		if err := s.Client.Get(context.Background(), client.ObjectKeyFromObject(mg), mg); err != nil {
 			return false, err
 		}
-		c := mg.(interface{ GetCondition(xpv2.ConditionType) xpv2.Condition }).GetCondition(xpv2.TypeSynced)
+		c := mg.GetCondition(xpv2.TypeSynced)
 		msg = c.Message
 		if c.Status != corev1.ConditionFalse {
 			return false, fmt.Errorf("synced is %s: %s", c.Status, c.Message)

@@ -70,8 +70,8 @@ func postgreSQL(t *testing.T) *engine {
 		native: func(p *v1alpha1.DatabaseParameters) { p.Encoding = "SQL_ASCII" },
 		user:   func(p *v1alpha1.UserParameters) { p.ConnectionLimit = ptr[int32](3) },
 		// TEMP is PostgreSQL's other name for TEMPORARY.
-		privileges:  []string{"connect", "TEMP"},
-		observed:    []string{"CONNECT", "TEMPORARY"},
+		privileges: []string{"connect", "TEMP"},
+		observed:   []string{"CONNECT", "TEMPORARY"},
 		createTable: func(t *testing.T, db string) {
 			c, err := s.Conn(t, s.User, s.Password, db)
 			if err == nil {

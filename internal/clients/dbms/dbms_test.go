@@ -107,3 +107,13 @@ func TestClientConfig(t *testing.T) {
 		})
 	}
 }
+
+func TestPrivilegeDiff(t *testing.T) {
+	add, remove := PrivilegeDiff([]string{"CONNECT", "CREATE"}, []string{"CREATE", "TEMPORARY"})
+	if d := cmp.Diff([]string{"CONNECT"}, add); d != "" {
+		t.Errorf("add: -want, +got:\n%s", d)
+	}
+	if d := cmp.Diff([]string{"TEMPORARY"}, remove); d != "" {
+		t.Errorf("remove: -want, +got:\n%s", d)
+	}
+}

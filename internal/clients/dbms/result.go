@@ -75,3 +75,26 @@ func NormalizePrivileges(privileges, all []string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// PrivilegeDiff returns what to grant and what to revoke to turn held into
+// want, each in its list's order.
+func PrivilegeDiff(want, held []string) (grant, revoke []string) {
+	w, h := map[string]bool{}, map[string]bool{}
+	for _, p := range want {
+		w[p] = true
+	}
+	for _, p := range held {
+		h[p] = true
+	}
+	for _, p := range want {
+		if !h[p] {
+			grant = append(grant, p)
+		}
+	}
+	for _, p := range held {
+		if !w[p] {
+			revoke = append(revoke, p)
+		}
+	}
+	return grant, revoke
+}

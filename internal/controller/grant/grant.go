@@ -67,7 +67,7 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Grant) (managed.Ext
 		return managed.ExternalObservation{ResourceExists: false}, nil
 	}
 	cr.SetConditions(xpv2.Available())
-	add, remove := diff(want, mine)
+	add, remove := dbms.PrivilegeDiff(want, mine)
 	return managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: len(add) == 0 && len(remove) == 0}, nil
 }
 
@@ -100,7 +100,7 @@ func (e *external) Update(ctx context.Context, cr *v1alpha1.Grant) (managed.Exte
 	if err != nil {
 		return managed.ExternalUpdate{}, err
 	}
-	add, remove := diff(want, cr.Status.AtProvider.Privileges)
+	add, remove := dbms.PrivilegeDiff(want, cr.Status.AtProvider.Privileges)
 	if len(add) > 0 {
 		if err := e.db.Grant(ctx, u, db, add); err != nil {
 			return managed.ExternalUpdate{}, err
@@ -167,22 +167,6 @@ func target(cr *v1alpha1.Grant) (dbms.UserName, string, error) {
 		u.Host = *p.Host
 	}
 	return u, *p.Database, nil
-}
-
-// diff returns what to grant and what to revoke to turn held into want.
-func diff(want, held []string) (add, remove []string) {
-	w, h := set(want), set(held)
-	for _, p := range want {
-		if !h[p] {
-			add = append(add, p)
-		}
-	}
-	for _, p := range held {
-		if !w[p] {
-			remove = append(remove, p)
-		}
-	}
-	return add, remove
 }
 
 // intersect returns the members of a that are in b, in a's order.

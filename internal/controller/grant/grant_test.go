@@ -556,13 +556,3 @@ func TestTarget(t *testing.T) {
 		})
 	}
 }
-
-func TestDiff(t *testing.T) {
-	add, remove := diff([]string{"CONNECT", "CREATE"}, []string{"CREATE", "TEMPORARY"})
-	if d := cmp.Diff([]string{"CONNECT"}, add); d != "" {
-		t.Errorf("add: -want, +got:\n%s", d)
-	}
-	if d := cmp.Diff([]string{"TEMPORARY"}, remove); d != "" {
-		t.Errorf("remove: -want, +got:\n%s", d)
-	}
-}

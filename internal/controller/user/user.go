@@ -150,7 +150,8 @@ func (e *external) hasAccess(ctx context.Context, cr *v1alpha1.User) (bool, erro
 	if err != nil {
 		return false, err
 	}
-	return len(missing(e.access, held)) == 0, nil
+	m, _ := dbms.PrivilegeDiff(e.access, held)
+	return len(m) == 0, nil
 }
 
 func (e *external) Create(ctx context.Context, cr *v1alpha1.User) (managed.ExternalCreation, error) {
@@ -221,7 +222,7 @@ func (e *external) grantAccess(ctx context.Context, cr *v1alpha1.User) error {
 	if err != nil {
 		return err
 	}
-	if m := missing(e.access, held); len(m) > 0 {
+	if m, _ := dbms.PrivilegeDiff(e.access, held); len(m) > 0 {
 		return e.db.Grant(ctx, userName(cr), db, m)
 	}
 	return nil
@@ -310,19 +311,4 @@ func observedLimits(l dbms.ResourceLimits) *v1alpha1.ResourceLimits {
 		MaxConnectionsPerHour: l.MaxConnectionsPerHour,
 		MaxUserConnections:    l.MaxUserConnections,
 	}
-}
-
-// missing returns the privileges of want not in held.
-func missing(want, held []string) []string {
-	h := map[string]bool{}
-	for _, p := range held {
-		h[p] = true
-	}
-	var out []string
-	for _, p := range want {
-		if !h[p] {
-			out = append(out, p)
-		}
-	}
-	return out
 }
