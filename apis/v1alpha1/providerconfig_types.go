@@ -156,9 +156,13 @@ type ServerTLS struct {
 // A ProviderConfigSpec says which backend machines run on and how to reach
 // it, and which existing database server, if any, SQL objects are made on.
 // +kubebuilder:validation:XValidation:rule="self.backend != 'local' || !has(self.local) || !has(self.local.portRangeStart) || !has(self.local.portRangeEnd) || self.local.portRangeStart <= self.local.portRangeEnd",message="local.portRangeStart must not be greater than local.portRangeEnd"
+// +kubebuilder:validation:XValidation:rule="self.backend != 'vsphere' || has(self.vsphere)",message="backend vsphere needs the vsphere block"
+// +kubebuilder:validation:XValidation:rule="self.backend != 'azure' || has(self.azure)",message="backend azure needs the azure block"
+// +kubebuilder:validation:XValidation:rule="self.backend != 'gcp' || has(self.gcp)",message="backend gcp needs the gcp block"
+// +kubebuilder:validation:XValidation:rule="self.backend != 'terraform' || has(self.terraform)",message="backend terraform needs the terraform block"
 type ProviderConfigSpec struct {
 	// Backend that machines run on.
-	// +kubebuilder:validation:Enum=local
+	// +kubebuilder:validation:Enum=local;vsphere;azure;gcp;terraform
 	// +kubebuilder:default=local
 	Backend Backend `json:"backend"`
 
@@ -169,6 +173,22 @@ type ProviderConfigSpec struct {
 	// Local configures the local backend.
 	// +optional
 	Local *LocalBackendConfig `json:"local,omitempty"`
+
+	// VSphere configures the vSphere backend.
+	// +optional
+	VSphere *VSphereBackendConfig `json:"vsphere,omitempty"`
+
+	// Azure configures the Azure backend.
+	// +optional
+	Azure *AzureBackendConfig `json:"azure,omitempty"`
+
+	// GCP configures the GCP backend.
+	// +optional
+	GCP *GCPBackendConfig `json:"gcp,omitempty"`
+
+	// Terraform configures the Terraform Cloud/Enterprise backend.
+	// +optional
+	Terraform *TerraformBackendConfig `json:"terraform,omitempty"`
 
 	// Server is an existing database server that Databases, Users and
 	// Grants naming no DatabaseInstance are made on.

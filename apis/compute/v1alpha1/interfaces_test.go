@@ -25,4 +25,6 @@ import "github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 var (
 	_ resource.ModernManaged = &VirtualMachine{}
 	_ resource.ManagedList   = &VirtualMachineList{}
+	_ resource.ModernManaged = &FirewallRule{}
+	_ resource.ManagedList   = &FirewallRuleList{}
 )

@@ -78,11 +78,15 @@ type VirtualMachineParameters struct {
 	// +optional
 	Disks []Disk `json:"disks,omitempty"`
 
-	// Image is the template or image the machine boots from.
+	// Image is what the machine boots from: a template's name on vSphere,
+	// an image URN (publisher:offer:sku:version) or ID on Azure, an image
+	// or image family URL on GCP, a variable of the Terraform module.
 	// +optional
 	Image string `json:"image,omitempty"`
 
-	// Network the machine attaches to.
+	// Network the machine attaches to: a port group on vSphere, a subnet's
+	// resource ID on Azure, a VPC network on GCP, a variable of the
+	// Terraform module.
 	// +optional
 	Network string `json:"network,omitempty"`
 
@@ -107,12 +111,41 @@ type VirtualMachineParameters struct {
 	// Local holds settings of the local backend.
 	// +optional
 	Local *LocalMachineParameters `json:"local,omitempty"`
+
+	// VSphere holds settings of the vSphere backend.
+	// +optional
+	VSphere *VSphereMachineParameters `json:"vsphere,omitempty"`
+
+	// Azure holds settings of the Azure backend.
+	// +optional
+	Azure *AzureMachineParameters `json:"azure,omitempty"`
+
+	// GCP holds settings of the GCP backend.
+	// +optional
+	GCP *GCPMachineParameters `json:"gcp,omitempty"`
+
+	// Terraform holds settings of the Terraform backend.
+	// +optional
+	Terraform *TerraformMachineParameters `json:"terraform,omitempty"`
 }
 
 // VirtualMachineObservation is the observed state of a virtual machine.
 type VirtualMachineObservation struct {
 	// ID of the machine in its backend.
 	ID string `json:"id,omitempty"`
+
+	// CPU is the number of virtual CPUs the machine has.
+	CPU int32 `json:"cpu,omitempty"`
+
+	// MemoryMiB is the memory the machine has.
+	MemoryMiB int32 `json:"memoryMiB,omitempty"`
+
+	// Disks are the machine's data disks as the backend reports them.
+	Disks []Disk `json:"disks,omitempty"`
+
+	// Pending says what the backend is still doing for the machine, such as
+	// a long-running operation or a Terraform run waiting for approval.
+	Pending string `json:"pending,omitempty"`
 
 	// Address at which the machine's services are reached.
 	Address string `json:"address,omitempty"`
