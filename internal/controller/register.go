@@ -8,6 +8,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/controller/config"
 	"github.com/dbaas-io/dbaas/internal/controller/database"
 	"github.com/dbaas-io/dbaas/internal/controller/databaseinstance"
+	"github.com/dbaas-io/dbaas/internal/controller/firewallrule"
 	"github.com/dbaas-io/dbaas/internal/controller/grant"
 	"github.com/dbaas-io/dbaas/internal/controller/options"
 	"github.com/dbaas-io/dbaas/internal/controller/user"
@@ -22,6 +23,7 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 	for _, setup := range []func(ctrl.Manager, options.Options) error{
 		config.Setup,
 		virtualmachine.Setup,
+		firewallrule.Setup,
 		databaseinstance.Setup,
 		database.Setup,
 		user.Setup,

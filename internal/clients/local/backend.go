@@ -327,3 +327,6 @@ func writeMachine(m *Machine) error {
 	}
 	return errors.Wrap(os.Rename(tmp, filepath.Join(m.WorkDir, machineFile)), errWriteMachine)
 }
+
+// BaseDir is the directory that holds the backend's machines.
+func (b *Backend) BaseDir() string { return b.baseDir }

@@ -2,6 +2,9 @@ package machine
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 )
@@ -24,7 +27,7 @@ type RuleSpec struct {
 type Rule struct {
 	ID          string
 	Enforced    bool
-	Ports       []int32  // sorted
+	Ports       []int32 // sorted
 	Protocol    v1alpha1.Protocol
 	SourceCIDRs []string // sorted
 	SourceTags  []string // sorted
@@ -46,4 +49,40 @@ type Rules interface {
 type Backend interface {
 	Machines
 	Rules
+}
+
+// RuleDifferences lists, for people, where a rule differs from its spec.
+// Ports and address lists compare as sets; backends return them sorted.
+func RuleDifferences(s RuleSpec, r *Rule) []string {
+	var out []string
+	if !slices.Equal(sortedInts(s.Ports), sortedInts(r.Ports)) {
+		out = append(out, fmt.Sprintf("ports %v, want %v", r.Ports, s.Ports))
+	}
+	if r.Protocol != "" && s.Protocol != "" && !strings.EqualFold(string(r.Protocol), string(s.Protocol)) {
+		out = append(out, fmt.Sprintf("protocol %s, want %s", r.Protocol, s.Protocol))
+	}
+	for _, l := range []struct {
+		what       string
+		want, have []string
+	}{{"sourceCIDRs", s.SourceCIDRs, r.SourceCIDRs}, {"sourceTags", s.SourceTags, r.SourceTags}, {"targetTags", s.TargetTags, r.TargetTags}} {
+		if !slices.Equal(sortedStrings(l.want), sortedStrings(l.have)) {
+			out = append(out, fmt.Sprintf("%s %v, want %v", l.what, l.have, l.want))
+		}
+	}
+	if r.Priority != 0 && s.Priority != 0 && r.Priority != s.Priority {
+		out = append(out, fmt.Sprintf("priority %d, want %d", r.Priority, s.Priority))
+	}
+	return out
+}
+
+func sortedInts(in []int32) []int32 {
+	out := slices.Clone(in)
+	slices.Sort(out)
+	return out
+}
+
+func sortedStrings(in []string) []string {
+	out := slices.Clone(in)
+	slices.Sort(out)
+	return out
 }

@@ -6,6 +6,7 @@ package options
 import (
 	xpcontroller "github.com/crossplane/crossplane-runtime/v2/pkg/controller"
 
+	"github.com/dbaas-io/dbaas/internal/clients/backend"
 	"github.com/dbaas-io/dbaas/internal/clients/server"
 )
 
@@ -21,4 +22,17 @@ type Options struct {
 	// ServerLimiters cap the operations per second on each existing
 	// server; every SQL controller shares them. Nil means no limit.
 	ServerLimiters *server.Limiters
+
+	// Machines are how machine backends are reached beyond what provider
+	// configs say; LocalDir is filled in from the field above.
+	Machines backend.Options
+}
+
+// Backends are the machine backend options with the local directory set.
+func (o Options) Backends() backend.Options {
+	b := o.Machines
+	if b.LocalDir == "" {
+		b.LocalDir = o.LocalDir
+	}
+	return b
 }

@@ -1,56 +1,39 @@
 package virtualmachine
 
 import (
-	"sort"
-
 	"github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
-	"github.com/dbaas-io/dbaas/internal/clients/local"
+	"github.com/dbaas-io/dbaas/internal/clients/machine"
 )
 
-func spec(p v1alpha1.VirtualMachineParameters) local.Spec {
-	s := local.Spec{CPU: p.CPU, MemoryMiB: p.MemoryMiB, PowerState: powerState(p.PowerState)}
-	for _, d := range p.Disks {
-		s.Disks = append(s.Disks, local.Disk{Name: d.Name, SizeGiB: d.SizeGiB})
+// spec is the machine contract's view of the parameters.
+func spec(p v1alpha1.VirtualMachineParameters) machine.Spec {
+	s := machine.Spec{
+		CPU: p.CPU, MemoryMiB: p.MemoryMiB, Image: p.Image, Network: p.Network,
+		SSHPublicKey: p.SSHPublicKey, UserData: p.UserData, Tags: p.Tags,
+		PowerState: machine.PowerOf(machine.PowerState(p.PowerState)),
+		Local:      p.Local, VSphere: p.VSphere, Azure: p.Azure, GCP: p.GCP, Terraform: p.Terraform,
 	}
-	if p.Local != nil {
-		s.Ports = p.Local.Ports
+	for _, d := range p.Disks {
+		s.Disks = append(s.Disks, machine.Disk{Name: d.Name, SizeGiB: d.SizeGiB})
 	}
 	return s
 }
 
-func powerState(p v1alpha1.PowerState) local.PowerState {
-	if p == v1alpha1.PowerOff {
-		return local.PowerOff
-	}
-	return local.PowerOn
-}
-
-func observation(m *local.Machine) v1alpha1.VirtualMachineObservation {
-	return v1alpha1.VirtualMachineObservation{
+// observation is what status.atProvider shows of the machine.
+func observation(m *machine.Machine) v1alpha1.VirtualMachineObservation {
+	o := v1alpha1.VirtualMachineObservation{
 		ID:             m.ID,
-		Address:        Address,
+		Address:        m.Address,
 		PowerState:     v1alpha1.PowerState(m.PowerState),
+		CPU:            m.CPU,
+		MemoryMiB:      m.MemoryMiB,
+		Pending:        m.Pending,
 		PortRangeStart: m.PortRangeStart,
 		PortRangeEnd:   m.PortRangeEnd,
 		WorkDir:        m.WorkDir,
 	}
-}
-
-// upToDate reports whether the machine matches the parameters in CPU,
-// memory, disks and power. The port block is fixed when the machine is made.
-func upToDate(p v1alpha1.VirtualMachineParameters, m *local.Machine) bool {
-	if p.CPU != m.CPU || p.MemoryMiB != m.MemoryMiB || powerState(p.PowerState) != m.PowerState {
-		return false
+	for _, d := range m.Disks {
+		o.Disks = append(o.Disks, v1alpha1.Disk{Name: d.Name, SizeGiB: d.SizeGiB})
 	}
-	want := spec(p).Disks
-	if len(want) != len(m.Disks) {
-		return false
-	}
-	sort.Slice(want, func(i, j int) bool { return want[i].Name < want[j].Name })
-	for i := range want {
-		if want[i] != m.Disks[i] {
-			return false
-		}
-	}
-	return true
+	return o
 }

@@ -6,40 +6,47 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
-	"github.com/dbaas-io/dbaas/internal/clients/local"
+	"github.com/dbaas-io/dbaas/internal/clients/machine"
 )
 
-func TestUpToDate(t *testing.T) {
-	m := &local.Machine{CPU: 2, MemoryMiB: 1024, PowerState: local.PowerOn,
-		Disks: []local.Disk{{Name: "a", SizeGiB: 1}, {Name: "b", SizeGiB: 2}}}
-	base := func() v1alpha1.VirtualMachineParameters {
-		return v1alpha1.VirtualMachineParameters{CPU: 2, MemoryMiB: 1024,
-			Disks: []v1alpha1.Disk{{Name: "b", SizeGiB: 2}, {Name: "a", SizeGiB: 1}}}
-	}
+func TestSpec(t *testing.T) {
 	cases := map[string]struct {
 		reason string
-		p      func() v1alpha1.VirtualMachineParameters
-		want   bool
+		in     v1alpha1.VirtualMachineParameters
+		want   machine.Spec
 	}{
-		"Same":   {reason: "Disk order and an empty power state (On) do not matter.", p: base, want: true},
-		"CPU":    {reason: "CPU drift needs an update.", p: func() v1alpha1.VirtualMachineParameters { p := base(); p.CPU = 4; return p }, want: false},
-		"Memory": {reason: "Memory drift needs an update.", p: func() v1alpha1.VirtualMachineParameters { p := base(); p.MemoryMiB = 2048; return p }, want: false},
-		"Disk": {reason: "A grown disk needs an update.", p: func() v1alpha1.VirtualMachineParameters {
-			p := base()
-			p.Disks[0].SizeGiB = 3
-			return p
-		}, want: false},
-		"Power": {reason: "Power drift needs an update.", p: func() v1alpha1.VirtualMachineParameters {
-			p := base()
-			p.PowerState = v1alpha1.PowerOff
-			return p
-		}, want: false},
+		"DefaultPowerIsOn": {
+			reason: "An empty power state means On, as the API's default does.",
+			in:     v1alpha1.VirtualMachineParameters{CPU: 2, MemoryMiB: 2048},
+			want:   machine.Spec{CPU: 2, MemoryMiB: 2048, PowerState: machine.PowerOn},
+		},
+		"EverythingCarried": {
+			reason: "Common fields and the backend's block reach the backend unchanged.",
+			in: v1alpha1.VirtualMachineParameters{CPU: 4, MemoryMiB: 8192, Image: "ubuntu", Network: "db",
+				SSHPublicKey: "ssh-ed25519 AAAA", UserData: "#cloud-config", Tags: map[string]string{"team": "a"},
+				PowerState: v1alpha1.PowerOff, Disks: []v1alpha1.Disk{{Name: "data", SizeGiB: 20}},
+				VSphere: &v1alpha1.VSphereMachineParameters{Folder: "db"}},
+			want: machine.Spec{CPU: 4, MemoryMiB: 8192, Image: "ubuntu", Network: "db",
+				SSHPublicKey: "ssh-ed25519 AAAA", UserData: "#cloud-config", Tags: map[string]string{"team": "a"},
+				PowerState: machine.PowerOff, Disks: []machine.Disk{{Name: "data", SizeGiB: 20}},
+				VSphere: &v1alpha1.VSphereMachineParameters{Folder: "db"}},
+		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, upToDate(tc.p(), m)); diff != "" {
-				t.Errorf("%s\nupToDate(...): -want, +got:\n%s", tc.reason, diff)
+			if diff := cmp.Diff(tc.want, spec(tc.in)); diff != "" {
+				t.Errorf("%s\nspec(...): -want, +got:\n%s", tc.reason, diff)
 			}
 		})
+	}
+}
+
+func TestObservation(t *testing.T) {
+	m := &machine.Machine{ID: "vm-42", Address: "10.0.0.4", CPU: 2, MemoryMiB: 1024, PowerState: machine.PowerOn,
+		Pending: "waiting", Disks: []machine.Disk{{Name: "a", SizeGiB: 1}}}
+	want := v1alpha1.VirtualMachineObservation{ID: "vm-42", Address: "10.0.0.4", CPU: 2, MemoryMiB: 1024,
+		PowerState: v1alpha1.PowerOn, Pending: "waiting", Disks: []v1alpha1.Disk{{Name: "a", SizeGiB: 1}}}
+	if diff := cmp.Diff(want, observation(m)); diff != "" {
+		t.Errorf("observation(...): -want, +got:\n%s", diff)
 	}
 }

@@ -4,6 +4,7 @@ package virtualmachine
 
 import (
 	"context"
+	"strings"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -19,7 +20,8 @@ import (
 	"github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 	enginev1alpha1 "github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
-	"github.com/dbaas-io/dbaas/internal/clients/local"
+	"github.com/dbaas-io/dbaas/internal/clients/backend"
+	"github.com/dbaas-io/dbaas/internal/clients/machine"
 	"github.com/dbaas-io/dbaas/internal/clients/providerconfig"
 	"github.com/dbaas-io/dbaas/internal/controller/dependents"
 	"github.com/dbaas-io/dbaas/internal/controller/options"
@@ -33,9 +35,6 @@ const (
 	errCreate     = "cannot create machine"
 	errUpdate     = "cannot update machine"
 	errDelete     = "cannot delete machine"
-
-	// Address is where services of a local machine are reached.
-	Address = "127.0.0.1"
 )
 
 // Setup adds a controller that reconciles VirtualMachines.
@@ -46,10 +45,12 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 		managed.WithTypedExternalConnector[*v1alpha1.VirtualMachine](&connector{
 			kube:     mgr.GetClient(),
 			usage:    resource.NewProviderConfigUsageTracker(mgr.GetClient(), &apisv1alpha1.ProviderConfigUsage{}),
-			localDir: o.LocalDir,
+			backends: o.Backends(),
 		}),
-		// The external name is the object's name, so a create that was cut
-		// short can safely be observed and retried.
+		// The external name is the machine's name in its backend, known
+		// before the create call, so a create that was cut short (the
+		// provider killed before it recorded the result) is found again by
+		// Observe instead of being made twice.
 		managed.WithDeterministicExternalName(true),
 	}
 	opts = append(opts, options.ReconcilerOptions(mgr, o, name)...)
@@ -67,11 +68,11 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 type connector struct {
 	kube     client.Client
 	usage    *resource.ProviderConfigUsageTracker
-	localDir string
+	backends backend.Options
 }
 
-// Connect resolves the provider config and picks its backend. Only the
-// local backend exists so far.
+// Connect resolves the provider config and picks its backend. A machine
+// that is being deleted waits for the engines on it to go first.
 func (c *connector) Connect(ctx context.Context, cr *v1alpha1.VirtualMachine) (managed.TypedExternalClient[*v1alpha1.VirtualMachine], error) {
 	if err := c.usage.Track(ctx, cr); err != nil {
 		return nil, errors.Wrap(err, errTrackUsage)
@@ -80,7 +81,7 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.VirtualMachine) (m
 	if err != nil {
 		return nil, errors.Wrap(err, errResolvePC)
 	}
-	b, err := local.FromConfig(pc, c.localDir)
+	b, err := backend.Connect(ctx, c.kube, pc, c.backends)
 	if err != nil {
 		return nil, errors.Wrap(err, errBackend)
 	}
@@ -97,14 +98,16 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.VirtualMachine) (m
 }
 
 type external struct {
-	machines local.Machines
+	machines machine.Machines
 }
 
-func machineID(cr *v1alpha1.VirtualMachine) local.MachineID {
-	return local.MachineID{Namespace: cr.GetNamespace(), Name: meta.GetExternalName(cr)}
+func machineID(cr *v1alpha1.VirtualMachine) machine.ID {
+	return machine.ID{Namespace: cr.GetNamespace(), Name: meta.GetExternalName(cr)}
 }
 
-// Observe reports the machine and whether it matches the spec.
+// Observe reports the machine and whether it matches the spec. A machine
+// the backend is still working on is neither Available nor updated: the
+// work in flight would race an update.
 func (e *external) Observe(ctx context.Context, cr *v1alpha1.VirtualMachine) (managed.ExternalObservation, error) {
 	m, err := e.machines.Observe(ctx, machineID(cr))
 	if err != nil {
@@ -114,12 +117,23 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.VirtualMachine) (ma
 		return managed.ExternalObservation{ResourceExists: false}, nil
 	}
 	cr.Status.AtProvider = observation(m)
-	if m.PowerState == local.PowerOn {
+	switch {
+	case m.Pending != "":
+		cr.SetConditions(xpv2.Unavailable().WithMessage(m.Pending))
+		return managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: true}, nil
+	case meta.WasDeleted(cr):
+		cr.SetConditions(xpv2.Deleting())
+	case m.PowerState == machine.PowerOn:
 		cr.SetConditions(xpv2.Available())
-	} else {
-		cr.SetConditions(xpv2.Unavailable())
+	default:
+		cr.SetConditions(xpv2.Unavailable().WithMessage("the machine is powered off"))
 	}
-	return managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: upToDate(cr.Spec.ForProvider, m)}, nil
+	diff := e.machines.Differences(spec(cr.Spec.ForProvider), m)
+	return managed.ExternalObservation{
+		ResourceExists:   true,
+		ResourceUpToDate: len(diff) == 0,
+		Diff:             strings.Join(diff, "; "),
+	}, nil
 }
 
 // Create makes the machine.
@@ -149,5 +163,6 @@ func (e *external) Delete(ctx context.Context, cr *v1alpha1.VirtualMachine) (man
 	return managed.ExternalDelete{}, errors.Wrap(e.machines.Delete(ctx, machineID(cr)), errDelete)
 }
 
-// Disconnect does nothing: the local backend holds no connections.
+// Disconnect does nothing: backends keep their sessions for the next
+// reconcile.
 func (e *external) Disconnect(_ context.Context) error { return nil }

@@ -16,6 +16,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
 
+	"github.com/dbaas-io/dbaas/internal/clients/backend"
 	"github.com/dbaas-io/dbaas/internal/clients/server"
 	"github.com/dbaas-io/dbaas/internal/controller/options"
 )
@@ -34,6 +35,14 @@ type ManagerConfig struct {
 
 	// LocalDir is the local backend's default directory.
 	LocalDir string
+
+	// Machines reach machine backends beyond what provider configs say
+	// (the Azure SDK's fakes, a crash injected after a create).
+	Machines backend.Options
+
+	// Concurrency is how many reconciles of a kind run at once; 2 by
+	// default.
+	Concurrency int
 }
 
 // StartManager runs controllers against the Env's API server, polling every
@@ -54,16 +63,21 @@ func (e *Env) StartManager(t testing.TB, c ManagerConfig) (stop func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	concurrency := c.Concurrency
+	if concurrency == 0 {
+		concurrency = 2
+	}
 	o := options.Options{
 		Options: xpcontroller.Options{
 			Logger:                  logging.NewLogrLogger(c.Log),
 			GlobalRateLimiter:       ratelimiter.NewGlobal(100),
 			PollInterval:            time.Second,
-			MaxConcurrentReconciles: 2,
+			MaxConcurrentReconciles: concurrency,
 			Features:                &feature.Flags{},
 		},
 		LocalDir:       c.LocalDir,
 		ServerLimiters: server.NewLimiters(),
+		Machines:       c.Machines,
 	}
 	for _, setup := range c.Setups {
 		if err := setup(mgr, o); err != nil {

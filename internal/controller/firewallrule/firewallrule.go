@@ -1,0 +1,140 @@
+// Package firewallrule reconciles FirewallRules with the backend their
+// provider config names.
+package firewallrule
+
+import (
+	"context"
+	"strings"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+
+	"github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
+	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/clients/backend"
+	"github.com/dbaas-io/dbaas/internal/clients/machine"
+	"github.com/dbaas-io/dbaas/internal/clients/providerconfig"
+	"github.com/dbaas-io/dbaas/internal/controller/options"
+)
+
+const (
+	errTrackUsage = "cannot track ProviderConfig usage"
+	errResolvePC  = "cannot resolve provider config"
+	errBackend    = "cannot set up the machine backend"
+	errObserve    = "cannot observe firewall rule"
+	errCreate     = "cannot create firewall rule"
+	errUpdate     = "cannot update firewall rule"
+	errDelete     = "cannot delete firewall rule"
+)
+
+// Setup adds a controller that reconciles FirewallRules.
+func Setup(mgr ctrl.Manager, o options.Options) error {
+	name := managed.ControllerName(v1alpha1.FirewallRuleGroupKind)
+
+	opts := []managed.ReconcilerOption{
+		managed.WithTypedExternalConnector[*v1alpha1.FirewallRule](&connector{
+			kube:     mgr.GetClient(),
+			usage:    resource.NewProviderConfigUsageTracker(mgr.GetClient(), &apisv1alpha1.ProviderConfigUsage{}),
+			backends: o.Backends(),
+		}),
+		// A rule's name in its backend is its external name, known before
+		// the create call.
+		managed.WithDeterministicExternalName(true),
+	}
+	opts = append(opts, options.ReconcilerOptions(mgr, o, name)...)
+
+	r := managed.NewReconciler(mgr, resource.ManagedKind(v1alpha1.FirewallRuleGroupVersionKind), opts...)
+
+	return ctrl.NewControllerManagedBy(mgr).
+		Named(name).
+		WithOptions(o.ForControllerRuntime()).
+		For(&v1alpha1.FirewallRule{}, builder.WithPredicates(resource.DesiredStateChanged())).
+		Complete(ratelimiter.NewReconciler(name, r, o.GlobalRateLimiter))
+}
+
+type connector struct {
+	kube     client.Client
+	usage    *resource.ProviderConfigUsageTracker
+	backends backend.Options
+}
+
+// Connect resolves the provider config and picks its backend.
+func (c *connector) Connect(ctx context.Context, cr *v1alpha1.FirewallRule) (managed.TypedExternalClient[*v1alpha1.FirewallRule], error) {
+	if err := c.usage.Track(ctx, cr); err != nil {
+		return nil, errors.Wrap(err, errTrackUsage)
+	}
+	pc, err := providerconfig.Resolve(ctx, c.kube, cr)
+	if err != nil {
+		return nil, errors.Wrap(err, errResolvePC)
+	}
+	b, err := backend.Connect(ctx, c.kube, pc, c.backends)
+	if err != nil {
+		return nil, errors.Wrap(err, errBackend)
+	}
+	return &external{rules: b}, nil
+}
+
+type external struct {
+	rules machine.Rules
+}
+
+func ruleID(cr *v1alpha1.FirewallRule) machine.ID {
+	return machine.ID{Namespace: cr.GetNamespace(), Name: meta.GetExternalName(cr)}
+}
+
+// Observe reports the rule and whether it matches the spec.
+func (e *external) Observe(ctx context.Context, cr *v1alpha1.FirewallRule) (managed.ExternalObservation, error) {
+	r, err := e.rules.ObserveRule(ctx, ruleID(cr))
+	if err != nil {
+		return managed.ExternalObservation{}, errors.Wrap(err, errObserve)
+	}
+	if r == nil {
+		return managed.ExternalObservation{ResourceExists: false}, nil
+	}
+	cr.Status.AtProvider = observation(r)
+	if r.Pending != "" {
+		cr.SetConditions(xpv2.Unavailable().WithMessage(r.Pending))
+		return managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: true}, nil
+	}
+	cr.SetConditions(xpv2.Available())
+	diff := machine.RuleDifferences(spec(cr.Spec.ForProvider), r)
+	return managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: len(diff) == 0, Diff: strings.Join(diff, "; ")}, nil
+}
+
+// Create makes the rule.
+func (e *external) Create(ctx context.Context, cr *v1alpha1.FirewallRule) (managed.ExternalCreation, error) {
+	cr.SetConditions(xpv2.Creating())
+	r, err := e.rules.CreateRule(ctx, ruleID(cr), spec(cr.Spec.ForProvider))
+	if err != nil {
+		return managed.ExternalCreation{}, errors.Wrap(err, errCreate)
+	}
+	cr.Status.AtProvider = observation(r)
+	return managed.ExternalCreation{}, nil
+}
+
+// Update brings the rule to the spec.
+func (e *external) Update(ctx context.Context, cr *v1alpha1.FirewallRule) (managed.ExternalUpdate, error) {
+	r, err := e.rules.UpdateRule(ctx, ruleID(cr), spec(cr.Spec.ForProvider))
+	if err != nil {
+		return managed.ExternalUpdate{}, errors.Wrap(err, errUpdate)
+	}
+	cr.Status.AtProvider = observation(r)
+	return managed.ExternalUpdate{}, nil
+}
+
+// Delete removes the rule.
+func (e *external) Delete(ctx context.Context, cr *v1alpha1.FirewallRule) (managed.ExternalDelete, error) {
+	cr.SetConditions(xpv2.Deleting())
+	return managed.ExternalDelete{}, errors.Wrap(e.rules.DeleteRule(ctx, ruleID(cr)), errDelete)
+}
+
+// Disconnect does nothing: backends keep their sessions.
+func (e *external) Disconnect(_ context.Context) error { return nil }
