@@ -13,6 +13,7 @@ import (
 
 	enginev1alpha1 "github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	sqlv1alpha1 "github.com/dbaas-io/dbaas/apis/sql/v1alpha1"
+	computev1alpha1 "github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 	"github.com/dbaas-io/dbaas/apis/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 )
@@ -31,6 +32,19 @@ func instance(mod func(p *enginev1alpha1.DatabaseInstanceParameters)) *enginev1a
 		mod(&i.Spec.ForProvider)
 	}
 	return i
+}
+
+func firewallRule(mod func(p *computev1alpha1.FirewallRuleParameters)) *computev1alpha1.FirewallRule {
+	r := &computev1alpha1.FirewallRule{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "default", GenerateName: "fw-"},
+		Spec: computev1alpha1.FirewallRuleSpec{ForProvider: computev1alpha1.FirewallRuleParameters{
+			Ports: []int32{5432}, SourceCIDRs: []string{"10.0.0.0/8"},
+		}},
+	}
+	if mod != nil {
+		mod(&r.Spec.ForProvider)
+	}
+	return r
 }
 
 func database(mod func(p *sqlv1alpha1.DatabaseParameters)) *sqlv1alpha1.Database {
@@ -203,6 +217,71 @@ func TestCRDValidation(t *testing.T) {
 				}},
 			},
 			want: "portRangeStart",
+		},
+		"VSphereWithoutBlock": {
+			reason: "a vSphere provider config must say where vCenter is",
+			obj: &v1alpha1.ClusterProviderConfig{
+				ObjectMeta: metav1.ObjectMeta{GenerateName: "pc-"},
+				Spec:       v1alpha1.ProviderConfigSpec{Backend: v1alpha1.BackendVSphere},
+			},
+			want: "backend vsphere needs the vsphere block",
+		},
+		"VSphereURL": {
+			reason: "vCenter's URL must be http(s)",
+			obj: &v1alpha1.ClusterProviderConfig{
+				ObjectMeta: metav1.ObjectMeta{GenerateName: "pc-"},
+				Spec: v1alpha1.ProviderConfigSpec{Backend: v1alpha1.BackendVSphere,
+					VSphere: &v1alpha1.VSphereBackendConfig{URL: "vcenter.example", Datacenter: "dc"}},
+			},
+			want: "vsphere.url",
+		},
+		"GoodAzure": {
+			reason: "an Azure provider config with its block is accepted",
+			obj: &v1alpha1.ClusterProviderConfig{
+				ObjectMeta: metav1.ObjectMeta{GenerateName: "pc-"},
+				Spec: v1alpha1.ProviderConfigSpec{Backend: v1alpha1.BackendAzure,
+					Azure: &v1alpha1.AzureBackendConfig{SubscriptionID: "sub", ResourceGroup: "rg", Location: "westeurope"}},
+			},
+		},
+		"TerraformWithoutBlock": {
+			reason: "a Terraform provider config must name its organisation and module",
+			obj: &v1alpha1.ClusterProviderConfig{
+				ObjectMeta: metav1.ObjectMeta{GenerateName: "pc-"},
+				Spec:       v1alpha1.ProviderConfigSpec{Backend: v1alpha1.BackendTerraform},
+			},
+			want: "backend terraform needs the terraform block",
+		},
+		"UnknownBackend": {
+			reason: "only backends the provider knows are accepted",
+			obj: &v1alpha1.ClusterProviderConfig{
+				ObjectMeta: metav1.ObjectMeta{GenerateName: "pc-"},
+				Spec:       v1alpha1.ProviderConfigSpec{Backend: "openstack"},
+			},
+			want: "spec.backend",
+		},
+		"GoodFirewallRule": {
+			reason: "a rule with ports and a CIDR is accepted",
+			obj:    firewallRule(nil),
+		},
+		"RuleWithoutSource": {
+			reason: "a rule must allow traffic from somewhere",
+			obj:    firewallRule(func(p *computev1alpha1.FirewallRuleParameters) { p.SourceCIDRs = nil }),
+			want:   "name sourceCIDRs or sourceTags",
+		},
+		"RuleBadCIDR": {
+			reason: "source CIDRs must be CIDRs",
+			obj:    firewallRule(func(p *computev1alpha1.FirewallRuleParameters) { p.SourceCIDRs = []string{"10.0.0.1"} }),
+			want:   "must be a CIDR",
+		},
+		"RuleBadPort": {
+			reason: "ports are 1 to 65535",
+			obj:    firewallRule(func(p *computev1alpha1.FirewallRuleParameters) { p.Ports = []int32{70000} }),
+			want:   "ports",
+		},
+		"RuleNoPorts": {
+			reason: "a rule allows at least one port",
+			obj:    firewallRule(func(p *computev1alpha1.FirewallRuleParameters) { p.Ports = nil }),
+			want:   "ports",
 		},
 	}
 	for name, tc := range cases {

@@ -43,6 +43,14 @@ type ManagerConfig struct {
 	// Concurrency is how many reconciles of a kind run at once; 2 by
 	// default.
 	Concurrency int
+
+	// MaxReconcileRate is the provider's --max-reconcile-rate: reconciles
+	// per second across the provider; 100 by default.
+	MaxReconcileRate int
+
+	// PollInterval is how often a resource at rest is checked for drift;
+	// one second by default, so tests see drift corrected quickly.
+	PollInterval time.Duration
 }
 
 // StartManager runs controllers against the Env's API server, polling every
@@ -67,11 +75,19 @@ func (e *Env) StartManager(t testing.TB, c ManagerConfig) (stop func()) {
 	if concurrency == 0 {
 		concurrency = 2
 	}
+	poll := c.PollInterval
+	if poll == 0 {
+		poll = time.Second
+	}
+	rate := c.MaxReconcileRate
+	if rate == 0 {
+		rate = 100
+	}
 	o := options.Options{
 		Options: xpcontroller.Options{
 			Logger:                  logging.NewLogrLogger(c.Log),
-			GlobalRateLimiter:       ratelimiter.NewGlobal(100),
-			PollInterval:            time.Second,
+			GlobalRateLimiter:       ratelimiter.NewGlobal(rate),
+			PollInterval:            poll,
 			MaxConcurrentReconciles: concurrency,
 			Features:                &feature.Flags{},
 		},
