@@ -75,6 +75,7 @@ type Rig struct {
 	calls    atomic.Int64
 	mu       sync.Mutex
 	throttle int
+	skip     int // requests answered before the throttling starts
 	failNext bool
 	seq      int
 	byID     map[string]*workspace
@@ -198,6 +199,22 @@ func (r *Rig) Variable(name, key string) (string, bool) {
 	return "", false
 }
 
+// SetVariable changes a workspace variable's value and nothing else, as
+// someone editing it in the UI without queuing a run would.
+func (r *Rig) SetVariable(name, key, value string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if w := r.named(name); w != nil {
+		for _, v := range w.vars {
+			if v.Key == key {
+				v.Value = value
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("workspace %q has no variable %q", name, key)
+}
+
 // Runs returns how many runs a workspace has had.
 func (r *Rig) Runs(name string) int {
 	r.mu.Lock()
@@ -249,7 +266,15 @@ func (r *Rig) FailNextRun() {
 func (r *Rig) Throttle(n int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.throttle = n
+	r.throttle, r.skip = n, 0
+}
+
+// ThrottleAfter lets the next k requests through, then answers n with 429:
+// a create cut short half way.
+func (r *Rig) ThrottleAfter(k, n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.throttle, r.skip = n, k
 }
 
 // Calls is how many requests the fake has answered.
@@ -313,7 +338,9 @@ func (r *Rig) serve(w http.ResponseWriter, req *http.Request) {
 
 	w.Header().Set("TFP-API-Version", "2.6")
 	w.Header().Set("TFP-AppName", "HCP Terraform")
-	if r.throttle > 0 {
+	if r.skip > 0 {
+		r.skip--
+	} else if r.throttle > 0 {
 		r.throttle--
 		w.Header().Set("Retry-After", "1")
 		w.Header().Set("X-RateLimit-Reset", "1.0")
@@ -479,19 +506,21 @@ func (r *Rig) varRoutes(w http.ResponseWriter, req *http.Request, ws *workspace,
 		}
 		writeList(w, out, len(out))
 	case len(rest) == 0 && req.Method == http.MethodPost:
-		var o tfe.VariableCreateOptions
-		if err := jsonapi.UnmarshalPayload(req.Body, &o); err != nil || o.Key == nil || o.Category == nil {
+		a, err := attributes(req.Body)
+		key, _ := a["key"].(string)
+		cat, _ := a["category"].(string)
+		if err != nil || key == "" || cat == "" {
 			apiError(w, http.StatusUnprocessableEntity, "invalid attribute", "key and category are required")
 			return
 		}
 		for _, v := range ws.vars {
-			if v.Key == *o.Key && v.Category == *o.Category {
+			if v.Key == key && v.Category == tfe.CategoryType(cat) {
 				apiError(w, http.StatusUnprocessableEntity, "invalid attribute", "Key has already been taken")
 				return
 			}
 		}
-		v := &tfe.Variable{ID: r.id("var"), Key: *o.Key, Category: *o.Category}
-		setVar(v, o.Value, o.Description, o.HCL, o.Sensitive)
+		v := &tfe.Variable{ID: r.id("var"), Key: key, Category: tfe.CategoryType(cat)}
+		setVar(v, a)
 		ws.vars = append(ws.vars, v)
 		c := *v
 		if c.Sensitive {
@@ -501,15 +530,15 @@ func (r *Rig) varRoutes(w http.ResponseWriter, req *http.Request, ws *workspace,
 	case len(rest) == 1 && req.Method == http.MethodPatch:
 		for _, v := range ws.vars {
 			if v.ID == rest[0] {
-				var o tfe.VariableUpdateOptions
-				if err := jsonapi.UnmarshalPayload(req.Body, &o); err != nil {
+				a, err := attributes(req.Body)
+				if err != nil {
 					apiError(w, http.StatusBadRequest, "bad request", err.Error())
 					return
 				}
-				if o.Key != nil {
-					v.Key = *o.Key
+				if k, ok := a["key"].(string); ok {
+					v.Key = k
 				}
-				setVar(v, o.Value, o.Description, o.HCL, o.Sensitive)
+				setVar(v, a)
 				c := *v
 				if c.Sensitive {
 					c.Value = ""
@@ -533,18 +562,30 @@ func (r *Rig) varRoutes(w http.ResponseWriter, req *http.Request, ws *workspace,
 	}
 }
 
-func setVar(v *tfe.Variable, value, desc *string, hcl, sensitive *bool) {
-	if value != nil {
-		v.Value = *value
+// attributes reads a JSON:API document's data attributes.
+func attributes(body io.Reader) (map[string]interface{}, error) {
+	var doc struct {
+		Data struct {
+			Attributes map[string]interface{} `json:"attributes"`
+		} `json:"data"`
 	}
-	if desc != nil {
-		v.Description = *desc
+	err := json.NewDecoder(body).Decode(&doc)
+	return doc.Data.Attributes, err
+}
+
+// setVar sets the attributes a create or update names.
+func setVar(v *tfe.Variable, a map[string]interface{}) {
+	if s, ok := a["value"].(string); ok {
+		v.Value = s
 	}
-	if hcl != nil {
-		v.HCL = *hcl
+	if s, ok := a["description"].(string); ok {
+		v.Description = s
 	}
-	if sensitive != nil {
-		v.Sensitive = *sensitive
+	if b, ok := a["hcl"].(bool); ok {
+		v.HCL = b
+	}
+	if b, ok := a["sensitive"].(bool); ok {
+		v.Sensitive = b
 	}
 }
 
