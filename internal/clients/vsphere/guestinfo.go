@@ -1,0 +1,171 @@
+package vsphere
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/vmware/govmomi/object"
+	"github.com/vmware/govmomi/vim25/types"
+
+	"github.com/dbaas-io/dbaas/internal/clients/machine"
+)
+
+// ExtraConfig keys. Everything under guestinfo. is readable inside the guest
+// (vmtoolsd --cmd "info-get guestinfo.dbaas.tags"), which is what cloud-init's
+// VMware datasource reads its metadata and user data from.
+const (
+	keyMetadata         = "guestinfo.metadata"
+	keyMetadataEncoding = "guestinfo.metadata.encoding"
+	keyUserData         = "guestinfo.userdata"
+	keyUserDataEncoding = "guestinfo.userdata.encoding"
+	keyID               = "guestinfo.dbaas.id"
+	keyTags             = "guestinfo.dbaas.tags"
+	// keyDiskPrefix + a disk's name holds the disk's place, such as
+	// scsi0:1. vCenter gives disks its own labels ("Hard disk 2"), so the
+	// name is kept beside the disk rather than on it.
+	keyDiskPrefix = "guestinfo.dbaas.disk."
+)
+
+// metadata is the cloud-init instance metadata the guest reads.
+type metadata struct {
+	InstanceID    string   `json:"instance-id"`
+	LocalHostname string   `json:"local-hostname"`
+	Hostname      string   `json:"hostname"`
+	PublicKeys    []string `json:"public-keys,omitempty"`
+}
+
+// guestInfo is the ExtraConfig a new machine is cloned with: cloud-init's
+// metadata (hostname, SSH key) and user data, the machine's ID and tags,
+// and the names of its data disks by place.
+//
+// Tags go into one ExtraConfig key as JSON rather than into vSphere tags or
+// the annotation: vSphere tags live in the separate vAPI (REST) service, need
+// their categories made beforehand and another session; the annotation is
+// free text people edit in the UI. ExtraConfig is copied with the VM, needs
+// nothing made beforehand, and the guest can read it.
+func guestInfo(id machine.ID, s machine.Spec, disks map[string]string) []types.BaseOptionValue {
+	kv := map[string]string{keyID: idString(id)}
+
+	md := metadata{InstanceID: instanceID(id), LocalHostname: id.Name, Hostname: id.Name}
+	if k := strings.TrimSpace(s.SSHPublicKey); k != "" {
+		md.PublicKeys = []string{k}
+	}
+	mdj, _ := json.Marshal(md) // Strings only: cannot fail.
+	kv[keyMetadata] = base64.StdEncoding.EncodeToString(mdj)
+	kv[keyMetadataEncoding] = "base64"
+
+	if s.UserData != "" {
+		kv[keyUserData] = base64.StdEncoding.EncodeToString([]byte(s.UserData))
+		kv[keyUserDataEncoding] = "base64"
+	}
+	if len(s.Tags) > 0 {
+		tj, _ := json.Marshal(s.Tags) // map[string]string: cannot fail.
+		kv[keyTags] = string(tj)
+	}
+	for name, place := range disks {
+		kv[keyDiskPrefix+name] = place
+	}
+	return optionValues(kv)
+}
+
+func optionValues(kv map[string]string) []types.BaseOptionValue {
+	keys := make([]string, 0, len(kv))
+	for k := range kv {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]types.BaseOptionValue, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, &types.OptionValue{Key: k, Value: kv[k]})
+	}
+	return out
+}
+
+func idString(id machine.ID) string {
+	if id.Namespace == "" {
+		return id.Name
+	}
+	return id.Namespace + "/" + id.Name
+}
+
+// instanceID changes when the machine is another machine, so cloud-init runs
+// its once-per-instance modules on a clone of a template that ran them.
+func instanceID(id machine.ID) string {
+	if id.Namespace == "" {
+		return id.Name
+	}
+	return id.Namespace + "." + id.Name
+}
+
+// diskNames reads the disk names back: place → name.
+func diskNames(extra []types.BaseOptionValue) map[string]string {
+	out := map[string]string{}
+	for _, o := range extra {
+		v := o.GetOptionValue()
+		if v == nil || !strings.HasPrefix(v.Key, keyDiskPrefix) {
+			continue
+		}
+		if place, ok := v.Value.(string); ok && place != "" {
+			out[place] = strings.TrimPrefix(v.Key, keyDiskPrefix)
+		}
+	}
+	return out
+}
+
+// diskPlace names where a disk sits, as in a .vmx file: scsi0:1, sata0:2.
+// Unlike device keys it is known before the disk is made and survives a
+// clone.
+func diskPlace(devices object.VirtualDeviceList, d *types.VirtualDisk) string {
+	unit := int32(-1)
+	if d.UnitNumber != nil {
+		unit = *d.UnitNumber
+	}
+	c := devices.FindByKey(d.ControllerKey)
+	kind, bus := "ctl", d.ControllerKey
+	switch x := c.(type) {
+	case types.BaseVirtualSCSIController:
+		kind, bus = "scsi", x.GetVirtualSCSIController().BusNumber
+	case types.BaseVirtualSATAController:
+		kind, bus = "sata", x.GetVirtualSATAController().BusNumber
+	case *types.VirtualNVMEController:
+		kind, bus = "nvme", x.BusNumber
+	case *types.VirtualIDEController:
+		kind, bus = "ide", x.BusNumber
+	}
+	return fmt.Sprintf("%s%d:%d", kind, bus, unit)
+}
+
+// diskBytes is a disk's capacity.
+func diskBytes(d *types.VirtualDisk) int64 {
+	if d.CapacityInBytes > 0 {
+		return d.CapacityInBytes
+	}
+	return d.CapacityInKB * 1024
+}
+
+const gib = int64(1) << 30
+
+// sizeGiB rounds a capacity up to whole GiB.
+func sizeGiB(bytes int64) int32 {
+	return int32((bytes + gib - 1) / gib)
+}
+
+// dataDisks are the named disks of a machine, with their devices by name.
+func dataDisks(devices object.VirtualDeviceList, extra []types.BaseOptionValue) ([]machine.Disk, map[string]*types.VirtualDisk) {
+	names := diskNames(extra)
+	byName := map[string]*types.VirtualDisk{}
+	var out []machine.Disk
+	for _, dev := range devices.SelectByType((*types.VirtualDisk)(nil)) {
+		d := dev.(*types.VirtualDisk)
+		name, ok := names[diskPlace(devices, d)]
+		if !ok {
+			continue // the boot disk, or a disk someone added by hand
+		}
+		byName[name] = d
+		out = append(out, machine.Disk{Name: name, SizeGiB: sizeGiB(diskBytes(d))})
+	}
+	return machine.SortDisks(out), byName
+}
