@@ -11,6 +11,7 @@ import (
 	compute "google.golang.org/api/compute/v1"
 	"google.golang.org/api/googleapi"
 
+	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
 )
 
@@ -187,5 +188,25 @@ func TestOpError(t *testing.T) {
 	}
 	if err := opError(&compute.Operation{Status: "DONE"}, "x"); err != nil {
 		t.Errorf("a clean operation: %v", err)
+	}
+}
+
+func TestNew(t *testing.T) {
+	ctx := t.Context()
+	if _, err := New(ctx, nil, nil); err == nil {
+		t.Error("New without a gcp block: no error")
+	}
+	if _, err := New(ctx, &apisv1alpha1.GCPBackendConfig{Zone: "z"}, nil); err == nil || !strings.Contains(err.Error(), "project") {
+		t.Errorf("New without a project: %v, want an error asking for one", err)
+	}
+	if _, err := New(ctx, &apisv1alpha1.GCPBackendConfig{Project: "p", Zone: "z"}, []byte(`{"type":"authorized_user"}`)); err == nil {
+		t.Error("New with credentials that are not a service account key: no error")
+	}
+	b, err := New(ctx, &apisv1alpha1.GCPBackendConfig{Project: "p", Zone: "z", Endpoint: "http://127.0.0.1:1/compute/v1"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.svc.BasePath != "http://127.0.0.1:1/compute/v1/" {
+		t.Errorf("base path %q, want the endpoint with a trailing slash", b.svc.BasePath)
 	}
 }
