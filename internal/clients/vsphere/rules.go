@@ -48,34 +48,35 @@ func (r ruleRecord) rule(id machine.ID) *machine.Rule {
 }
 
 // ruleField finds the rule's custom attribute and its value on the root
-// folder, in one call: key 0 when the attribute does not exist.
-func (b *Backend) ruleField(ctx context.Context, id machine.ID) (int32, string, bool, error) {
+// folder, in one call. key is nil when the attribute does not exist, value
+// empty when it has none.
+func (b *Backend) ruleField(ctx context.Context, id machine.ID) (*int32, string, error) {
 	var root mo.Folder
 	if err := property.DefaultCollector(b.c.Client).RetrieveOne(ctx, b.c.ServiceContent.RootFolder, []string{"availableField", "customValue"}, &root); err != nil {
-		return 0, "", false, classify(err, errRuleRead)
+		return nil, "", classify(err, errRuleRead)
 	}
-	var key int32
+	var key *int32
 	for _, f := range root.AvailableField {
 		if f.Name == ruleFieldPrefix+idString(id) {
-			key = f.Key
+			key = &f.Key
 		}
 	}
-	if key == 0 {
-		return 0, "", false, nil
+	if key == nil {
+		return nil, "", nil
 	}
 	for _, v := range root.CustomValue {
-		if s, ok := v.(*types.CustomFieldStringValue); ok && s.Key == key && s.Value != "" {
-			return key, s.Value, true, nil
+		if s, ok := v.(*types.CustomFieldStringValue); ok && s.Key == *key {
+			return key, s.Value, nil
 		}
 	}
-	return key, "", false, nil
+	return key, "", nil
 }
 
 // ObserveRule returns the rule as it was last applied, with Enforced
 // false; nil when it was never made.
 func (b *Backend) ObserveRule(ctx context.Context, id machine.ID) (*machine.Rule, error) {
-	_, v, ok, err := b.ruleField(ctx, id)
-	if err != nil || !ok {
+	_, v, err := b.ruleField(ctx, id)
+	if err != nil || v == "" {
 		return nil, err
 	}
 	var r ruleRecord
@@ -118,12 +119,15 @@ func (b *Backend) applyRule(ctx context.Context, id machine.ID, s machine.RuleSp
 		SourceCIDRs: s.SourceCIDRs, SourceTags: s.SourceTags, TargetTags: s.TargetTags, Priority: s.Priority}
 	value, _ := json.Marshal(rec) // Plain fields: cannot fail.
 
-	key, _, _, err := b.ruleField(ctx, id)
+	k, _, err := b.ruleField(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	m := object.NewCustomFieldsManager(b.c.Client)
-	if key == 0 {
+	var key int32
+	if k != nil {
+		key = *k
+	} else {
 		def, err := m.Add(ctx, ruleFieldPrefix+idString(id), "Folder", nil, nil)
 		switch {
 		case err == nil:
@@ -144,11 +148,11 @@ func (b *Backend) applyRule(ctx context.Context, id machine.ID, s machine.RuleSp
 
 // DeleteRule removes the rule's record. A missing rule is not an error.
 func (b *Backend) DeleteRule(ctx context.Context, id machine.ID) error {
-	key, _, _, err := b.ruleField(ctx, id)
-	if err != nil || key == 0 {
+	key, _, err := b.ruleField(ctx, id)
+	if err != nil || key == nil {
 		return err
 	}
-	err = object.NewCustomFieldsManager(b.c.Client).Remove(ctx, key)
+	err = object.NewCustomFieldsManager(b.c.Client).Remove(ctx, *key)
 	if err != nil && !fault.Is(err, &types.InvalidArgument{}) {
 		return classify(err, errRuleRemove)
 	}
