@@ -116,8 +116,10 @@ type TerraformBackendConfig struct {
 	Organization string `json:"organization"`
 
 	// Module every machine's workspace runs. It takes the variables name,
-	// cpu, memory_mib, disks, image, network, ssh_public_key, user_data and
-	// tags, and outputs address and id.
+	// cpu, memory_mib, disks, image, network, ssh_public_key, user_data,
+	// tags and power_state, and outputs address, id, cpu, memory_mib, disks
+	// and power_state: what the machine it made really has, which is how
+	// the provider sees drift.
 	Module TerraformModule `json:"module"`
 
 	// AutoApply applies runs as soon as they are planned. When false a run

@@ -142,7 +142,7 @@ func (b *Backend) machineOf(id machine.ID, vm *armcompute.VirtualMachine) (*mach
 	switch state {
 	case stateSucceeded:
 	case stateFailed:
-		return nil, errors.Errorf("virtual machine %s is in provisioning state Failed%s: see its activity log in Azure, then delete it or put it right", id.Name, failure(p.InstanceView))
+		m.Failed = fmt.Sprintf("virtual machine %s is in provisioning state Failed%s: see its activity log in Azure, then delete it or put it right", id.Name, failure(p.InstanceView))
 	case "":
 		m.Pending = "provisioning state unknown"
 	default:

@@ -12,8 +12,12 @@ import (
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/clients/azure"
+	"github.com/dbaas-io/dbaas/internal/clients/gcp"
 	"github.com/dbaas-io/dbaas/internal/clients/local"
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
+	"github.com/dbaas-io/dbaas/internal/clients/terraform"
+	"github.com/dbaas-io/dbaas/internal/clients/vsphere"
 )
 
 const (
@@ -28,6 +32,10 @@ type Options struct {
 	// LocalDir is the local backend's directory when a provider config
 	// names none.
 	LocalDir string
+
+	// Azure replaces how Azure is reached; tests hand in the SDK's fake
+	// servers.
+	Azure azure.Options
 
 	// Wrap, when set, wraps every backend handed out. Tests use it to cut a
 	// create short the way a crash of the provider would.
@@ -46,8 +54,49 @@ func Connect(ctx context.Context, kube client.Client, pc *apisv1alpha1.ProviderC
 	return b, nil
 }
 
-func connect(_ context.Context, _ client.Client, pc *apisv1alpha1.ProviderConfigSpec, o Options) (machine.Backend, error) {
+func connect(ctx context.Context, kube client.Client, pc *apisv1alpha1.ProviderConfigSpec, o Options) (machine.Backend, error) {
 	switch pc.Backend {
+	case apisv1alpha1.BackendVSphere:
+		if pc.VSphere == nil {
+			return nil, errors.Errorf(errNoBlock, pc.Backend, "vsphere")
+		}
+		creds, err := credentials(ctx, kube, pc)
+		if err != nil {
+			return nil, err
+		}
+		// The vSphere client keeps its own logged-in sessions.
+		return vsphere.New(ctx, pc.VSphere, creds)
+	case apisv1alpha1.BackendAzure:
+		if pc.Azure == nil {
+			return nil, errors.Errorf(errNoBlock, pc.Backend, "azure")
+		}
+		creds, err := credentials(ctx, kube, pc)
+		if err != nil {
+			return nil, err
+		}
+		if o.Azure.Transport != nil {
+			// A transport handed in is not part of the cache's key.
+			return azure.New(pc.Azure, creds, o.Azure)
+		}
+		return cached(pc.Azure, creds, func() (machine.Backend, error) { return azure.New(pc.Azure, creds, o.Azure) })
+	case apisv1alpha1.BackendGCP:
+		if pc.GCP == nil {
+			return nil, errors.Errorf(errNoBlock, pc.Backend, "gcp")
+		}
+		key, err := credentials(ctx, kube, pc)
+		if err != nil {
+			return nil, err
+		}
+		return cached(pc.GCP, key, func() (machine.Backend, error) { return gcp.New(context.WithoutCancel(ctx), pc.GCP, key) })
+	case apisv1alpha1.BackendTerraform:
+		if pc.Terraform == nil {
+			return nil, errors.Errorf(errNoBlock, pc.Backend, "terraform")
+		}
+		token, err := credentials(ctx, kube, pc)
+		if err != nil {
+			return nil, err
+		}
+		return cached(pc.Terraform, token, func() (machine.Backend, error) { return terraform.New(pc.Terraform, token) })
 	case apisv1alpha1.BackendLocal, "":
 		b, err := local.FromConfig(pc, o.LocalDir)
 		if err != nil {

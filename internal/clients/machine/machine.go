@@ -71,6 +71,13 @@ type Machine struct {
 	// pending machine is not Available, and no update is sent to it.
 	Pending string
 
+	// Failed says, in the backend's words, that its last work on the
+	// machine failed (a Terraform run errored, an Azure VM in provisioning
+	// state Failed). The machine exists, so it can still be deleted; a spec
+	// that differs is applied again, and otherwise the failure is the
+	// resource's Synced message until someone puts it right.
+	Failed string
+
 	// Local backend only.
 	PortRangeStart int32
 	PortRangeEnd   int32

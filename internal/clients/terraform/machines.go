@@ -201,6 +201,10 @@ func (b *Backend) Observe(ctx context.Context, id machine.ID) (*machine.Machine,
 	case r == nil:
 		// A create cut short before its run: the machine differs from
 		// every spec, so Update syncs the workspace and queues the run.
+	case r.Status == tfe.RunErrored && !r.IsDestroy:
+		// The workspace stays observable, so that a changed spec queues a
+		// new run and a delete queues a destroy run.
+		m.Failed = b.runFailed(ws, r).Error()
 	case r.Status == tfe.RunErrored:
 		return nil, b.runFailed(ws, r)
 	case r.IsDestroy && (!final(r.Status) || done(r.Status)):

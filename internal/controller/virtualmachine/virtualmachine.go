@@ -117,7 +117,14 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.VirtualMachine) (ma
 		return managed.ExternalObservation{ResourceExists: false}, nil
 	}
 	cr.Status.AtProvider = observation(m)
+	diff := e.machines.Differences(spec(cr.Spec.ForProvider), m)
 	switch {
+	case m.Failed != "" && !meta.WasDeleted(cr) && len(diff) == 0:
+		// Nothing to apply that could put it right: say what failed.
+		cr.SetConditions(xpv2.Unavailable().WithMessage(m.Failed))
+		return managed.ExternalObservation{}, errors.New(m.Failed)
+	case m.Failed != "":
+		cr.SetConditions(xpv2.Unavailable().WithMessage(m.Failed))
 	case m.Pending != "":
 		cr.SetConditions(xpv2.Unavailable().WithMessage(m.Pending))
 		return managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: true}, nil
@@ -128,7 +135,6 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.VirtualMachine) (ma
 	default:
 		cr.SetConditions(xpv2.Unavailable().WithMessage("the machine is powered off"))
 	}
-	diff := e.machines.Differences(spec(cr.Spec.ForProvider), m)
 	return managed.ExternalObservation{
 		ResourceExists:   true,
 		ResourceUpToDate: len(diff) == 0,
