@@ -476,7 +476,13 @@ func (b *Backend) Delete(ctx context.Context, id machine.ID) error {
 // changed in Terraform behind the provider's back is put right too.
 // Sensitive variables (user_data) cannot be read back and are not compared.
 func (b *Backend) Differences(s machine.Spec, m *machine.Machine) []string {
-	out := machine.Differences(s, m)
+	// After a failed run the outputs say nothing of the machine: only what
+	// the provider sets is compared, so that the same failing run is not
+	// queued again and again, while a changed spec is still applied.
+	var out []string
+	if m.Failed == "" {
+		out = machine.Differences(s, m)
+	}
 	b.mu.Lock()
 	var seen *observed
 	if o, ok := b.seen[m.ID]; ok {

@@ -1,0 +1,59 @@
+package machines
+
+import (
+	"testing"
+
+	"github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/clients/backend"
+	"github.com/dbaas-io/dbaas/internal/testing/azurefake"
+	"github.com/dbaas-io/dbaas/internal/testing/gcpfake"
+	"github.com/dbaas-io/dbaas/internal/testing/machinetest"
+	"github.com/dbaas-io/dbaas/internal/testing/tfefake"
+	"github.com/dbaas-io/dbaas/internal/testing/vspherefake"
+)
+
+// A rig is one backend's fake with what the suite needs to know of it.
+type rig struct {
+	name string
+	rig  machinetest.Rig
+	// wire hands the provider what it needs to reach the fake beyond the
+	// provider config (the Azure SDK's fake transport).
+	wire func(*backend.Options)
+	// rules says whether the backend has FirewallRules, enforced whether
+	// it enforces them, and ruleParams adds the backend's own settings.
+	rules, enforced bool
+	ruleParams      func(*v1alpha1.FirewallRuleParameters)
+	// failRun makes the backend fail its next piece of work where the
+	// provider cannot check an image itself (a Terraform module's
+	// variable): the suite then shows the failure instead of a missing
+	// image.
+	failRun func()
+	// network is the spec's network where the backend needs one (an
+	// Azure subnet); missingImage is an image the backend does not have,
+	// in the form it expects.
+	network, missingImage string
+}
+
+// startRigs starts every backend's fake for one test.
+func startRigs(t *testing.T) []rig {
+	t.Helper()
+	none := func(*backend.Options) {}
+	tf := tfefake.Start(t, true)
+	t.Cleanup(tf.Close)
+	g := gcpfake.Start(t)
+	t.Cleanup(g.Close)
+	vs := vspherefake.Start(t)
+	t.Cleanup(vs.Close)
+	az := azurefake.Start(t)
+	t.Cleanup(az.Close)
+	return []rig{
+		{name: "vsphere", rig: vs, wire: none, rules: true, enforced: false, ruleParams: func(p *v1alpha1.FirewallRuleParameters) { p.Network = vspherefake.PortGroup }},
+		{name: "azure", rig: az, wire: func(o *backend.Options) { o.Azure = az.Options() }, rules: true, enforced: true,
+			network: az.Subnet(), missingImage: "Canonical:no-such-image:22_04-lts:latest",
+			ruleParams: func(p *v1alpha1.FirewallRuleParameters) {
+				p.Azure = &v1alpha1.AzureFirewallRuleParameters{NetworkSecurityGroup: azurefake.NSG}
+			}},
+		{name: "terraform", rig: tf, wire: none, failRun: tf.FailNextRun},
+		{name: "gcp", rig: g, wire: none, rules: true, enforced: true, ruleParams: func(p *v1alpha1.FirewallRuleParameters) { p.Network = "default" }},
+	}
+}
