@@ -40,6 +40,7 @@ func TestMachines(t *testing.T) {
 				t.Run("FailedRun", func(t *testing.T) { failedRun(t, env, r, ns) })
 			}
 			t.Run("Throttled", func(t *testing.T) { throttled(t, env, r, ns) })
+			t.Run("Unavailable", func(t *testing.T) { unavailable(t, env, r, ns) })
 			t.Run("Orphan", func(t *testing.T) { orphan(t, env, r, ns) })
 			if r.rules {
 				t.Run("FirewallRule", func(t *testing.T) { firewallRule(t, env, r, ns) })
@@ -149,6 +150,21 @@ func throttled(t *testing.T, env *testenv.Env, r rig, ns string) {
 	got := waitReady(t, c, vm)
 	if n := count(t, r.rig, "throttled"); n != 1 {
 		t.Errorf("machines named throttled after throttling: %d, want exactly 1", n)
+	}
+	must(t, c.Delete(context.Background(), got))
+	waitGone(t, c, got)
+}
+
+// unavailable: the backend answers 503 for a while; as with throttling.
+func unavailable(t *testing.T, env *testenv.Env, r rig, ns string) {
+	c := env.Client
+	vm := newVM(r, ns, "unavailable")
+	r.rig.Unavailable(3)
+	must(t, c.Create(context.Background(), vm))
+	warned(t, c, vm, "503 Service Unavailable; retrying with back-off")
+	got := waitReady(t, c, vm)
+	if n := count(t, r.rig, "unavailable"); n != 1 {
+		t.Errorf("machines named unavailable after 503s: %d, want exactly 1", n)
 	}
 	must(t, c.Delete(context.Background(), got))
 	waitGone(t, c, got)

@@ -75,6 +75,7 @@ type Rig struct {
 	rules     map[string]*armnetwork.SecurityRule
 	nextIP    int
 	throttle  int
+	down      int
 
 	calls     atomic.Int64
 	transport policy.Transporter
@@ -252,6 +253,13 @@ func (r *Rig) Throttle(n int) {
 	r.throttle = n
 }
 
+// Unavailable makes the next n requests answer 503 in ARM's format.
+func (r *Rig) Unavailable(n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.down = n
+}
+
 // Calls is how many requests reached the fake, throttled ones included.
 func (r *Rig) Calls() int64 { return r.calls.Load() }
 
@@ -272,7 +280,15 @@ func (t *router) Do(req *http.Request) (*http.Response, error) {
 	if throttled {
 		t.r.throttle--
 	}
+	down := !throttled && t.r.down > 0
+	if down {
+		t.r.down--
+	}
 	t.r.mu.Unlock()
+	if down {
+		return armError(req, http.StatusServiceUnavailable, "ServiceUnavailable",
+			"The service is temporarily unavailable. Please try again later.", nil), nil
+	}
 	if throttled {
 		return armError(req, http.StatusTooManyRequests, "TooManyRequests",
 			"The request is being throttled as the limit has been reached for operation type - Read_ObservationCount. Please retry after 1 second.",

@@ -67,6 +67,7 @@ type Server struct {
 	ops         map[string]*operation        // key scope/name; scope is a zone or "global"
 	seq         uint64
 	throttle    int
+	down        int
 	calls       atomic.Int64
 	kinds       map[string]int
 }
@@ -111,6 +112,13 @@ func (s *Server) Throttle(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.throttle = n
+}
+
+// Unavailable makes the next n requests answer 503 backendError.
+func (s *Server) Unavailable(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.down = n
 }
 
 // Calls is how many requests the server has answered.
@@ -222,6 +230,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.kinds["throttled"]++
 		w.Header().Set("Retry-After", "1")
 		writeError(w, &apiError{http.StatusTooManyRequests, "rateLimitExceeded", "Rate Limit Exceeded"})
+		return
+	}
+	if s.down > 0 {
+		s.down--
+		s.kinds["unavailable"]++
+		writeError(w, &apiError{http.StatusServiceUnavailable, "backendError", "Backend Error"})
 		return
 	}
 	rest, ok := strings.CutPrefix(r.URL.Path, "/compute/v1/projects/")

@@ -43,6 +43,10 @@ type Rig interface {
 	// Retry-After: 1, in the API's own error format.
 	Throttle(n int)
 
+	// Unavailable makes the next n calls answer 503, in the API's own
+	// format (or a load balancer's, where the API has none).
+	Unavailable(n int)
+
 	// Calls is how many API requests the fake has answered so far.
 	Calls() int64
 

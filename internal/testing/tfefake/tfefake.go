@@ -75,6 +75,7 @@ type Rig struct {
 	calls    atomic.Int64
 	mu       sync.Mutex
 	throttle int
+	down     int
 	skip     int // requests answered before the throttling starts
 	failNext bool
 	seq      int
@@ -277,6 +278,13 @@ func (r *Rig) ThrottleAfter(k, n int) {
 	r.throttle, r.skip = n, k
 }
 
+// Unavailable makes the next n requests answer 503.
+func (r *Rig) Unavailable(n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.down = n
+}
+
 // Calls is how many requests the fake has answered.
 func (r *Rig) Calls() int64 { return r.calls.Load() }
 
@@ -345,6 +353,10 @@ func (r *Rig) serve(w http.ResponseWriter, req *http.Request) {
 		w.Header().Set("Retry-After", "1")
 		w.Header().Set("X-RateLimit-Reset", "1.0")
 		apiError(w, http.StatusTooManyRequests, "too many requests", "You have exceeded the API's rate limit.")
+		return
+	} else if r.down > 0 {
+		r.down--
+		apiError(w, http.StatusServiceUnavailable, "service unavailable", "HCP Terraform is temporarily unavailable.")
 		return
 	}
 

@@ -67,6 +67,7 @@ type Rig struct {
 	client  *govmomi.Client // straight to vcsim, not counted
 	calls   atomic.Int64
 	throttl atomic.Int64
+	down    atomic.Int64
 
 	guestIPs bool
 	ips      sync.Map // VM moref value → address given
@@ -116,6 +117,12 @@ func Start(t testing.TB, opts ...Option) *Rig {
 			_, _ = fmt.Fprint(w, tooMany)
 			return
 		}
+		if take(&r.down) {
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = fmt.Fprint(w, "<html><body>503 Service Unavailable</body></html>")
+			return
+		}
 		rp.ServeHTTP(w, req)
 	}))
 
@@ -143,13 +150,16 @@ func Start(t testing.TB, opts ...Option) *Rig {
 const tooMany = `<?xml version="1.0" encoding="UTF-8"?>
 <soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><soapenv:Fault><faultcode>ServerFaultCode</faultcode><faultstring>Too many requests</faultstring></soapenv:Fault></soapenv:Body></soapenv:Envelope>`
 
-func (r *Rig) take() bool {
+func (r *Rig) take() bool { return take(&r.throttl) }
+
+// take counts a budget of faulty answers down; false when it is spent.
+func take(budget *atomic.Int64) bool {
 	for {
-		n := r.throttl.Load()
+		n := budget.Load()
 		if n <= 0 {
 			return false
 		}
-		if r.throttl.CompareAndSwap(n, n-1) {
+		if budget.CompareAndSwap(n, n-1) {
 			return true
 		}
 	}
@@ -220,6 +230,10 @@ func (r *Rig) Image() string { return Template }
 
 // Throttle answers the next n requests with 429 and Retry-After: 1.
 func (r *Rig) Throttle(n int) { r.throttl.Store(int64(n)) }
+
+// Unavailable answers the next n requests with 503 from the proxy, as a
+// load balancer in front of a restarting vCenter does.
+func (r *Rig) Unavailable(n int) { r.down.Store(int64(n)) }
 
 // Calls counts the requests the proxy has answered, throttled ones too.
 func (r *Rig) Calls() int64 { return r.calls.Load() }
