@@ -70,7 +70,7 @@ bench: deps build ## Run the benchmarks (quote medians: go run golang.org/x/perf
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 $$($(GO) list ./... | grep -v -e /test/bench500 -e /test/bench200)
 
 bench-200: deps build ## 200 VirtualMachines created and deleted on vcsim through the provider: time to all-Ready, API calls per VM.
-	$(GO) test -run '^$$' -bench BenchmarkTwoHundredVMs -benchtime=1x -count 5 -timeout 60m ./test/bench200/
+	$(GO) test -run '^$$' -bench BenchmarkTwoHundredVMs -benchtime=1x -count 3 -timeout 60m ./test/bench200/
 
 bench-500: deps build ## 500 Databases on one PostgreSQL server to Ready, and the provider's RSS (about 2 min a run).
 	$(GO) test -run '^$$' -bench BenchmarkFiveHundredDatabases -benchtime=1x -count 5 -timeout 30m ./test/bench500/
