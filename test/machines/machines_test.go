@@ -39,8 +39,12 @@ func TestMachines(t *testing.T) {
 			} else {
 				t.Run("FailedRun", func(t *testing.T) { failedRun(t, env, r, ns) })
 			}
-			t.Run("Throttled", func(t *testing.T) { throttled(t, env, r, ns) })
-			t.Run("Unavailable", func(t *testing.T) { unavailable(t, env, r, ns) })
+			t.Run("Throttled", func(t *testing.T) {
+				transient(t, env, r, ns, "throttled", r.rig.Throttle, "is throttling requests (429); retrying with back-off")
+			})
+			t.Run("Unavailable", func(t *testing.T) {
+				transient(t, env, r, ns, "unavailable", r.rig.Unavailable, "503 Service Unavailable; retrying with back-off")
+			})
 			t.Run("Orphan", func(t *testing.T) { orphan(t, env, r, ns) })
 			if r.rules {
 				t.Run("FirewallRule", func(t *testing.T) { firewallRule(t, env, r, ns) })
@@ -139,32 +143,17 @@ func failedRun(t *testing.T, env *testenv.Env, r rig, ns string) {
 	}
 }
 
-// throttled: the backend answers 429 for a while; the provider says so,
-// backs off, and ends with exactly one machine.
-func throttled(t *testing.T, env *testenv.Env, r rig, ns string) {
+// transient: the backend answers 429 or 503 for a while; the provider says
+// so, backs off, and ends with exactly one machine.
+func transient(t *testing.T, env *testenv.Env, r rig, ns, name string, inject func(n int), want string) {
 	c := env.Client
-	vm := newVM(r, ns, "throttled")
-	r.rig.Throttle(3)
+	vm := newVM(r, ns, name)
+	inject(3)
 	must(t, c.Create(context.Background(), vm))
-	warned(t, c, vm, "throttling requests (429)")
+	warned(t, c, vm, want)
 	got := waitReady(t, c, vm)
-	if n := count(t, r.rig, "throttled"); n != 1 {
-		t.Errorf("machines named throttled after throttling: %d, want exactly 1", n)
-	}
-	must(t, c.Delete(context.Background(), got))
-	waitGone(t, c, got)
-}
-
-// unavailable: the backend answers 503 for a while; as with throttling.
-func unavailable(t *testing.T, env *testenv.Env, r rig, ns string) {
-	c := env.Client
-	vm := newVM(r, ns, "unavailable")
-	r.rig.Unavailable(3)
-	must(t, c.Create(context.Background(), vm))
-	warned(t, c, vm, "503 Service Unavailable; retrying with back-off")
-	got := waitReady(t, c, vm)
-	if n := count(t, r.rig, "unavailable"); n != 1 {
-		t.Errorf("machines named unavailable after 503s: %d, want exactly 1", n)
+	if n := count(t, r.rig, name); n != 1 {
+		t.Errorf("machines named %s after the backend recovered: %d, want exactly 1", name, n)
 	}
 	must(t, c.Delete(context.Background(), got))
 	waitGone(t, c, got)

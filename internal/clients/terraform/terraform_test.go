@@ -340,14 +340,28 @@ func TestErroredRun(t *testing.T) {
 	if _, err := b.Create(ctx, id, spec()); err != nil {
 		t.Fatal(err)
 	}
-	var err error
+	var m *machine.Machine
 	for range 5 {
-		if _, err = b.Observe(ctx, id); err != nil {
+		var err error
+		if m, err = b.Observe(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		if m.Failed != "" {
 			break
 		}
 	}
-	if err == nil || !strings.Contains(err.Error(), "errored") || !strings.Contains(err.Error(), "/runs/run-") {
-		t.Errorf("Observe of an errored run: %v", err)
+	if m == nil || !strings.Contains(m.Failed, "errored") || !strings.Contains(m.Failed, "/runs/run-") {
+		t.Fatalf("Observe of an errored run: want Failed naming the run, got %+v", m)
+	}
+	// Nothing the provider sets differs, so the failed run is not queued
+	// again; a changed spec is.
+	if d := b.Differences(spec(), m); len(d) != 0 {
+		t.Errorf("Differences after a failed run with an unchanged spec: %v", d)
+	}
+	changed := spec()
+	changed.CPU++
+	if d := b.Differences(changed, m); len(d) == 0 {
+		t.Error("Differences after a failed run with a changed spec: none")
 	}
 }
 
