@@ -42,6 +42,9 @@ func TestMachines(t *testing.T) {
 			t.Run("Throttled", func(t *testing.T) {
 				transient(t, env, r, ns, "throttled", r.rig.Throttle, "is throttling requests (429); retrying with back-off")
 			})
+			if r.refuse != nil {
+				t.Run("Refused", func(t *testing.T) { refused(t, env, r, ns) })
+			}
 			t.Run("Unavailable", func(t *testing.T) {
 				transient(t, env, r, ns, "unavailable", r.rig.Unavailable, "503 Service Unavailable; retrying with back-off")
 			})
@@ -124,6 +127,22 @@ func missingImage(t *testing.T, env *testenv.Env, r rig, ns string) {
 	waitGone(t, c, vm)
 	if n := count(t, r.rig, "bad-image"); n != 0 {
 		t.Errorf("machines named bad-image: %d, want 0", n)
+	}
+}
+
+// refused: a wrong datacenter or a size over quota is the condition's
+// message, and nothing is left behind.
+func refused(t *testing.T, env *testenv.Env, r rig, ns string) {
+	c := env.Client
+	vm := newVM(r, ns, "refused")
+	want := r.refuse(&vm.Spec.ForProvider)
+	must(t, c.Create(context.Background(), vm))
+	msg := waitSyncedFalse(t, c, vm, want)
+	t.Logf("refused: %s", msg)
+	must(t, c.Delete(context.Background(), vm))
+	waitGone(t, c, vm)
+	if n := count(t, r.rig, "refused"); n != 0 {
+		t.Errorf("machines named refused: %d, want 0", n)
 	}
 }
 

@@ -32,6 +32,10 @@ type rig struct {
 	// Azure subnet); missingImage is an image the backend does not have,
 	// in the form it expects.
 	network, missingImage string
+	// refuse makes a spec the backend must refuse for a reason other than
+	// the image (a wrong datacenter, a size over quota) and returns what
+	// the Synced message must say.
+	refuse func(*v1alpha1.VirtualMachineParameters) string
 }
 
 // startRigs starts every backend's fake for one test.
@@ -47,13 +51,27 @@ func startRigs(t *testing.T) []rig {
 	az := azurefake.Start(t)
 	t.Cleanup(az.Close)
 	return []rig{
-		{name: "vsphere", rig: vs, wire: none, rules: true, enforced: false, ruleParams: func(p *v1alpha1.FirewallRuleParameters) { p.Network = vspherefake.PortGroup }},
+		{name: "vsphere", rig: vs, wire: none, rules: true, enforced: false, ruleParams: func(p *v1alpha1.FirewallRuleParameters) { p.Network = vspherefake.PortGroup },
+			refuse: func(p *v1alpha1.VirtualMachineParameters) string {
+				p.VSphere = &v1alpha1.VSphereMachineParameters{Datacenter: "DC9"}
+				return `"DC9"`
+			}},
 		{name: "azure", rig: az, wire: func(o *backend.Options) { o.Azure = az.Options() }, rules: true, enforced: true,
 			network: az.Subnet(), missingImage: "Canonical:no-such-image:22_04-lts:latest",
+			refuse: func(p *v1alpha1.VirtualMachineParameters) string {
+				az.OverQuota("Standard_D16s_v5")
+				p.CPU, p.MemoryMiB = 16, 65536
+				return "no capacity for this machine (quota or capacity)"
+			},
 			ruleParams: func(p *v1alpha1.FirewallRuleParameters) {
 				p.Azure = &v1alpha1.AzureFirewallRuleParameters{NetworkSecurityGroup: azurefake.NSG}
 			}},
 		{name: "terraform", rig: tf, wire: none, failRun: tf.FailNextRun},
-		{name: "gcp", rig: g, wire: none, rules: true, enforced: true, ruleParams: func(p *v1alpha1.FirewallRuleParameters) { p.Network = "default" }},
+		{name: "gcp", rig: g, wire: none, rules: true, enforced: true, ruleParams: func(p *v1alpha1.FirewallRuleParameters) { p.Network = "default" },
+			refuse: func(p *v1alpha1.VirtualMachineParameters) string {
+				g.MarkQuota("custom-16-65536")
+				p.CPU, p.MemoryMiB = 16, 65536
+				return "no capacity for this machine (quota or capacity)"
+			}},
 	}
 }
