@@ -40,15 +40,61 @@ type Topology string
 const (
 	// TopologySingle is one member that takes reads and writes.
 	TopologySingle Topology = "single"
+	// TopologyPrimary is one primary that takes writes and streams its
+	// changes to read-only replicas, one member per VirtualMachine.
+	TopologyPrimary Topology = "primary"
 )
 
 // Member roles.
 const (
 	RolePrimary = "primary"
+	RoleReplica = "replica"
 )
+
+// ReplicationMode is when the primary acknowledges a commit.
+type ReplicationMode string
+
+// Replication modes.
+const (
+	// ReplicationAsync acknowledges a commit once the primary wrote it.
+	ReplicationAsync ReplicationMode = "async"
+	// ReplicationSync acknowledges a commit once syncQuorum replicas
+	// flushed it too.
+	ReplicationSync ReplicationMode = "sync"
+)
+
+// ReplicationParameters are how the primary streams its changes.
+// +kubebuilder:validation:XValidation:rule="self.mode == 'sync' || !has(self.syncQuorum)",message="syncQuorum is only valid with mode sync"
+type ReplicationParameters struct {
+	// Mode is async (a commit is acknowledged by the primary alone) or
+	// sync (by the primary and syncQuorum replicas).
+	// +kubebuilder:validation:Enum=async;sync
+	// +kubebuilder:default=async
+	// +optional
+	Mode ReplicationMode `json:"mode,omitempty"`
+
+	// SyncQuorum is how many replicas, any of them, must confirm a commit in
+	// sync mode (synchronous_standby_names = 'ANY k (...)'). Defaults to 1.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=5
+	// +optional
+	SyncQuorum *int32 `json:"syncQuorum,omitempty"`
+
+	// Slots gives every replica a physical replication slot on the primary,
+	// so that the primary keeps the WAL a replica has not received yet.
+	// Without slots the primary keeps a fixed amount (wal_keep_size).
+	// +kubebuilder:default=true
+	// +optional
+	Slots *bool `json:"slots,omitempty"`
+}
 
 // DatabaseInstanceParameters are the desired properties of a database engine
 // running on one or more virtual machines.
+// +kubebuilder:validation:XValidation:rule="self.topology != 'primary' || has(self.replicas)",message="topology primary needs replicas"
+// +kubebuilder:validation:XValidation:rule="self.topology == 'primary' || !has(self.replicas)",message="replicas is only valid with topology primary"
+// +kubebuilder:validation:XValidation:rule="self.topology == 'primary' || !has(self.replication)",message="replication is only valid with topology primary"
+// +kubebuilder:validation:XValidation:rule="!has(self.virtualMachines) || !has(self.replicas) || size(self.virtualMachines) == self.replicas + 1",message="topology primary runs one member per virtual machine: virtualMachines must list replicas + 1 machines"
+// +kubebuilder:validation:XValidation:rule="!has(self.replication) || !has(self.replication.syncQuorum) || !has(self.replicas) || self.replication.syncQuorum <= self.replicas",message="replication.syncQuorum cannot exceed replicas"
 type DatabaseInstanceParameters struct {
 	// Engine that runs on the machines.
 	// +kubebuilder:validation:Enum=postgresql
@@ -60,11 +106,26 @@ type DatabaseInstanceParameters struct {
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="version is immutable; upgrades are a separate operation"
 	Version string `json:"version"`
 
-	// Topology of the instance's members.
-	// +kubebuilder:validation:Enum=single
+	// Topology of the instance's members: single, or primary with
+	// replicas.
+	// +kubebuilder:validation:Enum=single;primary
 	// +kubebuilder:default=single
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="topology is immutable"
 	// +optional
 	Topology Topology `json:"topology,omitempty"`
+
+	// Replicas is how many read-only replicas follow the primary when the
+	// topology is primary. They run on the VirtualMachines after the first,
+	// one member per VirtualMachine.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=5
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="replicas is immutable; adding or removing members is not supported yet"
+	// +optional
+	Replicas *int32 `json:"replicas,omitempty"`
+
+	// Replication is how the primary streams changes to the replicas.
+	// +optional
+	Replication *ReplicationParameters `json:"replication,omitempty"`
 
 	// VirtualMachines are the names of the VirtualMachines, in this namespace,
 	// that members run on. The first one runs the primary.
@@ -139,6 +200,28 @@ type Member struct {
 
 	// Running is true when the member answers queries.
 	Running bool `json:"running"`
+
+	// LSN is the member's position in the write-ahead log: where the
+	// primary writes (pg_current_wal_lsn) or up to where a replica replayed
+	// (pg_last_wal_replay_lsn).
+	// +optional
+	LSN string `json:"lsn,omitempty"`
+
+	// LagBytes is how far a replica's replay is behind the primary's
+	// current position, as the primary sees it.
+	// +optional
+	LagBytes *int64 `json:"lagBytes,omitempty"`
+
+	// Streaming is the state of a replica's WAL stream as the primary
+	// reports it (pg_stat_replication.state, for example streaming or
+	// catchup); empty when the replica is not connected.
+	// +optional
+	Streaming string `json:"streaming,omitempty"`
+
+	// SyncState is how the primary counts a replica for commits
+	// (pg_stat_replication.sync_state: async, potential, sync or quorum).
+	// +optional
+	SyncState string `json:"syncState,omitempty"`
 }
 
 // DatabaseInstanceObservation is the observed state of a database instance.
@@ -151,6 +234,20 @@ type DatabaseInstanceObservation struct {
 
 	// EngineVersion is the version the engine reports, for example "15.18".
 	EngineVersion string `json:"engineVersion,omitempty"`
+
+	// Primary is the VirtualMachine whose member takes writes.
+	// +optional
+	Primary string `json:"primary,omitempty"`
+
+	// ReadOnlyEndpoints are the replicas' host:port addresses, which take
+	// reads only.
+	// +optional
+	ReadOnlyEndpoints []string `json:"readOnlyEndpoints,omitempty"`
+
+	// SynchronousStandbyNames is the primary's synchronous_standby_names:
+	// empty in async mode.
+	// +optional
+	SynchronousStandbyNames string `json:"synchronousStandbyNames,omitempty"`
 
 	// Members are the instance's engine processes.
 	Members []Member `json:"members,omitempty"`
@@ -172,10 +269,14 @@ type DatabaseInstanceStatus struct {
 
 // A DatabaseInstance is a database engine installed and running on one or
 // more VirtualMachines. Its connection secret holds the admin account's
-// username, password, endpoint and port.
+// username, password, the primary's endpoint and port, and the replicas'
+// readOnlyEndpoints (comma-separated host:port).
 // +kubebuilder:printcolumn:name="READY",type="string",JSONPath=".status.conditions[?(@.type=='Ready')].status"
 // +kubebuilder:printcolumn:name="SYNCED",type="string",JSONPath=".status.conditions[?(@.type=='Synced')].status"
 // +kubebuilder:printcolumn:name="ENGINE",type="string",JSONPath=".spec.forProvider.engine"
+// +kubebuilder:printcolumn:name="TOPOLOGY",type="string",JSONPath=".spec.forProvider.topology"
+// +kubebuilder:printcolumn:name="PRIMARY",type="string",JSONPath=".status.atProvider.primary"
+// +kubebuilder:printcolumn:name="REPLICAS",type="integer",JSONPath=".spec.forProvider.replicas",priority=1
 // +kubebuilder:printcolumn:name="VERSION",type="string",JSONPath=".status.atProvider.engineVersion"
 // +kubebuilder:printcolumn:name="ENDPOINT",type="string",JSONPath=".status.atProvider.endpoint"
 // +kubebuilder:printcolumn:name="PORT",type="integer",JSONPath=".status.atProvider.port"

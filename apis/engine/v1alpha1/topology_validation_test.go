@@ -1,0 +1,179 @@
+package v1alpha1_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+
+	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+)
+
+func instance(mod func(p *v1alpha1.DatabaseInstanceParameters)) *v1alpha1.DatabaseInstance {
+	i := &v1alpha1.DatabaseInstance{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "default", GenerateName: "i-"},
+		Spec: v1alpha1.DatabaseInstanceSpec{ForProvider: v1alpha1.DatabaseInstanceParameters{
+			Engine:                 v1alpha1.EnginePostgreSQL,
+			Version:                "15",
+			StorageGB:              10,
+			AdminPasswordSecretRef: xpv2.LocalSecretKeySelector{LocalSecretReference: xpv2.LocalSecretReference{Name: "admin"}, Key: "password"},
+		}},
+	}
+	if mod != nil {
+		mod(&i.Spec.ForProvider)
+	}
+	return i
+}
+
+func primary(replicas int32, vms ...string) func(p *v1alpha1.DatabaseInstanceParameters) {
+	return func(p *v1alpha1.DatabaseInstanceParameters) {
+		p.Topology = v1alpha1.TopologyPrimary
+		p.Replicas = ptr.To(replicas)
+		p.VirtualMachines = vms
+	}
+}
+
+// TestTopologyValidation checks that the API server refuses topologies that
+// cannot run, with a message that says why, and accepts those that can.
+func TestTopologyValidation(t *testing.T) {
+	env := testenv.Start(t)
+	ctx := context.Background()
+
+	cases := map[string]struct {
+		reason string
+		mod    func(p *v1alpha1.DatabaseInstanceParameters)
+		want   string // empty: must be accepted
+	}{
+		"SingleByDefault": {
+			reason: "an instance without a topology is a single one",
+		},
+		"PrimaryWithReplicas": {
+			reason: "a primary with two replicas on three machines is accepted",
+			mod:    primary(2, "a", "b", "c"),
+		},
+		"PrimaryByReference": {
+			reason: "machines that are still to be resolved are not counted",
+			mod:    primary(2),
+		},
+		"PrimaryWithoutReplicas": {
+			reason: "a primary topology needs replicas",
+			mod:    func(p *v1alpha1.DatabaseInstanceParameters) { p.Topology = v1alpha1.TopologyPrimary },
+			want:   "topology primary needs replicas",
+		},
+		"TooFewMachines": {
+			reason: "every member needs its own machine",
+			mod:    primary(2, "a", "b"),
+			want:   "virtualMachines must list replicas + 1 machines",
+		},
+		"TooManyReplicas": {
+			reason: "at most five replicas",
+			mod:    primary(6),
+			want:   "spec.forProvider.replicas",
+		},
+		"ReplicasOnSingle": {
+			reason: "a single instance has no replicas",
+			mod:    func(p *v1alpha1.DatabaseInstanceParameters) { p.Replicas = ptr.To[int32](1) },
+			want:   "replicas is only valid with topology primary",
+		},
+		"ReplicationOnSingle": {
+			reason: "a single instance does not replicate",
+			mod: func(p *v1alpha1.DatabaseInstanceParameters) {
+				p.Replication = &v1alpha1.ReplicationParameters{Mode: v1alpha1.ReplicationSync}
+			},
+			want: "replication is only valid with topology primary",
+		},
+		"SyncQuorum": {
+			reason: "ANY 2 of two replicas is accepted",
+			mod: func(p *v1alpha1.DatabaseInstanceParameters) {
+				primary(2)(p)
+				p.Replication = &v1alpha1.ReplicationParameters{Mode: v1alpha1.ReplicationSync, SyncQuorum: ptr.To[int32](2)}
+			},
+		},
+		"QuorumAboveReplicas": {
+			reason: "a quorum larger than the replicas could never commit",
+			mod: func(p *v1alpha1.DatabaseInstanceParameters) {
+				primary(1)(p)
+				p.Replication = &v1alpha1.ReplicationParameters{Mode: v1alpha1.ReplicationSync, SyncQuorum: ptr.To[int32](2)}
+			},
+			want: "replication.syncQuorum cannot exceed replicas",
+		},
+		"QuorumInAsync": {
+			reason: "a quorum means nothing without sync mode",
+			mod: func(p *v1alpha1.DatabaseInstanceParameters) {
+				primary(2)(p)
+				p.Replication = &v1alpha1.ReplicationParameters{Mode: v1alpha1.ReplicationAsync, SyncQuorum: ptr.To[int32](1)}
+			},
+			want: "syncQuorum is only valid with mode sync",
+		},
+		"UnknownMode": {
+			reason: "modes are async or sync",
+			mod: func(p *v1alpha1.DatabaseInstanceParameters) {
+				primary(1)(p)
+				p.Replication = &v1alpha1.ReplicationParameters{Mode: "semi"}
+			},
+			want: "spec.forProvider.replication.mode",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			err := env.Client.Create(ctx, instance(tc.mod))
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("%s: refused: %v", tc.reason, err)
+			case tc.want != "" && err == nil:
+				t.Errorf("%s: accepted", tc.reason)
+			case tc.want != "" && !strings.Contains(err.Error(), tc.want):
+				t.Errorf("%s: the error should say %q: %v", tc.reason, tc.want, err)
+			}
+		})
+	}
+
+	t.Run("DefaultsApplied", func(t *testing.T) {
+		i := instance(func(p *v1alpha1.DatabaseInstanceParameters) {
+			primary(1)(p)
+			p.Replication = &v1alpha1.ReplicationParameters{}
+		})
+		if err := env.Client.Create(ctx, i); err != nil {
+			t.Fatal(err)
+		}
+		r := i.Spec.ForProvider.Replication
+		if r.Mode != v1alpha1.ReplicationAsync || r.Slots == nil || !*r.Slots {
+			t.Errorf("want mode async and slots on by default, got %+v", r)
+		}
+	})
+
+	for name, mod := range map[string]func(p *v1alpha1.DatabaseInstanceParameters){
+		"topology is immutable": func(p *v1alpha1.DatabaseInstanceParameters) {
+			p.Topology, p.Replicas = v1alpha1.TopologySingle, nil
+		},
+		"replicas is immutable": func(p *v1alpha1.DatabaseInstanceParameters) { p.Replicas = ptr.To[int32](3) },
+	} {
+		t.Run(strings.ReplaceAll(name, " ", "_"), func(t *testing.T) {
+			i := instance(primary(2))
+			if err := env.Client.Create(ctx, i); err != nil {
+				t.Fatal(err)
+			}
+			mod(&i.Spec.ForProvider)
+			err := env.Client.Update(ctx, i)
+			if err == nil || !strings.Contains(err.Error(), name) {
+				t.Errorf("want the change refused with %q, got: %v", name, err)
+			}
+		})
+	}
+
+	t.Run("ModeIsMutable", func(t *testing.T) {
+		i := instance(primary(2))
+		if err := env.Client.Create(ctx, i); err != nil {
+			t.Fatal(err)
+		}
+		i.Spec.ForProvider.Replication = &v1alpha1.ReplicationParameters{Mode: v1alpha1.ReplicationSync, SyncQuorum: ptr.To[int32](1)}
+		if err := env.Client.Update(ctx, i); err != nil {
+			t.Errorf("switching async to sync should be accepted: %v", err)
+		}
+	})
+}
