@@ -40,6 +40,8 @@ type Settings struct {
 	MaxConnections  *int32
 	SharedBuffersMB *int32
 	Parameters      map[string]string
+	// Replication is set for members of a replicated instance.
+	Replication *Replication
 }
 
 // Render returns the include file for s: one `name = 'value'` line per
@@ -51,7 +53,7 @@ func Render(s Settings) (string, error) {
 		if !paramName.MatchString(n) {
 			return "", errors.Errorf(errParamName, n)
 		}
-		if owned[n] {
+		if owned[n] || (s.Replication != nil && replicationOwned[n]) {
 			return "", errors.Errorf(errParamOwned, n)
 		}
 		names = append(names, n)
@@ -83,6 +85,11 @@ func Render(s Settings) (string, error) {
 		return "", errors.Errorf(errParamNUL, "unix_socket_directories")
 	}
 	line("unix_socket_directories", sock)
+	if s.Replication != nil {
+		if err := s.Replication.render(line); err != nil {
+			return "", err
+		}
+	}
 	return b.String(), nil
 }
 

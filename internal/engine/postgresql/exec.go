@@ -42,7 +42,14 @@ func command(ctx context.Context, dir, bin string, args ...string) *exec.Cmd {
 // run runs bin and returns its output in the error when it fails. Passwords
 // are never on a command line, so the output is safe to report.
 func run(ctx context.Context, dir, bin string, args ...string) error {
-	out, err := command(ctx, dir, bin, args...).CombinedOutput()
+	return runEnv(ctx, dir, nil, bin, args...)
+}
+
+// runEnv is run with further environment variables, such as PGPASSFILE.
+func runEnv(ctx context.Context, dir string, env []string, bin string, args ...string) error {
+	cmd := command(ctx, dir, bin, args...)
+	cmd.Env = append(cmd.Env, env...)
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return errors.Wrapf(err, errRun, bin, strings.TrimSpace(string(out)))
 	}

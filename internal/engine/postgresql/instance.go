@@ -122,6 +122,41 @@ func (i *Instance) Init(ctx context.Context, password string) error {
 	if err != nil {
 		return err
 	}
+	if err := i.prepare(ctx); err != nil {
+		return err
+	}
+
+	pw := filepath.Join(i.Dir, pwFile)
+	if err := os.WriteFile(pw, []byte(password+"\n"), 0o600); err != nil {
+		return errors.Wrap(err, errPWFile)
+	}
+	defer os.Remove(pw) //nolint:errcheck // Best effort; a leftover is removed on the next Init and by Remove.
+	if err := chown(pw); err != nil {
+		return err
+	}
+	if err := run(ctx, i.Dir, initdb,
+		"-D", i.DataDir(),
+		"-U", i.AdminUser,
+		"--pwfile="+pw,
+		"--auth-host=scram-sha-256",
+		"--auth-local=peer",
+		"-E", "UTF8",
+		"--locale=C",
+	); err != nil {
+		return err
+	}
+	_ = os.Remove(pw)
+
+	if err := i.include(); err != nil {
+		return err
+	}
+	return errors.Wrap(os.WriteFile(filepath.Join(i.Dir, markerFile), []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644), errMarker) //nolint:gosec // Not secret.
+}
+
+// prepare stops a server that somehow runs on a half-done data directory,
+// wipes the directory and creates the instance's directories for the engine
+// user.
+func (i *Instance) prepare(ctx context.Context) error {
 	// Should a server somehow run on the half-done directory, stop it first.
 	if err := i.stopPID(ctx); err != nil {
 		return err
@@ -152,32 +187,7 @@ func (i *Instance) Init(ctx context.Context, password string) error {
 			return err
 		}
 	}
-
-	pw := filepath.Join(i.Dir, pwFile)
-	if err := os.WriteFile(pw, []byte(password+"\n"), 0o600); err != nil {
-		return errors.Wrap(err, errPWFile)
-	}
-	defer os.Remove(pw) //nolint:errcheck // Best effort; a leftover is removed on the next Init and by Remove.
-	if err := chown(pw); err != nil {
-		return err
-	}
-	if err := run(ctx, i.Dir, initdb,
-		"-D", i.DataDir(),
-		"-U", i.AdminUser,
-		"--pwfile="+pw,
-		"--auth-host=scram-sha-256",
-		"--auth-local=peer",
-		"-E", "UTF8",
-		"--locale=C",
-	); err != nil {
-		return err
-	}
-	_ = os.Remove(pw)
-
-	if err := i.include(); err != nil {
-		return err
-	}
-	return errors.Wrap(os.WriteFile(filepath.Join(i.Dir, markerFile), []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644), errMarker) //nolint:gosec // Not secret.
+	return nil
 }
 
 // include makes postgresql.conf read the provider's file last, so that the

@@ -32,6 +32,10 @@ type Status struct {
 	Version string
 	// PendingRestart names settings that only take effect after a restart.
 	PendingRestart []string
+	// InRecovery is true for a standby.
+	InRecovery bool
+	// LSN is where a primary writes WAL, or up to where a standby replayed.
+	LSN string
 }
 
 // Connect opens a connection to the instance's database dbname as user.
@@ -81,6 +85,12 @@ func (i *Instance) Status(ctx context.Context, password string) (Status, error) 
 		return s, errors.Wrap(err, errSettings)
 	}
 	s.PendingRestart = names
+	// pg_current_wal_lsn fails during recovery; CASE evaluates only the
+	// branch it takes.
+	if err := c.QueryRow(ctx, `SELECT pg_is_in_recovery(),
+		COALESCE((CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END)::text, '')`).Scan(&s.InRecovery, &s.LSN); err != nil {
+		return s, errors.Wrap(err, errQuery)
+	}
 	s.Ready = true
 	return s, nil
 }

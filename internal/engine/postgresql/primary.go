@@ -1,0 +1,112 @@
+package postgresql
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	"github.com/jackc/pgx/v5"
+)
+
+const (
+	errReplUser = "cannot create or update the replication user"
+	errSlot     = "cannot create replication slot %s"
+	errHBA      = "cannot allow replication in pg_hba.conf"
+	errLocal    = "cannot make the session's commits local"
+
+	hbaFile = "pg_hba.conf"
+)
+
+// hbaReplication lets the replication user stream WAL from loopback only,
+// with a password.
+var hbaReplication = "host replication " + ReplicationUser + " " + Address + "/32 scram-sha-256"
+
+// AllowReplication adds the replication user's pg_hba.conf line unless the
+// file has it. It reports whether it changed the file, which a running
+// server reads on its next reload.
+func (i *Instance) AllowReplication() (bool, error) {
+	path := filepath.Join(i.DataDir(), hbaFile)
+	b, err := os.ReadFile(path) //nolint:gosec // The path is built by the provider.
+	if err != nil {
+		return false, errors.Wrap(err, errHBA)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.Join(strings.Fields(l), " ") == hbaReplication {
+			return false, nil
+		}
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0) //nolint:gosec // The path is built by the provider.
+	if err != nil {
+		return false, errors.Wrap(err, errHBA)
+	}
+	if _, err := f.WriteString("\n# Managed by the dbaas provider: replicas stream WAL.\n" + hbaReplication + "\n"); err != nil {
+		_ = f.Close()
+		return false, errors.Wrap(err, errHBA)
+	}
+	return true, errors.Wrap(f.Close(), errHBA)
+}
+
+// EnsureReplication makes the running primary ready for replicas: the
+// replication user exists with replPassword, and each of slots exists. It
+// only changes what is missing. reload has it re-read its configuration
+// files first, for a pg_hba.conf line that was just added.
+func (i *Instance) EnsureReplication(ctx context.Context, adminPassword, replPassword string, slots []string, reload bool) error {
+	c, err := i.Connect(ctx, i.AdminUser, adminPassword, "postgres")
+	if err != nil {
+		return err
+	}
+	defer c.Close(context.Background()) //nolint:errcheck // Nothing to do about it.
+	if reload {
+		if _, err := c.Exec(ctx, "SELECT pg_reload_conf()"); err != nil {
+			return errors.Wrap(err, errReload)
+		}
+	}
+	// In sync mode a commit waits for replicas, which do not exist before
+	// the role and slots this session creates.
+	if _, err := c.Exec(ctx, "SET synchronous_commit TO local"); err != nil {
+		return errors.Wrap(err, errLocal)
+	}
+	if err := i.ensureReplicationUser(ctx, c, replPassword); err != nil {
+		return errors.Wrap(err, errReplUser)
+	}
+	for _, s := range slots {
+		// Reserving WAL now keeps everything from before the replica's
+		// base backup starts.
+		if _, err := c.Exec(ctx, "SELECT pg_create_physical_replication_slot($1, true) WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)", s); err != nil {
+			return errors.Wrapf(err, errSlot, s)
+		}
+	}
+	return nil
+}
+
+// ensureReplicationUser creates the role, or sets its password when logging
+// in with replPassword fails, so that a password that changed in its Secret
+// is taken up. The password goes to the server as a SCRAM verifier only.
+func (i *Instance) ensureReplicationUser(ctx context.Context, c *pgx.Conn, replPassword string) error {
+	var ok bool
+	err := c.QueryRow(ctx, "SELECT rolreplication AND rolcanlogin FROM pg_roles WHERE rolname = $1", ReplicationUser).Scan(&ok)
+	exists := err == nil
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return err
+	}
+	if exists && ok {
+		if rc, err := i.Connect(ctx, ReplicationUser, replPassword, "postgres"); err == nil {
+			_ = rc.Close(ctx)
+			return nil
+		}
+	}
+	v, err := scramVerifier(replPassword)
+	if err != nil {
+		return err
+	}
+	verb := "CREATE"
+	if exists {
+		verb = "ALTER"
+	}
+	// Utility statements take no parameters; the role name is a constant
+	// and the verifier is base64 and '$', ':' only.
+	_, err = c.Exec(ctx, verb+" ROLE "+pgx.Identifier{ReplicationUser}.Sanitize()+" WITH LOGIN REPLICATION PASSWORD '"+v+"'")
+	return err
+}
