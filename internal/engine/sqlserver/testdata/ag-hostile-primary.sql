@@ -1,0 +1,54 @@
+-- Create the database master key (binds @master_key_password)
+DECLARE @sql nvarchar(max);
+IF NOT EXISTS (SELECT 1 FROM sys.symmetric_keys WHERE name = N'##MS_DatabaseMasterKey##')
+BEGIN
+SET @sql = N'CREATE MASTER KEY ENCRYPTION BY PASSWORD = N''' + REPLACE(@master_key_password, N'''', N'''''') + N'''';
+EXEC sys.sp_executesql @sql;
+END;
+GO
+-- Create the endpoint certificate (binds @private_key_password)
+DECLARE @sql nvarchar(max);
+IF NOT EXISTS (SELECT 1 FROM sys.certificates WHERE name = N'cert]]''')
+    CREATE CERTIFICATE [cert]]]]'] WITH SUBJECT = N'O''Brien''); DROP LOGIN sa; --';
+IF NOT EXISTS (SELECT 1 FROM sys.dm_os_file_exists(N'/var/opt/mssql/data/it''s.cer') WHERE file_exists = 1)
+BEGIN
+SET @sql = N'BACKUP CERTIFICATE [cert]]]]''] TO FILE = N''/var/opt/mssql/data/it''''s.cer'' WITH PRIVATE KEY (FILE = N''/var/opt/mssql/data/dbm_certificate.pvk'', ENCRYPTION BY PASSWORD = N''' + REPLACE(@private_key_password, N'''', N'''''') + N''')';
+EXEC sys.sp_executesql @sql;
+END;
+GO
+-- Create and start the availability group endpoint
+IF NOT EXISTS (SELECT 1 FROM sys.database_mirroring_endpoints WHERE name = N'ep''] x')
+    CREATE ENDPOINT [ep']] x]
+        AS TCP (LISTENER_PORT = 5022)
+        FOR DATABASE_MIRRORING (
+            ROLE = ALL,
+            AUTHENTICATION = CERTIFICATE [cert]]]]'],
+            ENCRYPTION = REQUIRED ALGORITHM AES
+        );
+ALTER ENDPOINT [ep']] x] STATE = STARTED;
+GO
+-- Create the availability group
+IF NOT EXISTS (SELECT 1 FROM sys.availability_groups WHERE name = N'ag]; DROP DATABASE master; --')
+    CREATE AVAILABILITY GROUP [ag]]; DROP DATABASE master; --]
+    WITH (CLUSTER_TYPE = NONE)
+    FOR REPLICA ON
+        N'sql-0''; SHUTDOWN; --' WITH (
+            ENDPOINT_URL = N'tcp://sql-0.db.internal:5022',
+            AVAILABILITY_MODE = SYNCHRONOUS_COMMIT,
+            FAILOVER_MODE = MANUAL,
+            SEEDING_MODE = AUTOMATIC
+        ),
+        N'sql-1' WITH (
+            ENDPOINT_URL = N'tcp://sql-1.db.internal:5022',
+            AVAILABILITY_MODE = SYNCHRONOUS_COMMIT,
+            FAILOVER_MODE = MANUAL,
+            SEEDING_MODE = AUTOMATIC
+        ),
+        N'sql-2' WITH (
+            ENDPOINT_URL = N'tcp://10.0.0.7:5022',
+            AVAILABILITY_MODE = ASYNCHRONOUS_COMMIT,
+            FAILOVER_MODE = MANUAL,
+            SEEDING_MODE = AUTOMATIC
+        );
+ALTER AVAILABILITY GROUP [ag]]; DROP DATABASE master; --] GRANT CREATE ANY DATABASE;
+GO
