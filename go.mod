@@ -24,6 +24,7 @@ require (
 	github.com/microsoft/go-mssqldb v1.11.2
 	github.com/pkg/errors v0.9.1
 	github.com/vmware/govmomi v0.52.0
+	go.mongodb.org/mongo-driver/v2 v2.3.0
 	golang.org/x/crypto v0.55.0
 	golang.org/x/text v0.41.0
 	golang.org/x/time v0.15.0
@@ -126,7 +127,6 @@ require (
 	github.com/xdg-go/stringprep v1.0.4 // indirect
 	github.com/xhit/go-str2duration/v2 v2.1.0 // indirect
 	github.com/youmark/pkcs8 v0.0.0-20240726163527-a2c0da244d78 // indirect
-	go.mongodb.org/mongo-driver/v2 v2.3.0 // indirect
 	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
 	go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp v0.68.0 // indirect
 	go.opentelemetry.io/otel v1.44.0 // indirect
