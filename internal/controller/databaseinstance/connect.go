@@ -5,12 +5,10 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/password"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	corev1 "k8s.io/api/core/v1"
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -35,12 +33,11 @@ const (
 	errVMNotReady     = "VirtualMachine %s is not ready yet"
 	errObserveMachine = "cannot observe the machine of VirtualMachine %s"
 	errNoMachine      = "the machine of VirtualMachine %s does not exist"
-	errGetSecret      = "cannot get admin password Secret %s"
-	errNoPassword     = "admin password Secret %s has no key %q and autoGeneratePassword is false"
-	errGenerate       = "cannot generate the admin password"
-	errWriteSecret    = "cannot write admin password Secret %s"
+	errReplicas       = "topology %q needs replicas between 1 and %d"
+	errQuorum         = "replication.syncQuorum %d cannot exceed replicas %d"
 
 	defaultAdminUser = "postgres"
+	maxReplicas      = 5
 )
 
 type connector struct {
@@ -50,7 +47,7 @@ type connector struct {
 	hooks    hooks
 }
 
-// Connect resolves where the instance runs and its admin password.
+// Connect resolves where the instance's members run and its passwords.
 func (c *connector) Connect(ctx context.Context, cr *v1alpha1.DatabaseInstance) (managed.TypedExternalClient[*v1alpha1.DatabaseInstance], error) {
 	if err := c.usage.Track(ctx, cr); err != nil {
 		return nil, errors.Wrap(err, errTrackUsage)
@@ -70,7 +67,6 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 	if err := checkTopology(p); err != nil {
 		return nil, err
 	}
-	vmName := p.VirtualMachines[0]
 	deleting := meta.WasDeleted(cr)
 	if deleting {
 		names, err := dependents.OnInstance(ctx, c.kube, cr.GetNamespace(), cr.GetName())
@@ -81,31 +77,42 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 			return nil, err
 		}
 	}
-
-	m, err := c.machine(ctx, b, cr.GetNamespace(), vmName, deleting)
-	if err != nil {
-		return nil, err
-	}
-	if m == nil {
-		// A machine that is gone took the instance with it; there is
-		// nothing left to delete.
-		return &external{vm: vmName}, nil
-	}
 	adminUser := p.AdminUser
 	if adminUser == "" {
 		adminUser = defaultAdminUser
 	}
-	e := &external{
-		vm:    vmName,
-		inst:  postgresql.NewInstance(m.WorkDir, meta.GetExternalName(cr), p.Version, m.PortRangeStart, adminUser),
-		hooks: c.hooks,
+
+	// One member per VirtualMachine, the first one the primary. A machine
+	// that is gone while deleting took its member with it: nil instance.
+	members := make([]member, len(p.VirtualMachines))
+	for n, vmName := range p.VirtualMachines {
+		m, err := c.machine(ctx, b, cr.GetNamespace(), vmName, deleting)
+		if err != nil {
+			return nil, err
+		}
+		members[n].vm = vmName
+		if m != nil {
+			members[n].inst = postgresql.NewInstance(m.WorkDir, meta.GetExternalName(cr), p.Version, m.PortRangeStart, adminUser)
+		}
 	}
-	if deleting {
+	e := &external{
+		vm:         members[0].vm,
+		inst:       members[0].inst,
+		replicas:   members[1:],
+		replicated: p.Topology == v1alpha1.TopologyPrimary,
+		hooks:      c.hooks,
+	}
+	if deleting || e.inst == nil {
 		// Deleting needs no password; do not generate one now.
 		return e, nil
 	}
 	if e.password, err = c.adminPassword(ctx, cr); err != nil {
 		return nil, err
+	}
+	if e.replicated {
+		if e.replPassword, err = c.replicationPassword(ctx, cr); err != nil {
+			return nil, err
+		}
 	}
 	return e, nil
 }
@@ -115,6 +122,19 @@ func checkTopology(p v1alpha1.DatabaseInstanceParameters) error {
 	case v1alpha1.TopologySingle, "":
 		if len(p.VirtualMachines) != 1 {
 			return errors.Errorf(errTopology, v1alpha1.TopologySingle, 1, len(p.VirtualMachines))
+		}
+		return nil
+	case v1alpha1.TopologyPrimary:
+		// The API server checks the same; a spec written before these
+		// rules existed, or by a client that skipped them, is refused here.
+		if p.Replicas == nil || *p.Replicas < 1 || *p.Replicas > maxReplicas {
+			return errors.Errorf(errReplicas, p.Topology, maxReplicas)
+		}
+		if want := int(*p.Replicas) + 1; len(p.VirtualMachines) != want {
+			return errors.Errorf(errTopology, p.Topology, want, len(p.VirtualMachines))
+		}
+		if k := syncQuorum(p); k > *p.Replicas {
+			return errors.Errorf(errQuorum, k, *p.Replicas)
 		}
 		return nil
 	default:
@@ -144,47 +164,4 @@ func (c *connector) machine(ctx context.Context, b *local.Backend, ns, name stri
 		return nil, errors.Errorf(errNoMachine, name)
 	}
 	return m, nil
-}
-
-// adminPassword reads the admin password, generating it into the Secret
-// when it is missing and autoGeneratePassword is set. The generated Secret
-// is owned by the instance so that it goes with it.
-func (c *connector) adminPassword(ctx context.Context, cr *v1alpha1.DatabaseInstance) (string, error) {
-	ref := cr.Spec.ForProvider.AdminPasswordSecretRef
-	nn := types.NamespacedName{Namespace: cr.GetNamespace(), Name: ref.Name}
-	s := &corev1.Secret{}
-	err := c.kube.Get(ctx, nn, s)
-	if err != nil && !kerrors.IsNotFound(err) {
-		return "", errors.Wrapf(err, errGetSecret, ref.Name)
-	}
-	exists := err == nil
-	if pw, ok := s.Data[ref.Key]; exists && ok && len(pw) > 0 {
-		return string(pw), nil
-	}
-	if !cr.Spec.ForProvider.AutoGeneratePassword {
-		return "", errors.Errorf(errNoPassword, ref.Name, ref.Key)
-	}
-	pw, err := password.Generate()
-	if err != nil {
-		return "", errors.Wrap(err, errGenerate)
-	}
-	if !exists {
-		s = &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: nn.Namespace, Name: nn.Name}}
-		meta.AddOwnerReference(s, meta.AsOwner(meta.TypedReferenceTo(cr, v1alpha1.DatabaseInstanceGroupVersionKind)))
-	}
-	if s.Data == nil {
-		s.Data = map[string][]byte{}
-	}
-	s.Data[ref.Key] = []byte(pw)
-	if !exists {
-		err = c.kube.Create(ctx, s)
-	} else {
-		// An Update conflicts if someone else wrote the Secret meanwhile,
-		// so two writers cannot each believe their password won.
-		err = c.kube.Update(ctx, s)
-	}
-	if err != nil {
-		return "", errors.Wrapf(err, errWriteSecret, ref.Name)
-	}
-	return pw, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
@@ -16,13 +17,13 @@ import (
 )
 
 const (
-	errStatus    = "cannot get the server's status"
-	errConfig    = "cannot check the server's configuration"
-	errInit      = "cannot initialize the data directory"
-	errConfigure = "cannot configure the server"
-	errStart     = "cannot start the server"
-	errApply     = "cannot apply the configuration"
-	errRemove    = "cannot remove the instance"
+	errStatus       = "cannot get the server's status"
+	errConfig       = "cannot check the server's configuration"
+	errInit         = "cannot initialize the data directory"
+	errConfigure    = "cannot configure the server"
+	errStart        = "cannot start the server"
+	errApply        = "cannot apply the configuration"
+	errRemoveMember = "cannot remove the member on %s"
 )
 
 // Connection detail keys of an instance's connection secret.
@@ -31,13 +32,29 @@ const (
 	ConnectionPassword = "password"
 	ConnectionEndpoint = "endpoint"
 	ConnectionPort     = "port"
+	// ConnectionReadOnlyEndpoints are the replicas' comma-separated
+	// host:port addresses.
+	ConnectionReadOnlyEndpoints = "readOnlyEndpoints"
 )
 
+// A member is one engine process of an instance on its VirtualMachine. Its
+// inst is nil when the machine is gone, which only happens while deleting.
+type member struct {
+	vm   string
+	inst *postgresql.Instance
+}
+
 type external struct {
-	vm       string
-	inst     *postgresql.Instance
-	password string
-	hooks    hooks
+	// vm and inst are the primary (or the single member).
+	vm   string
+	inst *postgresql.Instance
+	// replicas are the members after the first when replicated.
+	replicas   []member
+	replicated bool
+
+	password     string
+	replPassword string
+	hooks        hooks
 }
 
 func settings(i *postgresql.Instance, p v1alpha1.DatabaseInstanceParameters) postgresql.Settings {
@@ -47,16 +64,24 @@ func settings(i *postgresql.Instance, p v1alpha1.DatabaseInstanceParameters) pos
 // Observe reports the server. It exists once initdb completed; it is Ready
 // when it answers the admin user.
 func (e *external) Observe(ctx context.Context, cr *v1alpha1.DatabaseInstance) (managed.ExternalObservation, error) {
+	if meta.WasDeleted(cr) {
+		// Whatever is left of any member, even a half-done create, is to
+		// be removed.
+		for _, m := range e.members() {
+			if _, err := os.Stat(m.inst.Dir); err == nil {
+				return managed.ExternalObservation{ResourceExists: true}, nil
+			}
+		}
+		return managed.ExternalObservation{ResourceExists: false}, nil
+	}
 	if e.inst == nil {
 		return managed.ExternalObservation{ResourceExists: false}, nil
 	}
-	if meta.WasDeleted(cr) {
-		// Whatever is left, even a half-done create, is to be removed.
-		_, err := os.Stat(e.inst.Dir)
-		return managed.ExternalObservation{ResourceExists: err == nil}, nil
-	}
 	if !e.inst.Initialized() {
 		return managed.ExternalObservation{ResourceExists: false}, nil
+	}
+	if e.replicated {
+		return e.observeReplicated(ctx, cr)
 	}
 	s, err := e.inst.Status(ctx, e.password)
 	if err != nil {
@@ -92,12 +117,20 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.DatabaseInstance) (
 }
 
 func (e *external) connectionDetails() managed.ConnectionDetails {
-	return managed.ConnectionDetails{
+	cd := managed.ConnectionDetails{
 		ConnectionUsername: []byte(e.inst.AdminUser),
 		ConnectionPassword: []byte(e.password),
 		ConnectionEndpoint: []byte(postgresql.Address),
 		ConnectionPort:     []byte(strconv.Itoa(int(e.inst.Port))),
 	}
+	if e.replicated {
+		ro := make([]string, len(e.replicas))
+		for n, r := range e.replicas {
+			ro[n] = hostPort(r.inst.Port)
+		}
+		cd[ConnectionReadOnlyEndpoints] = []byte(strings.Join(ro, ","))
+	}
+	return cd
 }
 
 // Create initializes, configures and starts the server. Every step is
@@ -112,6 +145,14 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.DatabaseInstance) (m
 			return managed.ExternalCreation{}, err
 		}
 	}
+	if e.replicated {
+		// The replicas follow in the same call; should it be cut short, the
+		// primary exists and Update finishes the rest.
+		if err := e.ensureReplicated(ctx, cr); err != nil {
+			return managed.ExternalCreation{}, err
+		}
+		return managed.ExternalCreation{ConnectionDetails: e.connectionDetails()}, nil
+	}
 	if _, err := e.inst.Configure(settings(e.inst, cr.Spec.ForProvider)); err != nil {
 		return managed.ExternalCreation{}, errors.Wrap(err, errConfigure)
 	}
@@ -124,6 +165,9 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.DatabaseInstance) (m
 // Update writes configuration drift and makes the server take it up, and
 // starts a server that is not running.
 func (e *external) Update(ctx context.Context, cr *v1alpha1.DatabaseInstance) (managed.ExternalUpdate, error) {
+	if e.replicated {
+		return managed.ExternalUpdate{}, e.ensureReplicated(ctx, cr)
+	}
 	changed, err := e.inst.Configure(settings(e.inst, cr.Spec.ForProvider))
 	if err != nil {
 		return managed.ExternalUpdate{}, errors.Wrap(err, errConfigure)
@@ -134,13 +178,28 @@ func (e *external) Update(ctx context.Context, cr *v1alpha1.DatabaseInstance) (m
 	return managed.ExternalUpdate{}, errors.Wrap(e.inst.Apply(ctx, e.password, changed), errApply)
 }
 
-// Delete stops the server and removes its directory.
+// Delete stops the servers and removes their directories, the replicas
+// first so that none of them is left following a primary that is gone.
 func (e *external) Delete(ctx context.Context, cr *v1alpha1.DatabaseInstance) (managed.ExternalDelete, error) {
 	cr.SetConditions(xpv2.Deleting())
-	if e.inst == nil {
-		return managed.ExternalDelete{}, nil
+	ms := e.members()
+	for n := len(ms) - 1; n >= 0; n-- {
+		if err := ms[n].inst.Remove(ctx); err != nil {
+			return managed.ExternalDelete{}, errors.Wrapf(err, errRemoveMember, ms[n].vm)
+		}
 	}
-	return managed.ExternalDelete{}, errors.Wrap(e.inst.Remove(ctx), errRemove)
+	return managed.ExternalDelete{}, nil
+}
+
+// members returns the members whose machine exists, the primary first.
+func (e *external) members() []member {
+	var out []member
+	for _, m := range append([]member{{vm: e.vm, inst: e.inst}}, e.replicas...) {
+		if m.inst != nil {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // Disconnect does nothing: connections are opened per call.

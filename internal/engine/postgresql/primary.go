@@ -13,6 +13,7 @@ import (
 const (
 	errReplUser = "cannot create or update the replication user"
 	errSlot     = "cannot create replication slot %s"
+	errDropSlot = "cannot drop the slots of replicas that no longer use one"
 	errHBA      = "cannot allow replication in pg_hba.conf"
 	errLocal    = "cannot make the session's commits local"
 
@@ -50,7 +51,8 @@ func (i *Instance) AllowReplication() (bool, error) {
 
 // EnsureReplication makes the running primary ready for replicas: the
 // replication user exists with replPassword, and each of slots exists. It
-// only changes what is missing. reload has it re-read its configuration
+// only changes what is missing. The provider's inactive slots that are not
+// in slots go: a slot nobody reads from keeps WAL forever. reload has it re-read its configuration
 // files first, for a pg_hba.conf line that was just added.
 func (i *Instance) EnsureReplication(ctx context.Context, adminPassword, replPassword string, slots []string, reload bool) error {
 	c, err := i.Connect(ctx, i.AdminUser, adminPassword, "postgres")
@@ -78,7 +80,12 @@ func (i *Instance) EnsureReplication(ctx context.Context, adminPassword, replPas
 			return errors.Wrapf(err, errSlot, s)
 		}
 	}
-	return nil
+	if slots == nil {
+		slots = []string{}
+	}
+	_, err = c.Exec(ctx, `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
+		WHERE starts_with(slot_name, $1) AND NOT active AND NOT (slot_name = ANY($2))`, slotPrefix, slots)
+	return errors.Wrap(err, errDropSlot)
 }
 
 // ensureReplicationUser creates the role, or sets its password when logging

@@ -1,0 +1,186 @@
+package databaseinstance
+
+import (
+	"context"
+	"net"
+	"strconv"
+	"strings"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
+
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+
+	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
+)
+
+const (
+	errAllowRepl     = "cannot allow replication on the primary"
+	errEnsureRepl    = "cannot set up replication on the primary"
+	errPassfile      = "cannot write the replication password file of %s"
+	errInitReplica   = "cannot make replica %s"
+	errStartMember   = "cannot start the member on %s"
+	errApplyMember   = "cannot apply the configuration of the member on %s"
+	errConfigMember  = "cannot configure the member on %s"
+	errStatusMember  = "cannot get the status of the member on %s"
+	errSendersStatus = "cannot read the primary's replication status"
+
+	// streaming is pg_stat_replication.state of a replica that keeps up.
+	streaming = "streaming"
+)
+
+// ensureReplicated brings a primary and its replicas to the spec, changing
+// only what is missing: the primary's settings, pg_hba line, replication
+// user and slots, then each replica's copy, password file and settings.
+// Every member is started, or reloaded or restarted for changed settings.
+func (e *external) ensureReplicated(ctx context.Context, cr *v1alpha1.DatabaseInstance) error {
+	p := cr.Spec.ForProvider
+	primary := member{vm: e.vm, inst: e.inst}
+	hbaChanged, err := e.inst.AllowReplication()
+	if err != nil {
+		return errors.Wrap(err, errAllowRepl)
+	}
+	if err := e.configure(ctx, primary, primarySettings(primary, e.replicas, p)); err != nil {
+		return err
+	}
+	if err := e.inst.EnsureReplication(ctx, e.password, e.replPassword, slots(e.replicas, p), hbaChanged); err != nil {
+		return errors.Wrap(err, errEnsureRepl)
+	}
+	for _, r := range e.replicas {
+		slot := ""
+		if useSlots(p) {
+			slot = postgresql.SlotName(r.vm)
+		}
+		if err := r.inst.InitReplica(ctx, e.inst.Port, slot, e.replPassword); err != nil {
+			return errors.Wrapf(err, errInitReplica, r.vm)
+		}
+		// A replication password that changed reaches the replica's next
+		// connection to the primary through this file.
+		if _, err := r.inst.WritePassFile(e.replPassword); err != nil {
+			return errors.Wrapf(err, errPassfile, r.vm)
+		}
+		if err := e.configure(ctx, r, replicaSettings(r, primary, p)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// configure writes a member's settings and starts it, or has a running
+// member take up what changed.
+func (e *external) configure(ctx context.Context, m member, s postgresql.Settings) error {
+	changed, err := m.inst.Configure(s)
+	if err != nil {
+		return errors.Wrapf(err, errConfigMember, m.vm)
+	}
+	if !m.inst.Running() {
+		return errors.Wrapf(m.inst.Start(ctx), errStartMember, m.vm)
+	}
+	return errors.Wrapf(m.inst.Apply(ctx, e.password, changed), errApplyMember, m.vm)
+}
+
+// observeReplicated reports every member's role and WAL position and, from
+// the primary, each replica's stream. The instance is up to date when every
+// member runs in its role with current settings, every replica streams and
+// the primary counts the replicas as the replication mode says.
+func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseInstance) (managed.ExternalObservation, error) {
+	p := cr.Spec.ForProvider
+	primary := member{vm: e.vm, inst: e.inst}
+	ps, err := e.inst.Status(ctx, e.password)
+	if err != nil {
+		return managed.ExternalObservation{}, errors.Wrapf(err, errStatusMember, e.vm)
+	}
+	current, err := e.inst.ConfigCurrent(primarySettings(primary, e.replicas, p))
+	if err != nil {
+		return managed.ExternalObservation{}, errors.Wrap(err, errConfig)
+	}
+	var snd postgresql.Senders
+	if ps.Ready {
+		if snd, err = e.inst.Senders(ctx, e.password); err != nil {
+			return managed.ExternalObservation{}, errors.Wrap(err, errSendersStatus)
+		}
+	}
+	wantNames := wantSyncNames(p, e.replicas)
+	upToDate := ps.Ready && !ps.InRecovery && current && len(ps.PendingRestart) == 0 && snd.SynchronousStandbyNames == wantNames
+	var notReady []string
+	if !ps.Ready || ps.InRecovery {
+		notReady = append(notReady, "primary "+e.vm+" is not running as the primary")
+	}
+
+	ap := v1alpha1.DatabaseInstanceObservation{
+		Endpoint:                postgresql.Address,
+		Port:                    e.inst.Port,
+		EngineVersion:           ps.Version,
+		Primary:                 e.vm,
+		SynchronousStandbyNames: snd.SynchronousStandbyNames,
+		Members: []v1alpha1.Member{{
+			VirtualMachine: e.vm, Role: role(ps, v1alpha1.RolePrimary), Address: postgresql.Address, Port: e.inst.Port,
+			Running: ps.Ready, LSN: ps.LSN,
+		}},
+	}
+	for _, r := range e.replicas {
+		m := v1alpha1.Member{VirtualMachine: r.vm, Role: v1alpha1.RoleReplica, Address: postgresql.Address, Port: r.inst.Port}
+		ap.ReadOnlyEndpoints = append(ap.ReadOnlyEndpoints, hostPort(r.inst.Port))
+		if !r.inst.Initialized() {
+			upToDate = false
+			notReady = append(notReady, "replica "+r.vm+" is not created yet")
+			ap.Members = append(ap.Members, m)
+			continue
+		}
+		rs, err := r.inst.Status(ctx, e.password)
+		if err != nil {
+			return managed.ExternalObservation{}, errors.Wrapf(err, errStatusMember, r.vm)
+		}
+		cur, err := r.inst.ConfigCurrent(replicaSettings(r, primary, p))
+		if err != nil {
+			return managed.ExternalObservation{}, errors.Wrap(err, errConfig)
+		}
+		m.Role, m.Running, m.LSN = role(rs, v1alpha1.RoleReplica), rs.Ready, rs.LSN
+		s, connected := snd.ByName[r.vm]
+		if connected {
+			lag := s.LagBytes
+			m.LagBytes, m.Streaming, m.SyncState = &lag, s.State, s.SyncState
+		}
+		ok := rs.Ready && rs.InRecovery && s.State == streaming
+		if !ok {
+			notReady = append(notReady, "replica "+r.vm+" is not streaming")
+		}
+		upToDate = upToDate && ok && cur && len(rs.PendingRestart) == 0 && s.SyncState == wantSyncState(p)
+		ap.Members = append(ap.Members, m)
+	}
+	cr.Status.AtProvider = ap
+
+	switch {
+	case len(notReady) == 0:
+		cr.SetConditions(xpv2.Available())
+	case ps.Ready:
+		// The primary takes writes; the instance is degraded, not down,
+		// and says which member lacks.
+		cr.SetConditions(xpv2.Unavailable().WithMessage(strings.Join(notReady, "; ")))
+	default:
+		cr.SetConditions(xpv2.Creating().WithMessage(strings.Join(notReady, "; ")))
+	}
+	return managed.ExternalObservation{
+		ResourceExists:    true,
+		ResourceUpToDate:  upToDate,
+		ConnectionDetails: e.connectionDetails(),
+	}, nil
+}
+
+// role is what a member that answers says it is; a member that does not
+// answer keeps the role it is meant to have.
+func role(s postgresql.Status, want string) string {
+	switch {
+	case !s.Ready:
+		return want
+	case s.InRecovery:
+		return v1alpha1.RoleReplica
+	default:
+		return v1alpha1.RolePrimary
+	}
+}
+
+func hostPort(port int32) string {
+	return net.JoinHostPort(postgresql.Address, strconv.Itoa(int(port)))
+}

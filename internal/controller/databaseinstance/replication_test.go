@@ -1,0 +1,294 @@
+package databaseinstance
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr/funcr"
+	"github.com/jackc/pgx/v5"
+	corev1 "k8s.io/api/core/v1"
+	kerrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+
+	computev1alpha1 "github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
+	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/clients/local"
+	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
+	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+)
+
+// addVM creates another VirtualMachine in the fixture's namespace.
+func (f *fixture) addVM(t *testing.T, name string) {
+	t.Helper()
+	vm := &computev1alpha1.VirtualMachine{
+		ObjectMeta: metav1.ObjectMeta{Namespace: f.ns, Name: name},
+		Spec: computev1alpha1.VirtualMachineSpec{
+			ManagedResourceSpec: xpv2.ManagedResourceSpec{ProviderConfigReference: pcRef(f.ns)},
+			ForProvider:         computev1alpha1.VirtualMachineParameters{CPU: 1, MemoryMiB: 512},
+		},
+	}
+	if err := f.env.Client.Create(context.Background(), vm); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// replicated is an instance with a primary on "vm" and replicas on the
+// named machines.
+func (f *fixture) replicated(name string, replicaVMs ...string) *v1alpha1.DatabaseInstance {
+	di := f.instance(name, 20)
+	p := &di.Spec.ForProvider
+	p.Topology = v1alpha1.TopologyPrimary
+	p.Replicas = ptr(int32(len(replicaVMs)))
+	for _, vm := range replicaVMs {
+		p.VirtualMachineRefs = append(p.VirtualMachineRefs, xpv2.NamespacedReference{Name: vm})
+	}
+	return di
+}
+
+// memberDir is the directory of the instance's member on a machine.
+func (f *fixture) memberDir(t *testing.T, vmName, instance string) string {
+	t.Helper()
+	vm := &computev1alpha1.VirtualMachine{}
+	if err := f.env.Client.Get(context.Background(), client.ObjectKey{Namespace: f.ns, Name: vmName}, vm); err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(vm.Status.AtProvider.WorkDir, "postgresql", instance)
+}
+
+// connectTo connects with the connection secret's credentials to another
+// address than its endpoint, such as a read-only one.
+func (f *fixture) connectTo(ctx context.Context, di *v1alpha1.DatabaseInstance, hostPort string) (*pgx.Conn, error) {
+	s := &corev1.Secret{}
+	if err := f.env.Client.Get(ctx, client.ObjectKey{Namespace: f.ns, Name: di.Name + "-conn"}, s); err != nil {
+		return nil, err
+	}
+	cfg, err := pgx.ParseConfig("")
+	if err != nil {
+		return nil, err
+	}
+	host, port, _ := strings.Cut(hostPort, ":")
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Host, cfg.Port, cfg.Database = host, uint16(p), "postgres"
+	cfg.User, cfg.Password = string(s.Data["username"]), string(s.Data["password"])
+	cfg.ConnectTimeout = 5 * time.Second
+	return pgx.ConnectConfig(ctx, cfg)
+}
+
+// readOnlyEndpoints reads the replicas' addresses from the connection secret.
+func (f *fixture) readOnlyEndpoints(t *testing.T, di *v1alpha1.DatabaseInstance) []string {
+	t.Helper()
+	s := &corev1.Secret{}
+	if err := f.env.Client.Get(context.Background(), client.ObjectKey{Namespace: f.ns, Name: di.Name + "-conn"}, s); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Split(string(s.Data[ConnectionReadOnlyEndpoints]), ",")
+}
+
+// eventuallyQuery runs query on the member at hostPort until it returns want.
+func (f *fixture) eventuallyQuery(t *testing.T, di *v1alpha1.DatabaseInstance, hostPort, what, query, want string) {
+	t.Helper()
+	ctx := context.Background()
+	eventually(t, what, func() (bool, string) {
+		c, err := f.connectTo(ctx, di, hostPort)
+		if err != nil {
+			return false, err.Error()
+		}
+		defer c.Close(ctx) //nolint:errcheck // Test.
+		var got string
+		if err := c.QueryRow(ctx, query).Scan(&got); err != nil {
+			return false, err.Error()
+		}
+		return got == want, "got " + got
+	})
+}
+
+func TestPrimaryWithReplicas(t *testing.T) {
+	ctx := context.Background()
+	env := testenv.Start(t)
+	c := env.Client
+	f := newFixture(t, env, "di-repl")
+	f.addVM(t, "vm-1")
+	f.addVM(t, "vm-2")
+	logs := &syncBuffer{}
+	log := funcr.New(func(prefix, args string) { logs.WriteString(prefix + " " + args + "\n") }, funcr.Options{Verbosity: 1})
+	stop := startManagerWithLogger(t, env, hooks{}, log)
+
+	di := f.replicated("pg", "vm-1", "vm-2")
+	if err := c.Create(ctx, di); err != nil {
+		t.Fatal(err)
+	}
+	f.waitReady(t, di)
+
+	// Status: who is primary, each member's role, position and stream.
+	ap := di.Status.AtProvider
+	if ap.Primary != "vm" || ap.Endpoint != "127.0.0.1" || len(ap.Members) != 3 || len(ap.ReadOnlyEndpoints) != 2 || ap.SynchronousStandbyNames != "" {
+		t.Fatalf("status.atProvider: unexpected %+v", ap)
+	}
+	for n, m := range ap.Members {
+		wantRole := v1alpha1.RoleReplica
+		if n == 0 {
+			wantRole = v1alpha1.RolePrimary
+		}
+		if m.Role != wantRole || !m.Running || m.LSN == "" {
+			t.Errorf("member %d: want a running %s with an LSN, got %+v", n, wantRole, m)
+		}
+		if n > 0 && (m.Streaming != "streaming" || m.SyncState != "async" || m.LagBytes == nil || *m.LagBytes < 0 ||
+			ap.ReadOnlyEndpoints[n-1] != "127.0.0.1:"+strconv.Itoa(int(m.Port))) {
+			t.Errorf("replica %d: want streaming async with a lag and its read-only endpoint, got %+v (endpoints %v)", n, m, ap.ReadOnlyEndpoints)
+		}
+	}
+	ro := f.readOnlyEndpoints(t, di)
+	if strings.Join(ro, ",") != strings.Join(ap.ReadOnlyEndpoints, ",") {
+		t.Errorf("connection secret readOnlyEndpoints: want %v, got %v", ap.ReadOnlyEndpoints, ro)
+	}
+
+	// A row written on the primary is read on both replicas, which refuse
+	// writes of their own.
+	conn := f.connect(t, di)
+	if _, err := conn.Exec(ctx, "CREATE TABLE t (v text); INSERT INTO t VALUES ('async')"); err != nil {
+		t.Fatal(err)
+	}
+	for _, hp := range ro {
+		f.eventuallyQuery(t, di, hp, "row on replica "+hp, "SELECT string_agg(v, ',') FROM t", "async")
+		rc, err := f.connectTo(ctx, di, hp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := rc.Exec(ctx, "INSERT INTO t VALUES ('x')"); err == nil || !strings.Contains(err.Error(), "read-only") {
+			t.Errorf("replica %s: want a write refused as read-only, got %v", hp, err)
+		}
+		_ = rc.Close(ctx)
+	}
+
+	// The replication password is the instance's own.
+	rs := &corev1.Secret{}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: f.ns, Name: "pg-replication"}, rs); err != nil {
+		t.Fatal(err)
+	}
+	replPW := string(rs.Data["password"])
+	if replPW == "" || len(rs.GetOwnerReferences()) != 1 || rs.GetOwnerReferences()[0].UID != di.GetUID() {
+		t.Errorf("replication Secret: want a password owned by the instance, got owners %+v", rs.GetOwnerReferences())
+	}
+
+	// Switching async to sync with ANY 1 is applied to the primary, which
+	// then counts both replicas in the quorum.
+	if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
+		t.Fatal(err)
+	}
+	di.Spec.ForProvider.Replication = &v1alpha1.ReplicationParameters{Mode: v1alpha1.ReplicationSync, SyncQuorum: ptr(1)}
+	if err := c.Update(ctx, di); err != nil {
+		t.Fatal(err)
+	}
+	primary := "127.0.0.1:" + strconv.Itoa(int(ap.Port))
+	f.eventuallyQuery(t, di, primary, "synchronous_standby_names applied", "SHOW synchronous_standby_names", `ANY 1 ("vm-1", "vm-2")`)
+	f.eventuallyQuery(t, di, primary, "both replicas in the quorum",
+		"SELECT string_agg(application_name || '=' || sync_state, ',' ORDER BY application_name) FROM pg_stat_replication", "vm-1=quorum,vm-2=quorum")
+	eventually(t, "status shows the quorum", func() (bool, string) {
+		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
+			return false, err.Error()
+		}
+		ap := di.Status.AtProvider
+		ok := ap.SynchronousStandbyNames == `ANY 1 ("vm-1", "vm-2")` && len(ap.Members) == 3 &&
+			ap.Members[1].SyncState == "quorum" && ap.Members[2].SyncState == "quorum" &&
+			di.GetCondition(xpv2.TypeReady).Status == corev1.ConditionTrue
+		return ok, ap.SynchronousStandbyNames
+	})
+
+	// With no replica up, a commit on the primary waits; it is acknowledged
+	// once the controller has a replica running again.
+	stop()
+	for _, vm := range []string{"vm-1", "vm-2"} {
+		r := &postgresql.Instance{Version: "15", Dir: f.memberDir(t, vm, "pg")}
+		if err := r.Stop(ctx); err != nil || r.Running() {
+			t.Fatalf("cannot stop the replica on %s: %v", vm, err)
+		}
+	}
+	done := make(chan error, 1)
+	go func() { _, err := conn.Exec(ctx, "INSERT INTO t VALUES ('sync')"); done <- err }()
+	watcher, err := f.connectTo(ctx, di, primary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer watcher.Close(ctx) //nolint:errcheck // Test.
+	eventually(t, "commit waits for a replica", func() (bool, string) {
+		var n int
+		if err := watcher.QueryRow(ctx, "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'").Scan(&n); err != nil {
+			return false, err.Error()
+		}
+		return n == 1, strconv.Itoa(n) + " backends wait"
+	})
+	select {
+	case err := <-done:
+		t.Fatalf("the commit returned (%v) with no replica up", err)
+	case <-time.After(time.Second):
+	}
+	startManagerWithLogger(t, env, hooks{}, log)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("the waiting commit: %v", err)
+		}
+	case <-time.After(timeout):
+		t.Fatal("the commit was not acknowledged after the replicas came back")
+	}
+	for _, hp := range ro {
+		f.eventuallyQuery(t, di, hp, "sync row on replica "+hp, "SELECT string_agg(v, ',' ORDER BY v) FROM t", "async,sync")
+	}
+	f.waitReady(t, di)
+
+	// Neither password is in events, status or the provider's log.
+	assertNoPassword(t, c, f.ns, replPW)
+	assertNoPassword(t, c, f.ns, string(mustSecret(t, c, f.ns, "pg-admin").Data["password"]))
+	if l := logs.String(); l == "" || strings.Contains(l, replPW) {
+		t.Errorf("want a non-empty provider log without the replication password (log has %d bytes)", len(l))
+	}
+
+	// Deleting the instance stops and removes every member.
+	var pids []int
+	var dirs []string
+	for _, vm := range []string{"vm", "vm-1", "vm-2"} {
+		d := f.memberDir(t, vm, "pg")
+		p := postmasters(t, filepath.Join(d, "data"))
+		if len(p) != 1 {
+			t.Fatalf("want one postmaster on %s, got %v", vm, p)
+		}
+		pids, dirs = append(pids, p[0]), append(dirs, d)
+	}
+	_ = conn.Close(ctx)
+	_ = watcher.Close(ctx)
+	if err := c.Delete(ctx, di); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "DatabaseInstance gone", func() (bool, string) {
+		err := c.Get(ctx, client.ObjectKeyFromObject(di), &v1alpha1.DatabaseInstance{})
+		return kerrors.IsNotFound(err), "still there"
+	})
+	for n, pid := range pids {
+		if local.Alive(pid) {
+			t.Errorf("postmaster %d still alive after the instance was deleted", pid)
+		}
+		if _, err := os.Stat(dirs[n]); !os.IsNotExist(err) {
+			t.Errorf("member dir %s: want removed, stat says %v", dirs[n], err)
+		}
+	}
+}
+
+func mustSecret(t *testing.T, c client.Client, ns, name string) *corev1.Secret {
+	t.Helper()
+	s := &corev1.Secret{}
+	if err := c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
