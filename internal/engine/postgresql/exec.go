@@ -56,6 +56,18 @@ func runEnv(ctx context.Context, dir string, env []string, bin string, args ...s
 	return nil
 }
 
+// output runs bin and returns its standard output.
+func output(ctx context.Context, dir, bin string, args ...string) (string, error) {
+	cmd := command(ctx, dir, bin, args...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", errors.Wrapf(err, errRun, bin, strings.TrimSpace(stderr.String()))
+	}
+	return string(out), nil
+}
+
 // chown hands paths to the engine user when we are root; otherwise the
 // engine runs as us and owns them already.
 func chown(paths ...string) error {

@@ -75,14 +75,19 @@ func (i *Instance) InitReplica(ctx context.Context, primaryPort int32, slot, pas
 	if err := runEnv(ctx, i.Dir, []string{"PGPASSFILE=" + i.PassFile()}, basebackup, args...); err != nil {
 		return errors.Wrap(err, errClone)
 	}
+	if err := i.markStandby(); err != nil {
+		return err
+	}
+	return errors.Wrap(os.WriteFile(filepath.Join(i.Dir, markerFile), []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644), errMarker) //nolint:gosec // Not secret.
+}
+
+// markStandby has the server start as a standby.
+func (i *Instance) markStandby() error {
 	sig := filepath.Join(i.DataDir(), standbySignal)
 	if err := os.WriteFile(sig, nil, 0o600); err != nil {
 		return errors.Wrap(err, errSignal)
 	}
-	if err := chown(sig); err != nil {
-		return err
-	}
-	return errors.Wrap(os.WriteFile(filepath.Join(i.Dir, markerFile), []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644), errMarker) //nolint:gosec // Not secret.
+	return chown(sig)
 }
 
 // IsStandby reports whether the data directory is marked to start as a

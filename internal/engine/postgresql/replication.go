@@ -30,6 +30,7 @@ var replicationOwned = map[string]bool{
 	"max_wal_senders":           true,
 	"max_replication_slots":     true,
 	"hot_standby":               true,
+	"wal_log_hints":             true,
 	"wal_keep_size":             true,
 	"synchronous_standby_names": true,
 	"primary_conninfo":          true,
@@ -62,6 +63,9 @@ func (r *Replication) render(line func(name, value string)) error {
 	line("max_wal_senders", strconv.Itoa(maxWALSenders))
 	line("max_replication_slots", strconv.Itoa(maxReplicationSlots))
 	line("hot_standby", "on")
+	// pg_rewind needs hint-bit changes in the WAL to bring a former
+	// primary back as a replica after a switchover.
+	line("wal_log_hints", "on")
 	if r.KeepWAL {
 		line("wal_keep_size", "'"+walKeepSize+"'")
 	}

@@ -1,0 +1,145 @@
+package postgresql
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+)
+
+const (
+	errControlData = "cannot read the data directory's control file"
+	errNoCheckpt   = "pg_controldata reports no latest checkpoint location"
+	errCatchUp     = "replica did not replay up to %s within %s"
+	errPromote     = "cannot promote replica"
+	errNotPromoted = "replica was not promoted within %s"
+	errRewind      = "cannot rewind the former primary"
+	errAdminPass   = "cannot write the admin password file for pg_rewind"
+	errSlots       = "cannot remove the former primary's slots"
+
+	promoteWait   = 60
+	rewindPass    = "rewind.pgpass"
+	replSlotDir   = "pg_replslot"
+	checkpointKey = "Latest checkpoint location:"
+)
+
+// CheckpointLSN returns the latest checkpoint location of a stopped
+// server: after a clean shutdown, its shutdown checkpoint, the last record
+// it wrote.
+func (i *Instance) CheckpointLSN(ctx context.Context) (string, error) {
+	bin, err := i.bin("pg_controldata")
+	if err != nil {
+		return "", err
+	}
+	out, err := output(ctx, i.Dir, bin, "-D", i.DataDir())
+	if err != nil {
+		return "", errors.Wrap(err, errControlData)
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if v, ok := strings.CutPrefix(l, checkpointKey); ok {
+			return strings.TrimSpace(v), nil
+		}
+	}
+	return "", errors.New(errNoCheckpt)
+}
+
+// WaitReplayed waits until a replica replayed past lsn.
+func (i *Instance) WaitReplayed(ctx context.Context, adminPassword, lsn string, timeout time.Duration) error {
+	c, err := i.Connect(ctx, i.AdminUser, adminPassword, "postgres")
+	if err != nil {
+		return err
+	}
+	defer c.Close(context.Background()) //nolint:errcheck // Nothing to do about it.
+	deadline := time.Now().Add(timeout)
+	for {
+		var done bool
+		if err := c.QueryRow(ctx, "SELECT COALESCE(pg_last_wal_replay_lsn() > $1::pg_lsn, false)", lsn).Scan(&done); err != nil {
+			return errors.Wrap(err, errQuery)
+		}
+		if done {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return errors.Errorf(errCatchUp, lsn, timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// Promote makes a running replica the primary and waits until it takes
+// writes. PostgreSQL removes standby.signal as it promotes.
+func (i *Instance) Promote(ctx context.Context, adminPassword string) error {
+	c, err := i.Connect(ctx, i.AdminUser, adminPassword, "postgres")
+	if err != nil {
+		return errors.Wrap(err, errPromote)
+	}
+	defer c.Close(context.Background()) //nolint:errcheck // Nothing to do about it.
+	var recovering bool
+	if err := c.QueryRow(ctx, "SELECT pg_is_in_recovery()").Scan(&recovering); err != nil {
+		return errors.Wrap(err, errPromote)
+	}
+	if !recovering {
+		return nil
+	}
+	var ok bool
+	if err := c.QueryRow(ctx, "SELECT pg_promote(true, $1)", promoteWait).Scan(&ok); err != nil {
+		return errors.Wrap(err, errPromote)
+	}
+	if !ok {
+		return errors.Errorf(errNotPromoted, strconv.Itoa(promoteWait)+"s")
+	}
+	return nil
+}
+
+// Rejoin turns a former primary into a replica of source: it stops it
+// cleanly, has pg_rewind undo whatever it wrote after source took over
+// (nothing, after a clean switchover), removes the slots it kept as a
+// primary and marks it a standby. The admin password reaches pg_rewind
+// through a password file that is removed right after.
+func (i *Instance) Rejoin(ctx context.Context, source *Instance, adminPassword string) error {
+	rewind, err := i.bin("pg_rewind")
+	if err != nil {
+		return err
+	}
+	if err := i.Stop(ctx); err != nil {
+		return err
+	}
+	pass := filepath.Join(i.Dir, rewindPass)
+	esc := strings.NewReplacer(`\`, `\\`, `:`, `\:`).Replace
+	if err := os.WriteFile(pass, []byte("*:*:*:"+esc(i.AdminUser)+":"+esc(adminPassword)+"\n"), 0o600); err != nil {
+		return errors.Wrap(err, errAdminPass)
+	}
+	defer os.Remove(pass) //nolint:errcheck // Best effort; the next Rejoin overwrites it and Remove takes the directory.
+	if err := chown(pass); err != nil {
+		return err
+	}
+	src := strings.Join([]string{
+		"host=" + connInfoValue(Address), "port=" + connInfoValue(strconv.Itoa(int(source.Port))),
+		"user=" + connInfoValue(i.AdminUser), "dbname=" + connInfoValue("postgres"),
+		"passfile=" + connInfoValue(pass), "sslmode=" + connInfoValue("disable"),
+	}, " ")
+	if err := run(ctx, i.Dir, rewind, "--target-pgdata="+i.DataDir(), "--source-server="+src); err != nil {
+		return errors.Wrap(err, errRewind)
+	}
+	_ = os.Remove(pass)
+	// A former primary's slots would keep WAL on it for replicas that now
+	// stream from source.
+	slots, err := filepath.Glob(filepath.Join(i.DataDir(), replSlotDir, slotPrefix+"*"))
+	if err != nil {
+		return errors.Wrap(err, errSlots)
+	}
+	for _, s := range slots {
+		if err := os.RemoveAll(s); err != nil {
+			return errors.Wrap(err, errSlots)
+		}
+	}
+	return i.markStandby()
+}
