@@ -94,6 +94,8 @@ type ReplicationParameters struct {
 // +kubebuilder:validation:XValidation:rule="self.topology == 'primary' || !has(self.replicas)",message="replicas is only valid with topology primary"
 // +kubebuilder:validation:XValidation:rule="self.topology == 'primary' || !has(self.replication)",message="replication is only valid with topology primary"
 // +kubebuilder:validation:XValidation:rule="!has(self.virtualMachines) || !has(self.replicas) || size(self.virtualMachines) == self.replicas + 1",message="topology primary runs one member per virtual machine: virtualMachines must list replicas + 1 machines"
+// +kubebuilder:validation:XValidation:rule="self.topology == 'primary' || !has(self.primary)",message="primary is only valid with topology primary"
+// +kubebuilder:validation:XValidation:rule="!has(self.primary) || !has(self.virtualMachines) || self.primary in self.virtualMachines",message="primary must be one of virtualMachines"
 // +kubebuilder:validation:XValidation:rule="!has(self.replication) || !has(self.replication.syncQuorum) || !has(self.replicas) || self.replication.syncQuorum <= self.replicas",message="replication.syncQuorum cannot exceed replicas"
 type DatabaseInstanceParameters struct {
 	// Engine that runs on the machines.
@@ -126,6 +128,15 @@ type DatabaseInstanceParameters struct {
 	// Replication is how the primary streams changes to the replicas.
 	// +optional
 	Replication *ReplicationParameters `json:"replication,omitempty"`
+
+	// Primary is the VirtualMachine whose member should be the primary;
+	// the first of VirtualMachines when unset. Changing it is a switchover:
+	// the old primary stops cleanly, the named replica is promoted once it
+	// has replayed everything, the other replicas follow it and the old
+	// primary rejoins as a replica.
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	Primary string `json:"primary,omitempty"`
 
 	// VirtualMachines are the names of the VirtualMachines, in this namespace,
 	// that members run on. The first one runs the primary.

@@ -110,6 +110,26 @@ func TestTopologyValidation(t *testing.T) {
 			},
 			want: "syncQuorum is only valid with mode sync",
 		},
+		"NamedPrimary": {
+			reason: "the primary may be any of the machines",
+			mod: func(p *v1alpha1.DatabaseInstanceParameters) {
+				primary(2, "a", "b", "c")(p)
+				p.Primary = "b"
+			},
+		},
+		"PrimaryNotAMachine": {
+			reason: "the primary must run on one of the instance's machines",
+			mod: func(p *v1alpha1.DatabaseInstanceParameters) {
+				primary(2, "a", "b", "c")(p)
+				p.Primary = "d"
+			},
+			want: "primary must be one of virtualMachines",
+		},
+		"PrimaryOnSingle": {
+			reason: "a single instance has nothing to switch over to",
+			mod:    func(p *v1alpha1.DatabaseInstanceParameters) { p.Primary = "a" },
+			want:   "primary is only valid with topology primary",
+		},
 		"UnknownMode": {
 			reason: "modes are async or sync",
 			mod: func(p *v1alpha1.DatabaseInstanceParameters) {

@@ -2,6 +2,7 @@ package databaseinstance
 
 import (
 	"context"
+	"slices"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
@@ -35,6 +36,7 @@ const (
 	errNoMachine      = "the machine of VirtualMachine %s does not exist"
 	errReplicas       = "topology %q needs replicas between 1 and %d"
 	errQuorum         = "replication.syncQuorum %d cannot exceed replicas %d"
+	errPrimaryNotVM   = "primary %q is not one of virtualMachines"
 
 	defaultAdminUser = "postgres"
 	maxReplicas      = 5
@@ -82,10 +84,10 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 		adminUser = defaultAdminUser
 	}
 
-	// One member per VirtualMachine, the first one the primary. A machine
-	// that is gone while deleting took its member with it: nil instance.
+	// One member per VirtualMachine, the primary first. A machine that is
+	// gone while deleting took its member with it: nil instance.
 	members := make([]member, len(p.VirtualMachines))
-	for n, vmName := range p.VirtualMachines {
+	for n, vmName := range primaryFirst(p) {
 		m, err := c.machine(ctx, b, cr.GetNamespace(), vmName, deleting)
 		if err != nil {
 			return nil, err
@@ -136,6 +138,9 @@ func checkTopology(p v1alpha1.DatabaseInstanceParameters) error {
 		if k := syncQuorum(p); k > *p.Replicas {
 			return errors.Errorf(errQuorum, k, *p.Replicas)
 		}
+		if p.Primary != "" && !slices.Contains(p.VirtualMachines, p.Primary) {
+			return errors.Errorf(errPrimaryNotVM, p.Primary)
+		}
 		return nil
 	default:
 		return errors.Errorf(errUnknownTopo, p.Topology)
@@ -164,4 +169,19 @@ func (c *connector) machine(ctx context.Context, b *local.Backend, ns, name stri
 		return nil, errors.Errorf(errNoMachine, name)
 	}
 	return m, nil
+}
+
+// primaryFirst returns the VirtualMachines with the one that should run
+// the primary first: spec.forProvider.primary, or the first one.
+func primaryFirst(p v1alpha1.DatabaseInstanceParameters) []string {
+	if p.Primary == "" || !slices.Contains(p.VirtualMachines, p.Primary) {
+		return p.VirtualMachines
+	}
+	out := []string{p.Primary}
+	for _, vm := range p.VirtualMachines {
+		if vm != p.Primary {
+			out = append(out, vm)
+		}
+	}
+	return out
 }

@@ -31,12 +31,16 @@ const (
 )
 
 // ensureReplicated brings a primary and its replicas to the spec, changing
-// only what is missing: the primary's settings, pg_hba line, replication
+// only what is missing: a switchover when the spec names a replica as the
+// primary, the primary's settings, pg_hba line, replication
 // user and slots, then each replica's copy, password file and settings.
 // Every member is started, or reloaded or restarted for changed settings.
 func (e *external) ensureReplicated(ctx context.Context, cr *v1alpha1.DatabaseInstance) error {
 	p := cr.Spec.ForProvider
 	primary := member{vm: e.vm, inst: e.inst}
+	if err := e.switchover(ctx); err != nil {
+		return err
+	}
 	hbaChanged, err := e.inst.AllowReplication()
 	if err != nil {
 		return errors.Wrap(err, errAllowRepl)
@@ -148,6 +152,13 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 		}
 		upToDate = upToDate && ok && cur && len(rs.PendingRestart) == 0 && s.SyncState == wantSyncState(p)
 		ap.Members = append(ap.Members, m)
+	}
+	// The primary is the member that says so, which during a switchover
+	// is not yet the one the spec names.
+	for _, m := range ap.Members {
+		if m.Running && m.Role == v1alpha1.RolePrimary {
+			ap.Primary = m.VirtualMachine
+		}
 	}
 	cr.Status.AtProvider = ap
 

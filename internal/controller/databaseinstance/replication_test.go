@@ -292,3 +292,84 @@ func mustSecret(t *testing.T, c client.Client, ns, name string) *corev1.Secret {
 	}
 	return s
 }
+
+// TestSwitchover names a replica as the primary: it is promoted, the other
+// replica follows it and the former primary rejoins as a replica, with no
+// committed row lost.
+func TestSwitchover(t *testing.T) {
+	ctx := context.Background()
+	env := testenv.Start(t)
+	c := env.Client
+	f := newFixture(t, env, "di-switch")
+	f.addVM(t, "vm-1")
+	f.addVM(t, "vm-2")
+	startManager(t, env, hooks{})
+
+	di := f.replicated("pg", "vm-1", "vm-2")
+	if err := c.Create(ctx, di); err != nil {
+		t.Fatal(err)
+	}
+	f.waitReady(t, di)
+	ports := map[string]int32{}
+	for _, m := range di.Status.AtProvider.Members {
+		ports[m.VirtualMachine] = m.Port
+	}
+	conn := f.connect(t, di)
+	if _, err := conn.Exec(ctx, "CREATE TABLE t (v text); INSERT INTO t VALUES ('before')"); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.Close(ctx)
+
+	di.Spec.ForProvider.Primary = "vm-1"
+	if err := c.Update(ctx, di); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "vm-1 is the primary and every member runs in its role", func() (bool, string) {
+		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
+			return false, err.Error()
+		}
+		ap := di.Status.AtProvider
+		roles := map[string]string{}
+		streaming := 0
+		for _, m := range ap.Members {
+			roles[m.VirtualMachine] = m.Role
+			if m.Streaming == "streaming" {
+				streaming++
+			}
+		}
+		ok := ap.Primary == "vm-1" && ap.Port == ports["vm-1"] && roles["vm-1"] == v1alpha1.RolePrimary &&
+			roles["vm"] == v1alpha1.RoleReplica && roles["vm-2"] == v1alpha1.RoleReplica && streaming == 2 &&
+			di.GetCondition(xpv2.TypeReady).Status == corev1.ConditionTrue
+		return ok, "primary " + ap.Primary + " " + di.GetCondition(xpv2.TypeSynced).Message + " " + di.GetCondition(xpv2.TypeReady).Message
+	})
+
+	// The connection secret points at the new primary, which takes writes
+	// that reach the former primary and the other replica.
+	eventually(t, "connection secret follows the primary", func() (bool, string) {
+		s := mustSecret(t, c, f.ns, "pg-conn")
+		return string(s.Data["port"]) == strconv.Itoa(int(ports["vm-1"])), "port " + string(s.Data["port"])
+	})
+	conn, err := f.tryConnect(di)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx) //nolint:errcheck // Test.
+	if _, err := conn.Exec(ctx, "INSERT INTO t VALUES ('after')"); err != nil {
+		t.Fatalf("write on the new primary: %v", err)
+	}
+	ro := f.readOnlyEndpoints(t, di)
+	want := []string{"127.0.0.1:" + strconv.Itoa(int(ports["vm"])), "127.0.0.1:" + strconv.Itoa(int(ports["vm-2"]))}
+	if strings.Join(ro, ",") != strings.Join(want, ",") {
+		t.Errorf("readOnlyEndpoints: want %v, got %v", want, ro)
+	}
+	for _, hp := range want {
+		f.eventuallyQuery(t, di, hp, "both rows on "+hp, "SELECT string_agg(v, ',' ORDER BY v) FROM t", "after,before")
+		f.eventuallyQuery(t, di, hp, hp+" in recovery", "SELECT pg_is_in_recovery()::text", "true")
+	}
+	primary := "127.0.0.1:" + strconv.Itoa(int(ports["vm-1"]))
+	f.eventuallyQuery(t, di, primary, "replicas stream from the new primary",
+		"SELECT string_agg(application_name || '=' || state, ',' ORDER BY application_name) FROM pg_stat_replication", "vm=streaming,vm-2=streaming")
+	f.eventuallyQuery(t, di, primary, "slots on the new primary",
+		"SELECT string_agg(slot_name || '=' || active, ',' ORDER BY slot_name) FROM pg_replication_slots", "dbaas_vm=true,dbaas_vm_2=true")
+	f.eventuallyQuery(t, di, want[0], "no slots left on the former primary", "SELECT count(*)::text FROM pg_replication_slots", "0")
+}

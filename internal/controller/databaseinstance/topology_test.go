@@ -54,6 +54,15 @@ func TestCheckTopology(t *testing.T) {
 				Replication: &v1alpha1.ReplicationParameters{Mode: v1alpha1.ReplicationSync, SyncQuorum: ptr(2)}},
 			want: errors.Errorf(errQuorum, 2, 1),
 		},
+		"NamedPrimary": {
+			reason: "any of the machines may run the primary",
+			p:      v1alpha1.DatabaseInstanceParameters{Topology: v1alpha1.TopologyPrimary, Replicas: ptr(1), VirtualMachines: []string{"a", "b"}, Primary: "b"},
+		},
+		"PrimaryElsewhere": {
+			reason: "the primary must run on one of the instance's machines",
+			p:      v1alpha1.DatabaseInstanceParameters{Topology: v1alpha1.TopologyPrimary, Replicas: ptr(1), VirtualMachines: []string{"a", "b"}, Primary: "c"},
+			want:   errors.Errorf(errPrimaryNotVM, "c"),
+		},
 		"Unknown": {
 			reason: "unknown topologies are refused",
 			p:      v1alpha1.DatabaseInstanceParameters{Topology: "ring", VirtualMachines: []string{"a"}},
@@ -136,6 +145,26 @@ func TestMemberSettings(t *testing.T) {
 			}
 			if diff := cmp.Diff(map[bool]string{true: "quorum", false: "async"}[tc.repl != nil && tc.repl.Mode == v1alpha1.ReplicationSync], wantSyncState(p)); diff != "" {
 				t.Errorf("%s: wantSyncState: -want +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+func TestPrimaryFirst(t *testing.T) {
+	cases := map[string]struct {
+		primary string
+		want    []string
+	}{
+		"Unset":   {want: []string{"a", "b", "c"}},
+		"First":   {primary: "a", want: []string{"a", "b", "c"}},
+		"Middle":  {primary: "b", want: []string{"b", "a", "c"}},
+		"Unknown": {primary: "z", want: []string{"a", "b", "c"}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := primaryFirst(v1alpha1.DatabaseInstanceParameters{VirtualMachines: []string{"a", "b", "c"}, Primary: tc.primary})
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("primaryFirst(%q): -want, +got:\n%s", tc.primary, diff)
 			}
 		})
 	}

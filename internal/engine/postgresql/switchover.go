@@ -112,6 +112,17 @@ func (i *Instance) Rejoin(ctx context.Context, source *Instance, adminPassword s
 	if err := i.Stop(ctx); err != nil {
 		return err
 	}
+	// pg_rewind reads the source's timeline from its control file, which a
+	// just-promoted server updates with its next checkpoint only.
+	sc, err := source.Connect(ctx, source.AdminUser, adminPassword, "postgres")
+	if err != nil {
+		return errors.Wrap(err, errRewind)
+	}
+	_, err = sc.Exec(ctx, "CHECKPOINT")
+	_ = sc.Close(ctx)
+	if err != nil {
+		return errors.Wrap(err, errRewind)
+	}
 	pass := filepath.Join(i.Dir, rewindPass)
 	esc := strings.NewReplacer(`\`, `\\`, `:`, `\:`).Replace
 	if err := os.WriteFile(pass, []byte("*:*:*:"+esc(i.AdminUser)+":"+esc(adminPassword)+"\n"), 0o600); err != nil {
