@@ -33,6 +33,8 @@ const (
 	errUnknownSetting = "PostgreSQL %s has no parameter %q"
 	errReloadTimeout  = "the server did not reload its configuration within %s"
 	errNotHealthy     = "the server is not healthy after %s"
+	errRejected       = "the server did not take these settings, and keeps its previous values (its log says why): %s"
+	errHBARejected    = "the server did not take pg_hba.conf, and keeps its previous rules: %s"
 
 	reloadTimeout = 15 * time.Second
 	healthTimeout = 60 * time.Second
@@ -280,7 +282,25 @@ func settingsStep(o Options) steps.Step {
 	return steps.Step{
 		Name: StepSettings,
 		Check: func(ctx context.Context, e executor.Executor) (bool, error) {
-			return ownedFileMatches(ctx, e, p, []byte(content), 0o600, o.OSUser)
+			done, err := ownedFileMatches(ctx, e, p, []byte(content), 0o600, o.OSUser)
+			if err != nil || !done {
+				return false, err
+			}
+			// The file is right; a running server must have taken it too.
+			up, err := running(ctx, e, o)
+			if err != nil || !up {
+				return err == nil, err
+			}
+			pending, rejected, err := settingsState(ctx, e, o, socketOf(o))
+			switch {
+			case err != nil:
+				return false, err
+			case pending:
+				return false, nil // Apply restarts it.
+			case rejected != "":
+				return false, errors.Errorf(errRejected, rejected)
+			}
+			return true, nil
 		},
 		Apply: func(ctx context.Context, e executor.Executor) error {
 			if err := checkParameterNames(ctx, e, o); err != nil {
@@ -329,13 +349,34 @@ func hbaStep(o Options) steps.Step {
 	return steps.Step{
 		Name: StepHBA,
 		Check: func(ctx context.Context, e executor.Executor) (bool, error) {
-			return ownedFileMatches(ctx, e, p, []byte(content), 0o600, o.OSUser)
+			done, err := ownedFileMatches(ctx, e, p, []byte(content), 0o600, o.OSUser)
+			if err != nil || !done {
+				return false, err
+			}
+			if up, err := running(ctx, e, o); err != nil || !up {
+				return err == nil, err
+			}
+			bad, err := hbaRejected(ctx, e, o)
+			if err == nil && bad != "" {
+				err = errors.Errorf(errHBARejected, bad)
+			}
+			return err == nil, err
 		},
 		Apply: func(ctx context.Context, e executor.Executor) error {
 			if err := writeOwnedFile(ctx, e, p, []byte(content), 0o600, o.OSUser); err != nil {
 				return err
 			}
-			return reloadIfRunning(ctx, e, o, socketOf(o), false)
+			if err := reloadIfRunning(ctx, e, o, socketOf(o), false); err != nil {
+				return err
+			}
+			if up, err := running(ctx, e, o); err != nil || !up {
+				return err
+			}
+			bad, err := hbaRejected(ctx, e, o)
+			if err == nil && bad != "" {
+				err = errors.Errorf(errHBARejected, bad)
+			}
+			return err
 		},
 	}
 }
@@ -435,11 +476,41 @@ func reloadIfRunning(ctx context.Context, e executor.Executor, o Options, at soc
 	if !restartPending {
 		return nil
 	}
-	pending, err := psql(ctx, e, o, at, "SELECT string_agg(name, ', ' ORDER BY name) FROM pg_settings WHERE pending_restart")
-	if err != nil || pending == "" {
+	pending, rejected, err := settingsState(ctx, e, o, at)
+	if err != nil {
 		return err
 	}
-	return restart(ctx, e, o)
+	if pending {
+		if err := restart(ctx, e, o); err != nil {
+			return err
+		}
+		if _, rejected, err = settingsState(ctx, e, o, socketOf(o)); err != nil {
+			return err
+		}
+	}
+	if rejected != "" {
+		return errors.Errorf(errRejected, rejected)
+	}
+	return nil
+}
+
+// settingsState asks a running server whether a setting waits for a
+// restart, and which settings in its files it could not take (a bad
+// value, say), as "name = value (error)" lines joined by "; ".
+func settingsState(ctx context.Context, e executor.Executor, o Options, at socket) (pending bool, rejected string, err error) {
+	out, err := psql(ctx, e, o, at, `SELECT (SELECT count(*) FROM pg_settings WHERE pending_restart) || '|' || `+
+		`coalesce((SELECT string_agg(name || ' = ' || coalesce(setting, '') || ' (' || error || ')', '; ' ORDER BY name) FROM pg_file_settings WHERE error IS NOT NULL), '')`)
+	if err != nil {
+		return false, "", err
+	}
+	n, rejected, _ := strings.Cut(out, "|")
+	return n != "0", rejected, nil
+}
+
+// hbaRejected returns the pg_hba.conf lines a running server could not
+// take, joined by "; ".
+func hbaRejected(ctx context.Context, e executor.Executor, o Options) (string, error) {
+	return psql(ctx, e, o, socketOf(o), `SELECT coalesce(string_agg('line ' || line_number || ': ' || error, '; ' ORDER BY line_number), '') FROM pg_hba_file_rules WHERE error IS NOT NULL`)
 }
 
 // waitReloaded waits until the postmaster's configuration load time is no

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -275,6 +276,41 @@ func TestPlay(t *testing.T) {
 			if got := postmasterPID(t, o); got == pid {
 				t.Error("the server was not restarted for max_connections")
 			}
+
+			// A value the server refuses fails the settings step, naming
+			// it, and the server keeps its previous value; the next play
+			// says so again rather than finding the file right.
+			o.Settings["work_mem"] = "lots"
+			for i := range 2 {
+				plan, err := Plan(o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r, err = steps.Run(context.Background(), rec, plan, nil)
+				if err == nil || r.Failed != StepSettings || !strings.Contains(err.Error(), "did not take these settings") || !strings.Contains(err.Error(), "work_mem = lots") {
+					t.Fatalf("play %d with work_mem = lots: %v (report %+v)", i+1, err, r)
+				}
+				t.Log(err)
+			}
+			if got := show(t, tc.port, "work_mem"); got != "16MB" {
+				t.Errorf("work_mem after a refused value: %q, want 16MB", got)
+			}
+			o.Settings["work_mem"] = "16MB"
+			if r, _ = runPlay(t, rec, o); !cmp.Equal(r.Changed, []string{StepSettings}) {
+				t.Errorf("putting work_mem right changed %v", r.Changed)
+			}
+
+			// A stopped server is started again, and only that step runs.
+			if out, err := exec.Command("setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--",
+				o.withDefaults().bin("pg_ctl"), "stop", "-s", "-m", "fast", "-D", o.DataDirPath()).CombinedOutput(); err != nil {
+				t.Fatalf("pg_ctl stop: %v: %s", err, out)
+			}
+			r, d = runPlay(t, rec, o)
+			t.Logf("restart-a-stopped-server play over %s: %v", tc.name, d)
+			if !cmp.Equal(r.Changed, []string{StepStart}) {
+				t.Errorf("after stopping the server, changed: %v, want only %q", r.Changed, StepStart)
+			}
+			connect(t, tc.port)
 
 			for _, c := range rec.commands() {
 				if strings.Contains(c, password) || strings.Contains(c, "s3cr3t") {
