@@ -271,22 +271,47 @@ func (i *Instance) PID() int {
 // Running reports whether a postmaster runs for this data directory.
 func (i *Instance) Running() bool { return i.PID() != 0 }
 
-// Start starts the server unless it runs. pg_ctl daemonises the server, so
+// Start starts the server unless it runs; it refuses a fenced member. pg_ctl daemonises the server, so
 // it outlives the provider.
 func (i *Instance) Start(ctx context.Context) error {
 	if i.Running() {
 		return nil
 	}
+	// A fenced member was a primary when another one was promoted: started
+	// as it is, it could take writes the new primary never sees.
+	if epoch, fenced, err := i.Fenced(); err != nil {
+		return err
+	} else if fenced {
+		return errors.Errorf(errFenced, epoch)
+	}
 	pgctl, err := i.bin("pg_ctl")
 	if err != nil {
 		return err
 	}
-	// A pid file whose process is gone (or is someone else) would make the
-	// new postmaster hesitate; it is ours to clear.
-	if err := os.Remove(filepath.Join(i.DataDir(), local.PIDFileName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return errors.Wrap(err, errStalePID)
+	if err := i.clearStalePID(); err != nil {
+		return err
 	}
 	return run(ctx, i.Dir, pgctl, "start", "-w", "-t", startTimeout, "-s", "-D", i.DataDir(), "-l", i.LogFile())
+}
+
+// clearStalePID removes the pid file of a server that does not run: its
+// process is gone (or is someone else, or a zombie nobody reaped after a
+// crash) and would make a new postmaster, or pg_rewind's crash recovery,
+// hesitate. It is ours to clear.
+func (i *Instance) clearStalePID() error {
+	if i.Running() {
+		return nil
+	}
+	// The socket's lock file names the same process.
+	for _, f := range []string{filepath.Join(i.DataDir(), local.PIDFileName), filepath.Join(i.SocketDir(), ".s.PGSQL."+strconv.Itoa(int(i.Port))+".lock")} {
+		if !filepath.IsAbs(f) {
+			continue
+		}
+		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return errors.Wrap(err, errStalePID)
+		}
+	}
+	return nil
 }
 
 // Restart restarts a running server, for settings that need it.

@@ -78,7 +78,11 @@ func (i *Instance) InitReplica(ctx context.Context, primaryPort int32, slot, pas
 	if err := i.markStandby(); err != nil {
 		return err
 	}
-	return errors.Wrap(os.WriteFile(filepath.Join(i.Dir, markerFile), []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644), errMarker) //nolint:gosec // Not secret.
+	if err := os.WriteFile(filepath.Join(i.Dir, markerFile), []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644); err != nil { //nolint:gosec // Not secret.
+		return errors.Wrap(err, errMarker)
+	}
+	// A former primary copied afresh is a standby of the new one now.
+	return i.unfence()
 }
 
 // markStandby has the server start as a standby.

@@ -36,6 +36,10 @@ type Status struct {
 	InRecovery bool
 	// LSN is where a primary writes WAL, or up to where a standby replayed.
 	LSN string
+	// ReceiveLSN is up to where a standby received and flushed WAL from its
+	// primary since it started streaming; empty on a primary or a standby
+	// that has not streamed yet. Promotion replays everything received.
+	ReceiveLSN string
 }
 
 // Connect opens a connection to the instance's database dbname as user.
@@ -88,7 +92,8 @@ func (i *Instance) Status(ctx context.Context, password string) (Status, error) 
 	// pg_current_wal_lsn fails during recovery; CASE evaluates only the
 	// branch it takes.
 	if err := c.QueryRow(ctx, `SELECT pg_is_in_recovery(),
-		COALESCE((CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END)::text, '')`).Scan(&s.InRecovery, &s.LSN); err != nil {
+		COALESCE((CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END)::text, ''),
+		COALESCE(pg_last_wal_receive_lsn()::text, '')`).Scan(&s.InRecovery, &s.LSN, &s.ReceiveLSN); err != nil {
 		return s, errors.Wrap(err, errQuery)
 	}
 	s.Ready = true

@@ -2,6 +2,7 @@ package postgresql
 
 import (
 	"context"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -99,8 +100,8 @@ func (i *Instance) Promote(ctx context.Context, adminPassword string) error {
 	return nil
 }
 
-// Rejoin turns a former primary into a replica of source: it stops it
-// cleanly, has pg_rewind undo whatever it wrote after source took over
+// Rejoin turns a former primary into a replica of source and lifts its
+// fence: it stops it, has pg_rewind undo whatever it wrote after source took over
 // (nothing, after a clean switchover), removes the slots it kept as a
 // primary and marks it a standby. The admin password reaches pg_rewind
 // through a password file that is removed right after.
@@ -110,6 +111,9 @@ func (i *Instance) Rejoin(ctx context.Context, source *Instance, adminPassword s
 		return err
 	}
 	if err := i.Stop(ctx); err != nil {
+		return err
+	}
+	if err := i.clearStalePID(); err != nil {
 		return err
 	}
 	// pg_rewind reads the source's timeline from its control file, which a
@@ -137,8 +141,14 @@ func (i *Instance) Rejoin(ctx context.Context, source *Instance, adminPassword s
 		"user=" + connInfoValue(i.AdminUser), "dbname=" + connInfoValue("postgres"),
 		"passfile=" + connInfoValue(pass), "sslmode=" + connInfoValue("disable"),
 	}, " ")
-	if err := run(ctx, i.Dir, rewind, "--target-pgdata="+i.DataDir(), "--source-server="+src); err != nil {
+	// A fence's standby.signal would stop the single-user crash recovery
+	// pg_rewind runs on a server that did not shut down cleanly; the fence
+	// marker keeps Start away meanwhile.
+	if err := os.Remove(filepath.Join(i.DataDir(), standbySignal)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return errors.Wrap(err, errRewind)
+	}
+	if err := run(ctx, i.Dir, rewind, "--target-pgdata="+i.DataDir(), "--source-server="+src); err != nil {
+		return &RewindError{err: errors.Wrap(err, errRewind)}
 	}
 	_ = os.Remove(pass)
 	// A former primary's slots would keep WAL on it for replicas that now
@@ -152,5 +162,15 @@ func (i *Instance) Rejoin(ctx context.Context, source *Instance, adminPassword s
 			return errors.Wrap(err, errSlots)
 		}
 	}
-	return i.markStandby()
+	if err := i.markStandby(); err != nil {
+		return err
+	}
+	return i.unfence()
 }
+
+// A RewindError is pg_rewind failing on the former primary: its data
+// directory cannot be brought back and is to be copied afresh.
+type RewindError struct{ err error }
+
+func (e *RewindError) Error() string { return e.err.Error() }
+func (e *RewindError) Unwrap() error { return e.err }
