@@ -45,6 +45,9 @@ const (
 	TopologyPrimary Topology = "primary"
 )
 
+// TypeFailover is the condition of the latest automatic failover.
+const TypeFailover xpv2.ConditionType = "Failover"
+
 // Member roles.
 const (
 	RolePrimary = "primary"
@@ -88,6 +91,27 @@ type ReplicationParameters struct {
 	Slots *bool `json:"slots,omitempty"`
 }
 
+// FailoverParameters are when the provider promotes a replica on its own.
+type FailoverParameters struct {
+	// Enabled has the provider promote the most advanced replica when the
+	// primary stops answering for After. Defaults to true with topology
+	// primary. Disabled, a primary that stops answering is only restarted.
+	// +kubebuilder:default=true
+	// +optional
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// After is how long the primary must not answer (connection refused or
+	// timed out), across reconciles and provider restarts, before a replica
+	// is promoted: a Go duration of at least 2s. Defaults to 10s.
+	// +kubebuilder:default="10s"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$`
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('2s')",message="failover.after must be at least 2s"
+	// +optional
+	After *metav1.Duration `json:"after,omitempty"`
+}
+
 // DatabaseInstanceParameters are the desired properties of a database engine
 // running on one or more virtual machines.
 // +kubebuilder:validation:XValidation:rule="self.topology != 'primary' || has(self.replicas)",message="topology primary needs replicas"
@@ -95,6 +119,7 @@ type ReplicationParameters struct {
 // +kubebuilder:validation:XValidation:rule="self.topology == 'primary' || !has(self.replication)",message="replication is only valid with topology primary"
 // +kubebuilder:validation:XValidation:rule="!has(self.virtualMachines) || !has(self.replicas) || size(self.virtualMachines) == self.replicas + 1",message="topology primary runs one member per virtual machine: virtualMachines must list replicas + 1 machines"
 // +kubebuilder:validation:XValidation:rule="self.topology == 'primary' || !has(self.primary)",message="primary is only valid with topology primary"
+// +kubebuilder:validation:XValidation:rule="self.topology == 'primary' || !has(self.failover)",message="failover is only valid with topology primary"
 // +kubebuilder:validation:XValidation:rule="!has(self.primary) || !has(self.virtualMachines) || self.primary in self.virtualMachines",message="primary must be one of virtualMachines"
 // +kubebuilder:validation:XValidation:rule="!has(self.replication) || !has(self.replication.syncQuorum) || !has(self.replicas) || self.replication.syncQuorum <= self.replicas",message="replication.syncQuorum cannot exceed replicas"
 type DatabaseInstanceParameters struct {
@@ -133,10 +158,17 @@ type DatabaseInstanceParameters struct {
 	// the first of VirtualMachines when unset. Changing it is a switchover:
 	// the old primary stops cleanly, the named replica is promoted once it
 	// has replayed everything, the other replicas follow it and the old
-	// primary rejoins as a replica.
+	// primary rejoins as a replica. An automatic failover leaves it alone:
+	// status.atProvider.primary says which member took over, and the
+	// failover's choice stands until this field is changed again.
 	// +kubebuilder:validation:MaxLength=253
 	// +optional
 	Primary string `json:"primary,omitempty"`
+
+	// Failover is when a replica is promoted because the primary stopped
+	// answering. Only with topology primary; on by default.
+	// +optional
+	Failover *FailoverParameters `json:"failover,omitempty"`
 
 	// VirtualMachines are the names of the VirtualMachines, in this namespace,
 	// that members run on. The first one runs the primary.
@@ -259,6 +291,13 @@ type DatabaseInstanceObservation struct {
 	// empty in async mode.
 	// +optional
 	SynchronousStandbyNames string `json:"synchronousStandbyNames,omitempty"`
+
+	// FencingToken is the instance's epoch: it grows by one with every
+	// promotion, automatic or manual, and is recorded before the replica is
+	// promoted. A member fenced at an older epoch never takes writes again
+	// until it has rejoined as a replica. Zero until the first promotion.
+	// +optional
+	FencingToken int64 `json:"fencingToken,omitempty"`
 
 	// Members are the instance's engine processes.
 	Members []Member `json:"members,omitempty"`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -130,6 +131,28 @@ func TestTopologyValidation(t *testing.T) {
 			mod:    func(p *v1alpha1.DatabaseInstanceParameters) { p.Primary = "a" },
 			want:   "primary is only valid with topology primary",
 		},
+		"FailoverOnSingle": {
+			reason: "a single instance has nothing to fail over to",
+			mod: func(p *v1alpha1.DatabaseInstanceParameters) {
+				p.Failover = &v1alpha1.FailoverParameters{Enabled: ptr.To(true)}
+			},
+			want: "failover is only valid with topology primary",
+		},
+		"FailoverAfter": {
+			reason: "a failover after 2.5s is accepted",
+			mod: func(p *v1alpha1.DatabaseInstanceParameters) {
+				primary(1)(p)
+				p.Failover = &v1alpha1.FailoverParameters{After: &metav1.Duration{Duration: 2500 * time.Millisecond}}
+			},
+		},
+		"FailoverTooSoon": {
+			reason: "a primary that misses one second of answers is not failed over",
+			mod: func(p *v1alpha1.DatabaseInstanceParameters) {
+				primary(1)(p)
+				p.Failover = &v1alpha1.FailoverParameters{After: &metav1.Duration{Duration: time.Second}}
+			},
+			want: "failover.after must be at least 2s",
+		},
 		"UnknownMode": {
 			reason: "modes are async or sync",
 			mod: func(p *v1alpha1.DatabaseInstanceParameters) {
@@ -164,6 +187,20 @@ func TestTopologyValidation(t *testing.T) {
 		r := i.Spec.ForProvider.Replication
 		if r.Mode != v1alpha1.ReplicationAsync || r.Slots == nil || !*r.Slots {
 			t.Errorf("want mode async and slots on by default, got %+v", r)
+		}
+	})
+
+	t.Run("FailoverDefaults", func(t *testing.T) {
+		i := instance(func(p *v1alpha1.DatabaseInstanceParameters) {
+			primary(1)(p)
+			p.Failover = &v1alpha1.FailoverParameters{}
+		})
+		if err := env.Client.Create(ctx, i); err != nil {
+			t.Fatal(err)
+		}
+		f := i.Spec.ForProvider.Failover
+		if f.Enabled == nil || !*f.Enabled || f.After == nil || f.After.Duration != 10*time.Second {
+			t.Errorf("want failover enabled after 10s by default, got %+v", f)
 		}
 	})
 

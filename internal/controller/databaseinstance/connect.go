@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
@@ -44,6 +45,7 @@ const (
 
 type connector struct {
 	kube     client.Client
+	record   event.Recorder
 	usage    *resource.ProviderConfigUsageTracker
 	localDir string
 	hooks    hooks
@@ -97,12 +99,19 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 			members[n].inst = postgresql.NewInstance(m.WorkDir, meta.GetExternalName(cr), p.Version, m.PortRangeStart, adminUser)
 		}
 	}
+	rec, err := readEpoch(cr)
+	if err != nil {
+		return nil, err
+	}
 	e := &external{
 		vm:         members[0].vm,
 		inst:       members[0].inst,
 		replicas:   members[1:],
 		replicated: p.Topology == v1alpha1.TopologyPrimary,
 		hooks:      c.hooks,
+		kube:       c.kube,
+		record:     c.record,
+		rec:        rec,
 	}
 	if deleting || e.inst == nil {
 		// Deleting needs no password; do not generate one now.

@@ -5,10 +5,13 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
@@ -55,6 +58,16 @@ type external struct {
 	password     string
 	replPassword string
 	hooks        hooks
+
+	// kube writes the instance's epoch record and failover annotations;
+	// record emits its events.
+	kube   client.Client
+	record event.Recorder
+	// rec is the latest promotion, as recorded on the instance.
+	rec epochRecord
+	// primaryDown is how long the primary has not answered, when Observe
+	// tracks it.
+	primaryDown time.Duration
 }
 
 func settings(i *postgresql.Instance, p v1alpha1.DatabaseInstanceParameters) postgresql.Settings {
@@ -166,6 +179,13 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.DatabaseInstance) (m
 // starts a server that is not running.
 func (e *external) Update(ctx context.Context, cr *v1alpha1.DatabaseInstance) (managed.ExternalUpdate, error) {
 	if e.replicated {
+		p := cr.Spec.ForProvider
+		if e.primaryDown >= failoverAfter(p) && failoverEnabled(p) {
+			// Without a replica to promote, the primary is started again.
+			if done, err := e.failover(ctx, cr, e.primaryDown); done || err != nil {
+				return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, err
+			}
+		}
 		return managed.ExternalUpdate{}, e.ensureReplicated(ctx, cr)
 	}
 	changed, err := e.inst.Configure(settings(e.inst, cr.Spec.ForProvider))

@@ -2,9 +2,11 @@ package databaseinstance
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
@@ -38,8 +40,9 @@ const (
 func (e *external) ensureReplicated(ctx context.Context, cr *v1alpha1.DatabaseInstance) error {
 	p := cr.Spec.ForProvider
 	primary := member{vm: e.vm, inst: e.inst}
-	if err := e.switchover(ctx); err != nil {
-		return err
+	pending, rejoinErr := e.switchover(ctx, cr)
+	if pending == nil && rejoinErr != nil {
+		return rejoinErr
 	}
 	hbaChanged, err := e.inst.AllowReplication()
 	if err != nil {
@@ -52,6 +55,10 @@ func (e *external) ensureReplicated(ctx context.Context, cr *v1alpha1.DatabaseIn
 		return errors.Wrap(err, errEnsureRepl)
 	}
 	for _, r := range e.replicas {
+		if pending[r.vm] {
+			// A former primary that could not rejoin stays fenced.
+			continue
+		}
 		slot := ""
 		if useSlots(p) {
 			slot = postgresql.SlotName(r.vm)
@@ -68,7 +75,7 @@ func (e *external) ensureReplicated(ctx context.Context, cr *v1alpha1.DatabaseIn
 			return err
 		}
 	}
-	return nil
+	return rejoinErr
 }
 
 // configure writes a member's settings and starts it, or has a running
@@ -108,7 +115,24 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 	wantNames := wantSyncNames(p, e.replicas)
 	upToDate := ps.Ready && !ps.InRecovery && current && len(ps.PendingRestart) == 0 && snd.SynchronousStandbyNames == wantNames
 	var notReady []string
-	if !ps.Ready || ps.InRecovery {
+	down, tracked, err := e.trackPrimary(ctx, cr, ps.Ready, cr.Status.AtProvider.Members)
+	if err != nil {
+		return managed.ExternalObservation{}, err
+	}
+	// holding is waiting out failover.after: the primary is neither
+	// restarted nor replaced yet.
+	holding := false
+	switch {
+	case tracked && down < failoverAfter(p):
+		e.primaryDown, holding = down, true
+		notReady = append(notReady, fmt.Sprintf("primary %s stopped answering %s ago; a replica is promoted once it has not answered for %s",
+			e.vm, down.Round(100*time.Millisecond), failoverAfter(p)))
+	case tracked:
+		e.primaryDown = down
+		notReady = append(notReady, fmt.Sprintf("primary %s stopped answering %s ago; failing over", e.vm, down.Round(100*time.Millisecond)))
+	case !ps.Ready && !failoverEnabled(p) && e.inst.Initialized():
+		notReady = append(notReady, "primary "+e.vm+" is down: it does not answer; failover is disabled")
+	case !ps.Ready || ps.InRecovery:
 		notReady = append(notReady, "primary "+e.vm+" is not running as the primary")
 	}
 
@@ -118,11 +142,13 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 		EngineVersion:           ps.Version,
 		Primary:                 e.vm,
 		SynchronousStandbyNames: snd.SynchronousStandbyNames,
+		FencingToken:            e.rec.Epoch,
 		Members: []v1alpha1.Member{{
 			VirtualMachine: e.vm, Role: role(ps, v1alpha1.RolePrimary), Address: postgresql.Address, Port: e.inst.Port,
 			Running: ps.Ready, LSN: ps.LSN,
 		}},
 	}
+	replicaUp := false
 	for _, r := range e.replicas {
 		m := v1alpha1.Member{VirtualMachine: r.vm, Role: v1alpha1.RoleReplica, Address: postgresql.Address, Port: r.inst.Port}
 		ap.ReadOnlyEndpoints = append(ap.ReadOnlyEndpoints, hostPort(r.inst.Port))
@@ -141,6 +167,10 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 			return managed.ExternalObservation{}, errors.Wrap(err, errConfig)
 		}
 		m.Role, m.Running, m.LSN = role(rs, v1alpha1.RoleReplica), rs.Ready, rs.LSN
+		replicaUp = replicaUp || rs.Ready
+		if r.inst.IsFenced() {
+			notReady = append(notReady, "former primary "+r.vm+" is fenced until it rejoins as a replica")
+		}
 		s, connected := snd.ByName[r.vm]
 		if connected {
 			lag := s.LagBytes
@@ -165,16 +195,20 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 	switch {
 	case len(notReady) == 0:
 		cr.SetConditions(xpv2.Available())
-	case ps.Ready:
-		// The primary takes writes; the instance is degraded, not down,
-		// and says which member lacks.
+	case ps.Ready || replicaUp:
+		// The primary takes writes, or replicas still serve reads while a
+		// primary that stopped answering is waited for or replaced: the
+		// instance is degraded, not being created, and says which member
+		// lacks.
 		cr.SetConditions(xpv2.Unavailable().WithMessage(strings.Join(notReady, "; ")))
 	default:
 		cr.SetConditions(xpv2.Creating().WithMessage(strings.Join(notReady, "; ")))
 	}
 	return managed.ExternalObservation{
-		ResourceExists:    true,
-		ResourceUpToDate:  upToDate,
+		ResourceExists: true,
+		// While it waits out failover.after nothing is to be done: the
+		// primary is neither restarted nor replaced.
+		ResourceUpToDate:  upToDate || holding,
 		ConnectionDetails: e.connectionDetails(),
 	}, nil
 }

@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
@@ -32,6 +33,10 @@ type hooks struct {
 	// afterInit runs after initdb and before the server is configured and
 	// started; an error ends the create there.
 	afterInit func(ctx context.Context) error
+	// failoverStep runs after each step of a failover (stepEpochRecorded,
+	// stepPromoted); an error ends the reconcile there, as a provider
+	// killed at that point would.
+	failoverStep func(ctx context.Context, step string) error
 }
 
 func setup(mgr ctrl.Manager, o options.Options, h hooks) error {
@@ -40,6 +45,7 @@ func setup(mgr ctrl.Manager, o options.Options, h hooks) error {
 	opts := []managed.ReconcilerOption{
 		managed.WithTypedExternalConnector[*v1alpha1.DatabaseInstance](&connector{
 			kube:     mgr.GetClient(),
+			record:   event.NewAPIRecorder(mgr.GetEventRecorderFor(name)), //nolint:staticcheck // crossplane-runtime still takes the old recorder.
 			usage:    resource.NewProviderConfigUsageTracker(mgr.GetClient(), &apisv1alpha1.ProviderConfigUsage{}),
 			localDir: o.LocalDir,
 			hooks:    h,
@@ -50,6 +56,9 @@ func setup(mgr ctrl.Manager, o options.Options, h hooks) error {
 		managed.WithDeterministicExternalName(true),
 	}
 	opts = append(opts, options.ReconcilerOptions(mgr, o, name)...)
+	// An instance whose primary does not answer is looked at every second
+	// until it answers again or a replica took over.
+	opts = append(opts, managed.WithPollIntervalHook(pollWhileDown))
 
 	r := managed.NewReconciler(mgr, resource.ManagedKind(v1alpha1.DatabaseInstanceGroupVersionKind), opts...)
 

@@ -5,6 +5,10 @@ import (
 	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	kerrors "k8s.io/apimachinery/pkg/util/errors"
+
+	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
 )
 
 const (
@@ -21,39 +25,60 @@ const (
 
 // switchover makes the member that should be the primary (e.inst) the
 // primary when it is still a replica, and turns any other member that is
-// not a standby (a former primary) into a replica. Every step is recorded
-// on disk (a stopped server, standby.signal removed by the promotion,
-// written by the rejoin), so a switchover cut short is finished by the next
-// reconcile. It is manual: nothing here runs unless the spec names a
-// replica as the primary.
-func (e *external) switchover(ctx context.Context) error {
+// not a standby (a former primary) or is fenced into a replica. Every step
+// is recorded (the epoch in the instance's annotation before anything is
+// promoted, the fence and a stopped server on disk, standby.signal removed
+// by the promotion, written by the rejoin), so a switchover or failover
+// cut short is finished by the next reconcile. Members that cannot rejoin
+// yet are returned with the error, so that the others are still set up.
+func (e *external) switchover(ctx context.Context, cr *v1alpha1.DatabaseInstance) (map[string]bool, error) {
 	if e.inst.Initialized() && e.inst.IsStandby() {
-		if err := e.promote(ctx); err != nil {
-			return err
+		if err := e.promote(ctx, cr); err != nil {
+			return nil, err
 		}
 	}
+	var errs []error
+	pending := map[string]bool{}
 	for _, r := range e.replicas {
-		if !r.inst.Initialized() || r.inst.IsStandby() {
+		if !r.inst.Initialized() || (r.inst.IsStandby() && !r.inst.IsFenced()) {
 			continue
 		}
 		// pg_rewind reads from the new primary, which must run.
 		if err := e.inst.Start(ctx); err != nil {
-			return errors.Wrapf(err, errStartNew, e.vm)
+			return nil, errors.Wrapf(err, errStartNew, e.vm)
 		}
-		if err := r.inst.Rejoin(ctx, e.inst, e.password); err != nil {
-			return errors.Wrapf(err, errRejoin, r.vm)
+		err := r.inst.Rejoin(ctx, e.inst, e.password)
+		var rw *postgresql.RewindError
+		if errors.As(err, &rw) {
+			// What the former primary holds cannot be rewound: it is copied
+			// afresh, still fenced until the copy is complete.
+			err = r.inst.Discard(ctx)
+		}
+		if err != nil {
+			pending[r.vm] = true
+			errs = append(errs, errors.Wrapf(err, errRejoin, r.vm))
 		}
 	}
-	return nil
+	return pending, kerrors.NewAggregate(errs)
 }
 
-// promote stops the current primary cleanly, so that its last WAL reaches
-// the replicas, waits until the successor replayed it and promotes the
-// successor. A running primary is only stopped when the successor streams
-// from it: otherwise the instance would be left without a primary.
-func (e *external) promote(ctx context.Context) error {
+// promote makes e.inst the primary. For a manual switchover it stops the
+// current primary cleanly, so that its last WAL reaches the replicas, and
+// waits until the successor replayed it; a running primary is only stopped
+// when the successor streams from it, otherwise the instance would be left
+// without a primary. For a failover, which the epoch record names, the
+// former primary does not answer and is not waited for. Either way the
+// epoch is recorded and every former primary fenced before the promotion,
+// so that it never takes writes again before it rejoined as a replica.
+func (e *external) promote(ctx context.Context, cr *v1alpha1.DatabaseInstance) error {
+	failingOver := e.rec.Failover && e.rec.Primary == e.vm
+	var olds []member
 	for _, old := range e.replicas {
 		if !old.inst.Initialized() || old.inst.IsStandby() {
+			continue
+		}
+		olds = append(olds, old)
+		if failingOver {
 			continue
 		}
 		if old.inst.Running() {
@@ -79,8 +104,22 @@ func (e *external) promote(ctx context.Context) error {
 			return errors.Wrapf(err, errCatchUp, e.vm)
 		}
 	}
+	if err := e.recordSwitchover(ctx, cr); err != nil {
+		return err
+	}
+	for _, old := range olds {
+		if err := old.inst.Fence(ctx, e.rec.Epoch); err != nil {
+			return errors.Wrapf(err, errFence, old.vm)
+		}
+	}
 	if err := e.inst.Start(ctx); err != nil {
 		return errors.Wrapf(err, errStartNew, e.vm)
 	}
-	return errors.Wrap(e.inst.Promote(ctx, e.password), errPromote)
+	if err := e.inst.Promote(ctx, e.password); err != nil {
+		return errors.Wrap(err, errPromote)
+	}
+	if failingOver {
+		e.failedOver(cr)
+	}
+	return e.step(ctx, stepPromoted)
 }

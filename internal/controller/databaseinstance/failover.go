@@ -1,0 +1,284 @@
+package databaseinstance
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+
+	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
+)
+
+const (
+	// AnnotationEpoch records the instance's fencing epoch: a JSON
+	// epochRecord, written with the instance's resourceVersion before any
+	// replica is promoted, so that of two providers only one promotes.
+	AnnotationEpoch = "engine.dbaas.io/fencing-epoch"
+	// AnnotationPrimaryDownSince is when the provider first saw the primary
+	// not answering (RFC 3339), so that the wait before a failover survives
+	// provider restarts.
+	AnnotationPrimaryDownSince = "engine.dbaas.io/primary-down-since"
+	// annotationSyncMembers are the replicas that counted for commits
+	// (sync_state sync or quorum) when the primary was last seen, which a
+	// failover prefers among replicas equally advanced.
+	annotationSyncMembers = "engine.dbaas.io/primary-down-sync-members"
+
+	defaultFailoverAfter = 10 * time.Second
+	minFailoverAfter     = 2 * time.Second
+	// downRecheck is how soon an instance whose primary does not answer is
+	// looked at again.
+	downRecheck = time.Second
+
+	reasonFailedOver event.Reason         = "FailedOver"
+	reasonPromoted   xpv2.ConditionReason = "PromotedReplica"
+
+	errEpochAnnotation = "cannot read annotation " + AnnotationEpoch
+	errRecordEpoch     = "cannot record fencing epoch %d before promoting %s"
+	errRecordDown      = "cannot record that the primary stopped answering"
+	errNoCandidate     = "primary %s stopped answering %s ago, but no replica answers to be promoted"
+	errFence           = "cannot fence the former primary on %s"
+	errParseDownSince  = "cannot parse annotation " + AnnotationPrimaryDownSince
+
+	// Failover steps a test can interrupt.
+	stepEpochRecorded = "epoch-recorded"
+	stepPromoted      = "promoted"
+)
+
+// An epochRecord is the latest promotion: its epoch, the member it made the
+// primary and, for a failover, what the provider saw.
+type epochRecord struct {
+	Epoch    int64  `json:"epoch"`
+	Primary  string `json:"primary"`
+	Failover bool   `json:"failover,omitempty"`
+	Message  string `json:"message,omitempty"`
+}
+
+func readEpoch(o metav1.Object) (epochRecord, error) {
+	var r epochRecord
+	v := o.GetAnnotations()[AnnotationEpoch]
+	if v == "" {
+		return r, nil
+	}
+	return r, errors.Wrap(json.Unmarshal([]byte(v), &r), errEpochAnnotation)
+}
+
+func failoverEnabled(p v1alpha1.DatabaseInstanceParameters) bool {
+	if p.Topology != v1alpha1.TopologyPrimary {
+		return false
+	}
+	return p.Failover == nil || p.Failover.Enabled == nil || *p.Failover.Enabled
+}
+
+func failoverAfter(p v1alpha1.DatabaseInstanceParameters) time.Duration {
+	if p.Failover == nil || p.Failover.After == nil {
+		return defaultFailoverAfter
+	}
+	return max(p.Failover.After.Duration, minFailoverAfter)
+}
+
+// downSince is when the primary was first seen not answering, if it was.
+func downSince(o metav1.Object) (time.Time, bool, error) {
+	v, ok := o.GetAnnotations()[AnnotationPrimaryDownSince]
+	if !ok {
+		return time.Time{}, false, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	return t, err == nil, errors.Wrap(err, errParseDownSince)
+}
+
+// pollWhileDown has an instance whose primary does not answer looked at
+// every second rather than at the poll interval, so that a failover starts
+// soon after its wait.
+func pollWhileDown(mg resource.Managed, d time.Duration) time.Duration {
+	if _, ok := mg.GetAnnotations()[AnnotationPrimaryDownSince]; ok && d > downRecheck {
+		return downRecheck
+	}
+	return d
+}
+
+// writeObject writes cr's metadata and spec with its resourceVersion: it
+// fails with a conflict when anyone changed the instance since it was read.
+// The status the reconcile has built so far is kept.
+func (e *external) writeObject(ctx context.Context, cr *v1alpha1.DatabaseInstance) error {
+	st := cr.Status.DeepCopy()
+	err := e.kube.Update(ctx, cr)
+	cr.Status = *st
+	return err
+}
+
+// trackPrimary records when the primary stopped answering, or forgets it
+// once it answers again, and reports how long it has not answered. Only a
+// primary that answered when last observed (prev) starts being tracked.
+func (e *external) trackPrimary(ctx context.Context, cr *v1alpha1.DatabaseInstance, ready bool, prev []v1alpha1.Member) (time.Duration, bool, error) {
+	since, tracked, err := downSince(cr)
+	if err != nil {
+		return 0, false, err
+	}
+	if ready || !failoverEnabled(cr.Spec.ForProvider) {
+		if !tracked && cr.GetAnnotations()[annotationSyncMembers] == "" {
+			return 0, false, nil
+		}
+		meta.RemoveAnnotations(cr, AnnotationPrimaryDownSince, annotationSyncMembers)
+		return 0, false, errors.Wrap(e.writeObject(ctx, cr), errRecordDown)
+	}
+	if tracked {
+		return time.Since(since), true, nil
+	}
+	// Only a primary that answered when last observed has stopped
+	// answering; one being created or started has not yet.
+	wasUp := false
+	for _, m := range prev {
+		wasUp = wasUp || (m.VirtualMachine == e.vm && m.Role == v1alpha1.RolePrimary && m.Running)
+	}
+	if !wasUp {
+		return 0, false, nil
+	}
+	var synced []string
+	for _, m := range prev {
+		if m.SyncState == "sync" || m.SyncState == "quorum" {
+			synced = append(synced, m.VirtualMachine)
+		}
+	}
+	meta.AddAnnotations(cr, map[string]string{
+		AnnotationPrimaryDownSince: time.Now().UTC().Format(time.RFC3339Nano),
+		annotationSyncMembers:      strings.Join(synced, ","),
+	})
+	return 0, true, errors.Wrap(e.writeObject(ctx, cr), errRecordDown)
+}
+
+// candidate is the replica to promote: of those that answer as standbys
+// and are not fenced, the most advanced (the furthest WAL position it
+// received or replayed: promotion replays all it received), then one that
+// counted for commits when the primary was last seen. With ANY k
+// replication every acknowledged commit was flushed by at least one
+// replica, so the most advanced one holds them all.
+func (e *external) candidate(ctx context.Context, cr *v1alpha1.DatabaseInstance) (member, string, bool) {
+	synced := strings.Split(cr.GetAnnotations()[annotationSyncMembers], ",")
+	var best member
+	var bestPos uint64
+	var bestLSN string
+	var bestSync, found bool
+	for _, r := range e.replicas {
+		if !r.inst.Initialized() || r.inst.IsFenced() {
+			continue
+		}
+		s, err := r.inst.Status(ctx, e.password)
+		if err != nil || !s.Ready || !s.InRecovery {
+			continue
+		}
+		pos, lsn := uint64(0), ""
+		for _, l := range []string{s.LSN, s.ReceiveLSN} {
+			if v, err := postgresql.ParseLSN(l); err == nil && (lsn == "" || v > pos) {
+				pos, lsn = v, l
+			}
+		}
+		if lsn == "" {
+			continue
+		}
+		sync := slices.Contains(synced, r.vm)
+		if !found || pos > bestPos || (pos == bestPos && sync && !bestSync) {
+			best, bestPos, bestLSN, bestSync, found = r, pos, lsn, sync, true
+		}
+	}
+	return best, bestLSN, found
+}
+
+// failover promotes the most advanced replica in place of a primary that
+// has not answered for down. It first records the next epoch and names
+// the replica in spec.forProvider.primary, in one write with the
+// instance's resourceVersion: a provider that read the instance before
+// another one wrote it fails here and promotes nothing. Everything after
+// is the switchover the spec now asks for, driven by that record: the
+// former primary is fenced before the replica is promoted, and rejoins as
+// a replica.
+func (e *external) failover(ctx context.Context, cr *v1alpha1.DatabaseInstance, down time.Duration) (bool, error) {
+	cand, lsn, ok := e.candidate(ctx, cr)
+	if !ok {
+		return false, nil
+	}
+	rec := epochRecord{
+		Epoch: e.rec.Epoch + 1, Primary: cand.vm, Failover: true,
+		Message: fmt.Sprintf("primary %s stopped answering for %s; promoted %s (most advanced, LSN %s)", e.vm, down.Round(time.Second), cand.vm, lsn),
+	}
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return false, errors.Wrapf(err, errRecordEpoch, rec.Epoch, cand.vm)
+	}
+	meta.AddAnnotations(cr, map[string]string{AnnotationEpoch: string(b)})
+	meta.RemoveAnnotations(cr, AnnotationPrimaryDownSince, annotationSyncMembers)
+	cr.Spec.ForProvider.Primary = cand.vm
+	if err := e.writeObject(ctx, cr); err != nil {
+		return false, errors.Wrapf(err, errRecordEpoch, rec.Epoch, cand.vm)
+	}
+	e.rec = rec
+	if err := e.step(ctx, stepEpochRecorded); err != nil {
+		return true, err
+	}
+	e.setPrimary(cr.Spec.ForProvider, cand.vm)
+	return true, e.ensureReplicated(ctx, cr)
+}
+
+// setPrimary orders the members as Connect does for primary.
+func (e *external) setPrimary(p v1alpha1.DatabaseInstanceParameters, primary string) {
+	byVM := map[string]member{e.vm: {vm: e.vm, inst: e.inst}}
+	for _, r := range e.replicas {
+		byVM[r.vm] = r
+	}
+	p.Primary = primary
+	order := primaryFirst(p)
+	e.vm, e.inst = order[0], byVM[order[0]].inst
+	e.replicas = e.replicas[:0]
+	for _, vm := range order[1:] {
+		e.replicas = append(e.replicas, byVM[vm])
+	}
+}
+
+// recordSwitchover records the next epoch for a manual switchover to the
+// member that should be the primary, unless the latest record names it.
+func (e *external) recordSwitchover(ctx context.Context, cr *v1alpha1.DatabaseInstance) error {
+	if e.rec.Primary == e.vm {
+		return nil
+	}
+	rec := epochRecord{Epoch: e.rec.Epoch + 1, Primary: e.vm}
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return errors.Wrapf(err, errRecordEpoch, rec.Epoch, e.vm)
+	}
+	meta.AddAnnotations(cr, map[string]string{AnnotationEpoch: string(b)})
+	if err := e.writeObject(ctx, cr); err != nil {
+		return errors.Wrapf(err, errRecordEpoch, rec.Epoch, e.vm)
+	}
+	e.rec = rec
+	return nil
+}
+
+// failedOver reports a completed failover promotion.
+func (e *external) failedOver(cr *v1alpha1.DatabaseInstance) {
+	cr.SetConditions(xpv2.Condition{
+		Type: v1alpha1.TypeFailover, Status: corev1.ConditionTrue, Reason: reasonPromoted,
+		Message: e.rec.Message + " (fencing token " + strconv.FormatInt(e.rec.Epoch, 10) + ")", LastTransitionTime: metav1.Now(),
+	})
+	if e.record != nil {
+		e.record.Event(cr, event.Normal(reasonFailedOver, e.rec.Message))
+	}
+}
+
+func (e *external) step(ctx context.Context, name string) error {
+	if e.hooks.failoverStep == nil {
+		return nil
+	}
+	return e.hooks.failoverStep(ctx, name)
+}

@@ -1,0 +1,382 @@
+package databaseinstance
+
+import (
+	"context"
+	"errors"
+	"net"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+
+	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+)
+
+// failoverAfterForTests is the shortest wait the API allows.
+const failoverAfterForTests = 2 * time.Second
+
+// failoverFixture is a Ready primary on "vm" with replicas on vm-1 and
+// vm-2 whose failover waits failoverAfterForTests.
+func failoverFixture(t *testing.T, ns string, h hooks, mod func(p *v1alpha1.DatabaseInstanceParameters)) (*fixture, *v1alpha1.DatabaseInstance, func()) {
+	t.Helper()
+	env := testenv.Start(t)
+	f := newFixture(t, env, ns)
+	f.addVM(t, "vm-1")
+	f.addVM(t, "vm-2")
+	stop := startManager(t, env, h)
+	di := f.replicated("pg", "vm-1", "vm-2")
+	di.Spec.ForProvider.Failover = &v1alpha1.FailoverParameters{After: &metav1.Duration{Duration: failoverAfterForTests}}
+	if mod != nil {
+		mod(&di.Spec.ForProvider)
+	}
+	if err := env.Client.Create(context.Background(), di); err != nil {
+		t.Fatal(err)
+	}
+	f.waitReady(t, di)
+	return f, di, stop
+}
+
+// killPrimary SIGKILLs the postmaster of the member on vm.
+func (f *fixture) killPrimary(t *testing.T, vm string) {
+	t.Helper()
+	pids := postmasters(t, filepath.Join(f.memberDir(t, vm, "pg"), "data"))
+	if len(pids) != 1 {
+		t.Fatalf("want one postmaster on %s, got %v", vm, pids)
+	}
+	if err := syscall.Kill(pids[0], syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// ports returns each member's port by VirtualMachine.
+func ports(di *v1alpha1.DatabaseInstance) map[string]int32 {
+	out := map[string]int32{}
+	for _, m := range di.Status.AtProvider.Members {
+		out[m.VirtualMachine] = m.Port
+	}
+	return out
+}
+
+// writer inserts rows into acks on the primary, one statement and commit
+// each, and records every id whose commit was acknowledged, until the
+// connection fails.
+type writer struct {
+	mu    sync.Mutex
+	acked []int
+	done  chan struct{}
+}
+
+func startWriter(t *testing.T, f *fixture, di *v1alpha1.DatabaseInstance) *writer {
+	t.Helper()
+	ctx := context.Background()
+	conn := f.connect(t, di)
+	if _, err := conn.Exec(ctx, "CREATE TABLE acks (id int PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	w := &writer{done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		for id := 1; ; id++ {
+			if _, err := conn.Exec(ctx, "INSERT INTO acks VALUES ($1)", id); err != nil {
+				return
+			}
+			w.mu.Lock()
+			w.acked = append(w.acked, id)
+			w.mu.Unlock()
+		}
+	}()
+	return w
+}
+
+func (w *writer) count() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.acked)
+}
+
+// waitWritable writes through the connection secret until a write
+// succeeds, and returns when that was.
+func (f *fixture) waitWritable(t *testing.T, di *v1alpha1.DatabaseInstance) time.Time {
+	t.Helper()
+	ctx := context.Background()
+	var at time.Time
+	eventually(t, "a write through the connection secret succeeds", func() (bool, string) {
+		c, err := f.tryConnect(di)
+		if err != nil {
+			return false, err.Error()
+		}
+		defer c.Close(ctx) //nolint:errcheck // Test.
+		if _, err := c.Exec(ctx, "CREATE TABLE IF NOT EXISTS after_failover (v text); INSERT INTO after_failover VALUES ('x')"); err != nil {
+			return false, err.Error()
+		}
+		at = time.Now()
+		return true, ""
+	})
+	return at
+}
+
+// waitFailedOver waits until a replica other than old is the primary of
+// record, status and connection secret and every member runs in its role,
+// the former primary streaming from the new one. It returns the new
+// primary.
+func (f *fixture) waitFailedOver(t *testing.T, di *v1alpha1.DatabaseInstance, old string) string {
+	t.Helper()
+	ctx := context.Background()
+	c := f.env.Client
+	eventually(t, "a replica took over and every member runs in its role", func() (bool, string) {
+		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
+			return false, err.Error()
+		}
+		ap := di.Status.AtProvider
+		primaries, nStreaming := 0, 0
+		for _, m := range ap.Members {
+			if m.Role == v1alpha1.RolePrimary && m.Running {
+				primaries++
+			}
+			if m.Streaming == streaming {
+				nStreaming++
+			}
+		}
+		ok := ap.Primary != old && ap.Primary == di.Spec.ForProvider.Primary && primaries == 1 && nStreaming == 2 &&
+			di.GetCondition(xpv2.TypeReady).Status == corev1.ConditionTrue
+		return ok, "primary " + ap.Primary + " ready: " + di.GetCondition(xpv2.TypeReady).Message + " synced: " + di.GetCondition(xpv2.TypeSynced).Message
+	})
+	p := ports(di)
+	np := di.Status.AtProvider.Primary
+	eventually(t, "connection secret follows the new primary", func() (bool, string) {
+		s := mustSecret(t, c, f.ns, "pg-conn")
+		return string(s.Data["port"]) == strconv.Itoa(int(p[np])), "port " + string(s.Data["port"])
+	})
+	// Exactly one member takes writes; the former primary is a replica of
+	// the new one.
+	var writable []string
+	for vm, port := range p {
+		hp := "127.0.0.1:" + strconv.Itoa(int(port))
+		var rec bool
+		conn, err := f.connectTo(ctx, di, hp)
+		if err != nil {
+			t.Fatalf("member %s: %v", vm, err)
+		}
+		if err := conn.QueryRow(ctx, "SELECT pg_is_in_recovery()").Scan(&rec); err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.Close(ctx)
+		if !rec {
+			writable = append(writable, vm)
+		}
+	}
+	if len(writable) != 1 || writable[0] != np {
+		t.Errorf("want only %s out of recovery, got %v", np, writable)
+	}
+	others := []string{}
+	for vm := range p {
+		if vm != np {
+			others = append(others, vm)
+		}
+	}
+	sort.Strings(others)
+	f.eventuallyQuery(t, di, "127.0.0.1:"+strconv.Itoa(int(p[np])), "both others stream from the new primary",
+		"SELECT string_agg(application_name || '=' || state, ',' ORDER BY application_name) FROM pg_stat_replication",
+		others[0]+"=streaming,"+others[1]+"=streaming")
+	return np
+}
+
+// lost counts the writer's acknowledged rows missing on the primary of
+// the connection secret.
+func (f *fixture) lost(t *testing.T, di *v1alpha1.DatabaseInstance, w *writer) (lost, acked int) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := f.tryConnect(di)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx) //nolint:errcheck // Test.
+	w.mu.Lock()
+	ids := append([]int(nil), w.acked...)
+	w.mu.Unlock()
+	var present int
+	if err := c.QueryRow(ctx, "SELECT count(*) FROM acks WHERE id = ANY($1)", ids).Scan(&present); err != nil {
+		t.Fatal(err)
+	}
+	return len(ids) - present, len(ids)
+}
+
+// failoverUnderWrites kills the primary while a writer commits rows and
+// checks the failover; it returns how many acknowledged rows were lost.
+func failoverUnderWrites(t *testing.T, ns string, mod func(p *v1alpha1.DatabaseInstanceParameters)) int {
+	f, di, _ := failoverFixture(t, ns, hooks{}, mod)
+	if di.Status.AtProvider.FencingToken != 0 {
+		t.Errorf("fencingToken before any promotion: want 0, got %d", di.Status.AtProvider.FencingToken)
+	}
+	w := startWriter(t, f, di)
+	eventually(t, "the writer has commits acknowledged", func() (bool, string) {
+		return w.count() >= 200, strconv.Itoa(w.count()) + " acknowledged"
+	})
+	killed := time.Now()
+	f.killPrimary(t, "vm")
+	<-w.done
+	writable := f.waitWritable(t, di)
+	t.Logf("failover: primary killed -> new primary writable in %s (failover.after %s)", writable.Sub(killed).Round(time.Millisecond), failoverAfterForTests)
+	np := f.waitFailedOver(t, di, "vm")
+
+	if got := di.Status.AtProvider.FencingToken; got != 1 {
+		t.Errorf("fencingToken: want 1 after one promotion, got %d", got)
+	}
+	cond := di.GetCondition(v1alpha1.TypeFailover)
+	if cond.Status != corev1.ConditionTrue || !strings.Contains(cond.Message, "primary vm stopped answering for") ||
+		!strings.Contains(cond.Message, "promoted "+np+" (most advanced, LSN ") {
+		t.Errorf("Failover condition: unexpected %+v", cond)
+	}
+	if _, ok := di.GetAnnotations()[AnnotationPrimaryDownSince]; ok {
+		t.Errorf("annotation %s: want it gone once a replica took over", AnnotationPrimaryDownSince)
+	}
+	lost, acked := f.lost(t, di, w)
+	t.Logf("acknowledged writes: %d, lost after the failover: %d", acked, lost)
+
+	// The former primary is a replica that replays the new primary's
+	// writes.
+	conn, err := f.tryConnect(di)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background()) //nolint:errcheck // Test.
+	if _, err := conn.Exec(context.Background(), "INSERT INTO after_failover VALUES ('replicated')"); err != nil {
+		t.Fatal(err)
+	}
+	old := "127.0.0.1:" + strconv.Itoa(int(ports(di)["vm"]))
+	f.eventuallyQuery(t, di, old, "former primary in recovery", "SELECT pg_is_in_recovery()::text", "true")
+	f.eventuallyQuery(t, di, old, "former primary replays the new primary's writes",
+		"SELECT count(*)::text FROM after_failover WHERE v = 'replicated'", "1")
+	return lost
+}
+
+// TestFailoverAsync kills an async primary with two replicas: the most
+// advanced replica takes over, the connection secret follows it, and the
+// former primary is restarted as its replica. Acknowledged writes may be
+// lost in async mode; the test reports how many.
+func TestFailoverAsync(t *testing.T) {
+	lost := failoverUnderWrites(t, "di-fo-async", nil)
+	t.Logf("async: %d acknowledged writes lost", lost)
+}
+
+// TestFailoverSync kills a sync (ANY 1) primary while it commits: every
+// acknowledged commit is on the new primary.
+func TestFailoverSync(t *testing.T) {
+	lost := failoverUnderWrites(t, "di-fo-sync", func(p *v1alpha1.DatabaseInstanceParameters) {
+		p.Replication = &v1alpha1.ReplicationParameters{Mode: v1alpha1.ReplicationSync, SyncQuorum: ptr(1)}
+	})
+	if lost != 0 {
+		t.Errorf("sync ANY 1: want no acknowledged write lost, lost %d", lost)
+	}
+}
+
+// TestFailoverProviderRestart stops the provider in the middle of a
+// failover, right after a step; the restarted provider finishes it with
+// exactly one primary and the epoch recorded once.
+func TestFailoverProviderRestart(t *testing.T) {
+	for _, step := range []string{stepEpochRecorded, stepPromoted} {
+		t.Run(step, func(t *testing.T) {
+			hit := make(chan struct{})
+			var once sync.Once
+			h := hooks{failoverStep: func(ctx context.Context, s string) error {
+				if s != step {
+					return nil
+				}
+				once.Do(func() { close(hit) })
+				// The provider is killed here: nothing more happens until
+				// the manager stops.
+				<-ctx.Done()
+				return errors.New("provider stopped after " + s)
+			}}
+			f, di, stop := failoverFixture(t, "di-fo-restart-"+strings.ReplaceAll(step, "-", ""), h, nil)
+			f.killPrimary(t, "vm")
+			select {
+			case <-hit:
+			case <-time.After(timeout):
+				t.Fatalf("the failover never reached %s", step)
+			}
+			stop()
+			startManager(t, f.env, hooks{})
+			f.waitFailedOver(t, di, "vm")
+			if got := di.Status.AtProvider.FencingToken; got != 1 {
+				t.Errorf("fencingToken: want 1 after one promotion, got %d", got)
+			}
+			f.waitWritable(t, di)
+		})
+	}
+}
+
+// TestFailoverDisabled kills the primary of an instance whose failover is
+// disabled: no replica is promoted and the Ready condition says why; the
+// primary is restarted once it can be.
+func TestFailoverDisabled(t *testing.T) {
+	ctx := context.Background()
+	f, di, stop := failoverFixture(t, "di-fo-off", hooks{}, func(p *v1alpha1.DatabaseInstanceParameters) {
+		off := false
+		p.Failover.Enabled = &off
+	})
+	c := f.env.Client
+	p := ports(di)
+	// The primary's port is held, so that the controller cannot restart it
+	// and the outage lasts.
+	stop()
+	f.killPrimary(t, "vm")
+	var l net.Listener
+	eventually(t, "the primary's port is held", func() (bool, string) {
+		var err error
+		l, err = net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(int(p["vm"])))
+		return err == nil, errString(err)
+	})
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			_ = conn.Close()
+		}
+	}()
+	startManager(t, f.env, hooks{})
+	eventually(t, "Ready says the primary is down and failover is disabled", func() (bool, string) {
+		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
+			return false, err.Error()
+		}
+		r := di.GetCondition(xpv2.TypeReady)
+		return r.Status == corev1.ConditionFalse && strings.Contains(r.Message, "primary vm is down: it does not answer; failover is disabled"), r.Message
+	})
+	// Well past failover.after nothing was promoted.
+	deadline := time.Now().Add(3 * failoverAfterForTests)
+	for time.Now().Before(deadline) {
+		for _, vm := range []string{"vm-1", "vm-2"} {
+			f.eventuallyQuery(t, di, "127.0.0.1:"+strconv.Itoa(int(p[vm])), vm+" still a replica", "SELECT pg_is_in_recovery()::text", "true")
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
+		t.Fatal(err)
+	}
+	if di.Spec.ForProvider.Primary != "" || di.Status.AtProvider.FencingToken != 0 || di.GetAnnotations()[AnnotationEpoch] != "" {
+		t.Errorf("want no promotion recorded, got primary %q fencingToken %d", di.Spec.ForProvider.Primary, di.Status.AtProvider.FencingToken)
+	}
+	_ = l.Close()
+	f.waitReady(t, di)
+	f.eventuallyQuery(t, di, "127.0.0.1:"+strconv.Itoa(int(p["vm"])), "vm is the primary again", "SELECT pg_is_in_recovery()::text", "false")
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
