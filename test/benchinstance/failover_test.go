@@ -1,0 +1,288 @@
+package benchinstance
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	computev1alpha1 "github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
+	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/clients/local"
+)
+
+// failoverAfter is spec.forProvider.failover.after; empty leaves the
+// controller's default (10s).
+var failoverAfter = flag.Duration("benchinstance.failover-after", 0, "spec.forProvider.failover.after (0: the controller's default)")
+
+// BenchmarkFailover brings a primary with two replicas (async, or sync with
+// a quorum of one) to Ready with automatic failover on, then per iteration
+// SIGKILLs the primary's postmaster, by the PID in its postmaster.pid,
+// while a goroutine inserts rows through the connection secret's endpoint
+// and port (re-reading the secret on every reconnect, as a client would)
+// and records the ids whose INSERT was acknowledged. s-to-writable is from
+// the kill to the first acknowledged INSERT on another member; s-to-status
+// until status.atProvider.primary names another member; lost-writes the
+// acknowledged ids missing on the new primary afterwards. Between
+// iterations, with the timer stopped, the benchmark waits until both other
+// members stream from the new primary (the killed one has rejoined).
+func BenchmarkFailover(b *testing.B) {
+	r := startRig(b, "bench-failover")
+	b.Run("async", func(b *testing.B) { r.failovers(b, "failover-async", v1alpha1.ReplicationAsync) })
+	b.Run("sync", func(b *testing.B) { r.failovers(b, "failover-sync", v1alpha1.ReplicationSync) })
+}
+
+// writer inserts ids one after the other through the connection secret.
+type writer struct {
+	r  *rig
+	di *v1alpha1.DatabaseInstance
+
+	mu    sync.Mutex
+	next  int64
+	acked []int64
+	// avoid is the killed primary's port; firstElse is when the first
+	// INSERT on another port was acknowledged after it was set.
+	avoid     int
+	firstElse time.Time
+	lastErr   error
+
+	stop chan struct{}
+	done chan struct{}
+}
+
+func (r *rig) startWriter(di *v1alpha1.DatabaseInstance, firstID int64) *writer {
+	w := &writer{r: r, di: di.DeepCopy(), next: firstID, stop: make(chan struct{}), done: make(chan struct{})}
+	go w.run()
+	return w
+}
+
+func (w *writer) run() {
+	defer close(w.done)
+	ctx := context.Background()
+	var (
+		conn *pgx.Conn
+		port int
+	)
+	defer func() {
+		if conn != nil {
+			_ = conn.Close(ctx)
+		}
+	}()
+	for {
+		select {
+		case <-w.stop:
+			return
+		default:
+		}
+		if conn == nil {
+			cr, err := w.r.connectionSecret(w.di)
+			if err == nil {
+				conn, err = connect(ctx, cr, cr.endpoint, cr.port)
+				port = cr.port
+			}
+			if err != nil {
+				w.fail(err)
+				time.Sleep(pollEvery)
+				continue
+			}
+		}
+		w.mu.Lock()
+		id := w.next
+		w.next++
+		w.mu.Unlock()
+		ectx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		_, err := conn.Exec(ectx, "INSERT INTO bench VALUES ($1)", id)
+		cancel()
+		if err != nil {
+			w.fail(err)
+			_ = conn.Close(ctx)
+			conn = nil
+			time.Sleep(pollEvery)
+			continue
+		}
+		w.mu.Lock()
+		w.acked = append(w.acked, id)
+		if w.avoid != 0 && port != w.avoid && w.firstElse.IsZero() {
+			w.firstElse = time.Now()
+		}
+		w.mu.Unlock()
+	}
+}
+
+func (w *writer) fail(err error) {
+	w.mu.Lock()
+	w.lastErr = err
+	w.mu.Unlock()
+}
+
+// killed says that the primary on port is gone from now on.
+func (w *writer) killed(port int) {
+	w.mu.Lock()
+	w.avoid = port
+	w.mu.Unlock()
+}
+
+// writable returns when an INSERT on another member was first
+// acknowledged, or the zero time.
+func (w *writer) writable() (time.Time, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.firstElse, w.lastErr
+}
+
+// halt stops the writer and returns the acknowledged ids and the next id.
+func (w *writer) halt() ([]int64, int64) {
+	close(w.stop)
+	<-w.done
+	return w.acked, w.next
+}
+
+func (r *rig) failovers(b *testing.B, ns string, mode v1alpha1.ReplicationMode) {
+	ctx := context.Background()
+	r.namespace(b, ns)
+	vms := []string{"vm-0", "vm-1", "vm-2"}
+	r.createVMs(b, ns, vms)
+	di := r.instance(ns, "pg", vms, mode)
+	enabled := true
+	di.Spec.ForProvider.Failover = &v1alpha1.FailoverParameters{Enabled: &enabled}
+	if *failoverAfter > 0 {
+		di.Spec.ForProvider.Failover.After = &metav1.Duration{Duration: *failoverAfter}
+	}
+	if err := r.c.Create(ctx, di); err != nil {
+		b.Fatal(err)
+	}
+	took := r.wait(b, "DatabaseInstance pg Ready", func() (bool, string) { return r.isReady(di) })
+	b.Logf("primary+2 (%s) Ready after %.2f s", mode, took.Seconds())
+
+	ports := map[string]int{}
+	for _, m := range di.Status.AtProvider.Members {
+		ports[m.VirtualMachine] = int(m.Port)
+	}
+	cr, err := r.connectionSecret(di)
+	if err != nil {
+		b.Fatal(err)
+	}
+	setup, err := connect(ctx, cr, cr.endpoint, cr.port)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := setup.Exec(ctx, "CREATE TABLE bench (id bigint PRIMARY KEY)"); err != nil {
+		b.Fatal(err)
+	}
+	_ = setup.Close(ctx)
+
+	var writable, status, lost []float64
+	nextID := int64(1)
+	i := 0
+	for b.Loop() {
+		b.StopTimer()
+		if err := r.c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
+			b.Fatal(err)
+		}
+		old := di.Status.AtProvider.Primary
+		pid, dataDir := r.postmaster(b, ns, old, di.Name)
+		w := r.startWriter(di, nextID)
+		time.Sleep(time.Second) // Writes in flight when the primary dies.
+
+		b.StartTimer()
+		start := time.Now()
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+			b.Fatalf("cannot kill postmaster %d of %s: %v", pid, dataDir, err)
+		}
+		w.killed(ports[old])
+		var dStatus time.Duration
+		r.wait(b, "a write on a new primary after "+old+" was killed", func() (bool, string) {
+			if dStatus == 0 {
+				if err := r.c.Get(ctx, client.ObjectKeyFromObject(di), di); err == nil && di.Status.AtProvider.Primary != old && di.Status.AtProvider.Primary != "" {
+					dStatus = time.Since(start)
+				}
+			}
+			at, err := w.writable()
+			return !at.IsZero(), fmt.Sprintf("status primary %q, last write error: %v", di.Status.AtProvider.Primary, err)
+		})
+		at, _ := w.writable()
+		dWritable := at.Sub(start)
+		b.StopTimer()
+
+		acked, next := w.halt()
+		nextID = next
+		if dStatus == 0 {
+			r.wait(b, "status names a primary other than "+old, func() (bool, string) {
+				if err := r.c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
+					return false, err.Error()
+				}
+				p := di.Status.AtProvider.Primary
+				return p != old && p != "", "status primary " + p
+			})
+			dStatus = time.Since(start)
+		}
+		primary := di.Status.AtProvider.Primary
+		missing := r.missing(b, cr, ports[primary], acked)
+		p := &pinger{cr: cr, host: cr.endpoint, port: ports[primary]}
+		r.waitStreaming(b, p, vms, primary)
+		p.close(ctx)
+
+		writable = append(writable, seconds(dWritable))
+		status = append(status, seconds(dStatus))
+		lost = append(lost, float64(missing))
+		b.Logf("iteration %d: killed %s (postmaster %d) -> %s: write %.2f s, status %.2f s, %d acknowledged, %d lost",
+			i, old, pid, primary, dWritable.Seconds(), dStatus.Seconds(), len(acked), missing)
+		i++
+		b.StartTimer()
+	}
+	report(b, writable, "s-to-writable")
+	report(b, status, "s-to-status")
+	report(b, lost, "lost-writes")
+}
+
+// postmaster returns the PID in the postmaster.pid of the instance's
+// member on the machine, and its data directory: the local backend keeps
+// it in <workDir>/postgresql/<instance>/data.
+func (r *rig) postmaster(b *testing.B, ns, vmName, instance string) (int, string) {
+	b.Helper()
+	vm := &computev1alpha1.VirtualMachine{}
+	if err := r.c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: vmName}, vm); err != nil {
+		b.Fatal(err)
+	}
+	dataDir := filepath.Join(vm.Status.AtProvider.WorkDir, "postgresql", instance, "data")
+	pid, err := local.ReadPID(filepath.Join(dataDir, local.PIDFileName))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if pid == 0 || !local.Alive(pid) || !local.BelongsTo(pid, dataDir) {
+		b.Fatalf("no running postmaster of %s (pid file says %d)", dataDir, pid)
+	}
+	return pid, dataDir
+}
+
+// missing counts the acknowledged ids that the primary on port does not
+// have.
+func (r *rig) missing(b *testing.B, cr credentials, port int, acked []int64) int {
+	b.Helper()
+	ctx := context.Background()
+	var found int
+	r.wait(b, "count the acknowledged rows", func() (bool, string) {
+		conn, err := connect(ctx, cr, cr.endpoint, port)
+		if err != nil {
+			return false, err.Error()
+		}
+		defer conn.Close(ctx) //nolint:errcheck // Benchmark.
+		if err := conn.QueryRow(ctx, "SELECT count(*) FROM bench WHERE id = ANY($1)", acked).Scan(&found); err != nil {
+			return false, err.Error()
+		}
+		return true, ""
+	})
+	if found > len(acked) {
+		b.Fatal(errors.New("more rows found than acknowledged"))
+	}
+	return len(acked) - found
+}
