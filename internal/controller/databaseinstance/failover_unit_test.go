@@ -1,0 +1,58 @@
+package databaseinstance
+
+import (
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
+)
+
+func TestFailoverSettings(t *testing.T) {
+	off := false
+	cases := map[string]struct {
+		p       v1alpha1.DatabaseInstanceParameters
+		enabled bool
+		after   time.Duration
+	}{
+		"PrimaryByDefault": {p: v1alpha1.DatabaseInstanceParameters{Topology: v1alpha1.TopologyPrimary}, enabled: true, after: 10 * time.Second},
+		"Single":           {p: v1alpha1.DatabaseInstanceParameters{Topology: v1alpha1.TopologySingle}, after: 10 * time.Second},
+		"Disabled": {p: v1alpha1.DatabaseInstanceParameters{Topology: v1alpha1.TopologyPrimary,
+			Failover: &v1alpha1.FailoverParameters{Enabled: &off}}, after: 10 * time.Second},
+		"BelowMinimum": {p: v1alpha1.DatabaseInstanceParameters{Topology: v1alpha1.TopologyPrimary,
+			Failover: &v1alpha1.FailoverParameters{After: &metav1.Duration{Duration: time.Second}}}, enabled: true, after: 2 * time.Second},
+		"After30s": {p: v1alpha1.DatabaseInstanceParameters{Topology: v1alpha1.TopologyPrimary,
+			Failover: &v1alpha1.FailoverParameters{After: &metav1.Duration{Duration: 30 * time.Second}}}, enabled: true, after: 30 * time.Second},
+	}
+	for name, tc := range cases {
+		if got := failoverEnabled(tc.p); got != tc.enabled {
+			t.Errorf("%s: failoverEnabled: want %v, got %v", name, tc.enabled, got)
+		}
+		if got := failoverAfter(tc.p); got != tc.after {
+			t.Errorf("%s: failoverAfter: want %s, got %s", name, tc.after, got)
+		}
+	}
+}
+
+func TestEpochAndPoll(t *testing.T) {
+	di := &v1alpha1.DatabaseInstance{}
+	if r, err := readEpoch(di); err != nil || r != (epochRecord{}) {
+		t.Errorf("no annotation: want the zero epoch, got %+v, %v", r, err)
+	}
+	di.SetAnnotations(map[string]string{AnnotationEpoch: `{"epoch":3,"primary":"vm-2","failover":true}`})
+	if r, err := readEpoch(di); err != nil || r != (epochRecord{Epoch: 3, Primary: "vm-2", Failover: true}) {
+		t.Errorf("want epoch 3 on vm-2, got %+v, %v", r, err)
+	}
+	di.SetAnnotations(map[string]string{AnnotationEpoch: `{`})
+	if _, err := readEpoch(di); err == nil {
+		t.Error("a torn epoch record: want an error, not epoch 0")
+	}
+	if got := pollWhileDown(di, time.Minute); got != time.Minute {
+		t.Errorf("primary up: want the poll interval, got %s", got)
+	}
+	di.SetAnnotations(map[string]string{AnnotationPrimaryDownSince: time.Now().UTC().Format(time.RFC3339Nano)})
+	if got := pollWhileDown(di, time.Minute); got != time.Second {
+		t.Errorf("primary down: want a recheck every second, got %s", got)
+	}
+}
