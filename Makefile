@@ -12,7 +12,7 @@ GO     ?= go
 CONTROL_PLANE := $(BIN)/etcd $(BIN)/kube-apiserver $(BIN)/kube-controller-manager $(BIN)/crossplane
 PRODUCT       := $(BIN)/provider $(BIN)/function-dbaas $(BIN)/localenv
 
-.PHONY: help deps tools build generate check-generated test bench bench-200 bench-500 demo up down clean
+.PHONY: help deps tools build generate check-generated test bench bench-200 bench-500 bench-instance demo up down clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -67,10 +67,13 @@ test: deps build ## Run the whole suite: unit, integration and end-to-end.
 	$(GO) test -count=1 -timeout 25m ./...
 
 bench: deps build ## Run the benchmarks (quote medians: go run golang.org/x/perf/cmd/benchstat).
-	$(GO) test -run '^$$' -bench . -benchmem -count 6 $$($(GO) list ./... | grep -v -e /test/bench500 -e /test/bench200)
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 $$($(GO) list ./... | grep -v -e /test/bench500 -e /test/bench200 -e /test/benchinstance)
 
 bench-200: deps build ## 200 VirtualMachines created and deleted on vcsim through the provider: time to all-Ready, API calls per VM.
 	$(GO) test -run '^$$' -bench BenchmarkTwoHundredVMs -benchtime=1x -count 3 -timeout 60m ./test/bench200/
+
+bench-instance: deps build ## DatabaseInstances on the local backend: create to Ready, switchover and failover to writable, lost writes (about 15 min).
+	$(GO) test -run '^$$' -bench . -benchtime=5x -count 1 -timeout 60m ./test/benchinstance/ -args -benchinstance.poll=1s
 
 bench-500: deps build ## 500 Databases on one PostgreSQL server to Ready, and the provider's RSS (about 2 min a run).
 	$(GO) test -run '^$$' -bench BenchmarkFiveHundredDatabases -benchtime=1x -count 5 -timeout 30m ./test/bench500/

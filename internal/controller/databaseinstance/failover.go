@@ -101,12 +101,37 @@ func downSince(o metav1.Object) (time.Time, bool, error) {
 
 // pollWhileDown has an instance whose primary does not answer looked at
 // every second rather than at the poll interval, so that a failover starts
-// soon after its wait.
+// soon after its wait. So is an instance whose status does not show yet the
+// primary its spec names: the reconcile that switched over wrote the status
+// it read before, and the next look would otherwise wait a whole poll.
 func pollWhileDown(mg resource.Managed, d time.Duration) time.Duration {
-	if _, ok := mg.GetAnnotations()[AnnotationPrimaryDownSince]; ok && d > downRecheck {
+	if d <= downRecheck {
+		return d
+	}
+	if _, ok := mg.GetAnnotations()[AnnotationPrimaryDownSince]; ok {
+		return downRecheck
+	}
+	if cr, ok := mg.(*v1alpha1.DatabaseInstance); ok && switching(cr) {
 		return downRecheck
 	}
 	return d
+}
+
+// switching reports whether a primary-and-replicas instance's status names
+// another primary than its spec does.
+func switching(cr *v1alpha1.DatabaseInstance) bool {
+	p := cr.Spec.ForProvider
+	if p.Topology != v1alpha1.TopologyPrimary {
+		return false
+	}
+	want := p.Primary
+	if want == "" && len(p.VirtualMachines) > 0 {
+		want = p.VirtualMachines[0]
+	}
+	// An instance not observed yet, or whose members are all down, names
+	// no primary: the poll interval (or the down-since recheck) applies.
+	got := cr.Status.AtProvider.Primary
+	return want != "" && got != "" && got != want
 }
 
 // writeObject writes cr's metadata and spec with its resourceVersion: it

@@ -56,3 +56,27 @@ func TestEpochAndPoll(t *testing.T) {
 		t.Errorf("primary down: want a recheck every second, got %s", got)
 	}
 }
+
+func TestPollWhileSwitching(t *testing.T) {
+	cases := map[string]struct {
+		spec   v1alpha1.DatabaseInstanceParameters
+		status string
+		want   time.Duration
+	}{
+		"Single":         {spec: v1alpha1.DatabaseInstanceParameters{Topology: v1alpha1.TopologySingle}, want: time.Minute},
+		"Settled":        {spec: v1alpha1.DatabaseInstanceParameters{Topology: v1alpha1.TopologyPrimary, VirtualMachines: []string{"vm-0", "vm-1"}}, status: "vm-0", want: time.Minute},
+		"SwitchingTo":    {spec: v1alpha1.DatabaseInstanceParameters{Topology: v1alpha1.TopologyPrimary, VirtualMachines: []string{"vm-0", "vm-1"}, Primary: "vm-1"}, status: "vm-0", want: time.Second},
+		"SwitchedBack":   {spec: v1alpha1.DatabaseInstanceParameters{Topology: v1alpha1.TopologyPrimary, VirtualMachines: []string{"vm-0", "vm-1"}}, status: "vm-1", want: time.Second},
+		"NotObservedYet": {spec: v1alpha1.DatabaseInstanceParameters{Topology: v1alpha1.TopologyPrimary, VirtualMachines: []string{"vm-0", "vm-1"}}, want: time.Minute},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			di := &v1alpha1.DatabaseInstance{}
+			di.Spec.ForProvider = tc.spec
+			di.Status.AtProvider.Primary = tc.status
+			if got := pollWhileDown(di, time.Minute); got != tc.want {
+				t.Errorf("pollWhileDown: want %s, got %s", tc.want, got)
+			}
+		})
+	}
+}
