@@ -111,8 +111,18 @@ func pollWhileDown(mg resource.Managed, d time.Duration) time.Duration {
 	if _, ok := mg.GetAnnotations()[AnnotationPrimaryDownSince]; ok {
 		return downRecheck
 	}
-	if cr, ok := mg.(*v1alpha1.DatabaseInstance); ok && switching(cr) {
+	cr, ok := mg.(*v1alpha1.DatabaseInstance)
+	if !ok {
+		return d
+	}
+	if switching(cr) {
 		return downRecheck
+	}
+	// A primary with failover is looked at twice per failover wait: a
+	// primary that dies right after a look is then noticed within half
+	// the wait, not a whole poll interval later.
+	if failoverEnabled(cr.Spec.ForProvider) {
+		return min(d, max(failoverAfter(cr.Spec.ForProvider)/2, downRecheck))
 	}
 	return d
 }

@@ -58,16 +58,18 @@ func TestEpochAndPoll(t *testing.T) {
 }
 
 func TestPollWhileSwitching(t *testing.T) {
+	off := false
 	cases := map[string]struct {
 		spec   v1alpha1.DatabaseInstanceParameters
 		status string
 		want   time.Duration
 	}{
 		"Single":         {spec: v1alpha1.DatabaseInstanceParameters{Topology: v1alpha1.TopologySingle}, want: time.Minute},
-		"Settled":        {spec: v1alpha1.DatabaseInstanceParameters{Topology: v1alpha1.TopologyPrimary, VirtualMachines: []string{"vm-0", "vm-1"}}, status: "vm-0", want: time.Minute},
+		"Settled":        {spec: v1alpha1.DatabaseInstanceParameters{Topology: v1alpha1.TopologyPrimary, VirtualMachines: []string{"vm-0", "vm-1"}}, status: "vm-0", want: 5 * time.Second},
+		"NoFailover":     {spec: v1alpha1.DatabaseInstanceParameters{Topology: v1alpha1.TopologyPrimary, VirtualMachines: []string{"vm-0", "vm-1"}, Failover: &v1alpha1.FailoverParameters{Enabled: &off}}, status: "vm-0", want: time.Minute},
 		"SwitchingTo":    {spec: v1alpha1.DatabaseInstanceParameters{Topology: v1alpha1.TopologyPrimary, VirtualMachines: []string{"vm-0", "vm-1"}, Primary: "vm-1"}, status: "vm-0", want: time.Second},
 		"SwitchedBack":   {spec: v1alpha1.DatabaseInstanceParameters{Topology: v1alpha1.TopologyPrimary, VirtualMachines: []string{"vm-0", "vm-1"}}, status: "vm-1", want: time.Second},
-		"NotObservedYet": {spec: v1alpha1.DatabaseInstanceParameters{Topology: v1alpha1.TopologyPrimary, VirtualMachines: []string{"vm-0", "vm-1"}}, want: time.Minute},
+		"NotObservedYet": {spec: v1alpha1.DatabaseInstanceParameters{Topology: v1alpha1.TopologyPrimary, VirtualMachines: []string{"vm-0", "vm-1"}}, want: 5 * time.Second},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
