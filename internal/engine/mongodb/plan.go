@@ -2,6 +2,7 @@ package mongodb
 
 import (
 	"fmt"
+	"github.com/dbaas-io/dbaas/internal/clients/executor"
 	"regexp"
 	"strings"
 
@@ -94,11 +95,11 @@ func Plan(o Options) ([]Step, error) {
 	return []Step{
 		{
 			Name:  "Add MongoDB " + o.Version + " apt signing key",
-			Check: "test -s " + shellQuote(keyring),
+			Check: "test -s " + executor.ShellQuote(keyring),
 			Apply: aptEnv + "apt-get update && apt-get install -y --no-install-recommends ca-certificates curl gnupg" +
 				` && tmp="$(mktemp)" && trap 'rm -f "$tmp"' EXIT` +
-				` && curl -fsSL -o "$tmp" ` + shellQuote(keyURL) +
-				" && gpg --batch --yes --dearmor -o " + shellQuote(keyring) + ` "$tmp"`,
+				` && curl -fsSL -o "$tmp" ` + executor.ShellQuote(keyURL) +
+				" && gpg --batch --yes --dearmor -o " + executor.ShellQuote(keyring) + ` "$tmp"`,
 		},
 		{
 			Name:  "Add MongoDB " + o.Version + " apt repository",
@@ -109,19 +110,19 @@ func Plan(o Options) ([]Step, error) {
 		{
 			Name: "Install mongodb-org " + o.Version,
 			Check: "dpkg-query -W -f='${Status} ${Version}' mongodb-org 2>/dev/null | grep -q " +
-				shellQuote(installed),
+				executor.ShellQuote(installed),
 			Apply: aptEnv + "apt-get update && apt-get install -y mongodb-org",
 		},
 		{
 			Name:  "Create the data directory",
-			Check: `test "$(stat -c %U:%G:%a ` + shellQuote(c.DBPath) + `)" = ` + shellQuote(owner+":750"),
-			Apply: "install -d -o " + mongodUser + " -g " + mongodUser + " -m 0750 " + shellQuote(c.DBPath),
+			Check: `test "$(stat -c %U:%G:%a ` + executor.ShellQuote(c.DBPath) + `)" = ` + executor.ShellQuote(owner+":750"),
+			Apply: "install -d -o " + mongodUser + " -g " + mongodUser + " -m 0750 " + executor.ShellQuote(c.DBPath),
 		},
 		{
 			Name:  "Write the replica set keyfile",
-			Check: `test "$(stat -c %U:%G:%a ` + shellQuote(c.KeyFile) + `)" = ` + shellQuote(owner+":400"),
+			Check: `test "$(stat -c %U:%G:%a ` + executor.ShellQuote(c.KeyFile) + `)" = ` + executor.ShellQuote(owner+":400"),
 			// mongod reads the keyfile only at start.
-			Apply: "chown " + owner + " " + shellQuote(c.KeyFile) + " && chmod 0400 " + shellQuote(c.KeyFile) +
+			Apply: "chown " + owner + " " + executor.ShellQuote(c.KeyFile) + " && chmod 0400 " + executor.ShellQuote(c.KeyFile) +
 				" && systemctl try-restart mongod",
 			Files: []File{{Path: c.KeyFile, Content: o.KeyFile, Mode: 0o400}},
 		},

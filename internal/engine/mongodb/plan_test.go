@@ -74,7 +74,7 @@ func TestPlanRepository(t *testing.T) {
 			if diff := cmp.Diff([]File{tc.want}, steps[1].Files); diff != "" {
 				t.Errorf("repository file: -want, +got:\n%s", diff)
 			}
-			if !strings.Contains(steps[0].Apply, "'https://www.mongodb.org/static/pgp/server-7.0.asc'") {
+			if !strings.Contains(steps[0].Apply, "curl -fsSL -o \"$tmp\" https://www.mongodb.org/static/pgp/server-7.0.asc") {
 				t.Errorf("the key step does not fetch the 7.0 key: %s", steps[0].Apply)
 			}
 		})

@@ -2,6 +2,7 @@ package sqlserver
 
 import (
 	"fmt"
+	"github.com/dbaas-io/dbaas/internal/clients/executor"
 	"net"
 	"path"
 	"regexp"
@@ -402,13 +403,13 @@ func CertificateFilesStep(ag AvailabilityGroup, cert, key string) (Step, error) 
 	}
 	c := ag.Certificate
 	owner := func(p string) string {
-		return `test "$(stat -c %U:%G:%a ` + shellQuote(p) + `)" = 'mssql:mssql:600'`
+		return `test "$(stat -c %U:%G:%a ` + executor.ShellQuote(p) + `)" = 'mssql:mssql:600'`
 	}
 	return Step{
 		Name:  "Copy the endpoint certificate",
 		Check: owner(c.CertFile) + " && " + owner(c.KeyFile),
-		Apply: "chown mssql:mssql " + shellQuote(c.CertFile) + " " + shellQuote(c.KeyFile) +
-			" && chmod 0600 " + shellQuote(c.CertFile) + " " + shellQuote(c.KeyFile),
+		Apply: "chown mssql:mssql " + executor.ShellQuote(c.CertFile) + " " + executor.ShellQuote(c.KeyFile) +
+			" && chmod 0600 " + executor.ShellQuote(c.CertFile) + " " + executor.ShellQuote(c.KeyFile),
 		Files: []File{{Path: c.CertFile, Content: cert, Mode: 0o600}, {Path: c.KeyFile, Content: key, Mode: 0o600}},
 	}, nil
 }

@@ -222,9 +222,9 @@ func TestCertificateFilesStep(t *testing.T) {
 	want := Step{
 		Name: "Copy the endpoint certificate",
 		Check: `test "$(stat -c %U:%G:%a '/var/opt/mssql/data/it'\''s.cer')" = 'mssql:mssql:600'` +
-			` && test "$(stat -c %U:%G:%a '/var/opt/mssql/data/dbm_certificate.pvk')" = 'mssql:mssql:600'`,
-		Apply: `chown mssql:mssql '/var/opt/mssql/data/it'\''s.cer' '/var/opt/mssql/data/dbm_certificate.pvk'` +
-			` && chmod 0600 '/var/opt/mssql/data/it'\''s.cer' '/var/opt/mssql/data/dbm_certificate.pvk'`,
+			` && test "$(stat -c %U:%G:%a /var/opt/mssql/data/dbm_certificate.pvk)" = 'mssql:mssql:600'`,
+		Apply: `chown mssql:mssql '/var/opt/mssql/data/it'\''s.cer' /var/opt/mssql/data/dbm_certificate.pvk` +
+			` && chmod 0600 '/var/opt/mssql/data/it'\''s.cer' /var/opt/mssql/data/dbm_certificate.pvk`,
 		Files: []File{
 			{Path: "/var/opt/mssql/data/it's.cer", Content: "CER", Mode: 0o600},
 			{Path: "/var/opt/mssql/data/dbm_certificate.pvk", Content: "PVK", Mode: 0o600},

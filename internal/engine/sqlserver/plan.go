@@ -1,6 +1,7 @@
 package sqlserver
 
 import (
+	"github.com/dbaas-io/dbaas/internal/clients/executor"
 	"regexp"
 	"strings"
 
@@ -71,11 +72,11 @@ func Plan(o Options) ([]Step, error) {
 	return []Step{
 		{
 			Name:  "Add Microsoft apt signing key",
-			Check: "test -s " + shellQuote(keyring),
+			Check: "test -s " + executor.ShellQuote(keyring),
 			Apply: aptEnv + "apt-get update && apt-get install -y --no-install-recommends ca-certificates curl gnupg" +
 				` && tmp="$(mktemp)" && trap 'rm -f "$tmp"' EXIT` +
-				" && curl -fsSL -o \"$tmp\" " + shellQuote(keyURL) +
-				" && gpg --batch --yes --dearmor -o " + shellQuote(keyring) + ` "$tmp"`,
+				" && curl -fsSL -o \"$tmp\" " + executor.ShellQuote(keyURL) +
+				" && gpg --batch --yes --dearmor -o " + executor.ShellQuote(keyring) + ` "$tmp"`,
 		},
 		{
 			Name:  "Add SQL Server 2022 and tools apt repositories",
@@ -96,16 +97,16 @@ func Plan(o Options) ([]Step, error) {
 		},
 		{
 			Name:  "Set up SQL Server",
-			Check: "test -f " + shellQuote(masterDB),
+			Check: "test -f " + executor.ShellQuote(masterDB),
 			// The password arrives on stdin and goes into mssql-conf's
 			// environment, which only root and mssql-conf can read.
 			Apply: `MSSQL_SA_PASSWORD="$(cat)" && export MSSQL_SA_PASSWORD` +
-				" && MSSQL_PID=" + shellQuote(o.Edition) + " ACCEPT_EULA=Y " + mssqlConf + " -n setup",
+				" && MSSQL_PID=" + executor.ShellQuote(o.Edition) + " ACCEPT_EULA=Y " + mssqlConf + " -n setup",
 			Stdin: Secret(o.SAPassword),
 		},
 		{
 			Name:  "Enable Always On availability groups",
-			Check: "grep -Eq '^[[:space:]]*hadrenabled[[:space:]]*=[[:space:]]*1[[:space:]]*$' " + shellQuote(confFile),
+			Check: "grep -Eq '^[[:space:]]*hadrenabled[[:space:]]*=[[:space:]]*1[[:space:]]*$' " + executor.ShellQuote(confFile),
 			// HADR takes effect only after a restart.
 			Apply: mssqlConf + " set hadr.hadrenabled 1 && systemctl restart mssql-server",
 		},
