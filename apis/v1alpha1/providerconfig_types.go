@@ -194,6 +194,60 @@ type ProviderConfigSpec struct {
 	// Grants naming no DatabaseInstance are made on.
 	// +optional
 	Server *ExistingServer `json:"server,omitempty"`
+
+	// SSH says how the provider logs in to machines to install and run
+	// engines on them. Machines of every backend but local need it; on the
+	// local backend it makes the provider configure its machines over SSH
+	// too, as it would a VM.
+	// +optional
+	SSH *SSHConfig `json:"ssh,omitempty"`
+}
+
+// PackagePolicy says where an engine's packages come from.
+type PackagePolicy string
+
+// Package policies.
+const (
+	// PackagesInstall installs the engine's packages with the machine's
+	// package manager when they are missing.
+	PackagesInstall PackagePolicy = "Install"
+	// PackagesPreinstalled expects the image to carry them, and only checks.
+	PackagesPreinstalled PackagePolicy = "Preinstalled"
+)
+
+// SSHConfig says how the provider logs in to machines.
+type SSHConfig struct {
+	// User the provider logs in as. Cloud-init creates it on every machine
+	// made through this config, with the public key of privateKeySecretRef
+	// and password-less sudo.
+	// +kubebuilder:validation:Pattern=`^[a-z_][a-z0-9_-]{0,31}$`
+	// +kubebuilder:default=dbaas
+	// +optional
+	User string `json:"user,omitempty"`
+
+	// Port sshd listens on.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
+	// +kubebuilder:default=22
+	// +optional
+	Port int32 `json:"port,omitempty"`
+
+	// PrivateKeySecretRef selects an unencrypted private key, in OpenSSH or
+	// PEM form. Its public key is what cloud-init authorises.
+	PrivateKeySecretRef xpv2.SecretKeySelector `json:"privateKeySecretRef"`
+
+	// Sudo runs the configuration steps through sudo -n, as they need
+	// root. Switch it off when User is root.
+	// +kubebuilder:default=true
+	// +optional
+	Sudo *bool `json:"sudo,omitempty"`
+
+	// Packages: Install installs missing engine packages with apt;
+	// Preinstalled only checks that the image has them.
+	// +kubebuilder:validation:Enum=Install;Preinstalled
+	// +kubebuilder:default=Install
+	// +optional
+	Packages PackagePolicy `json:"packages,omitempty"`
 }
 
 // A ProviderConfigStatus is the observed state of a ProviderConfig.

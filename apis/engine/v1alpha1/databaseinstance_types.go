@@ -265,7 +265,27 @@ type Member struct {
 	// (pg_stat_replication.sync_state: async, potential, sync or quorum).
 	// +optional
 	SyncState string `json:"syncState,omitempty"`
+
+	// Step is the configuration step that ran last on the member's machine
+	// over SSH: the one running, the one that failed, or the play's last.
+	// +optional
+	Step string `json:"step,omitempty"`
+
+	// StepState is Applying, Failed or Done.
+	// +optional
+	StepState string `json:"stepState,omitempty"`
+
+	// StepError says why Step failed.
+	// +optional
+	StepError string `json:"stepError,omitempty"`
 }
+
+// Step states of a member's configuration.
+const (
+	StepApplying = "Applying"
+	StepFailed   = "Failed"
+	StepDone     = "Done"
+)
 
 // DatabaseInstanceObservation is the observed state of a database instance.
 type DatabaseInstanceObservation struct {
@@ -301,6 +321,13 @@ type DatabaseInstanceObservation struct {
 
 	// Members are the instance's engine processes.
 	Members []Member `json:"members,omitempty"`
+
+	// SSHHostKeys are the SSH host keys of the members' machines, by
+	// VirtualMachine, in authorized_keys form, pinned at first contact. A
+	// machine that later presents another key is not touched until its
+	// entry is removed here, which accepts its new key.
+	// +optional
+	SSHHostKeys map[string]string `json:"sshHostKeys,omitempty"`
 }
 
 // A DatabaseInstanceSpec defines the desired state of a DatabaseInstance.

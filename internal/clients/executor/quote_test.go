@@ -57,3 +57,22 @@ func TestShellCommand(t *testing.T) {
 		t.Errorf("ShellCommand() = %s, want %s", got, want)
 	}
 }
+
+func TestRemoteCommand(t *testing.T) {
+	cases := map[string]struct {
+		cmd  string
+		sudo bool
+		want string
+	}{
+		"Plain":  {cmd: "id -u", want: `exec sh -c 'id -u'`},
+		"Sudo":   {cmd: "id -u", sudo: true, want: `exec sudo -n -- sh -c 'id -u'`},
+		"Quoted": {cmd: `echo 'a b'`, sudo: true, want: `exec sudo -n -- sh -c 'echo '\''a b'\'''`},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := remoteCommand(tc.cmd, tc.sudo); got != tc.want {
+				t.Errorf("remoteCommand(%q, %v) = %s, want %s", tc.cmd, tc.sudo, got, tc.want)
+			}
+		})
+	}
+}

@@ -37,6 +37,9 @@ type Config struct {
 	// authorized_keys form. Empty means first contact: any key is accepted
 	// and returned by DialSSH for the caller to pin.
 	KnownHostKey string
+	// Sudo runs every command through sudo -n, for a User that is not root
+	// but may become it without a password, as cloud-init sets it up.
+	Sudo bool
 }
 
 // SSH runs commands on a machine over one SSH connection; each command is a
@@ -44,6 +47,7 @@ type Config struct {
 type SSH struct {
 	client  *ssh.Client
 	address string
+	sudo    bool
 }
 
 var _ Executor = (*SSH)(nil)
@@ -94,7 +98,7 @@ func DialSSH(ctx context.Context, cfg Config) (*SSH, string, error) {
 	}
 	// Commands may run for longer than connecting may take.
 	_ = conn.SetDeadline(time.Time{})
-	return &SSH{client: ssh.NewClient(c, chans, reqs), address: cfg.Address}, pin.line(), nil
+	return &SSH{client: ssh.NewClient(c, chans, reqs), address: cfg.Address, sudo: cfg.Sudo}, pin.line(), nil
 }
 
 // handshakeError tells a changed host key, a refused key and a timeout
@@ -117,6 +121,15 @@ func handshakeError(ctx context.Context, cfg Config, pin *hostKeyPin, err error)
 	}
 }
 
+// remoteCommand is what the machine's login shell is asked to run for cmd.
+// sudo -n fails at once rather than wait for a password nobody will type.
+func remoteCommand(cmd string, sudo bool) string {
+	if sudo {
+		return "exec sudo -n -- sh -c " + ShellQuote(cmd)
+	}
+	return "exec sh -c " + ShellQuote(cmd)
+}
+
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
@@ -135,7 +148,7 @@ func (s *SSH) Run(ctx context.Context, cmd string, stdin io.Reader) (Result, err
 	defer sess.Close() //nolint:errcheck // Already closed by the server when the command ended.
 	var stdout, stderr bytes.Buffer
 	sess.Stdin, sess.Stdout, sess.Stderr = stdin, &stdout, &stderr
-	if err := sess.Start("exec sh -c " + ShellQuote(cmd)); err != nil {
+	if err := sess.Start(remoteCommand(cmd, s.sudo)); err != nil {
 		return Result{}, errors.Wrap(err, errStart)
 	}
 	done := make(chan error, 1)
