@@ -335,7 +335,19 @@ func checkParameterNames(ctx context.Context, e executor.Executor, o Options) er
 		known[name] = true
 	}
 	for n := range o.Settings {
-		if !known[n] && !strings.Contains(n, ".") {
+		if known[n] || strings.Contains(n, ".") {
+			continue
+		}
+		// --describe-config leaves out parameters that are not in the
+		// sample file, such as application_name; asking for the value of
+		// one tells them from names the server does not know. No
+		// configuration is read, so a bad value elsewhere does not count:
+		// the binaries' directory holds no postgresql.auto.conf.
+		res, err := e.Run(ctx, asUser(o.OSUser, o.bin("postgres"), "-C", n, "-c", "config_file=/dev/null", "-D", path.Dir(o.bin("postgres"))), nil)
+		if err != nil {
+			return errors.Wrapf(err, errRun, "postgres -C")
+		}
+		if res.ExitCode != 0 {
 			return errors.Errorf(errUnknownSetting, o.Version, n)
 		}
 	}

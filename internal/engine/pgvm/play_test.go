@@ -100,6 +100,8 @@ func testOptions(root string, port int) Options {
 			"max_connections": "40",
 			"shared_buffers":  "32MB",
 			"work_mem":        "8MB",
+			// Not in --describe-config, which leaves out what the sample file lacks.
+			"application_name": "dbaas 'play'",
 		},
 		HBA:               []HBARule{{Type: "host", Database: "all", User: "all", Address: "127.0.0.1/32", Method: "scram-sha-256"}},
 		SuperuserPassword: password,
