@@ -6,6 +6,8 @@ import (
 	"context"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -21,6 +23,7 @@ import (
 	enginev1alpha1 "github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/backend"
+	"github.com/dbaas-io/dbaas/internal/clients/cloudinit"
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
 	"github.com/dbaas-io/dbaas/internal/clients/providerconfig"
 	"github.com/dbaas-io/dbaas/internal/controller/dependents"
@@ -35,6 +38,9 @@ const (
 	errCreate     = "cannot create machine"
 	errUpdate     = "cannot update machine"
 	errDelete     = "cannot delete machine"
+	errSSHKey     = "cannot read the SSH private key from Secret %s/%s key %s"
+	errSSHKeyData = "the key is missing or empty"
+	errUserData   = "cannot add the provider's SSH user to spec.forProvider.userData"
 )
 
 // Setup adds a controller that reconciles VirtualMachines.
@@ -72,7 +78,10 @@ type connector struct {
 }
 
 // Connect resolves the provider config and picks its backend. A machine
-// that is being deleted waits for the engines on it to go first.
+// that is being deleted waits for the engines on it to go first. When the
+// provider config has an ssh block, the public key of its private key is
+// read for cloud-init to authorise; not for a machine that is being
+// deleted, so that a Secret gone first does not hold the deletion up.
 func (c *connector) Connect(ctx context.Context, cr *v1alpha1.VirtualMachine) (managed.TypedExternalClient[*v1alpha1.VirtualMachine], error) {
 	if err := c.usage.Track(ctx, cr); err != nil {
 		return nil, errors.Wrap(err, errTrackUsage)
@@ -94,11 +103,65 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.VirtualMachine) (m
 			return nil, err
 		}
 	}
-	return &external{machines: b}, nil
+	e := &external{machines: b}
+	if pc.SSH != nil && !meta.WasDeleted(cr) {
+		u, err := loginUser(ctx, c.kube, pc.SSH)
+		if err != nil {
+			return nil, err
+		}
+		e.login = u
+	}
+	return e, nil
+}
+
+// loginUser is the user the ssh block says the provider logs in as, with
+// the public key of its private key.
+func loginUser(ctx context.Context, kube client.Reader, s *apisv1alpha1.SSHConfig) (*cloudinit.User, error) {
+	ref := s.PrivateKeySecretRef
+	sec := &corev1.Secret{}
+	if err := kube.Get(ctx, types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}, sec); err != nil {
+		return nil, errors.Wrapf(err, errSSHKey, ref.Namespace, ref.Name, ref.Key)
+	}
+	data := sec.Data[ref.Key]
+	if len(data) == 0 {
+		return nil, errors.Wrapf(errors.New(errSSHKeyData), errSSHKey, ref.Namespace, ref.Name, ref.Key)
+	}
+	key, err := cloudinit.AuthorizedKey(data)
+	if err != nil {
+		return nil, errors.Wrapf(err, errSSHKey, ref.Namespace, ref.Name, ref.Key)
+	}
+	return &cloudinit.User{Name: s.User, AuthorizedKey: key}, nil
 }
 
 type external struct {
 	machines machine.Machines
+
+	// login is the user cloud-init makes for the provider on the
+	// machines it creates; nil when the provider config has no ssh block.
+	login *cloudinit.User
+}
+
+// spec is the machine spec of cr, with the provider's login user added to
+// its cloud-init user data. The provider's key is also the machine's own
+// key when cr names none (Azure wants one); a machine with its own key
+// gets the provider's through cloud-init only. Observe, Create and Update
+// all use it, so that a backend that compares what it was given (the
+// Terraform workspace's ssh_public_key variable) finds nothing changed; the
+// merge gives the same bytes every time.
+func (e *external) spec(cr *v1alpha1.VirtualMachine) (machine.Spec, error) {
+	s := spec(cr.Spec.ForProvider)
+	if e.login == nil {
+		return s, nil
+	}
+	ud, err := cloudinit.WithUser(s.UserData, *e.login)
+	if err != nil {
+		return s, errors.Wrap(err, errUserData)
+	}
+	s.UserData = ud
+	if s.SSHPublicKey == "" {
+		s.SSHPublicKey = e.login.AuthorizedKey
+	}
+	return s, nil
 }
 
 func machineID(cr *v1alpha1.VirtualMachine) machine.ID {
@@ -117,7 +180,11 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.VirtualMachine) (ma
 		return managed.ExternalObservation{ResourceExists: false}, nil
 	}
 	cr.Status.AtProvider = observation(m)
-	diff := e.machines.Differences(spec(cr.Spec.ForProvider), m)
+	s, err := e.spec(cr)
+	if err != nil {
+		return managed.ExternalObservation{}, err
+	}
+	diff := e.machines.Differences(s, m)
 	switch {
 	case m.Failed != "" && !meta.WasDeleted(cr) && len(diff) == 0:
 		// Nothing to apply that could put it right: say what failed.
@@ -145,7 +212,11 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.VirtualMachine) (ma
 // Create makes the machine.
 func (e *external) Create(ctx context.Context, cr *v1alpha1.VirtualMachine) (managed.ExternalCreation, error) {
 	cr.SetConditions(xpv2.Creating())
-	m, err := e.machines.Create(ctx, machineID(cr), spec(cr.Spec.ForProvider))
+	s, err := e.spec(cr)
+	if err != nil {
+		return managed.ExternalCreation{}, err
+	}
+	m, err := e.machines.Create(ctx, machineID(cr), s)
 	if err != nil {
 		return managed.ExternalCreation{}, errors.Wrap(err, errCreate)
 	}
@@ -155,7 +226,11 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.VirtualMachine) (man
 
 // Update brings the machine to the spec.
 func (e *external) Update(ctx context.Context, cr *v1alpha1.VirtualMachine) (managed.ExternalUpdate, error) {
-	m, err := e.machines.Update(ctx, machineID(cr), spec(cr.Spec.ForProvider))
+	s, err := e.spec(cr)
+	if err != nil {
+		return managed.ExternalUpdate{}, err
+	}
+	m, err := e.machines.Update(ctx, machineID(cr), s)
 	if err != nil {
 		return managed.ExternalUpdate{}, errors.Wrap(err, errUpdate)
 	}

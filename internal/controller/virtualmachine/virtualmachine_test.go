@@ -4,8 +4,12 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/ssh"
 
 	corev1 "k8s.io/api/core/v1"
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
@@ -17,8 +21,12 @@ import (
 
 	"github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/clients/backend"
+	"github.com/dbaas-io/dbaas/internal/clients/cloudinit"
 	"github.com/dbaas-io/dbaas/internal/clients/local"
+	"github.com/dbaas-io/dbaas/internal/clients/machine"
 	"github.com/dbaas-io/dbaas/internal/controller/config"
+	"github.com/dbaas-io/dbaas/internal/testing/sshtest"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 )
 
@@ -157,5 +165,191 @@ func update(t *testing.T, c client.Client, key client.ObjectKey, vm *v1alpha1.Vi
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// recorder keeps the specs the controller hands its backends.
+type recorder struct {
+	mu      sync.Mutex
+	created map[string]machine.Spec
+	updated map[string]int
+}
+
+func (r *recorder) wrap(b machine.Backend) machine.Backend { return &recording{Backend: b, r: r} }
+
+func (r *recorder) get(name string) (machine.Spec, int, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s, ok := r.created[name]
+	return s, r.updated[name], ok
+}
+
+// recording is a real backend that tells its recorder what it was asked.
+type recording struct {
+	machine.Backend
+	r *recorder
+}
+
+func (b *recording) Create(ctx context.Context, id machine.ID, s machine.Spec) (*machine.Machine, error) {
+	b.r.mu.Lock()
+	b.r.created[id.Name] = s
+	b.r.mu.Unlock()
+	return b.Backend.Create(ctx, id, s)
+}
+
+func (b *recording) Update(ctx context.Context, id machine.ID, s machine.Spec) (*machine.Machine, error) {
+	b.r.mu.Lock()
+	b.r.updated[id.Name]++
+	b.r.mu.Unlock()
+	return b.Backend.Update(ctx, id, s)
+}
+
+// TestVirtualMachineSSHUser checks that a provider config with an ssh block
+// puts its public key on the machines it makes, through cloud-init, and
+// that a missing key Secret says so in Synced.
+func TestVirtualMachineSSHUser(t *testing.T) {
+	ctx := context.Background()
+	env := testenv.Start(t)
+	c := env.Client
+	base := testenv.SharedDir(t)
+	t.Cleanup(func() { _ = local.StopAll(context.Background(), base) })
+	rec := &recorder{created: map[string]machine.Spec{}, updated: map[string]int{}}
+	env.StartManager(t, testenv.ManagerConfig{
+		Setups:   []testenv.Setup{config.Setup, Setup},
+		LocalDir: filepath.Join(base, "default-dir"),
+		Machines: backend.Options{Wrap: rec.wrap},
+	})
+
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "vm-ssh"}}
+	if err := c.Create(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	keyPEM := sshtest.GenerateKeyPEM(t)
+	signer, err := ssh.ParsePrivateKey(keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey())))
+	sec := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: "ssh-key"},
+		Data:       map[string][]byte{"id_ed25519": keyPEM},
+	}
+	if err := c.Create(ctx, sec); err != nil {
+		t.Fatal(err)
+	}
+	localCfg := &apisv1alpha1.LocalBackendConfig{BaseDir: filepath.Join(base, "machines"), PortRangeStart: 25000, PortRangeEnd: 25999}
+	for name, secret := range map[string]string{"ssh": "ssh-key", "no-key": "absent"} {
+		pc := &apisv1alpha1.ProviderConfig{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: name},
+			Spec: apisv1alpha1.ProviderConfigSpec{Backend: apisv1alpha1.BackendLocal, Local: localCfg,
+				SSH: &apisv1alpha1.SSHConfig{PrivateKeySecretRef: xpv2.SecretKeySelector{
+					SecretReference: xpv2.SecretReference{Namespace: ns.Name, Name: secret}, Key: "id_ed25519"}}},
+		}
+		if err := c.Create(ctx, pc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	newVM := func(name, pc string, p v1alpha1.VirtualMachineParameters) *v1alpha1.VirtualMachine {
+		p.CPU, p.MemoryMiB, p.Local = 1, 512, &v1alpha1.LocalMachineParameters{Ports: 1}
+		vm := &v1alpha1.VirtualMachine{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: name},
+			Spec: v1alpha1.VirtualMachineSpec{
+				ManagedResourceSpec: xpv2.ManagedResourceSpec{ProviderConfigReference: &xpv2.ProviderConfigReference{Kind: "ProviderConfig", Name: pc}},
+				ForProvider:         p,
+			},
+		}
+		if err := c.Create(ctx, vm); err != nil {
+			t.Fatal(err)
+		}
+		return vm
+	}
+	script := "#!/bin/sh\necho hi\n"
+	vms := map[string]*v1alpha1.VirtualMachine{
+		"script":  newVM("script", "ssh", v1alpha1.VirtualMachineParameters{UserData: script}),
+		"own-key": newVM("own-key", "ssh", v1alpha1.VirtualMachineParameters{SSHPublicKey: "ssh-rsa AAAAown me@example"}),
+	}
+	orphan := newVM("orphan", "no-key", v1alpha1.VirtualMachineParameters{})
+
+	for name, vm := range vms {
+		key := client.ObjectKeyFromObject(vm)
+		eventually(t, name+" Ready", func() (bool, string) {
+			got := &v1alpha1.VirtualMachine{}
+			if err := c.Get(ctx, key, got); err != nil {
+				return false, err.Error()
+			}
+			return got.GetCondition(xpv2.TypeReady).Status == corev1.ConditionTrue, got.GetCondition(xpv2.TypeSynced).Message
+		})
+	}
+
+	// A machine without a key of its own gets the provider's as its key
+	// and through cloud-init, beside its script.
+	s, _, ok := rec.get("script")
+	if !ok {
+		t.Fatal("script: the backend was not asked to create it")
+	}
+	if s.SSHPublicKey != pub {
+		t.Errorf("script: SSHPublicKey: want the provider's %q, got %q", pub, s.SSHPublicKey)
+	}
+	for _, want := range []string{"Content-Type: text/cloud-config", "name: dbaas", "- " + pub, "sudo: ALL=(ALL) NOPASSWD:ALL",
+		"Content-Type: text/x-shellscript", script} {
+		if !strings.Contains(s.UserData, want) {
+			t.Errorf("script: user data has no %q:\n%s", want, s.UserData)
+		}
+	}
+	if want, _ := cloudinit.WithUser(script, cloudinit.User{Name: "dbaas", AuthorizedKey: pub}); s.UserData != want {
+		t.Errorf("script: user data: want\n%s\ngot\n%s", want, s.UserData)
+	}
+
+	// A machine with a key of its own keeps it; the provider's arrives
+	// through cloud-init.
+	s, _, ok = rec.get("own-key")
+	if !ok {
+		t.Fatal("own-key: the backend was not asked to create it")
+	}
+	if s.SSHPublicKey != "ssh-rsa AAAAown me@example" {
+		t.Errorf("own-key: SSHPublicKey: want its own, got %q", s.SSHPublicKey)
+	}
+	if !strings.HasPrefix(s.UserData, "#cloud-config\n") || !strings.Contains(s.UserData, "name: dbaas") || !strings.Contains(s.UserData, "- "+pub) {
+		t.Errorf("own-key: user data: want a cloud-config with user dbaas and key %q, got\n%s", pub, s.UserData)
+	}
+
+	// A missing key Secret stops the machine before it is made, and Synced
+	// names the Secret.
+	eventually(t, "orphan Synced=False naming the Secret", func() (bool, string) {
+		got := &v1alpha1.VirtualMachine{}
+		if err := c.Get(ctx, client.ObjectKeyFromObject(orphan), got); err != nil {
+			return false, err.Error()
+		}
+		sc := got.GetCondition(xpv2.TypeSynced)
+		return sc.Status == corev1.ConditionFalse &&
+			strings.Contains(sc.Message, "cannot read the SSH private key from Secret vm-ssh/absent key id_ed25519"), sc.Message
+	})
+	if _, _, ok := rec.get("orphan"); ok {
+		t.Error("orphan: the backend was asked to create a machine without the provider's key")
+	}
+
+	// The user data is not compared with the machine: polls at rest send
+	// no update.
+	time.Sleep(3 * time.Second)
+	for name := range vms {
+		if _, n, _ := rec.get(name); n != 0 {
+			t.Errorf("%s: %d updates at rest, want none", name, n)
+		}
+	}
+
+	// A machine being deleted is not held up by its key: deleting the
+	// Secret first does not stop the deletion.
+	if err := c.Delete(ctx, sec); err != nil {
+		t.Fatal(err)
+	}
+	for name, vm := range vms {
+		if err := c.Delete(ctx, vm); err != nil {
+			t.Fatal(err)
+		}
+		key := client.ObjectKeyFromObject(vm)
+		eventually(t, name+" gone", func() (bool, string) {
+			err := c.Get(ctx, key, &v1alpha1.VirtualMachine{})
+			return kerrors.IsNotFound(err), "still there"
+		})
 	}
 }
