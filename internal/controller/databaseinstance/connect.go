@@ -2,6 +2,7 @@ package databaseinstance
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
@@ -33,6 +34,7 @@ const (
 	errUnknownTopo    = "unsupported topology %q"
 	errGetVM          = "cannot get VirtualMachine %s"
 	errVMNotReady     = "VirtualMachine %s is not ready yet"
+	errVMOff          = "VirtualMachine %s is powered off"
 	errObserveMachine = "cannot observe the machine of VirtualMachine %s"
 	errNoMachine      = "the machine of VirtualMachine %s does not exist"
 	errReplicas       = "topology %q needs replicas between 1 and %d"
@@ -90,14 +92,17 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 	// gone while deleting took its member with it: nil instance.
 	members := make([]member, len(p.VirtualMachines))
 	for n, vmName := range primaryFirst(p) {
-		m, err := c.machine(ctx, b, cr.GetNamespace(), vmName, deleting)
+		m, off, err := c.machine(ctx, b, cr.GetNamespace(), vmName, deleting)
 		if err != nil {
 			return nil, err
 		}
-		members[n].vm = vmName
+		members[n].vm, members[n].off = vmName, off
 		if m != nil {
 			members[n].inst = postgresql.NewInstance(m.WorkDir, meta.GetExternalName(cr), p.Version, m.PortRangeStart, adminUser)
 		}
+	}
+	if err := membersUsable(p, members); err != nil {
+		return nil, err
 	}
 	rec, err := readEpoch(cr)
 	if err != nil {
@@ -106,6 +111,7 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 	e := &external{
 		vm:         members[0].vm,
 		inst:       members[0].inst,
+		off:        members[0].off,
 		replicas:   members[1:],
 		replicated: p.Topology == v1alpha1.TopologyPrimary,
 		hooks:      c.hooks,
@@ -156,28 +162,59 @@ func checkTopology(p v1alpha1.DatabaseInstanceParameters) error {
 	}
 }
 
-// machine returns the local machine of the named VirtualMachine. Unless the
-// instance is being deleted the VirtualMachine must be Ready. While deleting,
-// a VirtualMachine or machine that is gone yields nil.
-func (c *connector) machine(ctx context.Context, b *local.Backend, ns, name string, deleting bool) (*local.Machine, error) {
+// machine returns the local machine of the named VirtualMachine and, unless
+// the instance is being deleted, why its member cannot run there: the
+// machine is powered off or the VirtualMachine is not Ready. While
+// deleting, a VirtualMachine or machine that is gone yields nil.
+func (c *connector) machine(ctx context.Context, b *local.Backend, ns, name string, deleting bool) (*local.Machine, string, error) {
 	vm := &computev1alpha1.VirtualMachine{}
 	if err := c.kube.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, vm); err != nil {
 		if deleting && kerrors.IsNotFound(err) {
-			return nil, nil
+			return nil, "", nil
 		}
-		return nil, errors.Wrapf(err, errGetVM, name)
+		return nil, "", errors.Wrapf(err, errGetVM, name)
 	}
-	if !deleting && vm.GetCondition(xpv2.TypeReady).Status != corev1.ConditionTrue {
-		return nil, errors.Errorf(errVMNotReady, name)
-	}
+	ready := vm.GetCondition(xpv2.TypeReady).Status == corev1.ConditionTrue
 	m, err := b.Observe(ctx, local.MachineID{Namespace: ns, Name: meta.GetExternalName(vm)})
 	if err != nil {
-		return nil, errors.Wrapf(err, errObserveMachine, name)
+		return nil, "", errors.Wrapf(err, errObserveMachine, name)
 	}
-	if m == nil && !deleting {
-		return nil, errors.Errorf(errNoMachine, name)
+	switch {
+	case deleting:
+		return m, "", nil
+	case m == nil && !ready:
+		return nil, "", errors.Errorf(errVMNotReady, name)
+	case m == nil:
+		return nil, "", errors.Errorf(errNoMachine, name)
+	case m.PowerState == local.PowerOff:
+		// The machine says so before its VirtualMachine does: it is
+		// written once its engines are stopped, while the VirtualMachine
+		// is Ready until it is next observed.
+		return m, fmt.Sprintf(errVMOff, name), nil
+	case !ready:
+		return m, fmt.Sprintf(errVMNotReady, name), nil
 	}
-	return m, nil
+	return m, "", nil
+}
+
+// membersUsable refuses members whose machine is off or not Ready, unless
+// the instance is replicated and already exists (a member on a machine
+// that is up holds its data): then such a member is down, as one whose
+// server stopped, and the others go on without it. A new instance waits
+// for all of its machines.
+func membersUsable(p v1alpha1.DatabaseInstanceParameters, members []member) error {
+	exists := false
+	for _, m := range members {
+		if m.off == "" && m.inst != nil && p.Topology == v1alpha1.TopologyPrimary {
+			exists = exists || m.inst.Initialized()
+		}
+	}
+	for _, m := range members {
+		if m.off != "" && !exists {
+			return errors.New(m.off)
+		}
+	}
+	return nil
 }
 
 // primaryFirst returns the VirtualMachines with the one that should run

@@ -42,15 +42,20 @@ const (
 
 // A member is one engine process of an instance on its VirtualMachine. Its
 // inst is nil when the machine is gone, which only happens while deleting.
+// off says why its machine cannot run it (powered off, not Ready): such a
+// member is down, and nothing is started or configured on its machine.
 type member struct {
 	vm   string
 	inst *postgresql.Instance
+	off  string
 }
 
 type external struct {
-	// vm and inst are the primary (or the single member).
+	// vm and inst are the primary (or the single member); off says why
+	// its machine cannot run it, as for a member.
 	vm   string
 	inst *postgresql.Instance
+	off  string
 	// replicas are the members after the first when replicated.
 	replicas   []member
 	replicated bool
@@ -90,7 +95,9 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.DatabaseInstance) (
 	if e.inst == nil {
 		return managed.ExternalObservation{ResourceExists: false}, nil
 	}
-	if !e.inst.Initialized() {
+	// A primary whose machine is off belongs to an instance that exists
+	// (Connect says so): it is down, not to be created.
+	if e.off == "" && !e.inst.Initialized() {
 		return managed.ExternalObservation{ResourceExists: false}, nil
 	}
 	if e.replicated {

@@ -173,7 +173,9 @@ func (e *external) trackPrimary(ctx context.Context, cr *v1alpha1.DatabaseInstan
 		return time.Since(since), true, nil
 	}
 	// Only a primary that answered when last observed has stopped
-	// answering; one being created or started has not yet.
+	// answering; one being created or started has not yet. So has not a
+	// primary the spec names on a machine that is off, which is no reason
+	// to replace the one that runs.
 	wasUp := false
 	for _, m := range prev {
 		wasUp = wasUp || (m.VirtualMachine == e.vm && m.Role == v1alpha1.RolePrimary && m.Running)
@@ -207,7 +209,7 @@ func (e *external) candidate(ctx context.Context, cr *v1alpha1.DatabaseInstance)
 	var bestLSN string
 	var bestSync, found bool
 	for _, r := range e.replicas {
-		if !r.inst.Initialized() || r.inst.IsFenced() {
+		if r.off != "" || !r.inst.Initialized() || r.inst.IsFenced() {
 			continue
 		}
 		s, err := r.inst.Status(ctx, e.password)
@@ -268,13 +270,13 @@ func (e *external) failover(ctx context.Context, cr *v1alpha1.DatabaseInstance, 
 
 // setPrimary orders the members as Connect does for primary.
 func (e *external) setPrimary(p v1alpha1.DatabaseInstanceParameters, primary string) {
-	byVM := map[string]member{e.vm: {vm: e.vm, inst: e.inst}}
+	byVM := map[string]member{e.vm: {vm: e.vm, inst: e.inst, off: e.off}}
 	for _, r := range e.replicas {
 		byVM[r.vm] = r
 	}
 	p.Primary = primary
 	order := primaryFirst(p)
-	e.vm, e.inst = order[0], byVM[order[0]].inst
+	e.vm, e.inst, e.off = order[0], byVM[order[0]].inst, byVM[order[0]].off
 	e.replicas = e.replicas[:0]
 	for _, vm := range order[1:] {
 		e.replicas = append(e.replicas, byVM[vm])

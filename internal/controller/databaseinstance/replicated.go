@@ -10,6 +10,7 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
+	kerrors "k8s.io/apimachinery/pkg/util/errors"
 
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
@@ -27,6 +28,7 @@ const (
 	errConfigMember  = "cannot configure the member on %s"
 	errStatusMember  = "cannot get the status of the member on %s"
 	errSendersStatus = "cannot read the primary's replication status"
+	errMemberDown    = "the member on %s is down: %s"
 
 	// streaming is pg_stat_replication.state of a replica that keeps up.
 	streaming = "streaming"
@@ -37,8 +39,14 @@ const (
 // primary, the primary's settings, pg_hba line, replication
 // user and slots, then each replica's copy, password file and settings.
 // Every member is started, or reloaded or restarted for changed settings.
+// A member whose machine is off is left alone and named in the error,
+// after the others are set up; a primary whose machine is off leaves
+// nothing to set up.
 func (e *external) ensureReplicated(ctx context.Context, cr *v1alpha1.DatabaseInstance) error {
 	p := cr.Spec.ForProvider
+	if e.off != "" {
+		return errors.Errorf(errMemberDown, e.vm, e.off)
+	}
 	primary := member{vm: e.vm, inst: e.inst}
 	pending, rejoinErr := e.switchover(ctx, cr)
 	if pending == nil && rejoinErr != nil {
@@ -54,7 +62,14 @@ func (e *external) ensureReplicated(ctx context.Context, cr *v1alpha1.DatabaseIn
 	if err := e.inst.EnsureReplication(ctx, e.password, e.replPassword, slots(e.replicas, p), hbaChanged); err != nil {
 		return errors.Wrap(err, errEnsureRepl)
 	}
+	errs := []error{rejoinErr}
 	for _, r := range e.replicas {
+		if r.off != "" {
+			// Its slot stays on the primary, so that it catches up once its
+			// machine is back.
+			errs = append(errs, errors.Errorf(errMemberDown, r.vm, r.off))
+			continue
+		}
 		if pending[r.vm] {
 			// A former primary that could not rejoin stays fenced.
 			continue
@@ -75,7 +90,7 @@ func (e *external) ensureReplicated(ctx context.Context, cr *v1alpha1.DatabaseIn
 			return err
 		}
 	}
-	return rejoinErr
+	return kerrors.NewAggregate(errs)
 }
 
 // configure writes a member's settings and starts it, or has a running
@@ -98,15 +113,22 @@ func (e *external) configure(ctx context.Context, m member, s postgresql.Setting
 func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseInstance) (managed.ExternalObservation, error) {
 	p := cr.Spec.ForProvider
 	primary := member{vm: e.vm, inst: e.inst}
-	ps, err := e.inst.Status(ctx, e.password)
-	if err != nil {
-		return managed.ExternalObservation{}, errors.Wrapf(err, errStatusMember, e.vm)
-	}
-	current, err := e.inst.ConfigCurrent(primarySettings(primary, e.replicas, p))
-	if err != nil {
-		return managed.ExternalObservation{}, errors.Wrap(err, errConfig)
+	// A primary whose machine is off is not asked: it is down.
+	var ps postgresql.Status
+	current, why := false, ""
+	if e.off == "" {
+		var err error
+		if ps, err = e.inst.Status(ctx, e.password); err != nil {
+			return managed.ExternalObservation{}, errors.Wrapf(err, errStatusMember, e.vm)
+		}
+		if current, err = e.inst.ConfigCurrent(primarySettings(primary, e.replicas, p)); err != nil {
+			return managed.ExternalObservation{}, errors.Wrap(err, errConfig)
+		}
+	} else {
+		why = " (" + e.off + ")"
 	}
 	var snd postgresql.Senders
+	var err error
 	if ps.Ready {
 		if snd, err = e.inst.Senders(ctx, e.password); err != nil {
 			return managed.ExternalObservation{}, errors.Wrap(err, errSendersStatus)
@@ -125,15 +147,17 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 	switch {
 	case tracked && down < failoverAfter(p):
 		e.primaryDown, holding = down, true
-		notReady = append(notReady, fmt.Sprintf("primary %s stopped answering %s ago; a replica is promoted once it has not answered for %s",
-			e.vm, down.Round(100*time.Millisecond), failoverAfter(p)))
+		notReady = append(notReady, fmt.Sprintf("primary %s stopped answering %s ago%s; a replica is promoted once it has not answered for %s",
+			e.vm, down.Round(100*time.Millisecond), why, failoverAfter(p)))
 	case tracked:
 		e.primaryDown = down
-		notReady = append(notReady, fmt.Sprintf("primary %s stopped answering %s ago; failing over", e.vm, down.Round(100*time.Millisecond)))
+		notReady = append(notReady, fmt.Sprintf("primary %s stopped answering %s ago%s; failing over", e.vm, down.Round(100*time.Millisecond), why))
+	case !ps.Ready && !failoverEnabled(p) && e.off != "":
+		notReady = append(notReady, "primary "+e.vm+" is down: "+e.off+"; failover is disabled")
 	case !ps.Ready && !failoverEnabled(p) && e.inst.Initialized():
 		notReady = append(notReady, "primary "+e.vm+" is down: it does not answer; failover is disabled")
 	case !ps.Ready || ps.InRecovery:
-		notReady = append(notReady, "primary "+e.vm+" is not running as the primary")
+		notReady = append(notReady, "primary "+e.vm+" is not running as the primary"+why)
 	}
 
 	ap := v1alpha1.DatabaseInstanceObservation{
@@ -152,6 +176,12 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 	for _, r := range e.replicas {
 		m := v1alpha1.Member{VirtualMachine: r.vm, Role: v1alpha1.RoleReplica, Address: postgresql.Address, Port: r.inst.Port}
 		ap.ReadOnlyEndpoints = append(ap.ReadOnlyEndpoints, hostPort(r.inst.Port))
+		if r.off != "" {
+			upToDate = false
+			notReady = append(notReady, "replica "+r.vm+" is down: "+r.off)
+			ap.Members = append(ap.Members, m)
+			continue
+		}
 		if !r.inst.Initialized() {
 			upToDate = false
 			notReady = append(notReady, "replica "+r.vm+" is not created yet")

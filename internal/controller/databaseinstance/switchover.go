@@ -40,7 +40,9 @@ func (e *external) switchover(ctx context.Context, cr *v1alpha1.DatabaseInstance
 	var errs []error
 	pending := map[string]bool{}
 	for _, r := range e.replicas {
-		if !r.inst.Initialized() || (r.inst.IsStandby() && !r.inst.IsFenced()) {
+		// A member whose machine is off rejoins once it is back; its fence
+		// keeps it from starting as a primary meanwhile.
+		if r.off != "" || !r.inst.Initialized() || (r.inst.IsStandby() && !r.inst.IsFenced()) {
 			continue
 		}
 		// pg_rewind reads from the new primary, which must run.
@@ -107,6 +109,9 @@ func (e *external) promote(ctx context.Context, cr *v1alpha1.DatabaseInstance) e
 	if err := e.recordSwitchover(ctx, cr); err != nil {
 		return err
 	}
+	// A former primary whose machine is off is fenced too: the fence is a
+	// marker on its disk, which the local backend reaches with the machine
+	// off, and nothing is started there. It comes back fenced.
 	for _, old := range olds {
 		if err := old.inst.Fence(ctx, e.rec.Epoch); err != nil {
 			return errors.Wrapf(err, errFence, old.vm)

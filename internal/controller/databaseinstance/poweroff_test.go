@@ -1,0 +1,209 @@
+package databaseinstance
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+
+	computev1alpha1 "github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
+	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
+	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/clients/local"
+	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+)
+
+// recoveryProbe asks a member, over and over until stopped, whether it is
+// in recovery, and remembers whether it ever answered that it is not: a
+// member that comes back fenced never takes writes.
+type recoveryProbe struct {
+	mu       sync.Mutex
+	writable bool
+	answered int
+	stop     chan struct{}
+	done     chan struct{}
+}
+
+func startRecoveryProbe(f *fixture, di *v1alpha1.DatabaseInstance, hostPort string) *recoveryProbe {
+	p := &recoveryProbe{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		ctx := context.Background()
+		for {
+			select {
+			case <-p.stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+			c, err := f.connectTo(ctx, di, hostPort)
+			if err != nil {
+				continue
+			}
+			var rec bool
+			err = c.QueryRow(ctx, "SELECT pg_is_in_recovery()").Scan(&rec)
+			_ = c.Close(ctx)
+			if err != nil {
+				continue
+			}
+			p.mu.Lock()
+			p.answered++
+			p.writable = p.writable || !rec
+			p.mu.Unlock()
+		}
+	}()
+	return p
+}
+
+func (p *recoveryProbe) finish() (writable bool, answered int) {
+	close(p.stop)
+	<-p.done
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.writable, p.answered
+}
+
+// TestFailoverPowerOffSync powers off the machine of a sync (ANY 1)
+// primary while it commits: a replica is promoted without the machine
+// that is off, no acknowledged commit is lost, and the status says which
+// VirtualMachine is off. The former primary is fenced on its disk while
+// its machine is off; powered on, it never takes writes and rejoins as a
+// replica of the new primary.
+func TestFailoverPowerOffSync(t *testing.T) {
+	ctx := context.Background()
+	env := testenv.Start(t)
+	c := env.Client
+	f := newFixture(t, env, "di-fo-power")
+	// A port block of its own, taken before any machine is made.
+	pc := &apisv1alpha1.ClusterProviderConfig{}
+	if err := c.Get(ctx, client.ObjectKey{Name: f.ns}, pc); err != nil {
+		t.Fatal(err)
+	}
+	pc.Spec.Local.PortRangeStart, pc.Spec.Local.PortRangeEnd = 25700, 25799
+	if err := c.Update(ctx, pc); err != nil {
+		t.Fatal(err)
+	}
+	f.addVM(t, "vm-1")
+	f.addVM(t, "vm-2")
+	startManager(t, env, hooks{})
+	di := f.replicated("pg", "vm-1", "vm-2")
+	di.Spec.ForProvider.Failover = &v1alpha1.FailoverParameters{After: &metav1.Duration{Duration: failoverAfterForTests}}
+	di.Spec.ForProvider.Replication = &v1alpha1.ReplicationParameters{Mode: v1alpha1.ReplicationSync, SyncQuorum: ptr(1)}
+	if err := c.Create(ctx, di); err != nil {
+		t.Fatal(err)
+	}
+	f.waitReady(t, di)
+	oldPort := ports(di)["vm"]
+	if oldPort < 25700 || oldPort > 25799 {
+		t.Fatalf("primary port %d: want one of 25700-25799", oldPort)
+	}
+	oldDir := f.memberDir(t, "vm", "pg")
+	pids := postmasters(t, filepath.Join(oldDir, "data"))
+	if len(pids) != 1 {
+		t.Fatalf("want one postmaster on vm, got %v", pids)
+	}
+
+	w := startWriter(t, f, di)
+	eventually(t, "the writer has commits acknowledged", func() (bool, string) {
+		return w.count() >= 200, strconv.Itoa(w.count()) + " acknowledged"
+	})
+	off := time.Now()
+	setPower(t, c, f.vm, computev1alpha1.PowerOff)
+	<-w.done
+	eventually(t, "the primary's postmaster stopped by the power off", func() (bool, string) {
+		return !local.Alive(pids[0]), "still running"
+	})
+	writable := f.waitWritable(t, di)
+	t.Logf("failover: primary's machine powered off -> new primary writable in %s (failover.after %s)", writable.Sub(off).Round(time.Millisecond), failoverAfterForTests)
+
+	// While vm is off: a replica is the primary, the member on vm is down
+	// and the conditions name the VirtualMachine that is off.
+	eventually(t, "a replica took over while vm is off", func() (bool, string) {
+		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
+			return false, err.Error()
+		}
+		ap := di.Status.AtProvider
+		var old v1alpha1.Member
+		for _, m := range ap.Members {
+			if m.VirtualMachine == "vm" {
+				old = m
+			}
+		}
+		ready, synced := di.GetCondition(xpv2.TypeReady), di.GetCondition(xpv2.TypeSynced)
+		ok := ap.Primary != "vm" && ap.Primary != "" && ap.Primary == di.Spec.ForProvider.Primary && !old.Running &&
+			ready.Status == corev1.ConditionFalse && strings.Contains(ready.Message, "replica vm is down: VirtualMachine vm is powered off") &&
+			strings.Contains(synced.Message, "the member on vm is down: VirtualMachine vm is powered off")
+		return ok, "primary " + ap.Primary + " ready: " + ready.Message + " synced: " + synced.Message
+	})
+	np := di.Status.AtProvider.Primary
+	if got := di.Status.AtProvider.FencingToken; got != 1 {
+		t.Errorf("fencingToken: want 1 after one promotion, got %d", got)
+	}
+	cond := di.GetCondition(v1alpha1.TypeFailover)
+	if cond.Status != corev1.ConditionTrue || !strings.Contains(cond.Message, "primary vm stopped answering for") ||
+		!strings.Contains(cond.Message, "promoted "+np+" (most advanced, LSN ") {
+		t.Errorf("Failover condition: unexpected %+v", cond)
+	}
+	eventually(t, "connection secret follows the new primary", func() (bool, string) {
+		s := mustSecret(t, c, f.ns, "pg-conn")
+		return string(s.Data["port"]) == strconv.Itoa(int(ports(di)[np])), "port " + string(s.Data["port"])
+	})
+	lost, acked := f.lost(t, di, w)
+	t.Logf("acknowledged writes: %d, lost after the failover: %d", acked, lost)
+	if lost != 0 {
+		t.Errorf("sync ANY 1: want no acknowledged write lost, lost %d", lost)
+	}
+	// The former primary is fenced on its disk at the promotion's epoch,
+	// and nothing was started on its machine.
+	b, err := os.ReadFile(filepath.Join(oldDir, "dbaas.fenced"))
+	if err != nil || strings.TrimSpace(string(b)) != "1" {
+		t.Errorf("fence of the former primary: want epoch 1, got %q, %v", b, err)
+	}
+	if p := postmasters(t, filepath.Join(oldDir, "data")); len(p) != 0 {
+		t.Errorf("want no postmaster on the powered-off machine, got %v", p)
+	}
+
+	// Powered on, the former primary never answers out of recovery and
+	// rejoins as a replica of the new primary.
+	probe := startRecoveryProbe(f, di, "127.0.0.1:"+strconv.Itoa(int(oldPort)))
+	setPower(t, c, f.vm, computev1alpha1.PowerOn)
+	if got := f.waitFailedOver(t, di, "vm"); got != np {
+		t.Errorf("primary after vm is back: want %s, got %s", np, got)
+	}
+	conn, err := f.tryConnect(di)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx) //nolint:errcheck // Test.
+	if _, err := conn.Exec(ctx, "INSERT INTO after_failover VALUES ('replicated')"); err != nil {
+		t.Fatal(err)
+	}
+	old := "127.0.0.1:" + strconv.Itoa(int(oldPort))
+	f.eventuallyQuery(t, di, old, "former primary replays the new primary's writes",
+		"SELECT count(*)::text FROM after_failover WHERE v = 'replicated'", "1")
+	f.eventuallyQuery(t, di, old, "former primary holds every acknowledged row",
+		"SELECT count(*)::text FROM acks WHERE id <= "+strconv.Itoa(acked), strconv.Itoa(acked))
+	wrote, answered := probe.finish()
+	t.Logf("former primary answered %d probes after power on", answered)
+	if wrote {
+		t.Error("the former primary answered out of recovery after its machine was powered on")
+	}
+	if answered == 0 {
+		t.Error("the probe never reached the former primary")
+	}
+	if _, err := os.Stat(filepath.Join(oldDir, "dbaas.fenced")); !os.IsNotExist(err) {
+		t.Errorf("fence of the former primary: want it lifted once it rejoined, stat says %v", err)
+	}
+	if got := di.Status.AtProvider.FencingToken; got != 1 {
+		t.Errorf("fencingToken: want still 1, got %d", got)
+	}
+}
