@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,6 +36,7 @@ type Server struct {
 	hostSigner ssh.Signer
 	open       map[net.Conn]struct{}
 	closed     bool
+	env        []string
 }
 
 // Start starts a server on a free port of 127.0.0.1 with a new Ed25519 host
@@ -88,6 +90,22 @@ func (s *Server) RotateHostKey(t testing.TB) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.hostSigner = signer
+}
+
+// SetEnv sets variables, as NAME=value, in the environment of the commands
+// run after it, on top of the test's own: PATH=<dir>:$PATH stands in a
+// program, such as apt-get, that a test must not run for real. No
+// arguments clears them.
+func (s *Server) SetEnv(env ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.env = append([]string(nil), env...)
+}
+
+func (s *Server) environ() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append(os.Environ(), s.env...)
 }
 
 // Sessions is how many sessions (one per command) clients have opened.

@@ -98,3 +98,28 @@ func TestRefusesOtherKeys(t *testing.T) {
 		t.Errorf("connections %d; want 0", s.Connections())
 	}
 }
+
+func TestSetEnv(t *testing.T) {
+	s := Start(t)
+	c := dial(t, s)
+	run := func() string {
+		sess, err := c.NewSession()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sess.Close() //nolint:errcheck // Closed by the server.
+		out, err := sess.Output(`echo "[$DBAAS_SSHTEST]"`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	s.SetEnv("DBAAS_SSHTEST=on")
+	if got := run(); got != "[on]" {
+		t.Errorf("with SetEnv: %s, want [on]", got)
+	}
+	s.SetEnv()
+	if got := run(); got != "[]" {
+		t.Errorf("after clearing: %s, want []", got)
+	}
+}

@@ -55,6 +55,7 @@ func (s *Server) exec(ch ssh.Channel, reqs <-chan *ssh.Request, command string) 
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "sh", "-c", command)
 	cmd.Stdout, cmd.Stderr = ch, ch.Stderr()
+	cmd.Env = s.environ()
 	// A daemon started by the command may hold the output open; do not wait
 	// for it.
 	cmd.WaitDelay = 2 * time.Second
