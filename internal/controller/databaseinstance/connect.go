@@ -66,6 +66,9 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 	if err != nil {
 		return nil, errors.Wrap(err, errResolvePC)
 	}
+	if usesPlay(pc) {
+		return c.connectPlay(ctx, cr, pc)
+	}
 	b, err := local.FromConfig(pc, c.localDir)
 	if err != nil {
 		return nil, errors.Wrap(err, errBackend)
