@@ -1,0 +1,126 @@
+package databaseinstance
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	computev1alpha1 "github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
+	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
+	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/engine/pgvm"
+)
+
+func TestUsesPlay(t *testing.T) {
+	cases := map[string]struct {
+		pc   apisv1alpha1.ProviderConfigSpec
+		want bool
+	}{
+		"LocalProcesses": {pc: apisv1alpha1.ProviderConfigSpec{Backend: apisv1alpha1.BackendLocal}, want: false},
+		"LocalOverSSH":   {pc: apisv1alpha1.ProviderConfigSpec{Backend: apisv1alpha1.BackendLocal, SSH: &apisv1alpha1.SSHConfig{}}, want: true},
+		"VSphere":        {pc: apisv1alpha1.ProviderConfigSpec{Backend: "vsphere"}, want: true},
+		"Azure":          {pc: apisv1alpha1.ProviderConfigSpec{Backend: "azure", SSH: &apisv1alpha1.SSHConfig{}}, want: true},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := usesPlay(&tc.pc); got != tc.want {
+				t.Errorf("usesPlay = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestPlayOptions(t *testing.T) {
+	vm := &computev1alpha1.VirtualMachine{}
+	vm.Status.AtProvider = computev1alpha1.VirtualMachineObservation{Address: "127.0.0.1", WorkDir: "/m/ns/vm", PortRangeStart: 25010}
+	p := v1alpha1.DatabaseInstanceParameters{Version: "15", MaxConnections: ptr(50), SharedBuffersMB: ptr(256), Parameters: map[string]string{"work_mem": "8MB"}}
+	settings := map[string]string{"max_connections": "50", "shared_buffers": "256MB", "work_mem": "8MB"}
+	everywhere := []pgvm.HBARule{
+		{Type: "host", Database: "all", User: "all", Address: "0.0.0.0/0", Method: "scram-sha-256"},
+		{Type: "host", Database: "all", User: "all", Address: "::/0", Method: "scram-sha-256"},
+	}
+	cases := map[string]struct {
+		pc   apisv1alpha1.ProviderConfigSpec
+		want pgvm.Options
+	}{
+		"VMUnderSystemd": {
+			pc: apisv1alpha1.ProviderConfigSpec{Backend: "gcp", SSH: &apisv1alpha1.SSHConfig{}},
+			want: pgvm.Options{Version: "15", Settings: settings, OSUser: "postgres", SuperuserPassword: "pw",
+				InstallPackages: true, ListenAddresses: []string{"*"}, HBA: everywhere},
+		},
+		"PreinstalledImage": {
+			pc: apisv1alpha1.ProviderConfigSpec{Backend: "vsphere", SSH: &apisv1alpha1.SSHConfig{Packages: apisv1alpha1.PackagesPreinstalled}},
+			want: pgvm.Options{Version: "15", Settings: settings, OSUser: "postgres", SuperuserPassword: "pw",
+				ListenAddresses: []string{"*"}, HBA: everywhere},
+		},
+		"LocalMachineDirectory": {
+			pc: apisv1alpha1.ProviderConfigSpec{Backend: apisv1alpha1.BackendLocal, SSH: &apisv1alpha1.SSHConfig{}},
+			want: pgvm.Options{Version: "15", Settings: settings, OSUser: "postgres", SuperuserPassword: "pw",
+				InstallPackages: true, Root: "/m/ns/vm", Port: 25010, ServiceMode: pgvm.ServicePgCtl,
+				ListenAddresses: []string{"127.0.0.1"},
+				HBA:             []pgvm.HBARule{{Type: "host", Database: "all", User: "all", Address: "127.0.0.1/32", Method: "scram-sha-256"}}},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := playOptions(&tc.pc, vm, p, "pw")
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("-want +got:\n%s", diff)
+			}
+			if _, err := pgvm.Plan(got); err != nil {
+				t.Errorf("the options do not plan: %v", err)
+			}
+		})
+	}
+}
+
+// TestConnectPlayRefuses shows that what the SSH path cannot do is refused
+// before anything is read or dialled, with a message that says what to
+// change.
+func TestConnectPlayRefuses(t *testing.T) {
+	ssh := &apisv1alpha1.SSHConfig{}
+	cases := map[string]struct {
+		pc   apisv1alpha1.ProviderConfigSpec
+		p    v1alpha1.DatabaseInstanceParameters
+		want string
+	}{
+		"NoSSHBlock": {
+			pc:   apisv1alpha1.ProviderConfigSpec{Backend: "azure"},
+			p:    v1alpha1.DatabaseInstanceParameters{VirtualMachines: []string{"vm"}},
+			want: `backend "azure" installs engines over SSH: set spec.ssh in the provider config`,
+		},
+		"Replicated": {
+			pc:   apisv1alpha1.ProviderConfigSpec{Backend: "vsphere", SSH: ssh},
+			p:    v1alpha1.DatabaseInstanceParameters{Topology: v1alpha1.TopologyPrimary, Replicas: ptr(1), VirtualMachines: []string{"a", "b"}},
+			want: `topology "primary" is not supported over SSH yet`,
+		},
+		"OtherAdmin": {
+			pc:   apisv1alpha1.ProviderConfigSpec{Backend: "gcp", SSH: ssh},
+			p:    v1alpha1.DatabaseInstanceParameters{AdminUser: "admin", VirtualMachines: []string{"vm"}},
+			want: `adminUser "admin": over SSH the admin account is the postgres superuser`,
+		},
+		"MinorVersion": {
+			pc:   apisv1alpha1.ProviderConfigSpec{Backend: "gcp", SSH: ssh},
+			p:    v1alpha1.DatabaseInstanceParameters{Version: "15.4", VirtualMachines: []string{"vm"}},
+			want: `version "15.4": over SSH name the major version only`,
+		},
+		"TwoMachinesForOne": {
+			pc:   apisv1alpha1.ProviderConfigSpec{Backend: "gcp", SSH: ssh},
+			p:    v1alpha1.DatabaseInstanceParameters{VirtualMachines: []string{"a", "b"}},
+			want: `topology "single" needs exactly 1 virtual machine(s), got 2`,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			cr := &v1alpha1.DatabaseInstance{}
+			cr.Spec.ForProvider = tc.p
+			// No kube client: a refusal must not need one.
+			_, err := (&connector{}).connectPlay(context.Background(), cr, &tc.pc)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("connectPlay: %v, want an error saying %q", err, tc.want)
+			}
+		})
+	}
+}
