@@ -72,7 +72,7 @@ bench: deps build ## Run the benchmarks (quote medians: go run golang.org/x/perf
 bench-200: deps build ## 200 VirtualMachines created and deleted on vcsim through the provider: time to all-Ready, API calls per VM.
 	$(GO) test -run '^$$' -bench BenchmarkTwoHundredVMs -benchtime=1x -count 3 -timeout 60m ./test/bench200/
 
-bench-instance: deps build ## DatabaseInstances on the local backend: create to Ready, switchover and failover to writable, lost writes (about 15 min).
+bench-instance: deps build ## DatabaseInstances on the local backend: create to Ready (also over SSH), switchover and failover to writable, lost writes (about 15 min).
 	$(GO) test -run '^$$' -bench . -benchtime=5x -count 1 -timeout 60m ./test/benchinstance/
 
 bench-500: deps build ## 500 Databases on one PostgreSQL server to Ready, and the provider's RSS (about 2 min a run).

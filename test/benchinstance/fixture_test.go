@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"slices"
 	"strconv"
@@ -27,6 +28,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/controller/config"
 	"github.com/dbaas-io/dbaas/internal/controller/databaseinstance"
 	"github.com/dbaas-io/dbaas/internal/controller/virtualmachine"
+	"github.com/dbaas-io/dbaas/internal/testing/sshtest"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 )
 
@@ -63,6 +65,9 @@ type rig struct {
 	c    client.Client
 	base string
 	pc   string
+	// ssh is set when pc configures machines over SSH, whose admin
+	// account is postgres.
+	ssh bool
 }
 
 // startRig starts the API server and the manager for one benchmark.
@@ -96,6 +101,35 @@ func startRig(b *testing.B, name string) *rig {
 		b.Fatal(err)
 	}
 	return &rig{env: env, c: env.Client, base: base, pc: name}
+}
+
+// overSSH returns the rig with a provider config of its own whose local
+// machines the provider configures over SSH, as it does VMs: a real SSH
+// server on loopback that runs the commands on this host.
+func (r *rig) overSSH(b *testing.B) *rig {
+	b.Helper()
+	ctx := context.Background()
+	srv := sshtest.Start(b)
+	ns, name := "ssh-keys", r.pc+"-ssh"
+	r.namespace(b, ns)
+	if err := r.c.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "key"}, Data: map[string][]byte{"id": srv.ClientKeyPEM()}}); err != nil {
+		b.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(srv.Addr())
+	p, _ := strconv.Atoi(port)
+	no := false
+	if err := r.c.Create(ctx, &apisv1alpha1.ClusterProviderConfig{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: apisv1alpha1.ProviderConfigSpec{Backend: apisv1alpha1.BackendLocal,
+			Local: &apisv1alpha1.LocalBackendConfig{BaseDir: r.base, PortRangeStart: portRangeStart, PortRangeEnd: portRangeEnd},
+			SSH: &apisv1alpha1.SSHConfig{User: srv.User(), Port: int32(p), Sudo: &no, //nolint:gosec // A port.
+				PrivateKeySecretRef: xpv2.SecretKeySelector{SecretReference: xpv2.SecretReference{Namespace: ns, Name: "key"}, Key: "id"}}},
+	}); err != nil {
+		b.Fatal(err)
+	}
+	c := *r
+	c.pc, c.ssh = name, true
+	return &c
 }
 
 func (r *rig) namespace(b *testing.B, ns string) {
@@ -159,6 +193,9 @@ func (r *rig) instance(ns, name string, vms []string, mode v1alpha1.ReplicationM
 		},
 	}
 	p := &di.Spec.ForProvider
+	if r.ssh {
+		p.AdminUser = ""
+	}
 	for _, vm := range vms {
 		p.VirtualMachineRefs = append(p.VirtualMachineRefs, xpv2.NamespacedReference{Name: vm})
 	}
