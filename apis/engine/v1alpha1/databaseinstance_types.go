@@ -192,6 +192,18 @@ type DatabaseInstanceParameters struct {
 	// +kubebuilder:validation:Maximum=65536
 	StorageGB int32 `json:"storageGB"`
 
+	// DataDevice is the block device of the machines' data disk, for
+	// example /dev/sdb on vSphere, /dev/disk/azure/scsi1/lun0 on Azure or
+	// /dev/disk/by-id/google-data on GCP. When set, the members' data live
+	// on it: an empty device gets an ext4 file system, one that has a file
+	// system is never formatted, and it is mounted on /var/lib/postgresql
+	// now and at every boot. Empty keeps the data on the boot disk. Only
+	// machines configured over SSH read it.
+	// +kubebuilder:validation:Pattern=`^/dev/[A-Za-z0-9._/+:-]+$`
+	// +kubebuilder:validation:MaxLength=255
+	// +optional
+	DataDevice string `json:"dataDevice,omitempty"`
+
 	// MaxConnections maps to max_connections.
 	// +kubebuilder:validation:Minimum=5
 	// +kubebuilder:validation:Maximum=10000

@@ -53,6 +53,15 @@ func TestTopologyValidation(t *testing.T) {
 		"SingleByDefault": {
 			reason: "an instance without a topology is a single one",
 		},
+		"DataDevice": {
+			reason: "a data disk named by its device path is accepted",
+			mod:    func(p *v1alpha1.DatabaseInstanceParameters) { p.DataDevice = "/dev/disk/azure/scsi1/lun0" },
+		},
+		"DataDeviceNotADevice": {
+			reason: "a data disk must be a device path, which the play's shell commands can carry",
+			mod:    func(p *v1alpha1.DatabaseInstanceParameters) { p.DataDevice = "/dev/sdb; rm -rf /" },
+			want:   "spec.forProvider.dataDevice",
+		},
 		"PrimaryWithReplicas": {
 			reason: "a primary with two replicas on three machines is accepted",
 			mod:    primary(2, "a", "b", "c"),

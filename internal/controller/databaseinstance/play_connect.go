@@ -187,6 +187,7 @@ func playOptions(pc *apisv1alpha1.ProviderConfigSpec, vm *computev1alpha1.Virtua
 		OSUser:            playSuperuser,
 		SuperuserPassword: password,
 		InstallPackages:   pc.SSH.Packages != apisv1alpha1.PackagesPreinstalled,
+		DataDisk:          p.DataDevice,
 		ListenAddresses:   []string{"*"},
 		HBA: []pgvm.HBARule{
 			{Type: "host", Database: "all", User: "all", Address: "0.0.0.0/0", Method: "scram-sha-256"},

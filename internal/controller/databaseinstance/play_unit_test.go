@@ -43,12 +43,19 @@ func TestPlayOptions(t *testing.T) {
 	}
 	cases := map[string]struct {
 		pc   apisv1alpha1.ProviderConfigSpec
+		p    func(*v1alpha1.DatabaseInstanceParameters)
 		want pgvm.Options
 	}{
 		"VMUnderSystemd": {
 			pc: apisv1alpha1.ProviderConfigSpec{Backend: "gcp", SSH: &apisv1alpha1.SSHConfig{}},
 			want: pgvm.Options{Version: "15", Settings: settings, OSUser: "postgres", SuperuserPassword: "pw",
 				InstallPackages: true, ListenAddresses: []string{"*"}, HBA: everywhere},
+		},
+		"DataDisk": {
+			pc: apisv1alpha1.ProviderConfigSpec{Backend: "azure", SSH: &apisv1alpha1.SSHConfig{}},
+			p:  func(p *v1alpha1.DatabaseInstanceParameters) { p.DataDevice = "/dev/disk/azure/scsi1/lun0" },
+			want: pgvm.Options{Version: "15", Settings: settings, OSUser: "postgres", SuperuserPassword: "pw",
+				InstallPackages: true, ListenAddresses: []string{"*"}, HBA: everywhere, DataDisk: "/dev/disk/azure/scsi1/lun0"},
 		},
 		"PreinstalledImage": {
 			pc: apisv1alpha1.ProviderConfigSpec{Backend: "vsphere", SSH: &apisv1alpha1.SSHConfig{Packages: apisv1alpha1.PackagesPreinstalled}},
@@ -65,6 +72,10 @@ func TestPlayOptions(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			p := p
+			if tc.p != nil {
+				tc.p(&p)
+			}
 			got := playOptions(&tc.pc, vm, p, "pw")
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("-want +got:\n%s", diff)
