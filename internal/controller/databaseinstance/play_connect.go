@@ -33,6 +33,7 @@ const (
 	errNoAddress     = "VirtualMachine %s has no address yet"
 	errPlayStep      = "VirtualMachine %s"
 	errPlayOptions   = "cannot plan PostgreSQL on VirtualMachine %s"
+	errPinHostKey    = "cannot record the SSH host key of VirtualMachine %s"
 
 	// stepConnect is the step a member's status names while the provider
 	// cannot log in to its machine.
@@ -172,6 +173,13 @@ func (c *connector) dial(ctx context.Context, cr *v1alpha1.DatabaseInstance, s *
 			cr.Status.AtProvider.SSHHostKeys = map[string]string{}
 		}
 		cr.Status.AtProvider.SSHHostKeys[vm] = seen
+		// Recorded now: a create reloads the object before the reconcile
+		// writes its status, which would lose a pin kept only in memory
+		// and make the next login a first contact again.
+		if err := c.kube.Status().Update(ctx, cr); err != nil {
+			_ = e.Close()
+			return nil, errors.Wrapf(err, errPinHostKey, vm)
+		}
 	}
 	return e, nil
 }
