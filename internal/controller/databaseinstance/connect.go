@@ -165,17 +165,27 @@ func checkTopology(p v1alpha1.DatabaseInstanceParameters) error {
 	}
 }
 
+// getVM returns the named VirtualMachine; while deleting, one that is gone
+// yields nil.
+func (c *connector) getVM(ctx context.Context, ns, name string, deleting bool) (*computev1alpha1.VirtualMachine, error) {
+	vm := &computev1alpha1.VirtualMachine{}
+	if err := c.kube.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, vm); err != nil {
+		if deleting && kerrors.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, errors.Wrapf(err, errGetVM, name)
+	}
+	return vm, nil
+}
+
 // machine returns the local machine of the named VirtualMachine and, unless
 // the instance is being deleted, why its member cannot run there: the
 // machine is powered off or the VirtualMachine is not Ready. While
 // deleting, a VirtualMachine or machine that is gone yields nil.
 func (c *connector) machine(ctx context.Context, b *local.Backend, ns, name string, deleting bool) (*local.Machine, string, error) {
-	vm := &computev1alpha1.VirtualMachine{}
-	if err := c.kube.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, vm); err != nil {
-		if deleting && kerrors.IsNotFound(err) {
-			return nil, "", nil
-		}
-		return nil, "", errors.Wrapf(err, errGetVM, name)
+	vm, err := c.getVM(ctx, ns, name, deleting)
+	if err != nil || vm == nil {
+		return nil, "", err
 	}
 	ready := vm.GetCondition(xpv2.TypeReady).Status == corev1.ConditionTrue
 	m, err := b.Observe(ctx, local.MachineID{Namespace: ns, Name: meta.GetExternalName(vm)})

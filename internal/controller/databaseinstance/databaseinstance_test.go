@@ -80,17 +80,7 @@ func newFixture(t *testing.T, env *testenv.Env, ns string) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	c := env.Client
-	base := testenv.SharedDir(t)
-	// Whatever happens, no postmaster outlives the test: stop every one
-	// that a pid file below the base directory names, by PID.
-	t.Cleanup(func() {
-		if err := local.StopAll(context.Background(), base); err != nil {
-			t.Errorf("cannot stop leftover engines: %v", err)
-		}
-	})
-	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
-		t.Fatal(err)
-	}
+	base := machinesBase(t, env, ns)
 	if err := c.Create(ctx, &apisv1alpha1.ClusterProviderConfig{
 		ObjectMeta: metav1.ObjectMeta{Name: ns},
 		Spec: apisv1alpha1.ProviderConfigSpec{Backend: apisv1alpha1.BackendLocal,
@@ -109,6 +99,23 @@ func newFixture(t *testing.T, env *testenv.Env, ns string) *fixture {
 		t.Fatal(err)
 	}
 	return &fixture{env: env, ns: ns, base: base, vm: vm}
+}
+
+// machinesBase creates namespace ns and returns a directory for the local
+// backend's machines, below which no postmaster outlives the test: every
+// one that a pid file there names is stopped, by PID.
+func machinesBase(t *testing.T, env *testenv.Env, ns string) string {
+	t.Helper()
+	base := testenv.SharedDir(t)
+	t.Cleanup(func() {
+		if err := local.StopAll(context.Background(), base); err != nil {
+			t.Errorf("cannot stop leftover engines: %v", err)
+		}
+	})
+	if err := env.Client.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+		t.Fatal(err)
+	}
+	return base
 }
 
 func pcRef(name string) *xpv2.ProviderConfigReference {

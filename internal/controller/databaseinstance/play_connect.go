@@ -11,7 +11,6 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	corev1 "k8s.io/api/core/v1"
-	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
@@ -108,12 +107,9 @@ func (c *connector) connectPlay(ctx context.Context, cr *v1alpha1.DatabaseInstan
 // address unless the instance is being deleted; then a VirtualMachine that
 // is gone yields nil.
 func (c *connector) playMachine(ctx context.Context, ns, name string, deleting bool) (*computev1alpha1.VirtualMachine, error) {
-	vm := &computev1alpha1.VirtualMachine{}
-	if err := c.kube.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, vm); err != nil {
-		if deleting && kerrors.IsNotFound(err) {
-			return nil, nil
-		}
-		return nil, errors.Wrapf(err, errGetVM, name)
+	vm, err := c.getVM(ctx, ns, name, deleting)
+	if err != nil || vm == nil {
+		return nil, err
 	}
 	if !deleting && vm.GetCondition(xpv2.TypeReady).Status != corev1.ConditionTrue {
 		return nil, errors.Errorf(errVMNotReady, name)

@@ -51,16 +51,8 @@ func newSSHFixture(t *testing.T, env *testenv.Env, ns string) *sshFixture {
 	t.Helper()
 	ctx := context.Background()
 	c := env.Client
-	base := testenv.SharedDir(t)
-	t.Cleanup(func() {
-		if err := local.StopAll(context.Background(), base); err != nil {
-			t.Errorf("cannot stop leftover engines: %v", err)
-		}
-	})
+	base := machinesBase(t, env, ns)
 	srv := sshtest.Start(t)
-	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
-		t.Fatal(err)
-	}
 	for name, key := range map[string][]byte{"ssh-key": srv.ClientKeyPEM(), "other-key": sshtest.GenerateKeyPEM(t)} {
 		if err := c.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Data: map[string][]byte{"id": key}}); err != nil {
 			t.Fatal(err)
