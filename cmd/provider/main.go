@@ -25,6 +25,7 @@ import (
 
 	"github.com/dbaas-io/dbaas/apis"
 	"github.com/dbaas-io/dbaas/internal/controller"
+	"github.com/dbaas-io/dbaas/internal/controller/deletion"
 	"github.com/dbaas-io/dbaas/internal/controller/options"
 )
 
@@ -45,6 +46,7 @@ func run() error {
 		localDir       = flag.String("local-dir", "/var/lib/dbaas/machines", "Where the local backend keeps machines when a provider config names no directory.")
 		healthAddr     = flag.String("health-address", ":8081", "Address of the /healthz and /readyz endpoints.")
 		metricsAddr    = flag.String("metrics-address", "0", "Address of the metrics endpoint; 0 turns it off.")
+		giveUpDelete   = flag.Duration("give-up-delete-after", deletion.DefaultGiveUpAfter, "How long a delete retries a machine, instance or server it cannot reach before the resource is let go with a Warning event.")
 	)
 	flag.Parse()
 
@@ -91,7 +93,8 @@ func run() error {
 			Features:                &feature.Flags{},
 			Gate:                    new(gate.Gate[schema.GroupVersionKind]),
 		},
-		LocalDir: *localDir,
+		LocalDir:          *localDir,
+		GiveUpDeleteAfter: *giveUpDelete,
 	}
 	// Management policies are how namespaced (v2) managed resources say
 	// "orphan": a policy list without Delete.

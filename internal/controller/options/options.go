@@ -4,10 +4,13 @@
 package options
 
 import (
+	"time"
+
 	xpcontroller "github.com/crossplane/crossplane-runtime/v2/pkg/controller"
 
 	"github.com/dbaas-io/dbaas/internal/clients/backend"
 	"github.com/dbaas-io/dbaas/internal/clients/server"
+	"github.com/dbaas-io/dbaas/internal/controller/deletion"
 )
 
 // Options are what every controller of this provider is set up with: the
@@ -26,6 +29,20 @@ type Options struct {
 	// Machines are how machine backends are reached beyond what provider
 	// configs say; LocalDir is filled in from the field above.
 	Machines backend.Options
+
+	// GiveUpDeleteAfter bounds how long a delete retries a machine, an
+	// instance or a server it cannot reach before the resource finishes
+	// deleting with a Warning event naming what it left behind. Zero means
+	// deletion.DefaultGiveUpAfter.
+	GiveUpDeleteAfter time.Duration
+}
+
+// DeleteBound is GiveUpDeleteAfter, or its default when unset.
+func (o Options) DeleteBound() time.Duration {
+	if o.GiveUpDeleteAfter > 0 {
+		return o.GiveUpDeleteAfter
+	}
+	return deletion.DefaultGiveUpAfter
 }
 
 // Backends are the machine backend options with the local directory set.

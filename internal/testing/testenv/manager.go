@@ -48,6 +48,10 @@ type ManagerConfig struct {
 	// per second across the provider; 100 by default.
 	MaxReconcileRate int
 
+	// GiveUpDeleteAfter bounds how long a delete retries what it cannot
+	// reach; the provider's default when zero.
+	GiveUpDeleteAfter time.Duration
+
 	// PollInterval is how often a resource at rest is checked for drift;
 	// one second by default, so tests see drift corrected quickly.
 	PollInterval time.Duration
@@ -94,6 +98,8 @@ func (e *Env) StartManager(t testing.TB, c ManagerConfig) (stop func()) {
 		LocalDir:       c.LocalDir,
 		ServerLimiters: server.NewLimiters(),
 		Machines:       c.Machines,
+
+		GiveUpDeleteAfter: c.GiveUpDeleteAfter,
 	}
 	for _, setup := range c.Setups {
 		if err := setup(mgr, o); err != nil {
