@@ -259,6 +259,50 @@ func TestCRDValidation(t *testing.T) {
 			},
 			want: "spec.backend",
 		},
+		"NamespacedConfigWithProviderEnvironment": {
+			reason: "a namespaced ProviderConfig may not read the provider's own environment",
+			obj: &v1alpha1.ProviderConfig{
+				ObjectMeta: metav1.ObjectMeta{Namespace: "default", GenerateName: "pc-"},
+				Spec: v1alpha1.ProviderConfigSpec{Backend: v1alpha1.BackendLocal,
+					Credentials: &v1alpha1.ProviderCredentials{Source: xpv2.CredentialsSourceEnvironment}},
+			},
+			want: "spec.credentials.source must be None or Secret",
+		},
+		"NamespacedConfigWithProviderFiles": {
+			reason: "a namespaced ProviderConfig may not read the provider's own files",
+			obj: &v1alpha1.ProviderConfig{
+				ObjectMeta: metav1.ObjectMeta{Namespace: "default", GenerateName: "pc-"},
+				Spec: v1alpha1.ProviderConfigSpec{Backend: v1alpha1.BackendLocal,
+					Credentials: &v1alpha1.ProviderCredentials{Source: xpv2.CredentialsSourceFilesystem}},
+			},
+			want: "spec.credentials.source must be None or Secret",
+		},
+		"NamespacedConfigWithSecret": {
+			reason: "a namespaced ProviderConfig may read a Secret",
+			obj: &v1alpha1.ProviderConfig{
+				ObjectMeta: metav1.ObjectMeta{Namespace: "default", GenerateName: "pc-"},
+				Spec: v1alpha1.ProviderConfigSpec{Backend: v1alpha1.BackendLocal,
+					Credentials: &v1alpha1.ProviderCredentials{Source: xpv2.CredentialsSourceSecret}},
+			},
+		},
+		"NamespacedConfigWithBaseDir": {
+			reason: "where root writes is the platform's to choose",
+			obj: &v1alpha1.ProviderConfig{
+				ObjectMeta: metav1.ObjectMeta{Namespace: "default", GenerateName: "pc-"},
+				Spec: v1alpha1.ProviderConfigSpec{Backend: v1alpha1.BackendLocal,
+					Local: &v1alpha1.LocalBackendConfig{BaseDir: "/etc"}},
+			},
+			want: "only a ClusterProviderConfig may set it",
+		},
+		"ClusterConfigWithBaseDirAndEnvironment": {
+			reason: "a ClusterProviderConfig is the platform team's: it may choose both",
+			obj: &v1alpha1.ClusterProviderConfig{
+				ObjectMeta: metav1.ObjectMeta{GenerateName: "pc-"},
+				Spec: v1alpha1.ProviderConfigSpec{Backend: v1alpha1.BackendLocal,
+					Local:       &v1alpha1.LocalBackendConfig{BaseDir: "/var/lib/dbaas"},
+					Credentials: &v1alpha1.ProviderCredentials{Source: xpv2.CredentialsSourceEnvironment}},
+			},
+		},
 		"GoodFirewallRule": {
 			reason: "a rule with ports and a CIDR is accepted",
 			obj:    firewallRule(nil),

@@ -258,7 +258,13 @@ type ProviderConfigStatus struct {
 // +kubebuilder:object:root=true
 
 // A ProviderConfig configures how managed resources in its namespace reach
-// their backend.
+// their backend. It belongs to its namespace: it reads Secrets of that
+// namespace only (a reference naming another is refused when used), never the
+// provider's own environment or files, and does not choose where the provider
+// writes on its host. What reaches further is a ClusterProviderConfig's, which
+// the platform team owns.
+// +kubebuilder:validation:XValidation:rule="!has(self.spec.credentials) || self.spec.credentials.source in ['None', 'Secret']",message="a ProviderConfig reads credentials only from a Secret of its own namespace: spec.credentials.source must be None or Secret (Environment and Filesystem are for ClusterProviderConfigs)"
+// +kubebuilder:validation:XValidation:rule="!has(self.spec.local) || !has(self.spec.local.baseDir)",message="spec.local.baseDir chooses where the provider writes on its host: only a ClusterProviderConfig may set it"
 // +kubebuilder:subresource:status
 // +kubebuilder:printcolumn:name="BACKEND",type="string",JSONPath=".spec.backend"
 // +kubebuilder:printcolumn:name="SERVER-ENGINE",type="string",JSONPath=".spec.server.engine"

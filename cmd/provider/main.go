@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -24,6 +25,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
 
 	"github.com/dbaas-io/dbaas/apis"
+	"github.com/dbaas-io/dbaas/internal/clients/providerconfig"
 	"github.com/dbaas-io/dbaas/internal/controller"
 	"github.com/dbaas-io/dbaas/internal/controller/deletion"
 	"github.com/dbaas-io/dbaas/internal/controller/options"
@@ -46,6 +48,7 @@ func run() error {
 		localDir       = flag.String("local-dir", "/var/lib/dbaas/machines", "Where the local backend keeps machines when a provider config names no directory.")
 		healthAddr     = flag.String("health-address", ":8081", "Address of the /healthz and /readyz endpoints.")
 		metricsAddr    = flag.String("metrics-address", "0", "Address of the metrics endpoint; 0 turns it off.")
+		nsEndpoints    = flag.String("namespaced-endpoints", "", "Comma-separated hosts, *.domains, addresses and CIDRs that namespaced ProviderConfigs may point at (server.host, vsphere.url, gcp.endpoint, terraform.address); empty: none, only ClusterProviderConfigs name endpoints.")
 		giveUpDelete   = flag.Duration("give-up-delete-after", deletion.DefaultGiveUpAfter, "How long a delete retries a machine, instance or server it cannot reach before the resource is let go with a Warning event.")
 	)
 	flag.Parse()
@@ -96,6 +99,7 @@ func run() error {
 		LocalDir:          *localDir,
 		GiveUpDeleteAfter: *giveUpDelete,
 	}
+	o.Machines.Policy = providerconfig.Policy{Endpoints: splitList(*nsEndpoints)}
 	// Management policies are how namespaced (v2) managed resources say
 	// "orphan": a policy list without Delete.
 	o.Features.Enable(feature.EnableBetaManagementPolicies)
@@ -104,4 +108,15 @@ func run() error {
 		return fmt.Errorf("cannot set up the controllers: %w", err)
 	}
 	return mgr.Start(ctrl.SetupSignalHandler())
+}
+
+// splitList splits a comma-separated flag into its non-empty entries.
+func splitList(s string) []string {
+	var out []string
+	for _, e := range strings.Split(s, ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			out = append(out, e)
+		}
+	}
+	return out
 }

@@ -297,6 +297,8 @@ func (e *Env) StartProvider(ctx context.Context) error {
 	}
 	p, err := startProcess(Provider, e.LogFile(Provider), filepath.Join(e.cfg.BinDir, Provider), []string{
 		"--local-dir=" + e.MachinesDir,
+		// The local environment's servers are all on loopback.
+		"--namespaced-endpoints=127.0.0.0/8,::1,localhost",
 		"--health-address=127.0.0.1:" + strconv.Itoa(health),
 		"--poll=15s",
 		"--debug",

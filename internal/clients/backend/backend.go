@@ -16,6 +16,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/clients/gcp"
 	"github.com/dbaas-io/dbaas/internal/clients/local"
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
+	"github.com/dbaas-io/dbaas/internal/clients/providerconfig"
 	"github.com/dbaas-io/dbaas/internal/clients/terraform"
 	"github.com/dbaas-io/dbaas/internal/clients/vsphere"
 )
@@ -36,6 +37,10 @@ type Options struct {
 	// Azure replaces how Azure is reached; tests hand in the SDK's fake
 	// servers.
 	Azure azure.Options
+
+	// Policy is what namespaced ProviderConfigs may reach, for machines
+	// and for servers alike.
+	Policy providerconfig.Policy
 
 	// Wrap, when set, wraps every backend handed out. Tests use it to cut a
 	// create short the way a crash of the provider would.

@@ -28,8 +28,12 @@ type Referencer interface {
 }
 
 // Resolve returns the spec of the provider config that mg references: a
-// ProviderConfig in mg's namespace, or a ClusterProviderConfig.
-func Resolve(ctx context.Context, kube client.Reader, mg Referencer) (*apisv1alpha1.ProviderConfigSpec, error) {
+// ProviderConfig in mg's namespace, or a ClusterProviderConfig. A
+// ProviderConfig that reaches beyond its namespace (a Secret of another
+// namespace, the provider's own credentials, a directory of the provider's
+// host, an endpoint p does not allow) is an error that names the field, so
+// nothing is read or sent on its behalf.
+func Resolve(ctx context.Context, kube client.Reader, mg Referencer, p Policy) (*apisv1alpha1.ProviderConfigSpec, error) {
 	ref := mg.GetProviderConfigReference()
 	if ref == nil || ref.Name == "" {
 		return nil, errors.New(errNoRef)
@@ -39,6 +43,9 @@ func Resolve(ctx context.Context, kube client.Reader, mg Referencer) (*apisv1alp
 		pc := &apisv1alpha1.ProviderConfig{}
 		if err := kube.Get(ctx, types.NamespacedName{Namespace: mg.GetNamespace(), Name: ref.Name}, pc); err != nil {
 			return nil, errors.Wrapf(err, "%s %s/%s", errGetPC, mg.GetNamespace(), ref.Name)
+		}
+		if err := checkNamespaced(pc.GetNamespace(), pc.GetName(), &pc.Spec, p); err != nil {
+			return nil, err
 		}
 		return &pc.Spec, nil
 	case apisv1alpha1.ClusterProviderConfigKind:

@@ -19,7 +19,8 @@ import (
 
 func TestResolve(t *testing.T) {
 	notFound := kerrors.NewNotFound(schema.GroupResource{Resource: "providerconfigs"}, "missing")
-	spec := apisv1alpha1.ProviderConfigSpec{Backend: apisv1alpha1.BackendLocal, Local: &apisv1alpha1.LocalBackendConfig{BaseDir: "/x"}}
+	spec := apisv1alpha1.ProviderConfigSpec{Backend: apisv1alpha1.BackendLocal, Local: &apisv1alpha1.LocalBackendConfig{PortRangeStart: 30000}}
+	clusterSpec := apisv1alpha1.ProviderConfigSpec{Backend: apisv1alpha1.BackendLocal, Local: &apisv1alpha1.LocalBackendConfig{BaseDir: "/x"}}
 
 	mr := func(kind, name string) *computev1alpha1.VirtualMachine {
 		vm := &computev1alpha1.VirtualMachine{}
@@ -64,11 +65,23 @@ func TestResolve(t *testing.T) {
 				if key.Namespace != "" || key.Name != "cpc" {
 					return notFound
 				}
-				obj.(*apisv1alpha1.ClusterProviderConfig).Spec = spec
+				obj.(*apisv1alpha1.ClusterProviderConfig).Spec = clusterSpec
 				return nil
 			}},
 			mg:   mr(apisv1alpha1.ClusterProviderConfigKind, "cpc"),
-			want: want{spec: &spec},
+			want: want{spec: &clusterSpec},
+		},
+		"NamespacedBeyondItsNamespace": {
+			reason: "A ProviderConfig that names what only a ClusterProviderConfig may is refused, and its spec is not handed out.",
+			kube: &test.MockClient{MockGet: func(_ context.Context, key client.ObjectKey, obj client.Object) error {
+				pc := obj.(*apisv1alpha1.ProviderConfig)
+				pc.SetNamespace(key.Namespace)
+				pc.SetName(key.Name)
+				pc.Spec = clusterSpec
+				return nil
+			}},
+			mg:   mr(apisv1alpha1.ProviderConfigKind, "pc"),
+			want: want{err: errors.Errorf(errBaseDir, "ns", "pc")},
 		},
 		"MissingConfig": {
 			reason: "A missing ProviderConfig is an error that names it.",
@@ -85,7 +98,7 @@ func TestResolve(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			got, err := Resolve(context.Background(), tc.kube, tc.mg)
+			got, err := Resolve(context.Background(), tc.kube, tc.mg, Policy{})
 			if diff := cmp.Diff(tc.want.err, err, test.EquateErrors()); diff != "" {
 				t.Errorf("%s\nResolve(...): -want error, +got error:\n%s", tc.reason, diff)
 			}

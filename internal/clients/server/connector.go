@@ -44,6 +44,9 @@ type Connector struct {
 	Usage    Tracker
 	Open     func(ctx context.Context, cfg dbms.Config) (dbms.Server, error)
 	Limiters *Limiters
+
+	// Policy is what namespaced ProviderConfigs may reach.
+	Policy providerconfig.Policy
 }
 
 // A Managed SQL object.
@@ -86,7 +89,7 @@ func (c *Connector) target(ctx context.Context, mg Managed, instanceName string)
 		}
 		return cfg, 0, errors.Wrap(err, errInstance)
 	}
-	spec, err := providerconfig.Resolve(ctx, c.Kube, mg)
+	spec, err := providerconfig.Resolve(ctx, c.Kube, mg, c.Policy)
 	if err != nil {
 		return dbms.Config{}, 0, errors.Wrap(err, errProvider)
 	}
@@ -104,8 +107,9 @@ func (c *Connector) target(ctx context.Context, mg Managed, instanceName string)
 // reads through the API reader, not the cache, because Secrets should not be
 // cached cluster-wide and a just-written instance status must be seen.
 // Every controller of a provider shares limiters, so pass the same ones.
-func NewConnector(mgr ctrl.Manager, l *Limiters) Connector {
+func NewConnector(mgr ctrl.Manager, l *Limiters, p providerconfig.Policy) Connector {
 	return Connector{
+		Policy:   p,
 		Kube:     mgr.GetAPIReader(),
 		Usage:    resource.NewProviderConfigUsageTracker(mgr.GetClient(), &apisv1alpha1.ProviderConfigUsage{}),
 		Open:     Open,

@@ -23,7 +23,7 @@ import (
 func Setup(mgr ctrl.Manager, o options.Options) error {
 	name := managed.ControllerName(v1alpha1.DatabaseGroupKind)
 
-	c := &connector{Connector: server.NewConnector(mgr, o.ServerLimiters), kube: mgr.GetAPIReader()}
+	c := &connector{Connector: server.NewConnector(mgr, o.ServerLimiters, o.Machines.Policy), kube: mgr.GetAPIReader()}
 	opts := []managed.ReconcilerOption{
 		managed.WithTypedExternalConnector[*v1alpha1.Database](c),
 		// The name is the resource's own, never one Create learns, so a

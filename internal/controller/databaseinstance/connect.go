@@ -50,6 +50,7 @@ type connector struct {
 	record   event.Recorder
 	usage    *resource.ProviderConfigUsageTracker
 	localDir string
+	policy   providerconfig.Policy
 	hooks    hooks
 }
 
@@ -62,7 +63,7 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 	if p.Engine != v1alpha1.EnginePostgreSQL {
 		return nil, errors.Errorf(errEngine, p.Engine)
 	}
-	pc, err := providerconfig.Resolve(ctx, c.kube, cr)
+	pc, err := providerconfig.Resolve(ctx, c.kube, cr, c.policy)
 	if err != nil {
 		return nil, errors.Wrap(err, errResolvePC)
 	}

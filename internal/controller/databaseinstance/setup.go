@@ -48,6 +48,7 @@ func setup(mgr ctrl.Manager, o options.Options, h hooks) error {
 			record:   event.NewAPIRecorder(mgr.GetEventRecorderFor(name)), //nolint:staticcheck // crossplane-runtime still takes the old recorder.
 			usage:    resource.NewProviderConfigUsageTracker(mgr.GetClient(), &apisv1alpha1.ProviderConfigUsage{}),
 			localDir: o.LocalDir,
+			policy:   o.Machines.Policy,
 			hooks:    h,
 		}),
 		// The external name is the object's name and every create step is

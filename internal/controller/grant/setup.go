@@ -23,7 +23,7 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 	name := managed.ControllerName(v1alpha1.GrantGroupKind)
 
 	opts := []managed.ReconcilerOption{
-		managed.WithTypedExternalConnector[*v1alpha1.Grant](&connector{Connector: server.NewConnector(mgr, o.ServerLimiters)}),
+		managed.WithTypedExternalConnector[*v1alpha1.Grant](&connector{Connector: server.NewConnector(mgr, o.ServerLimiters, o.Machines.Policy)}),
 		// A grant is found by its user and database, never by a name
 		// Create learns.
 		managed.WithDeterministicExternalName(true),

@@ -24,7 +24,7 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 	name := managed.ControllerName(v1alpha1.UserGroupKind)
 
 	opts := []managed.ReconcilerOption{
-		managed.WithTypedExternalConnector[*v1alpha1.User](&connector{Connector: server.NewConnector(mgr, o.ServerLimiters), kube: mgr.GetAPIReader()}),
+		managed.WithTypedExternalConnector[*v1alpha1.User](&connector{Connector: server.NewConnector(mgr, o.ServerLimiters, o.Machines.Policy), kube: mgr.GetAPIReader()}),
 		// The name is the resource's own, never one Create learns.
 		managed.WithDeterministicExternalName(true),
 	}

@@ -86,7 +86,7 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.VirtualMachine) (m
 	if err := c.usage.Track(ctx, cr); err != nil {
 		return nil, errors.Wrap(err, errTrackUsage)
 	}
-	pc, err := providerconfig.Resolve(ctx, c.kube, cr)
+	pc, err := providerconfig.Resolve(ctx, c.kube, cr, c.backends.Policy)
 	if err != nil {
 		return nil, errors.Wrap(err, errResolvePC)
 	}

@@ -57,6 +57,10 @@ type ManagerConfig struct {
 	PollInterval time.Duration
 }
 
+// LoopbackEndpoints are what namespaced ProviderConfigs of a test may point
+// at unless its ManagerConfig says otherwise.
+var LoopbackEndpoints = []string{"127.0.0.0/8", "::1", "localhost"}
+
 // StartManager runs controllers against the Env's API server, polling every
 // second so tests see changes quickly, until the returned stop is called or
 // the test ends. Calling stop and starting another manager is what a
@@ -87,6 +91,11 @@ func (e *Env) StartManager(t testing.TB, c ManagerConfig) (stop func()) {
 	if rate == 0 {
 		rate = 100
 	}
+	machines := c.Machines
+	if machines.Policy.Endpoints == nil {
+		// Every server and fake backend of a test listens on loopback.
+		machines.Policy.Endpoints = LoopbackEndpoints
+	}
 	o := options.Options{
 		Options: xpcontroller.Options{
 			Logger:                  logging.NewLogrLogger(c.Log),
@@ -97,7 +106,7 @@ func (e *Env) StartManager(t testing.TB, c ManagerConfig) (stop func()) {
 		},
 		LocalDir:       c.LocalDir,
 		ServerLimiters: server.NewLimiters(),
-		Machines:       c.Machines,
+		Machines:       machines,
 
 		GiveUpDeleteAfter: c.GiveUpDeleteAfter,
 	}
