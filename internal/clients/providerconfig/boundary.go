@@ -40,7 +40,7 @@ const (
 	errSource   = "ProviderConfig %s/%s: spec.credentials.source %s reads the provider's own environment or files, which only a ClusterProviderConfig may use: put the credentials in a Secret of namespace %s and use source Secret"
 	errSecretNS = "ProviderConfig %s/%s: %s names a Secret in namespace %q; a ProviderConfig reads Secrets only from its own namespace %s (a ClusterProviderConfig may name others)"
 	errBaseDir  = "ProviderConfig %s/%s: spec.local.baseDir chooses where the provider writes on its host, which only a ClusterProviderConfig may do: remove it"
-	errEndpoint = "ProviderConfig %s/%s: %s points at %q, which the platform does not allow namespaced ProviderConfigs to reach (the provider's --namespaced-endpoint list); use a ClusterProviderConfig, or ask the platform team to allow it"
+	errEndpoint = "ProviderConfig %s/%s: %s points at %q, which the platform does not allow namespaced ProviderConfigs to reach (the provider's --namespaced-endpoints list); use a ClusterProviderConfig, or ask the platform team to allow it"
 	errBadURL   = "ProviderConfig %s/%s: %s is not a URL: %q"
 )
 

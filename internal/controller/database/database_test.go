@@ -22,6 +22,7 @@ import (
 	"github.com/dbaas-io/dbaas/apis/sql/v1alpha1"
 	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/dbms"
+	"github.com/dbaas-io/dbaas/internal/clients/providerconfig"
 	"github.com/dbaas-io/dbaas/internal/clients/server"
 	"github.com/dbaas-io/dbaas/internal/controller/dependents"
 )
@@ -539,7 +540,7 @@ func TestConnect(t *testing.T) {
 			kube := fake.NewClientBuilder().WithScheme(s).WithObjects(tc.objs...).WithStatusSubresource(&enginev1alpha1.DatabaseInstance{}).Build()
 			var got *dbms.Config
 			db := &fakeServer{}
-			c := &connector{kube: kube, Connector: server.Connector{Kube: kube, Usage: nopTracker{}, Open: func(_ context.Context, cfg dbms.Config) (dbms.Server, error) {
+			c := &connector{kube: kube, Connector: server.Connector{Kube: kube, Usage: nopTracker{}, Policy: exampleHosts, Open: func(_ context.Context, cfg dbms.Config) (dbms.Server, error) {
 				got = &cfg
 				return db, nil
 			}}}
@@ -581,3 +582,7 @@ func TestConnect(t *testing.T) {
 		})
 	}
 }
+
+// exampleHosts lets the tests' namespaced ProviderConfigs point at their
+// servers, as a platform's --namespaced-endpoints would.
+var exampleHosts = providerconfig.Policy{Endpoints: []string{"*.example", "db.example"}}

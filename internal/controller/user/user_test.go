@@ -22,6 +22,7 @@ import (
 	"github.com/dbaas-io/dbaas/apis/sql/v1alpha1"
 	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/dbms"
+	"github.com/dbaas-io/dbaas/internal/clients/providerconfig"
 	"github.com/dbaas-io/dbaas/internal/clients/server"
 	"github.com/dbaas-io/dbaas/internal/controller/rotation"
 )
@@ -773,7 +774,7 @@ func TestConnect(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			kube := fake.NewClientBuilder().WithScheme(s).WithObjects(admin, pc(tc.engine)).Build()
 			db := &fakeServer{}
-			c := &connector{kube: kube, Connector: server.Connector{Kube: kube, Usage: nopTracker{}, Open: func(context.Context, dbms.Config) (dbms.Server, error) {
+			c := &connector{kube: kube, Connector: server.Connector{Kube: kube, Usage: nopTracker{}, Policy: exampleHosts, Open: func(context.Context, dbms.Config) (dbms.Server, error) {
 				return db, nil
 			}}}
 			cr := newUser(func(u *v1alpha1.User) {
@@ -798,3 +799,7 @@ func TestConnect(t *testing.T) {
 		})
 	}
 }
+
+// exampleHosts lets the tests' namespaced ProviderConfigs point at their
+// servers, as a platform's --namespaced-endpoints would.
+var exampleHosts = providerconfig.Policy{Endpoints: []string{"*.example", "db.example"}}
