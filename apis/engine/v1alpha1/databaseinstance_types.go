@@ -201,6 +201,7 @@ type DatabaseInstanceParameters struct {
 	// machines configured over SSH read it.
 	// +kubebuilder:validation:Pattern=`^/dev/[A-Za-z0-9._/+:-]+$`
 	// +kubebuilder:validation:MaxLength=255
+	// +kubebuilder:validation:XValidation:rule="!self.contains('/../') && !self.endsWith('/..')",message="dataDevice must be a device below /dev, without '..'"
 	// +optional
 	DataDevice string `json:"dataDevice,omitempty"`
 

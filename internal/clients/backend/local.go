@@ -10,12 +10,14 @@ import (
 
 	"github.com/dbaas-io/dbaas/internal/clients/local"
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
+	"github.com/dbaas-io/dbaas/internal/clients/safepath"
 )
 
 const (
 	errReadRule   = "cannot read the local rule record"
 	errWriteRule  = "cannot write the local rule record"
 	errRemoveRule = "cannot remove the local rule record"
+	errRuleID     = "rule %s/%s cannot be a local rule; its namespace and external name must be DNS-1123 names"
 
 	// LocalAddress is where services of a local machine are reached.
 	LocalAddress = "127.0.0.1"
@@ -97,13 +99,20 @@ func (l *Local) Differences(s machine.Spec, m *machine.Machine) []string {
 	return machine.Differences(s, m)
 }
 
-func (l *Local) rulePath(id machine.ID) string {
-	return filepath.Join(l.b.BaseDir(), rulesDir, id.Namespace, id.Name+".json")
+// rulePath is where a rule's record lives. Its namespace and name are
+// tenants' words: each must be a plain name, kept below the rules directory.
+func (l *Local) rulePath(id machine.ID) (string, error) {
+	p, err := safepath.Join(filepath.Join(l.b.BaseDir(), rulesDir), id.Namespace, id.Name+".json")
+	return p, errors.Wrapf(err, errRuleID, id.Namespace, id.Name)
 }
 
 // ObserveRule reads the rule's record.
 func (l *Local) ObserveRule(_ context.Context, id machine.ID) (*machine.Rule, error) {
-	data, err := os.ReadFile(l.rulePath(id))
+	p, err := l.rulePath(id)
+	if err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(p) //nolint:gosec // rulePath keeps it below the rules directory.
 	if os.IsNotExist(err) {
 		return nil, nil
 	}
@@ -124,7 +133,10 @@ func (l *Local) CreateRule(_ context.Context, id machine.ID, s machine.RuleSpec)
 	if err != nil {
 		return nil, errors.Wrap(err, errWriteRule)
 	}
-	p := l.rulePath(id)
+	p, err := l.rulePath(id)
+	if err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return nil, errors.Wrap(err, errWriteRule)
 	}
@@ -138,7 +150,11 @@ func (l *Local) UpdateRule(ctx context.Context, id machine.ID, s machine.RuleSpe
 
 // DeleteRule removes the rule's record.
 func (l *Local) DeleteRule(_ context.Context, id machine.ID) error {
-	err := os.Remove(l.rulePath(id))
+	p, err := l.rulePath(id)
+	if err != nil {
+		return err
+	}
+	err = os.Remove(p)
 	if os.IsNotExist(err) {
 		return nil
 	}

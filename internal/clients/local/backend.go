@@ -15,6 +15,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 
 	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/clients/safepath"
 )
 
 const (
@@ -31,6 +32,7 @@ const (
 	errRemove       = "cannot remove machine directory"
 	errStopEngines  = "cannot stop engines on the machine"
 	errID           = "cannot generate a machine id"
+	errBadID        = "machine %s/%s cannot be a local machine; its namespace and external name must be DNS-1123 names"
 
 	machineFile = "machine.json"
 	lockFile    = ".lock"
@@ -95,14 +97,22 @@ func FromConfig(pc *apisv1alpha1.ProviderConfigSpec, defaultDir string) (*Backen
 	return New(abs, start, end), nil
 }
 
-// WorkDir is the directory of machine id.
-func (b *Backend) WorkDir(id MachineID) string {
-	return filepath.Join(b.baseDir, id.Namespace, id.Name)
+// WorkDir is the directory of machine id. The namespace and the name are
+// tenants' words and the provider runs as root, so each must be one plain
+// name and the directory must be below the base directory: "../team-b/vm"
+// or "../../.." is an error, never a path.
+func (b *Backend) WorkDir(id MachineID) (string, error) {
+	dir, err := safepath.Join(b.baseDir, id.Namespace, id.Name)
+	return dir, errors.Wrapf(err, errBadID, id.Namespace, id.Name)
 }
 
 // Observe returns the machine, or nil when it does not exist.
 func (b *Backend) Observe(_ context.Context, id MachineID) (*Machine, error) {
-	return readMachine(b.WorkDir(id))
+	dir, err := b.WorkDir(id)
+	if err != nil {
+		return nil, err
+	}
+	return readMachine(dir)
 }
 
 // Create makes the machine with a port block of its own. Creating a machine
@@ -114,7 +124,10 @@ func (b *Backend) Create(ctx context.Context, id MachineID, s Spec) (*Machine, e
 	}
 	defer unlock()
 
-	dir := b.WorkDir(id)
+	dir, err := b.WorkDir(id)
+	if err != nil {
+		return nil, err
+	}
 	if m, err := readMachine(dir); err != nil || m != nil {
 		return m, err
 	}
@@ -149,7 +162,11 @@ func (b *Backend) Create(ctx context.Context, id MachineID, s Spec) (*Machine, e
 // Update brings an existing machine to the spec. A disk never shrinks: a
 // spec that would shrink one is refused before anything changes.
 func (b *Backend) Update(ctx context.Context, id MachineID, s Spec) (*Machine, error) {
-	m, err := readMachine(b.WorkDir(id))
+	dir, err := b.WorkDir(id)
+	if err != nil {
+		return nil, err
+	}
+	m, err := readMachine(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +181,10 @@ func (b *Backend) Update(ctx context.Context, id MachineID, s Spec) (*Machine, e
 
 // Delete stops what runs on the machine and removes its directory.
 func (b *Backend) Delete(ctx context.Context, id MachineID) error {
-	dir := b.WorkDir(id)
+	dir, err := b.WorkDir(id)
+	if err != nil {
+		return err
+	}
 	if err := StopAll(ctx, dir); err != nil {
 		return errors.Wrap(err, errStopEngines)
 	}
@@ -212,7 +232,10 @@ func sizeDisks(dir string, current, desired []Disk) error {
 	want := map[string]bool{}
 	for _, d := range desired {
 		want[d.Name] = true
-		p := filepath.Join(dir, d.Name+".img")
+		p, err := safepath.Join(dir, d.Name+".img")
+		if err != nil {
+			return errors.Wrap(err, errDisk)
+		}
 		f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY, 0o600) //nolint:gosec // The path is built by the provider.
 		if err != nil {
 			return errors.Wrap(err, errDisk)
@@ -225,7 +248,11 @@ func sizeDisks(dir string, current, desired []Disk) error {
 	}
 	for _, d := range current {
 		if !want[d.Name] {
-			if err := os.Remove(filepath.Join(dir, d.Name+".img")); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			p, err := safepath.Join(dir, d.Name+".img")
+			if err != nil {
+				return errors.Wrap(err, errDisk)
+			}
+			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return errors.Wrap(err, errDisk)
 			}
 		}

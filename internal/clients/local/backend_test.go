@@ -117,7 +117,7 @@ func TestBackendUpdate(t *testing.T) {
 				t.Errorf("%s\nObserve(...) after Update: -want, +got:\n%s", tc.reason, diff)
 			}
 			for _, d := range got.Disks {
-				fi, err := os.Stat(filepath.Join(b.WorkDir(id), disksDir, d.Name+".img"))
+				fi, err := os.Stat(filepath.Join(workDir(t, b, id), disksDir, d.Name+".img"))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -137,7 +137,7 @@ func TestBackendDelete(t *testing.T) {
 	if _, err := b.Create(ctx, id, Spec{CPU: 1, MemoryMiB: 512}); err != nil {
 		t.Fatal(err)
 	}
-	fi, err := os.Stat(b.WorkDir(id))
+	fi, err := os.Stat(workDir(t, b, id))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,11 +147,21 @@ func TestBackendDelete(t *testing.T) {
 	if err := b.Delete(ctx, id); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(b.WorkDir(id)); !os.IsNotExist(err) {
+	if _, err := os.Stat(workDir(t, b, id)); !os.IsNotExist(err) {
 		t.Errorf("Delete(...): want the machine dir gone, stat says %v", err)
 	}
 	m, err := b.Observe(ctx, id)
 	if diff := cmp.Diff((*Machine)(nil), m); diff != "" || err != nil {
 		t.Errorf("Observe(...) after Delete: -want, +got:\n%s (err %v)", diff, err)
 	}
+}
+
+// workDir is the directory of a machine whose ID is valid.
+func workDir(t *testing.T, b *Backend, id MachineID) string {
+	t.Helper()
+	dir, err := b.WorkDir(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }

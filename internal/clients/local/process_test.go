@@ -48,12 +48,12 @@ func TestPowerOffAndDeleteStopEngines(t *testing.T) {
 	if _, err := b.Create(ctx, id, Spec{CPU: 1, MemoryMiB: 512}); err != nil {
 		t.Fatal(err)
 	}
-	engineDir := filepath.Join(b.WorkDir(id), "postgresql", "pg", "data")
+	engineDir := filepath.Join(workDir(t, b, id), "postgresql", "pg", "data")
 	engine := startEngine(t, engineDir, engineDir)
 
 	// A pid file that names a process of some other directory, as after a
 	// PID was reused, must not get that process killed.
-	other := startEngine(t, filepath.Join(t.TempDir(), "elsewhere"), filepath.Join(b.WorkDir(id), "postgresql", "stale", "data"))
+	other := startEngine(t, filepath.Join(t.TempDir(), "elsewhere"), filepath.Join(workDir(t, b, id), "postgresql", "stale", "data"))
 
 	if _, err := b.Update(ctx, id, Spec{CPU: 1, MemoryMiB: 512, PowerState: PowerOff}); err != nil {
 		t.Fatal(err)
@@ -75,7 +75,7 @@ func TestPowerOffAndDeleteStopEngines(t *testing.T) {
 	if !Alive(other.Process.Pid) {
 		t.Errorf("Delete: process %d of another directory was stopped", other.Process.Pid)
 	}
-	if _, err := os.Stat(b.WorkDir(id)); !os.IsNotExist(err) {
+	if _, err := os.Stat(workDir(t, b, id)); !os.IsNotExist(err) {
 		t.Errorf("Delete: want the machine dir gone, stat says %v", err)
 	}
 }

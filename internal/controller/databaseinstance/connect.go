@@ -21,6 +21,8 @@ import (
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/local"
 	"github.com/dbaas-io/dbaas/internal/clients/providerconfig"
+	"github.com/dbaas-io/dbaas/internal/clients/safepath"
+	"github.com/dbaas-io/dbaas/internal/controller/deletion"
 	"github.com/dbaas-io/dbaas/internal/controller/dependents"
 	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
 )
@@ -40,6 +42,7 @@ const (
 	errReplicas       = "topology %q needs replicas between 1 and %d"
 	errQuorum         = "replication.syncQuorum %d cannot exceed replicas %d"
 	errPrimaryNotVM   = "primary %q is not one of virtualMachines"
+	errExternalName   = "the crossplane.io/external-name annotation cannot name the instance's directory"
 
 	defaultAdminUser = "postgres"
 	maxReplicas      = 5
@@ -58,6 +61,15 @@ type connector struct {
 func (c *connector) Connect(ctx context.Context, cr *v1alpha1.DatabaseInstance) (managed.TypedExternalClient[*v1alpha1.DatabaseInstance], error) {
 	if err := c.usage.Track(ctx, cr); err != nil {
 		return nil, errors.Wrap(err, errTrackUsage)
+	}
+	// The external name becomes a directory on each machine, made and
+	// removed as root: it must be one plain name. One that is not never
+	// named an instance, so there is nothing to delete.
+	if err := safepath.Segment(meta.GetExternalName(cr)); err != nil {
+		if meta.WasDeleted(cr) {
+			return deletion.Nothing[*v1alpha1.DatabaseInstance]{Reason: err.Error()}, nil
+		}
+		return nil, errors.Wrap(err, errExternalName)
 	}
 	p := cr.Spec.ForProvider
 	if p.Engine != v1alpha1.EnginePostgreSQL {

@@ -22,17 +22,20 @@ import (
 	"github.com/dbaas-io/dbaas/internal/clients/backend"
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
 	"github.com/dbaas-io/dbaas/internal/clients/providerconfig"
+	"github.com/dbaas-io/dbaas/internal/clients/safepath"
+	"github.com/dbaas-io/dbaas/internal/controller/deletion"
 	"github.com/dbaas-io/dbaas/internal/controller/options"
 )
 
 const (
-	errTrackUsage = "cannot track ProviderConfig usage"
-	errResolvePC  = "cannot resolve provider config"
-	errBackend    = "cannot set up the machine backend"
-	errObserve    = "cannot observe firewall rule"
-	errCreate     = "cannot create firewall rule"
-	errUpdate     = "cannot update firewall rule"
-	errDelete     = "cannot delete firewall rule"
+	errTrackUsage   = "cannot track ProviderConfig usage"
+	errResolvePC    = "cannot resolve provider config"
+	errExternalName = "the crossplane.io/external-name annotation cannot name a rule"
+	errBackend      = "cannot set up the machine backend"
+	errObserve      = "cannot observe firewall rule"
+	errCreate       = "cannot create firewall rule"
+	errUpdate       = "cannot update firewall rule"
+	errDelete       = "cannot delete firewall rule"
 )
 
 // Setup adds a controller that reconciles FirewallRules.
@@ -70,6 +73,15 @@ type connector struct {
 func (c *connector) Connect(ctx context.Context, cr *v1alpha1.FirewallRule) (managed.TypedExternalClient[*v1alpha1.FirewallRule], error) {
 	if err := c.usage.Track(ctx, cr); err != nil {
 		return nil, errors.Wrap(err, errTrackUsage)
+	}
+	// The external name becomes a file name or a rule name in the
+	// backend: it must be one plain name. One that is not never named a
+	// rule, so there is nothing to delete.
+	if err := safepath.Segment(meta.GetExternalName(cr)); err != nil {
+		if meta.WasDeleted(cr) {
+			return deletion.Nothing[*v1alpha1.FirewallRule]{Reason: err.Error()}, nil
+		}
+		return nil, errors.Wrap(err, errExternalName)
 	}
 	pc, err := providerconfig.Resolve(ctx, c.kube, cr, c.backends.Policy)
 	if err != nil {

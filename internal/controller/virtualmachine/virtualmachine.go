@@ -26,21 +26,24 @@ import (
 	"github.com/dbaas-io/dbaas/internal/clients/cloudinit"
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
 	"github.com/dbaas-io/dbaas/internal/clients/providerconfig"
+	"github.com/dbaas-io/dbaas/internal/clients/safepath"
+	"github.com/dbaas-io/dbaas/internal/controller/deletion"
 	"github.com/dbaas-io/dbaas/internal/controller/dependents"
 	"github.com/dbaas-io/dbaas/internal/controller/options"
 )
 
 const (
-	errTrackUsage = "cannot track ProviderConfig usage"
-	errResolvePC  = "cannot resolve provider config"
-	errBackend    = "cannot set up the machine backend"
-	errObserve    = "cannot observe machine"
-	errCreate     = "cannot create machine"
-	errUpdate     = "cannot update machine"
-	errDelete     = "cannot delete machine"
-	errSSHKey     = "cannot read the SSH private key from Secret %s/%s key %s"
-	errSSHKeyData = "the key is missing or empty"
-	errUserData   = "cannot add the provider's SSH user to spec.forProvider.userData"
+	errTrackUsage   = "cannot track ProviderConfig usage"
+	errResolvePC    = "cannot resolve provider config"
+	errExternalName = "the crossplane.io/external-name annotation cannot name a machine"
+	errBackend      = "cannot set up the machine backend"
+	errObserve      = "cannot observe machine"
+	errCreate       = "cannot create machine"
+	errUpdate       = "cannot update machine"
+	errDelete       = "cannot delete machine"
+	errSSHKey       = "cannot read the SSH private key from Secret %s/%s key %s"
+	errSSHKeyData   = "the key is missing or empty"
+	errUserData     = "cannot add the provider's SSH user to spec.forProvider.userData"
 )
 
 // Setup adds a controller that reconciles VirtualMachines.
@@ -85,6 +88,15 @@ type connector struct {
 func (c *connector) Connect(ctx context.Context, cr *v1alpha1.VirtualMachine) (managed.TypedExternalClient[*v1alpha1.VirtualMachine], error) {
 	if err := c.usage.Track(ctx, cr); err != nil {
 		return nil, errors.Wrap(err, errTrackUsage)
+	}
+	// The external name becomes a directory, an inventory path or a URL
+	// part in the backend: it must be one plain name. One that is not
+	// never named a machine, so there is nothing to delete.
+	if err := safepath.Segment(meta.GetExternalName(cr)); err != nil {
+		if meta.WasDeleted(cr) {
+			return deletion.Nothing[*v1alpha1.VirtualMachine]{Reason: err.Error()}, nil
+		}
+		return nil, errors.Wrap(err, errExternalName)
 	}
 	pc, err := providerconfig.Resolve(ctx, c.kube, cr, c.backends.Policy)
 	if err != nil {
