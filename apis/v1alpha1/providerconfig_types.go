@@ -113,9 +113,13 @@ type ExistingServer struct {
 	// +optional
 	TLS *ServerTLS `json:"tls,omitempty"`
 
-	// MaxOperationsPerSecond caps how many reconciles per second, across
-	// every resource on this server, may reach it, so that many resources
-	// cannot overwhelm a shared server.
+	// MaxOperationsPerSecond caps how many reconciles per second may reach
+	// this server, so that many resources cannot overwhelm a shared server.
+	// On a ClusterProviderConfig it is the server's limit, across every
+	// resource of every namespace (20 until a ClusterProviderConfig names
+	// the server). On a ProviderConfig it caps only the resources of its
+	// namespace, below the server's limit: a namespace cannot raise what
+	// the others get.
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=1000
 	// +kubebuilder:default=20

@@ -68,7 +68,7 @@ func databaseNames(n int) []string {
 // instance, no class, the external name defaulting to the object's name.
 func database(name string) *v1alpha1.Database {
 	d := &v1alpha1.Database{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}}
-	d.Spec.ProviderConfigReference = &xpv2.ProviderConfigReference{Kind: apisv1alpha1.ProviderConfigKind, Name: providerConfig}
+	d.Spec.ProviderConfigReference = &xpv2.ProviderConfigReference{Kind: apisv1alpha1.ClusterProviderConfigKind, Name: providerConfig}
 	return d
 }
 

@@ -40,7 +40,9 @@ import (
 const (
 	// namespace holds the benchmark's objects.
 	namespace = "bench500"
-	// providerConfig points at the PostgreSQL server under test.
+	// providerConfig, a ClusterProviderConfig, points at the PostgreSQL
+	// server under test: the platform's config is what sets a server's
+	// limit (a namespaced one could only cap its own namespace below it).
 	providerConfig = "bench-pg"
 	// adminSecret holds the server's admin credentials.
 	adminSecret = "bench-pg-admin"
@@ -92,8 +94,8 @@ func setUp(b *testing.B, f providerFlags) *fixture {
 		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: adminSecret},
 		Data:       map[string][]byte{"username": []byte(pg.User), "password": []byte(pg.Password)},
 	})
-	create(b, c, &apisv1alpha1.ProviderConfig{
-		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: providerConfig},
+	create(b, c, &apisv1alpha1.ClusterProviderConfig{
+		ObjectMeta: metav1.ObjectMeta{Name: providerConfig},
 		Spec: apisv1alpha1.ProviderConfigSpec{Backend: apisv1alpha1.BackendLocal, Server: &apisv1alpha1.ExistingServer{
 			Engine:                    apisv1alpha1.ServerEnginePostgreSQL,
 			Host:                      pg.Host,
@@ -147,13 +149,13 @@ func keepLog(b *testing.B, logPath string) {
 }
 
 // waitControllersRunning waits until the provider config controller has
-// put its finalizer on the ProviderConfig: /readyz only says the process
+// put its finalizer on the ClusterProviderConfig: /readyz only says the process
 // serves HTTP, not that its caches have synced and its controllers run.
 func (f *fixture) waitControllersRunning(b *testing.B) {
 	b.Helper()
-	pc := &apisv1alpha1.ProviderConfig{}
+	pc := &apisv1alpha1.ClusterProviderConfig{}
 	for deadline := time.Now().Add(providerStartTimeout); ; time.Sleep(100 * time.Millisecond) {
-		err := f.client.Get(context.Background(), client.ObjectKey{Namespace: namespace, Name: providerConfig}, pc)
+		err := f.client.Get(context.Background(), client.ObjectKey{Name: providerConfig}, pc)
 		if err == nil && slices.Contains(pc.GetFinalizers(), inUseFinalizer) {
 			return
 		}

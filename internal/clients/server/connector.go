@@ -64,11 +64,11 @@ func (c *Connector) Connect(ctx context.Context, mg Managed, instanceName string
 	if err := c.Usage.Track(ctx, mg); err != nil {
 		return nil, dbms.Config{}, errors.Wrap(err, errTrackPCUsage)
 	}
-	cfg, perSecond, err := c.target(ctx, mg, instanceName)
+	cfg, limit, err := c.target(ctx, mg, instanceName)
 	if err != nil {
 		return nil, cfg, err
 	}
-	if err := c.Limiters.Wait(ctx, cfg.String(), perSecond); err != nil {
+	if err := c.Limiters.Wait(ctx, cfg.String(), limit); err != nil {
 		return nil, cfg, err
 	}
 	s, err := c.Open(ctx, cfg)
@@ -78,29 +78,33 @@ func (c *Connector) Connect(ctx context.Context, mg Managed, instanceName string
 	return s, cfg, nil
 }
 
-// target finds how to reach mg's server, and how many operations a second
-// it takes (0: no limit; instances are the provider's own).
-func (c *Connector) target(ctx context.Context, mg Managed, instanceName string) (dbms.Config, int, error) {
+// target finds how to reach mg's server, and how often it may be reached
+// (no limit for instances: they are the provider's own).
+func (c *Connector) target(ctx context.Context, mg Managed, instanceName string) (dbms.Config, Limit, error) {
 	if instanceName != "" {
 		cfg, err := instance.Config(ctx, c.Kube, mg.GetNamespace(), instanceName)
 		cfg.Engine = dbms.PostgreSQL
 		if meta.WasDeleted(mg) && errors.Is(err, instance.ErrGone) {
-			return cfg, 0, ErrGone
+			return cfg, Limit{}, ErrGone
 		}
-		return cfg, 0, errors.Wrap(err, errInstance)
+		return cfg, Limit{}, errors.Wrap(err, errInstance)
 	}
 	spec, err := providerconfig.Resolve(ctx, c.Kube, mg, c.Policy)
 	if err != nil {
-		return dbms.Config{}, 0, errors.Wrap(err, errProvider)
+		return dbms.Config{}, Limit{}, errors.Wrap(err, errProvider)
 	}
 	if spec.Server == nil {
-		return dbms.Config{}, 0, errors.Errorf(errNoServer, mg.GetProviderConfigReference().Name)
+		return dbms.Config{}, Limit{}, errors.Errorf(errNoServer, mg.GetProviderConfigReference().Name)
 	}
 	cfg, err := Config(ctx, c.Kube, spec.Server)
 	if err != nil {
-		return cfg, 0, errors.Wrapf(err, errServerConfig, cfg)
+		return cfg, Limit{}, errors.Wrapf(err, errServerConfig, cfg)
 	}
-	return cfg, int(spec.Server.MaxOperationsPerSecond), nil
+	limit := Limit{PerSecond: int(spec.Server.MaxOperationsPerSecond)}
+	if mg.GetProviderConfigReference().Kind == apisv1alpha1.ProviderConfigKind {
+		limit.Namespace = mg.GetNamespace()
+	}
+	return cfg, limit, nil
 }
 
 // NewConnector returns the Connector a provider's SQL controllers use. It

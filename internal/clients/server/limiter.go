@@ -10,8 +10,28 @@ import (
 
 const errRateLimit = "gave up waiting for a turn on %s"
 
+// DefaultPerSecond is a server's limit until a ClusterProviderConfig that
+// names it says otherwise: the CRD's default of maxOperationsPerSecond.
+const DefaultPerSecond = 20
+
+// A Limit is what one provider config says about how often its server may be
+// reached.
+type Limit struct {
+	// PerSecond is the config's maxOperationsPerSecond; zero or less
+	// limits nothing (the provider's own instances).
+	PerSecond int
+
+	// Namespace is the namespace of a namespaced ProviderConfig, and empty
+	// for a ClusterProviderConfig. A ClusterProviderConfig, the platform
+	// team's, sets the server's limit; a namespaced ProviderConfig only
+	// caps its own namespace below that, so no namespace can raise what
+	// others get from a shared server.
+	Namespace string
+}
+
 // Limiters hold one token bucket per server, shared by every controller, so
-// that a server's limit holds however many resources and kinds use it.
+// that a server's limit holds however many resources and kinds use it, and
+// one per namespace on a server for namespaces' own caps.
 type Limiters struct {
 	mu      sync.Mutex
 	buckets map[string]*rate.Limiter
@@ -22,23 +42,47 @@ func NewLimiters() *Limiters {
 	return &Limiters{buckets: map[string]*rate.Limiter{}}
 }
 
-// Wait blocks until server may take one more operation at perSecond
-// operations a second (bursts of as many), or ctx ends. A changed limit
-// applies from the next call. Nil Limiters limit nothing.
-func (l *Limiters) Wait(ctx context.Context, server string, perSecond int) error {
-	if l == nil || perSecond <= 0 {
+// Wait blocks until server may take one more operation under l, or ctx ends:
+// first the namespace's own cap when l comes from a namespaced config, then
+// the server's limit. A changed limit applies from the next call. Nil
+// Limiters limit nothing.
+func (ls *Limiters) Wait(ctx context.Context, server string, l Limit) error {
+	if ls == nil || l.PerSecond <= 0 {
 		return nil
 	}
-	l.mu.Lock()
-	b, ok := l.buckets[server]
+	for _, b := range ls.bucketsFor(server, l) {
+		if err := b.Wait(ctx); err != nil {
+			return errors.Wrapf(err, errRateLimit, server)
+		}
+	}
+	return nil
+}
+
+// bucketsFor returns the buckets an operation under l waits on, in order,
+// setting their rates from l.
+func (ls *Limiters) bucketsFor(server string, l Limit) []*rate.Limiter {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if l.Namespace == "" {
+		return []*rate.Limiter{ls.bucket(server, l.PerSecond, true)}
+	}
+	return []*rate.Limiter{
+		ls.bucket(server+"\x00"+l.Namespace, l.PerSecond, true),
+		ls.bucket(server, DefaultPerSecond, false),
+	}
+}
+
+// bucket returns the bucket of key, made at perSecond when new; set changes
+// an existing bucket's rate to perSecond.
+func (ls *Limiters) bucket(key string, perSecond int, set bool) *rate.Limiter {
+	b, ok := ls.buckets[key]
 	switch {
 	case !ok:
 		b = rate.NewLimiter(rate.Limit(perSecond), perSecond)
-		l.buckets[server] = b
-	case b.Limit() != rate.Limit(perSecond):
+		ls.buckets[key] = b
+	case set && b.Limit() != rate.Limit(perSecond):
 		b.SetLimit(rate.Limit(perSecond))
 		b.SetBurst(perSecond)
 	}
-	l.mu.Unlock()
-	return errors.Wrapf(b.Wait(ctx), errRateLimit, server)
+	return b
 }

@@ -110,18 +110,18 @@ func TestLimitersShareOneBucketPerServer(t *testing.T) {
 	// A burst of 2 passes at once; the third must wait half a second, far
 	// beyond the deadline, so it fails rather than passing early.
 	for i := range 2 {
-		if err := l.Wait(ctx, "a", 2); err != nil {
+		if err := l.Wait(ctx, "a", Limit{PerSecond: 2}); err != nil {
 			t.Fatalf("operation %d within the burst: %v", i+1, err)
 		}
 	}
-	if err := l.Wait(ctx, "a", 2); err == nil || !strings.Contains(err.Error(), "gave up waiting for a turn on a") {
+	if err := l.Wait(ctx, "a", Limit{PerSecond: 2}); err == nil || !strings.Contains(err.Error(), "gave up waiting for a turn on a") {
 		t.Errorf("third operation on a: err = %v, want it to wait past the deadline", err)
 	}
-	if err := l.Wait(ctx, "b", 2); err != nil {
+	if err := l.Wait(ctx, "b", Limit{PerSecond: 2}); err != nil {
 		t.Errorf("another server has its own bucket: %v", err)
 	}
 	var none *Limiters
-	if err := none.Wait(ctx, "a", 1); err != nil {
+	if err := none.Wait(ctx, "a", Limit{PerSecond: 1}); err != nil {
 		t.Errorf("nil limiters limit nothing: %v", err)
 	}
 }

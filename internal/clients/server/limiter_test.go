@@ -1,0 +1,77 @@
+package server
+
+import (
+	"testing"
+
+	"golang.org/x/time/rate"
+)
+
+// TestLimitersRates: a ClusterProviderConfig sets a server's limit; a
+// namespaced ProviderConfig caps only its own namespace, and cannot raise the
+// server's limit for anyone.
+func TestLimitersRates(t *testing.T) {
+	type call struct {
+		server string
+		limit  Limit
+	}
+	cases := map[string]struct {
+		reason string
+		calls  []call
+		want   map[string]rate.Limit // bucket key: rate
+	}{
+		"ClusterSetsTheServer": {
+			reason: "The platform's config sets the server's rate.",
+			calls:  []call{{"s", Limit{PerSecond: 50}}},
+			want:   map[string]rate.Limit{"s": 50},
+		},
+		"NamespaceCannotRaise": {
+			reason: "A namespace asking for 1000 gets its own bucket at 1000, behind the server's default.",
+			calls:  []call{{"s", Limit{PerSecond: 1000, Namespace: "team-a"}}},
+			want:   map[string]rate.Limit{"s": DefaultPerSecond, "s\x00team-a": 1000},
+		},
+		"NamespaceAfterCluster": {
+			reason: "A namespace does not change what the platform set.",
+			calls:  []call{{"s", Limit{PerSecond: 5}}, {"s", Limit{PerSecond: 1000, Namespace: "team-a"}}},
+			want:   map[string]rate.Limit{"s": 5, "s\x00team-a": 1000},
+		},
+		"NamespaceCapsItself": {
+			reason: "A namespace's lower cap is its own; another namespace keeps its own.",
+			calls: []call{
+				{"s", Limit{PerSecond: 100}},
+				{"s", Limit{PerSecond: 2, Namespace: "team-a"}},
+				{"s", Limit{PerSecond: 40, Namespace: "team-b"}},
+			},
+			want: map[string]rate.Limit{"s": 100, "s\x00team-a": 2, "s\x00team-b": 40},
+		},
+		"ClusterChanges": {
+			reason: "A changed platform limit applies from the next call.",
+			calls:  []call{{"s", Limit{PerSecond: 100}}, {"s", Limit{PerSecond: 10}}},
+			want:   map[string]rate.Limit{"s": 10},
+		},
+		"ServersApart": {
+			reason: "Each server has its own buckets.",
+			calls:  []call{{"s", Limit{PerSecond: 7}}, {"t", Limit{PerSecond: 3, Namespace: "team-a"}}},
+			want:   map[string]rate.Limit{"s": 7, "t": DefaultPerSecond, "t\x00team-a": 3},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			ls := NewLimiters()
+			for _, c := range tc.calls {
+				ls.bucketsFor(c.server, c.limit)
+			}
+			got := map[string]rate.Limit{}
+			for k, b := range ls.buckets {
+				got[k] = b.Limit()
+			}
+			if len(got) != len(tc.want) {
+				t.Fatalf("%s\nbuckets = %v, want %v", tc.reason, got, tc.want)
+			}
+			for k, w := range tc.want {
+				if got[k] != w {
+					t.Errorf("%s\nbucket %q rate = %v, want %v", tc.reason, k, got[k], w)
+				}
+			}
+		})
+	}
+}
