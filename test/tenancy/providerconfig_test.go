@@ -184,3 +184,7 @@ func waitSyncedFalse(t *testing.T, c client.Client, o mr, want ...string) string
 	})
 	return msg
 }
+
+func namespace(name string) *corev1.Namespace {
+	return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
+}
