@@ -19,6 +19,7 @@ package mssql
 import (
 	"context"
 	"database/sql"
+	"strconv"
 	"strings"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
@@ -31,6 +32,7 @@ const (
 	errCreateDatabase  = "cannot create database"
 	errUpdateDatabase  = "cannot update database"
 	errDropDatabase    = "cannot drop database"
+	errMarkDatabase    = "cannot write the database's ownership marker"
 	errNoDatabase      = "database %q does not exist"
 	errNotSQLServer    = "%s is a %s setting, which the SQL Server client does not take: leave it empty"
 )
@@ -46,10 +48,23 @@ func (c *Client) ObserveDatabase(ctx context.Context, name string) (*dbms.Databa
 	if err != nil {
 		return nil, errors.Wrap(err, errObserveDatabase)
 	}
-	return &dbms.DatabaseObservation{Collation: coll.String}, nil
+	m, err := c.ownerOf(ctx, ownerKey(ownedDatabase, "", name))
+	if err != nil {
+		return nil, errors.Wrap(err, errObserveDatabase)
+	}
+	return &dbms.DatabaseObservation{Collation: coll.String, Marker: m}, nil
 }
 
-// CreateDatabase creates the database, with the collation when one is given.
+// MarkDatabase marks the database as marker's, replacing any other marker.
+func (c *Client) MarkDatabase(ctx context.Context, name, marker string) error {
+	if err := validName(name); err != nil {
+		return errors.Wrap(err, errMarkDatabase)
+	}
+	return errors.Wrap(c.setOwner(ctx, ownerKey(ownedDatabase, "", name), marker), errMarkDatabase)
+}
+
+// CreateDatabase creates the database, with the collation when one is given,
+// marked as p.Marker's when that is set: the marker first (see owners.go).
 func (c *Client) CreateDatabase(ctx context.Context, name string, p dbms.DatabaseParameters) error {
 	if err := sqlServerDatabaseParameters(p); err != nil {
 		return errors.Wrap(err, errCreateDatabase)
@@ -58,8 +73,22 @@ func (c *Client) CreateDatabase(ctx context.Context, name string, p dbms.Databas
 	if err != nil {
 		return errors.Wrap(err, errCreateDatabase)
 	}
-	_, err = c.db.ExecContext(ctx, q)
-	return errors.Wrap(err, errCreateDatabase)
+	if p.Marker == "" {
+		_, err = c.db.ExecContext(ctx, q)
+		return errors.Wrap(err, errCreateDatabase)
+	}
+	key := ownerKey(ownedDatabase, "", name)
+	fresh, err := c.claimOwner(ctx, key, p.Marker, "database "+strconv.Quote(name))
+	if err != nil {
+		return errors.Wrap(err, errCreateDatabase)
+	}
+	if _, err := c.db.ExecContext(ctx, q); err != nil {
+		if fresh {
+			_ = c.forgetOwner(ctx, key)
+		}
+		return errors.Wrap(err, errCreateDatabase)
+	}
+	return nil
 }
 
 // UpdateDatabase sets the collation when one is given and the database has
@@ -98,8 +127,10 @@ func (c *Client) DropDatabase(ctx context.Context, name string) error {
 	if err != nil {
 		return errors.Wrap(err, errDropDatabase)
 	}
-	_, err = c.db.ExecContext(ctx, q, name)
-	return errors.Wrap(err, errDropDatabase)
+	if _, err := c.db.ExecContext(ctx, q, name); err != nil {
+		return errors.Wrap(err, errDropDatabase)
+	}
+	return errors.Wrap(c.forgetOwner(ctx, ownerKey(ownedDatabase, "", name)), errDropDatabase)
 }
 
 // sqlServerDatabaseParameters refuses the settings of other engines, rather
