@@ -122,15 +122,17 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.Grant) (managed.Exte
 	if err != nil {
 		return managed.ExternalCreation{}, err
 	}
+	// Observe found nothing to check when either was missing; check now,
+	// and say which is missing.
+	ok, err := e.ours(ctx, cr, u, db)
+	if err != nil {
+		return managed.ExternalCreation{}, err
+	}
 	if err := e.userExists(ctx, u); err != nil {
 		return managed.ExternalCreation{}, err
 	}
-	// Observe found nothing to check when either was missing; check now.
-	if ok, err := e.ours(ctx, cr, u, db); err != nil || !ok {
-		if err == nil {
-			err = errors.Errorf(errNoSuchDatabase, db)
-		}
-		return managed.ExternalCreation{}, err
+	if !ok {
+		return managed.ExternalCreation{}, errors.Errorf(errNoSuchDatabase, db)
 	}
 	return managed.ExternalCreation{}, e.db.Grant(ctx, u, db, cr.Spec.ForProvider.Privileges)
 }
