@@ -40,6 +40,19 @@ const (
 // ObserveDatabase returns the database's collation, or nil when it does not
 // exist.
 func (c *Client) ObserveDatabase(ctx context.Context, name string) (*dbms.DatabaseObservation, error) {
+	o, err := c.observeCollation(ctx, name)
+	if err != nil || o == nil {
+		return o, err
+	}
+	if o.Marker, err = c.ownerOf(ctx, ownerKey(ownedDatabase, "", name)); err != nil {
+		return nil, errors.Wrap(err, errObserveDatabase)
+	}
+	return o, nil
+}
+
+// observeCollation returns the database's collation, or nil when it does not
+// exist.
+func (c *Client) observeCollation(ctx context.Context, name string) (*dbms.DatabaseObservation, error) {
 	var coll sql.NullString
 	err := c.db.QueryRowContext(ctx, observeDatabaseSQL, name).Scan(&coll)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -48,11 +61,7 @@ func (c *Client) ObserveDatabase(ctx context.Context, name string) (*dbms.Databa
 	if err != nil {
 		return nil, errors.Wrap(err, errObserveDatabase)
 	}
-	m, err := c.ownerOf(ctx, ownerKey(ownedDatabase, "", name))
-	if err != nil {
-		return nil, errors.Wrap(err, errObserveDatabase)
-	}
-	return &dbms.DatabaseObservation{Collation: coll.String, Marker: m}, nil
+	return &dbms.DatabaseObservation{Collation: coll.String}, nil
 }
 
 // MarkDatabase marks the database as marker's, replacing any other marker.
@@ -105,7 +114,7 @@ func (c *Client) UpdateDatabase(ctx context.Context, name string, p dbms.Databas
 	if err != nil {
 		return errors.Wrap(err, errUpdateDatabase)
 	}
-	o, err := c.ObserveDatabase(ctx, name)
+	o, err := c.observeCollation(ctx, name)
 	if err != nil {
 		return errors.Wrap(err, errUpdateDatabase)
 	}
