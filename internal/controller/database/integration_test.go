@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/dbaas-io/dbaas/apis/sql/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/ownership"
+	"github.com/dbaas-io/dbaas/internal/controller/deletion"
 	"github.com/dbaas-io/dbaas/internal/testing/pgtest/sqlenv"
 )
 
@@ -152,4 +154,51 @@ func TestDatabaseController(t *testing.T) {
 			t.Errorf("after delete: -before, +after:\n%s", diff)
 		}
 	})
+}
+
+// TestDeleteServerDown: a Database whose server is out of reach while it is
+// deleted is retried for the delete bound, then let go with a Warning event
+// that names the database left behind; the database is still there when the
+// server is back.
+func TestDeleteServerDown(t *testing.T) {
+	e := sqlenv.Start(t)
+	e.StopManager()
+	e.GiveUpDeleteAfter = 5 * time.Second
+	e.StartManager()
+	ctx := context.Background()
+
+	db := &v1alpha1.Database{ObjectMeta: metav1.ObjectMeta{Namespace: sqlenv.Namespace, Name: "stranded"}}
+	db.Spec.ForProvider.Instance = sqlenv.Instance
+	if err := e.Client.Create(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	e.WaitReady(t, db)
+
+	if err := e.Server.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Client.Delete(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	e.WaitGone(t, db)
+	sqlenv.Eventually(t, "a DeleteAbandoned Warning event naming the database", func() (bool, error) {
+		events := &corev1.EventList{}
+		if err := e.Client.List(ctx, events, client.InNamespace(sqlenv.Namespace)); err != nil {
+			return false, err
+		}
+		for _, ev := range events.Items {
+			if ev.InvolvedObject.Name == "stranded" && ev.Reason == string(deletion.ReasonAbandoned) && ev.Type == corev1.EventTypeWarning &&
+				strings.Contains(ev.Message, `database "stranded"`) {
+				return true, nil
+			}
+		}
+		return false, errors.New("no such event yet")
+	})
+
+	if err := e.Server.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.Server.Names(t, "SELECT datname FROM pg_database WHERE datname = $1", "stranded"); len(got) != 1 {
+		t.Errorf("the database left behind should still be there; found %q", got)
+	}
 }
