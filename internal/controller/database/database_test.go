@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
@@ -518,6 +519,22 @@ func TestConnect(t *testing.T) {
 			cr:     newDatabase(),
 			want:   want{err: "cannot find the PostgreSQL server: DatabaseInstance pg is not ready yet"},
 		},
+		"NotReadyWhileDeleting": {
+			reason: "A Database being deleted waits for an instance that is not Ready, within the delete bound",
+			objs:   []client.Object{secret, instance(false)},
+			cr:     newDatabase(deleted),
+			want:   want{err: "cannot find the PostgreSQL server: DatabaseInstance pg is not ready yet"},
+		},
+		"NotReadyPastBound": {
+			reason: "Past the delete bound a Database whose instance is not Ready is let go",
+			objs:   []client.Object{secret, instance(false)},
+			cr: newDatabase(func(d *v1alpha1.Database) {
+				long := metav1.NewTime(time.Now().Add(-time.Hour))
+				d.SetDeletionTimestamp(&long)
+				d.SetFinalizers([]string{"finalizer.managedresource.crossplane.io"})
+			}),
+			want: want{client: "abandoned"},
+		},
 		"Ready": {
 			reason: "The admin connects to the instance's endpoint with its Secret's password",
 			objs:   []client.Object{secret, instance(true)},
@@ -586,7 +603,7 @@ func TestConnect(t *testing.T) {
 			kube := fake.NewClientBuilder().WithScheme(s).WithObjects(tc.objs...).WithStatusSubresource(&enginev1alpha1.DatabaseInstance{}).Build()
 			var got *dbms.Config
 			db := &fakeServer{}
-			c := &connector{kube: kube, Connector: server.Connector{Kube: kube, Usage: nopTracker{}, Open: func(_ context.Context, cfg dbms.Config) (dbms.Server, error) {
+			c := &connector{kube: kube, bound: sqlowner.Bound{After: 10 * time.Minute}, Connector: server.Connector{Kube: kube, Usage: nopTracker{}, Open: func(_ context.Context, cfg dbms.Config) (dbms.Server, error) {
 				got = &cfg
 				return db, nil
 			}}}
@@ -618,6 +635,8 @@ func TestConnect(t *testing.T) {
 				}
 			case dependents.Gone[*v1alpha1.Database]:
 				kind = "gone"
+			case sqlowner.Abandoned[*v1alpha1.Database]:
+				kind = "abandoned"
 			case nil:
 			default:
 				t.Errorf("%s\nunexpected client %T", tc.reason, ext)
