@@ -43,4 +43,12 @@ type engine struct {
 	createTable func(t *testing.T, db string)
 	// hasTable tells whether the table is still there.
 	hasTable func(t *testing.T, db string) bool
+
+	// databaseMarker is the ownership marker text a database carries
+	// (its comment), for checking imports.
+	databaseMarker func(t *testing.T, db string) string
+	// databaseOwner is a database's owner role (PostgreSQL; "" elsewhere).
+	databaseOwner func(t *testing.T, db string) string
+	// grantedOn lists the databases user holds privileges on.
+	grantedOn func(t *testing.T, user string) []string
 }

@@ -42,7 +42,8 @@ func TestExistingServers(t *testing.T) {
 			t.Run("ClassContractBroken", s.classContractBroken)
 			t.Run("ClassPolicyRefusal", s.classPolicyRefusal)
 			t.Run("ClassDeleteRefused", s.classDeleteRefused)
-			t.Run("ImportAndOrphan", s.importAndOrphan)
+			t.Run("ImportThroughConfigs", s.importThroughConfigs)
+			t.Run("TenantBoundaries", s.tenantBoundaries)
 			t.Run("HostileNames", s.hostileNames)
 			t.Run("WrongAdminPassword", s.wrongAdminPassword)
 			t.Run("ServerOutage", s.serverOutage)
@@ -89,6 +90,7 @@ func (s *suite) setUp(t *testing.T) {
 		})
 	}
 	s.create(t, s.exampleClass(t))
+	s.setUpPlatform(t)
 }
 
 // exampleClass is examples/existing-server/<engine>/databaseclass.yaml as a
@@ -374,23 +376,6 @@ func (s *suite) classDeleteRefused(t *testing.T) {
 	if slices.Contains(s.eng.databases(t), "keepme") {
 		t.Error("the database is still there after the delete went through")
 	}
-}
-
-func (s *suite) importAndOrphan(t *testing.T) {
-	s.eng.exec(t, "CREATE DATABASE legacy")
-	s.eng.createTable(t, "legacy")
-
-	d := s.database("legacy-import", "", func(d *v1alpha1.Database) {
-		meta.SetExternalName(d, "legacy")
-		d.Spec.ManagementPolicies = xpv2.ManagementPolicies{xpv2.ManagementActionObserve, xpv2.ManagementActionCreate, xpv2.ManagementActionUpdate, xpv2.ManagementActionLateInitialize}
-	})
-	s.create(t, d)
-	s.WaitReady(t, d)
-	s.delete(t, d)
-	if !slices.Contains(s.eng.databases(t), "legacy") || !s.eng.hasTable(t, "legacy") {
-		t.Fatal("the orphaned database, or its data, is gone")
-	}
-	s.eng.exec(t, "DROP DATABASE legacy")
 }
 
 // hostileNames: names and parameters carrying quotes, statement ends,

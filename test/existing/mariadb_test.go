@@ -99,5 +99,12 @@ func mariaDB(t *testing.T) *engine {
 		hasTable: func(t *testing.T, db string) bool {
 			return len(s.Names(t, "SELECT table_name FROM information_schema.tables WHERE table_schema = ? AND table_name = 'kept'", db)) == 1
 		},
+		databaseMarker: func(t *testing.T, db string) string {
+			return strings.Join(s.Names(t, "SELECT SCHEMA_COMMENT FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", db), "")
+		},
+		databaseOwner: func(*testing.T, string) string { return "" },
+		grantedOn: func(t *testing.T, user string) []string {
+			return s.Names(t, "SELECT Db FROM mysql.db WHERE User = ?", user)
+		},
 	}
 }

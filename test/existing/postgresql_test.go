@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/dbaas-io/dbaas/apis/sql/v1alpha1"
@@ -90,6 +91,16 @@ func postgreSQL(t *testing.T) *engine {
 			defer func() { _ = c.Close(context.Background()) }()
 			var ok bool
 			return c.QueryRow(context.Background(), "SELECT to_regclass('kept') IS NOT NULL").Scan(&ok) == nil && ok
+		},
+		databaseMarker: func(t *testing.T, db string) string {
+			return strings.Join(s.Names(t, "SELECT COALESCE(shobj_description(oid, 'pg_database'), '') FROM pg_database WHERE datname = $1", db), "")
+		},
+		databaseOwner: func(t *testing.T, db string) string {
+			return strings.Join(s.Names(t, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1", db), "")
+		},
+		grantedOn: func(t *testing.T, user string) []string {
+			return s.Names(t, `SELECT d.datname FROM pg_database d, aclexplode(d.datacl) a, pg_roles r
+WHERE a.grantee = r.oid AND r.rolname = $1`, user)
 		},
 	}
 }

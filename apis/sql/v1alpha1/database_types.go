@@ -52,6 +52,7 @@ type DatabaseParameters struct {
 	// +crossplane:generate:reference:type=User
 	// +crossplane:generate:reference:refFieldName=OwnerRef
 	// +crossplane:generate:reference:selectorFieldName=OwnerSelector
+	// +kubebuilder:validation:XValidation:rule="!(self.lowerAscii() in ['postgres', 'root', 'mysql', 'mariadb.sys', 'sa', 'sys', 'dbo', 'guest'])",message="built-in accounts (postgres, root, mysql, mariadb.sys, sa, sys, dbo, guest) are never managed: name a role of this namespace"
 	// +optional
 	Owner *string `json:"owner,omitempty"`
 

@@ -33,6 +33,7 @@ type GrantParameters struct {
 	// +crossplane:generate:reference:type=User
 	// +crossplane:generate:reference:refFieldName=UserRef
 	// +crossplane:generate:reference:selectorFieldName=UserSelector
+	// +kubebuilder:validation:XValidation:rule="!(self.lowerAscii() in ['postgres', 'root', 'mysql', 'mariadb.sys', 'sa', 'sys', 'dbo', 'guest'])",message="built-in accounts (postgres, root, mysql, mariadb.sys, sa, sys, dbo, guest) are never managed: name a user of this namespace"
 	// +optional
 	User *string `json:"user,omitempty"`
 
@@ -54,6 +55,7 @@ type GrantParameters struct {
 	// +crossplane:generate:reference:type=Database
 	// +crossplane:generate:reference:refFieldName=DatabaseRef
 	// +crossplane:generate:reference:selectorFieldName=DatabaseSelector
+	// +kubebuilder:validation:XValidation:rule="!(self.lowerAscii() in ['template0', 'template1', 'mysql', 'information_schema', 'performance_schema', 'sys', 'master', 'tempdb', 'model', 'msdb', 'dbaas_provider', '*'])",message="built-in databases are never granted on: name a database of this namespace"
 	// +optional
 	Database *string `json:"database,omitempty"`
 

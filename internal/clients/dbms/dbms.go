@@ -42,6 +42,9 @@ type DatabaseParameters struct {
 	// Collation (MySQL/MariaDB, SQL Server); empty means the server's
 	// default at creation and no change afterwards.
 	Collation string
+	// Marker (ownership.Owner.Marker) is written with the database at
+	// creation, so that a database the provider made says who made it.
+	Marker string
 }
 
 // DatabaseObservation is the observed state of a database. Fields the
@@ -52,6 +55,9 @@ type DatabaseObservation struct {
 	ConnectionLimit *int32
 	CharacterSet    string
 	Collation       string
+	// Marker is the ownership marker the database carries; empty when it
+	// has none.
+	Marker string
 }
 
 // A UserName identifies a user. MySQL/MariaDB accounts are name@host; the
@@ -84,6 +90,9 @@ type UserParameters struct {
 	// Contained makes a SQL Server user with a password in its database
 	// and no login. The database must allow contained users.
 	Contained bool
+	// Marker (ownership.Owner.Marker) is written with the user at creation
+	// (CreateUser only).
+	Marker string
 }
 
 // UserObservation is the observed state of a user.
@@ -92,6 +101,9 @@ type UserObservation struct {
 	ConnectionLimit *int32
 	Limits          ResourceLimits
 	Contained       bool
+	// Marker is the ownership marker the user carries; empty when it has
+	// none.
+	Marker string
 }
 
 // A Call runs an administrator-owned stored procedure. Args are bound as
@@ -125,6 +137,9 @@ type Server interface {
 	CreateDatabase(ctx context.Context, name string, p DatabaseParameters) error
 	UpdateDatabase(ctx context.Context, name string, p DatabaseParameters) error
 	DropDatabase(ctx context.Context, name string) error
+	// MarkDatabase writes marker on an existing database, replacing any
+	// other, when a resource imports it.
+	MarkDatabase(ctx context.Context, name, marker string) error
 
 	// ObserveUser returns nil when the user does not exist.
 	ObserveUser(ctx context.Context, u UserName) (*UserObservation, error)
@@ -136,6 +151,9 @@ type Server interface {
 	// DropUser drops the user. Objects it owns in the databases alsoIn are
 	// dropped with it, where the engine ties objects to users.
 	DropUser(ctx context.Context, u UserName, alsoIn []string) error
+	// MarkUser writes marker on an existing user, replacing any other,
+	// when a resource imports it.
+	MarkUser(ctx context.Context, u UserName, marker string) error
 
 	// Privileges returns the privileges u holds on database, upper-case
 	// and sorted; ALL is expanded to the engine's list.

@@ -19,6 +19,7 @@ package mssql
 import (
 	"context"
 	"database/sql"
+	"strconv"
 	"strings"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
@@ -31,6 +32,7 @@ const (
 	errCreateDatabase  = "cannot create database"
 	errUpdateDatabase  = "cannot update database"
 	errDropDatabase    = "cannot drop database"
+	errMarkDatabase    = "cannot write the database's ownership marker"
 	errNoDatabase      = "database %q does not exist"
 	errNotSQLServer    = "%s is a %s setting, which the SQL Server client does not take: leave it empty"
 )
@@ -38,6 +40,19 @@ const (
 // ObserveDatabase returns the database's collation, or nil when it does not
 // exist.
 func (c *Client) ObserveDatabase(ctx context.Context, name string) (*dbms.DatabaseObservation, error) {
+	o, err := c.observeCollation(ctx, name)
+	if err != nil || o == nil {
+		return o, err
+	}
+	if o.Marker, err = c.ownerOf(ctx, ownerKey(ownedDatabase, "", name)); err != nil {
+		return nil, errors.Wrap(err, errObserveDatabase)
+	}
+	return o, nil
+}
+
+// observeCollation returns the database's collation, or nil when it does not
+// exist.
+func (c *Client) observeCollation(ctx context.Context, name string) (*dbms.DatabaseObservation, error) {
 	var coll sql.NullString
 	err := c.db.QueryRowContext(ctx, observeDatabaseSQL, name).Scan(&coll)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -49,7 +64,16 @@ func (c *Client) ObserveDatabase(ctx context.Context, name string) (*dbms.Databa
 	return &dbms.DatabaseObservation{Collation: coll.String}, nil
 }
 
-// CreateDatabase creates the database, with the collation when one is given.
+// MarkDatabase marks the database as marker's, replacing any other marker.
+func (c *Client) MarkDatabase(ctx context.Context, name, marker string) error {
+	if err := validName(name); err != nil {
+		return errors.Wrap(err, errMarkDatabase)
+	}
+	return errors.Wrap(c.setOwner(ctx, ownerKey(ownedDatabase, "", name), marker), errMarkDatabase)
+}
+
+// CreateDatabase creates the database, with the collation when one is given,
+// marked as p.Marker's when that is set: the marker first (see owners.go).
 func (c *Client) CreateDatabase(ctx context.Context, name string, p dbms.DatabaseParameters) error {
 	if err := sqlServerDatabaseParameters(p); err != nil {
 		return errors.Wrap(err, errCreateDatabase)
@@ -58,8 +82,22 @@ func (c *Client) CreateDatabase(ctx context.Context, name string, p dbms.Databas
 	if err != nil {
 		return errors.Wrap(err, errCreateDatabase)
 	}
-	_, err = c.db.ExecContext(ctx, q)
-	return errors.Wrap(err, errCreateDatabase)
+	if p.Marker == "" {
+		_, err = c.db.ExecContext(ctx, q)
+		return errors.Wrap(err, errCreateDatabase)
+	}
+	key := ownerKey(ownedDatabase, "", name)
+	fresh, err := c.claimOwner(ctx, key, p.Marker, "database "+strconv.Quote(name))
+	if err != nil {
+		return errors.Wrap(err, errCreateDatabase)
+	}
+	if _, err := c.db.ExecContext(ctx, q); err != nil {
+		if fresh {
+			_ = c.forgetOwner(ctx, key)
+		}
+		return errors.Wrap(err, errCreateDatabase)
+	}
+	return nil
 }
 
 // UpdateDatabase sets the collation when one is given and the database has
@@ -76,7 +114,7 @@ func (c *Client) UpdateDatabase(ctx context.Context, name string, p dbms.Databas
 	if err != nil {
 		return errors.Wrap(err, errUpdateDatabase)
 	}
-	o, err := c.ObserveDatabase(ctx, name)
+	o, err := c.observeCollation(ctx, name)
 	if err != nil {
 		return errors.Wrap(err, errUpdateDatabase)
 	}
@@ -98,8 +136,10 @@ func (c *Client) DropDatabase(ctx context.Context, name string) error {
 	if err != nil {
 		return errors.Wrap(err, errDropDatabase)
 	}
-	_, err = c.db.ExecContext(ctx, q, name)
-	return errors.Wrap(err, errDropDatabase)
+	if _, err := c.db.ExecContext(ctx, q, name); err != nil {
+		return errors.Wrap(err, errDropDatabase)
+	}
+	return errors.Wrap(c.forgetOwner(ctx, ownerKey(ownedDatabase, "", name)), errDropDatabase)
 }
 
 // sqlServerDatabaseParameters refuses the settings of other engines, rather

@@ -73,7 +73,7 @@ func TestObserveDatabase(t *testing.T) {
 			replies: []reply{rows([]string{"collation_name"}, row("Latin1_General_100_CI_AS_SC_UTF8"))},
 			want: want{
 				Obs:  &dbms.DatabaseObservation{Collation: "Latin1_General_100_CI_AS_SC_UTF8"},
-				Sent: []sent{{Kind: "query", Query: "SELECT collation_name FROM sys.databases WHERE name = @p1", Args: []sentArg{positional(1, hostile)}}},
+				Sent: []sent{{Kind: "query", Query: "SELECT collation_name FROM sys.databases WHERE name = @p1", Args: []sentArg{positional(1, hostile)}}, ownerRead(ownedDatabase, "", hostile)},
 			},
 		},
 		"NullCollation": {
@@ -82,7 +82,7 @@ func TestObserveDatabase(t *testing.T) {
 			replies: []reply{rows([]string{"collation_name"}, row(nil))},
 			want: want{
 				Obs:  &dbms.DatabaseObservation{},
-				Sent: []sent{{Kind: "query", Query: observeDatabaseSQL, Args: []sentArg{positional(1, "app")}}},
+				Sent: []sent{{Kind: "query", Query: observeDatabaseSQL, Args: []sentArg{positional(1, "app")}}, ownerRead(ownedDatabase, "", "app")},
 			},
 		},
 		"Missing": {
@@ -278,7 +278,7 @@ END;`
 		}
 		// The name is quoted where it is an identifier and bound (@p1)
 		// where DB_ID looks it up.
-		if diff := cmp.Diff([]sent{{Kind: "exec", Query: want, Args: []sentArg{positional(1, hostile)}}}, s.statements()); diff != "" {
+		if diff := cmp.Diff([]sent{{Kind: "exec", Query: want, Args: []sentArg{positional(1, hostile)}}, ownerForget(ownedDatabase, "", hostile)}, s.statements()); diff != "" {
 			t.Errorf("sent: -want, +got:\n%s", diff)
 		}
 	})

@@ -19,6 +19,7 @@ package mssql
 import (
 	"context"
 	"database/sql"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -32,6 +33,7 @@ const (
 	errCreateUser      = "cannot create user"
 	errUpdateUser      = "cannot update user"
 	errDropUser        = "cannot drop user"
+	errMarkUser        = "cannot write the user's ownership marker"
 	errCheckLogin      = "cannot check the user's password"
 	errEmptyPassword   = "password must not be empty"
 	errPasswordNUL     = "password must not contain NUL"
@@ -74,7 +76,11 @@ func (c *Client) ObserveUser(ctx context.Context, u dbms.UserName) (*dbms.UserOb
 			return nil, errors.Wrap(err, errObserveUser)
 		}
 		if du != nil && du.contained {
-			return &dbms.UserObservation{Contained: true, CanLogin: du.canConnect}, nil
+			m, err := c.ownerOf(ctx, userKey(u.Name, u.Database, true))
+			if err != nil {
+				return nil, errors.Wrap(err, errObserveUser)
+			}
+			return &dbms.UserObservation{Contained: true, CanLogin: du.canConnect, Marker: m}, nil
 		}
 	}
 	var disabled bool
@@ -88,6 +94,9 @@ func (c *Client) ObserveUser(ctx context.Context, u dbms.UserName) (*dbms.UserOb
 	o := &dbms.UserObservation{CanLogin: !disabled}
 	if u.Database != "" {
 		o.CanLogin = o.CanLogin && du != nil && du.mapped && du.canConnect
+	}
+	if o.Marker, err = c.ownerOf(ctx, userKey(u.Name, "", false)); err != nil {
+		return nil, errors.Wrap(err, errObserveUser)
 	}
 	return o, nil
 }
@@ -119,6 +128,42 @@ func (c *Client) CreateUser(ctx context.Context, u dbms.UserName, p dbms.UserPar
 	if err := validPassword(p.Password); err != nil {
 		return errors.Wrap(err, errCreateUser)
 	}
+	if p.Marker == "" {
+		return c.createUser(ctx, u, p)
+	}
+	// The marker first, so that a user made here never lacks one (see
+	// owners.go).
+	key := userKey(u.Name, u.Database, p.Contained)
+	fresh, err := c.claimOwner(ctx, key, p.Marker, "user "+strconv.Quote(u.Name))
+	if err != nil {
+		return errors.Wrap(err, errCreateUser)
+	}
+	if err := c.createUser(ctx, u, p); err != nil {
+		if fresh {
+			_ = c.forgetOwner(ctx, key)
+		}
+		return err
+	}
+	return nil
+}
+
+// MarkUser marks the user as marker's, replacing any other marker.
+func (c *Client) MarkUser(ctx context.Context, u dbms.UserName, marker string) error {
+	if err := validUserName(u); err != nil {
+		return errors.Wrap(err, errMarkUser)
+	}
+	contained := false
+	if u.Database != "" {
+		du, err := c.observeDatabaseUser(ctx, u.Database, u.Name)
+		if err != nil {
+			return errors.Wrap(err, errMarkUser)
+		}
+		contained = du != nil && du.contained
+	}
+	return errors.Wrap(c.setOwner(ctx, userKey(u.Name, u.Database, contained), marker), errMarkUser)
+}
+
+func (c *Client) createUser(ctx context.Context, u dbms.UserName, p dbms.UserParameters) error {
 	if p.Contained {
 		q, args := inDatabase(u.Database, createContainedUserSQL, failIfMissing, nameParam(u.Name), passwordParam(p.Password))
 		_, err := c.db.ExecContext(ctx, q, args...)
@@ -231,10 +276,12 @@ func (c *Client) DropUser(ctx context.Context, u dbms.UserName, alsoIn []string)
 		}
 	}
 	if contained {
-		return nil
+		return errors.Wrap(c.forgetOwner(ctx, userKey(u.Name, u.Database, true)), errDropUser)
 	}
-	_, err := c.db.ExecContext(ctx, dropLoginSQL, sql.Named("name", u.Name))
-	return errors.Wrap(err, errDropUser)
+	if _, err := c.db.ExecContext(ctx, dropLoginSQL, sql.Named("name", u.Name)); err != nil {
+		return errors.Wrap(err, errDropUser)
+	}
+	return errors.Wrap(c.forgetOwner(ctx, userKey(u.Name, "", false)), errDropUser)
 }
 
 // validUserName checks the parts of a SQL Server user's name.

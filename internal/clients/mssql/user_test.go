@@ -347,13 +347,13 @@ func TestObserveUser(t *testing.T) {
 			reason:  "A login that is not disabled can log in",
 			user:    dbms.UserName{Name: hostile},
 			replies: []reply{rows([]string{"is_disabled"}, row(false))},
-			want:    want{Obs: &dbms.UserObservation{CanLogin: true}, Sent: []sent{observeLogin(hostile)}},
+			want:    want{Obs: &dbms.UserObservation{CanLogin: true}, Sent: []sent{observeLogin(hostile), ownerRead(ownedLogin, "", hostile)}},
 		},
 		"Disabled": {
 			reason:  "A disabled login cannot",
 			user:    dbms.UserName{Name: "app"},
 			replies: []reply{rows([]string{"is_disabled"}, row(true))},
-			want:    want{Obs: &dbms.UserObservation{}, Sent: []sent{observeLogin("app")}},
+			want:    want{Obs: &dbms.UserObservation{}, Sent: []sent{observeLogin("app"), ownerRead(ownedLogin, "", "app")}},
 		},
 		"Missing": {
 			reason:  "No login means no user",
@@ -370,7 +370,7 @@ func TestObserveUser(t *testing.T) {
 			},
 			want: want{
 				Obs:  &dbms.UserObservation{CanLogin: true},
-				Sent: []sent{observeDBUser("appdb", "app"), observeLogin("app")},
+				Sent: []sent{observeDBUser("appdb", "app"), observeLogin("app"), ownerRead(ownedLogin, "", "app")},
 			},
 		},
 		"LoginWithoutUser": {
@@ -382,7 +382,7 @@ func TestObserveUser(t *testing.T) {
 			},
 			want: want{
 				Obs:  &dbms.UserObservation{},
-				Sent: []sent{observeDBUser("appdb", "app"), observeLogin("app")},
+				Sent: []sent{observeDBUser("appdb", "app"), observeLogin("app"), ownerRead(ownedLogin, "", "app")},
 			},
 		},
 		"OrphanedUser": {
@@ -394,7 +394,7 @@ func TestObserveUser(t *testing.T) {
 			},
 			want: want{
 				Obs:  &dbms.UserObservation{},
-				Sent: []sent{observeDBUser("appdb", "app"), observeLogin("app")},
+				Sent: []sent{observeDBUser("appdb", "app"), observeLogin("app"), ownerRead(ownedLogin, "", "app")},
 			},
 		},
 		"NoConnect": {
@@ -406,7 +406,7 @@ func TestObserveUser(t *testing.T) {
 			},
 			want: want{
 				Obs:  &dbms.UserObservation{},
-				Sent: []sent{observeDBUser("appdb", "app"), observeLogin("app")},
+				Sent: []sent{observeDBUser("appdb", "app"), observeLogin("app"), ownerRead(ownedLogin, "", "app")},
 			},
 		},
 		"Contained": {
@@ -415,7 +415,7 @@ func TestObserveUser(t *testing.T) {
 			replies: []reply{rows(dbUserCols, row(int64(2), false, true))},
 			want: want{
 				Obs:  &dbms.UserObservation{Contained: true, CanLogin: true},
-				Sent: []sent{observeDBUser("appdb", "app")},
+				Sent: []sent{observeDBUser("appdb", "app"), ownerRead(ownedUser, "appdb", "app")},
 			},
 		},
 		"ContainedNoConnect": {
@@ -424,7 +424,7 @@ func TestObserveUser(t *testing.T) {
 			replies: []reply{rows(dbUserCols, row(int64(2), false, false))},
 			want: want{
 				Obs:  &dbms.UserObservation{Contained: true},
-				Sent: []sent{observeDBUser("appdb", "app")},
+				Sent: []sent{observeDBUser("appdb", "app"), ownerRead(ownedUser, "appdb", "app")},
 			},
 		},
 		"NothingAnywhere": {
@@ -587,7 +587,7 @@ func TestDropUser(t *testing.T) {
 		"Login": {
 			reason: "A login without a database: its sessions are ended and it is dropped",
 			user:   dbms.UserName{Name: hostile},
-			want:   want{Sent: []sent{dropLogin(hostile)}},
+			want:   want{Sent: []sent{dropLogin(hostile), ownerForget(ownedLogin, "", hostile)}},
 		},
 		"LoginAndUsers": {
 			reason:  "The user is dropped in its database and in alsoIn (once each, empty names skipped), then the login",
@@ -600,6 +600,7 @@ func TestDropUser(t *testing.T) {
 				inDB("other", dropDatabaseUserSQL, skipIfMissing, nameParam("app")),
 				inDB("third", dropDatabaseUserSQL, skipIfMissing, nameParam("app")),
 				dropLogin("app"),
+				ownerForget(ownedLogin, "", "app"),
 			}},
 		},
 		"Contained": {
@@ -609,6 +610,7 @@ func TestDropUser(t *testing.T) {
 			want: want{Sent: []sent{
 				observeDBUser("appdb", "app"),
 				inDB("appdb", dropDatabaseUserSQL, skipIfMissing, nameParam("app")),
+				ownerForget(ownedUser, "appdb", "app"),
 			}},
 		},
 		"DatabaseGone": {
@@ -619,6 +621,7 @@ func TestDropUser(t *testing.T) {
 				observeDBUser("gone", "app"),
 				inDB("gone", dropDatabaseUserSQL, skipIfMissing, nameParam("app")),
 				dropLogin("app"),
+				ownerForget(ownedLogin, "", "app"),
 			}},
 		},
 		"Fails": {

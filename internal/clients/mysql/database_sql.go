@@ -34,11 +34,18 @@ const (
 	errBadCollation = "collation %q must match ^[A-Za-z0-9_]{1,64}$"
 )
 
-// observeDatabaseSQL finds a database; its name is bound.
-const observeDatabaseSQL = `SELECT SCHEMA_NAME, DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME
+// observeDatabaseSQL finds a database; its name is bound. The comment
+// (MariaDB 10.5+) holds the ownership marker; MySQL has no such column.
+const (
+	observeDatabaseSQL = `SELECT SCHEMA_NAME, DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME, ''
 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?`
+	observeCommentedDatabaseSQL = `SELECT SCHEMA_NAME, DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME, IFNULL(SCHEMA_COMMENT, '')
+FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?`
+)
 
-func createDatabaseSQL(name, charset, collation string) (string, error) {
+// createDatabaseSQL builds CREATE DATABASE; comment, when not empty, is
+// written with it (MariaDB only), so the database never exists without it.
+func createDatabaseSQL(name, charset, collation, comment string) (string, error) {
 	qn, err := quoteManagedDatabase(name)
 	if err != nil {
 		return "", err
@@ -47,10 +54,10 @@ func createDatabaseSQL(name, charset, collation string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return "CREATE DATABASE " + qn + opts, nil
+	return "CREATE DATABASE " + qn + opts + commentClause(comment), nil
 }
 
-func alterDatabaseSQL(name, charset, collation string) (string, error) {
+func alterDatabaseSQL(name, charset, collation, comment string) (string, error) {
 	qn, err := quoteManagedDatabase(name)
 	if err != nil {
 		return "", err
@@ -59,7 +66,15 @@ func alterDatabaseSQL(name, charset, collation string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return "ALTER DATABASE " + qn + opts, nil
+	return "ALTER DATABASE " + qn + opts + commentClause(comment), nil
+}
+
+// commentClause is quoted by quoteString, as every literal of this client.
+func commentClause(comment string) string {
+	if comment == "" {
+		return ""
+	}
+	return " COMMENT " + quoteString(comment)
 }
 
 func dropDatabaseSQL(name string) (string, error) {

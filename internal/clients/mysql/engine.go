@@ -37,6 +37,10 @@ type engine struct {
 	// authSQL reads an account's name, host, authentication plugin and
 	// stored password hash, with the name and host bound.
 	authSQL string
+	// databaseComments says whether databases take a COMMENT (MariaDB
+	// 10.5+), which holds their ownership marker; MySQL's are recorded in
+	// the owners table instead.
+	databaseComments bool
 }
 
 // Privileges both engines have on a database, sorted. GRANT OPTION is left
@@ -60,7 +64,8 @@ FROM mysql.user WHERE User = ? AND Host = ?`,
 		authSQL: `SELECT User, Host, plugin, authentication_string FROM mysql.user WHERE User = ? AND Host = ?`,
 	}
 	mariadbEngine = engine{
-		label: "MariaDB",
+		label:            "MariaDB",
+		databaseComments: true,
 		// DELETE HISTORY (system-versioned tables) is MariaDB's own.
 		privileges: []string{
 			"ALTER", "ALTER ROUTINE", "CREATE", "CREATE ROUTINE", "CREATE TEMPORARY TABLES",

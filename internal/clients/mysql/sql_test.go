@@ -39,32 +39,42 @@ func TestStatements(t *testing.T) {
 	}{
 		"CreateDatabase": {
 			reason: "Without options only the name is given",
-			build:  func() (string, error) { return createDatabaseSQL("app", "", "") },
+			build:  func() (string, error) { return createDatabaseSQL("app", "", "", "") },
 			want:   want{SQL: "CREATE DATABASE `app`"},
 		},
 		"CreateDatabaseCharset": {
 			reason: "Character set and collation are written as names",
-			build:  func() (string, error) { return createDatabaseSQL("a`b", "utf8mb4", "utf8mb4_bin") },
+			build:  func() (string, error) { return createDatabaseSQL("a`b", "utf8mb4", "utf8mb4_bin", "") },
 			want:   want{SQL: "CREATE DATABASE `a``b` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"},
+		},
+		"CreateDatabaseMarked": {
+			reason: "The ownership marker is the database's comment, quoted as a literal in the CREATE itself",
+			build:  func() (string, error) { return createDatabaseSQL("app", "", "", `dbaas.io/owner=team-a/1234' x\`) },
+			want:   want{SQL: "CREATE DATABASE `app` COMMENT 'dbaas.io/owner=team-a/1234'' x\\\\'"},
+		},
+		"AlterDatabaseMarker": {
+			reason: "An import writes the marker with ALTER DATABASE ... COMMENT",
+			build:  func() (string, error) { return alterDatabaseSQL("app", "", "", "dbaas.io/owner=team-a/1234") },
+			want:   want{SQL: "ALTER DATABASE `app` COMMENT 'dbaas.io/owner=team-a/1234'"},
 		},
 		"CreateDatabaseBadCharset": {
 			reason: "A character set that is not a name is refused",
-			build:  func() (string, error) { return createDatabaseSQL("app", "utf8; DROP DATABASE mysql", "") },
+			build:  func() (string, error) { return createDatabaseSQL("app", "utf8; DROP DATABASE mysql", "", "") },
 			want:   want{Err: true},
 		},
 		"CreateDatabaseBadCollation": {
 			reason: "A collation that is not a name is refused",
-			build:  func() (string, error) { return createDatabaseSQL("app", "", "x' OR '1") },
+			build:  func() (string, error) { return createDatabaseSQL("app", "", "x' OR '1", "") },
 			want:   want{Err: true},
 		},
 		"CreateSystemDatabase": {
 			reason: "The server's own databases are not managed",
-			build:  func() (string, error) { return createDatabaseSQL("MySQL", "", "") },
+			build:  func() (string, error) { return createDatabaseSQL("MySQL", "", "", "") },
 			want:   want{Err: true},
 		},
 		"AlterDatabase": {
 			reason: "Only the collation may be given",
-			build:  func() (string, error) { return alterDatabaseSQL("app", "", "latin1_bin") },
+			build:  func() (string, error) { return alterDatabaseSQL("app", "", "latin1_bin", "") },
 			want:   want{SQL: "ALTER DATABASE `app` COLLATE latin1_bin"},
 		},
 		"DropDatabase": {

@@ -36,6 +36,7 @@ const (
 	errCreateUser    = "cannot create user"
 	errUpdateUser    = "cannot update user"
 	errDropUser      = "cannot drop user"
+	errMarkUser      = "cannot record the user's ownership marker"
 	errCheckLogin    = "cannot check the user's password"
 	errUserConnLimit = "connectionLimit is a PostgreSQL setting; %s users take resourceLimits.maxUserConnections instead"
 	errContained     = "contained users are a SQL Server setting; %s has none"
@@ -89,7 +90,15 @@ func (c *Client) ObserveUser(ctx context.Context, u dbms.UserName) (*dbms.UserOb
 			},
 		}
 	}
-	return o, errors.Wrap(rows.Err(), errObserveUser)
+	if err := rows.Err(); err != nil || o == nil {
+		return o, errors.Wrap(err, errObserveUser)
+	}
+	m, err := c.ownerOf(ctx, ownedAccount, u.Name, host)
+	if err != nil {
+		return nil, errors.Wrap(err, errObserveUser)
+	}
+	o.Marker = m
+	return o, nil
 }
 
 // CreateUser creates the account, unlocked, with the password and the limits
@@ -103,8 +112,32 @@ func (c *Client) CreateUser(ctx context.Context, u dbms.UserName, p dbms.UserPar
 	if err != nil {
 		return errors.Wrap(err, errCreateUser)
 	}
-	_, err = c.db.ExecContext(ctx, q)
-	return errors.Wrap(err, errCreateUser)
+	if p.Marker == "" {
+		_, err = c.db.ExecContext(ctx, q)
+		return errors.Wrap(err, errCreateUser)
+	}
+	// The record first, so that an account made here never lacks one (see
+	// owners.go).
+	host := hostOf(u.Host)
+	fresh, err := c.claimOwner(ctx, ownedAccount, u.Name, host, p.Marker, "account "+quoteString(u.Name)+"@"+quoteString(host))
+	if err != nil {
+		return errors.Wrap(err, errCreateUser)
+	}
+	if _, err := c.db.ExecContext(ctx, q); err != nil {
+		if fresh {
+			_ = c.forgetOwner(ctx, ownedAccount, u.Name, host)
+		}
+		return errors.Wrap(err, errCreateUser)
+	}
+	return nil
+}
+
+// MarkUser records marker as the account's owner, replacing any other.
+func (c *Client) MarkUser(ctx context.Context, u dbms.UserName, marker string) error {
+	if _, err := account(u.Name, u.Host, c.engine.maxUserChars); err != nil {
+		return errors.Wrap(err, errMarkUser)
+	}
+	return errors.Wrap(c.setOwner(ctx, ownedAccount, u.Name, hostOf(u.Host), marker), errMarkUser)
 }
 
 // UpdateUser unlocks the account and sets the limits given and, when one is
@@ -130,8 +163,12 @@ func (c *Client) DropUser(ctx context.Context, u dbms.UserName, _ []string) erro
 	if err != nil {
 		return errors.Wrap(err, errDropUser)
 	}
-	_, err = c.db.ExecContext(ctx, q)
-	return errors.Wrap(err, errDropUser)
+	if _, err := c.db.ExecContext(ctx, q); err != nil {
+		return errors.Wrap(err, errDropUser)
+	}
+	// The record goes after the account, so that an account never lacks
+	// its record.
+	return errors.Wrap(c.forgetOwner(ctx, ownedAccount, u.Name, hostOf(u.Host)), errDropUser)
 }
 
 // CanLogin says whether password is the account's. For an account with a

@@ -14,6 +14,7 @@ const (
 	errCreateDatabase  = "cannot create database"
 	errUpdateDatabase  = "cannot update database"
 	errDropDatabase    = "cannot drop database"
+	errMarkDatabase    = "cannot write the database's ownership marker"
 	errLookupEncoding  = "cannot look up encoding"
 	errUnknownEncoding = "unknown encoding"
 	errCharacterSet    = "characterSet is a MySQL setting; PostgreSQL databases have an encoding"
@@ -41,7 +42,7 @@ func checkDatabaseParameters(p DatabaseParameters) error {
 // ObserveDatabase returns the database's state, or nil when it does not exist.
 func (c *Client) ObserveDatabase(ctx context.Context, name string) (*DatabaseObservation, error) {
 	o := &DatabaseObservation{ConnectionLimit: new(int32)}
-	err := c.conn.QueryRow(ctx, observeDatabaseSQL, name).Scan(&o.Owner, &o.Encoding, o.ConnectionLimit)
+	err := c.conn.QueryRow(ctx, observeDatabaseSQL, name).Scan(&o.Owner, &o.Encoding, o.ConnectionLimit, &o.Marker)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
@@ -68,12 +69,81 @@ func (c *Client) CreateDatabase(ctx context.Context, name string, p DatabasePara
 			return errors.Errorf("%s: %s %q", errCreateDatabase, errUnknownEncoding, p.Encoding)
 		}
 	}
-	q, err := createDatabaseSQL(name, p.Owner, enc, p.ConnectionLimit)
+	if p.Marker == "" {
+		q, err := createDatabaseSQL(name, p.Owner, enc, p.ConnectionLimit)
+		if err != nil {
+			return errors.Wrap(err, errCreateDatabase)
+		}
+		_, err = c.conn.Exec(ctx, q)
+		return errors.Wrap(err, errCreateDatabase)
+	}
+	return c.createMarkedDatabase(ctx, name, enc, p)
+}
+
+// createMarkedDatabase makes a database that never exists under its own
+// name without its ownership marker. CREATE DATABASE cannot run in a
+// transaction, so it cannot be made and commented at once; instead it is made
+// under a pending name of its owner's (pendingDatabaseName), then commented
+// and renamed in one transaction. A crash in between leaves a pending
+// database no one else can claim, which the next attempt picks up; a
+// database of the name that appeared meanwhile makes the rename fail, and
+// the pending one is dropped again.
+func (c *Client) createMarkedDatabase(ctx context.Context, name string, enc int32, p DatabaseParameters) error {
+	if _, err := quote(name); err != nil {
+		return errors.Wrap(err, errCreateDatabase)
+	}
+	pending := pendingDatabaseName(p.Marker)
+	create, err := createDatabaseSQL(pending, p.Owner, enc, p.ConnectionLimit)
 	if err != nil {
 		return errors.Wrap(err, errCreateDatabase)
 	}
+	comment, err := commentOnDatabaseSQL(pending, p.Marker)
+	if err != nil {
+		return errors.Wrap(err, errCreateDatabase)
+	}
+	rename, err := renameDatabaseSQL(pending, name)
+	if err != nil {
+		return errors.Wrap(err, errCreateDatabase)
+	}
+	drop, err := dropDatabaseSQL(pending)
+	if err != nil {
+		return errors.Wrap(err, errCreateDatabase)
+	}
+	found, err := c.ObserveDatabase(ctx, pending)
+	if err != nil {
+		return errors.Wrap(err, errCreateDatabase)
+	}
+	switch {
+	case found == nil:
+		if _, err := c.conn.Exec(ctx, create); err != nil {
+			return errors.Wrap(err, errCreateDatabase)
+		}
+	case found.Marker != "" && found.Marker != p.Marker:
+		return errors.Errorf("%s: %s exists with another owner's marker", errCreateDatabase, pending)
+	}
+	err = c.inTx(ctx, func(tx pgx.Tx) error {
+		for _, q := range []string{comment, rename} {
+			if _, err := tx.Exec(ctx, q); err != nil {
+				return errors.Wrap(err, errCreateDatabase)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		// The pending database is this owner's and empty: nothing is lost.
+		_, _ = c.conn.Exec(ctx, drop)
+	}
+	return err
+}
+
+// MarkDatabase writes marker as the database's comment, replacing any other.
+func (c *Client) MarkDatabase(ctx context.Context, name, marker string) error {
+	q, err := commentOnDatabaseSQL(name, marker)
+	if err != nil {
+		return errors.Wrap(err, errMarkDatabase)
+	}
 	_, err = c.conn.Exec(ctx, q)
-	return errors.Wrap(err, errCreateDatabase)
+	return errors.Wrap(err, errMarkDatabase)
 }
 
 // UpdateDatabase sets the owner and connection limit when they are given.

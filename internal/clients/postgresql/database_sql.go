@@ -1,6 +1,8 @@
 package postgresql
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"regexp"
 	"strconv"
 	"strings"
@@ -17,7 +19,8 @@ const errBadEncoding = "encoding must match ^[A-Za-z0-9_]{1,32}$"
 
 // Statements whose only inputs are bound parameters.
 const (
-	observeDatabaseSQL = `SELECT pg_catalog.pg_get_userbyid(datdba), pg_catalog.pg_encoding_to_char(encoding), datconnlimit
+	observeDatabaseSQL = `SELECT pg_catalog.pg_get_userbyid(datdba), pg_catalog.pg_encoding_to_char(encoding), datconnlimit,
+  COALESCE(pg_catalog.shobj_description(oid, 'pg_database'), '')
 FROM pg_catalog.pg_database WHERE datname = $1`
 	encodingIDSQL = `SELECT pg_catalog.pg_char_to_encoding($1)`
 )
@@ -77,6 +80,43 @@ func dropDatabaseSQL(name string) (string, error) {
 		return "", errors.Wrap(err, "database")
 	}
 	return "DROP DATABASE IF EXISTS " + qn + " WITH (FORCE)", nil
+}
+
+// commentOnDatabaseSQL writes the ownership marker as the database's comment.
+func commentOnDatabaseSQL(name, marker string) (string, error) {
+	qn, err := quote(name)
+	if err != nil {
+		return "", errors.Wrap(err, "database")
+	}
+	qm, err := quoteLiteral(marker)
+	if err != nil {
+		return "", errors.Wrap(err, "marker")
+	}
+	return "COMMENT ON DATABASE " + qn + " IS " + qm, nil
+}
+
+func renameDatabaseSQL(from, to string) (string, error) {
+	qf, err := quote(from)
+	if err != nil {
+		return "", errors.Wrap(err, "database")
+	}
+	qt, err := quote(to)
+	if err != nil {
+		return "", errors.Wrap(err, "database")
+	}
+	return "ALTER DATABASE " + qf + " RENAME TO " + qt, nil
+}
+
+// pendingDatabasePrefix starts the name a database is made under before it
+// is marked and renamed (see CreateDatabase).
+const pendingDatabasePrefix = "dbaas_pending_"
+
+// pendingDatabaseName is the name a database is made under before it gets
+// its marker and its own name: fixed for one owner, so that a create cut
+// short finds what it made, and unlike any other owner's.
+func pendingDatabaseName(marker string) string {
+	sum := sha256.Sum256([]byte(marker))
+	return pendingDatabasePrefix + hex.EncodeToString(sum[:20])
 }
 
 func validEncoding(enc string) error {

@@ -35,3 +35,21 @@ func quote(name string) (string, error) {
 	}
 	return pgx.Identifier{name}.Sanitize(), nil
 }
+
+const errNULLiteral = "text must not contain NUL"
+
+// quoteLiteral returns s as an escape string constant (E'...'), for the
+// utility statements that take no bind parameters (COMMENT ON). Quotes and
+// backslashes are doubled, which reads back as s whatever
+// standard_conforming_strings is, because an E” string always treats a
+// backslash as an escape.
+func quoteLiteral(s string) (string, error) {
+	switch {
+	case strings.IndexByte(s, 0) >= 0:
+		return "", errors.New(errNULLiteral)
+	case !utf8.ValidString(s):
+		return "", errors.New(errInvalidUTF8)
+	}
+	r := strings.NewReplacer(`\`, `\\`, `'`, `''`)
+	return "E'" + r.Replace(s) + "'", nil
+}

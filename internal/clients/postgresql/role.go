@@ -18,6 +18,7 @@ const (
 	errCheckLogin    = "cannot check the role's password"
 	errDropOwned     = "cannot hand over what the role owns"
 	errDropRole      = "cannot drop role"
+	errMarkRole      = "cannot write the role's ownership marker"
 	errHost          = "host is a MySQL account setting; PostgreSQL roles have no host"
 	errContained     = "contained users are a SQL Server setting; PostgreSQL roles are server-wide"
 	errLimits        = "resource limits are MySQL settings; use connectionLimit on PostgreSQL"
@@ -42,7 +43,7 @@ func checkUser(u dbms.UserName, p dbms.UserParameters) error {
 // ObserveUser returns the role's state, or nil when it does not exist.
 func (c *Client) ObserveUser(ctx context.Context, u dbms.UserName) (*dbms.UserObservation, error) {
 	o := &dbms.UserObservation{ConnectionLimit: new(int32)}
-	err := c.conn.QueryRow(ctx, observeRoleSQL, u.Name).Scan(&o.CanLogin, o.ConnectionLimit)
+	err := c.conn.QueryRow(ctx, observeRoleSQL, u.Name).Scan(&o.CanLogin, o.ConnectionLimit, &o.Marker)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
@@ -59,8 +60,10 @@ func (c *Client) roleExists(ctx context.Context, name string) (bool, error) {
 	return ok, errors.Wrap(err, errObserveRole)
 }
 
-// CreateRole creates a login role and sets its password in one transaction,
-// so that the role never exists without the password it was meant to have.
+// CreateUser creates a login role, writes its ownership marker and sets its
+// password in one transaction, so that the role never exists without the
+// marker that says who made it (a crash leaves either nothing or all three)
+// or without the password it was meant to have.
 func (c *Client) CreateUser(ctx context.Context, u dbms.UserName, p dbms.UserParameters) error {
 	if err := checkUser(u, p); err != nil {
 		return errors.Wrap(err, errCreateRole)
@@ -70,15 +73,35 @@ func (c *Client) CreateUser(ctx context.Context, u dbms.UserName, p dbms.UserPar
 	if err != nil {
 		return errors.Wrap(err, errCreateRole)
 	}
-	return c.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, q); err != nil {
+	stmts := []string{q}
+	if p.Marker != "" {
+		cq, err := commentOnRoleSQL(name, p.Marker)
+		if err != nil {
 			return errors.Wrap(err, errCreateRole)
+		}
+		stmts = append(stmts, cq)
+	}
+	return c.inTx(ctx, func(tx pgx.Tx) error {
+		for _, q := range stmts {
+			if _, err := tx.Exec(ctx, q); err != nil {
+				return errors.Wrap(err, errCreateRole)
+			}
 		}
 		if p.Password == "" {
 			return nil
 		}
 		return setPassword(ctx, tx, name, p.Password)
 	})
+}
+
+// MarkUser writes marker as the role's comment, replacing any other.
+func (c *Client) MarkUser(ctx context.Context, u dbms.UserName, marker string) error {
+	q, err := commentOnRoleSQL(u.Name, marker)
+	if err != nil {
+		return errors.Wrap(err, errMarkRole)
+	}
+	_, err = c.conn.Exec(ctx, q)
+	return errors.Wrap(err, errMarkRole)
 }
 
 // UpdateUser makes the role a login role with the given connection limit

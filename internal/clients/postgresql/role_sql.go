@@ -8,8 +8,9 @@ import (
 
 // Statements whose only inputs are bound parameters.
 const (
-	observeRoleSQL = `SELECT rolcanlogin, rolconnlimit FROM pg_catalog.pg_roles WHERE rolname = $1`
-	roleExistsSQL  = `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1)`
+	observeRoleSQL = `SELECT rolcanlogin, rolconnlimit, COALESCE(pg_catalog.shobj_description(oid, 'pg_authid'), '')
+FROM pg_catalog.pg_roles WHERE rolname = $1`
+	roleExistsSQL = `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1)`
 
 	// bindPasswordSQL hands the role name and the password verifier to the
 	// server as bound values, visible only to this transaction.
@@ -31,6 +32,19 @@ func createRoleSQL(name string, connLimit *int32) (string, error) {
 		return "", errors.Wrap(err, "role")
 	}
 	return "CREATE ROLE " + qn + " WITH LOGIN" + connLimitClause(connLimit), nil
+}
+
+// commentOnRoleSQL writes the ownership marker as the role's comment.
+func commentOnRoleSQL(name, marker string) (string, error) {
+	qn, err := quote(name)
+	if err != nil {
+		return "", errors.Wrap(err, "role")
+	}
+	qm, err := quoteLiteral(marker)
+	if err != nil {
+		return "", errors.Wrap(err, "marker")
+	}
+	return "COMMENT ON ROLE " + qn + " IS " + qm, nil
 }
 
 func alterRoleSQL(name string, connLimit *int32) (string, error) {

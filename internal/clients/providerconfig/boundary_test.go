@@ -14,7 +14,9 @@ import (
 
 func TestCheckNamespaced(t *testing.T) {
 	ref := func(ns string) xpv2.SecretReference { return xpv2.SecretReference{Namespace: ns, Name: "s"} }
-	key := func(ns string) *xpv2.SecretKeySelector { return &xpv2.SecretKeySelector{SecretReference: ref(ns), Key: "k"} }
+	key := func(ns string) *xpv2.SecretKeySelector {
+		return &xpv2.SecretKeySelector{SecretReference: ref(ns), Key: "k"}
+	}
 	server := func(host, adminNS string) *apisv1alpha1.ExistingServer {
 		return &apisv1alpha1.ExistingServer{Engine: apisv1alpha1.ServerEnginePostgreSQL, Host: host, AdminCredentialsSecretRef: ref(adminNS)}
 	}

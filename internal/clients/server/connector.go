@@ -49,6 +49,17 @@ type Connector struct {
 	Policy providerconfig.Policy
 }
 
+// A Target is the server a SQL object lives on, as Connect found it.
+type Target struct {
+	dbms.Config
+	// ImportAllowed says whether objects on this server may be adopted
+	// through the dbaas.io/import annotation: true for the namespace's own
+	// DatabaseInstance and for a ClusterProviderConfig's server, which the
+	// platform team chose; false for a namespaced ProviderConfig's, which
+	// any team can point at a shared server.
+	ImportAllowed bool
+}
+
 // A Managed SQL object.
 type Managed interface {
 	resource.ModernManaged
@@ -60,22 +71,32 @@ type Managed interface {
 // existing server otherwise. It returns ErrGone when mg is being deleted and
 // its instance no longer exists: the instance took its SQL objects with it,
 // so the caller has nothing left to delete. Every error names the server.
-func (c *Connector) Connect(ctx context.Context, mg Managed, instanceName string) (dbms.Server, dbms.Config, error) {
+func (c *Connector) Connect(ctx context.Context, mg Managed, instanceName string) (dbms.Server, Target, error) {
 	if err := c.Usage.Track(ctx, mg); err != nil {
-		return nil, dbms.Config{}, errors.Wrap(err, errTrackPCUsage)
+		return nil, Target{}, errors.Wrap(err, errTrackPCUsage)
 	}
 	cfg, limit, err := c.target(ctx, mg, instanceName)
+	t := Target{Config: cfg, ImportAllowed: importAllowed(mg, instanceName)}
 	if err != nil {
-		return nil, cfg, err
+		return nil, t, err
 	}
 	if err := c.Limiters.Wait(ctx, cfg.String(), limit); err != nil {
-		return nil, cfg, err
+		return nil, t, err
 	}
 	s, err := c.Open(ctx, cfg)
 	if err != nil {
-		return nil, cfg, errors.Wrapf(err, errConnect, cfg)
+		return nil, t, errors.Wrapf(err, errConnect, cfg)
 	}
-	return s, cfg, nil
+	return s, t, nil
+}
+
+// importAllowed: the namespace's own instance, or a ClusterProviderConfig.
+func importAllowed(mg Managed, instanceName string) bool {
+	if instanceName != "" {
+		return true
+	}
+	ref := mg.GetProviderConfigReference()
+	return ref != nil && ref.Kind == apisv1alpha1.ClusterProviderConfigKind
 }
 
 // target finds how to reach mg's server, and how often it may be reached

@@ -2,6 +2,7 @@ package database
 
 import (
 	"context"
+	"strconv"
 	"strings"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
@@ -13,8 +14,10 @@ import (
 
 	"github.com/dbaas-io/dbaas/apis/sql/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/dbms"
+	"github.com/dbaas-io/dbaas/internal/clients/ownership"
 	"github.com/dbaas-io/dbaas/internal/clients/server"
 	"github.com/dbaas-io/dbaas/internal/controller/dependents"
+	"github.com/dbaas-io/dbaas/internal/controller/sqlowner"
 )
 
 const (
@@ -29,7 +32,8 @@ const (
 type connector struct {
 	server.Connector
 	// kube reads DatabaseClasses and connection secrets.
-	kube client.Reader
+	kube  client.Reader
+	bound sqlowner.Bound
 }
 
 // Connect tracks the ProviderConfig usage and connects as the server's
@@ -40,12 +44,19 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.Database) (managed
 	if errors.Is(err, server.ErrGone) {
 		return dependents.Gone[*v1alpha1.Database]{}, nil
 	}
+	if err != nil && c.bound.GiveUp(cr) {
+		// A delete past its bound whose server (or instance) is out of
+		// reach: let the resource go, and say what stays behind.
+		c.bound.Abandon(cr, describe(cr), err)
+		return sqlowner.Abandoned[*v1alpha1.Database]{}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
 	ref := cr.Spec.ForProvider.ClassRef
 	if ref == nil {
-		return &external{db: db}, nil
+		e := &external{db: db, engine: cfg.Engine, admin: cfg.User, imports: cfg.ImportAllowed, bound: c.bound}
+		return sqlowner.Bounded[*v1alpha1.Database]{TypedExternalClient: e, Bound: c.bound, What: describe}, nil
 	}
 	class := &v1alpha1.DatabaseClass{}
 	if err := c.kube.Get(ctx, types.NamespacedName{Name: ref.Name}, class); err != nil {
@@ -56,7 +67,13 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.Database) (managed
 		_ = db.Close(ctx)
 		return nil, errors.Errorf(errClassEngine, class.GetName(), class.Spec.Engine, cfg.Engine)
 	}
-	return &classExternal{db: db, class: class, kube: c.kube}, nil
+	e := &classExternal{db: db, class: class, kube: c.kube}
+	return sqlowner.Bounded[*v1alpha1.Database]{TypedExternalClient: e, Bound: c.bound, What: describe}, nil
+}
+
+// describe names a Database's database for events.
+func describe(cr *v1alpha1.Database) string {
+	return "database " + strconv.Quote(meta.GetExternalName(cr))
 }
 
 // sameEngine treats MySQL and MariaDB as one: their procedures are called
@@ -70,6 +87,15 @@ func sameEngine(a, b dbms.Engine) bool {
 // the provider makes with its own SQL.
 type external struct {
 	db dbms.Server
+	// engine and admin (the account the provider connects as) decide
+	// which names are reserved; imports whether the server allows them.
+	engine  dbms.Engine
+	admin   string
+	imports bool
+	bound   sqlowner.Bound
+	// adopt is set by Observe when the Database imports its database, so
+	// that Update marks it before changing anything.
+	adopt bool
 }
 
 func (e *external) Observe(ctx context.Context, cr *v1alpha1.Database) (managed.ExternalObservation, error) {
@@ -77,12 +103,25 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Database) (managed.
 	if name == "" {
 		return managed.ExternalObservation{}, errors.New(errNoName)
 	}
+	reserved := dbms.ReservedDatabase(e.engine, name)
+	if reserved != nil && !meta.WasDeleted(cr) {
+		return managed.ExternalObservation{}, reserved
+	}
 	o, err := e.db.ObserveDatabase(ctx, name)
 	if err != nil {
 		return managed.ExternalObservation{}, err
 	}
 	if o == nil {
 		return managed.ExternalObservation{ResourceExists: false}, nil
+	}
+	switch d, err := sqlowner.Decide(e.resource(cr), sqlowner.Found{What: describe(cr), Marker: o.Marker}, reserved); d {
+	case sqlowner.Refuse:
+		return managed.ExternalObservation{}, err
+	case sqlowner.LetGo:
+		e.bound.LetGo(cr, err)
+		return managed.ExternalObservation{ResourceExists: false}, nil
+	case sqlowner.Adopt:
+		e.adopt = true
 	}
 	cr.Status.AtProvider = v1alpha1.DatabaseObservation{
 		Owner:           o.Owner,
@@ -94,8 +133,18 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Database) (managed.
 	cr.SetConditions(xpv2.Available())
 	return managed.ExternalObservation{
 		ResourceExists:   true,
-		ResourceUpToDate: upToDate(cr.Spec.ForProvider, o),
+		ResourceUpToDate: upToDate(cr.Spec.ForProvider, o) && !e.adopt,
 	}, nil
+}
+
+// resource is the Database as sqlowner.Decide needs it.
+func (e *external) resource(cr *v1alpha1.Database) sqlowner.Resource {
+	return sqlowner.Resource{
+		Owner:         ownership.Of(cr),
+		WantsImport:   ownership.Wants(cr.GetAnnotations()),
+		ImportAllowed: e.imports,
+		Deleting:      meta.WasDeleted(cr),
+	}
 }
 
 // upToDate compares what can change; the encoding is fixed at creation.
@@ -119,23 +168,42 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.Database) (managed.E
 	p := parameters(cr.Spec.ForProvider)
 	// A clear message while the owning User is still being created; the
 	// reconciler retries.
-	if err := e.ownerExists(ctx, p.Owner); err != nil {
+	if err := dbms.ReservedDatabase(e.engine, meta.GetExternalName(cr)); err != nil {
 		return managed.ExternalCreation{}, err
 	}
+	if err := e.ownerExists(ctx, cr, p.Owner); err != nil {
+		return managed.ExternalCreation{}, err
+	}
+	p.Marker = ownership.Of(cr).Marker()
 	return managed.ExternalCreation{}, e.db.CreateDatabase(ctx, meta.GetExternalName(cr), p)
 }
 
 func (e *external) Update(ctx context.Context, cr *v1alpha1.Database) (managed.ExternalUpdate, error) {
 	p := parameters(cr.Spec.ForProvider)
-	if err := e.ownerExists(ctx, p.Owner); err != nil {
+	if err := e.ownerExists(ctx, cr, p.Owner); err != nil {
 		return managed.ExternalUpdate{}, err
 	}
-	return managed.ExternalUpdate{}, e.db.UpdateDatabase(ctx, meta.GetExternalName(cr), p)
+	name := meta.GetExternalName(cr)
+	if e.adopt {
+		// An import is marked first: from here on the database is this
+		// Database's, and no other resource may take it.
+		if err := e.db.MarkDatabase(ctx, name, ownership.Of(cr).Marker()); err != nil {
+			return managed.ExternalUpdate{}, err
+		}
+	}
+	p.Marker = ownership.Of(cr).Marker()
+	return managed.ExternalUpdate{}, e.db.UpdateDatabase(ctx, name, p)
 }
 
-func (e *external) ownerExists(ctx context.Context, owner string) error {
+// ownerExists checks that the owner role exists and is this namespace's
+// (made or imported by one of its Users): a database is never handed to a
+// built-in or admin role, nor to another team's.
+func (e *external) ownerExists(ctx context.Context, cr *v1alpha1.Database, owner string) error {
 	if owner == "" {
 		return nil
+	}
+	if err := dbms.ReservedUser(e.engine, owner, e.admin); err != nil {
+		return errors.Wrap(err, errCheckOwner)
 	}
 	o, err := e.db.ObserveUser(ctx, dbms.UserName{Name: owner})
 	if err != nil {
@@ -144,7 +212,7 @@ func (e *external) ownerExists(ctx context.Context, owner string) error {
 	if o == nil {
 		return errors.Errorf(errOwnerMissing, owner)
 	}
-	return nil
+	return errors.Wrap(sqlowner.OfNamespace("owner role "+strconv.Quote(owner), cr.GetNamespace(), o.Marker), errCheckOwner)
 }
 
 func (e *external) Delete(ctx context.Context, cr *v1alpha1.Database) (managed.ExternalDelete, error) {

@@ -2,7 +2,9 @@ package database
 
 import (
 	"context"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
@@ -14,6 +16,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
@@ -22,9 +25,11 @@ import (
 	"github.com/dbaas-io/dbaas/apis/sql/v1alpha1"
 	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/dbms"
+	"github.com/dbaas-io/dbaas/internal/clients/ownership"
 	"github.com/dbaas-io/dbaas/internal/clients/providerconfig"
 	"github.com/dbaas-io/dbaas/internal/clients/server"
 	"github.com/dbaas-io/dbaas/internal/controller/dependents"
+	"github.com/dbaas-io/dbaas/internal/controller/sqlowner"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -53,13 +58,39 @@ type fakeServer struct {
 	usersAsked []dbms.UserName
 	calls      []dbms.Call
 	closed     bool
+	// unmarked leaves the catalog without this Database's marker;
+	// foreignUsers makes every user another namespace's.
+	unmarked     bool
+	foreignUsers bool
+	marked       string
+	marker       string
 }
+
+const uid = types.UID("8f4e2b1c-0000-4000-8000-000000000002")
+
+// mine is the marker of the Databases newDatabase makes.
+var mine = ownership.Owner{Namespace: "ns", UID: string(uid)}.Marker()
 
 func (f *fakeServer) ObserveDatabase(_ context.Context, name string) (*dbms.DatabaseObservation, error) {
 	if f.observeErr != nil {
 		return nil, f.observeErr
 	}
-	return f.catalog[name], nil
+	o := f.catalog[name]
+	if o == nil {
+		return nil, nil
+	}
+	// A database in a fixture was made by this Database unless the
+	// fixture says otherwise.
+	c := *o
+	if c.Marker == "" && !f.unmarked {
+		c.Marker = mine
+	}
+	return &c, nil
+}
+
+func (f *fakeServer) MarkDatabase(_ context.Context, name, marker string) error {
+	f.marked, f.marker = name, marker
+	return nil
 }
 
 func (f *fakeServer) ObserveUser(_ context.Context, u dbms.UserName) (*dbms.UserObservation, error) {
@@ -70,7 +101,12 @@ func (f *fakeServer) ObserveUser(_ context.Context, u dbms.UserName) (*dbms.User
 	if !f.users[u.Name] {
 		return nil, nil
 	}
-	return &dbms.UserObservation{CanLogin: true}, nil
+	// Users in fixtures are this namespace's unless foreignUsers is set.
+	m := ownership.Owner{Namespace: "ns", UID: "8f4e2b1c-0000-4000-8000-0000000000ff"}.Marker()
+	if f.foreignUsers {
+		m = ownership.Owner{Namespace: "team-b", UID: "8f4e2b1c-0000-4000-8000-0000000000bb"}.Marker()
+	}
+	return &dbms.UserObservation{CanLogin: true, Marker: m}, nil
 }
 
 func (f *fakeServer) CreateDatabase(_ context.Context, _ string, p dbms.DatabaseParameters) error {
@@ -105,7 +141,7 @@ func (f *fakeServer) Close(context.Context) error {
 }
 
 func newDatabase(mod ...func(*v1alpha1.Database)) *v1alpha1.Database {
-	d := &v1alpha1.Database{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "app"}}
+	d := &v1alpha1.Database{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "app", UID: uid}}
 	meta.SetExternalName(d, "app")
 	d.Spec.ForProvider.Instance = "pg"
 	for _, m := range mod {
@@ -331,6 +367,12 @@ func TestCreate(t *testing.T) {
 			if diff := cmp.Diff(managed.ExternalCreation{}, c); diff != "" {
 				t.Errorf("%s\nCreate: -want, +got:\n%s", tc.reason, diff)
 			}
+			if c := tc.db.created; c != nil {
+				if c.Marker != mine {
+					t.Errorf("%s\nCreateDatabase marker = %q, want %q", tc.reason, c.Marker, mine)
+				}
+				c.Marker = ""
+			}
 			if diff := cmp.Diff(tc.want.created, tc.db.created); diff != "" {
 				t.Errorf("%s\nCreateDatabase: -want, +got:\n%s", tc.reason, diff)
 			}
@@ -377,6 +419,12 @@ func TestUpdate(t *testing.T) {
 			_, err := e.Update(context.Background(), tc.cr)
 			if diff := cmp.Diff(tc.want.err, err, test.EquateErrors()); diff != "" {
 				t.Errorf("%s\nUpdate error: -want, +got:\n%s", tc.reason, diff)
+			}
+			if u := tc.db.updated; u != nil {
+				if u.Marker != mine {
+					t.Errorf("%s\nUpdateDatabase marker = %q, want %q", tc.reason, u.Marker, mine)
+				}
+				u.Marker = ""
 			}
 			if diff := cmp.Diff(tc.want.updated, tc.db.updated); diff != "" {
 				t.Errorf("%s\nUpdateDatabase: -want, +got:\n%s", tc.reason, diff)
@@ -472,6 +520,22 @@ func TestConnect(t *testing.T) {
 			cr:     newDatabase(),
 			want:   want{err: "cannot find the PostgreSQL server: DatabaseInstance pg is not ready yet"},
 		},
+		"NotReadyWhileDeleting": {
+			reason: "A Database being deleted waits for an instance that is not Ready, within the delete bound",
+			objs:   []client.Object{secret, instance(false)},
+			cr:     newDatabase(deleted),
+			want:   want{err: "cannot find the PostgreSQL server: DatabaseInstance pg is not ready yet"},
+		},
+		"NotReadyPastBound": {
+			reason: "Past the delete bound a Database whose instance is not Ready is let go",
+			objs:   []client.Object{secret, instance(false)},
+			cr: newDatabase(func(d *v1alpha1.Database) {
+				long := metav1.NewTime(time.Now().Add(-time.Hour))
+				d.SetDeletionTimestamp(&long)
+				d.SetFinalizers([]string{"finalizer.managedresource.crossplane.io"})
+			}),
+			want: want{client: "abandoned"},
+		},
 		"Ready": {
 			reason: "The admin connects to the instance's endpoint with its Secret's password",
 			objs:   []client.Object{secret, instance(true)},
@@ -540,7 +604,7 @@ func TestConnect(t *testing.T) {
 			kube := fake.NewClientBuilder().WithScheme(s).WithObjects(tc.objs...).WithStatusSubresource(&enginev1alpha1.DatabaseInstance{}).Build()
 			var got *dbms.Config
 			db := &fakeServer{}
-			c := &connector{kube: kube, Connector: server.Connector{Kube: kube, Usage: nopTracker{}, Policy: exampleHosts, Open: func(_ context.Context, cfg dbms.Config) (dbms.Server, error) {
+			c := &connector{kube: kube, bound: sqlowner.Bound{After: 10 * time.Minute}, Connector: server.Connector{Kube: kube, Usage: nopTracker{}, Policy: exampleHosts, Open: func(_ context.Context, cfg dbms.Config) (dbms.Server, error) {
 				got = &cfg
 				return db, nil
 			}}}
@@ -556,6 +620,9 @@ func TestConnect(t *testing.T) {
 				t.Errorf("%s\nconfig: -want, +got:\n%s", tc.reason, diff)
 			}
 			kind := ""
+			if b, ok := ext.(sqlowner.Bounded[*v1alpha1.Database]); ok {
+				ext = b.TypedExternalClient
+			}
 			switch e := ext.(type) {
 			case *external:
 				kind = "native"
@@ -569,6 +636,8 @@ func TestConnect(t *testing.T) {
 				}
 			case dependents.Gone[*v1alpha1.Database]:
 				kind = "gone"
+			case sqlowner.Abandoned[*v1alpha1.Database]:
+				kind = "abandoned"
 			case nil:
 			default:
 				t.Errorf("%s\nunexpected client %T", tc.reason, ext)
@@ -586,3 +655,112 @@ func TestConnect(t *testing.T) {
 // exampleHosts lets the tests' namespaced ProviderConfigs point at their
 // servers, as a platform's --namespaced-endpoints would.
 var exampleHosts = providerconfig.Policy{Endpoints: []string{"*.example", "db.example"}}
+
+// TestOwnership: a database the Database did not make is refused and left
+// as it is, unless imported where the server allows it; built-in databases
+// are refused whatever is asked; a database goes only to this namespace's
+// roles.
+func TestOwnership(t *testing.T) {
+	other := ownership.Owner{Namespace: "team-b", UID: "8f4e2b1c-0000-4000-8000-0000000000bb"}.Marker()
+	importing := func(d *v1alpha1.Database) {
+		meta.AddAnnotations(d, map[string]string{ownership.ImportAnnotation: "true"})
+	}
+	deleting := func(d *v1alpha1.Database) { now := metav1.Now(); d.SetDeletionTimestamp(&now) }
+	named := func(n string) func(*v1alpha1.Database) {
+		return func(d *v1alpha1.Database) { meta.SetExternalName(d, n) }
+	}
+	type want struct {
+		exists, upToDate bool
+		err              string
+		adopt            bool
+	}
+	cases := map[string]struct {
+		reason  string
+		db      *fakeServer
+		imports bool
+		cr      *v1alpha1.Database
+		want    want
+	}{
+		"OtherTeams": {
+			reason: "Another team's database is refused",
+			db:     &fakeServer{catalog: map[string]*dbms.DatabaseObservation{"app": {Marker: other}}},
+			cr:     newDatabase(),
+			want:   want{err: `database "app" belongs to another resource (team-b/8f4e2b1c-0000-4000-8000-0000000000bb): choose another name`},
+		},
+		"Unmarked": {
+			reason: "A database the provider did not make is refused",
+			db:     &fakeServer{catalog: map[string]*dbms.DatabaseObservation{"app": {}}, unmarked: true},
+			cr:     newDatabase(),
+			want:   want{err: `database "app" exists and was not made by this provider: choose another name, or annotate the resource dbaas.io/import: "true" to adopt it (only through a ClusterProviderConfig)`},
+		},
+		"ImportRefused": {
+			reason: "An import through a namespaced ProviderConfig is refused",
+			db:     &fakeServer{catalog: map[string]*dbms.DatabaseObservation{"app": {Marker: other}}},
+			cr:     newDatabase(importing),
+			want:   want{err: `database "app" belongs to another resource (team-b/8f4e2b1c-0000-4000-8000-0000000000bb), and imports are allowed only through a ClusterProviderConfig: choose another name`},
+		},
+		"ImportAllowed": {
+			reason:  "An import where the server allows it is adopted and needs the update that marks it",
+			db:      &fakeServer{catalog: map[string]*dbms.DatabaseObservation{"app": {}}, unmarked: true},
+			imports: true,
+			cr:      newDatabase(importing),
+			want:    want{exists: true, adopt: true},
+		},
+		"BuiltIn": {
+			reason:  "template1 is never managed, import or not",
+			db:      &fakeServer{catalog: map[string]*dbms.DatabaseObservation{"template1": {}}, unmarked: true},
+			imports: true,
+			cr:      newDatabase(importing, named("template1")),
+			want:    want{err: `database "template1" is a built-in database of the server, which this provider never manages, creates, changes, grants on or drops: choose another name`},
+		},
+		"DeletingOtherTeams": {
+			reason: "A Database being deleted lets go of another team's database: reported gone, never dropped",
+			db:     &fakeServer{catalog: map[string]*dbms.DatabaseObservation{"app": {Marker: other}}},
+			cr:     newDatabase(deleting),
+			want:   want{},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			e := &external{db: tc.db, engine: dbms.PostgreSQL, admin: "dbadmin", imports: tc.imports}
+			o, err := e.Observe(context.Background(), tc.cr)
+			got := want{exists: o.ResourceExists, upToDate: o.ResourceUpToDate, adopt: e.adopt}
+			if err != nil {
+				got.err = err.Error()
+			}
+			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(want{})); diff != "" {
+				t.Errorf("%s\nObserve: -want, +got:\n%s", tc.reason, diff)
+			}
+			if tc.db.created != nil || tc.db.updated != nil || tc.db.dropped != "" || tc.db.marked != "" {
+				t.Errorf("%s\nObserve changed the server", tc.reason)
+			}
+		})
+	}
+
+	t.Run("UpdateMarksImport", func(t *testing.T) {
+		db := &fakeServer{catalog: map[string]*dbms.DatabaseObservation{"app": {}}}
+		e := &external{db: db, engine: dbms.PostgreSQL, adopt: true}
+		if _, err := e.Update(context.Background(), newDatabase()); err != nil {
+			t.Fatal(err)
+		}
+		if db.marked != "app" || db.marker != mine {
+			t.Errorf("Update of an import marked %q with %q, want app with %q", db.marked, db.marker, mine)
+		}
+	})
+	t.Run("OwnerOfAnotherTeam", func(t *testing.T) {
+		db := &fakeServer{users: map[string]bool{"theirs": true}, foreignUsers: true}
+		e := &external{db: db, engine: dbms.PostgreSQL}
+		_, err := e.Create(context.Background(), newDatabase(func(d *v1alpha1.Database) { d.Spec.ForProvider.Owner = ptr("theirs") }))
+		if err == nil || !strings.Contains(err.Error(), `owner role "theirs" belongs to namespace team-b, not ns`) || db.created != nil {
+			t.Errorf("Create with another team's owner role: err %v, created %v; want refused, nothing made", err, db.created)
+		}
+	})
+	t.Run("OwnerBuiltIn", func(t *testing.T) {
+		db := &fakeServer{users: map[string]bool{"postgres": true}}
+		e := &external{db: db, engine: dbms.PostgreSQL}
+		_, err := e.Create(context.Background(), newDatabase(func(d *v1alpha1.Database) { d.Spec.ForProvider.Owner = ptr("postgres") }))
+		if err == nil || !strings.Contains(err.Error(), `user "postgres" is a built-in account`) || db.created != nil {
+			t.Errorf("Create with owner postgres: err %v, created %v; want refused, nothing made", err, db.created)
+		}
+	})
+}

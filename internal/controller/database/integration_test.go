@@ -2,16 +2,22 @@ package database_test
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/dbaas-io/dbaas/apis/sql/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/clients/ownership"
+	"github.com/dbaas-io/dbaas/internal/controller/deletion"
 	"github.com/dbaas-io/dbaas/internal/testing/pgtest/sqlenv"
 )
 
@@ -77,10 +83,35 @@ func TestDatabaseController(t *testing.T) {
 			t.Errorf("database kept was dropped although its policies leave out Delete; found %q", got)
 		}
 
-		// Importing it again by external name adopts the existing database.
+		// Another Database of the same name is refused: the database
+		// carries the first one's marker.
 		again := &v1alpha1.Database{ObjectMeta: metav1.ObjectMeta{Namespace: sqlenv.Namespace, Name: "kept-again"}}
 		again.Spec.ForProvider.Instance = sqlenv.Instance
 		meta.SetExternalName(again, "kept")
+		if err := e.Client.Create(ctx, again); err != nil {
+			t.Fatal(err)
+		}
+		sqlenv.Eventually(t, "kept-again to be refused", func() (bool, error) {
+			if err := e.Client.Get(ctx, client.ObjectKeyFromObject(again), again); err != nil {
+				return false, err
+			}
+			c := again.GetCondition(xpv2.TypeSynced)
+			return c.Status == corev1.ConditionFalse && strings.Contains(c.Message, `database "kept" belongs to another resource`), errors.New(c.Message)
+		})
+		if err := e.Client.Delete(ctx, again); err != nil {
+			t.Fatal(err)
+		}
+		e.WaitGone(t, again)
+		if got := e.Server.Names(t, "SELECT datname FROM pg_database WHERE datname = $1", "kept"); len(got) != 1 {
+			t.Fatalf("deleting a Database that was refused dropped the database; found %q", got)
+		}
+
+		// Imported explicitly (the namespace's own instance allows it), it
+		// is adopted.
+		again = &v1alpha1.Database{ObjectMeta: metav1.ObjectMeta{Namespace: sqlenv.Namespace, Name: "kept-again"}}
+		again.Spec.ForProvider.Instance = sqlenv.Instance
+		meta.SetExternalName(again, "kept")
+		meta.AddAnnotations(again, map[string]string{ownership.ImportAnnotation: "true"})
 		if err := e.Client.Create(ctx, again); err != nil {
 			t.Fatal(err)
 		}
@@ -123,4 +154,51 @@ func TestDatabaseController(t *testing.T) {
 			t.Errorf("after delete: -before, +after:\n%s", diff)
 		}
 	})
+}
+
+// TestDeleteServerDown: a Database whose server is out of reach while it is
+// deleted is retried for the delete bound, then let go with a Warning event
+// that names the database left behind; the database is still there when the
+// server is back.
+func TestDeleteServerDown(t *testing.T) {
+	e := sqlenv.Start(t)
+	e.StopManager()
+	e.GiveUpDeleteAfter = 5 * time.Second
+	e.StartManager()
+	ctx := context.Background()
+
+	db := &v1alpha1.Database{ObjectMeta: metav1.ObjectMeta{Namespace: sqlenv.Namespace, Name: "stranded"}}
+	db.Spec.ForProvider.Instance = sqlenv.Instance
+	if err := e.Client.Create(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	e.WaitReady(t, db)
+
+	if err := e.Server.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Client.Delete(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	e.WaitGone(t, db)
+	sqlenv.Eventually(t, "a DeleteAbandoned Warning event naming the database", func() (bool, error) {
+		events := &corev1.EventList{}
+		if err := e.Client.List(ctx, events, client.InNamespace(sqlenv.Namespace)); err != nil {
+			return false, err
+		}
+		for _, ev := range events.Items {
+			if ev.InvolvedObject.Name == "stranded" && ev.Reason == string(deletion.ReasonAbandoned) && ev.Type == corev1.EventTypeWarning &&
+				strings.Contains(ev.Message, `database "stranded"`) {
+				return true, nil
+			}
+		}
+		return false, errors.New("no such event yet")
+	})
+
+	if err := e.Server.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.Server.Names(t, "SELECT datname FROM pg_database WHERE datname = $1", "stranded"); len(got) != 1 {
+		t.Errorf("the database left behind should still be there; found %q", got)
+	}
 }

@@ -2,9 +2,12 @@ package grant
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strconv"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
@@ -12,29 +15,49 @@ import (
 	"github.com/dbaas-io/dbaas/internal/clients/dbms"
 	"github.com/dbaas-io/dbaas/internal/clients/server"
 	"github.com/dbaas-io/dbaas/internal/controller/dependents"
+	"github.com/dbaas-io/dbaas/internal/controller/sqlowner"
 )
 
 const (
-	errNoUser     = "the Grant names no user: set user, userRef or userSelector"
-	errNoDatabase = "the Grant names no database: set database, databaseRef or databaseSelector"
-	errNoSuchUser = "user %q does not exist yet"
+	errNoUser         = "the Grant names no user: set user, userRef or userSelector"
+	errNoDatabase     = "the Grant names no database: set database, databaseRef or databaseSelector"
+	errNoSuchUser     = "user %q does not exist yet"
+	errNoSuchDatabase = "database %q does not exist yet"
 )
 
 // A connector connects to the server a Grant's user lives on.
 type connector struct {
 	server.Connector
+	bound sqlowner.Bound
 }
 
 // Connect tracks the ProviderConfig usage and connects as the server's admin.
 func (c *connector) Connect(ctx context.Context, cr *v1alpha1.Grant) (managed.TypedExternalClient[*v1alpha1.Grant], error) {
-	db, _, err := c.Connector.Connect(ctx, cr, cr.Spec.ForProvider.Instance)
+	db, t, err := c.Connector.Connect(ctx, cr, cr.Spec.ForProvider.Instance)
 	if errors.Is(err, server.ErrGone) {
 		return dependents.Gone[*v1alpha1.Grant]{}, nil
+	}
+	if err != nil && c.bound.GiveUp(cr) {
+		c.bound.Abandon(cr, describe(cr), err)
+		return sqlowner.Abandoned[*v1alpha1.Grant]{}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return &external{db: db}, nil
+	e := &external{db: db, engine: t.Engine, admin: t.User, bound: c.bound}
+	return sqlowner.Bounded[*v1alpha1.Grant]{TypedExternalClient: e, Bound: c.bound, What: describe}, nil
+}
+
+// describe names a Grant's privileges for events.
+func describe(cr *v1alpha1.Grant) string {
+	u, db := "", ""
+	if p := cr.Spec.ForProvider.User; p != nil {
+		u = *p
+	}
+	if p := cr.Spec.ForProvider.Database; p != nil {
+		db = *p
+	}
+	return fmt.Sprintf("the privileges of user %q on database %q", u, db)
 }
 
 // external maps a Grant to the privileges a user holds on a database.
@@ -46,12 +69,28 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.Grant) (managed.Ty
 // up to date when those are exactly the ones it asks for.
 type external struct {
 	db dbms.Server
+	// engine and admin (the account the provider connects as) decide
+	// which names are reserved.
+	engine dbms.Engine
+	admin  string
+	bound  sqlowner.Bound
 }
 
 func (e *external) Observe(ctx context.Context, cr *v1alpha1.Grant) (managed.ExternalObservation, error) {
 	u, db, err := target(cr)
 	if err != nil {
 		return managed.ExternalObservation{}, err
+	}
+	switch ok, err := e.ours(ctx, cr, u, db); {
+	case err != nil && meta.WasDeleted(cr):
+		// Revoking on what is not this namespace's is not this Grant's
+		// to do; it never granted there.
+		e.bound.LetGo(cr, err)
+		return managed.ExternalObservation{ResourceExists: false}, nil
+	case err != nil:
+		return managed.ExternalObservation{}, err
+	case !ok:
+		return managed.ExternalObservation{ResourceExists: false}, nil
 	}
 	want, err := e.wanted(cr)
 	if err != nil {
@@ -83,8 +122,17 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.Grant) (managed.Exte
 	if err != nil {
 		return managed.ExternalCreation{}, err
 	}
+	// Observe found nothing to check when either was missing; check now,
+	// and say which is missing.
+	ok, err := e.ours(ctx, cr, u, db)
+	if err != nil {
+		return managed.ExternalCreation{}, err
+	}
 	if err := e.userExists(ctx, u); err != nil {
 		return managed.ExternalCreation{}, err
+	}
+	if !ok {
+		return managed.ExternalCreation{}, errors.Errorf(errNoSuchDatabase, db)
 	}
 	return managed.ExternalCreation{}, e.db.Grant(ctx, u, db, cr.Spec.ForProvider.Privileges)
 }
@@ -136,6 +184,31 @@ func (e *external) Delete(ctx context.Context, cr *v1alpha1.Grant) (managed.Exte
 		return managed.ExternalDelete{}, nil
 	}
 	return managed.ExternalDelete{}, e.db.Revoke(ctx, u, db, mine)
+}
+
+// ours checks that a Grant names a database and a user of its own
+// namespace (made by its resources, or imported), and neither a built-in
+// nor the admin. ok is false when either does not exist yet, so there is
+// nothing granted to observe.
+func (e *external) ours(ctx context.Context, cr *v1alpha1.Grant, u dbms.UserName, db string) (ok bool, err error) {
+	if err := dbms.ReservedDatabase(e.engine, db); err != nil {
+		return false, err
+	}
+	if err := dbms.ReservedUser(e.engine, u.Name, e.admin); err != nil {
+		return false, err
+	}
+	d, err := e.db.ObserveDatabase(ctx, db)
+	if err != nil || d == nil {
+		return false, err
+	}
+	if err := sqlowner.OfNamespace("database "+strconv.Quote(db), cr.GetNamespace(), d.Marker); err != nil {
+		return false, err
+	}
+	o, err := e.db.ObserveUser(ctx, u)
+	if err != nil || o == nil {
+		return false, err
+	}
+	return true, sqlowner.OfNamespace("user "+strconv.Quote(u.Name), cr.GetNamespace(), o.Marker)
 }
 
 func (e *external) Disconnect(ctx context.Context) error {

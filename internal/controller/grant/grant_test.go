@@ -16,6 +16,7 @@ import (
 
 	"github.com/dbaas-io/dbaas/apis/sql/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/dbms"
+	"github.com/dbaas-io/dbaas/internal/clients/ownership"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -44,6 +45,12 @@ type fakeServer struct {
 	users    map[string]bool
 	userErr  error
 	grantErr error
+
+	// dbMarker and userMarker are the markers found (this namespace's
+	// when empty); noDatabase makes the database missing.
+	dbMarker   string
+	userMarker string
+	noDatabase bool
 
 	asked   []call // Privileges calls, without privileges
 	granted []call
@@ -80,11 +87,37 @@ func (f *fakeServer) ObserveUser(_ context.Context, u dbms.UserName) (*dbms.User
 	if f.userErr != nil {
 		return nil, f.userErr
 	}
-	if !f.users[u.Name] {
+	if !f.users[u.Name] && (f.users != nil || u.Name != "app") {
 		return nil, nil
 	}
-	return &dbms.UserObservation{CanLogin: true}, nil
+	// Users in fixtures are this namespace's unless the fixture says
+	// otherwise; app exists unless users says who does.
+	m := f.userMarker
+	if m == "" {
+		m = ours
+	}
+	return &dbms.UserObservation{CanLogin: true, Marker: m}, nil
 }
+
+// ObserveDatabase finds every database, this namespace's unless the fixture
+// says otherwise.
+func (f *fakeServer) ObserveDatabase(_ context.Context, _ string) (*dbms.DatabaseObservation, error) {
+	if f.noDatabase {
+		return nil, nil
+	}
+	m := f.dbMarker
+	if m == "" {
+		m = ours
+	}
+	return &dbms.DatabaseObservation{Marker: m}, nil
+}
+
+// ours and theirs are markers of resources in the Grants' namespace and in
+// another.
+var (
+	ours   = ownership.Owner{Namespace: "ns", UID: "8f4e2b1c-0000-4000-8000-0000000000aa"}.Marker()
+	theirs = ownership.Owner{Namespace: "team-b", UID: "8f4e2b1c-0000-4000-8000-0000000000bb"}.Marker()
+)
 
 func (f *fakeServer) Grant(_ context.Context, u dbms.UserName, db string, privileges []string) error {
 	f.granted = append(f.granted, call{User: u, Database: db, Privileges: privileges})
@@ -293,7 +326,7 @@ func TestCreate(t *testing.T) {
 	}{
 		"UserMissing": {
 			reason: "Create waits, with a clear message, for the user, and grants nothing",
-			db:     &fakeServer{},
+			db:     &fakeServer{users: map[string]bool{}},
 			cr:     newGrant([]string{"CONNECT"}),
 			want:   want{err: errors.New(`user "app" does not exist yet`)},
 		},
@@ -552,6 +585,105 @@ func TestTarget(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.want.database, db); diff != "" {
 				t.Errorf("%s\ntarget database: -want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+// TestOwnership: a Grant grants only on this namespace's databases and to
+// its users, never on built-in databases nor to built-in or admin users;
+// while deleting it lets go of what is not its namespace's without revoking.
+func TestOwnership(t *testing.T) {
+	deleting := func(g *v1alpha1.Grant) { now := metav1.Now(); g.SetDeletionTimestamp(&now) }
+	on := func(db string) func(*v1alpha1.Grant) {
+		return func(g *v1alpha1.Grant) { g.Spec.ForProvider.Database = ptr(db) }
+	}
+	to := func(u string) func(*v1alpha1.Grant) {
+		return func(g *v1alpha1.Grant) { g.Spec.ForProvider.User = ptr(u) }
+	}
+	cases := map[string]struct {
+		reason string
+		engine dbms.Engine
+		db     *fakeServer
+		cr     *v1alpha1.Grant
+		err    string
+	}{
+		"OtherTeamsDatabase": {
+			reason: "Another team's database is refused",
+			db:     &fakeServer{dbMarker: theirs, held: []string{"CONNECT"}},
+			cr:     newGrant([]string{"CONNECT"}),
+			err:    `database "appdb" belongs to namespace team-b, not ns: only databases and users of this namespace can be granted on or to`,
+		},
+		"UnmarkedDatabase": {
+			reason: "A database the provider did not make (nor import) is refused",
+			db:     &fakeServer{dbMarker: "a comment", held: []string{"CONNECT"}},
+			cr:     newGrant([]string{"CONNECT"}),
+			err:    `database "appdb" was not made by this provider in namespace ns (nor imported into it)`,
+		},
+		"OtherTeamsUser": {
+			reason: "Another team's user is refused",
+			db:     &fakeServer{userMarker: theirs},
+			cr:     newGrant([]string{"CONNECT"}),
+			err:    `user "app" belongs to namespace team-b, not ns`,
+		},
+		"MySQLSchema": {
+			reason: "mysql is never granted on",
+			engine: dbms.MariaDB,
+			db:     &fakeServer{},
+			cr:     newGrant([]string{"SELECT"}, on("mysql")),
+			err:    `database "mysql" is a built-in database of the server`,
+		},
+		"Star": {
+			reason: "* is never granted on",
+			engine: dbms.MariaDB,
+			db:     &fakeServer{},
+			cr:     newGrant([]string{"SELECT"}, on("*")),
+			err:    `database "*" is a wildcard that reaches every database`,
+		},
+		"ProviderBookkeeping": {
+			reason: "The provider's own bookkeeping database is never granted on",
+			engine: dbms.MariaDB,
+			db:     &fakeServer{},
+			cr:     newGrant([]string{"INSERT"}, on(dbms.ProviderDatabase)),
+			err:    `database "dbaas_provider" is a built-in database of the server`,
+		},
+		"ToAdmin": {
+			reason: "Nothing is granted to the admin",
+			db:     &fakeServer{},
+			cr:     newGrant([]string{"CONNECT"}, to("dbadmin")),
+			err:    `user "dbadmin" is the server's admin account`,
+		},
+		"ToPostgres": {
+			reason: "Nothing is granted to postgres",
+			db:     &fakeServer{},
+			cr:     newGrant([]string{"CONNECT"}, to("postgres")),
+			err:    `user "postgres" is a built-in account of the server`,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			e := &external{db: tc.db, engine: tc.engine, admin: "dbadmin"}
+			_, err := e.Observe(context.Background(), tc.cr)
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s\nObserve error %v, want it to contain %q", tc.reason, err, tc.err)
+			}
+			_, err = e.Create(context.Background(), tc.cr)
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s\nCreate error %v, want it to contain %q", tc.reason, err, tc.err)
+			}
+			if len(tc.db.granted) > 0 || len(tc.db.revoked) > 0 {
+				t.Errorf("%s\nthe server was changed: granted %v, revoked %v", tc.reason, tc.db.granted, tc.db.revoked)
+			}
+
+			// Deleting lets go without revoking anything.
+			cr := tc.cr.DeepCopy()
+			deleting(cr)
+			o, err := e.Observe(context.Background(), cr)
+			if err != nil || o.ResourceExists {
+				t.Errorf("%s\nObserve while deleting = %v, %v; want gone, no error", tc.reason, o.ResourceExists, err)
+			}
+			if len(tc.db.revoked) > 0 {
+				t.Errorf("%s\nrevoked %v while letting go", tc.reason, tc.db.revoked)
 			}
 		})
 	}

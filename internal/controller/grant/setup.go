@@ -7,6 +7,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
@@ -16,6 +17,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/clients/server"
 	"github.com/dbaas-io/dbaas/internal/controller/dependents"
 	"github.com/dbaas-io/dbaas/internal/controller/options"
+	"github.com/dbaas-io/dbaas/internal/controller/sqlowner"
 )
 
 // Setup adds a controller that reconciles Grants.
@@ -23,7 +25,10 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 	name := managed.ControllerName(v1alpha1.GrantGroupKind)
 
 	opts := []managed.ReconcilerOption{
-		managed.WithTypedExternalConnector[*v1alpha1.Grant](&connector{Connector: server.NewConnector(mgr, o.ServerLimiters, o.Machines.Policy)}),
+		managed.WithTypedExternalConnector[*v1alpha1.Grant](&connector{
+			Connector: server.NewConnector(mgr, o.ServerLimiters, o.Machines.Policy),
+			bound:     sqlowner.Bound{After: o.DeleteBound(), Recorder: event.NewAPIRecorder(mgr.GetEventRecorderFor(name))}, //nolint:staticcheck // crossplane-runtime still takes the old recorder.
+		}),
 		// A grant is found by its user and database, never by a name
 		// Create learns.
 		managed.WithDeterministicExternalName(true),

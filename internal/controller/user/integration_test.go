@@ -145,19 +145,27 @@ func TestControllers(t *testing.T) {
 		if err := e.Client.Create(ctx, pwSecret); err != nil {
 			t.Fatal(err)
 		}
+		// The User's database is one of its namespace's: the provider
+		// grants access only on those (never on built-in databases).
+		gdb := &v1alpha1.Database{ObjectMeta: metav1.ObjectMeta{Namespace: sqlenv.Namespace, Name: "given-db"}}
+		gdb.Spec.ForProvider.Instance = sqlenv.Instance
+		if err := e.Client.Create(ctx, gdb); err != nil {
+			t.Fatal(err)
+		}
+		e.WaitReady(t, gdb)
 		u := newUser("given-user")
 		u.Spec.ForProvider.PasswordSecretRef = &xpv2.LocalSecretKeySelector{LocalSecretReference: xpv2.LocalSecretReference{Name: "given-pw"}, Key: "pw"}
-		u.Spec.ForProvider.Database = ptr("postgres")
+		u.Spec.ForProvider.Database = ptr("given-db")
 		if err := e.Client.Create(ctx, u); err != nil {
 			t.Fatal(err)
 		}
 		e.WaitReady(t, u)
-		if _, err := e.Server.Conn(t, "given-user", "first given password", "postgres"); err != nil {
+		if _, err := e.Server.Conn(t, "given-user", "first given password", "given-db"); err != nil {
 			t.Errorf("cannot log in with the given password: %v", err)
 		}
 		var granted bool
 		if err := e.Server.Admin(t).QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database d, aclexplode(d.datacl) a
-			WHERE d.datname = 'postgres' AND a.grantee = 'given-user'::regrole AND a.privilege_type = 'CONNECT')`).Scan(&granted); err != nil {
+			WHERE d.datname = 'given-db' AND a.grantee = 'given-user'::regrole AND a.privilege_type = 'CONNECT')`).Scan(&granted); err != nil {
 			t.Fatal(err)
 		}
 		if !granted {
@@ -169,10 +177,10 @@ func TestControllers(t *testing.T) {
 			t.Fatal(err)
 		}
 		sqlenv.Eventually(t, "the changed password to log in", func() (bool, error) {
-			_, err := e.Server.Conn(t, "given-user", "second given password", "postgres")
+			_, err := e.Server.Conn(t, "given-user", "second given password", "given-db")
 			return err == nil, err
 		})
-		if _, err := e.Server.Conn(t, "given-user", "first given password", "postgres"); err == nil {
+		if _, err := e.Server.Conn(t, "given-user", "first given password", "given-db"); err == nil {
 			t.Error("the old password still logs in")
 		}
 		sqlenv.Eventually(t, "the connection secret to hold the changed password", func() (bool, error) {
@@ -185,6 +193,10 @@ func TestControllers(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.WaitGone(t, u)
+		if err := e.Client.Delete(ctx, gdb); err != nil {
+			t.Fatal(err)
+		}
+		e.WaitGone(t, gdb)
 		if got := e.Server.Names(t, "SELECT rolname FROM pg_roles WHERE rolname = 'given-user'"); len(got) != 0 {
 			t.Error("role given-user still exists after the User was deleted")
 		}

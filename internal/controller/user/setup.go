@@ -8,6 +8,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
@@ -17,6 +18,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/clients/server"
 	"github.com/dbaas-io/dbaas/internal/controller/dependents"
 	"github.com/dbaas-io/dbaas/internal/controller/options"
+	"github.com/dbaas-io/dbaas/internal/controller/sqlowner"
 )
 
 // Setup adds a controller that reconciles Users.
@@ -24,7 +26,11 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 	name := managed.ControllerName(v1alpha1.UserGroupKind)
 
 	opts := []managed.ReconcilerOption{
-		managed.WithTypedExternalConnector[*v1alpha1.User](&connector{Connector: server.NewConnector(mgr, o.ServerLimiters, o.Machines.Policy), kube: mgr.GetAPIReader()}),
+		managed.WithTypedExternalConnector[*v1alpha1.User](&connector{
+			Connector: server.NewConnector(mgr, o.ServerLimiters, o.Machines.Policy),
+			kube:      mgr.GetAPIReader(),
+			bound:     sqlowner.Bound{After: o.DeleteBound(), Recorder: event.NewAPIRecorder(mgr.GetEventRecorderFor(name))}, //nolint:staticcheck // crossplane-runtime still takes the old recorder.
+		}),
 		// The name is the resource's own, never one Create learns.
 		managed.WithDeterministicExternalName(true),
 	}

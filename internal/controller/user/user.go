@@ -12,14 +12,17 @@ import (
 
 	"github.com/dbaas-io/dbaas/apis/sql/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/dbms"
+	"github.com/dbaas-io/dbaas/internal/clients/ownership"
 	"github.com/dbaas-io/dbaas/internal/clients/server"
 	"github.com/dbaas-io/dbaas/internal/controller/dependents"
 	"github.com/dbaas-io/dbaas/internal/controller/rotation"
+	"github.com/dbaas-io/dbaas/internal/controller/sqlowner"
 )
 
 const (
-	errNoName   = "the User has no external name"
-	errGenerate = "cannot generate a password"
+	errNoName     = "the User has no external name"
+	errGenerate   = "cannot generate a password"
+	errNoDatabase = "database %q does not exist yet"
 )
 
 // Connection secret keys.
@@ -49,26 +52,43 @@ var defaultDatabases = map[dbms.Engine]string{
 // A connector connects to the server a User lives on.
 type connector struct {
 	server.Connector
-	kube client.Reader
+	kube  client.Reader
+	bound sqlowner.Bound
 }
 
-// Connect tracks the ProviderConfig usage and connects as the server's admin.
+// Connect tracks the ProviderConfig usage and connects as the server's
+// admin. A User being deleted whose server stays out of reach past the
+// delete bound is let go with a Warning event.
 func (c *connector) Connect(ctx context.Context, cr *v1alpha1.User) (managed.TypedExternalClient[*v1alpha1.User], error) {
-	db, cfg, err := c.Connector.Connect(ctx, cr, cr.Spec.ForProvider.Instance)
+	db, t, err := c.Connector.Connect(ctx, cr, cr.Spec.ForProvider.Instance)
 	if errors.Is(err, server.ErrGone) {
 		return dependents.Gone[*v1alpha1.User]{}, nil
+	}
+	if err != nil && c.bound.GiveUp(cr) {
+		c.bound.Abandon(cr, describe(cr), err)
+		return sqlowner.Abandoned[*v1alpha1.User]{}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return &external{
+	e := &external{
 		db:        db,
 		passwords: &passwords{kube: c.kube},
-		endpoint:  cfg.Host,
-		port:      cfg.Port,
-		access:    accessPrivileges[cfg.Engine],
-		defaultDB: defaultDatabases[cfg.Engine],
-	}, nil
+		endpoint:  t.Host,
+		port:      t.Port,
+		engine:    t.Engine,
+		admin:     t.User,
+		imports:   t.ImportAllowed,
+		bound:     c.bound,
+		access:    accessPrivileges[t.Engine],
+		defaultDB: defaultDatabases[t.Engine],
+	}
+	return sqlowner.Bounded[*v1alpha1.User]{TypedExternalClient: e, Bound: c.bound, What: describe}, nil
+}
+
+// describe names a User's login for events.
+func describe(cr *v1alpha1.User) string {
+	return "user " + strconv.Quote(meta.GetExternalName(cr))
 }
 
 // external maps a User to a login (a PostgreSQL role, a MySQL account, a SQL
@@ -83,11 +103,26 @@ type external struct {
 	// defaultDB is the connection secret's database when the User names
 	// none.
 	defaultDB string
+	// engine and admin (the account the provider connects as) decide
+	// which names are reserved; imports whether the server allows them.
+	engine  dbms.Engine
+	admin   string
+	imports bool
+	bound   sqlowner.Bound
+	// adopt is set by Observe when the User imports its login, so that
+	// Update marks it before changing anything.
+	adopt bool
 }
 
 func (e *external) Observe(ctx context.Context, cr *v1alpha1.User) (managed.ExternalObservation, error) {
 	if meta.GetExternalName(cr) == "" {
 		return managed.ExternalObservation{}, errors.New(errNoName)
+	}
+	reserved := dbms.ReservedUser(e.engine, meta.GetExternalName(cr), e.admin)
+	if reserved != nil && !meta.WasDeleted(cr) {
+		// Not even looked at: a reserved login is refused whether or not
+		// it exists.
+		return managed.ExternalObservation{}, reserved
 	}
 	o, err := e.db.ObserveUser(ctx, userName(cr))
 	if err != nil {
@@ -95,6 +130,15 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.User) (managed.Exte
 	}
 	if o == nil {
 		return managed.ExternalObservation{ResourceExists: false}, nil
+	}
+	switch d, err := sqlowner.Decide(e.resource(cr), sqlowner.Found{What: describe(cr), Marker: o.Marker}, reserved); d {
+	case sqlowner.Refuse:
+		return managed.ExternalObservation{}, err
+	case sqlowner.LetGo:
+		e.bound.LetGo(cr, err)
+		return managed.ExternalObservation{ResourceExists: false}, nil
+	case sqlowner.Adopt:
+		e.adopt = true
 	}
 	cr.Status.AtProvider.ConnectionLimit = o.ConnectionLimit
 	cr.Status.AtProvider.CanLogin = o.CanLogin
@@ -109,6 +153,7 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.User) (managed.Exte
 	if err != nil {
 		return managed.ExternalObservation{}, err
 	}
+	upToDate = upToDate && !e.adopt
 	return managed.ExternalObservation{
 		ResourceExists:    true,
 		ResourceUpToDate:  upToDate,
@@ -143,7 +188,7 @@ func (e *external) upToDate(ctx context.Context, cr *v1alpha1.User, o *dbms.User
 
 func (e *external) hasAccess(ctx context.Context, cr *v1alpha1.User) (bool, error) {
 	db := database(cr)
-	if db == "" || len(e.access) == 0 {
+	if db == "" || len(e.access) == 0 || dbms.ReservedDatabase(e.engine, db) != nil {
 		return true, nil
 	}
 	held, err := e.db.Privileges(ctx, userName(cr), db)
@@ -165,8 +210,12 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.User) (managed.Exter
 			return managed.ExternalCreation{}, err
 		}
 	}
+	if err := dbms.ReservedUser(e.engine, meta.GetExternalName(cr), e.admin); err != nil {
+		return managed.ExternalCreation{}, err
+	}
 	p := parameters(cr)
 	p.Password = pw
+	p.Marker = ownership.Of(cr).Marker()
 	if err := e.db.CreateUser(ctx, userName(cr), p); err != nil {
 		return managed.ExternalCreation{}, err
 	}
@@ -178,6 +227,13 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.User) (managed.Exter
 
 func (e *external) Update(ctx context.Context, cr *v1alpha1.User) (managed.ExternalUpdate, error) {
 	u := userName(cr)
+	if e.adopt {
+		// An import is marked first: from here on the login is this
+		// User's, and no other resource may take it.
+		if err := e.db.MarkUser(ctx, u, ownership.Of(cr).Marker()); err != nil {
+			return managed.ExternalUpdate{}, err
+		}
+	}
 	pw, err := e.passwords.known(ctx, cr)
 	if err != nil {
 		return managed.ExternalUpdate{}, err
@@ -215,8 +271,21 @@ func (e *external) Update(ctx context.Context, cr *v1alpha1.User) (managed.Exter
 
 func (e *external) grantAccess(ctx context.Context, cr *v1alpha1.User) error {
 	db := database(cr)
-	if db == "" || len(e.access) == 0 {
+	// A built-in database (postgres) is open to every role already; the
+	// provider grants nothing on it.
+	if db == "" || len(e.access) == 0 || dbms.ReservedDatabase(e.engine, db) != nil {
 		return nil
+	}
+	// Access is granted only on this namespace's own databases.
+	o, err := e.db.ObserveDatabase(ctx, db)
+	if err != nil {
+		return err
+	}
+	if o == nil {
+		return errors.Errorf(errNoDatabase, db)
+	}
+	if err := sqlowner.OfNamespace("database "+strconv.Quote(db), cr.GetNamespace(), o.Marker); err != nil {
+		return err
 	}
 	held, err := e.db.Privileges(ctx, userName(cr), db)
 	if err != nil {
@@ -231,6 +300,16 @@ func (e *external) grantAccess(ctx context.Context, cr *v1alpha1.User) error {
 func (e *external) Delete(ctx context.Context, cr *v1alpha1.User) (managed.ExternalDelete, error) {
 	cr.SetConditions(xpv2.Deleting())
 	return managed.ExternalDelete{}, e.db.DropUser(ctx, userName(cr), []string{database(cr)})
+}
+
+// resource is the User as sqlowner.Decide needs it.
+func (e *external) resource(cr *v1alpha1.User) sqlowner.Resource {
+	return sqlowner.Resource{
+		Owner:         ownership.Of(cr),
+		WantsImport:   ownership.Wants(cr.GetAnnotations()),
+		ImportAllowed: e.imports,
+		Deleting:      meta.WasDeleted(cr),
+	}
 }
 
 func (e *external) Disconnect(ctx context.Context) error {

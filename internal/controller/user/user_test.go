@@ -2,6 +2,7 @@ package user
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
@@ -22,9 +23,11 @@ import (
 	"github.com/dbaas-io/dbaas/apis/sql/v1alpha1"
 	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/dbms"
+	"github.com/dbaas-io/dbaas/internal/clients/ownership"
 	"github.com/dbaas-io/dbaas/internal/clients/providerconfig"
 	"github.com/dbaas-io/dbaas/internal/clients/server"
 	"github.com/dbaas-io/dbaas/internal/controller/rotation"
+	"github.com/dbaas-io/dbaas/internal/controller/sqlowner"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -57,11 +60,40 @@ type fakeServer struct {
 	dropped    *dbms.UserName
 	droppedIn  []string
 	grantErr   error
+	// unmarked leaves user without this User's marker; database is the
+	// User's database as observed (this namespace's when nil).
+	unmarked bool
+	database *dbms.DatabaseObservation
+	markedAs *dbms.UserName
+	marker   string
 }
 
 func (f *fakeServer) ObserveUser(_ context.Context, u dbms.UserName) (*dbms.UserObservation, error) {
 	f.observedAs = append(f.observedAs, u)
-	return f.user, nil
+	if f.user == nil {
+		return nil, nil
+	}
+	// A role in a fixture was made by this User unless the fixture says
+	// otherwise.
+	o := *f.user
+	if o.Marker == "" && !f.unmarked {
+		o.Marker = mine
+	}
+	return &o, nil
+}
+
+// ObserveDatabase answers for the User's database: this namespace's unless
+// the fixture says otherwise.
+func (f *fakeServer) ObserveDatabase(_ context.Context, _ string) (*dbms.DatabaseObservation, error) {
+	if f.database != nil {
+		return f.database, nil
+	}
+	return &dbms.DatabaseObservation{Marker: mine}, nil
+}
+
+func (f *fakeServer) MarkUser(_ context.Context, u dbms.UserName, marker string) error {
+	f.markedAs, f.marker = &u, marker
+	return nil
 }
 
 func (f *fakeServer) CanLogin(_ context.Context, _ dbms.UserName, pw string) (bool, error) {
@@ -96,7 +128,10 @@ func (f *fakeServer) DropUser(_ context.Context, u dbms.UserName, alsoIn []strin
 	return nil
 }
 
-const uid = types.UID("user-uid")
+const uid = types.UID("8f4e2b1c-0000-4000-8000-000000000001")
+
+// mine is the marker of the Users newUser makes.
+var mine = ownership.Owner{Namespace: "ns", UID: string(uid)}.Marker()
 
 func newUser(mod ...func(*v1alpha1.User)) *v1alpha1.User {
 	u := &v1alpha1.User{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "app", UID: uid}}
@@ -457,6 +492,10 @@ func TestCreate(t *testing.T) {
 			}
 			p := *db.created
 			p.Password = ""
+			if p.Marker != mine {
+				t.Errorf("%s\nCreateUser marker = %q, want %q", tc.reason, p.Marker, mine)
+			}
+			p.Marker = ""
 			if diff := cmp.Diff(tc.want.parameters, p); diff != "" {
 				t.Errorf("%s\nCreateUser parameters: -want, +got:\n%s", tc.reason, diff)
 			}
@@ -785,7 +824,11 @@ func TestConnect(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s\nConnect: %v", tc.reason, err)
 			}
-			e, ok := ext.(*external)
+			b, ok := ext.(sqlowner.Bounded[*v1alpha1.User])
+			if !ok {
+				t.Fatalf("%s\nConnect returned %T, want a bounded client", tc.reason, ext)
+			}
+			e, ok := b.TypedExternalClient.(*external)
 			if !ok {
 				t.Fatalf("%s\nConnect returned %T, want *external", tc.reason, ext)
 			}
@@ -803,3 +846,110 @@ func TestConnect(t *testing.T) {
 // exampleHosts lets the tests' namespaced ProviderConfigs point at their
 // servers, as a platform's --namespaced-endpoints would.
 var exampleHosts = providerconfig.Policy{Endpoints: []string{"*.example", "db.example"}}
+
+// TestObserveOwnership: a login the User did not make is refused and
+// nothing is published, unless it is imported where the server allows it;
+// reserved logins are refused whatever the User asks.
+func TestObserveOwnership(t *testing.T) {
+	other := ownership.Owner{Namespace: "team-b", UID: "8f4e2b1c-0000-4000-8000-0000000000bb"}.Marker()
+	importing := func(u *v1alpha1.User) { meta.AddAnnotations(u, map[string]string{ownership.ImportAnnotation: "true"}) }
+	named := func(n string) func(*v1alpha1.User) { return func(u *v1alpha1.User) { meta.SetExternalName(u, n) } }
+	deleting := func(u *v1alpha1.User) { now := metav1.Now(); u.SetDeletionTimestamp(&now) }
+	type want struct {
+		exists, upToDate bool
+		errContains      string
+		published        bool
+		adopt            bool
+	}
+	cases := map[string]struct {
+		reason  string
+		db      *fakeServer
+		imports bool
+		cr      *v1alpha1.User
+		want    want
+	}{
+		"OtherTeams": {
+			reason: "Another team's role is refused and its password is not published",
+			db:     &fakeServer{user: &dbms.UserObservation{CanLogin: true, Marker: other}, password: "kept"},
+			cr:     newUser(),
+			want:   want{errContains: `user "app" belongs to another resource (team-b/`},
+		},
+		"Unmarked": {
+			reason: "A role the provider did not make is refused",
+			db:     &fakeServer{user: &dbms.UserObservation{CanLogin: true}, unmarked: true, password: "kept"},
+			cr:     newUser(),
+			want:   want{errContains: `user "app" exists and was not made by this provider`},
+		},
+		"ImportRefused": {
+			reason: "An import through a namespaced ProviderConfig is refused",
+			db:     &fakeServer{user: &dbms.UserObservation{CanLogin: true}, unmarked: true, password: "kept"},
+			cr:     newUser(importing),
+			want:   want{errContains: "honoured only through a ClusterProviderConfig"},
+		},
+		"ImportAllowed": {
+			reason:  "An import where the server allows it is adopted, and needs an update that marks it",
+			db:      &fakeServer{user: &dbms.UserObservation{CanLogin: true, ConnectionLimit: ptr[int32](-1)}, unmarked: true, password: "kept"},
+			imports: true,
+			cr:      newUser(importing),
+			want:    want{exists: true, published: true, adopt: true},
+		},
+		"Postgres": {
+			reason:  "postgres is never managed, import or not",
+			db:      &fakeServer{user: &dbms.UserObservation{CanLogin: true}, unmarked: true},
+			imports: true,
+			cr:      newUser(importing, named("postgres")),
+			want:    want{errContains: `user "postgres" is a built-in account of the server`},
+		},
+		"PgRole": {
+			reason: "pg_* roles are never managed",
+			db:     &fakeServer{user: &dbms.UserObservation{CanLogin: true}},
+			cr:     newUser(named("pg_read_all_data")),
+			want:   want{errContains: "a PostgreSQL built-in role"},
+		},
+		"Admin": {
+			reason: "The admin account of the server is never managed",
+			db:     &fakeServer{user: &dbms.UserObservation{CanLogin: true}},
+			cr:     newUser(named("dbadmin")),
+			want:   want{errContains: `user "dbadmin" is the server's admin account`},
+		},
+		"DeletingOtherTeams": {
+			reason: "A User being deleted lets go of another team's role: it is reported gone, not dropped",
+			db:     &fakeServer{user: &dbms.UserObservation{CanLogin: true, Marker: other}},
+			cr:     newUser(deleting),
+			want:   want{},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			e := newExternal(tc.db, connSecret("kept"))
+			e.imports, e.admin = tc.imports, "dbadmin"
+			o, err := e.Observe(context.Background(), tc.cr)
+			got := want{exists: o.ResourceExists, upToDate: o.ResourceUpToDate, published: len(o.ConnectionDetails) > 0, adopt: e.adopt}
+			if err != nil {
+				got.errContains = tc.want.errContains
+				if !strings.Contains(err.Error(), tc.want.errContains) || tc.want.errContains == "" {
+					t.Errorf("%s\nObserve error %q, want it to contain %q", tc.reason, err, tc.want.errContains)
+				}
+			}
+			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(want{})); diff != "" {
+				t.Errorf("%s\nObserve: -want, +got:\n%s", tc.reason, diff)
+			}
+			if tc.db.updated != nil || tc.db.dropped != nil || len(tc.db.granted) > 0 || tc.db.markedAs != nil {
+				t.Errorf("%s\nObserve changed the server", tc.reason)
+			}
+		})
+	}
+}
+
+// TestUpdateMarksImport: an adopted login is marked before anything else.
+func TestUpdateMarksImport(t *testing.T) {
+	db := &fakeServer{user: &dbms.UserObservation{CanLogin: true}, password: "kept"}
+	e := newExternal(db, connSecret("kept"))
+	e.adopt = true
+	if _, err := e.Update(context.Background(), newUser()); err != nil {
+		t.Fatal(err)
+	}
+	if db.markedAs == nil || db.marker != mine {
+		t.Errorf("Update of an import did not mark it: marked %v with %q, want %q", db.markedAs, db.marker, mine)
+	}
+}

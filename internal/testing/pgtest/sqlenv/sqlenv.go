@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"sync"
 	"testing"
+	"time"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -31,6 +32,9 @@ type Env struct {
 	Server *pgtest.Server
 	// Log is everything the manager and controllers logged.
 	Log *Buffer
+	// GiveUpDeleteAfter is the delete bound of managers started from now
+	// on; the provider's default when zero.
+	GiveUpDeleteAfter time.Duration
 
 	// t is the test that started the Env; managers stop when it ends, not
 	// when a subtest that restarted them does.
@@ -67,7 +71,7 @@ func (e *Env) StartManager() {
 	ctrl.SetLogger(log)
 	// Managers stop when the test that started the Env ends, not when a
 	// subtest that restarted them does.
-	e.stop = e.Env.StartManager(t, testenv.ManagerConfig{Setups: []testenv.Setup{database.Setup, user.Setup, grant.Setup}, Log: log})
+	e.stop = e.Env.StartManager(t, testenv.ManagerConfig{Setups: []testenv.Setup{database.Setup, user.Setup, grant.Setup}, Log: log, GiveUpDeleteAfter: e.GiveUpDeleteAfter})
 }
 
 // StopManager stops the running manager, as a provider shutdown would.
