@@ -2,7 +2,6 @@ package gcp
 
 import (
 	"errors"
-	"github.com/dbaas-io/dbaas/internal/clients/ownership"
 	"net/http"
 	"strings"
 	"testing"
@@ -14,6 +13,7 @@ import (
 
 	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
+	"github.com/dbaas-io/dbaas/internal/clients/ownership"
 )
 
 func TestParseCustom(t *testing.T) {
