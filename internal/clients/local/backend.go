@@ -148,6 +148,12 @@ func (b *Backend) Create(ctx context.Context, id MachineID, s Spec) (*Machine, e
 		}
 	}
 	m := &Machine{ID: "local-" + hex.EncodeToString(idb), PortRangeStart: r.Start, PortRangeEnd: r.End, PowerState: PowerOn, WorkDir: dir, Owner: s.Owner}
+	// The record, with its owner, comes before the disks: a create cut
+	// short after this point is found again as the owner's machine, not
+	// as a directory of unknown files.
+	if err := writeMachine(m); err != nil {
+		return nil, err
+	}
 	if err := b.apply(ctx, m, s); err != nil {
 		return nil, err
 	}
