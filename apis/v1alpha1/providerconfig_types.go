@@ -194,6 +194,17 @@ type ProviderConfigSpec struct {
 	// +optional
 	Terraform *TerraformBackendConfig `json:"terraform,omitempty"`
 
+	// AcceptUnenforcedFirewallRules makes FirewallRules that nothing
+	// enforces Ready. On the local backend (every machine on loopback) and
+	// on vSphere (port-group placement; this provider does not drive NSX)
+	// a FirewallRule is only recorded: traffic is not filtered. Such a rule
+	// always has the condition Enforced=False saying so; it is Ready only
+	// when this is true, which says that whoever owns this config knows
+	// the network is not filtered (a laptop, CI, or a network protected
+	// otherwise). Azure and GCP enforce their rules and ignore it.
+	// +optional
+	AcceptUnenforcedFirewallRules bool `json:"acceptUnenforcedFirewallRules,omitempty"`
+
 	// Server is an existing database server that Databases, Users and
 	// Grants naming no DatabaseInstance are made on.
 	// +optional

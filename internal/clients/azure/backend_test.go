@@ -14,6 +14,7 @@ import (
 	"github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/azure"
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
+	"github.com/dbaas-io/dbaas/internal/clients/ownership"
 	"github.com/dbaas-io/dbaas/internal/testing/azurefake"
 )
 
@@ -39,8 +40,12 @@ func spec(rig *azurefake.Rig) machine.Spec {
 		SSHPublicKey: sshKey,
 		UserData:     "#cloud-config\npackages: [postgresql]\n",
 		Tags:         map[string]string{"team": "db"},
+		Owner:        owner,
 	}
 }
+
+// owner is the VirtualMachine the tests' machines are made for.
+var owner = ownership.Owner{Namespace: "team-a", UID: "0f1e2d3c-0000-4000-8000-00000000000a"}
 
 var id = machine.ID{Namespace: "team-a", Name: "pg-1"}
 
@@ -112,7 +117,7 @@ func TestCreateThenReady(t *testing.T) {
 				t.Errorf("pending on the way = %v; want provisioning state Creating first", seen)
 			}
 			want := &machine.Machine{ID: got.ID, Address: "10.0.0.4", CPU: 2, MemoryMiB: 8192,
-				Disks: []machine.Disk{{Name: "data", SizeGiB: 10}}, PowerState: machine.PowerOn}
+				Disks: []machine.Disk{{Name: "data", SizeGiB: 10}}, PowerState: machine.PowerOn, Owner: &owner}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("Observe: -want +got:\n%s", diff)
 			}
@@ -182,11 +187,20 @@ func TestCreateRefusesAnotherNamespacesVM(t *testing.T) {
 	rig, b := start(t)
 	create(t, rig, b, spec(rig))
 	other := machine.ID{Namespace: "team-b", Name: "pg-1"}
-	if _, err := b.Create(context.Background(), other, spec(rig)); err == nil || !strings.Contains(err.Error(), `belongs to namespace "team-a"`) {
-		t.Errorf("Create for another namespace: %v; want a refusal naming team-a", err)
+	s := spec(rig)
+	s.Owner = ownership.Owner{Namespace: "team-b", UID: "0f1e2d3c-0000-4000-8000-00000000000b"}
+	s.CPU, s.MemoryMiB = 4, 16384
+	// Create finds team-a's VM and returns it as it is, with team-a's
+	// marker, for the controller to refuse; nothing is changed.
+	m, err := b.Create(context.Background(), other, s)
+	if err != nil || m == nil || m.Owner == nil || *m.Owner != owner {
+		t.Errorf("Create for another namespace = %+v, %v; want team-a's VM reported with team-a's owner", m, err)
 	}
-	if _, err := b.Observe(context.Background(), other); err == nil {
-		t.Error("Observe for another namespace took team-a's VM")
+	if got, err := b.Observe(context.Background(), other); err != nil || got == nil || got.Owner == nil || *got.Owner != owner {
+		t.Errorf("Observe for another namespace = %+v, %v; want team-a's owner reported", got, err)
+	}
+	if m, _ := rig.Get("pg-1"); m == nil || m.CPU != 2 || m.MemoryMiB != 8192 {
+		t.Errorf("team-a's VM after team-b's Create: %+v; want it unchanged (2 CPUs, 8192 MiB)", m)
 	}
 }
 
@@ -530,6 +544,7 @@ func ruleSpec(ports ...int32) machine.RuleSpec {
 		SourceCIDRs: []string{"10.1.0.0/16", "192.168.0.0/24"},
 		Priority:    1000,
 		Azure:       &v1alpha1.AzureFirewallRuleParameters{NetworkSecurityGroup: azurefake.NSG},
+		Owner:       owner,
 	}
 }
 
@@ -545,7 +560,7 @@ func TestRules(t *testing.T) {
 		t.Fatalf("CreateRule: %v", err)
 	}
 	want := &machine.Rule{ID: r.ID, Enforced: true, Ports: []int32{5432}, Protocol: v1alpha1.ProtocolTCP,
-		SourceCIDRs: []string{"10.1.0.0/16", "192.168.0.0/24"}, Priority: 1000}
+		SourceCIDRs: []string{"10.1.0.0/16", "192.168.0.0/24"}, Priority: 1000, Owner: &owner}
 	if diff := cmp.Diff(want, r); diff != "" {
 		t.Errorf("CreateRule: -want +got:\n%s", diff)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
+	"github.com/dbaas-io/dbaas/internal/clients/ownership"
 )
 
 const (
@@ -52,10 +53,14 @@ func wantSize(s machine.Spec) (string, error) {
 	return SizeFor(s.CPU, s.MemoryMiB)
 }
 
-// owned refuses a VM of the same name made for another namespace.
-func owned(id machine.ID, group string, tags map[string]*string) error {
-	if ns, ok := tags[TagNamespace]; ok && deref(ns) != id.Namespace {
-		return errors.Errorf("virtual machine %s in resource group %s belongs to namespace %q, not %q: pick another name", id.Name, group, deref(ns), id.Namespace)
+// ownerOf reads the owner marker from a VM's or NIC's tags.
+func ownerOf(tags map[string]*string) *ownership.Owner {
+	l := map[string]string{}
+	for k, v := range tags {
+		l[k] = deref(v)
+	}
+	if o, ok := ownership.FromLabels(l); ok {
+		return &o
 	}
 	return nil
 }
@@ -80,13 +85,11 @@ func (b *Backend) read(ctx context.Context, id machine.ID, group string) (*armco
 		return nil, nil, classify(err, "cannot read virtual machine "+id.Name, refs{group: group})
 	}
 	vm := &got.VirtualMachine
-	if err := owned(id, group, vm.Tags); err != nil {
-		return nil, nil, err
-	}
 	m, err := b.machineOf(id, vm)
 	if err != nil {
 		return nil, nil, err
 	}
+	m.Owner = ownerOf(vm.Tags)
 	nic, err := b.nics.Get(ctx, group, NICName(id.Name), nil)
 	switch {
 	case notFound(err):
@@ -109,7 +112,7 @@ func (b *Backend) readNIC(ctx context.Context, id machine.ID, group string) (*ma
 	if err != nil {
 		return nil, classify(err, "cannot read network interface "+NICName(id.Name), refs{group: group})
 	}
-	m := &machine.Machine{ID: b.vmID(group, id.Name), Address: privateIP(&nic.Interface), PowerState: machine.PowerOff}
+	m := &machine.Machine{ID: b.vmID(group, id.Name), Address: privateIP(&nic.Interface), PowerState: machine.PowerOff, Owner: ownerOf(nic.Tags)}
 	if nic.Properties != nil && deref(nic.Properties.ProvisioningState) == armnetwork.ProvisioningStateDeleting {
 		m.Pending = "deleting network interface " + NICName(id.Name)
 	}
@@ -247,12 +250,10 @@ func orUnknown(s string) string {
 func (b *Backend) Create(ctx context.Context, id machine.ID, s machine.Spec) (*machine.Machine, error) {
 	group := b.groupFor(s)
 	b.remember(id, place{group: group})
-	got, err := b.vms.Get(ctx, group, id.Name, nil)
+	_, err := b.vms.Get(ctx, group, id.Name, nil)
 	switch {
 	case err == nil:
-		if err := owned(id, group, got.Tags); err != nil {
-			return nil, err
-		}
+		// Returned with its owner marker, for the caller to judge.
 		_, m, err := b.read(ctx, id, group)
 		return m, err
 	case !notFound(err):
@@ -357,6 +358,7 @@ func (b *Backend) create(ctx context.Context, id machine.ID, s machine.Spec, gro
 		Disks:      disks,
 		PowerState: machine.PowerOff,
 		Pending:    "provisioning state Creating",
+		Owner:      &s.Owner,
 	}
 	m.CPU, m.MemoryMiB, _ = SizeOf(size)
 	return m, nil
@@ -368,7 +370,34 @@ func (b *Backend) tags(id machine.ID, s machine.Spec) map[string]*string {
 		tags[k] = to.Ptr(v)
 	}
 	tags[TagNamespace] = to.Ptr(id.Namespace)
+	// The owner's tags go last, so that no tag of the spec can pass for
+	// them.
+	for k, v := range s.Owner.Labels() {
+		tags[k] = to.Ptr(v)
+	}
 	return tags
+}
+
+// Mark tags the VM with owner's marker, keeping its other tags (an update
+// of tags replaces them all).
+func (b *Backend) Mark(ctx context.Context, id machine.ID, owner ownership.Owner) error {
+	group := b.placeOfGroup(id)
+	got, err := b.vms.Get(ctx, group, id.Name, nil)
+	if err != nil {
+		return classify(err, "cannot read virtual machine "+id.Name, refs{group: group})
+	}
+	tags := map[string]*string{}
+	for k, v := range got.Tags {
+		tags[k] = v
+	}
+	for k, v := range owner.Labels() {
+		tags[k] = to.Ptr(v)
+	}
+	p, err := b.vms.BeginUpdate(ctx, group, id.Name, armcompute.VirtualMachineUpdate{Tags: tags}, nil)
+	if err == nil {
+		_, err = p.PollUntilDone(ctx, &runtime.PollUntilDoneOptions{Frequency: nicPoll})
+	}
+	return classify(err, "cannot tag virtual machine "+id.Name, refs{group: group})
 }
 
 func dataDisk(vm string, d machine.Disk, lun int32) *armcompute.DataDisk {
@@ -504,9 +533,6 @@ func (b *Backend) Delete(ctx context.Context, id machine.ID) error {
 	got, err := b.vms.Get(ctx, group, id.Name, nil)
 	switch {
 	case err == nil:
-		if err := owned(id, group, got.Tags); err != nil {
-			return err
-		}
 		if got.Properties != nil && deref(got.Properties.ProvisioningState) == stateDeleting {
 			return nil
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
+	"github.com/dbaas-io/dbaas/internal/clients/ownership"
 )
 
 const (
@@ -62,7 +63,7 @@ func (b *Backend) findRule(ctx context.Context, id machine.ID) (place, bool, err
 				continue
 			}
 			for _, r := range nsg.Properties.SecurityRules {
-				if r != nil && deref(r.Name) == id.Name && r.Properties != nil && deref(r.Properties.Description) == ruleMarker+id.Namespace {
+				if r != nil && deref(r.Name) == id.Name && r.Properties != nil && madeFor(deref(r.Properties.Description), id.Namespace) {
 					p := place{group: b.group, nsg: deref(nsg.Name)}
 					b.remember(id, p)
 					return p, true, nil
@@ -89,9 +90,32 @@ func (b *Backend) ObserveRule(ctx context.Context, id machine.ID) (*machine.Rule
 	return ruleOf(&got.SecurityRule)
 }
 
-// CreateRule makes the security rule; a rule of that name is replaced.
+// CreateRule makes the security rule. A rule of that name in the network
+// security group is returned as it is, with its owner marker, and not
+// replaced: the caller decides whether it is the resource's.
 func (b *Backend) CreateRule(ctx context.Context, id machine.ID, s machine.RuleSpec) (*machine.Rule, error) {
+	p, err := b.rulePlace(s)
+	if err != nil {
+		return nil, err
+	}
+	got, err := b.rules.Get(ctx, p.group, p.nsg, id.Name, nil)
+	switch {
+	case err == nil:
+		return ruleOf(&got.SecurityRule)
+	case !notFound(err):
+		return nil, classify(err, "cannot read security rule "+id.Name, refs{group: p.group, nsg: p.nsg})
+	}
 	return b.putRule(ctx, id, s)
+}
+
+// madeFor reports whether a security rule's description says this
+// backend made it for the namespace: an owner marker of the namespace, or
+// the namespace marker rules carried before owner markers.
+func madeFor(description, namespace string) bool {
+	if o, ok := ownership.Parse(description); ok {
+		return o.Namespace == namespace
+	}
+	return description == ruleMarker+namespace
 }
 
 // UpdateRule replaces the security rule with the spec.
@@ -123,7 +147,7 @@ func (b *Backend) putRule(ctx context.Context, id machine.ID, s machine.RuleSpec
 		cidrs = append(cidrs, to.Ptr(c))
 	}
 	rule := armnetwork.SecurityRule{Properties: &armnetwork.SecurityRulePropertiesFormat{
-		Description:              to.Ptr(ruleMarker + id.Namespace),
+		Description:              to.Ptr(ruleMarker + id.Namespace + " " + s.Owner.Marker()),
 		Access:                   to.Ptr(armnetwork.SecurityRuleAccessAllow),
 		Direction:                to.Ptr(armnetwork.SecurityRuleDirectionInbound),
 		Protocol:                 to.Ptr(proto),
@@ -173,6 +197,10 @@ func ruleOf(sr *armnetwork.SecurityRule) (*machine.Rule, error) {
 		return nil, fmt.Errorf("security rule %s has no properties", deref(sr.Name))
 	}
 	out := &machine.Rule{ID: deref(sr.ID), Enforced: true, Priority: deref(p.Priority), Protocol: v1alpha1.ProtocolTCP}
+	// Security rules have no tags: the owner marker is in the description.
+	if o, ok := ownership.Parse(deref(p.Description)); ok {
+		out.Owner = &o
+	}
 	if deref(p.Protocol) == armnetwork.SecurityRuleProtocolUDP {
 		out.Protocol = v1alpha1.ProtocolUDP
 	}

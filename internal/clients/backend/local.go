@@ -10,6 +10,7 @@ import (
 
 	"github.com/dbaas-io/dbaas/internal/clients/local"
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
+	"github.com/dbaas-io/dbaas/internal/clients/ownership"
 	"github.com/dbaas-io/dbaas/internal/clients/safepath"
 )
 
@@ -45,7 +46,7 @@ func localID(id machine.ID) local.MachineID {
 }
 
 func localSpec(s machine.Spec) local.Spec {
-	out := local.Spec{CPU: s.CPU, MemoryMiB: s.MemoryMiB, PowerState: local.PowerState(machine.PowerOf(s.PowerState))}
+	out := local.Spec{CPU: s.CPU, MemoryMiB: s.MemoryMiB, PowerState: local.PowerState(machine.PowerOf(s.PowerState)), Owner: s.Owner.Marker()}
 	for _, d := range s.Disks {
 		out.Disks = append(out.Disks, local.Disk{Name: d.Name, SizeGiB: d.SizeGiB})
 	}
@@ -68,7 +69,15 @@ func fromLocal(m *local.Machine) *machine.Machine {
 		out.Disks = append(out.Disks, machine.Disk{Name: d.Name, SizeGiB: d.SizeGiB})
 	}
 	out.Disks = machine.SortDisks(out.Disks)
+	if o, ok := ownership.Parse(m.Owner); ok {
+		out.Owner = &o
+	}
 	return out
+}
+
+// Mark records owner in the machine's machine.json.
+func (l *Local) Mark(ctx context.Context, id machine.ID, owner ownership.Owner) error {
+	return l.b.Mark(ctx, localID(id), owner.Marker())
 }
 
 // Observe returns the machine, or nil when it does not exist.
@@ -127,7 +136,7 @@ func (l *Local) ObserveRule(_ context.Context, id machine.ID) (*machine.Rule, er
 func (l *Local) CreateRule(_ context.Context, id machine.ID, s machine.RuleSpec) (*machine.Rule, error) {
 	r := &machine.Rule{
 		ID: id.Namespace + "/" + id.Name, Ports: s.Ports, Protocol: s.Protocol, SourceCIDRs: s.SourceCIDRs,
-		SourceTags: s.SourceTags, TargetTags: s.TargetTags, Priority: s.Priority,
+		SourceTags: s.SourceTags, TargetTags: s.TargetTags, Priority: s.Priority, Owner: &s.Owner,
 	}
 	data, err := json.Marshal(r)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/dbaas-io/dbaas/internal/clients/local"
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
+	"github.com/dbaas-io/dbaas/internal/clients/ownership"
 )
 
 // TestLocalRules: the local backend records rules, reports them as not
@@ -20,7 +21,8 @@ func TestLocalRules(t *testing.T) {
 	if r, err := l.ObserveRule(ctx, id); err != nil || r != nil {
 		t.Fatalf("ObserveRule before create: want nil, nil; got %+v, %v", r, err)
 	}
-	spec := machine.RuleSpec{Ports: []int32{5432}, Protocol: "TCP", SourceCIDRs: []string{"10.0.0.0/8"}, Priority: 1000}
+	owner := ownership.Owner{Namespace: "team-a", UID: "0f1e2d3c-0000-4000-8000-00000000000a"}
+	spec := machine.RuleSpec{Ports: []int32{5432}, Protocol: "TCP", SourceCIDRs: []string{"10.0.0.0/8"}, Priority: 1000, Owner: owner}
 	if _, err := l.CreateRule(ctx, id, spec); err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +30,7 @@ func TestLocalRules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &machine.Rule{ID: "team-a/allow-postgres", Ports: []int32{5432}, Protocol: "TCP", SourceCIDRs: []string{"10.0.0.0/8"}, Priority: 1000}
+	want := &machine.Rule{ID: "team-a/allow-postgres", Ports: []int32{5432}, Protocol: "TCP", SourceCIDRs: []string{"10.0.0.0/8"}, Priority: 1000, Owner: &owner}
 	if diff := cmp.Diff(want, r); diff != "" {
 		t.Errorf("ObserveRule: -want, +got:\n%s", diff)
 	}

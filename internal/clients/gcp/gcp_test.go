@@ -13,6 +13,7 @@ import (
 
 	"github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
+	"github.com/dbaas-io/dbaas/internal/clients/ownership"
 	"github.com/dbaas-io/dbaas/internal/testing/gcpfake"
 )
 
@@ -39,8 +40,12 @@ func baseSpec(r *gcpfake.Rig) machine.Spec {
 		UserData:     "#cloud-config\n",
 		Tags:         map[string]string{"App.Kubernetes.io/Name": "PostgreSQL 17"},
 		PowerState:   machine.PowerOn,
+		Owner:        owner,
 	}
 }
+
+// owner is the VirtualMachine the tests' machines are made for.
+var owner = ownership.Owner{Namespace: "team-a", UID: "0f1e2d3c-0000-4000-8000-00000000000a"}
 
 var id = machine.ID{Namespace: "team-a", Name: "db1"}
 
@@ -114,6 +119,7 @@ func TestCreateToReadyAndDelete(t *testing.T) {
 		MemoryMiB:  4096,
 		Disks:      []machine.Disk{{Name: "data", SizeGiB: 20}},
 		PowerState: machine.PowerOn,
+		Owner:      &owner,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("ready machine (-want +got):\n%s", diff)
@@ -126,7 +132,8 @@ func TestCreateToReadyAndDelete(t *testing.T) {
 	if !strings.HasSuffix(inst.MachineType, "/machineTypes/custom-2-4096") {
 		t.Errorf("machine type %s, want custom-2-4096", inst.MachineType)
 	}
-	wantLabels := map[string]string{"app_kubernetes_io_name": "postgresql_17", "dbaas-namespace": "team-a"}
+	wantLabels := map[string]string{"app_kubernetes_io_name": "postgresql_17", "dbaas-namespace": "team-a",
+		"dbaas-io-namespace": "team-a", "dbaas-io-uid": owner.UID}
 	if diff := cmp.Diff(wantLabels, inst.Labels); diff != "" {
 		t.Errorf("labels (-want +got):\n%s", diff)
 	}

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 	"google.golang.org/api/googleapi"
 
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
+	"github.com/dbaas-io/dbaas/internal/clients/ownership"
 )
 
 // Instance statuses.
@@ -102,7 +105,7 @@ func (b *Backend) describe(ctx context.Context, inst *compute.Instance, zone str
 	if err != nil {
 		return nil, err
 	}
-	m := &machine.Machine{ID: b.instanceID(zone, inst.Name), CPU: sz.CPU, MemoryMiB: sz.MemoryMiB}
+	m := &machine.Machine{ID: b.instanceID(zone, inst.Name), CPU: sz.CPU, MemoryMiB: sz.MemoryMiB, Owner: ownerOf(inst.Labels)}
 	for _, d := range inst.Disks {
 		if d.Boot {
 			continue
@@ -258,7 +261,7 @@ func (b *Backend) instance(id machine.ID, s machine.Spec, zone, machineType stri
 	inst := &compute.Instance{
 		Name:        id.Name,
 		MachineType: fmt.Sprintf("zones/%s/machineTypes/%s", zone, machineType),
-		Labels:      labels(s.Tags, id.Namespace),
+		Labels:      labels(s.Tags, id.Namespace, s.Owner),
 		Disks: []*compute.AttachedDisk{{
 			Boot:             true,
 			AutoDelete:       true,
@@ -346,6 +349,7 @@ func (b *Backend) Create(ctx context.Context, id machine.ID, s machine.Spec) (*m
 		Disks:      machine.SortDisks(s.Disks),
 		PowerState: machine.PowerOn,
 		Pending:    fmt.Sprintf("creating: operation %s is %s", op.Name, op.Status),
+		Owner:      &s.Owner,
 	}, nil
 }
 
@@ -469,7 +473,7 @@ func (b *Backend) updateDisks(ctx context.Context, id machine.ID, s machine.Spec
 			pending = pending || !done
 			continue
 		}
-		done, err := b.addDisk(ctx, id, d, zone)
+		done, err := b.addDisk(ctx, id, d, zone, s.Owner)
 		if err != nil {
 			return false, err
 		}
@@ -481,11 +485,11 @@ func (b *Backend) updateDisks(ctx context.Context, id machine.ID, s machine.Spec
 // addDisk makes the persistent disk of a new data disk and attaches it,
 // as far as it can without waiting: a disk still being made is attached by
 // a later Update. It reports whether the disk is attached.
-func (b *Backend) addDisk(ctx context.Context, id machine.ID, d machine.Disk, zone string) (bool, error) {
+func (b *Backend) addDisk(ctx context.Context, id machine.ID, d machine.Disk, zone string, owner ownership.Owner) (bool, error) {
 	name := diskName(id.Name, d.Name)
 	disk, err := b.svc.Disks.Get(b.project, zone, name).Context(ctx).Do()
 	if isNotFound(err) {
-		op, ierr := b.svc.Disks.Insert(b.project, zone, &compute.Disk{Name: name, SizeGb: int64(d.SizeGiB), Labels: map[string]string{namespaceLabel: sanitize(id.Namespace)}}).Context(ctx).Do()
+		op, ierr := b.svc.Disks.Insert(b.project, zone, &compute.Disk{Name: name, SizeGb: int64(d.SizeGiB), Labels: labels(nil, id.Namespace, owner)}).Context(ctx).Do()
 		if ierr != nil && !isConflict(ierr) {
 			return false, mapError(ierr, "cannot make disk "+name)
 		}
@@ -498,6 +502,11 @@ func (b *Backend) addDisk(ctx context.Context, id machine.ID, d machine.Disk, zo
 	}
 	if err != nil {
 		return false, mapError(err, "cannot read disk "+name)
+	}
+	// A disk of the name that this machine's owner did not make is
+	// someone else's data: it is never attached.
+	if found := ownerOf(disk.Labels); found == nil || *found != owner {
+		return false, &ownership.NotOwnedError{What: "GCP disk " + strconv.Quote(name), Found: found}
 	}
 	if disk.Status != "READY" {
 		return false, nil
@@ -513,6 +522,28 @@ func (b *Backend) addDisk(ctx context.Context, id machine.ID, d machine.Disk, zo
 		return false, mapError(err, "cannot attach disk "+name)
 	}
 	return b.wait(ctx, op, "cannot attach disk "+name)
+}
+
+// Mark sets owner's labels on the instance, keeping its other labels.
+func (b *Backend) Mark(ctx context.Context, id machine.ID, owner ownership.Owner) error {
+	inst, zone, err := b.find(ctx, id.Name)
+	if err != nil {
+		return err
+	}
+	if inst == nil {
+		return fmt.Errorf("instance %s does not exist", id.Name)
+	}
+	l := maps.Clone(inst.Labels)
+	if l == nil {
+		l = map[string]string{}
+	}
+	maps.Copy(l, owner.Labels())
+	op, err := b.svc.Instances.SetLabels(b.project, zone, id.Name, &compute.InstancesSetLabelsRequest{Labels: l, LabelFingerprint: inst.LabelFingerprint}).Context(ctx).Do()
+	if err != nil {
+		return mapError(err, "cannot label instance "+id.Name)
+	}
+	_, err = b.wait(ctx, op, "cannot label instance "+id.Name)
+	return err
 }
 
 // Delete deletes the instance; its disks go with it (autoDelete). A

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
+	"github.com/dbaas-io/dbaas/internal/clients/ownership"
 )
 
 const defaultPriority = 1000
@@ -35,8 +36,10 @@ func firewall(id machine.ID, s machine.RuleSpec) *compute.Firewall {
 		prio = defaultPriority
 	}
 	return &compute.Firewall{
-		Name:        id.Name,
-		Description: "managed by dbaas for namespace " + id.Namespace,
+		Name: id.Name,
+		// Firewall rules have no labels: the owner marker is part of the
+		// description.
+		Description: "managed by dbaas for namespace " + id.Namespace + "; " + s.Owner.Marker(),
 		Network:     ref(network, "global/networks/"),
 		Direction:   "INGRESS",
 		Allowed:     []*compute.FirewallAllowed{{IPProtocol: strings.ToLower(string(proto)), Ports: ports}},
@@ -58,6 +61,9 @@ func rule(fw *compute.Firewall) *machine.Rule {
 		SourceTags:  sorted(fw.SourceTags),
 		TargetTags:  sorted(fw.TargetTags),
 		Priority:    int32(fw.Priority),
+	}
+	if o, ok := ownership.Parse(fw.Description); ok {
+		r.Owner = &o
 	}
 	if r.ID == "" {
 		r.ID = "global/firewalls/" + fw.Name

@@ -3,6 +3,7 @@ package gcp
 import (
 	"context"
 	"fmt"
+	"maps"
 	"regexp"
 	"sort"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
+	"github.com/dbaas-io/dbaas/internal/clients/ownership"
 )
 
 // A size is a machine type's vCPUs and memory.
@@ -141,8 +143,9 @@ func labelKey(k string) string {
 }
 
 // labels turns tags into Compute Engine labels, with the machine's
-// namespace under dbaas-namespace.
-func labels(tags map[string]string, namespace string) map[string]string {
+// namespace under dbaas-namespace and its owner's labels last, so that no
+// tag can pass for them.
+func labels(tags map[string]string, namespace string, owner ownership.Owner) map[string]string {
 	keys := make([]string, 0, len(tags))
 	for k := range tags {
 		keys = append(keys, k)
@@ -155,5 +158,16 @@ func labels(tags map[string]string, namespace string) map[string]string {
 	if namespace != "" {
 		out[namespaceLabel] = sanitize(namespace)
 	}
+	if owner != (ownership.Owner{}) {
+		maps.Copy(out, owner.Labels())
+	}
 	return out
+}
+
+// ownerOf reads the owner labels of an instance, disk or firewall.
+func ownerOf(l map[string]string) *ownership.Owner {
+	if o, ok := ownership.FromLabels(l); ok {
+		return &o
+	}
+	return nil
 }

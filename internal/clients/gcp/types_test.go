@@ -13,6 +13,7 @@ import (
 
 	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
+	"github.com/dbaas-io/dbaas/internal/clients/ownership"
 )
 
 func TestParseCustom(t *testing.T) {
@@ -78,7 +79,9 @@ func TestLabels(t *testing.T) {
 		"_hidden":                "",
 		long:                     long,
 		"owner:email":            "dba@example.com",
-	}, "team-a")
+		// A tag cannot pass for the owner's labels: they are set last.
+		"dbaas-io-uid": "forged",
+	}, "team-a", ownership.Owner{Namespace: "team-a", UID: "0f1e2d3c-aaaa"})
 	want := map[string]string{
 		"app_kubernetes_io_name": "postgresql_17",
 		"env":                    "prod",
@@ -87,6 +90,8 @@ func TestLabels(t *testing.T) {
 		strings.Repeat("a", 63):  strings.Repeat("a", 63),
 		"owner_email":            "dba_example_com",
 		"dbaas-namespace":        "team-a",
+		"dbaas-io-namespace":     "team-a",
+		"dbaas-io-uid":           "0f1e2d3c-aaaa",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("labels (-want +got):\n%s", diff)

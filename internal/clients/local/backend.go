@@ -24,6 +24,7 @@ const (
 	errMkdir        = "cannot create machine directory"
 	errReadMachine  = "cannot read machine.json"
 	errWriteMachine = "cannot write machine.json"
+	errNotMachine   = "directory %s exists and is not a machine this provider made (it has no machine.json): choose another name"
 	errLock         = "cannot lock the base directory"
 	errListMachines = "cannot list machines"
 	errDisk         = "cannot size disk"
@@ -131,6 +132,13 @@ func (b *Backend) Create(ctx context.Context, id MachineID, s Spec) (*Machine, e
 	if m, err := readMachine(dir); err != nil || m != nil {
 		return m, err
 	}
+	// A directory of the name without machine.json was not made by this
+	// backend, unless it is a create cut short (at most an empty disks
+	// directory): it is never taken over, or its files would be deleted
+	// with the machine.
+	if err := checkUnused(dir); err != nil {
+		return nil, err
+	}
 	taken, err := b.takenPorts(dir)
 	if err != nil {
 		return nil, err
@@ -152,7 +160,13 @@ func (b *Backend) Create(ctx context.Context, id MachineID, s Spec) (*Machine, e
 			return nil, err
 		}
 	}
-	m := &Machine{ID: "local-" + hex.EncodeToString(idb), PortRangeStart: r.Start, PortRangeEnd: r.End, PowerState: PowerOn, WorkDir: dir}
+	m := &Machine{ID: "local-" + hex.EncodeToString(idb), PortRangeStart: r.Start, PortRangeEnd: r.End, PowerState: PowerOn, WorkDir: dir, Owner: s.Owner}
+	// The record, with its owner, comes before the disks: a create cut
+	// short after this point is found again as the owner's machine, not
+	// as a directory of unknown files.
+	if err := writeMachine(m); err != nil {
+		return nil, err
+	}
 	if err := b.apply(ctx, m, s); err != nil {
 		return nil, err
 	}
@@ -177,6 +191,44 @@ func (b *Backend) Update(ctx context.Context, id MachineID, s Spec) (*Machine, e
 		return nil, err
 	}
 	return m, nil
+}
+
+// Mark records owner as the machine's owner in machine.json.
+func (b *Backend) Mark(_ context.Context, id MachineID, owner string) error {
+	dir, err := b.WorkDir(id)
+	if err != nil {
+		return err
+	}
+	m, err := readMachine(dir)
+	if err != nil {
+		return err
+	}
+	if m == nil {
+		return errors.Errorf(errNotExist, id.Namespace, id.Name)
+	}
+	m.Owner = owner
+	return writeMachine(m)
+}
+
+// checkUnused refuses a directory that holds anything but an empty disks
+// directory.
+func checkUnused(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return errors.Wrap(err, errReadMachine)
+	}
+	for _, e := range entries {
+		if e.Name() == disksDir && e.IsDir() {
+			if d, err := os.ReadDir(filepath.Join(dir, disksDir)); err == nil && len(d) == 0 {
+				continue
+			}
+		}
+		return errors.Errorf(errNotMachine, dir)
+	}
+	return nil
 }
 
 // Delete stops what runs on the machine and removes its directory.

@@ -39,6 +39,10 @@ type Spec struct {
 	// Ports is how many consecutive loopback ports the machine owns. It is
 	// only read when the machine is created: a machine keeps its block.
 	Ports int32
+
+	// Owner is the marker (ownership.Owner.Marker) of the VirtualMachine
+	// the machine is made for; Create records it in machine.json.
+	Owner string
 }
 
 // A Machine is the observed state of a machine.
@@ -50,6 +54,9 @@ type Machine struct {
 	MemoryMiB      int32      `json:"memoryMiB"`
 	Disks          []Disk     `json:"disks,omitempty"`
 	PowerState     PowerState `json:"powerState"`
+	// Owner is the owner marker of the VirtualMachine that made the
+	// machine; empty for a machine made before markers, or by hand.
+	Owner string `json:"owner,omitempty"`
 
 	// WorkDir is the machine's directory; it is not recorded in machine.json
 	// so that a base directory can be moved.

@@ -8,6 +8,7 @@ import (
 	"context"
 
 	"github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/clients/ownership"
 )
 
 // An ID names a machine or rule: the namespace and external name of the
@@ -46,6 +47,12 @@ type Spec struct {
 	Tags         map[string]string
 	PowerState   PowerState
 
+	// Owner is the managed resource the machine is made for. Create writes
+	// it on the machine (a tag, a label, an ExtraConfig key, a field of a
+	// record) and Observe reads it back as Machine.Owner, so that a
+	// machine of the same name made by someone else is told apart.
+	Owner ownership.Owner
+
 	Local     *v1alpha1.LocalMachineParameters
 	VSphere   *v1alpha1.VSphereMachineParameters
 	Azure     *v1alpha1.AzureMachineParameters
@@ -78,6 +85,10 @@ type Machine struct {
 	// resource's Synced message until someone puts it right.
 	Failed string
 
+	// Owner is the owner marker found on the machine; nil when it has
+	// none (a machine this provider did not make, or made before markers).
+	Owner *ownership.Owner
+
 	// Local backend only.
 	PortRangeStart int32
 	PortRangeEnd   int32
@@ -99,6 +110,10 @@ type Machines interface {
 	// and power. It refuses what cannot be done (see CheckDisks) before
 	// changing anything.
 	Update(ctx context.Context, id ID, s Spec) (*Machine, error)
+
+	// Mark writes owner's marker on an existing machine, replacing any
+	// other: the machine is adopted. Only an explicit import calls it.
+	Mark(ctx context.Context, id ID, owner ownership.Owner) error
 
 	// Delete removes the machine and its disks. Deleting a missing machine
 	// is not an error; a machine that is still going away is reported by

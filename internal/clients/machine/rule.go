@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/clients/ownership"
 )
 
 // A RuleSpec is the desired state of a firewall rule.
@@ -18,6 +19,11 @@ type RuleSpec struct {
 	TargetTags  []string // sorted
 	Network     string
 	Priority    int32
+
+	// Owner is written on the rule (a label, or its description where the
+	// backend has no labels); Rule.Owner reads it back. UpdateRule writes
+	// it too, which is how an imported rule is marked.
+	Owner ownership.Owner
 
 	Azure   *v1alpha1.AzureFirewallRuleParameters
 	VSphere *v1alpha1.VSphereFirewallRuleParameters
@@ -34,6 +40,8 @@ type Rule struct {
 	TargetTags  []string // sorted
 	Priority    int32
 	Pending     string
+	// Owner is the owner marker found on the rule; nil when it has none.
+	Owner *ownership.Owner
 }
 
 // Rules manages firewall rules on one backend, with the same meaning of

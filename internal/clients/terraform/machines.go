@@ -9,10 +9,12 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	tfe "github.com/hashicorp/go-tfe"
 
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
+	"github.com/dbaas-io/dbaas/internal/clients/ownership"
 )
 
 // final run statuses: nothing more happens to the run by itself.
@@ -64,18 +66,38 @@ func (b *Backend) runFailed(ws *tfe.Workspace, r *tfe.Run) error {
 	return fmt.Errorf("%s %s of workspace %s %s: see %s", kind(r), r.ID, ws.Name, r.Status, b.runURL(ws.Name, r.ID))
 }
 
-// owned refuses a workspace the provider did not make, or made for another
-// namespace's machine of the same name.
-func owned(ws *tfe.Workspace, id machine.ID) error {
+// ownerTagPrefix + a VirtualMachine's UID is the tag that, with the
+// dbaas tag and the namespace's tag, carries the owner marker: workspace
+// tags are plain names (letters, digits, '-', '_' and ':'), so the marker's
+// two parts are two tags.
+const ownerTagPrefix = "dbaas-io-uid:"
+
+// ownerTags are the tags of a workspace made for owner.
+func ownerTags(o ownership.Owner) []*tfe.Tag {
+	return []*tfe.Tag{{Name: tagDBaaS}, {Name: o.Namespace}, {Name: ownerTagPrefix + o.UID}}
+}
+
+// ownerOf reads the owner marker from a workspace's tags; nil when the
+// workspace was not made by dbaas for a VirtualMachine (no dbaas tag, or
+// no UID tag).
+func ownerOf(ws *tfe.Workspace) *ownership.Owner {
 	if !slices.Contains(ws.TagNames, tagDBaaS) {
-		return fmt.Errorf("workspace %s exists but was not made by dbaas (it has no tag %q): pick another name", ws.Name, tagDBaaS)
+		return nil
 	}
-	if id.Namespace != "" && !slices.Contains(ws.TagNames, id.Namespace) {
-		return fmt.Errorf("workspace %s belongs to a machine of another namespace (it has no tag %q)", ws.Name, id.Namespace)
+	ns, ok := namespaceOf(ws)
+	if !ok {
+		return nil
+	}
+	for _, t := range ws.TagNames {
+		if uid, ok := strings.CutPrefix(t, ownerTagPrefix); ok && uid != "" {
+			return &ownership.Owner{Namespace: ns, UID: uid}
+		}
 	}
 	return nil
 }
 
+// readWorkspace reads the workspace of the machine's name, whoever made
+// it: Observe reports its owner and the caller decides.
 func (b *Backend) readWorkspace(ctx context.Context, id machine.ID) (*tfe.Workspace, error) {
 	ws, err := b.client.Workspaces.Read(ctx, b.org, id.Name)
 	if errors.Is(err, tfe.ErrResourceNotFound) {
@@ -84,7 +106,7 @@ func (b *Backend) readWorkspace(ctx context.Context, id machine.ID) (*tfe.Worksp
 	if err != nil {
 		return nil, wrap(err, "cannot read workspace "+id.Name)
 	}
-	return ws, owned(ws, id)
+	return ws, nil
 }
 
 // latestRun is the workspace's newest run; nil when it has none.
@@ -196,7 +218,7 @@ func (b *Backend) Observe(ctx context.Context, id machine.ID) (*machine.Machine,
 	if err != nil {
 		return nil, err
 	}
-	m := &machine.Machine{ID: ws.ID}
+	m := &machine.Machine{ID: ws.ID, Owner: ownerOf(ws)}
 	switch {
 	case r == nil:
 		// A create cut short before its run: the machine differs from
@@ -234,9 +256,14 @@ func (b *Backend) Create(ctx context.Context, id machine.ID, s machine.Spec) (*m
 	}
 	main := MainTF(b.module, extraNames(s))
 	hash := configHash(main)
-	ws, created, err := b.ensureWorkspace(ctx, id, hash)
+	ws, created, err := b.ensureWorkspace(ctx, id, s.Owner, hash)
 	if err != nil {
 		return nil, err
+	}
+	if found := ownerOf(ws); !created && (found == nil || *found != s.Owner) {
+		// Someone else's workspace: returned untouched, with its owner,
+		// for the caller to refuse.
+		return &machine.Machine{ID: ws.ID, Owner: found}, nil
 	}
 	have := map[string]*tfe.Variable{}
 	var last *tfe.Run
@@ -259,11 +286,8 @@ func (b *Backend) Create(ctx context.Context, id machine.ID, s machine.Spec) (*m
 
 // ensureWorkspace creates the workspace, or finds it when a create that
 // was cut short made it already.
-func (b *Backend) ensureWorkspace(ctx context.Context, id machine.ID, hash string) (*tfe.Workspace, bool, error) {
-	tags := []*tfe.Tag{{Name: tagDBaaS}}
-	if id.Namespace != "" {
-		tags = append(tags, &tfe.Tag{Name: id.Namespace})
-	}
+func (b *Backend) ensureWorkspace(ctx context.Context, id machine.ID, owner ownership.Owner, hash string) (*tfe.Workspace, bool, error) {
+	tags := ownerTags(owner)
 	ws, err := b.client.Workspaces.Create(ctx, b.org, tfe.WorkspaceCreateOptions{
 		Name:        tfe.String(id.Name),
 		AutoApply:   tfe.Bool(b.autoApply),
@@ -367,10 +391,30 @@ func (b *Backend) sync(ctx context.Context, ws *tfe.Workspace, have map[string]*
 	return &machine.Machine{ID: ws.ID, Pending: pending(r)}, nil
 }
 
+// Mark adds owner's tags to the workspace. Tags of another owner stay,
+// and ownerOf then reads the first UID tag: an import over another
+// resource's marker is refused until that tag is removed in Terraform.
+func (b *Backend) Mark(ctx context.Context, id machine.ID, owner ownership.Owner) error {
+	ws, err := b.readWorkspace(ctx, id)
+	if err != nil {
+		return err
+	}
+	if ws == nil {
+		return fmt.Errorf("workspace %s does not exist", id.Name)
+	}
+	if found := ownerOf(ws); found != nil && *found != owner {
+		return fmt.Errorf("workspace %s carries the marker of %s: remove its tags %q and %q in Terraform first", ws.Name, found, found.Namespace, ownerTagPrefix+found.UID)
+	}
+	if err := b.client.Workspaces.AddTags(ctx, ws.ID, tfe.WorkspaceAddTagsOptions{Tags: ownerTags(owner)}); err != nil {
+		return wrap(err, "cannot tag workspace "+id.Name)
+	}
+	return nil
+}
+
 // namespaceOf reads the namespace back from the workspace's tags.
 func namespaceOf(ws *tfe.Workspace) (string, bool) {
 	for _, t := range ws.TagNames {
-		if t != tagDBaaS {
+		if t != tagDBaaS && !strings.HasPrefix(t, ownerTagPrefix) {
 			return t, true
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
+	"github.com/dbaas-io/dbaas/internal/clients/ownership"
 	"github.com/dbaas-io/dbaas/internal/testing/tfefake"
 )
 
@@ -25,8 +26,12 @@ func newBackend(t *testing.T, autoApply bool) (*Backend, *tfefake.Rig) {
 func spec() machine.Spec {
 	return machine.Spec{CPU: 2, MemoryMiB: 2048, Image: tfefake.FakeImage, Network: "lan",
 		Disks: []machine.Disk{{Name: "data", SizeGiB: 10}}, Tags: map[string]string{"team": "db"},
-		UserData: "#cloud-config", Terraform: &v1alpha1.TerraformMachineParameters{Variables: map[string]string{"zone": "b"}}}
+		UserData: "#cloud-config", Terraform: &v1alpha1.TerraformMachineParameters{Variables: map[string]string{"zone": "b"}},
+		Owner: owner}
 }
+
+// owner is the VirtualMachine the tests' machines are made for.
+var owner = ownership.Owner{Namespace: "team-a", UID: "0f1e2d3c-0000-4000-8000-00000000000a"}
 
 var ctx = context.Background()
 
@@ -153,9 +158,16 @@ func TestCreateTwiceMakesOneWorkspace(t *testing.T) {
 	if rig.Runs("vm1") != 1 || m.Pending == "" {
 		t.Errorf("second Create queued another run (%d runs) or is not pending (%q)", rig.Runs("vm1"), m.Pending)
 	}
-	if _, err := b.Create(ctx, machine.ID{Namespace: "team-b", Name: "vm1"}, spec()); err == nil ||
-		!strings.Contains(err.Error(), "another namespace") {
-		t.Errorf("another namespace's vm1: %v", err)
+	// Another namespace's Create finds team-a's workspace and returns it
+	// untouched, with team-a's owner, for the controller to refuse.
+	other := spec()
+	other.Owner = ownership.Owner{Namespace: "team-b", UID: "0f1e2d3c-0000-4000-8000-00000000000b"}
+	m, err = b.Create(ctx, machine.ID{Namespace: "team-b", Name: "vm1"}, other)
+	if err != nil || m == nil || m.Owner == nil || *m.Owner != owner {
+		t.Errorf("another namespace's vm1 = %+v, %v; want team-a's workspace with team-a's owner", m, err)
+	}
+	if rig.Runs("vm1") != 1 {
+		t.Errorf("another namespace's Create queued a run in team-a's workspace: %d runs, want 1", rig.Runs("vm1"))
 	}
 }
 

@@ -36,6 +36,7 @@ import (
 	"github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
+	"github.com/dbaas-io/dbaas/internal/clients/ownership"
 )
 
 const backendName = "vSphere"
@@ -246,6 +247,7 @@ func observed(mv *mo.VirtualMachine) *machine.Machine {
 		m.CPU = mv.Config.Hardware.NumCPU
 		m.MemoryMiB = mv.Config.Hardware.MemoryMB
 		m.Disks, _ = dataDisks(mv.Config.Hardware.Device, mv.Config.ExtraConfig)
+		m.Owner = ownerOf(mv.Config.ExtraConfig)
 	}
 	if m.PowerState == machine.PowerOn && m.Address == "" {
 		m.Pending = "waiting for the guest's IP address"
@@ -506,7 +508,7 @@ func (b *Backend) cloneSpec(ctx context.Context, id machine.ID, s machine.Spec, 
 			cfg.DeviceChange = append(cfg.DeviceChange, &types.VirtualDeviceConfigSpec{Operation: types.VirtualDeviceConfigSpecOperationAdd, Device: nic})
 		}
 	}
-	cfg.ExtraConfig = guestInfo(id, s, places)
+	cfg.ExtraConfig = append(guestInfo(id, s, places), &types.OptionValue{Key: keyOwner, Value: s.Owner.Marker()})
 	return spec, nil
 }
 
@@ -638,6 +640,22 @@ func (b *Backend) Update(ctx context.Context, id machine.ID, s machine.Spec) (*m
 		return nil, err
 	}
 	return observed(mv), nil
+}
+
+// Mark writes owner's marker into the machine's ExtraConfig.
+func (b *Backend) Mark(ctx context.Context, id machine.ID, owner ownership.Owner) error {
+	vm, err := b.lookup(ctx, b.placement(nil), id)
+	if err != nil {
+		return err
+	}
+	if vm == nil {
+		return errors.Errorf(errGone, id.Name)
+	}
+	task, err := vm.Reconfigure(ctx, types.VirtualMachineConfigSpec{ExtraConfig: []types.BaseOptionValue{&types.OptionValue{Key: keyOwner, Value: owner.Marker()}}})
+	if err == nil {
+		_, err = task.WaitForResult(ctx)
+	}
+	return classify(err, errReconfigure)
 }
 
 func isTrue(b *bool) bool { return b != nil && *b }

@@ -11,6 +11,7 @@ import (
 	"github.com/vmware/govmomi/vim25/types"
 
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
+	"github.com/dbaas-io/dbaas/internal/clients/ownership"
 )
 
 // ExtraConfig keys. Everything under guestinfo. is readable inside the guest
@@ -27,7 +28,29 @@ const (
 	// scsi0:1. vCenter gives disks its own labels ("Hard disk 2"), so the
 	// name is kept beside the disk rather than on it.
 	keyDiskPrefix = "guestinfo.dbaas.disk."
+
+	// keyOwner holds the owner marker of the VirtualMachine that made the
+	// machine. It is outside guestinfo. on purpose: the guest can neither
+	// read nor set it (a guest can set guestinfo. variables through VMware
+	// Tools). ExtraConfig is kept by vCenter and vcsim alike, is written in
+	// the clone spec itself (so the machine is marked from its first
+	// moment), and is read with the machine's other properties in one call.
+	keyOwner = "dbaas.owner"
 )
+
+// ownerOf reads the owner marker from a machine's ExtraConfig.
+func ownerOf(extra []types.BaseOptionValue) *ownership.Owner {
+	for _, o := range extra {
+		if v := o.GetOptionValue(); v != nil && v.Key == keyOwner {
+			if s, ok := v.Value.(string); ok {
+				if owner, ok := ownership.Parse(s); ok {
+					return &owner
+				}
+			}
+		}
+	}
+	return nil
+}
 
 // metadata is the cloud-init instance metadata the guest reads.
 type metadata struct {

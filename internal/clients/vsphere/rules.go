@@ -15,6 +15,7 @@ import (
 
 	"github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
+	"github.com/dbaas-io/dbaas/internal/clients/ownership"
 )
 
 const (
@@ -38,13 +39,19 @@ type ruleRecord struct {
 	SourceTags  []string          `json:"sourceTags,omitempty"`
 	TargetTags  []string          `json:"targetTags,omitempty"`
 	Priority    int32             `json:"priority,omitempty"`
+	// Owner is the marker of the FirewallRule that made the record.
+	Owner string `json:"owner,omitempty"`
 }
 
 func (r ruleRecord) rule(id machine.ID) *machine.Rule {
-	return &machine.Rule{
+	out := &machine.Rule{
 		ID: idString(id), Enforced: false, Ports: r.Ports, Protocol: r.Protocol,
 		SourceCIDRs: r.SourceCIDRs, SourceTags: r.SourceTags, TargetTags: r.TargetTags, Priority: r.Priority,
 	}
+	if o, ok := ownership.Parse(r.Owner); ok {
+		out.Owner = &o
+	}
+	return out
 }
 
 // ruleField finds the rule's custom attribute and its value on the root
@@ -116,7 +123,8 @@ func (b *Backend) applyRule(ctx context.Context, id machine.ID, s machine.RuleSp
 	}
 
 	rec := ruleRecord{Network: s.Network, Datacenter: dc, Ports: s.Ports, Protocol: s.Protocol,
-		SourceCIDRs: s.SourceCIDRs, SourceTags: s.SourceTags, TargetTags: s.TargetTags, Priority: s.Priority}
+		SourceCIDRs: s.SourceCIDRs, SourceTags: s.SourceTags, TargetTags: s.TargetTags, Priority: s.Priority,
+		Owner: s.Owner.Marker()}
 	value, _ := json.Marshal(rec) // Plain fields: cannot fail.
 
 	k, _, err := b.ruleField(ctx, id)

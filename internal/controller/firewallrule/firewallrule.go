@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
@@ -21,6 +22,7 @@ import (
 	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/backend"
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
+	"github.com/dbaas-io/dbaas/internal/clients/ownership"
 	"github.com/dbaas-io/dbaas/internal/clients/providerconfig"
 	"github.com/dbaas-io/dbaas/internal/clients/safepath"
 	"github.com/dbaas-io/dbaas/internal/controller/deletion"
@@ -47,6 +49,7 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 			kube:     mgr.GetClient(),
 			usage:    resource.NewProviderConfigUsageTracker(mgr.GetClient(), &apisv1alpha1.ProviderConfigUsage{}),
 			backends: o.Backends(),
+			record:   event.NewAPIRecorder(mgr.GetEventRecorderFor(name)), //nolint:staticcheck // crossplane-runtime still takes the old recorder.
 		}),
 		// A rule's name in its backend is its external name, known before
 		// the create call.
@@ -67,6 +70,7 @@ type connector struct {
 	kube     client.Client
 	usage    *resource.ProviderConfigUsageTracker
 	backends backend.Options
+	record   event.Recorder
 }
 
 // Connect resolves the provider config and picks its backend.
@@ -91,11 +95,26 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.FirewallRule) (man
 	if err != nil {
 		return nil, errors.Wrap(err, errBackend)
 	}
-	return &external{rules: b}, nil
+	e := &external{rules: b, record: c.record, acceptUnenforced: pc.AcceptUnenforcedFirewallRules, backend: string(pc.Backend)}
+	if e.record == nil {
+		e.record = event.NewNopRecorder()
+	}
+	return e, nil
 }
 
 type external struct {
-	rules machine.Rules
+	rules  machine.Rules
+	record event.Recorder
+
+	// acceptUnenforced is the provider config's
+	// acceptUnenforcedFirewallRules; backend names its backend for
+	// messages.
+	acceptUnenforced bool
+	backend          string
+
+	// adopt is set by an Observe that found a rule to import: the Update
+	// that follows writes the marker with the spec.
+	adopt bool
 }
 
 func ruleID(cr *v1alpha1.FirewallRule) machine.ID {
@@ -111,22 +130,53 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.FirewallRule) (mana
 	if r == nil {
 		return managed.ExternalObservation{ResourceExists: false}, nil
 	}
+	switch action, err := decide(cr, r.Owner); action {
+	case machine.Refuse:
+		return managed.ExternalObservation{}, err
+	case machine.LeaveBehind:
+		e.leaveBehind(cr, err)
+		return managed.ExternalObservation{ResourceExists: false}, nil
+	case machine.Adopt:
+		e.adopt = true
+	}
 	cr.Status.AtProvider = observation(r)
-	if r.Pending != "" {
+	cr.SetConditions(enforcement(r.Enforced, e.acceptUnenforced, e.backend))
+	switch {
+	case r.Pending != "":
 		cr.SetConditions(xpv2.Unavailable().WithMessage(r.Pending))
 		return managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: true}, nil
+	case meta.WasDeleted(cr):
+		cr.SetConditions(xpv2.Deleting())
+	case !r.Enforced && !e.acceptUnenforced:
+		cr.SetConditions(xpv2.Unavailable().WithMessage(unenforcedMessage(e.backend)))
+	default:
+		cr.SetConditions(xpv2.Available())
 	}
-	cr.SetConditions(xpv2.Available())
 	diff := machine.RuleDifferences(spec(cr.Spec.ForProvider), r)
+	if e.adopt {
+		diff = append(diff, "imported: the owner marker is not written yet")
+	}
 	return managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: len(diff) == 0, Diff: strings.Join(diff, "; ")}, nil
 }
 
 // Create makes the rule.
 func (e *external) Create(ctx context.Context, cr *v1alpha1.FirewallRule) (managed.ExternalCreation, error) {
 	cr.SetConditions(xpv2.Creating())
-	r, err := e.rules.CreateRule(ctx, ruleID(cr), spec(cr.Spec.ForProvider))
+	s := spec(cr.Spec.ForProvider)
+	s.Owner = ownership.Of(cr)
+	r, err := e.rules.CreateRule(ctx, ruleID(cr), s)
 	if err != nil {
 		return managed.ExternalCreation{}, errors.Wrap(err, errCreate)
+	}
+	// A rule of the name may have been there: backends return it as it
+	// is, and only the resource's own is kept.
+	switch action, err := decide(cr, r.Owner); action {
+	case machine.Refuse, machine.LeaveBehind:
+		return managed.ExternalCreation{}, err
+	case machine.Adopt:
+		if r, err = e.rules.UpdateRule(ctx, ruleID(cr), s); err != nil {
+			return managed.ExternalCreation{}, errors.Wrap(err, errUpdate)
+		}
 	}
 	cr.Status.AtProvider = observation(r)
 	return managed.ExternalCreation{}, nil
@@ -134,17 +184,36 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.FirewallRule) (manag
 
 // Update brings the rule to the spec.
 func (e *external) Update(ctx context.Context, cr *v1alpha1.FirewallRule) (managed.ExternalUpdate, error) {
-	r, err := e.rules.UpdateRule(ctx, ruleID(cr), spec(cr.Spec.ForProvider))
+	// The rule is written whole with its owner marker, which is how an
+	// import is marked.
+	s := spec(cr.Spec.ForProvider)
+	s.Owner = ownership.Of(cr)
+	r, err := e.rules.UpdateRule(ctx, ruleID(cr), s)
 	if err != nil {
 		return managed.ExternalUpdate{}, errors.Wrap(err, errUpdate)
+	}
+	if e.adopt {
+		e.record.Event(cr, event.Normal(reasonImported, "imported the firewall rule "+meta.GetExternalName(cr)+" and marked it as this resource's"))
 	}
 	cr.Status.AtProvider = observation(r)
 	return managed.ExternalUpdate{}, nil
 }
 
-// Delete removes the rule.
+// Delete removes the rule, when it is still the resource's own right
+// before.
 func (e *external) Delete(ctx context.Context, cr *v1alpha1.FirewallRule) (managed.ExternalDelete, error) {
 	cr.SetConditions(xpv2.Deleting())
+	r, err := e.rules.ObserveRule(ctx, ruleID(cr))
+	if err != nil {
+		return managed.ExternalDelete{}, errors.Wrap(err, errDelete)
+	}
+	if r == nil {
+		return managed.ExternalDelete{}, nil
+	}
+	if action, err := decide(cr, r.Owner); action != machine.Manage {
+		e.leaveBehind(cr, err)
+		return managed.ExternalDelete{}, nil
+	}
 	return managed.ExternalDelete{}, errors.Wrap(e.rules.DeleteRule(ctx, ruleID(cr)), errDelete)
 }
 

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
@@ -25,6 +26,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/clients/backend"
 	"github.com/dbaas-io/dbaas/internal/clients/cloudinit"
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
+	"github.com/dbaas-io/dbaas/internal/clients/ownership"
 	"github.com/dbaas-io/dbaas/internal/clients/providerconfig"
 	"github.com/dbaas-io/dbaas/internal/clients/safepath"
 	"github.com/dbaas-io/dbaas/internal/controller/deletion"
@@ -35,12 +37,13 @@ import (
 const (
 	errTrackUsage   = "cannot track ProviderConfig usage"
 	errResolvePC    = "cannot resolve provider config"
-	errExternalName = "the crossplane.io/external-name annotation cannot name a machine"
 	errBackend      = "cannot set up the machine backend"
 	errObserve      = "cannot observe machine"
 	errCreate       = "cannot create machine"
 	errUpdate       = "cannot update machine"
 	errDelete       = "cannot delete machine"
+	errExternalName = "the crossplane.io/external-name annotation cannot name a machine"
+	errMark         = "cannot mark the imported machine as this resource's"
 	errSSHKey       = "cannot read the SSH private key from Secret %s/%s key %s"
 	errSSHKeyData   = "the key is missing or empty"
 	errUserData     = "cannot add the provider's SSH user to spec.forProvider.userData"
@@ -55,6 +58,7 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 			kube:     mgr.GetClient(),
 			usage:    resource.NewProviderConfigUsageTracker(mgr.GetClient(), &apisv1alpha1.ProviderConfigUsage{}),
 			backends: o.Backends(),
+			record:   event.NewAPIRecorder(mgr.GetEventRecorderFor(name)), //nolint:staticcheck // crossplane-runtime still takes the old recorder.
 		}),
 		// The external name is the machine's name in its backend, known
 		// before the create call, so a create that was cut short (the
@@ -78,6 +82,7 @@ type connector struct {
 	kube     client.Client
 	usage    *resource.ProviderConfigUsageTracker
 	backends backend.Options
+	record   event.Recorder
 }
 
 // Connect resolves the provider config and picks its backend. A machine
@@ -115,7 +120,10 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.VirtualMachine) (m
 			return nil, err
 		}
 	}
-	e := &external{machines: b}
+	e := &external{machines: b, record: c.record}
+	if c.record == nil {
+		e.record = event.NewNopRecorder()
+	}
 	if pc.SSH != nil && !meta.WasDeleted(cr) {
 		u, err := loginUser(ctx, c.kube, pc.SSH)
 		if err != nil {
@@ -147,6 +155,11 @@ func loginUser(ctx context.Context, kube client.Reader, s *apisv1alpha1.SSHConfi
 
 type external struct {
 	machines machine.Machines
+	record   event.Recorder
+
+	// adopt is set by an Observe that found a machine to import: the
+	// Update that follows marks it before anything else.
+	adopt bool
 
 	// login is the user cloud-init makes for the provider on the
 	// machines it creates; nil when the provider config has no ssh block.
@@ -191,6 +204,16 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.VirtualMachine) (ma
 	if m == nil {
 		return managed.ExternalObservation{ResourceExists: false}, nil
 	}
+	// Nothing of a machine that is not the resource's reaches its status.
+	switch action, err := decide(cr, m.Owner); action {
+	case machine.Refuse:
+		return managed.ExternalObservation{}, err
+	case machine.LeaveBehind:
+		e.leaveBehind(cr, err)
+		return managed.ExternalObservation{ResourceExists: false}, nil
+	case machine.Adopt:
+		e.adopt = true
+	}
 	cr.Status.AtProvider = observation(m)
 	s, err := e.spec(cr)
 	if err != nil {
@@ -214,6 +237,9 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.VirtualMachine) (ma
 	default:
 		cr.SetConditions(xpv2.Unavailable().WithMessage("the machine is powered off"))
 	}
+	if e.adopt {
+		diff = append(diff, "imported: the owner marker is not written yet")
+	}
 	return managed.ExternalObservation{
 		ResourceExists:   true,
 		ResourceUpToDate: len(diff) == 0,
@@ -228,9 +254,20 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.VirtualMachine) (man
 	if err != nil {
 		return managed.ExternalCreation{}, err
 	}
+	s.Owner = ownership.Of(cr)
 	m, err := e.machines.Create(ctx, machineID(cr), s)
 	if err != nil {
 		return managed.ExternalCreation{}, errors.Wrap(err, errCreate)
+	}
+	// A machine of the name may have appeared since Observe: backends
+	// return what they find, and only the resource's own is kept.
+	switch action, err := decide(cr, m.Owner); action {
+	case machine.Refuse, machine.LeaveBehind:
+		return managed.ExternalCreation{}, err
+	case machine.Adopt:
+		if err := e.machines.Mark(ctx, machineID(cr), ownership.Of(cr)); err != nil {
+			return managed.ExternalCreation{}, errors.Wrap(err, errMark)
+		}
 	}
 	cr.Status.AtProvider = observation(m)
 	return managed.ExternalCreation{}, nil
@@ -242,6 +279,13 @@ func (e *external) Update(ctx context.Context, cr *v1alpha1.VirtualMachine) (man
 	if err != nil {
 		return managed.ExternalUpdate{}, err
 	}
+	s.Owner = ownership.Of(cr)
+	if e.adopt {
+		if err := e.machines.Mark(ctx, machineID(cr), s.Owner); err != nil {
+			return managed.ExternalUpdate{}, errors.Wrap(err, errMark)
+		}
+		e.record.Event(cr, event.Normal(reasonImported, "imported the machine "+meta.GetExternalName(cr)+" and marked it as this resource's"))
+	}
 	m, err := e.machines.Update(ctx, machineID(cr), s)
 	if err != nil {
 		return managed.ExternalUpdate{}, errors.Wrap(err, errUpdate)
@@ -250,9 +294,23 @@ func (e *external) Update(ctx context.Context, cr *v1alpha1.VirtualMachine) (man
 	return managed.ExternalUpdate{}, nil
 }
 
-// Delete removes the machine and stops whatever ran on it.
+// Delete removes the machine and stops whatever ran on it. Observe has
+// just found the machine to be the resource's own; it is looked at once
+// more right before, so that a machine put in its place since is not
+// destroyed.
 func (e *external) Delete(ctx context.Context, cr *v1alpha1.VirtualMachine) (managed.ExternalDelete, error) {
 	cr.SetConditions(xpv2.Deleting())
+	m, err := e.machines.Observe(ctx, machineID(cr))
+	if err != nil {
+		return managed.ExternalDelete{}, errors.Wrap(err, errDelete)
+	}
+	if m == nil {
+		return managed.ExternalDelete{}, nil
+	}
+	if action, err := decide(cr, m.Owner); action != machine.Manage {
+		e.leaveBehind(cr, err)
+		return managed.ExternalDelete{}, nil
+	}
 	return managed.ExternalDelete{}, errors.Wrap(e.machines.Delete(ctx, machineID(cr)), errDelete)
 }
 

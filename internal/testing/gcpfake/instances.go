@@ -101,6 +101,7 @@ func (s *Server) insertInstance(r *http.Request, p []string) (any, *apiError) {
 		Status:            "PROVISIONING",
 		SelfLink:          s.link(self),
 		Labels:            in.Labels,
+		LabelFingerprint:  fmt.Sprintf("lfp-%d", id),
 		Metadata:          in.Metadata,
 		Tags:              in.Tags,
 		CreationTimestamp: "2026-01-01T00:00:00.000-07:00",
@@ -279,6 +280,28 @@ func (s *Server) setMachineType(r *http.Request, p []string) (any, *apiError) {
 			return "QUOTA_EXCEEDED", fmt.Sprintf("Quota 'CPUS' exceeded. Limit: 24.0 in region %s.", zone[:strings.LastIndex(zone, "-")])
 		}
 		inst.MachineType = s.link("zones/" + zone + "/machineTypes/" + t)
+		return "", ""
+	}), nil
+}
+
+// setLabels replaces an instance's labels when the request carries the
+// instance's current label fingerprint, as Compute Engine does.
+func (s *Server) setLabels(r *http.Request, p []string) (any, *apiError) {
+	zone, name := p[1], p[3]
+	inst, e := s.instance(zone, name)
+	if e != nil {
+		return nil, e
+	}
+	var req compute.InstancesSetLabelsRequest
+	if e := decode(r, &req); e != nil {
+		return nil, e
+	}
+	if req.LabelFingerprint != inst.LabelFingerprint {
+		return nil, &apiError{http.StatusPreconditionFailed, "conditionNotMet", fmt.Sprintf("Labels fingerprint either invalid or resource labels have changed (want %q)", inst.LabelFingerprint)}
+	}
+	return s.newOperation(zone, "setLabels", instancePath(zone, name), func() (string, string) {
+		inst.Labels = req.Labels
+		inst.LabelFingerprint = fmt.Sprintf("lfp-%d", s.nextID())
 		return "", ""
 	}), nil
 }

@@ -287,6 +287,7 @@ func (s *Server) route(method string, p []string) (route, bool) {
 		"POST zones/*/instances/*/start":          {"instances.start", s.startInstance},
 		"POST zones/*/instances/*/setMachineType": {"instances.setMachineType", s.setMachineType},
 		"POST zones/*/instances/*/attachDisk":     {"instances.attachDisk", s.attachDisk},
+		"POST zones/*/instances/*/setLabels":      {"instances.setLabels", s.setLabels},
 		"GET aggregated/instances":                {"instances.aggregatedList", s.aggregatedInstances},
 		"POST zones/*/disks":                      {"disks.insert", s.insertDisk},
 		"GET zones/*/disks/*":                     {"disks.get", s.getDisk},

@@ -15,7 +15,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -461,6 +463,19 @@ func (r *Rig) workspaceRoutes(w http.ResponseWriter, req *http.Request, ws *work
 			return
 		}
 		r.deleteWorkspace(ws)
+		w.WriteHeader(http.StatusNoContent)
+	case sub == "relationships" && len(rest) == 2 && rest[1] == "tags" && req.Method == http.MethodPost:
+		// Workspaces.AddTags: the tags join the workspace's.
+		tags, err := jsonapi.UnmarshalManyPayload(req.Body, reflect.TypeOf(&tfe.Tag{}))
+		if err != nil {
+			apiError(w, http.StatusBadRequest, "bad request", err.Error())
+			return
+		}
+		for _, t := range tags {
+			if name := t.(*tfe.Tag).Name; !slices.Contains(ws.ws.TagNames, name) {
+				ws.ws.TagNames = append(ws.ws.TagNames, name)
+			}
+		}
 		w.WriteHeader(http.StatusNoContent)
 	case sub == "vars":
 		r.varRoutes(w, req, ws, rest[1:])
