@@ -17,7 +17,11 @@ import (
 func TestExamplesApply(t *testing.T) {
 	env := testenv.Start(t)
 	ctx := context.Background()
-	must(t, env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "team-a"}}))
+	// The platform's configs and their Secrets live in crossplane-system;
+	// the team's machines in team-a.
+	for _, ns := range []string{"team-a", "crossplane-system"} {
+		must(t, env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
+	}
 	files, err := filepath.Glob(filepath.Join(testenv.RepoRoot(t), "examples", "machines", "*.yaml"))
 	must(t, err)
 	if len(files) < 4 {
