@@ -108,6 +108,9 @@ func New(baseDir string) (*Server, error) {
 	return s, s.Resume()
 }
 
+// DataDir is the server's data directory.
+func (s *Server) DataDir() string { return s.dataDir }
+
 // Resume starts a stopped server again, on the same port with the same
 // data, as a server back from an outage would be.
 func (s *Server) Resume() error {
