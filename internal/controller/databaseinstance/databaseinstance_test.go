@@ -30,6 +30,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/controller/config"
 	"github.com/dbaas-io/dbaas/internal/controller/options"
 	"github.com/dbaas-io/dbaas/internal/controller/virtualmachine"
+	"github.com/dbaas-io/dbaas/internal/testing/pgtest"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 )
 
@@ -202,34 +203,6 @@ func (f *fixture) tryConnect(di *v1alpha1.DatabaseInstance) (*pgx.Conn, error) {
 	return pgx.ConnectConfig(ctx, cfg)
 }
 
-// postmasters returns the PIDs of postmasters running for dataDir.
-func postmasters(t *testing.T, dataDir string) []int {
-	t.Helper()
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pids []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil {
-			continue
-		}
-		args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
-		for i := 0; i+1 < len(args); i++ {
-			if strings.HasSuffix(args[0], "/postgres") && args[i] == "-D" && args[i+1] == dataDir {
-				pids = append(pids, pid)
-				break
-			}
-		}
-	}
-	return pids
-}
-
 func TestDatabaseInstanceLifecycle(t *testing.T) {
 	ctx := context.Background()
 	env := testenv.Start(t)
@@ -296,13 +269,10 @@ func TestDatabaseInstanceLifecycle(t *testing.T) {
 
 	// Powering the machine off stops the server; powering it on again has
 	// the instance start it.
-	pid := postmasters(t, filepath.Join(wantDir, "data"))
-	if len(pid) != 1 {
-		t.Fatalf("want one postmaster for %s, got %v", wantDir, pid)
-	}
+	pid := pgtest.OneServer(t, filepath.Join(wantDir, "data"))
 	setPower(t, c, f.vm, computev1alpha1.PowerOff)
 	eventually(t, "postmaster stopped by power off", func() (bool, string) {
-		return !local.Alive(pid[0]), "still running"
+		return !local.Alive(pid), "still running"
 	})
 	setPower(t, c, f.vm, computev1alpha1.PowerOn)
 	eventually(t, "server answers after power on", func() (bool, string) {
@@ -315,7 +285,7 @@ func TestDatabaseInstanceLifecycle(t *testing.T) {
 		if err := conn.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil {
 			return false, err.Error()
 		}
-		return len(postmasters(t, filepath.Join(wantDir, "data"))) == 1, "not exactly one postmaster"
+		return len(pgtest.Servers(t, filepath.Join(wantDir, "data"))) == 1, "not exactly one postmaster"
 	})
 	f.waitReady(t, di)
 
@@ -325,10 +295,7 @@ func TestDatabaseInstanceLifecycle(t *testing.T) {
 		t.Errorf("want a non-empty provider log without the admin password (log has %d bytes)", len(l))
 	}
 
-	pids := postmasters(t, filepath.Join(wantDir, "data"))
-	if len(pids) != 1 {
-		t.Fatalf("want one postmaster for %s, got %v", wantDir, pids)
-	}
+	server := pgtest.OneServer(t, filepath.Join(wantDir, "data"))
 	if err := c.Delete(ctx, di); err != nil {
 		t.Fatal(err)
 	}
@@ -336,8 +303,8 @@ func TestDatabaseInstanceLifecycle(t *testing.T) {
 		err := c.Get(ctx, client.ObjectKeyFromObject(di), &v1alpha1.DatabaseInstance{})
 		return kerrors.IsNotFound(err), "still there"
 	})
-	if local.Alive(pids[0]) {
-		t.Errorf("postmaster %d still alive after the instance was deleted", pids[0])
+	if local.Alive(server) {
+		t.Errorf("postmaster %d still alive after the instance was deleted", server)
 	}
 	if _, err := os.Stat(wantDir); !os.IsNotExist(err) {
 		t.Errorf("instance dir %s: want removed, stat says %v", wantDir, err)
@@ -454,7 +421,7 @@ func TestCreateResumesAfterRestart(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "initialized")); err != nil {
 		t.Fatalf("want an initialized data dir after the first provider: %v", err)
 	}
-	if pids := postmasters(t, filepath.Join(dir, "data")); len(pids) != 0 {
+	if pids := pgtest.Servers(t, filepath.Join(dir, "data")); len(pids) != 0 {
 		t.Fatalf("want no postmaster before the restart, got %v", pids)
 	}
 
@@ -468,9 +435,7 @@ func TestCreateResumesAfterRestart(t *testing.T) {
 	if len(entries) != 1 || entries[0].Name() != "pg" {
 		t.Errorf("want exactly one instance dir, got %v", entries)
 	}
-	if pids := postmasters(t, filepath.Join(dir, "data")); len(pids) != 1 {
-		t.Errorf("want exactly one postmaster, got %v", pids)
-	}
+	pgtest.OneServer(t, filepath.Join(dir, "data"))
 	conn := f.connect(t, di)
 	var v string
 	if err := conn.QueryRow(ctx, "SHOW max_connections").Scan(&v); err != nil || v != "25" {

@@ -27,6 +27,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/controller/options"
 	"github.com/dbaas-io/dbaas/internal/controller/virtualmachine"
 	"github.com/dbaas-io/dbaas/internal/engine/pgvm"
+	"github.com/dbaas-io/dbaas/internal/testing/pgtest"
 	"github.com/dbaas-io/dbaas/internal/testing/sshtest"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 
@@ -241,7 +242,7 @@ func TestPlayOverSSH(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(data, "PG_VERSION")); err != nil {
 		t.Fatalf("the data directory is not where the play puts it: %v", err)
 	}
-	pids := postmasters(t, data)
+	pids := []int{pgtest.OneServer(t, data)}
 	if err := c.Delete(ctx, di); err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/local"
+	"github.com/dbaas-io/dbaas/internal/testing/pgtest"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 )
 
@@ -107,10 +108,7 @@ func TestFailoverPowerOffSync(t *testing.T) {
 		t.Fatalf("primary port %d: want one of 25700-25799", oldPort)
 	}
 	oldDir := f.memberDir(t, "vm", "pg")
-	pids := postmasters(t, filepath.Join(oldDir, "data"))
-	if len(pids) != 1 {
-		t.Fatalf("want one postmaster on vm, got %v", pids)
-	}
+	primary := pgtest.OneServer(t, filepath.Join(oldDir, "data"))
 
 	w := startWriter(t, f, di)
 	eventually(t, "the writer has commits acknowledged", func() (bool, string) {
@@ -120,7 +118,7 @@ func TestFailoverPowerOffSync(t *testing.T) {
 	setPower(t, c, f.vm, computev1alpha1.PowerOff)
 	<-w.done
 	eventually(t, "the primary's postmaster stopped by the power off", func() (bool, string) {
-		return !local.Alive(pids[0]), "still running"
+		return !local.Alive(primary), "still running"
 	})
 	writable := f.waitWritable(t, di)
 	t.Logf("failover: primary's machine powered off -> new primary writable in %s (failover.after %s)", writable.Sub(off).Round(time.Millisecond), failoverAfterForTests)
@@ -168,7 +166,7 @@ func TestFailoverPowerOffSync(t *testing.T) {
 	if err != nil || strings.TrimSpace(string(b)) != "1" {
 		t.Errorf("fence of the former primary: want epoch 1, got %q, %v", b, err)
 	}
-	if p := postmasters(t, filepath.Join(oldDir, "data")); len(p) != 0 {
+	if p := pgtest.Servers(t, filepath.Join(oldDir, "data")); len(p) != 0 {
 		t.Errorf("want no postmaster on the powered-off machine, got %v", p)
 	}
 

@@ -22,6 +22,7 @@ import (
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/local"
 	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
+	"github.com/dbaas-io/dbaas/internal/testing/pgtest"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 )
 
@@ -259,11 +260,7 @@ func TestPrimaryWithReplicas(t *testing.T) {
 	var dirs []string
 	for _, vm := range []string{"vm", "vm-1", "vm-2"} {
 		d := f.memberDir(t, vm, "pg")
-		p := postmasters(t, filepath.Join(d, "data"))
-		if len(p) != 1 {
-			t.Fatalf("want one postmaster on %s, got %v", vm, p)
-		}
-		pids, dirs = append(pids, p[0]), append(dirs, d)
+		pids, dirs = append(pids, pgtest.OneServer(t, filepath.Join(d, "data"))), append(dirs, d)
 	}
 	_ = conn.Close(ctx)
 	_ = watcher.Close(ctx)
