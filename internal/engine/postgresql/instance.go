@@ -35,15 +35,15 @@ const (
 	// packages install them.
 	DefaultBinRoot = "/usr/lib/postgresql"
 
-	confFile     = "dbaas.conf"
-	markerFile   = "initialized"
-	logFile      = "postgresql.log"
-	pwFile       = "pwfile"
-	stopTimeout  = 60 * time.Second
+	confFile    = "dbaas.conf"
+	markerFile  = "initialized"
+	logFile     = "postgresql.log"
+	pwFile      = "pwfile"
+	stopTimeout = 60 * time.Second
 	// busyTimeout bounds how long a start waits for processes left in the
 	// data directory to finish: a server another start is bringing up, or
 	// backends that outlived a killed postmaster.
-	busyTimeout = 30 * time.Second
+	busyTimeout  = 30 * time.Second
 	startTimeout = "60"
 )
 
