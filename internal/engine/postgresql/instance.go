@@ -29,7 +29,7 @@ const (
 	errStop         = "cannot stop PostgreSQL"
 	errRemove       = "cannot remove the instance directory"
 	errStalePID     = "cannot remove a stale pid file"
-	errBusyDataDir  = "processes %v still run in %s without a server that owns its postmaster.pid (a server starting, or the backends of one that died): not starting another"
+	errBusyDataDir  = "processes %v still run in %s without a server that owns its postmaster.pid (a server starting, an initdb, or the backends of a server that died): not starting or initializing another"
 
 	// DefaultBinRoot holds one bin directory per major version, as Debian
 	// packages install them.
@@ -164,6 +164,12 @@ func (i *Instance) Init(ctx context.Context, password string) error {
 func (i *Instance) prepare(ctx context.Context) error {
 	// Should a server somehow run on the half-done directory, stop it first.
 	if err := i.stopPID(ctx); err != nil {
+		return err
+	}
+	// An initdb of a provider that was killed may still write there: two
+	// initdbs on one directory, or one wiped under the other, leave neither
+	// a sound data directory.
+	if _, err := i.waitIdle(ctx, false); err != nil {
 		return err
 	}
 	if err := os.RemoveAll(i.DataDir()); err != nil {
@@ -315,23 +321,8 @@ func (i *Instance) Start(ctx context.Context) error {
 // such processes to finish, and returns early when a server that owns the
 // file comes up.
 func (i *Instance) clearStalePID(ctx context.Context) error {
-	deadline := time.Now().Add(busyTimeout)
-	for {
-		if i.Running() {
-			return nil
-		}
-		busy := local.ProcessesIn(i.DataDir())
-		if len(busy) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			return errors.Errorf(errBusyDataDir, busy, i.DataDir())
-		}
-		select {
-		case <-ctx.Done():
-			return errors.Errorf(errBusyDataDir, busy, i.DataDir())
-		case <-time.After(100 * time.Millisecond):
-		}
+	if running, err := i.waitIdle(ctx, true); err != nil || running {
+		return err
 	}
 	// The socket's lock file names the same process.
 	for _, f := range []string{filepath.Join(i.DataDir(), local.PIDFileName), filepath.Join(i.SocketDir(), ".s.PGSQL."+strconv.Itoa(int(i.Port))+".lock")} {
@@ -343,6 +334,32 @@ func (i *Instance) clearStalePID(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// waitIdle waits, for a bounded time, until no process runs in the data
+// directory (see local.ProcessesIn) or, when serverWill, until a server
+// that owns postmaster.pid runs there; it reports whether one does. Such
+// processes may be left by a provider that was killed: its initdb or
+// pg_ctl start run on without it.
+func (i *Instance) waitIdle(ctx context.Context, serverWill bool) (bool, error) {
+	deadline := time.Now().Add(busyTimeout)
+	for {
+		if serverWill && i.Running() {
+			return true, nil
+		}
+		busy := local.ProcessesIn(i.DataDir())
+		if len(busy) == 0 {
+			return false, nil
+		}
+		if time.Now().After(deadline) {
+			return false, errors.Errorf(errBusyDataDir, busy, i.DataDir())
+		}
+		select {
+		case <-ctx.Done():
+			return false, errors.Errorf(errBusyDataDir, busy, i.DataDir())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // Restart restarts a running server, for settings that need it.

@@ -35,21 +35,14 @@ func TestStartKeepsLockOfBusyDataDir(t *testing.T) {
 	if err := os.WriteFile(lock, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	busy := exec.Command("sleep", "600")
-	busy.Dir = i.DataDir()
-	if err := busy.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = busy.Wait(); close(done) }()
-	t.Cleanup(func() { _ = busy.Process.Kill(); <-done })
+	busy, done := busyProcess(t, i.DataDir())
 
 	// A start whose context ends while the process runs gives up with an
 	// error naming it, and leaves the pid file where it is.
 	short, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	err := i.Start(short)
-	if err == nil || !strings.Contains(err.Error(), "not starting another") {
+	if err == nil || !strings.Contains(err.Error(), "not starting") {
 		t.Fatalf("Start beside a busy data directory: want an error saying it does not start another server, got %v", err)
 	}
 	if _, err := os.Stat(lock); err != nil {
@@ -111,6 +104,60 @@ func TestConcurrentStartsOneServer(t *testing.T) {
 			t.Fatalf("round %d: servers still running after Stop: %v (starts said %v; %v); processes:\n%s\nlog:\n%s", round, pids, errs[0], errs[1], pgtest.Describe(i.DataDir()), readLog(i))
 		}
 	}
+}
+
+// TestInitKeepsBusyDataDir: an initdb that a killed provider left running
+// still writes into the half-done data directory. Init must not wipe the
+// directory under it nor run a second initdb beside it.
+func TestInitKeepsBusyDataDir(t *testing.T) {
+	ctx := context.Background()
+	i := NewInstance(testenv.SharedDir(t), "pg", "15", freePort(t), "postgres")
+	stopOnCleanup(t, i)
+	if err := os.MkdirAll(i.DataDir(), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	written := filepath.Join(i.DataDir(), "PG_VERSION")
+	if err := os.WriteFile(written, []byte("15\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	busy, done := busyProcess(t, i.DataDir())
+
+	short, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := i.Init(short, "pw"); err == nil || !strings.Contains(err.Error(), "not starting or initializing") {
+		t.Fatalf("Init beside a busy data directory: want an error saying it does not initialize, got %v", err)
+	}
+	if _, err := os.Stat(written); err != nil {
+		t.Errorf("Init wiped a data directory a process still works in: %v", err)
+	}
+
+	// Once it has gone, Init redoes the half-done directory.
+	if err := busy.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	if err := i.Init(ctx, "pw"); err != nil {
+		t.Fatalf("Init after the process ended: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(i.DataDir(), "global", "pg_control")); err != nil {
+		t.Errorf("Init: want a complete data directory: %v", err)
+	}
+}
+
+// busyProcess runs a process that works in dir, standing in for a
+// postmaster that has not written its pid file yet or an initdb, until the
+// test kills it or ends.
+func busyProcess(t *testing.T, dir string) (*exec.Cmd, <-chan struct{}) {
+	t.Helper()
+	busy := exec.Command("sleep", "600")
+	busy.Dir = dir
+	if err := busy.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = busy.Wait(); close(done) }()
+	t.Cleanup(func() { _ = busy.Process.Kill(); <-done })
+	return busy, done
 }
 
 func readLog(i *Instance) string {
