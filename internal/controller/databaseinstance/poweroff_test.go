@@ -89,10 +89,9 @@ func TestFailoverPowerOffSync(t *testing.T) {
 	if err := c.Get(ctx, client.ObjectKey{Name: f.ns}, pc); err != nil {
 		t.Fatal(err)
 	}
-	pc.Spec.Local.PortRangeStart, pc.Spec.Local.PortRangeEnd = 25700, 25799
-	if err := c.Update(ctx, pc); err != nil {
-		t.Fatal(err)
-	}
+	patch(t, c, pc, func(pc *apisv1alpha1.ClusterProviderConfig) {
+		pc.Spec.Local.PortRangeStart, pc.Spec.Local.PortRangeEnd = 25700, 25799
+	})
 	f.addVM(t, "vm-1")
 	f.addVM(t, "vm-2")
 	startManager(t, env, hooks{})

@@ -187,10 +187,9 @@ func TestPrimaryWithReplicas(t *testing.T) {
 	if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
 		t.Fatal(err)
 	}
-	di.Spec.ForProvider.Replication = &v1alpha1.ReplicationParameters{Mode: v1alpha1.ReplicationSync, SyncQuorum: ptr(1)}
-	if err := c.Update(ctx, di); err != nil {
-		t.Fatal(err)
-	}
+	patch(t, c, di, func(di *v1alpha1.DatabaseInstance) {
+		di.Spec.ForProvider.Replication = &v1alpha1.ReplicationParameters{Mode: v1alpha1.ReplicationSync, SyncQuorum: ptr(1)}
+	})
 	primary := "127.0.0.1:" + strconv.Itoa(int(ap.Port))
 	f.eventuallyQuery(t, di, primary, "synchronous_standby_names applied", "SHOW synchronous_standby_names", `ANY 1 ("vm-1", "vm-2")`)
 	f.eventuallyQuery(t, di, primary, "both replicas in the quorum",
@@ -317,10 +316,7 @@ func TestSwitchover(t *testing.T) {
 	}
 	_ = conn.Close(ctx)
 
-	di.Spec.ForProvider.Primary = "vm-1"
-	if err := c.Update(ctx, di); err != nil {
-		t.Fatal(err)
-	}
+	patch(t, c, di, func(di *v1alpha1.DatabaseInstance) { di.Spec.ForProvider.Primary = "vm-1" })
 	eventually(t, "vm-1 is the primary and every member runs in its role", func() (bool, string) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
 			return false, err.Error()
