@@ -35,16 +35,18 @@ const (
 	// packages install them.
 	DefaultBinRoot = "/usr/lib/postgresql"
 
-	confFile    = "dbaas.conf"
-	markerFile  = "initialized"
-	logFile     = "postgresql.log"
-	pwFile      = "pwfile"
-	stopTimeout = 60 * time.Second
-	// busyTimeout bounds how long a start waits for processes left in the
-	// data directory to finish: a server another start is bringing up, or
-	// backends that outlived a killed postmaster.
-	busyTimeout  = 30 * time.Second
+	confFile     = "dbaas.conf"
+	markerFile   = "initialized"
+	logFile      = "postgresql.log"
+	pwFile       = "pwfile"
+	stopTimeout  = 60 * time.Second
 	startTimeout = "60"
+
+	// busyTimeout bounds how long a start or an initdb waits for processes
+	// left in the data directory to finish: a server another start is
+	// bringing up, an initdb, or backends that outlived a killed
+	// postmaster.
+	busyTimeout = 30 * time.Second
 )
 
 // An Instance is one PostgreSQL server in its own directory on a machine.
@@ -337,14 +339,14 @@ func (i *Instance) clearStalePID(ctx context.Context) error {
 }
 
 // waitIdle waits, for a bounded time, until no process runs in the data
-// directory (see local.ProcessesIn) or, when serverWill, until a server
+// directory (see local.ProcessesIn) or, when orRunning, until a server
 // that owns postmaster.pid runs there; it reports whether one does. Such
 // processes may be left by a provider that was killed: its initdb or
 // pg_ctl start run on without it.
-func (i *Instance) waitIdle(ctx context.Context, serverWill bool) (bool, error) {
+func (i *Instance) waitIdle(ctx context.Context, orRunning bool) (bool, error) {
 	deadline := time.Now().Add(busyTimeout)
 	for {
-		if serverWill && i.Running() {
+		if orRunning && i.Running() {
 			return true, nil
 		}
 		busy := local.ProcessesIn(i.DataDir())
