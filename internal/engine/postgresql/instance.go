@@ -308,7 +308,8 @@ func (i *Instance) Start(ctx context.Context) error {
 		// Another start brought it up while we waited.
 		return nil
 	}
-	return run(ctx, i.Dir, pgctl, "start", "-w", "-t", startTimeout, "-s", "-D", i.DataDir(), "-l", i.LogFile())
+	from := i.logSize()
+	return i.startError(run(ctx, i.Dir, pgctl, "start", "-w", "-t", startTimeout, "-s", "-D", i.DataDir(), "-l", i.LogFile()), from)
 }
 
 // clearStalePID removes the pid file of a server that does not run: its
