@@ -3,6 +3,7 @@ package databaseinstance
 import (
 	"context"
 	"encoding/json"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -82,10 +83,11 @@ func newFixture(t *testing.T, env *testenv.Env, ns string) *fixture {
 	ctx := context.Background()
 	c := env.Client
 	base := machinesBase(t, env, ns)
+	start, end := portWindow(t)
 	if err := c.Create(ctx, &apisv1alpha1.ClusterProviderConfig{
 		ObjectMeta: metav1.ObjectMeta{Name: ns},
 		Spec: apisv1alpha1.ProviderConfigSpec{Backend: apisv1alpha1.BackendLocal,
-			Local: &apisv1alpha1.LocalBackendConfig{BaseDir: base, PortRangeStart: 25000, PortRangeEnd: 25999}},
+			Local: &apisv1alpha1.LocalBackendConfig{BaseDir: base, PortRangeStart: start, PortRangeEnd: end}},
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -117,6 +119,25 @@ func machinesBase(t *testing.T, env *testenv.Env, ns string) string {
 		t.Fatal(err)
 	}
 	return base
+}
+
+// portWindow returns a block of ports for one test's machines, drawn at
+// random below Linux's ephemeral range. The local backend keeps the blocks
+// of the machines below one base directory apart, but each test has its
+// own base directory, and on a shared machine other runs of these same
+// tests (from other checkouts) run at once: with one fixed range they
+// handed out the same ports, and a server found its port taken by
+// another's ("cannot start the member"). The backend also skips ports
+// that are in use when it allocates.
+func portWindow(t *testing.T) (start, end int32) {
+	t.Helper()
+	const (
+		lowest = 20000
+		size   = 200
+		count  = 60 // Up to 31999, below the ephemeral range (32768).
+	)
+	start = lowest + size*rand.Int32N(count) //nolint:gosec // Not a secret.
+	return start, start + size - 1
 }
 
 func pcRef(name string) *xpv2.ProviderConfigReference {
@@ -221,7 +242,7 @@ func TestDatabaseInstanceLifecycle(t *testing.T) {
 
 	wantDir := filepath.Join(f.machineDir(t), "postgresql", "pg")
 	ap := di.Status.AtProvider
-	if ap.Endpoint != "127.0.0.1" || ap.Port < 25000 || !strings.HasPrefix(ap.EngineVersion, "15.") || len(ap.Members) != 1 ||
+	if ap.Endpoint != "127.0.0.1" || ap.Port < 20000 || !strings.HasPrefix(ap.EngineVersion, "15.") || len(ap.Members) != 1 ||
 		ap.Members[0] != (v1alpha1.Member{VirtualMachine: "vm", Role: v1alpha1.RolePrimary, Address: "127.0.0.1", Port: ap.Port, Running: true}) {
 		t.Errorf("status.atProvider: unexpected %+v", ap)
 	}

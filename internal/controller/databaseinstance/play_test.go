@@ -53,6 +53,7 @@ func newSSHFixture(t *testing.T, env *testenv.Env, ns string) *sshFixture {
 	ctx := context.Background()
 	c := env.Client
 	base := machinesBase(t, env, ns)
+	start, end := portWindow(t)
 	srv := sshtest.Start(t)
 	for name, key := range map[string][]byte{"ssh-key": srv.ClientKeyPEM(), "other-key": sshtest.GenerateKeyPEM(t)} {
 		if err := c.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Data: map[string][]byte{"id": key}}); err != nil {
@@ -74,7 +75,7 @@ func newSSHFixture(t *testing.T, env *testenv.Env, ns string) *sshFixture {
 			ObjectMeta: metav1.ObjectMeta{Name: ns + "-" + name},
 			Spec: apisv1alpha1.ProviderConfigSpec{
 				Backend: apisv1alpha1.BackendLocal,
-				Local:   &apisv1alpha1.LocalBackendConfig{BaseDir: base, PortRangeStart: 25000, PortRangeEnd: 25999},
+				Local:   &apisv1alpha1.LocalBackendConfig{BaseDir: base, PortRangeStart: start, PortRangeEnd: end},
 				SSH: &apisv1alpha1.SSHConfig{
 					User: srv.User(), Port: int32(s.port), //nolint:gosec // A port.
 					PrivateKeySecretRef: xpv2.SecretKeySelector{SecretReference: xpv2.SecretReference{Namespace: ns, Name: s.secret}, Key: "id"},
