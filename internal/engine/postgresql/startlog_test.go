@@ -19,7 +19,7 @@ func TestStartFailureQuotesLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close() //nolint:errcheck // Test.
+	defer l.Close()                             //nolint:errcheck // Test.
 	port := int32(l.Addr().(*net.TCPAddr).Port) //nolint:gosec // A port fits.
 	i := NewInstance(testenv.SharedDir(t), "pg", "15", port, "postgres")
 	stopOnCleanup(t, i)
