@@ -17,13 +17,19 @@ PRODUCT       := $(BIN)/provider $(BIN)/function-dbaas $(BIN)/localenv
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
-deps: ## Install Debian's PostgreSQL 15 and MariaDB servers when they are missing.
+deps: ## Install Debian's PostgreSQL 15 and MariaDB servers, sudo and the disk tools the tests use when they are missing.
 	@test -x $(PG_BIN)/postgres || { \
 		echo "==> installing postgresql-15"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 >/dev/null; }
 	@test -x /usr/sbin/mariadbd || { \
 		echo "==> installing mariadb-server"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mariadb-server >/dev/null; }
+	@command -v sudo >/dev/null || { \
+		echo "==> installing sudo"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sudo >/dev/null; }
+	@{ command -v losetup && command -v mkfs.ext4; } >/dev/null || { \
+		echo "==> installing mount and e2fsprogs"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mount e2fsprogs >/dev/null; }
 
 tools: $(CONTROL_PLANE) $(CACHE)/crossplane/crds ## Build etcd, kube-apiserver, kube-controller-manager and Crossplane core (once).
 

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/dbaas-io/dbaas/internal/localenv"
+	"github.com/dbaas-io/dbaas/internal/testing/pgtest"
 )
 
 // TestClaimBecomesWorkingDatabase applies the example claim exactly as a user
@@ -89,12 +90,9 @@ func TestClaimBecomesWorkingDatabase(t *testing.T) {
 	if len(dirs) != 1 {
 		t.Fatalf("want one data directory below %s, got %v", workDir, dirs)
 	}
-	pids := postmasters(t, dirs[0])
-	if len(pids) != 1 {
-		t.Fatalf("want one postgres server for %s, got %v", dirs[0], pids)
-	}
+	server := pgtest.OneServer(t, dirs[0])
 	deleteClaimAndWait(t, claim)
-	waitFor(t, time.Minute, "the postgres server to stop", func() bool { return syscall.Kill(pids[0], 0) != nil })
+	waitFor(t, time.Minute, "the postgres server to stop", func() bool { return syscall.Kill(server, 0) != nil })
 	if _, err := os.Stat(workDir); !os.IsNotExist(err) {
 		t.Errorf("machine directory %s is still there after delete (err=%v)", workDir, err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -96,41 +95,6 @@ func dataDirs(t *testing.T, below string) []string {
 		return nil
 	})
 	return dirs
-}
-
-// postmasters returns the PIDs of running postgres servers of a data dir:
-// the processes whose command line names that directory.
-func postmasters(t *testing.T, dataDir string) []int {
-	t.Helper()
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pids []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil {
-			continue
-		}
-		args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
-		if len(args) > 0 && strings.HasSuffix(args[0], "postgres") && containsArg(args, dataDir) {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
-}
-
-func containsArg(args []string, dir string) bool {
-	for _, a := range args {
-		if a == dir || strings.TrimPrefix(a, "-D") == dir {
-			return true
-		}
-	}
-	return false
 }
 
 // waitFor polls cond until it holds or the timeout passes.

@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/dbaas-io/dbaas/internal/localenv"
+	"github.com/dbaas-io/dbaas/internal/testing/pgtest"
 )
 
 func clientKey(u *unstructured.Unstructured) client.ObjectKey {
@@ -43,9 +44,7 @@ func TestProviderRestartDuringCreate(t *testing.T) {
 	if len(dirs) != 1 {
 		t.Fatalf("want exactly one data directory, got %v", dirs)
 	}
-	if pids := postmasters(t, dirs[0]); len(pids) != 1 {
-		t.Errorf("want exactly one postgres server for %s, got %v", dirs[0], pids)
-	}
+	pgtest.OneServer(t, dirs[0])
 	for _, kind := range []string{"VirtualMachine", "DatabaseInstance", "Database", "User"} {
 		if n := len(listComposed(t, "restart", kind)); n != 1 {
 			t.Errorf("want exactly one %s, got %d", kind, n)

@@ -84,6 +84,28 @@ func BelongsTo(pid int, dir string) bool {
 	return false
 }
 
+// ProcessesIn returns the live processes that run in or for dir (see
+// BelongsTo), in the order /proc lists them: for a data directory, a
+// postmaster that has not written its pid file yet, a pg_ctl or initdb at
+// work on it, or the backends of a postmaster that died.
+func ProcessesIn(dir string) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		if Alive(pid) && BelongsTo(pid, dir) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
 // StopPID stops the process pid if it is alive and belongs to dir: first
 // SIGINT (a fast shutdown for PostgreSQL), then SIGKILL when it has not gone
 // after timeout.

@@ -3,6 +3,7 @@ package databaseinstance
 import (
 	"context"
 	"encoding/json"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -30,6 +31,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/controller/config"
 	"github.com/dbaas-io/dbaas/internal/controller/options"
 	"github.com/dbaas-io/dbaas/internal/controller/virtualmachine"
+	"github.com/dbaas-io/dbaas/internal/testing/pgtest"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 )
 
@@ -81,10 +83,11 @@ func newFixture(t *testing.T, env *testenv.Env, ns string) *fixture {
 	ctx := context.Background()
 	c := env.Client
 	base := machinesBase(t, env, ns)
+	start, end := portWindow(t)
 	if err := c.Create(ctx, &apisv1alpha1.ClusterProviderConfig{
 		ObjectMeta: metav1.ObjectMeta{Name: ns},
 		Spec: apisv1alpha1.ProviderConfigSpec{Backend: apisv1alpha1.BackendLocal,
-			Local: &apisv1alpha1.LocalBackendConfig{BaseDir: base, PortRangeStart: 25000, PortRangeEnd: 25999}},
+			Local: &apisv1alpha1.LocalBackendConfig{BaseDir: base, PortRangeStart: start, PortRangeEnd: end}},
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -116,6 +119,25 @@ func machinesBase(t *testing.T, env *testenv.Env, ns string) string {
 		t.Fatal(err)
 	}
 	return base
+}
+
+// portWindow returns a block of ports for one test's machines, drawn at
+// random below Linux's ephemeral range. The local backend keeps the blocks
+// of the machines below one base directory apart, but each test has its
+// own base directory, and on a shared machine other runs of these same
+// tests (from other checkouts) run at once: with one fixed range they
+// handed out the same ports, and a server found its port taken by
+// another's ("cannot start the member"). The backend also skips ports
+// that are in use when it allocates.
+func portWindow(t *testing.T) (start, end int32) {
+	t.Helper()
+	const (
+		lowest = 20000
+		size   = 200
+		count  = 60 // Up to 31999, below the ephemeral range (32768).
+	)
+	start = lowest + size*rand.Int32N(count) //nolint:gosec // Not a secret.
+	return start, start + size - 1
 }
 
 func pcRef(name string) *xpv2.ProviderConfigReference {
@@ -202,34 +224,6 @@ func (f *fixture) tryConnect(di *v1alpha1.DatabaseInstance) (*pgx.Conn, error) {
 	return pgx.ConnectConfig(ctx, cfg)
 }
 
-// postmasters returns the PIDs of postmasters running for dataDir.
-func postmasters(t *testing.T, dataDir string) []int {
-	t.Helper()
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pids []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil {
-			continue
-		}
-		args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
-		for i := 0; i+1 < len(args); i++ {
-			if strings.HasSuffix(args[0], "/postgres") && args[i] == "-D" && args[i+1] == dataDir {
-				pids = append(pids, pid)
-				break
-			}
-		}
-	}
-	return pids
-}
-
 func TestDatabaseInstanceLifecycle(t *testing.T) {
 	ctx := context.Background()
 	env := testenv.Start(t)
@@ -248,7 +242,7 @@ func TestDatabaseInstanceLifecycle(t *testing.T) {
 
 	wantDir := filepath.Join(f.machineDir(t), "postgresql", "pg")
 	ap := di.Status.AtProvider
-	if ap.Endpoint != "127.0.0.1" || ap.Port < 25000 || !strings.HasPrefix(ap.EngineVersion, "15.") || len(ap.Members) != 1 ||
+	if ap.Endpoint != "127.0.0.1" || ap.Port < 20000 || !strings.HasPrefix(ap.EngineVersion, "15.") || len(ap.Members) != 1 ||
 		ap.Members[0] != (v1alpha1.Member{VirtualMachine: "vm", Role: v1alpha1.RolePrimary, Address: "127.0.0.1", Port: ap.Port, Running: true}) {
 		t.Errorf("status.atProvider: unexpected %+v", ap)
 	}
@@ -275,10 +269,7 @@ func TestDatabaseInstanceLifecycle(t *testing.T) {
 	_ = conn.Close(ctx)
 
 	// A changed maxConnections needs a restart, which the controller does.
-	di.Spec.ForProvider.MaxConnections = ptr(30)
-	if err := c.Update(ctx, di); err != nil {
-		t.Fatal(err)
-	}
+	patch(t, c, di, func(di *v1alpha1.DatabaseInstance) { di.Spec.ForProvider.MaxConnections = ptr(30) })
 	// The server restarts meanwhile: a refused connection is a reason to
 	// look again, not a failure.
 	eventually(t, "max_connections follows the spec", func() (bool, string) {
@@ -296,13 +287,10 @@ func TestDatabaseInstanceLifecycle(t *testing.T) {
 
 	// Powering the machine off stops the server; powering it on again has
 	// the instance start it.
-	pid := postmasters(t, filepath.Join(wantDir, "data"))
-	if len(pid) != 1 {
-		t.Fatalf("want one postmaster for %s, got %v", wantDir, pid)
-	}
+	pid := pgtest.OneServer(t, filepath.Join(wantDir, "data"))
 	setPower(t, c, f.vm, computev1alpha1.PowerOff)
 	eventually(t, "postmaster stopped by power off", func() (bool, string) {
-		return !local.Alive(pid[0]), "still running"
+		return !local.Alive(pid), "still running"
 	})
 	setPower(t, c, f.vm, computev1alpha1.PowerOn)
 	eventually(t, "server answers after power on", func() (bool, string) {
@@ -315,7 +303,7 @@ func TestDatabaseInstanceLifecycle(t *testing.T) {
 		if err := conn.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil {
 			return false, err.Error()
 		}
-		return len(postmasters(t, filepath.Join(wantDir, "data"))) == 1, "not exactly one postmaster"
+		return len(pgtest.Servers(t, filepath.Join(wantDir, "data"))) == 1, "not exactly one postmaster"
 	})
 	f.waitReady(t, di)
 
@@ -325,10 +313,7 @@ func TestDatabaseInstanceLifecycle(t *testing.T) {
 		t.Errorf("want a non-empty provider log without the admin password (log has %d bytes)", len(l))
 	}
 
-	pids := postmasters(t, filepath.Join(wantDir, "data"))
-	if len(pids) != 1 {
-		t.Fatalf("want one postmaster for %s, got %v", wantDir, pids)
-	}
+	server := pgtest.OneServer(t, filepath.Join(wantDir, "data"))
 	if err := c.Delete(ctx, di); err != nil {
 		t.Fatal(err)
 	}
@@ -336,8 +321,8 @@ func TestDatabaseInstanceLifecycle(t *testing.T) {
 		err := c.Get(ctx, client.ObjectKeyFromObject(di), &v1alpha1.DatabaseInstance{})
 		return kerrors.IsNotFound(err), "still there"
 	})
-	if local.Alive(pids[0]) {
-		t.Errorf("postmaster %d still alive after the instance was deleted", pids[0])
+	if local.Alive(server) {
+		t.Errorf("postmaster %d still alive after the instance was deleted", server)
 	}
 	if _, err := os.Stat(wantDir); !os.IsNotExist(err) {
 		t.Errorf("instance dir %s: want removed, stat says %v", wantDir, err)
@@ -361,8 +346,22 @@ func setPower(t *testing.T, c client.Client, vm *computev1alpha1.VirtualMachine,
 	if err := c.Get(context.Background(), client.ObjectKeyFromObject(vm), got); err != nil {
 		t.Fatal(err)
 	}
-	got.Spec.ForProvider.PowerState = p
-	if err := c.Update(context.Background(), got); err != nil {
+	patch(t, c, got, func(vm *computev1alpha1.VirtualMachine) { vm.Spec.ForProvider.PowerState = p })
+}
+
+// patch changes obj with mutate and sends only what changed, as a merge
+// patch, rather than an update of the whole object: the provider writes
+// objects' annotations and finalizers while it reconciles them, and an
+// update carrying the resourceVersion the test read then fails with a
+// conflict, the more often the busier the machine.
+func patch[T client.Object](t *testing.T, c client.Client, obj T, mutate func(T)) {
+	t.Helper()
+	base, ok := obj.DeepCopyObject().(client.Object)
+	if !ok {
+		t.Fatalf("cannot copy %T", obj)
+	}
+	mutate(obj)
+	if err := c.Patch(context.Background(), obj, client.MergeFrom(base)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -454,7 +453,7 @@ func TestCreateResumesAfterRestart(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "initialized")); err != nil {
 		t.Fatalf("want an initialized data dir after the first provider: %v", err)
 	}
-	if pids := postmasters(t, filepath.Join(dir, "data")); len(pids) != 0 {
+	if pids := pgtest.Servers(t, filepath.Join(dir, "data")); len(pids) != 0 {
 		t.Fatalf("want no postmaster before the restart, got %v", pids)
 	}
 
@@ -468,9 +467,7 @@ func TestCreateResumesAfterRestart(t *testing.T) {
 	if len(entries) != 1 || entries[0].Name() != "pg" {
 		t.Errorf("want exactly one instance dir, got %v", entries)
 	}
-	if pids := postmasters(t, filepath.Join(dir, "data")); len(pids) != 1 {
-		t.Errorf("want exactly one postmaster, got %v", pids)
-	}
+	pgtest.OneServer(t, filepath.Join(dir, "data"))
 	conn := f.connect(t, di)
 	var v string
 	if err := conn.QueryRow(ctx, "SHOW max_connections").Scan(&v); err != nil || v != "25" {

@@ -20,6 +20,7 @@ import (
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/testing/pgtest"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 )
 
@@ -50,11 +51,8 @@ func failoverFixture(t *testing.T, ns string, h hooks, mod func(p *v1alpha1.Data
 // killPrimary SIGKILLs the postmaster of the member on vm.
 func (f *fixture) killPrimary(t *testing.T, vm string) {
 	t.Helper()
-	pids := postmasters(t, filepath.Join(f.memberDir(t, vm, "pg"), "data"))
-	if len(pids) != 1 {
-		t.Fatalf("want one postmaster on %s, got %v", vm, pids)
-	}
-	if err := syscall.Kill(pids[0], syscall.SIGKILL); err != nil {
+	pid := pgtest.OneServer(t, filepath.Join(f.memberDir(t, vm, "pg"), "data"))
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 }

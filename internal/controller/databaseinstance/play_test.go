@@ -27,6 +27,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/controller/options"
 	"github.com/dbaas-io/dbaas/internal/controller/virtualmachine"
 	"github.com/dbaas-io/dbaas/internal/engine/pgvm"
+	"github.com/dbaas-io/dbaas/internal/testing/pgtest"
 	"github.com/dbaas-io/dbaas/internal/testing/sshtest"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 
@@ -52,6 +53,7 @@ func newSSHFixture(t *testing.T, env *testenv.Env, ns string) *sshFixture {
 	ctx := context.Background()
 	c := env.Client
 	base := machinesBase(t, env, ns)
+	start, end := portWindow(t)
 	srv := sshtest.Start(t)
 	for name, key := range map[string][]byte{"ssh-key": srv.ClientKeyPEM(), "other-key": sshtest.GenerateKeyPEM(t)} {
 		if err := c.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Data: map[string][]byte{"id": key}}); err != nil {
@@ -73,7 +75,7 @@ func newSSHFixture(t *testing.T, env *testenv.Env, ns string) *sshFixture {
 			ObjectMeta: metav1.ObjectMeta{Name: ns + "-" + name},
 			Spec: apisv1alpha1.ProviderConfigSpec{
 				Backend: apisv1alpha1.BackendLocal,
-				Local:   &apisv1alpha1.LocalBackendConfig{BaseDir: base, PortRangeStart: 25000, PortRangeEnd: 25999},
+				Local:   &apisv1alpha1.LocalBackendConfig{BaseDir: base, PortRangeStart: start, PortRangeEnd: end},
 				SSH: &apisv1alpha1.SSHConfig{
 					User: srv.User(), Port: int32(s.port), //nolint:gosec // A port.
 					PrivateKeySecretRef: xpv2.SecretKeySelector{SecretReference: xpv2.SecretReference{Namespace: ns, Name: s.secret}, Key: "id"},
@@ -241,7 +243,7 @@ func TestPlayOverSSH(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(data, "PG_VERSION")); err != nil {
 		t.Fatalf("the data directory is not where the play puts it: %v", err)
 	}
-	pids := postmasters(t, data)
+	pids := []int{pgtest.OneServer(t, data)}
 	if err := c.Delete(ctx, di); err != nil {
 		t.Fatal(err)
 	}

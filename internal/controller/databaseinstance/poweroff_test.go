@@ -20,6 +20,7 @@ import (
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/local"
+	"github.com/dbaas-io/dbaas/internal/testing/pgtest"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 )
 
@@ -83,15 +84,13 @@ func TestFailoverPowerOffSync(t *testing.T) {
 	env := testenv.Start(t)
 	c := env.Client
 	f := newFixture(t, env, "di-fo-power")
-	// A port block of its own, taken before any machine is made.
+	// The fixture's own port block, which the primary's port must come
+	// from.
 	pc := &apisv1alpha1.ClusterProviderConfig{}
 	if err := c.Get(ctx, client.ObjectKey{Name: f.ns}, pc); err != nil {
 		t.Fatal(err)
 	}
-	pc.Spec.Local.PortRangeStart, pc.Spec.Local.PortRangeEnd = 25700, 25799
-	if err := c.Update(ctx, pc); err != nil {
-		t.Fatal(err)
-	}
+	start, end := pc.Spec.Local.PortRangeStart, pc.Spec.Local.PortRangeEnd
 	f.addVM(t, "vm-1")
 	f.addVM(t, "vm-2")
 	startManager(t, env, hooks{})
@@ -103,14 +102,11 @@ func TestFailoverPowerOffSync(t *testing.T) {
 	}
 	f.waitReady(t, di)
 	oldPort := ports(di)["vm"]
-	if oldPort < 25700 || oldPort > 25799 {
-		t.Fatalf("primary port %d: want one of 25700-25799", oldPort)
+	if oldPort < start || oldPort > end {
+		t.Fatalf("primary port %d: want one of %d-%d", oldPort, start, end)
 	}
 	oldDir := f.memberDir(t, "vm", "pg")
-	pids := postmasters(t, filepath.Join(oldDir, "data"))
-	if len(pids) != 1 {
-		t.Fatalf("want one postmaster on vm, got %v", pids)
-	}
+	primary := pgtest.OneServer(t, filepath.Join(oldDir, "data"))
 
 	w := startWriter(t, f, di)
 	eventually(t, "the writer has commits acknowledged", func() (bool, string) {
@@ -120,7 +116,7 @@ func TestFailoverPowerOffSync(t *testing.T) {
 	setPower(t, c, f.vm, computev1alpha1.PowerOff)
 	<-w.done
 	eventually(t, "the primary's postmaster stopped by the power off", func() (bool, string) {
-		return !local.Alive(pids[0]), "still running"
+		return !local.Alive(primary), "still running"
 	})
 	writable := f.waitWritable(t, di)
 	t.Logf("failover: primary's machine powered off -> new primary writable in %s (failover.after %s)", writable.Sub(off).Round(time.Millisecond), failoverAfterForTests)
@@ -168,7 +164,7 @@ func TestFailoverPowerOffSync(t *testing.T) {
 	if err != nil || strings.TrimSpace(string(b)) != "1" {
 		t.Errorf("fence of the former primary: want epoch 1, got %q, %v", b, err)
 	}
-	if p := postmasters(t, filepath.Join(oldDir, "data")); len(p) != 0 {
+	if p := pgtest.Servers(t, filepath.Join(oldDir, "data")); len(p) != 0 {
 		t.Errorf("want no postmaster on the powered-off machine, got %v", p)
 	}
 

@@ -22,6 +22,7 @@ import (
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/local"
 	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
+	"github.com/dbaas-io/dbaas/internal/testing/pgtest"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 )
 
@@ -186,10 +187,9 @@ func TestPrimaryWithReplicas(t *testing.T) {
 	if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
 		t.Fatal(err)
 	}
-	di.Spec.ForProvider.Replication = &v1alpha1.ReplicationParameters{Mode: v1alpha1.ReplicationSync, SyncQuorum: ptr(1)}
-	if err := c.Update(ctx, di); err != nil {
-		t.Fatal(err)
-	}
+	patch(t, c, di, func(di *v1alpha1.DatabaseInstance) {
+		di.Spec.ForProvider.Replication = &v1alpha1.ReplicationParameters{Mode: v1alpha1.ReplicationSync, SyncQuorum: ptr(1)}
+	})
 	primary := "127.0.0.1:" + strconv.Itoa(int(ap.Port))
 	f.eventuallyQuery(t, di, primary, "synchronous_standby_names applied", "SHOW synchronous_standby_names", `ANY 1 ("vm-1", "vm-2")`)
 	f.eventuallyQuery(t, di, primary, "both replicas in the quorum",
@@ -259,11 +259,7 @@ func TestPrimaryWithReplicas(t *testing.T) {
 	var dirs []string
 	for _, vm := range []string{"vm", "vm-1", "vm-2"} {
 		d := f.memberDir(t, vm, "pg")
-		p := postmasters(t, filepath.Join(d, "data"))
-		if len(p) != 1 {
-			t.Fatalf("want one postmaster on %s, got %v", vm, p)
-		}
-		pids, dirs = append(pids, p[0]), append(dirs, d)
+		pids, dirs = append(pids, pgtest.OneServer(t, filepath.Join(d, "data"))), append(dirs, d)
 	}
 	_ = conn.Close(ctx)
 	_ = watcher.Close(ctx)
@@ -320,10 +316,7 @@ func TestSwitchover(t *testing.T) {
 	}
 	_ = conn.Close(ctx)
 
-	di.Spec.ForProvider.Primary = "vm-1"
-	if err := c.Update(ctx, di); err != nil {
-		t.Fatal(err)
-	}
+	patch(t, c, di, func(di *v1alpha1.DatabaseInstance) { di.Spec.ForProvider.Primary = "vm-1" })
 	eventually(t, "vm-1 is the primary and every member runs in its role", func() (bool, string) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
 			return false, err.Error()

@@ -29,6 +29,7 @@ const (
 	errStop         = "cannot stop PostgreSQL"
 	errRemove       = "cannot remove the instance directory"
 	errStalePID     = "cannot remove a stale pid file"
+	errBusyDataDir  = "processes %v still run in %s without a server that owns its postmaster.pid (a server starting, an initdb, or the backends of a server that died): not starting or initializing another"
 
 	// DefaultBinRoot holds one bin directory per major version, as Debian
 	// packages install them.
@@ -40,6 +41,12 @@ const (
 	pwFile       = "pwfile"
 	stopTimeout  = 60 * time.Second
 	startTimeout = "60"
+
+	// busyTimeout bounds how long a start or an initdb waits for processes
+	// left in the data directory to finish: a server another start is
+	// bringing up, an initdb, or backends that outlived a killed
+	// postmaster.
+	busyTimeout = 30 * time.Second
 )
 
 // An Instance is one PostgreSQL server in its own directory on a machine.
@@ -159,6 +166,12 @@ func (i *Instance) Init(ctx context.Context, password string) error {
 func (i *Instance) prepare(ctx context.Context) error {
 	// Should a server somehow run on the half-done directory, stop it first.
 	if err := i.stopPID(ctx); err != nil {
+		return err
+	}
+	// An initdb of a provider that was killed may still write there: two
+	// initdbs on one directory, or one wiped under the other, leave neither
+	// a sound data directory.
+	if _, err := i.waitIdle(ctx, false); err != nil {
 		return err
 	}
 	if err := os.RemoveAll(i.DataDir()); err != nil {
@@ -288,19 +301,31 @@ func (i *Instance) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := i.clearStalePID(); err != nil {
+	if err := i.clearStalePID(ctx); err != nil {
 		return err
 	}
-	return run(ctx, i.Dir, pgctl, "start", "-w", "-t", startTimeout, "-s", "-D", i.DataDir(), "-l", i.LogFile())
+	if i.Running() {
+		// Another start brought it up while we waited.
+		return nil
+	}
+	from := i.logSize()
+	return i.startError(run(ctx, i.Dir, pgctl, "start", "-w", "-t", startTimeout, "-s", "-D", i.DataDir(), "-l", i.LogFile()), from)
 }
 
 // clearStalePID removes the pid file of a server that does not run: its
 // process is gone (or is someone else, or a zombie nobody reaped after a
 // crash) and would make a new postmaster, or pg_rewind's crash recovery,
-// hesitate. It is ours to clear.
-func (i *Instance) clearStalePID() error {
-	if i.Running() {
-		return nil
+// hesitate. It is ours to clear only while no process at all runs in the
+// data directory. A postmaster that is starting creates its pid file empty
+// and fills it a moment later, and backends of a killed postmaster run on
+// for a while: removing the file then would let a second postmaster start
+// on the same data directory beside them, since the file is PostgreSQL's
+// only guard against that. So it first waits, for a bounded time, for
+// such processes to finish, and returns early when a server that owns the
+// file comes up.
+func (i *Instance) clearStalePID(ctx context.Context) error {
+	if running, err := i.waitIdle(ctx, true); err != nil || running {
+		return err
 	}
 	// The socket's lock file names the same process.
 	for _, f := range []string{filepath.Join(i.DataDir(), local.PIDFileName), filepath.Join(i.SocketDir(), ".s.PGSQL."+strconv.Itoa(int(i.Port))+".lock")} {
@@ -314,6 +339,32 @@ func (i *Instance) clearStalePID() error {
 	return nil
 }
 
+// waitIdle waits, for a bounded time, until no process runs in the data
+// directory (see local.ProcessesIn) or, when orRunning, until a server
+// that owns postmaster.pid runs there; it reports whether one does. Such
+// processes may be left by a provider that was killed: its initdb or
+// pg_ctl start run on without it.
+func (i *Instance) waitIdle(ctx context.Context, orRunning bool) (bool, error) {
+	deadline := time.Now().Add(busyTimeout)
+	for {
+		if orRunning && i.Running() {
+			return true, nil
+		}
+		busy := local.ProcessesIn(i.DataDir())
+		if len(busy) == 0 {
+			return false, nil
+		}
+		if time.Now().After(deadline) {
+			return false, errors.Errorf(errBusyDataDir, busy, i.DataDir())
+		}
+		select {
+		case <-ctx.Done():
+			return false, errors.Errorf(errBusyDataDir, busy, i.DataDir())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
 // Restart restarts a running server, for settings that need it.
 func (i *Instance) Restart(ctx context.Context) error {
 	if err := i.Stop(ctx); err != nil {
@@ -323,14 +374,17 @@ func (i *Instance) Restart(ctx context.Context) error {
 }
 
 // Stop stops the server with a fast shutdown, falling back to signalling
-// its PID.
+// its PID. It returns once the postmaster's process has gone: pg_ctl stop
+// returns when the pid file has gone, which the postmaster removes just
+// before it exits.
 func (i *Instance) Stop(ctx context.Context) error {
-	if !i.Running() {
+	pid := i.PID()
+	if pid == 0 {
 		return nil
 	}
 	if pgctl, err := i.bin("pg_ctl"); err == nil {
 		if err := run(ctx, i.Dir, pgctl, "stop", "-m", "fast", "-w", "-t", startTimeout, "-s", "-D", i.DataDir()); err == nil && !i.Running() {
-			return nil
+			return errors.Wrap(local.StopPID(ctx, pid, i.DataDir(), stopTimeout), errStop)
 		}
 	}
 	return i.stopPID(ctx)

@@ -113,7 +113,7 @@ func (i *Instance) Rejoin(ctx context.Context, source *Instance, adminPassword s
 	if err := i.Stop(ctx); err != nil {
 		return err
 	}
-	if err := i.clearStalePID(); err != nil {
+	if err := i.clearStalePID(ctx); err != nil {
 		return err
 	}
 	// pg_rewind reads the source's timeline from its control file, which a

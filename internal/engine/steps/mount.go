@@ -14,14 +14,23 @@ const (
 	errMountedOther = "%s is already mounted from %s (%s), not %s (%s)"
 	errFindmnt      = "cannot parse what findmnt said about %s: %q"
 
-	// fstab is where the mount is recorded so it comes back after a reboot.
-	fstab = "/etc/fstab"
+	// DefaultFstab is where the mount is recorded so it comes back after a
+	// reboot.
+	DefaultFstab = "/etc/fstab"
 )
 
 // Mount makes sure device holds a filesystem of type fstype, mounted on
 // mountpoint now and after every boot. A device that already holds a
 // filesystem is never formatted, whatever its type: it may hold data.
 func Mount(device, mountpoint, fstype string) Step {
+	return MountWithFstab(device, mountpoint, fstype, DefaultFstab)
+}
+
+// MountWithFstab is Mount recording the mount in the fstab file at fstab
+// rather than /etc/fstab, and mounting from it: a test on a real loop
+// device points it at a file of its own, so that it leaves no line in the
+// machine's fstab.
+func MountWithFstab(device, mountpoint, fstype, fstab string) Step {
 	return Step{
 		Name: "mount " + device + " on " + mountpoint,
 		Check: func(ctx context.Context, e executor.Executor) (bool, error) {
@@ -32,14 +41,14 @@ func Mount(device, mountpoint, fstype string) Step {
 			if err != nil || !mounted {
 				return false, err
 			}
-			res, err := e.Run(ctx, executor.ShellCommand("findmnt", "--fstab", "--noheadings", "--mountpoint", mountpoint), nil)
+			res, err := e.Run(ctx, findFstab(fstab, mountpoint), nil)
 			return err == nil && res.ExitCode == 0, err
 		},
 		Apply: func(ctx context.Context, e executor.Executor) error {
 			if err := validMountpoint(mountpoint); err != nil {
 				return err
 			}
-			_, err := runScript(ctx, e, "mount "+device+" on "+mountpoint, mountScript(device, mountpoint, fstype))
+			_, err := runScript(ctx, e, "mount "+device+" on "+mountpoint, mountScript(device, mountpoint, fstype, fstab))
 			return err
 		},
 	}
@@ -86,7 +95,7 @@ func mountedFrom(ctx context.Context, e executor.Executor, device, mountpoint, f
 // records it in fstab by UUID (device names can change between boots) with
 // nofail (a missing disk must not stop the machine booting, and so being
 // reachable), and mounts it.
-func mountScript(device, mountpoint, fstype string) string {
+func mountScript(device, mountpoint, fstype, fstab string) string {
 	return strings.Join([]string{
 		"set -e",
 		"dev=" + q(device),
@@ -99,8 +108,24 @@ func mountScript(device, mountpoint, fstype string) string {
 		`elif [ "$rc" -ne 0 ]; then echo "cannot tell whether $dev holds a filesystem (blkid exited $rc); not formatting it" >&2; exit 1; fi`,
 		`uuid=$(blkid -p -s UUID -o value "$dev")`,
 		executor.ShellCommand("mkdir", "-p", "--", mountpoint),
-		executor.ShellCommand("findmnt", "--fstab", "--noheadings", "--mountpoint", mountpoint) + " >/dev/null || " +
-			`printf '%s %s %s defaults,nofail 0 2\n' "UUID=$uuid" ` + q(mountpoint) + " " + q(fstype) + " >> " + fstab,
-		executor.ShellCommand("findmnt", "--noheadings", "--mountpoint", mountpoint) + " >/dev/null || " + executor.ShellCommand("mount", "--", mountpoint),
+		findFstab(fstab, mountpoint) + " >/dev/null || " +
+			`printf '%s %s %s defaults,nofail 0 2\n' "UUID=$uuid" ` + q(mountpoint) + " " + q(fstype) + " >> " + q(fstab),
+		executor.ShellCommand("findmnt", "--noheadings", "--mountpoint", mountpoint) + " >/dev/null || " + mountFromFstab(fstab, mountpoint),
 	}, "\n")
+}
+
+// findFstab is the command that finds mountpoint's line in fstab.
+func findFstab(fstab, mountpoint string) string {
+	if fstab == DefaultFstab {
+		return executor.ShellCommand("findmnt", "--fstab", "--noheadings", "--mountpoint", mountpoint)
+	}
+	return executor.ShellCommand("findmnt", "--fstab", "--tab-file", fstab, "--noheadings", "--mountpoint", mountpoint)
+}
+
+// mountFromFstab is the command that mounts mountpoint as fstab says.
+func mountFromFstab(fstab, mountpoint string) string {
+	if fstab == DefaultFstab {
+		return executor.ShellCommand("mount", "--", mountpoint)
+	}
+	return executor.ShellCommand("mount", "--fstab", fstab, "--", mountpoint)
 }

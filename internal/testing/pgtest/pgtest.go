@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 )
@@ -108,6 +109,9 @@ func New(baseDir string) (*Server, error) {
 	return s, s.Resume()
 }
 
+// DataDir is the server's data directory.
+func (s *Server) DataDir() string { return s.dataDir }
+
 // Resume starts a stopped server again, on the same port with the same
 // data, as a server back from an outage would be.
 func (s *Server) Resume() error {
@@ -118,13 +122,32 @@ func (s *Server) Resume() error {
 	return nil
 }
 
-// Stop stops the server, ending its connections.
+// Stop stops the server, ending its connections. It returns once the
+// postmaster's process has gone: pg_ctl stop returns when the pid file has
+// gone, which the postmaster removes just before it exits.
 func (s *Server) Stop() error {
+	pid, _ := lockPID(s.dataDir)
 	if out, err := s.run(filepath.Join(BinDir, "pg_ctl"), "-D", s.dataDir, "-m", "fast", "-w", "stop"); err != nil {
 		return errors.Wrapf(err, "cannot stop PostgreSQL: %s", out)
 	}
-	return nil
+	if pid <= 0 {
+		return nil
+	}
+	deadline := time.Now().Add(stopWait)
+	for {
+		if _, ok := readProcess(pid); !ok {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return errors.Errorf("the postmaster %d still runs %s after pg_ctl stop returned", pid, stopWait)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
+
+// stopWait bounds how long Stop waits for the postmaster to exit after
+// pg_ctl stop has returned.
+const stopWait = time.Minute
 
 // run runs a server binary, as the server's user when we are root.
 func (s *Server) run(bin string, args ...string) ([]byte, error) {

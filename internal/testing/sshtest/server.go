@@ -19,7 +19,7 @@ import (
 )
 
 // user is the only user the server lets in. Commands run as whoever runs
-// the test, whatever the name.
+// the test, whatever the name, unless RunAs names a local user.
 const user = "dbaas-test"
 
 // A Server is an SSH server listening on 127.0.0.1.
@@ -37,6 +37,7 @@ type Server struct {
 	open       map[net.Conn]struct{}
 	closed     bool
 	env        []string
+	login      *login
 }
 
 // Start starts a server on a free port of 127.0.0.1 with a new Ed25519 host
@@ -105,7 +106,11 @@ func (s *Server) SetEnv(env ...string) {
 func (s *Server) environ() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append(os.Environ(), s.env...)
+	env := append(os.Environ(), s.env...)
+	if s.login != nil {
+		env = append(env, "HOME="+s.login.home, "USER="+s.login.name, "LOGNAME="+s.login.name)
+	}
+	return env
 }
 
 // Sessions is how many sessions (one per command) clients have opened.

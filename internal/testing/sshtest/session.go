@@ -61,7 +61,7 @@ func (s *Server) exec(ch ssh.Channel, reqs <-chan *ssh.Request, command string) 
 	cmd.WaitDelay = 2 * time.Second
 	// When the client goes away or the test ends, kill everything the
 	// command started, so no process outlives the test.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: s.credential()}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	stdin, err := cmd.StdinPipe()
 	if err == nil {
