@@ -59,7 +59,9 @@ func TestVirtualMachineLifecycle(t *testing.T) {
 	c := env.Client
 	base := testenv.SharedDir(t)
 	t.Cleanup(func() { _ = local.StopAll(context.Background(), base) })
-	startManager(t, env, filepath.Join(base, "default-dir"))
+	// A namespaced ProviderConfig cannot choose where the provider writes:
+	// its machines go to the provider's own directory.
+	startManager(t, env, filepath.Join(base, "machines"))
 
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "vm-test"}}
 	if err := c.Create(ctx, ns); err != nil {
@@ -68,7 +70,7 @@ func TestVirtualMachineLifecycle(t *testing.T) {
 	pc := &apisv1alpha1.ProviderConfig{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: "local"},
 		Spec: apisv1alpha1.ProviderConfigSpec{Backend: apisv1alpha1.BackendLocal,
-			Local: &apisv1alpha1.LocalBackendConfig{BaseDir: filepath.Join(base, "machines"), PortRangeStart: 24000, PortRangeEnd: 24999}},
+			Local: &apisv1alpha1.LocalBackendConfig{PortRangeStart: 24000, PortRangeEnd: 24999}},
 	}
 	if err := c.Create(ctx, pc); err != nil {
 		t.Fatal(err)
@@ -216,7 +218,7 @@ func TestVirtualMachineSSHUser(t *testing.T) {
 	rec := &recorder{created: map[string]machine.Spec{}, updated: map[string]int{}}
 	env.StartManager(t, testenv.ManagerConfig{
 		Setups:   []testenv.Setup{config.Setup, Setup},
-		LocalDir: filepath.Join(base, "default-dir"),
+		LocalDir: filepath.Join(base, "machines"),
 		Machines: backend.Options{Wrap: rec.wrap},
 	})
 
@@ -237,7 +239,7 @@ func TestVirtualMachineSSHUser(t *testing.T) {
 	if err := c.Create(ctx, sec); err != nil {
 		t.Fatal(err)
 	}
-	localCfg := &apisv1alpha1.LocalBackendConfig{BaseDir: filepath.Join(base, "machines"), PortRangeStart: 25000, PortRangeEnd: 25999}
+	localCfg := &apisv1alpha1.LocalBackendConfig{PortRangeStart: 25000, PortRangeEnd: 25999}
 	for name, secret := range map[string]string{"ssh": "ssh-key", "no-key": "absent"} {
 		pc := &apisv1alpha1.ProviderConfig{
 			ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: name},
