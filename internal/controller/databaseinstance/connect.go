@@ -22,6 +22,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/clients/local"
 	"github.com/dbaas-io/dbaas/internal/clients/providerconfig"
 	"github.com/dbaas-io/dbaas/internal/controller/dependents"
+	"github.com/dbaas-io/dbaas/internal/engine/pgparams"
 	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
 )
 
@@ -61,6 +62,14 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 	p := cr.Spec.ForProvider
 	if p.Engine != v1alpha1.EnginePostgreSQL {
 		return nil, errors.Errorf(errEngine, p.Engine)
+	}
+	// Refused before anything is reached, so a parameter that is not in
+	// the version's allow-list never gets near a server, whichever engine
+	// runs it. A delete does not need them.
+	if !meta.WasDeleted(cr) {
+		if err := pgparams.Check(p.Version, p.Parameters); err != nil {
+			return nil, err
+		}
 	}
 	pc, err := providerconfig.Resolve(ctx, c.kube, cr)
 	if err != nil {

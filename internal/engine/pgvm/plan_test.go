@@ -144,8 +144,10 @@ func TestPlanRefuses(t *testing.T) {
 		change func(o *Options)
 		want   string
 	}{
-		"OwnedParameter":    {func(o *Options) { o.Settings["port"] = "1" }, `parameter "port" is set by the play`},
-		"BadParameterName":  {func(o *Options) { o.Settings["a b"] = "1" }, `invalid parameter name "a b"`},
+		"OwnedParameter":    {func(o *Options) { o.Settings["port"] = "1" }, `parameter "port" is not in the allow-list`},
+		"CommandParameter":  {func(o *Options) { o.Settings["archive_command"] = "sh -c id" }, `parameter "archive_command" is not in the allow-list`},
+		"LibraryParameter":  {func(o *Options) { o.Settings["shared_preload_libraries"] = "evil" }, `parameter "shared_preload_libraries" is not in the allow-list`},
+		"BadParameterName":  {func(o *Options) { o.Settings["a b"] = "1" }, `parameter "a b" is not in the allow-list`},
 		"NewlineInValue":    {func(o *Options) { o.Settings["work_mem"] = "1\ninclude '/etc/shadow'" }, "line break"},
 		"NoPassword":        {func(o *Options) { o.SuperuserPassword = "" }, "password is empty"},
 		"PasswordLine":      {func(o *Options) { o.SuperuserPassword += "\nmore" }, "line break"},
