@@ -318,7 +318,11 @@ type DatabaseInstanceObservation struct {
 	// EngineVersion is the version the engine reports, for example "15.18".
 	EngineVersion string `json:"engineVersion,omitempty"`
 
-	// Primary is the VirtualMachine whose member takes writes.
+	// Primary is the VirtualMachine whose member takes writes, and so
+	// holds the instance's data. Once set, spec.forProvider.virtualMachines
+	// must keep listing it, and the primary may only move to a member that
+	// holds a copy of the data (a switchover): anything else would start an
+	// empty server in its place.
 	// +optional
 	Primary string `json:"primary,omitempty"`
 
@@ -381,6 +385,7 @@ type DatabaseInstanceStatus struct {
 // +kubebuilder:printcolumn:name="AGE",type="date",JSONPath=".metadata.creationTimestamp"
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:scope=Namespaced,categories={crossplane,managed,dbaas}
+// +kubebuilder:validation:XValidation:rule="!has(self.status) || !has(self.status.atProvider) || !has(self.status.atProvider.primary) || !has(self.spec.forProvider.virtualMachines) || size(self.spec.forProvider.virtualMachines) == 0 || self.status.atProvider.primary in self.spec.forProvider.virtualMachines",messageExpression="'spec.forProvider.virtualMachines must keep ' + self.status.atProvider.primary + ', which holds the data of the primary (status.atProvider.primary): to retire it, switch over to a replica first (spec.forProvider.primary); a single instance cannot move, create a new instance and copy the data'"
 type DatabaseInstance struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

@@ -86,6 +86,11 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 		return nil, err
 	}
 	deleting := meta.WasDeleted(cr)
+	if !deleting {
+		if err := checkMemberChange(p, cr.Status.AtProvider); err != nil {
+			return nil, err
+		}
+	}
 	if deleting {
 		names, err := dependents.OnInstance(ctx, c.kube, cr.GetNamespace(), cr.GetName())
 		if err != nil {

@@ -116,6 +116,9 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.DatabaseInstance) (
 		Endpoint:      postgresql.Address,
 		Port:          e.inst.Port,
 		EngineVersion: s.Version,
+		// The machine that holds the data: a later spec that drops it is
+		// refused (checkMemberChange).
+		Primary: e.vm,
 		Members: []v1alpha1.Member{{
 			VirtualMachine: e.vm,
 			Role:           v1alpha1.RolePrimary,

@@ -73,6 +73,11 @@ func (c *connector) connectPlay(ctx context.Context, cr *v1alpha1.DatabaseInstan
 		return nil, errors.Errorf(errPlayVersion, p.Version)
 	}
 	deleting := meta.WasDeleted(cr)
+	if !deleting {
+		if err := checkMemberChange(p, cr.Status.AtProvider); err != nil {
+			return nil, err
+		}
+	}
 	name := p.VirtualMachines[0]
 	vm, err := c.playMachine(ctx, cr.GetNamespace(), name, deleting)
 	if err != nil || vm == nil {
