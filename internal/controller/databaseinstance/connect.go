@@ -143,6 +143,9 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 	if e.password, err = c.adminPassword(ctx, cr); err != nil {
 		return nil, err
 	}
+	if e.published, err = c.publishedPassword(ctx, cr); err != nil {
+		return nil, err
+	}
 	if e.replicated {
 		if e.replPassword, err = c.replicationPassword(ctx, cr); err != nil {
 			return nil, err
