@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
@@ -21,6 +23,7 @@ import (
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/local"
 	"github.com/dbaas-io/dbaas/internal/clients/providerconfig"
+	"github.com/dbaas-io/dbaas/internal/controller/deletion"
 	"github.com/dbaas-io/dbaas/internal/controller/dependents"
 	"github.com/dbaas-io/dbaas/internal/engine/pgparams"
 	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
@@ -41,6 +44,7 @@ const (
 	errReplicas       = "topology %q needs replicas between 1 and %d"
 	errQuorum         = "replication.syncQuorum %d cannot exceed replicas %d"
 	errPrimaryNotVM   = "primary %q is not one of virtualMachines"
+	errStopWaiting    = "stopped waiting after %s for %s to be deleted first; what they made on the server goes with the instance, their objects are left behind"
 
 	defaultAdminUser = "postgres"
 	maxReplicas      = 5
@@ -52,6 +56,9 @@ type connector struct {
 	usage    *resource.ProviderConfigUsageTracker
 	localDir string
 	hooks    hooks
+	// deleteBound is how long a delete waits for the instance's
+	// dependents before it goes on without them.
+	deleteBound time.Duration
 }
 
 // Connect resolves where the instance's members run and its passwords.
@@ -97,7 +104,13 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 			return nil, err
 		}
 		if err := dependents.WaitError(v1alpha1.DatabaseInstanceKind, names); err != nil {
-			return nil, err
+			if !deletion.GiveUp(cr, c.deleteBound, time.Now()) {
+				return nil, err
+			}
+			// Dependents that cannot go (their instance is not Ready, or
+			// they are stuck) do not hold the instance forever: their
+			// objects on the server go with it.
+			c.record.Event(cr, event.Warning(deletion.ReasonAbandoned, errors.Errorf(errStopWaiting, c.deleteBound, strings.Join(names, ", "))))
 		}
 	}
 	adminUser := p.AdminUser
