@@ -89,6 +89,9 @@ func (c *connector) connectPlay(ctx context.Context, cr *v1alpha1.DatabaseInstan
 		if e.password, err = c.adminPassword(ctx, cr); err != nil {
 			return nil, err
 		}
+		if e.published, err = c.publishedPassword(ctx, cr); err != nil {
+			return nil, err
+		}
 	}
 	e.opts = playOptions(pc, vm, p, e.password)
 	if !deleting {

@@ -79,6 +79,25 @@ func TestAdminPasswordRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.waitReady(t, di)
+	rotateAdminPassword(t, f, di)
+	assertNoPassword(t, c, f.ns, rotatedPassword)
+	if strings.Contains(logs.String(), rotatedPassword) {
+		t.Error("the new admin password appears in the provider's logs")
+	}
+}
+
+// rotatedPassword is the admin password the rotation tests change to: a
+// quote and a backslash, so that quoting is tested too.
+const rotatedPassword = "n3w-'admin\\-password"
+
+// rotateAdminPassword writes a row, changes the instance's admin password
+// Secret and checks that the connection secret publishes the new
+// password, which works and finds the row, that the old one no longer
+// works, and that the instance stayed Ready throughout.
+func rotateAdminPassword(t *testing.T, f *fixture, di *v1alpha1.DatabaseInstance) {
+	t.Helper()
+	ctx := context.Background()
+	c := f.env.Client
 	conn := f.connect(t, di)
 	if _, err := conn.Exec(ctx, "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('before')"); err != nil {
 		t.Fatal(err)
@@ -112,15 +131,14 @@ func TestAdminPasswordRotation(t *testing.T) {
 		}
 	}()
 
-	const newPW = "n3w-'admin\\-password"
 	adm := mustSecret(t, c, f.ns, "pg-admin")
-	adm.Data["password"] = []byte(newPW)
+	adm.Data["password"] = []byte(rotatedPassword)
 	if err := c.Update(ctx, adm); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "connection secret publishes the new password", func() (bool, string) {
 		s := mustSecret(t, c, f.ns, "pg-conn")
-		return string(s.Data["password"]) == newPW, "still the old one"
+		return string(s.Data["password"]) == rotatedPassword, "still the old one"
 	})
 	// The published credentials work, with the data of before.
 	conn = f.connect(t, di)
@@ -148,10 +166,6 @@ func TestAdminPasswordRotation(t *testing.T) {
 	if len(notReady) > 0 {
 		t.Errorf("the instance was not Ready during the rotation: %v", notReady)
 	}
-	assertNoPassword(t, c, f.ns, newPW)
-	if strings.Contains(logs.String(), newPW) {
-		t.Error("the new admin password appears in the provider's logs")
-	}
 }
 
 // connectWith connects with the credentials of a connection secret's data.
@@ -172,4 +186,18 @@ func connectWith(ctx context.Context, data map[string][]byte) (*pgx.Conn, error)
 		_ = c.Close(ctx)
 	}
 	return c, err
+}
+
+// TestAdminPasswordRotationOverSSH is the rotation on a machine configured
+// over SSH: the play's password step gives the superuser the new password.
+func TestAdminPasswordRotationOverSSH(t *testing.T) {
+	needRoot(t)
+	env := testenv.Start(t)
+	f := newSSHFixture(t, env, "di-rotate-ssh")
+	startSSHManager(t, env)
+	f.machine(t, "vm", pcGood)
+	di := f.sshInstance(t, "pg", "vm", pcGood)
+	f.waitReady(t, di)
+	rotateAdminPassword(t, f.fixture, di)
+	assertNoPassword(t, f.env.Client, f.ns, rotatedPassword)
 }

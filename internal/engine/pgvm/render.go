@@ -23,7 +23,7 @@ const (
 )
 
 var (
-	hbaWordRE   = regexp.MustCompile(`^[A-Za-z0-9_.,@+/:*-]+$`)
+	hbaWordRE = regexp.MustCompile(`^[A-Za-z0-9_.,@+/:*-]+$`)
 )
 
 // quote returns v as a postgresql.conf string literal.
