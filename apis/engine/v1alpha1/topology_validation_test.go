@@ -62,6 +62,26 @@ func TestTopologyValidation(t *testing.T) {
 			mod:    func(p *v1alpha1.DatabaseInstanceParameters) { p.DataDevice = "/dev/sdb; rm -rf /" },
 			want:   "spec.forProvider.dataDevice",
 		},
+		"TuningParameters": {
+			reason: "tuning parameters of the allow-list are accepted",
+			mod: func(p *v1alpha1.DatabaseInstanceParameters) {
+				p.Parameters = map[string]string{"work_mem": "8MB", "max_wal_size": "2GB", "autovacuum_naptime": "30s"}
+			},
+		},
+		"ArchiveCommand": {
+			reason: "archive_command runs a command as the engine's OS user: not in the allow-list",
+			mod: func(p *v1alpha1.DatabaseInstanceParameters) {
+				p.Parameters = map[string]string{"work_mem": "8MB", "archive_command": "sh -c id"}
+			},
+			want: "parameter archive_command is not in the allow-list",
+		},
+		"PreloadLibraries": {
+			reason: "a preloaded library runs its code in the server: not in the allow-list",
+			mod: func(p *v1alpha1.DatabaseInstanceParameters) {
+				p.Parameters = map[string]string{"shared_preload_libraries": "evil"}
+			},
+			want: "parameter shared_preload_libraries is not in the allow-list",
+		},
 		"PrimaryWithReplicas": {
 			reason: "a primary with two replicas on three machines is accepted",
 			mod:    primary(2, "a", "b", "c"),

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
@@ -24,6 +26,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/clients/safepath"
 	"github.com/dbaas-io/dbaas/internal/controller/deletion"
 	"github.com/dbaas-io/dbaas/internal/controller/dependents"
+	"github.com/dbaas-io/dbaas/internal/engine/pgparams"
 	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
 )
 
@@ -43,6 +46,7 @@ const (
 	errQuorum         = "replication.syncQuorum %d cannot exceed replicas %d"
 	errPrimaryNotVM   = "primary %q is not one of virtualMachines"
 	errExternalName   = "the crossplane.io/external-name annotation cannot name the instance's directory"
+	errStopWaiting    = "stopped waiting after %s for %s to be deleted first; what they made on the server goes with the instance, their objects are left behind"
 
 	defaultAdminUser = "postgres"
 	maxReplicas      = 5
@@ -55,6 +59,9 @@ type connector struct {
 	localDir string
 	policy   providerconfig.Policy
 	hooks    hooks
+	// deleteBound is how long a delete waits for the instance's
+	// dependents before it goes on without them.
+	deleteBound time.Duration
 }
 
 // Connect resolves where the instance's members run and its passwords.
@@ -75,6 +82,14 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 	if p.Engine != v1alpha1.EnginePostgreSQL {
 		return nil, errors.Errorf(errEngine, p.Engine)
 	}
+	// Refused before anything is reached, so a parameter that is not in
+	// the version's allow-list never gets near a server, whichever engine
+	// runs it. A delete does not need them.
+	if !meta.WasDeleted(cr) {
+		if err := pgparams.Check(p.Version, p.Parameters); err != nil {
+			return nil, err
+		}
+	}
 	pc, err := providerconfig.Resolve(ctx, c.kube, cr, c.policy)
 	if err != nil {
 		return nil, errors.Wrap(err, errResolvePC)
@@ -90,13 +105,24 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 		return nil, err
 	}
 	deleting := meta.WasDeleted(cr)
+	if !deleting {
+		if err := checkMemberChange(p, cr.Status.AtProvider); err != nil {
+			return nil, err
+		}
+	}
 	if deleting {
 		names, err := dependents.OnInstance(ctx, c.kube, cr.GetNamespace(), cr.GetName())
 		if err != nil {
 			return nil, err
 		}
 		if err := dependents.WaitError(v1alpha1.DatabaseInstanceKind, names); err != nil {
-			return nil, err
+			if !deletion.GiveUp(cr, c.deleteBound, time.Now()) {
+				return nil, err
+			}
+			// Dependents that cannot go (their instance is not Ready, or
+			// they are stuck) do not hold the instance forever: their
+			// objects on the server go with it.
+			c.record.Event(cr, event.Warning(deletion.ReasonAbandoned, errors.Errorf(errStopWaiting, c.deleteBound, strings.Join(names, ", "))))
 		}
 	}
 	adminUser := p.AdminUser
@@ -140,6 +166,9 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 		return e, nil
 	}
 	if e.password, err = c.adminPassword(ctx, cr); err != nil {
+		return nil, err
+	}
+	if e.published, err = c.publishedPassword(ctx, cr); err != nil {
 		return nil, err
 	}
 	if e.replicated {

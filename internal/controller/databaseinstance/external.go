@@ -62,7 +62,12 @@ type external struct {
 
 	password     string
 	replPassword string
-	hooks        hooks
+	// published is the admin password of the connection secret;
+	// pendingPassword is the Secret's, while the server still takes only
+	// the published one and Update is to set it (see resolvePassword).
+	published       string
+	pendingPassword string
+	hooks           hooks
 
 	// kube writes the instance's epoch record and failover annotations;
 	// record emits its events.
@@ -100,8 +105,13 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.DatabaseInstance) (
 	if e.off == "" && !e.inst.Initialized() {
 		return managed.ExternalObservation{ResourceExists: false}, nil
 	}
+	if err := e.resolvePassword(ctx); err != nil {
+		return managed.ExternalObservation{}, err
+	}
 	if e.replicated {
-		return e.observeReplicated(ctx, cr)
+		o, err := e.observeReplicated(ctx, cr)
+		o.ResourceUpToDate = o.ResourceUpToDate && e.pendingPassword == ""
+		return o, err
 	}
 	s, err := e.inst.Status(ctx, e.password)
 	if err != nil {
@@ -116,6 +126,9 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.DatabaseInstance) (
 		Endpoint:      postgresql.Address,
 		Port:          e.inst.Port,
 		EngineVersion: s.Version,
+		// The machine that holds the data: a later spec that drops it is
+		// refused (checkMemberChange).
+		Primary: e.vm,
 		Members: []v1alpha1.Member{{
 			VirtualMachine: e.vm,
 			Role:           v1alpha1.RolePrimary,
@@ -131,7 +144,7 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.DatabaseInstance) (
 	}
 	return managed.ExternalObservation{
 		ResourceExists:    true,
-		ResourceUpToDate:  s.Running && current && len(s.PendingRestart) == 0,
+		ResourceUpToDate:  s.Running && current && len(s.PendingRestart) == 0 && e.pendingPassword == "",
 		ConnectionDetails: e.connectionDetails(),
 	}, nil
 }
@@ -185,6 +198,11 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.DatabaseInstance) (m
 // Update writes configuration drift and makes the server take it up, and
 // starts a server that is not running.
 func (e *external) Update(ctx context.Context, cr *v1alpha1.DatabaseInstance) (managed.ExternalUpdate, error) {
+	// A changed admin password Secret is applied first, and published as
+	// soon as the server takes it.
+	if err := e.rotatePassword(ctx, cr); err != nil {
+		return managed.ExternalUpdate{}, err
+	}
 	if e.replicated {
 		p := cr.Spec.ForProvider
 		if e.primaryDown >= failoverAfter(p) && failoverEnabled(p) {
@@ -193,16 +211,16 @@ func (e *external) Update(ctx context.Context, cr *v1alpha1.DatabaseInstance) (m
 				return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, err
 			}
 		}
-		return managed.ExternalUpdate{}, e.ensureReplicated(ctx, cr)
+		return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, e.ensureReplicated(ctx, cr)
 	}
 	changed, err := e.inst.Configure(settings(e.inst, cr.Spec.ForProvider))
 	if err != nil {
-		return managed.ExternalUpdate{}, errors.Wrap(err, errConfigure)
+		return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, errors.Wrap(err, errConfigure)
 	}
 	if !e.inst.Running() {
-		return managed.ExternalUpdate{}, errors.Wrap(e.inst.Start(ctx), errStart)
+		return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, errors.Wrap(e.inst.Start(ctx), errStart)
 	}
-	return managed.ExternalUpdate{}, errors.Wrap(e.inst.Apply(ctx, e.password, changed), errApply)
+	return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, errors.Wrap(e.inst.Apply(ctx, e.password, changed), errApply)
 }
 
 // Delete stops the servers and removes their directories, the replicas

@@ -73,6 +73,11 @@ func (c *connector) connectPlay(ctx context.Context, cr *v1alpha1.DatabaseInstan
 		return nil, errors.Errorf(errPlayVersion, p.Version)
 	}
 	deleting := meta.WasDeleted(cr)
+	if !deleting {
+		if err := checkMemberChange(p, cr.Status.AtProvider); err != nil {
+			return nil, err
+		}
+	}
 	name := p.VirtualMachines[0]
 	vm, err := c.playMachine(ctx, cr.GetNamespace(), name, deleting)
 	if err != nil || vm == nil {
@@ -82,6 +87,9 @@ func (c *connector) connectPlay(ctx context.Context, cr *v1alpha1.DatabaseInstan
 	e := &playExternal{vm: name, address: vm.Status.AtProvider.Address, kube: c.kube}
 	if !deleting {
 		if e.password, err = c.adminPassword(ctx, cr); err != nil {
+			return nil, err
+		}
+		if e.published, err = c.publishedPassword(ctx, cr); err != nil {
 			return nil, err
 		}
 	}

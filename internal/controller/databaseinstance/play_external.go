@@ -35,7 +35,10 @@ type playExternal struct {
 	opts     pgvm.Options
 	plan     []steps.Step
 	password string
-	kube     client.Client
+	// published is the admin password of the connection secret, which the
+	// server keeps taking until the play's password step has run.
+	published string
+	kube      client.Client
 }
 
 // Observe reports the server. It exists once initdb made its cluster; it is
@@ -82,10 +85,17 @@ func (e *playExternal) Observe(ctx context.Context, cr *v1alpha1.DatabaseInstanc
 	} else {
 		cr.SetConditions(xpv2.Available())
 	}
+	cd := e.connectionDetails()
+	if !upToDate && e.published != "" {
+		// A step is still to run, perhaps the one that sets a changed
+		// admin password: until it has, the server takes the published
+		// one, which stays published. Update publishes the new one.
+		cd[ConnectionPassword] = []byte(e.published)
+	}
 	return managed.ExternalObservation{
 		ResourceExists:    true,
 		ResourceUpToDate:  upToDate && health == nil,
-		ConnectionDetails: e.connectionDetails(),
+		ConnectionDetails: cd,
 	}, nil
 }
 

@@ -204,7 +204,7 @@ func TestPlayOverSSH(t *testing.T) {
 		t.Errorf("pinned host key = %q, want the server's %q", got, want)
 	}
 	if ap.Endpoint != "127.0.0.1" || ap.Port != vm.Status.AtProvider.PortRangeStart || !strings.HasPrefix(ap.EngineVersion, "15.") ||
-		len(ap.Members) != 1 || ap.Members[0].Step != pgvm.StepHealth || ap.Members[0].StepState != v1alpha1.StepDone || !ap.Members[0].Running {
+		len(ap.Members) != 1 || ap.Members[0].Step != pgvm.StepPassword || ap.Members[0].StepState != v1alpha1.StepDone || !ap.Members[0].Running {
 		t.Errorf("status.atProvider: unexpected %+v", ap)
 	}
 	if f.srv.Sessions() == 0 {

@@ -4,6 +4,7 @@ package databaseinstance
 
 import (
 	"context"
+	"time"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -41,15 +42,23 @@ type hooks struct {
 
 func setup(mgr ctrl.Manager, o options.Options, h hooks) error {
 	name := managed.ControllerName(v1alpha1.DatabaseInstanceGroupKind)
+	record := event.NewAPIRecorder(mgr.GetEventRecorderFor(name)) //nolint:staticcheck // crossplane-runtime still takes the old recorder.
 
 	opts := []managed.ReconcilerOption{
-		managed.WithTypedExternalConnector[*v1alpha1.DatabaseInstance](&connector{
-			kube:     mgr.GetClient(),
-			record:   event.NewAPIRecorder(mgr.GetEventRecorderFor(name)), //nolint:staticcheck // crossplane-runtime still takes the old recorder.
-			usage:    resource.NewProviderConfigUsageTracker(mgr.GetClient(), &apisv1alpha1.ProviderConfigUsage{}),
-			localDir: o.LocalDir,
-			policy:   o.Machines.Policy,
-			hooks:    h,
+		managed.WithTypedExternalConnector[*v1alpha1.DatabaseInstance](&boundedConnector{
+			inner: &connector{
+				kube:        mgr.GetClient(),
+				record:      record,
+				usage:       resource.NewProviderConfigUsageTracker(mgr.GetClient(), &apisv1alpha1.ProviderConfigUsage{}),
+				localDir:    o.LocalDir,
+				policy:      o.Machines.Policy,
+				hooks:       h,
+				deleteBound: o.DeleteBound(),
+			},
+			kube:   mgr.GetClient(),
+			record: record,
+			bound:  o.DeleteBound(),
+			now:    time.Now,
 		}),
 		// The external name is the object's name and every create step is
 		// idempotent, so a create cut short by a provider restart is safely

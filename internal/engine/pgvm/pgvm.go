@@ -337,6 +337,6 @@ func Plan(o Options) ([]steps.Step, error) {
 	if o.ServiceMode == ServiceSystemd {
 		s = append(s, unitStep(o))
 	}
-	s = append(s, startStep(o), healthStep(o))
+	s = append(s, startStep(o), healthStep(o), passwordStep(o))
 	return s, nil
 }

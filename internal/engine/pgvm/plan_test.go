@@ -34,12 +34,12 @@ func TestPlanSteps(t *testing.T) {
 		"SystemdWithDataDisk": {
 			o: vmOptions(),
 			want: []string{"install postgresql-15", "mount data disk", "create data directory", "initialise cluster",
-				"write postgresql.auto settings", "write pg_hba.conf", "write systemd unit", "start postgresql", "health check"},
+				"write postgresql.auto settings", "write pg_hba.conf", "write systemd unit", "start postgresql", "health check", "set superuser password"},
 		},
 		"SystemdWithoutDataDisk": {
 			o: func() Options { o := vmOptions(); o.DataDisk = ""; return o }(),
 			want: []string{"install postgresql-15", "create data directory", "initialise cluster",
-				"write postgresql.auto settings", "write pg_hba.conf", "write systemd unit", "start postgresql", "health check"},
+				"write postgresql.auto settings", "write pg_hba.conf", "write systemd unit", "start postgresql", "health check", "set superuser password"},
 		},
 		"PgCtlWithoutPackages": {
 			o: func() Options {
@@ -48,12 +48,12 @@ func TestPlanSteps(t *testing.T) {
 				return o
 			}(),
 			want: []string{"find postgresql-15 binaries", "create data directory", "initialise cluster",
-				"write postgresql.auto settings", "write pg_hba.conf", "start postgresql", "health check"},
+				"write postgresql.auto settings", "write pg_hba.conf", "start postgresql", "health check", "set superuser password"},
 		},
 		"PgCtlWithDataDisk": {
 			o: func() Options { o := vmOptions(); o.InstallPackages, o.ServiceMode = false, ServicePgCtl; return o }(),
 			want: []string{"find postgresql-15 binaries", "mount data disk", "create data directory", "initialise cluster",
-				"write postgresql.auto settings", "write pg_hba.conf", "start postgresql", "health check"},
+				"write postgresql.auto settings", "write pg_hba.conf", "start postgresql", "health check", "set superuser password"},
 		},
 	}
 	for name, tc := range cases {
@@ -144,8 +144,11 @@ func TestPlanRefuses(t *testing.T) {
 		change func(o *Options)
 		want   string
 	}{
-		"OwnedParameter":    {func(o *Options) { o.Settings["port"] = "1" }, `parameter "port" is set by the play`},
-		"BadParameterName":  {func(o *Options) { o.Settings["a b"] = "1" }, `invalid parameter name "a b"`},
+		"OwnedParameter":    {func(o *Options) { o.Settings["port"] = "1" }, `parameter "port" is not in the allow-list`},
+		"CommandParameter":  {func(o *Options) { o.Settings["archive_command"] = "sh -c id" }, `parameter "archive_command" is not in the allow-list`},
+		"LibraryParameter":  {func(o *Options) { o.Settings["shared_preload_libraries"] = "evil" }, `parameter "shared_preload_libraries" is not in the allow-list`},
+		"UnknownParameter":  {func(o *Options) { o.Settings["work_mme"] = "4MB" }, `parameter "work_mme" is not in the allow-list`},
+		"BadParameterName":  {func(o *Options) { o.Settings["a b"] = "1" }, `parameter "a b" is not in the allow-list`},
 		"NewlineInValue":    {func(o *Options) { o.Settings["work_mem"] = "1\ninclude '/etc/shadow'" }, "line break"},
 		"NoPassword":        {func(o *Options) { o.SuperuserPassword = "" }, "password is empty"},
 		"PasswordLine":      {func(o *Options) { o.SuperuserPassword += "\nmore" }, "line break"},

@@ -7,11 +7,11 @@ import (
 	"strings"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+
+	"github.com/dbaas-io/dbaas/internal/engine/pgparams"
 )
 
 const (
-	errParamName  = "invalid parameter name %q"
-	errParamOwned = "parameter %q is set by the play from the options and cannot be given as a setting"
 	errParamValue = "the value of parameter %q holds a line break or a NUL byte"
 	errHBAType    = "pg_hba rule %d: invalid type %q: want local, host, hostssl or hostnossl"
 	errHBAField   = "pg_hba rule %d: invalid %s %q"
@@ -23,41 +23,23 @@ const (
 )
 
 var (
-	paramNameRE = regexp.MustCompile(`^[a-z][a-z0-9_.]{0,62}$`)
-	hbaWordRE   = regexp.MustCompile(`^[A-Za-z0-9_.,@+/:*-]+$`)
+	hbaWordRE = regexp.MustCompile(`^[A-Za-z0-9_.,@+/:*-]+$`)
 )
-
-// owned are parameters the play sets from the options, or that would let a
-// setting move the data or read other files.
-var owned = map[string]bool{
-	"port":                    true,
-	"listen_addresses":        true,
-	"unix_socket_directories": true,
-	"data_directory":          true,
-	"config_file":             true,
-	"hba_file":                true,
-	"ident_file":              true,
-	"external_pid_file":       true,
-	"include":                 true,
-	"include_dir":             true,
-	"include_if_exists":       true,
-}
 
 // quote returns v as a postgresql.conf string literal.
 func quote(v string) string { return "'" + strings.ReplaceAll(v, "'", "''") + "'" }
 
 // renderSettings returns postgresql.auto.conf: the play's own parameters,
 // then the settings sorted by name. PostgreSQL reads it after
-// postgresql.conf, so these win over what initdb wrote there.
+// postgresql.conf, so these win over what initdb wrote there. Settings
+// must be in the version's allow-list, which holds none of the play's own
+// parameters, no path, no command and no library.
 func renderSettings(o Options) (string, error) {
+	if err := pgparams.Check(o.Version, o.Settings); err != nil {
+		return "", err
+	}
 	names := make([]string, 0, len(o.Settings))
 	for n, v := range o.Settings {
-		if !paramNameRE.MatchString(n) {
-			return "", errors.Errorf(errParamName, n)
-		}
-		if owned[n] {
-			return "", errors.Errorf(errParamOwned, n)
-		}
 		if strings.ContainsAny(v, "\r\n\x00") {
 			return "", errors.Errorf(errParamValue, n)
 		}

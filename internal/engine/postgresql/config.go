@@ -1,40 +1,24 @@
 package postgresql
 
 import (
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+
+	"github.com/dbaas-io/dbaas/internal/engine/pgparams"
 )
 
 const (
-	errParamName  = "invalid parameter name %q"
-	errParamOwned = "parameter %q is managed by the provider and cannot be set"
-	errParamNUL   = "value of parameter %q holds a NUL byte"
+	errParamNUL = "value of parameter %q holds a NUL byte"
 )
-
-var paramName = regexp.MustCompile(`^[a-z][a-z0-9_.]{0,62}$`)
-
-// owned are settings the provider sets itself, or that would let a
-// parameter escape the include file (include directives) or move the data.
-var owned = map[string]bool{
-	"listen_addresses":        true,
-	"port":                    true,
-	"unix_socket_directories": true,
-	"data_directory":          true,
-	"config_file":             true,
-	"hba_file":                true,
-	"ident_file":              true,
-	"external_pid_file":       true,
-	"include":                 true,
-	"include_dir":             true,
-	"include_if_exists":       true,
-}
 
 // Settings are what the provider writes into the configuration file it owns.
 type Settings struct {
+	// Version is the engine's version, which chooses the allow-list the
+	// free-form Parameters are checked against.
+	Version         string
 	Port            int32
 	SocketDir       string
 	MaxConnections  *int32
@@ -45,17 +29,16 @@ type Settings struct {
 }
 
 // Render returns the include file for s: one `name = 'value'` line per
-// setting. Free-form parameters come first, sorted, so that the typed
-// settings and the provider's own settings after them win.
+// setting. Free-form parameters must be in the version's allow-list, which
+// holds none of the settings the provider writes after them; they come
+// first, sorted, so that the typed settings and the provider's own
+// settings after them would win all the same.
 func Render(s Settings) (string, error) {
+	if err := pgparams.Check(s.Version, s.Parameters); err != nil {
+		return "", err
+	}
 	names := make([]string, 0, len(s.Parameters))
 	for n := range s.Parameters {
-		if !paramName.MatchString(n) {
-			return "", errors.Errorf(errParamName, n)
-		}
-		if owned[n] || (s.Replication != nil && replicationOwned[n]) {
-			return "", errors.Errorf(errParamOwned, n)
-		}
 		names = append(names, n)
 	}
 	sort.Strings(names)

@@ -7,6 +7,8 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/test"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/dbaas-io/dbaas/internal/engine/pgparams"
 )
 
 func ptr(i int32) *int32 { return &i }
@@ -59,7 +61,7 @@ func TestRender(t *testing.T) {
 		},
 		"Full": {
 			reason: "Parameters come sorted and first, typed settings after them.",
-			s: Settings{Port: 20001, SocketDir: "/m/run", MaxConnections: ptr(50), SharedBuffersMB: ptr(64),
+			s: Settings{Version: "15", Port: 20001, SocketDir: "/m/run", MaxConnections: ptr(50), SharedBuffersMB: ptr(64),
 				Parameters: map[string]string{"work_mem": "8MB", "application_name": "o'k"}},
 			want: want{out: "# Managed by the dbaas provider. Changes are overwritten.\n" +
 				"application_name = 'o''k'\nwork_mem = '8MB'\n" +
@@ -68,18 +70,23 @@ func TestRender(t *testing.T) {
 		},
 		"OwnedRefused": {
 			reason: "A parameter cannot override what the provider owns.",
-			s:      Settings{Port: 1, Parameters: map[string]string{"port": "5432"}},
-			want:   want{err: errors.Errorf(errParamOwned, "port")},
+			s:      Settings{Version: "15", Port: 1, Parameters: map[string]string{"port": "5432"}},
+			want:   want{err: pgparams.Check("15", map[string]string{"port": ""})},
 		},
 		"IncludeRefused": {
 			reason: "A parameter cannot be an include directive.",
-			s:      Settings{Port: 1, Parameters: map[string]string{"include": "/etc/passwd"}},
-			want:   want{err: errors.Errorf(errParamOwned, "include")},
+			s:      Settings{Version: "15", Port: 1, Parameters: map[string]string{"include": "/etc/passwd"}},
+			want:   want{err: pgparams.Check("15", map[string]string{"include": ""})},
+		},
+		"CommandRefused": {
+			reason: "A parameter that runs a command as the engine's user is not in the allow-list.",
+			s:      Settings{Version: "15", Port: 1, Parameters: map[string]string{"archive_command": "sh -c id"}},
+			want:   want{err: pgparams.Check("15", map[string]string{"archive_command": ""})},
 		},
 		"BadName": {
 			reason: "Names that are not PostgreSQL setting names are refused.",
-			s:      Settings{Port: 1, Parameters: map[string]string{"a = 1\nb": "x"}},
-			want:   want{err: errors.Errorf(errParamName, "a = 1\nb")},
+			s:      Settings{Version: "15", Port: 1, Parameters: map[string]string{"a = 1\nb": "x"}},
+			want:   want{err: pgparams.Check("15", map[string]string{"a = 1\nb": ""})},
 		},
 	}
 	for name, tc := range cases {
@@ -96,7 +103,7 @@ func TestRender(t *testing.T) {
 }
 
 func TestChanged(t *testing.T) {
-	old, _ := Render(Settings{Port: 1, SocketDir: "/s", MaxConnections: ptr(10), Parameters: map[string]string{"work_mem": "1MB"}})
+	old, _ := Render(Settings{Version: "15", Port: 1, SocketDir: "/s", MaxConnections: ptr(10), Parameters: map[string]string{"work_mem": "1MB"}})
 	cur, _ := Render(Settings{Port: 1, SocketDir: "/s", MaxConnections: ptr(20), SharedBuffersMB: ptr(8)})
 	want := []string{"max_connections", "shared_buffers", "work_mem"}
 	if diff := cmp.Diff(want, changed(old, cur)); diff != "" {

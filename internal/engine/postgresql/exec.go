@@ -35,7 +35,7 @@ func command(ctx context.Context, dir, bin string, args ...string) *exec.Cmd {
 		cmd = exec.CommandContext(ctx, bin, args...) //nolint:gosec // Arguments are built by the provider.
 	}
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "LC_ALL=C")
+	cmd.Env = engineEnv()
 	return cmd
 }
 

@@ -227,7 +227,7 @@ func (i *Instance) include() error {
 // Settings returns the provider's settings for the instance from the
 // engine-neutral ones.
 func (i *Instance) Settings(maxConnections, sharedBuffersMB *int32, parameters map[string]string) Settings {
-	return Settings{Port: i.Port, SocketDir: i.SocketDir(), MaxConnections: maxConnections, SharedBuffersMB: sharedBuffersMB, Parameters: parameters}
+	return Settings{Version: i.Version, Port: i.Port, SocketDir: i.SocketDir(), MaxConnections: maxConnections, SharedBuffersMB: sharedBuffersMB, Parameters: parameters}
 }
 
 // ConfigCurrent reports whether the provider's file already holds s.

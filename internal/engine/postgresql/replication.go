@@ -23,21 +23,6 @@ const (
 	maxSlotLen = 63
 )
 
-// replicationOwned are settings the provider sets on the members of a
-// replicated instance; a parameter must not undo them.
-var replicationOwned = map[string]bool{
-	"wal_level":                 true,
-	"max_wal_senders":           true,
-	"max_replication_slots":     true,
-	"hot_standby":               true,
-	"wal_log_hints":             true,
-	"wal_keep_size":             true,
-	"synchronous_standby_names": true,
-	"primary_conninfo":          true,
-	"primary_slot_name":         true,
-	"cluster_name":              true,
-}
-
 // Replication are the settings of one member of a replicated instance. The
 // primary and the replicas render the same base, so that a member's role
 // is only its primary_conninfo and standby.signal.

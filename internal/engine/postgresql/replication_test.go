@@ -5,9 +5,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/test"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/dbaas-io/dbaas/internal/engine/pgparams"
 )
 
 const header = "# Managed by the dbaas provider. Changes are overwritten.\n"
@@ -56,13 +57,13 @@ func TestRenderReplication(t *testing.T) {
 			reason: "A parameter cannot undo the replication settings of a replicated member.",
 			r:      Replication{Member: "vm-0"},
 			params: map[string]string{"synchronous_standby_names": "*"},
-			want:   want{err: errors.Errorf(errParamOwned, "synchronous_standby_names")},
+			want:   want{err: pgparams.Check("15", map[string]string{"synchronous_standby_names": ""})},
 		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			r := tc.r
-			got, err := Render(Settings{Port: 20000, SocketDir: "/m/run", Parameters: tc.params, Replication: &r})
+			got, err := Render(Settings{Version: "15", Port: 20000, SocketDir: "/m/run", Parameters: tc.params, Replication: &r})
 			if diff := cmp.Diff(tc.want.err, err, test.EquateErrors()); diff != "" {
 				t.Errorf("%s\nRender(...): -want error, +got error:\n%s", tc.reason, diff)
 			}
@@ -74,10 +75,11 @@ func TestRenderReplication(t *testing.T) {
 }
 
 func TestReplicationParametersOnSingle(t *testing.T) {
-	// A single instance may tune what a replicated one owns.
-	got, err := Render(Settings{Port: 1, SocketDir: "/s", Parameters: map[string]string{"wal_level": "minimal"}})
-	if err != nil || !strings.Contains(got, "wal_level = 'minimal'\n") {
-		t.Errorf("Render(single with wal_level): got %q, %v", got, err)
+	// What a replicated instance relies on is not in the allow-list, so a
+	// single instance cannot set it either: wal_level minimal would keep
+	// it from ever getting a replica or a backup.
+	if _, err := Render(Settings{Version: "15", Port: 1, SocketDir: "/s", Parameters: map[string]string{"wal_level": "minimal"}}); err == nil {
+		t.Errorf("Render(single with wal_level): want refused, got nil error")
 	}
 }
 

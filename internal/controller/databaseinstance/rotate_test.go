@@ -1,0 +1,203 @@
+package databaseinstance
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr/funcr"
+	"github.com/jackc/pgx/v5"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+
+	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+)
+
+func TestChooseCredential(t *testing.T) {
+	cases := map[string]struct {
+		reason                      string
+		wantedWorks, publishedWorks bool
+		published                   string
+		want                        credential
+	}{
+		"SecretWorks": {
+			reason:      "the Secret's password works: nothing to do",
+			wantedWorks: true, published: "old",
+			want: credential{useWanted: true},
+		},
+		"SecretChanged": {
+			reason:    "only the published password works: use it and set the Secret's",
+			published: "old", publishedWorks: true,
+			want: credential{usePublished: true},
+		},
+		"NeitherWorks": {
+			reason:    "neither works: the Secret's is used and the server reports not ready",
+			published: "old",
+			want:      credential{useWanted: true},
+		},
+		"NothingPublished": {
+			reason: "nothing published yet: the Secret's is the only one",
+			want:   credential{useWanted: true},
+		},
+		"PublishedIsWanted": {
+			reason:    "the published password is the Secret's: nothing else to try",
+			published: "new", publishedWorks: true,
+			want: credential{useWanted: true},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := chooseCredential(tc.wantedWorks, tc.publishedWorks, "new", tc.published); got != tc.want {
+				t.Errorf("%s\nchooseCredential(...): want %+v, got %+v", tc.reason, tc.want, got)
+			}
+		})
+	}
+}
+
+// TestAdminPasswordRotation changes the admin password Secret of a running
+// instance: the server takes the new password, the connection secret
+// publishes it, the old one stops working, and the instance stays Ready
+// throughout.
+func TestAdminPasswordRotation(t *testing.T) {
+	ctx := context.Background()
+	env := testenv.Start(t)
+	c := env.Client
+	f := newFixture(t, env, "di-rotate")
+	logs := &syncBuffer{}
+	startManagerWithLogger(t, env, hooks{}, funcr.New(func(prefix, args string) {
+		logs.WriteString(prefix + " " + args + "\n")
+	}, funcr.Options{Verbosity: 1}))
+
+	di := f.instance("pg", 20)
+	if err := c.Create(ctx, di); err != nil {
+		t.Fatal(err)
+	}
+	f.waitReady(t, di)
+	rotateAdminPassword(t, f, di)
+	assertNoPassword(t, c, f.ns, rotatedPassword)
+	if strings.Contains(logs.String(), rotatedPassword) {
+		t.Error("the new admin password appears in the provider's logs")
+	}
+}
+
+// rotatedPassword is the admin password the rotation tests change to: a
+// quote and a backslash, so that quoting is tested too.
+const rotatedPassword = "n3w-'admin\\-password"
+
+// rotateAdminPassword writes a row, changes the instance's admin password
+// Secret and checks that the connection secret publishes the new
+// password, which works and finds the row, that the old one no longer
+// works, and that the instance stayed Ready throughout.
+func rotateAdminPassword(t *testing.T, f *fixture, di *v1alpha1.DatabaseInstance) {
+	t.Helper()
+	ctx := context.Background()
+	c := f.env.Client
+	conn := f.connect(t, di)
+	if _, err := conn.Exec(ctx, "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('before')"); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.Close(ctx)
+	oldPW := string(mustSecret(t, c, f.ns, "pg-conn").Data["password"])
+
+	// Watch Ready from now on.
+	var mu sync.Mutex
+	var notReady []string
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+			cur := &v1alpha1.DatabaseInstance{}
+			if err := c.Get(ctx, client.ObjectKeyFromObject(di), cur); err != nil {
+				continue
+			}
+			if r := cur.GetCondition(xpv2.TypeReady); r.Status != corev1.ConditionTrue {
+				mu.Lock()
+				notReady = append(notReady, string(r.Reason)+": "+r.Message)
+				mu.Unlock()
+			}
+		}
+	}()
+
+	adm := mustSecret(t, c, f.ns, "pg-admin")
+	adm.Data["password"] = []byte(rotatedPassword)
+	if err := c.Update(ctx, adm); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "connection secret publishes the new password", func() (bool, string) {
+		s := mustSecret(t, c, f.ns, "pg-conn")
+		return string(s.Data["password"]) == rotatedPassword, "still the old one"
+	})
+	// The published credentials work, with the data of before.
+	conn = f.connect(t, di)
+	var v string
+	if err := conn.QueryRow(ctx, "SELECT string_agg(v, ',') FROM kept").Scan(&v); err != nil || v != "before" {
+		t.Errorf("with the new password: want the row of before, got %q, %v", v, err)
+	}
+	_ = conn.Close(ctx)
+	// The old one no longer does.
+	s := mustSecret(t, c, f.ns, "pg-conn")
+	s.Data["password"] = []byte(oldPW)
+	if _, err := connectWith(ctx, s.Data); err == nil || !strings.Contains(err.Error(), "password authentication failed") {
+		t.Errorf("old password: want refused, got %v", err)
+	}
+	// The instance settles Synced and Ready with the new password.
+	eventually(t, "Synced and Ready after the rotation", func() (bool, string) {
+		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
+			return false, err.Error()
+		}
+		return di.GetCondition(xpv2.TypeSynced).Status == corev1.ConditionTrue && di.GetCondition(xpv2.TypeReady).Status == corev1.ConditionTrue,
+			di.GetCondition(xpv2.TypeSynced).Message
+	})
+	close(done)
+	wg.Wait()
+	if len(notReady) > 0 {
+		t.Errorf("the instance was not Ready during the rotation: %v", notReady)
+	}
+}
+
+// connectWith connects with the credentials of a connection secret's data.
+func connectWith(ctx context.Context, data map[string][]byte) (*pgx.Conn, error) {
+	port, err := strconv.Atoi(string(data["port"]))
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := pgx.ParseConfig("")
+	if err != nil {
+		return nil, err
+	}
+	cfg.Host, cfg.Port, cfg.Database = string(data["endpoint"]), uint16(port), "postgres" //nolint:gosec // A port fits.
+	cfg.User, cfg.Password = string(data["username"]), string(data["password"])
+	cfg.ConnectTimeout = 5 * time.Second
+	c, err := pgx.ConnectConfig(ctx, cfg)
+	if err == nil {
+		_ = c.Close(ctx)
+	}
+	return c, err
+}
+
+// TestAdminPasswordRotationOverSSH is the rotation on a machine configured
+// over SSH: the play's password step gives the superuser the new password.
+func TestAdminPasswordRotationOverSSH(t *testing.T) {
+	needRoot(t)
+	env := testenv.Start(t)
+	f := newSSHFixture(t, env, "di-rotate-ssh")
+	startSSHManager(t, env)
+	f.machine(t, "vm", pcGood)
+	di := f.sshInstance(t, "pg", "vm", pcGood)
+	f.waitReady(t, di)
+	rotateAdminPassword(t, f.fixture, di)
+	assertNoPassword(t, f.env.Client, f.ns, rotatedPassword)
+}
