@@ -78,6 +78,9 @@ type external struct {
 	// primaryDown is how long the primary has not answered, when Observe
 	// tracks it.
 	primaryDown time.Duration
+	// primaryAnswered is whether the primary answered when this
+	// reconcile's Observe asked it.
+	primaryAnswered bool
 }
 
 func settings(i *postgresql.Instance, p v1alpha1.DatabaseInstanceParameters) postgresql.Settings {

@@ -82,3 +82,25 @@ func TestPollWhileSwitching(t *testing.T) {
 		})
 	}
 }
+
+func TestPrimaryDiedSinceObserve(t *testing.T) {
+	off := false
+	withFailover := v1alpha1.DatabaseInstanceParameters{Topology: v1alpha1.TopologyPrimary}
+	noFailover := v1alpha1.DatabaseInstanceParameters{Topology: v1alpha1.TopologyPrimary, Failover: &v1alpha1.FailoverParameters{Enabled: &off}}
+	cases := map[string]struct {
+		p                 v1alpha1.DatabaseInstanceParameters
+		answered, running bool
+		want              bool
+	}{
+		"DiedBetweenObserveAndUpdate": {p: withFailover, answered: true, running: false, want: true},
+		"StillRunning":                {p: withFailover, answered: true, running: true},
+		"NotYetStarted":               {p: withFailover, answered: false, running: false},
+		"FailoverDisabledRestarts":    {p: noFailover, answered: true, running: false},
+		"SingleRestarts":              {p: v1alpha1.DatabaseInstanceParameters{Topology: v1alpha1.TopologySingle}, answered: true},
+	}
+	for name, tc := range cases {
+		if got := primaryDiedSinceObserve(tc.p, tc.answered, tc.running); got != tc.want {
+			t.Errorf("%s: want %v, got %v", name, tc.want, got)
+		}
+	}
+}

@@ -29,6 +29,7 @@ const (
 	errStatusMember  = "cannot get the status of the member on %s"
 	errSendersStatus = "cannot read the primary's replication status"
 	errMemberDown    = "the member on %s is down: %s"
+	errPrimaryDied   = "primary %s stopped running after it was observed; it is not restarted here, so that the next observation can wait out failover.after and fail over"
 
 	// streaming is pg_stat_replication.state of a replica that keeps up.
 	streaming = "streaming"
@@ -48,6 +49,9 @@ func (e *external) ensureReplicated(ctx context.Context, cr *v1alpha1.DatabaseIn
 		return errors.Errorf(errMemberDown, e.vm, e.off)
 	}
 	primary := member{vm: e.vm, inst: e.inst}
+	if primaryDiedSinceObserve(p, e.primaryAnswered, e.inst.Running()) {
+		return errors.Errorf(errPrimaryDied, e.vm)
+	}
 	pending, rejoinErr := e.switchover(ctx, cr)
 	if pending == nil && rejoinErr != nil {
 		return rejoinErr
@@ -106,6 +110,15 @@ func (e *external) configure(ctx context.Context, m member, s postgresql.Setting
 	return errors.Wrapf(m.inst.Apply(ctx, e.password, changed), errApplyMember, m.vm)
 }
 
+// primaryDiedSinceObserve reports whether a primary that answered when
+// this reconcile observed it no longer runs, with failover on. Starting it
+// again here would race a failover: a primary killed between Observe and
+// Update would come back under the same name before the next observation
+// could see it down and wait out failover.after.
+func primaryDiedSinceObserve(p v1alpha1.DatabaseInstanceParameters, answered, running bool) bool {
+	return failoverEnabled(p) && answered && !running
+}
+
 // observeReplicated reports every member's role and WAL position and, from
 // the primary, each replica's stream. The instance is up to date when every
 // member runs in its role with current settings, every replica streams and
@@ -127,6 +140,7 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 	} else {
 		why = " (" + e.off + ")"
 	}
+	e.primaryAnswered = ps.Ready
 	var snd postgresql.Senders
 	var err error
 	if ps.Ready {
