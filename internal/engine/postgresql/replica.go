@@ -72,7 +72,12 @@ func (i *Instance) InitReplica(ctx context.Context, primaryPort int32, slot, pas
 	if slot != "" {
 		args = append(args, "-S", slot)
 	}
-	if err := runEnv(ctx, i.Dir, []string{"PGPASSFILE=" + i.PassFile()}, basebackup, args...); err != nil {
+	mode, root := i.sslMode()
+	env := []string{"PGPASSFILE=" + i.PassFile(), "PGSSLMODE=" + mode}
+	if root != "" {
+		env = append(env, "PGSSLROOTCERT="+root)
+	}
+	if err := runEnv(ctx, i.Dir, env, basebackup, args...); err != nil {
 		return errors.Wrap(err, errClone)
 	}
 	if err := i.markStandby(); err != nil {

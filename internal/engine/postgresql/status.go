@@ -55,9 +55,13 @@ func (i *Instance) Connect(ctx context.Context, user, password, dbname string) (
 	cfg.Password = password
 	cfg.Database = dbname
 	cfg.ConnectTimeout = connectTimeout
-	// The provider connects over TCP on loopback only.
+	// The provider connects over TCP on loopback only, with TLS verified
+	// against the instance's CA when it serves TLS, and never falls back
+	// to plain text.
 	cfg.Fallbacks = nil
-	cfg.TLSConfig = nil
+	if cfg.TLSConfig, err = i.clientTLS(); err != nil {
+		return nil, errors.Wrap(err, errConnect)
+	}
 	c, err := pgx.ConnectConfig(ctx, cfg)
 	return c, errors.Wrap(err, errConnect)
 }

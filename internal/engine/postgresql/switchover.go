@@ -136,11 +136,16 @@ func (i *Instance) Rejoin(ctx context.Context, source *Instance, adminPassword s
 	if err := chown(pass); err != nil {
 		return err
 	}
-	src := strings.Join([]string{
+	mode, root := i.sslMode()
+	kv := []string{
 		"host=" + connInfoValue(Address), "port=" + connInfoValue(strconv.Itoa(int(source.Port))),
 		"user=" + connInfoValue(i.AdminUser), "dbname=" + connInfoValue("postgres"),
-		"passfile=" + connInfoValue(pass), "sslmode=" + connInfoValue("disable"),
-	}, " ")
+		"passfile=" + connInfoValue(pass), "sslmode=" + connInfoValue(mode),
+	}
+	if root != "" {
+		kv = append(kv, "sslrootcert="+connInfoValue(root))
+	}
+	src := strings.Join(kv, " ")
 	// A fence's standby.signal would stop the single-user crash recovery
 	// pg_rewind runs on a server that did not shut down cleanly; the fence
 	// marker keeps Start away meanwhile.
