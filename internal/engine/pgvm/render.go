@@ -55,7 +55,7 @@ func renderSettings(o Options) (string, error) {
 		if !paramNameRE.MatchString(n) {
 			return "", errors.Errorf(errParamName, n)
 		}
-		if owned[n] {
+		if owned[n] || tlsOwned[n] {
 			return "", errors.Errorf(errParamOwned, n)
 		}
 		if strings.ContainsAny(v, "\r\n\x00") {
@@ -70,6 +70,9 @@ func renderSettings(o Options) (string, error) {
 	line("listen_addresses", strings.Join(o.ListenAddresses, ","))
 	line("port", strconv.Itoa(o.Port))
 	line("unix_socket_directories", o.socketDir())
+	for _, kv := range tlsSettings(o) {
+		line(kv[0], kv[1])
+	}
 	for _, n := range names {
 		line(n, o.Settings[n])
 	}
