@@ -13,6 +13,7 @@ import (
 
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/executor"
+	"github.com/dbaas-io/dbaas/internal/clients/postgresql/instance"
 	"github.com/dbaas-io/dbaas/internal/engine/pgvm"
 	"github.com/dbaas-io/dbaas/internal/engine/steps"
 )
@@ -35,7 +36,10 @@ type playExternal struct {
 	opts     pgvm.Options
 	plan     []steps.Step
 	password string
-	kube     client.Client
+	// tls is what the server serves TLS with; the connection secret
+	// carries its CA.
+	tls  serverTLS
+	kube client.Client
 }
 
 // Observe reports the server. It exists once initdb made its cluster; it is
@@ -181,10 +185,12 @@ func (e *playExternal) port() int {
 
 func (e *playExternal) connectionDetails() managed.ConnectionDetails {
 	return managed.ConnectionDetails{
-		ConnectionUsername: []byte(playSuperuser),
-		ConnectionPassword: []byte(e.password),
-		ConnectionEndpoint: []byte(e.address),
-		ConnectionPort:     []byte(strconv.Itoa(e.port())),
+		ConnectionUsername:  []byte(playSuperuser),
+		ConnectionPassword:  []byte(e.password),
+		ConnectionEndpoint:  []byte(e.address),
+		ConnectionPort:      []byte(strconv.Itoa(e.port())),
+		instance.KeyCACert:  e.tls.ca,
+		instance.KeySSLMode: []byte(SSLModeVerifyFull),
 	}
 }
 
