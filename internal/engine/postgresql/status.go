@@ -113,6 +113,13 @@ func (i *Instance) Apply(ctx context.Context, password string, changed []string)
 	}
 	c, err := i.Connect(ctx, i.AdminUser, password, "postgres")
 	if err != nil {
+		// A server that does not let the provider in yet, such as one
+		// created before it served TLS, whose certificate and rules were
+		// just written, is told to read them by a signal; the next
+		// reconcile connects.
+		if pgctl, berr := i.bin("pg_ctl"); berr == nil {
+			_ = run(ctx, i.Dir, pgctl, "reload", "-s", "-D", i.DataDir())
+		}
 		return err
 	}
 	defer c.Close(context.Background()) //nolint:errcheck // Nothing to do about it.
