@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
@@ -72,10 +73,9 @@ func (i *Instance) InitReplica(ctx context.Context, primaryPort int32, slot, pas
 	if slot != "" {
 		args = append(args, "-S", slot)
 	}
-	mode, root := i.sslMode()
-	env := []string{"PGPASSFILE=" + i.PassFile(), "PGSSLMODE=" + mode}
-	if root != "" {
-		env = append(env, "PGSSLROOTCERT="+root)
+	env := []string{"PGPASSFILE=" + i.PassFile()}
+	for _, p := range i.sslParams() {
+		env = append(env, "PG"+strings.ToUpper(p[0])+"="+p[1])
 	}
 	if err := runEnv(ctx, i.Dir, env, basebackup, args...); err != nil {
 		return errors.Wrap(err, errClone)

@@ -135,10 +135,8 @@ func ConnInfo(port int32, member, passfile, caFile string) string {
 		{"application_name", member},
 		{"passfile", passfile},
 	}
-	if caFile != "" {
-		kv = append(kv, struct{ k, v string }{"sslmode", "verify-full"}, struct{ k, v string }{"sslrootcert", caFile})
-	} else {
-		kv = append(kv, struct{ k, v string }{"sslmode", "disable"})
+	for _, p := range sslParams(caFile) {
+		kv = append(kv, struct{ k, v string }{p[0], p[1]})
 	}
 	parts := make([]string, len(kv))
 	for n, p := range kv {

@@ -136,14 +136,13 @@ func (i *Instance) Rejoin(ctx context.Context, source *Instance, adminPassword s
 	if err := chown(pass); err != nil {
 		return err
 	}
-	mode, root := i.sslMode()
 	kv := []string{
 		"host=" + connInfoValue(Address), "port=" + connInfoValue(strconv.Itoa(int(source.Port))),
 		"user=" + connInfoValue(i.AdminUser), "dbname=" + connInfoValue("postgres"),
-		"passfile=" + connInfoValue(pass), "sslmode=" + connInfoValue(mode),
+		"passfile=" + connInfoValue(pass),
 	}
-	if root != "" {
-		kv = append(kv, "sslrootcert="+connInfoValue(root))
+	for _, p := range i.sslParams() {
+		kv = append(kv, p[0]+"="+connInfoValue(p[1]))
 	}
 	src := strings.Join(kv, " ")
 	// A fence's standby.signal would stop the single-user crash recovery

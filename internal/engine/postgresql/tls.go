@@ -14,10 +14,16 @@ const (
 	errWriteTLS = "cannot install the server certificate"
 	errBadCA    = "the instance's CA certificate holds no PEM certificate"
 
-	tlsDir   = "tls"
-	certFile = "server.crt"
-	keyFile  = "server.key"
-	caFile   = "ca.crt"
+	tlsDir = "tls"
+	// noClientCert is a file that never exists in the TLS directory. The
+	// provider's libpq clients (pg_basebackup, pg_rewind, a replica's
+	// stream) name it as their client certificate and key: otherwise libpq
+	// looks in ~/.postgresql of a HOME the engine user may not read, and
+	// fails on that instead of going on without one.
+	noClientCert = "no-client-certificate"
+	certFile     = "server.crt"
+	keyFile      = "server.key"
+	caFile       = "ca.crt"
 )
 
 // TLS is what an instance serves TLS with, PEM: its certificate and key,
@@ -130,12 +136,18 @@ func (i *Instance) clientTLS() (*tls.Config, error) {
 	return &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots, ServerName: Address}, nil
 }
 
-// sslMode is the libpq sslmode of the provider's own libpq connections to
-// a server of this instance (pg_basebackup, pg_rewind, a replica's stream),
-// with the CA file it verifies against.
-func (i *Instance) sslMode() (mode, rootCert string) {
-	if i.TLS == nil {
-		return "disable", ""
+// sslParams are the libpq TLS parameters of the provider's own libpq
+// connections to a server of this instance (pg_basebackup, pg_rewind, a
+// replica's stream): verify-full against the CA file, and no client
+// certificate. Without TLS, disable.
+func (i *Instance) sslParams() [][2]string {
+	return sslParams(i.CAFile())
+}
+
+func sslParams(caFile string) [][2]string {
+	if caFile == "" {
+		return [][2]string{{"sslmode", "disable"}}
 	}
-	return "verify-full", i.CAFile()
+	none := filepath.Join(filepath.Dir(caFile), noClientCert)
+	return [][2]string{{"sslmode", "verify-full"}, {"sslrootcert", caFile}, {"sslcert", none}, {"sslkey", none}}
 }
