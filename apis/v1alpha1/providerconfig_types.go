@@ -109,7 +109,9 @@ type ExistingServer struct {
 	// password of an account that may create databases and users.
 	AdminCredentialsSecretRef xpv2.SecretReference `json:"adminCredentialsSecretRef"`
 
-	// TLS settings of the connection.
+	// TLS settings of the connection. Without this block the connection
+	// is verify-full against the system's CAs; a server without TLS needs
+	// mode: disable, said explicitly.
 	// +optional
 	TLS *ServerTLS `json:"tls,omitempty"`
 
@@ -134,11 +136,15 @@ type TLSMode string
 // ServerTLS configures TLS to an existing server.
 // +kubebuilder:validation:XValidation:rule="self.mode != 'verify-ca' || has(self.caSecretRef)",message="verify-ca needs caSecretRef"
 type ServerTLS struct {
-	// Mode: disable; prefer (TLS when offered, unverified); require (TLS,
-	// verified against caSecretRef when set); verify-ca (TLS signed by the
-	// CA); verify-full (also checks the host name).
+	// Mode: verify-full (the default: TLS signed by the CA, for the host
+	// name); verify-ca (TLS signed by the CA, any name); require (TLS,
+	// verified against caSecretRef only when set); prefer (TLS when the
+	// server offers it, else plain text, and NEVER verified: anyone on the
+	// path can read and change the traffic, so choose it only knowingly);
+	// disable (plain text). Without a tls block the provider uses
+	// verify-full against the system's CAs.
 	// +kubebuilder:validation:Enum=disable;prefer;require;verify-ca;verify-full
-	// +kubebuilder:default=prefer
+	// +kubebuilder:default=verify-full
 	Mode TLSMode `json:"mode"`
 
 	// CASecretRef selects the PEM CA bundle that signs the server's

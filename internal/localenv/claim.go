@@ -13,6 +13,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+
+	"github.com/dbaas-io/dbaas/internal/clients/dbms"
 )
 
 // ClaimGVK is the kind of the platform's claim.
@@ -131,6 +133,12 @@ func Connect(ctx context.Context, d map[string]string) (*pgx.Conn, error) {
 		return nil, errors.Wrapf(err, "port %q is not a number", d["port"])
 	}
 	cfg.Port = port
+	// As an application would: the sslmode and CA the secret carries, and
+	// no plain fallback.
+	cfg.Fallbacks = nil
+	if cfg.TLSConfig, err = (dbms.TLS{Mode: d["sslmode"], CA: []byte(d["ca.crt"])}).ClientConfig(cfg.Host); err != nil {
+		return nil, errors.Wrap(err, "cannot build the TLS configuration from the connection secret")
+	}
 	c, err := pgx.ConnectConfig(ctx, cfg)
 	return c, errors.Wrapf(err, "cannot connect to %s:%d as %s", cfg.Host, cfg.Port, cfg.User)
 }

@@ -24,6 +24,7 @@ import (
 	computev1alpha1 "github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/clients/dbms"
 	"github.com/dbaas-io/dbaas/internal/clients/local"
 	"github.com/dbaas-io/dbaas/internal/controller/config"
 	"github.com/dbaas-io/dbaas/internal/controller/databaseinstance"
@@ -267,6 +268,9 @@ type credentials struct {
 	port     int
 	username string
 	password string
+	// ca and sslmode say how to verify the server, as for applications.
+	ca      []byte
+	sslmode string
 }
 
 // connectionSecret reads the instance's connection secret: the controller
@@ -285,6 +289,8 @@ func (r *rig) connectionSecret(di *v1alpha1.DatabaseInstance) (credentials, erro
 		port:     port,
 		username: string(s.Data[databaseinstance.ConnectionUsername]),
 		password: string(s.Data[databaseinstance.ConnectionPassword]),
+		ca:       s.Data["ca.crt"],
+		sslmode:  string(s.Data["sslmode"]),
 	}, nil
 }
 
@@ -297,6 +303,11 @@ func connect(ctx context.Context, cr credentials, host string, port int) (*pgx.C
 	cfg.Host, cfg.Port, cfg.Database = host, uint16(port), "postgres"
 	cfg.User, cfg.Password = cr.username, cr.password
 	cfg.ConnectTimeout = 2 * time.Second
+	// Verified as the connection secret says, with no plain fallback.
+	cfg.Fallbacks = nil
+	if cfg.TLSConfig, err = (dbms.TLS{Mode: cr.sslmode, CA: cr.ca}).ClientConfig(host); err != nil {
+		return nil, err
+	}
 	return pgx.ConnectConfig(ctx, cfg)
 }
 

@@ -30,8 +30,9 @@ const (
 )
 
 // connectionKeys are the keys a claim's connection secret holds. The user's
-// connection secret has all of them: it is what an application logs in with.
-var connectionKeys = []string{"username", "password", "endpoint", "port", "database"}
+// connection secret has all of them: it is what an application logs in with,
+// and the CA and sslmode it verifies the server with.
+var connectionKeys = []string{"username", "password", "endpoint", "port", "database", "ca.crt", "sslmode"}
 
 // isReady is true when an observed composed resource says it is Ready. A
 // resource not observed yet is not ready.

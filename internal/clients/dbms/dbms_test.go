@@ -73,7 +73,8 @@ func TestClientConfig(t *testing.T) {
 		errHas     string
 	}{
 		"Disable":         {tls: TLS{Mode: TLSDisable}, wantNil: true},
-		"DefaultIsPrefer": {tls: TLS{}, wantSkip: true},
+		"DefaultVerifies": {tls: TLS{}},
+		"PreferSkips":     {tls: TLS{Mode: TLSPrefer}, wantSkip: true},
 		"RequireNoCA":     {tls: TLS{Mode: TLSRequire}, wantSkip: true},
 		"RequireWithCA":   {tls: TLS{Mode: TLSRequire, CA: []byte("-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ1\n-----END CERTIFICATE-----\n")}, errHas: "no PEM certificate"},
 		"VerifyFull":      {tls: TLS{Mode: TLSVerifyFull}},

@@ -12,15 +12,24 @@ import (
 const (
 	// TLSDisable never uses TLS.
 	TLSDisable = "disable"
-	// TLSPrefer uses TLS when the server offers it, without verifying it.
+	// TLSPrefer uses TLS when the server offers it and falls back to a
+	// plain connection otherwise. It does NOT verify the certificate, so
+	// anyone on the path can read and change the traffic: it is used only
+	// when chosen explicitly, never by default.
 	TLSPrefer = "prefer"
 	// TLSRequire insists on TLS; the certificate is verified against CA
 	// when one is given (as libpq does), not otherwise.
 	TLSRequire = "require"
 	// TLSVerifyCA insists on TLS and a certificate signed by CA.
 	TLSVerifyCA = "verify-ca"
-	// TLSVerifyFull also checks that the certificate names the host.
+	// TLSVerifyFull also checks that the certificate names the host. It is
+	// the default.
 	TLSVerifyFull = "verify-full"
+
+	// TLSDefault is the mode of a connection that names none: verify the
+	// chain and the host, so that a setting left out never means plain
+	// text or an unverified server.
+	TLSDefault = TLSVerifyFull
 )
 
 const (
@@ -33,7 +42,8 @@ const (
 
 // TLS settings of a connection. Certificates and keys are PEM.
 type TLS struct {
-	// Mode is one of the TLS* constants; empty means prefer.
+	// Mode is one of the TLS* constants; empty means TLSDefault
+	// (verify-full).
 	Mode string
 	// CA verifies the server's certificate.
 	CA []byte
@@ -44,10 +54,10 @@ type TLS struct {
 	ServerName string
 }
 
-// EffectiveMode returns Mode, or prefer when it is empty.
+// EffectiveMode returns Mode, or TLSDefault when it is empty.
 func (t TLS) EffectiveMode() string {
 	if t.Mode == "" {
-		return TLSPrefer
+		return TLSDefault
 	}
 	return t.Mode
 }

@@ -216,3 +216,13 @@ func signalNumber(name string) int {
 	}
 	return 0
 }
+
+// LocalIP is the address this end of the connection has: where the machine
+// sees the provider's connections come from, unless something on the way
+// translates addresses.
+func (s *SSH) LocalIP() net.IP {
+	if a, ok := s.client.LocalAddr().(*net.TCPAddr); ok {
+		return a.IP
+	}
+	return nil
+}

@@ -153,10 +153,10 @@ func TestMSDSNConfigEncryption(t *testing.T) {
 			tls:    dbms.TLS{Mode: dbms.TLSDisable},
 			want:   want{Encryption: msdsn.EncryptionDisabled},
 		},
-		"PreferByDefault": {
-			reason: "An empty mode is prefer: TLS for the login only (encrypt=false), unverified",
+		"VerifyFullByDefault": {
+			reason: "An empty mode is verify-full: the whole session encrypted, the chain and the name checked",
 			tls:    dbms.TLS{},
-			want:   want{Encryption: msdsn.EncryptionOff, Trust: true, HasTLS: true, InsecureSkipVerify: true, ServerName: "db.example"},
+			want:   want{Encryption: msdsn.EncryptionRequired, HasTLS: true, ServerName: "db.example"},
 		},
 		"Prefer": {
 			reason: "prefer is login-only encryption without verification",

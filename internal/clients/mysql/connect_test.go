@@ -44,16 +44,17 @@ func TestConnectTLS(t *testing.T) {
 		tls    dbms.TLS
 		want   string // "plain", "tls" or "error"
 	}{
-		"Disable":      {reason: "disable never uses TLS", tls: dbms.TLS{Mode: dbms.TLSDisable}, want: "plain"},
-		"Prefer":       {reason: "prefer uses TLS when the server offers it, unverified", tls: dbms.TLS{Mode: dbms.TLSPrefer}, want: "tls"},
-		"Default":      {reason: "an empty mode is prefer", want: "tls"},
-		"Require":      {reason: "require insists on TLS without verifying", tls: dbms.TLS{Mode: dbms.TLSRequire}, want: "tls"},
-		"VerifyCA":     {reason: "verify-ca checks the chain", tls: dbms.TLS{Mode: dbms.TLSVerifyCA, CA: srv(t).CA}, want: "tls"},
-		"VerifyFull":   {reason: "verify-full checks the chain and the name", tls: dbms.TLS{Mode: dbms.TLSVerifyFull, CA: srv(t).CA}, want: "tls"},
-		"VerifyNoCA":   {reason: "verify-full without the CA fails: the system roots did not sign it", tls: dbms.TLS{Mode: dbms.TLSVerifyFull}, want: "error"},
-		"VerifyName":   {reason: "verify-full fails when the certificate does not name the host", tls: dbms.TLS{Mode: dbms.TLSVerifyFull, CA: srv(t).CA, ServerName: "db.example.com"}, want: "error"},
-		"UnknownMode":  {reason: "an unknown mode is refused", tls: dbms.TLS{Mode: "allow"}, want: "error"},
-		"VerifyCAName": {reason: "verify-ca does not check the name", tls: dbms.TLS{Mode: dbms.TLSVerifyCA, CA: srv(t).CA, ServerName: "db.example.com"}, want: "tls"},
+		"Disable":       {reason: "disable never uses TLS", tls: dbms.TLS{Mode: dbms.TLSDisable}, want: "plain"},
+		"Prefer":        {reason: "prefer uses TLS when the server offers it, unverified", tls: dbms.TLS{Mode: dbms.TLSPrefer}, want: "tls"},
+		"Default":       {reason: "an empty mode is verify-full: a server whose certificate the client's CA did not sign is refused", want: "error"},
+		"DefaultWithCA": {reason: "an empty mode is verify-full: with the CA that signed the server's certificate it connects over TLS", tls: dbms.TLS{CA: srv(t).CA}, want: "tls"},
+		"Require":       {reason: "require insists on TLS without verifying", tls: dbms.TLS{Mode: dbms.TLSRequire}, want: "tls"},
+		"VerifyCA":      {reason: "verify-ca checks the chain", tls: dbms.TLS{Mode: dbms.TLSVerifyCA, CA: srv(t).CA}, want: "tls"},
+		"VerifyFull":    {reason: "verify-full checks the chain and the name", tls: dbms.TLS{Mode: dbms.TLSVerifyFull, CA: srv(t).CA}, want: "tls"},
+		"VerifyNoCA":    {reason: "verify-full without the CA fails: the system roots did not sign it", tls: dbms.TLS{Mode: dbms.TLSVerifyFull}, want: "error"},
+		"VerifyName":    {reason: "verify-full fails when the certificate does not name the host", tls: dbms.TLS{Mode: dbms.TLSVerifyFull, CA: srv(t).CA, ServerName: "db.example.com"}, want: "error"},
+		"UnknownMode":   {reason: "an unknown mode is refused", tls: dbms.TLS{Mode: "allow"}, want: "error"},
+		"VerifyCAName":  {reason: "verify-ca does not check the name", tls: dbms.TLS{Mode: dbms.TLSVerifyCA, CA: srv(t).CA, ServerName: "db.example.com"}, want: "tls"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

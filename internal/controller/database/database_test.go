@@ -475,6 +475,8 @@ func TestConnect(t *testing.T) {
 		return di
 	}
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "admin"}, Data: map[string][]byte{"pw": []byte("s3cret")}}
+	// The instance's CA, as its controller keeps it: the server is verified.
+	tlsSecret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "pg-tls"}, Data: map[string][]byte{"ca.crt": []byte("CA PEM")}}
 	// A provider config whose existing server is a MySQL server.
 	mysqlPC := &apisv1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "mysql"}}
 	mysqlPC.Spec.Server = &apisv1alpha1.ExistingServer{
@@ -538,11 +540,12 @@ func TestConnect(t *testing.T) {
 		},
 		"Ready": {
 			reason: "The admin connects to the instance's endpoint with its Secret's password",
-			objs:   []client.Object{secret, instance(true)},
+			objs:   []client.Object{secret, tlsSecret, instance(true)},
 			cr:     newDatabase(),
 			want: want{
 				client: "native",
-				cfg:    &dbms.Config{Engine: dbms.PostgreSQL, Host: "10.0.0.1", Port: 5433, User: "postgres", Password: "s3cret"},
+				cfg: &dbms.Config{Engine: dbms.PostgreSQL, Host: "10.0.0.1", Port: 5433, User: "postgres", Password: "s3cret",
+					TLS: dbms.TLS{Mode: dbms.TLSVerifyFull, CA: []byte("CA PEM")}},
 			},
 		},
 		"InstanceGone": {
@@ -562,21 +565,23 @@ func TestConnect(t *testing.T) {
 		},
 		"ClassMissing": {
 			reason: "A class that does not exist is an error that names it, and the connection is closed",
-			objs:   []client.Object{secret, instance(true)},
+			objs:   []client.Object{secret, tlsSecret, instance(true)},
 			cr:     newDatabase(withClass),
 			want: want{
-				err:    `cannot get DatabaseClass "gold": databaseclasses.sql.dbaas.io "gold" not found`,
-				cfg:    &dbms.Config{Engine: dbms.PostgreSQL, Host: "10.0.0.1", Port: 5433, User: "postgres", Password: "s3cret"},
+				err: `cannot get DatabaseClass "gold": databaseclasses.sql.dbaas.io "gold" not found`,
+				cfg: &dbms.Config{Engine: dbms.PostgreSQL, Host: "10.0.0.1", Port: 5433, User: "postgres", Password: "s3cret",
+					TLS: dbms.TLS{Mode: dbms.TLSVerifyFull, CA: []byte("CA PEM")}},
 				closed: true,
 			},
 		},
 		"Class": {
 			reason: "A Database that names a class of its server's engine is handled by the class",
-			objs:   []client.Object{secret, instance(true), class("postgresql")},
+			objs:   []client.Object{secret, tlsSecret, instance(true), class("postgresql")},
 			cr:     newDatabase(withClass),
 			want: want{
 				client: "class",
-				cfg:    &dbms.Config{Engine: dbms.PostgreSQL, Host: "10.0.0.1", Port: 5433, User: "postgres", Password: "s3cret"},
+				cfg: &dbms.Config{Engine: dbms.PostgreSQL, Host: "10.0.0.1", Port: 5433, User: "postgres", Password: "s3cret",
+					TLS: dbms.TLS{Mode: dbms.TLSVerifyFull, CA: []byte("CA PEM")}},
 			},
 		},
 		"ClassForMariaDBOnMySQL": {

@@ -165,6 +165,14 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 		// Deleting needs no password; do not generate one now.
 		return e, nil
 	}
+	// Every member serves TLS with the instance's certificate, which names
+	// the loopback address they all listen on.
+	if e.tls, err = c.serverCertificate(ctx, cr, certHosts(postgresql.Address)); err != nil {
+		return nil, err
+	}
+	for _, m := range e.members() {
+		m.inst.TLS = &postgresql.TLS{Cert: e.tls.server.Cert, Key: e.tls.server.Key, CA: e.tls.ca}
+	}
 	if e.password, err = c.adminPassword(ctx, cr); err != nil {
 		return nil, err
 	}

@@ -221,6 +221,12 @@ func (f *fixture) tryConnect(di *v1alpha1.DatabaseInstance) (*pgx.Conn, error) {
 	cfg.Host, cfg.Port, cfg.Database = string(s.Data["endpoint"]), uint16(port), "postgres"
 	cfg.User, cfg.Password = string(s.Data["username"]), string(s.Data["password"])
 	cfg.ConnectTimeout = 5 * time.Second
+	// As an application would: verified against the secret's CA, never a
+	// plain fallback.
+	cfg.Fallbacks = nil
+	if cfg.TLSConfig, err = secretTLS(s, cfg.Host); err != nil {
+		return nil, err
+	}
 	return pgx.ConnectConfig(ctx, cfg)
 }
 

@@ -16,6 +16,7 @@ import (
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/clients/postgresql/instance"
 	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
 )
 
@@ -67,7 +68,10 @@ type external struct {
 	// the published one and Update is to set it (see resolvePassword).
 	published       string
 	pendingPassword string
-	hooks           hooks
+	// tls is what the members serve TLS with; the connection secret
+	// carries its CA.
+	tls   serverTLS
+	hooks hooks
 
 	// kube writes the instance's epoch record and failover annotations;
 	// record emits its events.
@@ -154,10 +158,12 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.DatabaseInstance) (
 
 func (e *external) connectionDetails() managed.ConnectionDetails {
 	cd := managed.ConnectionDetails{
-		ConnectionUsername: []byte(e.inst.AdminUser),
-		ConnectionPassword: []byte(e.password),
-		ConnectionEndpoint: []byte(postgresql.Address),
-		ConnectionPort:     []byte(strconv.Itoa(int(e.inst.Port))),
+		ConnectionUsername:  []byte(e.inst.AdminUser),
+		ConnectionPassword:  []byte(e.password),
+		ConnectionEndpoint:  []byte(postgresql.Address),
+		ConnectionPort:      []byte(strconv.Itoa(int(e.inst.Port))),
+		instance.KeyCACert:  e.tls.ca,
+		instance.KeySSLMode: []byte(SSLModeVerifyFull),
 	}
 	if e.replicated {
 		ro := make([]string, len(e.replicas))

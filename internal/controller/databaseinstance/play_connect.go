@@ -95,9 +95,14 @@ func (c *connector) connectPlay(ctx context.Context, cr *v1alpha1.DatabaseInstan
 	}
 	e.opts = playOptions(pc, vm, p, e.password)
 	if !deleting {
+		if e.tls, err = c.serverCertificate(ctx, cr, certHosts(e.address)); err != nil {
+			return nil, err
+		}
+		e.opts.TLS = &pgvm.ServerTLS{Cert: e.tls.server.Cert, Key: e.tls.server.Key}
 		// Planning checks every option, so bad input is refused before the
-		// machine is touched.
-		if e.plan, err = pgvm.Plan(e.opts); err != nil {
+		// machine is touched; the rules are checked again once the
+		// provider's address is known.
+		if _, err = pgvm.Plan(e.opts); err != nil {
 			return nil, errors.Wrapf(err, errPlayOptions, name)
 		}
 	}
@@ -108,7 +113,26 @@ func (c *connector) connectPlay(ctx context.Context, cr *v1alpha1.DatabaseInstan
 	if e.exec, err = c.dial(ctx, cr, pc.SSH, name, e.address, key); err != nil {
 		return nil, err
 	}
+	if !deleting {
+		e.opts.HBA = playHBA(pc.Backend == apisv1alpha1.BackendLocal, vm.Status.AtProvider.Address, providerIP(e.exec))
+		if e.plan, err = pgvm.Plan(e.opts); err != nil {
+			_ = e.exec.Close()
+			return nil, errors.Wrapf(err, errPlayOptions, name)
+		}
+	}
 	return e, nil
+}
+
+// providerIP is the address the machine sees the provider's connections
+// come from: the near end of the SSH connection. The SQL controllers run in
+// the same process and reach the machine by the same route.
+func providerIP(e executor.Executor) string {
+	if l, ok := e.(interface{ LocalIP() net.IP }); ok {
+		if ip := l.LocalIP(); ip != nil {
+			return ip.String()
+		}
+	}
+	return ""
 }
 
 // playMachine returns the VirtualMachine, which must be Ready and have an
@@ -201,16 +225,11 @@ func playOptions(pc *apisv1alpha1.ProviderConfigSpec, vm *computev1alpha1.Virtua
 		InstallPackages:   pc.SSH.Packages != apisv1alpha1.PackagesPreinstalled,
 		DataDisk:          p.DataDevice,
 		ListenAddresses:   []string{"*"},
-		HBA: []pgvm.HBARule{
-			{Type: "host", Database: "all", User: "all", Address: "0.0.0.0/0", Method: "scram-sha-256"},
-			{Type: "host", Database: "all", User: "all", Address: "::/0", Method: "scram-sha-256"},
-		},
 	}
 	if pc.Backend == apisv1alpha1.BackendLocal {
 		at := vm.Status.AtProvider
 		o.Root, o.Port, o.ServiceMode = at.WorkDir, int(at.PortRangeStart), pgvm.ServicePgCtl
 		o.ListenAddresses = []string{at.Address}
-		o.HBA = []pgvm.HBARule{{Type: "host", Database: "all", User: "all", Address: at.Address + "/32", Method: "scram-sha-256"}}
 	}
 	return o
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/executor"
+	"github.com/dbaas-io/dbaas/internal/clients/postgresql/instance"
 	"github.com/dbaas-io/dbaas/internal/engine/pgvm"
 	"github.com/dbaas-io/dbaas/internal/engine/steps"
 )
@@ -38,7 +39,10 @@ type playExternal struct {
 	// published is the admin password of the connection secret, which the
 	// server keeps taking until the play's password step has run.
 	published string
-	kube      client.Client
+	// tls is what the server serves TLS with; the connection secret
+	// carries its CA.
+	tls  serverTLS
+	kube client.Client
 }
 
 // Observe reports the server. It exists once initdb made its cluster; it is
@@ -191,10 +195,12 @@ func (e *playExternal) port() int {
 
 func (e *playExternal) connectionDetails() managed.ConnectionDetails {
 	return managed.ConnectionDetails{
-		ConnectionUsername: []byte(playSuperuser),
-		ConnectionPassword: []byte(e.password),
-		ConnectionEndpoint: []byte(e.address),
-		ConnectionPort:     []byte(strconv.Itoa(e.port())),
+		ConnectionUsername:  []byte(playSuperuser),
+		ConnectionPassword:  []byte(e.password),
+		ConnectionEndpoint:  []byte(e.address),
+		ConnectionPort:      []byte(strconv.Itoa(e.port())),
+		instance.KeyCACert:  e.tls.ca,
+		instance.KeySSLMode: []byte(SSLModeVerifyFull),
 	}
 }
 

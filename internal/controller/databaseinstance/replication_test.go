@@ -83,6 +83,12 @@ func (f *fixture) connectTo(ctx context.Context, di *v1alpha1.DatabaseInstance, 
 	cfg.Host, cfg.Port, cfg.Database = host, uint16(p), "postgres"
 	cfg.User, cfg.Password = string(s.Data["username"]), string(s.Data["password"])
 	cfg.ConnectTimeout = 5 * time.Second
+	// As an application would: verified against the secret's CA, never a
+	// plain fallback.
+	cfg.Fallbacks = nil
+	if cfg.TLSConfig, err = secretTLS(s, cfg.Host); err != nil {
+		return nil, err
+	}
 	return pgx.ConnectConfig(ctx, cfg)
 }
 

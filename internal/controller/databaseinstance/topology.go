@@ -55,7 +55,7 @@ func replicaSettings(replica, primary member, p v1alpha1.DatabaseInstanceParamet
 	s.Replication = &postgresql.Replication{
 		Member:          replica.vm,
 		KeepWAL:         !useSlots(p),
-		PrimaryConnInfo: postgresql.ConnInfo(primary.inst.Port, replica.vm, replica.inst.PassFile()),
+		PrimaryConnInfo: postgresql.ConnInfo(primary.inst.Port, replica.vm, replica.inst.PassFile(), replica.inst.CAFile()),
 	}
 	if useSlots(p) {
 		s.Replication.PrimarySlotName = postgresql.SlotName(replica.vm)

@@ -69,10 +69,11 @@ func TestControllers(t *testing.T) {
 			keys = append(keys, k)
 		}
 		slices.Sort(keys)
-		if diff := cmp.Diff([]string{"database", "endpoint", "password", "port", "username"}, keys); diff != "" {
+		if diff := cmp.Diff([]string{"ca.crt", "database", "endpoint", "password", "port", "sslmode", "username"}, keys); diff != "" {
 			t.Fatalf("connection secret keys: -want, +got:\n%s", diff)
 		}
-		want := map[string]string{"database": "app-db", "endpoint": e.Server.Host, "port": strconv.Itoa(e.Server.Port), "username": "app-user"}
+		want := map[string]string{"database": "app-db", "endpoint": e.Server.Host, "port": strconv.Itoa(e.Server.Port), "username": "app-user",
+			"sslmode": "verify-full", "ca.crt": string(e.Server.CA)}
 		for k, v := range want {
 			if string(conn[k]) != v {
 				t.Errorf("connection secret %s = %q, want %q", k, conn[k], v)

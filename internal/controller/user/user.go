@@ -32,6 +32,12 @@ const (
 	keyEndpoint = "endpoint"
 	keyPort     = "port"
 	keyDatabase = "database"
+	// keyCA is the PEM CA that signs the server's certificate, when the
+	// provider verifies the server against one (always for a
+	// DatabaseInstance); keySSLMode is the libpq sslmode the provider
+	// itself uses, for applications to use too.
+	keyCA      = "ca.crt"
+	keySSLMode = "sslmode"
 )
 
 // accessPrivileges are what a User gets on its database, per engine, so
@@ -76,6 +82,7 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.User) (managed.Typ
 		passwords: &passwords{kube: c.kube},
 		endpoint:  t.Host,
 		port:      t.Port,
+		tls:       t.TLS,
 		engine:    t.Engine,
 		admin:     t.User,
 		imports:   t.ImportAllowed,
@@ -98,6 +105,7 @@ type external struct {
 	passwords *passwords
 	endpoint  string
 	port      int
+	tls       dbms.TLS
 	// access are the privileges the user needs on its database.
 	access []string
 	// defaultDB is the connection secret's database when the User names
@@ -327,6 +335,10 @@ func (e *external) details(cr *v1alpha1.User, pw string) managed.ConnectionDetai
 		keyUsername: []byte(meta.GetExternalName(cr)),
 		keyEndpoint: []byte(e.endpoint),
 		keyPort:     []byte(strconv.Itoa(e.port)),
+		keySSLMode:  []byte(e.tls.EffectiveMode()),
+	}
+	if len(e.tls.CA) > 0 {
+		d[keyCA] = e.tls.CA
 	}
 	if db != "" {
 		d[keyDatabase] = []byte(db)

@@ -501,6 +501,8 @@ func TestCreate(t *testing.T) {
 			}
 			wantDetails := managed.ConnectionDetails{
 				"username": []byte("app"), "password": []byte(pw), "endpoint": []byte("10.0.0.1"), "port": []byte(tc.want.port),
+				// The server's config names no TLS mode: the default.
+				"sslmode": []byte("verify-full"),
 			}
 			if tc.want.database != "" {
 				wantDetails["database"] = []byte(tc.want.database)

@@ -42,9 +42,10 @@ const (
 	StepInitialise    = "initialise cluster"
 	StepSettings      = "write postgresql.auto settings"
 	StepHBA           = "write pg_hba.conf"
-	StepUnit          = "write systemd unit"
-	StepStart         = "start postgresql"
-	StepHealth        = "health check"
+	// StepCertificate (tls.go) runs between StepInitialise and StepSettings.
+	StepUnit   = "write systemd unit"
+	StepStart  = "start postgresql"
+	StepHealth = "health check"
 )
 
 // Defaults of Options.
@@ -74,6 +75,8 @@ const (
 	errListen        = "invalid listen address %q"
 	errDataDisk      = "invalid data disk %q: it must be an absolute device path"
 	errDataUnderDisk = "the data directory %s is not below the data disk's mount point %s"
+	errTLSPair       = "the server certificate and key must both be given"
+	errHostSSL       = "pg_hba rule %d: a hostssl rule needs the server's TLS certificate"
 )
 
 // An HBARule is one line of pg_hba.conf.
@@ -141,6 +144,10 @@ type Options struct {
 	// BinRoot holds <version>/bin; /usr/lib/postgresql by default. Not
 	// prefixed by Root.
 	BinRoot string
+	// TLS is the server's certificate. With it the server listens with
+	// ssl=on, and hostssl rules can let clients in; without it the server
+	// has no TLS at all.
+	TLS *ServerTLS
 }
 
 // withDefaults returns o with its empty fields filled in.
@@ -245,6 +252,14 @@ func (o Options) validateServer() error {
 	if o.ServiceMode != ServiceSystemd && o.ServiceMode != ServicePgCtl {
 		return errors.Errorf(errMode, o.ServiceMode, ServiceSystemd, ServicePgCtl)
 	}
+	if o.TLS != nil && (len(o.TLS.Cert) == 0 || len(o.TLS.Key) == 0) {
+		return errors.New(errTLSPair)
+	}
+	for i, r := range o.HBA {
+		if r.Type == "hostssl" && o.TLS == nil {
+			return errors.Errorf(errHostSSL, i+1)
+		}
+	}
 	if s := o.socketFile(); len(s) > maxSocketPath {
 		return errors.Errorf(errSocketTooLong, s, maxSocketPath)
 	}
@@ -333,7 +348,13 @@ func Plan(o Options) ([]steps.Step, error) {
 		m.Name = StepMount
 		s = append(s, m)
 	}
-	s = append(s, dataDirectoryStep(o), initialiseStep(o), settingsStep(o), hbaStep(o))
+	s = append(s, dataDirectoryStep(o), initialiseStep(o))
+	if o.TLS != nil {
+		// Before the settings that name its files: a server told ssl=on
+		// without them refuses to start or to reload.
+		s = append(s, certificateStep(o))
+	}
+	s = append(s, settingsStep(o), hbaStep(o))
 	if o.ServiceMode == ServiceSystemd {
 		s = append(s, unitStep(o))
 	}

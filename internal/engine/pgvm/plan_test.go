@@ -23,6 +23,8 @@ func vmOptions() Options {
 		SuperuserPassword: password,
 		InstallPackages:   true,
 		ServiceMode:       ServiceSystemd,
+		// A hostssl rule needs the server to serve TLS.
+		TLS: &ServerTLS{Cert: []byte("CERT PEM"), Key: []byte("KEY PEM")},
 	}
 }
 
@@ -33,12 +35,12 @@ func TestPlanSteps(t *testing.T) {
 	}{
 		"SystemdWithDataDisk": {
 			o: vmOptions(),
-			want: []string{"install postgresql-15", "mount data disk", "create data directory", "initialise cluster",
+			want: []string{"install postgresql-15", "mount data disk", "create data directory", "initialise cluster", "install server certificate",
 				"write postgresql.auto settings", "write pg_hba.conf", "write systemd unit", "start postgresql", "health check", "set superuser password"},
 		},
 		"SystemdWithoutDataDisk": {
 			o: func() Options { o := vmOptions(); o.DataDisk = ""; return o }(),
-			want: []string{"install postgresql-15", "create data directory", "initialise cluster",
+			want: []string{"install postgresql-15", "create data directory", "initialise cluster", "install server certificate",
 				"write postgresql.auto settings", "write pg_hba.conf", "write systemd unit", "start postgresql", "health check", "set superuser password"},
 		},
 		"PgCtlWithoutPackages": {
@@ -47,12 +49,12 @@ func TestPlanSteps(t *testing.T) {
 				o.DataDisk, o.InstallPackages, o.ServiceMode = "", false, ServicePgCtl
 				return o
 			}(),
-			want: []string{"find postgresql-15 binaries", "create data directory", "initialise cluster",
+			want: []string{"find postgresql-15 binaries", "create data directory", "initialise cluster", "install server certificate",
 				"write postgresql.auto settings", "write pg_hba.conf", "start postgresql", "health check", "set superuser password"},
 		},
 		"PgCtlWithDataDisk": {
 			o: func() Options { o := vmOptions(); o.InstallPackages, o.ServiceMode = false, ServicePgCtl; return o }(),
-			want: []string{"find postgresql-15 binaries", "mount data disk", "create data directory", "initialise cluster",
+			want: []string{"find postgresql-15 binaries", "mount data disk", "create data directory", "initialise cluster", "install server certificate",
 				"write postgresql.auto settings", "write pg_hba.conf", "start postgresql", "health check", "set superuser password"},
 		},
 	}
@@ -78,6 +80,10 @@ func TestRender(t *testing.T) {
 	wantSettings := header + `listen_addresses = '10.0.0.4,localhost'
 port = '5433'
 unix_socket_directories = '/var/run/postgresql'
+ssl = 'on'
+ssl_cert_file = 'server.crt'
+ssl_key_file = 'server.key'
+ssl_min_protocol_version = 'TLSv1.2'
 application_name = 'it''s'
 max_connections = '200'
 search_path = '"$user", public'
@@ -169,6 +175,10 @@ func TestPlanRefuses(t *testing.T) {
 		"UncleanDataDir":    {func(o *Options) { o.DataDir = "/var/lib/postgresql/../x" }, "invalid data directory"},
 		"HBALocalAddress":   {func(o *Options) { o.HBA[1].Address = "10.0.0.0/8" }, "takes no address"},
 		"HBAUserWithSpaces": {func(o *Options) { o.HBA[0].User = "a b" }, `invalid user "a b"`},
+		"HostSSLWithoutTLS": {func(o *Options) { o.TLS = nil }, "a hostssl rule needs the server's TLS certificate"},
+		"TLSWithoutKey":     {func(o *Options) { o.TLS.Key = nil }, "certificate and key must both be given"},
+		"SSLOff":            {func(o *Options) { o.Settings["ssl"] = "off" }, `parameter "ssl" is set by the play`},
+		"PassphraseCommand": {func(o *Options) { o.Settings["ssl_passphrase_command"] = "sh -c id" }, `parameter "ssl_passphrase_command" is set by the play`},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

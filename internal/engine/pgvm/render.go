@@ -52,6 +52,9 @@ func renderSettings(o Options) (string, error) {
 	line("listen_addresses", strings.Join(o.ListenAddresses, ","))
 	line("port", strconv.Itoa(o.Port))
 	line("unix_socket_directories", o.socketDir())
+	for _, kv := range tlsSettings(o) {
+		line(kv[0], kv[1])
+	}
 	for _, n := range names {
 		line(n, o.Settings[n])
 	}

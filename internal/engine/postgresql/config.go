@@ -1,6 +1,7 @@
 package postgresql
 
 import (
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -26,6 +27,9 @@ type Settings struct {
 	Parameters      map[string]string
 	// Replication is set for members of a replicated instance.
 	Replication *Replication
+	// TLSDir holds server.crt and server.key when the server serves TLS;
+	// empty means no TLS.
+	TLSDir string
 }
 
 // Render returns the include file for s: one `name = 'value'` line per
@@ -68,6 +72,17 @@ func Render(s Settings) (string, error) {
 		return "", errors.Errorf(errParamNUL, "unix_socket_directories")
 	}
 	line("unix_socket_directories", sock)
+	if s.TLSDir != "" {
+		cert, err := Quote(filepath.Join(s.TLSDir, certFile))
+		if err != nil {
+			return "", errors.Errorf(errParamNUL, "ssl_cert_file")
+		}
+		key, _ := Quote(filepath.Join(s.TLSDir, keyFile)) // The same directory: no NUL either.
+		line("ssl", "on")
+		line("ssl_cert_file", cert)
+		line("ssl_key_file", key)
+		line("ssl_min_protocol_version", "'TLSv1.2'")
+	}
 	if s.Replication != nil {
 		if err := s.Replication.render(line); err != nil {
 			return "", err

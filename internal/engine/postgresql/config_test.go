@@ -68,6 +68,23 @@ func TestRender(t *testing.T) {
 				"max_connections = 50\nshared_buffers = '64MB'\n" +
 				"listen_addresses = '127.0.0.1'\nport = 20001\nunix_socket_directories = '/m/run'\n"},
 		},
+		"TLS": {
+			reason: "A server that serves TLS has ssl on, with the provider's certificate files and nothing older than TLS 1.2.",
+			s:      Settings{Port: 20000, SocketDir: "/m/run", TLSDir: "/m/tls"},
+			want: want{out: "# Managed by the dbaas provider. Changes are overwritten.\n" +
+				"listen_addresses = '127.0.0.1'\nport = 20000\nunix_socket_directories = '/m/run'\n" +
+				"ssl = on\nssl_cert_file = '/m/tls/server.crt'\nssl_key_file = '/m/tls/server.key'\nssl_min_protocol_version = 'TLSv1.2'\n"},
+		},
+		"SSLRefused": {
+			reason: "A parameter cannot turn TLS off or point it at other files.",
+			s:      Settings{Version: "15", Port: 1, TLSDir: "/m/tls", Parameters: map[string]string{"ssl": "off"}},
+			want:   want{err: pgparams.Check("15", map[string]string{"ssl": ""})},
+		},
+		"PassphraseCommandRefused": {
+			reason: "A parameter cannot run a command as the engine user through TLS settings.",
+			s:      Settings{Version: "15", Port: 1, Parameters: map[string]string{"ssl_passphrase_command": "sh -c id"}},
+			want:   want{err: pgparams.Check("15", map[string]string{"ssl_passphrase_command": ""})},
+		},
 		"OwnedRefused": {
 			reason: "A parameter cannot override what the provider owns.",
 			s:      Settings{Version: "15", Port: 1, Parameters: map[string]string{"port": "5432"}},

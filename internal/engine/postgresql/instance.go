@@ -62,6 +62,12 @@ type Instance struct {
 	AdminUser string
 	// BinRoot holds <major>/bin; empty means DefaultBinRoot.
 	BinRoot string
+	// TLS is what the server serves TLS with. With it, pg_hba.conf is the
+	// provider's (TCP only with TLS, the admin account only from the
+	// provider's address) and the provider verifies the server; without
+	// it the server keeps initdb's rules and speaks plain text, which only
+	// the engine's own tests ask for.
+	TLS *TLS
 }
 
 // NewInstance returns the instance called name on the machine whose
@@ -200,7 +206,10 @@ func (i *Instance) prepare(ctx context.Context) error {
 			return err
 		}
 	}
-	return nil
+	// A replica's copy verifies the primary with the CA before its data
+	// directory holds anything.
+	_, err := i.writeTLS()
+	return err
 }
 
 // include makes postgresql.conf read the provider's file last, so that the
@@ -227,7 +236,11 @@ func (i *Instance) include() error {
 // Settings returns the provider's settings for the instance from the
 // engine-neutral ones.
 func (i *Instance) Settings(maxConnections, sharedBuffersMB *int32, parameters map[string]string) Settings {
-	return Settings{Version: i.Version, Port: i.Port, SocketDir: i.SocketDir(), MaxConnections: maxConnections, SharedBuffersMB: sharedBuffersMB, Parameters: parameters}
+	s := Settings{Version: i.Version, Port: i.Port, SocketDir: i.SocketDir(), MaxConnections: maxConnections, SharedBuffersMB: sharedBuffersMB, Parameters: parameters}
+	if i.TLS != nil {
+		s.TLSDir = i.TLSDir()
+	}
+	return s
 }
 
 // ConfigCurrent reports whether the provider's file already holds s.
@@ -240,16 +253,36 @@ func (i *Instance) ConfigCurrent(s Settings) (bool, error) {
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return false, errors.Wrap(err, errReadConf)
 	}
-	return string(have) == want, nil
+	return string(have) == want && i.tlsCurrent() && i.hbaCurrent(), nil
 }
 
-// Configure writes s into the provider's file. It returns the names of the
-// settings that changed.
+// Configure writes s into the provider's file, and the certificate files
+// and pg_hba.conf of an instance that serves TLS. It returns the names of
+// the settings that changed; a new certificate or pg_hba.conf counts as a
+// change of ssl_cert_file or hba_file, which a reload takes up.
 func (i *Instance) Configure(s Settings) ([]string, error) {
 	want, err := Render(s)
 	if err != nil {
 		return nil, errors.Wrap(err, errRender)
 	}
+	var files []string
+	if changed, err := i.writeTLS(); err != nil {
+		return nil, err
+	} else if changed {
+		files = append(files, "ssl_cert_file")
+	}
+	if changed, err := i.writeHBA(); err != nil {
+		return nil, err
+	} else if changed {
+		files = append(files, "hba_file")
+	}
+	names, err := i.configure(want)
+	return append(names, files...), err
+}
+
+// configure writes the provider's configuration file unless it holds want,
+// and returns the names of the settings that changed.
+func (i *Instance) configure(want string) ([]string, error) {
 	path := filepath.Join(i.DataDir(), confFile)
 	have, err := os.ReadFile(path) //nolint:gosec // The path is built by the provider.
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {

@@ -28,6 +28,11 @@ var hbaReplication = "host replication " + ReplicationUser + " " + Address + "/3
 // file has it. It reports whether it changed the file, which a running
 // server reads on its next reload.
 func (i *Instance) AllowReplication() (bool, error) {
+	if i.TLS != nil {
+		// The provider's pg_hba.conf has the replication user's rule,
+		// with TLS.
+		return i.writeHBA()
+	}
 	path := filepath.Join(i.DataDir(), hbaFile)
 	b, err := os.ReadFile(path) //nolint:gosec // The path is built by the provider.
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
@@ -72,7 +73,11 @@ func (i *Instance) InitReplica(ctx context.Context, primaryPort int32, slot, pas
 	if slot != "" {
 		args = append(args, "-S", slot)
 	}
-	if err := runEnv(ctx, i.Dir, []string{"PGPASSFILE=" + i.PassFile()}, basebackup, args...); err != nil {
+	env := []string{"PGPASSFILE=" + i.PassFile()}
+	for _, p := range i.sslParams() {
+		env = append(env, "PG"+strings.ToUpper(p[0])+"="+p[1])
+	}
+	if err := runEnv(ctx, i.Dir, env, basebackup, args...); err != nil {
 		return errors.Wrap(err, errClone)
 	}
 	if err := i.markStandby(); err != nil {

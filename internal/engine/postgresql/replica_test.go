@@ -57,7 +57,7 @@ func TestPrimaryAndReplica(t *testing.T) {
 		t.Errorf("InitReplica: want standby.signal")
 	}
 	if _, err := r.Configure(Settings{Port: r.Port, SocketDir: r.SocketDir(), Replication: &Replication{
-		Member: "m1", PrimaryConnInfo: ConnInfo(p.Port, "m1", r.PassFile()), PrimarySlotName: slot,
+		Member: "m1", PrimaryConnInfo: ConnInfo(p.Port, "m1", r.PassFile(), r.CAFile()), PrimarySlotName: slot,
 	}}); err != nil {
 		t.Fatalf("Configure replica: %v", err)
 	}

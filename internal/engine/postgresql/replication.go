@@ -110,14 +110,18 @@ func SlotName(member string) string {
 
 // ConnInfo returns the libpq connection string a replica streams from the
 // primary with. The password is never in it: libpq reads it from passfile.
-func ConnInfo(port int32, member, passfile string) string {
+// With caFile the replica verifies the primary against it (verify-full);
+// without it (an instance without TLS) the stream is plain text.
+func ConnInfo(port int32, member, passfile, caFile string) string {
 	kv := []struct{ k, v string }{
 		{"host", Address},
 		{"port", strconv.Itoa(int(port))},
 		{"user", ReplicationUser},
 		{"application_name", member},
 		{"passfile", passfile},
-		{"sslmode", "disable"},
+	}
+	for _, p := range sslParams(caFile) {
+		kv = append(kv, struct{ k, v string }{p[0], p[1]})
 	}
 	parts := make([]string, len(kv))
 	for n, p := range kv {

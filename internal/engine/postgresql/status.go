@@ -55,9 +55,13 @@ func (i *Instance) Connect(ctx context.Context, user, password, dbname string) (
 	cfg.Password = password
 	cfg.Database = dbname
 	cfg.ConnectTimeout = connectTimeout
-	// The provider connects over TCP on loopback only.
+	// The provider connects over TCP on loopback only, with TLS verified
+	// against the instance's CA when it serves TLS, and never falls back
+	// to plain text.
 	cfg.Fallbacks = nil
-	cfg.TLSConfig = nil
+	if cfg.TLSConfig, err = i.clientTLS(); err != nil {
+		return nil, errors.Wrap(err, errConnect)
+	}
 	c, err := pgx.ConnectConfig(ctx, cfg)
 	return c, errors.Wrap(err, errConnect)
 }
@@ -109,6 +113,13 @@ func (i *Instance) Apply(ctx context.Context, password string, changed []string)
 	}
 	c, err := i.Connect(ctx, i.AdminUser, password, "postgres")
 	if err != nil {
+		// A server that does not let the provider in yet, such as one
+		// created before it served TLS, whose certificate and rules were
+		// just written, is told to read them by a signal; the next
+		// reconcile connects.
+		if pgctl, berr := i.bin("pg_ctl"); berr == nil {
+			_ = run(ctx, i.Dir, pgctl, "reload", "-s", "-D", i.DataDir())
+		}
 		return err
 	}
 	defer c.Close(context.Background()) //nolint:errcheck // Nothing to do about it.

@@ -136,11 +136,15 @@ func (i *Instance) Rejoin(ctx context.Context, source *Instance, adminPassword s
 	if err := chown(pass); err != nil {
 		return err
 	}
-	src := strings.Join([]string{
+	kv := []string{
 		"host=" + connInfoValue(Address), "port=" + connInfoValue(strconv.Itoa(int(source.Port))),
 		"user=" + connInfoValue(i.AdminUser), "dbname=" + connInfoValue("postgres"),
-		"passfile=" + connInfoValue(pass), "sslmode=" + connInfoValue("disable"),
-	}, " ")
+		"passfile=" + connInfoValue(pass),
+	}
+	for _, p := range i.sslParams() {
+		kv = append(kv, p[0]+"="+connInfoValue(p[1]))
+	}
+	src := strings.Join(kv, " ")
 	// A fence's standby.signal would stop the single-user crash recovery
 	// pg_rewind runs on a server that did not shut down cleanly; the fence
 	// marker keeps Start away meanwhile.

@@ -28,7 +28,7 @@ func replicaOf(t *testing.T, r, p *Instance, member, admin, repl string) {
 		t.Fatal(err)
 	}
 	if _, err := r.Configure(Settings{Port: r.Port, SocketDir: r.SocketDir(), Replication: &Replication{
-		Member: member, PrimaryConnInfo: ConnInfo(p.Port, member, r.PassFile()), PrimarySlotName: slot,
+		Member: member, PrimaryConnInfo: ConnInfo(p.Port, member, r.PassFile(), r.CAFile()), PrimarySlotName: slot,
 	}}); err != nil {
 		t.Fatalf("Configure replica: %v", err)
 	}

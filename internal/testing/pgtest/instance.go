@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	enginev1alpha1 "github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/clients/pki"
 )
 
 // AdminSecretKey is the key of the admin password in the Secret that
@@ -17,8 +18,10 @@ import (
 const AdminSecretKey = "password"
 
 // CreateInstance creates, in namespace, a Ready DatabaseInstance named name
-// whose status points at s, and its admin password Secret (name-admin). No
-// controller manages it: tests of SQL controllers need only the object.
+// whose status points at s, its admin password Secret (name-admin) and its
+// TLS Secret with the CA of s (name-tls), as the instance's controller
+// keeps it. No controller manages them: tests of SQL controllers need only
+// the objects.
 func CreateInstance(t testing.TB, c client.Client, namespace, name string, s *Server) *enginev1alpha1.DatabaseInstance {
 	t.Helper()
 	ctx := context.Background()
@@ -27,6 +30,13 @@ func CreateInstance(t testing.TB, c client.Client, namespace, name string, s *Se
 		Data:       map[string][]byte{AdminSecretKey: []byte(s.Password)},
 	}
 	if err := c.Create(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	ca := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: pki.SecretName(name)},
+		Data:       map[string][]byte{pki.KeyCACert: s.CA},
+	}
+	if err := c.Create(ctx, ca); err != nil {
 		t.Fatal(err)
 	}
 	di := &enginev1alpha1.DatabaseInstance{

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+
+	"github.com/dbaas-io/dbaas/internal/clients/pki"
 )
 
 // BinDir holds the PostgreSQL 15 server binaries on the test machines.
@@ -36,6 +38,11 @@ type Server struct {
 	Port     int
 	User     string
 	Password string
+	// CA signed the certificate the server offers TLS with, for Host, as
+	// the provider's instances do; clients verify-full against it. The
+	// server also takes plain connections, for clients tested with TLS
+	// disabled.
+	CA []byte
 
 	dataDir string
 	logFile string
@@ -99,18 +106,47 @@ func New(baseDir string) (*Server, error) {
 		return nil, errors.Wrapf(err, "cannot run initdb: %s", out)
 	}
 	_ = os.Remove(pwFile)
+	if err := s.serveTLS(); err != nil {
+		return nil, err
+	}
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
 	s.Port = port
-	s.opts = fmt.Sprintf("-c listen_addresses=%s -c port=%d -c unix_socket_directories=%s -c fsync=off -c full_page_writes=off -c synchronous_commit=off",
+	s.opts = fmt.Sprintf("-c listen_addresses=%s -c port=%d -c unix_socket_directories=%s -c fsync=off -c full_page_writes=off -c synchronous_commit=off -c ssl=on",
 		s.Host, port, sock)
 	return s, s.Resume()
 }
 
 // DataDir is the server's data directory.
 func (s *Server) DataDir() string { return s.dataDir }
+
+// serveTLS gives the server a certificate for Host signed by a CA of its
+// own, in the data directory where PostgreSQL looks by default (server.crt,
+// server.key, the key readable by the server's user only).
+func (s *Server) serveTLS() error {
+	now := time.Now()
+	ca, err := pki.NewCA("pgtest CA", now)
+	if err != nil {
+		return err
+	}
+	srv, err := pki.IssueServer(ca, []string{s.Host, "localhost"}, now)
+	if err != nil {
+		return err
+	}
+	for name, b := range map[string][]byte{"server.crt": srv.Cert, "server.key": srv.Key} {
+		p := filepath.Join(s.dataDir, name)
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			return errors.Wrap(err, "cannot write the server certificate")
+		}
+		if err := chownToServerUser(p); err != nil {
+			return err
+		}
+	}
+	s.CA = ca.Cert
+	return nil
+}
 
 // Resume starts a stopped server again, on the same port with the same
 // data, as a server back from an outage would be.

@@ -15,6 +15,7 @@ import (
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	enginev1alpha1 "github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/clients/dbms"
 	"github.com/dbaas-io/dbaas/internal/clients/postgresql"
 )
 
@@ -25,6 +26,8 @@ const (
 	errNotPostgreSQL  = "DatabaseInstance %s does not run PostgreSQL"
 	errGetAdminSecret = "cannot get the admin password Secret of DatabaseInstance"
 	errNoAdminKey     = "the admin password Secret of DatabaseInstance %s has no key %q"
+	errGetTLSSecret   = "cannot get the TLS Secret %s of DatabaseInstance %s, which holds the CA its server certificate is verified with"
+	errNoCA           = "the TLS Secret %s of DatabaseInstance %s has no %q"
 	defaultAdminUser  = "postgres"
 )
 
@@ -65,10 +68,21 @@ func Config(ctx context.Context, kube client.Reader, namespace, name string) (po
 	if user == "" {
 		user = defaultAdminUser
 	}
+	// The server is verified against the instance's own CA, never reached
+	// in plain text: its certificate names the endpoint, so verify-full.
+	ts := &corev1.Secret{}
+	tn := TLSSecretName(name)
+	if err := kube.Get(ctx, types.NamespacedName{Namespace: namespace, Name: tn}, ts); err != nil {
+		return postgresql.Config{}, errors.Wrapf(err, errGetTLSSecret, tn, name)
+	}
+	if len(ts.Data[KeyCACert]) == 0 {
+		return postgresql.Config{}, errors.Errorf(errNoCA, tn, name, KeyCACert)
+	}
 	return postgresql.Config{
 		Host:     obs.Endpoint,
 		Port:     int(obs.Port),
 		User:     user,
 		Password: string(pw),
+		TLS:      dbms.TLS{Mode: dbms.TLSVerifyFull, CA: ts.Data[KeyCACert]},
 	}, nil
 }

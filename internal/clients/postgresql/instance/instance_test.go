@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	enginev1alpha1 "github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/clients/dbms"
 	"github.com/dbaas-io/dbaas/internal/clients/postgresql"
 )
 
@@ -37,6 +38,7 @@ func TestConfig(t *testing.T) {
 	secret := func(key string) *corev1.Secret {
 		return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "admin"}, Data: map[string][]byte{key: []byte("s3cret")}}
 	}
+	tlsSecret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "pg-tls"}, Data: map[string][]byte{"ca.crt": []byte("CA PEM")}}
 	type want struct {
 		Cfg postgresql.Config
 		Err string
@@ -69,11 +71,18 @@ func TestConfig(t *testing.T) {
 			objs:   []client.Object{secret("other"), instance(nil)},
 			want:   want{Err: `the admin password Secret of DatabaseInstance pg has no key "pw"`},
 		},
-		"Ready": {
-			reason: "A Ready instance gives its endpoint, admin user and password",
+		"NoTLSSecret": {
+			reason: "Without the instance's CA the server cannot be verified, so there is no connection",
 			name:   "pg",
 			objs:   []client.Object{secret("pw"), instance(nil)},
-			want:   want{Cfg: postgresql.Config{Host: "127.0.0.1", Port: 20001, User: "admin", Password: "s3cret"}},
+			want:   want{Err: `cannot get the TLS Secret pg-tls of DatabaseInstance pg, which holds the CA its server certificate is verified with: secrets "pg-tls" not found`},
+		},
+		"Ready": {
+			reason: "A Ready instance gives its endpoint, admin user and password, and verifies the server against its CA",
+			name:   "pg",
+			objs:   []client.Object{secret("pw"), instance(nil), tlsSecret},
+			want: want{Cfg: postgresql.Config{Host: "127.0.0.1", Port: 20001, User: "admin", Password: "s3cret",
+				TLS: dbms.TLS{Mode: dbms.TLSVerifyFull, CA: []byte("CA PEM")}}},
 		},
 	}
 	for name, tc := range cases {

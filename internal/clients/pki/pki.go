@@ -1,0 +1,196 @@
+// Package pki makes the certificates the provider's engines serve TLS with:
+// one self-signed CA per instance, and server certificates it signs for the
+// addresses the instance's members answer on. Keys are ECDSA P-256.
+package pki
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"time"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+)
+
+const (
+	errKey       = "cannot generate a private key"
+	errSerial    = "cannot generate a serial number"
+	errSign      = "cannot sign the certificate"
+	errParseCert = "cannot parse the certificate PEM"
+	errParseKey  = "cannot parse the private key PEM"
+	errNoHosts   = "a server certificate needs at least one host name or address"
+
+	// CAValidity and ServerValidity are long, because nothing renews them
+	// yet: a certificate that expires takes the server's TLS down with it.
+	CAValidity     = 10 * 365 * 24 * time.Hour
+	ServerValidity = 5 * 365 * 24 * time.Hour
+	// RenewBefore is how long before it expires a certificate no longer
+	// counts as current, so that Current asks for a new one in time.
+	RenewBefore = 30 * 24 * time.Hour
+
+	pemCert = "CERTIFICATE"
+	pemKey  = "EC PRIVATE KEY"
+)
+
+// A Pair is a PEM certificate and its PEM private key.
+type Pair struct {
+	Cert []byte
+	Key  []byte
+}
+
+// NewCA returns a self-signed CA named commonName.
+func NewCA(commonName string, now time.Time) (Pair, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return Pair{}, errors.Wrap(err, errKey)
+	}
+	serial, err := serialNumber()
+	if err != nil {
+		return Pair{}, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{CommonName: commonName},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(CAValidity),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		MaxPathLenZero:        true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return Pair{}, errors.Wrap(err, errSign)
+	}
+	return encode(der, key)
+}
+
+// IssueServer returns a server certificate signed by ca for hosts: IP
+// addresses go into the IP SANs, anything else into the DNS SANs, so that
+// clients verify-full whichever they connect to. The first host is also the
+// common name.
+func IssueServer(ca Pair, hosts []string, now time.Time) (Pair, error) {
+	if len(hosts) == 0 {
+		return Pair{}, errors.New(errNoHosts)
+	}
+	caCert, caKey, err := parse(ca)
+	if err != nil {
+		return Pair{}, err
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return Pair{}, errors.Wrap(err, errKey)
+	}
+	serial, err := serialNumber()
+	if err != nil {
+		return Pair{}, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: serial,
+		Subject:      pkix.Name{CommonName: hosts[0]},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.Add(ServerValidity),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	for _, h := range hosts {
+		if ip := net.ParseIP(h); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		} else {
+			tmpl.DNSNames = append(tmpl.DNSNames, h)
+		}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
+	if err != nil {
+		return Pair{}, errors.Wrap(err, errSign)
+	}
+	return encode(der, key)
+}
+
+// Current reports whether server is a certificate caCert signed, valid for
+// every one of hosts, its key matching, and not about to expire. Anything
+// it cannot parse is not current.
+func Current(caCert []byte, server Pair, hosts []string, now time.Time) bool {
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(caCert) {
+		return false
+	}
+	cert, err := parseCert(server.Cert)
+	if err != nil {
+		return false
+	}
+	if _, err := tlsKeyMatches(server); err != nil {
+		return false
+	}
+	for _, h := range hosts {
+		_, err := cert.Verify(x509.VerifyOptions{
+			Roots: roots, DNSName: h, CurrentTime: now.Add(RenewBefore),
+			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		})
+		if err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+func serialNumber() (*big.Int, error) {
+	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 128))
+	return n, errors.Wrap(err, errSerial)
+}
+
+func encode(der []byte, key *ecdsa.PrivateKey) (Pair, error) {
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return Pair{}, errors.Wrap(err, errKey)
+	}
+	return Pair{
+		Cert: pem.EncodeToMemory(&pem.Block{Type: pemCert, Bytes: der}),
+		Key:  pem.EncodeToMemory(&pem.Block{Type: pemKey, Bytes: kder}),
+	}, nil
+}
+
+func parseCert(p []byte) (*x509.Certificate, error) {
+	b, _ := pem.Decode(p)
+	if b == nil || b.Type != pemCert {
+		return nil, errors.New(errParseCert)
+	}
+	c, err := x509.ParseCertificate(b.Bytes)
+	return c, errors.Wrap(err, errParseCert)
+}
+
+func parse(p Pair) (*x509.Certificate, *ecdsa.PrivateKey, error) {
+	c, err := parseCert(p.Cert)
+	if err != nil {
+		return nil, nil, err
+	}
+	k, err := tlsKeyMatches(p)
+	return c, k, err
+}
+
+// tlsKeyMatches parses the key and checks that it belongs to the
+// certificate.
+func tlsKeyMatches(p Pair) (*ecdsa.PrivateKey, error) {
+	c, err := parseCert(p.Cert)
+	if err != nil {
+		return nil, err
+	}
+	b, _ := pem.Decode(p.Key)
+	if b == nil || b.Type != pemKey {
+		return nil, errors.New(errParseKey)
+	}
+	k, err := x509.ParseECPrivateKey(b.Bytes)
+	if err != nil {
+		return nil, errors.Wrap(err, errParseKey)
+	}
+	pub, ok := c.PublicKey.(*ecdsa.PublicKey)
+	if !ok || !pub.Equal(&k.PublicKey) {
+		return nil, errors.New(errParseKey)
+	}
+	return k, nil
+}

@@ -1,0 +1,237 @@
+package databaseinstance
+
+import (
+	"context"
+	"crypto/tls"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/clients/dbms"
+	"github.com/dbaas-io/dbaas/internal/clients/pki"
+	"github.com/dbaas-io/dbaas/internal/clients/postgresql"
+	"github.com/dbaas-io/dbaas/internal/clients/postgresql/instance"
+	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+)
+
+// otherClient is a loopback address that is not the provider's: the
+// server sees connections from it as coming from another machine.
+const otherClient = "127.0.0.2"
+
+// tlsProbe tries logins to an instance the way different clients would.
+type tlsProbe struct {
+	secret *corev1.Secret
+	host   string
+	port   uint16
+}
+
+func newTLSProbe(t *testing.T, f *fixture, di *v1alpha1.DatabaseInstance) *tlsProbe {
+	t.Helper()
+	s := &corev1.Secret{}
+	if err := f.env.Client.Get(context.Background(), client.ObjectKey{Namespace: f.ns, Name: di.Name + "-conn"}, s); err != nil {
+		t.Fatal(err)
+	}
+	port, err := strconv.Atoi(string(s.Data[ConnectionPort]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &tlsProbe{secret: s, host: string(s.Data[ConnectionEndpoint]), port: uint16(port)} //nolint:gosec // A port.
+}
+
+// login connects as user from the loopback address from ("" for any),
+// with tc (nil: plain text), and never falls back to another mode.
+func (p *tlsProbe) login(from, user, password string, tc *tls.Config) (*pgx.Conn, error) {
+	cfg, err := pgx.ParseConfig("")
+	if err != nil {
+		return nil, err
+	}
+	cfg.Host, cfg.Port, cfg.Database, cfg.User, cfg.Password = p.host, p.port, "postgres", user, password
+	cfg.ConnectTimeout = 10 * time.Second
+	cfg.TLSConfig, cfg.Fallbacks = tc, nil
+	if from != "" {
+		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}, Timeout: cfg.ConnectTimeout}
+		cfg.DialFunc = d.DialContext
+	}
+	return pgx.ConnectConfig(context.Background(), cfg)
+}
+
+func (p *tlsProbe) verified(t *testing.T) *tls.Config {
+	t.Helper()
+	tc, err := secretTLS(p.secret, p.host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tc
+}
+
+// checkTLSBoundary runs the checks both engines must pass: nothing in plain
+// text, the admin account over TCP only from the provider's address, an
+// application with the connection secret's CA in, and a client that names
+// no TLS mode refusing a server its CA did not sign.
+func checkTLSBoundary(t *testing.T, f *fixture, di *v1alpha1.DatabaseInstance) {
+	ctx := context.Background()
+	p := newTLSProbe(t, f, di)
+	admin, pw := string(p.secret.Data[ConnectionUsername]), string(p.secret.Data[ConnectionPassword])
+	if len(p.secret.Data[instance.KeyCACert]) == 0 || string(p.secret.Data[instance.KeySSLMode]) != "verify-full" {
+		t.Fatalf("the connection secret lacks ca.crt or sslmode verify-full: sslmode %q", p.secret.Data[instance.KeySSLMode])
+	}
+
+	// verify-full with the connection secret's CA works; a table written
+	// now must be intact after every refused attempt below.
+	conn, err := p.login("", admin, pw, p.verified(t))
+	if err != nil {
+		t.Fatalf("verify-full with the connection secret's CA: %v", err)
+	}
+	if _, err := conn.Exec(ctx, "CREATE TABLE kept_tls (n int); INSERT INTO kept_tls VALUES (42);"+
+		"CREATE ROLE app LOGIN PASSWORD 'app-secret-pw'"); err != nil {
+		t.Fatal(err)
+	}
+	var ssl bool
+	if err := conn.QueryRow(ctx, "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").Scan(&ssl); err != nil || !ssl {
+		t.Errorf("the admin's session is not encrypted: ssl=%v, %v", ssl, err)
+	}
+	_ = conn.Close(ctx)
+
+	t.Run("PlainTextRefused", func(t *testing.T) {
+		for _, u := range []struct{ user, pw string }{{admin, pw}, {"app", "app-secret-pw"}} {
+			_, err := p.login("", u.user, u.pw, nil)
+			// The superuser meets its reject rule, an application finds no
+			// rule at all; either way the server refuses plain text.
+			refused := err != nil && strings.Contains(err.Error(), "no encryption") &&
+				(strings.Contains(err.Error(), "no pg_hba.conf entry") || strings.Contains(err.Error(), "rejects connection"))
+			if !refused {
+				t.Errorf("%s in plain text: err = %v, want pg_hba.conf to refuse it (no encryption)", u.user, err)
+			}
+		}
+	})
+
+	t.Run("SuperuserOverTCPFromElsewhereRefused", func(t *testing.T) {
+		_, err := p.login(otherClient, admin, pw, p.verified(t))
+		if err == nil || !strings.Contains(err.Error(), "rejects connection") {
+			t.Errorf("the superuser %s over TLS from %s: err = %v, want pg_hba.conf to reject it", admin, otherClient, err)
+		}
+		// The same address is let in for an application, with TLS: the
+		// refusal is the superuser's.
+		c, err := p.login(otherClient, "app", "app-secret-pw", p.verified(t))
+		if err != nil {
+			t.Fatalf("an application over verify-full from %s: %v", otherClient, err)
+		}
+		_ = c.Close(ctx)
+	})
+
+	t.Run("DefaultModeRefusesUnknownCA", func(t *testing.T) {
+		// The provider's own client, as the SQL controllers use it, with no
+		// TLS mode named: verify-full against the system's CAs, which did
+		// not sign the instance's certificate.
+		cfg := dbms.Config{Engine: dbms.PostgreSQL, Host: p.host, Port: int(p.port), User: "app", Password: "app-secret-pw"}
+		if c, err := postgresql.Connect(ctx, cfg); err == nil {
+			_ = c.Close(ctx)
+			t.Error("a client without a TLS mode or CA connected to a server its CA did not sign")
+		} else if !strings.Contains(err.Error(), "certificate") {
+			t.Errorf("a client without a TLS mode: err = %v, want a certificate verification error", err)
+		}
+		// Another CA, named explicitly: refused too.
+		other, err := pki.NewCA("not the instance's CA", time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.TLS.CA = other.Cert
+		if c, err := postgresql.Connect(ctx, cfg); err == nil {
+			_ = c.Close(ctx)
+			t.Error("a client whose CA did not sign the server's certificate connected")
+		}
+		// The instance's CA, still without a mode: in.
+		cfg.TLS.CA = p.secret.Data[instance.KeyCACert]
+		c, err := postgresql.Connect(ctx, cfg)
+		if err != nil {
+			t.Fatalf("the default mode with the instance's CA: %v", err)
+		}
+		_ = c.Close(ctx)
+	})
+
+	t.Run("SQLControllersVerify", func(t *testing.T) {
+		// What the Database, User and Grant controllers connect with.
+		cfg, err := instance.Config(ctx, f.env.Client, f.ns, di.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.TLS.Mode != dbms.TLSVerifyFull || len(cfg.TLS.CA) == 0 {
+			t.Errorf("the SQL controllers' TLS: mode %q, CA %d bytes; want verify-full with the instance's CA", cfg.TLS.Mode, len(cfg.TLS.CA))
+		}
+		c, err := postgresql.Connect(ctx, cfg)
+		if err != nil {
+			t.Fatalf("the SQL controllers' connection: %v", err)
+		}
+		_ = c.Close(ctx)
+	})
+
+	// Nothing the refused attempts did changed the data.
+	conn, err = p.login("", admin, pw, p.verified(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx) //nolint:errcheck // A test's connection.
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT n FROM kept_tls").Scan(&n); err != nil || n != 42 {
+		t.Errorf("the row written before the refused attempts: %d, %v", n, err)
+	}
+}
+
+// checkKeyFile checks that the server's key is readable by the engine user
+// only.
+func checkKeyFile(t *testing.T, path string) {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatalf("the server key is not where it should be: %v", err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("%s has mode %o, want 0600", path, st.Mode().Perm())
+	}
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok && os.Geteuid() == 0 && sys.Uid == 0 {
+		t.Errorf("%s is owned by root, want the engine user", path)
+	}
+}
+
+// TestTLSLocalEngine: a local instance serves TLS with its own CA's
+// certificate, and lets nobody in without it.
+func TestTLSLocalEngine(t *testing.T) {
+	needRoot(t)
+	ctx := context.Background()
+	env := testenv.Start(t)
+	f := newFixture(t, env, "di-tls")
+	startManager(t, env, hooks{})
+
+	di := f.instance("pg", 20)
+	if err := env.Client.Create(ctx, di); err != nil {
+		t.Fatal(err)
+	}
+	f.waitReady(t, di)
+	checkKeyFile(t, filepath.Join(f.machineDir(t), "postgresql", "pg", "tls", "server.key"))
+	checkTLSBoundary(t, f, di)
+}
+
+// TestTLSOverSSH: the same on an instance the play makes over SSH, as on
+// every VM.
+func TestTLSOverSSH(t *testing.T) {
+	needRoot(t)
+	env := testenv.Start(t)
+	f := newSSHFixture(t, env, "di-ssh-tls")
+	startSSHManager(t, env)
+
+	vm := f.machine(t, "vm", pcGood)
+	di := f.sshInstance(t, "pg", "vm", pcGood)
+	f.waitReady(t, di)
+	checkKeyFile(t, filepath.Join(vm.Status.AtProvider.WorkDir, "var/lib/postgresql/15/dbaas", "server.key"))
+	checkTLSBoundary(t, f.fixture, di)
+}

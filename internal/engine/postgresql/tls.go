@@ -1,0 +1,153 @@
+package postgresql
+
+import (
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"os"
+	"path/filepath"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+)
+
+const (
+	errWriteTLS = "cannot install the server certificate"
+	errBadCA    = "the instance's CA certificate holds no PEM certificate"
+
+	tlsDir = "tls"
+	// noClientCert is a file that never exists in the TLS directory. The
+	// provider's libpq clients (pg_basebackup, pg_rewind, a replica's
+	// stream) name it as their client certificate and key: otherwise libpq
+	// looks in ~/.postgresql of a HOME the engine user may not read, and
+	// fails on that instead of going on without one.
+	noClientCert = "no-client-certificate"
+	certFile     = "server.crt"
+	keyFile      = "server.key"
+	caFile       = "ca.crt"
+)
+
+// TLS is what an instance serves TLS with, PEM: its certificate and key,
+// and the CA that signed them, which its clients (the provider, replicas
+// streaming from a primary, pg_rewind) verify it against.
+type TLS struct {
+	Cert []byte
+	Key  []byte
+	CA   []byte
+}
+
+// tlsOwned are the settings the provider sets when the instance serves
+// TLS, or that would run commands or read other files as the engine user.
+var tlsOwned = map[string]bool{
+	"ssl":                                    true,
+	"ssl_cert_file":                          true,
+	"ssl_key_file":                           true,
+	"ssl_ca_file":                            true,
+	"ssl_crl_file":                           true,
+	"ssl_crl_dir":                            true,
+	"ssl_passphrase_command":                 true,
+	"ssl_passphrase_command_supports_reload": true,
+	"ssl_min_protocol_version":               true,
+}
+
+// TLSDir holds the certificate files, beside the data directory rather than
+// in it, so that pg_basebackup does not copy one member's key to another and
+// a replica has its CA before its data directory exists.
+func (i *Instance) TLSDir() string { return filepath.Join(i.Dir, tlsDir) }
+
+// CAFile is the CA certificate clients on this machine verify the
+// instance's servers with, or "" when the instance serves no TLS.
+func (i *Instance) CAFile() string {
+	if i.TLS == nil {
+		return ""
+	}
+	return filepath.Join(i.TLSDir(), caFile)
+}
+
+// tlsFiles are the files writeTLS keeps, with their modes. PostgreSQL
+// refuses a key file that others can read.
+func (i *Instance) tlsFiles() []struct {
+	path    string
+	content []byte
+	mode    os.FileMode
+} {
+	return []struct {
+		path    string
+		content []byte
+		mode    os.FileMode
+	}{
+		{filepath.Join(i.TLSDir(), certFile), i.TLS.Cert, 0o600},
+		{filepath.Join(i.TLSDir(), keyFile), i.TLS.Key, 0o600},
+		{filepath.Join(i.TLSDir(), caFile), i.TLS.CA, 0o644},
+	}
+}
+
+// tlsCurrent reports whether the certificate files hold i.TLS.
+func (i *Instance) tlsCurrent() bool {
+	if i.TLS == nil {
+		return true
+	}
+	for _, f := range i.tlsFiles() {
+		have, err := os.ReadFile(f.path)
+		if err != nil || !bytes.Equal(have, f.content) {
+			return false
+		}
+	}
+	return true
+}
+
+// writeTLS installs the certificate files, owned by the engine user, unless
+// they are current. It reports whether it changed them; a running server
+// reads them again on reload.
+func (i *Instance) writeTLS() (bool, error) {
+	if i.TLS == nil || i.tlsCurrent() {
+		return false, nil
+	}
+	if err := os.MkdirAll(i.TLSDir(), 0o700); err != nil {
+		return false, errors.Wrap(err, errWriteTLS)
+	}
+	if err := chown(i.TLSDir()); err != nil {
+		return false, err
+	}
+	for _, f := range i.tlsFiles() {
+		tmp := f.path + ".tmp"
+		if err := os.WriteFile(tmp, f.content, f.mode); err != nil {
+			return false, errors.Wrap(err, errWriteTLS)
+		}
+		if err := chown(tmp); err != nil {
+			return false, err
+		}
+		if err := os.Rename(tmp, f.path); err != nil {
+			return false, errors.Wrap(err, errWriteTLS)
+		}
+	}
+	return true, nil
+}
+
+// clientTLS is how the provider reaches the instance: verify-full against
+// the instance's CA, for the address it listens on.
+func (i *Instance) clientTLS() (*tls.Config, error) {
+	if i.TLS == nil {
+		return nil, nil
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(i.TLS.CA) {
+		return nil, errors.New(errBadCA)
+	}
+	return &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots, ServerName: Address}, nil
+}
+
+// sslParams are the libpq TLS parameters of the provider's own libpq
+// connections to a server of this instance (pg_basebackup, pg_rewind, a
+// replica's stream): verify-full against the CA file, and no client
+// certificate. Without TLS, disable.
+func (i *Instance) sslParams() [][2]string {
+	return sslParams(i.CAFile())
+}
+
+func sslParams(caFile string) [][2]string {
+	if caFile == "" {
+		return [][2]string{{"sslmode", "disable"}}
+	}
+	none := filepath.Join(filepath.Dir(caFile), noClientCert)
+	return [][2]string{{"sslmode", "verify-full"}, {"sslrootcert", caFile}, {"sslcert", none}, {"sslkey", none}}
+}
