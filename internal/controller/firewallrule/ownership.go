@@ -6,7 +6,6 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 
 	"github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
-	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
 	"github.com/dbaas-io/dbaas/internal/clients/ownership"
 )
@@ -23,15 +22,7 @@ const errLeftBehind = "deleted without touching firewall rule %q, which stays in
 // decide applies the machine contract's one ownership rule to the rule cr
 // found by its external name, carrying found.
 func decide(cr *v1alpha1.FirewallRule, found *ownership.Owner) (machine.Action, error) {
-	ref := cr.GetProviderConfigReference()
-	return machine.Decide(machine.Claim{
-		What:          `firewall rule "` + meta.GetExternalName(cr) + `"`,
-		Owner:         ownership.Of(cr),
-		Found:         found,
-		WantsImport:   ownership.Wants(cr.GetAnnotations()),
-		ImportAllowed: ref != nil && ref.Kind == apisv1alpha1.ClusterProviderConfigKind,
-		Deleting:      meta.WasDeleted(cr),
-	})
+	return machine.Decide(machine.ClaimBy(`firewall rule "` + meta.GetExternalName(cr) + `"`, cr, found))
 }
 
 // leaveBehind says, as a Warning event, that deleting cr does not touch

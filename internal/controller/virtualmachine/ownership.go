@@ -6,7 +6,6 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 
 	"github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
-	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
 	"github.com/dbaas-io/dbaas/internal/clients/ownership"
 )
@@ -23,22 +22,9 @@ const errLeftBehind = "deleted without touching machine %q, which stays in the b
 // decide applies the machine contract's one ownership rule to the machine
 // cr found by its external name, carrying found.
 func decide(cr *v1alpha1.VirtualMachine, found *ownership.Owner) (machine.Action, error) {
-	return machine.Decide(machine.Claim{
-		What:          "machine " + `"` + meta.GetExternalName(cr) + `"`,
-		Owner:         ownership.Of(cr),
-		Found:         found,
-		WantsImport:   ownership.Wants(cr.GetAnnotations()),
-		ImportAllowed: usesClusterConfig(cr),
-		Deleting:      meta.WasDeleted(cr),
-	})
+	return machine.Decide(machine.ClaimBy("machine " + `"` + meta.GetExternalName(cr) + `"`, cr, found))
 }
 
-// usesClusterConfig: only a ClusterProviderConfig's backend is the
-// platform's, where imports are allowed.
-func usesClusterConfig(cr *v1alpha1.VirtualMachine) bool {
-	ref := cr.GetProviderConfigReference()
-	return ref != nil && ref.Kind == apisv1alpha1.ClusterProviderConfigKind
-}
 
 // leaveBehind says, as a Warning event, that deleting cr does not touch
 // the machine of its name because it is not cr's.
