@@ -150,7 +150,7 @@ func rotateAdminPassword(t *testing.T, f *fixture, di *v1alpha1.DatabaseInstance
 	// The old one no longer does.
 	s := mustSecret(t, c, f.ns, "pg-conn")
 	s.Data["password"] = []byte(oldPW)
-	if _, err := connectWith(ctx, s.Data); err == nil || !strings.Contains(err.Error(), "password authentication failed") {
+	if _, err := connectWith(ctx, s); err == nil || !strings.Contains(err.Error(), "password authentication failed") {
 		t.Errorf("old password: want refused, got %v", err)
 	}
 	// The instance settles Synced and Ready with the new password.
@@ -169,7 +169,8 @@ func rotateAdminPassword(t *testing.T, f *fixture, di *v1alpha1.DatabaseInstance
 }
 
 // connectWith connects with the credentials of a connection secret's data.
-func connectWith(ctx context.Context, data map[string][]byte) (*pgx.Conn, error) {
+func connectWith(ctx context.Context, s *corev1.Secret) (*pgx.Conn, error) {
+	data := s.Data
 	port, err := strconv.Atoi(string(data["port"]))
 	if err != nil {
 		return nil, err
@@ -181,6 +182,12 @@ func connectWith(ctx context.Context, data map[string][]byte) (*pgx.Conn, error)
 	cfg.Host, cfg.Port, cfg.Database = string(data["endpoint"]), uint16(port), "postgres" //nolint:gosec // A port fits.
 	cfg.User, cfg.Password = string(data["username"]), string(data["password"])
 	cfg.ConnectTimeout = 5 * time.Second
+	// As an application would: verified against the secret's CA, with no
+	// plain-text fallback.
+	if cfg.TLSConfig, err = secretTLS(s, cfg.Host); err != nil {
+		return nil, err
+	}
+	cfg.Fallbacks = nil
 	c, err := pgx.ConnectConfig(ctx, cfg)
 	if err == nil {
 		_ = c.Close(ctx)

@@ -22,7 +22,7 @@ const errLeftBehind = "deleted without touching firewall rule %q, which stays in
 // decide applies the machine contract's one ownership rule to the rule cr
 // found by its external name, carrying found.
 func decide(cr *v1alpha1.FirewallRule, found *ownership.Owner) (machine.Action, error) {
-	return machine.Decide(machine.ClaimBy(`firewall rule "` + meta.GetExternalName(cr) + `"`, cr, found))
+	return machine.Decide(machine.ClaimBy(`firewall rule "`+meta.GetExternalName(cr)+`"`, cr, found))
 }
 
 // leaveBehind says, as a Warning event, that deleting cr does not touch

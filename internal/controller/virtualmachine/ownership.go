@@ -22,9 +22,8 @@ const errLeftBehind = "deleted without touching machine %q, which stays in the b
 // decide applies the machine contract's one ownership rule to the machine
 // cr found by its external name, carrying found.
 func decide(cr *v1alpha1.VirtualMachine, found *ownership.Owner) (machine.Action, error) {
-	return machine.Decide(machine.ClaimBy("machine " + `"` + meta.GetExternalName(cr) + `"`, cr, found))
+	return machine.Decide(machine.ClaimBy("machine "+`"`+meta.GetExternalName(cr)+`"`, cr, found))
 }
-
 
 // leaveBehind says, as a Warning event, that deleting cr does not touch
 // the machine of its name because it is not cr's.

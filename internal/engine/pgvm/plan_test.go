@@ -177,8 +177,8 @@ func TestPlanRefuses(t *testing.T) {
 		"HBAUserWithSpaces": {func(o *Options) { o.HBA[0].User = "a b" }, `invalid user "a b"`},
 		"HostSSLWithoutTLS": {func(o *Options) { o.TLS = nil }, "a hostssl rule needs the server's TLS certificate"},
 		"TLSWithoutKey":     {func(o *Options) { o.TLS.Key = nil }, "certificate and key must both be given"},
-		"SSLOff":            {func(o *Options) { o.Settings["ssl"] = "off" }, `parameter "ssl" is set by the play`},
-		"PassphraseCommand": {func(o *Options) { o.Settings["ssl_passphrase_command"] = "sh -c id" }, `parameter "ssl_passphrase_command" is set by the play`},
+		"SSLOff":            {func(o *Options) { o.Settings["ssl"] = "off" }, `parameter "ssl" is not in the allow-list`},
+		"PassphraseCommand": {func(o *Options) { o.Settings["ssl_passphrase_command"] = "sh -c id" }, `parameter "ssl_passphrase_command" is not in the allow-list`},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

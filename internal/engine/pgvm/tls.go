@@ -26,20 +26,6 @@ type ServerTLS struct {
 	Key  []byte
 }
 
-// tlsOwned are the settings the play sets when it serves TLS, or that
-// would run commands or read other files as the OS user.
-var tlsOwned = map[string]bool{
-	"ssl":                                    true,
-	"ssl_cert_file":                          true,
-	"ssl_key_file":                           true,
-	"ssl_ca_file":                            true,
-	"ssl_crl_file":                           true,
-	"ssl_crl_dir":                            true,
-	"ssl_passphrase_command":                 true,
-	"ssl_passphrase_command_supports_reload": true,
-	"ssl_min_protocol_version":               true,
-}
-
 // tlsSettings are the play's own TLS parameters: on, with the files the
 // certificate step writes, and nothing older than TLS 1.2.
 func tlsSettings(o Options) [][2]string {

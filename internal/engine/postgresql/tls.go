@@ -35,20 +35,6 @@ type TLS struct {
 	CA   []byte
 }
 
-// tlsOwned are the settings the provider sets when the instance serves
-// TLS, or that would run commands or read other files as the engine user.
-var tlsOwned = map[string]bool{
-	"ssl":                                    true,
-	"ssl_cert_file":                          true,
-	"ssl_key_file":                           true,
-	"ssl_ca_file":                            true,
-	"ssl_crl_file":                           true,
-	"ssl_crl_dir":                            true,
-	"ssl_passphrase_command":                 true,
-	"ssl_passphrase_command_supports_reload": true,
-	"ssl_min_protocol_version":               true,
-}
-
 // TLSDir holds the certificate files, beside the data directory rather than
 // in it, so that pg_basebackup does not copy one member's key to another and
 // a replica has its CA before its data directory exists.
