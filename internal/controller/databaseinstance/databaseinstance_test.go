@@ -210,6 +210,12 @@ func (f *fixture) tryConnect(di *v1alpha1.DatabaseInstance) (*pgx.Conn, error) {
 	if err := f.env.Client.Get(ctx, client.ObjectKey{Namespace: f.ns, Name: di.Name + "-conn"}, s); err != nil {
 		return nil, err
 	}
+	return connectSecret(ctx, s)
+}
+
+// connectSecret connects as an application would with a connection secret:
+// its credentials, verified against its CA, never a plain fallback.
+func connectSecret(ctx context.Context, s *corev1.Secret) (*pgx.Conn, error) {
 	port, err := strconv.Atoi(string(s.Data["port"]))
 	if err != nil {
 		return nil, err
@@ -218,11 +224,9 @@ func (f *fixture) tryConnect(di *v1alpha1.DatabaseInstance) (*pgx.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg.Host, cfg.Port, cfg.Database = string(s.Data["endpoint"]), uint16(port), "postgres"
+	cfg.Host, cfg.Port, cfg.Database = string(s.Data["endpoint"]), uint16(port), "postgres" //nolint:gosec // A port fits.
 	cfg.User, cfg.Password = string(s.Data["username"]), string(s.Data["password"])
 	cfg.ConnectTimeout = 5 * time.Second
-	// As an application would: verified against the secret's CA, never a
-	// plain fallback.
 	cfg.Fallbacks = nil
 	if cfg.TLSConfig, err = secretTLS(s, cfg.Host); err != nil {
 		return nil, err

@@ -2,7 +2,6 @@ package databaseinstance
 
 import (
 	"context"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -168,27 +167,9 @@ func rotateAdminPassword(t *testing.T, f *fixture, di *v1alpha1.DatabaseInstance
 	}
 }
 
-// connectWith connects with the credentials of a connection secret's data.
+// connectWith connects with a connection secret and closes at once.
 func connectWith(ctx context.Context, s *corev1.Secret) (*pgx.Conn, error) {
-	data := s.Data
-	port, err := strconv.Atoi(string(data["port"]))
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := pgx.ParseConfig("")
-	if err != nil {
-		return nil, err
-	}
-	cfg.Host, cfg.Port, cfg.Database = string(data["endpoint"]), uint16(port), "postgres" //nolint:gosec // A port fits.
-	cfg.User, cfg.Password = string(data["username"]), string(data["password"])
-	cfg.ConnectTimeout = 5 * time.Second
-	// As an application would: verified against the secret's CA, with no
-	// plain-text fallback.
-	if cfg.TLSConfig, err = secretTLS(s, cfg.Host); err != nil {
-		return nil, err
-	}
-	cfg.Fallbacks = nil
-	c, err := pgx.ConnectConfig(ctx, cfg)
+	c, err := connectSecret(ctx, s)
 	if err == nil {
 		_ = c.Close(ctx)
 	}
