@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dbaas-io/dbaas/internal/ports"
+
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 )
 
@@ -76,14 +78,7 @@ func (p *process) stop(grace time.Duration) {
 }
 
 // freePort returns a loopback TCP port that nothing listens on right now.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, errors.Wrap(err, "cannot find a free port")
-	}
-	defer l.Close() //nolint:errcheck // Only the port number is wanted.
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
+func freePort() (int, error) { return ports.Free() }
 
 // waitForPort waits until something accepts connections on a loopback port,
 // or the process ends, or ctx is done.

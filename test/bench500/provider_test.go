@@ -19,7 +19,6 @@ package bench500
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -29,6 +28,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dbaas-io/dbaas/internal/ports"
 
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 )
@@ -196,14 +197,13 @@ func tail(path string) string {
 	return string(b)
 }
 
-// freePort asks the kernel for a free loopback port. Another process could
-// take it before the provider binds it; the provider then fails loudly.
+// freePort returns a free loopback port. Another process could take it
+// before the provider binds it; the provider then fails loudly.
 func freePort(b testing.TB) int {
 	b.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := ports.Free()
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer func() { _ = l.Close() }()
-	return l.Addr().(*net.TCPAddr).Port
+	return p
 }

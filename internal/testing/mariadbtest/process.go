@@ -21,7 +21,6 @@ import (
 	"crypto/rand"
 	"database/sql/driver"
 	"encoding/hex"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -31,6 +30,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/dbaas-io/dbaas/internal/ports"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/go-sql-driver/mysql"
@@ -285,16 +286,9 @@ func chownToServerUser(dir string) error {
 	}), "cannot hand the server directory to its user")
 }
 
-// freePort asks the kernel for a free loopback port. Another process could
-// take it before the server binds it; startOnFreePort then tries another.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, errors.Wrap(err, "cannot find a free port")
-	}
-	defer func() { _ = l.Close() }()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
+// freePort returns a free loopback port. Another process could take it
+// before the server binds it; startOnFreePort then tries another.
+func freePort() (int, error) { return ports.Free() }
 
 func randomHex(n int) string {
 	b := make([]byte, n)

@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -15,6 +14,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/dbaas-io/dbaas/internal/ports"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 
@@ -215,16 +216,9 @@ func chownToServerUser(dir string) error {
 	}), "cannot hand the server directory to its user")
 }
 
-// freePort asks the kernel for a free loopback port. Another process could
-// take it before the server binds it; the start then fails loudly.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, errors.Wrap(err, "cannot find a free port")
-	}
-	defer func() { _ = l.Close() }()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
+// freePort returns a free loopback port. Another process could take it
+// before the server binds it; the start then fails loudly.
+func freePort() (int, error) { return ports.Free() }
 
 func randomHex(n int) string {
 	b := make([]byte, n)
