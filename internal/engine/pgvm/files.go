@@ -1,6 +1,6 @@
 // This file holds how the play compares and writes the files it owns on the
 // machine (settings, pg_hba.conf, the systemd unit), by checksum, mode and
-// owner.
+// owner, and the configuration files a running server must also have taken.
 
 package pgvm
 
@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io/fs"
+	"path"
 	"strings"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
@@ -53,4 +54,36 @@ func writeOwnedFile(ctx context.Context, e executor.Executor, p string, content 
 	}
 	_, err := run(ctx, e, "chown "+p, executor.ShellCommand("chown", "--", owner+":", p))
 	return err
+}
+
+// A configFile is a configuration file the server reads from its data
+// directory: 0600 and the OS user's, as initdb makes them.
+type configFile struct {
+	o       Options
+	path    string
+	content []byte
+}
+
+// newConfigFile is the file name in the data directory, as render makes it
+// from o. Plan's validate has checked that o renders.
+func newConfigFile(o Options, name string, render func(Options) (string, error)) configFile {
+	content, _ := render(o)
+	return configFile{o: o, path: path.Join(o.dataDir(), name), content: []byte(content)}
+}
+
+// check reports whether the file on the machine is this one and, when it
+// is, whether the server runs: a file that is right is not enough while a
+// running server has not taken it too, which the step then asks it.
+func (f configFile) check(ctx context.Context, e executor.Executor) (same, up bool, err error) {
+	same, err = ownedFileMatches(ctx, e, f.path, f.content, 0o600, f.o.OSUser)
+	if err != nil || !same {
+		return false, false, err
+	}
+	up, err = running(ctx, e, f.o)
+	return true, up, err
+}
+
+// write writes the file and hands it to the OS user.
+func (f configFile) write(ctx context.Context, e executor.Executor) error {
+	return writeOwnedFile(ctx, e, f.path, f.content, 0o600, f.o.OSUser)
 }

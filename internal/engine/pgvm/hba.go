@@ -5,7 +5,6 @@ package pgvm
 
 import (
 	"context"
-	"path"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 
@@ -17,26 +16,19 @@ const errHBARejected = "the server did not take pg_hba.conf, and keeps its previ
 
 // hbaStep writes pg_hba.conf and reloads a running server.
 func hbaStep(o Options) steps.Step {
-	p := path.Join(o.dataDir(), "pg_hba.conf")
-	content, _ := renderHBA(o) // validate checked it.
+	f := newConfigFile(o, "pg_hba.conf", renderHBA)
 	return steps.Step{
 		Name: StepHBA,
 		Check: func(ctx context.Context, e executor.Executor) (bool, error) {
-			done, err := ownedFileMatches(ctx, e, p, []byte(content), 0o600, o.OSUser)
-			if err != nil || !done {
-				return false, err
+			same, up, err := f.check(ctx, e)
+			if err != nil || !same || !up {
+				return err == nil && same, err
 			}
-			if up, err := running(ctx, e, o); err != nil || !up {
-				return err == nil, err
-			}
-			bad, err := hbaRejected(ctx, e, o)
-			if err == nil && bad != "" {
-				err = errors.Errorf(errHBARejected, bad)
-			}
+			err = hbaTaken(ctx, e, o)
 			return err == nil, err
 		},
 		Apply: func(ctx context.Context, e executor.Executor) error {
-			if err := writeOwnedFile(ctx, e, p, []byte(content), 0o600, o.OSUser); err != nil {
+			if err := f.write(ctx, e); err != nil {
 				return err
 			}
 			if err := reloadIfRunning(ctx, e, o, socketOf(o), false); err != nil {
@@ -45,17 +37,17 @@ func hbaStep(o Options) steps.Step {
 			if up, err := running(ctx, e, o); err != nil || !up {
 				return err
 			}
-			bad, err := hbaRejected(ctx, e, o)
-			if err == nil && bad != "" {
-				err = errors.Errorf(errHBARejected, bad)
-			}
-			return err
+			return hbaTaken(ctx, e, o)
 		},
 	}
 }
 
-// hbaRejected returns the pg_hba.conf lines a running server could not
-// take, joined by "; ".
-func hbaRejected(ctx context.Context, e executor.Executor, o Options) (string, error) {
-	return psql(ctx, e, o, socketOf(o), `SELECT coalesce(string_agg('line ' || line_number || ': ' || error, '; ' ORDER BY line_number), '') FROM pg_hba_file_rules WHERE error IS NOT NULL`)
+// hbaTaken asks a running server which pg_hba.conf lines it could not take,
+// and names them in its error.
+func hbaTaken(ctx context.Context, e executor.Executor, o Options) error {
+	bad, err := psql(ctx, e, o, socketOf(o), `SELECT coalesce(string_agg('line ' || line_number || ': ' || error, '; ' ORDER BY line_number), '') FROM pg_hba_file_rules WHERE error IS NOT NULL`)
+	if err == nil && bad != "" {
+		err = errors.Errorf(errHBARejected, bad)
+	}
+	return err
 }

@@ -26,19 +26,13 @@ const (
 // such as max_connections and shared_buffers, size shared memory or bind
 // sockets once, when the server starts.
 func settingsStep(o Options) steps.Step {
-	p := path.Join(o.dataDir(), "postgresql.auto.conf")
-	content, _ := renderSettings(o) // validate checked it.
+	f := newConfigFile(o, "postgresql.auto.conf", renderSettings)
 	return steps.Step{
 		Name: StepSettings,
 		Check: func(ctx context.Context, e executor.Executor) (bool, error) {
-			done, err := ownedFileMatches(ctx, e, p, []byte(content), 0o600, o.OSUser)
-			if err != nil || !done {
-				return false, err
-			}
-			// The file is right; a running server must have taken it too.
-			up, err := running(ctx, e, o)
-			if err != nil || !up {
-				return err == nil, err
+			same, up, err := f.check(ctx, e)
+			if err != nil || !same || !up {
+				return err == nil && same, err
 			}
 			pending, rejected, err := settingsState(ctx, e, o, socketOf(o))
 			switch {
@@ -55,11 +49,11 @@ func settingsStep(o Options) steps.Step {
 			if err := checkParameterNames(ctx, e, o); err != nil {
 				return err
 			}
-			old, err := e.ReadFile(ctx, p)
+			old, err := e.ReadFile(ctx, f.path)
 			if err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return err
 			}
-			if err := writeOwnedFile(ctx, e, p, []byte(content), 0o600, o.OSUser); err != nil {
+			if err := f.write(ctx, e); err != nil {
 				return err
 			}
 			return reloadIfRunning(ctx, e, o, socketFrom(o, string(old)), true)
