@@ -7,7 +7,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -183,12 +185,7 @@ func (b *Backend) Differences(s machine.Spec, m *machine.Machine) []string {
 	if h := configHash(MainTF(b.module, extraNames(s))); seen.hash != h {
 		out = append(out, fmt.Sprintf("configuration %s, want %s", seen.hash, h))
 	}
-	keys := make([]string, 0, len(want))
-	for k := range want {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(want)) {
 		w := want[k]
 		h, ok := seen.vars[k]
 		switch {

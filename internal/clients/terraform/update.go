@@ -8,7 +8,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 
 	tfe "github.com/hashicorp/go-tfe"
 
@@ -110,12 +111,7 @@ func (b *Backend) upload(ctx context.Context, ws *tfe.Workspace, main string) (*
 // setVariables creates and updates the variables that differ, and removes
 // the provider's variables the spec no longer has.
 func (b *Backend) setVariables(ctx context.Context, ws *tfe.Workspace, have map[string]*tfe.Variable, want map[string]variable) error {
-	keys := make([]string, 0, len(want))
-	for k := range want {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(want)) {
 		w := want[k]
 		h, ok := have[k]
 		switch {
