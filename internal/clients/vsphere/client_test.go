@@ -1,0 +1,80 @@
+// These tests are of the vCenter client: throttling, a lost session, a
+// wrong password, and the cache of logged-in clients.
+
+package vsphere
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dbaas-io/dbaas/internal/clients/machine"
+	"github.com/dbaas-io/dbaas/internal/testing/vspherefake"
+)
+
+func TestThrottled(t *testing.T) {
+	rig, b := start(t)
+	ctx := context.Background()
+	id := machine.ID{Namespace: "ns", Name: "throttled"}
+	rig.Throttle(3)
+	_, err := b.Create(ctx, id, spec(rig))
+	var te *machine.TransientError
+	if !errors.As(err, &te) || te.StatusCode != http.StatusTooManyRequests || te.RetryAfter != time.Second {
+		t.Fatalf("want a TransientError 429 with Retry-After 1s, got %#v", err)
+	}
+	if !strings.Contains(err.Error(), "throttling") {
+		t.Errorf("message %q", err)
+	}
+	// The reconciler retries; the throttle runs out.
+	var m *machine.Machine
+	for range 5 {
+		if m, err = b.Create(ctx, id, spec(rig)); err == nil {
+			break
+		}
+		if !errors.As(err, &te) {
+			t.Fatalf("retry: %v", err)
+		}
+	}
+	if err != nil || m == nil {
+		t.Fatalf("Create after the throttle: %v", err)
+	}
+	if n, err := rig.Machines(id.Name); err != nil || n != 1 {
+		t.Errorf("vcsim has %d machines named %s (%v), want 1", n, id.Name, err)
+	}
+}
+
+func TestSessionLostLogsInAgain(t *testing.T) {
+	rig, b := start(t)
+	ctx := context.Background()
+	if err := b.c.SessionManager.Logout(ctx); err != nil {
+		t.Fatal(err)
+	}
+	id := machine.ID{Namespace: "ns", Name: "relogin"}
+	if _, err := b.Create(ctx, id, spec(rig)); err != nil {
+		t.Fatalf("Create after the session ended: %v", err)
+	}
+	if s, err := b.c.SessionManager.UserSession(ctx); err != nil || s == nil {
+		t.Errorf("no session after Create: %v, %v", s, err)
+	}
+	// Cached: a second backend for the same endpoint and credentials makes
+	// no call at all.
+	calls := rig.Calls()
+	b2, err := New(ctx, rig.Config(), rig.Credentials())
+	if err != nil || b2.c != b.c || rig.Calls() != calls {
+		t.Errorf("New again: same client %v, %d calls, %v", b2.c == b.c, rig.Calls()-calls, err)
+	}
+}
+
+func TestWrongPassword(t *testing.T) {
+	rig := vspherefake.Start(t)
+	_, err := New(context.Background(), rig.Config(), []byte(`{"username":"dbaas","password":"wrong"}`))
+	if err == nil || !strings.Contains(err.Error(), errLogin) {
+		t.Errorf("want %q, got %v", errLogin, err)
+	}
+	if _, err := New(context.Background(), rig.Config(), []byte(`not json`)); err == nil {
+		t.Error("credentials that are not JSON were accepted")
+	}
+}
