@@ -1,15 +1,20 @@
-// These tests are of the vCenter client: throttling, a lost session, a
-// wrong password, and the cache of logged-in clients.
+// These tests are of the vCenter client: how faults are classified,
+// throttling, a lost session, a wrong password, and the cache of logged-in
+// clients.
 
 package vsphere
 
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vmware/govmomi/task"
+	"github.com/vmware/govmomi/vim25/types"
 
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
 	"github.com/dbaas-io/dbaas/internal/testing/vspherefake"
@@ -76,5 +81,68 @@ func TestWrongPassword(t *testing.T) {
 	}
 	if _, err := New(context.Background(), rig.Config(), []byte(`not json`)); err == nil {
 		t.Error("credentials that are not JSON were accepted")
+	}
+}
+
+func TestClassify(t *testing.T) {
+	throttled := &httpStatusError{Code: 429, Status: "429 Too Many Requests", Header: http.Header{"Retry-After": {"3"}}}
+	cases := map[string]struct {
+		err   error
+		check func(error) bool
+	}{
+		"Throttled": {throttled, func(err error) bool {
+			var te *machine.TransientError
+			return errors.As(err, &te) && te.StatusCode == 429 && te.RetryAfter == 3*time.Second
+		}},
+		"Capacity": {task.Error{LocalizedMethodFault: &types.LocalizedMethodFault{Fault: &types.InsufficientMemoryResourcesFault{}, LocalizedMessage: "not enough memory"}}, func(err error) bool {
+			var ce *machine.CapacityError
+			return errors.As(err, &ce) && strings.Contains(ce.Message, "not enough memory")
+		}},
+		"DiskFull": {task.Error{LocalizedMethodFault: &types.LocalizedMethodFault{Fault: &types.NoDiskSpace{Datastore: "LocalDS_0"}}}, func(err error) bool {
+			var ce *machine.CapacityError
+			return errors.As(err, &ce) && strings.Contains(ce.Message, "NoDiskSpace")
+		}},
+		"Other": {task.Error{LocalizedMethodFault: &types.LocalizedMethodFault{Fault: &types.InvalidArgument{}, LocalizedMessage: "bad"}}, func(err error) bool {
+			var te *machine.TransientError
+			var ce *machine.CapacityError
+			return !errors.As(err, &te) && !errors.As(err, &ce) && strings.HasPrefix(err.Error(), errClone+": ")
+		}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := classify(tc.err, errClone); !tc.check(got) {
+				t.Errorf("classify: %#v (%v)", got, got)
+			}
+		})
+	}
+}
+
+type answer struct {
+	code int
+	ct   string
+}
+
+func (a answer) RoundTrip(*http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: a.code, Status: http.StatusText(a.code), Header: http.Header{"Content-Type": {a.ct}}, Body: io.NopCloser(strings.NewReader(""))}, nil
+}
+
+func TestStatusTransport(t *testing.T) {
+	cases := []struct {
+		a         answer
+		transient bool
+	}{
+		{answer{200, "text/xml"}, false},
+		{answer{500, "text/xml; charset=utf-8"}, false}, // a SOAP fault
+		{answer{500, "text/html"}, true},
+		{answer{429, "text/plain"}, true},
+		{answer{503, "text/html"}, true},
+		{answer{404, "text/html"}, false},
+	}
+	for _, tc := range cases {
+		_, err := (&statusTransport{next: tc.a}).RoundTrip(&http.Request{})
+		var hs *httpStatusError
+		if got := errors.As(err, &hs); got != tc.transient {
+			t.Errorf("%d %s: transient %v, want %v", tc.a.code, tc.a.ct, got, tc.transient)
+		}
 	}
 }
