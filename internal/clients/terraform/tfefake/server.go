@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dbaas-io/dbaas/internal/testing/machinetest"
 	"github.com/hashicorp/jsonapi"
 )
 
@@ -17,22 +18,19 @@ const apiPrefix = "/api/v2/"
 // checks the token and hands the request to the routes of the resource its
 // path names.
 func (r *Rig) serve(w http.ResponseWriter, req *http.Request) {
-	r.calls.Add(1)
+	fault := r.Next()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 
 	w.Header().Set("TFP-API-Version", "2.6")
 	w.Header().Set("TFP-AppName", "HCP Terraform")
-	if r.skip > 0 {
-		r.skip--
-	} else if r.throttle > 0 {
-		r.throttle--
+	switch fault {
+	case machinetest.Throttled:
 		w.Header().Set("Retry-After", "1")
 		w.Header().Set("X-RateLimit-Reset", "1.0")
 		apiError(w, http.StatusTooManyRequests, "too many requests", "You have exceeded the API's rate limit.")
 		return
-	} else if r.down > 0 {
-		r.down--
+	case machinetest.Down:
 		apiError(w, http.StatusServiceUnavailable, "service unavailable", "HCP Terraform is temporarily unavailable.")
 		return
 	}

@@ -12,7 +12,6 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
@@ -38,11 +37,10 @@ type Rig struct {
 	srv       *httptest.Server
 	autoApply bool
 
-	calls    atomic.Int64
+	// Faults answers 429 and 503 as JSON:API errors.
+	machinetest.Faults
+
 	mu       sync.Mutex
-	throttle int
-	down     int
-	skip     int // requests answered before the throttling starts
 	failNext bool
 	seq      int
 	byID     map[string]*workspace
@@ -228,31 +226,6 @@ func (r *Rig) FailNextRun() {
 	defer r.mu.Unlock()
 	r.failNext = true
 }
-
-// Throttle makes the next n requests answer 429 with Retry-After: 1.
-func (r *Rig) Throttle(n int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.throttle, r.skip = n, 0
-}
-
-// ThrottleAfter lets the next k requests through, then answers n with 429:
-// a create cut short half way.
-func (r *Rig) ThrottleAfter(k, n int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.throttle, r.skip = n, k
-}
-
-// Unavailable makes the next n requests answer 503.
-func (r *Rig) Unavailable(n int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.down = n
-}
-
-// Calls is how many requests the fake has answered.
-func (r *Rig) Calls() int64 { return r.calls.Load() }
 
 // Close stops the fake.
 func (r *Rig) Close() { r.srv.Close() }
