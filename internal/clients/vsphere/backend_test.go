@@ -16,7 +16,7 @@ import (
 
 	"github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
-	"github.com/dbaas-io/dbaas/internal/testing/vspherefake"
+	"github.com/dbaas-io/dbaas/internal/clients/vsphere/vspherefake"
 )
 
 func start(t testing.TB, opts ...vspherefake.Option) (*vspherefake.Rig, *Backend) {

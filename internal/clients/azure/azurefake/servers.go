@@ -108,6 +108,20 @@ func lastSegment(id string) string { return id[strings.LastIndex(id, "/")+1:] }
 
 func (r *Rig) busy(v *vm) bool { return v.ticks > 0 || v.powerTicks > 0 }
 
+// changeable finds the VM an update or a power operation changes, with
+// r.mu held: ResourceNotFound when there is none, and OperationNotAllowed
+// while another operation runs on it or it is being deleted, as ARM answers.
+func (r *Rig) changeable(name string) (*vm, azfake.ErrorResponder, bool) {
+	v, ok := r.vms[strings.ToLower(name)]
+	if !ok {
+		return nil, errorWith(http.StatusNotFound, "ResourceNotFound"), false
+	}
+	if r.busy(v) || v.deleting {
+		return nil, errorWith(http.StatusConflict, "OperationNotAllowed"), false
+	}
+	return v, azfake.ErrorResponder{}, true
+}
+
 func (r *Rig) vmServer() computefake.VirtualMachinesServer {
 	return computefake.VirtualMachinesServer{
 		Get: func(_ context.Context, rg, name string, o *armcompute.VirtualMachinesClientGetOptions) (resp azfake.Responder[armcompute.VirtualMachinesClientGetResponse], errResp azfake.ErrorResponder) {
@@ -202,12 +216,9 @@ func (r *Rig) vmServer() computefake.VirtualMachinesServer {
 			}
 			r.mu.Lock()
 			defer r.mu.Unlock()
-			v, ok := r.vms[strings.ToLower(name)]
+			v, e, ok := r.changeable(name)
 			if !ok {
-				return resp, errorWith(http.StatusNotFound, "ResourceNotFound")
-			}
-			if r.busy(v) || v.deleting {
-				return resp, errorWith(http.StatusConflict, "OperationNotAllowed")
+				return resp, e
 			}
 			p := v.model.Properties
 			if in.Properties != nil && in.Properties.HardwareProfile != nil && in.Properties.HardwareProfile.VMSize != nil {
@@ -286,12 +297,9 @@ func power[T any](r *Rig, rg, name, to, transit string) (resp azfake.PollerRespo
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	v, ok := r.vms[strings.ToLower(name)]
+	v, e, ok := r.changeable(name)
 	if !ok {
-		return resp, errorWith(http.StatusNotFound, "ResourceNotFound")
-	}
-	if r.busy(v) || v.deleting {
-		return resp, errorWith(http.StatusConflict, "OperationNotAllowed")
+		return resp, e
 	}
 	v.power, v.powerTransit, v.powerTicks = to, transit, opGets
 	var zero T

@@ -60,14 +60,15 @@ const (
 
 // A Rig is a running vcsim behind a proxy that counts and throttles.
 type Rig struct {
-	t       testing.TB
-	model   *simulator.Model
-	sim     *simulator.Server
-	proxy   *httptest.Server
-	client  *govmomi.Client // straight to vcsim, not counted
-	calls   atomic.Int64
-	throttl atomic.Int64
-	down    atomic.Int64
+	t      testing.TB
+	model  *simulator.Model
+	sim    *simulator.Server
+	proxy  *httptest.Server
+	client *govmomi.Client // straight to vcsim, not counted
+
+	// Faults answers 429 with a SOAP fault, and 503 from the proxy as a
+	// load balancer in front of a restarting vCenter does.
+	machinetest.Faults
 
 	guestIPs bool
 	ips      sync.Map // VM moref value → address given
@@ -109,15 +110,14 @@ func Start(t testing.TB, opts ...Option) *Rig {
 	target := r.sim.URL
 	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: target.Scheme, Host: target.Host})
 	r.proxy = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		r.calls.Add(1)
-		if r.take() {
+		switch r.Next() {
+		case machinetest.Throttled:
 			w.Header().Set("Retry-After", "1")
 			w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 			w.WriteHeader(http.StatusTooManyRequests)
 			_, _ = fmt.Fprint(w, tooMany)
 			return
-		}
-		if take(&r.down) {
+		case machinetest.Down:
 			w.Header().Set("Content-Type", "text/html")
 			w.WriteHeader(http.StatusServiceUnavailable)
 			_, _ = fmt.Fprint(w, "<html><body>503 Service Unavailable</body></html>")
@@ -149,21 +149,6 @@ func Start(t testing.TB, opts ...Option) *Rig {
 // answer; govmomi reports the status, not the body.
 const tooMany = `<?xml version="1.0" encoding="UTF-8"?>
 <soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><soapenv:Fault><faultcode>ServerFaultCode</faultcode><faultstring>Too many requests</faultstring></soapenv:Fault></soapenv:Body></soapenv:Envelope>`
-
-func (r *Rig) take() bool { return take(&r.throttl) }
-
-// take counts a budget of faulty answers down; false when it is spent.
-func take(budget *atomic.Int64) bool {
-	for {
-		n := budget.Load()
-		if n <= 0 {
-			return false
-		}
-		if budget.CompareAndSwap(n, n-1) {
-			return true
-		}
-	}
-}
 
 // makeTemplate powers DC0_H0_VM0 off, renames it and marks it a template.
 func (r *Rig) makeTemplate(ctx context.Context) error {
@@ -227,16 +212,6 @@ func (r *Rig) Credentials() []byte {
 
 // Image is the template.
 func (r *Rig) Image() string { return Template }
-
-// Throttle answers the next n requests with 429 and Retry-After: 1.
-func (r *Rig) Throttle(n int) { r.throttl.Store(int64(n)) }
-
-// Unavailable answers the next n requests with 503 from the proxy, as a
-// load balancer in front of a restarting vCenter does.
-func (r *Rig) Unavailable(n int) { r.down.Store(int64(n)) }
-
-// Calls counts the requests the proxy has answered, throttled ones too.
-func (r *Rig) Calls() int64 { return r.calls.Load() }
 
 func (r *Rig) vms(ctx context.Context, name string) ([]mo.VirtualMachine, error) {
 	v, err := view.NewManager(r.client.Client).CreateContainerView(ctx, r.client.ServiceContent.RootFolder, []string{"VirtualMachine"}, true)

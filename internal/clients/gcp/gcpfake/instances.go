@@ -214,28 +214,18 @@ func (s *Server) deleteInstance(_ *http.Request, p []string) (any, *apiError) {
 }
 
 func (s *Server) stopInstance(_ *http.Request, p []string) (any, *apiError) {
-	zone, name := p[1], p[3]
-	inst, e := s.instance(zone, name)
-	if e != nil {
-		return nil, e
-	}
-	self := instancePath(zone, name)
-	switch inst.Status {
-	case "RUNNING":
-		inst.Status = "STOPPING"
-	case "TERMINATED", "STOPPING":
-	default:
-		return nil, notReady("projects/" + s.project + "/" + self)
-	}
-	return s.newOperation(zone, "stop", self, func() (string, string) {
-		if inst.Status == "STOPPING" {
-			inst.Status = "TERMINATED"
-		}
-		return "", ""
-	}), nil
+	return s.setPower(p, "stop", "RUNNING", "STOPPING", "TERMINATED")
 }
 
 func (s *Server) startInstance(_ *http.Request, p []string) (any, *apiError) {
+	return s.setPower(p, "start", "TERMINATED", "STAGING", "RUNNING")
+}
+
+// setPower answers instances.stop and instances.start: an instance in from
+// moves through transit and reaches to when the operation op finishes. One
+// already in transit or at to gets an operation that changes nothing, as
+// Compute Engine answers a repeated call; any other status is not ready.
+func (s *Server) setPower(p []string, op, from, transit, to string) (any, *apiError) {
 	zone, name := p[1], p[3]
 	inst, e := s.instance(zone, name)
 	if e != nil {
@@ -243,15 +233,15 @@ func (s *Server) startInstance(_ *http.Request, p []string) (any, *apiError) {
 	}
 	self := instancePath(zone, name)
 	switch inst.Status {
-	case "TERMINATED":
-		inst.Status = "STAGING"
-	case "RUNNING", "STAGING":
+	case from:
+		inst.Status = transit
+	case to, transit:
 	default:
 		return nil, notReady("projects/" + s.project + "/" + self)
 	}
-	return s.newOperation(zone, "start", self, func() (string, string) {
-		if inst.Status == "STAGING" {
-			inst.Status = "RUNNING"
+	return s.newOperation(zone, op, self, func() (string, string) {
+		if inst.Status == transit {
+			inst.Status = to
 		}
 		return "", ""
 	}), nil

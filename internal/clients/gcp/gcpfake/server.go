@@ -14,8 +14,8 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-	"sync/atomic"
 
+	"github.com/dbaas-io/dbaas/internal/testing/machinetest"
 	compute "google.golang.org/api/compute/v1"
 )
 
@@ -66,10 +66,11 @@ type Server struct {
 	firewalls   map[string]*compute.Firewall // key name
 	ops         map[string]*operation        // key scope/name; scope is a zone or "global"
 	seq         uint64
-	throttle    int
-	down        int
-	calls       atomic.Int64
 	kinds       map[string]int
+
+	// Faults answers 429 rateLimitExceeded and 503 backendError, as
+	// Compute Engine does.
+	machinetest.Faults
 }
 
 // NewServer starts a fake with the default project, zones, networks,
@@ -106,23 +107,6 @@ func (s *Server) Project() string { return s.project }
 
 // Close stops the server.
 func (s *Server) Close() { s.srv.Close() }
-
-// Throttle makes the next n requests answer 429 with Retry-After: 1.
-func (s *Server) Throttle(n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.throttle = n
-}
-
-// Unavailable makes the next n requests answer 503 backendError.
-func (s *Server) Unavailable(n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.down = n
-}
-
-// Calls is how many requests the server has answered.
-func (s *Server) Calls() int64 { return s.calls.Load() }
 
 // Kinds counts the requests answered by API method, such as
 // "instances.insert" or "zoneOperations.get"; throttled requests count as
@@ -222,18 +206,16 @@ type route struct {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	s.calls.Add(1)
+	fault := s.Next()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.throttle > 0 {
-		s.throttle--
+	switch fault {
+	case machinetest.Throttled:
 		s.kinds["throttled"]++
 		w.Header().Set("Retry-After", "1")
 		writeError(w, &apiError{http.StatusTooManyRequests, "rateLimitExceeded", "Rate Limit Exceeded"})
 		return
-	}
-	if s.down > 0 {
-		s.down--
+	case machinetest.Down:
 		s.kinds["unavailable"]++
 		writeError(w, &apiError{http.StatusServiceUnavailable, "backendError", "Backend Error"})
 		return

@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	azfake "github.com/Azure/azure-sdk-for-go/sdk/azcore/fake"
@@ -74,10 +73,10 @@ type Rig struct {
 	disks     map[string]int32
 	rules     map[string]*armnetwork.SecurityRule
 	nextIP    int
-	throttle  int
-	down      int
 
-	calls     atomic.Int64
+	// Faults answers 503 in ARM's format and 429 with ARM's throttling
+	// message.
+	machinetest.Faults
 	transport policy.Transporter
 }
 
@@ -246,23 +245,6 @@ func (r *Rig) Drift(name string, cpu, memoryMiB int32) error {
 	return nil
 }
 
-// Throttle makes the next n requests answer 429 with Retry-After: 1.
-func (r *Rig) Throttle(n int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.throttle = n
-}
-
-// Unavailable makes the next n requests answer 503 in ARM's format.
-func (r *Rig) Unavailable(n int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.down = n
-}
-
-// Calls is how many requests reached the fake, throttled ones included.
-func (r *Rig) Calls() int64 { return r.calls.Load() }
-
 // Close does nothing: the fake holds no sockets or processes.
 func (r *Rig) Close() {}
 
@@ -274,22 +256,11 @@ type router struct {
 }
 
 func (t *router) Do(req *http.Request) (*http.Response, error) {
-	t.r.calls.Add(1)
-	t.r.mu.Lock()
-	throttled := t.r.throttle > 0
-	if throttled {
-		t.r.throttle--
-	}
-	down := !throttled && t.r.down > 0
-	if down {
-		t.r.down--
-	}
-	t.r.mu.Unlock()
-	if down {
+	switch t.r.Next() {
+	case machinetest.Down:
 		return armError(req, http.StatusServiceUnavailable, "ServiceUnavailable",
 			"The service is temporarily unavailable. Please try again later.", nil), nil
-	}
-	if throttled {
+	case machinetest.Throttled:
 		return armError(req, http.StatusTooManyRequests, "TooManyRequests",
 			"The request is being throttled as the limit has been reached for operation type - Read_ObservationCount. Please retry after 1 second.",
 			http.Header{"Retry-After": {"1"}}), nil
