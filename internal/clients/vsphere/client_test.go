@@ -17,7 +17,7 @@ import (
 	"github.com/vmware/govmomi/vim25/types"
 
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
-	"github.com/dbaas-io/dbaas/internal/testing/vspherefake"
+	"github.com/dbaas-io/dbaas/internal/clients/vsphere/vspherefake"
 )
 
 func TestThrottled(t *testing.T) {

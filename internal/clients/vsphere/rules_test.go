@@ -12,7 +12,7 @@ import (
 
 	"github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
-	"github.com/dbaas-io/dbaas/internal/testing/vspherefake"
+	"github.com/dbaas-io/dbaas/internal/clients/vsphere/vspherefake"
 )
 
 func TestRules(t *testing.T) {
