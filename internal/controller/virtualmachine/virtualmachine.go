@@ -8,20 +8,16 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
-	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
-	enginev1alpha1 "github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/backend"
 	"github.com/dbaas-io/dbaas/internal/clients/cloudinit"
@@ -31,7 +27,6 @@ import (
 	"github.com/dbaas-io/dbaas/internal/clients/safepath"
 	"github.com/dbaas-io/dbaas/internal/controller/deletion"
 	"github.com/dbaas-io/dbaas/internal/controller/dependents"
-	"github.com/dbaas-io/dbaas/internal/controller/options"
 )
 
 const (
@@ -48,35 +43,6 @@ const (
 	errSSHKeyData   = "the key is missing or empty"
 	errUserData     = "cannot add the provider's SSH user to spec.forProvider.userData"
 )
-
-// Setup adds a controller that reconciles VirtualMachines.
-func Setup(mgr ctrl.Manager, o options.Options) error {
-	name := managed.ControllerName(v1alpha1.VirtualMachineGroupKind)
-
-	opts := []managed.ReconcilerOption{
-		managed.WithTypedExternalConnector[*v1alpha1.VirtualMachine](&connector{
-			kube:     mgr.GetClient(),
-			usage:    resource.NewProviderConfigUsageTracker(mgr.GetClient(), &apisv1alpha1.ProviderConfigUsage{}),
-			backends: o.Backends(),
-			record:   event.NewAPIRecorder(mgr.GetEventRecorderFor(name)), //nolint:staticcheck // crossplane-runtime still takes the old recorder.
-		}),
-		// The external name is the machine's name in its backend, known
-		// before the create call, so a create that was cut short (the
-		// provider killed before it recorded the result) is found again by
-		// Observe instead of being made twice.
-		managed.WithDeterministicExternalName(true),
-	}
-	opts = append(opts, options.ReconcilerOptions(mgr, o, name)...)
-
-	r := managed.NewReconciler(mgr, resource.ManagedKind(v1alpha1.VirtualMachineGroupVersionKind), opts...)
-
-	return ctrl.NewControllerManagedBy(mgr).
-		Named(name).
-		WithOptions(o.ForControllerRuntime()).
-		For(&v1alpha1.VirtualMachine{}, builder.WithPredicates(resource.DesiredStateChanged())).
-		Watches(&enginev1alpha1.DatabaseInstance{}, dependents.EnqueueMachines()).
-		Complete(ratelimiter.NewReconciler(name, dependents.PromptRechecks(r, mgr.GetAPIReader(), func() client.Object { return &v1alpha1.VirtualMachine{} }), o.GlobalRateLimiter))
-}
 
 type connector struct {
 	kube     client.Client
