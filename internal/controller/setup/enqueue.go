@@ -1,4 +1,4 @@
-package dependents
+package setup
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 
 	enginev1alpha1 "github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	sqlv1alpha1 "github.com/dbaas-io/dbaas/apis/sql/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/controller/dependents"
 )
 
 // EnqueueInstance wakes the DatabaseInstance a Database or User lives on
@@ -55,7 +56,7 @@ func EnqueueMachines() handler.EventHandler {
 // become ready goes on at once.
 func EnqueueInstancesOn(c client.Reader) handler.EventHandler {
 	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
-		names, err := OnMachine(ctx, c, o.GetNamespace(), o.GetName())
+		names, err := dependents.OnMachine(ctx, c, o.GetNamespace(), o.GetName())
 		if err != nil {
 			return nil
 		}
@@ -67,7 +68,7 @@ func EnqueueInstancesOn(c client.Reader) handler.EventHandler {
 // DatabaseInstance when it changes, so they go on as soon as it is ready.
 func EnqueueOnInstance(c client.Reader, kind string) handler.EventHandler {
 	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
-		names, err := OnInstance(ctx, c, o.GetNamespace(), o.GetName())
+		names, err := dependents.OnInstance(ctx, c, o.GetNamespace(), o.GetName())
 		if err != nil {
 			return nil
 		}
