@@ -99,11 +99,11 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.FirewallRule) (mana
 	if r == nil {
 		return managed.ExternalObservation{ResourceExists: false}, nil
 	}
-	switch action, err := decide(cr, r.Owner); action {
+	switch action, err := owner.Decide(cr, r.Owner); action {
 	case machine.Refuse:
 		return managed.ExternalObservation{}, err
 	case machine.LeaveBehind:
-		e.leaveBehind(cr, err)
+		owner.LeaveBehind(e.record, cr, err)
 		return managed.ExternalObservation{ResourceExists: false}, nil
 	case machine.Adopt:
 		e.adopt = true
@@ -139,7 +139,7 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.FirewallRule) (manag
 	}
 	// A rule of the name may have been there: backends return it as it
 	// is, and only the resource's own is kept.
-	switch action, err := decide(cr, r.Owner); action {
+	switch action, err := owner.Decide(cr, r.Owner); action {
 	case machine.Refuse, machine.LeaveBehind:
 		return managed.ExternalCreation{}, err
 	case machine.Adopt:
@@ -162,7 +162,7 @@ func (e *external) Update(ctx context.Context, cr *v1alpha1.FirewallRule) (manag
 		return managed.ExternalUpdate{}, errors.Wrap(err, errUpdate)
 	}
 	if e.adopt {
-		e.record.Event(cr, event.Normal(reasonImported, "imported the firewall rule "+meta.GetExternalName(cr)+" and marked it as this resource's"))
+		owner.Imported(e.record, cr)
 	}
 	cr.Status.AtProvider = observation(r)
 	return managed.ExternalUpdate{}, nil
@@ -179,8 +179,8 @@ func (e *external) Delete(ctx context.Context, cr *v1alpha1.FirewallRule) (manag
 	if r == nil {
 		return managed.ExternalDelete{}, nil
 	}
-	if action, err := decide(cr, r.Owner); action != machine.Manage {
-		e.leaveBehind(cr, err)
+	if action, err := owner.Decide(cr, r.Owner); action != machine.Manage {
+		owner.LeaveBehind(e.record, cr, err)
 		return managed.ExternalDelete{}, nil
 	}
 	return managed.ExternalDelete{}, errors.Wrap(e.rules.DeleteRule(ctx, ruleID(cr)), errDelete)

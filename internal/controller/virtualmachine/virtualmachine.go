@@ -171,11 +171,11 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.VirtualMachine) (ma
 		return managed.ExternalObservation{ResourceExists: false}, nil
 	}
 	// Nothing of a machine that is not the resource's reaches its status.
-	switch action, err := decide(cr, m.Owner); action {
+	switch action, err := owner.Decide(cr, m.Owner); action {
 	case machine.Refuse:
 		return managed.ExternalObservation{}, err
 	case machine.LeaveBehind:
-		e.leaveBehind(cr, err)
+		owner.LeaveBehind(e.record, cr, err)
 		return managed.ExternalObservation{ResourceExists: false}, nil
 	case machine.Adopt:
 		e.adopt = true
@@ -227,7 +227,7 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.VirtualMachine) (man
 	}
 	// A machine of the name may have appeared since Observe: backends
 	// return what they find, and only the resource's own is kept.
-	switch action, err := decide(cr, m.Owner); action {
+	switch action, err := owner.Decide(cr, m.Owner); action {
 	case machine.Refuse, machine.LeaveBehind:
 		return managed.ExternalCreation{}, err
 	case machine.Adopt:
@@ -250,7 +250,7 @@ func (e *external) Update(ctx context.Context, cr *v1alpha1.VirtualMachine) (man
 		if err := e.machines.Mark(ctx, machineID(cr), s.Owner); err != nil {
 			return managed.ExternalUpdate{}, errors.Wrap(err, errMark)
 		}
-		e.record.Event(cr, event.Normal(reasonImported, "imported the machine "+meta.GetExternalName(cr)+" and marked it as this resource's"))
+		owner.Imported(e.record, cr)
 	}
 	m, err := e.machines.Update(ctx, machineID(cr), s)
 	if err != nil {
@@ -273,8 +273,8 @@ func (e *external) Delete(ctx context.Context, cr *v1alpha1.VirtualMachine) (man
 	if m == nil {
 		return managed.ExternalDelete{}, nil
 	}
-	if action, err := decide(cr, m.Owner); action != machine.Manage {
-		e.leaveBehind(cr, err)
+	if action, err := owner.Decide(cr, m.Owner); action != machine.Manage {
+		owner.LeaveBehind(e.record, cr, err)
 		return managed.ExternalDelete{}, nil
 	}
 	return managed.ExternalDelete{}, errors.Wrap(e.machines.Delete(ctx, machineID(cr)), errDelete)
