@@ -16,7 +16,6 @@ import (
 	"github.com/dbaas-io/dbaas/internal/clients/dbms"
 	"github.com/dbaas-io/dbaas/internal/clients/ownership"
 	"github.com/dbaas-io/dbaas/internal/clients/server"
-	"github.com/dbaas-io/dbaas/internal/controller/dependents"
 	"github.com/dbaas-io/dbaas/internal/controller/sqlowner"
 )
 
@@ -40,18 +39,9 @@ type connector struct {
 // admin. A Database that names a DatabaseClass is handled by the class's
 // procedures; others by the provider's own SQL.
 func (c *connector) Connect(ctx context.Context, cr *v1alpha1.Database) (managed.TypedExternalClient[*v1alpha1.Database], error) {
-	db, cfg, err := c.Connector.Connect(ctx, cr, cr.Spec.ForProvider.Instance)
-	if errors.Is(err, server.ErrGone) {
-		return dependents.Gone[*v1alpha1.Database]{}, nil
-	}
-	if err != nil && c.bound.GiveUp(cr) {
-		// A delete past its bound whose server (or instance) is out of
-		// reach: let the resource go, and say what stays behind.
-		c.bound.Abandon(cr, describe(cr), err)
-		return sqlowner.Abandoned[*v1alpha1.Database]{}, nil
-	}
-	if err != nil {
-		return nil, err
+	db, cfg, done, err := sqlowner.Connect(ctx, &c.Connector, c.bound, cr, cr.Spec.ForProvider.Instance, describe)
+	if done != nil || err != nil {
+		return done, err
 	}
 	ref := cr.Spec.ForProvider.ClassRef
 	if ref == nil {

@@ -14,7 +14,6 @@ import (
 	"github.com/dbaas-io/dbaas/apis/sql/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/dbms"
 	"github.com/dbaas-io/dbaas/internal/clients/server"
-	"github.com/dbaas-io/dbaas/internal/controller/dependents"
 	"github.com/dbaas-io/dbaas/internal/controller/sqlowner"
 )
 
@@ -33,16 +32,9 @@ type connector struct {
 
 // Connect tracks the ProviderConfig usage and connects as the server's admin.
 func (c *connector) Connect(ctx context.Context, cr *v1alpha1.Grant) (managed.TypedExternalClient[*v1alpha1.Grant], error) {
-	db, t, err := c.Connector.Connect(ctx, cr, cr.Spec.ForProvider.Instance)
-	if errors.Is(err, server.ErrGone) {
-		return dependents.Gone[*v1alpha1.Grant]{}, nil
-	}
-	if err != nil && c.bound.GiveUp(cr) {
-		c.bound.Abandon(cr, describe(cr), err)
-		return sqlowner.Abandoned[*v1alpha1.Grant]{}, nil
-	}
-	if err != nil {
-		return nil, err
+	db, t, done, err := sqlowner.Connect(ctx, &c.Connector, c.bound, cr, cr.Spec.ForProvider.Instance, describe)
+	if done != nil || err != nil {
+		return done, err
 	}
 	e := &external{db: db, engine: t.Engine, admin: t.User, bound: c.bound}
 	return sqlowner.Bounded[*v1alpha1.Grant]{TypedExternalClient: e, Bound: c.bound, What: describe}, nil

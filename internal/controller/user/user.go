@@ -14,7 +14,6 @@ import (
 	"github.com/dbaas-io/dbaas/internal/clients/dbms"
 	"github.com/dbaas-io/dbaas/internal/clients/ownership"
 	"github.com/dbaas-io/dbaas/internal/clients/server"
-	"github.com/dbaas-io/dbaas/internal/controller/dependents"
 	"github.com/dbaas-io/dbaas/internal/controller/rotation"
 	"github.com/dbaas-io/dbaas/internal/controller/sqlowner"
 )
@@ -66,16 +65,9 @@ type connector struct {
 // admin. A User being deleted whose server stays out of reach past the
 // delete bound is let go with a Warning event.
 func (c *connector) Connect(ctx context.Context, cr *v1alpha1.User) (managed.TypedExternalClient[*v1alpha1.User], error) {
-	db, t, err := c.Connector.Connect(ctx, cr, cr.Spec.ForProvider.Instance)
-	if errors.Is(err, server.ErrGone) {
-		return dependents.Gone[*v1alpha1.User]{}, nil
-	}
-	if err != nil && c.bound.GiveUp(cr) {
-		c.bound.Abandon(cr, describe(cr), err)
-		return sqlowner.Abandoned[*v1alpha1.User]{}, nil
-	}
-	if err != nil {
-		return nil, err
+	db, t, done, err := sqlowner.Connect(ctx, &c.Connector, c.bound, cr, cr.Spec.ForProvider.Instance, describe)
+	if done != nil || err != nil {
+		return done, err
 	}
 	e := &external{
 		db:        db,
