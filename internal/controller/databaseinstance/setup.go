@@ -10,9 +10,7 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 
-	computev1alpha1 "github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
-	sqlv1alpha1 "github.com/dbaas-io/dbaas/apis/sql/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/controller/options"
 	// Named so, because this package's own setup takes the test hooks.
 	managedsetup "github.com/dbaas-io/dbaas/internal/controller/setup"
@@ -46,8 +44,7 @@ type hooks struct {
 
 func setup(mgr ctrl.Manager, o options.Options, h hooks) error {
 	return managedsetup.Setup(mgr, o, managedsetup.Config[*v1alpha1.DatabaseInstance]{
-		GroupKind:        v1alpha1.DatabaseInstanceGroupKind,
-		GroupVersionKind: v1alpha1.DatabaseInstanceGroupVersionKind,
+		Kind: v1alpha1.DatabaseInstanceGroupVersionKind,
 		Connector: func(s managedsetup.Shared) managed.TypedExternalConnector[*v1alpha1.DatabaseInstance] {
 			return &boundedConnector{
 				inner: &connector{
@@ -68,10 +65,5 @@ func setup(mgr ctrl.Manager, o options.Options, h hooks) error {
 		// An instance whose primary does not answer is looked at every
 		// second until it answers again or a replica took over.
 		Options: []managed.ReconcilerOption{managed.WithPollIntervalHook(pollWhileDown)},
-		Watches: []managedsetup.Watch{
-			{Kind: &computev1alpha1.VirtualMachine{}, Handler: managedsetup.EnqueueInstancesOn(mgr.GetClient())},
-			{Kind: &sqlv1alpha1.Database{}, Handler: managedsetup.EnqueueInstance()},
-			{Kind: &sqlv1alpha1.User{}, Handler: managedsetup.EnqueueInstance()},
-		},
 	})
 }

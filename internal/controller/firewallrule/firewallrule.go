@@ -6,6 +6,7 @@ import (
 	"context"
 	"strings"
 
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
@@ -22,6 +23,8 @@ import (
 	"github.com/dbaas-io/dbaas/internal/clients/providerconfig"
 	"github.com/dbaas-io/dbaas/internal/clients/safepath"
 	"github.com/dbaas-io/dbaas/internal/controller/deletion"
+	"github.com/dbaas-io/dbaas/internal/controller/options"
+	"github.com/dbaas-io/dbaas/internal/controller/setup"
 )
 
 const (
@@ -35,12 +38,24 @@ const (
 	errDelete       = "cannot delete firewall rule"
 )
 
+// Setup adds a controller that reconciles FirewallRules.
+func Setup(mgr ctrl.Manager, o options.Options) error {
+	return setup.Setup(mgr, o, setup.Config[*v1alpha1.FirewallRule]{
+		Kind: v1alpha1.FirewallRuleGroupVersionKind,
+		Connector: func(s setup.Shared) managed.TypedExternalConnector[*v1alpha1.FirewallRule] {
+			return &connector{kube: mgr.GetClient(), usage: s.Usage, backends: o.Backends(), record: s.Recorder}
+		},
+	})
+}
+
 type connector struct {
 	kube     client.Client
 	usage    *resource.ProviderConfigUsageTracker
 	backends backend.Options
 	record   event.Recorder
 }
+
+var _ managed.TypedExternalConnector[*v1alpha1.FirewallRule] = &connector{}
 
 // Connect resolves the provider config and picks its backend.
 func (c *connector) Connect(ctx context.Context, cr *v1alpha1.FirewallRule) (managed.TypedExternalClient[*v1alpha1.FirewallRule], error) {
@@ -85,6 +100,8 @@ type external struct {
 	// that follows writes the marker with the spec.
 	adopt bool
 }
+
+var _ managed.TypedExternalClient[*v1alpha1.FirewallRule] = &external{}
 
 func ruleID(cr *v1alpha1.FirewallRule) machine.ID {
 	return machine.ID{Namespace: cr.GetNamespace(), Name: meta.GetExternalName(cr)}

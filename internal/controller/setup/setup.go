@@ -10,7 +10,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
@@ -19,7 +18,9 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 
 	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/clients/server"
 	"github.com/dbaas-io/dbaas/internal/controller/options"
+	"github.com/dbaas-io/dbaas/internal/controller/sqlowner"
 )
 
 const errNotObject = "cannot make an object of kind %s"
@@ -27,10 +28,9 @@ const errNotObject = "cannot make an object of kind %s"
 // Config is what the controller of one managed kind is made of beyond what
 // every controller shares.
 type Config[T resource.Managed] struct {
-	// GroupKind names the controller (managed.ControllerName) and its
-	// events; GroupVersionKind is the kind it reconciles.
-	GroupKind        string
-	GroupVersionKind schema.GroupVersionKind
+	// Kind is the kind the controller reconciles; its group and kind name
+	// the controller and its events.
+	Kind schema.GroupVersionKind
 
 	// Connector makes the kind's external connector from what the
 	// controller shares with it.
@@ -39,10 +39,6 @@ type Config[T resource.Managed] struct {
 	// Options are reconciler options of the kind's own, added after the
 	// shared ones.
 	Options []managed.ReconcilerOption
-
-	// Watches are the other kinds whose changes wake resources of this
-	// kind: what they wait for, or what waits for them.
-	Watches []Watch
 }
 
 // Shared is what Setup makes once for a controller and hands its connector.
@@ -52,54 +48,52 @@ type Shared struct {
 	// Usage records which provider config a resource uses, so that a
 	// config in use is not deleted.
 	Usage *resource.ProviderConfigUsageTracker
+
+	// Server connects SQL objects to the server they live on, and Bound
+	// says when their deletes stop waiting for one out of reach: what the
+	// SQL kinds (Database, User, Grant) connect with.
+	Server server.Connector
+	Bound  sqlowner.Bound
 }
 
-// A Watch wakes resources of the controller's kind when an object of
-// another kind changes.
-type Watch struct {
-	// Kind is an empty object of the kind watched.
-	Kind client.Object
-	// Handler says which resources to wake: one of this package's
-	// Enqueue functions.
-	Handler handler.EventHandler
-}
-
-// Setup adds the controller that c describes to mgr. Every kind is
-// re-checked promptly right after a create and while it is deleted (see
-// promptRechecks), and reconciles only when its desired state changed or
-// a watch wakes it.
+// Setup adds the controller that c describes to mgr. A resource is
+// reconciled when its desired state changes, when what it waits for or
+// what waits for it changes (watches), and promptly right after a create
+// and while it is deleted (promptRechecks).
 func Setup[T resource.Managed](mgr ctrl.Manager, o options.Options, c Config[T]) error {
-	name := managed.ControllerName(c.GroupKind)
+	name := managed.ControllerName(c.Kind.GroupKind().String())
 	shared := Shared{
 		Recorder: event.NewAPIRecorder(mgr.GetEventRecorderFor(name)), //nolint:staticcheck // crossplane-runtime still takes the old recorder.
 		Usage:    resource.NewProviderConfigUsageTracker(mgr.GetClient(), &apisv1alpha1.ProviderConfigUsage{}),
+		Server:   server.NewConnector(mgr, o.ServerLimiters, o.Machines.Policy),
 	}
-	ro, err := mgr.GetScheme().New(c.GroupVersionKind)
+	shared.Bound = sqlowner.Bound{After: o.DeleteBound(), Recorder: shared.Recorder}
+	ro, err := mgr.GetScheme().New(c.Kind)
 	if err != nil {
-		return errors.Wrapf(err, errNotObject, c.GroupVersionKind)
+		return errors.Wrapf(err, errNotObject, c.Kind)
 	}
 	kind, ok := ro.(client.Object)
 	if !ok {
-		return errors.Errorf(errNotObject, c.GroupVersionKind)
+		return errors.Errorf(errNotObject, c.Kind)
 	}
 	// Re-check prompting reads each resource afresh into an empty object
 	// of the kind; a copy is of the type just checked.
 	newObject := func() client.Object {
-		o, _ := kind.DeepCopyObject().(client.Object)
-		return o
+		obj, _ := kind.DeepCopyObject().(client.Object)
+		return obj
 	}
 
 	opts := []managed.ReconcilerOption{managed.WithTypedExternalConnector[T](c.Connector(shared))}
 	opts = append(opts, reconcilerOptions(o, name, shared.Recorder)...)
 	opts = append(opts, c.Options...)
-	r := managed.NewReconciler(mgr, resource.ManagedKind(c.GroupVersionKind), opts...)
+	r := managed.NewReconciler(mgr, resource.ManagedKind(c.Kind), opts...)
 
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named(name).
 		WithOptions(o.ForControllerRuntime()).
 		For(kind, builder.WithPredicates(resource.DesiredStateChanged()))
-	for _, w := range c.Watches {
-		b = b.Watches(w.Kind, w.Handler)
+	for _, w := range watches(mgr.GetClient(), c.Kind.GroupKind()) {
+		b = b.Watches(w.kind, w.handler)
 	}
 	return b.Complete(ratelimiter.NewReconciler(name, promptRechecks(r, mgr.GetAPIReader(), newObject), o.GlobalRateLimiter))
 }

@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
@@ -27,6 +28,8 @@ import (
 	"github.com/dbaas-io/dbaas/internal/clients/safepath"
 	"github.com/dbaas-io/dbaas/internal/controller/deletion"
 	"github.com/dbaas-io/dbaas/internal/controller/dependents"
+	"github.com/dbaas-io/dbaas/internal/controller/options"
+	"github.com/dbaas-io/dbaas/internal/controller/setup"
 )
 
 const (
@@ -44,12 +47,24 @@ const (
 	errUserData     = "cannot add the provider's SSH user to spec.forProvider.userData"
 )
 
+// Setup adds a controller that reconciles VirtualMachines.
+func Setup(mgr ctrl.Manager, o options.Options) error {
+	return setup.Setup(mgr, o, setup.Config[*v1alpha1.VirtualMachine]{
+		Kind: v1alpha1.VirtualMachineGroupVersionKind,
+		Connector: func(s setup.Shared) managed.TypedExternalConnector[*v1alpha1.VirtualMachine] {
+			return &connector{kube: mgr.GetClient(), usage: s.Usage, backends: o.Backends(), record: s.Recorder}
+		},
+	})
+}
+
 type connector struct {
 	kube     client.Client
 	usage    *resource.ProviderConfigUsageTracker
 	backends backend.Options
 	record   event.Recorder
 }
+
+var _ managed.TypedExternalConnector[*v1alpha1.VirtualMachine] = &connector{}
 
 // Connect resolves the provider config and picks its backend. A machine
 // that is being deleted waits for the engines on it to go first. When the
@@ -131,6 +146,8 @@ type external struct {
 	// machines it creates; nil when the provider config has no ssh block.
 	login *cloudinit.User
 }
+
+var _ managed.TypedExternalClient[*v1alpha1.VirtualMachine] = &external{}
 
 // spec is the machine spec of cr, with the provider's login user added to
 // its cloud-init user data. The provider's key is also the machine's own
