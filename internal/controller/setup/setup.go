@@ -1,8 +1,10 @@
 // Package setup builds the controller of each managed kind of the provider
 // in one way: the managed reconciler with the options every kind shares,
 // the kind's own connector and options, the re-check prompting that makes
-// a resource go on as soon as what it waits for changes, and the global
-// rate limiter. A controller package says only what differs.
+// a resource go on as soon as what it waits for changes (the watches of
+// every kind, in one table in wake.go, and promptRechecks), and the global
+// rate limiter. A controller package says only what differs: its kind, its
+// connector and any options of its own.
 package setup
 
 import (
