@@ -1,4 +1,4 @@
-package dependents
+package setup
 
 import (
 	"context"
@@ -20,7 +20,7 @@ const (
 	justCreated = 30 * time.Second
 )
 
-// PromptRechecks wraps a managed reconciler so that a resource that has
+// promptRechecks wraps a managed reconciler so that a resource that has
 // just been created, or is being deleted, is looked at again after a short
 // fixed delay instead of the per-object exponential back-off. The managed
 // reconciler asks for a rate-limited retry after every successful external
@@ -32,7 +32,7 @@ const (
 //
 // c should read from the API server, not a cache, so that the annotation
 // the reconciler has just written is seen.
-func PromptRechecks(r reconcile.Reconciler, c client.Reader, newObject func() client.Object) reconcile.Reconciler {
+func promptRechecks(r reconcile.Reconciler, c client.Reader, newObject func() client.Object) reconcile.Reconciler {
 	return reconcile.Func(func(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 		res, err := r.Reconcile(ctx, req)
 		if err != nil || !res.Requeue || res.RequeueAfter > 0 { //nolint:staticcheck // The managed reconciler still sets Requeue.

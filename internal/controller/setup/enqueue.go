@@ -1,4 +1,4 @@
-package dependents
+package setup
 
 import (
 	"context"
@@ -13,12 +13,13 @@ import (
 
 	enginev1alpha1 "github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	sqlv1alpha1 "github.com/dbaas-io/dbaas/apis/sql/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/controller/dependents"
 )
 
-// EnqueueInstance wakes the DatabaseInstance a Database or User lives on
+// enqueueInstance wakes the DatabaseInstance a Database or User lives on
 // when that Database or User changes or goes, so an instance waiting to be
 // deleted goes on at once instead of after its retry back-off.
-func EnqueueInstance() handler.EventHandler {
+func enqueueInstance() handler.EventHandler {
 	return handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
 		var name string
 		switch x := o.(type) {
@@ -34,9 +35,9 @@ func EnqueueInstance() handler.EventHandler {
 	})
 }
 
-// EnqueueMachines wakes the VirtualMachines a DatabaseInstance runs on when
+// enqueueMachines wakes the VirtualMachines a DatabaseInstance runs on when
 // the instance changes or goes.
-func EnqueueMachines() handler.EventHandler {
+func enqueueMachines() handler.EventHandler {
 	return handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
 		i, ok := o.(*enginev1alpha1.DatabaseInstance)
 		if !ok {
@@ -50,12 +51,12 @@ func EnqueueMachines() handler.EventHandler {
 	})
 }
 
-// EnqueueInstancesOn wakes the DatabaseInstances that run on a
+// enqueueInstancesOn wakes the DatabaseInstances that run on a
 // VirtualMachine when it changes, so an instance waiting for its machine to
 // become ready goes on at once.
-func EnqueueInstancesOn(c client.Reader) handler.EventHandler {
+func enqueueInstancesOn(c client.Reader) handler.EventHandler {
 	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
-		names, err := OnMachine(ctx, c, o.GetNamespace(), o.GetName())
+		names, err := dependents.OnMachine(ctx, c, o.GetNamespace(), o.GetName())
 		if err != nil {
 			return nil
 		}
@@ -63,11 +64,11 @@ func EnqueueInstancesOn(c client.Reader) handler.EventHandler {
 	})
 }
 
-// EnqueueOnInstance wakes the Databases or Users (kind) that live on a
+// enqueueOnInstance wakes the Databases or Users (kind) that live on a
 // DatabaseInstance when it changes, so they go on as soon as it is ready.
-func EnqueueOnInstance(c client.Reader, kind string) handler.EventHandler {
+func enqueueOnInstance(c client.Reader, kind string) handler.EventHandler {
 	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
-		names, err := OnInstance(ctx, c, o.GetNamespace(), o.GetName())
+		names, err := dependents.OnInstance(ctx, c, o.GetNamespace(), o.GetName())
 		if err != nil {
 			return nil
 		}
@@ -93,9 +94,9 @@ func requests(ns string, names []string) []reconcile.Request {
 	return reqs
 }
 
-// EnqueueDatabasesOwnedBy wakes the Databases whose owner is a User's role
+// enqueueDatabasesOwnedBy wakes the Databases whose owner is a User's role
 // when that User changes: a database cannot be created before its owner.
-func EnqueueDatabasesOwnedBy(c client.Reader) handler.EventHandler {
+func enqueueDatabasesOwnedBy(c client.Reader) handler.EventHandler {
 	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
 		role := meta.GetExternalName(o)
 		l := &sqlv1alpha1.DatabaseList{}
@@ -112,9 +113,9 @@ func EnqueueDatabasesOwnedBy(c client.Reader) handler.EventHandler {
 	})
 }
 
-// EnqueueUsersOf wakes the Users whose database is a Database's when that
+// enqueueUsersOf wakes the Users whose database is a Database's when that
 // Database changes: a role is granted its database once the database exists.
-func EnqueueUsersOf(c client.Reader) handler.EventHandler {
+func enqueueUsersOf(c client.Reader) handler.EventHandler {
 	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
 		db := meta.GetExternalName(o)
 		l := &sqlv1alpha1.UserList{}
