@@ -28,10 +28,11 @@ const (
 	PowerOff PowerState = "Off"
 )
 
-// A Disk is a data disk of a machine.
+// A Disk is a data disk of a machine. The local backend records disks in
+// its machine.json with these JSON names.
 type Disk struct {
-	Name    string
-	SizeGiB int32
+	Name    string `json:"name"`
+	SizeGiB int32  `json:"sizeGiB"`
 }
 
 // A Spec is the desired state of a machine. The common fields mean the same
