@@ -236,6 +236,13 @@ const (
 	PackagesPreinstalled PackagePolicy = "Preinstalled"
 )
 
+// DefaultSSHUser is the user the provider logs in to machines as when the
+// ssh block names none (the default of SSHConfig.User below, which a
+// kubebuilder marker cannot take from a constant), and the account the
+// clouds authorise a machine's SSH key for (Azure's adminUsername, GCP's
+// ssh-keys metadata).
+const DefaultSSHUser = "dbaas"
+
 // SSHConfig says how the provider logs in to machines.
 type SSHConfig struct {
 	// User the provider logs in as. Cloud-init creates it on every machine

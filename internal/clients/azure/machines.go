@@ -14,6 +14,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v7"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 
+	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
 	"github.com/dbaas-io/dbaas/internal/clients/ownership"
 )
@@ -24,8 +25,6 @@ const (
 	stateDeleting  = "Deleting"
 
 	powerPrefix = "PowerState/"
-
-	defaultAdmin = "dbaas"
 
 	// nicPoll is how often the NIC's create or delete is polled; NICs
 	// take seconds, so a worker waits for them, never for a VM.
@@ -278,7 +277,7 @@ func (b *Backend) create(ctx context.Context, id machine.ID, s machine.Spec, gro
 	if s.SSHPublicKey == "" {
 		return nil, errors.New("an Azure machine needs sshPublicKey: password logins are disabled")
 	}
-	admin := defaultAdmin
+	admin := apisv1alpha1.DefaultSSHUser
 	if s.Azure != nil && s.Azure.AdminUsername != "" {
 		admin = s.Azure.AdminUsername
 	}

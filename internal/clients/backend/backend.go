@@ -47,7 +47,10 @@ type Options struct {
 	Wrap func(machine.Backend) machine.Backend
 }
 
-// Connect returns the backend the provider config names.
+// Connect returns the backend the provider config names. It is the one
+// place a backend is chosen and built: every controller that drives
+// machines or rules, and the DatabaseInstance controller that finds its
+// members' local machines, comes here.
 func Connect(ctx context.Context, kube client.Client, pc *apisv1alpha1.ProviderConfigSpec, o Options) (machine.Backend, error) {
 	b, err := connect(ctx, kube, pc, o)
 	if err != nil {
@@ -59,58 +62,59 @@ func Connect(ctx context.Context, kube client.Client, pc *apisv1alpha1.ProviderC
 	return b, nil
 }
 
+// connect builds the backend. Backends other than local are reached with
+// the provider config's credentials and, but for vSphere, are cached per
+// config and credentials (see cached).
 func connect(ctx context.Context, kube client.Client, pc *apisv1alpha1.ProviderConfigSpec, o Options) (machine.Backend, error) {
 	switch pc.Backend {
 	case apisv1alpha1.BackendVSphere:
-		if pc.VSphere == nil {
-			return nil, errors.Errorf(errNoBlock, pc.Backend, "vsphere")
-		}
-		creds, err := credentials(ctx, kube, pc)
-		if err != nil {
-			return nil, err
-		}
-		// The vSphere client keeps its own logged-in sessions.
-		return vsphere.New(ctx, pc.VSphere, creds)
+		// The vSphere client keeps its own logged-in sessions: no cache.
+		return remote(ctx, kube, pc, pc.VSphere != nil, nil, func(creds []byte) (machine.Backend, error) {
+			return vsphere.New(ctx, pc.VSphere, creds)
+		})
 	case apisv1alpha1.BackendAzure:
-		if pc.Azure == nil {
-			return nil, errors.Errorf(errNoBlock, pc.Backend, "azure")
-		}
-		creds, err := credentials(ctx, kube, pc)
-		if err != nil {
-			return nil, err
-		}
+		var key any = pc.Azure
 		if o.Azure.Transport != nil {
 			// A transport handed in is not part of the cache's key.
+			key = nil
+		}
+		return remote(ctx, kube, pc, pc.Azure != nil, key, func(creds []byte) (machine.Backend, error) {
 			return azure.New(pc.Azure, creds, o.Azure)
-		}
-		return cached(pc.Azure, creds, func() (machine.Backend, error) { return azure.New(pc.Azure, creds, o.Azure) })
+		})
 	case apisv1alpha1.BackendGCP:
-		if pc.GCP == nil {
-			return nil, errors.Errorf(errNoBlock, pc.Backend, "gcp")
-		}
-		key, err := credentials(ctx, kube, pc)
-		if err != nil {
-			return nil, err
-		}
-		return cached(pc.GCP, key, func() (machine.Backend, error) { return gcp.New(context.WithoutCancel(ctx), pc.GCP, key) })
+		return remote(ctx, kube, pc, pc.GCP != nil, pc.GCP, func(key []byte) (machine.Backend, error) {
+			return gcp.New(context.WithoutCancel(ctx), pc.GCP, key)
+		})
 	case apisv1alpha1.BackendTerraform:
-		if pc.Terraform == nil {
-			return nil, errors.Errorf(errNoBlock, pc.Backend, "terraform")
-		}
-		token, err := credentials(ctx, kube, pc)
-		if err != nil {
-			return nil, err
-		}
-		return cached(pc.Terraform, token, func() (machine.Backend, error) { return terraform.New(pc.Terraform, token) })
+		return remote(ctx, kube, pc, pc.Terraform != nil, pc.Terraform, func(token []byte) (machine.Backend, error) {
+			return terraform.New(pc.Terraform, token)
+		})
 	case apisv1alpha1.BackendLocal, "":
 		b, err := local.FromConfig(pc, o.LocalDir)
 		if err != nil {
 			return nil, err
 		}
-		return NewLocal(b), nil
+		return b, nil
 	default:
 		return nil, errors.Errorf(errUnknown, pc.Backend)
 	}
+}
+
+// remote builds a backend reached with credentials: it needs its block of
+// the provider config (hasBlock), reads the credentials, and builds the
+// client with them, through the cache when cacheKey is not nil.
+func remote(ctx context.Context, kube client.Client, pc *apisv1alpha1.ProviderConfigSpec, hasBlock bool, cacheKey any, build func(creds []byte) (machine.Backend, error)) (machine.Backend, error) {
+	if !hasBlock {
+		return nil, errors.Errorf(errNoBlock, pc.Backend, pc.Backend)
+	}
+	creds, err := credentials(ctx, kube, pc)
+	if err != nil {
+		return nil, err
+	}
+	if cacheKey == nil {
+		return build(creds)
+	}
+	return cached(cacheKey, creds, func() (machine.Backend, error) { return build(creds) })
 }
 
 // credentials reads the secret, environment variable or file the provider

@@ -21,6 +21,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+
+	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
 )
 
 const (
@@ -37,10 +39,6 @@ const (
 )
 
 const (
-	// DefaultUser is the login user when a User names none, as the
-	// ProviderConfig's ssh.user defaults to.
-	DefaultUser = "dbaas"
-
 	// Sudoers is the sudo rule of the login user: the provider configures
 	// engines through sudo -n, which cannot answer a password prompt.
 	Sudoers = "ALL=(ALL) NOPASSWD:ALL"
@@ -78,7 +76,8 @@ var types = []struct{ prefix, contentType string }{
 // A User is a login user cloud-init creates, with password-less sudo and
 // one authorized public key.
 type User struct {
-	// Name of the user; DefaultUser when empty.
+	// Name of the user; apisv1alpha1.DefaultSSHUser when empty, as the
+	// ProviderConfig's ssh.user defaults to.
 	Name string
 
 	// AuthorizedKey is the public key in authorized_keys form
@@ -88,7 +87,7 @@ type User struct {
 
 func (u User) name() string {
 	if u.Name == "" {
-		return DefaultUser
+		return apisv1alpha1.DefaultSSHUser
 	}
 	return u.Name
 }

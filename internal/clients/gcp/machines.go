@@ -15,6 +15,7 @@ import (
 	compute "google.golang.org/api/compute/v1"
 	"google.golang.org/api/googleapi"
 
+	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
 	"github.com/dbaas-io/dbaas/internal/clients/ownership"
 )
@@ -29,7 +30,6 @@ const (
 
 	metadataUserData = "user-data"
 	metadataSSHKeys  = "ssh-keys"
-	sshUser          = "dbaas"
 	defaultNetwork   = "default"
 )
 
@@ -293,7 +293,7 @@ func (b *Backend) instance(id machine.ID, s machine.Spec, zone, machineType stri
 		items = append(items, &compute.MetadataItems{Key: metadataUserData, Value: googleapi.String(s.UserData)})
 	}
 	if s.SSHPublicKey != "" {
-		items = append(items, &compute.MetadataItems{Key: metadataSSHKeys, Value: googleapi.String(sshUser + ":" + strings.TrimSpace(s.SSHPublicKey))})
+		items = append(items, &compute.MetadataItems{Key: metadataSSHKeys, Value: googleapi.String(apisv1alpha1.DefaultSSHUser + ":" + strings.TrimSpace(s.SSHPublicKey))})
 	}
 	if len(items) > 0 {
 		inst.Metadata = &compute.Metadata{Items: items}

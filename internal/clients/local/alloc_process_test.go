@@ -8,6 +8,9 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+
+	"github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/clients/machine"
 )
 
 const (
@@ -29,8 +32,8 @@ func TestAllocChild(t *testing.T) {
 	}
 	b := New(dir, allocStart, allocEnd)
 	for i := range machinesEach {
-		id := MachineID{Namespace: "ns", Name: fmt.Sprintf("%s-%d", os.Getenv(envChildName), i)}
-		if _, err := b.Create(context.Background(), id, Spec{CPU: 1, MemoryMiB: 512, Ports: allocBlock}); err != nil {
+		id := machine.ID{Namespace: "ns", Name: fmt.Sprintf("%s-%d", os.Getenv(envChildName), i)}
+		if _, err := b.Create(context.Background(), id, machine.Spec{CPU: 1, MemoryMiB: 512, Local: &v1alpha1.LocalMachineParameters{Ports: allocBlock}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -56,7 +59,7 @@ func TestAllocationAcrossProcesses(t *testing.T) {
 	}
 	b := New(dir, allocStart, allocEnd)
 	for i := range machinesEach {
-		if _, err := b.Create(context.Background(), MachineID{Namespace: "ns", Name: "self-" + strconv.Itoa(i)}, Spec{CPU: 1, MemoryMiB: 512, Ports: allocBlock}); err != nil {
+		if _, err := b.Create(context.Background(), machine.ID{Namespace: "ns", Name: "self-" + strconv.Itoa(i)}, machine.Spec{CPU: 1, MemoryMiB: 512, Local: &v1alpha1.LocalMachineParameters{Ports: allocBlock}}); err != nil {
 			t.Error(err)
 		}
 	}

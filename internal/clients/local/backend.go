@@ -8,13 +8,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"sync"
 	"syscall"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 
 	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/clients/machine"
+	"github.com/dbaas-io/dbaas/internal/clients/ownership"
 	"github.com/dbaas-io/dbaas/internal/clients/safepath"
 )
 
@@ -54,7 +55,9 @@ const (
 // base directory's lock file serialises it between processes.
 var allocMu sync.Mutex
 
-// Backend is the local machine backend rooted at a base directory.
+// Backend is the local machine backend rooted at a base directory. Its
+// machines all live on loopback, so it has no firewall: rules are
+// recorded, reported as not enforced, and change nothing.
 type Backend struct {
 	baseDir   string
 	portStart int32
@@ -62,7 +65,7 @@ type Backend struct {
 	free      func(port int32) bool
 }
 
-var _ Machines = &Backend{}
+var _ machine.Backend = &Backend{}
 
 // New returns a backend keeping machines below baseDir and handing out ports
 // from [portStart, portEnd].
@@ -102,23 +105,24 @@ func FromConfig(pc *apisv1alpha1.ProviderConfigSpec, defaultDir string) (*Backen
 // tenants' words and the provider runs as root, so each must be one plain
 // name and the directory must be below the base directory: "../team-b/vm"
 // or "../../.." is an error, never a path.
-func (b *Backend) WorkDir(id MachineID) (string, error) {
+func (b *Backend) WorkDir(id machine.ID) (string, error) {
 	dir, err := safepath.Join(b.baseDir, id.Namespace, id.Name)
 	return dir, errors.Wrapf(err, errBadID, id.Namespace, id.Name)
 }
 
 // Observe returns the machine, or nil when it does not exist.
-func (b *Backend) Observe(_ context.Context, id MachineID) (*Machine, error) {
+func (b *Backend) Observe(_ context.Context, id machine.ID) (*machine.Machine, error) {
 	dir, err := b.WorkDir(id)
 	if err != nil {
 		return nil, err
 	}
-	return readMachine(dir)
+	r, err := readMachine(dir)
+	return r.observed(), err
 }
 
 // Create makes the machine with a port block of its own. Creating a machine
 // that exists returns it unchanged.
-func (b *Backend) Create(ctx context.Context, id MachineID, s Spec) (*Machine, error) {
+func (b *Backend) Create(ctx context.Context, id machine.ID, s machine.Spec) (*machine.Machine, error) {
 	unlock, err := b.lock()
 	if err != nil {
 		return nil, err
@@ -129,8 +133,8 @@ func (b *Backend) Create(ctx context.Context, id MachineID, s Spec) (*Machine, e
 	if err != nil {
 		return nil, err
 	}
-	if m, err := readMachine(dir); err != nil || m != nil {
-		return m, err
+	if r, err := readMachine(dir); err != nil || r != nil {
+		return r.observed(), err
 	}
 	// A directory of the name without machine.json was not made by this
 	// backend, unless it is a create cut short (at most an empty disks
@@ -143,11 +147,14 @@ func (b *Backend) Create(ctx context.Context, id MachineID, s Spec) (*Machine, e
 	if err != nil {
 		return nil, err
 	}
-	size := s.Ports
+	var size int32
+	if s.Local != nil {
+		size = s.Local.Ports
+	}
 	if size == 0 {
 		size = defaultPorts
 	}
-	r, err := allocate(b.portStart, b.portEnd, size, taken, b.free)
+	ports, err := allocate(b.portStart, b.portEnd, size, taken, b.free)
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +167,7 @@ func (b *Backend) Create(ctx context.Context, id MachineID, s Spec) (*Machine, e
 			return nil, err
 		}
 	}
-	m := &Machine{ID: "local-" + hex.EncodeToString(idb), PortRangeStart: r.Start, PortRangeEnd: r.End, PowerState: PowerOn, WorkDir: dir, Owner: s.Owner}
+	m := &record{ID: "local-" + hex.EncodeToString(idb), PortRangeStart: ports.Start, PortRangeEnd: ports.End, PowerState: machine.PowerOn, WorkDir: dir, Owner: marker(s.Owner)}
 	// The record, with its owner, comes before the disks: a create cut
 	// short after this point is found again as the owner's machine, not
 	// as a directory of unknown files.
@@ -170,12 +177,12 @@ func (b *Backend) Create(ctx context.Context, id MachineID, s Spec) (*Machine, e
 	if err := b.apply(ctx, m, s); err != nil {
 		return nil, err
 	}
-	return m, nil
+	return m.observed(), nil
 }
 
 // Update brings an existing machine to the spec. A disk never shrinks: a
 // spec that would shrink one is refused before anything changes.
-func (b *Backend) Update(ctx context.Context, id MachineID, s Spec) (*Machine, error) {
+func (b *Backend) Update(ctx context.Context, id machine.ID, s machine.Spec) (*machine.Machine, error) {
 	dir, err := b.WorkDir(id)
 	if err != nil {
 		return nil, err
@@ -190,11 +197,11 @@ func (b *Backend) Update(ctx context.Context, id MachineID, s Spec) (*Machine, e
 	if err := b.apply(ctx, m, s); err != nil {
 		return nil, err
 	}
-	return m, nil
+	return m.observed(), nil
 }
 
 // Mark records owner as the machine's owner in machine.json.
-func (b *Backend) Mark(_ context.Context, id MachineID, owner string) error {
+func (b *Backend) Mark(_ context.Context, id machine.ID, owner ownership.Owner) error {
 	dir, err := b.WorkDir(id)
 	if err != nil {
 		return err
@@ -206,8 +213,17 @@ func (b *Backend) Mark(_ context.Context, id MachineID, owner string) error {
 	if m == nil {
 		return errors.Errorf(errNotExist, id.Namespace, id.Name)
 	}
-	m.Owner = owner
+	m.Owner = owner.Marker()
 	return writeMachine(m)
+}
+
+// marker is the owner as machine.json records it; none for the zero owner,
+// which names no resource.
+func marker(o ownership.Owner) string {
+	if o == (ownership.Owner{}) {
+		return ""
+	}
+	return o.Marker()
 }
 
 // checkUnused refuses a directory that holds anything but an empty disks
@@ -232,7 +248,7 @@ func checkUnused(dir string) error {
 }
 
 // Delete stops what runs on the machine and removes its directory.
-func (b *Backend) Delete(ctx context.Context, id MachineID) error {
+func (b *Backend) Delete(ctx context.Context, id machine.ID) error {
 	dir, err := b.WorkDir(id)
 	if err != nil {
 		return err
@@ -243,29 +259,34 @@ func (b *Backend) Delete(ctx context.Context, id MachineID) error {
 	return errors.Wrap(os.RemoveAll(dir), errRemove)
 }
 
-func (b *Backend) apply(ctx context.Context, m *Machine, s Spec) error {
+// Differences compares exactly: local machines take any CPU and memory.
+func (b *Backend) Differences(s machine.Spec, m *machine.Machine) []string {
+	return machine.Differences(s, m)
+}
+
+func (b *Backend) apply(ctx context.Context, m *record, s machine.Spec) error {
 	if err := checkNoShrink(m.Disks, s.Disks); err != nil {
 		return err
 	}
 	if err := sizeDisks(filepath.Join(m.WorkDir, disksDir), m.Disks, s.Disks); err != nil {
 		return err
 	}
-	power := s.PowerState
-	if power == "" {
-		power = PowerOn
-	}
+	power := machine.PowerOf(s.PowerState)
 	// A machine that is off runs nothing.
-	if power == PowerOff {
+	if power == machine.PowerOff {
 		if err := StopAll(ctx, m.WorkDir); err != nil {
 			return errors.Wrap(err, errStopEngines)
 		}
 	}
 	m.CPU, m.MemoryMiB, m.PowerState = s.CPU, s.MemoryMiB, power
-	m.Disks = sortedDisks(s.Disks)
+	m.Disks = machine.SortDisks(s.Disks)
 	return writeMachine(m)
 }
 
-func checkNoShrink(current, desired []Disk) error {
+// checkNoShrink refuses a disk that would shrink. Unlike machine.CheckDisks
+// it lets a disk be dropped: a local disk is a sparse file that holds no
+// data of its own.
+func checkNoShrink(current, desired []machine.Disk) error {
 	have := map[string]int32{}
 	for _, d := range current {
 		have[d.Name] = d.SizeGiB
@@ -280,7 +301,7 @@ func checkNoShrink(current, desired []Disk) error {
 
 // sizeDisks makes each disk a sparse file of its size, so disks cost no
 // real space, and removes the files of disks no longer wanted.
-func sizeDisks(dir string, current, desired []Disk) error {
+func sizeDisks(dir string, current, desired []machine.Disk) error {
 	want := map[string]bool{}
 	for _, d := range desired {
 		want[d.Name] = true
@@ -310,15 +331,6 @@ func sizeDisks(dir string, current, desired []Disk) error {
 		}
 	}
 	return nil
-}
-
-func sortedDisks(in []Disk) []Disk {
-	if len(in) == 0 {
-		return nil
-	}
-	out := append([]Disk(nil), in...)
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
 }
 
 // lock takes the process mutex and an exclusive flock on the base
@@ -358,12 +370,12 @@ func (b *Backend) takenPorts(self string) ([]PortRange, error) {
 		if dir == self {
 			continue
 		}
-		m, err := readMachine(dir)
+		r, err := readMachine(dir)
 		if err != nil {
 			return nil, errors.Wrap(err, errListMachines)
 		}
-		if m != nil {
-			out = append(out, PortRange{Start: m.PortRangeStart, End: m.PortRangeEnd})
+		if r != nil {
+			out = append(out, PortRange{Start: r.PortRangeStart, End: r.PortRangeEnd})
 		}
 	}
 	return out, nil
@@ -377,7 +389,7 @@ func mkdirShared(dir string) error {
 	return errors.Wrap(os.Chmod(dir, dirMode), errMkdir)
 }
 
-func readMachine(dir string) (*Machine, error) {
+func readMachine(dir string) (*record, error) {
 	b, err := os.ReadFile(filepath.Join(dir, machineFile)) //nolint:gosec // The path is built by the provider.
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -385,7 +397,7 @@ func readMachine(dir string) (*Machine, error) {
 	if err != nil {
 		return nil, errors.Wrap(err, errReadMachine)
 	}
-	m := &Machine{}
+	m := &record{}
 	if err := json.Unmarshal(b, m); err != nil {
 		return nil, errors.Wrap(err, errReadMachine)
 	}
@@ -395,7 +407,7 @@ func readMachine(dir string) (*Machine, error) {
 
 // writeMachine replaces machine.json atomically, so a reader never sees a
 // half-written record.
-func writeMachine(m *Machine) error {
+func writeMachine(m *record) error {
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return errors.Wrap(err, errWriteMachine)
@@ -406,6 +418,3 @@ func writeMachine(m *Machine) error {
 	}
 	return errors.Wrap(os.Rename(tmp, filepath.Join(m.WorkDir, machineFile)), errWriteMachine)
 }
-
-// BaseDir is the directory that holds the backend's machines.
-func (b *Backend) BaseDir() string { return b.baseDir }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/test"
+	"github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/clients/machine"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
@@ -51,8 +53,8 @@ func TestBackendCreate(t *testing.T) {
 			var got []PortRange
 			var err error
 			for _, n := range tc.machines {
-				var m *Machine
-				m, err = b.Create(ctx, MachineID{Namespace: "ns", Name: n}, Spec{CPU: 1, MemoryMiB: 512, Ports: 5})
+				var m *machine.Machine
+				m, err = b.Create(ctx, machine.ID{Namespace: "ns", Name: n}, machine.Spec{CPU: 1, MemoryMiB: 512, Local: &v1alpha1.LocalMachineParameters{Ports: 5}})
 				if err != nil {
 					break
 				}
@@ -70,30 +72,30 @@ func TestBackendCreate(t *testing.T) {
 
 func TestBackendUpdate(t *testing.T) {
 	ctx := context.Background()
-	id := MachineID{Namespace: "ns", Name: "vm"}
-	initial := Spec{CPU: 1, MemoryMiB: 512, Ports: 2, Disks: []Disk{{Name: "data", SizeGiB: 10}}}
+	id := machine.ID{Namespace: "ns", Name: "vm"}
+	initial := machine.Spec{CPU: 1, MemoryMiB: 512, Local: &v1alpha1.LocalMachineParameters{Ports: 2}, Disks: []machine.Disk{{Name: "data", SizeGiB: 10}}}
 
 	type want struct {
-		m   *Machine
+		m   *machine.Machine
 		err error
 	}
 	cases := map[string]struct {
 		reason string
-		spec   Spec
+		spec   machine.Spec
 		want   want
 	}{
 		"Grow": {
 			reason: "CPU, memory, disks and power follow the spec.",
-			spec:   Spec{CPU: 2, MemoryMiB: 1024, PowerState: PowerOff, Disks: []Disk{{Name: "logs", SizeGiB: 1}, {Name: "data", SizeGiB: 20}}},
-			want: want{m: &Machine{PortRangeStart: 22000, PortRangeEnd: 22001, CPU: 2, MemoryMiB: 1024, PowerState: PowerOff,
-				Disks: []Disk{{Name: "data", SizeGiB: 20}, {Name: "logs", SizeGiB: 1}}}},
+			spec:   machine.Spec{CPU: 2, MemoryMiB: 1024, PowerState: machine.PowerOff, Disks: []machine.Disk{{Name: "logs", SizeGiB: 1}, {Name: "data", SizeGiB: 20}}},
+			want: want{m: &machine.Machine{Address: Address, PortRangeStart: 22000, PortRangeEnd: 22001, CPU: 2, MemoryMiB: 1024, PowerState: machine.PowerOff,
+				Disks: []machine.Disk{{Name: "data", SizeGiB: 20}, {Name: "logs", SizeGiB: 1}}}},
 		},
 		"ShrinkRefused": {
 			reason: "Shrinking a disk is refused and nothing changes.",
-			spec:   Spec{CPU: 4, MemoryMiB: 2048, Disks: []Disk{{Name: "data", SizeGiB: 5}}},
+			spec:   machine.Spec{CPU: 4, MemoryMiB: 2048, Disks: []machine.Disk{{Name: "data", SizeGiB: 5}}},
 			want: want{
-				m: &Machine{PortRangeStart: 22000, PortRangeEnd: 22001, CPU: 1, MemoryMiB: 512, PowerState: PowerOn,
-					Disks: []Disk{{Name: "data", SizeGiB: 10}}},
+				m: &machine.Machine{Address: Address, PortRangeStart: 22000, PortRangeEnd: 22001, CPU: 1, MemoryMiB: 512, PowerState: machine.PowerOn,
+					Disks: []machine.Disk{{Name: "data", SizeGiB: 10}}},
 				err: errors.Errorf(errShrink, "data", 10, 5),
 			},
 		},
@@ -113,7 +115,7 @@ func TestBackendUpdate(t *testing.T) {
 			if oerr != nil {
 				t.Fatal(oerr)
 			}
-			if diff := cmp.Diff(tc.want.m, got, cmpopts.IgnoreFields(Machine{}, "ID", "WorkDir")); diff != "" {
+			if diff := cmp.Diff(tc.want.m, got, cmpopts.IgnoreFields(machine.Machine{}, "ID", "WorkDir")); diff != "" {
 				t.Errorf("%s\nObserve(...) after Update: -want, +got:\n%s", tc.reason, diff)
 			}
 			for _, d := range got.Disks {
@@ -133,8 +135,8 @@ func TestBackendDelete(t *testing.T) {
 	ctx := context.Background()
 	base := t.TempDir()
 	b := New(base, 23000, 23099)
-	id := MachineID{Namespace: "ns", Name: "vm"}
-	if _, err := b.Create(ctx, id, Spec{CPU: 1, MemoryMiB: 512}); err != nil {
+	id := machine.ID{Namespace: "ns", Name: "vm"}
+	if _, err := b.Create(ctx, id, machine.Spec{CPU: 1, MemoryMiB: 512}); err != nil {
 		t.Fatal(err)
 	}
 	fi, err := os.Stat(workDir(t, b, id))
@@ -151,13 +153,13 @@ func TestBackendDelete(t *testing.T) {
 		t.Errorf("Delete(...): want the machine dir gone, stat says %v", err)
 	}
 	m, err := b.Observe(ctx, id)
-	if diff := cmp.Diff((*Machine)(nil), m); diff != "" || err != nil {
+	if diff := cmp.Diff((*machine.Machine)(nil), m); diff != "" || err != nil {
 		t.Errorf("Observe(...) after Delete: -want, +got:\n%s (err %v)", diff, err)
 	}
 }
 
 // workDir is the directory of a machine whose ID is valid.
-func workDir(t *testing.T, b *Backend, id MachineID) string {
+func workDir(t *testing.T, b *Backend, id machine.ID) string {
 	t.Helper()
 	dir, err := b.WorkDir(id)
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+
+	"github.com/dbaas-io/dbaas/internal/clients/machine"
 )
 
 // startEngine starts a stand-in engine process running in dir and, when
@@ -44,8 +46,8 @@ func TestPowerOffAndDeleteStopEngines(t *testing.T) {
 	ctx := context.Background()
 	base := t.TempDir()
 	b := New(base, 26000, 26099)
-	id := MachineID{Namespace: "ns", Name: "vm"}
-	if _, err := b.Create(ctx, id, Spec{CPU: 1, MemoryMiB: 512}); err != nil {
+	id := machine.ID{Namespace: "ns", Name: "vm"}
+	if _, err := b.Create(ctx, id, machine.Spec{CPU: 1, MemoryMiB: 512}); err != nil {
 		t.Fatal(err)
 	}
 	engineDir := filepath.Join(workDir(t, b, id), "postgresql", "pg", "data")
@@ -55,7 +57,7 @@ func TestPowerOffAndDeleteStopEngines(t *testing.T) {
 	// PID was reused, must not get that process killed.
 	other := startEngine(t, filepath.Join(t.TempDir(), "elsewhere"), filepath.Join(workDir(t, b, id), "postgresql", "stale", "data"))
 
-	if _, err := b.Update(ctx, id, Spec{CPU: 1, MemoryMiB: 512, PowerState: PowerOff}); err != nil {
+	if _, err := b.Update(ctx, id, machine.Spec{CPU: 1, MemoryMiB: 512, PowerState: machine.PowerOff}); err != nil {
 		t.Fatal(err)
 	}
 	if Alive(engine.Process.Pid) {

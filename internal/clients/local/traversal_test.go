@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/dbaas-io/dbaas/internal/clients/machine"
 )
 
 // TestNamesCannotLeaveTheBaseDirectory: the provider runs as root, and a
@@ -18,8 +20,8 @@ func TestNamesCannotLeaveTheBaseDirectory(t *testing.T) {
 	b := New(base, 27000, 27099)
 
 	// team-b's machine, and a file beside the base directory.
-	theirs := MachineID{Namespace: "team-b", Name: "vm"}
-	if _, err := b.Create(ctx, theirs, Spec{CPU: 1, MemoryMiB: 256, Disks: []Disk{{Name: "data", SizeGiB: 1}}}); err != nil {
+	theirs := machine.ID{Namespace: "team-b", Name: "vm"}
+	if _, err := b.Create(ctx, theirs, machine.Spec{CPU: 1, MemoryMiB: 256, Disks: []machine.Disk{{Name: "data", SizeGiB: 1}}}); err != nil {
 		t.Fatal(err)
 	}
 	theirDir := workDir(t, b, theirs)
@@ -28,7 +30,7 @@ func TestNamesCannotLeaveTheBaseDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	for _, id := range []MachineID{
+	for _, id := range []machine.ID{
 		{Namespace: "team-a", Name: "../team-b/vm"},
 		{Namespace: "team-a", Name: "../../.."},
 		{Namespace: "team-a", Name: ".."},
@@ -40,10 +42,10 @@ func TestNamesCannotLeaveTheBaseDirectory(t *testing.T) {
 			if m, err := b.Observe(ctx, id); err == nil {
 				t.Errorf("Observe: want an error, got machine %+v", m)
 			}
-			if _, err := b.Create(ctx, id, Spec{CPU: 1}); err == nil {
+			if _, err := b.Create(ctx, id, machine.Spec{CPU: 1}); err == nil {
 				t.Error("Create: want an error")
 			}
-			if _, err := b.Update(ctx, id, Spec{CPU: 8}); err == nil {
+			if _, err := b.Update(ctx, id, machine.Spec{CPU: 8}); err == nil {
 				t.Error("Update: want an error")
 			}
 			if err := b.Delete(ctx, id); err == nil {

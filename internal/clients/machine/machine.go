@@ -19,20 +19,19 @@ type ID struct {
 	Name      string
 }
 
-// PowerState of a machine.
-type PowerState string
+// PowerState of a machine: the API's own, so that what a VirtualMachine
+// asks for and what a backend reports need no translation.
+type PowerState = v1alpha1.PowerState
 
 // Power states.
 const (
-	PowerOn  PowerState = "On"
-	PowerOff PowerState = "Off"
+	PowerOn  = v1alpha1.PowerOn
+	PowerOff = v1alpha1.PowerOff
 )
 
-// A Disk is a data disk of a machine.
-type Disk struct {
-	Name    string
-	SizeGiB int32
-}
+// A Disk is a data disk of a machine, as the API describes it. The local
+// backend records disks in its machine.json with the API's JSON names.
+type Disk = v1alpha1.Disk
 
 // A Spec is the desired state of a machine. The common fields mean the same
 // on every backend; a backend reads its own block and ignores the others.

@@ -15,12 +15,12 @@ func TestCheckDisks(t *testing.T) {
 		current, desired []Disk
 		wantErr          string
 	}{
-		"Same":      {current: []Disk{{"a", 10}}, desired: []Disk{{"a", 10}}},
-		"Grow":      {current: []Disk{{"a", 10}}, desired: []Disk{{"a", 20}}},
-		"Add":       {current: []Disk{{"a", 10}}, desired: []Disk{{"a", 10}, {"b", 1}}},
-		"Shrink":    {current: []Disk{{"a", 10}}, desired: []Disk{{"a", 5}}, wantErr: `disk "a" cannot shrink from 10 GiB to 5 GiB: disks only grow; nothing was changed`},
-		"Dropped":   {current: []Disk{{"a", 10}, {"b", 2}}, desired: []Disk{{"a", 10}}, wantErr: `disk "b" (2 GiB) is not in the spec`},
-		"FirstDisk": {current: nil, desired: []Disk{{"a", 10}}},
+		"Same":      {current: []Disk{{Name: "a", SizeGiB: 10}}, desired: []Disk{{Name: "a", SizeGiB: 10}}},
+		"Grow":      {current: []Disk{{Name: "a", SizeGiB: 10}}, desired: []Disk{{Name: "a", SizeGiB: 20}}},
+		"Add":       {current: []Disk{{Name: "a", SizeGiB: 10}}, desired: []Disk{{Name: "a", SizeGiB: 10}, {Name: "b", SizeGiB: 1}}},
+		"Shrink":    {current: []Disk{{Name: "a", SizeGiB: 10}}, desired: []Disk{{Name: "a", SizeGiB: 5}}, wantErr: `disk "a" cannot shrink from 10 GiB to 5 GiB: disks only grow; nothing was changed`},
+		"Dropped":   {current: []Disk{{Name: "a", SizeGiB: 10}, {Name: "b", SizeGiB: 2}}, desired: []Disk{{Name: "a", SizeGiB: 10}}, wantErr: `disk "b" (2 GiB) is not in the spec`},
+		"FirstDisk": {current: nil, desired: []Disk{{Name: "a", SizeGiB: 10}}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -40,14 +40,14 @@ func TestCheckDisks(t *testing.T) {
 }
 
 func TestDifferences(t *testing.T) {
-	m := &Machine{CPU: 2, MemoryMiB: 2048, PowerState: PowerOn, Disks: []Disk{{"a", 10}, {"x", 1}}}
+	m := &Machine{CPU: 2, MemoryMiB: 2048, PowerState: PowerOn, Disks: []Disk{{Name: "a", SizeGiB: 10}, {Name: "x", SizeGiB: 1}}}
 	cases := map[string]struct {
 		spec Spec
 		want []string
 	}{
-		"UpToDate": {spec: Spec{CPU: 2, MemoryMiB: 2048, Disks: []Disk{{"x", 1}, {"a", 10}}}},
+		"UpToDate": {spec: Spec{CPU: 2, MemoryMiB: 2048, Disks: []Disk{{Name: "x", SizeGiB: 1}, {Name: "a", SizeGiB: 10}}}},
 		"Everything": {
-			spec: Spec{CPU: 4, MemoryMiB: 1024, PowerState: PowerOff, Disks: []Disk{{"a", 20}, {"b", 5}}},
+			spec: Spec{CPU: 4, MemoryMiB: 1024, PowerState: PowerOff, Disks: []Disk{{Name: "a", SizeGiB: 20}, {Name: "b", SizeGiB: 5}}},
 			want: []string{"cpu 2, want 4", "memoryMiB 2048, want 1024", "disk a 10 GiB, want 20 GiB", "disk b missing, want 5 GiB", "disk x is not in the spec", "power On, want Off"},
 		},
 	}

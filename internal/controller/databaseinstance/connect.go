@@ -21,7 +21,8 @@ import (
 
 	computev1alpha1 "github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
-	"github.com/dbaas-io/dbaas/internal/clients/local"
+	"github.com/dbaas-io/dbaas/internal/clients/backend"
+	"github.com/dbaas-io/dbaas/internal/clients/machine"
 	"github.com/dbaas-io/dbaas/internal/clients/providerconfig"
 	"github.com/dbaas-io/dbaas/internal/clients/safepath"
 	"github.com/dbaas-io/dbaas/internal/controller/deletion"
@@ -53,11 +54,12 @@ const (
 )
 
 type connector struct {
-	kube     client.Client
-	record   event.Recorder
-	usage    *resource.ProviderConfigUsageTracker
-	localDir string
-	policy   providerconfig.Policy
+	kube   client.Client
+	record event.Recorder
+	usage  *resource.ProviderConfigUsageTracker
+	// backends reach the machines members run on, and say what
+	// namespaced ProviderConfigs may reach.
+	backends backend.Options
 	hooks    hooks
 	// deleteBound is how long a delete waits for the instance's
 	// dependents before it goes on without them.
@@ -90,14 +92,17 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 			return nil, err
 		}
 	}
-	pc, err := providerconfig.Resolve(ctx, c.kube, cr, c.policy)
+	pc, err := providerconfig.Resolve(ctx, c.kube, cr, c.backends.Policy)
 	if err != nil {
 		return nil, errors.Wrap(err, errResolvePC)
 	}
 	if usesPlay(pc) {
 		return c.connectPlay(ctx, cr, pc)
 	}
-	b, err := local.FromConfig(pc, c.localDir)
+	// Without SSH the provider config is a local one (see usesPlay):
+	// members run as processes in the machines' directories, which
+	// Observe reports with their ports.
+	b, err := backend.Connect(ctx, c.kube, pc, c.backends)
 	if err != nil {
 		return nil, errors.Wrap(err, errBackend)
 	}
@@ -232,13 +237,13 @@ func (c *connector) getVM(ctx context.Context, ns, name string, deleting bool) (
 // the instance is being deleted, why its member cannot run there: the
 // machine is powered off or the VirtualMachine is not Ready. While
 // deleting, a VirtualMachine or machine that is gone yields nil.
-func (c *connector) machine(ctx context.Context, b *local.Backend, ns, name string, deleting bool) (*local.Machine, string, error) {
+func (c *connector) machine(ctx context.Context, b machine.Machines, ns, name string, deleting bool) (*machine.Machine, string, error) {
 	vm, err := c.getVM(ctx, ns, name, deleting)
 	if err != nil || vm == nil {
 		return nil, "", err
 	}
 	ready := vm.GetCondition(xpv2.TypeReady).Status == corev1.ConditionTrue
-	m, err := b.Observe(ctx, local.MachineID{Namespace: ns, Name: meta.GetExternalName(vm)})
+	m, err := b.Observe(ctx, machine.ID{Namespace: ns, Name: meta.GetExternalName(vm)})
 	if err != nil {
 		return nil, "", errors.Wrapf(err, errObserveMachine, name)
 	}
@@ -249,7 +254,7 @@ func (c *connector) machine(ctx context.Context, b *local.Backend, ns, name stri
 		return nil, "", errors.Errorf(errVMNotReady, name)
 	case m == nil:
 		return nil, "", errors.Errorf(errNoMachine, name)
-	case m.PowerState == local.PowerOff:
+	case m.PowerState == machine.PowerOff:
 		// The machine says so before its VirtualMachine does: it is
 		// written once its engines are stopped, while the VirtualMachine
 		// is Ready until it is next observed.

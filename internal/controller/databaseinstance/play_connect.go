@@ -11,7 +11,6 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/types"
 
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
@@ -19,27 +18,25 @@ import (
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/executor"
+	"github.com/dbaas-io/dbaas/internal/clients/providerconfig"
 	"github.com/dbaas-io/dbaas/internal/engine/pgvm"
 )
 
 const (
-	errSSHNeeded     = "backend %q installs engines over SSH: set spec.ssh in the provider config"
-	errSSHKeySecret  = "cannot read the SSH private key from Secret %s/%s"
-	errSSHKeyMissing = "Secret %s/%s has no key %q holding the SSH private key"
-	errPlayTopology  = "topology %q is not supported over SSH yet: use topology single, or the local backend without spec.ssh, which runs replicated instances"
-	errPlayAdmin     = "adminUser %q: over SSH the admin account is the postgres superuser; leave adminUser empty or set it to postgres"
-	errPlayVersion   = "version %q: over SSH name the major version only, for example \"15\""
-	errNoAddress     = "VirtualMachine %s has no address yet"
-	errPlayStep      = "VirtualMachine %s"
-	errPlayOptions   = "cannot plan PostgreSQL on VirtualMachine %s"
-	errPinHostKey    = "cannot record the SSH host key of VirtualMachine %s"
+	errSSHNeeded    = "backend %q installs engines over SSH: set spec.ssh in the provider config"
+	errPlayTopology = "topology %q is not supported over SSH yet: use topology single, or the local backend without spec.ssh, which runs replicated instances"
+	errPlayAdmin    = "adminUser %q: over SSH the admin account is the postgres superuser; leave adminUser empty or set it to postgres"
+	errPlayVersion  = "version %q: over SSH name the major version only, for example \"15\""
+	errNoAddress    = "VirtualMachine %s has no address yet"
+	errPlayStep     = "VirtualMachine %s"
+	errPlayOptions  = "cannot plan PostgreSQL on VirtualMachine %s"
+	errPinHostKey   = "cannot record the SSH host key of VirtualMachine %s"
 
 	// stepConnect is the step a member's status names while the provider
 	// cannot log in to its machine.
 	stepConnect = "connect over SSH"
 
 	playSuperuser  = "postgres"
-	defaultSSHUser = "dbaas"
 	defaultSSHPort = 22
 	// dialTimeout bounds logging in, so that a machine that drops packets
 	// fails the reconcile with a clear cause instead of its deadline.
@@ -106,7 +103,7 @@ func (c *connector) connectPlay(ctx context.Context, cr *v1alpha1.DatabaseInstan
 			return nil, errors.Wrapf(err, errPlayOptions, name)
 		}
 	}
-	key, err := c.sshKey(ctx, pc.SSH)
+	key, err := providerconfig.SSHKey(ctx, c.kube, pc.SSH)
 	if err != nil {
 		return nil, err
 	}
@@ -155,21 +152,6 @@ func (c *connector) playMachine(ctx context.Context, ns, name string, deleting b
 	return vm, nil
 }
 
-// sshKey reads the provider's private key from the Secret the provider
-// config names.
-func (c *connector) sshKey(ctx context.Context, s *apisv1alpha1.SSHConfig) ([]byte, error) {
-	ref := s.PrivateKeySecretRef
-	sec := &corev1.Secret{}
-	if err := c.kube.Get(ctx, types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}, sec); err != nil {
-		return nil, errors.Wrapf(err, errSSHKeySecret, ref.Namespace, ref.Name)
-	}
-	key := sec.Data[ref.Key]
-	if len(key) == 0 {
-		return nil, errors.Errorf(errSSHKeyMissing, ref.Namespace, ref.Name, ref.Key)
-	}
-	return key, nil
-}
-
 // dial logs in to the machine. The host key it presents is pinned in the
 // instance's status on first contact; from then on another key stops the
 // work until someone removes the pinned one. A failure is the member's
@@ -177,7 +159,7 @@ func (c *connector) sshKey(ctx context.Context, s *apisv1alpha1.SSHConfig) ([]by
 func (c *connector) dial(ctx context.Context, cr *v1alpha1.DatabaseInstance, s *apisv1alpha1.SSHConfig, vm, address string, key []byte) (executor.Executor, error) {
 	user, port := s.User, s.Port
 	if user == "" {
-		user = defaultSSHUser
+		user = apisv1alpha1.DefaultSSHUser
 	}
 	if port == 0 {
 		port = defaultSSHPort

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/controller/options"
+
 	// Named so, because this package's own setup takes the test hooks.
 	managedsetup "github.com/dbaas-io/dbaas/internal/controller/setup"
 )
@@ -51,8 +52,7 @@ func setup(mgr ctrl.Manager, o options.Options, h hooks) error {
 					kube:        mgr.GetClient(),
 					record:      s.Recorder,
 					usage:       s.Usage,
-					localDir:    o.LocalDir,
-					policy:      o.Machines.Policy,
+					backends:    o.Backends(),
 					hooks:       h,
 					deleteBound: o.DeleteBound(),
 				},

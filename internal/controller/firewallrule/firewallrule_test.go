@@ -19,7 +19,6 @@ import (
 
 	"github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
-	"github.com/dbaas-io/dbaas/internal/clients/backend"
 	"github.com/dbaas-io/dbaas/internal/clients/local"
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
 	"github.com/dbaas-io/dbaas/internal/clients/ownership"
@@ -111,7 +110,7 @@ func TestLocalRules(t *testing.T) {
 	})
 
 	// Another namespace's resource's record under this name: refused, kept.
-	l := backend.NewLocal(local.New(base, 24000, 24999))
+	l := local.New(base, 24000, 24999)
 	id := machine.ID{Namespace: ns, Name: "team-b-rule"}
 	teamB := ownership.Owner{Namespace: "team-b", UID: "0f1e2d3c-0000-4000-8000-0000000000bb"}
 	_, err := l.CreateRule(ctx, id, machine.RuleSpec{Ports: []int32{22}, Protocol: v1alpha1.ProtocolTCP, Owner: teamB})

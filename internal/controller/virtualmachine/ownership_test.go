@@ -2,6 +2,7 @@ package virtualmachine
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/local"
+	"github.com/dbaas-io/dbaas/internal/clients/machine"
 	"github.com/dbaas-io/dbaas/internal/clients/ownership"
 	"github.com/dbaas-io/dbaas/internal/controller/machineowner"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
@@ -44,12 +46,12 @@ func TestLocalOwnership(t *testing.T) {
 	must(t, c.Create(ctx, &apisv1alpha1.ClusterProviderConfig{ObjectMeta: metav1.ObjectMeta{Name: "vm-owner-platform"}, Spec: spec}))
 
 	b := local.New(base, 24000, 24999)
-	plant := func(name, owner string) string {
+	plant := func(name string, owner ownership.Owner) string {
 		t.Helper()
-		if _, err := b.Create(ctx, local.MachineID{Namespace: ns, Name: name}, local.Spec{CPU: 1, MemoryMiB: 512, Owner: owner}); err != nil {
+		if _, err := b.Create(ctx, machine.ID{Namespace: ns, Name: name}, machine.Spec{CPU: 1, MemoryMiB: 512, Owner: owner}); err != nil {
 			t.Fatal(err)
 		}
-		dir, err := b.WorkDir(local.MachineID{Namespace: ns, Name: name})
+		dir, err := b.WorkDir(machine.ID{Namespace: ns, Name: name})
 		must(t, err)
 		must(t, os.WriteFile(filepath.Join(dir, "data.txt"), []byte("someone's data"), 0o600))
 		return dir
@@ -61,15 +63,15 @@ func TestLocalOwnership(t *testing.T) {
 		wantsImport bool
 		want        string
 	}{
-		"Unmarked":       {plant: func(n string) string { return plant(n, "") }, want: "exists and was not made by this provider"},
-		"OtherNamespace": {plant: func(n string) string { return plant(n, teamB.Marker()) }, want: "belongs to another resource (team-b/" + teamB.UID + ")"},
+		"Unmarked":       {plant: func(n string) string { return plant(n, ownership.Owner{}) }, want: "exists and was not made by this provider"},
+		"OtherNamespace": {plant: func(n string) string { return plant(n, teamB) }, want: "belongs to another resource (team-b/" + teamB.UID + ")"},
 		"PlainDirectory": {plant: func(n string) string {
 			dir := filepath.Join(base, ns, n)
 			must(t, os.MkdirAll(dir, 0o755))
 			must(t, os.WriteFile(filepath.Join(dir, "data.txt"), []byte("someone's data"), 0o600))
 			return dir
 		}, want: "is not a machine this provider made"},
-		"ImportThroughNamespacedConfig": {plant: func(n string) string { return plant(n, "") }, wantsImport: true, want: "is honoured only through a ClusterProviderConfig"},
+		"ImportThroughNamespacedConfig": {plant: func(n string) string { return plant(n, ownership.Owner{}) }, wantsImport: true, want: "is honoured only through a ClusterProviderConfig"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -115,8 +117,8 @@ func TestLocalOwnership(t *testing.T) {
 			}
 			return got.GetCondition(xpv2.TypeReady).Status == corev1.ConditionTrue, got.GetCondition(xpv2.TypeSynced).Message
 		})
-		id := local.MachineID{Namespace: ns, Name: "replaced"}
-		must(t, b.Mark(ctx, id, teamB.Marker()))
+		id := machine.ID{Namespace: ns, Name: "replaced"}
+		must(t, b.Mark(ctx, id, teamB))
 		dir, err := b.WorkDir(id)
 		must(t, err)
 		must(t, os.WriteFile(filepath.Join(dir, "data.txt"), []byte("team-b's data"), 0o600))
@@ -148,16 +150,16 @@ func TestLocalOwnership(t *testing.T) {
 	})
 
 	t.Run("ImportThroughClusterConfig", func(t *testing.T) {
-		dir := plant("imported", "")
+		dir := plant("imported", ownership.Owner{})
 		vm := localVM(ns, "imported", apisv1alpha1.ClusterProviderConfigKind, "vm-owner-platform")
 		vm.SetAnnotations(map[string]string{ownership.ImportAnnotation: "true"})
 		must(t, c.Create(ctx, vm))
 		eventually(t, "imported and marked", func() (bool, string) {
-			m, err := b.Observe(ctx, local.MachineID{Namespace: ns, Name: "imported"})
+			m, err := b.Observe(ctx, machine.ID{Namespace: ns, Name: "imported"})
 			if err != nil || m == nil {
 				return false, "no machine"
 			}
-			return m.Owner == ownership.Of(vm).Marker(), "owner " + m.Owner
+			return m.Owner != nil && *m.Owner == ownership.Of(vm), fmt.Sprintf("owner %v", m.Owner)
 		})
 		must(t, c.Delete(ctx, vm))
 		eventually(t, "the imported machine goes with its resource", func() (bool, string) {

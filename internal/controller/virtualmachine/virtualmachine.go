@@ -6,8 +6,6 @@ import (
 	"context"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -42,8 +40,7 @@ const (
 	errDelete       = "cannot delete machine"
 	errExternalName = "the crossplane.io/external-name annotation cannot name a machine"
 	errMark         = "cannot mark the imported machine as this resource's"
-	errSSHKey       = "cannot read the SSH private key from Secret %s/%s key %s"
-	errSSHKeyData   = "the key is missing or empty"
+	errPublicKey    = "cannot derive the public key of the SSH private key in Secret %s/%s key %s"
 	errUserData     = "cannot add the provider's SSH user to spec.forProvider.userData"
 )
 
@@ -118,18 +115,14 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.VirtualMachine) (m
 // loginUser is the user the ssh block says the provider logs in as, with
 // the public key of its private key.
 func loginUser(ctx context.Context, kube client.Reader, s *apisv1alpha1.SSHConfig) (*cloudinit.User, error) {
-	ref := s.PrivateKeySecretRef
-	sec := &corev1.Secret{}
-	if err := kube.Get(ctx, types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}, sec); err != nil {
-		return nil, errors.Wrapf(err, errSSHKey, ref.Namespace, ref.Name, ref.Key)
-	}
-	data := sec.Data[ref.Key]
-	if len(data) == 0 {
-		return nil, errors.Wrapf(errors.New(errSSHKeyData), errSSHKey, ref.Namespace, ref.Name, ref.Key)
+	data, err := providerconfig.SSHKey(ctx, kube, s)
+	if err != nil {
+		return nil, err
 	}
 	key, err := cloudinit.AuthorizedKey(data)
 	if err != nil {
-		return nil, errors.Wrapf(err, errSSHKey, ref.Namespace, ref.Name, ref.Key)
+		ref := s.PrivateKeySecretRef
+		return nil, errors.Wrapf(err, errPublicKey, ref.Namespace, ref.Name, ref.Key)
 	}
 	return &cloudinit.User{Name: s.User, AuthorizedKey: key}, nil
 }

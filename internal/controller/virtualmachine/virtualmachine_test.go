@@ -117,7 +117,7 @@ func TestVirtualMachineLifecycle(t *testing.T) {
 	// Drift in CPU is applied.
 	update(t, c, key, got, func(vm *v1alpha1.VirtualMachine) { vm.Spec.ForProvider.CPU = 4 })
 	b := local.New(filepath.Join(base, "machines"), 24000, 24999)
-	id := local.MachineID{Namespace: ns.Name, Name: "vm1"}
+	id := machine.ID{Namespace: ns.Name, Name: "vm1"}
 	eventually(t, "CPU updated on the machine", func() (bool, string) {
 		m, err := b.Observe(ctx, id)
 		if err != nil || m == nil {

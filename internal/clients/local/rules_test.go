@@ -1,4 +1,4 @@
-package backend
+package local
 
 import (
 	"context"
@@ -6,7 +6,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/dbaas-io/dbaas/internal/clients/local"
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
 	"github.com/dbaas-io/dbaas/internal/clients/ownership"
 )
@@ -15,7 +14,7 @@ import (
 // enforced, and forgets them on delete.
 func TestLocalRules(t *testing.T) {
 	ctx := context.Background()
-	l := NewLocal(local.New(t.TempDir(), 24000, 24099))
+	l := New(t.TempDir(), 24000, 24099)
 	id := machine.ID{Namespace: "team-a", Name: "allow-postgres"}
 
 	if r, err := l.ObserveRule(ctx, id); err != nil || r != nil {
