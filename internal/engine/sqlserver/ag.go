@@ -2,7 +2,6 @@ package sqlserver
 
 import (
 	"fmt"
-	"github.com/dbaas-io/dbaas/internal/clients/executor"
 	"net"
 	"path"
 	"regexp"
@@ -10,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+
+	"github.com/dbaas-io/dbaas/internal/clients/executor"
 )
 
 const (
@@ -32,9 +33,11 @@ const (
 	// protecting the certificate's private key file.
 	ParamPrivateKeyPassword = "private_key_password"
 
-	// DefaultEndpointName and DefaultEndpointPort are what SQL Server's own
-	// tools use for the availability group endpoint.
+	// DefaultEndpointName is the availability group endpoint's name that
+	// SQL Server's own tools use.
 	DefaultEndpointName = "Hadr_endpoint"
+	// DefaultEndpointPort is the availability group endpoint's port that
+	// SQL Server's own tools use.
 	DefaultEndpointPort = 5022
 )
 

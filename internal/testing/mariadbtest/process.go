@@ -164,7 +164,7 @@ type process struct {
 
 // startProcess runs bin with its output in logFile.
 func startProcess(logFile, bin string, args ...string) (*process, error) {
-	log, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644) //nolint:gosec // a log of a throwaway server
+	log, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
 	if err != nil {
 		return nil, errors.Wrap(err, "cannot create the server log")
 	}

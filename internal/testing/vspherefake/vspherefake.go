@@ -70,7 +70,6 @@ type Rig struct {
 	down    atomic.Int64
 
 	guestIPs bool
-	ips      sync.Map // VM moref value → address given
 	nextIP   atomic.Int32
 	handler  *powerWatch
 	wg       sync.WaitGroup
