@@ -25,6 +25,8 @@ import (
 	"testing"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+
+	"github.com/dbaas-io/dbaas/internal/testing/integration"
 )
 
 // Binaries of Debian's mariadb-server package (make deps installs it).
@@ -59,6 +61,7 @@ type Server struct {
 // Start runs a server for the test and stops it when the test ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
+	integration.Needs(t, "MariaDB (make deps)")
 	dir, err := os.MkdirTemp("", "mariadbtest-")
 	if err != nil {
 		t.Fatal(err)

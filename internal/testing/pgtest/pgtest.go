@@ -20,6 +20,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 
 	"github.com/dbaas-io/dbaas/internal/clients/pki"
+	"github.com/dbaas-io/dbaas/internal/testing/integration"
 )
 
 // BinDir holds the PostgreSQL 15 server binaries on the test machines.
@@ -53,6 +54,7 @@ type Server struct {
 // Start runs a server for the test and stops it when the test ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
+	integration.Needs(t, "PostgreSQL 15 (make deps)")
 	dir, err := os.MkdirTemp("", "pgtest-")
 	if err != nil {
 		t.Fatal(err)
