@@ -6,6 +6,7 @@ SHELL  := /bin/bash
 CACHE  := $(CURDIR)/.cache
 BIN    := $(CACHE)/bin
 TOOLS  := cluster/tools
+CRANK  := hack/crank
 PG_BIN := /usr/lib/postgresql/15/bin
 GO     ?= go
 
@@ -15,8 +16,13 @@ GOLANGCI_LINT := $(GO) tool -modfile=$(CURDIR)/hack/lint/go.mod golangci-lint
 
 CONTROL_PLANE := $(BIN)/etcd $(BIN)/kube-apiserver $(BIN)/kube-controller-manager $(BIN)/crossplane
 PRODUCT       := $(BIN)/provider $(BIN)/function-dbaas $(BIN)/localenv
+DEV_TOOLS     := $(BIN)/crank
 
-.PHONY: help deps tools build generate check-generated lint unit test bench bench-200 bench-500 bench-instance demo up down clean
+# `make render` serves the function here, where example/functions.yaml
+# expects it; set RENDER_PORT when that port is taken.
+RENDER_PORT   ?= 9443
+
+.PHONY: help deps tools build generate check-generated lint unit render test bench bench-200 bench-500 bench-instance demo up down clean
 
 help: ## List the targets.
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -35,7 +41,7 @@ deps: ## Install Debian's PostgreSQL 15 and MariaDB servers, sudo and the disk t
 		echo "==> installing mount and e2fsprogs"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mount e2fsprogs >/dev/null; }
 
-tools: $(CONTROL_PLANE) $(CACHE)/crossplane/crds ## Build etcd, kube-apiserver, kube-controller-manager and Crossplane core (once).
+tools: $(CONTROL_PLANE) $(DEV_TOOLS) $(CACHE)/crossplane/crds ## Build etcd, kube-apiserver, kube-controller-manager, Crossplane core and its CLI (once).
 
 $(BIN)/etcd: $(TOOLS)/go.mod $(TOOLS)/go.sum
 	@echo "==> building etcd (first time only)"
@@ -52,6 +58,14 @@ $(BIN)/kube-controller-manager: $(TOOLS)/go.mod $(TOOLS)/go.sum
 $(BIN)/crossplane: $(TOOLS)/go.mod $(TOOLS)/go.sum
 	@echo "==> building Crossplane core (first time only)"
 	cd $(TOOLS) && $(GO) build -o $@ github.com/crossplane/crossplane/v2/cmd/crossplane
+
+# crank is the Crossplane CLI, whose `render` runs a Composition's pipeline
+# without a cluster. It left Crossplane's module after v2.2.0 (for
+# github.com/crossplane/cli, which the module proxy does not serve), so it has
+# its own tools module pinning the last release that holds it.
+$(BIN)/crank: $(CRANK)/go.mod $(CRANK)/go.sum
+	@echo "==> building crank, the Crossplane CLI (first time only)"
+	cd $(CRANK) && $(GO) build -o $@ github.com/crossplane/crossplane/v2/cmd/crank
 
 # Crossplane core's own CRDs ship inside its module.
 $(CACHE)/crossplane/crds: $(TOOLS)/go.mod $(TOOLS)/go.sum
@@ -80,6 +94,21 @@ lint: ## Run golangci-lint (the version in hack/lint/go.mod, the checks in .gola
 # saying what they need.
 unit: ## Run the fast tests only (go test -short): no root, no servers, no control-plane build.
 	$(GO) test -short -count=1 ./...
+
+# The example runs as it is: its composition.yaml is a link to the platform's
+# Composition, so the two cannot drift. The function runs as a local process
+# (no Docker here) for as long as crank needs it, and is stopped by its PID
+# whatever crank's outcome.
+render: $(BIN)/crank ## Render functions/dbaas/example with the platform's Composition through a locally running function-dbaas.
+	$(GO) build -o $(BIN)/function-dbaas ./functions/dbaas
+	@$(BIN)/function-dbaas --insecure --address=127.0.0.1:$(RENDER_PORT) > $(CACHE)/function-dbaas-render.log 2>&1 & pid=$$!; \
+	trap 'kill $$pid 2>/dev/null' EXIT; \
+	for i in $$(seq 1 300); do \
+		kill -0 $$pid 2>/dev/null || { cat $(CACHE)/function-dbaas-render.log; exit 1; }; \
+		(exec 3<>/dev/tcp/127.0.0.1/$(RENDER_PORT)) 2>/dev/null && break; \
+		sleep 0.1; done; \
+	cd functions/dbaas/example && $(BIN)/crank render xr.yaml composition.yaml functions.yaml \
+		-a render.crossplane.io/runtime-development-target=localhost:$(RENDER_PORT)
 
 test: deps build ## Run the whole suite: unit, integration and end-to-end.
 	$(GO) vet ./...

@@ -1,26 +1,16 @@
 package localenv
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+
+	"github.com/dbaas-io/dbaas/internal/clients/pki"
 )
 
-const (
-	errMakeKey  = "cannot generate a private key"
-	errMakeCert = "cannot sign a certificate"
-	errWriteTLS = "cannot write TLS files"
-)
+const errWriteTLS = "cannot write TLS files"
 
 // Folders below the certificates directory, each holding tls.crt, tls.key
 // and ca.crt, the layout both Crossplane core and function-sdk-go read.
@@ -33,67 +23,26 @@ const (
 // writeCertificates makes a CA and one certificate per folder, all for
 // localhost and 127.0.0.1, unless they exist already. Core dials the function
 // at 127.0.0.1, so the function's certificate must name that IP; core and the
-// function trust each other because one CA signed both.
+// function trust each other because one CA signed both, and each
+// certificate serves and authenticates a client alike.
 func writeCertificates(dir string) error {
 	if _, err := os.Stat(filepath.Join(dir, certsFunction, "tls.crt")); err == nil {
 		return nil
 	}
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return errors.Wrap(err, errMakeKey)
-	}
 	now := time.Now()
-	caTmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "dbaas local CA"},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.AddDate(10, 0, 0),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	ca, err := pki.NewCA("dbaas local CA", now)
 	if err != nil {
-		return errors.Wrap(err, errMakeCert)
+		return err
 	}
-	caCert, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		return errors.Wrap(err, errMakeCert)
-	}
-	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})
-
-	for i, name := range []string{certsCoreClient, certsCoreServer, certsFunction} {
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	for _, name := range []string{certsCoreClient, certsCoreServer, certsFunction} {
+		p, err := pki.IssuePeer(ca, []string{name, "localhost", "127.0.0.1"}, now)
 		if err != nil {
-			return errors.Wrap(err, errMakeKey)
-		}
-		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(int64(i + 2)),
-			Subject:      pkix.Name{CommonName: name},
-			NotBefore:    now.Add(-time.Hour),
-			NotAfter:     now.AddDate(10, 0, 0),
-			KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-			ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-			DNSNames:     []string{"localhost", name},
-			IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
-		if err != nil {
-			return errors.Wrap(err, errMakeCert)
-		}
-		keyDER, err := x509.MarshalECPrivateKey(key)
-		if err != nil {
-			return errors.Wrap(err, errMakeKey)
-		}
-		files := map[string][]byte{
-			"tls.crt": pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-			"tls.key": pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}),
-			"ca.crt":  caPEM,
+			return err
 		}
 		if err := os.MkdirAll(filepath.Join(dir, name), 0o700); err != nil {
 			return errors.Wrap(err, errWriteTLS)
 		}
-		for f, b := range files {
+		for f, b := range map[string][]byte{"tls.crt": p.Cert, "tls.key": p.Key, "ca.crt": ca.Cert} {
 			if err := os.WriteFile(filepath.Join(dir, name, f), b, 0o600); err != nil {
 				return errors.Wrap(err, errWriteTLS)
 			}

@@ -15,10 +15,10 @@ import (
 
 	"github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/clients/vsphere/vspherefake"
 	"github.com/dbaas-io/dbaas/internal/controller/config"
 	"github.com/dbaas-io/dbaas/internal/controller/virtualmachine"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
-	"github.com/dbaas-io/dbaas/internal/testing/vspherefake"
 )
 
 // machines is the point of the benchmark; do not lower it to make a run

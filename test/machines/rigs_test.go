@@ -4,12 +4,12 @@ import (
 	"testing"
 
 	"github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/clients/azure/azurefake"
 	"github.com/dbaas-io/dbaas/internal/clients/backend"
-	"github.com/dbaas-io/dbaas/internal/testing/azurefake"
-	"github.com/dbaas-io/dbaas/internal/testing/gcpfake"
+	"github.com/dbaas-io/dbaas/internal/clients/gcp/gcpfake"
+	"github.com/dbaas-io/dbaas/internal/clients/terraform/tfefake"
+	"github.com/dbaas-io/dbaas/internal/clients/vsphere/vspherefake"
 	"github.com/dbaas-io/dbaas/internal/testing/machinetest"
-	"github.com/dbaas-io/dbaas/internal/testing/tfefake"
-	"github.com/dbaas-io/dbaas/internal/testing/vspherefake"
 )
 
 // A rig is one backend's fake with what the suite needs to know of it.

@@ -13,9 +13,9 @@ import (
 
 	"github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/azure"
+	"github.com/dbaas-io/dbaas/internal/clients/azure/azurefake"
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
 	"github.com/dbaas-io/dbaas/internal/clients/ownership"
-	"github.com/dbaas-io/dbaas/internal/testing/azurefake"
 )
 
 const sshKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK0wmN/Cr3JXqmLW7u+g9pTh+wyqDHpSQEQQ5 test"

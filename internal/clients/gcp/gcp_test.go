@@ -12,9 +12,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/clients/gcp/gcpfake"
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
 	"github.com/dbaas-io/dbaas/internal/clients/ownership"
-	"github.com/dbaas-io/dbaas/internal/testing/gcpfake"
 )
 
 const sshKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAITest test@example"

@@ -78,6 +78,20 @@ func NewCA(commonName string, now time.Time) (Pair, error) {
 // clients verify-full whichever they connect to. The first host is also the
 // common name.
 func IssueServer(ca Pair, hosts []string, now time.Time) (Pair, error) {
+	return issue(ca, hosts, now, x509.ExtKeyUsageServerAuth)
+}
+
+// IssuePeer returns a certificate signed by ca for hosts, as IssueServer
+// does, that also authenticates its holder as a client: for two processes
+// that call each other over mutual TLS, as Crossplane core and a function
+// do.
+func IssuePeer(ca Pair, hosts []string, now time.Time) (Pair, error) {
+	return issue(ca, hosts, now, x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth)
+}
+
+// issue returns a certificate signed by ca for hosts with the given
+// extended key usages.
+func issue(ca Pair, hosts []string, now time.Time, usages ...x509.ExtKeyUsage) (Pair, error) {
 	if len(hosts) == 0 {
 		return Pair{}, errors.New(errNoHosts)
 	}
@@ -99,7 +113,7 @@ func IssueServer(ca Pair, hosts []string, now time.Time) (Pair, error) {
 		NotBefore:    now.Add(-time.Hour),
 		NotAfter:     now.Add(ServerValidity),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		ExtKeyUsage:  usages,
 	}
 	for _, h := range hosts {
 		if ip := net.ParseIP(h); ip != nil {

@@ -62,3 +62,41 @@ func TestIssueAndCurrent(t *testing.T) {
 		t.Error("IssueServer without hosts succeeded")
 	}
 }
+
+func TestIssuePeer(t *testing.T) {
+	now := time.Now()
+	ca, err := NewCA("test CA", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer, err := IssuePeer(ca, []string{"function", "localhost", "127.0.0.1"}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tls.X509KeyPair(peer.Cert, peer.Key); err != nil {
+		t.Fatalf("the peer pair does not load for TLS: %v", err)
+	}
+	cert, err := parseCert(peer.Cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(ca.Cert)
+	cases := map[string]struct {
+		reason string
+		host   string
+		usage  x509.ExtKeyUsage
+	}{
+		"ServesByName": {reason: "a peer serves TLS for the names it was issued for", host: "function", usage: x509.ExtKeyUsageServerAuth},
+		"ServesByIP":   {reason: "a peer serves TLS for the addresses it was issued for", host: "127.0.0.1", usage: x509.ExtKeyUsageServerAuth},
+		"Client":       {reason: "a peer authenticates as a client for mutual TLS", usage: x509.ExtKeyUsageClientAuth},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := cert.Verify(x509.VerifyOptions{Roots: roots, DNSName: tc.host, CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{tc.usage}})
+			if err != nil {
+				t.Errorf("%s: Verify: %v", tc.reason, err)
+			}
+		})
+	}
+}

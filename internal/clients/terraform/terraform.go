@@ -3,6 +3,12 @@
 // workspace's configuration is a small generated root module (see MainTF);
 // the spec becomes its variables; a run makes or changes the machine, and
 // the state's outputs say what was made.
+//
+// terraform.go holds the Backend and its client; one file each holds a
+// stage of a machine's life, observe.go, create.go, update.go (and the sync
+// Create shares) and delete.go, beside runs.go (what a run's status says),
+// owner.go (the owner marker as tags, Mark), variables.go and config.go
+// (the variables and the root module a spec becomes).
 package terraform
 
 import (

@@ -10,7 +10,7 @@ import (
 	"github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
 	"github.com/dbaas-io/dbaas/internal/clients/ownership"
-	"github.com/dbaas-io/dbaas/internal/testing/tfefake"
+	"github.com/dbaas-io/dbaas/internal/clients/terraform/tfefake"
 )
 
 func newBackend(t *testing.T, autoApply bool) (*Backend, *tfefake.Rig) {

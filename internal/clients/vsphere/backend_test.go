@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +16,7 @@ import (
 
 	"github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
-	"github.com/dbaas-io/dbaas/internal/testing/vspherefake"
+	"github.com/dbaas-io/dbaas/internal/clients/vsphere/vspherefake"
 )
 
 func start(t testing.TB, opts ...vspherefake.Option) (*vspherefake.Rig, *Backend) {
@@ -382,70 +381,6 @@ func TestMissing(t *testing.T) {
 	})
 }
 
-func TestThrottled(t *testing.T) {
-	rig, b := start(t)
-	ctx := context.Background()
-	id := machine.ID{Namespace: "ns", Name: "throttled"}
-	rig.Throttle(3)
-	_, err := b.Create(ctx, id, spec(rig))
-	var te *machine.TransientError
-	if !errors.As(err, &te) || te.StatusCode != http.StatusTooManyRequests || te.RetryAfter != time.Second {
-		t.Fatalf("want a TransientError 429 with Retry-After 1s, got %#v", err)
-	}
-	if !strings.Contains(err.Error(), "throttling") {
-		t.Errorf("message %q", err)
-	}
-	// The reconciler retries; the throttle runs out.
-	var m *machine.Machine
-	for range 5 {
-		if m, err = b.Create(ctx, id, spec(rig)); err == nil {
-			break
-		}
-		if !errors.As(err, &te) {
-			t.Fatalf("retry: %v", err)
-		}
-	}
-	if err != nil || m == nil {
-		t.Fatalf("Create after the throttle: %v", err)
-	}
-	if n, err := rig.Machines(id.Name); err != nil || n != 1 {
-		t.Errorf("vcsim has %d machines named %s (%v), want 1", n, id.Name, err)
-	}
-}
-
-func TestSessionLostLogsInAgain(t *testing.T) {
-	rig, b := start(t)
-	ctx := context.Background()
-	if err := b.c.SessionManager.Logout(ctx); err != nil {
-		t.Fatal(err)
-	}
-	id := machine.ID{Namespace: "ns", Name: "relogin"}
-	if _, err := b.Create(ctx, id, spec(rig)); err != nil {
-		t.Fatalf("Create after the session ended: %v", err)
-	}
-	if s, err := b.c.SessionManager.UserSession(ctx); err != nil || s == nil {
-		t.Errorf("no session after Create: %v, %v", s, err)
-	}
-	// Cached: a second backend for the same endpoint and credentials makes
-	// no call at all.
-	calls := rig.Calls()
-	b2, err := New(ctx, rig.Config(), rig.Credentials())
-	if err != nil || b2.c != b.c || rig.Calls() != calls {
-		t.Errorf("New again: same client %v, %d calls, %v", b2.c == b.c, rig.Calls()-calls, err)
-	}
-}
-
-func TestWrongPassword(t *testing.T) {
-	rig := vspherefake.Start(t)
-	_, err := New(context.Background(), rig.Config(), []byte(`{"username":"dbaas","password":"wrong"}`))
-	if err == nil || !strings.Contains(err.Error(), errLogin) {
-		t.Errorf("want %q, got %v", errLogin, err)
-	}
-	if _, err := New(context.Background(), rig.Config(), []byte(`not json`)); err == nil {
-		t.Error("credentials that are not JSON were accepted")
-	}
-}
-
 // TestCalls measures the SOAP calls of a machine's life on vcsim.
 func TestCalls(t *testing.T) {
 	rig, b := start(t)
@@ -476,64 +411,6 @@ func TestCalls(t *testing.T) {
 	if c3-c0 > 70 {
 		t.Errorf("a machine's life took %d calls", c3-c0)
 	}
-}
-
-func TestRules(t *testing.T) {
-	_, b := start(t)
-	ctx := context.Background()
-	for _, network := range []string{vspherefake.PortGroup, vspherefake.DVPortGrp} {
-		t.Run(network, func(t *testing.T) {
-			id := machine.ID{Namespace: "ns", Name: "allow-" + strings.ReplaceAll(strings.ToLower(network), " ", "-")}
-			s := machine.RuleSpec{Ports: []int32{5432}, Protocol: v1alpha1.ProtocolTCP, SourceCIDRs: []string{"10.0.0.0/8"}, Network: network, Priority: 1000}
-			if r, err := b.ObserveRule(ctx, id); err != nil || r != nil {
-				t.Fatalf("ObserveRule before Create: %+v, %v", r, err)
-			}
-			r, err := b.CreateRule(ctx, id, s)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if r.Enforced || len(machine.RuleDifferences(s, r)) != 0 {
-				t.Errorf("CreateRule: %+v", r)
-			}
-			if r, err = b.ObserveRule(ctx, id); err != nil || r == nil || r.Enforced || len(machine.RuleDifferences(s, r)) != 0 {
-				t.Errorf("ObserveRule: %+v, %v", r, err)
-			}
-			s.Ports = []int32{5432, 6432}
-			if _, err := b.UpdateRule(ctx, id, s); err != nil {
-				t.Fatal(err)
-			}
-			if r, err = b.ObserveRule(ctx, id); err != nil || !cmp.Equal(r.Ports, s.Ports) {
-				t.Errorf("ObserveRule after Update: %+v, %v", r, err)
-			}
-			if err := b.DeleteRule(ctx, id); err != nil {
-				t.Fatal(err)
-			}
-			if r, err = b.ObserveRule(ctx, id); err != nil || r != nil {
-				t.Errorf("ObserveRule after Delete: %+v, %v", r, err)
-			}
-			if err := b.DeleteRule(ctx, id); err != nil {
-				t.Errorf("second DeleteRule: %v", err)
-			}
-		})
-	}
-	t.Run("MissingPortGroup", func(t *testing.T) {
-		id := machine.ID{Namespace: "ns", Name: "nowhere"}
-		_, err := b.CreateRule(ctx, id, machine.RuleSpec{Ports: []int32{5432}, Network: "VLAN 404"})
-		var me *machine.MissingError
-		if !errors.As(err, &me) || me.What != "port group" || !strings.Contains(err.Error(), "VLAN 404") {
-			t.Fatalf("want a MissingError naming VLAN 404, got %v", err)
-		}
-		if r, err := b.ObserveRule(ctx, id); err != nil || r != nil {
-			t.Errorf("a rule was recorded: %+v, %v", r, err)
-		}
-	})
-	t.Run("MissingDatacenter", func(t *testing.T) {
-		_, err := b.CreateRule(ctx, machine.ID{Name: "x"}, machine.RuleSpec{Ports: []int32{1}, Network: vspherefake.PortGroup, VSphere: &v1alpha1.VSphereFirewallRuleParameters{Datacenter: "DC5"}})
-		var me *machine.MissingError
-		if !errors.As(err, &me) || me.What != "datacenter" || me.Name != "DC5" {
-			t.Fatalf("want a MissingError naming DC5, got %v", err)
-		}
-	})
 }
 
 // BenchmarkCreate makes b.N machines (run with -benchtime=200x).

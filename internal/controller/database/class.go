@@ -40,6 +40,8 @@ type classExternal struct {
 	kube  client.Reader
 }
 
+var _ managed.TypedExternalClient[*v1alpha1.Database] = &classExternal{}
+
 func (e *classExternal) Observe(ctx context.Context, cr *v1alpha1.Database) (managed.ExternalObservation, error) {
 	name := meta.GetExternalName(cr)
 	if name == "" {

@@ -1,3 +1,6 @@
+// Package database reconciles Databases: databases on a DatabaseInstance or
+// on an existing server, made by the provider's own SQL or by the stored
+// procedures of a DatabaseClass.
 package database
 
 import (
@@ -10,13 +13,15 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/dbaas-io/dbaas/apis/sql/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/dbms"
 	"github.com/dbaas-io/dbaas/internal/clients/ownership"
 	"github.com/dbaas-io/dbaas/internal/clients/server"
-	"github.com/dbaas-io/dbaas/internal/controller/dependents"
+	"github.com/dbaas-io/dbaas/internal/controller/options"
+	"github.com/dbaas-io/dbaas/internal/controller/setup"
 	"github.com/dbaas-io/dbaas/internal/controller/sqlowner"
 )
 
@@ -28,6 +33,16 @@ const (
 	errClassEngine  = "DatabaseClass %q is for %s, but the Database's server is a %s server"
 )
 
+// Setup adds a controller that reconciles Databases.
+func Setup(mgr ctrl.Manager, o options.Options) error {
+	return setup.Setup(mgr, o, setup.Config[*v1alpha1.Database]{
+		Kind: v1alpha1.DatabaseGroupVersionKind,
+		Connector: func(s setup.Shared) managed.TypedExternalConnector[*v1alpha1.Database] {
+			return &connector{Connector: s.Server, kube: mgr.GetAPIReader(), bound: s.Bound}
+		},
+	})
+}
+
 // A connector connects to the server a Database lives on.
 type connector struct {
 	server.Connector
@@ -36,22 +51,15 @@ type connector struct {
 	bound sqlowner.Bound
 }
 
+var _ managed.TypedExternalConnector[*v1alpha1.Database] = &connector{}
+
 // Connect tracks the ProviderConfig usage and connects as the server's
 // admin. A Database that names a DatabaseClass is handled by the class's
 // procedures; others by the provider's own SQL.
 func (c *connector) Connect(ctx context.Context, cr *v1alpha1.Database) (managed.TypedExternalClient[*v1alpha1.Database], error) {
-	db, cfg, err := c.Connector.Connect(ctx, cr, cr.Spec.ForProvider.Instance)
-	if errors.Is(err, server.ErrGone) {
-		return dependents.Gone[*v1alpha1.Database]{}, nil
-	}
-	if err != nil && c.bound.GiveUp(cr) {
-		// A delete past its bound whose server (or instance) is out of
-		// reach: let the resource go, and say what stays behind.
-		c.bound.Abandon(cr, describe(cr), err)
-		return sqlowner.Abandoned[*v1alpha1.Database]{}, nil
-	}
-	if err != nil {
-		return nil, err
+	db, cfg, done, err := sqlowner.Connect(ctx, &c.Connector, c.bound, cr, cr.Spec.ForProvider.Instance, describe)
+	if done != nil || err != nil {
+		return done, err
 	}
 	ref := cr.Spec.ForProvider.ClassRef
 	if ref == nil {
@@ -97,6 +105,8 @@ type external struct {
 	// that Update marks it before changing anything.
 	adopt bool
 }
+
+var _ managed.TypedExternalClient[*v1alpha1.Database] = &external{}
 
 func (e *external) Observe(ctx context.Context, cr *v1alpha1.Database) (managed.ExternalObservation, error) {
 	name := meta.GetExternalName(cr)

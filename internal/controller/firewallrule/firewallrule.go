@@ -7,19 +7,16 @@ import (
 	"strings"
 
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
-	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/backend"
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
 	"github.com/dbaas-io/dbaas/internal/clients/ownership"
@@ -27,6 +24,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/clients/safepath"
 	"github.com/dbaas-io/dbaas/internal/controller/deletion"
 	"github.com/dbaas-io/dbaas/internal/controller/options"
+	"github.com/dbaas-io/dbaas/internal/controller/setup"
 )
 
 const (
@@ -42,28 +40,12 @@ const (
 
 // Setup adds a controller that reconciles FirewallRules.
 func Setup(mgr ctrl.Manager, o options.Options) error {
-	name := managed.ControllerName(v1alpha1.FirewallRuleGroupKind)
-
-	opts := []managed.ReconcilerOption{
-		managed.WithTypedExternalConnector[*v1alpha1.FirewallRule](&connector{
-			kube:     mgr.GetClient(),
-			usage:    resource.NewProviderConfigUsageTracker(mgr.GetClient(), &apisv1alpha1.ProviderConfigUsage{}),
-			backends: o.Backends(),
-			record:   event.NewAPIRecorder(mgr.GetEventRecorderFor(name)), //nolint:staticcheck // crossplane-runtime still takes the old recorder.
-		}),
-		// A rule's name in its backend is its external name, known before
-		// the create call.
-		managed.WithDeterministicExternalName(true),
-	}
-	opts = append(opts, options.ReconcilerOptions(mgr, o, name)...)
-
-	r := managed.NewReconciler(mgr, resource.ManagedKind(v1alpha1.FirewallRuleGroupVersionKind), opts...)
-
-	return ctrl.NewControllerManagedBy(mgr).
-		Named(name).
-		WithOptions(o.ForControllerRuntime()).
-		For(&v1alpha1.FirewallRule{}, builder.WithPredicates(resource.DesiredStateChanged())).
-		Complete(ratelimiter.NewReconciler(name, r, o.GlobalRateLimiter))
+	return setup.Setup(mgr, o, setup.Config[*v1alpha1.FirewallRule]{
+		Kind: v1alpha1.FirewallRuleGroupVersionKind,
+		Connector: func(s setup.Shared) managed.TypedExternalConnector[*v1alpha1.FirewallRule] {
+			return &connector{kube: mgr.GetClient(), usage: s.Usage, backends: o.Backends(), record: s.Recorder}
+		},
+	})
 }
 
 type connector struct {
@@ -72,6 +54,8 @@ type connector struct {
 	backends backend.Options
 	record   event.Recorder
 }
+
+var _ managed.TypedExternalConnector[*v1alpha1.FirewallRule] = &connector{}
 
 // Connect resolves the provider config and picks its backend.
 func (c *connector) Connect(ctx context.Context, cr *v1alpha1.FirewallRule) (managed.TypedExternalClient[*v1alpha1.FirewallRule], error) {
@@ -117,6 +101,8 @@ type external struct {
 	adopt bool
 }
 
+var _ managed.TypedExternalClient[*v1alpha1.FirewallRule] = &external{}
+
 func ruleID(cr *v1alpha1.FirewallRule) machine.ID {
 	return machine.ID{Namespace: cr.GetNamespace(), Name: meta.GetExternalName(cr)}
 }
@@ -130,11 +116,11 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.FirewallRule) (mana
 	if r == nil {
 		return managed.ExternalObservation{ResourceExists: false}, nil
 	}
-	switch action, err := decide(cr, r.Owner); action {
+	switch action, err := owner.Decide(cr, r.Owner); action {
 	case machine.Refuse:
 		return managed.ExternalObservation{}, err
 	case machine.LeaveBehind:
-		e.leaveBehind(cr, err)
+		owner.LeaveBehind(e.record, cr, err)
 		return managed.ExternalObservation{ResourceExists: false}, nil
 	case machine.Adopt:
 		e.adopt = true
@@ -170,7 +156,7 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.FirewallRule) (manag
 	}
 	// A rule of the name may have been there: backends return it as it
 	// is, and only the resource's own is kept.
-	switch action, err := decide(cr, r.Owner); action {
+	switch action, err := owner.Decide(cr, r.Owner); action {
 	case machine.Refuse, machine.LeaveBehind:
 		return managed.ExternalCreation{}, err
 	case machine.Adopt:
@@ -193,7 +179,7 @@ func (e *external) Update(ctx context.Context, cr *v1alpha1.FirewallRule) (manag
 		return managed.ExternalUpdate{}, errors.Wrap(err, errUpdate)
 	}
 	if e.adopt {
-		e.record.Event(cr, event.Normal(reasonImported, "imported the firewall rule "+meta.GetExternalName(cr)+" and marked it as this resource's"))
+		owner.Imported(e.record, cr)
 	}
 	cr.Status.AtProvider = observation(r)
 	return managed.ExternalUpdate{}, nil
@@ -210,8 +196,8 @@ func (e *external) Delete(ctx context.Context, cr *v1alpha1.FirewallRule) (manag
 	if r == nil {
 		return managed.ExternalDelete{}, nil
 	}
-	if action, err := decide(cr, r.Owner); action != machine.Manage {
-		e.leaveBehind(cr, err)
+	if action, err := owner.Decide(cr, r.Owner); action != machine.Manage {
+		owner.LeaveBehind(e.record, cr, err)
 		return managed.ExternalDelete{}, nil
 	}
 	return managed.ExternalDelete{}, errors.Wrap(e.rules.DeleteRule(ctx, ruleID(cr)), errDelete)

@@ -1,3 +1,5 @@
+// Package grant reconciles Grants: the privileges a user holds on a
+// database, on a DatabaseInstance or on an existing server.
 package grant
 
 import (
@@ -5,6 +7,8 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+
+	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
@@ -14,7 +18,8 @@ import (
 	"github.com/dbaas-io/dbaas/apis/sql/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/dbms"
 	"github.com/dbaas-io/dbaas/internal/clients/server"
-	"github.com/dbaas-io/dbaas/internal/controller/dependents"
+	"github.com/dbaas-io/dbaas/internal/controller/options"
+	"github.com/dbaas-io/dbaas/internal/controller/setup"
 	"github.com/dbaas-io/dbaas/internal/controller/sqlowner"
 )
 
@@ -25,24 +30,29 @@ const (
 	errNoSuchDatabase = "database %q does not exist yet"
 )
 
+// Setup adds a controller that reconciles Grants.
+func Setup(mgr ctrl.Manager, o options.Options) error {
+	return setup.Setup(mgr, o, setup.Config[*v1alpha1.Grant]{
+		Kind: v1alpha1.GrantGroupVersionKind,
+		Connector: func(s setup.Shared) managed.TypedExternalConnector[*v1alpha1.Grant] {
+			return &connector{Connector: s.Server, bound: s.Bound}
+		},
+	})
+}
+
 // A connector connects to the server a Grant's user lives on.
 type connector struct {
 	server.Connector
 	bound sqlowner.Bound
 }
 
+var _ managed.TypedExternalConnector[*v1alpha1.Grant] = &connector{}
+
 // Connect tracks the ProviderConfig usage and connects as the server's admin.
 func (c *connector) Connect(ctx context.Context, cr *v1alpha1.Grant) (managed.TypedExternalClient[*v1alpha1.Grant], error) {
-	db, t, err := c.Connector.Connect(ctx, cr, cr.Spec.ForProvider.Instance)
-	if errors.Is(err, server.ErrGone) {
-		return dependents.Gone[*v1alpha1.Grant]{}, nil
-	}
-	if err != nil && c.bound.GiveUp(cr) {
-		c.bound.Abandon(cr, describe(cr), err)
-		return sqlowner.Abandoned[*v1alpha1.Grant]{}, nil
-	}
-	if err != nil {
-		return nil, err
+	db, t, done, err := sqlowner.Connect(ctx, &c.Connector, c.bound, cr, cr.Spec.ForProvider.Instance, describe)
+	if done != nil || err != nil {
+		return done, err
 	}
 	e := &external{db: db, engine: t.Engine, admin: t.User, bound: c.bound}
 	return sqlowner.Bounded[*v1alpha1.Grant]{TypedExternalClient: e, Bound: c.bound, What: describe}, nil
@@ -75,6 +85,8 @@ type external struct {
 	admin  string
 	bound  sqlowner.Bound
 }
+
+var _ managed.TypedExternalClient[*v1alpha1.Grant] = &external{}
 
 func (e *external) Observe(ctx context.Context, cr *v1alpha1.Grant) (managed.ExternalObservation, error) {
 	u, db, err := target(cr)

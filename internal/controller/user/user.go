@@ -1,3 +1,6 @@
+// Package user reconciles Users: logins on a DatabaseInstance or on an
+// existing server (PostgreSQL roles, MySQL accounts, SQL Server logins and
+// contained users).
 package user
 
 import (
@@ -8,14 +11,16 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/dbaas-io/dbaas/apis/sql/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/dbms"
 	"github.com/dbaas-io/dbaas/internal/clients/ownership"
 	"github.com/dbaas-io/dbaas/internal/clients/server"
-	"github.com/dbaas-io/dbaas/internal/controller/dependents"
+	"github.com/dbaas-io/dbaas/internal/controller/options"
 	"github.com/dbaas-io/dbaas/internal/controller/rotation"
+	"github.com/dbaas-io/dbaas/internal/controller/setup"
 	"github.com/dbaas-io/dbaas/internal/controller/sqlowner"
 )
 
@@ -55,6 +60,16 @@ var defaultDatabases = map[dbms.Engine]string{
 	dbms.SQLServer:  "master",
 }
 
+// Setup adds a controller that reconciles Users.
+func Setup(mgr ctrl.Manager, o options.Options) error {
+	return setup.Setup(mgr, o, setup.Config[*v1alpha1.User]{
+		Kind: v1alpha1.UserGroupVersionKind,
+		Connector: func(s setup.Shared) managed.TypedExternalConnector[*v1alpha1.User] {
+			return &connector{Connector: s.Server, kube: mgr.GetAPIReader(), bound: s.Bound}
+		},
+	})
+}
+
 // A connector connects to the server a User lives on.
 type connector struct {
 	server.Connector
@@ -62,20 +77,15 @@ type connector struct {
 	bound sqlowner.Bound
 }
 
+var _ managed.TypedExternalConnector[*v1alpha1.User] = &connector{}
+
 // Connect tracks the ProviderConfig usage and connects as the server's
 // admin. A User being deleted whose server stays out of reach past the
 // delete bound is let go with a Warning event.
 func (c *connector) Connect(ctx context.Context, cr *v1alpha1.User) (managed.TypedExternalClient[*v1alpha1.User], error) {
-	db, t, err := c.Connector.Connect(ctx, cr, cr.Spec.ForProvider.Instance)
-	if errors.Is(err, server.ErrGone) {
-		return dependents.Gone[*v1alpha1.User]{}, nil
-	}
-	if err != nil && c.bound.GiveUp(cr) {
-		c.bound.Abandon(cr, describe(cr), err)
-		return sqlowner.Abandoned[*v1alpha1.User]{}, nil
-	}
-	if err != nil {
-		return nil, err
+	db, t, done, err := sqlowner.Connect(ctx, &c.Connector, c.bound, cr, cr.Spec.ForProvider.Instance, describe)
+	if done != nil || err != nil {
+		return done, err
 	}
 	e := &external{
 		db:        db,
@@ -121,6 +131,8 @@ type external struct {
 	// Update marks it before changing anything.
 	adopt bool
 }
+
+var _ managed.TypedExternalClient[*v1alpha1.User] = &external{}
 
 func (e *external) Observe(ctx context.Context, cr *v1alpha1.User) (managed.ExternalObservation, error) {
 	if meta.GetExternalName(cr) == "" {

@@ -1,32 +1,6 @@
 package virtualmachine
 
-import (
-	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+import "github.com/dbaas-io/dbaas/internal/controller/machineowner"
 
-	"github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
-	"github.com/dbaas-io/dbaas/internal/clients/machine"
-	"github.com/dbaas-io/dbaas/internal/clients/ownership"
-)
-
-// Event reasons of the ownership rule.
-const (
-	reasonLeftBehind event.Reason = "LeftBehind"
-	reasonImported   event.Reason = "Imported"
-)
-
-// errLeftBehind starts the Warning event of a delete that leaves a machine.
-const errLeftBehind = "deleted without touching machine %q, which stays in the backend"
-
-// decide applies the machine contract's one ownership rule to the machine
-// cr found by its external name, carrying found.
-func decide(cr *v1alpha1.VirtualMachine, found *ownership.Owner) (machine.Action, error) {
-	return machine.Decide(machine.ClaimBy("machine "+`"`+meta.GetExternalName(cr)+`"`, cr, found))
-}
-
-// leaveBehind says, as a Warning event, that deleting cr does not touch
-// the machine of its name because it is not cr's.
-func (e *external) leaveBehind(cr *v1alpha1.VirtualMachine, why error) {
-	e.record.Event(cr, event.Warning(reasonLeftBehind, errors.Wrapf(why, errLeftBehind, meta.GetExternalName(cr))))
-}
+// owner is the machine contract's ownership rule, applied to machines.
+const owner = machineowner.Noun("machine")

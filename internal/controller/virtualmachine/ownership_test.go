@@ -18,6 +18,7 @@ import (
 	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/local"
 	"github.com/dbaas-io/dbaas/internal/clients/ownership"
+	"github.com/dbaas-io/dbaas/internal/controller/machineowner"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 )
 
@@ -132,7 +133,7 @@ func TestLocalOwnership(t *testing.T) {
 			var seen []string
 			for _, e := range evs.Items {
 				if e.InvolvedObject.Name == "replaced" && e.Type == corev1.EventTypeWarning {
-					if e.Reason == string(reasonLeftBehind) && strings.Contains(e.Message, `machine "replaced", which stays in the backend`) &&
+					if e.Reason == string(machineowner.ReasonLeftBehind) && strings.Contains(e.Message, `machine "replaced", which stays in the backend`) &&
 						strings.Contains(e.Message, "team-b/"+teamB.UID) {
 						return true, ""
 					}

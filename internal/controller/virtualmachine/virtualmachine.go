@@ -9,19 +9,16 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
-	enginev1alpha1 "github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/backend"
 	"github.com/dbaas-io/dbaas/internal/clients/cloudinit"
@@ -32,6 +29,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/controller/deletion"
 	"github.com/dbaas-io/dbaas/internal/controller/dependents"
 	"github.com/dbaas-io/dbaas/internal/controller/options"
+	"github.com/dbaas-io/dbaas/internal/controller/setup"
 )
 
 const (
@@ -51,31 +49,12 @@ const (
 
 // Setup adds a controller that reconciles VirtualMachines.
 func Setup(mgr ctrl.Manager, o options.Options) error {
-	name := managed.ControllerName(v1alpha1.VirtualMachineGroupKind)
-
-	opts := []managed.ReconcilerOption{
-		managed.WithTypedExternalConnector[*v1alpha1.VirtualMachine](&connector{
-			kube:     mgr.GetClient(),
-			usage:    resource.NewProviderConfigUsageTracker(mgr.GetClient(), &apisv1alpha1.ProviderConfigUsage{}),
-			backends: o.Backends(),
-			record:   event.NewAPIRecorder(mgr.GetEventRecorderFor(name)), //nolint:staticcheck // crossplane-runtime still takes the old recorder.
-		}),
-		// The external name is the machine's name in its backend, known
-		// before the create call, so a create that was cut short (the
-		// provider killed before it recorded the result) is found again by
-		// Observe instead of being made twice.
-		managed.WithDeterministicExternalName(true),
-	}
-	opts = append(opts, options.ReconcilerOptions(mgr, o, name)...)
-
-	r := managed.NewReconciler(mgr, resource.ManagedKind(v1alpha1.VirtualMachineGroupVersionKind), opts...)
-
-	return ctrl.NewControllerManagedBy(mgr).
-		Named(name).
-		WithOptions(o.ForControllerRuntime()).
-		For(&v1alpha1.VirtualMachine{}, builder.WithPredicates(resource.DesiredStateChanged())).
-		Watches(&enginev1alpha1.DatabaseInstance{}, dependents.EnqueueMachines()).
-		Complete(ratelimiter.NewReconciler(name, dependents.PromptRechecks(r, mgr.GetAPIReader(), func() client.Object { return &v1alpha1.VirtualMachine{} }), o.GlobalRateLimiter))
+	return setup.Setup(mgr, o, setup.Config[*v1alpha1.VirtualMachine]{
+		Kind: v1alpha1.VirtualMachineGroupVersionKind,
+		Connector: func(s setup.Shared) managed.TypedExternalConnector[*v1alpha1.VirtualMachine] {
+			return &connector{kube: mgr.GetClient(), usage: s.Usage, backends: o.Backends(), record: s.Recorder}
+		},
+	})
 }
 
 type connector struct {
@@ -84,6 +63,8 @@ type connector struct {
 	backends backend.Options
 	record   event.Recorder
 }
+
+var _ managed.TypedExternalConnector[*v1alpha1.VirtualMachine] = &connector{}
 
 // Connect resolves the provider config and picks its backend. A machine
 // that is being deleted waits for the engines on it to go first. When the
@@ -166,6 +147,8 @@ type external struct {
 	login *cloudinit.User
 }
 
+var _ managed.TypedExternalClient[*v1alpha1.VirtualMachine] = &external{}
+
 // spec is the machine spec of cr, with the provider's login user added to
 // its cloud-init user data. The provider's key is also the machine's own
 // key when cr names none (Azure wants one); a machine with its own key
@@ -205,11 +188,11 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.VirtualMachine) (ma
 		return managed.ExternalObservation{ResourceExists: false}, nil
 	}
 	// Nothing of a machine that is not the resource's reaches its status.
-	switch action, err := decide(cr, m.Owner); action {
+	switch action, err := owner.Decide(cr, m.Owner); action {
 	case machine.Refuse:
 		return managed.ExternalObservation{}, err
 	case machine.LeaveBehind:
-		e.leaveBehind(cr, err)
+		owner.LeaveBehind(e.record, cr, err)
 		return managed.ExternalObservation{ResourceExists: false}, nil
 	case machine.Adopt:
 		e.adopt = true
@@ -261,7 +244,7 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.VirtualMachine) (man
 	}
 	// A machine of the name may have appeared since Observe: backends
 	// return what they find, and only the resource's own is kept.
-	switch action, err := decide(cr, m.Owner); action {
+	switch action, err := owner.Decide(cr, m.Owner); action {
 	case machine.Refuse, machine.LeaveBehind:
 		return managed.ExternalCreation{}, err
 	case machine.Adopt:
@@ -284,7 +267,7 @@ func (e *external) Update(ctx context.Context, cr *v1alpha1.VirtualMachine) (man
 		if err := e.machines.Mark(ctx, machineID(cr), s.Owner); err != nil {
 			return managed.ExternalUpdate{}, errors.Wrap(err, errMark)
 		}
-		e.record.Event(cr, event.Normal(reasonImported, "imported the machine "+meta.GetExternalName(cr)+" and marked it as this resource's"))
+		owner.Imported(e.record, cr)
 	}
 	m, err := e.machines.Update(ctx, machineID(cr), s)
 	if err != nil {
@@ -307,8 +290,8 @@ func (e *external) Delete(ctx context.Context, cr *v1alpha1.VirtualMachine) (man
 	if m == nil {
 		return managed.ExternalDelete{}, nil
 	}
-	if action, err := decide(cr, m.Owner); action != machine.Manage {
-		e.leaveBehind(cr, err)
+	if action, err := owner.Decide(cr, m.Owner); action != machine.Manage {
+		owner.LeaveBehind(e.record, cr, err)
 		return managed.ExternalDelete{}, nil
 	}
 	return managed.ExternalDelete{}, errors.Wrap(e.machines.Delete(ctx, machineID(cr)), errDelete)

@@ -3,15 +3,20 @@ package pgvm
 import (
 	"context"
 	"strconv"
+	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 
 	"github.com/dbaas-io/dbaas/internal/clients/executor"
+	"github.com/dbaas-io/dbaas/internal/engine/steps"
 )
 
 const (
-	errSelect1 = "SELECT 1 returned %q"
-	errOptions = "invalid options"
+	errSelect1    = "SELECT 1 returned %q"
+	errOptions    = "invalid options"
+	errNotHealthy = "the server is not healthy after %s"
+
+	healthTimeout = 60 * time.Second
 )
 
 // tcpHost is the address pg_isready reaches the server's TCP listener on:
@@ -47,4 +52,32 @@ func Health(ctx context.Context, e executor.Executor, o Options) error {
 		return errors.Errorf(errSelect1, out)
 	}
 	return nil
+}
+
+// healthStep passes when Health does; otherwise it waits for the server,
+// which may be finishing recovery, for up to a minute.
+func healthStep(o Options) steps.Step {
+	return steps.Step{
+		Name: StepHealth,
+		Check: func(ctx context.Context, e executor.Executor) (bool, error) {
+			return Health(ctx, e, o) == nil, nil
+		},
+		Apply: func(ctx context.Context, e executor.Executor) error {
+			deadline := time.Now().Add(healthTimeout)
+			for {
+				err := Health(ctx, e, o)
+				if err == nil {
+					return nil
+				}
+				if time.Now().After(deadline) {
+					return errors.Wrapf(err, errNotHealthy, healthTimeout)
+				}
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(500 * time.Millisecond):
+				}
+			}
+		},
+	}
 }

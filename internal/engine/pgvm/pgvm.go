@@ -6,6 +6,14 @@
 // check fails, so running the play again after a crash, a retry or a drift
 // is safe, and a play against a machine that is as described changes
 // nothing.
+//
+// Each stage of the play has its own file, in play order: install.go (the
+// binaries), datadir.go, initialise.go (initdb), tls.go (the certificate),
+// settings.go, hba.go, start.go (the systemd unit, start and restart),
+// health.go and password.go. files.go, server.go and reload.go hold what
+// several stages share: the files the play owns, reaching a running server,
+// and having it reload. lifecycle.go asks whether a cluster exists and
+// which version runs, and removes what the play made.
 package pgvm
 
 import (

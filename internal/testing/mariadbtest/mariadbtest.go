@@ -26,7 +26,7 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 
-	"github.com/dbaas-io/dbaas/internal/testing/integration"
+	"github.com/dbaas-io/dbaas/internal/testing/testproc"
 )
 
 // Binaries of Debian's mariadb-server package (make deps installs it).
@@ -55,28 +55,13 @@ type Server struct {
 	tmpDir  string
 	socket  string
 	logFile string
-	proc    *process
+	proc    *testproc.Process
 }
 
 // Start runs a server for the test and stops it when the test ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	integration.Needs(t, "MariaDB (make deps)")
-	dir, err := os.MkdirTemp("", "mariadbtest-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.RemoveAll(dir) })
-	s, err := New(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Stop(); err != nil {
-			t.Errorf("cannot stop MariaDB: %v", err)
-		}
-	})
-	return s
+	return testproc.Start(t, "mariadbtest-", "MariaDB", New)
 }
 
 // New initialises and starts a server below baseDir, which must exist. The
@@ -86,16 +71,14 @@ func New(baseDir string) (*Server, error) {
 	if _, err := os.Stat(ServerBin); err != nil {
 		return nil, errors.Wrap(err, "MariaDB is not installed (run make deps)")
 	}
-	// The directory must be traversable by the server's user; MkdirTemp
-	// creates it private to its creator.
-	if err := os.Chmod(baseDir, 0o755); err != nil {
-		return nil, errors.Wrap(err, "cannot make the base directory traversable")
+	root, err := testproc.Root(baseDir, "mariadb")
+	if err != nil {
+		return nil, err
 	}
-	root := filepath.Join(baseDir, "mariadb")
 	s := &Server{
 		Host:     "127.0.0.1",
 		User:     AdminUser,
-		Password: randomHex(16),
+		Password: testproc.Password(),
 		root:     root,
 		dataDir:  filepath.Join(root, "data"),
 		tmpDir:   filepath.Join(root, "tmp"),
@@ -112,7 +95,7 @@ func New(baseDir string) (*Server, error) {
 		return nil, err
 	}
 	s.CA = ca
-	if err := chownToServerUser(root); err != nil {
+	if err := serverUser.Chown(root); err != nil {
 		return nil, err
 	}
 	if err := s.install(); err != nil {
@@ -133,7 +116,7 @@ func (s *Server) Stop() error {
 	if s.proc == nil {
 		return nil
 	}
-	err := s.proc.stop()
+	err := s.proc.Stop()
 	s.proc = nil
 	return err
 }
@@ -146,7 +129,7 @@ func (s *Server) install() error {
 	args := append([]string{"--no-defaults", "--datadir=" + s.dataDir, "--tmpdir=" + s.tmpDir,
 		"--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve"},
 		tuning...)
-	cmd, err := command(InstallDBBin, args...)
+	cmd, err := serverUser.Command(InstallDBBin, args...)
 	if err != nil {
 		return err
 	}

@@ -33,7 +33,7 @@ import (
 func TestStartConnectStop(t *testing.T) {
 	s := Start(t)
 	ctx := context.Background()
-	pid := s.proc.cmd.Process.Pid
+	pid := s.proc.PID()
 
 	db := s.Admin(t)
 	var version string

@@ -17,19 +17,13 @@ limitations under the License.
 package mariadbtest
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+
+	"github.com/dbaas-io/dbaas/internal/clients/pki"
 )
 
 // Files below the server's root directory.
@@ -39,59 +33,25 @@ const (
 )
 
 // writeCertificates makes a CA and a server certificate it signs, for
-// 127.0.0.1 and localhost, so that tests can use every TLS mode: MariaDB
-// 10.11 does not make its own. It writes the server's certificate and key
-// to dir and returns the CA's certificate.
+// localhost and 127.0.0.1, so that tests can use every TLS mode: MariaDB
+// 10.11 does not make its own. They are made as the provider makes its
+// instances' (pgtest's server gets the same). It writes the server's
+// certificate and key to dir and returns the CA's certificate.
 func writeCertificates(dir string) ([]byte, error) {
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, errors.Wrap(err, "cannot generate the CA key")
-	}
 	now := time.Now()
-	ca := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "mariadbtest CA"},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
+	ca, err := pki.NewCA("mariadbtest CA", now)
 	if err != nil {
-		return nil, errors.Wrap(err, "cannot make the CA certificate")
+		return nil, err
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	srv, err := pki.IssueServer(ca, []string{"localhost", "127.0.0.1"}, now)
 	if err != nil {
-		return nil, errors.Wrap(err, "cannot generate the server key")
+		return nil, err
 	}
-	leaf := &x509.Certificate{
-		SerialNumber: big.NewInt(2),
-		Subject:      pkix.Name{CommonName: "localhost"},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		DNSNames:     []string{"localhost"},
-		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
-	}
-	leafDER, err := x509.CreateCertificate(rand.Reader, leaf, ca, &key.PublicKey, caKey)
-	if err != nil {
-		return nil, errors.Wrap(err, "cannot make the server certificate")
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return nil, errors.Wrap(err, "cannot encode the server key")
-	}
-	if err := os.WriteFile(filepath.Join(dir, certFile), pemBlock("CERTIFICATE", leafDER), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, certFile), srv.Cert, 0o644); err != nil {
 		return nil, errors.Wrap(err, "cannot write the server certificate")
 	}
-	if err := os.WriteFile(filepath.Join(dir, keyFile), pemBlock("PRIVATE KEY", keyDER), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, keyFile), srv.Key, 0o600); err != nil {
 		return nil, errors.Wrap(err, "cannot write the server key")
 	}
-	return pemBlock("CERTIFICATE", caDER), nil
-}
-
-func pemBlock(typ string, der []byte) []byte {
-	return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
+	return ca.Cert, nil
 }

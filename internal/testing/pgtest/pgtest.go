@@ -4,23 +4,17 @@
 package pgtest
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"os"
-	"os/exec"
-	"os/user"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
-
-	"github.com/dbaas-io/dbaas/internal/ports"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 
 	"github.com/dbaas-io/dbaas/internal/clients/pki"
-	"github.com/dbaas-io/dbaas/internal/testing/integration"
+	"github.com/dbaas-io/dbaas/internal/ports"
+	"github.com/dbaas-io/dbaas/internal/testing/testproc"
 )
 
 // BinDir holds the PostgreSQL 15 server binaries on the test machines.
@@ -29,9 +23,9 @@ const BinDir = "/usr/lib/postgresql/15/bin"
 // AdminUser is the superuser the server is initialised with.
 const AdminUser = "postgres"
 
-// runAs is the unprivileged user the server runs as when the tests run as
-// root, because initdb and postgres refuse to run as root.
-const runAs = "postgres"
+// serverUser is the unprivileged user the server runs as when the tests run
+// as root, because initdb and postgres refuse to run as root.
+const serverUser testproc.User = "postgres"
 
 // A Server is a running PostgreSQL server that accepts password (SCRAM)
 // logins on Host:Port.
@@ -54,38 +48,21 @@ type Server struct {
 // Start runs a server for the test and stops it when the test ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	integration.Needs(t, "PostgreSQL 15 (make deps)")
-	dir, err := os.MkdirTemp("", "pgtest-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.RemoveAll(dir) })
-	s, err := New(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Stop(); err != nil {
-			t.Errorf("cannot stop PostgreSQL: %v", err)
-		}
-	})
-	return s
+	return testproc.Start(t, "pgtest-", "PostgreSQL", New)
 }
 
 // New initialises and starts a server below baseDir, which must exist. The
 // caller stops it with Stop. Use it from TestMain, where no testing.TB exists,
 // to share one server between the tests of a package.
 func New(baseDir string) (*Server, error) {
-	// The directory must be traversable by the server's user; MkdirTemp
-	// creates it private to its creator.
-	if err := os.Chmod(baseDir, 0o755); err != nil {
-		return nil, errors.Wrap(err, "cannot make the base directory traversable")
+	root, err := testproc.Root(baseDir, "pg")
+	if err != nil {
+		return nil, err
 	}
-	root := filepath.Join(baseDir, "pg")
 	s := &Server{
 		Host:     "127.0.0.1",
 		User:     AdminUser,
-		Password: randomHex(16),
+		Password: testproc.Password(),
 		dataDir:  filepath.Join(root, "data"),
 		logFile:  filepath.Join(root, "server.log"),
 	}
@@ -97,7 +74,7 @@ func New(baseDir string) (*Server, error) {
 	if err := os.WriteFile(pwFile, []byte(s.Password+"\n"), 0o600); err != nil {
 		return nil, errors.Wrap(err, "cannot write the password file")
 	}
-	if err := chownToServerUser(root); err != nil {
+	if err := serverUser.Chown(root); err != nil {
 		return nil, err
 	}
 	// Host logins need a SCRAM password so that tests can tell a right
@@ -143,7 +120,7 @@ func (s *Server) serveTLS() error {
 		if err := os.WriteFile(p, b, 0o600); err != nil {
 			return errors.Wrap(err, "cannot write the server certificate")
 		}
-		if err := chownToServerUser(p); err != nil {
+		if err := serverUser.Chown(p); err != nil {
 			return err
 		}
 	}
@@ -190,40 +167,13 @@ const stopWait = time.Minute
 
 // run runs a server binary, as the server's user when we are root.
 func (s *Server) run(bin string, args ...string) ([]byte, error) {
-	var cmd *exec.Cmd
-	if os.Geteuid() == 0 {
-		cmd = exec.Command("setpriv", append([]string{"--reuid=" + runAs, "--regid=" + runAs, "--init-groups", "--", bin}, args...)...)
-	} else {
-		cmd = exec.Command(bin, args...)
+	cmd, err := serverUser.Command(bin, args...)
+	if err != nil {
+		return nil, err
 	}
 	return cmd.CombinedOutput()
-}
-
-// chownToServerUser gives dir to the server's user when we are root.
-func chownToServerUser(dir string) error {
-	if os.Geteuid() != 0 {
-		return nil
-	}
-	u, err := user.Lookup(runAs)
-	if err != nil {
-		return errors.Wrapf(err, "cannot look up user %s", runAs)
-	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
-	return errors.Wrap(filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		return os.Chown(p, uid, gid)
-	}), "cannot hand the server directory to its user")
 }
 
 // freePort returns a free loopback port. Another process could take it
 // before the server binds it; the start then fails loudly.
 func freePort() (int, error) { return ports.Free() }
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}

@@ -1,0 +1,97 @@
+package testproc
+
+import (
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"syscall"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+)
+
+// A User is the unprivileged account a server runs as when the tests run as
+// root, because database servers refuse to run as root. When the tests do
+// not run as root, the server runs as whoever runs them and User changes
+// nothing.
+type User string
+
+// Command prepares bin to run as u when we are root. The credentials do
+// what setpriv --reuid --regid --init-groups does.
+func (u User) Command(bin string, args ...string) (*exec.Cmd, error) {
+	cred, err := u.credential()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	return cmd, nil
+}
+
+// Chown gives dir and everything below it to u when we are root.
+func (u User) Chown(dir string) error {
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	a, err := u.lookup()
+	if err != nil {
+		return err
+	}
+	uid, gid, err := u.ids(a)
+	if err != nil {
+		return err
+	}
+	return errors.Wrap(filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Chown(p, uid, gid)
+	}), "cannot hand the server directory to its user")
+}
+
+// credential is u's identity, with its groups, when we are root; nil
+// otherwise.
+func (u User) credential() (*syscall.Credential, error) {
+	if os.Geteuid() != 0 {
+		return nil, nil
+	}
+	a, err := u.lookup()
+	if err != nil {
+		return nil, err
+	}
+	uid, gid, err := u.ids(a)
+	if err != nil {
+		return nil, err
+	}
+	gids, err := a.GroupIds()
+	if err != nil {
+		return nil, errors.Wrapf(err, "cannot look up the groups of user %s", u)
+	}
+	groups := make([]uint32, 0, len(gids))
+	for _, g := range gids {
+		n, err := strconv.ParseUint(g, 10, 32)
+		if err != nil {
+			return nil, errors.Wrapf(err, "bad group id of user %s", u)
+		}
+		groups = append(groups, uint32(n))
+	}
+	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: groups}, nil
+}
+
+func (u User) lookup() (*user.User, error) {
+	a, err := user.Lookup(string(u))
+	return a, errors.Wrapf(err, "cannot look up user %s", u)
+}
+
+func (u User) ids(a *user.User) (int, int, error) {
+	uid, err := strconv.Atoi(a.Uid)
+	if err != nil {
+		return 0, 0, errors.Wrapf(err, "bad uid of user %s", u)
+	}
+	gid, err := strconv.Atoi(a.Gid)
+	if err != nil {
+		return 0, 0, errors.Wrapf(err, "bad gid of user %s", u)
+	}
+	return uid, gid, nil
+}
