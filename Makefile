@@ -10,6 +10,10 @@ CRANK  := hack/crank
 PG_BIN := /usr/lib/postgresql/15/bin
 GO     ?= go
 
+# golangci-lint is pinned in a module of its own, so that its dependencies
+# stay out of the product's go.mod; go tool builds it once into Go's cache.
+GOLANGCI_LINT := $(GO) tool -modfile=$(CURDIR)/hack/lint/go.mod golangci-lint
+
 CONTROL_PLANE := $(BIN)/etcd $(BIN)/kube-apiserver $(BIN)/kube-controller-manager $(BIN)/crossplane
 PRODUCT       := $(BIN)/provider $(BIN)/function-dbaas $(BIN)/localenv
 DEV_TOOLS     := $(BIN)/crank
@@ -18,10 +22,10 @@ DEV_TOOLS     := $(BIN)/crank
 # expects it; set RENDER_PORT when that port is taken.
 RENDER_PORT   ?= 9443
 
-.PHONY: help deps tools build generate check-generated render test bench bench-200 bench-500 bench-instance demo up down clean
+.PHONY: help deps tools build generate check-generated lint unit render test bench bench-200 bench-500 bench-instance demo up down clean
 
 help: ## List the targets.
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
 deps: ## Install Debian's PostgreSQL 15 and MariaDB servers, sudo and the disk tools the tests use when they are missing.
 	@test -x $(PG_BIN)/postgres || { \
@@ -81,6 +85,15 @@ generate: ## Regenerate deepcopy, method sets, resolvers and CRDs.
 
 check-generated: generate ## Fail when generated files differ from the committed ones.
 	@git diff --exit-code -- apis package functions || { echo "generated files are stale: run make generate and commit"; exit 1; }
+
+lint: ## Run golangci-lint (the version in hack/lint/go.mod, the checks in .golangci.yml).
+	$(GOLANGCI_LINT) run ./...
+
+# The inner loop: no root, no servers and no control-plane build, so it
+# depends on no other target. Tests that need those skip under -short,
+# saying what they need.
+unit: ## Run the fast tests only (go test -short): no root, no servers, no control-plane build.
+	$(GO) test -short -count=1 ./...
 
 # The example runs as it is: its composition.yaml is a link to the platform's
 # Composition, so the two cannot drift. The function runs as a local process

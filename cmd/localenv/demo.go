@@ -33,7 +33,7 @@ func demo(ctx context.Context, p paths) error {
 	if err != nil {
 		return errors.Wrap(err, "cannot create the demo's state directory")
 	}
-	defer os.RemoveAll(state) //nolint:errcheck // Best effort on the way out.
+	defer os.RemoveAll(state)
 
 	env, err := localenv.Up(ctx, p.config(state))
 	if err != nil {
@@ -93,7 +93,7 @@ func query(ctx context.Context, d map[string]string) error {
 	if err != nil {
 		return err
 	}
-	defer conn.Close(ctx) //nolint:errcheck // Nothing to do about it.
+	defer conn.Close(ctx)
 	var user, db, version string
 	if err := conn.QueryRow(ctx, "SELECT current_user, current_database(), version()").Scan(&user, &db, &version); err != nil {
 		return errors.Wrap(err, "cannot query the database")

@@ -25,7 +25,7 @@ func run() error {
 	fs := flag.NewFlagSet("localenv", flag.ExitOnError)
 	root := fs.String("root", ".", "The repository root.")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: localenv [--root DIR] up|down|demo")
+		_, _ = fmt.Fprintln(fs.Output(), "usage: localenv [--root DIR] up|down|demo")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(os.Args[1:]); err != nil {

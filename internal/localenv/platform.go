@@ -116,7 +116,7 @@ func (e *Env) waitForKind(ctx context.Context, apiVersion, listKind string) erro
 
 // ApplyFile server-side applies every object of a multi-document YAML file.
 func ApplyFile(ctx context.Context, c client.Client, path string) error {
-	b, err := os.ReadFile(path) //nolint:gosec // Paths are the repository's own manifests.
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return errors.Wrapf(err, "cannot read %s", path)
 	}

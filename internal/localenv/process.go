@@ -30,7 +30,7 @@ func startProcess(name, logPath, bin string, args, env []string) (*process, erro
 	if err != nil {
 		return nil, errors.Wrapf(err, "cannot open the log file of %s", name)
 	}
-	cmd := exec.Command(bin, args...) //nolint:gosec // Binaries and flags are the environment's own.
+	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.Env = append(os.Environ(), env...)
 	// A process group of its own, so a Ctrl-C in the terminal reaches the

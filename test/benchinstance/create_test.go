@@ -81,7 +81,7 @@ func (r *rig) checkWritable(b *testing.B, di *v1alpha1.DatabaseInstance) {
 		if err != nil {
 			return false, err.Error()
 		}
-		defer conn.Close(ctx) //nolint:errcheck // Benchmark.
+		defer conn.Close(ctx)
 		if _, err := conn.Exec(ctx, "CREATE TABLE IF NOT EXISTS bench (id bigint PRIMARY KEY); INSERT INTO bench VALUES (1) ON CONFLICT DO NOTHING"); err != nil {
 			return false, err.Error()
 		}

@@ -275,7 +275,7 @@ func (r *rig) missing(b *testing.B, cr credentials, port int, acked []int64) int
 		if err != nil {
 			return false, err.Error()
 		}
-		defer conn.Close(ctx) //nolint:errcheck // Benchmark.
+		defer conn.Close(ctx)
 		if err := conn.QueryRow(ctx, "SELECT count(*) FROM bench WHERE id = ANY($1)", acked).Scan(&found); err != nil {
 			return false, err.Error()
 		}

@@ -123,7 +123,7 @@ func (r *rig) overSSH(b *testing.B) *rig {
 		ObjectMeta: metav1.ObjectMeta{Name: name},
 		Spec: apisv1alpha1.ProviderConfigSpec{Backend: apisv1alpha1.BackendLocal,
 			Local: &apisv1alpha1.LocalBackendConfig{BaseDir: r.base, PortRangeStart: portRangeStart, PortRangeEnd: portRangeEnd},
-			SSH: &apisv1alpha1.SSHConfig{User: srv.User(), Port: int32(p), Sudo: &no, //nolint:gosec // A port.
+			SSH: &apisv1alpha1.SSHConfig{User: srv.User(), Port: int32(p), Sudo: &no,
 				PrivateKeySecretRef: xpv2.SecretKeySelector{SecretReference: xpv2.SecretReference{Namespace: ns, Name: "key"}, Key: "id"}}},
 	}); err != nil {
 		b.Fatal(err)
@@ -309,16 +309,6 @@ func connect(ctx context.Context, cr credentials, host string, port int) (*pgx.C
 		return nil, err
 	}
 	return pgx.ConnectConfig(ctx, cfg)
-}
-
-// member returns the instance's member on the machine, from its status.
-func member(di *v1alpha1.DatabaseInstance, vm string) (v1alpha1.Member, bool) {
-	for _, m := range di.Status.AtProvider.Members {
-		if m.VirtualMachine == vm {
-			return m, true
-		}
-	}
-	return v1alpha1.Member{}, false
 }
 
 func median(v []float64) float64 {

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/dbaas-io/dbaas/internal/localenv"
+	"github.com/dbaas-io/dbaas/internal/testing/integration"
 )
 
 // env is shared by every test of the package: starting it takes seconds,
@@ -23,6 +24,10 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
+	if integration.Short() {
+		fmt.Println("skipping the end-to-end tests: they need the control plane's build and the product's (make build), PostgreSQL 15 and root; run without -short")
+		return 0
+	}
 	root, err := filepath.Abs("../..")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -100,7 +100,7 @@ func compose(t target, s selection) (map[resource.Name]*resource.DesiredComposed
 			ForProvider: computev1alpha1.VirtualMachineParameters{
 				CPU:        s.SKU.CPU,
 				MemoryMiB:  s.SKU.MemoryMiB,
-				Disks:      []computev1alpha1.Disk{{Name: "data", SizeGiB: int32(s.StorageGB)}}, //nolint:gosec // resolve bounds StorageGB to 65536.
+				Disks:      []computev1alpha1.Disk{{Name: "data", SizeGiB: int32(s.StorageGB)}},
 				Image:      s.Environment.Image,
 				Network:    s.Environment.Network,
 				PowerState: computev1alpha1.PowerOn,
@@ -120,7 +120,7 @@ func compose(t target, s selection) (map[resource.Name]*resource.DesiredComposed
 				Version:                s.Version,
 				Topology:               enginev1alpha1.Topology(s.Tier.Topology),
 				VirtualMachineRefs:     []xpv2.NamespacedReference{{Name: vm.Name}},
-				StorageGB:              int32(s.StorageGB), //nolint:gosec // resolve bounds StorageGB to 65536.
+				StorageGB:              int32(s.StorageGB),
 				MaxConnections:         ptr.To(s.SKU.MaxConnections),
 				SharedBuffersMB:        ptr.To(s.SKU.SharedBuffersMB),
 				AdminPasswordSecretRef: xpv2.LocalSecretKeySelector{LocalSecretReference: xpv2.LocalSecretReference{Name: t.XRName + "-admin"}, Key: adminPasswordKey},

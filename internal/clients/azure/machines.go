@@ -471,9 +471,9 @@ func (b *Backend) Update(ctx context.Context, id machine.ID, s machine.Spec) (*m
 		m.Pending = strings.Join(what, ", ")
 		return m, nil
 	}
-	switch want := machine.PowerOf(s.PowerState); {
-	case want == m.PowerState:
-	case want == machine.PowerOn:
+	switch machine.PowerOf(s.PowerState) {
+	case m.PowerState:
+	case machine.PowerOn:
 		if _, err := b.vms.BeginStart(ctx, group, id.Name, nil); err != nil {
 			return nil, classify(err, "cannot start virtual machine "+id.Name, r)
 		}

@@ -17,17 +17,17 @@ var clients sync.Map
 
 // cached returns the backend made for the same config and credentials
 // before, or makes it.
-func cached(config any, creds []byte, make func() (machine.Backend, error)) (machine.Backend, error) {
+func cached(config any, creds []byte, build func() (machine.Backend, error)) (machine.Backend, error) {
 	h := sha256.New()
 	if err := json.NewEncoder(h).Encode(config); err != nil {
-		return make()
+		return build()
 	}
 	h.Write(creds)
 	key := hex.EncodeToString(h.Sum(nil))
 	if b, ok := clients.Load(key); ok {
 		return b.(machine.Backend), nil
 	}
-	b, err := make()
+	b, err := build()
 	if err != nil {
 		return nil, err
 	}

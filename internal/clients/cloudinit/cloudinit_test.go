@@ -77,7 +77,7 @@ func parts(t *testing.T, doc string) []mimePart {
 	var out []mimePart
 	for {
 		p, err := r.NextRawPart()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return out
 		}
 		if err != nil {

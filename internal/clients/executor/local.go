@@ -80,7 +80,7 @@ func (Local) WriteFile(ctx context.Context, path string, data []byte, mode fs.Fi
 		return errors.Wrapf(err, errTemp, path)
 	}
 	tmp := f.Name()
-	defer os.Remove(tmp) //nolint:errcheck // Gone after a successful rename; best effort otherwise.
+	defer os.Remove(tmp)
 	if _, err := f.Write(data); err != nil {
 		_ = f.Close()
 		return errors.Wrapf(err, errWriteTemp, path)
@@ -101,7 +101,7 @@ func (Local) ReadFile(ctx context.Context, path string) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, errors.Wrap(err, errCanceled)
 	}
-	b, err := os.ReadFile(path) //nolint:gosec // Reading caller-chosen paths is this method's job.
+	b, err := os.ReadFile(path)
 	return b, errors.Wrapf(err, errRead, path)
 }
 

@@ -145,7 +145,7 @@ func (s *SSH) Run(ctx context.Context, cmd string, stdin io.Reader) (Result, err
 	if err != nil {
 		return Result{}, errors.Wrapf(err, errSession, s.address)
 	}
-	defer sess.Close() //nolint:errcheck // Already closed by the server when the command ended.
+	defer sess.Close()
 	var stdout, stderr bytes.Buffer
 	sess.Stdin, sess.Stdout, sess.Stderr = stdin, &stdout, &stderr
 	if err := sess.Start(remoteCommand(cmd, s.sudo)); err != nil {

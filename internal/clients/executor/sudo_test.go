@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dbaas-io/dbaas/internal/testing/integration"
 	"github.com/dbaas-io/dbaas/internal/testing/sshtest"
 )
 
@@ -21,6 +22,7 @@ import (
 // With Sudo the commands run as root; without it they run as the login user
 // and a command that needs root fails.
 func TestSudoOverSSH(t *testing.T) {
+	integration.Needs(t, "root and sudo (make deps)")
 	if os.Geteuid() != 0 {
 		t.Fatal("this test creates a user and a sudoers file: run it as root, as CI does")
 	}

@@ -50,7 +50,7 @@ func TestAllocationAcrossProcesses(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cmd := exec.Command(os.Args[0], "-test.run=^TestAllocChild$", "-test.count=1") //nolint:gosec // The test binary itself.
+			cmd := exec.Command(os.Args[0], "-test.run=^TestAllocChild$", "-test.count=1")
 			cmd.Env = append(os.Environ(), envChildDir+"="+dir, envChildName+"=p"+strconv.Itoa(c))
 			if out, err := cmd.CombinedOutput(); err != nil {
 				errs[c] = fmt.Errorf("%w: %s", err, out)

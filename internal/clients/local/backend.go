@@ -309,7 +309,7 @@ func sizeDisks(dir string, current, desired []machine.Disk) error {
 		if err != nil {
 			return errors.Wrap(err, errDisk)
 		}
-		f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY, 0o600) //nolint:gosec // The path is built by the provider.
+		f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY, 0o600)
 		if err != nil {
 			return errors.Wrap(err, errDisk)
 		}
@@ -341,18 +341,18 @@ func (b *Backend) lock() (func(), error) {
 		return nil, err
 	}
 	allocMu.Lock()
-	f, err := os.OpenFile(filepath.Join(b.baseDir, lockFile), os.O_CREATE|os.O_RDWR, 0o600) //nolint:gosec // The path is built by the provider.
+	f, err := os.OpenFile(filepath.Join(b.baseDir, lockFile), os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		allocMu.Unlock()
 		return nil, errors.Wrap(err, errLock)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil { //nolint:gosec // Fd fits an int.
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
 		_ = f.Close()
 		allocMu.Unlock()
 		return nil, errors.Wrap(err, errLock)
 	}
 	return func() {
-		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN) //nolint:gosec // Fd fits an int.
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 		_ = f.Close()
 		allocMu.Unlock()
 	}, nil
@@ -390,7 +390,7 @@ func mkdirShared(dir string) error {
 }
 
 func readMachine(dir string) (*record, error) {
-	b, err := os.ReadFile(filepath.Join(dir, machineFile)) //nolint:gosec // The path is built by the provider.
+	b, err := os.ReadFile(filepath.Join(dir, machineFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -413,7 +413,7 @@ func writeMachine(m *record) error {
 		return errors.Wrap(err, errWriteMachine)
 	}
 	tmp := filepath.Join(m.WorkDir, machineFile+".tmp")
-	if err := os.WriteFile(tmp, b, 0o644); err != nil { //nolint:gosec // Not secret.
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
 		return errors.Wrap(err, errWriteMachine)
 	}
 	return errors.Wrap(os.Rename(tmp, filepath.Join(m.WorkDir, machineFile)), errWriteMachine)

@@ -28,14 +28,14 @@ const (
 // ReadPID returns the PID on the first line of a pid file, or 0 when the file
 // does not exist.
 func ReadPID(pidFile string) (int, error) {
-	f, err := os.Open(pidFile) //nolint:gosec // The path is built by the provider.
+	f, err := os.Open(pidFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, nil
 	}
 	if err != nil {
 		return 0, errors.Wrap(err, errReadPIDFile)
 	}
-	defer f.Close() //nolint:errcheck // Read only.
+	defer f.Close()
 	s := bufio.NewScanner(f)
 	if !s.Scan() {
 		return 0, nil
@@ -43,7 +43,7 @@ func ReadPID(pidFile string) (int, error) {
 	pid, err := strconv.Atoi(strings.TrimSpace(s.Text()))
 	if err != nil || pid <= 0 {
 		// A torn pid file names no process.
-		return 0, nil //nolint:nilerr // See above.
+		return 0, nil
 	}
 	return pid, nil
 }

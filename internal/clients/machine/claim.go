@@ -7,16 +7,16 @@ import "github.com/dbaas-io/dbaas/internal/clients/ownership"
 type Action int
 
 const (
-	// Manage: the object carries the resource's own marker.
+	// Manage means the object carries the resource's own marker.
 	Manage Action = iota
-	// Adopt: an import the platform allows; the marker is written, then
-	// the object is managed.
+	// Adopt means an import the platform allows: the marker is written,
+	// then the object is managed.
 	Adopt
-	// Refuse: the object is not the resource's; nothing is changed and the
-	// resource reports why (Synced=False).
+	// Refuse means the object is not the resource's: nothing is changed
+	// and the resource reports why (Synced=False).
 	Refuse
-	// LeaveBehind: the resource is being deleted and the object is not
-	// its own; the resource finishes deleting and the object stays as it
+	// LeaveBehind means the resource is being deleted and the object is
+	// not its own: the resource finishes deleting and the object stays as it
 	// is.
 	LeaveBehind
 )

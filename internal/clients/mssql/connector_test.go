@@ -27,6 +27,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/microsoft/go-mssqldb/msdsn"
 
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+
 	"github.com/dbaas-io/dbaas/internal/clients/dbms"
 	"github.com/dbaas-io/dbaas/internal/clients/pki"
 )
@@ -286,7 +288,7 @@ func TestDeadlineDialer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close() //nolint:errcheck // test listener
+	defer l.Close()
 	accepted := make(chan net.Conn, 2)
 	go func() {
 		for {
@@ -304,9 +306,9 @@ func TestDeadlineDialer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c1.Close() //nolint:errcheck // test connection
+	defer c1.Close()
 	s1 := <-accepted
-	defer s1.Close() //nolint:errcheck // test connection
+	defer s1.Close()
 	if _, err := c1.Read(make([]byte, 1)); !isTimeout(err) {
 		t.Fatalf("a read under the login deadline returned %v, want a timeout", err)
 	}
@@ -316,10 +318,10 @@ func TestDeadlineDialer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c2.Close() //nolint:errcheck // test connection
+	defer c2.Close()
 	s2 := <-accepted
-	defer s2.Close() //nolint:errcheck // test connection
-	_ = c1.Close()   // a connection the driver closed must not stop the lifting
+	defer s2.Close()
+	_ = c1.Close() // a connection the driver closed must not stop the lifting
 	if err := d.lift(); err != nil {
 		t.Fatalf("lift: %v", err)
 	}
@@ -333,8 +335,8 @@ func TestDeadlineDialer(t *testing.T) {
 }
 
 func isTimeout(err error) bool {
-	ne, ok := err.(net.Error)
-	return ok && ne.Timeout()
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 func TestConnectOtherEngine(t *testing.T) {

@@ -107,7 +107,7 @@ func (c *Client) Privileges(ctx context.Context, u dbms.UserName, database strin
 	if err != nil {
 		return nil, errors.Wrap(err, errObservePrivileges)
 	}
-	defer rows.Close() //nolint:errcheck // rows.Err says what went wrong
+	defer rows.Close()
 	var privs []string
 	for rows.Next() {
 		var p string

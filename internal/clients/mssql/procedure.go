@@ -50,7 +50,7 @@ func (c *Client) CallProcedure(ctx context.Context, call dbms.Call) (*dbms.Resul
 	if err != nil {
 		return nil, errors.Wrapf(err, errCallProcedure, call.Procedure)
 	}
-	defer rows.Close() //nolint:errcheck // readResult returns what went wrong.
+	defer rows.Close()
 	return readResult(rows, call.Procedure)
 }
 

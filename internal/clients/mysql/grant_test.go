@@ -76,6 +76,7 @@ func TestGrantLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer func() { _ = rows.Close() }()
 	for rows.Next() {
 		var n string
 		if err := rows.Scan(&n); err != nil {
@@ -83,7 +84,9 @@ func TestGrantLifecycle(t *testing.T) {
 		}
 		seen = append(seen, n)
 	}
-	_ = rows.Close()
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
 	if diff := cmp.Diff([]string{db}, seen); diff != "" {
 		t.Errorf("databases the user sees: -want, +got:\n%s", diff)
 	}

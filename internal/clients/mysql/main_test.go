@@ -25,6 +25,7 @@ import (
 	"testing"
 
 	"github.com/dbaas-io/dbaas/internal/clients/dbms"
+	"github.com/dbaas-io/dbaas/internal/testing/integration"
 	"github.com/dbaas-io/dbaas/internal/testing/mariadbtest"
 )
 
@@ -59,6 +60,7 @@ func run(m *testing.M) int {
 // srv returns the shared server, starting it on first use.
 func srv(t testing.TB) *mariadbtest.Server {
 	t.Helper()
+	integration.Needs(t, "MariaDB (make deps)")
 	serverOnce.Do(func() {
 		if serverDir, serverErr = os.MkdirTemp("", "mysqlclient-"); serverErr != nil {
 			return

@@ -41,7 +41,7 @@ func (c *Client) CallProcedure(ctx context.Context, call dbms.Call) (*dbms.Resul
 	if err != nil {
 		return nil, errors.Wrapf(err, errCallProcedure, call.Procedure)
 	}
-	rows, err := c.db.QueryContext(ctx, q, args...)
+	rows, err := c.db.QueryContext(ctx, q, args...) //nolint:rowserrcheck // dbms.ReadLastResult returns rows.Err.
 	if err != nil {
 		return nil, errors.Wrapf(err, errCallProcedure, call.Procedure)
 	}

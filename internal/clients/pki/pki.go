@@ -25,9 +25,12 @@ const (
 	errParseKey  = "cannot parse the private key PEM"
 	errNoHosts   = "a server certificate needs at least one host name or address"
 
-	// CAValidity and ServerValidity are long, because nothing renews them
-	// yet: a certificate that expires takes the server's TLS down with it.
-	CAValidity     = 10 * 365 * 24 * time.Hour
+	// CAValidity is how long a CA certificate is valid: long, because
+	// nothing renews it yet, and a certificate that expires takes the
+	// server's TLS down with it.
+	CAValidity = 10 * 365 * 24 * time.Hour
+	// ServerValidity is how long a server certificate is valid: long, for
+	// the same reason.
 	ServerValidity = 5 * 365 * 24 * time.Hour
 	// RenewBefore is how long before it expires a certificate no longer
 	// counts as current, so that Current asks for a new one in time.

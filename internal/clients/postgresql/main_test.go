@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/dbaas-io/dbaas/internal/clients/dbms"
+	"github.com/dbaas-io/dbaas/internal/testing/integration"
 	"github.com/dbaas-io/dbaas/internal/testing/pgtest"
 )
 
@@ -21,6 +22,11 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
+	// The quick pass runs the tests that need no server; the others skip
+	// in newClient.
+	if integration.Short() {
+		return m.Run()
+	}
 	dir, err := os.MkdirTemp("", "pgclient-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -47,6 +53,7 @@ func adminConfig() Config {
 // newClient connects as the admin and closes the connection when the test ends.
 func newClient(t *testing.T) *Client {
 	t.Helper()
+	integration.Needs(t, "PostgreSQL 15 (make deps)")
 	c, err := Connect(context.Background(), adminConfig())
 	if err != nil {
 		t.Fatal(err)

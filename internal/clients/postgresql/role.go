@@ -174,7 +174,7 @@ func (c *Client) CanLogin(ctx context.Context, u dbms.UserName, password string)
 	}
 }
 
-// DropRole drops the role. What it owns and its privileges are handed over
+// DropUser drops the role. What it owns and its privileges are handed over
 // or revoked first, in the connected database and in alsoIn (those that
 // still exist), because DROP ROLE fails while anything depends on the role.
 // A role that does not exist is not an error.

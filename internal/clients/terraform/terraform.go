@@ -116,7 +116,7 @@ func (t *transientTransport) RoundTrip(req *http.Request) (*http.Response, error
 	if err != nil || !machine.IsTransientStatus(resp.StatusCode) {
 		return resp, err
 	}
-	defer resp.Body.Close() //nolint:errcheck // only read for the message
+	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	return nil, &machine.TransientError{
 		Backend:    backendName,

@@ -193,7 +193,9 @@ func capacityFault(err error) (string, bool) {
 	found := false
 	fault.In(err, func(f types.BaseMethodFault, localized string, _ []types.LocalizableMessage) bool {
 		switch f.(type) {
-		case types.BaseInsufficientResourcesFault, *types.NoDiskSpace, *types.InsufficientStorageSpace,
+		// A full datastore's InsufficientStorageSpace is one of the
+		// BaseInsufficientResourcesFaults.
+		case types.BaseInsufficientResourcesFault, *types.NoDiskSpace,
 			*types.InsufficientDisks, *types.NotEnoughLicenses:
 			found = true
 			msg = localized

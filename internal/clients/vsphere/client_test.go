@@ -139,7 +139,10 @@ func TestStatusTransport(t *testing.T) {
 		{answer{404, "text/html"}, false},
 	}
 	for _, tc := range cases {
-		_, err := (&statusTransport{next: tc.a}).RoundTrip(&http.Request{})
+		resp, err := (&statusTransport{next: tc.a}).RoundTrip(&http.Request{})
+		if resp != nil {
+			_ = resp.Body.Close()
+		}
 		var hs *httpStatusError
 		if got := errors.As(err, &hs); got != tc.transient {
 			t.Errorf("%d %s: transient %v, want %v", tc.a.code, tc.a.ct, got, tc.transient)

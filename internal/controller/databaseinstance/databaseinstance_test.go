@@ -224,7 +224,7 @@ func connectSecret(ctx context.Context, s *corev1.Secret) (*pgx.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg.Host, cfg.Port, cfg.Database = string(s.Data["endpoint"]), uint16(port), "postgres" //nolint:gosec // A port fits.
+	cfg.Host, cfg.Port, cfg.Database = string(s.Data["endpoint"]), uint16(port), "postgres"
 	cfg.User, cfg.Password = string(s.Data["username"]), string(s.Data["password"])
 	cfg.ConnectTimeout = 5 * time.Second
 	cfg.Fallbacks = nil
@@ -287,7 +287,7 @@ func TestDatabaseInstanceLifecycle(t *testing.T) {
 		if err != nil {
 			return false, err.Error()
 		}
-		defer conn.Close(ctx) //nolint:errcheck // Test.
+		defer conn.Close(ctx)
 		var v string
 		if err := conn.QueryRow(ctx, "SHOW max_connections").Scan(&v); err != nil {
 			return false, err.Error()
@@ -308,7 +308,7 @@ func TestDatabaseInstanceLifecycle(t *testing.T) {
 		if err != nil {
 			return false, err.Error()
 		}
-		defer conn.Close(ctx) //nolint:errcheck // Test.
+		defer conn.Close(ctx)
 		var one int
 		if err := conn.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil {
 			return false, err.Error()

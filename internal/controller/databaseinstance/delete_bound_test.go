@@ -121,7 +121,7 @@ func TestDeleteUnreachableGivesUp(t *testing.T) {
 	if err := c.Get(ctx, client.ObjectKey{Name: f.ns + "-" + pcGood}, pc); err != nil {
 		t.Fatal(err)
 	}
-	pc.Spec.SSH.Port = int32(closedPort(t)) //nolint:gosec // A port.
+	pc.Spec.SSH.Port = int32(closedPort(t))
 	if err := c.Update(ctx, pc); err != nil {
 		t.Fatal(err)
 	}

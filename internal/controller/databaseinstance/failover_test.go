@@ -114,7 +114,7 @@ func (f *fixture) waitWritable(t *testing.T, di *v1alpha1.DatabaseInstance) time
 		if err != nil {
 			return false, err.Error()
 		}
-		defer c.Close(ctx) //nolint:errcheck // Test.
+		defer c.Close(ctx)
 		if _, err := c.Exec(ctx, "CREATE TABLE IF NOT EXISTS after_failover (v text); INSERT INTO after_failover VALUES ('x')"); err != nil {
 			return false, err.Error()
 		}
@@ -199,7 +199,7 @@ func (f *fixture) lost(t *testing.T, di *v1alpha1.DatabaseInstance, w *writer) (
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close(ctx) //nolint:errcheck // Test.
+	defer c.Close(ctx)
 	w.mu.Lock()
 	ids := append([]int(nil), w.acked...)
 	w.mu.Unlock()
@@ -248,7 +248,7 @@ func failoverUnderWrites(t *testing.T, ns string, mod func(p *v1alpha1.DatabaseI
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(context.Background()) //nolint:errcheck // Test.
+	defer conn.Close(context.Background())
 	if _, err := conn.Exec(context.Background(), "INSERT INTO after_failover VALUES ('replicated')"); err != nil {
 		t.Fatal(err)
 	}

@@ -78,7 +78,7 @@ func (e *playExternal) Observe(ctx context.Context, cr *v1alpha1.DatabaseInstanc
 	}
 	cr.Status.AtProvider = v1alpha1.DatabaseInstanceObservation{
 		Endpoint:      e.address,
-		Port:          int32(e.port()), //nolint:gosec // A port fits.
+		Port:          int32(e.port()),
 		EngineVersion: version,
 		Primary:       e.vm,
 		Members:       []v1alpha1.Member{m},
@@ -179,11 +179,11 @@ func (e *playExternal) play(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 func (e *playExternal) member(cr *v1alpha1.DatabaseInstance) v1alpha1.Member {
 	for _, m := range cr.Status.AtProvider.Members {
 		if m.VirtualMachine == e.vm {
-			m.Role, m.Address, m.Port = v1alpha1.RolePrimary, e.address, int32(e.port()) //nolint:gosec // A port fits.
+			m.Role, m.Address, m.Port = v1alpha1.RolePrimary, e.address, int32(e.port())
 			return m
 		}
 	}
-	return v1alpha1.Member{VirtualMachine: e.vm, Role: v1alpha1.RolePrimary, Address: e.address, Port: int32(e.port())} //nolint:gosec // A port fits.
+	return v1alpha1.Member{VirtualMachine: e.vm, Role: v1alpha1.RolePrimary, Address: e.address, Port: int32(e.port())}
 }
 
 func (e *playExternal) port() int {
@@ -215,7 +215,8 @@ func setStep(cr *v1alpha1.DatabaseInstance, vm, step, state string, err error) {
 		}
 	}
 	if i == len(ms) {
-		cr.Status.AtProvider.Members = append(ms, v1alpha1.Member{VirtualMachine: vm, Role: v1alpha1.RolePrimary})
+		ms = append(ms, v1alpha1.Member{VirtualMachine: vm, Role: v1alpha1.RolePrimary})
+		cr.Status.AtProvider.Members = ms
 	}
 	m := &cr.Status.AtProvider.Members[i]
 	m.Step, m.StepState, m.StepError = step, state, ""

@@ -27,6 +27,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/controller/options"
 	"github.com/dbaas-io/dbaas/internal/controller/virtualmachine"
 	"github.com/dbaas-io/dbaas/internal/engine/pgvm"
+	"github.com/dbaas-io/dbaas/internal/testing/integration"
 	"github.com/dbaas-io/dbaas/internal/testing/pgtest"
 	"github.com/dbaas-io/dbaas/internal/testing/sshtest"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
@@ -77,7 +78,7 @@ func newSSHFixture(t *testing.T, env *testenv.Env, ns string) *sshFixture {
 				Backend: apisv1alpha1.BackendLocal,
 				Local:   &apisv1alpha1.LocalBackendConfig{BaseDir: base, PortRangeStart: start, PortRangeEnd: end},
 				SSH: &apisv1alpha1.SSHConfig{
-					User: srv.User(), Port: int32(s.port), //nolint:gosec // A port.
+					User: srv.User(), Port: int32(s.port),
 					PrivateKeySecretRef: xpv2.SecretKeySelector{SecretReference: xpv2.SecretReference{Namespace: ns, Name: s.secret}, Key: "id"},
 					// The test server runs commands as this test, root.
 					Sudo: &no,
@@ -343,16 +344,17 @@ func TestPlayFaults(t *testing.T) {
 
 func writeScript(t *testing.T, path, body string) {
 	t.Helper()
-	if err := os.WriteFile(path, []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil { //nolint:gosec // A test's stand-in program.
+	if err := os.WriteFile(path, []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// needRoot skips tests that run PostgreSQL as its own user or mount file
+// needRoot marks tests that run PostgreSQL as its own user or mount file
 // systems, which only root may do.
 func needRoot(t *testing.T) {
 	t.Helper()
+	integration.Needs(t, "root, to run PostgreSQL as its own user and mount file systems")
 	if os.Geteuid() != 0 {
-		t.Skip("needs root")
+		t.Fatal("this test runs PostgreSQL as its own user and mounts file systems: run it as root, as CI does")
 	}
 }

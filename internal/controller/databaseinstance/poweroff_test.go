@@ -179,7 +179,7 @@ func TestFailoverPowerOffSync(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(ctx) //nolint:errcheck // Test.
+	defer conn.Close(ctx)
 	if _, err := conn.Exec(ctx, "INSERT INTO after_failover VALUES ('replicated')"); err != nil {
 		t.Fatal(err)
 	}

@@ -111,7 +111,7 @@ func (f *fixture) eventuallyQuery(t *testing.T, di *v1alpha1.DatabaseInstance, h
 		if err != nil {
 			return false, err.Error()
 		}
-		defer c.Close(ctx) //nolint:errcheck // Test.
+		defer c.Close(ctx)
 		var got string
 		if err := c.QueryRow(ctx, query).Scan(&got); err != nil {
 			return false, err.Error()
@@ -226,7 +226,7 @@ func TestPrimaryWithReplicas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer watcher.Close(ctx) //nolint:errcheck // Test.
+	defer watcher.Close(ctx)
 	eventually(t, "commit waits for a replica", func() (bool, string) {
 		var n int
 		if err := watcher.QueryRow(ctx, "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'").Scan(&n); err != nil {
@@ -352,7 +352,7 @@ func TestSwitchover(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(ctx) //nolint:errcheck // Test.
+	defer conn.Close(ctx)
 	if _, err := conn.Exec(ctx, "INSERT INTO t VALUES ('after')"); err != nil {
 		t.Fatalf("write on the new primary: %v", err)
 	}

@@ -45,7 +45,7 @@ func newTLSProbe(t *testing.T, f *fixture, di *v1alpha1.DatabaseInstance) *tlsPr
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &tlsProbe{secret: s, host: string(s.Data[ConnectionEndpoint]), port: uint16(port)} //nolint:gosec // A port.
+	return &tlsProbe{secret: s, host: string(s.Data[ConnectionEndpoint]), port: uint16(port)}
 }
 
 // login connects as user from the loopback address from ("" for any),
@@ -180,7 +180,7 @@ func checkTLSBoundary(t *testing.T, f *fixture, di *v1alpha1.DatabaseInstance) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(ctx) //nolint:errcheck // A test's connection.
+	defer conn.Close(ctx)
 	var n int
 	if err := conn.QueryRow(ctx, "SELECT n FROM kept_tls").Scan(&n); err != nil || n != 42 {
 		t.Errorf("the row written before the refused attempts: %d, %v", n, err)

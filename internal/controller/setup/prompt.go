@@ -35,12 +35,12 @@ const (
 func promptRechecks(r reconcile.Reconciler, c client.Reader, newObject func() client.Object) reconcile.Reconciler {
 	return reconcile.Func(func(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 		res, err := r.Reconcile(ctx, req)
-		if err != nil || !res.Requeue || res.RequeueAfter > 0 { //nolint:staticcheck // The managed reconciler still sets Requeue.
+		if err != nil || !res.Requeue || res.RequeueAfter > 0 {
 			return res, err
 		}
 		o := newObject()
 		if c.Get(ctx, req.NamespacedName, o) != nil {
-			return res, nil
+			return res, nil //nolint:nilerr // Without the object the reconciler's own result stands.
 		}
 		created := meta.GetExternalCreateSucceeded(o)
 		if o.GetDeletionTimestamp().IsZero() && (created.IsZero() || time.Since(created) > justCreated) {

@@ -107,7 +107,7 @@ func TestDecide(t *testing.T) {
 			if !got.notOwn {
 				got.err = err
 			}
-			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(want{}), cmp.Comparer(func(a, b error) bool { return a == b })); diff != "" {
+			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(want{}), cmp.Comparer(func(a, b error) bool { return a == b })); diff != "" { //nolint:errorlint // The very error value, not one that wraps it.
 				t.Errorf("%s\nDecide: -want, +got:\n%s", tc.reason, diff)
 			}
 		})

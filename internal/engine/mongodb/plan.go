@@ -2,11 +2,12 @@ package mongodb
 
 import (
 	"fmt"
-	"github.com/dbaas-io/dbaas/internal/clients/executor"
 	"regexp"
 	"strings"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+
+	"github.com/dbaas-io/dbaas/internal/clients/executor"
 )
 
 const (

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/dbaas-io/dbaas/internal/testing/integration"
 )
 
 func TestCheck(t *testing.T) {
@@ -155,6 +157,7 @@ func TestCheck(t *testing.T) {
 // TestNamesKnownToPostgreSQL15 checks every allowed name against the real
 // server's list, so a typo does not pass as a parameter nobody can set.
 func TestNamesKnownToPostgreSQL15(t *testing.T) {
+	integration.Needs(t, "PostgreSQL 15 (make deps)")
 	bin := "/usr/lib/postgresql/15/bin/postgres"
 	if _, err := os.Stat(bin); err != nil {
 		t.Fatalf("PostgreSQL 15 is needed: %v (apt-get install -y postgresql-15)", err)

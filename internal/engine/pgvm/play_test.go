@@ -21,6 +21,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/clients/executor"
 	"github.com/dbaas-io/dbaas/internal/clients/local"
 	"github.com/dbaas-io/dbaas/internal/engine/steps"
+	"github.com/dbaas-io/dbaas/internal/testing/integration"
 	"github.com/dbaas-io/dbaas/internal/testing/sshtest"
 )
 
@@ -38,11 +39,12 @@ const (
 // needPostgres skips the test when PostgreSQL 15 is not on this host.
 func needPostgres(t *testing.T) {
 	t.Helper()
+	integration.Needs(t, "PostgreSQL 15 (make deps) and root")
 	if _, err := os.Stat(filepath.Join(DefaultBinRoot, "15", "bin", "initdb")); err != nil {
-		t.Skip("PostgreSQL 15 is not installed on this host")
+		t.Fatal("PostgreSQL 15 is not installed on this host: run make deps")
 	}
 	if os.Geteuid() != 0 {
-		t.Skip("the play hands directories to the postgres user and runs PostgreSQL as it, which needs root")
+		t.Fatal("the play hands directories to the postgres user and runs PostgreSQL as it, which needs root: run it as root, as CI does")
 	}
 }
 
@@ -332,7 +334,7 @@ func TestPlayStopsWhenThePortIsTaken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close() //nolint:errcheck // Test cleanup.
+	defer ln.Close()
 	e := sshExecutor(t)
 	o := testOptions(testRoot(t), portConflict)
 	plan, err := Plan(o)

@@ -85,5 +85,5 @@ func stat(ctx context.Context, e executor.Executor, p string) (pathStat, error) 
 	if err != nil {
 		return pathStat{}, errors.Errorf(errStat, p, res.Stdout)
 	}
-	return pathStat{exists: true, dir: f[0] == "directory", user: f[1], group: f[2], mode: fs.FileMode(m).Perm()}, nil //nolint:gosec // ParseUint bounded it to 32 bits.
+	return pathStat{exists: true, dir: f[0] == "directory", user: f[1], group: f[2], mode: fs.FileMode(m).Perm()}, nil
 }

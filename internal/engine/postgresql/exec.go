@@ -30,9 +30,9 @@ func asRoot() bool { return os.Geteuid() == 0 }
 func command(ctx context.Context, dir, bin string, args ...string) *exec.Cmd {
 	var cmd *exec.Cmd
 	if asRoot() {
-		cmd = exec.CommandContext(ctx, "setpriv", append([]string{"--reuid=" + engineUser, "--regid=" + engineUser, "--init-groups", "--", bin}, args...)...) //nolint:gosec // Arguments are built by the provider.
+		cmd = exec.CommandContext(ctx, "setpriv", append([]string{"--reuid=" + engineUser, "--regid=" + engineUser, "--init-groups", "--", bin}, args...)...)
 	} else {
-		cmd = exec.CommandContext(ctx, bin, args...) //nolint:gosec // Arguments are built by the provider.
+		cmd = exec.CommandContext(ctx, bin, args...)
 	}
 	cmd.Dir = dir
 	cmd.Env = engineEnv()

@@ -35,7 +35,7 @@ func (i *Instance) Fence(ctx context.Context, epoch int64) error {
 		return err
 	} else if !fenced {
 		tmp := filepath.Join(i.Dir, fenceFile+".tmp")
-		if err := os.WriteFile(tmp, []byte(strconv.FormatInt(epoch, 10)+"\n"), 0o644); err != nil { //nolint:gosec // Not secret.
+		if err := os.WriteFile(tmp, []byte(strconv.FormatInt(epoch, 10)+"\n"), 0o644); err != nil {
 			return errors.Wrap(err, errFence)
 		}
 		if err := os.Rename(tmp, filepath.Join(i.Dir, fenceFile)); err != nil {
@@ -52,7 +52,7 @@ func (i *Instance) Fence(ctx context.Context, epoch int64) error {
 
 // Fenced reports whether the member is fenced and at which epoch.
 func (i *Instance) Fenced() (int64, bool, error) {
-	b, err := os.ReadFile(filepath.Join(i.Dir, fenceFile)) //nolint:gosec // The path is built by the provider.
+	b, err := os.ReadFile(filepath.Join(i.Dir, fenceFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, false, nil
 	}

@@ -113,7 +113,7 @@ func TestFenceAfterCrash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer bc.Close(ctx) //nolint:errcheck // Test.
+	defer bc.Close(ctx)
 	if _, err := bc.Exec(ctx, "INSERT INTO t VALUES ('after')"); err != nil {
 		t.Fatal(err)
 	}

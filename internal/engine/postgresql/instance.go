@@ -143,7 +143,7 @@ func (i *Instance) Init(ctx context.Context, password string) error {
 	if err := os.WriteFile(pw, []byte(password+"\n"), 0o600); err != nil {
 		return errors.Wrap(err, errPWFile)
 	}
-	defer os.Remove(pw) //nolint:errcheck // Best effort; a leftover is removed on the next Init and by Remove.
+	defer os.Remove(pw)
 	if err := chown(pw); err != nil {
 		return err
 	}
@@ -163,7 +163,7 @@ func (i *Instance) Init(ctx context.Context, password string) error {
 	if err := i.include(); err != nil {
 		return err
 	}
-	return errors.Wrap(os.WriteFile(filepath.Join(i.Dir, markerFile), []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644), errMarker) //nolint:gosec // Not secret.
+	return errors.Wrap(os.WriteFile(filepath.Join(i.Dir, markerFile), []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644), errMarker)
 }
 
 // prepare stops a server that somehow runs on a half-done data directory,
@@ -222,7 +222,7 @@ func (i *Instance) include() error {
 	if err := chown(conf); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(filepath.Join(i.DataDir(), "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0) //nolint:gosec // The path is built by the provider.
+	f, err := os.OpenFile(filepath.Join(i.DataDir(), "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		return errors.Wrap(err, errInclude)
 	}
@@ -249,7 +249,7 @@ func (i *Instance) ConfigCurrent(s Settings) (bool, error) {
 	if err != nil {
 		return false, errors.Wrap(err, errRender)
 	}
-	have, err := os.ReadFile(filepath.Join(i.DataDir(), confFile)) //nolint:gosec // The path is built by the provider.
+	have, err := os.ReadFile(filepath.Join(i.DataDir(), confFile))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return false, errors.Wrap(err, errReadConf)
 	}
@@ -284,7 +284,7 @@ func (i *Instance) Configure(s Settings) ([]string, error) {
 // and returns the names of the settings that changed.
 func (i *Instance) configure(want string) ([]string, error) {
 	path := filepath.Join(i.DataDir(), confFile)
-	have, err := os.ReadFile(path) //nolint:gosec // The path is built by the provider.
+	have, err := os.ReadFile(path)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, errors.Wrap(err, errReadConf)
 	}

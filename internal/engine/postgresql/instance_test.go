@@ -23,7 +23,7 @@ func freePort(t *testing.T) int32 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return int32(p) //nolint:gosec // Ports fit.
+	return int32(p)
 }
 
 // stopOnCleanup stops any postmaster the test left behind, by PID.

@@ -43,7 +43,7 @@ func (i *Instance) SetAdminPassword(ctx context.Context, current, password strin
 	if err != nil {
 		return errors.Wrap(err, errSetPassword)
 	}
-	defer c.Close(context.Background()) //nolint:errcheck // Nothing to do about it.
+	defer c.Close(context.Background())
 	// ALTER ROLE takes no bind parameters: the name is quoted as an
 	// identifier, and the verifier is base64 and '$', ':' only.
 	q := "ALTER ROLE " + pgx.Identifier{i.AdminUser}.Sanitize() + " PASSWORD '" + verifier + "'"

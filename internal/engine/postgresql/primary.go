@@ -34,7 +34,7 @@ func (i *Instance) AllowReplication() (bool, error) {
 		return i.writeHBA()
 	}
 	path := filepath.Join(i.DataDir(), hbaFile)
-	b, err := os.ReadFile(path) //nolint:gosec // The path is built by the provider.
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return false, errors.Wrap(err, errHBA)
 	}
@@ -43,7 +43,7 @@ func (i *Instance) AllowReplication() (bool, error) {
 			return false, nil
 		}
 	}
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0) //nolint:gosec // The path is built by the provider.
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		return false, errors.Wrap(err, errHBA)
 	}
@@ -64,7 +64,7 @@ func (i *Instance) EnsureReplication(ctx context.Context, adminPassword, replPas
 	if err != nil {
 		return err
 	}
-	defer c.Close(context.Background()) //nolint:errcheck // Nothing to do about it.
+	defer c.Close(context.Background())
 	if reload {
 		if _, err := c.Exec(ctx, "SELECT pg_reload_conf()"); err != nil {
 			return errors.Wrap(err, errReload)

@@ -83,7 +83,7 @@ func (i *Instance) InitReplica(ctx context.Context, primaryPort int32, slot, pas
 	if err := i.markStandby(); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(i.Dir, markerFile), []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644); err != nil { //nolint:gosec // Not secret.
+	if err := os.WriteFile(filepath.Join(i.Dir, markerFile), []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644); err != nil {
 		return errors.Wrap(err, errMarker)
 	}
 	// A former primary copied afresh is a standby of the new one now.

@@ -37,7 +37,7 @@ func (i *Instance) Senders(ctx context.Context, adminPassword string) (Senders, 
 	if err != nil {
 		return out, err
 	}
-	defer c.Close(context.Background()) //nolint:errcheck // Nothing to do about it.
+	defer c.Close(context.Background())
 	if err := c.QueryRow(ctx, "SELECT current_setting('synchronous_standby_names')").Scan(&out.SynchronousStandbyNames); err != nil {
 		return out, errors.Wrap(err, errSenders)
 	}

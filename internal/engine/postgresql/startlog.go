@@ -34,11 +34,11 @@ func (i *Instance) startError(err error, from int64) error {
 	if err == nil {
 		return nil
 	}
-	f, oerr := os.Open(i.LogFile()) //nolint:gosec // The path is built by the provider.
+	f, oerr := os.Open(i.LogFile())
 	if oerr != nil {
 		return err
 	}
-	defer f.Close() //nolint:errcheck // Read only.
+	defer f.Close()
 	if _, serr := f.Seek(from, io.SeekStart); serr != nil {
 		return err
 	}

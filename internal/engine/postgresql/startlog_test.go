@@ -19,8 +19,8 @@ func TestStartFailureQuotesLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()                             //nolint:errcheck // Test.
-	port := int32(l.Addr().(*net.TCPAddr).Port) //nolint:gosec // A port fits.
+	defer l.Close()
+	port := int32(l.Addr().(*net.TCPAddr).Port)
 	i := NewInstance(testenv.SharedDir(t), "pg", "15", port, "postgres")
 	stopOnCleanup(t, i)
 	if err := i.Init(ctx, "pw"); err != nil {

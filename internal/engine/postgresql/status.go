@@ -50,7 +50,7 @@ func (i *Instance) Connect(ctx context.Context, user, password, dbname string) (
 		return nil, errors.Wrap(err, errConnect)
 	}
 	cfg.Host = Address
-	cfg.Port = uint16(i.Port) //nolint:gosec // Ports are validated to fit.
+	cfg.Port = uint16(i.Port)
 	cfg.User = user
 	cfg.Password = password
 	cfg.Database = dbname
@@ -75,9 +75,9 @@ func (i *Instance) Status(ctx context.Context, password string) (Status, error) 
 	c, err := i.Connect(ctx, i.AdminUser, password, "postgres")
 	if err != nil {
 		// A server that is starting or refuses us is running but not ready.
-		return s, nil //nolint:nilerr // Not ready is a state, not an error.
+		return s, nil
 	}
-	defer c.Close(context.Background()) //nolint:errcheck // Nothing to do about it.
+	defer c.Close(context.Background())
 	var v string
 	if err := c.QueryRow(ctx, "SHOW server_version").Scan(&v); err != nil {
 		return s, errors.Wrap(err, errQuery)
@@ -122,7 +122,7 @@ func (i *Instance) Apply(ctx context.Context, password string, changed []string)
 		}
 		return err
 	}
-	defer c.Close(context.Background()) //nolint:errcheck // Nothing to do about it.
+	defer c.Close(context.Background())
 	if _, err := c.Exec(ctx, "SELECT pg_reload_conf()"); err != nil {
 		return errors.Wrap(err, errReload)
 	}

@@ -54,7 +54,7 @@ func (i *Instance) WaitReplayed(ctx context.Context, adminPassword, lsn string, 
 	if err != nil {
 		return err
 	}
-	defer c.Close(context.Background()) //nolint:errcheck // Nothing to do about it.
+	defer c.Close(context.Background())
 	deadline := time.Now().Add(timeout)
 	for {
 		var done bool
@@ -82,7 +82,7 @@ func (i *Instance) Promote(ctx context.Context, adminPassword string) error {
 	if err != nil {
 		return errors.Wrap(err, errPromote)
 	}
-	defer c.Close(context.Background()) //nolint:errcheck // Nothing to do about it.
+	defer c.Close(context.Background())
 	var recovering bool
 	if err := c.QueryRow(ctx, "SELECT pg_is_in_recovery()").Scan(&recovering); err != nil {
 		return errors.Wrap(err, errPromote)
@@ -132,7 +132,7 @@ func (i *Instance) Rejoin(ctx context.Context, source *Instance, adminPassword s
 	if err := os.WriteFile(pass, []byte("*:*:*:"+esc(i.AdminUser)+":"+esc(adminPassword)+"\n"), 0o600); err != nil {
 		return errors.Wrap(err, errAdminPass)
 	}
-	defer os.Remove(pass) //nolint:errcheck // Best effort; the next Rejoin overwrites it and Remove takes the directory.
+	defer os.Remove(pass)
 	if err := chown(pass); err != nil {
 		return err
 	}

@@ -28,9 +28,11 @@ const (
 	// maxReplicas is SQL Server 2022's limit: a primary and 8 secondaries.
 	maxReplicas = 9
 
-	// DefaultEndpointName and DefaultEndpointPort are what SQL Server's own
-	// tools use for the availability group endpoint.
+	// DefaultEndpointName is the availability group endpoint's name that
+	// SQL Server's own tools use.
 	DefaultEndpointName = "Hadr_endpoint"
+	// DefaultEndpointPort is the availability group endpoint's port that
+	// SQL Server's own tools use.
 	DefaultEndpointPort = 5022
 )
 

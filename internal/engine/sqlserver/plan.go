@@ -1,11 +1,12 @@
 package sqlserver
 
 import (
-	"github.com/dbaas-io/dbaas/internal/clients/executor"
 	"regexp"
 	"strings"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+
+	"github.com/dbaas-io/dbaas/internal/clients/executor"
 )
 
 const (

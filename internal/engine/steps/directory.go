@@ -89,5 +89,5 @@ func stat(ctx context.Context, e executor.Executor, path string) (pathStat, erro
 	}
 	// %a includes setuid, setgid and sticky bits; Perm drops them as
 	// Directory and File do.
-	return pathStat{exists: true, kind: f[0], user: f[1], group: f[2], mode: fs.FileMode(m).Perm()}, nil //nolint:gosec // ParseUint bounded it to 32 bits.
+	return pathStat{exists: true, kind: f[0], user: f[1], group: f[2], mode: fs.FileMode(m).Perm()}, nil
 }

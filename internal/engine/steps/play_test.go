@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/dbaas-io/dbaas/internal/clients/executor"
+	"github.com/dbaas-io/dbaas/internal/testing/integration"
 	"github.com/dbaas-io/dbaas/internal/testing/sshtest"
 )
 
@@ -51,6 +52,7 @@ func names(steps []Step) []string {
 }
 
 func TestPlayIsIdempotent(t *testing.T) {
+	integration.Needs(t, "root, to hand a directory to root:root")
 	for name, e := range executors(t) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()

@@ -50,6 +50,7 @@ func TestStartConnectStop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer func() { _ = rows.Close() }()
 	for rows.Next() {
 		var g string
 		if err := rows.Scan(&g); err != nil {
@@ -57,7 +58,9 @@ func TestStartConnectStop(t *testing.T) {
 		}
 		grants = append(grants, g)
 	}
-	_ = rows.Close()
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
 	if len(grants) == 0 || !strings.HasPrefix(grants[0], "GRANT ALL PRIVILEGES ON *.*") || !strings.HasSuffix(grants[0], "WITH GRANT OPTION") {
 		t.Errorf("SHOW GRANTS = %q, want ALL PRIVILEGES ON *.* WITH GRANT OPTION", grants)
 	}

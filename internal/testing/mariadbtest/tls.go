@@ -47,7 +47,7 @@ func writeCertificates(dir string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(dir, certFile), srv.Cert, 0o644); err != nil { //nolint:gosec // a certificate is public
+	if err := os.WriteFile(filepath.Join(dir, certFile), srv.Cert, 0o644); err != nil {
 		return nil, errors.Wrap(err, "cannot write the server certificate")
 	}
 	if err := os.WriteFile(filepath.Join(dir, keyFile), srv.Key, 0o600); err != nil {

@@ -89,7 +89,7 @@ func Describe(dataDir string) string {
 
 // lockPID is the PID on the first line of dataDir's postmaster.pid.
 func lockPID(dataDir string) (int, error) {
-	b, err := os.ReadFile(filepath.Join(dataDir, postmasterPID)) //nolint:gosec // A test's own data directory.
+	b, err := os.ReadFile(filepath.Join(dataDir, postmasterPID))
 	if err != nil {
 		return 0, err
 	}
@@ -127,11 +127,11 @@ func postgresProcesses(dataDir string) (map[int]process, error) {
 // zombie (whose command line is empty).
 func readProcess(pid int) (process, bool) {
 	dir := filepath.Join("/proc", strconv.Itoa(pid))
-	b, err := os.ReadFile(filepath.Join(dir, "cmdline")) //nolint:gosec // /proc.
+	b, err := os.ReadFile(filepath.Join(dir, "cmdline"))
 	if err != nil || len(b) == 0 {
 		return process{}, false
 	}
-	stat, err := os.ReadFile(filepath.Join(dir, "stat")) //nolint:gosec // /proc.
+	stat, err := os.ReadFile(filepath.Join(dir, "stat"))
 	if err != nil {
 		return process{}, false
 	}

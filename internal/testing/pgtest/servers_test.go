@@ -24,7 +24,7 @@ func TestServersSkipsUntitledBackend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close() //nolint:errcheck // Test.
+	defer conn.Close()
 
 	postmasterArgs := mustArgs(t, postmaster)
 	var backend int

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"syscall"
 	"testing"
+
+	"github.com/dbaas-io/dbaas/internal/testing/integration"
 )
 
 // A login is the local user that commands run as, as sshd runs a logged-in
@@ -22,6 +24,7 @@ type login struct {
 // run as root to switch user.
 func (s *Server) RunAs(t testing.TB, name string) {
 	t.Helper()
+	integration.Needs(t, "root, to run commands as another user")
 	u, err := osuser.Lookup(name)
 	if err != nil {
 		t.Fatalf("cannot look up user %s: %v", name, err)

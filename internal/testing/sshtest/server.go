@@ -163,7 +163,7 @@ func (s *Server) serve(nc net.Conn) {
 	if err != nil {
 		return // A refused key or a client that gave up: what tests provoke.
 	}
-	defer sc.Close() //nolint:errcheck // Closing a connection that may already be closed.
+	defer sc.Close()
 	s.conns.Add(1)
 	go ssh.DiscardRequests(reqs)
 	for nch := range chans {

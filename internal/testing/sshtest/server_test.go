@@ -107,7 +107,7 @@ func TestSetEnv(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer sess.Close() //nolint:errcheck // Closed by the server.
+		defer sess.Close()
 		out, err := sess.Output(`echo "[$DBAAS_SSHTEST]"`)
 		if err != nil {
 			t.Fatal(err)

@@ -29,7 +29,7 @@ var signals = map[ssh.Signal]syscall.Signal{
 // Shells, PTYs and subsystems are refused: the provider only runs commands.
 func (s *Server) session(ch ssh.Channel, reqs <-chan *ssh.Request) {
 	defer s.wg.Done()
-	defer ch.Close() //nolint:errcheck // The client may have closed it first.
+	defer ch.Close()
 	for req := range reqs {
 		if req.Type != "exec" {
 			if req.WantReply {
@@ -107,7 +107,7 @@ func (s *Server) signals(cmd *exec.Cmd, reqs <-chan *ssh.Request, kill context.C
 }
 
 func sendExitStatus(ch ssh.Channel, code int) {
-	_, _ = ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{uint32(code)})) //nolint:gosec // Exit codes are 0-255.
+	_, _ = ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{uint32(code)}))
 }
 
 func sendExitSignal(ch ssh.Channel, sig syscall.Signal) {

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/dbaas-io/dbaas/apis"
+	"github.com/dbaas-io/dbaas/internal/testing/integration"
 )
 
 // Env is a running API server with the provider's CRDs.
@@ -78,6 +79,7 @@ func Scheme(t testing.TB) *runtime.Scheme {
 // package/crds and any extra directories, and stops them when the test ends.
 func Start(t testing.TB, extraCRDDirs ...string) *Env {
 	t.Helper()
+	integration.Needs(t, "etcd and kube-apiserver from the control plane's build (make tools)")
 	root := RepoRoot(t)
 	e := &envtest.Environment{
 		CRDDirectoryPaths:     append([]string{filepath.Join(root, "package", "crds")}, extraCRDDirs...),
@@ -107,6 +109,7 @@ func Start(t testing.TB, extraCRDDirs ...string) *Env {
 // t.TempDir is private to root and so cannot be used for them.
 func SharedDir(t testing.TB) string {
 	t.Helper()
+	integration.Needs(t, "PostgreSQL 15 (make deps) and root, to run it as the postgres user")
 	dir, err := os.MkdirTemp("", "dbaas-test-")
 	if err != nil {
 		t.Fatal(err)

@@ -23,7 +23,7 @@ type Process struct {
 // StartProcess runs cmd, as made by User.Command, with its output in
 // logFile.
 func StartProcess(logFile string, cmd *exec.Cmd) (*Process, error) {
-	log, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644) //nolint:gosec // a log of a throwaway server
+	log, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
 	if err != nil {
 		return nil, errors.Wrap(err, "cannot create the server log")
 	}

@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+
+	"github.com/dbaas-io/dbaas/internal/testing/integration"
 )
 
 // A Server is a running server that Stop stops.
@@ -24,6 +26,7 @@ type Server interface {
 // removes the directory. name names the server in the failure to stop it.
 func Start[S Server](t testing.TB, prefix, name string, newServer func(baseDir string) (S, error)) S {
 	t.Helper()
+	integration.Needs(t, name+" (make deps)")
 	dir, err := os.MkdirTemp("", prefix)
 	if err != nil {
 		t.Fatal(err)

@@ -167,7 +167,7 @@ func (r *Rig) vmServer() computefake.VirtualMachinesServer {
 			if img == nil {
 				return resp, errorWith(http.StatusBadRequest, "InvalidParameter")
 			}
-			imgKey := to.Ptr("")
+			var imgKey *string
 			if img.ID != nil {
 				imgKey = img.ID
 			} else {

@@ -15,8 +15,9 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/dbaas-io/dbaas/internal/testing/machinetest"
 	compute "google.golang.org/api/compute/v1"
+
+	"github.com/dbaas-io/dbaas/internal/testing/machinetest"
 )
 
 // Defaults of a new Server.

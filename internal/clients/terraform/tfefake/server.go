@@ -8,8 +8,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/dbaas-io/dbaas/internal/testing/machinetest"
 	"github.com/hashicorp/jsonapi"
+
+	"github.com/dbaas-io/dbaas/internal/testing/machinetest"
 )
 
 const apiPrefix = "/api/v2/"

@@ -71,7 +71,6 @@ type Rig struct {
 	machinetest.Faults
 
 	guestIPs bool
-	ips      sync.Map // VM moref value → address given
 	nextIP   atomic.Int32
 	handler  *powerWatch
 	wg       sync.WaitGroup
