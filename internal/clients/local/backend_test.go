@@ -8,10 +8,11 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/test"
-	"github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
-	"github.com/dbaas-io/dbaas/internal/clients/machine"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/clients/machine"
 )
 
 func TestBackendCreate(t *testing.T) {

@@ -37,7 +37,7 @@ func (b *Backend) ObserveRule(_ context.Context, id machine.ID) (*machine.Rule, 
 	if err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(p) //nolint:gosec // rulePath keeps it below the rules directory.
+	data, err := os.ReadFile(p)
 	if os.IsNotExist(err) {
 		return nil, nil
 	}

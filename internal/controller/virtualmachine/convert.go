@@ -10,11 +10,10 @@ func spec(p v1alpha1.VirtualMachineParameters) machine.Spec {
 	s := machine.Spec{
 		CPU: p.CPU, MemoryMiB: p.MemoryMiB, Image: p.Image, Network: p.Network,
 		SSHPublicKey: p.SSHPublicKey, UserData: p.UserData, Tags: p.Tags,
-		PowerState: machine.PowerOf(machine.PowerState(p.PowerState)),
+		PowerState: machine.PowerOf(p.PowerState),
 		Local:      p.Local, VSphere: p.VSphere, Azure: p.Azure, GCP: p.GCP, Terraform: p.Terraform,
-	}
-	for _, d := range p.Disks {
-		s.Disks = append(s.Disks, machine.Disk{Name: d.Name, SizeGiB: d.SizeGiB})
+		// A copy, so that no backend changes the resource's spec through it.
+		Disks: append([]machine.Disk(nil), p.Disks...),
 	}
 	return s
 }
@@ -24,16 +23,14 @@ func observation(m *machine.Machine) v1alpha1.VirtualMachineObservation {
 	o := v1alpha1.VirtualMachineObservation{
 		ID:             m.ID,
 		Address:        m.Address,
-		PowerState:     v1alpha1.PowerState(m.PowerState),
+		PowerState:     m.PowerState,
 		CPU:            m.CPU,
 		MemoryMiB:      m.MemoryMiB,
 		Pending:        m.Pending,
 		PortRangeStart: m.PortRangeStart,
 		PortRangeEnd:   m.PortRangeEnd,
 		WorkDir:        m.WorkDir,
-	}
-	for _, d := range m.Disks {
-		o.Disks = append(o.Disks, v1alpha1.Disk{Name: d.Name, SizeGiB: d.SizeGiB})
+		Disks:          append([]v1alpha1.Disk(nil), m.Disks...),
 	}
 	return o
 }
