@@ -7,35 +7,26 @@ import (
 	"strings"
 
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
-	"github.com/dbaas-io/dbaas/internal/clients/backend"
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
 	"github.com/dbaas-io/dbaas/internal/clients/ownership"
-	"github.com/dbaas-io/dbaas/internal/clients/providerconfig"
-	"github.com/dbaas-io/dbaas/internal/clients/safepath"
-	"github.com/dbaas-io/dbaas/internal/controller/deletion"
+	"github.com/dbaas-io/dbaas/internal/controller/machineowner"
 	"github.com/dbaas-io/dbaas/internal/controller/options"
 	"github.com/dbaas-io/dbaas/internal/controller/setup"
 )
 
 const (
-	errTrackUsage   = "cannot track ProviderConfig usage"
-	errResolvePC    = "cannot resolve provider config"
-	errExternalName = "the crossplane.io/external-name annotation cannot name a rule"
-	errBackend      = "cannot set up the machine backend"
-	errObserve      = "cannot observe firewall rule"
-	errCreate       = "cannot create firewall rule"
-	errUpdate       = "cannot update firewall rule"
-	errDelete       = "cannot delete firewall rule"
+	errObserve = "cannot observe firewall rule"
+	errCreate  = "cannot create firewall rule"
+	errUpdate  = "cannot update firewall rule"
+	errDelete  = "cannot delete firewall rule"
 )
 
 // Setup adds a controller that reconciles FirewallRules.
@@ -43,41 +34,23 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 	return setup.Setup(mgr, o, setup.Config[*v1alpha1.FirewallRule]{
 		Kind: v1alpha1.FirewallRuleGroupVersionKind,
 		Connector: func(s setup.Shared) managed.TypedExternalConnector[*v1alpha1.FirewallRule] {
-			return &connector{kube: mgr.GetClient(), usage: s.Usage, backends: o.Backends(), record: s.Recorder}
+			return &connector{Connector: machineowner.Connector{Kube: mgr.GetClient(), Usage: s.Usage, Backends: o.Backends()}, record: s.Recorder}
 		},
 	})
 }
 
 type connector struct {
-	kube     client.Client
-	usage    *resource.ProviderConfigUsageTracker
-	backends backend.Options
-	record   event.Recorder
+	machineowner.Connector
+	record event.Recorder
 }
 
 var _ managed.TypedExternalConnector[*v1alpha1.FirewallRule] = &connector{}
 
 // Connect resolves the provider config and picks its backend.
 func (c *connector) Connect(ctx context.Context, cr *v1alpha1.FirewallRule) (managed.TypedExternalClient[*v1alpha1.FirewallRule], error) {
-	if err := c.usage.Track(ctx, cr); err != nil {
-		return nil, errors.Wrap(err, errTrackUsage)
-	}
-	// The external name becomes a file name or a rule name in the
-	// backend: it must be one plain name. One that is not never named a
-	// rule, so there is nothing to delete.
-	if err := safepath.Segment(meta.GetExternalName(cr)); err != nil {
-		if meta.WasDeleted(cr) {
-			return deletion.Nothing[*v1alpha1.FirewallRule]{Reason: err.Error()}, nil
-		}
-		return nil, errors.Wrap(err, errExternalName)
-	}
-	pc, err := providerconfig.Resolve(ctx, c.kube, cr, c.backends.Policy)
-	if err != nil {
-		return nil, errors.Wrap(err, errResolvePC)
-	}
-	b, err := backend.Connect(ctx, c.kube, pc, c.backends)
-	if err != nil {
-		return nil, errors.Wrap(err, errBackend)
+	b, pc, done, err := machineowner.Connect(ctx, c.Connector, owner, cr)
+	if done != nil || err != nil {
+		return done, err
 	}
 	e := &external{rules: b, record: c.record, acceptUnenforced: pc.AcceptUnenforcedFirewallRules, backend: string(pc.Backend)}
 	if e.record == nil {

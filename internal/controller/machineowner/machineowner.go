@@ -1,7 +1,8 @@
-// Package machineowner applies the machine contract's one ownership rule
-// (machine.Decide) to what a VirtualMachine or a FirewallRule finds in its
-// backend under its external name, and says in events what it imported or
-// left behind. sqlowner does the same for SQL objects.
+// Package machineowner connects a VirtualMachine or a FirewallRule to its
+// machine backend, applies the machine contract's one ownership rule
+// (machine.Decide) to what it finds there under its external name, and
+// says in events what it imported or left behind. sqlowner does the same
+// for SQL objects.
 package machineowner
 
 import (

@@ -13,35 +13,28 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
-	"github.com/dbaas-io/dbaas/internal/clients/backend"
 	"github.com/dbaas-io/dbaas/internal/clients/cloudinit"
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
 	"github.com/dbaas-io/dbaas/internal/clients/ownership"
 	"github.com/dbaas-io/dbaas/internal/clients/providerconfig"
-	"github.com/dbaas-io/dbaas/internal/clients/safepath"
-	"github.com/dbaas-io/dbaas/internal/controller/deletion"
 	"github.com/dbaas-io/dbaas/internal/controller/dependents"
+	"github.com/dbaas-io/dbaas/internal/controller/machineowner"
 	"github.com/dbaas-io/dbaas/internal/controller/options"
 	"github.com/dbaas-io/dbaas/internal/controller/setup"
 )
 
 const (
-	errTrackUsage   = "cannot track ProviderConfig usage"
-	errResolvePC    = "cannot resolve provider config"
-	errBackend      = "cannot set up the machine backend"
-	errObserve      = "cannot observe machine"
-	errCreate       = "cannot create machine"
-	errUpdate       = "cannot update machine"
-	errDelete       = "cannot delete machine"
-	errExternalName = "the crossplane.io/external-name annotation cannot name a machine"
-	errMark         = "cannot mark the imported machine as this resource's"
-	errPublicKey    = "cannot derive the public key of the SSH private key in Secret %s/%s key %s"
-	errUserData     = "cannot add the provider's SSH user to spec.forProvider.userData"
+	errObserve   = "cannot observe machine"
+	errCreate    = "cannot create machine"
+	errUpdate    = "cannot update machine"
+	errDelete    = "cannot delete machine"
+	errMark      = "cannot mark the imported machine as this resource's"
+	errPublicKey = "cannot derive the public key of the SSH private key in Secret %s/%s key %s"
+	errUserData  = "cannot add the provider's SSH user to spec.forProvider.userData"
 )
 
 // Setup adds a controller that reconciles VirtualMachines.
@@ -49,16 +42,14 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 	return setup.Setup(mgr, o, setup.Config[*v1alpha1.VirtualMachine]{
 		Kind: v1alpha1.VirtualMachineGroupVersionKind,
 		Connector: func(s setup.Shared) managed.TypedExternalConnector[*v1alpha1.VirtualMachine] {
-			return &connector{kube: mgr.GetClient(), usage: s.Usage, backends: o.Backends(), record: s.Recorder}
+			return &connector{Connector: machineowner.Connector{Kube: mgr.GetClient(), Usage: s.Usage, Backends: o.Backends()}, record: s.Recorder}
 		},
 	})
 }
 
 type connector struct {
-	kube     client.Client
-	usage    *resource.ProviderConfigUsageTracker
-	backends backend.Options
-	record   event.Recorder
+	machineowner.Connector
+	record event.Recorder
 }
 
 var _ managed.TypedExternalConnector[*v1alpha1.VirtualMachine] = &connector{}
@@ -69,28 +60,12 @@ var _ managed.TypedExternalConnector[*v1alpha1.VirtualMachine] = &connector{}
 // read for cloud-init to authorise; not for a machine that is being
 // deleted, so that a Secret gone first does not hold the deletion up.
 func (c *connector) Connect(ctx context.Context, cr *v1alpha1.VirtualMachine) (managed.TypedExternalClient[*v1alpha1.VirtualMachine], error) {
-	if err := c.usage.Track(ctx, cr); err != nil {
-		return nil, errors.Wrap(err, errTrackUsage)
-	}
-	// The external name becomes a directory, an inventory path or a URL
-	// part in the backend: it must be one plain name. One that is not
-	// never named a machine, so there is nothing to delete.
-	if err := safepath.Segment(meta.GetExternalName(cr)); err != nil {
-		if meta.WasDeleted(cr) {
-			return deletion.Nothing[*v1alpha1.VirtualMachine]{Reason: err.Error()}, nil
-		}
-		return nil, errors.Wrap(err, errExternalName)
-	}
-	pc, err := providerconfig.Resolve(ctx, c.kube, cr, c.backends.Policy)
-	if err != nil {
-		return nil, errors.Wrap(err, errResolvePC)
-	}
-	b, err := backend.Connect(ctx, c.kube, pc, c.backends)
-	if err != nil {
-		return nil, errors.Wrap(err, errBackend)
+	b, pc, done, err := machineowner.Connect(ctx, c.Connector, owner, cr)
+	if done != nil || err != nil {
+		return done, err
 	}
 	if meta.WasDeleted(cr) {
-		names, err := dependents.OnMachine(ctx, c.kube, cr.GetNamespace(), cr.GetName())
+		names, err := dependents.OnMachine(ctx, c.Kube, cr.GetNamespace(), cr.GetName())
 		if err != nil {
 			return nil, err
 		}
@@ -103,7 +78,7 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.VirtualMachine) (m
 		e.record = event.NewNopRecorder()
 	}
 	if pc.SSH != nil && !meta.WasDeleted(cr) {
-		u, err := loginUser(ctx, c.kube, pc.SSH)
+		u, err := loginUser(ctx, c.Kube, pc.SSH)
 		if err != nil {
 			return nil, err
 		}
