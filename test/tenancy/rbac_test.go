@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -62,18 +63,35 @@ func TestPersonaRoles(t *testing.T) {
 		{"pat", "create", "dbaas.io", "clusterproviderconfigs", "", true},
 		{"pat", "delete", "compute.dbaas.io", "virtualmachines", "team-b", true},
 	}
-	for _, tc := range cases {
+	// The RBAC authorizer reads bindings from its informers' cache, so a
+	// binding just made may not be seen yet: what is allowed is waited
+	// for, and only once every allowed case is seen (the cache holds all
+	// the bindings) are the refusals checked.
+	allowed := func(user, verb, group, res, ns string) bool {
 		sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
-			User: tc.user,
+			User: user,
 			ResourceAttributes: &authorizationv1.ResourceAttributes{
-				Namespace: tc.ns, Verb: tc.verb, Group: tc.group, Resource: tc.resource,
+				Namespace: ns, Verb: verb, Group: group, Resource: res,
 			},
 		}}
 		if err := c.Create(ctx, sar); err != nil {
 			t.Fatal(err)
 		}
-		if sar.Status.Allowed != tc.want {
-			t.Errorf("%s may %s %s.%s in %q: %v, want %v", tc.user, tc.verb, tc.resource, tc.group, tc.ns, sar.Status.Allowed, tc.want)
+		return sar.Status.Allowed
+	}
+	for _, want := range []bool{true, false} {
+		for _, tc := range cases {
+			if tc.want != want {
+				continue
+			}
+			got := allowed(tc.user, tc.verb, tc.group, tc.resource, tc.ns)
+			for deadline := time.Now().Add(time.Minute); want && !got && time.Now().Before(deadline); {
+				time.Sleep(200 * time.Millisecond)
+				got = allowed(tc.user, tc.verb, tc.group, tc.resource, tc.ns)
+			}
+			if got != tc.want {
+				t.Errorf("%s may %s %s.%s in %q: %v, want %v", tc.user, tc.verb, tc.resource, tc.group, tc.ns, got, tc.want)
+			}
 		}
 	}
 }
