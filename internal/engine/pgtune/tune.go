@@ -145,7 +145,7 @@ func Derive(m Machine) Settings {
 
 	return Settings{
 		MaxConnections:  maxConnections,
-		SharedBuffersMB: int32(sharedBuffersMB), //nolint:gosec // At most maxSharedBuffersMB or an int32 override.
+		SharedBuffersMB: int32(sharedBuffersMB), // At most maxSharedBuffersMB, or an int32 override.
 		Parameters:      p,
 	}
 }
