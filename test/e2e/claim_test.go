@@ -71,6 +71,23 @@ func TestClaimBecomesWorkingDatabase(t *testing.T) {
 	if err := conn.QueryRow(ctx, "SELECT current_user, current_database()").Scan(&user, &db); err != nil {
 		t.Fatal(err)
 	}
+	// The settings the function derived from the SKU reach the server.
+	// PostgreSQL shows sizes in the largest unit that holds them whole, as
+	// they are composed, so each reads back as it was written.
+	instances := listComposed(t, "team-a", "DatabaseInstance")
+	params, _, _ := unstructured.NestedStringMap(instances[0].Object, "spec", "forProvider", "parameters")
+	if len(params) == 0 {
+		t.Error("the DatabaseInstance has no parameters derived from the SKU")
+	}
+	for name, want := range params {
+		var got string
+		if err := conn.QueryRow(ctx, "SELECT current_setting($1)", name).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("%s: composed %q, the server runs with %q", name, want, got)
+		}
+	}
 	_ = conn.Close(ctx)
 	if user != d["username"] || db != "orders" {
 		t.Errorf("connected as %s to %s, want %s to orders", user, db, d["username"])

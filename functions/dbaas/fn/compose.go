@@ -31,6 +31,7 @@ import (
 	computev1alpha1 "github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 	enginev1alpha1 "github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	sqlv1alpha1 "github.com/dbaas-io/dbaas/apis/sql/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/engine/pgtune"
 )
 
 // Names of the composed resources in the pipeline's desired state, and the
@@ -108,6 +109,16 @@ func compose(t target, s selection) (map[resource.Name]*resource.DesiredComposed
 		},
 	}
 
+	// The engine's settings follow the machine's size, so that a SKU only
+	// says how large a machine is.
+	tuned := pgtune.Derive(pgtune.Machine{
+		CPU:             s.SKU.CPU,
+		MemoryMiB:       s.SKU.MemoryMiB,
+		StorageGiB:      s.StorageGB,
+		MaxConnections:  s.SKU.MaxConnections,
+		SharedBuffersMB: s.SKU.SharedBuffersMB,
+	})
+
 	instance := &enginev1alpha1.DatabaseInstance{
 		ObjectMeta: t.meta(nameInstance),
 		Spec: enginev1alpha1.DatabaseInstanceSpec{
@@ -121,8 +132,9 @@ func compose(t target, s selection) (map[resource.Name]*resource.DesiredComposed
 				Topology:               enginev1alpha1.Topology(s.Tier.Topology),
 				VirtualMachineRefs:     []xpv2.NamespacedReference{{Name: vm.Name}},
 				StorageGB:              int32(s.StorageGB),
-				MaxConnections:         ptr.To(s.SKU.MaxConnections),
-				SharedBuffersMB:        ptr.To(s.SKU.SharedBuffersMB),
+				MaxConnections:         ptr.To(tuned.MaxConnections),
+				SharedBuffersMB:        ptr.To(tuned.SharedBuffersMB),
+				Parameters:             tuned.Parameters,
 				AdminPasswordSecretRef: xpv2.LocalSecretKeySelector{LocalSecretReference: xpv2.LocalSecretReference{Name: t.XRName + "-admin"}, Key: adminPasswordKey},
 				AutoGeneratePassword:   true,
 			},

@@ -42,6 +42,7 @@ import (
 	"google.golang.org/protobuf/testing/protocmp"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/structpb"
+	"k8s.io/utils/ptr"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/fieldpath"
 
@@ -60,9 +61,9 @@ func catalog() *v1beta1.Catalog {
 		Engines: []v1beta1.Engine{{Name: "postgresql", Versions: []string{"15", "16"}, DefaultVersion: "15"}},
 		Tiers:   []v1beta1.Tier{{Name: "dev", Topology: v1beta1.TopologySingle, Members: 1}},
 		SKUs: []v1beta1.SKU{
-			{Name: "small", CPU: 1, MemoryMiB: 1024, MaxConnections: 50, SharedBuffersMB: 128},
-			{Name: "medium", CPU: 2, MemoryMiB: 4096, MaxConnections: 200, SharedBuffersMB: 1024},
-			{Name: "large", CPU: 4, MemoryMiB: 16384, MaxConnections: 500, SharedBuffersMB: 4096},
+			{Name: "small", CPU: 1, MemoryMiB: 1024, MaxConnections: ptr.To[int32](50)},
+			{Name: "medium", CPU: 2, MemoryMiB: 4096, MaxConnections: ptr.To[int32](200)},
+			{Name: "large", CPU: 4, MemoryMiB: 16384, MaxConnections: ptr.To[int32](500)},
 		},
 		Environments: []v1beta1.Environment{{
 			Name:              "local",
@@ -127,7 +128,18 @@ const (
 				"virtualMachineRefs": [{"name": "orders-x7k2p-vm"}],
 				"storageGB": 10,
 				"maxConnections": 50,
-				"sharedBuffersMB": 128,
+				"sharedBuffersMB": 256,
+				"parameters": {
+					"checkpoint_completion_target": "0.9",
+					"effective_cache_size": "768MB",
+					"effective_io_concurrency": "200",
+					"maintenance_work_mem": "64MB",
+					"max_wal_size": "2560MB",
+					"min_wal_size": "640MB",
+					"random_page_cost": "1.1",
+					"wal_buffers": "7864kB",
+					"work_mem": "2621kB"
+				},
 				"adminPasswordSecretRef": {"name": "orders-x7k2p-admin", "key": "password"},
 				"autoGeneratePassword": true
 			}
@@ -428,6 +440,21 @@ func TestRunFunction(t *testing.T) {
 							"spec.forProvider.version":         "16",
 							"spec.forProvider.maxConnections":  500,
 							"spec.forProvider.sharedBuffersMB": 4096,
+							"spec.forProvider.parameters": map[string]any{
+								"checkpoint_completion_target":     "0.9",
+								"effective_cache_size":             "12GB",
+								"effective_io_concurrency":         "200",
+								"maintenance_work_mem":             "1GB",
+								"max_parallel_maintenance_workers": "2",
+								"max_parallel_workers":             "4",
+								"max_parallel_workers_per_gather":  "2",
+								"max_wal_size":                     "2560MB",
+								"max_worker_processes":             "4",
+								"min_wal_size":                     "640MB",
+								"random_page_cost":                 "1.1",
+								"wal_buffers":                      "16MB",
+								"work_mem":                         "4194kB",
+							},
 						})},
 						"user": {Resource: patched(wantUser, map[string]any{
 							"metadata.annotations[crossplane.io/external-name]": "shop_app",

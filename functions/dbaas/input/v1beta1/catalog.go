@@ -54,8 +54,8 @@ type Tier struct {
 	Members int32 `json:"members"`
 }
 
-// A SKU is a size: the machine's resources and the engine settings that go
-// with them.
+// A SKU is a size: the machine's resources, from which the engine settings
+// that go with them are derived, and optional overrides of two of those.
 type SKU struct {
 	// Name of the SKU as claims spell it, for example small.
 	Name string `json:"name"`
@@ -68,13 +68,21 @@ type SKU struct {
 	// +kubebuilder:validation:Minimum=256
 	MemoryMiB int32 `json:"memoryMiB"`
 
-	// MaxConnections maps to the engine's max_connections.
+	// MaxConnections maps to the engine's max_connections. Unset, it is
+	// pgtune's 200 for web applications.
 	// +kubebuilder:validation:Minimum=5
-	MaxConnections int32 `json:"maxConnections"`
+	// +kubebuilder:validation:Maximum=10000
+	// +optional
+	MaxConnections *int32 `json:"maxConnections,omitempty"`
 
-	// SharedBuffersMB maps to the engine's shared_buffers, in MB.
+	// SharedBuffersMB maps to the engine's shared_buffers, in MB. Unset, it
+	// is a quarter of MemoryMiB. The other memory, WAL and planner settings
+	// are always derived from CPU, MemoryMiB, this and the claim's storage
+	// (package internal/engine/pgtune).
 	// +kubebuilder:validation:Minimum=1
-	SharedBuffersMB int32 `json:"sharedBuffersMB"`
+	// +kubebuilder:validation:Maximum=1048576
+	// +optional
+	SharedBuffersMB *int32 `json:"sharedBuffersMB,omitempty"`
 }
 
 // A ProviderConfigReference names the provider config managed resources of an
