@@ -156,7 +156,7 @@ type FirewallRuleStatus struct {
 // +kubebuilder:printcolumn:name="ENFORCED",type="boolean",JSONPath=".status.atProvider.enforced"
 // +kubebuilder:printcolumn:name="AGE",type="date",JSONPath=".metadata.creationTimestamp"
 // +kubebuilder:subresource:status
-// +kubebuilder:resource:scope=Namespaced,categories={crossplane,managed,dbaas}
+// +kubebuilder:resource:scope=Namespaced,categories={crossplane,managed,dbaas,dbaas-managed}
 type FirewallRule struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

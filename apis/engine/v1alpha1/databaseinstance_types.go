@@ -385,7 +385,7 @@ type DatabaseInstanceStatus struct {
 // +kubebuilder:printcolumn:name="EXTERNAL-NAME",type="string",JSONPath=".metadata.annotations.crossplane\\.io/external-name",priority=1
 // +kubebuilder:printcolumn:name="AGE",type="date",JSONPath=".metadata.creationTimestamp"
 // +kubebuilder:subresource:status
-// +kubebuilder:resource:scope=Namespaced,categories={crossplane,managed,dbaas}
+// +kubebuilder:resource:scope=Namespaced,categories={crossplane,managed,dbaas,dbaas-managed},shortName=dbinstance
 // +kubebuilder:validation:XValidation:rule="!has(self.status) || !has(self.status.atProvider) || !has(self.status.atProvider.primary) || !has(self.spec.forProvider.virtualMachines) || size(self.spec.forProvider.virtualMachines) == 0 || self.status.atProvider.primary in self.spec.forProvider.virtualMachines",messageExpression="'spec.forProvider.virtualMachines must keep ' + self.status.atProvider.primary + ', which holds the data of the primary (status.atProvider.primary): to retire it, switch over to a replica first (spec.forProvider.primary); a single instance cannot move, create a new instance and copy the data'"
 type DatabaseInstance struct {
 	metav1.TypeMeta   `json:",inline"`

@@ -109,7 +109,7 @@ type GrantStatus struct {
 // +kubebuilder:printcolumn:name="PRIVILEGES",type="string",JSONPath=".status.atProvider.privileges"
 // +kubebuilder:printcolumn:name="AGE",type="date",JSONPath=".metadata.creationTimestamp"
 // +kubebuilder:subresource:status
-// +kubebuilder:resource:scope=Namespaced,categories={crossplane,managed,dbaas}
+// +kubebuilder:resource:scope=Namespaced,categories={crossplane,managed,dbaas,dbaas-managed},shortName=sqlgrant
 type Grant struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
