@@ -36,6 +36,7 @@ import (
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 
 	"github.com/dbaas-io/dbaas/functions/dbaas/fn"
+	"github.com/dbaas-io/dbaas/internal/testing/integration"
 )
 
 // crankBin is the Crossplane CLI that `make build` (through `make tools`)
@@ -47,9 +48,7 @@ var crankBin = filepath.Join("..", "..", ".cache", "bin", "crank")
 // cannot rot: it must keep rendering the platform's Composition into the
 // resources the function composes.
 func TestExampleRenders(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs crank from .cache/bin (make build)")
-	}
+	integration.Needs(t, "crank from .cache/bin (make build)")
 	crank, err := filepath.Abs(crankBin)
 	if err != nil {
 		t.Fatal(err)

@@ -23,6 +23,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 
 	"github.com/dbaas-io/dbaas/internal/clients/local"
+	"github.com/dbaas-io/dbaas/internal/ports"
 )
 
 // Config says where the environment finds its binaries and keeps its state.
@@ -198,7 +199,7 @@ func (e *Env) startAPIServer() error {
 // the garbage collector deletes composed resources when their composite is
 // deleted, and the namespace controller empties deleted namespaces.
 func (e *Env) startControllerManager(ctx context.Context) error {
-	port, err := freePort()
+	port, err := ports.Free()
 	if err != nil {
 		return err
 	}
@@ -227,15 +228,15 @@ func (e *Env) startCrossplane(ctx context.Context) error {
 	if err := e.Client.Create(ctx, ns); err != nil && !kerrors.IsAlreadyExists(err) {
 		return errors.Wrap(err, "cannot create namespace crossplane-system")
 	}
-	health, err := freePort()
+	health, err := ports.Free()
 	if err != nil {
 		return err
 	}
-	metrics, err := freePort()
+	metrics, err := ports.Free()
 	if err != nil {
 		return err
 	}
-	webhook, err := freePort()
+	webhook, err := ports.Free()
 	if err != nil {
 		return err
 	}
@@ -266,7 +267,7 @@ func (e *Env) startCrossplane(ctx context.Context) error {
 // startFunction serves the composition function over mTLS on a loopback
 // port and registers it with core.
 func (e *Env) startFunction(ctx context.Context) error {
-	port, err := freePort()
+	port, err := ports.Free()
 	if err != nil {
 		return err
 	}
@@ -291,7 +292,7 @@ func (e *Env) startProvider(ctx context.Context) error { return e.StartProvider(
 // StartProvider starts the provider process. Tests call it again after
 // KillProvider to show that the provider picks up where it stopped.
 func (e *Env) StartProvider(ctx context.Context) error {
-	health, err := freePort()
+	health, err := ports.Free()
 	if err != nil {
 		return err
 	}

@@ -9,8 +9,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/dbaas-io/dbaas/internal/ports"
-
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 )
 
@@ -76,9 +74,6 @@ func (p *process) stop(grace time.Duration) {
 		<-p.done
 	}
 }
-
-// freePort returns a loopback TCP port that nothing listens on right now.
-func freePort() (int, error) { return ports.Free() }
 
 // waitForPort waits until something accepts connections on a loopback port,
 // or the process ends, or ctx is done.

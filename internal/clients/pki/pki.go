@@ -48,16 +48,7 @@ type Pair struct {
 
 // NewCA returns a self-signed CA named commonName.
 func NewCA(commonName string, now time.Time) (Pair, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return Pair{}, errors.Wrap(err, errKey)
-	}
-	serial, err := serialNumber()
-	if err != nil {
-		return Pair{}, err
-	}
 	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
 		Subject:               pkix.Name{CommonName: commonName},
 		NotBefore:             now.Add(-time.Hour),
 		NotAfter:              now.Add(CAValidity),
@@ -66,11 +57,7 @@ func NewCA(commonName string, now time.Time) (Pair, error) {
 		IsCA:                  true,
 		MaxPathLenZero:        true,
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return Pair{}, errors.Wrap(err, errSign)
-	}
-	return encode(der, key)
+	return sign(tmpl, nil, nil)
 }
 
 // IssueServer returns a server certificate signed by ca for hosts: IP
@@ -99,21 +86,12 @@ func issue(ca Pair, hosts []string, now time.Time, usages ...x509.ExtKeyUsage) (
 	if err != nil {
 		return Pair{}, err
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return Pair{}, errors.Wrap(err, errKey)
-	}
-	serial, err := serialNumber()
-	if err != nil {
-		return Pair{}, err
-	}
 	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: hosts[0]},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(ServerValidity),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  usages,
+		Subject:     pkix.Name{CommonName: hosts[0]},
+		NotBefore:   now.Add(-time.Hour),
+		NotAfter:    now.Add(ServerValidity),
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: usages,
 	}
 	for _, h := range hosts {
 		if ip := net.ParseIP(h); ip != nil {
@@ -122,7 +100,24 @@ func issue(ca Pair, hosts []string, now time.Time, usages ...x509.ExtKeyUsage) (
 			tmpl.DNSNames = append(tmpl.DNSNames, h)
 		}
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
+	return sign(tmpl, caCert, caKey)
+}
+
+// sign gives tmpl a new key and a random serial number and signs it with
+// parentKey as parent, or, with no parent, with its own key (a self-signed
+// CA).
+func sign(tmpl, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) (Pair, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return Pair{}, errors.Wrap(err, errKey)
+	}
+	if tmpl.SerialNumber, err = serialNumber(); err != nil {
+		return Pair{}, err
+	}
+	if parent == nil {
+		parent, parentKey = tmpl, key
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
 	if err != nil {
 		return Pair{}, errors.Wrap(err, errSign)
 	}

@@ -38,7 +38,7 @@ const serverUser testproc.User = "mysql"
 
 const (
 	// portAttempts bounds the retries when another process takes the port
-	// between freePort and the server binding it.
+	// between ports.Free and the server binding it.
 	portAttempts = 5
 	// readyTimeout bounds the wait for the server so that a broken server
 	// fails the test instead of hanging it; it is not an expectation.
@@ -71,7 +71,7 @@ func (s *Server) startOnFreePort() error {
 	var err error
 	for range portAttempts {
 		var port int
-		if port, err = freePort(); err != nil {
+		if port, err = ports.Free(); err != nil {
 			return err
 		}
 		var collision bool
@@ -152,10 +152,6 @@ func (s *Server) ping(ctx context.Context) error {
 	}
 	return conn.Close()
 }
-
-// freePort returns a free loopback port. Another process could take it
-// before the server binds it; startOnFreePort then tries another.
-func freePort() (int, error) { return ports.Free() }
 
 // rootConnector reaches root through the server's socket.
 func (s *Server) rootConnector() (driver.Connector, error) {

@@ -89,7 +89,7 @@ func New(baseDir string) (*Server, error) {
 	if err := s.serveTLS(); err != nil {
 		return nil, err
 	}
-	port, err := freePort()
+	port, err := ports.Free()
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +173,3 @@ func (s *Server) run(bin string, args ...string) ([]byte, error) {
 	}
 	return cmd.CombinedOutput()
 }
-
-// freePort returns a free loopback port. Another process could take it
-// before the server binds it; the start then fails loudly.
-func freePort() (int, error) { return ports.Free() }
