@@ -232,6 +232,18 @@ type DatabaseInstanceParameters struct {
 	// +optional
 	Parameters map[string]string `json:"parameters,omitempty"`
 
+	// Extensions are the extensions whose packages the members install
+	// (on machines over SSH through the play; on local, the packages of
+	// this machine are used) so that Databases on this instance may create
+	// them. Only the engine's allow-list is accepted (package
+	// internal/engine/pgextensions), never a package name.
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:items:MaxLength=63
+	// +kubebuilder:validation:XValidation:rule="self.all(e, e in ['btree_gin','btree_gist','citext','cube','earthdistance','fuzzystrmatch','hstore','intarray','isn','ltree','pg_stat_statements','pg_trgm','pgcrypto','postgis','postgis_topology','tablefunc','unaccent','uuid-ossp','vector'])",messageExpression="'extension ' + self.filter(e, !(e in ['btree_gin','btree_gist','citext','cube','earthdistance','fuzzystrmatch','hstore','intarray','isn','ltree','pg_stat_statements','pg_trgm','pgcrypto','postgis','postgis_topology','tablefunc','unaccent','uuid-ossp','vector']))[0] + ' is not in the allow-list of extensions'"
+	// +listType=set
+	// +optional
+	Extensions []string `json:"extensions,omitempty"`
+
 	// AdminUser is the engine's administrative account.
 	// +kubebuilder:validation:Pattern=`^[a-z_][a-z0-9_]{0,62}$`
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="adminUser is immutable"

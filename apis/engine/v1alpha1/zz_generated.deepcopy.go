@@ -171,6 +171,11 @@ func (in *DatabaseInstanceParameters) DeepCopyInto(out *DatabaseInstanceParamete
 			(*out)[key] = val
 		}
 	}
+	if in.Extensions != nil {
+		in, out := &in.Extensions, &out.Extensions
+		*out = make([]string, len(*in))
+		copy(*out, *in)
+	}
 	out.AdminPasswordSecretRef = in.AdminPasswordSecretRef
 }
 

@@ -86,6 +86,19 @@ type DatabaseParameters struct {
 	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9_]{1,128}$`
 	// +optional
 	Collation string `json:"collation,omitempty"`
+
+	// Extensions are created in a PostgreSQL database (CREATE EXTENSION)
+	// by the instance's admin account, and dropped when removed from the
+	// list. Only the engine's allow-list is accepted (package
+	// internal/engine/pgextensions): contrib extensions and those whose
+	// packages the instance installs (postgis, vector), which must also be
+	// listed in the DatabaseInstance's extensions.
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:items:MaxLength=63
+	// +kubebuilder:validation:XValidation:rule="self.all(e, e in ['btree_gin','btree_gist','citext','cube','earthdistance','fuzzystrmatch','hstore','intarray','isn','ltree','pg_stat_statements','pg_trgm','pgcrypto','postgis','postgis_topology','tablefunc','unaccent','uuid-ossp','vector'])",messageExpression="'extension ' + self.filter(e, !(e in ['btree_gin','btree_gist','citext','cube','earthdistance','fuzzystrmatch','hstore','intarray','isn','ltree','pg_stat_statements','pg_trgm','pgcrypto','postgis','postgis_topology','tablefunc','unaccent','uuid-ossp','vector']))[0] + ' is not in the allow-list of extensions'"
+	// +listType=set
+	// +optional
+	Extensions []string `json:"extensions,omitempty"`
 }
 
 // A ClassReference names a cluster-scoped DatabaseClass.

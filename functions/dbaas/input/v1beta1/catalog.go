@@ -18,14 +18,39 @@ package v1beta1
 
 import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	computev1alpha1 "github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 )
 
-// Topology is how an instance's members are arranged.
-// +kubebuilder:validation:Enum=single
+// Topology is how a tier's database is laid out.
+// +kubebuilder:validation:Enum=single;primary;shared
 type Topology string
 
-// TopologySingle is one member that takes reads and writes.
-const TopologySingle Topology = "single"
+const (
+	// TopologySingle is one member that takes reads and writes.
+	TopologySingle Topology = "single"
+
+	// TopologyPrimary is a primary that takes writes and replicas that
+	// stream from it, each member on its own machine.
+	TopologyPrimary Topology = "primary"
+
+	// TopologyShared is a database and an owner role on an existing server
+	// named by the environment: no machine and no instance of its own.
+	TopologyShared Topology = "shared"
+)
+
+// ReplicationMode is how a tier's primary acknowledges commits.
+// +kubebuilder:validation:Enum=async;sync
+type ReplicationMode string
+
+const (
+	// ReplicationAsync acknowledges a commit once the primary wrote it.
+	ReplicationAsync ReplicationMode = "async"
+
+	// ReplicationSync acknowledges a commit once SyncQuorum replicas
+	// flushed it too (synchronous_standby_names = 'ANY k (...)').
+	ReplicationSync ReplicationMode = "sync"
+)
 
 // An Engine is a database engine the platform offers.
 type Engine struct {
@@ -39,19 +64,65 @@ type Engine struct {
 	// DefaultVersion is used when a claim names no version. It must be one
 	// of Versions.
 	DefaultVersion string `json:"defaultVersion"`
+
+	// DefaultFlavor is used when a Database names no flavor. It must be a
+	// flavor of this engine. Empty means the Database must name one.
+	// +optional
+	DefaultFlavor string `json:"defaultFlavor,omitempty"`
 }
 
-// A Tier is a shape of deployment: how many members and how they relate.
+// A BackupPolicy is how a tier's databases are backed up. It is carried by
+// the tier and not applied until the provider has backup kinds.
+type BackupPolicy struct {
+	// Schedule of full backups, in cron syntax, for example "0 1 * * *".
+	Schedule string `json:"schedule"`
+
+	// RetentionDays is how long backups are kept.
+	// +kubebuilder:validation:Minimum=1
+	RetentionDays int32 `json:"retentionDays"`
+
+	// PITRWindowDays is how far back a database can be restored to any
+	// second. Zero means to a backup only.
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	PITRWindowDays int32 `json:"pitrWindowDays,omitempty"`
+}
+
+// A Tier is a shape of deployment: how many members, how they replicate,
+// and how they are kept safe.
 type Tier struct {
 	// Name of the tier as claims spell it, for example dev.
 	Name string `json:"name"`
 
-	// Topology of the tier's instances.
+	// Topology of the tier's databases.
 	Topology Topology `json:"topology"`
 
-	// Members is how many engine processes, each on its own machine.
+	// Members is how many engine processes, each on its own machine: 1 for
+	// single, at least 2 for primary. Not set for shared.
 	// +kubebuilder:validation:Minimum=1
-	Members int32 `json:"members"`
+	// +kubebuilder:validation:Maximum=6
+	// +optional
+	Members int32 `json:"members,omitempty"`
+
+	// Replication is how a primary tier's primary acknowledges commits.
+	// Async when unset.
+	// +optional
+	Replication ReplicationMode `json:"replication,omitempty"`
+
+	// SyncQuorum is how many replicas must confirm a commit with
+	// replication sync. Defaults to 1.
+	// +kubebuilder:validation:Minimum=1
+	// +optional
+	SyncQuorum int32 `json:"syncQuorum,omitempty"`
+
+	// Failover has the provider promote a replica when the primary stops
+	// answering. Only with topology primary.
+	// +optional
+	Failover bool `json:"failover,omitempty"`
+
+	// Backup is the tier's backup policy; none when unset.
+	// +optional
+	Backup *BackupPolicy `json:"backup,omitempty"`
 }
 
 // A SKU is a size: the machine's resources, from which the engine settings
@@ -85,6 +156,21 @@ type SKU struct {
 	SharedBuffersMB *int32 `json:"sharedBuffersMB,omitempty"`
 }
 
+// A Flavor is an engine with a bundle of extensions: the members install
+// their packages and the team's database gets them created.
+type Flavor struct {
+	// Name of the flavor as Databases spell it, for example postgis.
+	Name string `json:"name"`
+
+	// Engine the flavor is of.
+	Engine string `json:"engine"`
+
+	// Extensions created in the team's database, from the engine's
+	// allow-list (package internal/engine/pgextensions).
+	// +optional
+	Extensions []string `json:"extensions,omitempty"`
+}
+
 // A ProviderConfigReference names the provider config managed resources of an
 // environment use.
 type ProviderConfigReference struct {
@@ -95,8 +181,61 @@ type ProviderConfigReference struct {
 	Name string `json:"name"`
 }
 
+// A Firewall is who may reach an environment's engines: composed as one
+// FirewallRule per database on the engine's port.
+type Firewall struct {
+	// SourceCIDRs that may connect.
+	// +optional
+	SourceCIDRs []string `json:"sourceCIDRs,omitempty"`
+
+	// SourceTags of machines that may connect, where the backend has tags.
+	// +optional
+	SourceTags []string `json:"sourceTags,omitempty"`
+
+	// Azure is where the rules go on Azure.
+	// +optional
+	Azure *computev1alpha1.AzureFirewallRuleParameters `json:"azure,omitempty"`
+
+	// VSphere is where the rules go on vSphere.
+	// +optional
+	VSphere *computev1alpha1.VSphereFirewallRuleParameters `json:"vsphere,omitempty"`
+}
+
+// A SharedServer is the existing server of an environment on which the
+// shared tier makes databases.
+type SharedServer struct {
+	// ProviderConfigRef names the config whose server holds the shared
+	// tier's databases (a config with spec.server).
+	ProviderConfigRef ProviderConfigReference `json:"providerConfigRef"`
+
+	// DatabaseClass, when set, makes the databases through the DBAs'
+	// stored procedures of this DatabaseClass instead of natively.
+	// +optional
+	DatabaseClass string `json:"databaseClass,omitempty"`
+}
+
+// A Price is what one unit costs a month, as a decimal string such as
+// "12.50", in the environment's currency.
+type Price string
+
+// Pricing is what an environment charges, so that a Database's status can
+// show its estimated monthly cost.
+type Pricing struct {
+	// Currency of every price, for example EUR.
+	Currency string `json:"currency"`
+
+	// SKUs is the monthly price of one member of each SKU, by SKU name.
+	// +optional
+	SKUs map[string]Price `json:"skus,omitempty"`
+
+	// StorageGB is the monthly price of one GB of storage of one member.
+	// +optional
+	StorageGB Price `json:"storageGB,omitempty"`
+}
+
 // An Environment is where databases run: a backend reached through a provider
-// config, and the image and network machines use there.
+// config, the machines' image, network and placement there, who may reach
+// the engines, and which tiers are allowed.
 type Environment struct {
 	// Name of the environment as claims spell it, for example local.
 	Name string `json:"name"`
@@ -111,14 +250,49 @@ type Environment struct {
 	// Network machines attach to. Empty means the backend's default.
 	// +optional
 	Network string `json:"network,omitempty"`
+
+	// Zones members are spread across, one member per zone in turn, where
+	// the backend places machines in zones (GCP zones, Azure availability
+	// zones).
+	// +optional
+	Zones []string `json:"zones,omitempty"`
+
+	// Machine holds the backend's own machine settings (exactly one of
+	// local, vsphere, azure, gcp, terraform), copied into every machine;
+	// the zone is set per member from Zones.
+	// +optional
+	Machine *computev1alpha1.VirtualMachineParameters `json:"machine,omitempty"`
+
+	// DataDevice is the block device of the machines' data disk on this
+	// backend, for example /dev/sdb on vSphere. Empty keeps the data on the
+	// boot disk.
+	// +optional
+	DataDevice string `json:"dataDevice,omitempty"`
+
+	// Firewall is who may reach the engines. None is composed when unset.
+	// +optional
+	Firewall *Firewall `json:"firewall,omitempty"`
+
+	// AllowedTiers are the tiers Databases may ask for here; every tier
+	// when empty.
+	// +optional
+	AllowedTiers []string `json:"allowedTiers,omitempty"`
+
+	// SharedServer is where the shared tier makes databases here; the
+	// shared tier is not offered where it is unset.
+	// +optional
+	SharedServer *SharedServer `json:"sharedServer,omitempty"`
+
+	// Pricing of this environment; no cost is shown when unset.
+	// +optional
+	Pricing *Pricing `json:"pricing,omitempty"`
 }
 
 // +kubebuilder:object:root=true
 // +kubebuilder:resource:categories=crossplane
 
-// A Catalog is the input of function-dbaas: everything a Database claim may
-// choose from. Claims name entries; the function rejects names the catalog
-// does not hold.
+// A Catalog is everything a Database may choose from. Databases name
+// entries; the function rejects names the catalog does not hold.
 type Catalog struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
@@ -140,6 +314,12 @@ type Catalog struct {
 	// +listMapKey=name
 	// +optional
 	SKUs []SKU `json:"skus,omitempty"`
+
+	// Flavors on offer.
+	// +listType=map
+	// +listMapKey=name
+	// +optional
+	Flavors []Flavor `json:"flavors,omitempty"`
 
 	// Environments on offer.
 	// +listType=map
