@@ -82,6 +82,12 @@ func (t target) name(suffix resource.Name) string {
 	return t.XRName + "-" + string(suffix)
 }
 
+// connectionSecret is the name of the Secret, in the target's namespace,
+// that the application reads its credentials and endpoint from.
+func (t target) connectionSecret() string {
+	return t.name(nameUser)
+}
+
 func (t target) meta(suffix resource.Name) metav1.ObjectMeta {
 	return metav1.ObjectMeta{Name: t.name(suffix), Namespace: t.Namespace}
 }
@@ -150,7 +156,7 @@ func compose(t target, s selection) (map[resource.Name]*resource.DesiredComposed
 		Spec: sqlv1alpha1.UserSpec{
 			ManagedResourceSpec: xpv2.ManagedResourceSpec{
 				ProviderConfigReference:          pc,
-				WriteConnectionSecretToReference: &xpv2.LocalSecretReference{Name: t.name(nameUser)},
+				WriteConnectionSecretToReference: &xpv2.LocalSecretReference{Name: t.connectionSecret()},
 			},
 			ForProvider: sqlv1alpha1.UserParameters{
 				InstanceReference: sqlv1alpha1.InstanceReference{InstanceRef: &xpv2.NamespacedReference{Name: instance.Name}},
