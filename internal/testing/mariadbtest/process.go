@@ -29,12 +29,13 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/dbaas-io/dbaas/internal/ports"
+	"github.com/dbaas-io/dbaas/internal/runas"
 	"github.com/dbaas-io/dbaas/internal/testing/testproc"
 )
 
 // serverUser is the unprivileged user the server runs as when the tests run
 // as root, because mariadbd refuses to run as root unless told to.
-const serverUser testproc.User = "mysql"
+const serverUser runas.User = "mysql"
 
 const (
 	// portAttempts bounds the retries when another process takes the port

@@ -8,11 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-)
 
-// postmasterPID is the lock file a server writes into its data directory;
-// its first line is the server's PID.
-const postmasterPID = "postmaster.pid"
+	"github.com/dbaas-io/dbaas/internal/pgserver"
+)
 
 // A process is what /proc says of one process.
 type process struct {
@@ -58,12 +56,12 @@ func Servers(t testing.TB, dataDir string) []int {
 func OneServer(t testing.TB, dataDir string) int {
 	t.Helper()
 	pids := Servers(t, dataDir)
-	locked, lockErr := lockPID(dataDir)
+	locked, lockErr := pgserver.PostmasterPID(dataDir)
 	if len(pids) == 1 && lockErr == nil && locked == pids[0] {
 		return pids[0]
 	}
 	t.Fatalf("want exactly one postgres server on %s, named by its %s; got servers %v, %s names %d (%v); its processes:\n%s",
-		dataDir, postmasterPID, pids, postmasterPID, locked, lockErr, Describe(dataDir))
+		dataDir, pgserver.PostmasterPIDFile, pids, pgserver.PostmasterPIDFile, locked, lockErr, Describe(dataDir))
 	return 0
 }
 
@@ -85,16 +83,6 @@ func Describe(dataDir string) string {
 		fmt.Fprintf(&b, "  pid %d ppid %d: %s\n", p.pid, p.ppid, strings.Join(p.args, " "))
 	}
 	return b.String()
-}
-
-// lockPID is the PID on the first line of dataDir's postmaster.pid.
-func lockPID(dataDir string) (int, error) {
-	b, err := os.ReadFile(filepath.Join(dataDir, postmasterPID))
-	if err != nil {
-		return 0, err
-	}
-	first, _, _ := strings.Cut(string(b), "\n")
-	return strconv.Atoi(strings.TrimSpace(first))
 }
 
 // postgresProcesses returns the processes running a postgres binary for

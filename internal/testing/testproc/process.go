@@ -20,7 +20,7 @@ type Process struct {
 	err  error // how it exited; set before done is closed
 }
 
-// StartProcess runs cmd, as made by User.Command, with its output in
+// StartProcess runs cmd, as made by runas.User.Command, with its output in
 // logFile.
 func StartProcess(logFile string, cmd *exec.Cmd) (*Process, error) {
 	log, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)

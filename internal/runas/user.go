@@ -1,4 +1,7 @@
-package testproc
+// Package runas runs servers as an unprivileged account of their own when
+// this process is root, because database servers refuse to run as root: the
+// tests' throwaway servers and the local environment's shared server alike.
+package runas
 
 import (
 	"os"
@@ -11,10 +14,9 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 )
 
-// A User is the unprivileged account a server runs as when the tests run as
-// root, because database servers refuse to run as root. When the tests do
-// not run as root, the server runs as whoever runs them and User changes
-// nothing.
+// A User is the unprivileged account a server runs as when we run as root.
+// When we do not run as root, the server runs as whoever runs us and User
+// changes nothing.
 type User string
 
 // Command prepares bin to run as u when we are root. The credentials do
