@@ -23,6 +23,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 
 	"github.com/dbaas-io/dbaas/internal/clients/local"
+	"github.com/dbaas-io/dbaas/internal/pgserver"
 	"github.com/dbaas-io/dbaas/internal/ports"
 )
 
@@ -60,6 +61,9 @@ type Env struct {
 
 	procs        map[string]*process
 	functionPort int
+	// shared is the shared server: a PostgreSQL the environment runs
+	// itself as the DBAs' existing server (shared.go).
+	shared *pgserver.Server
 }
 
 // Names of the environment's component processes.
@@ -124,6 +128,7 @@ func (e *Env) up(ctx context.Context) error {
 		{"composition function serving", e.startFunction},
 		{"provider started", e.startProvider},
 		{"platform XRD, Composition and ClusterProviderConfig installed", e.installPlatform},
+		{"shared server started and registered as ClusterProviderConfig " + SharedConfig, e.startSharedServer},
 	}
 	for _, s := range steps {
 		t := time.Now()
@@ -347,6 +352,7 @@ func (e *Env) Down() {
 		}
 		cancel()
 	}
+	e.stopSharedServer()
 	if e.api != nil {
 		if err := e.api.Stop(); err != nil {
 			e.progress("cannot stop the API server cleanly: %v", err)
