@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/dbaas-io/dbaas/internal/localenv"
+	"github.com/dbaas-io/dbaas/internal/pgserver"
 	"github.com/dbaas-io/dbaas/internal/testing/integration"
 )
 
@@ -56,7 +57,14 @@ func run(m *testing.M) int {
 		return 1
 	}
 	code := m.Run()
+	// Down stops the shared server too: nothing of the environment may be
+	// left running.
+	shared, _ := pgserver.PostmasterPID(filepath.Join(env.SharedServerDir(), "data"))
 	env.Down()
+	if shared > 0 && pgserver.Running(shared) {
+		fmt.Fprintf(os.Stderr, "the shared server (PID %d) still runs after Down\n", shared)
+		code = 1
+	}
 	if code == 0 {
 		_ = os.RemoveAll(state)
 	} else {
