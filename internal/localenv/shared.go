@@ -80,7 +80,7 @@ func (e *Env) startSharedServer(ctx context.Context) error {
 	}
 	// Where a user finds it to connect with psql; only the certificate, the
 	// CA's key stays in memory.
-	if err := os.WriteFile(filepath.Join(dir, pki.KeyCACert), ca.Cert, 0o644); err != nil { //nolint:gosec // A CA certificate is public.
+	if err := os.WriteFile(filepath.Join(dir, pki.KeyCACert), ca.Cert, 0o644); err != nil {
 		return errors.Wrap(err, "cannot write the shared server's CA certificate")
 	}
 	port, err := ports.Free()
@@ -170,7 +170,7 @@ func (e *Env) registerSharedServer(ctx context.Context) error {
 			Server: &apisv1alpha1.ExistingServer{
 				Engine:                    apisv1alpha1.ServerEnginePostgreSQL,
 				Host:                      e.shared.Host,
-				Port:                      int32(e.shared.Port), //nolint:gosec // A port from ports.Free fits.
+				Port:                      int32(e.shared.Port),
 				AdminCredentialsSecretRef: xpv2.SecretReference{Namespace: SharedNamespace, Name: SharedAdminSecret},
 				TLS: &apisv1alpha1.ServerTLS{
 					Mode: dbms.TLSVerifyFull,

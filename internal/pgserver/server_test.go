@@ -45,7 +45,7 @@ func login(s *Server, mode string) error {
 	if err != nil {
 		return err
 	}
-	cfg.Host, cfg.Port, cfg.User, cfg.Password, cfg.Database = s.Host, uint16(s.Port), s.User, s.Password, "postgres" //nolint:gosec // A port fits.
+	cfg.Host, cfg.Port, cfg.User, cfg.Password, cfg.Database = s.Host, uint16(s.Port), s.User, s.Password, "postgres"
 	cfg.Fallbacks = nil
 	if cfg.TLSConfig, err = (dbms.TLS{Mode: mode, CA: s.CA}).ClientConfig(s.Host); err != nil {
 		return err

@@ -4,6 +4,7 @@
 package runas
 
 import (
+	"io/fs"
 	"os"
 	"os/exec"
 	"os/user"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 )
+
+const errHandOver = "cannot hand the server directory to its user"
 
 // A User is the unprivileged account a server runs as when we run as root.
 // When we do not run as root, the server runs as whoever runs us and User
@@ -31,7 +34,10 @@ func (u User) Command(bin string, args ...string) (*exec.Cmd, error) {
 	return cmd, nil
 }
 
-// Chown gives dir and everything below it to u when we are root.
+// Chown gives dir and everything below it, or the file dir names, to u when
+// we are root. The walk stays inside dir and changes symbolic links
+// themselves, so a link placed in the tree cannot hand a file elsewhere to
+// u.
 func (u User) Chown(dir string) error {
 	if os.Geteuid() != 0 {
 		return nil
@@ -44,12 +50,17 @@ func (u User) Chown(dir string) error {
 	if err != nil {
 		return err
 	}
-	return errors.Wrap(filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
+	root, err := os.OpenRoot(filepath.Dir(dir))
+	if err != nil {
+		return errors.Wrap(err, errHandOver)
+	}
+	defer func() { _ = root.Close() }()
+	return errors.Wrap(fs.WalkDir(root.FS(), filepath.Base(dir), func(p string, _ fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		return os.Chown(p, uid, gid)
-	}), "cannot hand the server directory to its user")
+		return root.Lchown(p, uid, gid)
+	}), errHandOver)
 }
 
 // credential is u's identity, with its groups, when we are root; nil
