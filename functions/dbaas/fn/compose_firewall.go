@@ -29,6 +29,13 @@ var enginePorts = map[string]int32{
 	"postgresql": 5432,
 }
 
+// rulePriority is the FirewallRule's own default, set because the SDK sends
+// a zero priority rather than leaving it out. Rules of several databases in
+// one Azure network security group share it, which Azure refuses for rules
+// that differ; the rules of one environment are the same but for their
+// name, which Azure accepts.
+const rulePriority = 1000
+
 // composeFirewall returns the rule that lets the environment's clients reach
 // the engine's port, or nil where the environment names no firewall or the
 // engine's port is not known.
@@ -54,6 +61,7 @@ func composeFirewall(t target, s selection) *computev1alpha1.FirewallRule {
 				SourceCIDRs: slices.Clone(fw.SourceCIDRs),
 				SourceTags:  slices.Clone(fw.SourceTags),
 				Network:     s.Environment.Network,
+				Priority:    rulePriority,
 				Azure:       fw.Azure.DeepCopy(),
 				VSphere:     fw.VSphere.DeepCopy(),
 			},
