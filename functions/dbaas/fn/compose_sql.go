@@ -62,21 +62,13 @@ func composeSharedSQL(t target, s selection) map[resource.Name]runtime.Object {
 		}
 	}
 
-	db := &sqlv1alpha1.Database{
-		ObjectMeta: t.meta(nameDatabase),
-		Spec: sqlv1alpha1.DatabaseSpec{
-			ManagedResourceSpec: xpv2.ManagedResourceSpec{
-				ProviderConfigReference:          pc,
-				WriteConnectionSecretToReference: &xpv2.LocalSecretReference{Name: t.connectionSecret()},
-			},
-			ForProvider: sqlv1alpha1.DatabaseParameters{
-				ClassRef:   &sqlv1alpha1.ClassReference{Name: shared.DatabaseClass},
-				Parameters: map[string]string{classParameterTeam: t.Namespace},
-				Extensions: s.Flavor.Extensions,
-			},
-		},
-	}
-	meta.SetExternalName(db, t.Database)
+	// The class's procedures make the owner; a Database made by a class
+	// names none.
+	db := composeDatabase(t, s, on, pc)
+	db.Spec.ForProvider.OwnerRef = nil
+	db.Spec.ForProvider.ClassRef = &sqlv1alpha1.ClassReference{Name: shared.DatabaseClass}
+	db.Spec.ForProvider.Parameters = map[string]string{classParameterTeam: t.Namespace}
+	db.Spec.WriteConnectionSecretToReference = &xpv2.LocalSecretReference{Name: t.connectionSecret()}
 	return map[resource.Name]runtime.Object{nameDatabase: db}
 }
 
