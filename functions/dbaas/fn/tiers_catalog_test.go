@@ -56,7 +56,7 @@ func tiersCatalog() *v1beta1.Catalog {
 				Name:              "local",
 				ProviderConfigRef: v1beta1.ProviderConfigReference{Kind: "ClusterProviderConfig", Name: "local"},
 				SharedServer: &v1beta1.SharedServer{
-					ProviderConfigRef: v1beta1.ProviderConfigReference{Kind: "ClusterProviderConfig", Name: "local-shared"},
+					ProviderConfigRef: v1beta1.ProviderConfigReference{Kind: "ClusterProviderConfig", Name: "shared-local"},
 					DatabaseClass:     "postgresql-dba",
 				},
 			},
