@@ -70,8 +70,7 @@ func observeStatus(desired map[resource.Name]*resource.DesiredComposed, observed
 		s.Message = notReadyMessage(desired, observed)
 	}
 
-	in, ok := observed[nameInstance]
-	if !ok {
+	if _, ok := desired[nameInstance]; !ok {
 		// A shared database has no instance of its own: where it is
 		// reached is in the connection details its server's provider
 		// config gives.
@@ -79,6 +78,10 @@ func observeStatus(desired map[resource.Name]*resource.DesiredComposed, observed
 			s.Endpoint = string(w.ConnectionDetails["endpoint"])
 			s.Port, _ = strconv.ParseInt(string(w.ConnectionDetails["port"]), 10, 64)
 		}
+		return s
+	}
+	in, ok := observed[nameInstance]
+	if !ok {
 		return s
 	}
 	// Every field is optional in the instance's status; a missing one

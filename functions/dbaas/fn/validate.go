@@ -88,14 +88,13 @@ func resolve(c *v1beta1.Catalog, s spec) (selection, error) {
 		}
 	}
 
-	tierOK := false
+	var tierOK, envOK bool
 	if sel.Tier, tierOK = find(c.Tiers, tierName, s.Tier); !tierOK {
 		problems = append(problems, notOffered("spec.tier", s.Tier, accepted(c.Tiers, tierName)))
 	}
 	if sel.SKU, ok = find(c.SKUs, skuName, s.SKU); !ok {
 		problems = append(problems, notOffered("spec.sku", s.SKU, accepted(c.SKUs, skuName)))
 	}
-	envOK := false
 	if sel.Environment, envOK = find(c.Environments, environmentName, s.Environment); !envOK {
 		problems = append(problems, notOffered("spec.environment", s.Environment, accepted(c.Environments, environmentName)))
 	}
