@@ -25,24 +25,46 @@ import (
 	"github.com/crossplane/function-sdk-go/resource"
 )
 
-// BenchmarkRunFunction composes the local dev database of the shipped
-// Composition's catalog, as Crossplane does on every reconcile of a claim.
+// BenchmarkRunFunction composes, as Crossplane does on every reconcile of a
+// claim, the local dev database of the shipped Composition's catalog, and
+// the ha database of a cloud environment: three machines, the instance, the
+// firewall rule, the user and the database.
 func BenchmarkRunFunction(b *testing.B) {
-	f := NewFunction(logging.NewNopLogger())
-	req := &fnv1.RunFunctionRequest{
-		Meta:     &fnv1.RequestMeta{Tag: "hello"},
-		Input:    shippedCatalog(b),
-		Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: resource.MustStructJSON(xr)}},
+	cases := map[string]struct {
+		req  *fnv1.RunFunctionRequest
+		want int
+	}{
+		"dev-local": {
+			req: &fnv1.RunFunctionRequest{
+				Meta:     &fnv1.RequestMeta{Tag: "hello"},
+				Input:    shippedCatalog(b),
+				Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: resource.MustStructJSON(xr)}},
+			},
+			want: 4,
+		},
+		"ha-gcp": {
+			req: &fnv1.RunFunctionRequest{
+				Meta:     &fnv1.RequestMeta{Tag: "hello"},
+				Input:    input(tiersCatalog()),
+				Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: tierXR("ha", "gcp", "vector")}},
+			},
+			want: 7,
+		},
 	}
 
-	b.ReportAllocs()
-	for b.Loop() {
-		rsp, err := f.RunFunction(context.Background(), req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if n := len(rsp.GetDesired().GetResources()); n != len(composedNames) {
-			b.Fatalf("want %d desired resources, got %d: %v", len(composedNames), n, rsp.GetResults())
-		}
+	for name, bc := range cases {
+		b.Run(name, func(b *testing.B) {
+			f := NewFunction(logging.NewNopLogger())
+			b.ReportAllocs()
+			for b.Loop() {
+				rsp, err := f.RunFunction(context.Background(), bc.req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if n := len(rsp.GetDesired().GetResources()); n != bc.want {
+					b.Fatalf("want %d desired resources, got %d: %v", bc.want, n, rsp.GetResults())
+				}
+			}
+		})
 	}
 }

@@ -58,3 +58,4 @@ func engineName(e v1beta1.Engine) string           { return e.Name }
 func tierName(t v1beta1.Tier) string               { return t.Name }
 func skuName(s v1beta1.SKU) string                 { return s.Name }
 func environmentName(e v1beta1.Environment) string { return e.Name }
+func flavorName(f v1beta1.Flavor) string           { return f.Name }

@@ -30,7 +30,6 @@ import (
 	"github.com/crossplane/function-sdk-go/logging"
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 	"github.com/crossplane/function-sdk-go/request"
-	"github.com/crossplane/function-sdk-go/resource"
 	"github.com/crossplane/function-sdk-go/response"
 
 	"github.com/dbaas-io/dbaas/functions/dbaas/input/v1beta1"
@@ -167,7 +166,7 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 	for k, v := range connectionDetails(observed) {
 		dxr.ConnectionDetails[k] = v
 	}
-	if err := setStatus(dxr, observeStatus(observed, t.Database, ready)); err != nil {
+	if err := setStatus(dxr, observeStatus(mine, observed, t.Database, sel.Cost, ready)); err != nil {
 		response.Fatal(rsp, errors.Wrap(err, errSetStatus))
 		return rsp, nil
 	}
@@ -178,22 +177,4 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 
 	log.Debug("Composed XDatabase", "namespace", ns, "database", t.Database, "ready", ready)
 	return rsp, nil
-}
-
-// setStatus writes the fields of a status that are known.
-func setStatus(xr *resource.Composite, s status) error {
-	if s.Endpoint != "" {
-		if err := xr.Resource.SetString("status.endpoint", s.Endpoint); err != nil {
-			return err
-		}
-	}
-	if s.Port != 0 {
-		if err := xr.Resource.SetInteger("status.port", s.Port); err != nil {
-			return err
-		}
-	}
-	if err := xr.Resource.SetString("status.database", s.Database); err != nil {
-		return err
-	}
-	return xr.Resource.SetString("status.phase", s.Phase)
 }

@@ -290,7 +290,7 @@ func TestRunFunction(t *testing.T) {
 			want: want{rsp: &fnv1.RunFunctionResponse{
 				Meta: provisioningMeta(),
 				Desired: &fnv1.State{
-					Composite: &fnv1.Resource{Resource: resource.MustStructJSON(desiredXR(`{"database": "orders", "phase": "Provisioning"}`))},
+					Composite: &fnv1.Resource{Resource: resource.MustStructJSON(desiredXR(`{"database": "orders", "phase": "Provisioning", "message": "VirtualMachine orders-x7k2p-vm: not created yet"}`))},
 					Resources: map[string]*fnv1.Resource{
 						"vm":       {Resource: resource.MustStructJSON(wantVM)},
 						"instance": {Resource: resource.MustStructJSON(wantInstance)},
@@ -430,7 +430,7 @@ func TestRunFunction(t *testing.T) {
 			want: want{rsp: &fnv1.RunFunctionResponse{
 				Meta: provisioningMeta(),
 				Desired: &fnv1.State{
-					Composite: &fnv1.Resource{Resource: resource.MustStructJSON(desiredXR(`{"database": "shop", "phase": "Provisioning"}`))},
+					Composite: &fnv1.Resource{Resource: resource.MustStructJSON(desiredXR(`{"database": "shop", "phase": "Provisioning", "message": "VirtualMachine orders-x7k2p-vm: not created yet"}`))},
 					Resources: map[string]*fnv1.Resource{
 						"vm": {Resource: patched(wantVM, map[string]any{
 							"spec.forProvider.cpu":       4,
@@ -479,7 +479,7 @@ func TestRunFunction(t *testing.T) {
 			want: want{rsp: &fnv1.RunFunctionResponse{
 				Meta: provisioningMeta(),
 				Desired: &fnv1.State{
-					Composite: &fnv1.Resource{Resource: resource.MustStructJSON(desiredXR(`{"database": "orders", "phase": "Provisioning"}`))},
+					Composite: &fnv1.Resource{Resource: resource.MustStructJSON(desiredXR(`{"database": "orders", "phase": "Provisioning", "message": "VirtualMachine orders-x7k2p-vm: not created yet"}`))},
 					Resources: map[string]*fnv1.Resource{
 						"extra":    {Resource: resource.MustStructJSON(`{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "extra"}}`)},
 						"vm":       {Resource: resource.MustStructJSON(wantVM)},
@@ -555,7 +555,7 @@ func TestRunFunction(t *testing.T) {
 				Meta: provisioningMeta(),
 				Desired: &fnv1.State{
 					Composite: &fnv1.Resource{
-						Resource: resource.MustStructJSON(desiredXR(`{"endpoint": "127.0.0.1", "port": 40001, "database": "orders", "phase": "Provisioning"}`)),
+						Resource: resource.MustStructJSON(desiredXR(`{"endpoint": "127.0.0.1", "port": 40001, "database": "orders", "phase": "Provisioning", "message": "User orders-x7k2p-user: not ready (Available)"}`)),
 					},
 					Resources: map[string]*fnv1.Resource{
 						"vm":       {Resource: resource.MustStructJSON(wantVM), Ready: fnv1.Ready_READY_TRUE},

@@ -152,7 +152,7 @@ func TestShippedPlatform(t *testing.T) {
 			want: want{rsp: &fnv1.RunFunctionResponse{
 				Meta: provisioningMeta(),
 				Desired: &fnv1.State{
-					Composite: &fnv1.Resource{Resource: resource.MustStructJSON(desiredXR(`{"database": "orders", "phase": "Provisioning"}`))},
+					Composite: &fnv1.Resource{Resource: resource.MustStructJSON(desiredXR(`{"database": "orders", "phase": "Provisioning", "message": "VirtualMachine orders-x7k2p-vm: not created yet"}`))},
 					Resources: map[string]*fnv1.Resource{
 						"vm":       {Resource: resource.MustStructJSON(wantVM)},
 						"instance": {Resource: resource.MustStructJSON(wantInstance)},

@@ -45,52 +45,40 @@ func isReady(oc resource.ObservedComposed, ok bool) bool {
 // that Crossplane can still apply its own checks.
 func markReady(desired map[resource.Name]*resource.DesiredComposed, observed map[resource.Name]resource.ObservedComposed) bool {
 	all := true
-	for _, name := range composedNames {
+	for name, dc := range desired {
 		oc, ok := observed[name]
 		if !isReady(oc, ok) {
 			all = false
 			continue
 		}
-		desired[name].Ready = resource.ReadyTrue
+		dc.Ready = resource.ReadyTrue
 	}
 	return all
 }
 
-// connectionDetails picks the claim's connection details from the user's.
+// secretWriter is the composed resource that writes the application's
+// connection secret: the user, or, where the DBAs' DatabaseClass makes the
+// credentials and there is no user, the database.
+func secretWriter(observed map[resource.Name]resource.ObservedComposed) (resource.ObservedComposed, bool) {
+	if user, ok := observed[nameUser]; ok {
+		return user, true
+	}
+	db, ok := observed[nameDatabase]
+	return db, ok
+}
+
+// connectionDetails picks the claim's connection details from those of the
+// resource that writes the application's connection secret.
 func connectionDetails(observed map[resource.Name]resource.ObservedComposed) resource.ConnectionDetails {
 	cd := resource.ConnectionDetails{}
-	user, ok := observed[nameUser]
+	w, ok := secretWriter(observed)
 	if !ok {
 		return cd
 	}
 	for _, k := range connectionKeys {
-		if v, ok := user.ConnectionDetails[k]; ok {
+		if v, ok := w.ConnectionDetails[k]; ok {
 			cd[k] = v
 		}
 	}
 	return cd
-}
-
-// A status is what an XDatabase reports about itself.
-type status struct {
-	Endpoint string
-	Port     int64
-	Database string
-	Phase    string
-}
-
-// observeStatus reads the endpoint from the observed instance. The endpoint
-// and port are unknown until the engine runs, and then left out.
-func observeStatus(observed map[resource.Name]resource.ObservedComposed, database string, ready bool) status {
-	s := status{Database: database, Phase: phaseProvisioning}
-	if ready {
-		s.Phase = phaseReady
-	}
-	if in, ok := observed[nameInstance]; ok {
-		// Both are optional in the instance's status; a missing one leaves
-		// the zero value, which is not reported.
-		s.Endpoint, _ = in.Resource.GetString("status.atProvider.endpoint")
-		s.Port, _ = in.Resource.GetInteger("status.atProvider.port")
-	}
-	return s
 }

@@ -38,6 +38,7 @@ type spec struct {
 	Version      string `json:"version"`
 	Tier         string `json:"tier"`
 	SKU          string `json:"sku"`
+	Flavor       string `json:"flavor"`
 	Environment  string `json:"environment"`
 	StorageGB    int64  `json:"storageGB"`
 	DatabaseName string `json:"databaseName"`
@@ -47,10 +48,15 @@ type spec struct {
 type selection struct {
 	Engine      v1beta1.Engine
 	Version     string
+	Flavor      v1beta1.Flavor
 	Tier        v1beta1.Tier
 	SKU         v1beta1.SKU
 	Environment v1beta1.Environment
 	StorageGB   int64
+
+	// Cost is the estimated monthly cost; nil where the environment has no
+	// pricing for the choices.
+	Cost *cost
 }
 
 // resolve looks every choice of a spec up in the catalog. It reports every
@@ -75,16 +81,30 @@ func resolve(c *v1beta1.Catalog, s spec) (selection, error) {
 		if !slices.Contains(e.Versions, sel.Version) {
 			problems = append(problems, fmt.Sprintf("spec.version %q is not offered for engine %s: accepted values are %s", sel.Version, e.Name, acceptedOf(e.Versions)))
 		}
+		var problem string
+		sel.Flavor, problem = resolveFlavor(c, e, s.Flavor)
+		if problem != "" {
+			problems = append(problems, problem)
+		}
 	}
 
-	if sel.Tier, ok = find(c.Tiers, tierName, s.Tier); !ok {
+	var tierOK, envOK bool
+	if sel.Tier, tierOK = find(c.Tiers, tierName, s.Tier); !tierOK {
 		problems = append(problems, notOffered("spec.tier", s.Tier, accepted(c.Tiers, tierName)))
 	}
 	if sel.SKU, ok = find(c.SKUs, skuName, s.SKU); !ok {
 		problems = append(problems, notOffered("spec.sku", s.SKU, accepted(c.SKUs, skuName)))
 	}
-	if sel.Environment, ok = find(c.Environments, environmentName, s.Environment); !ok {
+	if sel.Environment, envOK = find(c.Environments, environmentName, s.Environment); !envOK {
 		problems = append(problems, notOffered("spec.environment", s.Environment, accepted(c.Environments, environmentName)))
+	}
+
+	// Whether an environment offers a tier is only meaningful for a known
+	// tier in a known environment.
+	if tierOK && envOK {
+		if problem := tierInEnvironment(c, sel.Tier, sel.Environment); problem != "" {
+			problems = append(problems, problem)
+		}
 	}
 
 	// The XRD enforces these bounds too; checking here keeps a bad value from
@@ -94,10 +114,76 @@ func resolve(c *v1beta1.Catalog, s spec) (selection, error) {
 		problems = append(problems, fmt.Sprintf("spec.storageGB %d is out of range: it must be between %d and %d", s.StorageGB, minStorageGB, maxStorageGB))
 	}
 
+	// Prices are only looked up for choices that are all known.
+	if len(problems) == 0 {
+		var err error
+		if sel.Cost, err = estimate(sel); err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
+
 	if len(problems) > 0 {
 		return selection{}, errors.New(strings.Join(problems, "; "))
 	}
 	return sel, nil
+}
+
+// resolveFlavor picks the flavor a spec names, or the engine's default. An
+// engine the catalog offers no flavor of is plain: its databases get no
+// extensions, and a spec need not name a flavor.
+func resolveFlavor(c *v1beta1.Catalog, e v1beta1.Engine, name string) (v1beta1.Flavor, string) {
+	var ofEngine []string
+	for _, f := range c.Flavors {
+		if f.Engine == e.Name {
+			ofEngine = append(ofEngine, f.Name)
+		}
+	}
+	if name == "" {
+		name = e.DefaultFlavor
+	}
+	if name == "" {
+		if len(ofEngine) == 0 {
+			return v1beta1.Flavor{Engine: e.Name}, ""
+		}
+		return v1beta1.Flavor{}, fmt.Sprintf("spec.flavor is required for engine %s, which has no default flavor: accepted values are %s", e.Name, acceptedOf(ofEngine))
+	}
+	f, ok := find(c.Flavors, flavorName, name)
+	switch {
+	case !ok:
+		return v1beta1.Flavor{}, fmt.Sprintf("spec.flavor %q is not offered for engine %s: accepted values are %s", name, e.Name, acceptedOf(ofEngine))
+	case f.Engine != e.Name:
+		return v1beta1.Flavor{}, fmt.Sprintf("spec.flavor %q is a flavor of engine %s, not of %s: accepted values are %s", name, f.Engine, e.Name, acceptedOf(ofEngine))
+	}
+	return f, ""
+}
+
+// tierInEnvironment says why an environment does not offer a tier, or
+// nothing when it does. The accepted values are the tiers it does offer.
+func tierInEnvironment(c *v1beta1.Catalog, t v1beta1.Tier, env v1beta1.Environment) string {
+	var offered []string
+	for _, ct := range c.Tiers {
+		if allowsTier(env, ct) && servesTier(env, ct) {
+			offered = append(offered, ct.Name)
+		}
+	}
+	switch {
+	case !allowsTier(env, t):
+		return fmt.Sprintf("spec.tier %q is not allowed in environment %s: accepted values are %s", t.Name, env.Name, acceptedOf(offered))
+	case !servesTier(env, t):
+		return fmt.Sprintf("spec.tier %q needs a shared server, which environment %s does not name: accepted values are %s", t.Name, env.Name, acceptedOf(offered))
+	}
+	return ""
+}
+
+// allowsTier is true when the platform team allows the tier in env.
+func allowsTier(env v1beta1.Environment, t v1beta1.Tier) bool {
+	return len(env.AllowedTiers) == 0 || slices.Contains(env.AllowedTiers, t.Name)
+}
+
+// servesTier is true when env has what the tier's topology needs: a shared
+// tier needs the environment's shared server.
+func servesTier(env v1beta1.Environment, t v1beta1.Tier) bool {
+	return t.Topology != v1beta1.TopologyShared || env.SharedServer != nil
 }
 
 func notOffered(field, value, accepted string) string {

@@ -66,7 +66,9 @@ type Engine struct {
 	DefaultVersion string `json:"defaultVersion"`
 
 	// DefaultFlavor is used when a Database names no flavor. It must be a
-	// flavor of this engine. Empty means the Database must name one.
+	// flavor of this engine. Empty means the Database must name one, unless
+	// the catalog offers no flavor of this engine: then the engine is plain,
+	// without extensions.
 	// +optional
 	DefaultFlavor string `json:"defaultFlavor,omitempty"`
 }

@@ -1,0 +1,108 @@
+/*
+Copyright 2026 The dbaas authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package fn
+
+import (
+	"strconv"
+
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+
+	"github.com/crossplane/function-sdk-go/resource"
+
+	computev1alpha1 "github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
+	"github.com/dbaas-io/dbaas/functions/dbaas/input/v1beta1"
+)
+
+// dataDisk is the name of the disk that holds a member's data.
+const dataDisk = "data"
+
+// machines is how many machines a tier's database runs on: one per member,
+// and none for a shared tier, whose database lives on an existing server.
+func machines(t v1beta1.Tier) int32 {
+	switch t.Topology {
+	case v1beta1.TopologyShared:
+		return 0
+	case v1beta1.TopologyPrimary:
+		return t.Members
+	default:
+		return 1
+	}
+}
+
+// machineNames are the names of a tier's machines, the primary's first.
+func machineNames(t v1beta1.Tier) []resource.Name {
+	n := machines(t)
+	if t.Topology != v1beta1.TopologyPrimary {
+		return []resource.Name{nameVM}[:n]
+	}
+	names := make([]resource.Name, 0, n)
+	for i := range n {
+		names = append(names, memberName(int(i)))
+	}
+	return names
+}
+
+// memberName is the name of the i-th (from zero) member's machine.
+func memberName(i int) resource.Name {
+	return nameVM + resource.Name("-"+strconv.Itoa(i+1))
+}
+
+// composeMachines returns one VirtualMachine per member, by name: the
+// environment's machine settings, sized by the SKU, with a data disk of the
+// claim's storage, and spread across the environment's zones.
+func composeMachines(t target, s selection) map[resource.Name]*computev1alpha1.VirtualMachine {
+	names := machineNames(s.Tier)
+	out := make(map[resource.Name]*computev1alpha1.VirtualMachine, len(names))
+	for i, name := range names {
+		out[name] = &computev1alpha1.VirtualMachine{
+			ObjectMeta: t.meta(name),
+			Spec: computev1alpha1.VirtualMachineSpec{
+				ManagedResourceSpec: xpv2.ManagedResourceSpec{ProviderConfigReference: providerConfig(s.Environment.ProviderConfigRef)},
+				ForProvider:         machineParameters(s, i),
+			},
+		}
+	}
+	return out
+}
+
+// machineParameters are the i-th member's machine. Each member gets its own
+// copy of the environment's settings: the SDK serialises the maps and
+// pointers it is given, and members differ in their zone.
+func machineParameters(s selection, i int) computev1alpha1.VirtualMachineParameters {
+	p := computev1alpha1.VirtualMachineParameters{}
+	if s.Environment.Machine != nil {
+		p = *s.Environment.Machine.DeepCopy()
+	}
+	p.CPU = s.SKU.CPU
+	p.MemoryMiB = s.SKU.MemoryMiB
+	p.Disks = append(p.Disks, computev1alpha1.Disk{Name: dataDisk, SizeGiB: int32(s.StorageGB)})
+	if s.Environment.Image != "" {
+		p.Image = s.Environment.Image
+	}
+	if s.Environment.Network != "" {
+		p.Network = s.Environment.Network
+	}
+	p.PowerState = computev1alpha1.PowerOn
+
+	// Members take the zones in turn, so that losing one zone loses as few
+	// members as the zones allow. Only GCP machines have a zone to set;
+	// other backends keep the environment's placement.
+	if zones := s.Environment.Zones; len(zones) > 0 && p.GCP != nil {
+		p.GCP.Zone = zones[i%len(zones)]
+	}
+	return p
+}
