@@ -86,4 +86,3 @@ func containsText(d []string, want string) bool {
 	}
 	return false
 }
-
