@@ -16,8 +16,8 @@ import (
 
 const errDestroy = "cannot destroy the machine"
 
-// Delete powers the machine off and destroys it with its disks. A missing
-// machine is not an error.
+// Delete takes the machine out of its anti-affinity rule, powers it off and
+// destroys it with its disks. A missing machine is not an error.
 func (b *Backend) Delete(ctx context.Context, id machine.ID) error {
 	vm, err := b.lookup(ctx, b.placement(nil), id)
 	if err != nil || vm == nil {
@@ -39,6 +39,11 @@ func (b *Backend) Delete(ctx context.Context, id machine.ID) error {
 			return nil
 		}
 		return classify(err, errRead)
+	}
+	// Out of its anti-affinity rule first: a destroyed machine cannot be
+	// named in a reconfigure of the cluster any more.
+	if err := b.leave(ctx, vm.Reference()); err != nil {
+		return err
 	}
 	if mv.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOff {
 		if err := b.powerOff(ctx, vm); err != nil {
