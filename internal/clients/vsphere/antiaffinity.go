@@ -50,19 +50,15 @@ func (b *Backend) lockRules(cl types.ManagedObjectReference) func() {
 	return m.Unlock
 }
 
-// clusterOf is the cluster the machine runs in: the owner of its resource
-// pool. nil for a machine on a standalone host, which has no DRS.
-func (b *Backend) clusterOf(ctx context.Context, vm types.ManagedObjectReference) (*object.ClusterComputeResource, error) {
-	pc := property.DefaultCollector(b.c.Client)
-	var mv mo.VirtualMachine
-	if err := pc.RetrieveOne(ctx, vm, []string{"resourcePool"}, &mv); err != nil {
-		return nil, classify(err, errRead)
-	}
+// clusterOf is the cluster a machine runs in: the owner of its resource
+// pool, read with the machine. nil for a machine on a standalone host,
+// which has no DRS.
+func (b *Backend) clusterOf(ctx context.Context, mv *mo.VirtualMachine) (*object.ClusterComputeResource, error) {
 	if mv.ResourcePool == nil {
 		return nil, nil
 	}
 	var pool mo.ResourcePool
-	if err := pc.RetrieveOne(ctx, *mv.ResourcePool, []string{"owner"}, &pool); err != nil {
+	if err := property.DefaultCollector(b.c.Client).RetrieveOne(ctx, *mv.ResourcePool, []string{"owner"}, &pool); err != nil {
 		return nil, classify(err, errRules)
 	}
 	if pool.Owner.Type != "ClusterComputeResource" {
@@ -98,8 +94,8 @@ func (b *Backend) setRules(ctx context.Context, cl *object.ClusterComputeResourc
 }
 
 // join puts the machine in its group's rule.
-func (b *Backend) join(ctx context.Context, name string, vm types.ManagedObjectReference, group string) error {
-	cl, err := b.clusterOf(ctx, vm)
+func (b *Backend) join(ctx context.Context, name string, mv *mo.VirtualMachine, group string) error {
+	cl, err := b.clusterOf(ctx, mv)
 	if err != nil {
 		return err
 	}
@@ -111,7 +107,7 @@ func (b *Backend) join(ctx context.Context, name string, vm types.ManagedObjectR
 	if err != nil {
 		return err
 	}
-	spec, err := joinRule(rules, group, vm)
+	spec, err := joinRule(rules, group, mv.Self)
 	if err != nil {
 		return errors.Wrapf(err, "cluster %s", cl.Reference().Value)
 	}
@@ -130,9 +126,11 @@ func antiAffinityGroup(p *v1alpha1.VSphereMachineParameters) string {
 	return p.AntiAffinityGroup
 }
 
-// leave takes the machine out of this backend's rules.
-func (b *Backend) leave(ctx context.Context, vm types.ManagedObjectReference) error {
-	cl, err := b.clusterOf(ctx, vm)
+// leave takes the machine out of this backend's rules. Every machine is
+// looked for, not only those whose ExtraConfig names a group: a machine put
+// in its rule by Update after it was made has none.
+func (b *Backend) leave(ctx context.Context, mv *mo.VirtualMachine) error {
+	cl, err := b.clusterOf(ctx, mv)
 	if err != nil || cl == nil {
 		return err
 	}
@@ -141,7 +139,51 @@ func (b *Backend) leave(ctx context.Context, vm types.ManagedObjectReference) er
 	if err != nil {
 		return err
 	}
-	return b.setRules(ctx, cl, leaveRules(rules, vm))
+	return b.setRules(ctx, cl, leaveRules(rules, mv.Self))
+}
+
+// checkRule looks whether a machine whose ExtraConfig names an
+// anti-affinity group is in the group's rule, and remembers it for
+// Differences when it is not. Machines without a group cost no call.
+func (b *Backend) checkRule(ctx context.Context, mv *mo.VirtualMachine) error {
+	group := groupOf(mv)
+	if group == "" {
+		return nil
+	}
+	cl, err := b.clusterOf(ctx, mv)
+	if err != nil {
+		return err
+	}
+	in := false
+	if cl != nil {
+		rules, err := b.rules(ctx, cl)
+		if err != nil {
+			return err
+		}
+		spec, err := joinRule(rules, group, mv.Self)
+		in = err == nil && spec == nil
+	}
+	if in {
+		b.outside.Delete(mv.Self.Value)
+	} else {
+		b.outside.Store(mv.Self.Value, group)
+	}
+	return nil
+}
+
+// groupOf is the anti-affinity group a machine's ExtraConfig names.
+func groupOf(mv *mo.VirtualMachine) string {
+	if mv.Config == nil {
+		return ""
+	}
+	for _, o := range mv.Config.ExtraConfig {
+		if v := o.GetOptionValue(); v != nil && v.Key == keyGroup {
+			if s, ok := v.Value.(string); ok {
+				return s
+			}
+		}
+	}
+	return ""
 }
 
 // joinRule is the change that puts vm in group's rule: the rule made with

@@ -2,6 +2,8 @@ package vsphere
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -189,5 +191,86 @@ func TestAntiAffinityGroup(t *testing.T) {
 	}
 	if got := clusterRules(t, rig); len(got) != 0 {
 		t.Errorf("rules after deleting the group's last machine: %v, want none", got)
+	}
+}
+
+// TestAntiAffinityRuleRestored takes a machine out of its rule behind the
+// backend's back, as a create cut short after the clone or an admin would:
+// Differences names the rule and Update puts the machine back.
+func TestAntiAffinityRuleRestored(t *testing.T) {
+	rig, b := start(t)
+	ctx := context.Background()
+	s := spec(rig)
+	s.VSphere = &v1alpha1.VSphereMachineParameters{AntiAffinityGroup: "orders"}
+	id := machine.ID{Namespace: "team-a", Name: "orders-1"}
+	if _, err := b.Create(ctx, id, s); err != nil {
+		t.Fatal(err)
+	}
+	m := eventually(t, b, id, func(m *machine.Machine) bool { return m.Address != "" })
+	if d := b.Differences(s, m); len(d) != 0 {
+		t.Fatalf("Differences of a machine in its rule: %v, want none", d)
+	}
+
+	cl, err := find.NewFinder(rig.Client().Client, false).ClusterComputeResource(ctx, "/"+vspherefake.Datacenter+"/host/"+vspherefake.Cluster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mc mo.ClusterComputeResource
+	if err := property.DefaultCollector(rig.Client().Client).RetrieveOne(ctx, cl.Reference(), []string{"configurationEx"}, &mc); err != nil {
+		t.Fatal(err)
+	}
+	key := mc.ConfigurationEx.(*types.ClusterConfigInfoEx).Rule[0].GetClusterRuleInfo().Key
+	task, err := cl.Reconfigure(ctx, &types.ClusterConfigSpecEx{RulesSpec: []types.ClusterRuleSpec{
+		{ArrayUpdateSpec: types.ArrayUpdateSpec{Operation: types.ArrayUpdateOperationRemove, RemoveKey: key}},
+	}}, true)
+	if err == nil {
+		err = task.Wait(ctx)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if m, err = b.Observe(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"not in the anti-affinity rule dbaas-orders"}, b.Differences(s, m)); diff != "" {
+		t.Errorf("Differences of a machine out of its rule: -want +got:\n%s", diff)
+	}
+	if _, err := b.Update(ctx, id, s); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string][]string{"dbaas-orders": {m.ID}}, clusterRules(t, rig)); diff != "" {
+		t.Errorf("rules after Update: -want +got:\n%s", diff)
+	}
+	if m, err = b.Observe(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if d := b.Differences(s, m); len(d) != 0 {
+		t.Errorf("Differences after Update: %v, want none", d)
+	}
+}
+
+// TestAntiAffinityOnStandaloneHost checks that a group a standalone host
+// cannot honour is refused with a message, at the create and at every
+// update after it, rather than forgotten once the machine exists.
+func TestAntiAffinityOnStandaloneHost(t *testing.T) {
+	rig, b := start(t)
+	ctx := context.Background()
+	s := spec(rig)
+	s.VSphere = &v1alpha1.VSphereMachineParameters{AntiAffinityGroup: "orders", ResourcePool: "/" + vspherefake.Datacenter + "/host/DC0_H0/Resources"}
+	id := machine.ID{Namespace: "team-a", Name: "orders-1"}
+	const want = "is not in a DRS cluster"
+	if _, err := b.Create(ctx, id, s); err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Create: %v, want an error saying the machine %s", err, want)
+	}
+	m, err := b.Observe(ctx, id)
+	if err != nil || m == nil {
+		t.Fatalf("Observe: %v, %v", m, err)
+	}
+	if d := b.Differences(s, m); !slices.Contains(d, "not in the anti-affinity rule dbaas-orders") {
+		t.Errorf("Differences: %v, want the rule named", d)
+	}
+	if _, err := b.Update(ctx, id, s); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Update: %v, want an error saying the machine %s", err, want)
 	}
 }

@@ -149,7 +149,7 @@ func (b *Backend) Create(ctx context.Context, id machine.ID, s machine.Spec) (*m
 		}
 	}
 	if group := antiAffinityGroup(s.VSphere); group != "" {
-		if err := b.join(ctx, id.Name, vm.Reference(), group); err != nil {
+		if err := b.join(ctx, id.Name, mv, group); err != nil {
 			return nil, err
 		}
 	}
@@ -248,5 +248,8 @@ func (b *Backend) cloneSpec(ctx context.Context, id machine.ID, s machine.Spec, 
 		}
 	}
 	cfg.ExtraConfig = append(guestInfo(id, s, places), &types.OptionValue{Key: keyOwner, Value: s.Owner.Marker()})
+	if group := antiAffinityGroup(s.VSphere); group != "" {
+		cfg.ExtraConfig = append(cfg.ExtraConfig, &types.OptionValue{Key: keyGroup, Value: group})
+	}
 	return spec, nil
 }

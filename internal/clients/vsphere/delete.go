@@ -25,14 +25,15 @@ func (b *Backend) Delete(ctx context.Context, id machine.ID) error {
 	}
 	defer b.forget(id)
 	var mv mo.VirtualMachine
-	err = property.DefaultCollector(b.c.Client).RetrieveOne(ctx, vm.Reference(), []string{"runtime.powerState"}, &mv)
+	props := []string{"runtime.powerState", "resourcePool"}
+	err = property.DefaultCollector(b.c.Client).RetrieveOne(ctx, vm.Reference(), props, &mv)
 	if fault.Is(err, &types.ManagedObjectNotFound{}) {
 		// Gone since it was last seen; look once more where it belongs.
 		b.forget(id)
 		if vm, err = b.lookup(ctx, b.placement(nil), id); err != nil || vm == nil {
 			return err
 		}
-		err = property.DefaultCollector(b.c.Client).RetrieveOne(ctx, vm.Reference(), []string{"runtime.powerState"}, &mv)
+		err = property.DefaultCollector(b.c.Client).RetrieveOne(ctx, vm.Reference(), props, &mv)
 	}
 	if err != nil {
 		if fault.Is(err, &types.ManagedObjectNotFound{}) {
@@ -42,7 +43,7 @@ func (b *Backend) Delete(ctx context.Context, id machine.ID) error {
 	}
 	// Out of its anti-affinity rule first: a destroyed machine cannot be
 	// named in a reconfigure of the cluster any more.
-	if err := b.leave(ctx, vm.Reference()); err != nil {
+	if err := b.leave(ctx, &mv); err != nil {
 		return err
 	}
 	if mv.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOff {
