@@ -17,8 +17,10 @@
 // One file per stage of a machine's life: backend.go (the Backend, where a
 // machine goes), lookup.go (finding and reading it, Observe), create.go
 // (the clone), update.go (resize, disks, power, Mark), power.go, delete.go;
-// beside them disks.go and guestinfo.go (what ExtraConfig holds), rules.go
-// (FirewallRule) and client.go (the login and how faults are classified).
+// beside them disks.go and guestinfo.go (what ExtraConfig holds),
+// antiaffinity.go (the DRS rule of a machine's anti-affinity group),
+// rules.go (FirewallRule) and client.go (the login and how faults are
+// classified).
 package vsphere
 
 import (
