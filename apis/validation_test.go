@@ -397,7 +397,9 @@ func TestCRDValidation(t *testing.T) {
 			want     string
 		}{
 			"AzureZoneChanged": {
-				from: func(p *computev1alpha1.VirtualMachineParameters) { p.Azure = &computev1alpha1.AzureMachineParameters{Zone: "1"} },
+				from: func(p *computev1alpha1.VirtualMachineParameters) {
+					p.Azure = &computev1alpha1.AzureMachineParameters{Zone: "1"}
+				},
 				to:   func(p *computev1alpha1.VirtualMachineParameters) { p.Azure.Zone = "2" },
 				want: "azure.zone is immutable",
 			},
@@ -408,12 +410,16 @@ func TestCRDValidation(t *testing.T) {
 			},
 			"AzureBlockWithZoneAdded": {
 				from: func(*computev1alpha1.VirtualMachineParameters) {},
-				to:   func(p *computev1alpha1.VirtualMachineParameters) { p.Azure = &computev1alpha1.AzureMachineParameters{Zone: "1"} },
+				to: func(p *computev1alpha1.VirtualMachineParameters) {
+					p.Azure = &computev1alpha1.AzureMachineParameters{Zone: "1"}
+				},
 				want: "azure.zone is immutable",
 			},
 			"AzureSizeChanged": {
-				from: func(p *computev1alpha1.VirtualMachineParameters) { p.Azure = &computev1alpha1.AzureMachineParameters{Zone: "1"} },
-				to:   func(p *computev1alpha1.VirtualMachineParameters) { p.Azure.Size = "Standard_D4s_v5" },
+				from: func(p *computev1alpha1.VirtualMachineParameters) {
+					p.Azure = &computev1alpha1.AzureMachineParameters{Zone: "1"}
+				},
+				to: func(p *computev1alpha1.VirtualMachineParameters) { p.Azure.Size = "Standard_D4s_v5" },
 			},
 			"AntiAffinityGroupChanged": {
 				from: func(p *computev1alpha1.VirtualMachineParameters) {
