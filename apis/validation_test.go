@@ -47,6 +47,17 @@ func firewallRule(mod func(p *computev1alpha1.FirewallRuleParameters)) *computev
 	return r
 }
 
+func virtualMachine(mod func(p *computev1alpha1.VirtualMachineParameters)) *computev1alpha1.VirtualMachine {
+	m := &computev1alpha1.VirtualMachine{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "default", GenerateName: "vm-"},
+		Spec:       computev1alpha1.VirtualMachineSpec{ForProvider: computev1alpha1.VirtualMachineParameters{CPU: 2, MemoryMiB: 2048}},
+	}
+	if mod != nil {
+		mod(&m.Spec.ForProvider)
+	}
+	return m
+}
+
 func database(mod func(p *sqlv1alpha1.DatabaseParameters)) *sqlv1alpha1.Database {
 	d := &sqlv1alpha1.Database{ObjectMeta: metav1.ObjectMeta{Namespace: "default", GenerateName: "d-"}}
 	mod(&d.Spec.ForProvider)
@@ -322,6 +333,32 @@ func TestCRDValidation(t *testing.T) {
 			obj:    firewallRule(func(p *computev1alpha1.FirewallRuleParameters) { p.Ports = []int32{70000} }),
 			want:   "ports",
 		},
+		"AzureZone": {
+			reason: "an Azure machine may name an availability zone",
+			obj: virtualMachine(func(p *computev1alpha1.VirtualMachineParameters) {
+				p.Azure = &computev1alpha1.AzureMachineParameters{Zone: "2"}
+			}),
+		},
+		"AzureZoneNotAZone": {
+			reason: "Azure's availability zones are 1, 2 and 3",
+			obj: virtualMachine(func(p *computev1alpha1.VirtualMachineParameters) {
+				p.Azure = &computev1alpha1.AzureMachineParameters{Zone: "westeurope-1"}
+			}),
+			want: "azure.zone",
+		},
+		"AntiAffinityGroup": {
+			reason: "a vSphere machine may name an anti-affinity group",
+			obj: virtualMachine(func(p *computev1alpha1.VirtualMachineParameters) {
+				p.VSphere = &computev1alpha1.VSphereMachineParameters{AntiAffinityGroup: "team-a-orders"}
+			}),
+		},
+		"AntiAffinityGroupNotAName": {
+			reason: "the group names a DRS rule and must be a plain name",
+			obj: virtualMachine(func(p *computev1alpha1.VirtualMachineParameters) {
+				p.VSphere = &computev1alpha1.VSphereMachineParameters{AntiAffinityGroup: "Orders DB"}
+			}),
+			want: "vsphere.antiAffinityGroup",
+		},
 		"RuleNoPorts": {
 			reason: "a rule allows at least one port",
 			obj:    firewallRule(func(p *computev1alpha1.FirewallRuleParameters) { p.Ports = nil }),
@@ -351,6 +388,69 @@ func TestCRDValidation(t *testing.T) {
 		err := env.Client.Update(ctx, d)
 		if err == nil || !strings.Contains(err.Error(), "classRef is immutable") {
 			t.Errorf("changing the class should be refused as immutable, got: %v", err)
+		}
+	})
+
+	t.Run("PlacementIsImmutable", func(t *testing.T) {
+		cases := map[string]struct {
+			from, to func(p *computev1alpha1.VirtualMachineParameters)
+			want     string
+		}{
+			"AzureZoneChanged": {
+				from: func(p *computev1alpha1.VirtualMachineParameters) {
+					p.Azure = &computev1alpha1.AzureMachineParameters{Zone: "1"}
+				},
+				to:   func(p *computev1alpha1.VirtualMachineParameters) { p.Azure.Zone = "2" },
+				want: "azure.zone is immutable",
+			},
+			"AzureZoneAdded": {
+				from: func(p *computev1alpha1.VirtualMachineParameters) { p.Azure = &computev1alpha1.AzureMachineParameters{} },
+				to:   func(p *computev1alpha1.VirtualMachineParameters) { p.Azure.Zone = "3" },
+				want: "azure.zone is immutable",
+			},
+			"AzureBlockWithZoneAdded": {
+				from: func(*computev1alpha1.VirtualMachineParameters) {},
+				to: func(p *computev1alpha1.VirtualMachineParameters) {
+					p.Azure = &computev1alpha1.AzureMachineParameters{Zone: "1"}
+				},
+				want: "azure.zone is immutable",
+			},
+			"AzureSizeChanged": {
+				from: func(p *computev1alpha1.VirtualMachineParameters) {
+					p.Azure = &computev1alpha1.AzureMachineParameters{Zone: "1"}
+				},
+				to: func(p *computev1alpha1.VirtualMachineParameters) { p.Azure.Size = "Standard_D4s_v5" },
+			},
+			"AntiAffinityGroupChanged": {
+				from: func(p *computev1alpha1.VirtualMachineParameters) {
+					p.VSphere = &computev1alpha1.VSphereMachineParameters{AntiAffinityGroup: "a"}
+				},
+				to:   func(p *computev1alpha1.VirtualMachineParameters) { p.VSphere.AntiAffinityGroup = "b" },
+				want: "vsphere.antiAffinityGroup is immutable",
+			},
+			"AntiAffinityGroupDropped": {
+				from: func(p *computev1alpha1.VirtualMachineParameters) {
+					p.VSphere = &computev1alpha1.VSphereMachineParameters{AntiAffinityGroup: "a"}
+				},
+				to:   func(p *computev1alpha1.VirtualMachineParameters) { p.VSphere = nil },
+				want: "vsphere.antiAffinityGroup is immutable",
+			},
+		}
+		for name, tc := range cases {
+			t.Run(name, func(t *testing.T) {
+				m := virtualMachine(tc.from)
+				if err := env.Client.Create(ctx, m); err != nil {
+					t.Fatal(err)
+				}
+				tc.to(&m.Spec.ForProvider)
+				err := env.Client.Update(ctx, m)
+				switch {
+				case tc.want == "" && err != nil:
+					t.Errorf("refused: %v", err)
+				case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+					t.Errorf("want refused with %q, got: %v", tc.want, err)
+				}
+			})
 		}
 	})
 

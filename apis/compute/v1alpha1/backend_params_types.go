@@ -41,6 +41,15 @@ type VSphereMachineParameters struct {
 	// Folder of the datacenter's VM folder the machine is put in.
 	// +optional
 	Folder string `json:"folder,omitempty"`
+
+	// AntiAffinityGroup keeps machines on different ESXi hosts: the
+	// machines of one cluster with the same group are the members of the
+	// DRS VM anti-affinity rule dbaas-<group>, which the machine joins when
+	// it is made and leaves when it is deleted (the rule goes with its last
+	// machine). DRS enforces the rule only on a cluster with DRS enabled.
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`
+	// +optional
+	AntiAffinityGroup string `json:"antiAffinityGroup,omitempty"`
 }
 
 // AzureMachineParameters place and size a machine in Azure.
@@ -57,6 +66,14 @@ type AzureMachineParameters struct {
 	// smallest size of the provider's table with at least cpu and memoryMiB.
 	// +optional
 	Size string `json:"size,omitempty"`
+
+	// Zone is the availability zone the machine is made in, "1", "2" or
+	// "3"; its OS and data disks are made in the same zone. Empty makes a
+	// regional machine, which Azure places without a zone. Azure cannot move
+	// a machine to another zone, so the zone is fixed once it is made.
+	// +kubebuilder:validation:Pattern=`^[1-3]$`
+	// +optional
+	Zone string `json:"zone,omitempty"`
 
 	// AdminUsername is the account the SSH public key is authorised for.
 	// +kubebuilder:default=dbaas

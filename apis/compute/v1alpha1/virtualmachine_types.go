@@ -153,6 +153,11 @@ type VirtualMachineObservation struct {
 	// PowerState the machine is in.
 	PowerState PowerState `json:"powerState,omitempty"`
 
+	// Zone the machine runs in, as its backend reports it: an Azure
+	// availability zone or a GCP zone. Empty where the backend has no
+	// zones or the machine has none.
+	Zone string `json:"zone,omitempty"`
+
 	// PortRangeStart is the first port the machine owns (local backend).
 	PortRangeStart int32 `json:"portRangeStart,omitempty"`
 
@@ -166,7 +171,15 @@ type VirtualMachineObservation struct {
 // A VirtualMachineSpec defines the desired state of a VirtualMachine.
 type VirtualMachineSpec struct {
 	xpv2.ManagedResourceSpec `json:",inline"`
-	ForProvider              VirtualMachineParameters `json:"forProvider"`
+
+	// ForProvider are the desired properties of the machine. Its
+	// azure.zone and vsphere.antiAffinityGroup say where it is put when it
+	// is made, and are fixed from then on: Azure cannot move a machine to
+	// another availability zone, and the vSphere backend joins a machine to
+	// its anti-affinity rule only when it makes it.
+	// +kubebuilder:validation:XValidation:rule="(has(self.azure) && has(self.azure.zone) ? self.azure.zone : '') == (has(oldSelf.azure) && has(oldSelf.azure.zone) ? oldSelf.azure.zone : '')",message="azure.zone is immutable: Azure cannot move a virtual machine to another availability zone; delete the VirtualMachine and make it again in the new zone"
+	// +kubebuilder:validation:XValidation:rule="(has(self.vsphere) && has(self.vsphere.antiAffinityGroup) ? self.vsphere.antiAffinityGroup : '') == (has(oldSelf.vsphere) && has(oldSelf.vsphere.antiAffinityGroup) ? oldSelf.vsphere.antiAffinityGroup : '')",message="vsphere.antiAffinityGroup is immutable: a machine joins its anti-affinity rule when it is made; delete the VirtualMachine and make it again in the new group"
+	ForProvider VirtualMachineParameters `json:"forProvider"`
 }
 
 // A VirtualMachineStatus represents the observed state of a VirtualMachine.

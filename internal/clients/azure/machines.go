@@ -135,7 +135,7 @@ func privateIP(nic *armnetwork.Interface) string {
 
 // machineOf turns a VM into the machine package's terms.
 func (b *Backend) machineOf(id machine.ID, vm *armcompute.VirtualMachine) (*machine.Machine, error) {
-	m := &machine.Machine{ID: deref(vm.ID), PowerState: machine.PowerOff}
+	m := &machine.Machine{ID: deref(vm.ID), PowerState: machine.PowerOff, Zone: zoneOf(vm)}
 	p := vm.Properties
 	if p == nil {
 		p = &armcompute.VirtualMachineProperties{}
@@ -229,6 +229,9 @@ func differences(s machine.Spec, m *machine.Machine, have string) []string {
 		out = append(out, err.Error())
 	case !strings.EqualFold(want, have):
 		out = append(out, fmt.Sprintf("size %s, want %s", orUnknown(have), want))
+	}
+	if want := wantZone(s); want != m.Zone {
+		out = append(out, fmt.Sprintf("availability zone %s, want %s", orNone(m.Zone), orNone(want)))
 	}
 	out = append(out, machine.DiskDifferences(s.Disks, m.Disks)...)
 	if machine.PowerOf(s.PowerState) != m.PowerState {
@@ -343,6 +346,11 @@ func (b *Backend) create(ctx context.Context, id machine.ID, s machine.Spec, gro
 			}}},
 		},
 	}
+	// The OS and data disks the VM makes are made in its zone; the NIC is
+	// regional and needs none.
+	if zone := wantZone(s); zone != "" {
+		vm.Zones = []*string{to.Ptr(zone)}
+	}
 	if s.UserData != "" {
 		vm.Properties.OSProfile.CustomData = to.Ptr(base64.StdEncoding.EncodeToString([]byte(s.UserData)))
 	}
@@ -356,6 +364,7 @@ func (b *Backend) create(ctx context.Context, id machine.ID, s machine.Spec, gro
 		Address:    privateIP(&nic.Interface),
 		Disks:      disks,
 		PowerState: machine.PowerOff,
+		Zone:       wantZone(s),
 		Pending:    "provisioning state Creating",
 		Owner:      &s.Owner,
 	}
@@ -432,6 +441,9 @@ func (b *Backend) Update(ctx context.Context, id machine.ID, s machine.Spec) (*m
 	}
 	if m.Pending != "" {
 		return m, nil
+	}
+	if err := checkZone(id, s, m); err != nil {
+		return nil, err
 	}
 	if err := machine.CheckDisks(m.Disks, s.Disks); err != nil {
 		return nil, err

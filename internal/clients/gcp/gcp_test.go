@@ -119,6 +119,7 @@ func TestCreateToReadyAndDelete(t *testing.T) {
 		MemoryMiB:  4096,
 		Disks:      []machine.Disk{{Name: "data", SizeGiB: 20}},
 		PowerState: machine.PowerOn,
+		Zone:       "europe-west1-b",
 		Owner:      &owner,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -105,7 +105,7 @@ func (b *Backend) describe(ctx context.Context, inst *compute.Instance, zone str
 	if err != nil {
 		return nil, err
 	}
-	m := &machine.Machine{ID: b.instanceID(zone, inst.Name), CPU: sz.CPU, MemoryMiB: sz.MemoryMiB, Owner: ownerOf(inst.Labels)}
+	m := &machine.Machine{ID: b.instanceID(zone, inst.Name), CPU: sz.CPU, MemoryMiB: sz.MemoryMiB, Zone: zone, Owner: ownerOf(inst.Labels)}
 	for _, d := range inst.Disks {
 		if d.Boot {
 			continue
@@ -348,6 +348,7 @@ func (b *Backend) Create(ctx context.Context, id machine.ID, s machine.Spec) (*m
 		MemoryMiB:  sz.MemoryMiB,
 		Disks:      machine.SortDisks(s.Disks),
 		PowerState: machine.PowerOn,
+		Zone:       zone,
 		Pending:    fmt.Sprintf("creating: operation %s is %s", op.Name, op.Status),
 		Owner:      &s.Owner,
 	}, nil

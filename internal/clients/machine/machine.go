@@ -72,6 +72,10 @@ type Machine struct {
 	Disks      []Disk // sorted by name
 	PowerState PowerState
 
+	// Zone the machine runs in, where the backend has zones (an Azure
+	// availability zone, a GCP zone); empty otherwise.
+	Zone string
+
 	// Pending says what the backend is still doing (a clone task, a
 	// long-running operation, a Terraform run waiting for approval). A
 	// pending machine is not Available, and no update is sent to it.

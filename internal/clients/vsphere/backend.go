@@ -17,14 +17,17 @@
 // One file per stage of a machine's life: backend.go (the Backend, where a
 // machine goes), lookup.go (finding and reading it, Observe), create.go
 // (the clone), update.go (resize, disks, power, Mark), power.go, delete.go;
-// beside them disks.go and guestinfo.go (what ExtraConfig holds), rules.go
-// (FirewallRule) and client.go (the login and how faults are classified).
+// beside them disks.go and guestinfo.go (what ExtraConfig holds),
+// antiaffinity.go (the DRS rule of a machine's anti-affinity group),
+// rules.go (FirewallRule) and client.go (the login and how faults are
+// classified).
 package vsphere
 
 import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vmware/govmomi"
@@ -49,6 +52,12 @@ type Backend struct {
 	// ShutdownTimeout bounds how long a guest shutdown before a cold CPU
 	// or memory change may take before the machine is powered off.
 	ShutdownTimeout time.Duration
+
+	// outside holds the IDs of the machines Observe found outside their
+	// anti-affinity group's rule (a create cut short between the clone
+	// and the rule, a rule an admin edited), for Differences: Update then
+	// puts them back.
+	outside sync.Map // machine ID → group
 }
 
 var _ machine.Backend = &Backend{}
@@ -116,9 +125,16 @@ func (b *Backend) missing(what, name, hint string) error {
 	return &machine.MissingError{Backend: backendName, What: what, Name: name, Hint: hint}
 }
 
-// Differences compares CPU, memory, disks and power exactly.
+// Differences compares CPU, memory, disks and power exactly, and names a
+// machine that Observe found outside its anti-affinity rule.
 func (b *Backend) Differences(s machine.Spec, m *machine.Machine) []string {
-	return machine.Differences(s, m)
+	out := machine.Differences(s, m)
+	if group := antiAffinityGroup(s.VSphere); group != "" {
+		if g, ok := b.outside.Load(m.ID); ok && g == group {
+			out = append(out, fmt.Sprintf("not in the anti-affinity rule %s", ruleName(group)))
+		}
+	}
+	return out
 }
 
 // notFound makes a finder's NotFoundError a MissingError; other errors

@@ -148,6 +148,11 @@ func (b *Backend) Create(ctx context.Context, id machine.ID, s machine.Spec) (*m
 			return nil, err
 		}
 	}
+	if group := antiAffinityGroup(s.VSphere); group != "" {
+		if err := b.join(ctx, id.Name, mv, group); err != nil {
+			return nil, err
+		}
+	}
 	// vCenter powers the clone on when the clone spec says so; a
 	// simulator or an older release may not, so look.
 	if machine.PowerOf(s.PowerState) == machine.PowerOn && mv.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOn {
@@ -204,8 +209,11 @@ func (b *Backend) cloneSpec(ctx context.Context, id machine.ID, s machine.Spec, 
 	var dsRef types.ManagedObjectReference
 	spec := &types.VirtualMachineCloneSpec{
 		Location: types.VirtualMachineRelocateSpec{Pool: types.NewReference(r.pool.Reference())},
-		PowerOn:  machine.PowerOf(s.PowerState) == machine.PowerOn,
-		Config:   cfg,
+		// A machine of an anti-affinity group is powered on only once it
+		// is in its group's rule, so that DRS places it apart from the
+		// start rather than moving it later.
+		PowerOn: machine.PowerOf(s.PowerState) == machine.PowerOn && antiAffinityGroup(s.VSphere) == "",
+		Config:  cfg,
 	}
 	if r.ds != nil {
 		dsRef = r.ds.Reference()
@@ -240,5 +248,8 @@ func (b *Backend) cloneSpec(ctx context.Context, id machine.ID, s machine.Spec, 
 		}
 	}
 	cfg.ExtraConfig = append(guestInfo(id, s, places), &types.OptionValue{Key: keyOwner, Value: s.Owner.Marker()})
+	if group := antiAffinityGroup(s.VSphere); group != "" {
+		cfg.ExtraConfig = append(cfg.ExtraConfig, &types.OptionValue{Key: keyGroup, Value: group})
+	}
 	return spec, nil
 }

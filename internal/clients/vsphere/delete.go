@@ -16,8 +16,8 @@ import (
 
 const errDestroy = "cannot destroy the machine"
 
-// Delete powers the machine off and destroys it with its disks. A missing
-// machine is not an error.
+// Delete takes the machine out of its anti-affinity rule, powers it off and
+// destroys it with its disks. A missing machine is not an error.
 func (b *Backend) Delete(ctx context.Context, id machine.ID) error {
 	vm, err := b.lookup(ctx, b.placement(nil), id)
 	if err != nil || vm == nil {
@@ -25,20 +25,26 @@ func (b *Backend) Delete(ctx context.Context, id machine.ID) error {
 	}
 	defer b.forget(id)
 	var mv mo.VirtualMachine
-	err = property.DefaultCollector(b.c.Client).RetrieveOne(ctx, vm.Reference(), []string{"runtime.powerState"}, &mv)
+	props := []string{"runtime.powerState", "resourcePool"}
+	err = property.DefaultCollector(b.c.Client).RetrieveOne(ctx, vm.Reference(), props, &mv)
 	if fault.Is(err, &types.ManagedObjectNotFound{}) {
 		// Gone since it was last seen; look once more where it belongs.
 		b.forget(id)
 		if vm, err = b.lookup(ctx, b.placement(nil), id); err != nil || vm == nil {
 			return err
 		}
-		err = property.DefaultCollector(b.c.Client).RetrieveOne(ctx, vm.Reference(), []string{"runtime.powerState"}, &mv)
+		err = property.DefaultCollector(b.c.Client).RetrieveOne(ctx, vm.Reference(), props, &mv)
 	}
 	if err != nil {
 		if fault.Is(err, &types.ManagedObjectNotFound{}) {
 			return nil
 		}
 		return classify(err, errRead)
+	}
+	// Out of its anti-affinity rule first: a destroyed machine cannot be
+	// named in a reconfigure of the cluster any more.
+	if err := b.leave(ctx, &mv); err != nil {
+		return err
 	}
 	if mv.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOff {
 		if err := b.powerOff(ctx, vm); err != nil {

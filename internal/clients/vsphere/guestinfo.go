@@ -34,6 +34,11 @@ const (
 	// the clone spec itself (so the machine is marked from its first
 	// moment), and is read with the machine's other properties in one call.
 	keyOwner = "dbaas.owner"
+
+	// keyGroup holds the machine's anti-affinity group, so that Observe
+	// knows which rule should hold the machine. Outside guestinfo. for the
+	// same reason as keyOwner.
+	keyGroup = "dbaas.antiAffinityGroup"
 )
 
 // ownerOf reads the owner marker from a machine's ExtraConfig.

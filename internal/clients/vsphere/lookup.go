@@ -30,7 +30,7 @@ const (
 var vmProperties = []string{
 	"config.hardware.numCPU", "config.hardware.memoryMB", "config.hardware.device",
 	"config.extraConfig", "config.cpuHotAddEnabled", "config.memoryHotAddEnabled",
-	"runtime.powerState", "guest.ipAddress", "guest.toolsRunningStatus",
+	"runtime.powerState", "guest.ipAddress", "guest.toolsRunningStatus", "resourcePool",
 }
 
 // known remembers where machines are, by vCenter and ID, so that Observe,
@@ -170,5 +170,9 @@ func (b *Backend) observe(ctx context.Context, id machine.ID, p *v1alpha1.VSpher
 	if err != nil {
 		return nil, err
 	}
-	return observed(mv), nil
+	m := observed(mv)
+	if err := b.checkRule(ctx, mv); err != nil {
+		return nil, err
+	}
+	return m, nil
 }

@@ -48,6 +48,12 @@ func (b *Backend) Update(ctx context.Context, id machine.ID, s machine.Spec) (*m
 	if err := machine.CheckDisks(cur.Disks, s.Disks); err != nil {
 		return nil, err
 	}
+	if group := antiAffinityGroup(s.VSphere); group != "" {
+		if err := b.join(ctx, id.Name, mv, group); err != nil {
+			return nil, err
+		}
+		b.outside.Delete(cur.ID)
+	}
 
 	cfg := types.VirtualMachineConfigSpec{}
 	changed := false

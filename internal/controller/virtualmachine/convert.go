@@ -24,6 +24,7 @@ func observation(m *machine.Machine) v1alpha1.VirtualMachineObservation {
 		ID:             m.ID,
 		Address:        m.Address,
 		PowerState:     m.PowerState,
+		Zone:           m.Zone,
 		CPU:            m.CPU,
 		MemoryMiB:      m.MemoryMiB,
 		Pending:        m.Pending,

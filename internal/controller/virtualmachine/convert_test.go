@@ -47,9 +47,9 @@ func TestSpec(t *testing.T) {
 
 func TestObservation(t *testing.T) {
 	m := &machine.Machine{ID: "vm-42", Address: "10.0.0.4", CPU: 2, MemoryMiB: 1024, PowerState: machine.PowerOn,
-		Pending: "waiting", Disks: []machine.Disk{{Name: "a", SizeGiB: 1}}}
+		Pending: "waiting", Disks: []machine.Disk{{Name: "a", SizeGiB: 1}}, Zone: "2"}
 	want := v1alpha1.VirtualMachineObservation{ID: "vm-42", Address: "10.0.0.4", CPU: 2, MemoryMiB: 1024,
-		PowerState: v1alpha1.PowerOn, Pending: "waiting", Disks: []v1alpha1.Disk{{Name: "a", SizeGiB: 1}}}
+		PowerState: v1alpha1.PowerOn, Pending: "waiting", Disks: []v1alpha1.Disk{{Name: "a", SizeGiB: 1}}, Zone: "2"}
 	if diff := cmp.Diff(want, observation(m)); diff != "" {
 		t.Errorf("observation(...): -want, +got:\n%s", diff)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	azfake "github.com/Azure/azure-sdk-for-go/sdk/azcore/fake"
@@ -191,6 +192,11 @@ func (r *Rig) vmServer() computefake.VirtualMachinesServer {
 				if d.Name == nil || d.DiskSizeGB == nil || d.CreateOption == nil || *d.CreateOption != armcompute.DiskCreateOptionTypesEmpty {
 					return resp, errorWith(http.StatusBadRequest, "InvalidParameter")
 				}
+			}
+			// A single VM is in one availability zone at most, and the
+			// fake's region has zones 1, 2 and 3.
+			if len(in.Zones) > 1 || (len(in.Zones) == 1 && !slices.Contains([]string{"1", "2", "3"}, deref(in.Zones[0]))) {
+				return resp, errorWith(http.StatusBadRequest, "InvalidParameter")
 			}
 			in.ID = to.Ptr(r.id("Microsoft.Compute", "virtualMachines", name))
 			in.Name = to.Ptr(name)
