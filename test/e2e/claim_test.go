@@ -33,16 +33,7 @@ func TestClaimBecomesWorkingDatabase(t *testing.T) {
 	if xrName == "" {
 		t.Fatal("the Ready claim names no composite resource")
 	}
-	for _, k := range localenv.ComposedKinds {
-		items := listComposed(t, "team-b", k.Kind)
-		if len(items) != 1 {
-			t.Fatalf("want exactly one %s in team-b, got %d", k.Kind, len(items))
-		}
-		owner := controllerOf(&items[0])
-		if owner == nil || owner.APIVersion != localenv.ClaimXRGVK.GroupVersion().String() || owner.Kind != "XDatabase" || owner.Name != xrName {
-			t.Errorf("%s %s is not controlled by XDatabase %s: %+v", k.Kind, items[0].GetName(), xrName, owner)
-		}
-	}
+	assertOneOfEachControlledBy(t, "team-b", localenv.ClaimXRGVK, xrName)
 
 	// Core copies the composite's connection details to the Secret the
 	// claim names, in the claim's namespace.

@@ -12,6 +12,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/dbaas-io/dbaas/internal/localenv"
@@ -36,16 +37,7 @@ func TestDatabaseBecomesWorkingDatabase(t *testing.T) {
 
 	// Every composed resource lands in the Database's namespace, controlled
 	// by the Database itself: a v2 XR has no cluster-scoped composite.
-	for _, k := range localenv.ComposedKinds {
-		items := listComposed(t, "team-a", k.Kind)
-		if len(items) != 1 {
-			t.Fatalf("want exactly one %s in team-a, got %d", k.Kind, len(items))
-		}
-		owner := controllerOf(&items[0])
-		if owner == nil || owner.APIVersion != localenv.DatabaseGVK.GroupVersion().String() || owner.Kind != "Database" || owner.Name != "orders" {
-			t.Errorf("%s %s is not controlled by Database team-a/orders: %+v", k.Kind, items[0].GetName(), owner)
-		}
-	}
+	assertOneOfEachControlledBy(t, "team-a", localenv.DatabaseGVK, "orders")
 
 	d, err := env.ConnectionDetails(ctx, "team-a", "orders-db")
 	if err != nil {
@@ -115,6 +107,22 @@ func TestDatabaseBecomesWorkingDatabase(t *testing.T) {
 	waitFor(t, time.Minute, "the postgres server to stop", func() bool { return syscall.Kill(server, 0) != nil })
 	if _, err := os.Stat(workDir); !os.IsNotExist(err) {
 		t.Errorf("machine directory %s is still there after delete (err=%v)", workDir, err)
+	}
+}
+
+// assertOneOfEachControlledBy checks that a namespace holds exactly one
+// resource of each composed kind, each controlled by the named owner.
+func assertOneOfEachControlledBy(t *testing.T, ns string, owner schema.GroupVersionKind, name string) {
+	t.Helper()
+	for _, k := range localenv.ComposedKinds {
+		items := listComposed(t, ns, k.Kind)
+		if len(items) != 1 {
+			t.Fatalf("want exactly one %s in %s, got %d", k.Kind, ns, len(items))
+		}
+		c := controllerOf(&items[0])
+		if c == nil || c.APIVersion != owner.GroupVersion().String() || c.Kind != owner.Kind || c.Name != name {
+			t.Errorf("%s %s is not controlled by %s %s: %+v", k.Kind, items[0].GetName(), owner.Kind, name, c)
+		}
 	}
 }
 
