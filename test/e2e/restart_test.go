@@ -24,7 +24,9 @@ func clientKey(u *unstructured.Unstructured) client.ObjectKey {
 func TestProviderRestartDuringCreate(t *testing.T) {
 	ctx := context.Background()
 	createNamespace(t, "restart")
-	db := newDatabase("restart", "restart", nil)
+	// Naming no Secret, the Database gets the documented default one,
+	// restart-connection.
+	db := newDatabase("restart", "restart", map[string]any{"writeConnectionSecretToRef": nil})
 	if err := env.Client.Create(ctx, db); err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +52,7 @@ func TestProviderRestartDuringCreate(t *testing.T) {
 			t.Errorf("want exactly one %s, got %d", kind, n)
 		}
 	}
-	d, err := env.ConnectionDetails(ctx, "restart", "restart-db")
+	d, err := env.ConnectionDetails(ctx, "restart", "restart-connection")
 	if err != nil {
 		t.Fatal(err)
 	}
