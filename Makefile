@@ -126,7 +126,7 @@ bench-instance: deps build ## DatabaseInstances on the local backend: create to 
 bench-500: deps build ## 500 Databases on one PostgreSQL server to Ready, and the provider's RSS (about 2 min a run).
 	$(GO) test -run '^$$' -bench BenchmarkFiveHundredDatabases -benchtime=1x -count 5 -timeout 30m ./test/bench500/
 
-demo: deps build ## From a Database claim to a working PostgreSQL database, and back.
+demo: deps build ## From a Database to a working PostgreSQL database, and back.
 	$(BIN)/localenv --root $(CURDIR) demo
 
 up: deps build ## Start the local environment in the background; kubeconfig in .cache/kubeconfig.

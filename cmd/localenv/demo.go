@@ -16,17 +16,17 @@ import (
 	"github.com/dbaas-io/dbaas/internal/localenv"
 )
 
-// The example claim the demo applies, as a user would.
+// The example Database the demo applies, as a user would.
 const (
-	claimFile      = "examples/claim-dev.yaml"
-	claimNamespace = "team-a"
-	claimName      = "orders"
-	claimSecret    = "orders-db"
+	databaseFile      = "examples/database-dev.yaml"
+	databaseNamespace = "team-a"
+	databaseName      = "orders"
+	databaseSecret    = "orders-db"
 )
 
-// demo starts a fresh environment, applies the example claim, waits until it
+// demo starts a fresh environment, applies the example Database, waits until it
 // is Ready, prints its connection details, runs queries with them, deletes
-// the claim and stops everything.
+// the Database and stops everything.
 func demo(ctx context.Context, p paths) error {
 	began := time.Now()
 	state, err := os.MkdirTemp(p.cache, "demo-")
@@ -41,23 +41,23 @@ func demo(ctx context.Context, p paths) error {
 	}
 	defer env.Down()
 
-	fmt.Printf("==> applying %s\n", claimFile)
+	fmt.Printf("==> applying %s\n", databaseFile)
 	applied := time.Now()
-	if err := localenv.ApplyFile(ctx, env.Client, filepath.Join(p.root, claimFile)); err != nil {
+	if err := localenv.ApplyFile(ctx, env.Client, filepath.Join(p.root, databaseFile)); err != nil {
 		return err
 	}
 	say := func(s string) { fmt.Println("    " + s) }
-	if _, err := env.WaitForReady(ctx, localenv.ClaimGVK, claimNamespace, claimName, 5*time.Minute, say); err != nil {
+	if _, err := env.WaitForReady(ctx, localenv.DatabaseGVK, databaseNamespace, databaseName, 5*time.Minute, say); err != nil {
 		return err
 	}
-	claimToReady := time.Since(applied)
-	fmt.Printf("==> claim %s/%s is Ready (%s after apply)\n", claimNamespace, claimName, claimToReady.Round(10*time.Millisecond))
+	databaseToReady := time.Since(applied)
+	fmt.Printf("==> Database %s/%s is Ready (%s after apply)\n", databaseNamespace, databaseName, databaseToReady.Round(10*time.Millisecond))
 
-	d, err := env.ConnectionDetails(ctx, claimNamespace, claimSecret)
+	d, err := env.ConnectionDetails(ctx, databaseNamespace, databaseSecret)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("==> connection details from secret %s/%s:\n", claimNamespace, claimSecret)
+	fmt.Printf("==> connection details from secret %s/%s:\n", databaseNamespace, databaseSecret)
 	keys := make([]string, 0, len(d))
 	for k := range d {
 		keys = append(keys, k)
@@ -67,7 +67,7 @@ func demo(ctx context.Context, p paths) error {
 		v := d[k]
 		if k == "password" {
 			// The demo's output may end up in CI logs; the secret has it.
-			v = strings.Repeat("*", 8) + fmt.Sprintf(" (%d characters; kubectl -n %s get secret %s -o jsonpath='{.data.password}' | base64 -d)", len(d[k]), claimNamespace, claimSecret)
+			v = strings.Repeat("*", 8) + fmt.Sprintf(" (%d characters; kubectl -n %s get secret %s -o jsonpath='{.data.password}' | base64 -d)", len(d[k]), databaseNamespace, databaseSecret)
 		}
 		fmt.Printf("    %-9s %s\n", k+":", v)
 	}
@@ -76,17 +76,17 @@ func demo(ctx context.Context, p paths) error {
 		return err
 	}
 
-	fmt.Printf("==> deleting claim %s/%s\n", claimNamespace, claimName)
+	fmt.Printf("==> deleting Database %s/%s\n", databaseNamespace, databaseName)
 	deleted := time.Now()
-	if err := deleteClaim(ctx, env); err != nil {
+	if err := deleteDatabase(ctx, env); err != nil {
 		return err
 	}
-	fmt.Printf("==> claim and its database, instance and machine are gone (%s)\n", time.Since(deleted).Round(10*time.Millisecond))
-	fmt.Printf("==> demo finished in %s; claim to Ready took %s\n", time.Since(began).Round(10*time.Millisecond), claimToReady.Round(10*time.Millisecond))
+	fmt.Printf("==> Database and its database, instance and machine are gone (%s)\n", time.Since(deleted).Round(10*time.Millisecond))
+	fmt.Printf("==> demo finished in %s; Database to Ready took %s\n", time.Since(began).Round(10*time.Millisecond), databaseToReady.Round(10*time.Millisecond))
 	return nil
 }
 
-// query connects with the claim's connection details and uses the database
+// query connects with the Database's connection details and uses the database
 // as an application would.
 func query(ctx context.Context, d map[string]string) error {
 	conn, err := localenv.Connect(ctx, d)
@@ -113,16 +113,16 @@ func query(ctx context.Context, d map[string]string) error {
 	return nil
 }
 
-// deleteClaim deletes the claim and waits until the composed resources are
+// deleteDatabase deletes the Database and waits until the composed resources are
 // gone, which means the provider has stopped the engine and removed the
 // machine.
-func deleteClaim(ctx context.Context, env *localenv.Env) error {
+func deleteDatabase(ctx context.Context, env *localenv.Env) error {
 	c := &unstructured.Unstructured{}
-	c.SetGroupVersionKind(localenv.ClaimGVK)
-	c.SetNamespace(claimNamespace)
-	c.SetName(claimName)
+	c.SetGroupVersionKind(localenv.DatabaseGVK)
+	c.SetNamespace(databaseNamespace)
+	c.SetName(databaseName)
 	if err := env.Client.Delete(ctx, c); err != nil {
-		return errors.Wrap(err, "cannot delete the claim")
+		return errors.Wrap(err, "cannot delete the Database")
 	}
-	return env.WaitForGone(ctx, claimNamespace, 3*time.Minute)
+	return env.WaitForGone(ctx, databaseNamespace, 3*time.Minute)
 }

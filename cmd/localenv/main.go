@@ -1,6 +1,6 @@
 // Command localenv runs the product on this machine: `up` starts the local
 // control plane, Crossplane, the provider and the function and keeps them
-// running; `down` stops a running `up`; `demo` goes from a claim to a
+// running; `down` stops a running `up`; `demo` goes from a Database to a
 // working database and back.
 package main
 

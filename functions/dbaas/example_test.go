@@ -81,11 +81,11 @@ func TestExampleRenders(t *testing.T) {
 	}
 
 	want := []string{
-		"engine.dbaas.io/v1alpha1 DatabaseInstance team-a/orders-x7k2p-instance",
-		"platform.dbaas.io/v1alpha1 XDatabase orders-x7k2p",
-		"sql.dbaas.io/v1alpha1 Database team-a/orders-x7k2p-database",
-		"sql.dbaas.io/v1alpha1 User team-a/orders-x7k2p-user",
-		"compute.dbaas.io/v1alpha1 VirtualMachine team-a/orders-x7k2p-vm",
+		"engine.dbaas.io/v1alpha1 DatabaseInstance team-a/orders-instance",
+		"platform.dbaas.io/v1alpha1 Database team-a/orders",
+		"sql.dbaas.io/v1alpha1 Database team-a/orders-database",
+		"sql.dbaas.io/v1alpha1 User team-a/orders-user",
+		"compute.dbaas.io/v1alpha1 VirtualMachine team-a/orders-vm",
 	}
 	sort.Strings(want)
 	if diff := cmp.Diff(want, rendered(t, out)); diff != "" {

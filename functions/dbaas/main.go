@@ -15,7 +15,8 @@ limitations under the License.
 */
 
 // Command function-dbaas is a Crossplane composition function that composes
-// XDatabases from the platform catalog. Crossplane calls it over gRPC,
+// platform Databases (and the claim path's XDatabases) from the platform
+// catalog. Crossplane calls it over gRPC,
 // authenticated with mutual TLS.
 package main
 

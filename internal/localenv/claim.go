@@ -17,10 +17,19 @@ import (
 	"github.com/dbaas-io/dbaas/internal/clients/dbms"
 )
 
-// ClaimGVK is the kind of the platform's claim.
-var ClaimGVK = schema.GroupVersionKind{Group: "platform.dbaas.io", Version: "v1alpha1", Kind: "Database"}
+// DatabaseGVK is the kind teams write: the platform's Crossplane v2
+// namespaced Database.
+var DatabaseGVK = schema.GroupVersionKind{Group: "platform.dbaas.io", Version: "v1alpha1", Kind: "Database"}
 
-// ComposedKinds are the managed resource kinds a claim is composed of, in
+// ClaimGVK is the claim of the claim path, for platforms that still use
+// claims.
+var ClaimGVK = schema.GroupVersionKind{Group: "claims.dbaas.io", Version: "v1alpha1", Kind: "DatabaseClaim"}
+
+// ClaimXRGVK is the cluster-scoped composite resource Crossplane makes for a
+// DatabaseClaim.
+var ClaimXRGVK = schema.GroupVersionKind{Group: "claims.dbaas.io", Version: "v1alpha1", Kind: "XDatabase"}
+
+// ComposedKinds are the managed resource kinds a Database is composed of, in
 // the order they become ready.
 var ComposedKinds = []schema.GroupVersionKind{
 	{Group: "compute.dbaas.io", Version: "v1alpha1", Kind: "VirtualMachine"},
@@ -47,7 +56,7 @@ func Condition(u *unstructured.Unstructured, typ string) (status, reason, messag
 
 // WaitForReady polls an object until its Ready condition is True. Each
 // change of the composed resources in its namespace is reported through
-// report, so a user sees the claim progress stage by stage.
+// report, so a user sees the Database progress stage by stage.
 func (e *Env) WaitForReady(ctx context.Context, gvk schema.GroupVersionKind, ns, name string, timeout time.Duration, report func(string)) (*unstructured.Unstructured, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()

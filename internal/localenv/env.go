@@ -1,7 +1,7 @@
 // Package localenv runs the whole product on this machine: a real
 // Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager),
 // Crossplane core, the provider and the composition function, each as a
-// local process, with the platform's XRD and Composition installed.
+// local process, with the platform's XRDs and Compositions installed.
 package localenv
 
 import (
@@ -29,8 +29,9 @@ import (
 
 // Config says where the environment finds its binaries and keeps its state.
 type Config struct {
-	// Root is the repository root: package/crds, apis/platform and the
-	// ClusterProviderConfig under examples/ are read from it.
+	// Root is the repository root: package/crds, apis/platform,
+	// apis/platform-claims and the ClusterProviderConfig under examples/
+	// are read from it.
 	Root string
 
 	// BinDir holds etcd, kube-apiserver, kube-controller-manager,
@@ -127,7 +128,7 @@ func (e *Env) up(ctx context.Context) error {
 		{"Crossplane core started", e.startCrossplane},
 		{"composition function serving", e.startFunction},
 		{"provider started", e.startProvider},
-		{"platform XRD, Composition and ClusterProviderConfig installed", e.installPlatform},
+		{"platform XRDs, Compositions and ClusterProviderConfig installed", e.installPlatform},
 		{"shared server started and registered as ClusterProviderConfig " + SharedConfig, e.startSharedServer},
 	}
 	for _, s := range steps {

@@ -10,6 +10,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -72,19 +73,28 @@ func registerFunction(ctx context.Context, c client.Client, name, endpoint strin
 		"cannot set the FunctionRevision's endpoint")
 }
 
-// installPlatform applies the platform's XRD and Composition and the local
-// ClusterProviderConfig, and waits until Crossplane serves the claim kind.
+// installPlatform applies the platform's two APIs, the Crossplane v2
+// Database and the claim path, with their Compositions and the local
+// ClusterProviderConfig, and waits until Crossplane serves both kinds teams
+// write.
 func (e *Env) installPlatform(ctx context.Context) error {
 	for _, f := range []string{
 		filepath.Join(e.cfg.Root, "apis", "platform", "definition.yaml"),
 		filepath.Join(e.cfg.Root, "apis", "platform", "composition.yaml"),
+		filepath.Join(e.cfg.Root, "apis", "platform-claims", "definition.yaml"),
+		filepath.Join(e.cfg.Root, "apis", "platform-claims", "composition.yaml"),
 		filepath.Join(e.cfg.Root, "examples", "providerconfig-local.yaml"),
 	} {
 		if err := ApplyFile(ctx, e.Client, f); err != nil {
 			return err
 		}
 	}
-	return e.waitForKind(ctx, "platform.dbaas.io/v1alpha1", "DatabaseList")
+	for _, k := range []schema.GroupVersionKind{DatabaseGVK, ClaimGVK} {
+		if err := e.waitForKind(ctx, k.GroupVersion().String(), k.Kind+"List"); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // waitForKind waits until the API server lists a kind, which for an XRD's

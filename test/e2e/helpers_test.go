@@ -12,13 +12,25 @@ import (
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/dbaas-io/dbaas/internal/localenv"
 )
 
-// newClaim returns a Database claim for the local dev sku with overrides.
+// newDatabase returns a platform Database for the local dev sku with
+// overrides; a nil override removes the field.
+func newDatabase(ns, name string, spec map[string]any) *unstructured.Unstructured {
+	return newOf(localenv.DatabaseGVK, ns, name, spec)
+}
+
+// newClaim returns a DatabaseClaim of the claim path, otherwise as
+// newDatabase.
 func newClaim(ns, name string, spec map[string]any) *unstructured.Unstructured {
+	return newOf(localenv.ClaimGVK, ns, name, spec)
+}
+
+func newOf(gvk schema.GroupVersionKind, ns, name string, spec map[string]any) *unstructured.Unstructured {
 	s := map[string]any{
 		"engine":      "postgresql",
 		"tier":        "dev",
@@ -37,7 +49,7 @@ func newClaim(ns, name string, spec map[string]any) *unstructured.Unstructured {
 		s[k] = v
 	}
 	u := &unstructured.Unstructured{Object: map[string]any{"spec": s}}
-	u.SetGroupVersionKind(localenv.ClaimGVK)
+	u.SetGroupVersionKind(gvk)
 	u.SetNamespace(ns)
 	u.SetName(name)
 	return u
@@ -52,15 +64,15 @@ func createNamespace(t *testing.T, name string) {
 	}
 }
 
-// deleteClaimAndWait deletes a claim and waits until nothing it composed is
-// left in its namespace.
-func deleteClaimAndWait(t *testing.T, claim *unstructured.Unstructured) {
+// deleteAndWait deletes a Database or a claim and waits until nothing it
+// composed is left in its namespace.
+func deleteAndWait(t *testing.T, u *unstructured.Unstructured) {
 	t.Helper()
 	ctx := context.Background()
-	if err := env.Client.Delete(ctx, claim); err != nil && !kerrors.IsNotFound(err) {
-		t.Fatalf("cannot delete claim: %v", err)
+	if err := env.Client.Delete(ctx, u); err != nil && !kerrors.IsNotFound(err) {
+		t.Fatalf("cannot delete %s: %v", u.GetKind(), err)
 	}
-	if err := env.WaitForGone(ctx, claim.GetNamespace(), 3*time.Minute); err != nil {
+	if err := env.WaitForGone(ctx, u.GetNamespace(), 3*time.Minute); err != nil {
 		t.Fatalf("composed resources were not deleted: %v", err)
 	}
 }
@@ -107,20 +119,4 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-}
-
-// composite returns a claim's composite resource, or nil before it has one.
-func composite(t *testing.T, claim *unstructured.Unstructured) *unstructured.Unstructured {
-	t.Helper()
-	name, _, _ := unstructured.NestedString(claim.Object, "spec", "resourceRef", "name")
-	if name == "" {
-		return nil
-	}
-	xr := &unstructured.Unstructured{}
-	xr.SetAPIVersion("platform.dbaas.io/v1alpha1")
-	xr.SetKind("XDatabase")
-	if err := env.Client.Get(context.Background(), client.ObjectKey{Name: name}, xr); err != nil {
-		return nil
-	}
-	return xr
 }

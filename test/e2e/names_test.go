@@ -11,7 +11,9 @@ import (
 
 // TestNamesKubectlResolves asks the API server's discovery what kubectl
 // resolves names to, with the same mappers kubectl uses: a team's
-// `kubectl get database` means the platform's Database, the provider's
+// `kubectl get database` means the platform's Database even with the claim
+// path installed beside it, whose kinds are databaseclaim and xdatabase; the
+// provider's
 // managed kinds are reached by their short names, and `kubectl get
 // dbaas-managed` lists every managed kind and nothing else.
 func TestNamesKubectlResolves(t *testing.T) {
@@ -23,11 +25,14 @@ func TestNamesKubectlResolves(t *testing.T) {
 	mapper := restmapper.NewShortcutExpander(restmapper.NewDeferredDiscoveryRESTMapper(cached), cached, func(string) {})
 
 	for name, want := range map[string]schema.GroupResource{
-		"database":    {Group: "platform.dbaas.io", Resource: "databases"},
-		"sqldatabase": {Group: "sql.dbaas.io", Resource: "databases"},
-		"sqluser":     {Group: "sql.dbaas.io", Resource: "users"},
-		"sqlgrant":    {Group: "sql.dbaas.io", Resource: "grants"},
-		"dbinstance":  {Group: "engine.dbaas.io", Resource: "databaseinstances"},
+		"database":      {Group: "platform.dbaas.io", Resource: "databases"},
+		"databases":     {Group: "platform.dbaas.io", Resource: "databases"},
+		"databaseclaim": {Group: "claims.dbaas.io", Resource: "databaseclaims"},
+		"xdatabase":     {Group: "claims.dbaas.io", Resource: "xdatabases"},
+		"sqldatabase":   {Group: "sql.dbaas.io", Resource: "databases"},
+		"sqluser":       {Group: "sql.dbaas.io", Resource: "users"},
+		"sqlgrant":      {Group: "sql.dbaas.io", Resource: "grants"},
+		"dbinstance":    {Group: "engine.dbaas.io", Resource: "databaseinstances"},
 	} {
 		got, err := mapper.ResourceFor(schema.GroupVersionResource{Resource: name})
 		if err != nil {

@@ -19,13 +19,15 @@ func clientKey(u *unstructured.Unstructured) client.ObjectKey {
 
 // TestProviderRestartDuringCreate kills the provider (SIGKILL, as a crash
 // would) while the engine is being created, starts it again, and checks
-// that the claim still becomes Ready with exactly one data directory, one
+// that the Database still becomes Ready with exactly one data directory, one
 // postgres server and one database.
 func TestProviderRestartDuringCreate(t *testing.T) {
 	ctx := context.Background()
 	createNamespace(t, "restart")
-	claim := newClaim("restart", "restart", nil)
-	if err := env.Client.Create(ctx, claim); err != nil {
+	// Naming no Secret, the Database gets the documented default one,
+	// restart-connection.
+	db := newDatabase("restart", "restart", map[string]any{"writeConnectionSecretToRef": nil})
+	if err := env.Client.Create(ctx, db); err != nil {
 		t.Fatal(err)
 	}
 	machines := filepath.Join(env.MachinesDir, "restart")
@@ -36,7 +38,7 @@ func TestProviderRestartDuringCreate(t *testing.T) {
 	if err := env.StartProvider(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := env.WaitForReady(ctx, localenv.ClaimGVK, "restart", "restart", 4*time.Minute, func(s string) { t.Log(s) }); err != nil {
+	if _, err := env.WaitForReady(ctx, localenv.DatabaseGVK, "restart", "restart", 4*time.Minute, func(s string) { t.Log(s) }); err != nil {
 		t.Fatal(err)
 	}
 
@@ -50,7 +52,7 @@ func TestProviderRestartDuringCreate(t *testing.T) {
 			t.Errorf("want exactly one %s, got %d", kind, n)
 		}
 	}
-	d, err := env.ConnectionDetails(ctx, "restart", "restart-db")
+	d, err := env.ConnectionDetails(ctx, "restart", "restart-connection")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,5 +68,5 @@ func TestProviderRestartDuringCreate(t *testing.T) {
 	if n != 1 {
 		t.Errorf("want exactly one database named restart, got %d", n)
 	}
-	deleteClaimAndWait(t, claim)
+	deleteAndWait(t, db)
 }

@@ -6,11 +6,14 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
 	"github.com/dbaas-io/dbaas/internal/localenv"
 )
 
-// TestInvalidClaimsAreRefused checks that the claim's CRD, which Crossplane
-// generates from the XRD, refuses bad input before anything is composed.
+// TestInvalidClaimsAreRefused checks that the CRDs of the Database and of the
+// DatabaseClaim, which Crossplane generates from the XRDs, refuse bad input
+// before anything is composed.
 func TestInvalidClaimsAreRefused(t *testing.T) {
 	createNamespace(t, "invalid")
 	cases := map[string]struct {
@@ -39,41 +42,44 @@ func TestInvalidClaimsAreRefused(t *testing.T) {
 			want:   "databaseName",
 		},
 	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			c := newClaim("invalid", strings.ToLower(name), tc.spec)
-			err := env.Client.Create(context.Background(), c)
-			if err == nil {
-				t.Fatalf("%s: the API server accepted the claim", tc.reason)
-			}
-			if !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("%s: the error should name %s, got: %v", tc.reason, tc.want, err)
-			}
-		})
+	kinds := map[string]func(ns, name string, spec map[string]any) *unstructured.Unstructured{
+		"Database":      newDatabase,
+		"DatabaseClaim": newClaim,
+	}
+	for kind, newObj := range kinds {
+		for name, tc := range cases {
+			t.Run(kind+"/"+name, func(t *testing.T) {
+				c := newObj("invalid", strings.ToLower(name), tc.spec)
+				err := env.Client.Create(context.Background(), c)
+				if err == nil {
+					t.Fatalf("%s: the API server accepted the %s", tc.reason, kind)
+				}
+				if !strings.Contains(err.Error(), tc.want) {
+					t.Errorf("%s: the error should name %s, got: %v", tc.reason, tc.want, err)
+				}
+			})
+		}
 	}
 }
 
-// TestUnknownSKUIsReportedWithAcceptedValues applies a claim for a sku the
-// catalog does not offer: the function refuses it with a message that lists
-// what is offered, and nothing is composed.
+// TestUnknownSKUIsReportedWithAcceptedValues applies a Database for a sku
+// the catalog does not offer: the function refuses it with a message that
+// lists what is offered, and nothing is composed.
 func TestUnknownSKUIsReportedWithAcceptedValues(t *testing.T) {
 	ctx := context.Background()
 	createNamespace(t, "bad-sku")
-	claim := newClaim("bad-sku", "huge", map[string]any{"sku": "huge"})
-	if err := env.Client.Create(ctx, claim); err != nil {
+	db := newDatabase("bad-sku", "huge", map[string]any{"sku": "huge"})
+	if err := env.Client.Create(ctx, db); err != nil {
 		t.Fatal(err)
 	}
-	// The function's Fatal result shows in the composite's Synced condition.
+	// The function's Fatal result shows in the Database's own Synced
+	// condition: a v2 XR is what the team wrote.
 	var msg string
-	waitFor(t, 2*time.Minute, "the composite to report the unknown sku", func() bool {
-		if err := env.Client.Get(ctx, clientKey(claim), claim); err != nil {
+	waitFor(t, 2*time.Minute, "the Database to report the unknown sku", func() bool {
+		if err := env.Client.Get(ctx, clientKey(db), db); err != nil {
 			return false
 		}
-		xr := composite(t, claim)
-		if xr == nil {
-			return false
-		}
-		_, _, msg = localenv.Condition(xr, "Synced")
+		_, _, msg = localenv.Condition(db, "Synced")
 		return strings.Contains(msg, "huge")
 	})
 	for _, want := range []string{"sku", "small", "medium", "large"} {
@@ -83,8 +89,8 @@ func TestUnknownSKUIsReportedWithAcceptedValues(t *testing.T) {
 	}
 	for _, k := range localenv.ComposedKinds {
 		if n := len(listComposed(t, "bad-sku", k.Kind)); n != 0 {
-			t.Errorf("want no %s composed for a refused claim, got %d", k.Kind, n)
+			t.Errorf("want no %s composed for a refused Database, got %d", k.Kind, n)
 		}
 	}
-	deleteClaimAndWait(t, claim)
+	deleteAndWait(t, db)
 }

@@ -51,6 +51,8 @@ func TestPersonaRoles(t *testing.T) {
 		{"alice", "get", "engine.dbaas.io", "databaseinstances", "team-a", true},
 		{"alice", "get", "", "secrets", "team-a", true},
 		{"alice", "create", "platform.dbaas.io", "databases", "team-b", false},
+		{"alice", "create", "claims.dbaas.io", "databaseclaims", "team-a", true},
+		{"alice", "create", "claims.dbaas.io", "xdatabases", "", false},
 		{"alice", "get", "", "secrets", "team-b", false},
 		{"alice", "create", "dbaas.io", "providerconfigs", "team-a", false},
 		{"alice", "create", "dbaas.io", "clusterproviderconfigs", "", false},

@@ -66,14 +66,19 @@ func init() {
 // A target says where and under which name a claim's resources live.
 type target struct {
 	// XRName prefixes every composed resource's name. It is unique in the
-	// cluster, so names never collide within the claim's namespace.
+	// cluster (a claim's XR) or in the namespace (a v2 XR), so names never
+	// collide within the namespace.
 	XRName string
 
-	// Namespace is the claim's namespace.
+	// Namespace is the v2 XR's or the claim's namespace.
 	Namespace string
 
 	// Database is the name of the database in the engine.
 	Database string
+
+	// ConnectionSecret is the Secret a v2 XR names for the application, or
+	// empty for a claim's XR.
+	ConnectionSecret string
 }
 
 func (t target) name(suffix resource.Name) string {
@@ -81,8 +86,13 @@ func (t target) name(suffix resource.Name) string {
 }
 
 // connectionSecret is the name of the Secret, in the target's namespace,
-// that the application reads its credentials and endpoint from.
+// that the application reads its credentials and endpoint from: the one a v2
+// XR names. A claim's application reads the claim's own Secret, which core
+// copies from the XR's connection details, so the User's is named after it.
 func (t target) connectionSecret() string {
+	if t.ConnectionSecret != "" {
+		return t.ConnectionSecret
+	}
 	return t.name(nameUser)
 }
 

@@ -14,9 +14,10 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package fn is function-dbaas: it composes an XDatabase into a virtual
-// machine, a database engine on it, and an application role owning one
-// database, with choices drawn from a platform catalog.
+// Package fn is function-dbaas: it composes a platform Database (or the
+// XDatabase of a DatabaseClaim) into a virtual machine, a database engine on
+// it, and an application role owning one database, with choices drawn from a
+// platform catalog.
 package fn
 
 import (
@@ -55,10 +56,10 @@ const (
 	errSetDesired     = "cannot set the desired composed resources"
 	errSetDesiredXR   = "cannot set the desired composite resource"
 	errSetStatus      = "cannot set the composite resource's status"
-	errNoNamespaceFmt = "XDatabase %s has no " + labelClaimNamespace + " label: create it through a Database claim"
+	errNoNamespaceFmt = "%s %s has no namespace and no " + labelClaimNamespace + " label: create a Database in a namespace, or a DatabaseClaim"
 )
 
-// Function composes XDatabases.
+// Function composes platform Databases and the XDatabases of claims.
 type Function struct {
 	fnv1.UnimplementedFunctionRunnerServiceServer
 
@@ -90,14 +91,12 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 	xrName := oxr.Resource.GetName()
 	log := f.log.WithValues("xr", xrName)
 
-	// Composed resources are namespaced and belong in the claim's namespace;
-	// an XR created without a claim has nowhere to put them.
-	labels := oxr.Resource.GetLabels()
-	ns := labels[labelClaimNamespace]
-	if ns == "" {
-		response.Fatal(rsp, errors.Errorf(errNoNamespaceFmt, xrName))
+	place, err := placementOf(oxr.Resource)
+	if err != nil {
+		response.Fatal(rsp, err)
 		return rsp, nil
 	}
+	ns := place.Namespace
 
 	s := spec{}
 	if err := oxr.Resource.GetValueInto("spec", &s); err != nil {
@@ -114,11 +113,7 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 		return rsp, nil
 	}
 
-	claimName := labels[labelClaimName]
-	if claimName == "" {
-		claimName = xrName
-	}
-	t := target{XRName: xrName, Namespace: ns, Database: databaseName(s, claimName)}
+	t := target{XRName: xrName, Namespace: ns, Database: databaseName(s, place.Owner), ConnectionSecret: place.ConnectionSecret}
 
 	mine, err := compose(t, sel)
 	if err != nil {
@@ -163,8 +158,12 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 	// its apiVersion and kind.
 	dxr.Resource.SetAPIVersion(oxr.Resource.GetAPIVersion())
 	dxr.Resource.SetKind(oxr.Resource.GetKind())
-	for k, v := range connectionDetails(observed) {
-		dxr.ConnectionDetails[k] = v
+	// Only a claim's XR has connection details, which core copies to the
+	// claim's Secret; a v2 XR has none, and the User writes its Secret.
+	if place.ConnectionSecret == "" {
+		for k, v := range connectionDetails(observed) {
+			dxr.ConnectionDetails[k] = v
+		}
 	}
 	if err := setStatus(dxr, observeStatus(mine, observed, t.Database, sel.Cost, ready)); err != nil {
 		response.Fatal(rsp, errors.Wrap(err, errSetStatus))
@@ -175,6 +174,6 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 		return rsp, nil
 	}
 
-	log.Debug("Composed XDatabase", "namespace", ns, "database", t.Database, "ready", ready)
+	log.Debug("Composed the composite resource", "namespace", ns, "database", t.Database, "ready", ready)
 	return rsp, nil
 }

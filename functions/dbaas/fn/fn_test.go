@@ -406,7 +406,7 @@ func TestRunFunction(t *testing.T) {
 					"spec": {"engine": "postgresql", "tier": "dev", "sku": "small", "storageGB": 10, "environment": "local"}
 				}`)}},
 			}},
-			want: want{rsp: fatal("XDatabase direct has no crossplane.io/claim-namespace label: create it through a Database claim")},
+			want: want{rsp: fatal("XDatabase direct has no namespace and no crossplane.io/claim-namespace label: create a Database in a namespace, or a DatabaseClaim")},
 		},
 		"BadInput": {
 			reason: "An input that is not a Catalog should be fatal.",

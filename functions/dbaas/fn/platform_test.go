@@ -24,6 +24,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"google.golang.org/protobuf/testing/protocmp"
 	"google.golang.org/protobuf/types/known/structpb"
 	extinternal "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
@@ -39,17 +40,33 @@ import (
 	"github.com/crossplane/function-sdk-go/resource"
 )
 
-// The platform's shipped files, relative to this package.
+// The platform's shipped files, relative to this package: the Crossplane v2
+// API and the claim path's.
 const (
-	compositionFile = "../../../apis/platform/composition.yaml"
-	definitionFile  = "../../../apis/platform/definition.yaml"
-	claimDevFile    = "../../../examples/claim-dev.yaml"
-	claimBadSKUFile = "../../../examples/claim-bad-sku.yaml"
+	compositionFile       = "../../../apis/platform/composition.yaml"
+	definitionFile        = "../../../apis/platform/definition.yaml"
+	claimsCompositionFile = "../../../apis/platform-claims/composition.yaml"
+	claimsDefinitionFile  = "../../../apis/platform-claims/definition.yaml"
+	databaseDevFile       = "../../../examples/database-dev.yaml"
+	databaseBadSKUFile    = "../../../examples/database-bad-sku.yaml"
+	claimDevFile          = "../../../examples/claim-dev.yaml"
 )
 
-// shippedCatalog returns the input of the Composition's compose step, as
-// Crossplane would send it to the function.
+// The kinds teams write: the v2 Database and the claim path's DatabaseClaim.
+const (
+	databaseAPIVersion = "platform.dbaas.io/v1alpha1"
+	claimAPIVersion    = "claims.dbaas.io/v1alpha1"
+)
+
+// shippedCatalog returns the input of the platform Composition's compose
+// step, as Crossplane would send it to the function.
 func shippedCatalog(t testing.TB) *structpb.Struct {
+	t.Helper()
+	return catalogOf(t, compositionFile)
+}
+
+// catalogOf returns the input of a Composition's compose step.
+func catalogOf(t testing.TB, compositionFile string) *structpb.Struct {
 	t.Helper()
 	comp := &apiextv1.Composition{}
 	readStrict(t, compositionFile, comp)
@@ -68,8 +85,20 @@ func shippedCatalog(t testing.TB) *structpb.Struct {
 	return in
 }
 
-// claim returns the spec of the Database claim in an example file.
+// claim returns the spec of the DatabaseClaim in an example file.
 func claim(t testing.TB, file string) (name, namespace string, spec map[string]any) {
+	t.Helper()
+	return manifest(t, file, claimAPIVersion, "DatabaseClaim")
+}
+
+// database returns the spec of the v2 Database in an example file.
+func database(t testing.TB, file string) (name, namespace string, spec map[string]any) {
+	t.Helper()
+	return manifest(t, file, databaseAPIVersion, "Database")
+}
+
+// manifest returns the first object of a kind in an example file.
+func manifest(t testing.TB, file, apiVersion, kind string) (name, namespace string, spec map[string]any) {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Clean(file))
 	if err != nil {
@@ -80,7 +109,7 @@ func claim(t testing.TB, file string) (name, namespace string, spec map[string]a
 		if err := yaml.Unmarshal([]byte(doc), &obj); err != nil {
 			t.Fatalf("%s: %v", file, err)
 		}
-		if obj["apiVersion"] != "platform.dbaas.io/v1alpha1" || obj["kind"] != "Database" {
+		if obj["apiVersion"] != apiVersion || obj["kind"] != kind {
 			continue
 		}
 		m, _ := obj["metadata"].(map[string]any)
@@ -89,7 +118,7 @@ func claim(t testing.TB, file string) (name, namespace string, spec map[string]a
 		namespace, _ = m["namespace"].(string)
 		return name, namespace, s
 	}
-	t.Fatalf("%s: no platform.dbaas.io/v1alpha1 Database", file)
+	t.Fatalf("%s: no %s %s", file, apiVersion, kind)
 	return "", "", nil
 }
 
@@ -102,7 +131,7 @@ func claimXR(t testing.TB, file, xrName string) *structpb.Struct {
 	// Crossplane keeps this on the claim; the XR's own is set by Crossplane.
 	delete(spec, "writeConnectionSecretToRef")
 	s, err := structpb.NewStruct(map[string]any{
-		"apiVersion": "platform.dbaas.io/v1alpha1",
+		"apiVersion": claimAPIVersion,
 		"kind":       "XDatabase",
 		"metadata": map[string]any{
 			"name": xrName,
@@ -112,6 +141,23 @@ func claimXR(t testing.TB, file, xrName string) *structpb.Struct {
 			},
 		},
 		"spec": spec,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// databaseXR returns a v2 Database of an example file as core sends it to
+// the function: as the team wrote it.
+func databaseXR(t testing.TB, file string) *structpb.Struct {
+	t.Helper()
+	name, namespace, spec := database(t, file)
+	s, err := structpb.NewStruct(map[string]any{
+		"apiVersion": databaseAPIVersion,
+		"kind":       "Database",
+		"metadata":   map[string]any{"name": name, "namespace": namespace},
+		"spec":       spec,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -130,12 +176,13 @@ func readStrict(t testing.TB, file string, into any) {
 	}
 }
 
-// TestShippedPlatform composes the example claims with the catalog of the
-// shipped Composition, so that the catalog, the examples and the function
-// cannot drift apart.
+// TestShippedPlatform composes the examples with the catalog of the shipped
+// Compositions, so that the catalog, the examples and the function cannot
+// drift apart.
 func TestShippedPlatform(t *testing.T) {
 	type args struct {
-		file string
+		composition string
+		xr          *structpb.Struct
 	}
 	type want struct {
 		rsp *fnv1.RunFunctionResponse
@@ -146,25 +193,41 @@ func TestShippedPlatform(t *testing.T) {
 		args   args
 		want   want
 	}{
-		"ClaimDev": {
-			reason: "The dev example should compose the four resources of a local dev database.",
-			args:   args{file: claimDevFile},
+		"DatabaseDev": {
+			reason: "The v2 dev example should compose the four resources of a local dev database beside it, the User writing the Secret it names.",
+			args:   args{composition: compositionFile, xr: databaseXR(t, databaseDevFile)},
 			want: want{rsp: &fnv1.RunFunctionResponse{
 				Meta: provisioningMeta(),
 				Desired: &fnv1.State{
-					Composite: &fnv1.Resource{Resource: resource.MustStructJSON(desiredXR(`{"database": "orders", "phase": "Provisioning", "message": "VirtualMachine orders-x7k2p-vm: not created yet"}`))},
+					Composite: &fnv1.Resource{Resource: resource.MustStructJSON(`{"apiVersion": "platform.dbaas.io/v1alpha1", "kind": "Database", "status": {"database": "orders", "phase": "Provisioning", "message": "VirtualMachine orders-vm: not created yet"}}`)},
 					Resources: map[string]*fnv1.Resource{
-						"vm":       {Resource: resource.MustStructJSON(wantVM)},
-						"instance": {Resource: resource.MustStructJSON(wantInstance)},
-						"user":     {Resource: resource.MustStructJSON(wantUser)},
-						"database": {Resource: resource.MustStructJSON(wantDatabase)},
+						"vm":       {Resource: resource.MustStructJSON(namespaced(wantVM))},
+						"instance": {Resource: resource.MustStructJSON(namespaced(wantInstance))},
+						"user":     {Resource: patched(namespaced(wantUser), map[string]any{"spec.writeConnectionSecretToRef.name": "orders-db"})},
+						"database": {Resource: resource.MustStructJSON(namespaced(wantDatabase))},
 					},
 				},
 			}},
 		},
-		"ClaimBadSKU": {
+		"ClaimDev": {
+			reason: "The claim example should compose the four resources of a local dev database in the claim's namespace.",
+			args:   args{composition: claimsCompositionFile, xr: claimXR(t, claimDevFile, "payments-x7k2p")},
+			want: want{rsp: &fnv1.RunFunctionResponse{
+				Meta: provisioningMeta(),
+				Desired: &fnv1.State{
+					Composite: &fnv1.Resource{Resource: resource.MustStructJSON(`{"apiVersion": "claims.dbaas.io/v1alpha1", "kind": "XDatabase", "status": {"database": "payments", "phase": "Provisioning", "message": "VirtualMachine payments-x7k2p-vm: not created yet"}}`)},
+					Resources: map[string]*fnv1.Resource{
+						"vm":       {Resource: resource.MustStructJSON(claimed(wantVM))},
+						"instance": {Resource: resource.MustStructJSON(claimed(wantInstance))},
+						"user":     {Resource: resource.MustStructJSON(claimed(wantUser))},
+						"database": {Resource: resource.MustStructJSON(claimed(wantDatabase))},
+					},
+				},
+			}},
+		},
+		"DatabaseBadSKU": {
 			reason: "The bad SKU example should be rejected with the SKUs the catalog offers.",
-			args:   args{file: claimBadSKUFile},
+			args:   args{composition: compositionFile, xr: databaseXR(t, databaseBadSKUFile)},
 			want:   want{rsp: fatal(`spec.sku "huge" is not offered: accepted values are large, medium, small`)},
 		},
 	}
@@ -173,8 +236,8 @@ func TestShippedPlatform(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			req := &fnv1.RunFunctionRequest{
 				Meta:     &fnv1.RequestMeta{Tag: "hello"},
-				Input:    shippedCatalog(t),
-				Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: claimXR(t, tc.args.file, "orders-x7k2p")}},
+				Input:    catalogOf(t, tc.args.composition),
+				Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: tc.args.xr}},
 			}
 			rsp, err := NewFunction(logging.NewNopLogger()).RunFunction(context.Background(), req)
 			if err != nil {
@@ -187,7 +250,24 @@ func TestShippedPlatform(t *testing.T) {
 	}
 }
 
-// TestDefinitionSchema checks claims against the schema of the shipped XRD,
+// claimed returns a desired resource of fn_test.go's claim team-a/orders as
+// the example claim team-b/payments composes it.
+func claimed(j string) string {
+	j = strings.ReplaceAll(j, "orders-x7k2p-", "payments-x7k2p-")
+	j = strings.ReplaceAll(j, `"team-a"`, `"team-b"`)
+	j = strings.ReplaceAll(j, `"orders_app"`, `"payments_app"`)
+	return strings.ReplaceAll(j, `"orders"`, `"payments"`)
+}
+
+// TestClaimsCatalogIsThePlatforms keeps the claim path's catalog the same as
+// the v2 API's, so that a claim reaches what a Database reaches.
+func TestClaimsCatalogIsThePlatforms(t *testing.T) {
+	if diff := cmp.Diff(catalogOf(t, compositionFile), catalogOf(t, claimsCompositionFile), protocmp.Transform()); diff != "" {
+		t.Errorf("the catalogs of %s and %s differ: -platform, +claims:\n%s", compositionFile, claimsCompositionFile, diff)
+	}
+}
+
+// TestDefinitionSchema checks Databases against the schema of the shipped XRD,
 // the way the API server will.
 func TestDefinitionSchema(t *testing.T) {
 	xrd := &apiextv2.CompositeResourceDefinition{}
@@ -209,8 +289,8 @@ func TestDefinitionSchema(t *testing.T) {
 		t.Fatalf("%s: %v", definitionFile, err)
 	}
 
-	_, _, dev := claim(t, claimDevFile)
-	_, _, bad := claim(t, claimBadSKUFile)
+	_, _, dev := database(t, databaseDevFile)
+	_, _, bad := database(t, databaseBadSKUFile)
 
 	type args struct {
 		spec map[string]any
@@ -237,12 +317,12 @@ func TestDefinitionSchema(t *testing.T) {
 		args   args
 		want   want
 	}{
-		"ClaimDev": {
+		"DatabaseDev": {
 			reason: "The dev example should be valid.",
 			args:   args{spec: dev},
 			want:   want{},
 		},
-		"ClaimBadSKU": {
+		"DatabaseBadSKU": {
 			reason: "The bad SKU example should be valid: the catalog, not the schema, decides SKUs.",
 			args:   args{spec: bad},
 			want:   want{},
@@ -262,6 +342,16 @@ func TestDefinitionSchema(t *testing.T) {
 			args:   args{spec: with(dev, "engine", nil)},
 			want:   want{errs: []string{`spec.engine: Required value`}},
 		},
+		"ConnectionSecretNotAName": {
+			reason: "A connection Secret name that is not a Kubernetes name should be rejected.",
+			args:   args{spec: with(dev, "writeConnectionSecretToRef", map[string]any{"name": "Orders DB"})},
+			want:   want{errs: []string{`spec.writeConnectionSecretToRef.name: Invalid value: "Orders DB": spec.writeConnectionSecretToRef.name in body should match '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$'`}},
+		},
+		"Flavor": {
+			reason: "A flavor should be accepted; the catalog, not the schema, decides which.",
+			args:   args{spec: with(dev, "flavor", "vector")},
+			want:   want{},
+		},
 		"StorageTooLarge": {
 			reason: "Storage above 65536 GB should be rejected.",
 			args:   args{spec: with(dev, "storageGB", int64(65537))},
@@ -280,5 +370,36 @@ func TestDefinitionSchema(t *testing.T) {
 				t.Errorf("%s\nValidateCustomResource(...): -want, +got:\n%s", tc.reason, diff)
 			}
 		})
+	}
+}
+
+// TestClaimsDefinitionIsThePlatforms keeps the claim path's XRD checking
+// what the v2 XRD checks, so that a manifest valid on one path is valid on
+// the other. Only the connection Secret differs: a claim's is Crossplane's
+// own spec.writeConnectionSecretToRef, which core adds to the claim's CRD.
+func TestClaimsDefinitionIsThePlatforms(t *testing.T) {
+	v2 := &apiextv2.CompositeResourceDefinition{}
+	readStrict(t, definitionFile, v2)
+	legacy := &apiextv1.CompositeResourceDefinition{}
+	readStrict(t, claimsDefinitionFile, legacy)
+
+	schema := func(file string, raw []byte) *extv1.JSONSchemaProps {
+		props := &extv1.JSONSchemaProps{}
+		if err := yaml.UnmarshalStrict(raw, props); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		return props
+	}
+	want := schema(definitionFile, v2.Spec.Versions[0].Schema.OpenAPIV3Schema.Raw)
+	got := schema(claimsDefinitionFile, legacy.Spec.Versions[0].Schema.OpenAPIV3Schema.Raw)
+	delete(want.Properties["spec"].Properties, "writeConnectionSecretToRef")
+
+	// Descriptions may say claim or Database; what is checked may not differ.
+	ignore := cmpopts.IgnoreFields(extv1.JSONSchemaProps{}, "Description")
+	if diff := cmp.Diff(want, got, ignore); diff != "" {
+		t.Errorf("the schemas of %s and %s differ: -platform, +claims:\n%s", definitionFile, claimsDefinitionFile, diff)
+	}
+	if diff := cmp.Diff(v2.Spec.Versions[0].AdditionalPrinterColumns, legacy.Spec.Versions[0].AdditionalPrinterColumns); diff != "" {
+		t.Errorf("the printer columns of %s and %s differ: -platform, +claims:\n%s", definitionFile, claimsDefinitionFile, diff)
 	}
 }
