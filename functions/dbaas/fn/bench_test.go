@@ -26,13 +26,14 @@ import (
 )
 
 // BenchmarkRunFunction composes the local dev database of the shipped
-// Composition's catalog, as Crossplane does on every reconcile of a claim.
+// catalog, as Crossplane does on every reconcile of a claim.
 func BenchmarkRunFunction(b *testing.B) {
 	f := NewFunction(logging.NewNopLogger())
 	req := &fnv1.RunFunctionRequest{
-		Meta:     &fnv1.RequestMeta{Tag: "hello"},
-		Input:    shippedCatalog(b),
-		Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: resource.MustStructJSON(xr)}},
+		Meta:              &fnv1.RequestMeta{Tag: "hello"},
+		Input:             shippedInput(b),
+		RequiredResources: shippedCatalog(b),
+		Observed:          &fnv1.State{Composite: &fnv1.Resource{Resource: resource.MustStructJSON(xr)}},
 	}
 
 	b.ReportAllocs()

@@ -18,38 +18,45 @@ package fn
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/testing/protocmp"
 	"google.golang.org/protobuf/types/known/structpb"
 	extinternal "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
 	extv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apiextensions-apiserver/pkg/apiserver/validation"
+	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/yaml"
 
 	apiextv1 "github.com/crossplane/crossplane/apis/v2/apiextensions/v1"
+	apiextv1beta1 "github.com/crossplane/crossplane/apis/v2/apiextensions/v1beta1"
 	apiextv2 "github.com/crossplane/crossplane/apis/v2/apiextensions/v2"
 
 	"github.com/crossplane/function-sdk-go/logging"
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 	"github.com/crossplane/function-sdk-go/resource"
+
+	"github.com/dbaas-io/dbaas/functions/dbaas/input/v1beta1"
 )
 
 // The platform's shipped files, relative to this package.
 const (
 	compositionFile = "../../../apis/platform/composition.yaml"
+	catalogDir      = "../../../apis/platform/catalog"
 	definitionFile  = "../../../apis/platform/definition.yaml"
 	claimDevFile    = "../../../examples/claim-dev.yaml"
 	claimBadSKUFile = "../../../examples/claim-bad-sku.yaml"
 )
 
-// shippedCatalog returns the input of the Composition's compose step, as
+// shippedInput returns the input of the Composition's compose step, as
 // Crossplane would send it to the function.
-func shippedCatalog(t testing.TB) *structpb.Struct {
+func shippedInput(t testing.TB) *structpb.Struct {
 	t.Helper()
 	comp := &apiextv1.Composition{}
 	readStrict(t, compositionFile, comp)
@@ -66,6 +73,37 @@ func shippedCatalog(t testing.TB) *structpb.Struct {
 		t.Fatalf("%s: cannot read the step's input: %v", compositionFile, err)
 	}
 	return in
+}
+
+// shippedCatalog returns the EnvironmentConfigs of apis/platform/catalog that
+// the Composition's input selects, as core answers the function's
+// requirement for them.
+func shippedCatalog(t testing.TB) map[string]*fnv1.Resources {
+	t.Helper()
+	in := &v1beta1.Input{}
+	if err := json.Unmarshal([]byte(protojson.Format(shippedInput(t))), in); err != nil {
+		t.Fatalf("%s: cannot read the step's input: %v", compositionFile, err)
+	}
+	sel := labels.SelectorFromSet(in.Catalog.MatchLabels)
+
+	files, err := filepath.Glob(filepath.Join(catalogDir, "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("%s: no catalog files: %v", catalogDir, err)
+	}
+	rs := &fnv1.Resources{}
+	for _, f := range files {
+		ec := &apiextv1beta1.EnvironmentConfig{}
+		readStrict(t, f, ec)
+		if !sel.Matches(labels.Set(ec.GetLabels())) {
+			t.Fatalf("%s: EnvironmentConfig %s is not labelled %s, so the Composition does not load it", f, ec.GetName(), sel)
+		}
+		b, err := json.Marshal(ec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs.Items = append(rs.Items, &fnv1.Resource{Resource: resource.MustStructJSON(string(b))})
+	}
+	return map[string]*fnv1.Resources{requiredCatalog: rs}
 }
 
 // claim returns the spec of the Database claim in an example file.
@@ -150,7 +188,8 @@ func TestShippedPlatform(t *testing.T) {
 			reason: "The dev example should compose the four resources of a local dev database.",
 			args:   args{file: claimDevFile},
 			want: want{rsp: &fnv1.RunFunctionResponse{
-				Meta: provisioningMeta(),
+				Meta:         provisioningMeta(),
+				Requirements: requirements(),
 				Desired: &fnv1.State{
 					Composite: &fnv1.Resource{Resource: resource.MustStructJSON(desiredXR(`{"database": "orders", "phase": "Provisioning"}`))},
 					Resources: map[string]*fnv1.Resource{
@@ -172,9 +211,10 @@ func TestShippedPlatform(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			req := &fnv1.RunFunctionRequest{
-				Meta:     &fnv1.RequestMeta{Tag: "hello"},
-				Input:    shippedCatalog(t),
-				Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: claimXR(t, tc.args.file, "orders-x7k2p")}},
+				Meta:              &fnv1.RequestMeta{Tag: "hello"},
+				Input:             shippedInput(t),
+				RequiredResources: shippedCatalog(t),
+				Observed:          &fnv1.State{Composite: &fnv1.Resource{Resource: claimXR(t, tc.args.file, "orders-x7k2p")}},
 			}
 			rsp, err := NewFunction(logging.NewNopLogger()).RunFunction(context.Background(), req)
 			if err != nil {
