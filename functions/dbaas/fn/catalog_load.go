@@ -59,13 +59,18 @@ const (
 // function again until the requirements it returns stop changing, so one
 // dropped once answered would be fetched, and then asked for, anew.
 func loadCatalog(req *fnv1.RunFunctionRequest, rsp *fnv1.RunFunctionResponse) (*v1beta1.Catalog, bool) {
+	// The kind is checked first: a Composition written before the catalog
+	// moved has the catalog itself as its input, which should be told so
+	// rather than what of it does not decode.
+	apiVersion := req.GetInput().GetFields()["apiVersion"].GetStringValue()
+	kind := req.GetInput().GetFields()["kind"].GetStringValue()
+	if apiVersion != v1beta1.InputGroupVersionKind.GroupVersion().String() || kind != v1beta1.InputGroupVersionKind.Kind {
+		response.Fatal(rsp, errors.Errorf(errInputKindFmt, apiVersion, kind))
+		return nil, false
+	}
 	in := &v1beta1.Input{}
 	if err := request.GetInput(req, in); err != nil {
 		response.Fatal(rsp, errors.Wrap(err, errGetInput))
-		return nil, false
-	}
-	if in.GroupVersionKind() != v1beta1.InputGroupVersionKind {
-		response.Fatal(rsp, errors.Errorf(errInputKindFmt, in.APIVersion, in.Kind))
 		return nil, false
 	}
 	if len(in.Catalog.MatchLabels) == 0 {
