@@ -123,7 +123,7 @@ func (e *Env) up(ctx context.Context) error {
 		{"Crossplane core started", e.startCrossplane},
 		{"composition function serving", e.startFunction},
 		{"provider started", e.startProvider},
-		{"platform XRD, Composition and ClusterProviderConfig installed", e.installPlatform},
+		{"platform XRD, catalog, Composition and ClusterProviderConfig installed", e.installPlatform},
 	}
 	for _, s := range steps {
 		t := time.Now()

@@ -72,14 +72,22 @@ func registerFunction(ctx context.Context, c client.Client, name, endpoint strin
 		"cannot set the FunctionRevision's endpoint")
 }
 
-// installPlatform applies the platform's XRD and Composition and the local
-// ClusterProviderConfig, and waits until Crossplane serves the claim kind.
+// installPlatform applies the platform's XRD, its catalog, its Composition
+// and the local ClusterProviderConfig, and waits until Crossplane serves the
+// claim kind. The catalog goes before the Composition, so that the first
+// claim composed finds it.
 func (e *Env) installPlatform(ctx context.Context) error {
-	for _, f := range []string{
-		filepath.Join(e.cfg.Root, "apis", "platform", "definition.yaml"),
+	catalog, err := filepath.Glob(filepath.Join(e.cfg.Root, "apis", "platform", "catalog", "*.yaml"))
+	if err != nil {
+		return errors.Wrap(err, "cannot list the platform's catalog")
+	}
+	files := []string{filepath.Join(e.cfg.Root, "apis", "platform", "definition.yaml")}
+	files = append(files, catalog...)
+	files = append(files,
 		filepath.Join(e.cfg.Root, "apis", "platform", "composition.yaml"),
 		filepath.Join(e.cfg.Root, "examples", "providerconfig-local.yaml"),
-	} {
+	)
+	for _, f := range files {
 		if err := ApplyFile(ctx, e.Client, f); err != nil {
 			return err
 		}
