@@ -21,6 +21,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -31,6 +32,7 @@ import (
 	extinternal "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
 	extv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apiextensions-apiserver/pkg/apiserver/validation"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/yaml"
 
@@ -49,6 +51,7 @@ import (
 const (
 	compositionFile = "../../../apis/platform/composition.yaml"
 	catalogDir      = "../../../apis/platform/catalog"
+	catalogExamples = "../../../examples/catalog"
 	definitionFile  = "../../../apis/platform/definition.yaml"
 	claimDevFile    = "../../../examples/claim-dev.yaml"
 	claimBadSKUFile = "../../../examples/claim-bad-sku.yaml"
@@ -86,24 +89,69 @@ func shippedCatalog(t testing.TB) map[string]*fnv1.Resources {
 	}
 	sel := labels.SelectorFromSet(in.Catalog.MatchLabels)
 
-	files, err := filepath.Glob(filepath.Join(catalogDir, "*.yaml"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("%s: no catalog files: %v", catalogDir, err)
-	}
 	rs := &fnv1.Resources{}
+	for _, f := range catalogFiles(t, catalogDir) {
+		if !sel.Matches(labels.Set(f.config.GetLabels())) {
+			t.Fatalf("%s: EnvironmentConfig %s is not labelled %s, so the Composition does not load it", f.name, f.config.GetName(), sel)
+		}
+		rs.Items = append(rs.Items, f.resource)
+	}
+	return map[string]*fnv1.Resources{requiredCatalog: rs}
+}
+
+// A catalogFile is a file holding one EnvironmentConfig of a catalog.
+type catalogFile struct {
+	name     string
+	config   *apiextv1beta1.EnvironmentConfig
+	resource *fnv1.Resource
+}
+
+// catalogFiles reads the EnvironmentConfigs of a directory, one a file, in
+// the order of the files' names.
+func catalogFiles(t testing.TB, dir string) []catalogFile {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("%s: no catalog files: %v", dir, err)
+	}
+	out := make([]catalogFile, 0, len(files))
 	for _, f := range files {
 		ec := &apiextv1beta1.EnvironmentConfig{}
 		readStrict(t, f, ec)
-		if !sel.Matches(labels.Set(ec.GetLabels())) {
-			t.Fatalf("%s: EnvironmentConfig %s is not labelled %s, so the Composition does not load it", f, ec.GetName(), sel)
-		}
 		b, err := json.Marshal(ec)
 		if err != nil {
 			t.Fatal(err)
 		}
-		rs.Items = append(rs.Items, &fnv1.Resource{Resource: resource.MustStructJSON(string(b))})
+		out = append(out, catalogFile{name: f, config: ec, resource: &fnv1.Resource{Resource: resource.MustStructJSON(string(b))}})
 	}
-	return map[string]*fnv1.Resources{requiredCatalog: rs}
+	return out
+}
+
+// TestCatalogExamples loads the shipped catalog with each example
+// environment of examples/catalog added, as a platform team applying one
+// would, so that the examples stay valid catalog entries.
+func TestCatalogExamples(t *testing.T) {
+	for _, f := range catalogFiles(t, catalogExamples) {
+		t.Run(filepath.Base(f.name), func(t *testing.T) {
+			configs := []resource.Required{}
+			items := append(slices.Clone(shippedCatalog(t)[requiredCatalog].GetItems()), f.resource)
+			for _, i := range items {
+				u := &unstructured.Unstructured{}
+				if err := resource.AsObject(i.GetResource(), u); err != nil {
+					t.Fatal(err)
+				}
+				configs = append(configs, resource.Required{Resource: u})
+			}
+			c, from, problems := decodeCatalog(configs)
+			problems = append(problems, checkCatalog(c, from)...)
+			if len(problems) > 0 {
+				t.Errorf("%s: want a valid catalog entry, got problems:\n%s", f.name, strings.Join(problems, "\n"))
+			}
+			if len(c.Environments) != 2 {
+				t.Errorf("%s: want the local environment and the example's, got %d environments", f.name, len(c.Environments))
+			}
+		})
+	}
 }
 
 // claim returns the spec of the Database claim in an example file.
