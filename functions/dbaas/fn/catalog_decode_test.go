@@ -94,7 +94,7 @@ func TestDecodeCatalog(t *testing.T) {
 			},
 		},
 		"WrongTypesEverywhere": {
-			reason: "Every value of the wrong type should be reported at its path, and the entry left out.",
+			reason:  "Every value of the wrong type should be reported at its path, and the entry left out.",
 			configs: []config{{"a", `{"engines": [{"name": "postgresql", "versions": [15], "defaultVersion": 15.0, "defaultFlavor": {}}]}`}},
 			want: want{
 				catalog: &v1beta1.Catalog{},
@@ -107,7 +107,7 @@ func TestDecodeCatalog(t *testing.T) {
 			},
 		},
 		"FractionForInteger": {
-			reason: "A fraction where an integer is wanted should be reported.",
+			reason:  "A fraction where an integer is wanted should be reported.",
 			configs: []config{{"a", `{"skus": [{"name": "s", "cpu": 1.5, "memoryMiB": 1024}]}`}},
 			want: want{
 				catalog:  &v1beta1.Catalog{},
@@ -116,7 +116,7 @@ func TestDecodeCatalog(t *testing.T) {
 			},
 		},
 		"EntryWithoutName": {
-			reason: "An entry without a name should be reported by its index.",
+			reason:  "An entry without a name should be reported by its index.",
 			configs: []config{{"a", `{"tiers": [{"topology": "single", "members": 1}]}`}},
 			want: want{
 				catalog:  &v1beta1.Catalog{},
@@ -125,7 +125,7 @@ func TestDecodeCatalog(t *testing.T) {
 			},
 		},
 		"EntryNotAnObject": {
-			reason: "An entry that is not an object should be reported by its index.",
+			reason:  "An entry that is not an object should be reported by its index.",
 			configs: []config{{"a", `{"skus": ["small"]}`}},
 			want: want{
 				catalog:  &v1beta1.Catalog{},
@@ -134,7 +134,7 @@ func TestDecodeCatalog(t *testing.T) {
 			},
 		},
 		"NullList": {
-			reason: "A list set to null should be taken as absent.",
+			reason:  "A list set to null should be taken as absent.",
 			configs: []config{{"a", `{"skus": null}`}},
 			want:    want{catalog: &v1beta1.Catalog{}, from: origins{}},
 		},
