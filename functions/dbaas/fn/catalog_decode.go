@@ -58,9 +58,9 @@ func catalogProblem(config string, err *field.Error) string {
 // decodeCatalog merges the lists of every EnvironmentConfig of a catalog into
 // one typed Catalog, and returns every problem of its entries: fields the
 // catalog does not have, values of the wrong type, and names defined twice.
-// Entries that cannot be decoded, and second entries of a name, are left out. EnvironmentConfigs are merged in the
-// order of their names, so that the result does not depend on the order core
-// lists them in.
+// Entries that cannot be decoded, and second entries of a name, are left out.
+// EnvironmentConfigs are merged in the order of their names, so that the
+// result does not depend on the order core lists them in.
 func decodeCatalog(configs []resource.Required) (*v1beta1.Catalog, origins, []string) {
 	sorted := slices.SortedFunc(slices.Values(configs), func(a, b resource.Required) int {
 		return strings.Compare(a.Resource.GetName(), b.Resource.GetName())
@@ -161,7 +161,7 @@ func entryPath(list *field.Path, i int, entry any) *field.Path {
 	return list.Index(i)
 }
 
-// decodeEntry decodes an entry strictProblems accepted.
+// decodeEntry decodes an entry of a list, as JSON, into its type.
 func decodeEntry(entry any, into any) error {
 	b, err := json.Marshal(entry)
 	if err != nil {
