@@ -81,16 +81,16 @@ func TestDecodeCatalog(t *testing.T) {
 		},
 		"UnknownNestedField": {
 			reason: "An unknown field deep in an entry should be reported at its path with the fields accepted there, and the entry kept.",
-			configs: []config{{"a", `{"environments": [{"name": "vs", "providerConfigRef": {"kind": "ClusterProviderConfig", "name": "vs"},
-				"machine": {"cpu": 0, "memoryMiB": 0, "vsphere": {"datacentre": "dc1"}}}]}`}},
+			configs: []config{{"a", `{"environments": [{"name": "e", "providerConfigRef": {"kind": "ClusterProviderConfig", "name": "e"},
+				"sharedServer": {"providerConfigRef": {"kind": "ClusterProviderConfig", "name": "dba", "namespace": "dbas"}}}]}`}},
 			want: want{
 				catalog: &v1beta1.Catalog{Environments: []v1beta1.Environment{{
-					Name: "vs", ProviderConfigRef: v1beta1.ProviderConfigReference{Kind: "ClusterProviderConfig", Name: "vs"},
-					Machine: &computev1alpha1.VirtualMachineParameters{VSphere: &computev1alpha1.VSphereMachineParameters{}},
+					Name: "e", ProviderConfigRef: v1beta1.ProviderConfigReference{Kind: "ClusterProviderConfig", Name: "e"},
+					SharedServer: &v1beta1.SharedServer{ProviderConfigRef: v1beta1.ProviderConfigReference{Kind: "ClusterProviderConfig", Name: "dba"}},
 				}}},
-				from: origins{"environments/vs": "a"},
-				problems: []string{`EnvironmentConfig a: data.environments[vs].machine.vsphere.datacentre: Forbidden: unknown field: ` +
-					`accepted fields are cluster, datacenter, datastore, folder, resourcePool`},
+				from: origins{"environments/e": "a"},
+				problems: []string{`EnvironmentConfig a: data.environments[e].sharedServer.providerConfigRef.namespace: Forbidden: unknown field: ` +
+					`accepted fields are kind, name`},
 			},
 		},
 		"WrongTypesEverywhere": {
