@@ -96,7 +96,9 @@ unit: ## Run the fast tests only (go test -short): no root, no servers, no contr
 	$(GO) test -short -count=1 ./...
 
 # The example runs as it is: its composition.yaml is a link to the platform's
-# Composition, so the two cannot drift. The function runs as a local process
+# Composition and its catalog/ to the platform's catalog, so they cannot
+# drift; crank answers the function's requirement for the catalog's
+# EnvironmentConfigs from catalog/ (--required-resources). The function runs as a local process
 # (no Docker here) for as long as crank needs it, and is stopped by its PID
 # whatever crank's outcome.
 render: $(BIN)/crank ## Render functions/dbaas/example with the platform's Composition through a locally running function-dbaas.
@@ -108,6 +110,7 @@ render: $(BIN)/crank ## Render functions/dbaas/example with the platform's Compo
 		(exec 3<>/dev/tcp/127.0.0.1/$(RENDER_PORT)) 2>/dev/null && break; \
 		sleep 0.1; done; \
 	cd functions/dbaas/example && $(BIN)/crank render xr.yaml composition.yaml functions.yaml \
+		--required-resources=catalog \
 		-a render.crossplane.io/runtime-development-target=localhost:$(RENDER_PORT)
 
 test: deps build ## Run the whole suite: unit, integration and end-to-end.

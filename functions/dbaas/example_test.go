@@ -45,8 +45,9 @@ var crankBin = filepath.Join("..", "..", ".cache", "bin", "crank")
 
 // TestExampleRenders runs `crossplane render` on example/ as `make render`
 // does, against the function of this tree served in-process, so the example
-// cannot rot: it must keep rendering the platform's Composition into the
-// resources the function composes.
+// cannot rot: it must keep rendering the platform's Composition, with the
+// platform's catalog as the EnvironmentConfigs the function requires, into
+// the resources the function composes.
 func TestExampleRenders(t *testing.T) {
 	integration.Needs(t, "crank from .cache/bin (make build)")
 	crank, err := filepath.Abs(crankBin)
@@ -71,6 +72,7 @@ func TestExampleRenders(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, crank, "render", "xr.yaml", "composition.yaml", "functions.yaml",
+		"--required-resources=catalog",
 		"-a", "render.crossplane.io/runtime-development-target="+lis.Addr().String())
 	cmd.Dir = "example"
 	var stderr bytes.Buffer

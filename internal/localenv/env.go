@@ -128,7 +128,7 @@ func (e *Env) up(ctx context.Context) error {
 		{"Crossplane core started", e.startCrossplane},
 		{"composition function serving", e.startFunction},
 		{"provider started", e.startProvider},
-		{"platform XRDs, Compositions and ClusterProviderConfig installed", e.installPlatform},
+		{"platform XRDs, catalog, Compositions and ClusterProviderConfig installed", e.installPlatform},
 		{"shared server started and registered as ClusterProviderConfig " + SharedConfig, e.startSharedServer},
 	}
 	for _, s := range steps {

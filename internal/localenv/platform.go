@@ -74,17 +74,24 @@ func registerFunction(ctx context.Context, c client.Client, name, endpoint strin
 }
 
 // installPlatform applies the platform's two APIs, the Crossplane v2
-// Database and the claim path, with their Compositions and the local
-// ClusterProviderConfig, and waits until Crossplane serves both kinds teams
-// write.
+// Database and the claim path, with the catalog, their Compositions and the
+// local ClusterProviderConfig, and waits until Crossplane serves both kinds
+// teams write. The catalog goes before the Compositions, so that the first
+// Database composed finds it.
 func (e *Env) installPlatform(ctx context.Context) error {
-	for _, f := range []string{
-		filepath.Join(e.cfg.Root, "apis", "platform", "definition.yaml"),
+	catalog, err := filepath.Glob(filepath.Join(e.cfg.Root, "apis", "platform", "catalog", "*.yaml"))
+	if err != nil {
+		return errors.Wrap(err, "cannot list the platform's catalog")
+	}
+	files := []string{filepath.Join(e.cfg.Root, "apis", "platform", "definition.yaml")}
+	files = append(files, catalog...)
+	files = append(files,
 		filepath.Join(e.cfg.Root, "apis", "platform", "composition.yaml"),
 		filepath.Join(e.cfg.Root, "apis", "platform-claims", "definition.yaml"),
 		filepath.Join(e.cfg.Root, "apis", "platform-claims", "composition.yaml"),
 		filepath.Join(e.cfg.Root, "examples", "providerconfig-local.yaml"),
-	} {
+	)
+	for _, f := range files {
 		if err := ApplyFile(ctx, e.Client, f); err != nil {
 			return err
 		}

@@ -36,17 +36,19 @@ func BenchmarkRunFunction(b *testing.B) {
 	}{
 		"dev-local": {
 			req: &fnv1.RunFunctionRequest{
-				Meta:     &fnv1.RequestMeta{Tag: "hello"},
-				Input:    shippedCatalog(b),
-				Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: resource.MustStructJSON(xr)}},
+				Meta:              &fnv1.RequestMeta{Tag: "hello"},
+				Input:             shippedInput(b),
+				RequiredResources: shippedCatalog(b),
+				Observed:          &fnv1.State{Composite: &fnv1.Resource{Resource: resource.MustStructJSON(xr)}},
 			},
 			want: 4,
 		},
 		"ha-gcp": {
 			req: &fnv1.RunFunctionRequest{
-				Meta:     &fnv1.RequestMeta{Tag: "hello"},
-				Input:    input(tiersCatalog()),
-				Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: tierXR("ha", "gcp", "vector")}},
+				Meta:              &fnv1.RequestMeta{Tag: "hello"},
+				Input:             input(),
+				RequiredResources: required(tiersCatalog()),
+				Observed:          &fnv1.State{Composite: &fnv1.Resource{Resource: tierXR("ha", "gcp", "vector")}},
 			},
 			want: 7,
 		},

@@ -32,8 +32,6 @@ import (
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 	"github.com/crossplane/function-sdk-go/request"
 	"github.com/crossplane/function-sdk-go/response"
-
-	"github.com/dbaas-io/dbaas/functions/dbaas/input/v1beta1"
 )
 
 // provisioningTTL is how soon core should run the function again while some
@@ -47,7 +45,6 @@ const (
 )
 
 const (
-	errGetInput       = "cannot get the function input (a Catalog)"
 	errGetXR          = "cannot get the observed composite resource"
 	errGetSpec        = "cannot read the composite resource's spec"
 	errGetObserved    = "cannot get the observed composed resources"
@@ -77,9 +74,8 @@ func NewFunction(log logging.Logger) *Function {
 func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) (*fnv1.RunFunctionResponse, error) {
 	rsp := response.To(req, response.DefaultTTL)
 
-	in := &v1beta1.Catalog{}
-	if err := request.GetInput(req, in); err != nil {
-		response.Fatal(rsp, errors.Wrap(err, errGetInput))
+	in, ok := loadCatalog(req, rsp)
+	if !ok {
 		return rsp, nil
 	}
 

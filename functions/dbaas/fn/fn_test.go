@@ -72,9 +72,49 @@ func catalog() *v1beta1.Catalog {
 	}
 }
 
-func input(c *v1beta1.Catalog) *structpb.Struct {
-	c.SetGroupVersionKind(v1beta1.CatalogGroupVersionKind)
-	return resource.MustStructObject(c)
+// catalogLabels are the labels of the catalog's EnvironmentConfigs that the
+// tests' input names.
+var catalogLabels = map[string]string{"dbaas.io/catalog": "default"}
+
+// input is the function's input as the Composition gives it: the labels of
+// the catalog's EnvironmentConfigs.
+func input() *structpb.Struct {
+	in := &v1beta1.Input{Catalog: v1beta1.CatalogSelector{MatchLabels: catalogLabels}}
+	in.SetGroupVersionKind(v1beta1.InputGroupVersionKind)
+	return resource.MustStructObject(in)
+}
+
+// required is core's answer to the function's requirement for the catalog:
+// one EnvironmentConfig holding every list of a catalog.
+func required(c *v1beta1.Catalog) map[string]*fnv1.Resources {
+	return map[string]*fnv1.Resources{requiredCatalog: {Items: []*fnv1.Resource{{Resource: environmentConfig("catalog", c)}}}}
+}
+
+// environmentConfig is an EnvironmentConfig of the tests' catalog whose data
+// holds a catalog's lists.
+func environmentConfig(name string, c *v1beta1.Catalog) *structpb.Struct {
+	data := struct {
+		Engines      []v1beta1.Engine      `json:"engines,omitempty"`
+		Tiers        []v1beta1.Tier        `json:"tiers,omitempty"`
+		SKUs         []v1beta1.SKU         `json:"skus,omitempty"`
+		Flavors      []v1beta1.Flavor      `json:"flavors,omitempty"`
+		Environments []v1beta1.Environment `json:"environments,omitempty"`
+	}{c.Engines, c.Tiers, c.SKUs, c.Flavors, c.Environments}
+	b, err := json.Marshal(map[string]any{
+		"apiVersion": environmentConfigAPIVersion,
+		"kind":       environmentConfigKind,
+		"metadata":   map[string]any{"name": name, "labels": catalogLabels},
+		"data":       data,
+	})
+	if err != nil {
+		panic(err)
+	}
+	return resource.MustStructJSON(string(b))
+}
+
+// requirements is what every response past the input asks core for.
+func requirements() *fnv1.Requirements {
+	return catalogRequirements(v1beta1.CatalogSelector{MatchLabels: catalogLabels})
 }
 
 // xr is the observed XDatabase of claim team-a/orders.
@@ -195,8 +235,17 @@ func provisioningMeta() *fnv1.ResponseMeta {
 	return &fnv1.ResponseMeta{Tag: "hello", Ttl: durationpb.New(provisioningTTL)}
 }
 
-// fatal is the response to a request the function rejects.
+// fatal is the response to a request the function rejects once it asked for
+// the catalog.
 func fatal(msg string) *fnv1.RunFunctionResponse {
+	rsp := fatalInput(msg)
+	rsp.Requirements = requirements()
+	return rsp
+}
+
+// fatalInput is the response to a request whose input the function rejects,
+// before it could ask for anything.
+func fatalInput(msg string) *fnv1.RunFunctionResponse {
 	return &fnv1.RunFunctionResponse{
 		Meta: rspMeta(),
 		Results: []*fnv1.Result{{
@@ -283,12 +332,14 @@ func TestRunFunction(t *testing.T) {
 		"ComposeLocalDev": {
 			reason: "A dev/small/local claim that nothing was observed for yet should compose all four resources, none ready, and report the XR as provisioning.",
 			args: args{req: &fnv1.RunFunctionRequest{
-				Meta:     &fnv1.RequestMeta{Tag: "hello"},
-				Input:    input(catalog()),
-				Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: resource.MustStructJSON(xr)}},
+				Meta:              &fnv1.RequestMeta{Tag: "hello"},
+				Input:             input(),
+				RequiredResources: required(catalog()),
+				Observed:          &fnv1.State{Composite: &fnv1.Resource{Resource: resource.MustStructJSON(xr)}},
 			}},
 			want: want{rsp: &fnv1.RunFunctionResponse{
-				Meta: provisioningMeta(),
+				Meta:         provisioningMeta(),
+				Requirements: requirements(),
 				Desired: &fnv1.State{
 					Composite: &fnv1.Resource{Resource: resource.MustStructJSON(desiredXR(`{"database": "orders", "phase": "Provisioning", "message": "VirtualMachine orders-x7k2p-vm: not created yet"}`))},
 					Resources: map[string]*fnv1.Resource{
@@ -303,63 +354,70 @@ func TestRunFunction(t *testing.T) {
 		"UnknownEngine": {
 			reason: "An engine the catalog does not offer should be fatal, list the accepted engines, and compose nothing.",
 			args: args{req: &fnv1.RunFunctionRequest{
-				Meta:     &fnv1.RequestMeta{Tag: "hello"},
-				Input:    input(catalog()),
-				Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: withSpec(map[string]any{"engine": "mysql"})}},
+				Meta:              &fnv1.RequestMeta{Tag: "hello"},
+				Input:             input(),
+				RequiredResources: required(catalog()),
+				Observed:          &fnv1.State{Composite: &fnv1.Resource{Resource: withSpec(map[string]any{"engine": "mysql"})}},
 			}},
 			want: want{rsp: fatal(`spec.engine "mysql" is not offered: accepted values are postgresql`)},
 		},
 		"UnknownVersion": {
 			reason: "A version the engine does not offer should be fatal and list the engine's versions.",
 			args: args{req: &fnv1.RunFunctionRequest{
-				Meta:     &fnv1.RequestMeta{Tag: "hello"},
-				Input:    input(catalog()),
-				Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: withSpec(map[string]any{"version": "14"})}},
+				Meta:              &fnv1.RequestMeta{Tag: "hello"},
+				Input:             input(),
+				RequiredResources: required(catalog()),
+				Observed:          &fnv1.State{Composite: &fnv1.Resource{Resource: withSpec(map[string]any{"version": "14"})}},
 			}},
 			want: want{rsp: fatal(`spec.version "14" is not offered for engine postgresql: accepted values are 15, 16`)},
 		},
 		"UnknownTier": {
 			reason: "A tier the catalog does not offer should be fatal and list the accepted tiers.",
 			args: args{req: &fnv1.RunFunctionRequest{
-				Meta:     &fnv1.RequestMeta{Tag: "hello"},
-				Input:    input(catalog()),
-				Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: withSpec(map[string]any{"tier": "ha"})}},
+				Meta:              &fnv1.RequestMeta{Tag: "hello"},
+				Input:             input(),
+				RequiredResources: required(catalog()),
+				Observed:          &fnv1.State{Composite: &fnv1.Resource{Resource: withSpec(map[string]any{"tier": "ha"})}},
 			}},
 			want: want{rsp: fatal(`spec.tier "ha" is not offered: accepted values are dev`)},
 		},
 		"UnknownSKU": {
 			reason: "A SKU the catalog does not offer should be fatal and list the accepted SKUs sorted.",
 			args: args{req: &fnv1.RunFunctionRequest{
-				Meta:     &fnv1.RequestMeta{Tag: "hello"},
-				Input:    input(catalog()),
-				Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: withSpec(map[string]any{"sku": "huge"})}},
+				Meta:              &fnv1.RequestMeta{Tag: "hello"},
+				Input:             input(),
+				RequiredResources: required(catalog()),
+				Observed:          &fnv1.State{Composite: &fnv1.Resource{Resource: withSpec(map[string]any{"sku": "huge"})}},
 			}},
 			want: want{rsp: fatal(`spec.sku "huge" is not offered: accepted values are large, medium, small`)},
 		},
 		"UnknownEnvironment": {
 			reason: "An environment the catalog does not offer should be fatal and list the accepted environments.",
 			args: args{req: &fnv1.RunFunctionRequest{
-				Meta:     &fnv1.RequestMeta{Tag: "hello"},
-				Input:    input(catalog()),
-				Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: withSpec(map[string]any{"environment": "prod"})}},
+				Meta:              &fnv1.RequestMeta{Tag: "hello"},
+				Input:             input(),
+				RequiredResources: required(catalog()),
+				Observed:          &fnv1.State{Composite: &fnv1.Resource{Resource: withSpec(map[string]any{"environment": "prod"})}},
 			}},
 			want: want{rsp: fatal(`spec.environment "prod" is not offered: accepted values are local`)},
 		},
 		"StorageOutOfRange": {
 			reason: "Storage beyond what an instance may have should be fatal, even though the XRD checks it too.",
 			args: args{req: &fnv1.RunFunctionRequest{
-				Meta:     &fnv1.RequestMeta{Tag: "hello"},
-				Input:    input(catalog()),
-				Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: withSpec(map[string]any{"storageGB": 70000})}},
+				Meta:              &fnv1.RequestMeta{Tag: "hello"},
+				Input:             input(),
+				RequiredResources: required(catalog()),
+				Observed:          &fnv1.State{Composite: &fnv1.Resource{Resource: withSpec(map[string]any{"storageGB": 70000})}},
 			}},
 			want: want{rsp: fatal(`spec.storageGB 70000 is out of range: it must be between 1 and 65536`)},
 		},
 		"EmptyCatalog": {
 			reason: "A catalog that offers nothing should say so rather than list no values.",
 			args: args{req: &fnv1.RunFunctionRequest{
-				Meta:     &fnv1.RequestMeta{Tag: "hello"},
-				Input:    input(&v1beta1.Catalog{}),
-				Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: resource.MustStructJSON(xr)}},
+				Meta:              &fnv1.RequestMeta{Tag: "hello"},
+				Input:             input(),
+				RequiredResources: required(&v1beta1.Catalog{}),
+				Observed:          &fnv1.State{Composite: &fnv1.Resource{Resource: resource.MustStructJSON(xr)}},
 			}},
 			want: want{rsp: fatal(`spec.engine "postgresql" is not offered: accepted values are none: the catalog offers nothing; ` +
 				`spec.tier "dev" is not offered: accepted values are none: the catalog offers nothing; ` +
@@ -369,8 +427,9 @@ func TestRunFunction(t *testing.T) {
 		"SeveralProblems": {
 			reason: "Every problem of a claim should be reported in one message, in the order of the spec, and nothing composed.",
 			args: args{req: &fnv1.RunFunctionRequest{
-				Meta:  &fnv1.RequestMeta{Tag: "hello"},
-				Input: input(catalog()),
+				Meta:              &fnv1.RequestMeta{Tag: "hello"},
+				Input:             input(),
+				RequiredResources: required(catalog()),
 				Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: withSpec(map[string]any{
 					"version":     "9",
 					"tier":        "ha",
@@ -388,17 +447,19 @@ func TestRunFunction(t *testing.T) {
 		"UnknownEngineSkipsVersion": {
 			reason: "The version of an unknown engine cannot be checked, so only the engine should be reported.",
 			args: args{req: &fnv1.RunFunctionRequest{
-				Meta:     &fnv1.RequestMeta{Tag: "hello"},
-				Input:    input(catalog()),
-				Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: withSpec(map[string]any{"engine": "mysql", "version": "8"})}},
+				Meta:              &fnv1.RequestMeta{Tag: "hello"},
+				Input:             input(),
+				RequiredResources: required(catalog()),
+				Observed:          &fnv1.State{Composite: &fnv1.Resource{Resource: withSpec(map[string]any{"engine": "mysql", "version": "8"})}},
 			}},
 			want: want{rsp: fatal(`spec.engine "mysql" is not offered: accepted values are postgresql`)},
 		},
 		"NoClaimNamespace": {
 			reason: "An XR created without a claim has no namespace for its resources and should be fatal.",
 			args: args{req: &fnv1.RunFunctionRequest{
-				Meta:  &fnv1.RequestMeta{Tag: "hello"},
-				Input: input(catalog()),
+				Meta:              &fnv1.RequestMeta{Tag: "hello"},
+				Input:             input(),
+				RequiredResources: required(catalog()),
 				Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: resource.MustStructJSON(`{
 					"apiVersion": "platform.dbaas.io/v1alpha1",
 					"kind": "XDatabase",
@@ -409,26 +470,28 @@ func TestRunFunction(t *testing.T) {
 			want: want{rsp: fatal("XDatabase direct has no namespace and no crossplane.io/claim-namespace label: create a Database in a namespace, or a DatabaseClaim")},
 		},
 		"BadInput": {
-			reason: "An input that is not a Catalog should be fatal.",
+			reason: "An input that is not an Input naming the catalog should be fatal.",
 			args: args{req: &fnv1.RunFunctionRequest{
 				Meta:     &fnv1.RequestMeta{Tag: "hello"},
-				Input:    resource.MustStructJSON(`{"apiVersion": "catalog.fn.dbaas.io/v1beta1", "kind": "Catalog", "skus": "small"}`),
+				Input:    resource.MustStructJSON(`{"apiVersion": "catalog.fn.dbaas.io/v1beta1", "kind": "Input", "catalog": "default"}`),
 				Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: resource.MustStructJSON(xr)}},
 			}},
-			want: want{rsp: fatal("cannot get the function input (a Catalog): " +
-				"cannot get function input *v1beta1.Catalog from *v1.RunFunctionRequest: " +
-				"cannot unmarshal JSON from *structpb.Struct into *v1beta1.Catalog: " +
-				"json: cannot unmarshal JSON string into Go value of type []v1beta1.SKU")},
+			want: want{rsp: fatalInput("cannot get the function input (an Input naming the catalog): " +
+				"cannot get function input *v1beta1.Input from *v1.RunFunctionRequest: " +
+				"cannot unmarshal JSON from *structpb.Struct into *v1beta1.Input: " +
+				"json: cannot unmarshal JSON string into Go value of type v1beta1.CatalogSelector")},
 		},
 		"ExplicitVersionAndDatabaseName": {
 			reason: "A claim's version and databaseName should be used as they are, and the role named after the database.",
 			args: args{req: &fnv1.RunFunctionRequest{
-				Meta:     &fnv1.RequestMeta{Tag: "hello"},
-				Input:    input(catalog()),
-				Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: withSpec(map[string]any{"version": "16", "databaseName": "shop", "sku": "large"})}},
+				Meta:              &fnv1.RequestMeta{Tag: "hello"},
+				Input:             input(),
+				RequiredResources: required(catalog()),
+				Observed:          &fnv1.State{Composite: &fnv1.Resource{Resource: withSpec(map[string]any{"version": "16", "databaseName": "shop", "sku": "large"})}},
 			}},
 			want: want{rsp: &fnv1.RunFunctionResponse{
-				Meta: provisioningMeta(),
+				Meta:         provisioningMeta(),
+				Requirements: requirements(),
 				Desired: &fnv1.State{
 					Composite: &fnv1.Resource{Resource: resource.MustStructJSON(desiredXR(`{"database": "shop", "phase": "Provisioning", "message": "VirtualMachine orders-x7k2p-vm: not created yet"}`))},
 					Resources: map[string]*fnv1.Resource{
@@ -469,15 +532,17 @@ func TestRunFunction(t *testing.T) {
 		"KeepEarlierSteps": {
 			reason: "Resources desired by earlier steps of the pipeline should be kept.",
 			args: args{req: &fnv1.RunFunctionRequest{
-				Meta:     &fnv1.RequestMeta{Tag: "hello"},
-				Input:    input(catalog()),
-				Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: resource.MustStructJSON(xr)}},
+				Meta:              &fnv1.RequestMeta{Tag: "hello"},
+				Input:             input(),
+				RequiredResources: required(catalog()),
+				Observed:          &fnv1.State{Composite: &fnv1.Resource{Resource: resource.MustStructJSON(xr)}},
 				Desired: &fnv1.State{Resources: map[string]*fnv1.Resource{
 					"extra": {Resource: resource.MustStructJSON(`{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "extra"}}`)},
 				}},
 			}},
 			want: want{rsp: &fnv1.RunFunctionResponse{
-				Meta: provisioningMeta(),
+				Meta:         provisioningMeta(),
+				Requirements: requirements(),
 				Desired: &fnv1.State{
 					Composite: &fnv1.Resource{Resource: resource.MustStructJSON(desiredXR(`{"database": "orders", "phase": "Provisioning", "message": "VirtualMachine orders-x7k2p-vm: not created yet"}`))},
 					Resources: map[string]*fnv1.Resource{
@@ -493,8 +558,9 @@ func TestRunFunction(t *testing.T) {
 		"AllReady": {
 			reason: "When every observed resource is Ready the function should mark them ready, publish the user's connection details and report the endpoint and phase Ready.",
 			args: args{req: &fnv1.RunFunctionRequest{
-				Meta:  &fnv1.RequestMeta{Tag: "hello"},
-				Input: input(catalog()),
+				Meta:              &fnv1.RequestMeta{Tag: "hello"},
+				Input:             input(),
+				RequiredResources: required(catalog()),
 				Observed: &fnv1.State{
 					Composite: &fnv1.Resource{Resource: resource.MustStructJSON(xr)},
 					Resources: map[string]*fnv1.Resource{
@@ -516,7 +582,8 @@ func TestRunFunction(t *testing.T) {
 				},
 			}},
 			want: want{rsp: &fnv1.RunFunctionResponse{
-				Meta: rspMeta(),
+				Meta:         rspMeta(),
+				Requirements: requirements(),
 				Desired: &fnv1.State{
 					Composite: &fnv1.Resource{
 						Resource: resource.MustStructJSON(desiredXR(`{"endpoint": "127.0.0.1", "port": 40001, "database": "orders", "phase": "Ready"}`)),
@@ -540,8 +607,9 @@ func TestRunFunction(t *testing.T) {
 		"SomeReady": {
 			reason: "Only resources observed Ready should be marked ready, and the XR should stay Provisioning while any is not.",
 			args: args{req: &fnv1.RunFunctionRequest{
-				Meta:  &fnv1.RequestMeta{Tag: "hello"},
-				Input: input(catalog()),
+				Meta:              &fnv1.RequestMeta{Tag: "hello"},
+				Input:             input(),
+				RequiredResources: required(catalog()),
 				Observed: &fnv1.State{
 					Composite: &fnv1.Resource{Resource: resource.MustStructJSON(xr)},
 					Resources: map[string]*fnv1.Resource{
@@ -552,7 +620,8 @@ func TestRunFunction(t *testing.T) {
 				},
 			}},
 			want: want{rsp: &fnv1.RunFunctionResponse{
-				Meta: provisioningMeta(),
+				Meta:         provisioningMeta(),
+				Requirements: requirements(),
 				Desired: &fnv1.State{
 					Composite: &fnv1.Resource{
 						Resource: resource.MustStructJSON(desiredXR(`{"endpoint": "127.0.0.1", "port": 40001, "database": "orders", "phase": "Provisioning", "message": "User orders-x7k2p-user: not ready (Available)"}`)),

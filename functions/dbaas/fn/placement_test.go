@@ -149,12 +149,14 @@ func TestRunFunctionNamespaced(t *testing.T) {
 		"ComposeLocalDev": {
 			reason: "A v2 Database nothing was observed for yet should compose all four resources in its namespace, the User writing the Secret the Database names.",
 			args: args{req: &fnv1.RunFunctionRequest{
-				Meta:     &fnv1.RequestMeta{Tag: "hello"},
-				Input:    input(catalog()),
-				Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: resource.MustStructJSON(namespacedXR)}},
+				Meta:              &fnv1.RequestMeta{Tag: "hello"},
+				Input:             input(),
+				RequiredResources: required(catalog()),
+				Observed:          &fnv1.State{Composite: &fnv1.Resource{Resource: resource.MustStructJSON(namespacedXR)}},
 			}},
 			want: want{rsp: &fnv1.RunFunctionResponse{
-				Meta: provisioningMeta(),
+				Meta:         provisioningMeta(),
+				Requirements: requirements(),
 				Desired: &fnv1.State{
 					Composite: desired(`{"database": "orders", "phase": "Provisioning", "message": "VirtualMachine orders-vm: not created yet"}`),
 					Resources: map[string]*fnv1.Resource{
@@ -169,8 +171,9 @@ func TestRunFunctionNamespaced(t *testing.T) {
 		"AllReady": {
 			reason: "A ready v2 Database should report its endpoint and phase but carry no connection details: the User's Secret is the application's.",
 			args: args{req: &fnv1.RunFunctionRequest{
-				Meta:  &fnv1.RequestMeta{Tag: "hello"},
-				Input: input(catalog()),
+				Meta:              &fnv1.RequestMeta{Tag: "hello"},
+				Input:             input(),
+				RequiredResources: required(catalog()),
 				Observed: &fnv1.State{
 					Composite: &fnv1.Resource{Resource: resource.MustStructJSON(namespacedXR)},
 					Resources: map[string]*fnv1.Resource{
@@ -185,7 +188,8 @@ func TestRunFunctionNamespaced(t *testing.T) {
 				},
 			}},
 			want: want{rsp: &fnv1.RunFunctionResponse{
-				Meta: rspMeta(),
+				Meta:         rspMeta(),
+				Requirements: requirements(),
 				Desired: &fnv1.State{
 					Composite: desired(`{"endpoint": "127.0.0.1", "port": 40001, "database": "orders", "phase": "Ready"}`),
 					Resources: map[string]*fnv1.Resource{

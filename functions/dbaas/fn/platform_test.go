@@ -18,32 +18,42 @@ package fn
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/testing/protocmp"
 	"google.golang.org/protobuf/types/known/structpb"
 	extinternal "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
 	extv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apiextensions-apiserver/pkg/apiserver/validation"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/yaml"
 
 	apiextv1 "github.com/crossplane/crossplane/apis/v2/apiextensions/v1"
+	apiextv1beta1 "github.com/crossplane/crossplane/apis/v2/apiextensions/v1beta1"
 	apiextv2 "github.com/crossplane/crossplane/apis/v2/apiextensions/v2"
 
 	"github.com/crossplane/function-sdk-go/logging"
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 	"github.com/crossplane/function-sdk-go/resource"
+
+	"github.com/dbaas-io/dbaas/functions/dbaas/input/v1beta1"
 )
 
 // The platform's shipped files, relative to this package: the Crossplane v2
 // API and the claim path's.
 const (
 	compositionFile       = "../../../apis/platform/composition.yaml"
+	catalogDir            = "../../../apis/platform/catalog"
+	catalogExamples       = "../../../examples/catalog"
 	definitionFile        = "../../../apis/platform/definition.yaml"
 	claimsCompositionFile = "../../../apis/platform-claims/composition.yaml"
 	claimsDefinitionFile  = "../../../apis/platform-claims/definition.yaml"
@@ -58,15 +68,15 @@ const (
 	claimAPIVersion    = "claims.dbaas.io/v1alpha1"
 )
 
-// shippedCatalog returns the input of the platform Composition's compose
+// shippedInput returns the input of the platform Composition's compose
 // step, as Crossplane would send it to the function.
-func shippedCatalog(t testing.TB) *structpb.Struct {
+func shippedInput(t testing.TB) *structpb.Struct {
 	t.Helper()
-	return catalogOf(t, compositionFile)
+	return inputOf(t, compositionFile)
 }
 
-// catalogOf returns the input of a Composition's compose step.
-func catalogOf(t testing.TB, compositionFile string) *structpb.Struct {
+// inputOf returns the input of a Composition's compose step.
+func inputOf(t testing.TB, compositionFile string) *structpb.Struct {
 	t.Helper()
 	comp := &apiextv1.Composition{}
 	readStrict(t, compositionFile, comp)
@@ -83,6 +93,82 @@ func catalogOf(t testing.TB, compositionFile string) *structpb.Struct {
 		t.Fatalf("%s: cannot read the step's input: %v", compositionFile, err)
 	}
 	return in
+}
+
+// shippedCatalog returns the EnvironmentConfigs of apis/platform/catalog that
+// the Composition's input selects, as core answers the function's
+// requirement for them.
+func shippedCatalog(t testing.TB) map[string]*fnv1.Resources {
+	t.Helper()
+	in := &v1beta1.Input{}
+	if err := json.Unmarshal([]byte(protojson.Format(shippedInput(t))), in); err != nil {
+		t.Fatalf("%s: cannot read the step's input: %v", compositionFile, err)
+	}
+	sel := labels.SelectorFromSet(in.Catalog.MatchLabels)
+
+	rs := &fnv1.Resources{}
+	for _, f := range catalogFiles(t, catalogDir) {
+		if !sel.Matches(labels.Set(f.config.GetLabels())) {
+			t.Fatalf("%s: EnvironmentConfig %s is not labelled %s, so the Composition does not load it", f.name, f.config.GetName(), sel)
+		}
+		rs.Items = append(rs.Items, f.resource)
+	}
+	return map[string]*fnv1.Resources{requiredCatalog: rs}
+}
+
+// A catalogFile is a file holding one EnvironmentConfig of a catalog.
+type catalogFile struct {
+	name     string
+	config   *apiextv1beta1.EnvironmentConfig
+	resource *fnv1.Resource
+}
+
+// catalogFiles reads the EnvironmentConfigs of a directory, one a file, in
+// the order of the files' names.
+func catalogFiles(t testing.TB, dir string) []catalogFile {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("%s: no catalog files: %v", dir, err)
+	}
+	out := make([]catalogFile, 0, len(files))
+	for _, f := range files {
+		ec := &apiextv1beta1.EnvironmentConfig{}
+		readStrict(t, f, ec)
+		b, err := json.Marshal(ec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, catalogFile{name: f, config: ec, resource: &fnv1.Resource{Resource: resource.MustStructJSON(string(b))}})
+	}
+	return out
+}
+
+// TestCatalogExamples loads the shipped catalog with each example
+// environment of examples/catalog added, as a platform team applying one
+// would, so that the examples stay valid catalog entries.
+func TestCatalogExamples(t *testing.T) {
+	for _, f := range catalogFiles(t, catalogExamples) {
+		t.Run(filepath.Base(f.name), func(t *testing.T) {
+			configs := []resource.Required{}
+			items := append(slices.Clone(shippedCatalog(t)[requiredCatalog].GetItems()), f.resource)
+			for _, i := range items {
+				u := &unstructured.Unstructured{}
+				if err := resource.AsObject(i.GetResource(), u); err != nil {
+					t.Fatal(err)
+				}
+				configs = append(configs, resource.Required{Resource: u})
+			}
+			c, from, problems := decodeCatalog(configs)
+			problems = append(problems, checkCatalog(c, from)...)
+			if len(problems) > 0 {
+				t.Errorf("%s: want a valid catalog entry, got problems:\n%s", f.name, strings.Join(problems, "\n"))
+			}
+			if len(c.Environments) != 2 {
+				t.Errorf("%s: want the local environment and the example's, got %d environments", f.name, len(c.Environments))
+			}
+		})
+	}
 }
 
 // claim returns the spec of the DatabaseClaim in an example file.
@@ -197,9 +283,10 @@ func TestShippedPlatform(t *testing.T) {
 			reason: "The v2 dev example should compose the four resources of a local dev database beside it, the User writing the Secret it names.",
 			args:   args{composition: compositionFile, xr: databaseXR(t, databaseDevFile)},
 			want: want{rsp: &fnv1.RunFunctionResponse{
-				Meta: provisioningMeta(),
+				Meta:         provisioningMeta(),
+				Requirements: requirements(),
 				Desired: &fnv1.State{
-					Composite: &fnv1.Resource{Resource: resource.MustStructJSON(`{"apiVersion": "platform.dbaas.io/v1alpha1", "kind": "Database", "status": {"database": "orders", "phase": "Provisioning", "message": "VirtualMachine orders-vm: not created yet"}}`)},
+					Composite: &fnv1.Resource{Resource: resource.MustStructJSON(`{"apiVersion": "platform.dbaas.io/v1alpha1", "kind": "Database", "status": {"database": "orders", "phase": "Provisioning", "message": "VirtualMachine orders-vm: not created yet", "estimatedMonthlyCost": {"amount": "16.00", "currency": "EUR"}}}`)},
 					Resources: map[string]*fnv1.Resource{
 						"vm":       {Resource: resource.MustStructJSON(namespaced(wantVM))},
 						"instance": {Resource: resource.MustStructJSON(namespaced(wantInstance))},
@@ -213,9 +300,10 @@ func TestShippedPlatform(t *testing.T) {
 			reason: "The claim example should compose the four resources of a local dev database in the claim's namespace.",
 			args:   args{composition: claimsCompositionFile, xr: claimXR(t, claimDevFile, "payments-x7k2p")},
 			want: want{rsp: &fnv1.RunFunctionResponse{
-				Meta: provisioningMeta(),
+				Meta:         provisioningMeta(),
+				Requirements: requirements(),
 				Desired: &fnv1.State{
-					Composite: &fnv1.Resource{Resource: resource.MustStructJSON(`{"apiVersion": "claims.dbaas.io/v1alpha1", "kind": "XDatabase", "status": {"database": "payments", "phase": "Provisioning", "message": "VirtualMachine payments-x7k2p-vm: not created yet"}}`)},
+					Composite: &fnv1.Resource{Resource: resource.MustStructJSON(`{"apiVersion": "claims.dbaas.io/v1alpha1", "kind": "XDatabase", "status": {"database": "payments", "phase": "Provisioning", "message": "VirtualMachine payments-x7k2p-vm: not created yet", "estimatedMonthlyCost": {"amount": "16.00", "currency": "EUR"}}}`)},
 					Resources: map[string]*fnv1.Resource{
 						"vm":       {Resource: resource.MustStructJSON(claimed(wantVM))},
 						"instance": {Resource: resource.MustStructJSON(claimed(wantInstance))},
@@ -235,9 +323,10 @@ func TestShippedPlatform(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			req := &fnv1.RunFunctionRequest{
-				Meta:     &fnv1.RequestMeta{Tag: "hello"},
-				Input:    catalogOf(t, tc.args.composition),
-				Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: tc.args.xr}},
+				Meta:              &fnv1.RequestMeta{Tag: "hello"},
+				Input:             inputOf(t, tc.args.composition),
+				RequiredResources: shippedCatalog(t),
+				Observed:          &fnv1.State{Composite: &fnv1.Resource{Resource: tc.args.xr}},
 			}
 			rsp, err := NewFunction(logging.NewNopLogger()).RunFunction(context.Background(), req)
 			if err != nil {
@@ -262,7 +351,7 @@ func claimed(j string) string {
 // TestClaimsCatalogIsThePlatforms keeps the claim path's catalog the same as
 // the v2 API's, so that a claim reaches what a Database reaches.
 func TestClaimsCatalogIsThePlatforms(t *testing.T) {
-	if diff := cmp.Diff(catalogOf(t, compositionFile), catalogOf(t, claimsCompositionFile), protocmp.Transform()); diff != "" {
+	if diff := cmp.Diff(inputOf(t, compositionFile), inputOf(t, claimsCompositionFile), protocmp.Transform()); diff != "" {
 		t.Errorf("the catalogs of %s and %s differ: -platform, +claims:\n%s", compositionFile, claimsCompositionFile, diff)
 	}
 }

@@ -83,7 +83,7 @@ func TestRejectTiers(t *testing.T) {
 				catalog: func(c *v1beta1.Catalog) { c.Environments[3].Pricing.StorageGB = "0,17" },
 				xr:      tierXR("ha", "gcp", ""),
 			},
-			want: want{msg: `environments[gcp].pricing.storageGB "0,17" is not a price: write a non-negative decimal such as 12.50`},
+			want: want{msg: `the platform catalog (the EnvironmentConfigs labelled dbaas.io/catalog=default) is malformed: EnvironmentConfig catalog: data.environments[gcp].pricing.storageGB: Invalid value: "0,17": must be a non-negative decimal in quotes, such as "12.50"`},
 		},
 		"MalformedSKUPrice": {
 			reason: "A SKU's price that is not a decimal should be fatal and name the SKU.",
@@ -91,7 +91,7 @@ func TestRejectTiers(t *testing.T) {
 				catalog: func(c *v1beta1.Catalog) { c.Environments[3].Pricing.SKUs["small"] = "-24" },
 				xr:      tierXR("ha", "gcp", ""),
 			},
-			want: want{msg: `environments[gcp].pricing.skus[small] "-24" is not a price: write a non-negative decimal such as 12.50`},
+			want: want{msg: `the platform catalog (the EnvironmentConfigs labelled dbaas.io/catalog=default) is malformed: EnvironmentConfig catalog: data.environments[gcp].pricing.skus[small]: Invalid value: "-24": must be a non-negative decimal in quotes, such as "12.50"`},
 		},
 		"UnknownEngineSkipsFlavor": {
 			reason: "The flavor of an unknown engine cannot be checked, so only the engine should be reported.",

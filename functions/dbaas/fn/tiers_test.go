@@ -61,9 +61,10 @@ func tierXR(tier, env, flavor string) *structpb.Struct {
 func runTiers(t testing.TB, c *v1beta1.Catalog, xr *structpb.Struct, observed map[string]*fnv1.Resource) *fnv1.RunFunctionResponse {
 	t.Helper()
 	req := &fnv1.RunFunctionRequest{
-		Meta:     &fnv1.RequestMeta{Tag: "hello"},
-		Input:    input(c),
-		Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: xr}, Resources: observed},
+		Meta:              &fnv1.RequestMeta{Tag: "hello"},
+		Input:             input(),
+		RequiredResources: required(c),
+		Observed:          &fnv1.State{Composite: &fnv1.Resource{Resource: xr}, Resources: observed},
 	}
 	rsp, err := NewFunction(logging.NewNopLogger()).RunFunction(context.Background(), req)
 	if err != nil {

@@ -14,8 +14,9 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package v1beta1 holds the input of function-dbaas: the platform catalog
-// that says which engines, tiers, SKUs and environments a Database claim may
+// Package v1beta1 holds the input of function-dbaas, which names the
+// platform catalog's EnvironmentConfigs, and the types of the catalog they
+// hold: which engines, tiers, SKUs, flavors and environments a Database may
 // ask for.
 // +kubebuilder:object:generate=true
 // +groupName=catalog.fn.dbaas.io
