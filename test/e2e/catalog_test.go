@@ -45,13 +45,13 @@ func TestCatalogEditReachesDatabases(t *testing.T) {
 	comp := &unstructured.Unstructured{}
 	comp.SetAPIVersion("apiextensions.crossplane.io/v1")
 	comp.SetKind("Composition")
-	if err := env.Client.Get(ctx, client.ObjectKey{Name: "xdatabases.platform.dbaas.io"}, comp); err != nil {
+	if err := env.Client.Get(ctx, client.ObjectKey{Name: "databases.platform.dbaas.io"}, comp); err != nil {
 		t.Fatalf("cannot get the Composition: %v", err)
 	}
 	compVersion := comp.GetResourceVersion()
 
-	claim := newClaim(ns, "resized", map[string]any{"sku": "e2e-edit"})
-	if err := env.Client.Create(ctx, claim); err != nil {
+	db := newDatabase(ns, "resized", map[string]any{"sku": "e2e-edit"})
+	if err := env.Client.Create(ctx, db); err != nil {
 		t.Fatal(err)
 	}
 
@@ -96,5 +96,5 @@ func TestCatalogEditReachesDatabases(t *testing.T) {
 		t.Errorf("the Composition changed (resourceVersion %s, was %s): the catalog edit alone should resize", comp.GetResourceVersion(), compVersion)
 	}
 
-	deleteClaimAndWait(t, claim)
+	deleteAndWait(t, db)
 }
