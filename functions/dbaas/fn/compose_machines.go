@@ -17,7 +17,10 @@ limitations under the License.
 package fn
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"strconv"
+	"strings"
 
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
@@ -72,7 +75,7 @@ func composeMachines(t target, s selection) map[resource.Name]*computev1alpha1.V
 			ObjectMeta: t.meta(name),
 			Spec: computev1alpha1.VirtualMachineSpec{
 				ManagedResourceSpec: xpv2.ManagedResourceSpec{ProviderConfigReference: providerConfig(s.Environment.ProviderConfigRef)},
-				ForProvider:         machineParameters(s, i),
+				ForProvider:         machineParameters(t, s, i),
 			},
 		}
 	}
@@ -82,7 +85,7 @@ func composeMachines(t target, s selection) map[resource.Name]*computev1alpha1.V
 // machineParameters are the i-th member's machine. Each member gets its own
 // copy of the environment's settings: the SDK serialises the maps and
 // pointers it is given, and members differ in their zone.
-func machineParameters(s selection, i int) computev1alpha1.VirtualMachineParameters {
+func machineParameters(t target, s selection, i int) computev1alpha1.VirtualMachineParameters {
 	p := computev1alpha1.VirtualMachineParameters{}
 	if s.Environment.Machine != nil {
 		p = *s.Environment.Machine.DeepCopy()
@@ -99,10 +102,39 @@ func machineParameters(s selection, i int) computev1alpha1.VirtualMachineParamet
 	p.PowerState = computev1alpha1.PowerOn
 
 	// Members take the zones in turn, so that losing one zone loses as few
-	// members as the zones allow. Only GCP machines have a zone to set;
-	// other backends keep the environment's placement.
-	if zones := s.Environment.Zones; len(zones) > 0 && p.GCP != nil {
-		p.GCP.Zone = zones[i%len(zones)]
+	// members as the zones allow: GCP zones and Azure availability zones.
+	if zones := s.Environment.Zones; len(zones) > 0 {
+		zone := zones[i%len(zones)]
+		if p.GCP != nil {
+			p.GCP.Zone = zone
+		}
+		if p.Azure != nil {
+			p.Azure.Zone = zone
+		}
+	}
+	// vSphere has no zones of its own here: the members of one database
+	// share a DRS anti-affinity rule instead, which keeps them on different
+	// hosts. A single member has nothing to be kept apart from.
+	if p.VSphere != nil && len(machineNames(s.Tier)) > 1 {
+		p.VSphere.AntiAffinityGroup = affinityGroup(t)
 	}
 	return p
+}
+
+// maxAffinityGroup is the longest anti-affinity group name the API accepts,
+// a DNS label.
+const maxAffinityGroup = 63
+
+// affinityGroup names the anti-affinity group of a database's machines
+// after its namespace and name, so that two databases (in the same or in
+// different namespaces) never share a rule. A name too long for a DNS label
+// keeps its start and gets a hash of the whole, which keeps it unique.
+func affinityGroup(t target) string {
+	g := strings.ReplaceAll(t.Namespace+"-"+t.XRName, ".", "-")
+	if len(g) <= maxAffinityGroup {
+		return g
+	}
+	sum := sha256.Sum256([]byte(t.Namespace + "/" + t.XRName))
+	h := hex.EncodeToString(sum[:])[:8]
+	return strings.TrimRight(g[:maxAffinityGroup-len(h)-1], "-") + "-" + h
 }
