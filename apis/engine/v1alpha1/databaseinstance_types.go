@@ -356,6 +356,21 @@ type DatabaseInstanceObservation struct {
 	// +optional
 	FencingToken int64 `json:"fencingToken,omitempty"`
 
+	// LastFailoverTime is when the provider last decided an automatic
+	// failover: a replica promoted because the primary stopped answering
+	// for failover.after. It is recorded with the epoch, just before the
+	// replica is promoted. A planned switchover (spec.forProvider.primary
+	// changed by hand) does not set it; see LastSwitchoverTime.
+	// +optional
+	LastFailoverTime *metav1.Time `json:"lastFailoverTime,omitempty"`
+
+	// LastSwitchoverTime is when the provider last recorded a planned
+	// switchover, one asked for through spec.forProvider.primary, just
+	// before the replica is promoted. An automatic failover does not set
+	// it.
+	// +optional
+	LastSwitchoverTime *metav1.Time `json:"lastSwitchoverTime,omitempty"`
+
 	// Members are the instance's engine processes.
 	Members []Member `json:"members,omitempty"`
 

@@ -181,6 +181,8 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 		Primary:                 e.vm,
 		SynchronousStandbyNames: snd.SynchronousStandbyNames,
 		FencingToken:            e.rec.Epoch,
+		LastFailoverTime:        e.rec.FailoverAt,
+		LastSwitchoverTime:      e.rec.SwitchoverAt,
 		Members: []v1alpha1.Member{{
 			VirtualMachine: e.vm, Role: role(ps, v1alpha1.RolePrimary), Address: postgresql.Address, Port: e.inst.Port,
 			Running: ps.Ready, LSN: ps.LSN,
