@@ -143,10 +143,15 @@ type DatabaseInstanceParameters struct {
 
 	// Replicas is how many read-only replicas follow the primary when the
 	// topology is primary. They run on the VirtualMachines after the first,
-	// one member per VirtualMachine.
+	// one member per VirtualMachine. It may change on a live instance,
+	// together with virtualMachines: a machine added to the list gets a
+	// replica, copied from the current primary by a base backup through
+	// its own slot; the replica of a machine taken off the list is
+	// stopped, its slot dropped and its data directory removed (it is
+	// only a copy, and one whose slot is gone could not resume streaming).
+	// The primary's machine cannot be taken off: switch over first.
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=5
-	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="replicas is immutable; adding or removing members is not supported yet"
 	// +optional
 	Replicas *int32 `json:"replicas,omitempty"`
 

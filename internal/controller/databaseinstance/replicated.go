@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -61,6 +62,9 @@ func (e *external) ensureReplicated(ctx context.Context, cr *v1alpha1.DatabaseIn
 		return errors.Wrap(err, errAllowRepl)
 	}
 	if err := e.configure(ctx, primary, primarySettings(primary, e.replicas, p)); err != nil {
+		return err
+	}
+	if err := e.removeDeparting(ctx); err != nil {
 		return err
 	}
 	if err := e.inst.EnsureReplication(ctx, e.password, e.replPassword, slots(e.replicas, p), hbaChanged); err != nil {
@@ -149,7 +153,10 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 		}
 	}
 	wantNames := wantSyncNames(p, e.replicas)
-	upToDate := ps.Ready && !ps.InRecovery && current && len(ps.PendingRestart) == 0 && snd.SynchronousStandbyNames == wantNames
+	// A slot no replica needs (its machine left the instance) keeps WAL on
+	// the primary until it is dropped.
+	upToDate := ps.Ready && !ps.InRecovery && current && len(ps.PendingRestart) == 0 && snd.SynchronousStandbyNames == wantNames &&
+		len(e.departing) == 0 && slices.Equal(snd.Slots, sortedSlots(e.replicas, p))
 	var notReady []string
 	down, tracked, err := e.trackPrimary(ctx, cr, ps.Ready, cr.Status.AtProvider.Members)
 	if err != nil {
@@ -229,6 +236,7 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 		upToDate = upToDate && ok && cur && len(rs.PendingRestart) == 0 && s.SyncState == wantSyncState(p)
 		ap.Members = append(ap.Members, m)
 	}
+	observeDeparting(&ap, e.departing)
 	// The primary is the member that says so, which during a switchover
 	// is not yet the one the spec names.
 	for _, m := range ap.Members {
