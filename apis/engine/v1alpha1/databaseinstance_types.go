@@ -134,10 +134,14 @@ type DatabaseInstanceParameters struct {
 	Version string `json:"version"`
 
 	// Topology of the instance's members: single, or primary with
-	// replicas.
+	// replicas. A live single instance may become primary (with replicas
+	// and their machines listed after its own): its member becomes the
+	// primary, restarted once for the settings a primary reads at start
+	// (wal_log_hints, cluster_name), and the replicas are copied from it.
+	// A primary instance cannot become single.
 	// +kubebuilder:validation:Enum=single;primary
 	// +kubebuilder:default=single
-	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="topology is immutable"
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf || (oldSelf == 'single' && self == 'primary')",message="topology can only change from single to primary, which adds replicas; a primary instance cannot become single: lower replicas (down to 1) instead, or create a new single instance and copy the data"
 	// +optional
 	Topology Topology `json:"topology,omitempty"`
 

@@ -234,7 +234,7 @@ func TestTopologyValidation(t *testing.T) {
 	})
 
 	for name, mod := range map[string]func(p *v1alpha1.DatabaseInstanceParameters){
-		"topology is immutable": func(p *v1alpha1.DatabaseInstanceParameters) {
+		"topology can only change from single to primary": func(p *v1alpha1.DatabaseInstanceParameters) {
 			p.Topology, p.Replicas = v1alpha1.TopologySingle, nil
 		},
 	} {
@@ -250,6 +250,18 @@ func TestTopologyValidation(t *testing.T) {
 			}
 		})
 	}
+
+	// A single instance becomes primary by adding replicas.
+	t.Run("SingleToPrimary", func(t *testing.T) {
+		i := instance(func(p *v1alpha1.DatabaseInstanceParameters) { p.VirtualMachines = []string{"a"} })
+		if err := env.Client.Create(ctx, i); err != nil {
+			t.Fatal(err)
+		}
+		primary(1, "a", "b")(&i.Spec.ForProvider)
+		if err := env.Client.Update(ctx, i); err != nil {
+			t.Errorf("single to primary should be accepted: %v", err)
+		}
+	})
 
 	// Replicas are added and removed on a live instance, together with
 	// their machines; the count must still match the machines.
