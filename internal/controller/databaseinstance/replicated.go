@@ -61,7 +61,8 @@ func (e *external) ensureReplicated(ctx context.Context, cr *v1alpha1.DatabaseIn
 	if err != nil {
 		return errors.Wrap(err, errAllowRepl)
 	}
-	if err := e.configure(ctx, primary, primarySettings(primary, e.replicas, p)); err != nil {
+	successor, err := e.configurePrimary(ctx, primary, primarySettings(primary, e.replicas, p))
+	if err != nil {
 		return err
 	}
 	if err := e.removeDeparting(ctx); err != nil {
@@ -98,7 +99,12 @@ func (e *external) ensureReplicated(ctx context.Context, cr *v1alpha1.DatabaseIn
 			return err
 		}
 	}
-	return kerrors.NewAggregate(errs)
+	if err := kerrors.NewAggregate(errs); err != nil || successor == "" {
+		return err
+	}
+	// The replicas run with the new settings: the primary's restart rolls
+	// over to one of them.
+	return e.rollOver(ctx, cr, successor)
 }
 
 // configure writes a member's settings and starts it, or has a running
