@@ -322,6 +322,12 @@ type Member struct {
 	StepError string `json:"stepError,omitempty"`
 }
 
+// Steps of a restart that rolls member by member.
+const (
+	RestartingReplicas = "RestartingReplicas"
+	SwitchingOver      = "SwitchingOver"
+)
+
 // Step states of a member's configuration.
 const (
 	StepApplying = "Applying"
@@ -379,6 +385,18 @@ type DatabaseInstanceObservation struct {
 	// it.
 	// +optional
 	LastSwitchoverTime *metav1.Time `json:"lastSwitchoverTime,omitempty"`
+
+	// RestartStep is where a restart for settings the primary only reads
+	// at start (a larger shared_buffers or max_connections) stands, as the
+	// members report it: RestartingReplicas while replicas still run with
+	// the old settings, SwitchingOver once only the primary does (one
+	// switchover to a replica that streams, then the former primary
+	// rejoins as a replica with the new settings). Empty otherwise. The
+	// members' pending restarts and the
+	// switchover recorded in spec.forProvider.primary are what a restarted
+	// provider resumes from.
+	// +optional
+	RestartStep string `json:"restartStep,omitempty"`
 
 	// Members are the instance's engine processes.
 	Members []Member `json:"members,omitempty"`

@@ -201,7 +201,7 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 			Running: ps.Ready, LSN: ps.LSN,
 		}},
 	}
-	replicaUp := false
+	replicaUp, replicaPending := false, false
 	for _, r := range e.replicas {
 		m := v1alpha1.Member{VirtualMachine: r.vm, Role: v1alpha1.RoleReplica, Address: postgresql.Address, Port: r.inst.Port}
 		ap.ReadOnlyEndpoints = append(ap.ReadOnlyEndpoints, hostPort(r.inst.Port))
@@ -226,6 +226,7 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 			return managed.ExternalObservation{}, errors.Wrap(err, errConfig)
 		}
 		m.Role, m.Running, m.LSN = role(rs, v1alpha1.RoleReplica), rs.Ready, rs.LSN
+		replicaPending = replicaPending || len(rs.PendingRestart) > 0
 		replicaUp = replicaUp || rs.Ready
 		if r.inst.IsFenced() {
 			notReady = append(notReady, "former primary "+r.vm+" is fenced until it rejoins as a replica")
@@ -243,6 +244,7 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 		ap.Members = append(ap.Members, m)
 	}
 	observeDeparting(&ap, e.departing)
+	ap.RestartStep = restartStep(len(ps.PendingRestart) > 0, replicaPending)
 	// The primary is the member that says so, which during a switchover
 	// is not yet the one the spec names.
 	for _, m := range ap.Members {

@@ -17,7 +17,24 @@ const (
 	errRollStreams  = "replica %s does not stream from the primary yet; the restart rolls over to it once it does"
 	errRestartPrim  = "cannot restart the primary on %s"
 	rollStreamAfter = 30 * time.Second
+
+	// stepRollRecorded is the step of a rolling restart a test can
+	// interrupt: the switchover is recorded, nothing promoted yet.
+	stepRollRecorded = "roll-recorded"
 )
+
+// restartStep is where a rolling restart stands, from whether the primary
+// and any replica run with settings that wait for a restart.
+func restartStep(primaryPending, replicaPending bool) string {
+	switch {
+	case primaryPending && replicaPending:
+		return v1alpha1.RestartingReplicas
+	case primaryPending:
+		return v1alpha1.SwitchingOver
+	default:
+		return ""
+	}
+}
 
 // configurePrimary writes the primary's settings and starts it, or has it
 // take up what changed. A change it can only take up by a restart
@@ -110,6 +127,9 @@ func (e *external) rollOver(ctx context.Context, cr *v1alpha1.DatabaseInstance, 
 	cr.Spec.ForProvider.Primary = successor
 	if err := e.writeObject(ctx, cr); err != nil {
 		return errors.Wrapf(err, errRollRecord, successor)
+	}
+	if err := e.step(ctx, stepRollRecorded); err != nil {
+		return err
 	}
 	e.setPrimary(cr.Spec.ForProvider, successor)
 	return e.ensureReplicated(ctx, cr)

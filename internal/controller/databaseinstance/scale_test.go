@@ -17,23 +17,29 @@ import (
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 )
 
-// setMembers sets replicas and virtualMachines in one update, retrying on
+// updateSpec changes the instance's parameters in one update, retrying on
 // conflicts with the provider's own writes; it returns the API server's
 // answer.
-func (f *fixture) setMembers(di *v1alpha1.DatabaseInstance, replicas int32, vms ...string) error {
+func (f *fixture) updateSpec(di *v1alpha1.DatabaseInstance, mod func(p *v1alpha1.DatabaseInstanceParameters)) error {
 	ctx := context.Background()
 	c := f.env.Client
 	return wait.PollUntilContextTimeout(ctx, 0, timeout, true, func(ctx context.Context) (bool, error) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
 			return false, err
 		}
-		di.Spec.ForProvider.Replicas = &replicas
-		di.Spec.ForProvider.VirtualMachines = vms
+		mod(&di.Spec.ForProvider)
 		err := c.Update(ctx, di)
 		if err != nil && strings.Contains(err.Error(), "the object has been modified") {
 			return false, nil
 		}
 		return true, err
+	})
+}
+
+// setMembers sets replicas and virtualMachines in one update.
+func (f *fixture) setMembers(di *v1alpha1.DatabaseInstance, replicas int32, vms ...string) error {
+	return f.updateSpec(di, func(p *v1alpha1.DatabaseInstanceParameters) {
+		p.Replicas, p.VirtualMachines = &replicas, vms
 	})
 }
 

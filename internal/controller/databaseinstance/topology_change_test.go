@@ -6,9 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"k8s.io/apimachinery/pkg/util/wait"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 )
@@ -70,17 +67,8 @@ func TestSingleToPrimary(t *testing.T) {
 	f.eventuallyQuery(t, di, primary, "wal_log_hints on, for pg_rewind after a switchover", "SELECT current_setting('wal_log_hints')", "on")
 
 	// Back to single: refused, saying what is allowed.
-	err := wait.PollUntilContextTimeout(ctx, 0, timeout, true, func(ctx context.Context) (bool, error) {
-		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
-			return false, err
-		}
-		p := &di.Spec.ForProvider
+	err := f.updateSpec(di, func(p *v1alpha1.DatabaseInstanceParameters) {
 		p.Topology, p.Replicas, p.Replication, p.Failover, p.VirtualMachines = v1alpha1.TopologySingle, nil, nil, nil, []string{"vm"}
-		err := c.Update(ctx, di)
-		if err != nil && strings.Contains(err.Error(), "the object has been modified") {
-			return false, nil
-		}
-		return true, err
 	})
 	if err == nil || !strings.Contains(err.Error(), "topology can only change from single to primary") {
 		t.Errorf("primary to single: want refused, saying what is allowed, got %v", err)
