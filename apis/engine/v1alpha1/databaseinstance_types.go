@@ -134,19 +134,28 @@ type DatabaseInstanceParameters struct {
 	Version string `json:"version"`
 
 	// Topology of the instance's members: single, or primary with
-	// replicas.
+	// replicas. A live single instance may become primary (with replicas
+	// and their machines listed after its own): its member becomes the
+	// primary, restarted once for the settings a primary reads at start
+	// (wal_log_hints, cluster_name), and the replicas are copied from it.
+	// A primary instance cannot become single.
 	// +kubebuilder:validation:Enum=single;primary
 	// +kubebuilder:default=single
-	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="topology is immutable"
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf || (oldSelf == 'single' && self == 'primary')",message="topology can only change from single to primary, which adds replicas; a primary instance cannot become single: lower replicas (down to 1) instead, or create a new single instance and copy the data"
 	// +optional
 	Topology Topology `json:"topology,omitempty"`
 
 	// Replicas is how many read-only replicas follow the primary when the
 	// topology is primary. They run on the VirtualMachines after the first,
-	// one member per VirtualMachine.
+	// one member per VirtualMachine. It may change on a live instance,
+	// together with virtualMachines: a machine added to the list gets a
+	// replica, copied from the current primary by a base backup through
+	// its own slot; the replica of a machine taken off the list is
+	// stopped, its slot dropped and its data directory removed (it is
+	// only a copy, and one whose slot is gone could not resume streaming).
+	// The primary's machine cannot be taken off: switch over first.
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=5
-	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="replicas is immutable; adding or removing members is not supported yet"
 	// +optional
 	Replicas *int32 `json:"replicas,omitempty"`
 
@@ -313,6 +322,12 @@ type Member struct {
 	StepError string `json:"stepError,omitempty"`
 }
 
+// Steps of a restart that rolls member by member.
+const (
+	RestartingReplicas = "RestartingReplicas"
+	SwitchingOver      = "SwitchingOver"
+)
+
 // Step states of a member's configuration.
 const (
 	StepApplying = "Applying"
@@ -355,6 +370,33 @@ type DatabaseInstanceObservation struct {
 	// until it has rejoined as a replica. Zero until the first promotion.
 	// +optional
 	FencingToken int64 `json:"fencingToken,omitempty"`
+
+	// LastFailoverTime is when the provider last decided an automatic
+	// failover: a replica promoted because the primary stopped answering
+	// for failover.after. It is recorded with the epoch, just before the
+	// replica is promoted. A planned switchover (spec.forProvider.primary
+	// changed by hand) does not set it; see LastSwitchoverTime.
+	// +optional
+	LastFailoverTime *metav1.Time `json:"lastFailoverTime,omitempty"`
+
+	// LastSwitchoverTime is when the provider last recorded a planned
+	// switchover, one asked for through spec.forProvider.primary, just
+	// before the replica is promoted. An automatic failover does not set
+	// it.
+	// +optional
+	LastSwitchoverTime *metav1.Time `json:"lastSwitchoverTime,omitempty"`
+
+	// RestartStep is where a restart for settings the primary only reads
+	// at start (a larger shared_buffers or max_connections) stands, as the
+	// members report it: RestartingReplicas while replicas still run with
+	// the old settings, SwitchingOver once only the primary does (one
+	// switchover to a replica that streams, then the former primary
+	// rejoins as a replica with the new settings). Empty otherwise. The
+	// members' pending restarts and the
+	// switchover recorded in spec.forProvider.primary are what a restarted
+	// provider resumes from.
+	// +optional
+	RestartStep string `json:"restartStep,omitempty"`
 
 	// Members are the instance's engine processes.
 	Members []Member `json:"members,omitempty"`

@@ -234,10 +234,9 @@ func TestTopologyValidation(t *testing.T) {
 	})
 
 	for name, mod := range map[string]func(p *v1alpha1.DatabaseInstanceParameters){
-		"topology is immutable": func(p *v1alpha1.DatabaseInstanceParameters) {
+		"topology can only change from single to primary": func(p *v1alpha1.DatabaseInstanceParameters) {
 			p.Topology, p.Replicas = v1alpha1.TopologySingle, nil
 		},
-		"replicas is immutable": func(p *v1alpha1.DatabaseInstanceParameters) { p.Replicas = ptr.To[int32](3) },
 	} {
 		t.Run(strings.ReplaceAll(name, " ", "_"), func(t *testing.T) {
 			i := instance(primary(2))
@@ -251,6 +250,39 @@ func TestTopologyValidation(t *testing.T) {
 			}
 		})
 	}
+
+	// A single instance becomes primary by adding replicas.
+	t.Run("SingleToPrimary", func(t *testing.T) {
+		i := instance(func(p *v1alpha1.DatabaseInstanceParameters) { p.VirtualMachines = []string{"a"} })
+		if err := env.Client.Create(ctx, i); err != nil {
+			t.Fatal(err)
+		}
+		primary(1, "a", "b")(&i.Spec.ForProvider)
+		if err := env.Client.Update(ctx, i); err != nil {
+			t.Errorf("single to primary should be accepted: %v", err)
+		}
+	})
+
+	// Replicas are added and removed on a live instance, together with
+	// their machines; the count must still match the machines.
+	t.Run("ReplicasAreMutable", func(t *testing.T) {
+		i := instance(primary(2, "a", "b", "c"))
+		if err := env.Client.Create(ctx, i); err != nil {
+			t.Fatal(err)
+		}
+		i.Spec.ForProvider.Replicas, i.Spec.ForProvider.VirtualMachines = ptr.To[int32](3), []string{"a", "b", "c", "d"}
+		if err := env.Client.Update(ctx, i); err != nil {
+			t.Errorf("adding a replica with its machine should be accepted: %v", err)
+		}
+		i.Spec.ForProvider.Replicas, i.Spec.ForProvider.VirtualMachines = ptr.To[int32](1), []string{"a", "b"}
+		if err := env.Client.Update(ctx, i); err != nil {
+			t.Errorf("removing two replicas with their machines should be accepted: %v", err)
+		}
+		i.Spec.ForProvider.Replicas = ptr.To[int32](2)
+		if err := env.Client.Update(ctx, i); err == nil || !strings.Contains(err.Error(), "virtualMachines must list replicas + 1 machines") {
+			t.Errorf("replicas without their machine: want refused, got %v", err)
+		}
+	})
 
 	t.Run("ModeIsMutable", func(t *testing.T) {
 		i := instance(primary(2))

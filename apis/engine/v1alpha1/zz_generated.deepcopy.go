@@ -93,6 +93,14 @@ func (in *DatabaseInstanceObservation) DeepCopyInto(out *DatabaseInstanceObserva
 		*out = make([]string, len(*in))
 		copy(*out, *in)
 	}
+	if in.LastFailoverTime != nil {
+		in, out := &in.LastFailoverTime, &out.LastFailoverTime
+		*out = (*in).DeepCopy()
+	}
+	if in.LastSwitchoverTime != nil {
+		in, out := &in.LastSwitchoverTime, &out.LastSwitchoverTime
+		*out = (*in).DeepCopy()
+	}
 	if in.Members != nil {
 		in, out := &in.Members, &out.Members
 		*out = make([]Member, len(*in))

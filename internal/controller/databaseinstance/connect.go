@@ -151,6 +151,10 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 	if err := membersUsable(p, members); err != nil {
 		return nil, err
 	}
+	departing, err := c.departing(ctx, b, cr, adminUser)
+	if err != nil {
+		return nil, err
+	}
 	rec, err := readEpoch(cr)
 	if err != nil {
 		return nil, err
@@ -161,6 +165,7 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 		off:        members[0].off,
 		replicas:   members[1:],
 		replicated: p.Topology == v1alpha1.TopologyPrimary,
+		departing:  departing,
 		hooks:      c.hooks,
 		kube:       c.kube,
 		record:     c.record,

@@ -60,6 +60,9 @@ type external struct {
 	// replicas are the members after the first when replicated.
 	replicas   []member
 	replicated bool
+	// departing are the replicas of machines the spec no longer lists,
+	// which are being removed.
+	departing []member
 
 	password     string
 	replPassword string
@@ -245,10 +248,12 @@ func (e *external) Delete(ctx context.Context, cr *v1alpha1.DatabaseInstance) (m
 	return managed.ExternalDelete{}, nil
 }
 
-// members returns the members whose machine exists, the primary first.
+// members returns the members whose machine exists, the primary first and
+// the departing ones last.
 func (e *external) members() []member {
 	var out []member
-	for _, m := range append([]member{{vm: e.vm, inst: e.inst}}, e.replicas...) {
+	all := append([]member{{vm: e.vm, inst: e.inst}}, e.replicas...)
+	for _, m := range append(all, e.departing...) {
 		if m.inst != nil {
 			out = append(out, m)
 		}

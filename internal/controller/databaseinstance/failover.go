@@ -58,12 +58,18 @@ const (
 )
 
 // An epochRecord is the latest promotion: its epoch, the member it made the
-// primary and, for a failover, what the provider saw.
+// primary and, for a failover, what the provider saw. It also carries when
+// the latest failover and the latest switchover were recorded, each record
+// copying the other's time from the one before: the annotation is written
+// before the promotion with the instance's resourceVersion, so the times
+// survive a provider killed right after, which a status write might not.
 type epochRecord struct {
-	Epoch    int64  `json:"epoch"`
-	Primary  string `json:"primary"`
-	Failover bool   `json:"failover,omitempty"`
-	Message  string `json:"message,omitempty"`
+	Epoch        int64        `json:"epoch"`
+	Primary      string       `json:"primary"`
+	Failover     bool         `json:"failover,omitempty"`
+	Message      string       `json:"message,omitempty"`
+	FailoverAt   *metav1.Time `json:"failoverAt,omitempty"`
+	SwitchoverAt *metav1.Time `json:"switchoverAt,omitempty"`
 }
 
 func readEpoch(o metav1.Object) (epochRecord, error) {
@@ -246,9 +252,11 @@ func (e *external) failover(ctx context.Context, cr *v1alpha1.DatabaseInstance, 
 	if !ok {
 		return false, nil
 	}
+	now := metav1.Now()
 	rec := epochRecord{
 		Epoch: e.rec.Epoch + 1, Primary: cand.vm, Failover: true,
-		Message: fmt.Sprintf("primary %s stopped answering for %s; promoted %s (most advanced, LSN %s)", e.vm, down.Round(time.Second), cand.vm, lsn),
+		Message:    fmt.Sprintf("primary %s stopped answering for %s; promoted %s (most advanced, LSN %s)", e.vm, down.Round(time.Second), cand.vm, lsn),
+		FailoverAt: &now, SwitchoverAt: e.rec.SwitchoverAt,
 	}
 	b, err := json.Marshal(rec)
 	if err != nil {
@@ -289,7 +297,8 @@ func (e *external) recordSwitchover(ctx context.Context, cr *v1alpha1.DatabaseIn
 	if e.rec.Primary == e.vm {
 		return nil
 	}
-	rec := epochRecord{Epoch: e.rec.Epoch + 1, Primary: e.vm}
+	now := metav1.Now()
+	rec := epochRecord{Epoch: e.rec.Epoch + 1, Primary: e.vm, FailoverAt: e.rec.FailoverAt, SwitchoverAt: &now}
 	b, err := json.Marshal(rec)
 	if err != nil {
 		return errors.Wrapf(err, errRecordEpoch, rec.Epoch, e.vm)

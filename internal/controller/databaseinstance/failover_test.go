@@ -231,6 +231,14 @@ func failoverUnderWrites(t *testing.T, ns string, mod func(p *v1alpha1.DatabaseI
 	if got := di.Status.AtProvider.FencingToken; got != 1 {
 		t.Errorf("fencingToken: want 1 after one promotion, got %d", got)
 	}
+	// The time is recorded in whole seconds, after the primary was killed
+	// and before the new primary took writes.
+	if lf := di.Status.AtProvider.LastFailoverTime; lf == nil || lf.Before(&metav1.Time{Time: killed.Truncate(time.Second)}) || lf.After(writable) {
+		t.Errorf("lastFailoverTime: want between %s and %s, got %v", killed.Format(time.RFC3339), writable.Format(time.RFC3339), lf)
+	}
+	if ls := di.Status.AtProvider.LastSwitchoverTime; ls != nil {
+		t.Errorf("lastSwitchoverTime: want unset after a failover alone, got %s", ls)
+	}
 	cond := di.GetCondition(v1alpha1.TypeFailover)
 	if cond.Status != corev1.ConditionTrue || !strings.Contains(cond.Message, "primary vm stopped answering for") ||
 		!strings.Contains(cond.Message, "promoted "+np+" (most advanced, LSN ") {

@@ -7,11 +7,11 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
+	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 )
 
@@ -49,17 +49,7 @@ func TestVirtualMachinesChange(t *testing.T) {
 	secretBefore := mustSecret(t, c, f.ns, "pg-conn").Data
 
 	setVMs := func(vms ...string) error {
-		return wait.PollUntilContextTimeout(ctx, 0, timeout, true, func(ctx context.Context) (bool, error) {
-			if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
-				return false, err
-			}
-			di.Spec.ForProvider.VirtualMachines = vms
-			err := c.Update(ctx, di)
-			if err != nil && strings.Contains(err.Error(), "the object has been modified") {
-				return false, nil
-			}
-			return true, err
-		})
+		return f.updateSpec(di, func(p *v1alpha1.DatabaseInstanceParameters) { p.VirtualMachines = vms })
 	}
 
 	// Dropping the primary's machine: the API server refuses, naming it.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -60,7 +61,11 @@ func (e *external) ensureReplicated(ctx context.Context, cr *v1alpha1.DatabaseIn
 	if err != nil {
 		return errors.Wrap(err, errAllowRepl)
 	}
-	if err := e.configure(ctx, primary, primarySettings(primary, e.replicas, p)); err != nil {
+	successor, err := e.configurePrimary(ctx, primary, primarySettings(primary, e.replicas, p))
+	if err != nil {
+		return err
+	}
+	if err := e.removeDeparting(ctx); err != nil {
 		return err
 	}
 	if err := e.inst.EnsureReplication(ctx, e.password, e.replPassword, slots(e.replicas, p), hbaChanged); err != nil {
@@ -94,7 +99,12 @@ func (e *external) ensureReplicated(ctx context.Context, cr *v1alpha1.DatabaseIn
 			return err
 		}
 	}
-	return kerrors.NewAggregate(errs)
+	if err := kerrors.NewAggregate(errs); err != nil || successor == "" {
+		return err
+	}
+	// The replicas run with the new settings: the primary's restart rolls
+	// over to one of them.
+	return e.rollOver(ctx, cr, successor)
 }
 
 // configure writes a member's settings and starts it, or has a running
@@ -149,7 +159,10 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 		}
 	}
 	wantNames := wantSyncNames(p, e.replicas)
-	upToDate := ps.Ready && !ps.InRecovery && current && len(ps.PendingRestart) == 0 && snd.SynchronousStandbyNames == wantNames
+	// A slot no replica needs (its machine left the instance) keeps WAL on
+	// the primary until it is dropped.
+	upToDate := ps.Ready && !ps.InRecovery && current && len(ps.PendingRestart) == 0 && snd.SynchronousStandbyNames == wantNames &&
+		len(e.departing) == 0 && slices.Equal(snd.Slots, sortedSlots(e.replicas, p))
 	var notReady []string
 	down, tracked, err := e.trackPrimary(ctx, cr, ps.Ready, cr.Status.AtProvider.Members)
 	if err != nil {
@@ -181,12 +194,14 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 		Primary:                 e.vm,
 		SynchronousStandbyNames: snd.SynchronousStandbyNames,
 		FencingToken:            e.rec.Epoch,
+		LastFailoverTime:        e.rec.FailoverAt,
+		LastSwitchoverTime:      e.rec.SwitchoverAt,
 		Members: []v1alpha1.Member{{
 			VirtualMachine: e.vm, Role: role(ps, v1alpha1.RolePrimary), Address: postgresql.Address, Port: e.inst.Port,
 			Running: ps.Ready, LSN: ps.LSN,
 		}},
 	}
-	replicaUp := false
+	replicaUp, replicaPending := false, false
 	for _, r := range e.replicas {
 		m := v1alpha1.Member{VirtualMachine: r.vm, Role: v1alpha1.RoleReplica, Address: postgresql.Address, Port: r.inst.Port}
 		ap.ReadOnlyEndpoints = append(ap.ReadOnlyEndpoints, hostPort(r.inst.Port))
@@ -211,6 +226,7 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 			return managed.ExternalObservation{}, errors.Wrap(err, errConfig)
 		}
 		m.Role, m.Running, m.LSN = role(rs, v1alpha1.RoleReplica), rs.Ready, rs.LSN
+		replicaPending = replicaPending || len(rs.PendingRestart) > 0
 		replicaUp = replicaUp || rs.Ready
 		if r.inst.IsFenced() {
 			notReady = append(notReady, "former primary "+r.vm+" is fenced until it rejoins as a replica")
@@ -227,6 +243,8 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 		upToDate = upToDate && ok && cur && len(rs.PendingRestart) == 0 && s.SyncState == wantSyncState(p)
 		ap.Members = append(ap.Members, m)
 	}
+	observeDeparting(&ap, e.departing)
+	ap.RestartStep = restartStep(len(ps.PendingRestart) > 0, replicaPending)
 	// The primary is the member that says so, which during a switchover
 	// is not yet the one the spec names.
 	for _, m := range ap.Members {

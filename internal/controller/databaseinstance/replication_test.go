@@ -322,6 +322,7 @@ func TestSwitchover(t *testing.T) {
 	}
 	_ = conn.Close(ctx)
 
+	asked := time.Now()
 	patch(t, c, di, func(di *v1alpha1.DatabaseInstance) { di.Spec.ForProvider.Primary = "vm-1" })
 	eventually(t, "vm-1 is the primary and every member runs in its role", func() (bool, string) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
@@ -341,6 +342,14 @@ func TestSwitchover(t *testing.T) {
 			di.GetCondition(xpv2.TypeReady).Status == corev1.ConditionTrue
 		return ok, "primary " + ap.Primary + " " + di.GetCondition(xpv2.TypeSynced).Message + " " + di.GetCondition(xpv2.TypeReady).Message
 	})
+
+	// A planned switchover is not a failover.
+	if ls := di.Status.AtProvider.LastSwitchoverTime; ls == nil || ls.Before(&metav1.Time{Time: asked.Truncate(time.Second)}) {
+		t.Errorf("lastSwitchoverTime: want at or after %s, got %v", asked.Format(time.RFC3339), ls)
+	}
+	if lf := di.Status.AtProvider.LastFailoverTime; lf != nil {
+		t.Errorf("lastFailoverTime: want unset after a switchover, got %s", lf)
+	}
 
 	// The connection secret points at the new primary, which takes writes
 	// that reach the former primary and the other replica.

@@ -38,8 +38,9 @@ type hooks struct {
 	// started; an error ends the create there.
 	afterInit func(ctx context.Context) error
 	// failoverStep runs after each step of a failover (stepEpochRecorded,
-	// stepPromoted); an error ends the reconcile there, as a provider
-	// killed at that point would.
+	// stepPromoted) and of a rolling restart's switchover
+	// (stepRollRecorded, stepPromoted); an error ends the reconcile there,
+	// as a provider killed at that point would.
 	failoverStep func(ctx context.Context, step string) error
 }
 

@@ -1,6 +1,8 @@
 package databaseinstance
 
 import (
+	"slices"
+
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
 )
@@ -73,6 +75,14 @@ func slots(replicas []member, p v1alpha1.DatabaseInstanceParameters) []string {
 		out[n] = postgresql.SlotName(r.vm)
 	}
 	return out
+}
+
+// sortedSlots are the slots as the primary lists them (Senders.Slots):
+// sorted, none without slots.
+func sortedSlots(replicas []member, p v1alpha1.DatabaseInstanceParameters) []string {
+	s := slots(replicas, p)
+	slices.Sort(s)
+	return s
 }
 
 // wantSyncState is pg_stat_replication.sync_state of every replica in the

@@ -106,6 +106,9 @@ func TestPrimaryAndReplica(t *testing.T) {
 	if s := snd.ByName["m1"]; s.State != "streaming" || s.SyncState != "async" || s.LagBytes < 0 {
 		t.Errorf("Senders: want m1 streaming async, got %+v (%v)", snd, err)
 	}
+	if strings.Join(snd.Slots, ",") != slot {
+		t.Errorf("Senders: want the provider's slots [%s], got %v", slot, snd.Slots)
+	}
 	var active bool
 	if err := pc.QueryRow(ctx, "SELECT active FROM pg_replication_slots WHERE slot_name = $1", slot).Scan(&active); err != nil || !active {
 		t.Errorf("slot %s: want active, got %v, %v", slot, active, err)

@@ -28,6 +28,9 @@ type Senders struct {
 	SynchronousStandbyNames string
 	// ByName are the connected replicas by application_name.
 	ByName map[string]Sender
+	// Slots are the provider's replication slots on the primary, sorted:
+	// a slot that no replica needs any more keeps WAL until it is dropped.
+	Slots []string
 }
 
 // Senders reads pg_stat_replication on a primary.
@@ -53,6 +56,13 @@ func (i *Instance) Senders(ctx context.Context, adminPassword string) (Senders, 
 		return s, err
 	})
 	if err != nil {
+		return out, errors.Wrap(err, errSenders)
+	}
+	slots, err := c.Query(ctx, "SELECT slot_name::text FROM pg_replication_slots WHERE starts_with(slot_name, $1) ORDER BY slot_name", slotPrefix)
+	if err != nil {
+		return out, errors.Wrap(err, errSenders)
+	}
+	if out.Slots, err = pgx.CollectRows(slots, pgx.RowTo[string]); err != nil {
 		return out, errors.Wrap(err, errSenders)
 	}
 	for _, s := range senders {

@@ -111,6 +111,20 @@ func (i *Instance) Apply(ctx context.Context, password string, changed []string)
 	if !i.Running() {
 		return i.Start(ctx)
 	}
+	restart, err := i.Reload(ctx, password, changed)
+	if err != nil || !restart {
+		return err
+	}
+	return i.Restart(ctx)
+}
+
+// Reload has a running server re-read its configuration files and reports
+// whether it needs a restart to take all of it up: one of the changed
+// settings is only read at server start (context 'postmaster'), or the
+// server reports a pending restart. The pending restart outlives the
+// provider: a change written and reloaded before a provider restart is
+// found again here.
+func (i *Instance) Reload(ctx context.Context, password string, changed []string) (bool, error) {
 	c, err := i.Connect(ctx, i.AdminUser, password, "postgres")
 	if err != nil {
 		// A server that does not let the provider in yet, such as one
@@ -120,22 +134,37 @@ func (i *Instance) Apply(ctx context.Context, password string, changed []string)
 		if pgctl, berr := i.bin("pg_ctl"); berr == nil {
 			_ = run(ctx, i.Dir, pgctl, "reload", "-s", "-D", i.DataDir())
 		}
-		return err
+		return false, err
 	}
 	defer c.Close(context.Background())
 	if _, err := c.Exec(ctx, "SELECT pg_reload_conf()"); err != nil {
-		return errors.Wrap(err, errReload)
+		return false, errors.Wrap(err, errReload)
 	}
 	var restart bool
 	err = c.QueryRow(ctx,
 		"SELECT EXISTS (SELECT 1 FROM pg_settings WHERE pending_restart OR (context = 'postmaster' AND name = ANY($1)))",
 		changed).Scan(&restart)
+	return restart, errors.Wrap(err, errSettings)
+}
+
+// standbyLimits are the settings a hot standby must have at least as high
+// as its primary, or it pauses replay until it is restarted with enough.
+var standbyLimits = []string{"max_connections", "max_worker_processes", "max_wal_senders", "max_prepared_transactions", "max_locks_per_transaction"}
+
+// LowersStandbyLimits reports whether the server's configuration files,
+// once it restarts, lower one of the settings a hot standby needs at least
+// as high as its primary's (max_connections and the like) below what the
+// server runs with. Replicas of such a primary cannot restart first.
+func (i *Instance) LowersStandbyLimits(ctx context.Context, password string) (bool, error) {
+	c, err := i.Connect(ctx, i.AdminUser, password, "postgres")
 	if err != nil {
-		return errors.Wrap(err, errSettings)
+		return false, err
 	}
-	if !restart {
-		return nil
-	}
-	_ = c.Close(ctx)
-	return i.Restart(ctx)
+	defer c.Close(context.Background())
+	// The last line of the files for a setting is the one that counts.
+	var lowers bool
+	err = c.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_settings s
+		CROSS JOIN LATERAL (SELECT f.setting FROM pg_file_settings f WHERE f.name = s.name ORDER BY f.seqno DESC LIMIT 1) f
+		WHERE s.name = ANY($1) AND f.setting::numeric < s.setting::numeric)`, standbyLimits).Scan(&lowers)
+	return lowers, errors.Wrap(err, errSettings)
 }
