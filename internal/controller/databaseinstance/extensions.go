@@ -1,0 +1,54 @@
+package databaseinstance
+
+import (
+	"fmt"
+	"strings"
+
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+
+	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/engine/pgextensions"
+)
+
+const (
+	errExtensionMissing  = "extension %s is not available on this machine: install the package %s here (make deps installs it), or remove %s from spec.forProvider.extensions"
+	errExtensionsMissing = "extensions %s are not available on this machine: install the packages %s here (make deps installs them), or remove %s from spec.forProvider.extensions"
+)
+
+// observeExtensions records which extensions of the spec the local members
+// can provide and keeps the instance from being Ready while one cannot be:
+// the members run on the provider's own machine, whose packages they use,
+// and the provider installs nothing there. A Database that creates the
+// missing extension would fail anyway; the instance says why first.
+func (e *external) observeExtensions(cr *v1alpha1.DatabaseInstance) error {
+	available, missing, err := e.inst.Extensions(cr.Spec.ForProvider.Extensions)
+	if err != nil {
+		return err
+	}
+	cr.Status.AtProvider.Extensions = available
+	if msg := missingExtensions(cr.Spec.ForProvider.Version, missing); msg != "" {
+		cr.SetConditions(xpv2.Unavailable().WithMessage(msg))
+	}
+	return nil
+}
+
+// missingExtensions says which extensions are missing and which packages
+// bring them; empty when none is.
+func missingExtensions(version string, missing []string) string {
+	if len(missing) == 0 {
+		return ""
+	}
+	var pkgs []string
+	seen := map[string]bool{}
+	for _, n := range missing {
+		if p := pgextensions.PackageOf(version, n); !seen[p] {
+			seen[p] = true
+			pkgs = append(pkgs, p)
+		}
+	}
+	names := strings.Join(missing, ", ")
+	if len(missing) == 1 {
+		return fmt.Sprintf(errExtensionMissing, names, pkgs[0], names)
+	}
+	return fmt.Sprintf(errExtensionsMissing, names, strings.Join(pkgs, " "), names)
+}
