@@ -9,10 +9,13 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
+	kerrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
+	computev1alpha1 "github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 )
 
@@ -94,4 +97,44 @@ func TestExtensionsNotAvailable(t *testing.T) {
 	if err := c.Delete(ctx, di); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestPlayExtensions runs the play over SSH for an instance that asks for
+// PostGIS: its package is installed on this machine (make deps), so the
+// play's extension step finds it without running apt (which would reach
+// the Debian mirrors), the instance becomes Ready listing it, and a
+// database on it can create it.
+func TestPlayExtensions(t *testing.T) {
+	needRoot(t)
+	ctx := context.Background()
+	env := testenv.Start(t)
+	c := env.Client
+	f := newSSHFixture(t, env, "di-ssh-ext")
+	startSSHManager(t, env)
+
+	f.machine(t, "vm", pcGood)
+	f.vm = &computev1alpha1.VirtualMachine{ObjectMeta: metav1.ObjectMeta{Namespace: f.ns, Name: "vm"}}
+	di := f.instance("pg", 30)
+	di.Spec.ProviderConfigReference = pcRef(f.ns + "-" + pcGood)
+	di.Spec.ForProvider.AdminUser = ""
+	di.Spec.ForProvider.Extensions = []string{"postgis_topology"}
+	if err := c.Create(ctx, di); err != nil {
+		t.Fatal(err)
+	}
+	f.waitReady(t, di)
+	if diff := cmp.Diff([]string{"postgis", "postgis_topology"}, di.Status.AtProvider.Extensions); diff != "" {
+		t.Errorf("status.atProvider.extensions: -want +got:\n%s", diff)
+	}
+	conn := f.connect(t, di)
+	if _, err := conn.Exec(ctx, "CREATE EXTENSION postgis"); err != nil {
+		t.Errorf("CREATE EXTENSION postgis on the instance: %v", err)
+	}
+	_ = conn.Close(ctx)
+	if err := c.Delete(ctx, di); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "DatabaseInstance gone", func() (bool, string) {
+		err := c.Get(ctx, client.ObjectKeyFromObject(di), di)
+		return kerrors.IsNotFound(err), "still there"
+	})
 }
