@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+
+	"github.com/dbaas-io/dbaas/internal/engine/pgparams"
 )
 
 const (
@@ -13,11 +15,9 @@ const (
 	errNoList     = "PostgreSQL %s has no allow-list of extensions: remove the extensions (%s), or use a version that has one (%s)"
 )
 
-// Major returns the major version of a version such as "15" or "15.4".
-func Major(version string) string {
-	major, _, _ := strings.Cut(version, ".")
-	return major
-}
+// Major returns the major version of a version such as "15" or "15.4",
+// as for the parameters' allow-list.
+var Major = pgparams.Major
 
 // Names returns the allow-list of a version, sorted; nil when the version
 // has none.
