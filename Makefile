@@ -8,6 +8,7 @@ BIN    := $(CACHE)/bin
 TOOLS  := cluster/tools
 CRANK  := hack/crank
 PG_BIN := /usr/lib/postgresql/15/bin
+PG_SHARE := /usr/share/postgresql/15
 GO     ?= go
 
 # golangci-lint is pinned in a module of its own, so that its dependencies
@@ -27,7 +28,7 @@ RENDER_PORT   ?= 9443
 help: ## List the targets.
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
-deps: ## Install Debian's PostgreSQL 15 and MariaDB servers, sudo and the disk tools the tests use when they are missing.
+deps: ## Install Debian's PostgreSQL 15 (with PostGIS, and pgvector where the sources have it) and MariaDB servers, sudo and the disk tools the tests use when they are missing.
 	@test -x $(PG_BIN)/postgres || { \
 		echo "==> installing postgresql-15"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 >/dev/null; }
@@ -40,6 +41,18 @@ deps: ## Install Debian's PostgreSQL 15 and MariaDB servers, sudo and the disk t
 	@{ command -v losetup && command -v mkfs.ext4; } >/dev/null || { \
 		echo "==> installing mount and e2fsprogs"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mount e2fsprogs >/dev/null; }
+	@test -f $(PG_SHARE)/extension/postgis.control || { \
+		echo "==> installing postgresql-15-postgis-3 (the postgis flavor)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15-postgis-3 >/dev/null; }
+	@test -f $(PG_SHARE)/extension/vector.control || { \
+		if apt-cache show postgresql-15-pgvector >/dev/null 2>&1; then \
+			echo "==> installing postgresql-15-pgvector (the vector flavor)"; \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15-pgvector >/dev/null; \
+		else \
+			echo "==> postgresql-15-pgvector is not in this machine's Debian sources (Debian 12 has no pgvector;"; \
+			echo "    apt.postgresql.org has it): the vector flavor is tested at the allow-list level only, and a local"; \
+			echo "    instance asking for vector says it is not available"; \
+		fi; }
 
 tools: $(CONTROL_PLANE) $(DEV_TOOLS) $(CACHE)/crossplane/crds ## Build etcd, kube-apiserver, kube-controller-manager, Crossplane core and its CLI (once).
 

@@ -359,6 +359,13 @@ type DatabaseInstanceObservation struct {
 	// +optional
 	ReadOnlyEndpoints []string `json:"readOnlyEndpoints,omitempty"`
 
+	// Extensions are the extensions of spec.forProvider.extensions, with
+	// those they require, that the members can provide (their packages
+	// are installed), sorted. One that is missing keeps the instance from
+	// being Ready, with a message naming its package.
+	// +optional
+	Extensions []string `json:"extensions,omitempty"`
+
 	// SynchronousStandbyNames is the primary's synchronous_standby_names:
 	// empty in async mode.
 	// +optional

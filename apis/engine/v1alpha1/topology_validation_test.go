@@ -68,6 +68,17 @@ func TestTopologyValidation(t *testing.T) {
 				p.Parameters = map[string]string{"work_mem": "8MB", "max_wal_size": "2GB", "autovacuum_naptime": "30s"}
 			},
 		},
+		"Extensions": {
+			reason: "extensions of the allow-list are accepted",
+			mod: func(p *v1alpha1.DatabaseInstanceParameters) {
+				p.Extensions = []string{"postgis", "vector", "uuid-ossp"}
+			},
+		},
+		"ExtensionNotAllowed": {
+			reason: "an untrusted language runs any code as the engine's OS user: not in the allow-list",
+			mod:    func(p *v1alpha1.DatabaseInstanceParameters) { p.Extensions = []string{"postgis", "plpython3u"} },
+			want:   "extension plpython3u is not in the allow-list of extensions",
+		},
 		"ArchiveCommand": {
 			reason: "archive_command runs a command as the engine's OS user: not in the allow-list",
 			mod: func(p *v1alpha1.DatabaseInstanceParameters) {

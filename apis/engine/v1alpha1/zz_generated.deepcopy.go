@@ -93,6 +93,11 @@ func (in *DatabaseInstanceObservation) DeepCopyInto(out *DatabaseInstanceObserva
 		*out = make([]string, len(*in))
 		copy(*out, *in)
 	}
+	if in.Extensions != nil {
+		in, out := &in.Extensions, &out.Extensions
+		*out = make([]string, len(*in))
+		copy(*out, *in)
+	}
 	if in.LastFailoverTime != nil {
 		in, out := &in.LastFailoverTime, &out.LastFailoverTime
 		*out = (*in).DeepCopy()

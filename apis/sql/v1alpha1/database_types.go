@@ -125,6 +125,12 @@ type DatabaseObservation struct {
 	// CredentialRotation is the last credentialRotation the provider
 	// carried out.
 	CredentialRotation string `json:"credentialRotation,omitempty"`
+	// Extensions are the allow-listed extensions created in the
+	// database, by this Database or otherwise, sorted. Only those this
+	// Database created (their comment carries its ownership marker) are
+	// dropped when removed from spec.forProvider.extensions.
+	// +optional
+	Extensions []string `json:"extensions,omitempty"`
 }
 
 // A DatabaseSpec defines the desired state of a Database.

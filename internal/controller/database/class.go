@@ -47,6 +47,9 @@ func (e *classExternal) Observe(ctx context.Context, cr *v1alpha1.Database) (man
 	if name == "" {
 		return managed.ExternalObservation{}, errors.New(errNoName)
 	}
+	if len(cr.Spec.ForProvider.Extensions) > 0 && !meta.WasDeleted(cr) {
+		return managed.ExternalObservation{}, errors.New(errClassExtensions)
+	}
 	o, err := e.db.ObserveDatabase(ctx, name)
 	if err != nil || o == nil {
 		return managed.ExternalObservation{}, err

@@ -104,6 +104,9 @@ type external struct {
 	// adopt is set by Observe when the Database imports its database, so
 	// that Update marks it before changing anything.
 	adopt bool
+	// extensions is what Observe found to do about the database's
+	// extensions, for Update to carry out.
+	extensions extensionPlan
 }
 
 var _ managed.TypedExternalClient[*v1alpha1.Database] = &external{}
@@ -116,6 +119,9 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Database) (managed.
 	reserved := dbms.ReservedDatabase(e.engine, name)
 	if reserved != nil && !meta.WasDeleted(cr) {
 		return managed.ExternalObservation{}, reserved
+	}
+	if err := checkEngine(e.engine, cr.Spec.ForProvider.Extensions); err != nil && !meta.WasDeleted(cr) {
+		return managed.ExternalObservation{}, err
 	}
 	o, err := e.db.ObserveDatabase(ctx, name)
 	if err != nil {
@@ -133,17 +139,27 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Database) (managed.
 	case sqlowner.Adopt:
 		e.adopt = true
 	}
-	cr.Status.AtProvider = v1alpha1.DatabaseObservation{
+	observed := v1alpha1.DatabaseObservation{
 		Owner:           o.Owner,
 		Encoding:        o.Encoding,
 		ConnectionLimit: o.ConnectionLimit,
 		CharacterSet:    o.CharacterSet,
 		Collation:       o.Collation,
 	}
+	// A database's extensions are read through a connection to it, so
+	// only when there are some to create, or were some to drop.
+	if !meta.WasDeleted(cr) && (len(cr.Spec.ForProvider.Extensions) > 0 || len(cr.Status.AtProvider.Extensions) > 0) {
+		p, found, err := observeExtensions(ctx, e.db, name, cr.Spec.ForProvider.Extensions, ownership.Of(cr).Marker())
+		if err != nil {
+			return managed.ExternalObservation{}, err
+		}
+		e.extensions, observed.Extensions = p, found
+	}
+	cr.Status.AtProvider = observed
 	cr.SetConditions(xpv2.Available())
 	return managed.ExternalObservation{
 		ResourceExists:   true,
-		ResourceUpToDate: upToDate(cr.Spec.ForProvider, o) && !e.adopt,
+		ResourceUpToDate: upToDate(cr.Spec.ForProvider, o) && !e.adopt && e.extensions.done(),
 	}, nil
 }
 
@@ -202,7 +218,10 @@ func (e *external) Update(ctx context.Context, cr *v1alpha1.Database) (managed.E
 		}
 	}
 	p.Marker = ownership.Of(cr).Marker()
-	return managed.ExternalUpdate{}, e.db.UpdateDatabase(ctx, name, p)
+	if err := e.db.UpdateDatabase(ctx, name, p); err != nil {
+		return managed.ExternalUpdate{}, err
+	}
+	return managed.ExternalUpdate{}, applyExtensions(ctx, e.db, name, e.extensions, p.Marker)
 }
 
 // ownerExists checks that the owner role exists and is this namespace's

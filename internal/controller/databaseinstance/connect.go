@@ -146,6 +146,7 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 		members[n].vm, members[n].off = vmName, off
 		if m != nil {
 			members[n].inst = postgresql.NewInstance(m.WorkDir, meta.GetExternalName(cr), p.Version, m.PortRangeStart, adminUser)
+			members[n].inst.ShareRoot = c.hooks.shareRoot
 		}
 	}
 	if err := membersUsable(p, members); err != nil {

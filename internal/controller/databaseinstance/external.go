@@ -121,6 +121,9 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.DatabaseInstance) (
 	if e.replicated {
 		o, err := e.observeReplicated(ctx, cr)
 		o.ResourceUpToDate = o.ResourceUpToDate && e.pendingPassword == ""
+		if err == nil {
+			err = e.observeExtensions(cr)
+		}
 		return o, err
 	}
 	s, err := e.inst.Status(ctx, e.password)
@@ -151,6 +154,9 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.DatabaseInstance) (
 		cr.SetConditions(xpv2.Available())
 	} else {
 		cr.SetConditions(xpv2.Creating())
+	}
+	if err := e.observeExtensions(cr); err != nil {
+		return managed.ExternalObservation{}, err
 	}
 	return managed.ExternalObservation{
 		ResourceExists:    true,

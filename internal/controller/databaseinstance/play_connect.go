@@ -207,6 +207,7 @@ func playOptions(pc *apisv1alpha1.ProviderConfigSpec, vm *computev1alpha1.Virtua
 		InstallPackages:   pc.SSH.Packages != apisv1alpha1.PackagesPreinstalled,
 		DataDisk:          p.DataDevice,
 		ListenAddresses:   []string{"*"},
+		Extensions:        p.Extensions,
 	}
 	if pc.Backend == apisv1alpha1.BackendLocal {
 		at := vm.Status.AtProvider

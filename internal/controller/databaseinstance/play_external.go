@@ -89,6 +89,9 @@ func (e *playExternal) Observe(ctx context.Context, cr *v1alpha1.DatabaseInstanc
 	} else {
 		cr.SetConditions(xpv2.Available())
 	}
+	if err := e.observeExtensions(ctx, cr); err != nil {
+		return managed.ExternalObservation{}, err
+	}
 	cd := e.connectionDetails()
 	if !upToDate && e.published != "" {
 		// A step is still to run, perhaps the one that sets a changed

@@ -42,6 +42,10 @@ type hooks struct {
 	// (stepRollRecorded, stepPromoted); an error ends the reconcile there,
 	// as a provider killed at that point would.
 	failoverStep func(ctx context.Context, step string) error
+	// shareRoot, when set, is where local members look for extensions'
+	// control files instead of this machine's share directory, so that a
+	// test can have an extension missing whatever is installed.
+	shareRoot string
 }
 
 func setup(mgr ctrl.Manager, o options.Options, h hooks) error {

@@ -8,9 +8,10 @@
 // nothing.
 //
 // Each stage of the play has its own file, in play order: install.go (the
-// binaries), datadir.go, initialise.go (initdb), tls.go (the certificate),
-// settings.go, hba.go, start.go (the systemd unit, start and restart),
-// health.go and password.go. files.go, server.go and reload.go hold what
+// binaries), extensions.go (the extensions' packages), datadir.go,
+// initialise.go (initdb), tls.go (the certificate), settings.go, hba.go,
+// start.go (the systemd unit, start and restart), health.go and
+// password.go. files.go, server.go and reload.go hold what
 // several stages share: the files the play owns, reaching a running server,
 // and having it reload. lifecycle.go asks whether a cluster exists and
 // which version runs, and removes what the play made.
@@ -24,6 +25,7 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 
+	"github.com/dbaas-io/dbaas/internal/engine/pgextensions"
 	"github.com/dbaas-io/dbaas/internal/engine/steps"
 )
 
@@ -152,6 +154,13 @@ type Options struct {
 	// BinRoot holds <version>/bin; /usr/lib/postgresql by default. Not
 	// prefixed by Root.
 	BinRoot string
+	// Extensions are the extensions (pgextensions' allow-list) whose
+	// packages the play installs with the server's, when InstallPackages,
+	// or finds installed otherwise.
+	Extensions []string
+	// ShareRoot holds <version>/extension; /usr/share/postgresql by
+	// default. Not prefixed by Root.
+	ShareRoot string
 	// TLS is the server's certificate. With it the server listens with
 	// ssl=on, and hostssl rules can let clients in; without it the server
 	// has no TLS at all.
@@ -193,6 +202,9 @@ func (o Options) withDefaults() Options {
 	if o.BinRoot == "" {
 		o.BinRoot = DefaultBinRoot
 	}
+	if o.ShareRoot == "" {
+		o.ShareRoot = DefaultShareRoot
+	}
 	return o
 }
 
@@ -232,7 +244,7 @@ func (o Options) validateServer() error {
 	}
 	for _, p := range []struct{ what, path string }{
 		{"data directory", o.DataDir}, {"socket directory", o.SocketDir}, {"log directory", o.LogDir},
-		{"mount point", o.MountPoint}, {"binary root", o.BinRoot},
+		{"mount point", o.MountPoint}, {"binary root", o.BinRoot}, {"share root", o.ShareRoot},
 	} {
 		if !path.IsAbs(p.path) || !cleanPath(p.path) {
 			return errors.Errorf(errPath, p.what, p.path)
@@ -267,6 +279,9 @@ func (o Options) validateServer() error {
 		if r.Type == "hostssl" && o.TLS == nil {
 			return errors.Errorf(errHostSSL, i+1)
 		}
+	}
+	if err := pgextensions.Check(o.Version, o.Extensions); err != nil {
+		return err
 	}
 	if s := o.socketFile(); len(s) > maxSocketPath {
 		return errors.Errorf(errSocketTooLong, s, maxSocketPath)
@@ -350,6 +365,17 @@ func Plan(o Options) ([]steps.Step, error) {
 		s = append(s, installStep(o))
 	} else {
 		s = append(s, findBinariesStep(o))
+	}
+	switch {
+	case len(o.Extensions) == 0:
+	case o.InstallPackages:
+		ext, err := installExtensionsStep(o)
+		if err != nil {
+			return nil, err
+		}
+		s = append(s, ext)
+	default:
+		s = append(s, findExtensionsStep(o))
 	}
 	if o.DataDisk != "" {
 		m := steps.Mount(o.DataDisk, o.mountPoint(), o.FSType)

@@ -52,6 +52,24 @@ func TestPlanSteps(t *testing.T) {
 			want: []string{"find postgresql-15 binaries", "create data directory", "initialise cluster", "install server certificate",
 				"write postgresql.auto settings", "write pg_hba.conf", "start postgresql", "health check", "set superuser password"},
 		},
+		"SystemdWithExtensions": {
+			o: func() Options {
+				o := vmOptions()
+				o.DataDisk, o.Extensions = "", []string{"postgis", "vector"}
+				return o
+			}(),
+			want: []string{"install postgresql-15", "install extension packages", "create data directory", "initialise cluster", "install server certificate",
+				"write postgresql.auto settings", "write pg_hba.conf", "write systemd unit", "start postgresql", "health check", "set superuser password"},
+		},
+		"PreinstalledExtensions": {
+			o: func() Options {
+				o := vmOptions()
+				o.DataDisk, o.InstallPackages, o.Extensions = "", false, []string{"pg_trgm"}
+				return o
+			}(),
+			want: []string{"find postgresql-15 binaries", "find extensions", "create data directory", "initialise cluster", "install server certificate",
+				"write postgresql.auto settings", "write pg_hba.conf", "write systemd unit", "start postgresql", "health check", "set superuser password"},
+		},
 		"PgCtlWithDataDisk": {
 			o: func() Options { o := vmOptions(); o.InstallPackages, o.ServiceMode = false, ServicePgCtl; return o }(),
 			want: []string{"find postgresql-15 binaries", "mount data disk", "create data directory", "initialise cluster", "install server certificate",

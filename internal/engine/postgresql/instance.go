@@ -62,6 +62,8 @@ type Instance struct {
 	AdminUser string
 	// BinRoot holds <major>/bin; empty means DefaultBinRoot.
 	BinRoot string
+	// ShareRoot holds <major>/extension; empty means DefaultShareRoot.
+	ShareRoot string
 	// TLS is what the server serves TLS with. With it, pg_hba.conf is the
 	// provider's (TCP only with TLS, the admin account only from the
 	// provider's address) and the provider verifies the server; without

@@ -1,0 +1,140 @@
+package databaseinstance
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	kerrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+
+	computev1alpha1 "github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+)
+
+func TestMissingExtensions(t *testing.T) {
+	cases := map[string]struct {
+		reason  string
+		missing []string
+		want    string
+	}{
+		"None": {
+			reason: "nothing is said when every extension is there",
+		},
+		"One": {
+			reason:  "a missing extension is named with its package",
+			missing: []string{"vector"},
+			want:    "extension vector is not available on this machine: install the package postgresql-15-pgvector here (make deps installs it), or remove vector from spec.forProvider.extensions",
+		},
+		"SharedPackage": {
+			reason:  "extensions of one package name it once; contrib ones name the server's package",
+			missing: []string{"postgis", "postgis_topology", "pg_trgm"},
+			want:    "extensions postgis, postgis_topology, pg_trgm are not available on this machine: install the packages postgresql-15-postgis-3 postgresql-15 here (make deps installs them), or remove postgis, postgis_topology, pg_trgm from spec.forProvider.extensions",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, missingExtensions("15", tc.missing)); diff != "" {
+				t.Errorf("%s\nmissingExtensions(...): -want +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+// TestExtensionsNotAvailable runs a local instance that asks for an
+// extension this machine cannot provide: the server runs, but the instance
+// is not Ready, saying which extension and which package; once the spec no
+// longer asks for it, the instance is Ready. The share directory the
+// provider looks in holds only PostGIS's control file, so that the test
+// does not depend on what this machine has installed.
+func TestExtensionsNotAvailable(t *testing.T) {
+	ctx := context.Background()
+	env := testenv.Start(t)
+	c := env.Client
+	f := newFixture(t, env, "di-extensions")
+	share := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(share, "15", "extension"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(share, "15", "extension", "postgis.control"), []byte("relocatable = false\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	startManager(t, env, hooks{shareRoot: share})
+
+	di := f.instance("pg", 20)
+	di.Spec.ForProvider.Extensions = []string{"postgis", "vector"}
+	if err := c.Create(ctx, di); err != nil {
+		t.Fatal(err)
+	}
+	const want = "extension vector is not available on this machine: install the package postgresql-15-pgvector here"
+	eventually(t, "Ready=False naming vector and its package, with the server running", func() (bool, string) {
+		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
+			return false, err.Error()
+		}
+		r := di.GetCondition(xpv2.TypeReady)
+		running := len(di.Status.AtProvider.Members) == 1 && di.Status.AtProvider.Members[0].Running
+		return r.Status == corev1.ConditionFalse && r.Reason == xpv2.ReasonUnavailable && running && strings.Contains(r.Message, want), string(r.Reason) + ": " + r.Message
+	})
+	if diff := cmp.Diff([]string{"postgis"}, di.Status.AtProvider.Extensions); diff != "" {
+		t.Errorf("status.atProvider.extensions: -want +got:\n%s", diff)
+	}
+
+	di.Spec.ForProvider.Extensions = []string{"postgis"}
+	if err := c.Update(ctx, di); err != nil {
+		t.Fatal(err)
+	}
+	f.waitReady(t, di)
+	if diff := cmp.Diff([]string{"postgis"}, di.Status.AtProvider.Extensions); diff != "" {
+		t.Errorf("status.atProvider.extensions: -want +got:\n%s", diff)
+	}
+	if err := c.Delete(ctx, di); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestPlayExtensions runs the play over SSH for an instance that asks for
+// PostGIS: its package is installed on this machine (make deps), so the
+// play's extension step finds it without running apt (which would reach
+// the Debian mirrors), the instance becomes Ready listing it, and a
+// database on it can create it.
+func TestPlayExtensions(t *testing.T) {
+	needRoot(t)
+	ctx := context.Background()
+	env := testenv.Start(t)
+	c := env.Client
+	f := newSSHFixture(t, env, "di-ssh-ext")
+	startSSHManager(t, env)
+
+	f.machine(t, "vm", pcGood)
+	f.vm = &computev1alpha1.VirtualMachine{ObjectMeta: metav1.ObjectMeta{Namespace: f.ns, Name: "vm"}}
+	di := f.instance("pg", 30)
+	di.Spec.ProviderConfigReference = pcRef(f.ns + "-" + pcGood)
+	di.Spec.ForProvider.AdminUser = ""
+	di.Spec.ForProvider.Extensions = []string{"postgis_topology"}
+	if err := c.Create(ctx, di); err != nil {
+		t.Fatal(err)
+	}
+	f.waitReady(t, di)
+	if diff := cmp.Diff([]string{"postgis", "postgis_topology"}, di.Status.AtProvider.Extensions); diff != "" {
+		t.Errorf("status.atProvider.extensions: -want +got:\n%s", diff)
+	}
+	conn := f.connect(t, di)
+	if _, err := conn.Exec(ctx, "CREATE EXTENSION postgis"); err != nil {
+		t.Errorf("CREATE EXTENSION postgis on the instance: %v", err)
+	}
+	_ = conn.Close(ctx)
+	if err := c.Delete(ctx, di); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "DatabaseInstance gone", func() (bool, string) {
+		err := c.Get(ctx, client.ObjectKeyFromObject(di), di)
+		return kerrors.IsNotFound(err), "still there"
+	})
+}
