@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
 	"testing"
@@ -126,6 +127,22 @@ func TestSharedServer(t *testing.T) {
 	if _, err := connect(t, onServer(billing["username"], billing["password"], billing["database"])); err != nil {
 		t.Errorf("the class's credentials do not log in to billing with verify-full: %v", err)
 	}
+	// Its connection secret alone is enough for an application, as the
+	// shared tier hands it to one: it names the server and how to verify
+	// it, like the User's.
+	for k, want := range onServer(billing["username"], billing["password"], "billing") {
+		if billing[k] != want {
+			t.Errorf("the class Database's connection secret has %s %q, want %q", k, redacted(k, billing[k]), redacted(k, want))
+		}
+	}
+	if c, err := connect(t, billing); err != nil {
+		t.Errorf("the class Database's connection secret alone does not log in to billing with verify-full: %v", err)
+	} else {
+		var encrypted bool
+		if err := c.QueryRow(ctx, "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").Scan(&encrypted); err != nil || !encrypted {
+			t.Errorf("the class Database's session is not encrypted (ssl %v, %v)", encrypted, err)
+		}
+	}
 
 	for _, o := range made {
 		if err := env.Client.Delete(ctx, o); err != nil && !kerrors.IsNotFound(err) {
@@ -150,6 +167,15 @@ func TestSharedServer(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// redacted is a connection secret's value fit for a test log: a password
+// only by its length.
+func redacted(key, value string) string {
+	if key == "password" {
+		return fmt.Sprintf("(%d bytes)", len(value))
+	}
+	return value
+}
 
 // sharedServer returns the existing server the ClusterProviderConfig
 // shared-local names.
