@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
 	"testing"
@@ -109,14 +110,7 @@ func TestSharedServer(t *testing.T) {
 	if app["sslmode"] != dbms.TLSVerifyFull || app["ca.crt"] != ca {
 		t.Errorf("the user's connection secret has sslmode %q and ca.crt of %d bytes; want verify-full and the shared server's CA", app["sslmode"], len(app["ca.crt"]))
 	}
-	if c, err := connect(t, app); err != nil {
-		t.Errorf("the user cannot log in to appdb with its connection secret: %v", err)
-	} else {
-		var encrypted bool
-		if err := c.QueryRow(ctx, "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").Scan(&encrypted); err != nil || !encrypted {
-			t.Errorf("the user's session is not encrypted (ssl %v, %v)", encrypted, err)
-		}
-	}
+	loginEncrypted(t, "the user, to appdb,", app)
 	// The class's owner role, whose credentials the DBAs' procedure
 	// returned, logs in to its database on the same server.
 	billing, err := env.ConnectionDetails(ctx, ns, "billing-conn")
@@ -126,6 +120,15 @@ func TestSharedServer(t *testing.T) {
 	if _, err := connect(t, onServer(billing["username"], billing["password"], billing["database"])); err != nil {
 		t.Errorf("the class's credentials do not log in to billing with verify-full: %v", err)
 	}
+	// Its connection secret alone is enough for an application, as the
+	// shared tier hands it to one: it names the server and how to verify
+	// it, like the User's.
+	for k, want := range onServer(billing["username"], billing["password"], "billing") {
+		if billing[k] != want {
+			t.Errorf("the class Database's connection secret has %s %q, want %q", k, redacted(k, billing[k]), redacted(k, want))
+		}
+	}
+	loginEncrypted(t, "the class Database, to billing,", billing)
 
 	for _, o := range made {
 		if err := env.Client.Delete(ctx, o); err != nil && !kerrors.IsNotFound(err) {
@@ -150,6 +153,31 @@ func TestSharedServer(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// loginEncrypted logs in with a connection secret alone, as an application
+// would, and checks that the session is encrypted; who names the login in
+// errors.
+func loginEncrypted(t *testing.T, who string, d map[string]string) {
+	t.Helper()
+	c, err := connect(t, d)
+	if err != nil {
+		t.Errorf("%s cannot log in with its connection secret alone: %v", who, err)
+		return
+	}
+	var encrypted bool
+	if err := c.QueryRow(context.Background(), "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").Scan(&encrypted); err != nil || !encrypted {
+		t.Errorf("the session of %s is not encrypted (ssl %v, %v)", who, encrypted, err)
+	}
+}
+
+// redacted is a connection secret's value fit for a test log: a password
+// only by its length.
+func redacted(key, value string) string {
+	if key == "password" {
+		return fmt.Sprintf("(%d bytes)", len(value))
+	}
+	return value
+}
 
 // sharedServer returns the existing server the ClusterProviderConfig
 // shared-local names.

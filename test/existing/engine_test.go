@@ -15,6 +15,9 @@ type engine struct {
 	port     int
 	admin    string
 	password string
+	// ca is the PEM CA that signs the server's certificate: the provider
+	// reaches the server with verify-full against it.
+	ca []byte
 
 	// loadProcedures loads examples/existing-server/<engine>/procedures.sql
 	// and the faulty procedures the tests call.
@@ -25,6 +28,10 @@ type engine struct {
 	databases func(t *testing.T) []string
 	// login tries to log in; it returns nil when the password works.
 	login func(t *testing.T, user, password, database string) error
+	// connect logs in as an application would, with a connection
+	// secret's keys and nothing else, TLS included; it returns nil when
+	// the session works.
+	connect func(t *testing.T, secret map[string][]byte) error
 	// provisioned lists the teams the sample procedures recorded for db.
 	provisioned func(t *testing.T, db string) []string
 	// forget removes db from the procedures' record, and remember puts it

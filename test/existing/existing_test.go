@@ -72,6 +72,12 @@ const (
 func (s *suite) setUp(t *testing.T) {
 	s.eng.loadProcedures(t)
 	s.create(t, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: s.ns}})
+	// The server is verified as an application verifies it, with
+	// verify-full against its CA, which the connection secrets pass on.
+	s.create(t, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: s.ns, Name: "server-ca"},
+		Data:       map[string][]byte{"ca.crt": s.eng.ca},
+	})
 	for name, pw := range map[string]string{config: s.eng.password, badConfig: "not-" + s.eng.password} {
 		s.create(t, &corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Namespace: s.ns, Name: name + "-admin"},
@@ -84,8 +90,10 @@ func (s *suite) setUp(t *testing.T) {
 				Host:                      s.eng.host,
 				Port:                      int32(s.eng.port),
 				AdminCredentialsSecretRef: xpv2.SecretReference{Namespace: s.ns, Name: name + "-admin"},
-				TLS:                       &apisv1alpha1.ServerTLS{Mode: "disable"},
-				MaxOperationsPerSecond:    50,
+				TLS: &apisv1alpha1.ServerTLS{Mode: "verify-full", CASecretRef: &xpv2.SecretKeySelector{
+					SecretReference: xpv2.SecretReference{Namespace: s.ns, Name: "server-ca"}, Key: "ca.crt",
+				}},
+				MaxOperationsPerSecond: 50,
 			}},
 		})
 	}
@@ -270,12 +278,23 @@ func (s *suite) classLifecycle(t *testing.T) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	if want := []string{"database", "password", "username"}; !slices.Equal(keys, want) {
+	// The class's outputs, and what a native User's secret has besides:
+	// the server and how to verify it.
+	if want := []string{"ca.crt", "database", "endpoint", "password", "port", "sslmode", "username"}; !slices.Equal(keys, want) {
 		t.Errorf("connection secret keys = %v, want exactly %v", keys, want)
+	}
+	server := map[string]string{"endpoint": s.eng.host, "port": strconv.Itoa(s.eng.port), "sslmode": "verify-full", "ca.crt": string(s.eng.ca)}
+	for k, want := range server {
+		if got := string(conn[k]); got != want {
+			t.Errorf("connection secret %s = %q, want %q", k, got, want)
+		}
 	}
 	old := string(conn["password"])
 	if err := s.eng.login(t, string(conn["username"]), old, "billing"); err != nil {
 		t.Fatalf("the procedure's credentials do not log in: %v", err)
+	}
+	if err := s.eng.connect(t, conn); err != nil {
+		t.Errorf("an application cannot connect with the connection secret alone (verify-full): %v", err)
 	}
 	if got := s.eng.provisioned(t, "billing"); !slices.Equal(got, []string{"payments"}) {
 		t.Errorf("the DBAs' record has teams %v, want [payments]", got)
@@ -292,6 +311,9 @@ func (s *suite) classLifecycle(t *testing.T) {
 	}
 	if err := s.eng.login(t, string(conn["username"]), rotated, "billing"); err != nil {
 		t.Errorf("the rotated password does not log in: %v", err)
+	}
+	if err := s.eng.connect(t, s.secret(t, "billing-conn")); err != nil {
+		t.Errorf("an application cannot connect with the rotated connection secret alone: %v", err)
 	}
 	if err := s.eng.login(t, string(conn["username"]), old, "billing"); err == nil {
 		t.Error("the old password still logs in after rotation")

@@ -51,7 +51,7 @@ func mariaDB(t *testing.T) *engine {
 		}
 	}
 	return &engine{
-		name: "mariadb", host: s.Host, port: s.Port, admin: s.User, password: s.Password,
+		name: "mariadb", host: s.Host, port: s.Port, admin: s.User, password: s.Password, ca: s.CA,
 		loadProcedures: func(t *testing.T) {
 			sql, err := os.ReadFile(filepath.Join(root, "examples", "existing-server", "mariadb", "procedures.sql"))
 			if err != nil {
@@ -69,6 +69,7 @@ func mariaDB(t *testing.T) *engine {
 			}
 			return err
 		},
+		connect: connectMariaDB,
 		provisioned: func(t *testing.T, db string) []string {
 			return s.Names(t, "SELECT team FROM dba.provisioned WHERE db_name = ?", db)
 		},

@@ -26,7 +26,7 @@ func postgreSQL(t *testing.T) *engine {
 	s := pgtest.Start(t)
 	root := testenv.RepoRoot(t)
 	return &engine{
-		name: "postgresql", host: s.Host, port: s.Port, admin: s.User, password: s.Password,
+		name: "postgresql", host: s.Host, port: s.Port, admin: s.User, password: s.Password, ca: s.CA,
 		loadProcedures: func(t *testing.T) {
 			sql, err := os.ReadFile(filepath.Join(root, "examples", "existing-server", "postgresql", "procedures.sql"))
 			if err != nil {
@@ -53,6 +53,7 @@ func postgreSQL(t *testing.T) *engine {
 			}
 			return err
 		},
+		connect: connectPostgreSQL,
 		provisioned: func(t *testing.T, db string) []string {
 			return s.Names(t, "SELECT team FROM dba.provisioned WHERE database = $1", db)
 		},

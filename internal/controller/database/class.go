@@ -30,6 +30,9 @@ const (
 	errClassCall        = "DatabaseClass %q"
 )
 
+// keyDatabase is the connection secret's key for the database's name.
+const keyDatabase = "database"
+
 // classExternal maps a Database to a database that the administrators'
 // procedures, named by a DatabaseClass, create, delete and rotate. The
 // provider itself only reads the server's catalog, to see whether the
@@ -38,6 +41,10 @@ type classExternal struct {
 	db    dbms.Server
 	class *v1alpha1.DatabaseClass
 	kube  client.Reader
+	// server is the server's part of the connection secret
+	// (server.Details): what an application needs besides the class's
+	// credentials to reach the database, as a native User's secret has it.
+	server managed.ConnectionDetails
 }
 
 var _ managed.TypedExternalClient[*v1alpha1.Database] = &classExternal{}
@@ -68,7 +75,41 @@ func (e *classExternal) Observe(ctx context.Context, cr *v1alpha1.Database) (man
 		}
 		upToDate = len(missing) == 0
 	}
-	return managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: upToDate}, nil
+	return managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: upToDate, ConnectionDetails: e.serverDetails(cr)}, nil
+}
+
+// serverDetails are the keys of the connection secret that the provider
+// knows without calling a procedure: the server's part and the database's
+// name. Observe publishes them, so that a secret follows its server (a
+// DatabaseInstance's new primary) and secrets published before they
+// existed get them. Keys the class's procedures publish are left out: they
+// are the DBAs' to set (an endpoint of their pooler, say), and only a call
+// changes them.
+func (e *classExternal) serverDetails(cr *v1alpha1.Database) managed.ConnectionDetails {
+	d := managed.ConnectionDetails{keyDatabase: []byte(meta.GetExternalName(cr))}
+	for k, v := range e.server {
+		d[k] = v
+	}
+	calls := []*v1alpha1.ProcedureCall{&e.class.Spec.Create, e.class.Spec.Rotate}
+	for _, c := range calls {
+		if c == nil {
+			continue
+		}
+		for _, o := range c.Outputs {
+			delete(d, procedure.SecretKey(o))
+		}
+	}
+	return d
+}
+
+// published are the connection details of a call that returned out: the
+// procedure's outputs beside the server's part.
+func (e *classExternal) published(cr *v1alpha1.Database, out managed.ConnectionDetails) managed.ConnectionDetails {
+	d := e.serverDetails(cr)
+	for k, v := range out {
+		d[k] = v
+	}
+	return d
 }
 
 // missingSecretKeys lists the keys the create procedure published that the
@@ -111,7 +152,7 @@ func (e *classExternal) Create(ctx context.Context, cr *v1alpha1.Database) (mana
 		return managed.ExternalCreation{}, errors.Errorf(errNotCreated, e.class.GetName(), c.Procedure, name)
 	}
 	rotation.Created(cr, cr.Spec.ForProvider.CredentialRotation)
-	return managed.ExternalCreation{ConnectionDetails: details}, nil
+	return managed.ExternalCreation{ConnectionDetails: e.published(cr, details)}, nil
 }
 
 // Update rotates the credentials: when asked to, or when the connection
@@ -133,7 +174,7 @@ func (e *classExternal) Update(ctx context.Context, cr *v1alpha1.Database) (mana
 		return managed.ExternalUpdate{}, err
 	}
 	cr.Status.AtProvider.CredentialRotation = cr.Spec.ForProvider.CredentialRotation
-	return managed.ExternalUpdate{ConnectionDetails: details}, nil
+	return managed.ExternalUpdate{ConnectionDetails: e.published(cr, details)}, nil
 }
 
 func (e *classExternal) Delete(ctx context.Context, cr *v1alpha1.Database) (managed.ExternalDelete, error) {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/dbaas-io/dbaas/apis/sql/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/dbms"
+	"github.com/dbaas-io/dbaas/internal/clients/server"
 	"github.com/dbaas-io/dbaas/internal/controller/rotation"
 )
 
@@ -91,6 +92,15 @@ func drops(name string) func(*fakeServer, dbms.Call) {
 	return func(f *fakeServer, _ dbms.Call) { delete(f.catalog, name) }
 }
 
+// withOutputs makes the class's create procedure publish keys too.
+func withOutputs(keys ...string) func(*v1alpha1.DatabaseClass) {
+	return func(c *v1alpha1.DatabaseClass) {
+		for _, k := range keys {
+			c.Spec.Create.Outputs = append(c.Spec.Create.Outputs, v1alpha1.ProcedureOutput{Key: k})
+		}
+	}
+}
+
 func withRotation(requested, recorded string) func(*v1alpha1.Database) {
 	return func(d *v1alpha1.Database) {
 		d.Spec.ForProvider.CredentialRotation = requested
@@ -99,7 +109,23 @@ func withRotation(requested, recorded string) func(*v1alpha1.Database) {
 }
 
 func newClassExternal(db *fakeServer, class *v1alpha1.DatabaseClass, kube client.Reader) *classExternal {
-	return &classExternal{db: db, class: class, kube: kube}
+	return &classExternal{db: db, class: class, kube: kube, server: testServer}
+}
+
+// testServer is the server's part of the connection secrets in these tests.
+var testServer = server.Details("10.0.0.1", 5432, dbms.TLS{CA: []byte("CA PEM")})
+
+// published is a connection secret of classDatabase: the server's part and
+// kv, pairs of key and value.
+func published(kv ...string) managed.ConnectionDetails {
+	d := managed.ConnectionDetails{}
+	for k, v := range testServer {
+		d[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		d[kv[i]] = []byte(kv[i+1])
+	}
+	return d
 }
 
 func kubeWith(objs ...client.Object) client.Reader {
@@ -111,6 +137,9 @@ var orders = map[string]*dbms.DatabaseObservation{"orders": {Owner: "dba", Encod
 func TestClassObserve(t *testing.T) {
 	errBoom := errors.New("boom")
 	complete := connectionSecret("username", "password")
+	// observed is what Observe publishes for the class gold: the server's
+	// part and the database's name, which the class does not publish.
+	observed := published("database", "orders")
 	type want struct {
 		o         managed.ExternalObservation
 		err       error
@@ -151,21 +180,21 @@ func TestClassObserve(t *testing.T) {
 			db:     &fakeServer{catalog: orders},
 			kube:   kubeWith(complete),
 			cr:     classDatabase(),
-			want:   want{o: managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: true}, available: true, owner: "dba"},
+			want:   want{o: managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: true, ConnectionDetails: observed}, available: true, owner: "dba"},
 		},
 		"RotationRequested": {
 			reason: "A credentialRotation other than the one carried out needs an update",
 			db:     &fakeServer{catalog: orders},
 			kube:   kubeWith(complete),
 			cr:     classDatabase(withRotation("2", "1")),
-			want:   want{o: managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: false}, available: true, owner: "dba"},
+			want:   want{o: managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: false, ConnectionDetails: observed}, available: true, owner: "dba"},
 		},
 		"RotationCarriedOut": {
 			reason: "A credentialRotation already carried out needs nothing",
 			db:     &fakeServer{catalog: orders},
 			kube:   kubeWith(complete),
 			cr:     classDatabase(withRotation("2", "2")),
-			want:   want{o: managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: true}, available: true, owner: "dba"},
+			want:   want{o: managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: true, ConnectionDetails: observed}, available: true, owner: "dba"},
 		},
 		"RotationAtCreation": {
 			reason: "The credentialRotation the database was created with, recorded in the annotation, needs no rotation",
@@ -174,7 +203,7 @@ func TestClassObserve(t *testing.T) {
 			cr: classDatabase(withRotation("1", ""), func(d *v1alpha1.Database) {
 				meta.AddAnnotations(d, map[string]string{rotation.Annotation: "1"})
 			}),
-			want: want{o: managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: true}, available: true, owner: "dba"},
+			want: want{o: managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: true, ConnectionDetails: observed}, available: true, owner: "dba"},
 		},
 		"RotationSinceCreation": {
 			reason: "A credentialRotation changed since creation needs an update",
@@ -183,35 +212,35 @@ func TestClassObserve(t *testing.T) {
 			cr: classDatabase(withRotation("2", ""), func(d *v1alpha1.Database) {
 				meta.AddAnnotations(d, map[string]string{rotation.Annotation: "1"})
 			}),
-			want: want{o: managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: false}, available: true, owner: "dba"},
+			want: want{o: managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: false, ConnectionDetails: observed}, available: true, owner: "dba"},
 		},
 		"SecretLacksKey": {
 			reason: "A connection secret without a key the create procedure returned needs an update",
 			db:     &fakeServer{catalog: orders},
 			kube:   kubeWith(connectionSecret("username")),
 			cr:     classDatabase(),
-			want:   want{o: managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: false}, available: true, owner: "dba"},
+			want:   want{o: managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: false, ConnectionDetails: observed}, available: true, owner: "dba"},
 		},
 		"SecretHoldsUnmappedKeyName": {
 			reason: "The secret is checked for the published key (username), not the procedure's key (user)",
 			db:     &fakeServer{catalog: orders},
 			kube:   kubeWith(connectionSecret("user", "password")),
 			cr:     classDatabase(),
-			want:   want{o: managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: false}, available: true, owner: "dba"},
+			want:   want{o: managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: false, ConnectionDetails: observed}, available: true, owner: "dba"},
 		},
 		"SecretMissing": {
 			reason: "A connection secret that does not exist lacks every key",
 			db:     &fakeServer{catalog: orders},
 			kube:   kubeWith(),
 			cr:     classDatabase(),
-			want:   want{o: managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: false}, available: true, owner: "dba"},
+			want:   want{o: managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: false, ConnectionDetails: observed}, available: true, owner: "dba"},
 		},
 		"NoSecretRef": {
 			reason: "Without a connection secret there are no keys to miss",
 			db:     &fakeServer{catalog: orders},
 			kube:   kubeWith(),
 			cr:     classDatabase(func(d *v1alpha1.Database) { d.Spec.WriteConnectionSecretToReference = nil }),
-			want:   want{o: managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: true}, available: true, owner: "dba"},
+			want:   want{o: managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: true, ConnectionDetails: observed}, available: true, owner: "dba"},
 		},
 		"NoOutputs": {
 			reason: "A class whose create procedure returns nothing needs nothing in the secret",
@@ -219,7 +248,19 @@ func TestClassObserve(t *testing.T) {
 			class:  newClass(func(c *v1alpha1.DatabaseClass) { c.Spec.Create.Outputs = nil }),
 			kube:   kubeWith(),
 			cr:     classDatabase(),
-			want:   want{o: managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: true}, available: true, owner: "dba"},
+			want:   want{o: managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: true, ConnectionDetails: observed}, available: true, owner: "dba"},
+		},
+		"ClassKeysLeftToTheClass": {
+			reason: "Keys the class's procedures publish are not published by Observe, which would overwrite the procedure's values",
+			db:     &fakeServer{catalog: orders},
+			class:  newClass(withOutputs("endpoint", "database")),
+			kube:   kubeWith(connectionSecret("username", "password", "endpoint", "database")),
+			cr:     classDatabase(),
+			want: want{o: managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: true, ConnectionDetails: func() managed.ConnectionDetails {
+				d := published()
+				delete(d, "endpoint")
+				return d
+			}()}, available: true, owner: "dba"},
 		},
 		"SecretError": {
 			reason: "An error reading the connection secret is returned",
@@ -283,7 +324,7 @@ func TestClassCreate(t *testing.T) {
 			db:     &fakeServer{result: keyValues("user", "orders_owner", "password", "pw1"), onCall: makes("orders")},
 			cr:     classDatabase(),
 			want: want{
-				details: managed.ConnectionDetails{"username": []byte("orders_owner"), "password": []byte("pw1")},
+				details: published("database", "orders", "username", "orders_owner", "password", "pw1"),
 				calls:   []dbms.Call{createCall},
 			},
 		},
@@ -294,7 +335,7 @@ func TestClassCreate(t *testing.T) {
 				d.Spec.ForProvider.Parameters["tier"] = `x'); DROP DATABASE postgres; --`
 			}),
 			want: want{
-				details: managed.ConnectionDetails{"username": []byte("u"), "password": []byte("p")},
+				details: published("database", "orders", "username", "u", "password", "p"),
 				calls: []dbms.Call{{Procedure: "dba.create_database", Args: []dbms.Arg{
 					{Name: "db_name", Value: "orders"},
 					{Name: "tier", Value: `x'); DROP DATABASE postgres; --`},
@@ -310,7 +351,7 @@ func TestClassCreate(t *testing.T) {
 			},
 			cr: classDatabase(),
 			want: want{
-				details: managed.ConnectionDetails{"username": []byte("orders_owner"), "password": []byte("pw1")},
+				details: published("database", "orders", "username", "orders_owner", "password", "pw1"),
 				calls:   []dbms.Call{createCall},
 			},
 		},
@@ -319,7 +360,7 @@ func TestClassCreate(t *testing.T) {
 			db:     &fakeServer{result: keyValues("user", "orders_owner", "password", "pw1"), onCall: makes("orders")},
 			cr:     classDatabase(withRotation("1", "")),
 			want: want{
-				details:    managed.ConnectionDetails{"username": []byte("orders_owner"), "password": []byte("pw1")},
+				details:    published("database", "orders", "username", "orders_owner", "password", "pw1"),
 				calls:      []dbms.Call{createCall},
 				annotation: "1",
 			},
@@ -369,12 +410,22 @@ func TestClassCreate(t *testing.T) {
 			},
 		},
 		"NoOutputs": {
-			reason: "A class that returns nothing publishes nothing, and still checks the catalog",
+			reason: "A class that returns nothing publishes only what the provider knows (the server and the database's name), and still checks the catalog",
 			db:     &fakeServer{onCall: makes("orders")},
 			class:  newClass(func(c *v1alpha1.DatabaseClass) { c.Spec.Create.Outputs = nil }),
 			cr:     classDatabase(),
 			want: want{
-				details: managed.ConnectionDetails{},
+				details: published("database", "orders"),
+				calls:   []dbms.Call{createCall},
+			},
+		},
+		"ClassKeysWin": {
+			reason: "An endpoint and a database the procedure returns are published instead of the provider's",
+			db:     &fakeServer{result: keyValues("user", "u", "password", "p", "endpoint", "pooler.internal", "database", "orders_v2"), onCall: makes("orders")},
+			class:  newClass(withOutputs("endpoint", "database")),
+			cr:     classDatabase(),
+			want: want{
+				details: published("username", "u", "password", "p", "endpoint", "pooler.internal", "database", "orders_v2"),
 				calls:   []dbms.Call{createCall},
 			},
 		},
@@ -428,7 +479,7 @@ func TestClassUpdate(t *testing.T) {
 			kube:   kubeWith(connectionSecret("username", "password")),
 			cr:     classDatabase(withRotation("2", "1")),
 			want: want{
-				details:  managed.ConnectionDetails{"username": []byte("orders_owner"), "password": []byte("pw2")},
+				details:  published("database", "orders", "username", "orders_owner", "password", "pw2"),
 				calls:    []dbms.Call{rotateCall},
 				recorded: "2",
 			},
@@ -439,7 +490,7 @@ func TestClassUpdate(t *testing.T) {
 			kube:   kubeWith(connectionSecret("username")),
 			cr:     classDatabase(),
 			want: want{
-				details: managed.ConnectionDetails{"username": []byte("orders_owner"), "password": []byte("pw2")},
+				details: published("database", "orders", "username", "orders_owner", "password", "pw2"),
 				calls:   []dbms.Call{rotateCall},
 			},
 		},

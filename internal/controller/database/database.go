@@ -75,7 +75,7 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.Database) (managed
 		_ = db.Close(ctx)
 		return nil, errors.Errorf(errClassEngine, class.GetName(), class.Spec.Engine, cfg.Engine)
 	}
-	e := &classExternal{db: db, class: class, kube: c.kube}
+	e := &classExternal{db: db, class: class, kube: c.kube, server: server.Details(cfg.Host, cfg.Port, cfg.TLS)}
 	return sqlowner.Bounded[*v1alpha1.Database]{TypedExternalClient: e, Bound: c.bound, What: describe}, nil
 }
 

@@ -509,6 +509,9 @@ func TestConnect(t *testing.T) {
 		client string
 		cfg    *dbms.Config
 		closed bool
+		// server is a class client's part of the server in the
+		// connection secret.
+		server managed.ConnectionDetails
 	}
 	cases := map[string]struct {
 		reason string
@@ -582,6 +585,7 @@ func TestConnect(t *testing.T) {
 				client: "class",
 				cfg: &dbms.Config{Engine: dbms.PostgreSQL, Host: "10.0.0.1", Port: 5433, User: "postgres", Password: "s3cret",
 					TLS: dbms.TLS{Mode: dbms.TLSVerifyFull, CA: []byte("CA PEM")}},
+				server: managed.ConnectionDetails{"endpoint": []byte("10.0.0.1"), "port": []byte("5433"), "sslmode": []byte("verify-full"), "ca.crt": []byte("CA PEM")},
 			},
 		},
 		"ClassForMariaDBOnMySQL": {
@@ -591,6 +595,7 @@ func TestConnect(t *testing.T) {
 			want: want{
 				client: "class",
 				cfg:    &dbms.Config{Engine: dbms.MySQL, Host: "mysql.example", Port: 3306, User: "root", Password: "r00t"},
+				server: managed.ConnectionDetails{"endpoint": []byte("mysql.example"), "port": []byte("3306"), "sslmode": []byte("verify-full")},
 			},
 		},
 		"ClassOfOtherEngine": {
@@ -638,6 +643,9 @@ func TestConnect(t *testing.T) {
 				kind = "class"
 				if e.db != db || e.class == nil || e.class.GetName() != "gold" || e.kube == nil {
 					t.Errorf("%s\nthe class client is not wired to the server, class and kube: %+v", tc.reason, e)
+				}
+				if diff := cmp.Diff(tc.want.server, e.server); diff != "" {
+					t.Errorf("%s\nthe server's part of the connection secret: -want, +got:\n%s", tc.reason, diff)
 				}
 			case dependents.Gone[*v1alpha1.Database]:
 				kind = "gone"

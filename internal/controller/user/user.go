@@ -30,19 +30,11 @@ const (
 	errNoDatabase = "database %q does not exist yet"
 )
 
-// Connection secret keys.
+// Connection secret keys of the login; server.Details are the server's.
 const (
 	keyUsername = "username"
 	keyPassword = "password"
-	keyEndpoint = "endpoint"
-	keyPort     = "port"
 	keyDatabase = "database"
-	// keyCA is the PEM CA that signs the server's certificate, when the
-	// provider verifies the server against one (always for a
-	// DatabaseInstance); keySSLMode is the libpq sslmode the provider
-	// itself uses, for applications to use too.
-	keyCA      = "ca.crt"
-	keySSLMode = "sslmode"
 )
 
 // accessPrivileges are what a User gets on its database, per engine, so
@@ -343,15 +335,8 @@ func (e *external) details(cr *v1alpha1.User, pw string) managed.ConnectionDetai
 	if db == "" {
 		db = e.defaultDB
 	}
-	d := managed.ConnectionDetails{
-		keyUsername: []byte(meta.GetExternalName(cr)),
-		keyEndpoint: []byte(e.endpoint),
-		keyPort:     []byte(strconv.Itoa(e.port)),
-		keySSLMode:  []byte(e.tls.EffectiveMode()),
-	}
-	if len(e.tls.CA) > 0 {
-		d[keyCA] = e.tls.CA
-	}
+	d := server.Details(e.endpoint, e.port, e.tls)
+	d[keyUsername] = []byte(meta.GetExternalName(cr))
 	if db != "" {
 		d[keyDatabase] = []byte(db)
 	}
