@@ -33,9 +33,9 @@ import (
 )
 
 // Names of the composed resources in the pipeline's desired state, and the
-// suffixes of their metadata.name. A single member's machine keeps the name
-// vm it had before tiers had several members, so that a live dev database's
-// machine is not replaced; the members of a primary tier are vm-1 to vm-N.
+// suffixes of their metadata.name. The first member's machine is vm in every
+// tier, the others vm-2 to vm-N, so that a dev database that moves to a tier
+// with replicas keeps its machine (and its data) as the primary's.
 const (
 	nameVM       resource.Name = "vm"
 	nameInstance resource.Name = "instance"

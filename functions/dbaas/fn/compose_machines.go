@@ -46,12 +46,12 @@ func machines(t v1beta1.Tier) int32 {
 	}
 }
 
-// machineNames are the names of a tier's machines, the primary's first.
+// machineNames are the names of a tier's machines, the primary's first. The
+// first machine is always vm, the others vm-2, vm-3 and on: a dev database
+// that moves to a tier with replicas keeps its machine and its data, and
+// gains replicas beside it.
 func machineNames(t v1beta1.Tier) []resource.Name {
 	n := machines(t)
-	if t.Topology != v1beta1.TopologyPrimary {
-		return []resource.Name{nameVM}[:n]
-	}
 	names := make([]resource.Name, 0, n)
 	for i := range n {
 		names = append(names, memberName(int(i)))
@@ -61,6 +61,9 @@ func machineNames(t v1beta1.Tier) []resource.Name {
 
 // memberName is the name of the i-th (from zero) member's machine.
 func memberName(i int) resource.Name {
+	if i == 0 {
+		return nameVM
+	}
 	return nameVM + resource.Name("-"+strconv.Itoa(i+1))
 }
 

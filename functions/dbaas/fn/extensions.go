@@ -16,18 +16,32 @@ limitations under the License.
 
 package fn
 
+import (
+	"slices"
+
+	"github.com/dbaas-io/dbaas/internal/engine/pgextensions"
+)
+
 // engineExtensions are the extensions a flavor of each engine may create in a
 // team's database. An engine without an entry allows none.
 //
-// The list of postgresql must match the CEL allow-list of the sql Database's
-// spec.forProvider.extensions (apis/sql/v1alpha1/database_types.go): a flavor
-// the catalog accepted would otherwise compose a Database the API server
-// refuses. It is to be replaced by package internal/engine/pgextensions, the
-// one list both use.
+// PostgreSQL's is the provider's own allow-list (package
+// internal/engine/pgextensions, which a test keeps equal to the CRDs' CEL),
+// over every major version it has one for: a flavor names no version, and
+// the provider checks the instance's own.
 var engineExtensions = map[string][]string{
-	"postgresql": {
-		"btree_gin", "btree_gist", "citext", "cube", "earthdistance", "fuzzystrmatch",
-		"hstore", "intarray", "isn", "ltree", "pg_stat_statements", "pg_trgm", "pgcrypto",
-		"postgis", "postgis_topology", "tablefunc", "unaccent", "uuid-ossp", "vector",
-	},
+	"postgresql": postgresqlExtensions(),
+}
+
+func postgresqlExtensions() []string {
+	var all []string
+	for _, v := range pgextensions.Versions() {
+		for _, n := range pgextensions.Names(v) {
+			if !slices.Contains(all, n) {
+				all = append(all, n)
+			}
+		}
+	}
+	slices.Sort(all)
+	return all
 }

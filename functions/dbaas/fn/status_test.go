@@ -64,7 +64,7 @@ func seen(kind, suffix string, conditions []any, atProvider map[string]any, deta
 // haMachines are the observed machines of an ha database, all Ready.
 func haMachines() map[string]*fnv1.Resource {
 	return map[string]*fnv1.Resource{
-		"vm-1": seen("VirtualMachine", "vm-1", isAvailable, nil, nil),
+		"vm": seen("VirtualMachine", "vm", isAvailable, nil, nil),
 		"vm-2": seen("VirtualMachine", "vm-2", isAvailable, nil, nil),
 		"vm-3": seen("VirtualMachine", "vm-3", isAvailable, nil, nil),
 	}
@@ -79,7 +79,7 @@ func with(base map[string]*fnv1.Resource, more map[string]*fnv1.Resource) map[st
 }
 
 // haMembers is what a DatabaseInstance of three members reports after its
-// primary failed over from vm-1 to vm-2.
+// primary failed over from vm to vm-2.
 var haMembers = map[string]any{
 	"endpoint":          "10.132.0.12",
 	"port":              5432,
@@ -87,7 +87,7 @@ var haMembers = map[string]any{
 	"readOnlyEndpoints": []any{"10.132.0.11:5432", "10.132.0.13:5432"},
 	"lastFailoverTime":  "2026-01-02T03:04:05Z",
 	"members": []any{
-		map[string]any{"virtualMachine": "orders-x7k2p-vm-1", "role": "replica", "running": false, "address": "10.132.0.11", "port": 5432},
+		map[string]any{"virtualMachine": "orders-x7k2p-vm", "role": "replica", "running": false, "address": "10.132.0.11", "port": 5432},
 		map[string]any{"virtualMachine": "orders-x7k2p-vm-2", "role": "primary", "running": true, "address": "10.132.0.12", "port": 5432},
 		map[string]any{"virtualMachine": "orders-x7k2p-vm-3", "role": "replica", "running": true, "address": "10.132.0.13", "port": 5432},
 	},
@@ -100,7 +100,7 @@ const haMembersStatus = `"endpoint": "10.132.0.12", "port": 5432,
 	"readOnlyEndpoints": ["10.132.0.11:5432", "10.132.0.13:5432"],
 	"lastFailoverTime": "2026-01-02T03:04:05Z",
 	"members": [
-		{"name": "orders-x7k2p-vm-1", "role": "replica", "running": false},
+		{"name": "orders-x7k2p-vm", "role": "replica", "running": false},
 		{"name": "orders-x7k2p-vm-2", "role": "primary", "running": true},
 		{"name": "orders-x7k2p-vm-3", "role": "replica", "running": true}
 	],
@@ -127,13 +127,13 @@ func TestStatus(t *testing.T) {
 			reason: "Before anything exists the first machine should be named as not created, and the cost shown.",
 			args:   args{tier: "ha", env: "gcp"},
 			want: want{status: `{"database": "orders", "phase": "Provisioning",
-				"message": "VirtualMachine orders-x7k2p-vm-1: not created yet",
+				"message": "VirtualMachine orders-x7k2p-vm: not created yet",
 				"estimatedMonthlyCost": {"amount": "83.10", "currency": "EUR"}}`},
 		},
 		"MachineQuota": {
 			reason: "A machine's error should reach the status, ahead of a later machine's and the instance's.",
 			args: args{tier: "ha", env: "gcp", observed: map[string]*fnv1.Resource{
-				"vm-1": seen("VirtualMachine", "vm-1", isAvailable, nil, nil),
+				"vm": seen("VirtualMachine", "vm", isAvailable, nil, nil),
 				"vm-2": seen("VirtualMachine", "vm-2", []any{
 					condition("Synced", "False", "ReconcileError", "gcp quota exceeded for CPUS in europe-west1"),
 					condition("Ready", "False", "Creating", ""),
