@@ -109,17 +109,26 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 		return rsp, nil
 	}
 
+	observed, err := request.GetObservedComposedResources(req)
+	if err != nil {
+		response.Fatal(rsp, errors.Wrap(err, errGetObserved))
+		return rsp, nil
+	}
+
+	// A change that would lose or strand a live database's data is refused
+	// before anything is composed: a fatal result leaves the composed
+	// resources as they are.
+	if err := refuseChanges(observeRunning(observed), sel); err != nil {
+		log.Info("Refusing a change of a live database", "reason", err.Error())
+		response.Fatal(rsp, err)
+		return rsp, nil
+	}
+
 	t := target{XRName: xrName, Namespace: ns, Database: databaseName(s, place.Owner), ConnectionSecret: place.ConnectionSecret}
 
 	mine, err := compose(t, sel)
 	if err != nil {
 		response.Fatal(rsp, err)
-		return rsp, nil
-	}
-
-	observed, err := request.GetObservedComposedResources(req)
-	if err != nil {
-		response.Fatal(rsp, errors.Wrap(err, errGetObserved))
 		return rsp, nil
 	}
 	ready := markReady(mine, observed)
