@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -50,17 +51,22 @@ func TestChangesThatLoseDataAreRefused(t *testing.T) {
 
 		for name, tc := range cases {
 			t.Run(kind+"/"+name, func(t *testing.T) {
-				u := &unstructured.Unstructured{}
-				u.SetGroupVersionKind(obj.GroupVersionKind())
-				if err := env.Client.Get(ctx, client.ObjectKeyFromObject(obj), u); err != nil {
-					t.Fatal(err)
-				}
-				for k, v := range tc.change {
-					if err := unstructured.SetNestedField(u.Object, v, "spec", k); err != nil {
-						t.Fatal(err)
+				// Core writes the composite's status and labels as it
+				// reconciles: a conflict means another writer came first,
+				// so the change is tried again on the latest version.
+				err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+					u := &unstructured.Unstructured{}
+					u.SetGroupVersionKind(obj.GroupVersionKind())
+					if err := env.Client.Get(ctx, client.ObjectKeyFromObject(obj), u); err != nil {
+						return err
 					}
-				}
-				err := env.Client.Update(ctx, u)
+					for k, v := range tc.change {
+						if err := unstructured.SetNestedField(u.Object, v, "spec", k); err != nil {
+							return err
+						}
+					}
+					return env.Client.Update(ctx, u)
+				})
 				if err == nil {
 					t.Fatalf("%s: the API server accepted the change of the %s", tc.reason, kind)
 				}
