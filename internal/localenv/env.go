@@ -203,7 +203,9 @@ func (e *Env) startAPIServer() error {
 
 // startControllerManager runs only the controllers the product relies on:
 // the garbage collector deletes composed resources when their composite is
-// deleted, and the namespace controller empties deleted namespaces.
+// deleted, the namespace controller empties deleted namespaces, and the
+// resource quota controller counts what a namespace holds, so that a
+// ResourceQuota capping a team's Databases (examples/quota) is enforced.
 func (e *Env) startControllerManager(ctx context.Context) error {
 	port, err := ports.Free()
 	if err != nil {
@@ -213,7 +215,7 @@ func (e *Env) startControllerManager(ctx context.Context) error {
 		"--kubeconfig=" + e.Kubeconfig,
 		"--authentication-kubeconfig=" + e.Kubeconfig,
 		"--authorization-kubeconfig=" + e.Kubeconfig,
-		"--controllers=garbagecollector,namespace",
+		"--controllers=garbagecollector,namespace,resourcequota",
 		"--leader-elect=false",
 		"--bind-address=127.0.0.1",
 		"--secure-port=" + strconv.Itoa(port),
