@@ -64,7 +64,7 @@ func seen(kind, suffix string, conditions []any, atProvider map[string]any, deta
 // haMachines are the observed machines of an ha database, all Ready.
 func haMachines() map[string]*fnv1.Resource {
 	return map[string]*fnv1.Resource{
-		"vm": seen("VirtualMachine", "vm", isAvailable, nil, nil),
+		"vm":   seen("VirtualMachine", "vm", isAvailable, nil, nil),
 		"vm-2": seen("VirtualMachine", "vm-2", isAvailable, nil, nil),
 		"vm-3": seen("VirtualMachine", "vm-3", isAvailable, nil, nil),
 	}
