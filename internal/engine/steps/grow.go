@@ -13,7 +13,7 @@ import (
 const (
 	errNotMounted = "%s is not mounted on %s: the file system is grown only while mounted, after the mount step"
 	errDeviceSize = "cannot read the size of %s from blockdev: %q"
-	errTune2fs    = "cannot read the block count and block size of %s from tune2fs: %q"
+	errTune2fs    = "tune2fs -l %s printed no block count and block size: is it an ext2, ext3 or ext4 file system?"
 
 	// growMargin is how much smaller than its device a file system may be
 	// and still count as filling it. resize2fs leaves a tail too small to
@@ -97,7 +97,7 @@ func ext4Size(ctx context.Context, e executor.Executor, device string) (int64, e
 		}
 	}
 	if count <= 0 || size <= 0 {
-		return 0, errors.Errorf(errTune2fs, device, res.Stdout)
+		return 0, errors.Errorf(errTune2fs, device)
 	}
 	return count * size, nil
 }
