@@ -48,6 +48,7 @@ const (
 	StepInstall       = "install postgresql-%s"
 	StepFindBinaries  = "find postgresql-%s binaries"
 	StepMount         = "mount data disk"
+	StepGrow          = "grow data file system"
 	StepDataDirectory = "create data directory"
 	StepInitialise    = "initialise cluster"
 	StepSettings      = "write postgresql.auto settings"
@@ -353,6 +354,12 @@ func (o Options) SocketDirPath() string { return o.withDefaults().socketDir() }
 // LogFilePath is the server's log in pg_ctl mode, with the root.
 func (o Options) LogFilePath() string { return o.withDefaults().logFile() }
 
+// growable reports whether the play can grow a file system of type fstype
+// online: resize2fs grows the ext family.
+func growable(fstype string) bool {
+	return fstype == "ext2" || fstype == "ext3" || fstype == "ext4"
+}
+
 // Plan returns the steps that make the machine run PostgreSQL as o says, in
 // the order they must run.
 func Plan(o Options) ([]steps.Step, error) {
@@ -381,6 +388,14 @@ func Plan(o Options) ([]steps.Step, error) {
 		m := steps.Mount(o.DataDisk, o.mountPoint(), o.FSType)
 		m.Name = StepMount
 		s = append(s, m)
+		if growable(o.FSType) {
+			// After the mount, so that a disk that grew (a larger
+			// storageGB) has its file system grown online, and before
+			// anything writes to it.
+			g := steps.GrowFilesystem(o.DataDisk, o.mountPoint(), o.FSType)
+			g.Name = StepGrow
+			s = append(s, g)
+		}
 	}
 	s = append(s, dataDirectoryStep(o), initialiseStep(o))
 	if o.TLS != nil {

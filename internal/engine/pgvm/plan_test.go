@@ -35,7 +35,7 @@ func TestPlanSteps(t *testing.T) {
 	}{
 		"SystemdWithDataDisk": {
 			o: vmOptions(),
-			want: []string{"install postgresql-15", "mount data disk", "create data directory", "initialise cluster", "install server certificate",
+			want: []string{"install postgresql-15", "mount data disk", "grow data file system", "create data directory", "initialise cluster", "install server certificate",
 				"write postgresql.auto settings", "write pg_hba.conf", "write systemd unit", "start postgresql", "health check", "set superuser password"},
 		},
 		"SystemdWithoutDataDisk": {
@@ -72,7 +72,7 @@ func TestPlanSteps(t *testing.T) {
 		},
 		"PgCtlWithDataDisk": {
 			o: func() Options { o := vmOptions(); o.InstallPackages, o.ServiceMode = false, ServicePgCtl; return o }(),
-			want: []string{"find postgresql-15 binaries", "mount data disk", "create data directory", "initialise cluster", "install server certificate",
+			want: []string{"find postgresql-15 binaries", "mount data disk", "grow data file system", "create data directory", "initialise cluster", "install server certificate",
 				"write postgresql.auto settings", "write pg_hba.conf", "start postgresql", "health check", "set superuser password"},
 		},
 	}

@@ -19,15 +19,7 @@ import (
 // file. The mount is recorded in an fstab of the test's own, and the
 // machine's /etc/fstab is left as it was.
 func TestMountLoopDevice(t *testing.T) {
-	integration.Needs(t, "root, a loop device and e2fsprogs (make deps)")
-	if os.Geteuid() != 0 {
-		t.Fatal("this test attaches a loop device and mounts it: run it as root, as CI does")
-	}
-	for _, tool := range []string{"losetup", "mkfs.ext4", "blkid", "findmnt", "mount", "umount"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s is not installed: run make deps", tool)
-		}
-	}
+	needsLoopDevice(t)
 	ctx := context.Background()
 	e := executor.Local{}
 	dir := t.TempDir()
@@ -91,6 +83,22 @@ func TestMountLoopDevice(t *testing.T) {
 
 	if b, err := os.ReadFile(DefaultFstab); string(b) != string(machineFstab) || (err != nil && !os.IsNotExist(err)) {
 		t.Errorf("the machine's %s changed:\n%s\nwas:\n%s", DefaultFstab, b, machineFstab)
+	}
+}
+
+// needsLoopDevice stops a test that attaches and mounts a loop device
+// where it cannot: not root, or a tool (the mount step's, and extra) is
+// missing.
+func needsLoopDevice(t *testing.T, extra ...string) {
+	t.Helper()
+	integration.Needs(t, "root, a loop device and e2fsprogs (make deps)")
+	if os.Geteuid() != 0 {
+		t.Fatal("this test attaches a loop device and mounts it: run it as root, as CI does")
+	}
+	for _, tool := range append([]string{"losetup", "mkfs.ext4", "blkid", "findmnt", "mount", "umount"}, extra...) {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is not installed: run make deps", tool)
+		}
 	}
 }
 
