@@ -355,9 +355,9 @@ type writer struct {
 	// endpoints are the addresses the secret named, each with when the
 	// writer first read it there.
 	endpoints []endpointSeen
-	done     chan struct{}
-	once     sync.Once
-	wg       sync.WaitGroup
+	done      chan struct{}
+	once      sync.Once
+	wg        sync.WaitGroup
 }
 
 func startWriter(ns, secret string) *writer {
