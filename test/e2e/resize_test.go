@@ -238,23 +238,31 @@ func getDatabase(t *testing.T, ns, name string) *unstructured.Unstructured {
 	return u
 }
 
+// memberDetails are the connection secret's details d pointed at one
+// member of the instance's status, with the member's VirtualMachine; false
+// when the status gives no address yet.
+func memberDetails(d map[string]string, m map[string]any) (string, map[string]string, bool) {
+	vm, _ := m["virtualMachine"].(string)
+	addr, _ := m["address"].(string)
+	port, _ := m["port"].(int64)
+	md := map[string]string{}
+	for k, v := range d {
+		md[k] = v
+	}
+	md["endpoint"], md["port"] = addr, strconv.FormatInt(port, 10)
+	return vm, md, addr != "" && port != 0
+}
+
 // memberSharedBuffers returns the shared_buffers each member runs with, in
 // MB, by VirtualMachine, read with the application's credentials from the
 // member's own address; a member that does not answer is left out.
 func memberSharedBuffers(ctx context.Context, d map[string]string, members []map[string]any) map[string]int64 {
 	out := map[string]int64{}
 	for _, m := range members {
-		vm, _ := m["virtualMachine"].(string)
-		addr, _ := m["address"].(string)
-		port, _ := m["port"].(int64)
-		if addr == "" || port == 0 {
+		vm, md, ok := memberDetails(d, m)
+		if !ok {
 			continue
 		}
-		md := map[string]string{}
-		for k, v := range d {
-			md[k] = v
-		}
-		md["endpoint"], md["port"] = addr, strconv.FormatInt(port, 10)
 		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		conn, err := localenv.Connect(cctx, md)
 		if err != nil {
@@ -561,14 +569,7 @@ func startProbe(d map[string]string, members []map[string]any) *probe {
 	}
 	var targets []target
 	for _, m := range members {
-		vm, _ := m["virtualMachine"].(string)
-		addr, _ := m["address"].(string)
-		port, _ := m["port"].(int64)
-		md := map[string]string{}
-		for k, v := range d {
-			md[k] = v
-		}
-		md["endpoint"], md["port"] = addr, strconv.FormatInt(port, 10)
+		vm, md, _ := memberDetails(d, m)
 		targets = append(targets, target{vm: vm, d: md})
 	}
 	p.wg.Add(1)
