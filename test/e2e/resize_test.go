@@ -228,16 +228,6 @@ func observeInstance(t *testing.T, ns string) instanceObservation {
 	return o
 }
 
-func getDatabase(t *testing.T, ns, name string) *unstructured.Unstructured {
-	t.Helper()
-	u := &unstructured.Unstructured{}
-	u.SetGroupVersionKind(localenv.DatabaseGVK)
-	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, u); err != nil {
-		t.Fatalf("cannot read Database %s/%s: %v", ns, name, err)
-	}
-	return u
-}
-
 // memberDetails are the connection secret's details d pointed at one
 // member of the instance's status, with the member's VirtualMachine; false
 // when the status gives no address yet.
