@@ -80,19 +80,37 @@ func deleteAndWait(t *testing.T, u *unstructured.Unstructured) {
 // listComposed returns the composed resources of one kind in a namespace.
 func listComposed(t *testing.T, ns, kind string) []unstructured.Unstructured {
 	t.Helper()
-	for _, k := range localenv.ComposedKinds {
-		if k.Kind != kind {
-			continue
-		}
-		l := &unstructured.UnstructuredList{}
-		l.SetGroupVersionKind(k.GroupVersion().WithKind(k.Kind + "List"))
-		if err := env.Client.List(context.Background(), l, client.InNamespace(ns)); err != nil {
-			t.Fatalf("cannot list %s: %v", kind, err)
-		}
-		return l.Items
+	l := &unstructured.UnstructuredList{}
+	l.SetGroupVersionKind(composedListGVK(composedGVK(t, kind)))
+	if err := env.Client.List(context.Background(), l, client.InNamespace(ns)); err != nil {
+		t.Fatalf("cannot list %s: %v", kind, err)
 	}
-	t.Fatalf("%s is not a composed kind", kind)
-	return nil
+	return l.Items
+}
+
+// composedKind returns the group, version and kind of a composed kind.
+func composedKind(kind string) (schema.GroupVersionKind, bool) {
+	for _, k := range localenv.ComposedKinds {
+		if k.Kind == kind {
+			return k, true
+		}
+	}
+	return schema.GroupVersionKind{}, false
+}
+
+// composedGVK is composedKind for a kind the test knows is composed.
+func composedGVK(t *testing.T, kind string) schema.GroupVersionKind {
+	t.Helper()
+	k, ok := composedKind(kind)
+	if !ok {
+		t.Fatalf("%s is not a composed kind", kind)
+	}
+	return k
+}
+
+// composedListGVK is the list kind of a kind.
+func composedListGVK(k schema.GroupVersionKind) schema.GroupVersionKind {
+	return k.GroupVersion().WithKind(k.Kind + "List")
 }
 
 // dataDirs returns the PostgreSQL data directories below a directory:

@@ -310,12 +310,11 @@ func watchPrimary(ns string) *primaryWatch {
 
 // instanceListGVK is the list kind of the composed DatabaseInstances.
 func instanceListGVK() schema.GroupVersionKind {
-	for _, k := range localenv.ComposedKinds {
-		if k.Kind == "DatabaseInstance" {
-			return k.GroupVersion().WithKind(k.Kind + "List")
-		}
+	k, ok := composedKind("DatabaseInstance")
+	if !ok {
+		panic("DatabaseInstance is not a composed kind")
 	}
-	panic("DatabaseInstance is not a composed kind")
+	return composedListGVK(k)
 }
 
 func (w *primaryWatch) stop() {

@@ -42,8 +42,9 @@ const (
 var providerConfigKinds = []string{"ClusterProviderConfig", "ProviderConfig"}
 
 // decimal is a price: a non-negative decimal such as 12 or 12.50, written
-// as a string so that YAML does not turn it into an imprecise float.
-var decimal = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?$`)
+// as a string so that YAML does not turn it into an imprecise float. Its
+// group is the decimals, which the cost keeps (see parsePrice).
+var decimal = regexp.MustCompile(`^[0-9]+(?:\.([0-9]+))?$`)
 
 // checkCatalog returns every problem of a decoded catalog that its types
 // cannot express: entries that contradict themselves or name entries the

@@ -95,11 +95,14 @@ func refuseChanges(r running, s selection) error {
 		problems = append(problems, fmt.Sprintf("spec.tier %s gives the database an instance of its own, but this database lives on a shared server: a database cannot move off the shared server; keep tier %s, or create a new Database and copy the data", s.Tier.Name, s.Tier.Name))
 	}
 
-	if pc := environmentProviderConfig(s); r.ProviderConfig != "" && pc != r.ProviderConfig && (r.Instance == !shared) {
+	// Between environments only when the database stays what it is: a move
+	// between an instance and a shared server is reported above.
+	staysOwnInstance, staysShared := r.Instance && !shared, r.Shared && shared
+	if pc := environmentProviderConfig(s); r.ProviderConfig != "" && pc != r.ProviderConfig && (staysOwnInstance || staysShared) {
 		problems = append(problems, fmt.Sprintf("spec.environment %s uses %s, but this database runs through %s: a database cannot move between environments; keep its environment, or create a new Database there and copy the data", s.Environment.Name, pc, r.ProviderConfig))
 	}
 
-	if r.Instance && !shared {
+	if staysOwnInstance {
 		if r.Topology == string(v1beta1.TopologyPrimary) && s.Tier.Topology == v1beta1.TopologySingle {
 			problems = append(problems, fmt.Sprintf("spec.tier %s runs one member, but this database runs %d, a primary and replicas: dropping to one member is refused; choose a tier with replicas, or create a new Database", s.Tier.Name, r.Members))
 		}

@@ -18,7 +18,6 @@ package fn
 
 import (
 	"math/big"
-	"regexp"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 
@@ -28,9 +27,6 @@ import (
 // minCostDecimals keeps a cost in the usual form of money, 12.50 rather
 // than 12.5, even when every price is whole.
 const minCostDecimals = 2
-
-// price is the form of a catalog price: a non-negative decimal.
-var price = regexp.MustCompile(`^([0-9]+)(\.([0-9]+))?$`)
 
 const errPriceFmt = "environments[%s].pricing.%s %q is not a price: write a non-negative decimal such as 12.50"
 
@@ -84,7 +80,7 @@ func parsePrice(env, field string, p v1beta1.Price) (*big.Rat, int, error) {
 	if p == "" {
 		return new(big.Rat), 0, nil
 	}
-	m := price.FindStringSubmatch(string(p))
+	m := decimal.FindStringSubmatch(string(p))
 	if m == nil {
 		return nil, 0, errors.Errorf(errPriceFmt, env, field, p)
 	}
@@ -92,5 +88,5 @@ func parsePrice(env, field string, p v1beta1.Price) (*big.Rat, int, error) {
 	if !ok {
 		return nil, 0, errors.Errorf(errPriceFmt, env, field, p)
 	}
-	return r, len(m[3]), nil
+	return r, len(m[1]), nil
 }

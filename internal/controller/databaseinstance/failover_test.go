@@ -293,25 +293,10 @@ func TestFailoverSync(t *testing.T) {
 func TestFailoverProviderRestart(t *testing.T) {
 	for _, step := range []string{stepEpochRecorded, stepPromoted} {
 		t.Run(step, func(t *testing.T) {
-			hit := make(chan struct{})
-			var once sync.Once
-			h := hooks{failoverStep: func(ctx context.Context, s string) error {
-				if s != step {
-					return nil
-				}
-				once.Do(func() { close(hit) })
-				// The provider is killed here: nothing more happens until
-				// the manager stops.
-				<-ctx.Done()
-				return errors.New("provider stopped after " + s)
-			}}
+			h, hit := stopAtStep(step)
 			f, di, stop := failoverFixture(t, "di-fo-restart-"+strings.ReplaceAll(step, "-", ""), h, nil)
 			f.killPrimary(t, "vm")
-			select {
-			case <-hit:
-			case <-time.After(timeout):
-				t.Fatalf("the failover never reached %s", step)
-			}
+			waitHit(t, hit, "the failover", step)
 			stop()
 			startManager(t, f.env, hooks{})
 			f.waitFailedOver(t, di, "vm")
@@ -385,4 +370,31 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// stopAtStep returns hooks under which the provider stops at a step of a
+// promotion, as if killed there, and a channel closed when it got there.
+func stopAtStep(step string) (hooks, <-chan struct{}) {
+	hit := make(chan struct{})
+	var once sync.Once
+	return hooks{failoverStep: func(ctx context.Context, s string) error {
+		if s != step {
+			return nil
+		}
+		once.Do(func() { close(hit) })
+		// The provider is killed here: nothing more happens until the
+		// manager stops.
+		<-ctx.Done()
+		return errors.New("provider stopped after " + s)
+	}}, hit
+}
+
+// waitHit waits until the provider reached the step it stops at.
+func waitHit(t *testing.T, hit <-chan struct{}, what, step string) {
+	t.Helper()
+	select {
+	case <-hit:
+	case <-time.After(timeout):
+		t.Fatalf("%s never reached %s", what, step)
+	}
 }

@@ -2,12 +2,9 @@ package databaseinstance
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -110,25 +107,10 @@ func TestRollingRestart(t *testing.T) {
 func TestRollingRestartProviderRestart(t *testing.T) {
 	for _, step := range []string{stepRollRecorded, stepPromoted} {
 		t.Run(step, func(t *testing.T) {
-			hit := make(chan struct{})
-			var once sync.Once
-			h := hooks{failoverStep: func(ctx context.Context, s string) error {
-				if s != step {
-					return nil
-				}
-				once.Do(func() { close(hit) })
-				// The provider is killed here: nothing more happens until
-				// the manager stops.
-				<-ctx.Done()
-				return errors.New("provider stopped after " + s)
-			}}
+			h, hit := stopAtStep(step)
 			f, di, members, stop := rollingFixture(t, "di-rolling-restart-"+strings.ReplaceAll(step, "-", ""), h)
 			resize(t, f, di)
-			select {
-			case <-hit:
-			case <-time.After(timeout):
-				t.Fatalf("the rolling restart never reached %s", step)
-			}
+			waitHit(t, hit, "the rolling restart", step)
 			stop()
 			startManager(t, f.env, hooks{})
 			f.waitRolled(t, di, members)
