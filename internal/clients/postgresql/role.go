@@ -3,6 +3,8 @@ package postgresql
 import (
 	"context"
 
+	"github.com/dbaas-io/dbaas/internal/scram"
+
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/jackc/pgx/v5"
 
@@ -137,7 +139,7 @@ func setPassword(ctx context.Context, tx pgx.Tx, name, password string) error {
 	if _, err := quote(name); err != nil {
 		return errors.Wrap(err, errSetPassword)
 	}
-	v, err := NewSCRAMVerifier(password)
+	v, err := scram.NewVerifier(password)
 	if err != nil {
 		return errors.Wrap(err, errSetPassword)
 	}

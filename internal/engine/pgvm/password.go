@@ -5,10 +5,11 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dbaas-io/dbaas/internal/scram"
+
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 
 	"github.com/dbaas-io/dbaas/internal/clients/executor"
-	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
 	"github.com/dbaas-io/dbaas/internal/engine/steps"
 )
 
@@ -33,10 +34,10 @@ func passwordStep(o Options) steps.Step {
 			if err != nil {
 				return false, err
 			}
-			return postgresql.VerifierMatches(stored, o.SuperuserPassword), nil
+			return scram.Matches(stored, o.SuperuserPassword), nil
 		},
 		Apply: func(ctx context.Context, e executor.Executor) error {
-			v, err := postgresql.SCRAMVerifier(o.SuperuserPassword)
+			v, err := scram.NewVerifier(o.SuperuserPassword)
 			if err != nil {
 				return errors.Wrap(err, errVerifier)
 			}

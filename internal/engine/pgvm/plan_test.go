@@ -18,7 +18,7 @@ func vmOptions() Options {
 		DataDisk:          "/dev/disk/by-id/data",
 		Port:              5433,
 		ListenAddresses:   []string{"10.0.0.4", "localhost"},
-		Settings:          map[string]string{"max_connections": "200", "shared_buffers": "1GB", "search_path": `"$user", public`, "application_name": "it's"},
+		Settings:          map[string]string{"max_connections": "200", "shared_buffers": "1GB", "search_path": `"$user", public`, "application_name": `it's \ a backslash`},
 		HBA:               []HBARule{{Type: "hostssl", Database: "all", User: "all", Address: "10.0.0.0/8", Method: "scram-sha-256"}, {Type: "local", Database: "all", User: "all", Method: "peer"}},
 		SuperuserPassword: password,
 		InstallPackages:   true,
@@ -102,7 +102,7 @@ ssl = 'on'
 ssl_cert_file = 'server.crt'
 ssl_key_file = 'server.key'
 ssl_min_protocol_version = 'TLSv1.2'
-application_name = 'it''s'
+application_name = 'it''s \\ a backslash'
 max_connections = '200'
 search_path = '"$user", public'
 shared_buffers = '1GB'

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
+
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 
 	"github.com/dbaas-io/dbaas/internal/engine/pgparams"
@@ -26,9 +28,6 @@ var (
 	hbaWordRE = regexp.MustCompile(`^[A-Za-z0-9_.,@+/:*-]+$`)
 )
 
-// quote returns v as a postgresql.conf string literal.
-func quote(v string) string { return "'" + strings.ReplaceAll(v, "'", "''") + "'" }
-
 // renderSettings returns postgresql.auto.conf: the play's own parameters,
 // then the settings sorted by name. PostgreSQL reads it after
 // postgresql.conf, so these win over what initdb wrote there. Settings
@@ -48,7 +47,16 @@ func renderSettings(o Options) (string, error) {
 	sort.Strings(names)
 	var b strings.Builder
 	b.WriteString(header)
-	line := func(n, v string) { b.WriteString(n + " = " + quote(v) + "\n") }
+	var qerr error
+	line := func(n, v string) {
+		// The engine's one quoter: it escapes backslashes too, which
+		// the configuration lexer would otherwise read as escapes.
+		q, err := postgresql.Quote(v)
+		if err != nil && qerr == nil {
+			qerr = errors.Wrapf(err, errParamValue, n)
+		}
+		b.WriteString(n + " = " + q + "\n")
+	}
 	line("listen_addresses", strings.Join(o.ListenAddresses, ","))
 	line("port", strconv.Itoa(o.Port))
 	line("unix_socket_directories", o.socketDir())
@@ -58,7 +66,7 @@ func renderSettings(o Options) (string, error) {
 	for _, n := range names {
 		line(n, o.Settings[n])
 	}
-	return b.String(), nil
+	return b.String(), qerr
 }
 
 // parseSettings returns the parameters of a file renderSettings wrote (or

@@ -3,6 +3,8 @@ package postgresql
 import (
 	"context"
 
+	"github.com/dbaas-io/dbaas/internal/scram"
+
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -35,7 +37,7 @@ func (i *Instance) Authenticates(ctx context.Context, password string) (bool, er
 // the password is in no statement log, no pg_stat_activity and no command
 // line.
 func (i *Instance) SetAdminPassword(ctx context.Context, current, password string) error {
-	verifier, err := scramVerifier(password)
+	verifier, err := scram.NewVerifier(password)
 	if err != nil {
 		return errors.Wrap(err, errSetPassword)
 	}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/dbaas-io/dbaas/internal/scram"
+
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/jackc/pgx/v5"
 )
@@ -109,7 +111,7 @@ func (i *Instance) ensureReplicationUser(ctx context.Context, c *pgx.Conn, replP
 			return nil
 		}
 	}
-	v, err := scramVerifier(replPassword)
+	v, err := scram.NewVerifier(replPassword)
 	if err != nil {
 		return err
 	}

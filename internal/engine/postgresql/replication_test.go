@@ -1,7 +1,6 @@
 package postgresql
 
 import (
-	"encoding/base64"
 	"strings"
 	"testing"
 
@@ -140,41 +139,4 @@ func TestPgpassLine(t *testing.T) {
 			}
 		})
 	}
-}
-
-func TestScramVerifier(t *testing.T) {
-	v, err := scramVerifier("pencil")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>
-	head, keys, ok := strings.Cut(v, "$")
-	if !ok || head != "SCRAM-SHA-256" {
-		t.Fatalf("want a SCRAM-SHA-256 verifier, got %q", v)
-	}
-	iterSalt, storedServer, _ := strings.Cut(keys, "$")
-	iter, salt, _ := strings.Cut(iterSalt, ":")
-	stored, server, _ := strings.Cut(storedServer, ":")
-	if iter != "4096" || len(mustB64(t, salt)) != scramSaltLen || len(mustB64(t, stored)) != 32 || len(mustB64(t, server)) != 32 {
-		t.Errorf("unexpected verifier layout %q", v)
-	}
-	if strings.Contains(v, "pencil") || strings.ContainsAny(v, "'\\") {
-		t.Errorf("the verifier must hold neither the password nor quote characters: %q", v)
-	}
-	// The same salt gives the same verifier; another salt another one.
-	a, _ := scramVerifierWithSalt("pencil", []byte("0123456789abcdef"), 4096)
-	b, _ := scramVerifierWithSalt("pencil", []byte("0123456789abcdef"), 4096)
-	c, _ := scramVerifierWithSalt("pencil", []byte("fedcba9876543210"), 4096)
-	if a != b || a == c {
-		t.Errorf("want verifiers determined by password and salt: %q %q %q", a, b, c)
-	}
-}
-
-func mustB64(t *testing.T, s string) []byte {
-	t.Helper()
-	b, err := base64.StdEncoding.DecodeString(s)
-	if err != nil {
-		t.Fatalf("not base64: %q", s)
-	}
-	return b
 }

@@ -1,4 +1,4 @@
-package postgresql
+package scram
 
 import (
 	"crypto/hmac"
@@ -22,7 +22,7 @@ func TestSCRAMVerifierRFC7677(t *testing.T) {
 		serverSignature = "6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="
 	)
 	salt, _ := base64.StdEncoding.DecodeString("W22ZaJ0SNY7soEsUEjb6gQ==")
-	v, err := scramVerifier("pencil", salt, 4096)
+	v, err := Verifier("pencil", salt, 4096)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,11 +57,11 @@ func TestSCRAMVerifierRFC7677(t *testing.T) {
 }
 
 func TestNewSCRAMVerifierSalts(t *testing.T) {
-	a, err := NewSCRAMVerifier("same")
+	a, err := NewVerifier("same")
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := NewSCRAMVerifier("same")
+	b, err := NewVerifier("same")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,4 +74,66 @@ func TestNewSCRAMVerifierSalts(t *testing.T) {
 	if !strings.HasPrefix(a, "SCRAM-SHA-256$4096:") {
 		t.Errorf("verifier %q: want SCRAM-SHA-256 with 4096 iterations", a)
 	}
+}
+
+func TestVerifierMatches(t *testing.T) {
+	v, err := NewVerifier("s3cret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]struct {
+		verifier, password string
+		want               bool
+	}{
+		"Same":          {v, "s3cret", true},
+		"Other":         {v, "other", false},
+		"MD5":           {"md5a3556571e93b0d20722ba62be61e8c2d", "s3cret", false},
+		"Empty":         {"", "s3cret", false},
+		"BadIterations": {"SCRAM-SHA-256$x:c2FsdA==$a:b", "s3cret", false},
+		"BadSalt":       {"SCRAM-SHA-256$4096:***$a:b", "s3cret", false},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := Matches(tc.verifier, tc.password); got != tc.want {
+				t.Errorf("Matches(...): want %v, got %v", tc.want, got)
+			}
+		})
+	}
+}
+
+func TestScramVerifier(t *testing.T) {
+	v, err := NewVerifier("pencil")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>
+	head, keys, ok := strings.Cut(v, "$")
+	if !ok || head != "SCRAM-SHA-256" {
+		t.Fatalf("want a SCRAM-SHA-256 verifier, got %q", v)
+	}
+	iterSalt, storedServer, _ := strings.Cut(keys, "$")
+	iter, salt, _ := strings.Cut(iterSalt, ":")
+	stored, server, _ := strings.Cut(storedServer, ":")
+	if iter != "4096" || len(mustB64(t, salt)) != SaltLen || len(mustB64(t, stored)) != 32 || len(mustB64(t, server)) != 32 {
+		t.Errorf("unexpected verifier layout %q", v)
+	}
+	if strings.Contains(v, "pencil") || strings.ContainsAny(v, "'\\") {
+		t.Errorf("the verifier must hold neither the password nor quote characters: %q", v)
+	}
+	// The same salt gives the same verifier; another salt another one.
+	a, _ := Verifier("pencil", []byte("0123456789abcdef"), 4096)
+	b, _ := Verifier("pencil", []byte("0123456789abcdef"), 4096)
+	c, _ := Verifier("pencil", []byte("fedcba9876543210"), 4096)
+	if a != b || a == c {
+		t.Errorf("want verifiers determined by password and salt: %q %q %q", a, b, c)
+	}
+}
+
+func mustB64(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		t.Fatalf("not base64: %q", s)
+	}
+	return b
 }
