@@ -4,55 +4,38 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
-	"strconv"
-	"strings"
+	"slices"
 	"testing"
+
+	"github.com/dbaas-io/dbaas/internal/testing/integration"
 )
-
-// A pidStart names a process by its PID and start time, so that a PID the
-// kernel reuses later is not taken for the same process.
-type pidStart struct {
-	pid   int
-	start string
-}
-
-// procStart returns the start time of pid from /proc/PID/stat, and whether
-// the process runs: false when it is gone or a zombie.
-func procStart(pid int) (string, bool) {
-	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
-	if err != nil {
-		return "", false
-	}
-	// The command name, in parentheses, may hold spaces; fields count from
-	// after it: state is field 3 and starttime field 22.
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(f) < 20 || f[0] == "Z" {
-		return "", false
-	}
-	return f[19], true
-}
 
 // TestCleanupRemovesEverything runs a test with a network of two hosts,
 // one with a sudo login user, and a process started in a host, and checks
 // after its cleanup that nothing it made is left: no namespace, link,
 // bridge, lock, directory, user, sudoers drop-in or process.
 func TestCleanupRemovesEverything(t *testing.T) {
+	integration.Needs(t, Needed)
 	var (
 		bridge, lock, dir, sudoUser string
 		namespaces                  []string
-		procs                       []pidStart
+		// The start time of each process by PID, since the kernel
+		// reuses PIDs.
+		procs = map[int]string{}
 	)
 	t.Run("Network", func(t *testing.T) {
 		n := NewNetwork(t)
 		a, b := n.Host(t, "a"), n.Host(t, "b", WithSudoUser())
-		a.Start(t, "sleep", "3600")
+		sleep := a.Start(t, "sleep", "3600")
+		if pids := a.Processes(t); !slices.Contains(pids, sleep) {
+			t.Errorf("the process Start started (%d) does not run inside the host, whose processes are %v", sleep, pids)
+		}
 		bridge, lock, dir, sudoUser = n.Bridge(), n.subnet.lock.Name(), n.dir, b.User()
 		for _, h := range []*Host{a, b} {
 			namespaces = append(namespaces, h.Namespace())
 			for _, pid := range h.Processes(t) {
-				if start, ok := procStart(pid); ok {
-					procs = append(procs, pidStart{pid, start})
+				if st, ok := readStat(pid); ok {
+					procs[pid] = st.start
 				}
 			}
 		}
@@ -80,9 +63,9 @@ func TestCleanupRemovesEverything(t *testing.T) {
 	if _, err := user.Lookup(sudoUser); err == nil {
 		t.Errorf("after the cleanup, user %s is left", sudoUser)
 	}
-	for _, p := range procs {
-		if start, ok := procStart(p.pid); ok && start == p.start {
-			t.Errorf("after the cleanup, process %d still runs", p.pid)
+	for pid, start := range procs {
+		if st, ok := readStat(pid); ok && st.start == start {
+			t.Errorf("after the cleanup, process %d is left (state %s)", pid, st.state)
 		}
 	}
 }

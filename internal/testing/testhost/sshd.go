@@ -132,7 +132,7 @@ func (h *Host) startSSHD(t testing.TB) {
 
 // waitListening waits for sshd to say it listens, or to end.
 func waitListening(p *process, log string) error {
-	deadline := time.Now().Add(stopDeadline)
+	deadline := time.Now().Add(waitDeadline)
 	for {
 		b, _ := os.ReadFile(log)
 		switch {
@@ -141,7 +141,7 @@ func waitListening(p *process, log string) error {
 		case p.exited():
 			return errors.Errorf("sshd ended before listening: %s", strings.TrimSpace(string(b)))
 		case time.Now().After(deadline):
-			return errors.Errorf("sshd does not listen after %s: %s", stopDeadline, strings.TrimSpace(string(b)))
+			return errors.Errorf("sshd does not listen after %s: %s", waitDeadline, strings.TrimSpace(string(b)))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
