@@ -91,7 +91,7 @@ func TestSudoLoginUser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer e.Close() //nolint:errcheck // The test is over; nothing is left to say.
+	t.Cleanup(func() { _ = e.Close() })
 	if got := strings.TrimSpace(run(t, e, "id -un")); got != h.User() {
 		t.Errorf("without sudo, commands run as %q, want the login user %s", got, h.User())
 	}

@@ -28,6 +28,8 @@ const (
 	authorizedKeys = "authorized_keys"
 	sshdPIDFile    = "sshd.pid"
 	sshdLog        = "sshd.log"
+	// homeDir, below the host's directory, is its login user's HOME.
+	homeDir = "home"
 )
 
 // sshdReady is what sshd -D -e prints once it listens.
@@ -46,6 +48,9 @@ func (h *Host) setUpSSHD(t testing.TB) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Mkdir(filepath.Join(h.dir, homeDir), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(filepath.Join(dir, authorizedKeys), ssh.MarshalAuthorizedKey(signer.PublicKey()), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +64,9 @@ func (h *Host) setUpSSHD(t testing.TB) {
 // file, key logins only, by the host's login user only. StrictModes is off
 // because the files live below the test's temporary directory, whose
 // owners and modes sshd would refuse; PAM is off because the test's login
-// user has no PAM session to open.
+// user has no PAM session to open. HOME is the host's own: Debian's bash
+// reads ~/.bashrc for commands sshd runs, and the machine's root's (pyenv,
+// say) would cost every command seconds and is no part of the host.
 func (h *Host) sshdConfig() string {
 	dir := filepath.Join(h.dir, sshDir)
 	return fmt.Sprintf(`ListenAddress %s
@@ -74,8 +81,9 @@ KbdInteractiveAuthentication no
 UsePAM no
 StrictModes no
 PrintMotd no
+SetEnv HOME=%s
 `, h.SSHAddress(), filepath.Join(dir, hostKeyFile), filepath.Join(dir, sshdPIDFile),
-		filepath.Join(dir, authorizedKeys), h.user)
+		filepath.Join(dir, authorizedKeys), h.user, filepath.Join(h.dir, homeDir))
 }
 
 // newHostKey replaces the host's key with a new Ed25519 key made by

@@ -1,8 +1,8 @@
 package testhost
 
 import (
+	"crypto/rand"
 	"fmt"
-	"math/rand/v2"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -29,7 +29,9 @@ type subnet struct {
 // that machines seldom route, so that a clash with a real route is rare and
 // one with another test's subnet is caught by the lock.
 func randomSubnet() netip.Prefix {
-	return netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(128 + rand.IntN(127)), byte(rand.IntN(256)), 0}), 24)
+	var b [2]byte
+	_, _ = rand.Read(b[:])
+	return netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 128 + b[0]%127, b[1], 0}), 24)
 }
 
 // name is the stem of the subnet's link and namespace names: "dbth" and the
@@ -132,7 +134,15 @@ func tryLock(p netip.Prefix) (*subnet, error) {
 		_ = f.Close()
 		return nil, errors.Wrapf(err, "cannot stat %s", path)
 	}
-	if err := syscall.Stat(path, &current); err != nil || held.Ino != current.Ino || held.Dev != current.Dev {
+	removed := false
+	switch err := syscall.Stat(path, &current); {
+	case errors.Is(err, syscall.ENOENT):
+		removed = true
+	case err != nil:
+		_ = f.Close()
+		return nil, errors.Wrapf(err, "cannot stat %s", path)
+	}
+	if removed || held.Ino != current.Ino || held.Dev != current.Dev {
 		_ = f.Close()
 		return nil, nil
 	}
