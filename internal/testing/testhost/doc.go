@@ -7,6 +7,14 @@
 // lives below the test's, while processes started inside the host see only
 // its network.
 //
+// A test of a highly available server over SSH starts like this:
+//
+//	n := testhost.NewNetwork(t)
+//	primary := n.Host(t, "primary", testhost.WithSudoUser())
+//	e := primary.Executor(t) // real SSH, host key pinned, sudo
+//	cfg := primary.Config()  // the same, for code that dials itself
+//	primary.Partition(t)     // and later primary.Heal(t)
+//
 // The tests run as root. Everything a network makes (namespaces, links,
 // the bridge, the subnet's lock, processes) is named after its subnet and
 // removed by name or PID when the test ends, also when it fails; nothing

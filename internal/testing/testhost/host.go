@@ -80,8 +80,9 @@ func (n *Network) Host(t testing.TB, name string, opts ...Option) *Host {
 	if err := os.Mkdir(h.dir, 0o755); err != nil {
 		t.Fatalf("cannot make host %s's directory: %v", name, err)
 	}
-	// The user goes last, after every process that runs as it: userdel
-	// refuses a user with processes.
+	// The user is made before the namespace so that it is removed after
+	// it, once every process that ran as the user is gone: userdel refuses
+	// a user with processes.
 	if o.sudo {
 		h.user = SudoUser(t)
 	}
