@@ -169,8 +169,13 @@ func (s *subnet) unused() (bool, error) {
 
 // release removes the lock file and then lets go of the lock, in this order
 // so that a process waiting on the file learns from its inode that the lock
-// it gets is stale.
+// it gets is stale. Releasing twice does nothing: the file may be another
+// network's by then.
 func (s *subnet) release() {
+	if s.lock == nil {
+		return
+	}
 	_ = os.Remove(s.lock.Name())
 	_ = s.lock.Close()
+	s.lock = nil
 }

@@ -2,9 +2,12 @@ package testhost
 
 import (
 	"net/netip"
+	"os"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/dbaas-io/dbaas/internal/testing/integration"
 )
 
 func TestRoutedPrefixes(t *testing.T) {
@@ -80,4 +83,45 @@ func TestSubnetNames(t *testing.T) {
 			t.Fatalf("randomSubnet returned %s, outside 10.128.0.0/9 or not a /24", p)
 		}
 	}
+}
+
+// TestSubnetLock checks that a subnet's lock keeps a second network off it
+// until the first lets it go. flock locks belong to an open file, so a
+// second open in the same process stands for another test process.
+func TestSubnetLock(t *testing.T) {
+	integration.Needs(t, Needed)
+	if err := os.MkdirAll(lockDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var first *subnet
+	for first == nil {
+		var err error
+		if first, err = tryLock(randomSubnet()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(first.release)
+	path := first.lock.Name()
+
+	second, err := tryLock(first.prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second != nil {
+		second.release()
+		t.Fatalf("a second network locked %s while the first held it", first.prefix)
+	}
+
+	first.release()
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("after release, the lock file %s is left (%v)", path, err)
+	}
+	third, err := tryLock(first.prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if third == nil {
+		t.Fatalf("%s stays locked after the first network let it go", first.prefix)
+	}
+	t.Cleanup(third.release)
 }
