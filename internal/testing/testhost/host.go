@@ -198,44 +198,6 @@ func (h *Host) Start(t testing.TB, argv ...string) int {
 	return p.pid()
 }
 
-// Partition takes the host's link down: nothing reaches the host and the
-// host reaches nothing, while its processes keep running, as when a
-// machine's network fails.
-func (h *Host) Partition(t testing.TB) {
-	t.Helper()
-	if _, err := ip("link", "set", h.ns, "down"); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// Heal brings the host's link back up after Partition.
-func (h *Host) Heal(t testing.TB) {
-	t.Helper()
-	if _, err := ip("link", "set", h.ns, "up"); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// PowerOff stops every process of the host with SIGKILL, as pulling the
-// plug would, and returns once none is left. The host's directory stays,
-// as a disk does.
-func (h *Host) PowerOff(t testing.TB) {
-	t.Helper()
-	if err := killNamespace(h.ns); err != nil {
-		t.Fatal(err)
-	}
-	h.mu.Lock()
-	h.sshd = nil
-	h.mu.Unlock()
-}
-
-// PowerOn starts the host's sshd again after PowerOff, and only it: as a
-// machine boots, whatever else ran comes back when something starts it.
-func (h *Host) PowerOn(t testing.TB) {
-	t.Helper()
-	h.startSSHD(t)
-}
-
 // Processes returns the PIDs of the processes running inside the host.
 func (h *Host) Processes(t testing.TB) []int {
 	t.Helper()

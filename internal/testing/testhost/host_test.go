@@ -130,3 +130,38 @@ func TestChangedHostKey(t *testing.T) {
 	run(t, h.Executor(t), "true")
 	run(t, before, "true")
 }
+
+// TestBlock checks the partition only some see: a host blocked from the
+// gateway is unreachable from the test process, while another host still
+// reaches it; after Unblock the test process reaches it again.
+func TestBlock(t *testing.T) {
+	n := testhost.NewNetwork(t)
+	a, b := n.Host(t, "a"), n.Host(t, "b")
+	fromB := b.Executor(t)
+
+	a.Block(t, n.Gateway())
+	// A dial that fails, by timeout or refusal, is the outcome asked for:
+	// the short timeout only bounds how long the test waits for it.
+	if c, err := net.DialTimeout("tcp", a.SSHAddress(), 2*time.Second); err == nil {
+		_ = c.Close()
+		t.Fatal("the test process reaches a host blocked from the gateway")
+	}
+	out := run(t, fromB, executor.ShellCommand("ssh-keyscan", "-T", "60", "-t", "ed25519", a.Address().String()))
+	if want := a.Address().String() + " " + a.HostKey(); !strings.Contains(out, want) {
+		t.Errorf("ssh-keyscan of the blocked host from another host printed %q, want a line %q", out, want)
+	}
+
+	a.Unblock(t, n.Gateway())
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		c, err := net.DialTimeout("tcp", a.SSHAddress(), 10*time.Second)
+		if err == nil {
+			_ = c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the test process cannot reach the host after Unblock: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
