@@ -28,7 +28,7 @@ RENDER_PORT   ?= 9443
 help: ## List the targets.
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
-deps: ## Install Debian's PostgreSQL 15 (with PostGIS, and pgvector where the sources have it) and MariaDB servers, sudo and the disk tools the tests use when they are missing.
+deps: ## Install Debian's PostgreSQL 15 (with PostGIS, and pgvector where the sources have it) and MariaDB servers, sudo, OpenSSH's server (for the test hosts) and the disk tools the tests use when they are missing.
 	@test -x $(PG_BIN)/postgres || { \
 		echo "==> installing postgresql-15"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 >/dev/null; }
@@ -38,6 +38,9 @@ deps: ## Install Debian's PostgreSQL 15 (with PostGIS, and pgvector where the so
 	@command -v sudo >/dev/null || { \
 		echo "==> installing sudo"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sudo >/dev/null; }
+	@test -x /usr/sbin/sshd || { \
+		echo "==> installing openssh-server (the sshd of the test hosts)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server >/dev/null; }
 	@{ command -v losetup && command -v mkfs.ext4; } >/dev/null || { \
 		echo "==> installing mount and e2fsprogs"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mount e2fsprogs >/dev/null; }

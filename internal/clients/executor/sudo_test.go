@@ -1,9 +1,7 @@
-package executor
+package executor_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,8 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dbaas-io/dbaas/internal/clients/executor"
 	"github.com/dbaas-io/dbaas/internal/testing/integration"
 	"github.com/dbaas-io/dbaas/internal/testing/sshtest"
+	"github.com/dbaas-io/dbaas/internal/testing/testhost"
 )
 
 // TestSudoOverSSH runs the executor's sudo path for real: a login user that
@@ -29,15 +29,15 @@ func TestSudoOverSSH(t *testing.T) {
 	if _, err := exec.LookPath("sudo"); err != nil {
 		t.Fatal("sudo is not installed: run make deps")
 	}
-	name := loginUser(t)
+	name := testhost.SudoUser(t)
 
 	srv := sshtest.Start(t)
 	srv.RunAs(t, name)
-	dial := func(sudo bool) *SSH {
+	dial := func(sudo bool) *executor.SSH {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		s, _, err := DialSSH(ctx, Config{Address: srv.Addr(), User: srv.User(), PrivateKeyPEM: srv.ClientKeyPEM(), Sudo: sudo})
+		s, _, err := executor.DialSSH(ctx, executor.Config{Address: srv.Addr(), User: srv.User(), PrivateKeyPEM: srv.ClientKeyPEM(), Sudo: sudo})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -47,7 +47,7 @@ func TestSudoOverSSH(t *testing.T) {
 	asRoot, asLogin := dial(true), dial(false)
 	ctx := context.Background()
 
-	whoami := func(s *SSH) string {
+	whoami := func(s *executor.SSH) string {
 		t.Helper()
 		res, err := s.Run(ctx, "id -un", nil)
 		if err != nil {
@@ -94,58 +94,4 @@ func TestSudoOverSSH(t *testing.T) {
 	if b, err := asRoot.ReadFile(ctx, target); err != nil || string(b) != "root" {
 		t.Errorf("with Sudo, reading %s back: %q, %v", target, b, err)
 	}
-}
-
-// loginUser creates a user of the test's own, not root, with a sudoers
-// drop-in that lets it run anything as root without a password, and
-// removes both when the test ends.
-func loginUser(t *testing.T) string {
-	t.Helper()
-	b := make([]byte, 4)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	name := "dbaas-sudo-" + hex.EncodeToString(b)
-	// useradd takes a lock on /etc/passwd; another engineer's test may
-	// hold it for a moment.
-	var out []byte
-	var err error
-	for range 10 {
-		out, err = exec.Command("useradd", "--no-create-home", "--home-dir", "/nonexistent", "--shell", "/bin/sh", "--", name).CombinedOutput()
-		if err == nil {
-			break
-		}
-		time.Sleep(time.Second)
-	}
-	if err != nil {
-		t.Fatalf("cannot create user %s: %v: %s", name, err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("userdel", "--", name).CombinedOutput(); err != nil {
-			t.Errorf("cannot remove user %s: %v: %s", name, err, out)
-		}
-	})
-
-	// sudo ignores drop-ins whose names hold a dot: the file is written
-	// under such a name beside its place, checked with visudo (a broken
-	// file would break sudo for the whole machine) and renamed into place,
-	// so no sudo ever reads half of it.
-	dropIn := filepath.Join("/etc/sudoers.d", name)
-	tmp := dropIn + ".tmp"
-	t.Cleanup(func() { _ = os.Remove(tmp) })
-	if err := os.WriteFile(tmp, []byte(name+" ALL=(ALL) NOPASSWD: ALL\n"), 0o440); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("visudo", "-c", "-q", "-f", tmp).CombinedOutput(); err != nil {
-		t.Fatalf("visudo refuses the test's sudoers drop-in: %v: %s", err, out)
-	}
-	if err := os.Rename(tmp, dropIn); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := os.Remove(dropIn); err != nil && !os.IsNotExist(err) {
-			t.Errorf("cannot remove %s: %v", dropIn, err)
-		}
-	})
-	return name
 }
