@@ -29,12 +29,13 @@ const (
 	errNoHosts   = "a server certificate needs at least one host name or address"
 	errNotCA     = "the certificate is not a CA's: it may not sign certificates (basic constraints CA:TRUE and key usage keyCertSign)"
 
-	// CAValidity is how long a CA certificate is valid: long, because
-	// nothing renews it yet, and a certificate that expires takes the
+	// CAValidity is how long a CA certificate the provider makes is valid:
+	// long, because nothing renews it yet, and a CA that expires takes the
 	// server's TLS down with it.
 	CAValidity = 10 * 365 * 24 * time.Hour
-	// ServerValidity is how long a server certificate is valid: long, for
-	// the same reason.
+	// ServerValidity is how long a server certificate is valid: long, as
+	// applications verify it against a CA they were given once; the
+	// controller issues a new one RenewBefore its end.
 	ServerValidity = 5 * 365 * 24 * time.Hour
 	// RenewBefore is how long before it expires a certificate no longer
 	// counts as current, so that Current asks for a new one in time.
