@@ -170,7 +170,8 @@ func (f *fixture) checkRefused(t *testing.T, di *v1alpha1.DatabaseInstance, caPE
 // rotatePlatformCA replaces the platform's CA in caSecret, signed by old so
 // far, with a new one, and checks that the instance is served with the new
 // CA's certificate and that a client trusting only the old one is refused.
-func (f *fixture) rotatePlatformCA(t *testing.T, di *v1alpha1.DatabaseInstance, caSecret *corev1.Secret, old pki.Pair) {
+// It returns the new CA.
+func (f *fixture) rotatePlatformCA(t *testing.T, di *v1alpha1.DatabaseInstance, caSecret *corev1.Secret, old pki.Pair) pki.Pair {
 	t.Helper()
 	rotated, err := pki.NewCA("platform CA, rotated", time.Now())
 	if err != nil {
@@ -183,6 +184,7 @@ func (f *fixture) rotatePlatformCA(t *testing.T, di *v1alpha1.DatabaseInstance, 
 	f.checkRefused(t, di, old.Cert, "the platform's former CA")
 	checkNoPlatformKeyInNamespace(t, f.env.Client, f.ns, old.Key)
 	checkNoPlatformKeyInNamespace(t, f.env.Client, f.ns, rotated.Key)
+	return rotated
 }
 
 // checkNoPlatformKeyInNamespace fails when any Secret of the team's
@@ -216,4 +218,60 @@ func secretsOf(t *testing.T, c client.Client, ns string) []corev1.Secret {
 		t.Fatal(err)
 	}
 	return l.Items
+}
+
+// TestTLSPlatformCAReplicated: a primary with two replicas and failover
+// after two seconds moves to the platform's CA and through its rotation
+// with every member reloaded, none restarted, and no failover: while the
+// provider's client trusts the new CA and a member still serves the old
+// one, the member does not answer it, which must not count as the
+// primary being down for good.
+func TestTLSPlatformCAReplicated(t *testing.T) {
+	needRoot(t)
+	f, di, _ := failoverFixture(t, "di-tls-platform-ha", hooks{}, nil)
+	c := f.env.Client
+	caSecret, platform := createPlatformCA(t, c, "di-tls-platform-ha-ca")
+	members := []string{"vm", "vm-1", "vm-2"}
+	pids := map[string]int{}
+	for _, vm := range members {
+		if pids[vm] = postmasterIn(filepath.Join(f.memberDir(t, vm, di.Name), "data")); pids[vm] == 0 {
+			t.Fatalf("no postmaster runs for the member on %s", vm)
+		}
+	}
+	// waitMembers waits until every member presents a certificate caPEM
+	// signed.
+	waitMembers := func(what string, caPEM []byte) {
+		t.Helper()
+		eventually(t, what, func() (bool, string) {
+			for _, ro := range append([]string{address(di)}, f.readOnlyEndpoints(t, di)...) {
+				got, err := presentedCertificate(ro)
+				if err != nil {
+					return false, ro + ": " + err.Error()
+				}
+				if err := signedBy(got, caPEM, di.Status.AtProvider.Endpoint); err != nil {
+					return false, ro + ": " + err.Error()
+				}
+			}
+			return true, ""
+		})
+	}
+
+	usePlatformCA(t, c, f.ns, caSecret)
+	f.waitSignedBy(t, di, "the primary presents a certificate the platform's CA signed", platform.Cert)
+	waitMembers("every member presents a certificate the platform's CA signed", platform.Cert)
+	rotated := f.rotatePlatformCA(t, di, caSecret, platform)
+	waitMembers("every member presents a certificate the rotated CA signed", rotated.Cert)
+	f.waitReady(t, di)
+
+	if err := c.Get(context.Background(), client.ObjectKeyFromObject(di), di); err != nil {
+		t.Fatal(err)
+	}
+	if di.Status.AtProvider.Primary != "vm" || di.Status.AtProvider.LastFailoverTime != nil {
+		t.Errorf("the primary is %q, last failover %v: a new certificate made the provider fail over", di.Status.AtProvider.Primary, di.Status.AtProvider.LastFailoverTime)
+	}
+	for _, vm := range members {
+		if got := postmasterIn(filepath.Join(f.memberDir(t, vm, di.Name), "data")); got != pids[vm] {
+			t.Errorf("the member on %s went from PID %d to %d: a new certificate restarted it, want a reload", vm, pids[vm], got)
+		}
+	}
 }
