@@ -314,6 +314,23 @@ func TestCRDValidation(t *testing.T) {
 					Credentials: &v1alpha1.ProviderCredentials{Source: xpv2.CredentialsSourceEnvironment}},
 			},
 		},
+		"NamespacedConfigWithInstanceCA": {
+			reason: "the CA that signs every instance's certificate is the platform's",
+			obj: &v1alpha1.ProviderConfig{
+				ObjectMeta: metav1.ObjectMeta{Namespace: "default", GenerateName: "pc-"},
+				Spec: v1alpha1.ProviderConfigSpec{Backend: v1alpha1.BackendLocal,
+					InstanceTLS: &v1alpha1.InstanceTLS{CASecretRef: xpv2.SecretReference{Namespace: "default", Name: "my-ca"}}},
+			},
+			want: "spec.instanceTLS names the platform's CA",
+		},
+		"ClusterConfigWithInstanceCA": {
+			reason: "a ClusterProviderConfig names the platform's CA",
+			obj: &v1alpha1.ClusterProviderConfig{
+				ObjectMeta: metav1.ObjectMeta{GenerateName: "pc-"},
+				Spec: v1alpha1.ProviderConfigSpec{Backend: v1alpha1.BackendLocal,
+					InstanceTLS: &v1alpha1.InstanceTLS{CASecretRef: xpv2.SecretReference{Namespace: "cert-manager", Name: "platform-ca"}}},
+			},
+		},
 		"GoodFirewallRule": {
 			reason: "a rule with ports and a CIDR is accepted",
 			obj:    firewallRule(nil),

@@ -222,6 +222,27 @@ type ProviderConfigSpec struct {
 	// too, as it would a VM.
 	// +optional
 	SSH *SSHConfig `json:"ssh,omitempty"`
+
+	// InstanceTLS says what signs the server certificates of the
+	// DatabaseInstances that use this config. Without it every instance
+	// has a CA of its own. Only a ClusterProviderConfig may set it: the
+	// CA is the platform's, and its key signs for every namespace.
+	// +optional
+	InstanceTLS *InstanceTLS `json:"instanceTLS,omitempty"`
+}
+
+// InstanceTLS names the CA that signs DatabaseInstances' server
+// certificates.
+type InstanceTLS struct {
+	// CASecretRef is a Secret with the platform's CA: tls.crt, its PEM
+	// certificate, and tls.key, its PEM private key (EC, RSA or PKCS #8),
+	// as a cert-manager CA Issuer's Secret holds them. The provider signs
+	// each instance's server certificate with it; the instance's
+	// <instance>-tls Secret and connection secrets then carry this CA's
+	// certificate as ca.crt, and never its key. When the Secret changes
+	// (the CA rotates), every instance is issued a new certificate on its
+	// next reconcile, and its servers reload it without a restart.
+	CASecretRef xpv2.SecretReference `json:"caSecretRef"`
 }
 
 // PackagePolicy says where an engine's packages come from.
@@ -293,6 +314,7 @@ type ProviderConfigStatus struct {
 // the platform team owns.
 // +kubebuilder:validation:XValidation:rule="!has(self.spec.credentials) || self.spec.credentials.source in ['None', 'Secret']",message="a ProviderConfig reads credentials only from a Secret of its own namespace: spec.credentials.source must be None or Secret (Environment and Filesystem are for ClusterProviderConfigs)"
 // +kubebuilder:validation:XValidation:rule="!has(self.spec.local) || !has(self.spec.local.baseDir)",message="spec.local.baseDir chooses where the provider writes on its host: only a ClusterProviderConfig may set it"
+// +kubebuilder:validation:XValidation:rule="!has(self.spec.instanceTLS)",message="spec.instanceTLS names the platform's CA, whose key signs certificates for every namespace: only a ClusterProviderConfig may set it"
 // +kubebuilder:subresource:status
 // +kubebuilder:printcolumn:name="BACKEND",type="string",JSONPath=".spec.backend"
 // +kubebuilder:printcolumn:name="SERVER-ENGINE",type="string",JSONPath=".spec.server.engine"

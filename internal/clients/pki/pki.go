@@ -1,9 +1,12 @@
 // Package pki makes the certificates the provider's engines serve TLS with:
-// one self-signed CA per instance, and server certificates it signs for the
-// addresses the instance's members answer on. Keys are ECDSA P-256.
+// one self-signed CA per instance, or the platform's own CA, and server
+// certificates it signs for the addresses the instance's members answer on.
+// The keys the provider makes are ECDSA P-256; a platform CA's key may also
+// be RSA or Ed25519.
 package pki
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -24,13 +27,15 @@ const (
 	errParseCert = "cannot parse the certificate PEM"
 	errParseKey  = "cannot parse the private key PEM"
 	errNoHosts   = "a server certificate needs at least one host name or address"
+	errNotCA     = "the certificate is not a CA's: it may not sign certificates (basic constraints CA:TRUE and key usage keyCertSign)"
 
-	// CAValidity is how long a CA certificate is valid: long, because
-	// nothing renews it yet, and a certificate that expires takes the
+	// CAValidity is how long a CA certificate the provider makes is valid:
+	// long, because nothing renews it yet, and a CA that expires takes the
 	// server's TLS down with it.
 	CAValidity = 10 * 365 * 24 * time.Hour
-	// ServerValidity is how long a server certificate is valid: long, for
-	// the same reason.
+	// ServerValidity is how long a server certificate is valid: long, as
+	// applications verify it against a CA they were given once; the
+	// controller issues a new one RenewBefore its end.
 	ServerValidity = 5 * 365 * 24 * time.Hour
 	// RenewBefore is how long before it expires a certificate no longer
 	// counts as current, so that Current asks for a new one in time.
@@ -38,6 +43,10 @@ const (
 
 	pemCert = "CERTIFICATE"
 	pemKey  = "EC PRIVATE KEY"
+	// pemRSAKey and pemPKCS8Key are the other forms a platform CA's key
+	// comes in: cert-manager writes PKCS #1 RSA keys or PKCS #8 ones.
+	pemRSAKey   = "RSA PRIVATE KEY"
+	pemPKCS8Key = "PRIVATE KEY"
 )
 
 // A Pair is a PEM certificate and its PEM private key.
@@ -63,7 +72,9 @@ func NewCA(commonName string, now time.Time) (Pair, error) {
 // IssueServer returns a server certificate signed by ca for hosts: IP
 // addresses go into the IP SANs, anything else into the DNS SANs, so that
 // clients verify-full whichever they connect to. The first host is also the
-// common name.
+// common name. The certificate ends when ServerValidity is up or when the
+// CA's own certificate ends, whichever comes first: past that no client
+// could verify it anyway.
 func IssueServer(ca Pair, hosts []string, now time.Time) (Pair, error) {
 	return issue(ca, hosts, now, x509.ExtKeyUsageServerAuth)
 }
@@ -86,12 +97,21 @@ func issue(ca Pair, hosts []string, now time.Time, usages ...x509.ExtKeyUsage) (
 	if err != nil {
 		return Pair{}, err
 	}
+	// A certificate signed by one that may not sign verifies nowhere; a
+	// platform CA's Secret that holds a server certificate is refused here
+	// rather than served.
+	if !caCert.IsCA || (caCert.KeyUsage != 0 && caCert.KeyUsage&x509.KeyUsageCertSign == 0) {
+		return Pair{}, errors.New(errNotCA)
+	}
 	tmpl := &x509.Certificate{
 		Subject:     pkix.Name{CommonName: hosts[0]},
 		NotBefore:   now.Add(-time.Hour),
 		NotAfter:    now.Add(ServerValidity),
 		KeyUsage:    x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: usages,
+	}
+	if tmpl.NotAfter.After(caCert.NotAfter) {
+		tmpl.NotAfter = caCert.NotAfter
 	}
 	for _, h := range hosts {
 		if ip := net.ParseIP(h); ip != nil {
@@ -106,7 +126,7 @@ func issue(ca Pair, hosts []string, now time.Time, usages ...x509.ExtKeyUsage) (
 // sign gives tmpl a new key and a random serial number and signs it with
 // parentKey as parent, or, with no parent, with its own key (a self-signed
 // CA).
-func sign(tmpl, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) (Pair, error) {
+func sign(tmpl, parent *x509.Certificate, parentKey crypto.Signer) (Pair, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return Pair{}, errors.Wrap(err, errKey)
@@ -126,7 +146,10 @@ func sign(tmpl, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) (Pair, er
 
 // Current reports whether server is a certificate caCert signed, valid for
 // every one of hosts, its key matching, and not about to expire. Anything
-// it cannot parse is not current.
+// it cannot parse is not current. A certificate within RenewBefore of its
+// end still counts as current when it ends with the CA that signed it: a
+// new one could last no longer, and issuing one on every look would only
+// churn. Renewing the CA renews it.
 func Current(caCert []byte, server Pair, hosts []string, now time.Time) bool {
 	roots := x509.NewCertPool()
 	if !roots.AppendCertsFromPEM(caCert) {
@@ -140,15 +163,30 @@ func Current(caCert []byte, server Pair, hosts []string, now time.Time) bool {
 		return false
 	}
 	for _, h := range hosts {
-		_, err := cert.Verify(x509.VerifyOptions{
-			Roots: roots, DNSName: h, CurrentTime: now.Add(RenewBefore),
+		chains, err := cert.Verify(x509.VerifyOptions{
+			Roots: roots, DNSName: h, CurrentTime: now,
 			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		})
 		if err != nil {
 			return false
 		}
+		if now.Add(RenewBefore).After(cert.NotAfter) && outlasts(chains, cert.NotAfter) {
+			return false
+		}
 	}
 	return true
+}
+
+// outlasts reports whether the CA that signed a certificate ending at end,
+// in any of chains, is valid for longer: then a new certificate would last
+// longer too.
+func outlasts(chains [][]*x509.Certificate, end time.Time) bool {
+	for _, c := range chains {
+		if len(c) > 1 && c[1].NotAfter.After(end) {
+			return true
+		}
+	}
+	return false
 }
 
 func serialNumber() (*big.Int, error) {
@@ -176,7 +214,7 @@ func parseCert(p []byte) (*x509.Certificate, error) {
 	return c, errors.Wrap(err, errParseCert)
 }
 
-func parse(p Pair) (*x509.Certificate, *ecdsa.PrivateKey, error) {
+func parse(p Pair) (*x509.Certificate, crypto.Signer, error) {
 	c, err := parseCert(p.Cert)
 	if err != nil {
 		return nil, nil, err
@@ -187,22 +225,46 @@ func parse(p Pair) (*x509.Certificate, *ecdsa.PrivateKey, error) {
 
 // tlsKeyMatches parses the key and checks that it belongs to the
 // certificate.
-func tlsKeyMatches(p Pair) (*ecdsa.PrivateKey, error) {
+func tlsKeyMatches(p Pair) (crypto.Signer, error) {
 	c, err := parseCert(p.Cert)
 	if err != nil {
 		return nil, err
 	}
-	b, _ := pem.Decode(p.Key)
-	if b == nil || b.Type != pemKey {
-		return nil, errors.New(errParseKey)
-	}
-	k, err := x509.ParseECPrivateKey(b.Bytes)
+	k, err := parseKey(p.Key)
 	if err != nil {
-		return nil, errors.Wrap(err, errParseKey)
+		return nil, err
 	}
-	pub, ok := c.PublicKey.(*ecdsa.PublicKey)
-	if !ok || !pub.Equal(&k.PublicKey) {
+	pub, ok := k.Public().(interface{ Equal(x crypto.PublicKey) bool })
+	if !ok || !pub.Equal(c.PublicKey) {
 		return nil, errors.New(errParseKey)
 	}
 	return k, nil
+}
+
+// parseKey parses a PEM private key: SEC 1 EC, PKCS #1 RSA or PKCS #8.
+func parseKey(p []byte) (crypto.Signer, error) {
+	b, _ := pem.Decode(p)
+	if b == nil {
+		return nil, errors.New(errParseKey)
+	}
+	var k any
+	var err error
+	switch b.Type {
+	case pemKey:
+		k, err = x509.ParseECPrivateKey(b.Bytes)
+	case pemRSAKey:
+		k, err = x509.ParsePKCS1PrivateKey(b.Bytes)
+	case pemPKCS8Key:
+		k, err = x509.ParsePKCS8PrivateKey(b.Bytes)
+	default:
+		return nil, errors.New(errParseKey)
+	}
+	if err != nil {
+		return nil, errors.Wrap(err, errParseKey)
+	}
+	s, ok := k.(crypto.Signer)
+	if !ok {
+		return nil, errors.New(errParseKey)
+	}
+	return s, nil
 }

@@ -44,6 +44,9 @@ const (
 	errBadURL   = "ProviderConfig %s/%s: %s is not a URL: %q"
 )
 
+// errInstanceCA refuses the platform's CA on a namespaced config.
+const errInstanceCA = "ProviderConfig %s/%s: spec.instanceTLS names the platform's CA, whose key signs certificates for every namespace, which only a ClusterProviderConfig may do: remove it"
+
 // checkNamespaced refuses what a ProviderConfig in namespace ns may not do:
 // read credentials other than its own namespace's Secrets, choose where the
 // provider writes, or send credentials to an endpoint the platform has not
@@ -63,6 +66,11 @@ func checkNamespaced(ns, name string, s *apisv1alpha1.ProviderConfigSpec, p Poli
 	}
 	if s.Local != nil && s.Local.BaseDir != "" {
 		return errors.Errorf(errBaseDir, ns, name)
+	}
+	// The CRD refuses it too; a spec stored before that rule existed is
+	// refused here, so no namespace signs with the platform's key.
+	if s.InstanceTLS != nil {
+		return errors.Errorf(errInstanceCA, ns, name)
 	}
 	for field, ep := range endpoints(s) {
 		host := ep

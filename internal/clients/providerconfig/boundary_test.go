@@ -77,6 +77,13 @@ func TestCheckNamespaced(t *testing.T) {
 			spec:   apisv1alpha1.ProviderConfigSpec{Local: &apisv1alpha1.LocalBackendConfig{BaseDir: "/etc"}},
 			want:   errors.Errorf(errBaseDir, "team-a", "pc"),
 		},
+		"InstanceCA": {
+			reason: "The CA that signs every instance's certificate is the platform's.",
+			spec: apisv1alpha1.ProviderConfigSpec{InstanceTLS: &apisv1alpha1.InstanceTLS{
+				CASecretRef: xpv2.SecretReference{Namespace: "team-a", Name: "my-ca"},
+			}},
+			want: errors.Errorf(errInstanceCA, "team-a", "pc"),
+		},
 		"PortRangeOnly": {
 			reason: "A local block without a directory chooses nothing on the host's file system.",
 			spec:   apisv1alpha1.ProviderConfigSpec{Local: &apisv1alpha1.LocalBackendConfig{PortRangeStart: 30000}},

@@ -178,7 +178,7 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 	}
 	// Every member serves TLS with the instance's certificate, which names
 	// the loopback address they all listen on.
-	if e.tls, err = c.serverCertificate(ctx, cr, certHosts(postgresql.Address)); err != nil {
+	if e.tls, err = c.serverCertificate(ctx, cr, pc, certHosts(postgresql.Address)); err != nil {
 		return nil, err
 	}
 	for _, m := range e.members() {

@@ -92,7 +92,7 @@ func (c *connector) connectPlay(ctx context.Context, cr *v1alpha1.DatabaseInstan
 	}
 	e.opts = playOptions(pc, vm, p, e.password)
 	if !deleting {
-		if e.tls, err = c.serverCertificate(ctx, cr, certHosts(e.address)); err != nil {
+		if e.tls, err = c.serverCertificate(ctx, cr, pc, certHosts(e.address)); err != nil {
 			return nil, err
 		}
 		e.opts.TLS = &pgvm.ServerTLS{Cert: e.tls.server.Cert, Key: e.tls.server.Key}

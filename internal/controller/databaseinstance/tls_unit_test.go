@@ -33,7 +33,7 @@ func TestServerCertificate(t *testing.T) {
 		return sec
 	}
 
-	first, err := c.serverCertificate(ctx, cr, certHosts("10.0.0.5"))
+	first, err := c.serverCertificate(ctx, cr, nil, certHosts("10.0.0.5"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func TestServerCertificate(t *testing.T) {
 		t.Error("the server certificate does not name the member's address and loopback")
 	}
 
-	again, err := c.serverCertificate(ctx, cr, certHosts("10.0.0.5"))
+	again, err := c.serverCertificate(ctx, cr, nil, certHosts("10.0.0.5"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func TestServerCertificate(t *testing.T) {
 		t.Error("a certificate that still names every host was issued again: the play would rewrite it on every reconcile")
 	}
 
-	moved, err := c.serverCertificate(ctx, cr, certHosts("10.0.0.6"))
+	moved, err := c.serverCertificate(ctx, cr, nil, certHosts("10.0.0.6"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestServerCertificate(t *testing.T) {
 	// A Secret of that name that the instance does not own is someone
 	// else's: left alone, and the instance says what to change.
 	other := &v1alpha1.DatabaseInstance{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "pg", UID: "uid-2"}}
-	_, err = c.serverCertificate(ctx, other, certHosts("10.0.0.5"))
+	_, err = c.serverCertificate(ctx, other, nil, certHosts("10.0.0.5"))
 	if err == nil || !strings.Contains(err.Error(), "is not owned by this instance") {
 		t.Errorf("another instance's TLS Secret: err = %v, want a refusal", err)
 	}
