@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dbaas-io/dbaas/internal/clients/executor"
+
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 )
 
@@ -19,16 +21,16 @@ func replicaOf(t *testing.T, r, p *Instance, member, admin, repl string) {
 	if err := p.EnsureReplication(ctx, admin, repl, []string{slot}, false); err != nil {
 		t.Fatalf("EnsureReplication: %v", err)
 	}
-	if !r.Initialized() {
-		if err := r.InitReplica(ctx, p.Port, slot, repl); err != nil {
+	if !initialized(t, r) {
+		if err := r.InitReplica(ctx, p.Host, p.Port, slot, repl); err != nil {
 			t.Fatalf("InitReplica: %v", err)
 		}
 	}
-	if _, err := r.WritePassFile(repl); err != nil {
+	if _, err := r.WritePassFile(ctx, repl); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Configure(Settings{Port: r.Port, SocketDir: r.SocketDir(), Replication: &Replication{
-		Member: member, PrimaryConnInfo: ConnInfo(p.Port, member, r.PassFile(), r.CAFile()), PrimarySlotName: slot,
+	if _, err := r.Configure(ctx, Settings{Port: r.Port, SocketDir: r.SocketDir(), Replication: &Replication{
+		Member: member, PrimaryConnInfo: ConnInfo(p.Host, p.Port, member, r.PassFile(), r.CAFile()), PrimarySlotName: slot,
 	}}); err != nil {
 		t.Fatalf("Configure replica: %v", err)
 	}
@@ -62,17 +64,17 @@ func TestSwitchover(t *testing.T) {
 	ctx := context.Background()
 	const admin, repl = "admin:pw", "repl-pw"
 	dir := testenv.SharedDir(t)
-	a := NewInstance(filepath.Join(dir, "a"), "pg", "15", freePort(t), "admin")
-	b := NewInstance(filepath.Join(dir, "b"), "pg", "15", freePort(t), "admin")
+	a := NewInstance(executor.Local{}, filepath.Join(dir, "a"), "pg", "15", freePort(t), "admin")
+	b := NewInstance(executor.Local{}, filepath.Join(dir, "b"), "pg", "15", freePort(t), "admin")
 	stopOnCleanup(t, a)
 	stopOnCleanup(t, b)
 	if err := a.Init(ctx, admin); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Configure(Settings{Port: a.Port, SocketDir: a.SocketDir(), Replication: &Replication{Member: "a"}}); err != nil {
+	if _, err := a.Configure(ctx, Settings{Port: a.Port, SocketDir: a.SocketDir(), Replication: &Replication{Member: "a"}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.AllowReplication(); err != nil {
+	if _, err := a.AllowReplication(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.Start(ctx); err != nil {
@@ -106,16 +108,16 @@ func TestSwitchover(t *testing.T) {
 			t.Fatalf("Promote: %v", err)
 		}
 	}
-	if b.IsStandby() {
+	if standby(t, b) {
 		t.Errorf("Promote: want standby.signal gone")
 	}
-	if _, err := b.Configure(Settings{Port: b.Port, SocketDir: b.SocketDir(), Replication: &Replication{Member: "b"}}); err != nil {
+	if _, err := b.Configure(ctx, Settings{Port: b.Port, SocketDir: b.SocketDir(), Replication: &Replication{Member: "b"}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Apply(ctx, admin, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.AllowReplication(); err != nil {
+	if _, err := b.AllowReplication(ctx); err != nil {
 		t.Fatal(err)
 	}
 	// The former primary kept a slot; it must not keep it as a replica.
@@ -125,7 +127,7 @@ func TestSwitchover(t *testing.T) {
 	if err := a.Rejoin(ctx, b, admin); err != nil {
 		t.Fatalf("Rejoin: %v", err)
 	}
-	if !a.IsStandby() {
+	if !standby(t, a) {
 		t.Errorf("Rejoin: want standby.signal")
 	}
 	if _, err := os.Stat(filepath.Join(a.DataDir(), replSlotDir, "dbaas_stale")); !os.IsNotExist(err) {
