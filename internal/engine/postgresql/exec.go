@@ -11,11 +11,10 @@ import (
 )
 
 const (
-	errRun       = "%s failed: %s"
-	errNotRun    = "cannot run %s"
-	errNoExec    = "the instance has no executor: it is built with NewInstance"
-	errShell     = "%s: %s"
-	errShellNRun = "cannot %s"
+	errRun    = "%s failed: %s"
+	errNotRun = "cannot run %s"
+	errNoExec = "the instance has no executor: it is built with NewInstance"
+	errShell  = "%s: %s"
 
 	// engineUser is who PostgreSQL runs as when the executor runs as root:
 	// initdb and postgres refuse to run as root.
@@ -86,7 +85,7 @@ func (i *Instance) output(ctx context.Context, bin string, args ...string) (stri
 
 // shell runs script as the executor's user (root, when the engine drops to
 // the engine user) for what the engine user may not do, such as handing a
-// directory to it; what describes the step in errors.
+// directory to it; what is the error message of the step.
 func (i *Instance) shell(ctx context.Context, what, script string) (executor.Result, error) {
 	x, err := i.exec()
 	if err != nil {
@@ -94,7 +93,7 @@ func (i *Instance) shell(ctx context.Context, what, script string) (executor.Res
 	}
 	res, err := x.Run(ctx, script, nil)
 	if err != nil {
-		return res, errors.Wrapf(err, errShellNRun, what)
+		return res, errors.Wrap(err, what)
 	}
 	if res.ExitCode != 0 {
 		return res, errors.Errorf(errShell, what, strings.TrimSpace(res.Stderr))

@@ -59,15 +59,7 @@ func TestFenceAfterCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	replicaOf(t, b, a, "b", admin, repl)
-	ac, err := a.Connect(ctx, "admin", admin, "postgres")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ac.Exec(ctx, "CREATE TABLE t (v text); INSERT INTO t VALUES ('before')"); err != nil {
-		t.Fatal(err)
-	}
-	_ = ac.Close(ctx)
-	waitRow(t, b, admin, "SELECT string_agg(v, ',') FROM t", "before")
+	writeAndSee(t, a, b, admin)
 
 	pid := pidOf(t, a)
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {

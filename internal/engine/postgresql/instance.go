@@ -400,14 +400,9 @@ func (i *Instance) clearStalePID(ctx context.Context) error {
 func (i *Instance) waitIdle(ctx context.Context, orRunning bool) (bool, error) {
 	deadline := time.Now().Add(busyTimeout)
 	for {
-		if orRunning {
-			if running, err := i.Running(ctx); err != nil || running {
-				return running, err
-			}
-		}
-		busy, err := i.processesIn(ctx, i.DataDir())
-		if err != nil {
-			return false, err
+		running, busy, err := i.idle(ctx, orRunning)
+		if err != nil || running {
+			return running, err
 		}
 		if len(busy) == 0 {
 			return false, nil
@@ -421,6 +416,23 @@ func (i *Instance) waitIdle(ctx context.Context, orRunning bool) (bool, error) {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// idle looks once whether, when orRunning, a server that owns
+// postmaster.pid runs, and else which processes run in the data directory.
+// ctx bounds the wait in waitIdle, not one look: a look cut short would
+// leave the caller without the processes that keep the directory busy, so
+// a look that began finishes, within busyTimeout.
+func (i *Instance) idle(ctx context.Context, orRunning bool) (bool, []int, error) {
+	look, cancel := context.WithTimeout(context.WithoutCancel(ctx), busyTimeout)
+	defer cancel()
+	if orRunning {
+		if running, err := i.Running(look); err != nil || running {
+			return running, nil, err
+		}
+	}
+	busy, err := i.processesIn(look, i.DataDir())
+	return false, busy, err
 }
 
 // Restart restarts a running server, for settings that need it.

@@ -2,6 +2,7 @@ package postgresql
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"path/filepath"
 	"sort"
@@ -42,11 +43,11 @@ func (i *Instance) readPID(ctx context.Context, pidFile string) (int, error) {
 		return 0, errors.Wrap(err, errReadPID)
 	}
 	first, _, _ := strings.Cut(string(b), "\n")
-	pid, err := strconv.Atoi(strings.TrimSpace(first))
-	if err != nil || pid <= 0 {
-		return 0, nil
+	if pid, err := strconv.Atoi(strings.TrimSpace(first)); err == nil && pid > 0 {
+		return pid, nil
 	}
-	return pid, nil
+	// A torn pid file names no process.
+	return 0, nil
 }
 
 // underDir reports whether p is dir or inside it.
@@ -147,8 +148,8 @@ func breQuote(s string) string {
 // already is no error.
 func (i *Instance) signal(ctx context.Context, pid int, sig string) error {
 	script := executor.ShellCommand("kill", "-"+sig, strconv.Itoa(pid)) + " 2>/dev/null || ! " + executor.ShellCommand("test", "-e", "/proc/"+strconv.Itoa(pid))
-	_, err := i.shell(ctx, "signal", script)
-	return errors.Wrapf(err, errSignalPID, pid)
+	_, err := i.shell(ctx, fmt.Sprintf(errSignalPID, pid), script)
+	return err
 }
 
 // stopProcess stops the process pid if it is alive and belongs to dir: first

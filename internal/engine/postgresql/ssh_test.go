@@ -106,15 +106,7 @@ func TestReplicationOverSSH(t *testing.T) {
 		t.Fatalf("InitReplica: want b initialized and a standby, got %v and %v", initialized(t, b), standby(t, b))
 	}
 	configureMember(t, b, "b", admin, a)
-	ac, err := a.Connect(ctx, "admin", admin, "postgres")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ac.Exec(ctx, "CREATE TABLE t (v text); INSERT INTO t VALUES ('before')"); err != nil {
-		t.Fatal(err)
-	}
-	_ = ac.Close(ctx)
-	waitRow(t, b, admin, "SELECT string_agg(v, ',') FROM t", "before")
+	writeAndSee(t, a, b, admin)
 	waitStreaming(t, a, admin, "b")
 
 	// Switchover: a stops cleanly and is fenced, b replays all of it and

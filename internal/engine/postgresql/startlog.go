@@ -12,6 +12,8 @@ import (
 
 const (
 	errStartLogged = "the server logged: %s"
+	errLogSize     = "cannot size the server's log"
+	errLogRead     = "cannot read the server's log"
 
 	// startLogLines is how many of a failed start's log lines an error
 	// quotes, the last ones.
@@ -23,7 +25,7 @@ const (
 // logSize is the size of the server's log before a start, so that a failed
 // start quotes only what it logged itself.
 func (i *Instance) logSize(ctx context.Context) int64 {
-	res, err := i.shell(ctx, "size the log", executor.ShellCommand("stat", "-c", "%s", "--", i.LogFile()))
+	res, err := i.shell(ctx, errLogSize, executor.ShellCommand("stat", "-c", "%s", "--", i.LogFile()))
 	if err != nil {
 		return 0
 	}
@@ -41,7 +43,7 @@ func (i *Instance) startError(ctx context.Context, err error, from int64) error 
 	}
 	// The server's log may be large; only up to startLogBytes of what it
 	// logged since from come back.
-	res, rerr := i.shell(ctx, "read the log", executor.ShellCommand("tail", "-c", "+"+strconv.FormatInt(from+1, 10), "--", i.LogFile())+" | "+executor.ShellCommand("head", "-c", strconv.Itoa(startLogBytes)))
+	res, rerr := i.shell(ctx, errLogRead, executor.ShellCommand("tail", "-c", "+"+strconv.FormatInt(from+1, 10), "--", i.LogFile())+" | "+executor.ShellCommand("head", "-c", strconv.Itoa(startLogBytes)))
 	if rerr != nil {
 		return err
 	}

@@ -57,6 +57,22 @@ func waitRow(t *testing.T, i *Instance, admin, query, want string) {
 	t.Errorf("%s on port %d: want %q, got %q", query, i.Port, want, got)
 }
 
+// writeAndSee creates a table with one row on the primary p and waits
+// until the replica r has it.
+func writeAndSee(t *testing.T, p, r *Instance, admin string) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := p.Connect(ctx, "admin", admin, "postgres")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Exec(ctx, "CREATE TABLE t (v text); INSERT INTO t VALUES ('before')"); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.Close(ctx)
+	waitRow(t, r, admin, "SELECT string_agg(v, ',') FROM t", "before")
+}
+
 // TestSwitchover stops a primary cleanly, promotes its replica once it
 // replayed everything, and brings the former primary back as the new
 // primary's replica with pg_rewind.
@@ -81,15 +97,7 @@ func TestSwitchover(t *testing.T) {
 		t.Fatal(err)
 	}
 	replicaOf(t, b, a, "b", admin, repl)
-	ac, err := a.Connect(ctx, "admin", admin, "postgres")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ac.Exec(ctx, "CREATE TABLE t (v text); INSERT INTO t VALUES ('before')"); err != nil {
-		t.Fatal(err)
-	}
-	_ = ac.Close(ctx)
-	waitRow(t, b, admin, "SELECT string_agg(v, ',') FROM t", "before")
+	writeAndSee(t, a, b, admin)
 
 	start := time.Now()
 	if err := a.Stop(ctx); err != nil {
