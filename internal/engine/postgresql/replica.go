@@ -38,11 +38,11 @@ func (i *Instance) WritePassFile(ctx context.Context, password string) (bool, er
 }
 
 // InitReplica makes the instance a copy of the primary that listens on
-// primaryHost and primaryPort with pg_basebackup, unless that completed before, and marks
-// it a standby. A copy cut short (no marker) is wiped and made again. With a
-// slot, the backup streams through the replica's own slot, which the
-// primary must have created, so that no WAL between the backup and the
-// replica's first start is lost.
+// primaryHost and primaryPort with pg_basebackup, unless that completed
+// before, and marks it a standby. A copy cut short (no marker) is wiped and
+// made again. With a slot, the backup streams through the replica's own
+// slot, which the primary must have created, so that no WAL between the
+// backup and the replica's first start is lost.
 func (i *Instance) InitReplica(ctx context.Context, primaryHost string, primaryPort int32, slot, password string) error {
 	if done, err := i.Initialized(ctx); err != nil || done {
 		return err

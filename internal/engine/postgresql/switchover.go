@@ -101,10 +101,11 @@ func (i *Instance) Promote(ctx context.Context, adminPassword string) error {
 }
 
 // Rejoin turns a former primary into a replica of source, which it reaches
-// at source's Host and Port, and lifts its fence: it stops it, has pg_rewind undo whatever it wrote after source took over
-// (nothing, after a clean switchover), removes the slots it kept as a
-// primary and marks it a standby. The admin password reaches pg_rewind
-// through a password file that is removed right after.
+// at source's Host and Port, and lifts its fence: it stops it, has
+// pg_rewind undo whatever it wrote after source took over (nothing, after a
+// clean switchover), removes the slots it kept as a primary and marks it a
+// standby. The admin password reaches pg_rewind through a password file of
+// mode 0600 that is removed right after.
 func (i *Instance) Rejoin(ctx context.Context, source *Instance, adminPassword string) error {
 	rewind, err := i.bin(ctx, "pg_rewind")
 	if err != nil {
