@@ -22,6 +22,7 @@ import (
 	computev1alpha1 "github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/backend"
+	"github.com/dbaas-io/dbaas/internal/clients/executor"
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
 	"github.com/dbaas-io/dbaas/internal/clients/providerconfig"
 	"github.com/dbaas-io/dbaas/internal/clients/safepath"
@@ -145,11 +146,11 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 		}
 		members[n].vm, members[n].off = vmName, off
 		if m != nil {
-			members[n].inst = postgresql.NewInstance(m.WorkDir, meta.GetExternalName(cr), p.Version, m.PortRangeStart, adminUser)
+			members[n].inst = postgresql.NewInstance(executor.Local{}, m.WorkDir, meta.GetExternalName(cr), p.Version, m.PortRangeStart, adminUser)
 			members[n].inst.ShareRoot = c.hooks.shareRoot
 		}
 	}
-	if err := membersUsable(p, members); err != nil {
+	if err := membersUsable(ctx, p, members); err != nil {
 		return nil, err
 	}
 	departing, err := c.departing(ctx, b, cr, adminUser)
@@ -276,11 +277,11 @@ func (c *connector) machine(ctx context.Context, b machine.Machines, ns, name st
 // that is up holds its data): then such a member is down, as one whose
 // server stopped, and the others go on without it. A new instance waits
 // for all of its machines.
-func membersUsable(p v1alpha1.DatabaseInstanceParameters, members []member) error {
+func membersUsable(ctx context.Context, p v1alpha1.DatabaseInstanceParameters, members []member) error {
 	exists := false
 	for _, m := range members {
 		if m.off == "" && m.inst != nil && p.Topology == v1alpha1.TopologyPrimary {
-			exists = exists || m.inst.Initialized()
+			exists = exists || initialized(ctx, m.inst)
 		}
 	}
 	for _, m := range members {

@@ -1,9 +1,12 @@
 package databaseinstance
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/dbaas-io/dbaas/internal/clients/executor"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/test"
@@ -16,17 +19,17 @@ import (
 func TestMembersUsable(t *testing.T) {
 	// A member whose initdb completed has the marker in its directory.
 	dir := t.TempDir()
-	created := &postgresql.Instance{Dir: filepath.Join(dir, "created")}
+	created := &postgresql.Instance{Exec: executor.Local{}, Dir: filepath.Join(dir, "created")}
 	if err := os.MkdirAll(created.Dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(created.Dir, "initialized"), nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if !created.Initialized() {
+	if ok, err := created.Initialized(context.Background()); !ok || err != nil {
 		t.Fatal("the fixture's member is not initialized")
 	}
-	fresh := &postgresql.Instance{Dir: filepath.Join(dir, "fresh")}
+	fresh := &postgresql.Instance{Exec: executor.Local{}, Dir: filepath.Join(dir, "fresh")}
 	off := func(vm string) string { return errors.Errorf(errVMOff, vm).Error() }
 	replicated := v1alpha1.DatabaseInstanceParameters{Topology: v1alpha1.TopologyPrimary}
 
@@ -67,7 +70,7 @@ func TestMembersUsable(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, membersUsable(tc.p, tc.members), test.EquateErrors()); diff != "" {
+			if diff := cmp.Diff(tc.want, membersUsable(context.Background(), tc.p, tc.members), test.EquateErrors()); diff != "" {
 				t.Errorf("%s\nmembersUsable(...): -want error, +got error:\n%s", tc.reason, diff)
 			}
 		})

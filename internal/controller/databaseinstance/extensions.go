@@ -25,8 +25,8 @@ const (
 // the members run on the provider's own machine, whose packages they use,
 // and the provider installs nothing there. A Database that creates the
 // missing extension would fail anyway; the instance says why first.
-func (e *external) observeExtensions(cr *v1alpha1.DatabaseInstance) error {
-	available, missing, err := e.inst.Extensions(cr.Spec.ForProvider.Extensions)
+func (e *external) observeExtensions(ctx context.Context, cr *v1alpha1.DatabaseInstance) error {
+	available, missing, err := e.inst.Extensions(ctx, cr.Spec.ForProvider.Extensions)
 	if err != nil {
 		return err
 	}

@@ -112,7 +112,7 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.DatabaseInstance) (
 	}
 	// A primary whose machine is off belongs to an instance that exists
 	// (Connect says so): it is down, not to be created.
-	if e.off == "" && !e.inst.Initialized() {
+	if e.off == "" && !initialized(ctx, e.inst) {
 		return managed.ExternalObservation{ResourceExists: false}, nil
 	}
 	if err := e.resolvePassword(ctx); err != nil {
@@ -122,7 +122,7 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.DatabaseInstance) (
 		o, err := e.observeReplicated(ctx, cr)
 		o.ResourceUpToDate = o.ResourceUpToDate && e.pendingPassword == ""
 		if err == nil {
-			err = e.observeExtensions(cr)
+			err = e.observeExtensions(ctx, cr)
 		}
 		return o, err
 	}
@@ -130,7 +130,7 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.DatabaseInstance) (
 	if err != nil {
 		return managed.ExternalObservation{}, errors.Wrap(err, errStatus)
 	}
-	current, err := e.inst.ConfigCurrent(settings(e.inst, cr.Spec.ForProvider))
+	current, err := e.inst.ConfigCurrent(ctx, settings(e.inst, cr.Spec.ForProvider))
 	if err != nil {
 		return managed.ExternalObservation{}, errors.Wrap(err, errConfig)
 	}
@@ -155,7 +155,7 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.DatabaseInstance) (
 	} else {
 		cr.SetConditions(xpv2.Creating())
 	}
-	if err := e.observeExtensions(cr); err != nil {
+	if err := e.observeExtensions(ctx, cr); err != nil {
 		return managed.ExternalObservation{}, err
 	}
 	return managed.ExternalObservation{
@@ -204,7 +204,7 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.DatabaseInstance) (m
 		}
 		return managed.ExternalCreation{ConnectionDetails: e.connectionDetails()}, nil
 	}
-	if _, err := e.inst.Configure(settings(e.inst, cr.Spec.ForProvider)); err != nil {
+	if _, err := e.inst.Configure(ctx, settings(e.inst, cr.Spec.ForProvider)); err != nil {
 		return managed.ExternalCreation{}, errors.Wrap(err, errConfigure)
 	}
 	if err := e.inst.Start(ctx); err != nil {
@@ -231,11 +231,11 @@ func (e *external) Update(ctx context.Context, cr *v1alpha1.DatabaseInstance) (m
 		}
 		return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, e.ensureReplicated(ctx, cr)
 	}
-	changed, err := e.inst.Configure(settings(e.inst, cr.Spec.ForProvider))
+	changed, err := e.inst.Configure(ctx, settings(e.inst, cr.Spec.ForProvider))
 	if err != nil {
 		return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, errors.Wrap(err, errConfigure)
 	}
-	if !e.inst.Running() {
+	if !running(ctx, e.inst) {
 		return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, errors.Wrap(e.inst.Start(ctx), errStart)
 	}
 	return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, errors.Wrap(e.inst.Apply(ctx, e.password, changed), errApply)

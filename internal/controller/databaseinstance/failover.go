@@ -215,7 +215,7 @@ func (e *external) candidate(ctx context.Context, cr *v1alpha1.DatabaseInstance)
 	var bestLSN string
 	var bestSync, found bool
 	for _, r := range e.replicas {
-		if r.off != "" || !r.inst.Initialized() || r.inst.IsFenced() {
+		if r.off != "" || !initialized(ctx, r.inst) || r.inst.IsFenced(ctx) {
 			continue
 		}
 		s, err := r.inst.Status(ctx, e.password)

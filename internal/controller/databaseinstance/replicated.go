@@ -50,14 +50,14 @@ func (e *external) ensureReplicated(ctx context.Context, cr *v1alpha1.DatabaseIn
 		return errors.Errorf(errMemberDown, e.vm, e.off)
 	}
 	primary := member{vm: e.vm, inst: e.inst}
-	if primaryDiedSinceObserve(p, e.primaryAnswered, e.inst.Running()) {
+	if primaryDiedSinceObserve(p, e.primaryAnswered, running(ctx, e.inst)) {
 		return errors.Errorf(errPrimaryDied, e.vm)
 	}
 	pending, rejoinErr := e.switchover(ctx, cr)
 	if pending == nil && rejoinErr != nil {
 		return rejoinErr
 	}
-	hbaChanged, err := e.inst.AllowReplication()
+	hbaChanged, err := e.inst.AllowReplication(ctx)
 	if err != nil {
 		return errors.Wrap(err, errAllowRepl)
 	}
@@ -87,12 +87,12 @@ func (e *external) ensureReplicated(ctx context.Context, cr *v1alpha1.DatabaseIn
 		if useSlots(p) {
 			slot = postgresql.SlotName(r.vm)
 		}
-		if err := r.inst.InitReplica(ctx, e.inst.Port, slot, e.replPassword); err != nil {
+		if err := r.inst.InitReplica(ctx, e.inst.Host, e.inst.Port, slot, e.replPassword); err != nil {
 			return errors.Wrapf(err, errInitReplica, r.vm)
 		}
 		// A replication password that changed reaches the replica's next
 		// connection to the primary through this file.
-		if _, err := r.inst.WritePassFile(e.replPassword); err != nil {
+		if _, err := r.inst.WritePassFile(ctx, e.replPassword); err != nil {
 			return errors.Wrapf(err, errPassfile, r.vm)
 		}
 		if err := e.configure(ctx, r, replicaSettings(r, primary, p)); err != nil {
@@ -110,11 +110,11 @@ func (e *external) ensureReplicated(ctx context.Context, cr *v1alpha1.DatabaseIn
 // configure writes a member's settings and starts it, or has a running
 // member take up what changed.
 func (e *external) configure(ctx context.Context, m member, s postgresql.Settings) error {
-	changed, err := m.inst.Configure(s)
+	changed, err := m.inst.Configure(ctx, s)
 	if err != nil {
 		return errors.Wrapf(err, errConfigMember, m.vm)
 	}
-	if !m.inst.Running() {
+	if !running(ctx, m.inst) {
 		return errors.Wrapf(m.inst.Start(ctx), errStartMember, m.vm)
 	}
 	return errors.Wrapf(m.inst.Apply(ctx, e.password, changed), errApplyMember, m.vm)
@@ -144,7 +144,7 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 		if ps, err = e.inst.Status(ctx, e.password); err != nil {
 			return managed.ExternalObservation{}, errors.Wrapf(err, errStatusMember, e.vm)
 		}
-		if current, err = e.inst.ConfigCurrent(primarySettings(primary, e.replicas, p)); err != nil {
+		if current, err = e.inst.ConfigCurrent(ctx, primarySettings(primary, e.replicas, p)); err != nil {
 			return managed.ExternalObservation{}, errors.Wrap(err, errConfig)
 		}
 	} else {
@@ -181,7 +181,7 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 		notReady = append(notReady, fmt.Sprintf("primary %s stopped answering %s ago%s; failing over", e.vm, down.Round(100*time.Millisecond), why))
 	case !ps.Ready && !failoverEnabled(p) && e.off != "":
 		notReady = append(notReady, "primary "+e.vm+" is down: "+e.off+"; failover is disabled")
-	case !ps.Ready && !failoverEnabled(p) && e.inst.Initialized():
+	case !ps.Ready && !failoverEnabled(p) && initialized(ctx, e.inst):
 		notReady = append(notReady, "primary "+e.vm+" is down: it does not answer; failover is disabled")
 	case !ps.Ready || ps.InRecovery:
 		notReady = append(notReady, "primary "+e.vm+" is not running as the primary"+why)
@@ -211,7 +211,7 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 			ap.Members = append(ap.Members, m)
 			continue
 		}
-		if !r.inst.Initialized() {
+		if !initialized(ctx, r.inst) {
 			upToDate = false
 			notReady = append(notReady, "replica "+r.vm+" is not created yet")
 			ap.Members = append(ap.Members, m)
@@ -221,14 +221,14 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 		if err != nil {
 			return managed.ExternalObservation{}, errors.Wrapf(err, errStatusMember, r.vm)
 		}
-		cur, err := r.inst.ConfigCurrent(replicaSettings(r, primary, p))
+		cur, err := r.inst.ConfigCurrent(ctx, replicaSettings(r, primary, p))
 		if err != nil {
 			return managed.ExternalObservation{}, errors.Wrap(err, errConfig)
 		}
 		m.Role, m.Running, m.LSN = role(rs, v1alpha1.RoleReplica), rs.Ready, rs.LSN
 		replicaPending = replicaPending || len(rs.PendingRestart) > 0
 		replicaUp = replicaUp || rs.Ready
-		if r.inst.IsFenced() {
+		if r.inst.IsFenced(ctx) {
 			notReady = append(notReady, "former primary "+r.vm+" is fenced until it rejoins as a replica")
 		}
 		s, connected := snd.ByName[r.vm]
@@ -243,7 +243,7 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 		upToDate = upToDate && ok && cur && len(rs.PendingRestart) == 0 && s.SyncState == wantSyncState(p)
 		ap.Members = append(ap.Members, m)
 	}
-	observeDeparting(&ap, e.departing)
+	observeDeparting(ctx, &ap, e.departing)
 	ap.RestartStep = restartStep(len(ps.PendingRestart) > 0, replicaPending)
 	// The primary is the member that says so, which during a switchover
 	// is not yet the one the spec names.

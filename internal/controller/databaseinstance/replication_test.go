@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dbaas-io/dbaas/internal/clients/executor"
+
 	"github.com/go-logr/logr/funcr"
 	"github.com/jackc/pgx/v5"
 	corev1 "k8s.io/api/core/v1"
@@ -215,9 +217,12 @@ func TestPrimaryWithReplicas(t *testing.T) {
 	// once the controller has a replica running again.
 	stop()
 	for _, vm := range []string{"vm-1", "vm-2"} {
-		r := &postgresql.Instance{Version: "15", Dir: f.memberDir(t, vm, "pg")}
-		if err := r.Stop(ctx); err != nil || r.Running() {
+		r := &postgresql.Instance{Exec: executor.Local{}, Version: "15", Dir: f.memberDir(t, vm, "pg")}
+		if err := r.Stop(ctx); err != nil {
 			t.Fatalf("cannot stop the replica on %s: %v", vm, err)
+		}
+		if up, err := r.Running(ctx); err != nil || up {
+			t.Fatalf("cannot stop the replica on %s: running %v, %v", vm, up, err)
 		}
 	}
 	done := make(chan error, 1)

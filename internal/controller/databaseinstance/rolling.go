@@ -50,11 +50,11 @@ func restartStep(primaryPending, replicaPending bool) string {
 // primary's (max_connections and the like): then the replicas cannot
 // restart first.
 func (e *external) configurePrimary(ctx context.Context, m member, s postgresql.Settings) (string, error) {
-	changed, err := m.inst.Configure(s)
+	changed, err := m.inst.Configure(ctx, s)
 	if err != nil {
 		return "", errors.Wrapf(err, errConfigMember, m.vm)
 	}
-	if !m.inst.Running() {
+	if !running(ctx, m.inst) {
 		return "", errors.Wrapf(m.inst.Start(ctx), errStartMember, m.vm)
 	}
 	restart, err := m.inst.Reload(ctx, e.password, changed)
@@ -86,7 +86,7 @@ func (e *external) rollingSuccessor(ctx context.Context) (string, error) {
 	}
 	var usable []string
 	for _, r := range e.replicas {
-		if r.off != "" || !r.inst.Initialized() || r.inst.IsFenced() {
+		if r.off != "" || !initialized(ctx, r.inst) || r.inst.IsFenced(ctx) {
 			continue
 		}
 		if snd.ByName[r.vm].State == streaming {

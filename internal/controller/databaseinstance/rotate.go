@@ -67,7 +67,7 @@ func chooseCredential(wantedWorks, publishedWorks bool, wanted, published string
 // published one, keeping the Secret's in pendingPassword for Update. A
 // primary that is down or not running is not asked.
 func (e *external) resolvePassword(ctx context.Context) error {
-	if e.off != "" || e.inst == nil || !e.inst.Running() || e.published == "" || e.published == e.password {
+	if e.off != "" || e.inst == nil || !running(ctx, e.inst) || e.published == "" || e.published == e.password {
 		return nil
 	}
 	wantedWorks, err := e.inst.Authenticates(ctx, e.password)

@@ -9,6 +9,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/clients/executor"
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
 	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
 )
@@ -44,7 +45,7 @@ func (c *connector) departing(ctx context.Context, b machine.Machines, cr *v1alp
 		if m == nil {
 			continue
 		}
-		inst := postgresql.NewInstance(m.WorkDir, meta.GetExternalName(cr), p.Version, m.PortRangeStart, adminUser)
+		inst := postgresql.NewInstance(executor.Local{}, m.WorkDir, meta.GetExternalName(cr), p.Version, m.PortRangeStart, adminUser)
 		if _, err := os.Stat(inst.Dir); err != nil {
 			continue
 		}
@@ -57,10 +58,10 @@ func (c *connector) departing(ctx context.Context, b machine.Machines, cr *v1alp
 // they are gone, so that a removal cut short is found again by the next
 // Connect. They take no reads: they are not among the read-only
 // endpoints.
-func observeDeparting(ap *v1alpha1.DatabaseInstanceObservation, departing []member) {
+func observeDeparting(ctx context.Context, ap *v1alpha1.DatabaseInstanceObservation, departing []member) {
 	for _, d := range departing {
 		ap.Members = append(ap.Members, v1alpha1.Member{
-			VirtualMachine: d.vm, Role: v1alpha1.RoleReplica, Address: postgresql.Address, Port: d.inst.Port, Running: d.inst.Running(),
+			VirtualMachine: d.vm, Role: v1alpha1.RoleReplica, Address: postgresql.Address, Port: d.inst.Port, Running: running(ctx, d.inst),
 		})
 	}
 }

@@ -32,7 +32,7 @@ const (
 // cut short is finished by the next reconcile. Members that cannot rejoin
 // yet are returned with the error, so that the others are still set up.
 func (e *external) switchover(ctx context.Context, cr *v1alpha1.DatabaseInstance) (map[string]bool, error) {
-	if e.inst.Initialized() && e.inst.IsStandby() {
+	if initialized(ctx, e.inst) && standby(ctx, e.inst) {
 		if err := e.promote(ctx, cr); err != nil {
 			return nil, err
 		}
@@ -42,7 +42,7 @@ func (e *external) switchover(ctx context.Context, cr *v1alpha1.DatabaseInstance
 	for _, r := range e.replicas {
 		// A member whose machine is off rejoins once it is back; its fence
 		// keeps it from starting as a primary meanwhile.
-		if r.off != "" || !r.inst.Initialized() || (r.inst.IsStandby() && !r.inst.IsFenced()) {
+		if r.off != "" || !initialized(ctx, r.inst) || (standby(ctx, r.inst) && !r.inst.IsFenced(ctx)) {
 			continue
 		}
 		// pg_rewind reads from the new primary, which must run.
@@ -76,14 +76,14 @@ func (e *external) promote(ctx context.Context, cr *v1alpha1.DatabaseInstance) e
 	failingOver := e.rec.Failover && e.rec.Primary == e.vm
 	var olds []member
 	for _, old := range e.replicas {
-		if !old.inst.Initialized() || old.inst.IsStandby() {
+		if !initialized(ctx, old.inst) || standby(ctx, old.inst) {
 			continue
 		}
 		olds = append(olds, old)
 		if failingOver {
 			continue
 		}
-		if old.inst.Running() {
+		if running(ctx, old.inst) {
 			snd, err := old.inst.Senders(ctx, e.password)
 			if err != nil {
 				return errors.Wrapf(err, errOldSenders, old.vm)

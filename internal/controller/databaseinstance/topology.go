@@ -57,7 +57,7 @@ func replicaSettings(replica, primary member, p v1alpha1.DatabaseInstanceParamet
 	s.Replication = &postgresql.Replication{
 		Member:          replica.vm,
 		KeepWAL:         !useSlots(p),
-		PrimaryConnInfo: postgresql.ConnInfo(primary.inst.Port, replica.vm, replica.inst.PassFile(), replica.inst.CAFile()),
+		PrimaryConnInfo: postgresql.ConnInfo(primary.inst.Host, primary.inst.Port, replica.vm, replica.inst.PassFile(), replica.inst.CAFile()),
 	}
 	if useSlots(p) {
 		s.Replication.PrimarySlotName = postgresql.SlotName(replica.vm)

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dbaas-io/dbaas/internal/clients/executor"
+
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/test"
 	"github.com/google/go-cmp/cmp"
@@ -80,7 +82,7 @@ func TestCheckTopology(t *testing.T) {
 
 func TestMemberSettings(t *testing.T) {
 	m := func(vm string, port int32) member {
-		return member{vm: vm, inst: postgresql.NewInstance("/m/"+vm, "pg", "15", port, "admin")}
+		return member{vm: vm, inst: postgresql.NewInstance(executor.Local{}, "/m/"+vm, "pg", "15", port, "admin")}
 	}
 	primary, replicas := m("vm", 25000), []member{m("vm-1", 25010), m("vm-2", 25020)}
 	sync := &v1alpha1.ReplicationParameters{Mode: v1alpha1.ReplicationSync}

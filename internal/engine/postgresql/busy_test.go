@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dbaas-io/dbaas/internal/clients/executor"
+
 	"github.com/dbaas-io/dbaas/internal/testing/pgtest"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 )
@@ -20,12 +22,12 @@ import (
 // data directory, or a second postmaster could start beside the first.
 func TestStartKeepsLockOfBusyDataDir(t *testing.T) {
 	ctx := context.Background()
-	i := NewInstance(testenv.SharedDir(t), "pg", "15", freePort(t), "postgres")
+	i := NewInstance(executor.Local{}, testenv.SharedDir(t), "pg", "15", freePort(t), "postgres")
 	stopOnCleanup(t, i)
 	if err := i.Init(ctx, "pw"); err != nil {
 		t.Fatalf("Init: %v", err)
 	}
-	if _, err := i.Configure(i.Settings(nil, nil, nil)); err != nil {
+	if _, err := i.Configure(ctx, i.Settings(nil, nil, nil)); err != nil {
 		t.Fatalf("Configure: %v", err)
 	}
 
@@ -61,7 +63,7 @@ func TestStartKeepsLockOfBusyDataDir(t *testing.T) {
 	if err := i.Start(ctx); err != nil {
 		t.Fatalf("Start after the process ended: %v", err)
 	}
-	if got, want := pgtest.OneServer(t, i.DataDir()), i.PID(); got != want {
+	if got, want := pgtest.OneServer(t, i.DataDir()), pidOf(t, i); got != want {
 		t.Errorf("the one server is %d, PID() says %d", got, want)
 	}
 }
@@ -71,12 +73,12 @@ func TestStartKeepsLockOfBusyDataDir(t *testing.T) {
 // way would: exactly one postmaster may run afterwards.
 func TestConcurrentStartsOneServer(t *testing.T) {
 	ctx := context.Background()
-	i := NewInstance(testenv.SharedDir(t), "pg", "15", freePort(t), "postgres")
+	i := NewInstance(executor.Local{}, testenv.SharedDir(t), "pg", "15", freePort(t), "postgres")
 	stopOnCleanup(t, i)
 	if err := i.Init(ctx, "pw"); err != nil {
 		t.Fatalf("Init: %v", err)
 	}
-	if _, err := i.Configure(i.Settings(nil, nil, nil)); err != nil {
+	if _, err := i.Configure(ctx, i.Settings(nil, nil, nil)); err != nil {
 		t.Fatalf("Configure: %v", err)
 	}
 	for round := range 3 {
@@ -111,7 +113,7 @@ func TestConcurrentStartsOneServer(t *testing.T) {
 // directory under it nor run a second initdb beside it.
 func TestInitKeepsBusyDataDir(t *testing.T) {
 	ctx := context.Background()
-	i := NewInstance(testenv.SharedDir(t), "pg", "15", freePort(t), "postgres")
+	i := NewInstance(executor.Local{}, testenv.SharedDir(t), "pg", "15", freePort(t), "postgres")
 	stopOnCleanup(t, i)
 	if err := os.MkdirAll(i.DataDir(), 0o700); err != nil {
 		t.Fatal(err)

@@ -19,7 +19,9 @@ const (
 type Settings struct {
 	// Version is the engine's version, which chooses the allow-list the
 	// free-form Parameters are checked against.
-	Version         string
+	Version string
+	// Host is the address the server listens on; empty means Address.
+	Host            string
 	Port            int32
 	SocketDir       string
 	MaxConnections  *int32
@@ -65,7 +67,15 @@ func Render(s Settings) (string, error) {
 	if s.SharedBuffersMB != nil {
 		line("shared_buffers", "'"+strconv.Itoa(int(*s.SharedBuffersMB))+"MB'")
 	}
-	line("listen_addresses", "'127.0.0.1'")
+	host := s.Host
+	if host == "" {
+		host = Address
+	}
+	listen, err := Quote(host)
+	if err != nil {
+		return "", errors.Errorf(errParamNUL, "listen_addresses")
+	}
+	line("listen_addresses", listen)
 	line("port", strconv.Itoa(int(s.Port)))
 	sock, err := Quote(s.SocketDir)
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dbaas-io/dbaas/internal/clients/executor"
+
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/test"
 	"github.com/google/go-cmp/cmp"
@@ -147,7 +149,7 @@ func TestSocketDirFitsOrIsOff(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			got := NewInstance(tc.workDir, "db", "15", 21000, "postgres").SocketDir()
+			got := NewInstance(executor.Local{}, tc.workDir, "db", "15", 21000, "postgres").SocketDir()
 			if got != tc.want {
 				t.Errorf("%s: SocketDir() = %q, want %q", tc.reason, got, tc.want)
 			}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/dbaas-io/dbaas/internal/clients/executor"
+
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
@@ -55,18 +57,18 @@ func TestPostmasterEnvironment(t *testing.T) {
 	t.Setenv("AWS_SECRET_ACCESS_KEY", secret)
 	t.Setenv("DBAAS_PROVIDER_ONLY", secret)
 	ctx := context.Background()
-	i := NewInstance(testenv.SharedDir(t), "env", "15", freePort(t), "admin")
+	i := NewInstance(executor.Local{}, testenv.SharedDir(t), "env", "15", freePort(t), "admin")
 	stopOnCleanup(t, i)
 	if err := i.Init(ctx, "pw"); err != nil {
 		t.Fatalf("Init: %v", err)
 	}
-	if _, err := i.Configure(i.Settings(nil, nil, nil)); err != nil {
+	if _, err := i.Configure(ctx, i.Settings(nil, nil, nil)); err != nil {
 		t.Fatalf("Configure: %v", err)
 	}
 	if err := i.Start(ctx); err != nil {
 		t.Fatalf("Start: %v", err)
 	}
-	pid := i.PID()
+	pid := pidOf(t, i)
 	if pid == 0 {
 		t.Fatal("Start: no postmaster PID")
 	}

@@ -1,7 +1,7 @@
 package postgresql
 
 import (
-	"os"
+	"context"
 	"path/filepath"
 	"sort"
 
@@ -27,13 +27,17 @@ func (i *Instance) shareDir() string {
 // the packages installed here and installs none, so an extension is
 // available exactly when its control file is in the server's share
 // directory. missing is in creation order, available sorted.
-func (i *Instance) Extensions(names []string) (available, missing []string, err error) {
+func (i *Instance) Extensions(ctx context.Context, names []string) (available, missing []string, err error) {
 	all, err := pgextensions.WithRequired(i.Version, names)
 	if err != nil {
 		return nil, nil, err
 	}
 	for _, n := range all {
-		if _, err := os.Stat(filepath.Join(i.shareDir(), pgextensions.ControlFile(n))); err != nil {
+		ok, err := i.fileExists(ctx, filepath.Join(i.shareDir(), pgextensions.ControlFile(n)))
+		if err != nil {
+			return nil, nil, err
+		}
+		if !ok {
 			missing = append(missing, n)
 			continue
 		}

@@ -1,10 +1,13 @@
 package postgresql
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dbaas-io/dbaas/internal/clients/executor"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -52,8 +55,8 @@ func TestExtensions(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			i := &Instance{Version: "15.4", ShareRoot: root}
-			available, missing, err := i.Extensions(tc.names)
+			i := &Instance{Exec: executor.Local{}, Version: "15.4", ShareRoot: root}
+			available, missing, err := i.Extensions(context.Background(), tc.names)
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("%s\nExtensions(...): want error with %q, got %v", tc.reason, tc.err, err)

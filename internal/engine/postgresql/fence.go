@@ -3,7 +3,6 @@ package postgresql
 import (
 	"context"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -31,28 +30,34 @@ const (
 // still runs (a primary that was only unreachable) is stopped. Fencing a
 // fenced member again keeps its first epoch.
 func (i *Instance) Fence(ctx context.Context, epoch int64) error {
-	if _, fenced, err := i.Fenced(); err != nil {
+	if _, fenced, err := i.Fenced(ctx); err != nil {
 		return err
 	} else if !fenced {
-		tmp := filepath.Join(i.Dir, fenceFile+".tmp")
-		if err := os.WriteFile(tmp, []byte(strconv.FormatInt(epoch, 10)+"\n"), 0o644); err != nil {
-			return errors.Wrap(err, errFence)
-		}
-		if err := os.Rename(tmp, filepath.Join(i.Dir, fenceFile)); err != nil {
+		if err := i.writeRootFile(ctx, filepath.Join(i.Dir, fenceFile), []byte(strconv.FormatInt(epoch, 10)+"\n"), 0o644); err != nil {
 			return errors.Wrap(err, errFence)
 		}
 	}
-	if _, err := os.Stat(i.DataDir()); err == nil && !i.IsStandby() {
-		if err := i.markStandby(); err != nil {
+	data, err := i.dirExists(ctx, i.DataDir())
+	if err != nil {
+		return errors.Wrap(err, errFence)
+	}
+	if data {
+		standby, err := i.IsStandby(ctx)
+		if err != nil {
 			return errors.Wrap(err, errFence)
+		}
+		if !standby {
+			if err := i.markStandby(ctx); err != nil {
+				return errors.Wrap(err, errFence)
+			}
 		}
 	}
 	return errors.Wrap(i.Stop(ctx), errFence)
 }
 
 // Fenced reports whether the member is fenced and at which epoch.
-func (i *Instance) Fenced() (int64, bool, error) {
-	b, err := os.ReadFile(filepath.Join(i.Dir, fenceFile))
+func (i *Instance) Fenced(ctx context.Context) (int64, bool, error) {
+	b, err := i.readFile(ctx, filepath.Join(i.Dir, fenceFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, false, nil
 	}
@@ -65,18 +70,15 @@ func (i *Instance) Fenced() (int64, bool, error) {
 }
 
 // IsFenced reports whether the member is fenced; a marker that cannot be
-// read counts as a fence.
-func (i *Instance) IsFenced() bool {
-	_, fenced, err := i.Fenced()
+// read, or a machine that cannot be asked, counts as a fence.
+func (i *Instance) IsFenced(ctx context.Context) bool {
+	_, fenced, err := i.Fenced(ctx)
 	return fenced || err != nil
 }
 
 // unfence lifts the fence once the member is a standby of the new primary.
-func (i *Instance) unfence() error {
-	if err := os.Remove(filepath.Join(i.Dir, fenceFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return errors.Wrap(err, errUnfence)
-	}
-	return nil
+func (i *Instance) unfence(ctx context.Context) error {
+	return i.remove(ctx, errUnfence, filepath.Join(i.Dir, fenceFile))
 }
 
 // Discard has the member copied afresh from the primary by the next
@@ -86,10 +88,7 @@ func (i *Instance) Discard(ctx context.Context) error {
 	if err := i.Stop(ctx); err != nil {
 		return err
 	}
-	if err := os.Remove(filepath.Join(i.Dir, markerFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return errors.Wrap(err, errDiscard)
-	}
-	return nil
+	return i.remove(ctx, errDiscard, filepath.Join(i.Dir, markerFile))
 }
 
 // ParseLSN returns a WAL position such as 0/3000148 as a number, so that

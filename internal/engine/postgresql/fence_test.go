@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/dbaas-io/dbaas/internal/clients/executor"
+
 	"github.com/dbaas-io/dbaas/internal/clients/local"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 )
@@ -32,8 +34,8 @@ func TestFenceAfterCrash(t *testing.T) {
 	ctx := context.Background()
 	const admin, repl = "admin:pw", "repl-pw"
 	dir := testenv.SharedDir(t)
-	a := NewInstance(filepath.Join(dir, "a"), "pg", "15", freePort(t), "admin")
-	b := NewInstance(filepath.Join(dir, "b"), "pg", "15", freePort(t), "admin")
+	a := NewInstance(executor.Local{}, filepath.Join(dir, "a"), "pg", "15", freePort(t), "admin")
+	b := NewInstance(executor.Local{}, filepath.Join(dir, "b"), "pg", "15", freePort(t), "admin")
 	stopOnCleanup(t, a)
 	stopOnCleanup(t, b)
 	t.Cleanup(func() {
@@ -47,27 +49,19 @@ func TestFenceAfterCrash(t *testing.T) {
 	if err := a.Init(ctx, admin); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Configure(Settings{Port: a.Port, SocketDir: a.SocketDir(), Replication: &Replication{Member: "a"}}); err != nil {
+	if _, err := a.Configure(ctx, Settings{Port: a.Port, SocketDir: a.SocketDir(), Replication: &Replication{Member: "a"}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.AllowReplication(); err != nil {
+	if _, err := a.AllowReplication(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
 	replicaOf(t, b, a, "b", admin, repl)
-	ac, err := a.Connect(ctx, "admin", admin, "postgres")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ac.Exec(ctx, "CREATE TABLE t (v text); INSERT INTO t VALUES ('before')"); err != nil {
-		t.Fatal(err)
-	}
-	_ = ac.Close(ctx)
-	waitRow(t, b, admin, "SELECT string_agg(v, ',') FROM t", "before")
+	writeAndSee(t, a, b, admin)
 
-	pid := a.PID()
+	pid := pidOf(t, a)
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -80,11 +74,11 @@ func TestFenceAfterCrash(t *testing.T) {
 			t.Fatalf("Fence: %v", err)
 		}
 	}
-	if e, fenced, err := a.Fenced(); !fenced || e != 1 || err != nil || !a.IsStandby() {
-		t.Errorf("Fenced: want epoch 1 and standby.signal, got %d %v %v standby %v", e, fenced, err, a.IsStandby())
+	if e, fenced, err := a.Fenced(ctx); !fenced || e != 1 || err != nil || !standby(t, a) {
+		t.Errorf("Fenced: want epoch 1 and standby.signal, got %d %v %v standby %v", e, fenced, err, standby(t, a))
 	}
-	if err := a.Start(ctx); err == nil || !strings.Contains(err.Error(), "fenced at epoch 1") || a.Running() {
-		t.Fatalf("Start of a fenced member: want it refused, got %v (running %v)", err, a.Running())
+	if err := a.Start(ctx); err == nil || !strings.Contains(err.Error(), "fenced at epoch 1") || running(t, a) {
+		t.Fatalf("Start of a fenced member: want it refused, got %v (running %v)", err, running(t, a))
 	}
 	st, err := b.Status(ctx, admin)
 	if err != nil || st.ReceiveLSN == "" {
@@ -93,10 +87,10 @@ func TestFenceAfterCrash(t *testing.T) {
 	if err := b.Promote(ctx, admin); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Configure(Settings{Port: b.Port, SocketDir: b.SocketDir(), Replication: &Replication{Member: "b"}}); err != nil {
+	if _, err := b.Configure(ctx, Settings{Port: b.Port, SocketDir: b.SocketDir(), Replication: &Replication{Member: "b"}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.AllowReplication(); err != nil {
+	if _, err := b.AllowReplication(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Apply(ctx, admin, nil); err != nil {
@@ -105,8 +99,8 @@ func TestFenceAfterCrash(t *testing.T) {
 	if err := a.Rejoin(ctx, b, admin); err != nil {
 		t.Fatalf("Rejoin after a crash: %v", err)
 	}
-	if a.IsFenced() || !a.IsStandby() {
-		t.Errorf("Rejoin: want the fence lifted and standby.signal, fenced %v standby %v", a.IsFenced(), a.IsStandby())
+	if a.IsFenced(ctx) || !standby(t, a) {
+		t.Errorf("Rejoin: want the fence lifted and standby.signal, fenced %v standby %v", a.IsFenced(ctx), standby(t, a))
 	}
 	replicaOf(t, a, b, "a", admin, repl)
 	bc, err := b.Connect(ctx, "admin", admin, "postgres")

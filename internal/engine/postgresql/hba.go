@@ -2,7 +2,9 @@ package postgresql
 
 import (
 	"bytes"
-	"os"
+	"context"
+	"io/fs"
+	"net"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -12,6 +14,8 @@ import (
 
 const (
 	errWriteHBA = "cannot write pg_hba.conf"
+	errReadHBA  = "cannot read pg_hba.conf"
+	errPeer     = "peer %q is neither an IP address nor a CIDR"
 
 	// appNetwork is where applications reach a local machine's servers
 	// from: they listen on loopback.
@@ -35,49 +39,97 @@ func hbaName(n string) string {
 // comes in without TLS: every TCP rule is hostssl, so a plain connection
 // finds no rule and is refused. The admin account, the superuser the
 // provider administers the server with, comes in over TCP only from the
-// provider's own address (Address: the provider runs on this host), with TLS
-// and its password; from anywhere else it is rejected before the rule for
+// provider's own address (Address, when the provider runs on the member's
+// host) and from the peers (the provider's address over SSH, and the other
+// members, whose pg_rewind comes in as the admin user), with TLS and its
+// password; from anywhere else it is rejected before the rule for
 // applications can match it. Replicas stream as the replication user, with
-// TLS. Applications come in with TLS and their password from the loopback
-// network the machine listens on.
-func renderHBA(adminUser string) string {
+// TLS, from loopback and the peers. Applications come in with TLS and their
+// password from the loopback network the machine listens on. peers are
+// networks as hbaNetworks returns them.
+func renderHBA(adminUser string, peers []string) string {
 	admin := hbaName(adminUser)
-	return strings.Join([]string{
+	lines := []string{
 		"# Managed by the dbaas provider. Changes are overwritten.",
 		"# TYPE   DATABASE     USER  ADDRESS  METHOD",
 		"local    all          all            peer",
 		"hostssl  all          " + admin + "  " + Address + "/32  scram-sha-256",
-		"host     all          " + admin + "  all  reject",
-		"hostssl  replication  " + ReplicationUser + "  " + Address + "/32  scram-sha-256",
-		"hostssl  all          all  " + appNetwork + "  scram-sha-256",
-		"",
-	}, "\n")
+	}
+	for _, p := range peers {
+		lines = append(lines, "hostssl  all          "+admin+"  "+p+"  scram-sha-256")
+	}
+	lines = append(lines,
+		"host     all          "+admin+"  all  reject",
+		"hostssl  replication  "+ReplicationUser+"  "+Address+"/32  scram-sha-256")
+	for _, p := range peers {
+		lines = append(lines, "hostssl  replication  "+ReplicationUser+"  "+p+"  scram-sha-256")
+	}
+	return strings.Join(append(lines, "hostssl  all          all  "+appNetwork+"  scram-sha-256", ""), "\n")
+}
+
+// hbaNetworks returns peers as pg_hba.conf addresses: a CIDR as it is, an
+// address as a network of that one address. Anything else is refused, so
+// that no peer adds a field or a keyword such as all to the file.
+func hbaNetworks(peers []string) ([]string, error) {
+	out := make([]string, 0, len(peers))
+	for _, p := range peers {
+		if _, n, err := net.ParseCIDR(p); err == nil {
+			out = append(out, n.String())
+			continue
+		}
+		ip := net.ParseIP(p)
+		switch {
+		case ip == nil:
+			return nil, errors.Errorf(errPeer, p)
+		case ip.To4() != nil:
+			out = append(out, ip.String()+"/32")
+		default:
+			out = append(out, ip.String()+"/128")
+		}
+	}
+	return out, nil
+}
+
+// hba is the provider's pg_hba.conf of the instance.
+func (i *Instance) hba() (string, error) {
+	peers, err := hbaNetworks(i.Peers)
+	if err != nil {
+		return "", err
+	}
+	return renderHBA(i.AdminUser, peers), nil
 }
 
 func (i *Instance) hbaPath() string { return filepath.Join(i.DataDir(), hbaFile) }
 
 // hbaCurrent reports whether pg_hba.conf is the provider's, for an
 // instance that serves TLS; without TLS initdb's file stays.
-func (i *Instance) hbaCurrent() bool {
+func (i *Instance) hbaCurrent(ctx context.Context) (bool, error) {
 	if i.TLS == nil {
-		return true
+		return true, nil
 	}
-	have, err := os.ReadFile(i.hbaPath())
-	return err == nil && bytes.Equal(have, []byte(renderHBA(i.AdminUser)))
+	want, err := i.hba()
+	if err != nil {
+		return false, err
+	}
+	have, err := i.readFile(ctx, i.hbaPath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, errors.Wrap(err, errReadHBA)
+	}
+	return bytes.Equal(have, []byte(want)), nil
 }
 
 // writeHBA writes pg_hba.conf unless it is current, and reports whether it
 // changed it; a running server reads it on reload.
-func (i *Instance) writeHBA() (bool, error) {
-	if i.hbaCurrent() {
-		return false, nil
-	}
-	tmp := i.hbaPath() + ".tmp"
-	if err := os.WriteFile(tmp, []byte(renderHBA(i.AdminUser)), 0o600); err != nil {
-		return false, errors.Wrap(err, errWriteHBA)
-	}
-	if err := chown(tmp); err != nil {
+func (i *Instance) writeHBA(ctx context.Context) (bool, error) {
+	if ok, err := i.hbaCurrent(ctx); err != nil || ok {
 		return false, err
 	}
-	return true, errors.Wrap(os.Rename(tmp, i.hbaPath()), errWriteHBA)
+	want, err := i.hba()
+	if err != nil {
+		return false, err
+	}
+	return true, errors.Wrap(i.writeFile(ctx, i.hbaPath(), []byte(want), 0o600), errWriteHBA)
 }

@@ -11,6 +11,7 @@ func TestRenderHBA(t *testing.T) {
 	cases := map[string]struct {
 		reason string
 		admin  string
+		peers  []string
 		want   []string
 	}{
 		"Postgres": {
@@ -21,6 +22,22 @@ func TestRenderHBA(t *testing.T) {
 				"hostssl all postgres 127.0.0.1/32 scram-sha-256",
 				"host all postgres all reject",
 				"hostssl replication dbaas_replication 127.0.0.1/32 scram-sha-256",
+				"hostssl all all 127.0.0.0/8 scram-sha-256",
+			},
+		},
+		"Peers": {
+			reason: "The admin account (the provider over SSH, pg_rewind of another member) and replicas come in from the peers as well, before the reject",
+			admin:  "postgres",
+			peers:  []string{"10.0.0.2/32", "10.1.0.0/24"},
+			want: []string{
+				"local all all peer",
+				"hostssl all postgres 127.0.0.1/32 scram-sha-256",
+				"hostssl all postgres 10.0.0.2/32 scram-sha-256",
+				"hostssl all postgres 10.1.0.0/24 scram-sha-256",
+				"host all postgres all reject",
+				"hostssl replication dbaas_replication 127.0.0.1/32 scram-sha-256",
+				"hostssl replication dbaas_replication 10.0.0.2/32 scram-sha-256",
+				"hostssl replication dbaas_replication 10.1.0.0/24 scram-sha-256",
 				"hostssl all all 127.0.0.0/8 scram-sha-256",
 			},
 		},
@@ -50,7 +67,7 @@ func TestRenderHBA(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			var got []string
-			for _, l := range strings.Split(renderHBA(tc.admin), "\n") {
+			for _, l := range strings.Split(renderHBA(tc.admin, tc.peers), "\n") {
 				if l == "" || strings.HasPrefix(l, "#") {
 					continue
 				}
@@ -63,6 +80,42 @@ func TestRenderHBA(t *testing.T) {
 				if strings.HasPrefix(l, "host ") && !strings.HasSuffix(l, " reject") {
 					t.Errorf("%s: a host rule that is not a reject lets plain text in: %q", tc.reason, l)
 				}
+			}
+		})
+	}
+}
+
+func TestHBANetworks(t *testing.T) {
+	cases := map[string]struct {
+		reason  string
+		peers   []string
+		want    []string
+		wantErr bool
+	}{
+		"AddressesAndCIDRs": {
+			reason: "An address is a network of that one address; a CIDR is normalized",
+			peers:  []string{"10.0.0.2", "10.1.0.7/24", "fd00::1"},
+			want:   []string{"10.0.0.2/32", "10.1.0.0/24", "fd00::1/128"},
+		},
+		"Keyword": {
+			reason:  "A peer that is not an address would add a keyword or a field to pg_hba.conf",
+			peers:   []string{"all"},
+			wantErr: true,
+		},
+		"Fields": {
+			reason:  "A peer with spaces would add fields to pg_hba.conf",
+			peers:   []string{"10.0.0.2 trust"},
+			wantErr: true,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got, err := hbaNetworks(tc.peers)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("%s\nhbaNetworks(%q): want error %v, got %v", tc.reason, tc.peers, tc.wantErr, err)
+			}
+			if diff := cmp.Diff(tc.want, got); !tc.wantErr && diff != "" {
+				t.Errorf("%s\nhbaNetworks(%q): -want, +got:\n%s", tc.reason, tc.peers, diff)
 			}
 		})
 	}

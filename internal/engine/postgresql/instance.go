@@ -1,11 +1,11 @@
-// Package postgresql installs, configures and runs PostgreSQL on a local
-// machine as real processes on the provider's host.
+// Package postgresql configures and runs PostgreSQL members as real
+// processes on a machine: this host or another one reached over SSH, through
+// an executor.
 package postgresql
 
 import (
 	"context"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -13,7 +13,7 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 
-	"github.com/dbaas-io/dbaas/internal/clients/local"
+	"github.com/dbaas-io/dbaas/internal/clients/executor"
 )
 
 const (
@@ -21,6 +21,8 @@ const (
 	errMkdir        = "cannot create instance directory"
 	errWipe         = "cannot wipe a half-initialized data directory"
 	errPWFile       = "cannot write the password file"
+	errInstalled    = "cannot tell whether PostgreSQL %s is installed"
+	errInitialized  = "cannot tell whether the data directory is initialized"
 	errInclude      = "cannot include the provider's configuration file"
 	errMarker       = "cannot record that the data directory is initialized"
 	errRender       = "cannot render configuration"
@@ -51,12 +53,25 @@ const (
 
 // An Instance is one PostgreSQL server in its own directory on a machine.
 type Instance struct {
+	// Exec runs the instance's programs and reaches its files on its
+	// machine. It must be set: an instance without one is a programming
+	// error, not one on this host.
+	Exec executor.Executor
+	// Host is the address the server listens on, and that the provider and
+	// the other members reach it at: Address for a member on this host,
+	// the machine's address for one over SSH. Empty means Address.
+	Host string
+	// Peers are the addresses or CIDRs, beside loopback, of the other
+	// members and of the provider, which may come in over TCP as the
+	// admin user (the provider, pg_rewind of a rejoining member) and the
+	// replication user, with their passwords.
+	Peers []string
 	// Version is the major version, for example "15".
 	Version string
 	// Dir holds data/, the socket directory and the log. It must be an
 	// absolute path.
 	Dir string
-	// Port the server listens on, on 127.0.0.1.
+	// Port the server listens on, on Host.
 	Port int32
 	// AdminUser is the bootstrap superuser.
 	AdminUser string
@@ -72,10 +87,19 @@ type Instance struct {
 	TLS *TLS
 }
 
-// NewInstance returns the instance called name on the machine whose
-// directory is workDir.
-func NewInstance(workDir, name, version string, port int32, adminUser string) *Instance {
-	return &Instance{Version: version, Dir: filepath.Join(workDir, "postgresql", name), Port: port, AdminUser: adminUser}
+// NewInstance returns the instance called name on the machine that exec
+// reaches, whose directory is workDir. It listens on Address; a member on
+// another machine sets Host.
+func NewInstance(exec executor.Executor, workDir, name, version string, port int32, adminUser string) *Instance {
+	return &Instance{Exec: exec, Host: Address, Version: version, Dir: filepath.Join(workDir, "postgresql", name), Port: port, AdminUser: adminUser}
+}
+
+// host is where the server listens and is reached.
+func (i *Instance) host() string {
+	if i.Host == "" {
+		return Address
+	}
+	return i.Host
 }
 
 // DataDir is the instance's data directory.
@@ -106,23 +130,33 @@ func (i *Instance) major() string {
 	return major
 }
 
-// bin returns the path of a PostgreSQL program of the instance's version.
-func (i *Instance) bin(name string) (string, error) {
+// bin returns the path of a PostgreSQL program of the instance's version
+// on its machine.
+func (i *Instance) bin(ctx context.Context, name string) (string, error) {
 	root := i.BinRoot
 	if root == "" {
 		root = DefaultBinRoot
 	}
 	p := filepath.Join(root, i.major(), "bin", name)
-	if _, err := os.Stat(p); err != nil {
+	x, err := i.exec()
+	if err != nil {
+		return "", err
+	}
+	res, err := x.Run(ctx, "test -x "+executor.ShellQuote(p), nil)
+	if err != nil {
+		return "", errors.Wrapf(err, errInstalled, i.major())
+	}
+	if res.ExitCode != 0 {
 		return "", errors.Errorf(errNotInstalled, i.major(), i.major())
 	}
 	return p, nil
 }
 
-// Initialized reports whether initdb completed for the instance.
-func (i *Instance) Initialized() bool {
-	_, err := os.Stat(filepath.Join(i.Dir, markerFile))
-	return err == nil
+// Initialized reports whether initdb (or a replica's copy) completed for
+// the instance.
+func (i *Instance) Initialized(ctx context.Context) (bool, error) {
+	ok, err := i.fileExists(ctx, filepath.Join(i.Dir, markerFile))
+	return ok, errors.Wrap(err, errInitialized)
 }
 
 // Init runs initdb unless it completed before. A data directory that initdb
@@ -130,10 +164,10 @@ func (i *Instance) Initialized() bool {
 // reaches initdb through a file readable only by the engine user that is
 // removed right after, never through a command line.
 func (i *Instance) Init(ctx context.Context, password string) error {
-	if i.Initialized() {
-		return nil
+	if done, err := i.Initialized(ctx); err != nil || done {
+		return err
 	}
-	initdb, err := i.bin("initdb")
+	initdb, err := i.bin(ctx, "initdb")
 	if err != nil {
 		return err
 	}
@@ -142,14 +176,11 @@ func (i *Instance) Init(ctx context.Context, password string) error {
 	}
 
 	pw := filepath.Join(i.Dir, pwFile)
-	if err := os.WriteFile(pw, []byte(password+"\n"), 0o600); err != nil {
+	if err := i.writeFile(ctx, pw, []byte(password+"\n"), 0o600); err != nil {
 		return errors.Wrap(err, errPWFile)
 	}
-	defer os.Remove(pw)
-	if err := chown(pw); err != nil {
-		return err
-	}
-	if err := run(ctx, i.Dir, initdb,
+	defer i.remove(context.WithoutCancel(ctx), errPWFile, pw) //nolint:errcheck // Best effort; removed below on success.
+	if err := i.run(ctx, initdb,
 		"-D", i.DataDir(),
 		"-U", i.AdminUser,
 		"--pwfile="+pw,
@@ -160,12 +191,19 @@ func (i *Instance) Init(ctx context.Context, password string) error {
 	); err != nil {
 		return err
 	}
-	_ = os.Remove(pw)
-
-	if err := i.include(); err != nil {
+	if err := i.remove(ctx, errPWFile, pw); err != nil {
 		return err
 	}
-	return errors.Wrap(os.WriteFile(filepath.Join(i.Dir, markerFile), []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644), errMarker)
+
+	if err := i.include(ctx); err != nil {
+		return err
+	}
+	return i.mark(ctx)
+}
+
+// mark records that the data directory is complete.
+func (i *Instance) mark(ctx context.Context) error {
+	return errors.Wrap(i.writeRootFile(ctx, filepath.Join(i.Dir, markerFile), []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644), errMarker)
 }
 
 // prepare stops a server that somehow runs on a half-done data directory,
@@ -182,63 +220,42 @@ func (i *Instance) prepare(ctx context.Context) error {
 	if _, err := i.waitIdle(ctx, false); err != nil {
 		return err
 	}
-	if err := os.RemoveAll(i.DataDir()); err != nil {
-		return errors.Wrap(err, errWipe)
+	if err := i.removeAll(ctx, errWipe, i.DataDir()); err != nil {
+		return err
 	}
 	// The engine user must traverse the engines' directory of the machine
 	// and own the instance's directories.
 	for _, d := range []struct {
 		path  string
-		mode  os.FileMode
+		mode  fs.FileMode
 		owned bool
 	}{{filepath.Dir(i.Dir), 0o755, false}, {i.Dir, 0o755, true}, {i.DataDir(), 0o700, true}, {i.SocketDir(), 0o755, true}} {
 		if d.path == "" {
 			continue
 		}
-		if err := os.MkdirAll(d.path, d.mode); err != nil {
-			return errors.Wrap(err, errMkdir)
-		}
-		if err := os.Chmod(d.path, d.mode); err != nil {
-			return errors.Wrap(err, errMkdir)
-		}
-		if !d.owned {
-			continue
-		}
-		if err := chown(d.path); err != nil {
+		if err := i.mkdir(ctx, errMkdir, d.path, d.mode, d.owned); err != nil {
 			return err
 		}
 	}
 	// A replica's copy verifies the primary with the CA before its data
 	// directory holds anything.
-	_, err := i.writeTLS()
+	_, err := i.writeTLS(ctx)
 	return err
 }
 
 // include makes postgresql.conf read the provider's file last, so that the
 // provider's settings win over initdb's.
-func (i *Instance) include() error {
-	conf := filepath.Join(i.DataDir(), confFile)
-	if err := os.WriteFile(conf, nil, 0o600); err != nil {
+func (i *Instance) include(ctx context.Context) error {
+	if err := i.writeFile(ctx, filepath.Join(i.DataDir(), confFile), nil, 0o600); err != nil {
 		return errors.Wrap(err, errInclude)
 	}
-	if err := chown(conf); err != nil {
-		return err
-	}
-	f, err := os.OpenFile(filepath.Join(i.DataDir(), "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		return errors.Wrap(err, errInclude)
-	}
-	if _, err := f.WriteString("\ninclude '" + confFile + "'\n"); err != nil {
-		_ = f.Close()
-		return errors.Wrap(err, errInclude)
-	}
-	return errors.Wrap(f.Close(), errInclude)
+	return errors.Wrap(i.appendFile(ctx, filepath.Join(i.DataDir(), "postgresql.conf"), "\ninclude '"+confFile+"'\n"), errInclude)
 }
 
 // Settings returns the provider's settings for the instance from the
 // engine-neutral ones.
 func (i *Instance) Settings(maxConnections, sharedBuffersMB *int32, parameters map[string]string) Settings {
-	s := Settings{Version: i.Version, Port: i.Port, SocketDir: i.SocketDir(), MaxConnections: maxConnections, SharedBuffersMB: sharedBuffersMB, Parameters: parameters}
+	s := Settings{Version: i.Version, Host: i.Host, Port: i.Port, SocketDir: i.SocketDir(), MaxConnections: maxConnections, SharedBuffersMB: sharedBuffersMB, Parameters: parameters}
 	if i.TLS != nil {
 		s.TLSDir = i.TLSDir()
 	}
@@ -246,105 +263,110 @@ func (i *Instance) Settings(maxConnections, sharedBuffersMB *int32, parameters m
 }
 
 // ConfigCurrent reports whether the provider's file already holds s.
-func (i *Instance) ConfigCurrent(s Settings) (bool, error) {
+func (i *Instance) ConfigCurrent(ctx context.Context, s Settings) (bool, error) {
 	want, err := Render(s)
 	if err != nil {
 		return false, errors.Wrap(err, errRender)
 	}
-	have, err := os.ReadFile(filepath.Join(i.DataDir(), confFile))
+	have, err := i.readFile(ctx, filepath.Join(i.DataDir(), confFile))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return false, errors.Wrap(err, errReadConf)
 	}
-	return string(have) == want && i.tlsCurrent() && i.hbaCurrent(), nil
+	if string(have) != want {
+		return false, nil
+	}
+	if ok, err := i.tlsCurrent(ctx); err != nil || !ok {
+		return false, err
+	}
+	return i.hbaCurrent(ctx)
 }
 
 // Configure writes s into the provider's file, and the certificate files
 // and pg_hba.conf of an instance that serves TLS. It returns the names of
 // the settings that changed; a new certificate or pg_hba.conf counts as a
 // change of ssl_cert_file or hba_file, which a reload takes up.
-func (i *Instance) Configure(s Settings) ([]string, error) {
+func (i *Instance) Configure(ctx context.Context, s Settings) ([]string, error) {
 	want, err := Render(s)
 	if err != nil {
 		return nil, errors.Wrap(err, errRender)
 	}
 	var files []string
-	if changed, err := i.writeTLS(); err != nil {
+	if changed, err := i.writeTLS(ctx); err != nil {
 		return nil, err
 	} else if changed {
 		files = append(files, "ssl_cert_file")
 	}
-	if changed, err := i.writeHBA(); err != nil {
+	if changed, err := i.writeHBA(ctx); err != nil {
 		return nil, err
 	} else if changed {
 		files = append(files, "hba_file")
 	}
-	names, err := i.configure(want)
+	names, err := i.configure(ctx, want)
 	return append(names, files...), err
 }
 
 // configure writes the provider's configuration file unless it holds want,
 // and returns the names of the settings that changed.
-func (i *Instance) configure(want string) ([]string, error) {
+func (i *Instance) configure(ctx context.Context, want string) ([]string, error) {
 	path := filepath.Join(i.DataDir(), confFile)
-	have, err := os.ReadFile(path)
+	have, err := i.readFile(ctx, path)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, errors.Wrap(err, errReadConf)
 	}
 	if string(have) == want {
 		return nil, nil
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(want), 0o600); err != nil {
-		return nil, errors.Wrap(err, errWriteConf)
-	}
-	if err := chown(tmp); err != nil {
-		return nil, err
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := i.writeFile(ctx, path, []byte(want), 0o600); err != nil {
 		return nil, errors.Wrap(err, errWriteConf)
 	}
 	return changed(string(have), want), nil
 }
 
 // PID returns the postmaster's PID when it runs for this data directory,
-// else 0.
-func (i *Instance) PID() int {
-	pid, err := local.ReadPID(filepath.Join(i.DataDir(), local.PIDFileName))
-	if err != nil || !local.Alive(pid) || !local.BelongsTo(pid, i.DataDir()) {
-		return 0
+// else 0. It reads files only: the pid file and the process's command line.
+func (i *Instance) PID(ctx context.Context) (int, error) {
+	pid, err := i.readPID(ctx, i.pidFile())
+	if err != nil || pid == 0 {
+		return 0, err
 	}
-	return pid
+	if ok, err := i.belongsTo(ctx, pid, i.DataDir()); err != nil || !ok {
+		return 0, err
+	}
+	return pid, nil
 }
 
 // Running reports whether a postmaster runs for this data directory.
-func (i *Instance) Running() bool { return i.PID() != 0 }
+func (i *Instance) Running(ctx context.Context) (bool, error) {
+	pid, err := i.PID(ctx)
+	return pid != 0, err
+}
 
 // Start starts the server unless it runs; it refuses a fenced member. pg_ctl daemonises the server, so
 // it outlives the provider.
 func (i *Instance) Start(ctx context.Context) error {
-	if i.Running() {
-		return nil
+	if running, err := i.Running(ctx); err != nil || running {
+		return err
 	}
 	// A fenced member was a primary when another one was promoted: started
 	// as it is, it could take writes the new primary never sees.
-	if epoch, fenced, err := i.Fenced(); err != nil {
+	if epoch, fenced, err := i.Fenced(ctx); err != nil {
 		return err
 	} else if fenced {
 		return errors.Errorf(errFenced, epoch)
 	}
-	pgctl, err := i.bin("pg_ctl")
+	pgctl, err := i.bin(ctx, "pg_ctl")
 	if err != nil {
 		return err
 	}
 	if err := i.clearStalePID(ctx); err != nil {
 		return err
 	}
-	if i.Running() {
+	if running, err := i.Running(ctx); err != nil || running {
 		// Another start brought it up while we waited.
-		return nil
+		return err
 	}
-	from := i.logSize()
-	return i.startError(run(ctx, i.Dir, pgctl, "start", "-w", "-t", startTimeout, "-s", "-D", i.DataDir(), "-l", i.LogFile()), from)
+	from := i.logSize(ctx)
+	return i.startError(ctx, i.run(ctx, pgctl, "start", "-w", "-t", startTimeout, "-s", "-D", i.DataDir(), "-l", i.LogFile()), from)
 }
 
 // clearStalePID removes the pid file of a server that does not run: its
@@ -363,29 +385,25 @@ func (i *Instance) clearStalePID(ctx context.Context) error {
 		return err
 	}
 	// The socket's lock file names the same process.
-	for _, f := range []string{filepath.Join(i.DataDir(), local.PIDFileName), filepath.Join(i.SocketDir(), ".s.PGSQL."+strconv.Itoa(int(i.Port))+".lock")} {
-		if !filepath.IsAbs(f) {
-			continue
-		}
-		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return errors.Wrap(err, errStalePID)
-		}
+	files := []string{i.pidFile()}
+	if lock := filepath.Join(i.SocketDir(), ".s.PGSQL."+strconv.Itoa(int(i.Port))+".lock"); filepath.IsAbs(lock) {
+		files = append(files, lock)
 	}
-	return nil
+	return i.remove(ctx, errStalePID, files...)
 }
 
 // waitIdle waits, for a bounded time, until no process runs in the data
-// directory (see local.ProcessesIn) or, when orRunning, until a server
+// directory (see processesIn) or, when orRunning, until a server
 // that owns postmaster.pid runs there; it reports whether one does. Such
 // processes may be left by a provider that was killed: its initdb or
 // pg_ctl start run on without it.
 func (i *Instance) waitIdle(ctx context.Context, orRunning bool) (bool, error) {
 	deadline := time.Now().Add(busyTimeout)
 	for {
-		if orRunning && i.Running() {
-			return true, nil
+		running, busy, err := i.idle(ctx, orRunning)
+		if err != nil || running {
+			return running, err
 		}
-		busy := local.ProcessesIn(i.DataDir())
 		if len(busy) == 0 {
 			return false, nil
 		}
@@ -398,6 +416,23 @@ func (i *Instance) waitIdle(ctx context.Context, orRunning bool) (bool, error) {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// idle looks once whether, when orRunning, a server that owns
+// postmaster.pid runs, and else which processes run in the data directory.
+// ctx bounds the wait in waitIdle, not one look: a look cut short would
+// leave the caller without the processes that keep the directory busy, so
+// a look that began finishes, within busyTimeout.
+func (i *Instance) idle(ctx context.Context, orRunning bool) (bool, []int, error) {
+	look, cancel := context.WithTimeout(context.WithoutCancel(ctx), busyTimeout)
+	defer cancel()
+	if orRunning {
+		if running, err := i.Running(look); err != nil || running {
+			return running, nil, err
+		}
+	}
+	busy, err := i.processesIn(look, i.DataDir())
+	return false, busy, err
 }
 
 // Restart restarts a running server, for settings that need it.
@@ -413,24 +448,26 @@ func (i *Instance) Restart(ctx context.Context) error {
 // returns when the pid file has gone, which the postmaster removes just
 // before it exits.
 func (i *Instance) Stop(ctx context.Context) error {
-	pid := i.PID()
-	if pid == 0 {
-		return nil
+	pid, err := i.PID(ctx)
+	if err != nil || pid == 0 {
+		return errors.Wrap(err, errStop)
 	}
-	if pgctl, err := i.bin("pg_ctl"); err == nil {
-		if err := run(ctx, i.Dir, pgctl, "stop", "-m", "fast", "-w", "-t", startTimeout, "-s", "-D", i.DataDir()); err == nil && !i.Running() {
-			return errors.Wrap(local.StopPID(ctx, pid, i.DataDir(), stopTimeout), errStop)
+	if pgctl, err := i.bin(ctx, "pg_ctl"); err == nil {
+		if err := i.run(ctx, pgctl, "stop", "-m", "fast", "-w", "-t", startTimeout, "-s", "-D", i.DataDir()); err == nil {
+			if running, err := i.Running(ctx); err == nil && !running {
+				return errors.Wrap(i.stopProcess(ctx, pid, i.DataDir(), stopTimeout), errStop)
+			}
 		}
 	}
 	return i.stopPID(ctx)
 }
 
 func (i *Instance) stopPID(ctx context.Context) error {
-	pid, err := local.ReadPID(filepath.Join(i.DataDir(), local.PIDFileName))
+	pid, err := i.readPID(ctx, i.pidFile())
 	if err != nil {
 		return errors.Wrap(err, errStop)
 	}
-	return errors.Wrap(local.StopPID(ctx, pid, i.DataDir(), stopTimeout), errStop)
+	return errors.Wrap(i.stopProcess(ctx, pid, i.DataDir(), stopTimeout), errStop)
 }
 
 // Remove stops the server and removes the instance's directory.
@@ -438,5 +475,5 @@ func (i *Instance) Remove(ctx context.Context) error {
 	if err := i.Stop(ctx); err != nil {
 		return err
 	}
-	return errors.Wrap(os.RemoveAll(i.Dir), errRemove)
+	return i.removeAll(ctx, errRemove, i.Dir)
 }

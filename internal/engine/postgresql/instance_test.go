@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dbaas-io/dbaas/internal/clients/executor"
+
 	"github.com/dbaas-io/dbaas/internal/ports"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
@@ -39,7 +41,7 @@ func stopOnCleanup(t *testing.T, i *Instance) {
 func TestInstanceLifecycle(t *testing.T) {
 	ctx := context.Background()
 	const password = "s3cr3t-'pw\\"
-	i := NewInstance(testenv.SharedDir(t), "pg", "15", freePort(t), "admin")
+	i := NewInstance(executor.Local{}, testenv.SharedDir(t), "pg", "15", freePort(t), "admin")
 	stopOnCleanup(t, i)
 
 	if err := i.Init(ctx, password); err != nil {
@@ -48,18 +50,18 @@ func TestInstanceLifecycle(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(i.Dir, pwFile)); !os.IsNotExist(err) {
 		t.Errorf("Init: want the password file removed, stat says %v", err)
 	}
-	if _, err := i.Configure(i.Settings(ptr(30), nil, map[string]string{"application_name": "it's"})); err != nil {
+	if _, err := i.Configure(ctx, i.Settings(ptr(30), nil, map[string]string{"application_name": "it's"})); err != nil {
 		t.Fatalf("Configure: %v", err)
 	}
 	if err := i.Start(ctx); err != nil {
 		t.Fatalf("Start: %v", err)
 	}
-	pid := i.PID()
+	pid := pidOf(t, i)
 	// Starting twice is a no-op that keeps the one postmaster.
 	if err := i.Start(ctx); err != nil {
 		t.Fatalf("second Start: %v", err)
 	}
-	if diff := cmp.Diff(pid, i.PID()); diff != "" || pid == 0 {
+	if diff := cmp.Diff(pid, pidOf(t, i)); diff != "" || pid == 0 {
 		t.Errorf("second Start: want the same postmaster %d, -want +got:\n%s", pid, diff)
 	}
 	s, err := i.Status(ctx, password)
@@ -87,7 +89,7 @@ func TestInstanceLifecycle(t *testing.T) {
 	}
 
 	// max_connections needs a restart; work_mem a reload.
-	ch, err := i.Configure(i.Settings(ptr(40), nil, map[string]string{"application_name": "it's", "work_mem": "8MB"}))
+	ch, err := i.Configure(ctx, i.Settings(ptr(40), nil, map[string]string{"application_name": "it's", "work_mem": "8MB"}))
 	if err != nil {
 		t.Fatalf("Configure: %v", err)
 	}
@@ -107,7 +109,7 @@ func TestInstanceLifecycle(t *testing.T) {
 		t.Errorf("application_name: -want +got:\n%s", diff)
 	}
 
-	pid = i.PID()
+	pid = pidOf(t, i)
 	if err := i.Remove(ctx); err != nil {
 		t.Fatalf("Remove: %v", err)
 	}
@@ -121,7 +123,7 @@ func TestInstanceLifecycle(t *testing.T) {
 
 func TestInitRedoesHalfDoneDir(t *testing.T) {
 	ctx := context.Background()
-	i := NewInstance(testenv.SharedDir(t), "pg", "15", freePort(t), "postgres")
+	i := NewInstance(executor.Local{}, testenv.SharedDir(t), "pg", "15", freePort(t), "postgres")
 	stopOnCleanup(t, i)
 	// A data directory with leftovers but without the marker, as initdb
 	// killed halfway leaves it.
@@ -134,7 +136,7 @@ func TestInitRedoesHalfDoneDir(t *testing.T) {
 	if err := i.Init(ctx, "pw"); err != nil {
 		t.Fatalf("Init: %v", err)
 	}
-	if !i.Initialized() {
+	if !initialized(t, i) {
 		t.Errorf("Init: want the marker written")
 	}
 	if _, err := os.Stat(filepath.Join(i.DataDir(), "global", "pg_control")); err != nil {
@@ -143,7 +145,7 @@ func TestInitRedoesHalfDoneDir(t *testing.T) {
 }
 
 func TestMissingVersion(t *testing.T) {
-	i := NewInstance(t.TempDir(), "pg", "16", 1, "postgres")
+	i := NewInstance(executor.Local{}, t.TempDir(), "pg", "16", 1, "postgres")
 	i.BinRoot = t.TempDir()
 	err := i.Init(context.Background(), "pw")
 	if diff := cmp.Diff(errors.Errorf(errNotInstalled, "16", "16"), err, test.EquateErrors()); diff != "" {

@@ -2,7 +2,6 @@ package postgresql
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -22,38 +21,45 @@ const (
 	hbaFile = "pg_hba.conf"
 )
 
-// hbaReplication lets the replication user stream WAL from loopback only,
-// with a password.
-var hbaReplication = "host replication " + ReplicationUser + " " + Address + "/32 scram-sha-256"
+// hbaReplication lets the replication user stream WAL from network, with a
+// password.
+func hbaReplication(network string) string {
+	return "host replication " + ReplicationUser + " " + network + " scram-sha-256"
+}
 
-// AllowReplication adds the replication user's pg_hba.conf line unless the
-// file has it. It reports whether it changed the file, which a running
-// server reads on its next reload.
-func (i *Instance) AllowReplication() (bool, error) {
+// AllowReplication adds the replication user's pg_hba.conf lines, for
+// loopback and each of the instance's peers, unless the file has them. It
+// reports whether it changed the file, which a running server reads on its
+// next reload.
+func (i *Instance) AllowReplication(ctx context.Context) (bool, error) {
 	if i.TLS != nil {
-		// The provider's pg_hba.conf has the replication user's rule,
+		// The provider's pg_hba.conf has the replication user's rules,
 		// with TLS.
-		return i.writeHBA()
+		return i.writeHBA(ctx)
+	}
+	peers, err := hbaNetworks(i.Peers)
+	if err != nil {
+		return false, errors.Wrap(err, errHBA)
 	}
 	path := filepath.Join(i.DataDir(), hbaFile)
-	b, err := os.ReadFile(path)
+	b, err := i.readFile(ctx, path)
 	if err != nil {
 		return false, errors.Wrap(err, errHBA)
 	}
+	have := map[string]bool{}
 	for _, l := range strings.Split(string(b), "\n") {
-		if strings.Join(strings.Fields(l), " ") == hbaReplication {
-			return false, nil
+		have[strings.Join(strings.Fields(l), " ")] = true
+	}
+	var add string
+	for _, n := range append([]string{Address + "/32"}, peers...) {
+		if l := hbaReplication(n); !have[l] {
+			add += l + "\n"
 		}
 	}
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		return false, errors.Wrap(err, errHBA)
+	if add == "" {
+		return false, nil
 	}
-	if _, err := f.WriteString("\n# Managed by the dbaas provider: replicas stream WAL.\n" + hbaReplication + "\n"); err != nil {
-		_ = f.Close()
-		return false, errors.Wrap(err, errHBA)
-	}
-	return true, errors.Wrap(f.Close(), errHBA)
+	return true, errors.Wrap(i.appendFile(ctx, path, "\n# Managed by the dbaas provider: replicas stream WAL.\n"+add), errHBA)
 }
 
 // EnsureReplication makes the running primary ready for replicas: the

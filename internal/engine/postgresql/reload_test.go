@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/dbaas-io/dbaas/internal/clients/executor"
+
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 )
 
@@ -15,12 +17,12 @@ import (
 func TestReloadAndStandbyLimits(t *testing.T) {
 	ctx := context.Background()
 	const password = "pw"
-	i := NewInstance(testenv.SharedDir(t), "pg", "15", freePort(t), "admin")
+	i := NewInstance(executor.Local{}, testenv.SharedDir(t), "pg", "15", freePort(t), "admin")
 	stopOnCleanup(t, i)
 	if err := i.Init(ctx, password); err != nil {
 		t.Fatalf("Init: %v", err)
 	}
-	if _, err := i.Configure(i.Settings(ptr(30), nil, nil)); err != nil {
+	if _, err := i.Configure(ctx, i.Settings(ptr(30), nil, nil)); err != nil {
 		t.Fatalf("Configure: %v", err)
 	}
 	if err := i.Start(ctx); err != nil {
@@ -40,7 +42,7 @@ func TestReloadAndStandbyLimits(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			changed, err := i.Configure(i.Settings(&tc.maxConns, nil, tc.params))
+			changed, err := i.Configure(ctx, i.Settings(&tc.maxConns, nil, tc.params))
 			if err != nil {
 				t.Fatalf("Configure: %v", err)
 			}

@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"context"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 )
@@ -29,45 +27,38 @@ func (i *Instance) PassFile() string { return filepath.Join(i.Dir, passFile) }
 
 // WritePassFile writes the replication password file unless it holds the
 // password already. It reports whether it wrote the file.
-func (i *Instance) WritePassFile(password string) (bool, error) {
+func (i *Instance) WritePassFile(ctx context.Context, password string) (bool, error) {
 	want := []byte(pgpassLine(password))
-	if have, err := os.ReadFile(i.PassFile()); err == nil && bytes.Equal(have, want) {
+	if have, err := i.readFile(ctx, i.PassFile()); err == nil && bytes.Equal(have, want) {
 		return false, nil
 	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return false, errors.Wrap(err, errPassfile)
 	}
-	tmp := i.PassFile() + ".tmp"
-	if err := os.WriteFile(tmp, want, 0o600); err != nil {
-		return false, errors.Wrap(err, errPassfile)
-	}
-	if err := chown(tmp); err != nil {
-		return false, err
-	}
-	return true, errors.Wrap(os.Rename(tmp, i.PassFile()), errPassfile)
+	return true, errors.Wrap(i.writeFile(ctx, i.PassFile(), want, 0o600), errPassfile)
 }
 
 // InitReplica makes the instance a copy of the primary that listens on
-// primaryPort with pg_basebackup, unless that completed before, and marks
-// it a standby. A copy cut short (no marker) is wiped and made again. With a
-// slot, the backup streams through the replica's own slot, which the
-// primary must have created, so that no WAL between the backup and the
-// replica's first start is lost.
-func (i *Instance) InitReplica(ctx context.Context, primaryPort int32, slot, password string) error {
-	if i.Initialized() {
-		return nil
+// primaryHost and primaryPort with pg_basebackup, unless that completed
+// before, and marks it a standby. A copy cut short (no marker) is wiped and
+// made again. With a slot, the backup streams through the replica's own
+// slot, which the primary must have created, so that no WAL between the
+// backup and the replica's first start is lost.
+func (i *Instance) InitReplica(ctx context.Context, primaryHost string, primaryPort int32, slot, password string) error {
+	if done, err := i.Initialized(ctx); err != nil || done {
+		return err
 	}
-	basebackup, err := i.bin("pg_basebackup")
+	basebackup, err := i.bin(ctx, "pg_basebackup")
 	if err != nil {
 		return err
 	}
 	if err := i.prepare(ctx); err != nil {
 		return err
 	}
-	if _, err := i.WritePassFile(password); err != nil {
+	if _, err := i.WritePassFile(ctx, password); err != nil {
 		return err
 	}
 	args := []string{
-		"-h", Address, "-p", strconv.Itoa(int(primaryPort)), "-U", ReplicationUser,
+		"-h", primaryHost, "-p", strconv.Itoa(int(primaryPort)), "-U", ReplicationUser,
 		"-D", i.DataDir(), "-X", "stream", "--checkpoint=fast", "--no-password",
 	}
 	if slot != "" {
@@ -77,31 +68,26 @@ func (i *Instance) InitReplica(ctx context.Context, primaryPort int32, slot, pas
 	for _, p := range i.sslParams() {
 		env = append(env, "PG"+strings.ToUpper(p[0])+"="+p[1])
 	}
-	if err := runEnv(ctx, i.Dir, env, basebackup, args...); err != nil {
+	if err := i.runEnv(ctx, env, basebackup, args...); err != nil {
 		return errors.Wrap(err, errClone)
 	}
-	if err := i.markStandby(); err != nil {
+	if err := i.markStandby(ctx); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(i.Dir, markerFile), []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644); err != nil {
-		return errors.Wrap(err, errMarker)
+	if err := i.mark(ctx); err != nil {
+		return err
 	}
 	// A former primary copied afresh is a standby of the new one now.
-	return i.unfence()
+	return i.unfence(ctx)
 }
 
 // markStandby has the server start as a standby.
-func (i *Instance) markStandby() error {
-	sig := filepath.Join(i.DataDir(), standbySignal)
-	if err := os.WriteFile(sig, nil, 0o600); err != nil {
-		return errors.Wrap(err, errSignal)
-	}
-	return chown(sig)
+func (i *Instance) markStandby(ctx context.Context) error {
+	return errors.Wrap(i.writeFile(ctx, filepath.Join(i.DataDir(), standbySignal), nil, 0o600), errSignal)
 }
 
 // IsStandby reports whether the data directory is marked to start as a
 // standby.
-func (i *Instance) IsStandby() bool {
-	_, err := os.Stat(filepath.Join(i.DataDir(), standbySignal))
-	return err == nil
+func (i *Instance) IsStandby(ctx context.Context) (bool, error) {
+	return i.fileExists(ctx, filepath.Join(i.DataDir(), standbySignal))
 }

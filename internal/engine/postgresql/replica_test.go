@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dbaas-io/dbaas/internal/clients/executor"
+
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 )
 
@@ -19,8 +21,8 @@ func TestPrimaryAndReplica(t *testing.T) {
 	ctx := context.Background()
 	const admin, repl = "admin-pw", "repl:pw\\x"
 	dir := testenv.SharedDir(t)
-	p := NewInstance(filepath.Join(dir, "m0"), "pg", "15", freePort(t), "admin")
-	r := NewInstance(filepath.Join(dir, "m1"), "pg", "15", freePort(t), "admin")
+	p := NewInstance(executor.Local{}, filepath.Join(dir, "m0"), "pg", "15", freePort(t), "admin")
+	r := NewInstance(executor.Local{}, filepath.Join(dir, "m1"), "pg", "15", freePort(t), "admin")
 	stopOnCleanup(t, p)
 	stopOnCleanup(t, r)
 
@@ -28,15 +30,15 @@ func TestPrimaryAndReplica(t *testing.T) {
 	if err := p.Init(ctx, admin); err != nil {
 		t.Fatalf("Init: %v", err)
 	}
-	if _, err := p.Configure(Settings{Port: p.Port, SocketDir: p.SocketDir(), Replication: &Replication{Member: "m0"}}); err != nil {
+	if _, err := p.Configure(ctx, Settings{Port: p.Port, SocketDir: p.SocketDir(), Replication: &Replication{Member: "m0"}}); err != nil {
 		t.Fatalf("Configure primary: %v", err)
 	}
 	for range 2 {
-		changed, err := p.AllowReplication()
+		changed, err := p.AllowReplication(ctx)
 		if err != nil {
 			t.Fatalf("AllowReplication: %v", err)
 		}
-		if changed != !p.Running() {
+		if changed != !running(t, p) {
 			t.Errorf("AllowReplication: want the line added once, changed=%v on the second call", changed)
 		}
 		if err := p.Start(ctx); err != nil {
@@ -50,14 +52,14 @@ func TestPrimaryAndReplica(t *testing.T) {
 			t.Fatalf("EnsureReplication: %v", err)
 		}
 	}
-	if err := r.InitReplica(ctx, p.Port, slot, repl); err != nil {
+	if err := r.InitReplica(ctx, p.Host, p.Port, slot, repl); err != nil {
 		t.Fatalf("InitReplica: %v", err)
 	}
-	if !r.IsStandby() {
+	if !standby(t, r) {
 		t.Errorf("InitReplica: want standby.signal")
 	}
-	if _, err := r.Configure(Settings{Port: r.Port, SocketDir: r.SocketDir(), Replication: &Replication{
-		Member: "m1", PrimaryConnInfo: ConnInfo(p.Port, "m1", r.PassFile(), r.CAFile()), PrimarySlotName: slot,
+	if _, err := r.Configure(ctx, Settings{Port: r.Port, SocketDir: r.SocketDir(), Replication: &Replication{
+		Member: "m1", PrimaryConnInfo: ConnInfo(p.Host, p.Port, "m1", r.PassFile(), r.CAFile()), PrimarySlotName: slot,
 	}}); err != nil {
 		t.Fatalf("Configure replica: %v", err)
 	}

@@ -110,11 +110,13 @@ func SlotName(member string) string {
 
 // ConnInfo returns the libpq connection string a replica streams from the
 // primary with. The password is never in it: libpq reads it from passfile.
-// With caFile the replica verifies the primary against it (verify-full);
-// without it (an instance without TLS) the stream is plain text.
-func ConnInfo(port int32, member, passfile, caFile string) string {
+// The replica reaches the primary at host and port, which the primary's
+// certificate names. With caFile the replica verifies the primary against
+// it (verify-full); without it (an instance without TLS) the stream is
+// plain text.
+func ConnInfo(host string, port int32, member, passfile, caFile string) string {
 	kv := []struct{ k, v string }{
-		{"host", Address},
+		{"host", host},
 		{"port", strconv.Itoa(int(port))},
 		{"user", ReplicationUser},
 		{"application_name", member},

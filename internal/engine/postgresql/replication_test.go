@@ -39,7 +39,7 @@ func TestRenderReplication(t *testing.T) {
 		},
 		"Replica": {
 			reason: "A replica streams from the primary through its slot, its password in a file.",
-			r: Replication{Member: "vm-1", PrimaryConnInfo: ConnInfo(20010, "vm-1", "/m/it's/replication.pgpass", ""),
+			r: Replication{Member: "vm-1", PrimaryConnInfo: ConnInfo(Address, 20010, "vm-1", "/m/it's/replication.pgpass", ""),
 				PrimarySlotName: SlotName("vm-1")},
 			want: want{out: header + base +
 				"cluster_name = 'vm-1'\nsynchronous_standby_names = ''\n" +
@@ -48,7 +48,7 @@ func TestRenderReplication(t *testing.T) {
 		},
 		"ReplicaTLS": {
 			reason: "A replica of an instance that serves TLS verifies the primary against the instance's CA.",
-			r:      Replication{Member: "vm-1", PrimaryConnInfo: ConnInfo(20010, "vm-1", "/m/replication.pgpass", "/m/tls/ca.crt")},
+			r:      Replication{Member: "vm-1", PrimaryConnInfo: ConnInfo(Address, 20010, "vm-1", "/m/replication.pgpass", "/m/tls/ca.crt")},
 			want: want{out: header + base +
 				"cluster_name = 'vm-1'\nsynchronous_standby_names = ''\n" +
 				`primary_conninfo = 'host=''127.0.0.1'' port=''20010'' user=''dbaas_replication'' application_name=''vm-1'' passfile=''/m/replication.pgpass'' sslmode=''verify-full'' sslrootcert=''/m/tls/ca.crt'' sslcert=''/m/tls/no-client-certificate'' sslkey=''/m/tls/no-client-certificate'''` + "\n"},

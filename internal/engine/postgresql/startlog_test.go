@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dbaas-io/dbaas/internal/clients/executor"
+
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 )
 
@@ -21,12 +23,12 @@ func TestStartFailureQuotesLog(t *testing.T) {
 	}
 	defer l.Close()
 	port := int32(l.Addr().(*net.TCPAddr).Port)
-	i := NewInstance(testenv.SharedDir(t), "pg", "15", port, "postgres")
+	i := NewInstance(executor.Local{}, testenv.SharedDir(t), "pg", "15", port, "postgres")
 	stopOnCleanup(t, i)
 	if err := i.Init(ctx, "pw"); err != nil {
 		t.Fatalf("Init: %v", err)
 	}
-	if _, err := i.Configure(i.Settings(nil, nil, nil)); err != nil {
+	if _, err := i.Configure(ctx, i.Settings(nil, nil, nil)); err != nil {
 		t.Fatalf("Configure: %v", err)
 	}
 	err = i.Start(ctx)

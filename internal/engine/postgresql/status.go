@@ -15,7 +15,8 @@ const (
 	errReload   = "cannot reload the configuration"
 	errSettings = "cannot read pg_settings"
 
-	// Address is where local servers listen.
+	// Address is where servers on the provider's host listen, and the
+	// default Host of an instance.
 	Address = "127.0.0.1"
 
 	connectTimeout = 5 * time.Second
@@ -49,13 +50,13 @@ func (i *Instance) Connect(ctx context.Context, user, password, dbname string) (
 	if err != nil {
 		return nil, errors.Wrap(err, errConnect)
 	}
-	cfg.Host = Address
+	cfg.Host = i.host()
 	cfg.Port = uint16(i.Port)
 	cfg.User = user
 	cfg.Password = password
 	cfg.Database = dbname
 	cfg.ConnectTimeout = connectTimeout
-	// The provider connects over TCP on loopback only, with TLS verified
+	// The provider connects over TCP to Host only, with TLS verified
 	// against the instance's CA when it serves TLS, and never falls back
 	// to plain text.
 	cfg.Fallbacks = nil
@@ -68,9 +69,10 @@ func (i *Instance) Connect(ctx context.Context, user, password, dbname string) (
 
 // Status reports whether the server runs and answers the admin user.
 func (i *Instance) Status(ctx context.Context, password string) (Status, error) {
-	s := Status{Running: i.Running()}
-	if !s.Running {
-		return s, nil
+	running, err := i.Running(ctx)
+	s := Status{Running: running}
+	if err != nil || !s.Running {
+		return s, err
 	}
 	c, err := i.Connect(ctx, i.AdminUser, password, "postgres")
 	if err != nil {
@@ -108,7 +110,9 @@ func (i *Instance) Status(ctx context.Context, password string) (Status, error) 
 // a restart when one of the changed settings is only read at server start
 // (context 'postmaster') or the server reports a pending restart.
 func (i *Instance) Apply(ctx context.Context, password string, changed []string) error {
-	if !i.Running() {
+	if running, err := i.Running(ctx); err != nil {
+		return err
+	} else if !running {
 		return i.Start(ctx)
 	}
 	restart, err := i.Reload(ctx, password, changed)
@@ -131,8 +135,8 @@ func (i *Instance) Reload(ctx context.Context, password string, changed []string
 		// created before it served TLS, whose certificate and rules were
 		// just written, is told to read them by a signal; the next
 		// reconcile connects.
-		if pgctl, berr := i.bin("pg_ctl"); berr == nil {
-			_ = run(ctx, i.Dir, pgctl, "reload", "-s", "-D", i.DataDir())
+		if pgctl, berr := i.bin(ctx, "pg_ctl"); berr == nil {
+			_ = i.run(ctx, pgctl, "reload", "-s", "-D", i.DataDir())
 		}
 		return false, err
 	}

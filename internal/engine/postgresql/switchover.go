@@ -2,14 +2,14 @@ package postgresql
 
 import (
 	"context"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+
+	"github.com/dbaas-io/dbaas/internal/clients/executor"
 )
 
 const (
@@ -32,11 +32,11 @@ const (
 // server: after a clean shutdown, its shutdown checkpoint, the last record
 // it wrote.
 func (i *Instance) CheckpointLSN(ctx context.Context) (string, error) {
-	bin, err := i.bin("pg_controldata")
+	bin, err := i.bin(ctx, "pg_controldata")
 	if err != nil {
 		return "", err
 	}
-	out, err := output(ctx, i.Dir, bin, "-D", i.DataDir())
+	out, err := i.output(ctx, bin, "-D", i.DataDir())
 	if err != nil {
 		return "", errors.Wrap(err, errControlData)
 	}
@@ -100,13 +100,14 @@ func (i *Instance) Promote(ctx context.Context, adminPassword string) error {
 	return nil
 }
 
-// Rejoin turns a former primary into a replica of source and lifts its
-// fence: it stops it, has pg_rewind undo whatever it wrote after source took over
-// (nothing, after a clean switchover), removes the slots it kept as a
-// primary and marks it a standby. The admin password reaches pg_rewind
-// through a password file that is removed right after.
+// Rejoin turns a former primary into a replica of source, which it reaches
+// at source's Host and Port, and lifts its fence: it stops it, has
+// pg_rewind undo whatever it wrote after source took over (nothing, after a
+// clean switchover), removes the slots it kept as a primary and marks it a
+// standby. The admin password reaches pg_rewind through a password file of
+// mode 0600 that is removed right after.
 func (i *Instance) Rejoin(ctx context.Context, source *Instance, adminPassword string) error {
-	rewind, err := i.bin("pg_rewind")
+	rewind, err := i.bin(ctx, "pg_rewind")
 	if err != nil {
 		return err
 	}
@@ -129,15 +130,12 @@ func (i *Instance) Rejoin(ctx context.Context, source *Instance, adminPassword s
 	}
 	pass := filepath.Join(i.Dir, rewindPass)
 	esc := strings.NewReplacer(`\`, `\\`, `:`, `\:`).Replace
-	if err := os.WriteFile(pass, []byte("*:*:*:"+esc(i.AdminUser)+":"+esc(adminPassword)+"\n"), 0o600); err != nil {
+	if err := i.writeFile(ctx, pass, []byte("*:*:*:"+esc(i.AdminUser)+":"+esc(adminPassword)+"\n"), 0o600); err != nil {
 		return errors.Wrap(err, errAdminPass)
 	}
-	defer os.Remove(pass)
-	if err := chown(pass); err != nil {
-		return err
-	}
+	defer i.remove(context.WithoutCancel(ctx), errAdminPass, pass) //nolint:errcheck // Best effort; removed below on success.
 	kv := []string{
-		"host=" + connInfoValue(Address), "port=" + connInfoValue(strconv.Itoa(int(source.Port))),
+		"host=" + connInfoValue(source.host()), "port=" + connInfoValue(strconv.Itoa(int(source.Port))),
 		"user=" + connInfoValue(i.AdminUser), "dbname=" + connInfoValue("postgres"),
 		"passfile=" + connInfoValue(pass),
 	}
@@ -148,28 +146,26 @@ func (i *Instance) Rejoin(ctx context.Context, source *Instance, adminPassword s
 	// A fence's standby.signal would stop the single-user crash recovery
 	// pg_rewind runs on a server that did not shut down cleanly; the fence
 	// marker keeps Start away meanwhile.
-	if err := os.Remove(filepath.Join(i.DataDir(), standbySignal)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return errors.Wrap(err, errRewind)
-	}
-	if err := run(ctx, i.Dir, rewind, "--target-pgdata="+i.DataDir(), "--source-server="+src); err != nil {
-		return &RewindError{err: errors.Wrap(err, errRewind)}
-	}
-	_ = os.Remove(pass)
-	// A former primary's slots would keep WAL on it for replicas that now
-	// stream from source.
-	slots, err := filepath.Glob(filepath.Join(i.DataDir(), replSlotDir, slotPrefix+"*"))
-	if err != nil {
-		return errors.Wrap(err, errSlots)
-	}
-	for _, s := range slots {
-		if err := os.RemoveAll(s); err != nil {
-			return errors.Wrap(err, errSlots)
-		}
-	}
-	if err := i.markStandby(); err != nil {
+	if err := i.remove(ctx, errRewind, filepath.Join(i.DataDir(), standbySignal)); err != nil {
 		return err
 	}
-	return i.unfence()
+	if err := i.run(ctx, rewind, "--target-pgdata="+i.DataDir(), "--source-server="+src); err != nil {
+		return &RewindError{err: errors.Wrap(err, errRewind)}
+	}
+	if err := i.remove(ctx, errAdminPass, pass); err != nil {
+		return err
+	}
+	// A former primary's slots would keep WAL on it for replicas that now
+	// stream from source. The glob is the shell's: slot names hold no
+	// character it would interpret.
+	slots := executor.ShellQuote(filepath.Join(i.DataDir(), replSlotDir)) + "/" + slotPrefix + "*"
+	if _, err := i.shell(ctx, errSlots, "rm -rf -- "+slots); err != nil {
+		return err
+	}
+	if err := i.markStandby(ctx); err != nil {
+		return err
+	}
+	return i.unfence(ctx)
 }
 
 // A RewindError is pg_rewind failing on the former primary: its data

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dbaas-io/dbaas/internal/clients/executor"
+
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 )
 
@@ -19,16 +21,16 @@ func replicaOf(t *testing.T, r, p *Instance, member, admin, repl string) {
 	if err := p.EnsureReplication(ctx, admin, repl, []string{slot}, false); err != nil {
 		t.Fatalf("EnsureReplication: %v", err)
 	}
-	if !r.Initialized() {
-		if err := r.InitReplica(ctx, p.Port, slot, repl); err != nil {
+	if !initialized(t, r) {
+		if err := r.InitReplica(ctx, p.Host, p.Port, slot, repl); err != nil {
 			t.Fatalf("InitReplica: %v", err)
 		}
 	}
-	if _, err := r.WritePassFile(repl); err != nil {
+	if _, err := r.WritePassFile(ctx, repl); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Configure(Settings{Port: r.Port, SocketDir: r.SocketDir(), Replication: &Replication{
-		Member: member, PrimaryConnInfo: ConnInfo(p.Port, member, r.PassFile(), r.CAFile()), PrimarySlotName: slot,
+	if _, err := r.Configure(ctx, Settings{Port: r.Port, SocketDir: r.SocketDir(), Replication: &Replication{
+		Member: member, PrimaryConnInfo: ConnInfo(p.Host, p.Port, member, r.PassFile(), r.CAFile()), PrimarySlotName: slot,
 	}}); err != nil {
 		t.Fatalf("Configure replica: %v", err)
 	}
@@ -55,6 +57,22 @@ func waitRow(t *testing.T, i *Instance, admin, query, want string) {
 	t.Errorf("%s on port %d: want %q, got %q", query, i.Port, want, got)
 }
 
+// writeAndSee creates a table with one row on the primary p and waits
+// until the replica r has it.
+func writeAndSee(t *testing.T, p, r *Instance, admin string) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := p.Connect(ctx, "admin", admin, "postgres")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Exec(ctx, "CREATE TABLE t (v text); INSERT INTO t VALUES ('before')"); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.Close(ctx)
+	waitRow(t, r, admin, "SELECT string_agg(v, ',') FROM t", "before")
+}
+
 // TestSwitchover stops a primary cleanly, promotes its replica once it
 // replayed everything, and brings the former primary back as the new
 // primary's replica with pg_rewind.
@@ -62,32 +80,24 @@ func TestSwitchover(t *testing.T) {
 	ctx := context.Background()
 	const admin, repl = "admin:pw", "repl-pw"
 	dir := testenv.SharedDir(t)
-	a := NewInstance(filepath.Join(dir, "a"), "pg", "15", freePort(t), "admin")
-	b := NewInstance(filepath.Join(dir, "b"), "pg", "15", freePort(t), "admin")
+	a := NewInstance(executor.Local{}, filepath.Join(dir, "a"), "pg", "15", freePort(t), "admin")
+	b := NewInstance(executor.Local{}, filepath.Join(dir, "b"), "pg", "15", freePort(t), "admin")
 	stopOnCleanup(t, a)
 	stopOnCleanup(t, b)
 	if err := a.Init(ctx, admin); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Configure(Settings{Port: a.Port, SocketDir: a.SocketDir(), Replication: &Replication{Member: "a"}}); err != nil {
+	if _, err := a.Configure(ctx, Settings{Port: a.Port, SocketDir: a.SocketDir(), Replication: &Replication{Member: "a"}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.AllowReplication(); err != nil {
+	if _, err := a.AllowReplication(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
 	replicaOf(t, b, a, "b", admin, repl)
-	ac, err := a.Connect(ctx, "admin", admin, "postgres")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ac.Exec(ctx, "CREATE TABLE t (v text); INSERT INTO t VALUES ('before')"); err != nil {
-		t.Fatal(err)
-	}
-	_ = ac.Close(ctx)
-	waitRow(t, b, admin, "SELECT string_agg(v, ',') FROM t", "before")
+	writeAndSee(t, a, b, admin)
 
 	start := time.Now()
 	if err := a.Stop(ctx); err != nil {
@@ -106,16 +116,16 @@ func TestSwitchover(t *testing.T) {
 			t.Fatalf("Promote: %v", err)
 		}
 	}
-	if b.IsStandby() {
+	if standby(t, b) {
 		t.Errorf("Promote: want standby.signal gone")
 	}
-	if _, err := b.Configure(Settings{Port: b.Port, SocketDir: b.SocketDir(), Replication: &Replication{Member: "b"}}); err != nil {
+	if _, err := b.Configure(ctx, Settings{Port: b.Port, SocketDir: b.SocketDir(), Replication: &Replication{Member: "b"}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Apply(ctx, admin, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.AllowReplication(); err != nil {
+	if _, err := b.AllowReplication(ctx); err != nil {
 		t.Fatal(err)
 	}
 	// The former primary kept a slot; it must not keep it as a replica.
@@ -125,7 +135,7 @@ func TestSwitchover(t *testing.T) {
 	if err := a.Rejoin(ctx, b, admin); err != nil {
 		t.Fatalf("Rejoin: %v", err)
 	}
-	if !a.IsStandby() {
+	if !standby(t, a) {
 		t.Errorf("Rejoin: want standby.signal")
 	}
 	if _, err := os.Stat(filepath.Join(a.DataDir(), replSlotDir, "dbaas_stale")); !os.IsNotExist(err) {

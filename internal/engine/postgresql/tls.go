@@ -2,9 +2,10 @@ package postgresql
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"os"
+	"io/fs"
 	"path/filepath"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
@@ -12,6 +13,7 @@ import (
 
 const (
 	errWriteTLS = "cannot install the server certificate"
+	errReadTLS  = "cannot read the server certificate"
 	errBadCA    = "the instance's CA certificate holds no PEM certificate"
 
 	tlsDir = "tls"
@@ -54,12 +56,12 @@ func (i *Instance) CAFile() string {
 func (i *Instance) tlsFiles() []struct {
 	path    string
 	content []byte
-	mode    os.FileMode
+	mode    fs.FileMode
 } {
 	return []struct {
 		path    string
 		content []byte
-		mode    os.FileMode
+		mode    fs.FileMode
 	}{
 		{filepath.Join(i.TLSDir(), certFile), i.TLS.Cert, 0o600},
 		{filepath.Join(i.TLSDir(), keyFile), i.TLS.Key, 0o600},
@@ -68,41 +70,42 @@ func (i *Instance) tlsFiles() []struct {
 }
 
 // tlsCurrent reports whether the certificate files hold i.TLS.
-func (i *Instance) tlsCurrent() bool {
+func (i *Instance) tlsCurrent(ctx context.Context) (bool, error) {
 	if i.TLS == nil {
-		return true
+		return true, nil
 	}
 	for _, f := range i.tlsFiles() {
-		have, err := os.ReadFile(f.path)
-		if err != nil || !bytes.Equal(have, f.content) {
-			return false
+		have, err := i.readFile(ctx, f.path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return false, nil
+		}
+		if err != nil {
+			return false, errors.Wrap(err, errReadTLS)
+		}
+		if !bytes.Equal(have, f.content) {
+			return false, nil
 		}
 	}
-	return true
+	return true, nil
 }
 
 // writeTLS installs the certificate files, owned by the engine user, unless
 // they are current. It reports whether it changed them; a running server
 // reads them again on reload.
-func (i *Instance) writeTLS() (bool, error) {
-	if i.TLS == nil || i.tlsCurrent() {
+func (i *Instance) writeTLS(ctx context.Context) (bool, error) {
+	if i.TLS == nil {
 		return false, nil
 	}
-	if err := os.MkdirAll(i.TLSDir(), 0o700); err != nil {
-		return false, errors.Wrap(err, errWriteTLS)
+	if ok, err := i.tlsCurrent(ctx); err != nil || ok {
+		return false, err
 	}
-	if err := chown(i.TLSDir()); err != nil {
+	// Only the engine user may enter the directory, as before the files
+	// in it are written.
+	if err := i.mkdir(ctx, errWriteTLS, i.TLSDir(), 0o700, true); err != nil {
 		return false, err
 	}
 	for _, f := range i.tlsFiles() {
-		tmp := f.path + ".tmp"
-		if err := os.WriteFile(tmp, f.content, f.mode); err != nil {
-			return false, errors.Wrap(err, errWriteTLS)
-		}
-		if err := chown(tmp); err != nil {
-			return false, err
-		}
-		if err := os.Rename(tmp, f.path); err != nil {
+		if err := i.writeFile(ctx, f.path, f.content, f.mode); err != nil {
 			return false, errors.Wrap(err, errWriteTLS)
 		}
 	}
@@ -110,7 +113,7 @@ func (i *Instance) writeTLS() (bool, error) {
 }
 
 // clientTLS is how the provider reaches the instance: verify-full against
-// the instance's CA, for the address it listens on.
+// the instance's CA, for the address it listens on (Host).
 func (i *Instance) clientTLS() (*tls.Config, error) {
 	if i.TLS == nil {
 		return nil, nil
@@ -119,7 +122,7 @@ func (i *Instance) clientTLS() (*tls.Config, error) {
 	if !roots.AppendCertsFromPEM(i.TLS.CA) {
 		return nil, errors.New(errBadCA)
 	}
-	return &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots, ServerName: Address}, nil
+	return &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots, ServerName: i.host()}, nil
 }
 
 // sslParams are the libpq TLS parameters of the provider's own libpq

@@ -1,0 +1,184 @@
+package postgresql
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/dbaas-io/dbaas/internal/clients/executor"
+	"github.com/dbaas-io/dbaas/internal/clients/pki"
+	"github.com/dbaas-io/dbaas/internal/testing/integration"
+	"github.com/dbaas-io/dbaas/internal/testing/sshtest"
+	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+)
+
+// overSSH returns an executor that reaches this host through the test's SSH
+// server, as the provider reaches a machine; sudo has it run every command
+// through sudo -n, as for a login user that is not root.
+func overSSH(t *testing.T, srv *sshtest.Server, sudo bool) *executor.SSH {
+	t.Helper()
+	x, _, err := executor.DialSSH(context.Background(), executor.Config{Address: srv.Addr(), User: srv.User(), PrivateKeyPEM: srv.ClientKeyPEM(), Sudo: sudo})
+	if err != nil {
+		t.Fatalf("DialSSH: %v", err)
+	}
+	t.Cleanup(func() { _ = x.Close() })
+	return x
+}
+
+// sshMember returns a member on its own SSH connection that listens on
+// host, a loopback address of its own, with a certificate for that
+// address, so that the provider and the other member reach it only where
+// it listens.
+func sshMember(t *testing.T, x executor.Executor, dir, host string, ca pki.Pair) *Instance {
+	t.Helper()
+	cert, err := pki.IssueServer(ca, []string{host}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := NewInstance(x, dir, "pg", "15", freePort(t), "admin")
+	i.Host = host
+	i.Peers = []string{"127.0.0.2", "127.0.0.3"}
+	i.TLS = &TLS{Cert: cert.Cert, Key: cert.Key, CA: ca.Cert}
+	stopOnCleanup(t, i)
+	return i
+}
+
+// configureMember writes a member's settings, as a primary (no primary
+// given) or as a replica streaming from primary, and starts it or has it
+// take them up.
+func configureMember(t *testing.T, i *Instance, member, admin string, primary *Instance) {
+	t.Helper()
+	ctx := context.Background()
+	s := i.Settings(nil, nil, nil)
+	s.Replication = &Replication{Member: member}
+	if primary != nil {
+		s.Replication.PrimaryConnInfo = ConnInfo(primary.Host, primary.Port, member, i.PassFile(), i.CAFile())
+		s.Replication.PrimarySlotName = SlotName(member)
+	}
+	changed, err := i.Configure(ctx, s)
+	if err != nil {
+		t.Fatalf("Configure %s: %v", member, err)
+	}
+	if _, err := i.AllowReplication(ctx); err != nil {
+		t.Fatalf("AllowReplication %s: %v", member, err)
+	}
+	if err := i.Apply(ctx, admin, changed); err != nil {
+		t.Fatalf("Apply %s: %v", member, err)
+	}
+}
+
+// TestReplicationOverSSH runs a primary, a replica that streams from it,
+// a switchover and the former primary's rejoin entirely through executors
+// that reach this host over SSH (one of them through sudo), with TLS and
+// each member on its own loopback address: the engine needs nothing of the
+// provider's host but its executor and the network.
+func TestReplicationOverSSH(t *testing.T) {
+	integration.Needs(t, "PostgreSQL 15 and root, for members run over SSH")
+	ctx := context.Background()
+	const admin, repl = "admin:pw", "repl-pw"
+	srv := sshtest.Start(t)
+	ca, err := pki.NewCA("engine over SSH", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := testenv.SharedDir(t)
+	a := sshMember(t, overSSH(t, srv, false), filepath.Join(dir, "a"), "127.0.0.2", ca)
+	b := sshMember(t, overSSH(t, srv, true), filepath.Join(dir, "b"), "127.0.0.3", ca)
+
+	// a is the primary.
+	if err := a.Init(ctx, admin); err != nil {
+		t.Fatalf("Init: %v", err)
+	}
+	configureMember(t, a, "a", admin, nil)
+	if !running(t, a) {
+		t.Fatal("primary a does not run after Apply")
+	}
+	if err := a.EnsureReplication(ctx, admin, repl, []string{SlotName("b")}, true); err != nil {
+		t.Fatalf("EnsureReplication: %v", err)
+	}
+
+	// b copies a over the network and streams from it.
+	if err := b.InitReplica(ctx, a.Host, a.Port, SlotName("b"), repl); err != nil {
+		t.Fatalf("InitReplica: %v", err)
+	}
+	if !initialized(t, b) || !standby(t, b) {
+		t.Fatalf("InitReplica: want b initialized and a standby, got %v and %v", initialized(t, b), standby(t, b))
+	}
+	configureMember(t, b, "b", admin, a)
+	writeAndSee(t, a, b, admin)
+	waitStreaming(t, a, admin, "b")
+
+	// Switchover: a stops cleanly and is fenced, b replays all of it and
+	// is promoted.
+	if err := a.Stop(ctx); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	lsn, err := a.CheckpointLSN(ctx)
+	if err != nil || lsn == "" {
+		t.Fatalf("CheckpointLSN: %q, %v", lsn, err)
+	}
+	if err := b.WaitReplayed(ctx, admin, lsn, time.Minute); err != nil {
+		t.Fatalf("WaitReplayed(%s): %v", lsn, err)
+	}
+	if err := a.Fence(ctx, 1); err != nil {
+		t.Fatalf("Fence: %v", err)
+	}
+	if epoch, fenced, err := a.Fenced(ctx); err != nil || !fenced || epoch != 1 {
+		t.Fatalf("Fenced: want epoch 1, got %d %v %v", epoch, fenced, err)
+	}
+	if err := b.Promote(ctx, admin); err != nil {
+		t.Fatalf("Promote: %v", err)
+	}
+	if standby(t, b) {
+		t.Error("Promote: want standby.signal gone")
+	}
+	configureMember(t, b, "b", admin, nil)
+	if err := b.EnsureReplication(ctx, admin, repl, []string{SlotName("a")}, true); err != nil {
+		t.Fatalf("EnsureReplication on the new primary: %v", err)
+	}
+
+	// a rejoins as b's replica with pg_rewind, which reaches b at its
+	// address, and streams from it.
+	if err := a.Rejoin(ctx, b, admin); err != nil {
+		t.Fatalf("Rejoin: %v", err)
+	}
+	if a.IsFenced(ctx) || !standby(t, a) {
+		t.Errorf("Rejoin: want the fence lifted and standby.signal, fenced %v standby %v", a.IsFenced(ctx), standby(t, a))
+	}
+	if _, err := a.WritePassFile(ctx, repl); err != nil {
+		t.Fatal(err)
+	}
+	configureMember(t, a, "a", admin, b)
+	bc, err := b.Connect(ctx, "admin", admin, "postgres")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bc.Close(ctx)
+	if _, err := bc.Exec(ctx, "INSERT INTO t VALUES ('after')"); err != nil {
+		t.Fatalf("write on the new primary: %v", err)
+	}
+	waitRow(t, a, admin, "SELECT string_agg(v, ',' ORDER BY v) FROM t", "after,before")
+	waitStreaming(t, b, admin, "a")
+	as, err := a.Status(ctx, admin)
+	if err != nil || !as.InRecovery {
+		t.Errorf("former primary: want it in recovery, got %+v, %v", as, err)
+	}
+	if srv.Sessions() == 0 {
+		t.Error("no command reached the SSH server")
+	}
+}
+
+// waitStreaming waits until the primary p reports member streaming from it.
+func waitStreaming(t *testing.T, p *Instance, admin, member string) {
+	t.Helper()
+	var got Senders
+	var err error
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		got, err = p.Senders(context.Background(), admin)
+		if err == nil && got.ByName[member].State == "streaming" {
+			return
+		}
+	}
+	t.Errorf("%s does not stream from the primary on port %d: %+v, %v", member, p.Port, got, err)
+}
