@@ -7,7 +7,6 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
 )
 
@@ -51,19 +50,6 @@ type memberState struct {
 	// answered and it is connected.
 	Sender    postgresql.Sender
 	Connected bool
-}
-
-// role is what the member says it is: the primary, a replica, or nothing
-// when its server does not answer.
-func (m memberState) role() string {
-	switch {
-	case !m.Ready:
-		return ""
-	case m.InRecovery:
-		return v1alpha1.RoleReplica
-	default:
-		return v1alpha1.RolePrimary
-	}
 }
 
 // A snapshot is every member of an instance as seen at one moment, the
