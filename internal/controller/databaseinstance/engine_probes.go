@@ -24,9 +24,9 @@ func running(ctx context.Context, inst *postgresql.Instance) bool {
 	return ok && err == nil
 }
 
-// standby reports whether a member's data directory is marked to start as a
+// markedStandby reports whether a member's data directory is marked to start as a
 // standby.
-func standby(ctx context.Context, inst *postgresql.Instance) bool {
+func markedStandby(ctx context.Context, inst *postgresql.Instance) bool {
 	ok, err := inst.IsStandby(ctx)
 	return ok && err == nil
 }

@@ -88,6 +88,9 @@ type external struct {
 	// primaryAnswered is whether the primary answered when this
 	// reconcile's Observe asked it.
 	primaryAnswered bool
+	// next is what Observe decided about a primary that stopped
+	// answering, which Update carries out.
+	next decision
 }
 
 func settings(i *postgresql.Instance, p v1alpha1.DatabaseInstanceParameters) postgresql.Settings {
@@ -222,8 +225,7 @@ func (e *external) Update(ctx context.Context, cr *v1alpha1.DatabaseInstance) (m
 		return managed.ExternalUpdate{}, err
 	}
 	if e.replicated {
-		p := cr.Spec.ForProvider
-		if e.primaryDown >= failoverAfter(p) && failoverEnabled(p) {
+		if e.next.Action == actPromote || e.next.Action == actRestart {
 			// Without a replica to promote, the primary is started again.
 			if done, err := e.failover(ctx, cr, e.primaryDown); done || err != nil {
 				return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, err

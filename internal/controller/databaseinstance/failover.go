@@ -3,8 +3,6 @@ package databaseinstance
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,7 +17,6 @@ import (
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
-	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
 )
 
 const (
@@ -202,77 +199,66 @@ func (e *external) trackPrimary(ctx context.Context, cr *v1alpha1.DatabaseInstan
 	return 0, true, errors.Wrap(e.writeObject(ctx, cr), errRecordDown)
 }
 
-// candidate is the replica to promote: of those that answer as standbys
-// and are not fenced, the most advanced (the furthest WAL position it
-// received or replayed: promotion replays all it received), then one that
-// counted for commits when the primary was last seen. With ANY k
-// replication every acknowledged commit was flushed by at least one
-// replica, so the most advanced one holds them all.
-func (e *external) candidate(ctx context.Context, cr *v1alpha1.DatabaseInstance) (member, string, bool) {
-	synced := strings.Split(cr.GetAnnotations()[annotationSyncMembers], ",")
-	var best member
-	var bestPos uint64
-	var bestLSN string
-	var bestSync, found bool
-	for _, r := range e.replicas {
-		if r.off != "" || !initialized(ctx, r.inst) || r.inst.IsFenced(ctx) {
-			continue
-		}
-		s, err := r.inst.Status(ctx, e.password)
-		if err != nil || !s.Ready || !s.InRecovery {
-			continue
-		}
-		pos, lsn := uint64(0), ""
-		for _, l := range []string{s.LSN, s.ReceiveLSN} {
-			if v, err := postgresql.ParseLSN(l); err == nil && (lsn == "" || v > pos) {
-				pos, lsn = v, l
-			}
-		}
-		if lsn == "" {
-			continue
-		}
-		sync := slices.Contains(synced, r.vm)
-		if !found || pos > bestPos || (pos == bestPos && sync && !bestSync) {
-			best, bestPos, bestLSN, bestSync, found = r, pos, lsn, sync, true
-		}
+// policy is what the failover decision takes from the instance besides
+// the snapshot. Until a watchdog fences a primary on its own, no primary
+// is known to fence itself: one the provider cannot reach is never
+// replaced.
+func policy(cr *v1alpha1.DatabaseInstance) failoverPolicy {
+	p := cr.Spec.ForProvider
+	return failoverPolicy{
+		Enabled: failoverEnabled(p),
+		After:   failoverAfter(p),
+		Synced:  strings.Split(cr.GetAnnotations()[annotationSyncMembers], ","),
 	}
-	return best, bestLSN, found
 }
 
-// failover promotes the most advanced replica in place of a primary that
-// has not answered for down. It first records the next epoch and names
-// the replica in spec.forProvider.primary, in one write with the
+// failover promotes the replica failoverDecision chooses in place of a
+// primary that has not answered for down. It reports whether it did, or
+// whether the decision is to leave everything as it is; when no replica
+// can take over, the caller starts the primary again. It first records
+// the next epoch and names the replica in spec.forProvider.primary, in
+// one write with the
 // instance's resourceVersion: a provider that read the instance before
 // another one wrote it fails here and promotes nothing. Everything after
 // is the switchover the spec now asks for, driven by that record: the
 // former primary is fenced before the replica is promoted, and rejoins as
 // a replica.
 func (e *external) failover(ctx context.Context, cr *v1alpha1.DatabaseInstance, down time.Duration) (bool, error) {
-	cand, lsn, ok := e.candidate(ctx, cr)
-	if !ok {
+	// The members are asked again: the replicas have replayed more since
+	// Observe, and one may have stopped answering.
+	snap := e.gather(ctx)
+	d := failoverDecision(snap, true, down, policy(cr))
+	switch d.Action {
+	case actPromote:
+	case actRefuse:
+		// Nothing is to be promoted, and the primary cannot be started
+		// again either.
+		return true, nil
+	default:
 		return false, nil
 	}
+	cand := snap.Members[d.Promote].VM
 	now := metav1.Now()
 	rec := epochRecord{
-		Epoch: e.rec.Epoch + 1, Primary: cand.vm, Failover: true,
-		Message:    fmt.Sprintf("primary %s stopped answering for %s; promoted %s (most advanced, LSN %s)", e.vm, down.Round(time.Second), cand.vm, lsn),
+		Epoch: e.rec.Epoch + 1, Primary: cand, Failover: true,
+		Message:    d.Message,
 		FailoverAt: &now, SwitchoverAt: e.rec.SwitchoverAt,
 	}
 	b, err := json.Marshal(rec)
 	if err != nil {
-		return false, errors.Wrapf(err, errRecordEpoch, rec.Epoch, cand.vm)
+		return false, errors.Wrapf(err, errRecordEpoch, rec.Epoch, cand)
 	}
 	meta.AddAnnotations(cr, map[string]string{AnnotationEpoch: string(b)})
 	meta.RemoveAnnotations(cr, AnnotationPrimaryDownSince, annotationSyncMembers)
-	cr.Spec.ForProvider.Primary = cand.vm
+	cr.Spec.ForProvider.Primary = cand
 	if err := e.writeObject(ctx, cr); err != nil {
-		return false, errors.Wrapf(err, errRecordEpoch, rec.Epoch, cand.vm)
+		return false, errors.Wrapf(err, errRecordEpoch, rec.Epoch, cand)
 	}
 	e.rec = rec
 	if err := e.step(ctx, stepEpochRecorded); err != nil {
 		return true, err
 	}
-	e.setPrimary(cr.Spec.ForProvider, cand.vm)
+	e.setPrimary(cr.Spec.ForProvider, cand)
 	return true, e.ensureReplicated(ctx, cr)
 }
 

@@ -136,14 +136,15 @@ func primaryDiedSinceObserve(p v1alpha1.DatabaseInstanceParameters, answered, ru
 func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseInstance) (managed.ExternalObservation, error) {
 	p := cr.Spec.ForProvider
 	primary := member{vm: e.vm, inst: e.inst}
+	snap := e.gather(ctx)
 	// A primary whose machine is off is not asked: it is down.
-	var ps postgresql.Status
+	ps := snap.primary()
+	if ps.Err != nil {
+		return managed.ExternalObservation{}, ps.Err
+	}
 	current, why := false, ""
 	if e.off == "" {
 		var err error
-		if ps, err = e.inst.Status(ctx, e.password); err != nil {
-			return managed.ExternalObservation{}, errors.Wrapf(err, errStatusMember, e.vm)
-		}
 		if current, err = e.inst.ConfigCurrent(ctx, primarySettings(primary, e.replicas, p)); err != nil {
 			return managed.ExternalObservation{}, errors.Wrap(err, errConfig)
 		}
@@ -151,13 +152,10 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 		why = " (" + e.off + ")"
 	}
 	e.primaryAnswered = ps.Ready
-	var snd postgresql.Senders
-	var err error
-	if ps.Ready {
-		if snd, err = e.inst.Senders(ctx, e.password); err != nil {
-			return managed.ExternalObservation{}, errors.Wrap(err, errSendersStatus)
-		}
+	if snap.SendersErr != nil {
+		return managed.ExternalObservation{}, errors.Wrap(snap.SendersErr, errSendersStatus)
 	}
+	snd := snap.Senders
 	wantNames := wantSyncNames(p, e.replicas)
 	// A slot no replica needs (its machine left the instance) keeps WAL on
 	// the primary until it is dropped.
@@ -168,14 +166,18 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 	if err != nil {
 		return managed.ExternalObservation{}, err
 	}
-	// holding is waiting out failover.after: the primary is neither
-	// restarted nor replaced yet.
+	e.next = failoverDecision(snap, tracked, down, policy(cr))
+	// holding is waiting out failover.after, or a failover refused: the
+	// primary is neither restarted nor replaced yet.
 	holding := false
 	switch {
-	case tracked && down < failoverAfter(p):
+	case e.next.Action == actWait:
 		e.primaryDown, holding = down, true
 		notReady = append(notReady, fmt.Sprintf("primary %s stopped answering %s ago%s; a replica is promoted once it has not answered for %s",
 			e.vm, down.Round(100*time.Millisecond), why, failoverAfter(p)))
+	case e.next.Action == actRefuse:
+		e.primaryDown, holding = down, true
+		notReady = append(notReady, e.next.Message)
 	case tracked:
 		e.primaryDown = down
 		notReady = append(notReady, fmt.Sprintf("primary %s stopped answering %s ago%s; failing over", e.vm, down.Round(100*time.Millisecond), why))
@@ -197,12 +199,13 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 		LastFailoverTime:        e.rec.FailoverAt,
 		LastSwitchoverTime:      e.rec.SwitchoverAt,
 		Members: []v1alpha1.Member{{
-			VirtualMachine: e.vm, Role: role(ps, v1alpha1.RolePrimary), Address: postgresql.Address, Port: e.inst.Port,
+			VirtualMachine: e.vm, Role: role(ps.Status, v1alpha1.RolePrimary), Address: postgresql.Address, Port: e.inst.Port,
 			Running: ps.Ready, LSN: ps.LSN,
 		}},
 	}
 	replicaUp, replicaPending := false, false
-	for _, r := range e.replicas {
+	for n, r := range e.replicas {
+		rs := snap.Members[n+1]
 		m := v1alpha1.Member{VirtualMachine: r.vm, Role: v1alpha1.RoleReplica, Address: postgresql.Address, Port: r.inst.Port}
 		ap.ReadOnlyEndpoints = append(ap.ReadOnlyEndpoints, hostPort(r.inst.Port))
 		if r.off != "" {
@@ -211,27 +214,26 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 			ap.Members = append(ap.Members, m)
 			continue
 		}
-		if !initialized(ctx, r.inst) {
+		if !rs.Initialized {
 			upToDate = false
 			notReady = append(notReady, "replica "+r.vm+" is not created yet")
 			ap.Members = append(ap.Members, m)
 			continue
 		}
-		rs, err := r.inst.Status(ctx, e.password)
-		if err != nil {
-			return managed.ExternalObservation{}, errors.Wrapf(err, errStatusMember, r.vm)
+		if rs.Err != nil {
+			return managed.ExternalObservation{}, rs.Err
 		}
 		cur, err := r.inst.ConfigCurrent(ctx, replicaSettings(r, primary, p))
 		if err != nil {
 			return managed.ExternalObservation{}, errors.Wrap(err, errConfig)
 		}
-		m.Role, m.Running, m.LSN = role(rs, v1alpha1.RoleReplica), rs.Ready, rs.LSN
+		m.Role, m.Running, m.LSN = role(rs.Status, v1alpha1.RoleReplica), rs.Ready, rs.LSN
 		replicaPending = replicaPending || len(rs.PendingRestart) > 0
 		replicaUp = replicaUp || rs.Ready
-		if r.inst.IsFenced(ctx) {
+		if rs.Fenced {
 			notReady = append(notReady, "former primary "+r.vm+" is fenced until it rejoins as a replica")
 		}
-		s, connected := snd.ByName[r.vm]
+		s, connected := rs.Sender, rs.Connected
 		if connected {
 			lag := s.LagBytes
 			m.LagBytes, m.Streaming, m.SyncState = &lag, s.State, s.SyncState

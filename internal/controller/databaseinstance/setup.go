@@ -26,6 +26,21 @@ var (
 	_ managed.TypedExternalClient[*v1alpha1.DatabaseInstance]    = gone{}
 )
 
+// reconcileTimeout bounds one reconcile of an instance; crossplane-runtime's
+// default is a minute, which nobody chose for this controller. Every step
+// of a create, a switchover or a failover is recorded and resumed by the
+// next pass, so a step cut short is not lost; but a step that cannot end
+// within the budget is cut short on every pass and never completes. The
+// longest single wait the engines bound themselves is pg_ctl's -t 120 of a
+// server over SSH that replays WAL before it takes connections, after a
+// login (dialTimeout, 20 s) and the members' snapshot (memberTimeout,
+// 10 s): three minutes leave room for that. Not more, because a reconcile
+// holds its instance: one stuck on a host that stopped answering mid-step
+// leaves the instance's primary unwatched, its failover waiting, for up to
+// this long. The snapshot that decides a failover is bounded per member on
+// its own, so a member that hangs does not take the whole budget there.
+const reconcileTimeout = 3 * time.Minute
+
 // Setup adds a controller that reconciles DatabaseInstances.
 func Setup(mgr ctrl.Manager, o options.Options) error {
 	return setup(mgr, o, hooks{})
@@ -69,6 +84,6 @@ func setup(mgr ctrl.Manager, o options.Options, h hooks) error {
 		},
 		// An instance whose primary does not answer is looked at every
 		// second until it answers again or a replica took over.
-		Options: []managed.ReconcilerOption{managed.WithPollIntervalHook(pollWhileDown)},
+		Options: []managed.ReconcilerOption{managed.WithPollIntervalHook(pollWhileDown), managed.WithTimeout(reconcileTimeout)},
 	})
 }

@@ -32,7 +32,7 @@ const (
 // cut short is finished by the next reconcile. Members that cannot rejoin
 // yet are returned with the error, so that the others are still set up.
 func (e *external) switchover(ctx context.Context, cr *v1alpha1.DatabaseInstance) (map[string]bool, error) {
-	if initialized(ctx, e.inst) && standby(ctx, e.inst) {
+	if initialized(ctx, e.inst) && markedStandby(ctx, e.inst) {
 		if err := e.promote(ctx, cr); err != nil {
 			return nil, err
 		}
@@ -42,7 +42,7 @@ func (e *external) switchover(ctx context.Context, cr *v1alpha1.DatabaseInstance
 	for _, r := range e.replicas {
 		// A member whose machine is off rejoins once it is back; its fence
 		// keeps it from starting as a primary meanwhile.
-		if r.off != "" || !initialized(ctx, r.inst) || (standby(ctx, r.inst) && !r.inst.IsFenced(ctx)) {
+		if r.off != "" || !initialized(ctx, r.inst) || (markedStandby(ctx, r.inst) && !r.inst.IsFenced(ctx)) {
 			continue
 		}
 		// pg_rewind reads from the new primary, which must run.
@@ -76,7 +76,7 @@ func (e *external) promote(ctx context.Context, cr *v1alpha1.DatabaseInstance) e
 	failingOver := e.rec.Failover && e.rec.Primary == e.vm
 	var olds []member
 	for _, old := range e.replicas {
-		if !initialized(ctx, old.inst) || standby(ctx, old.inst) {
+		if !initialized(ctx, old.inst) || markedStandby(ctx, old.inst) {
 			continue
 		}
 		olds = append(olds, old)

@@ -3,8 +3,10 @@ package postgresql
 import (
 	"context"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -107,6 +109,14 @@ func TestPrimaryAndReplica(t *testing.T) {
 	}
 	if s := snd.ByName["m1"]; s.State != "streaming" || s.SyncState != "async" || s.LagBytes < 0 {
 		t.Errorf("Senders: want m1 streaming async, got %+v (%v)", snd, err)
+	}
+	// The replica reports its own stream, from its primary's address.
+	s, err = r.Status(ctx, admin)
+	if want := net.JoinHostPort(Address, strconv.Itoa(int(p.Port))); err != nil || !s.Streaming || s.Upstream != want || s.Timeline != 1 {
+		t.Errorf("replica Status: want streaming from %s on timeline 1, got %+v, %v", want, s, err)
+	}
+	if ps.Streaming || ps.Upstream != "" || ps.Timeline != 1 {
+		t.Errorf("primary Status: want no stream of its own on timeline 1, got %+v", ps)
 	}
 	if strings.Join(snd.Slots, ",") != slot {
 		t.Errorf("Senders: want the provider's slots [%s], got %v", slot, snd.Slots)

@@ -2,6 +2,8 @@ package postgresql
 
 import (
 	"context"
+	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -41,6 +43,16 @@ type Status struct {
 	// primary since it started streaming; empty on a primary or a standby
 	// that has not streamed yet. Promotion replays everything received.
 	ReceiveLSN string
+	// Timeline is the timeline of the server's latest checkpoint: a
+	// promotion starts a new one.
+	Timeline int64
+	// Streaming is true for a standby whose WAL receiver streams from its
+	// primary right now (pg_stat_wal_receiver's status is streaming): the
+	// primary is alive as far as this standby can tell.
+	Streaming bool
+	// Upstream is the host:port the standby's WAL receiver is connected
+	// to, when it has one.
+	Upstream string
 }
 
 // Connect opens a connection to the instance's database dbname as user.
@@ -95,12 +107,22 @@ func (i *Instance) Status(ctx context.Context, password string) (Status, error) 
 		return s, errors.Wrap(err, errSettings)
 	}
 	s.PendingRestart = names
+	var upHost string
+	var upPort int32
 	// pg_current_wal_lsn fails during recovery; CASE evaluates only the
 	// branch it takes.
 	if err := c.QueryRow(ctx, `SELECT pg_is_in_recovery(),
 		COALESCE((CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END)::text, ''),
-		COALESCE(pg_last_wal_receive_lsn()::text, '')`).Scan(&s.InRecovery, &s.LSN, &s.ReceiveLSN); err != nil {
+		COALESCE(pg_last_wal_receive_lsn()::text, ''),
+		(SELECT timeline_id FROM pg_control_checkpoint())::bigint,
+		COALESCE((SELECT status = 'streaming' FROM pg_stat_wal_receiver), false),
+		COALESCE((SELECT sender_host FROM pg_stat_wal_receiver), ''),
+		COALESCE((SELECT sender_port FROM pg_stat_wal_receiver), 0)`).Scan(
+		&s.InRecovery, &s.LSN, &s.ReceiveLSN, &s.Timeline, &s.Streaming, &upHost, &upPort); err != nil {
 		return s, errors.Wrap(err, errQuery)
+	}
+	if upHost != "" {
+		s.Upstream = net.JoinHostPort(upHost, strconv.Itoa(int(upPort)))
 	}
 	s.Ready = true
 	return s, nil

@@ -165,6 +165,9 @@ func TestSwitchover(t *testing.T) {
 	if err := bc.QueryRow(ctx, "SELECT timeline_id FROM pg_control_checkpoint()").Scan(&tli); err != nil || tli != 2 {
 		t.Errorf("new primary: want timeline 2, got %d, %v", tli, err)
 	}
+	if bs, err := b.Status(ctx, admin); err != nil || bs.Timeline != 2 || bs.InRecovery || bs.Streaming {
+		t.Errorf("new primary Status: want timeline 2, not in recovery, no stream of its own, got %+v, %v", bs, err)
+	}
 	as, err := a.Status(ctx, admin)
 	if err != nil || !as.InRecovery {
 		t.Errorf("former primary: want it in recovery, got %+v, %v", as, err)

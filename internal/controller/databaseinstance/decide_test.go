@@ -1,0 +1,344 @@
+package databaseinstance
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
+)
+
+// standby is a replica that answers as a standby, replayed up to lsn and
+// received up to recv.
+func standby(vm, lsn, recv string) memberState {
+	return memberState{VM: vm, Reachable: true, Fenceable: true, Initialized: true, Standby: true,
+		Status: postgresql.Status{Running: true, Ready: true, InRecovery: true, LSN: lsn, ReceiveLSN: recv}}
+}
+
+// streamingStandby is a standby whose WAL receiver streams from the primary.
+func streamingStandby(vm, lsn string) memberState {
+	m := standby(vm, lsn, lsn)
+	m.Streaming, m.Upstream = true, "10.0.0.1:5432"
+	return m
+}
+
+// with changes a member.
+func with(m memberState, f func(*memberState)) memberState {
+	f(&m)
+	return m
+}
+
+// deadPrimary is a primary whose machine answers but whose server does
+// not.
+func deadPrimary(vm string) memberState {
+	return memberState{VM: vm, Reachable: true, Fenceable: true, Initialized: true}
+}
+
+// offPrimary is a local primary whose machine is powered off: it is not
+// asked, but its fence is on this host's disk.
+func offPrimary(vm string) memberState {
+	return memberState{VM: vm, Off: "VirtualMachine " + vm + " is powered off", Fenceable: true}
+}
+
+// lostPrimary is a primary the provider cannot reach at all.
+func lostPrimary(vm string) memberState {
+	return memberState{VM: vm, Err: errors.New("dial tcp 10.0.0.1:22: i/o timeout")}
+}
+
+func members(ms ...memberState) snapshot { return snapshot{Members: ms} }
+
+func TestSortCandidates(t *testing.T) {
+	cases := map[string]struct {
+		reason string
+		s      snapshot
+		synced []string
+		want   []string
+		lsn    string
+	}{
+		"NoReplicas": {
+			reason: "A primary alone has no candidate.",
+			s:      members(deadPrimary("vm-0")),
+		},
+		"OneStandby": {
+			reason: "A standby that answers is a candidate.",
+			s:      members(deadPrimary("vm-0"), standby("vm-1", "0/3000000", "")),
+			want:   []string{"vm-1"}, lsn: "0/3000000",
+		},
+		"MostAdvancedReplay": {
+			reason: "The replica that replayed further comes first.",
+			s:      members(deadPrimary("vm-0"), standby("vm-1", "0/3000000", ""), standby("vm-2", "0/5000000", "")),
+			want:   []string{"vm-2", "vm-1"}, lsn: "0/5000000",
+		},
+		"ReceivedCounts": {
+			reason: "Promotion replays all a replica received: its received position counts, and is the LSN reported.",
+			s:      members(deadPrimary("vm-0"), standby("vm-1", "0/5000000", ""), standby("vm-2", "0/3000000", "0/6000000")),
+			want:   []string{"vm-2", "vm-1"}, lsn: "0/6000000",
+		},
+		"ReplayAheadOfReceive": {
+			reason: "A receive position reset by a restart behind the replayed one does not hold a replica back.",
+			s:      members(deadPrimary("vm-0"), standby("vm-1", "0/7000000", "0/1000000"), standby("vm-2", "0/6000000", "0/6000000")),
+			want:   []string{"vm-1", "vm-2"}, lsn: "0/7000000",
+		},
+		"TieSyncedWins": {
+			reason: "Of replicas equally advanced, one that counted for commits comes first.",
+			s:      members(deadPrimary("vm-0"), standby("vm-1", "0/3000000", ""), standby("vm-2", "0/3000000", "")),
+			synced: []string{"vm-2"},
+			want:   []string{"vm-2", "vm-1"}, lsn: "0/3000000",
+		},
+		"MoreAdvancedBeatsSynced": {
+			reason: "Being synced only breaks ties: the most advanced replica holds every acknowledged commit.",
+			s:      members(deadPrimary("vm-0"), standby("vm-1", "0/3000000", ""), standby("vm-2", "0/5000000", "")),
+			synced: []string{"vm-1"},
+			want:   []string{"vm-2", "vm-1"}, lsn: "0/5000000",
+		},
+		"TieByName": {
+			reason: "Equal in all else, the name decides, whatever the order of the members.",
+			s:      members(deadPrimary("vm-0"), standby("vm-2", "0/3000000", ""), standby("vm-1", "0/3000000", "")),
+			want:   []string{"vm-1", "vm-2"}, lsn: "0/3000000",
+		},
+		"TieBothSyncedByName": {
+			reason: "Two synced replicas equally advanced are ordered by name.",
+			s:      members(deadPrimary("vm-0"), standby("vm-3", "0/3000000", ""), standby("vm-2", "0/3000000", ""), standby("vm-1", "0/1000000", "")),
+			synced: []string{"vm-2", "vm-3"},
+			want:   []string{"vm-2", "vm-3", "vm-1"}, lsn: "0/3000000",
+		},
+		"NeverFenced": {
+			reason: "A fenced member is a former primary waiting to rejoin, however advanced.",
+			s: members(deadPrimary("vm-0"), with(standby("vm-1", "0/9000000", ""), func(m *memberState) { m.Fenced, m.FenceEpoch = true, 2 }),
+				standby("vm-2", "0/3000000", "")),
+			want: []string{"vm-2"}, lsn: "0/3000000",
+		},
+		"NeverUnreachable": {
+			reason: "A member whose status could not be read is not promoted.",
+			s: members(deadPrimary("vm-0"), with(standby("vm-1", "0/9000000", ""), func(m *memberState) {
+				m.Reachable, m.Err = false, errors.New("timeout")
+			}), standby("vm-2", "0/3000000", "")),
+			want: []string{"vm-2"}, lsn: "0/3000000",
+		},
+		"NeverOff": {
+			reason: "A member whose machine is off is not promoted.",
+			s: members(deadPrimary("vm-0"), with(standby("vm-1", "0/9000000", ""), func(m *memberState) { m.Off = "powered off" }),
+				standby("vm-2", "0/3000000", "")),
+			want: []string{"vm-2"}, lsn: "0/3000000",
+		},
+		"NeverUninitialized": {
+			reason: "A member without data is not promoted.",
+			s:      members(deadPrimary("vm-0"), memberState{VM: "vm-1", Reachable: true, Fenceable: true}, standby("vm-2", "0/3000000", "")),
+			want:   []string{"vm-2"}, lsn: "0/3000000",
+		},
+		"NeverNotReady": {
+			reason: "A standby whose server does not answer is not promoted.",
+			s: members(deadPrimary("vm-0"), with(standby("vm-1", "0/9000000", ""), func(m *memberState) { m.Ready = false }),
+				standby("vm-2", "0/3000000", "")),
+			want: []string{"vm-2"}, lsn: "0/3000000",
+		},
+		"NeverNonStandby": {
+			reason: "A member that answers as a primary is not a standby to promote.",
+			s: members(deadPrimary("vm-0"), with(standby("vm-1", "0/9000000", ""), func(m *memberState) { m.InRecovery = false }),
+				standby("vm-2", "0/3000000", "")),
+			want: []string{"vm-2"}, lsn: "0/3000000",
+		},
+		"NeverWithoutPosition": {
+			reason: "A standby that reports no WAL position, or one that cannot be parsed, is not promoted.",
+			s: members(deadPrimary("vm-0"), standby("vm-1", "", ""), standby("vm-2", "garbage", ""),
+				standby("vm-3", "0/1000000", "")),
+			want: []string{"vm-3"}, lsn: "0/1000000",
+		},
+		"NeverThePrimary": {
+			reason: "The member at the primary index is never its own successor, even when it answers as a standby.",
+			s: snapshot{Primary: 1, Members: []memberState{standby("vm-0", "0/3000000", ""),
+				standby("vm-1", "0/9000000", "")}},
+			want: []string{"vm-0"}, lsn: "0/3000000",
+		},
+		"NoneLeft": {
+			reason: "Fenced, off and unreachable members leave no candidate.",
+			s: members(deadPrimary("vm-0"), with(standby("vm-1", "0/9000000", ""), func(m *memberState) { m.Fenced = true }),
+				with(standby("vm-2", "0/9000000", ""), func(m *memberState) { m.Off = "not Ready" })),
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			var got []string
+			for _, n := range sortCandidates(tc.s, tc.synced) {
+				got = append(got, tc.s.Members[n].VM)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("%s\nsortCandidates: -want, +got:\n%s", tc.reason, diff)
+			}
+			n, lsn, ok := chooseCandidate(tc.s, tc.synced)
+			if ok != (len(tc.want) > 0) {
+				t.Fatalf("%s\nchooseCandidate: want found %v, got %v", tc.reason, len(tc.want) > 0, ok)
+			}
+			if ok && (tc.s.Members[n].VM != tc.want[0] || lsn != tc.lsn) {
+				t.Errorf("%s\nchooseCandidate: want %s at %s, got %s at %s", tc.reason, tc.want[0], tc.lsn, tc.s.Members[n].VM, lsn)
+			}
+		})
+	}
+}
+
+func TestFailoverDecision(t *testing.T) {
+	on := failoverPolicy{Enabled: true, After: 10 * time.Second}
+	selfFencing := failoverPolicy{Enabled: true, After: 20 * time.Second, SelfFencing: true, FenceAfter: 10 * time.Second}
+	type want struct {
+		action  action
+		promote string
+		wait    time.Duration
+		// says are parts of the message.
+		says []string
+	}
+	cases := map[string]struct {
+		reason  string
+		s       snapshot
+		tracked bool
+		down    time.Duration
+		p       failoverPolicy
+		want    want
+	}{
+		"PrimaryAnswers": {
+			reason: "A primary that answers is left alone.",
+			s: members(with(deadPrimary("vm-0"), func(m *memberState) { m.Ready, m.Running = true, true }),
+				standby("vm-1", "0/3000000", "")),
+			tracked: true, down: time.Minute, p: on,
+			want: want{action: actNone},
+		},
+		"NotTracked": {
+			reason: "A primary that was not seen answering before (being created) is not replaced.",
+			s:      members(deadPrimary("vm-0"), standby("vm-1", "0/3000000", "")),
+			p:      on,
+			want:   want{action: actNone},
+		},
+		"Disabled": {
+			reason:  "With failover disabled nothing is promoted.",
+			s:       members(deadPrimary("vm-0"), standby("vm-1", "0/3000000", "")),
+			tracked: true, down: time.Minute, p: failoverPolicy{After: 10 * time.Second},
+			want: want{action: actNone},
+		},
+		"JustStopped": {
+			reason:  "A primary down for less than failover.after is waited for, for the rest of it.",
+			s:       members(deadPrimary("vm-0"), standby("vm-1", "0/3000000", "")),
+			tracked: true, down: 0, p: on,
+			want: want{action: actWait, wait: 10 * time.Second},
+		},
+		"WaitingOut": {
+			reason:  "A primary down for part of failover.after is waited for, for the rest of it.",
+			s:       members(deadPrimary("vm-0"), standby("vm-1", "0/3000000", "")),
+			tracked: true, down: 4 * time.Second, p: on,
+			want: want{action: actWait, wait: 6 * time.Second},
+		},
+		"PromotesAtAfter": {
+			reason:  "A primary down for failover.after is replaced by the most advanced replica.",
+			s:       members(deadPrimary("vm-0"), standby("vm-1", "0/3000000", ""), standby("vm-2", "0/5000000", "")),
+			tracked: true, down: 10 * time.Second, p: on,
+			want: want{action: actPromote, promote: "vm-2",
+				says: []string{"primary vm-0 stopped answering for 10s; promoted vm-2 (most advanced, LSN 0/5000000)"}},
+		},
+		"PromotesSyncedOnTie": {
+			reason:  "The replica that counted for commits is promoted over an equally advanced one.",
+			s:       members(deadPrimary("vm-0"), standby("vm-1", "0/5000000", ""), standby("vm-2", "0/5000000", "")),
+			tracked: true, down: time.Minute,
+			p:    failoverPolicy{Enabled: true, After: 10 * time.Second, Synced: []string{"vm-2"}},
+			want: want{action: actPromote, promote: "vm-2"},
+		},
+		"PoweredOffPrimaryPromotes": {
+			reason:  "A local primary whose machine is off is fenced on its disk: its best replica is promoted, as today.",
+			s:       members(offPrimary("vm-0"), standby("vm-1", "0/3000000", "")),
+			tracked: true, down: 10 * time.Second, p: on,
+			want: want{action: actPromote, promote: "vm-1"},
+		},
+		"ReachablePrimaryIgnoresStreams": {
+			reason:  "A primary the provider reaches with its server dead is replaced even if a replica still says it streams: it can be fenced.",
+			s:       members(deadPrimary("vm-0"), streamingStandby("vm-1", "0/3000000")),
+			tracked: true, down: 10 * time.Second, p: on,
+			want: want{action: actPromote, promote: "vm-1"},
+		},
+		"NoCandidateRestarts": {
+			reason: "Without a replica to promote, the primary is started again where it is.",
+			s: members(deadPrimary("vm-0"), with(standby("vm-1", "0/3000000", ""), func(m *memberState) { m.Fenced = true }),
+				memberState{VM: "vm-2", Off: "powered off", Fenceable: true}),
+			tracked: true, down: 15 * time.Second, p: on,
+			want: want{action: actRestart, says: []string{"primary vm-0 stopped answering 15s ago, but no replica answers to be promoted"}},
+		},
+		"PartitionedCannotBeFenced": {
+			reason:  "A primary the provider cannot reach, without a watchdog, may still take writes: nothing is promoted.",
+			s:       members(lostPrimary("vm-0"), standby("vm-1", "0/3000000", "")),
+			tracked: true, down: time.Hour, p: on,
+			want: want{action: actRefuse, says: []string{"primary vm-0 cannot be reached and cannot be fenced"}},
+		},
+		"PartitionedCannotBeFencedWhileWaiting": {
+			reason:  "The refusal is said at once, not only after failover.after.",
+			s:       members(lostPrimary("vm-0"), standby("vm-1", "0/3000000", "")),
+			tracked: true, down: time.Second, p: on,
+			want: want{action: actRefuse, says: []string{"cannot be fenced"}},
+		},
+		"PartitionedAfterTooShort": {
+			reason:  "failover.after not above fenceAfter plus the margin is refused, naming both.",
+			s:       members(lostPrimary("vm-0"), standby("vm-1", "0/3000000", "")),
+			tracked: true, down: time.Hour,
+			p:    failoverPolicy{Enabled: true, After: 12 * time.Second, SelfFencing: true, FenceAfter: 10 * time.Second},
+			want: want{action: actRefuse, says: []string{"failover.after (12s)", "fenceAfter (10s)", "margin of 5s"}},
+		},
+		"PartitionedAfterAtTheMargin": {
+			reason:  "failover.after equal to fenceAfter plus the margin is not above it: refused.",
+			s:       members(lostPrimary("vm-0"), standby("vm-1", "0/3000000", "")),
+			tracked: true, down: time.Hour,
+			p:    failoverPolicy{Enabled: true, After: 15 * time.Second, SelfFencing: true, FenceAfter: 10 * time.Second},
+			want: want{action: actRefuse, says: []string{"failover.after (15s)", "fenceAfter (10s)"}},
+		},
+		"PartitionedWaiting": {
+			reason:  "A self-fencing primary the provider lost is waited for failover.after like any other.",
+			s:       members(lostPrimary("vm-0"), standby("vm-1", "0/3000000", "")),
+			tracked: true, down: 5 * time.Second, p: selfFencing,
+			want: want{action: actWait, wait: 15 * time.Second},
+		},
+		"PartitionedReplicaStillStreams": {
+			reason:  "A replica that still streams from the primary shows the primary alive: only the provider lost sight of it.",
+			s:       members(lostPrimary("vm-0"), standby("vm-1", "0/3000000", "0/3000000"), streamingStandby("vm-2", "0/5000000")),
+			tracked: true, down: time.Minute, p: selfFencing,
+			want: want{action: actRefuse, says: []string{"replica vm-2 still streams", "only the provider lost sight"}},
+		},
+		"PartitionedUnreachableReplicaNotCounted": {
+			reason: "A replica the provider cannot reach reports nothing; the ones it reaches do not stream: the best of them is promoted.",
+			s: members(lostPrimary("vm-0"), with(streamingStandby("vm-1", "0/9000000"), func(m *memberState) {
+				m.Reachable, m.Err = false, errors.New("timeout")
+			}), standby("vm-2", "0/5000000", "0/5000000")),
+			tracked: true, down: time.Minute, p: selfFencing,
+			want: want{action: actPromote, promote: "vm-2", says: []string{"promoted vm-2 (most advanced, LSN 0/5000000)"}},
+		},
+		"PartitionedNoStreamPromotes": {
+			reason:  "A self-fencing primary lost by the provider and by every replica it reaches is replaced after failover.after.",
+			s:       members(lostPrimary("vm-0"), standby("vm-1", "0/3000000", "0/4000000"), standby("vm-2", "0/3000000", "")),
+			tracked: true, down: 20 * time.Second, p: selfFencing,
+			want: want{action: actPromote, promote: "vm-1", says: []string{"LSN 0/4000000"}},
+		},
+		"PartitionedNoCandidate": {
+			reason: "A lost primary cannot be started again: without a candidate nothing is done.",
+			s: members(lostPrimary("vm-0"), with(standby("vm-1", "0/3000000", ""), func(m *memberState) {
+				m.Reachable, m.Err = false, errors.New("timeout")
+			})),
+			tracked: true, down: time.Minute, p: selfFencing,
+			want: want{action: actRefuse, says: []string{"no replica answers to be promoted"}},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			d := failoverDecision(tc.s, tc.tracked, tc.down, tc.p)
+			if d.Action != tc.want.action {
+				t.Fatalf("%s\nfailoverDecision: want action %d, got %+v", tc.reason, tc.want.action, d)
+			}
+			if d.Wait != tc.want.wait {
+				t.Errorf("%s\nfailoverDecision: want to wait %s, got %s", tc.reason, tc.want.wait, d.Wait)
+			}
+			if tc.want.action == actPromote && tc.s.Members[d.Promote].VM != tc.want.promote {
+				t.Errorf("%s\nfailoverDecision: want %s promoted, got %s", tc.reason, tc.want.promote, tc.s.Members[d.Promote].VM)
+			}
+			for _, w := range tc.want.says {
+				if !strings.Contains(d.Message, w) {
+					t.Errorf("%s\nfailoverDecision: want the message to say %q, got %q", tc.reason, w, d.Message)
+				}
+			}
+		})
+	}
+}

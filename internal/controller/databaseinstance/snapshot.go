@@ -1,0 +1,124 @@
+package databaseinstance
+
+import (
+	"context"
+	"time"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
+)
+
+// memberTimeout bounds how long the snapshot waits for one member. It is
+// twice the engine's connect timeout, so that a member that answers slowly
+// on a loaded machine is still heard, while a member that hangs (a host
+// that stopped answering mid-query) costs the reconcile no more than this:
+// the other members are asked at the same time.
+const memberTimeout = 10 * time.Second
+
+// A memberState is what one member showed when the snapshot was taken:
+// plain data, so that the decisions about it (decide.go) are pure
+// functions.
+type memberState struct {
+	// VM is the member's VirtualMachine.
+	VM string
+	// Off says why its machine cannot run it (powered off, not Ready),
+	// as its backend reports; such a member is not asked.
+	Off string
+	// Reachable is true when its machine is on and the provider could ask
+	// it: its status came back, whether or not its server runs.
+	Reachable bool
+	// Fenceable is true when the provider can fence it now. A local
+	// member's fence is a marker on this host's disk, which the provider
+	// reaches even while the machine is off.
+	Fenceable bool
+	// Err is why asking it failed, when it did.
+	Err error
+	// Initialized is true once it holds a data directory.
+	Initialized bool
+	// Standby is true when its data directory is marked to start as a
+	// standby.
+	Standby bool
+	// Fenced is true when it is fenced, at FenceEpoch.
+	Fenced     bool
+	FenceEpoch int64
+	// Status is what its server says about itself (role, timeline, WAL
+	// positions, its own WAL receiver).
+	postgresql.Status
+	// Sender is the primary's view of its stream, when the primary
+	// answered and it is connected.
+	Sender    postgresql.Sender
+	Connected bool
+}
+
+// A snapshot is every member of an instance as seen at one moment, the
+// member that should be the primary at index Primary.
+type snapshot struct {
+	Members []memberState
+	Primary int
+	// Senders is the primary's view of replication, when it answered;
+	// SendersErr is why reading it failed.
+	Senders    postgresql.Senders
+	SendersErr error
+}
+
+// primary is the state of the member that should be the primary.
+func (s snapshot) primary() memberState { return s.Members[s.Primary] }
+
+// gather takes a snapshot of the primary and the replicas. It is the only
+// place the decisions' inputs are read: every member is asked at the same
+// time, each within memberTimeout, so that one member that hangs does not
+// stall the others.
+func (e *external) gather(ctx context.Context) snapshot {
+	ms := append([]member{{vm: e.vm, inst: e.inst, off: e.off}}, e.replicas...)
+	s := snapshot{Members: make([]memberState, len(ms))}
+	var g errgroup.Group
+	for n, m := range ms {
+		g.Go(func() error {
+			mctx, cancel := context.WithTimeout(ctx, memberTimeout)
+			defer cancel()
+			s.Members[n] = e.ask(mctx, m)
+			if n == s.Primary && s.Members[n].Ready {
+				s.Senders, s.SendersErr = m.inst.Senders(mctx, e.password)
+			}
+			return nil
+		})
+	}
+	// Every goroutine records its error in the snapshot and returns nil.
+	_ = g.Wait()
+	for n := range s.Members {
+		if n != s.Primary {
+			s.Members[n].Sender, s.Members[n].Connected = s.Senders.ByName[s.Members[n].VM]
+		}
+	}
+	return s
+}
+
+// ask reads one member's state. A member whose machine is off is not
+// asked; neither is the server of one that holds no data yet.
+func (e *external) ask(ctx context.Context, m member) memberState {
+	st := memberState{VM: m.vm, Off: m.off, Fenceable: m.inst != nil}
+	if m.off != "" || m.inst == nil {
+		return st
+	}
+	st.Reachable = true
+	initialized, err := m.inst.Initialized(ctx)
+	if err != nil {
+		// The engine could not read the member's files: its machine
+		// does not answer.
+		st.Reachable, st.Err = false, errors.Wrapf(err, errStatusMember, m.vm)
+		return st
+	}
+	if st.Initialized = initialized; !st.Initialized {
+		return st
+	}
+	st.Standby = markedStandby(ctx, m.inst)
+	epoch, fenced, err := m.inst.Fenced(ctx)
+	// A marker that cannot be read counts as a fence.
+	st.Fenced, st.FenceEpoch = fenced || err != nil, epoch
+	if st.Status, err = m.inst.Status(ctx, e.password); err != nil {
+		st.Reachable, st.Err = false, errors.Wrapf(err, errStatusMember, m.vm)
+	}
+	return st
+}
