@@ -136,10 +136,10 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 		adminUser = defaultAdminUser
 	}
 
-	// One member per VirtualMachine, the primary first. A machine that is
-	// gone while deleting took its member with it: nil instance.
+	// One member per VirtualMachine, in the spec's order. A machine that
+	// is gone while deleting took its member with it: nil instance.
 	members := make([]member, len(p.VirtualMachines))
-	for n, vmName := range primaryFirst(p) {
+	for n, vmName := range p.VirtualMachines {
 		m, off, err := c.machine(ctx, b, cr.GetNamespace(), vmName, deleting)
 		if err != nil {
 			return nil, err
@@ -162,10 +162,9 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 		return nil, err
 	}
 	e := &external{
-		vm:         members[0].vm,
-		inst:       members[0].inst,
-		off:        members[0].off,
-		replicas:   members[1:],
+		members: members,
+		// The member spec.forProvider.primary names, or the first one.
+		primary:    max(slices.Index(p.VirtualMachines, p.Primary), 0),
 		replicated: p.Topology == v1alpha1.TopologyPrimary,
 		departing:  departing,
 		hooks:      c.hooks,
@@ -173,7 +172,7 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 		record:     c.record,
 		rec:        rec,
 	}
-	if deleting || e.inst == nil {
+	if deleting || e.primaryMember().inst == nil {
 		// Deleting needs no password; do not generate one now.
 		return e, nil
 	}
@@ -182,7 +181,7 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 	if e.tls, err = c.serverCertificate(ctx, cr, pc, certHosts(postgresql.Address)); err != nil {
 		return nil, err
 	}
-	for _, m := range e.members() {
+	for _, m := range e.present() {
 		m.inst.TLS = &postgresql.TLS{Cert: e.tls.server.Cert, Key: e.tls.server.Key, CA: e.tls.ca}
 	}
 	if e.password, err = c.adminPassword(ctx, cr); err != nil {

@@ -26,7 +26,7 @@ const (
 // and the provider installs nothing there. A Database that creates the
 // missing extension would fail anyway; the instance says why first.
 func (e *external) observeExtensions(ctx context.Context, cr *v1alpha1.DatabaseInstance) error {
-	available, missing, err := e.inst.Extensions(ctx, cr.Spec.ForProvider.Extensions)
+	available, missing, err := e.primaryMember().inst.Extensions(ctx, cr.Spec.ForProvider.Extensions)
 	if err != nil {
 		return err
 	}

@@ -52,13 +52,11 @@ type member struct {
 }
 
 type external struct {
-	// vm and inst are the primary (or the single member); off says why
-	// its machine cannot run it, as for a member.
-	vm   string
-	inst *postgresql.Instance
-	off  string
-	// replicas are the members after the first when replicated.
-	replicas   []member
+	// members are one per VirtualMachine, in the spec's order; primary is
+	// the index of the one that runs the primary (or the single member).
+	// A promotion only moves the index.
+	members    []member
+	primary    int
 	replicated bool
 	// departing are the replicas of machines the spec no longer lists,
 	// which are being removed.
@@ -103,19 +101,19 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.DatabaseInstance) (
 	if meta.WasDeleted(cr) {
 		// Whatever is left of any member, even a half-done create, is to
 		// be removed.
-		for _, m := range e.members() {
+		for _, m := range e.present() {
 			if _, err := os.Stat(m.inst.Dir); err == nil {
 				return managed.ExternalObservation{ResourceExists: true}, nil
 			}
 		}
 		return managed.ExternalObservation{ResourceExists: false}, nil
 	}
-	if e.inst == nil {
+	if e.primaryMember().inst == nil {
 		return managed.ExternalObservation{ResourceExists: false}, nil
 	}
 	// A primary whose machine is off belongs to an instance that exists
 	// (Connect says so): it is down, not to be created.
-	if e.off == "" && !initialized(ctx, e.inst) {
+	if e.primaryMember().off == "" && !initialized(ctx, e.primaryMember().inst) {
 		return managed.ExternalObservation{ResourceExists: false}, nil
 	}
 	if err := e.resolvePassword(ctx); err != nil {
@@ -129,27 +127,27 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.DatabaseInstance) (
 		}
 		return o, err
 	}
-	s, err := e.inst.Status(ctx, e.password)
+	s, err := e.primaryMember().inst.Status(ctx, e.password)
 	if err != nil {
 		return managed.ExternalObservation{}, errors.Wrap(err, errStatus)
 	}
-	current, err := e.inst.ConfigCurrent(ctx, settings(e.inst, cr.Spec.ForProvider))
+	current, err := e.primaryMember().inst.ConfigCurrent(ctx, settings(e.primaryMember().inst, cr.Spec.ForProvider))
 	if err != nil {
 		return managed.ExternalObservation{}, errors.Wrap(err, errConfig)
 	}
 
 	cr.Status.AtProvider = v1alpha1.DatabaseInstanceObservation{
 		Endpoint:      postgresql.Address,
-		Port:          e.inst.Port,
+		Port:          e.primaryMember().inst.Port,
 		EngineVersion: s.Version,
 		// The machine that holds the data: a later spec that drops it is
 		// refused (checkMemberChange).
-		Primary: e.vm,
+		Primary: e.primaryMember().vm,
 		Members: []v1alpha1.Member{{
-			VirtualMachine: e.vm,
+			VirtualMachine: e.primaryMember().vm,
 			Role:           v1alpha1.RolePrimary,
 			Address:        postgresql.Address,
-			Port:           e.inst.Port,
+			Port:           e.primaryMember().inst.Port,
 			Running:        s.Ready,
 		}},
 	}
@@ -170,16 +168,16 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.DatabaseInstance) (
 
 func (e *external) connectionDetails() managed.ConnectionDetails {
 	cd := managed.ConnectionDetails{
-		ConnectionUsername:  []byte(e.inst.AdminUser),
+		ConnectionUsername:  []byte(e.primaryMember().inst.AdminUser),
 		ConnectionPassword:  []byte(e.password),
 		ConnectionEndpoint:  []byte(postgresql.Address),
-		ConnectionPort:      []byte(strconv.Itoa(int(e.inst.Port))),
+		ConnectionPort:      []byte(strconv.Itoa(int(e.primaryMember().inst.Port))),
 		instance.KeyCACert:  e.tls.ca,
 		instance.KeySSLMode: []byte(SSLModeVerifyFull),
 	}
 	if e.replicated {
-		ro := make([]string, len(e.replicas))
-		for n, r := range e.replicas {
+		ro := make([]string, len(e.replicas()))
+		for n, r := range e.replicas() {
 			ro[n] = hostPort(r.inst.Port)
 		}
 		cd[ConnectionReadOnlyEndpoints] = []byte(strings.Join(ro, ","))
@@ -191,7 +189,7 @@ func (e *external) connectionDetails() managed.ConnectionDetails {
 // idempotent, so a create cut short is finished by the next one.
 func (e *external) Create(ctx context.Context, cr *v1alpha1.DatabaseInstance) (managed.ExternalCreation, error) {
 	cr.SetConditions(xpv2.Creating())
-	if err := e.inst.Init(ctx, e.password); err != nil {
+	if err := e.primaryMember().inst.Init(ctx, e.password); err != nil {
 		return managed.ExternalCreation{}, errors.Wrap(err, errInit)
 	}
 	if e.hooks.afterInit != nil {
@@ -207,10 +205,10 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.DatabaseInstance) (m
 		}
 		return managed.ExternalCreation{ConnectionDetails: e.connectionDetails()}, nil
 	}
-	if _, err := e.inst.Configure(ctx, settings(e.inst, cr.Spec.ForProvider)); err != nil {
+	if _, err := e.primaryMember().inst.Configure(ctx, settings(e.primaryMember().inst, cr.Spec.ForProvider)); err != nil {
 		return managed.ExternalCreation{}, errors.Wrap(err, errConfigure)
 	}
-	if err := e.inst.Start(ctx); err != nil {
+	if err := e.primaryMember().inst.Start(ctx); err != nil {
 		return managed.ExternalCreation{}, errors.Wrap(err, errStart)
 	}
 	return managed.ExternalCreation{ConnectionDetails: e.connectionDetails()}, nil
@@ -233,21 +231,21 @@ func (e *external) Update(ctx context.Context, cr *v1alpha1.DatabaseInstance) (m
 		}
 		return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, e.ensureReplicated(ctx, cr)
 	}
-	changed, err := e.inst.Configure(ctx, settings(e.inst, cr.Spec.ForProvider))
+	changed, err := e.primaryMember().inst.Configure(ctx, settings(e.primaryMember().inst, cr.Spec.ForProvider))
 	if err != nil {
 		return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, errors.Wrap(err, errConfigure)
 	}
-	if !running(ctx, e.inst) {
-		return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, errors.Wrap(e.inst.Start(ctx), errStart)
+	if !running(ctx, e.primaryMember().inst) {
+		return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, errors.Wrap(e.primaryMember().inst.Start(ctx), errStart)
 	}
-	return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, errors.Wrap(e.inst.Apply(ctx, e.password, changed), errApply)
+	return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, errors.Wrap(e.primaryMember().inst.Apply(ctx, e.password, changed), errApply)
 }
 
 // Delete stops the servers and removes their directories, the replicas
 // first so that none of them is left following a primary that is gone.
 func (e *external) Delete(ctx context.Context, cr *v1alpha1.DatabaseInstance) (managed.ExternalDelete, error) {
 	cr.SetConditions(xpv2.Deleting())
-	ms := e.members()
+	ms := e.present()
 	for n := len(ms) - 1; n >= 0; n-- {
 		if err := ms[n].inst.Remove(ctx); err != nil {
 			return managed.ExternalDelete{}, errors.Wrapf(err, errRemoveMember, ms[n].vm)
@@ -256,11 +254,22 @@ func (e *external) Delete(ctx context.Context, cr *v1alpha1.DatabaseInstance) (m
 	return managed.ExternalDelete{}, nil
 }
 
-// members returns the members whose machine exists, the primary first and
+// primaryMember is the member that runs the primary (or the single
+// member).
+func (e *external) primaryMember() member { return e.members[e.primary] }
+
+// replicas are the members other than the primary, in the spec's order.
+func (e *external) replicas() []member {
+	out := make([]member, 0, len(e.members))
+	out = append(out, e.members[:e.primary]...)
+	return append(out, e.members[e.primary+1:]...)
+}
+
+// present returns the members whose machine exists, the primary first and
 // the departing ones last.
-func (e *external) members() []member {
+func (e *external) present() []member {
 	var out []member
-	all := append([]member{{vm: e.vm, inst: e.inst}}, e.replicas...)
+	all := append([]member{e.primaryMember()}, e.replicas()...)
 	for _, m := range append(all, e.departing...) {
 		if m.inst != nil {
 			out = append(out, m)

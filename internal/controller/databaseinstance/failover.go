@@ -3,6 +3,7 @@ package databaseinstance
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -181,7 +182,7 @@ func (e *external) trackPrimary(ctx context.Context, cr *v1alpha1.DatabaseInstan
 	// to replace the one that runs.
 	wasUp := false
 	for _, m := range prev {
-		wasUp = wasUp || (m.VirtualMachine == e.vm && m.Role == v1alpha1.RolePrimary && m.Running)
+		wasUp = wasUp || (m.VirtualMachine == e.primaryMember().vm && m.Role == v1alpha1.RolePrimary && m.Running)
 	}
 	if !wasUp {
 		return 0, false, nil
@@ -258,40 +259,33 @@ func (e *external) failover(ctx context.Context, cr *v1alpha1.DatabaseInstance, 
 	if err := e.step(ctx, stepEpochRecorded); err != nil {
 		return true, err
 	}
-	e.setPrimary(cr.Spec.ForProvider, cand)
+	e.setPrimary(cand)
 	return true, e.ensureReplicated(ctx, cr)
 }
 
-// setPrimary orders the members as Connect does for primary.
-func (e *external) setPrimary(p v1alpha1.DatabaseInstanceParameters, primary string) {
-	byVM := map[string]member{e.vm: {vm: e.vm, inst: e.inst, off: e.off}}
-	for _, r := range e.replicas {
-		byVM[r.vm] = r
-	}
-	p.Primary = primary
-	order := primaryFirst(p)
-	e.vm, e.inst, e.off = order[0], byVM[order[0]].inst, byVM[order[0]].off
-	e.replicas = e.replicas[:0]
-	for _, vm := range order[1:] {
-		e.replicas = append(e.replicas, byVM[vm])
+// setPrimary makes the member on vm the primary; the members keep their
+// order.
+func (e *external) setPrimary(vm string) {
+	if n := slices.IndexFunc(e.members, func(m member) bool { return m.vm == vm }); n >= 0 {
+		e.primary = n
 	}
 }
 
 // recordSwitchover records the next epoch for a manual switchover to the
 // member that should be the primary, unless the latest record names it.
 func (e *external) recordSwitchover(ctx context.Context, cr *v1alpha1.DatabaseInstance) error {
-	if e.rec.Primary == e.vm {
+	if e.rec.Primary == e.primaryMember().vm {
 		return nil
 	}
 	now := metav1.Now()
-	rec := epochRecord{Epoch: e.rec.Epoch + 1, Primary: e.vm, FailoverAt: e.rec.FailoverAt, SwitchoverAt: &now}
+	rec := epochRecord{Epoch: e.rec.Epoch + 1, Primary: e.primaryMember().vm, FailoverAt: e.rec.FailoverAt, SwitchoverAt: &now}
 	b, err := json.Marshal(rec)
 	if err != nil {
-		return errors.Wrapf(err, errRecordEpoch, rec.Epoch, e.vm)
+		return errors.Wrapf(err, errRecordEpoch, rec.Epoch, e.primaryMember().vm)
 	}
 	meta.AddAnnotations(cr, map[string]string{AnnotationEpoch: string(b)})
 	if err := e.writeObject(ctx, cr); err != nil {
-		return errors.Wrapf(err, errRecordEpoch, rec.Epoch, e.vm)
+		return errors.Wrapf(err, errRecordEpoch, rec.Epoch, e.primaryMember().vm)
 	}
 	e.rec = rec
 	return nil

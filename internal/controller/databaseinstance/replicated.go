@@ -46,33 +46,33 @@ const (
 // nothing to set up.
 func (e *external) ensureReplicated(ctx context.Context, cr *v1alpha1.DatabaseInstance) error {
 	p := cr.Spec.ForProvider
-	if e.off != "" {
-		return errors.Errorf(errMemberDown, e.vm, e.off)
+	if e.primaryMember().off != "" {
+		return errors.Errorf(errMemberDown, e.primaryMember().vm, e.primaryMember().off)
 	}
-	primary := member{vm: e.vm, inst: e.inst}
-	if primaryDiedSinceObserve(p, e.primaryAnswered, running(ctx, e.inst)) {
-		return errors.Errorf(errPrimaryDied, e.vm)
+	primary := member{vm: e.primaryMember().vm, inst: e.primaryMember().inst}
+	if primaryDiedSinceObserve(p, e.primaryAnswered, running(ctx, e.primaryMember().inst)) {
+		return errors.Errorf(errPrimaryDied, e.primaryMember().vm)
 	}
 	pending, rejoinErr := e.switchover(ctx, cr)
 	if pending == nil && rejoinErr != nil {
 		return rejoinErr
 	}
-	hbaChanged, err := e.inst.AllowReplication(ctx)
+	hbaChanged, err := e.primaryMember().inst.AllowReplication(ctx)
 	if err != nil {
 		return errors.Wrap(err, errAllowRepl)
 	}
-	successor, err := e.configurePrimary(ctx, primary, primarySettings(primary, e.replicas, p))
+	successor, err := e.configurePrimary(ctx, primary, primarySettings(primary, e.replicas(), p))
 	if err != nil {
 		return err
 	}
 	if err := e.removeDeparting(ctx); err != nil {
 		return err
 	}
-	if err := e.inst.EnsureReplication(ctx, e.password, e.replPassword, slots(e.replicas, p), hbaChanged); err != nil {
+	if err := e.primaryMember().inst.EnsureReplication(ctx, e.password, e.replPassword, slots(e.replicas(), p), hbaChanged); err != nil {
 		return errors.Wrap(err, errEnsureRepl)
 	}
 	errs := []error{rejoinErr}
-	for _, r := range e.replicas {
+	for _, r := range e.replicas() {
 		if r.off != "" {
 			// Its slot stays on the primary, so that it catches up once its
 			// machine is back.
@@ -87,7 +87,7 @@ func (e *external) ensureReplicated(ctx context.Context, cr *v1alpha1.DatabaseIn
 		if useSlots(p) {
 			slot = postgresql.SlotName(r.vm)
 		}
-		if err := r.inst.InitReplica(ctx, e.inst.Host, e.inst.Port, slot, e.replPassword); err != nil {
+		if err := r.inst.InitReplica(ctx, e.primaryMember().inst.Host, e.primaryMember().inst.Port, slot, e.replPassword); err != nil {
 			return errors.Wrapf(err, errInitReplica, r.vm)
 		}
 		// A replication password that changed reaches the replica's next
@@ -135,7 +135,7 @@ func primaryDiedSinceObserve(p v1alpha1.DatabaseInstanceParameters, answered, ru
 // the primary counts the replicas as the replication mode says.
 func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseInstance) (managed.ExternalObservation, error) {
 	p := cr.Spec.ForProvider
-	primary := member{vm: e.vm, inst: e.inst}
+	primary := member{vm: e.primaryMember().vm, inst: e.primaryMember().inst}
 	snap := e.gather(ctx)
 	// A primary whose machine is off is not asked: it is down.
 	ps := snap.primary()
@@ -143,24 +143,24 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 		return managed.ExternalObservation{}, ps.Err
 	}
 	current, why := false, ""
-	if e.off == "" {
+	if e.primaryMember().off == "" {
 		var err error
-		if current, err = e.inst.ConfigCurrent(ctx, primarySettings(primary, e.replicas, p)); err != nil {
+		if current, err = e.primaryMember().inst.ConfigCurrent(ctx, primarySettings(primary, e.replicas(), p)); err != nil {
 			return managed.ExternalObservation{}, errors.Wrap(err, errConfig)
 		}
 	} else {
-		why = " (" + e.off + ")"
+		why = " (" + e.primaryMember().off + ")"
 	}
 	e.primaryAnswered = ps.Ready
 	if snap.SendersErr != nil {
 		return managed.ExternalObservation{}, errors.Wrap(snap.SendersErr, errSendersStatus)
 	}
 	snd := snap.Senders
-	wantNames := wantSyncNames(p, e.replicas)
+	wantNames := wantSyncNames(p, e.replicas())
 	// A slot no replica needs (its machine left the instance) keeps WAL on
 	// the primary until it is dropped.
 	upToDate := ps.Ready && !ps.InRecovery && current && len(ps.PendingRestart) == 0 && snd.SynchronousStandbyNames == wantNames &&
-		len(e.departing) == 0 && slices.Equal(snd.Slots, sortedSlots(e.replicas, p))
+		len(e.departing) == 0 && slices.Equal(snd.Slots, sortedSlots(e.replicas(), p))
 	var notReady []string
 	down, tracked, err := e.trackPrimary(ctx, cr, ps.Ready, cr.Status.AtProvider.Members)
 	if err != nil {
@@ -174,38 +174,41 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 	case e.next.Action == actWait:
 		e.primaryDown, holding = down, true
 		notReady = append(notReady, fmt.Sprintf("primary %s stopped answering %s ago%s; a replica is promoted once it has not answered for %s",
-			e.vm, down.Round(100*time.Millisecond), why, failoverAfter(p)))
+			e.primaryMember().vm, down.Round(100*time.Millisecond), why, failoverAfter(p)))
 	case e.next.Action == actRefuse:
 		e.primaryDown, holding = down, true
 		notReady = append(notReady, e.next.Message)
 	case tracked:
 		e.primaryDown = down
-		notReady = append(notReady, fmt.Sprintf("primary %s stopped answering %s ago%s; failing over", e.vm, down.Round(100*time.Millisecond), why))
-	case !ps.Ready && !failoverEnabled(p) && e.off != "":
-		notReady = append(notReady, "primary "+e.vm+" is down: "+e.off+"; failover is disabled")
-	case !ps.Ready && !failoverEnabled(p) && initialized(ctx, e.inst):
-		notReady = append(notReady, "primary "+e.vm+" is down: it does not answer; failover is disabled")
+		notReady = append(notReady, fmt.Sprintf("primary %s stopped answering %s ago%s; failing over", e.primaryMember().vm, down.Round(100*time.Millisecond), why))
+	case !ps.Ready && !failoverEnabled(p) && e.primaryMember().off != "":
+		notReady = append(notReady, "primary "+e.primaryMember().vm+" is down: "+e.primaryMember().off+"; failover is disabled")
+	case !ps.Ready && !failoverEnabled(p) && initialized(ctx, e.primaryMember().inst):
+		notReady = append(notReady, "primary "+e.primaryMember().vm+" is down: it does not answer; failover is disabled")
 	case !ps.Ready || ps.InRecovery:
-		notReady = append(notReady, "primary "+e.vm+" is not running as the primary"+why)
+		notReady = append(notReady, "primary "+e.primaryMember().vm+" is not running as the primary"+why)
 	}
 
 	ap := v1alpha1.DatabaseInstanceObservation{
 		Endpoint:                postgresql.Address,
-		Port:                    e.inst.Port,
+		Port:                    e.primaryMember().inst.Port,
 		EngineVersion:           ps.Version,
-		Primary:                 e.vm,
+		Primary:                 e.primaryMember().vm,
 		SynchronousStandbyNames: snd.SynchronousStandbyNames,
 		FencingToken:            e.rec.Epoch,
 		LastFailoverTime:        e.rec.FailoverAt,
 		LastSwitchoverTime:      e.rec.SwitchoverAt,
 		Members: []v1alpha1.Member{{
-			VirtualMachine: e.vm, Role: role(ps.Status, v1alpha1.RolePrimary), Address: postgresql.Address, Port: e.inst.Port,
+			VirtualMachine: e.primaryMember().vm, Role: role(ps.Status, v1alpha1.RolePrimary), Address: postgresql.Address, Port: e.primaryMember().inst.Port,
 			Running: ps.Ready, LSN: ps.LSN,
 		}},
 	}
 	replicaUp, replicaPending := false, false
-	for n, r := range e.replicas {
-		rs := snap.Members[n+1]
+	for n, r := range e.members {
+		if n == e.primary {
+			continue
+		}
+		rs := snap.Members[n]
 		m := v1alpha1.Member{VirtualMachine: r.vm, Role: v1alpha1.RoleReplica, Address: postgresql.Address, Port: r.inst.Port}
 		ap.ReadOnlyEndpoints = append(ap.ReadOnlyEndpoints, hostPort(r.inst.Port))
 		if r.off != "" {

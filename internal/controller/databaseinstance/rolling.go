@@ -73,19 +73,19 @@ func (e *external) configurePrimary(ctx context.Context, m member, s postgresql.
 // it has a copy and is not fenced), which rollOver waits for. None when
 // the new settings lower a hot standby's limits.
 func (e *external) rollingSuccessor(ctx context.Context) (string, error) {
-	lowers, err := e.inst.LowersStandbyLimits(ctx, e.password)
+	lowers, err := e.primaryMember().inst.LowersStandbyLimits(ctx, e.password)
 	if err != nil {
 		return "", errors.Wrap(err, errRollLimits)
 	}
 	if lowers {
 		return "", nil
 	}
-	snd, err := e.inst.Senders(ctx, e.password)
+	snd, err := e.primaryMember().inst.Senders(ctx, e.password)
 	if err != nil {
 		return "", errors.Wrap(err, errRollSenders)
 	}
 	var usable []string
-	for _, r := range e.replicas {
+	for _, r := range e.replicas() {
 		if r.off != "" || !initialized(ctx, r.inst) || r.inst.IsFenced(ctx) {
 			continue
 		}
@@ -108,7 +108,7 @@ func (e *external) rollingSuccessor(ctx context.Context) (string, error) {
 func (e *external) rollOver(ctx context.Context, cr *v1alpha1.DatabaseInstance, successor string) error {
 	deadline := time.Now().Add(rollStreamAfter)
 	for {
-		snd, err := e.inst.Senders(ctx, e.password)
+		snd, err := e.primaryMember().inst.Senders(ctx, e.password)
 		if err != nil {
 			return errors.Wrap(err, errRollSenders)
 		}
@@ -131,6 +131,6 @@ func (e *external) rollOver(ctx context.Context, cr *v1alpha1.DatabaseInstance, 
 	if err := e.step(ctx, stepRollRecorded); err != nil {
 		return err
 	}
-	e.setPrimary(cr.Spec.ForProvider, successor)
+	e.setPrimary(successor)
 	return e.ensureReplicated(ctx, cr)
 }

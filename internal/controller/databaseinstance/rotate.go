@@ -67,17 +67,17 @@ func chooseCredential(wantedWorks, publishedWorks bool, wanted, published string
 // published one, keeping the Secret's in pendingPassword for Update. A
 // primary that is down or not running is not asked.
 func (e *external) resolvePassword(ctx context.Context) error {
-	if e.off != "" || e.inst == nil || !running(ctx, e.inst) || e.published == "" || e.published == e.password {
+	if e.primaryMember().off != "" || e.primaryMember().inst == nil || !running(ctx, e.primaryMember().inst) || e.published == "" || e.published == e.password {
 		return nil
 	}
-	wantedWorks, err := e.inst.Authenticates(ctx, e.password)
+	wantedWorks, err := e.primaryMember().inst.Authenticates(ctx, e.password)
 	if err != nil {
 		// Starting or refusing connections: Status says so.
 		return nil //nolint:nilerr // Not ready is a state, not an error.
 	}
 	publishedWorks := false
 	if !wantedWorks {
-		if publishedWorks, err = e.inst.Authenticates(ctx, e.published); err != nil {
+		if publishedWorks, err = e.primaryMember().inst.Authenticates(ctx, e.published); err != nil {
 			return errors.Wrap(err, errAuthCheck)
 		}
 	}
@@ -93,7 +93,7 @@ func (e *external) rotatePassword(ctx context.Context, cr *v1alpha1.DatabaseInst
 	if e.pendingPassword == "" {
 		return nil
 	}
-	if err := e.inst.SetAdminPassword(ctx, e.password, e.pendingPassword); err != nil {
+	if err := e.primaryMember().inst.SetAdminPassword(ctx, e.password, e.pendingPassword); err != nil {
 		return errors.Wrapf(err, errRotate, cr.Spec.ForProvider.AdminPasswordSecretRef.Name)
 	}
 	e.password, e.pendingPassword = e.pendingPassword, ""

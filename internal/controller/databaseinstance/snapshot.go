@@ -71,10 +71,9 @@ func (s snapshot) primary() memberState { return s.Members[s.Primary] }
 // time, each within memberTimeout, so that one member that hangs does not
 // stall the others.
 func (e *external) gather(ctx context.Context) snapshot {
-	ms := append([]member{{vm: e.vm, inst: e.inst, off: e.off}}, e.replicas...)
-	s := snapshot{Members: make([]memberState, len(ms))}
+	s := snapshot{Members: make([]memberState, len(e.members)), Primary: e.primary}
 	var g errgroup.Group
-	for n, m := range ms {
+	for n, m := range e.members {
 		g.Go(func() error {
 			mctx, cancel := context.WithTimeout(ctx, memberTimeout)
 			defer cancel()

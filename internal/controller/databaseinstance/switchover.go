@@ -23,7 +23,7 @@ const (
 	catchUpDeadline = 30 * time.Second
 )
 
-// switchover makes the member that should be the primary (e.inst) the
+// switchover makes the member that should be the primary (e.primaryMember()) the
 // primary when it is still a replica, and turns any other member that is
 // not a standby (a former primary) or is fenced into a replica. Every step
 // is recorded (the epoch in the instance's annotation before anything is
@@ -32,24 +32,24 @@ const (
 // cut short is finished by the next reconcile. Members that cannot rejoin
 // yet are returned with the error, so that the others are still set up.
 func (e *external) switchover(ctx context.Context, cr *v1alpha1.DatabaseInstance) (map[string]bool, error) {
-	if initialized(ctx, e.inst) && markedStandby(ctx, e.inst) {
+	if initialized(ctx, e.primaryMember().inst) && markedStandby(ctx, e.primaryMember().inst) {
 		if err := e.promote(ctx, cr); err != nil {
 			return nil, err
 		}
 	}
 	var errs []error
 	pending := map[string]bool{}
-	for _, r := range e.replicas {
+	for _, r := range e.replicas() {
 		// A member whose machine is off rejoins once it is back; its fence
 		// keeps it from starting as a primary meanwhile.
 		if r.off != "" || !initialized(ctx, r.inst) || (markedStandby(ctx, r.inst) && !r.inst.IsFenced(ctx)) {
 			continue
 		}
 		// pg_rewind reads from the new primary, which must run.
-		if err := e.inst.Start(ctx); err != nil {
-			return nil, errors.Wrapf(err, errStartNew, e.vm)
+		if err := e.primaryMember().inst.Start(ctx); err != nil {
+			return nil, errors.Wrapf(err, errStartNew, e.primaryMember().vm)
 		}
-		err := r.inst.Rejoin(ctx, e.inst, e.password)
+		err := r.inst.Rejoin(ctx, e.primaryMember().inst, e.password)
 		var rw *postgresql.RewindError
 		if errors.As(err, &rw) {
 			// What the former primary holds cannot be rewound: it is copied
@@ -64,7 +64,7 @@ func (e *external) switchover(ctx context.Context, cr *v1alpha1.DatabaseInstance
 	return pending, kerrors.NewAggregate(errs)
 }
 
-// promote makes e.inst the primary. For a manual switchover it stops the
+// promote makes e.primaryMember() the primary. For a manual switchover it stops the
 // current primary cleanly, so that its last WAL reaches the replicas, and
 // waits until the successor replayed it; a running primary is only stopped
 // when the successor streams from it, otherwise the instance would be left
@@ -73,9 +73,9 @@ func (e *external) switchover(ctx context.Context, cr *v1alpha1.DatabaseInstance
 // epoch is recorded and every former primary fenced before the promotion,
 // so that it never takes writes again before it rejoined as a replica.
 func (e *external) promote(ctx context.Context, cr *v1alpha1.DatabaseInstance) error {
-	failingOver := e.rec.Failover && e.rec.Primary == e.vm
+	failingOver := e.rec.Failover && e.rec.Primary == e.primaryMember().vm
 	var olds []member
-	for _, old := range e.replicas {
+	for _, old := range e.replicas() {
 		if !initialized(ctx, old.inst) || markedStandby(ctx, old.inst) {
 			continue
 		}
@@ -88,8 +88,8 @@ func (e *external) promote(ctx context.Context, cr *v1alpha1.DatabaseInstance) e
 			if err != nil {
 				return errors.Wrapf(err, errOldSenders, old.vm)
 			}
-			if snd.ByName[e.vm].State != streaming {
-				return errors.Errorf(errSuccessor, e.vm, old.vm)
+			if snd.ByName[e.primaryMember().vm].State != streaming {
+				return errors.Errorf(errSuccessor, e.primaryMember().vm, old.vm)
 			}
 			if err := old.inst.Stop(ctx); err != nil {
 				return errors.Wrapf(err, errStopOld, old.vm)
@@ -99,11 +99,11 @@ func (e *external) promote(ctx context.Context, cr *v1alpha1.DatabaseInstance) e
 		if err != nil {
 			return errors.Wrapf(err, errCheckpoint, old.vm)
 		}
-		if err := e.inst.Start(ctx); err != nil {
-			return errors.Wrapf(err, errStartNew, e.vm)
+		if err := e.primaryMember().inst.Start(ctx); err != nil {
+			return errors.Wrapf(err, errStartNew, e.primaryMember().vm)
 		}
-		if err := e.inst.WaitReplayed(ctx, e.password, lsn, catchUpDeadline); err != nil {
-			return errors.Wrapf(err, errCatchUp, e.vm)
+		if err := e.primaryMember().inst.WaitReplayed(ctx, e.password, lsn, catchUpDeadline); err != nil {
+			return errors.Wrapf(err, errCatchUp, e.primaryMember().vm)
 		}
 	}
 	if err := e.recordSwitchover(ctx, cr); err != nil {
@@ -117,10 +117,10 @@ func (e *external) promote(ctx context.Context, cr *v1alpha1.DatabaseInstance) e
 			return errors.Wrapf(err, errFence, old.vm)
 		}
 	}
-	if err := e.inst.Start(ctx); err != nil {
-		return errors.Wrapf(err, errStartNew, e.vm)
+	if err := e.primaryMember().inst.Start(ctx); err != nil {
+		return errors.Wrapf(err, errStartNew, e.primaryMember().vm)
 	}
-	if err := e.inst.Promote(ctx, e.password); err != nil {
+	if err := e.primaryMember().inst.Promote(ctx, e.password); err != nil {
 		return errors.Wrap(err, errPromote)
 	}
 	if failingOver {
