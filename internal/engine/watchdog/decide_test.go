@@ -10,7 +10,7 @@ import (
 func TestDecide(t *testing.T) {
 	t0 := time.Date(2026, 12, 6, 17, 0, 0, 0, time.UTC)
 	const after = 3 * time.Second
-	at := func(d time.Duration) time.Time { return t0.Add(d) }
+	at := t0.Add
 	cases := map[string]struct {
 		reason string
 		in     Input
@@ -77,7 +77,7 @@ func TestDecide(t *testing.T) {
 
 func TestRemember(t *testing.T) {
 	t0 := time.Date(2026, 12, 6, 17, 0, 0, 0, time.UTC)
-	at := func(d time.Duration) time.Time { return t0.Add(d) }
+	at := t0.Add
 	type look struct {
 		now       time.Time
 		streaming int
