@@ -5,7 +5,6 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -13,6 +12,8 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/dbaas-io/dbaas/internal/runas"
 )
 
 const (
@@ -53,14 +54,13 @@ func stopWrites(ctx context.Context, c Config, conn *pgx.Conn) error {
 		for _, s := range []struct{ sql, err string }{{readOnly, errReadOnly}, {reload, errReadOnly}, {terminate, errTerminate}} {
 			if _, err := conn.Exec(ctx, s.sql); err != nil {
 				errs = append(errs, errors.Wrap(err, s.err))
-				break
 			}
 		}
 	}
 	if err := writeMarker(c.FenceFile, c.Epoch); err != nil {
 		errs = append(errs, err)
 	}
-	if err := stopServer(ctx, c); err != nil {
+	if err := stopServer(c); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
@@ -69,12 +69,12 @@ func stopWrites(ctx context.Context, c Config, conn *pgx.Conn) error {
 // stopServer marks the data directory a standby and stops the server with
 // a fast shutdown: sessions are ended and transactions in flight rolled
 // back.
-func stopServer(ctx context.Context, c Config) error {
+func stopServer(c Config) error {
 	var errs []error
 	if err := writeStandbySignal(c.DataDir); err != nil {
 		errs = append(errs, err)
 	}
-	if err := pgCtlStop(ctx, c); err != nil {
+	if err := pgCtlStop(c); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
@@ -108,35 +108,39 @@ func writeStandbySignal(dataDir string) error {
 	return errors.Wrap(f.Close(), errStandby)
 }
 
-// pgCtlStop runs pg_ctl stop -m fast and waits for the server to go. A
-// server that is not running is fine.
-func pgCtlStop(ctx context.Context, c Config) error {
-	args := []string{c.PGCtl, "stop", "-m", "fast", "-w", "-t", strconv.Itoa(int(stopTimeout / time.Second)), "-s", "-D", c.DataDir}
-	cmd := asUser(ctx, c.OSUser, args)
+// pgCtlStop runs pg_ctl stop -m fast and waits for the server to go, for
+// at most pg_ctl's own timeout. A server that is not running is fine.
+func pgCtlStop(c Config) error {
+	args := []string{"stop", "-m", "fast", "-w", "-t", strconv.Itoa(int(stopTimeout / time.Second)), "-s", "-D", c.DataDir}
+	cmd, err := asUser(c.OSUser, c.PGCtl, args...)
+	if err != nil {
+		return err
+	}
 	out, err := cmd.CombinedOutput()
 	if err == nil {
 		return nil
 	}
-	msg := strings.TrimSpace(string(out))
-	// pg_ctl exits 1 with "PID file ... does not exist" when the server
-	// is already down.
+	// pg_ctl fails when the server is already down; so much the better.
 	if _, serr := os.Stat(filepath.Join(c.DataDir, "postmaster.pid")); errors.Is(serr, fs.ErrNotExist) {
 		return nil
 	}
-	return errors.Wrapf(err, errPGCtlStop, msg)
+	return errors.Wrapf(err, errPGCtlStop, strings.TrimSpace(string(out)))
 }
 
-// asUser returns the command args run as osUser when the watchdog runs as
-// root and osUser is someone else, and as the watchdog otherwise. Its
-// environment is PATH and the C locale only.
-func asUser(ctx context.Context, osUser string, args []string) *exec.Cmd {
-	if os.Geteuid() == 0 && osUser != "" && osUser != "root" {
-		if u, err := user.Current(); err != nil || u.Username != osUser {
-			args = append([]string{"setpriv", "--reuid=" + osUser, "--regid=" + osUser, "--init-groups", "--"}, args...)
+// asUser prepares bin to run as osUser when the watchdog runs as root
+// (PostgreSQL's programs refuse to run as root), from /, with PATH and the
+// C locale as its whole environment.
+func asUser(osUser, bin string, args ...string) (*exec.Cmd, error) {
+	var cmd *exec.Cmd
+	if osUser == "" {
+		cmd = exec.Command(bin, args...)
+	} else {
+		var err error
+		if cmd, err = runas.User(osUser).Command(bin, args...); err != nil {
+			return nil, err
 		}
 	}
-	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
 	cmd.Dir = "/"
 	cmd.Env = []string{"PATH=" + defaultPath, "LC_ALL=C"}
-	return cmd
+	return cmd, nil
 }

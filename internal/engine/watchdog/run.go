@@ -14,9 +14,6 @@ const (
 	// lookTimeout bounds one look, so that a server that hangs cannot
 	// stop the watchdog looking.
 	lookTimeout = 10 * time.Second
-
-	// actTimeout bounds an action, which waits for pg_ctl stop.
-	actTimeout = stopTimeout + 10*time.Second
 )
 
 // Run looks at the member every interval until ctx ends, and fences it
@@ -74,17 +71,18 @@ func lookOnce(ctx context.Context, c Config, mem Memory, log *slog.Logger) Memor
 	if d.Action == Nothing {
 		return mem
 	}
-	// The action has its own time, from now: a fence runs to its end even
-	// when the look took most of its time, or the watchdog is told to
-	// stop meanwhile.
-	actx, acancel := context.WithTimeout(context.WithoutCancel(ctx), actTimeout)
+	// The fence's statements have their own time, from now, so that a
+	// fence runs to its end even when the look took most of its time or
+	// the watchdog is told to stop meanwhile; pg_ctl stop is bounded by
+	// its own timeout.
+	actx, acancel := context.WithTimeout(context.WithoutCancel(ctx), lookTimeout)
 	defer acancel()
 	var aerr error
 	switch d.Action {
 	case StopWrites:
 		aerr = stopWrites(actx, c, conn)
 	case StopServer:
-		aerr = stopServer(actx, c)
+		aerr = stopServer(c)
 	}
 	if aerr != nil {
 		log.Error("action failed; the next look tries again", "action", string(d.Action), "error", aerr.Error())
