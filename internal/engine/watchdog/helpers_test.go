@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dbaas-io/dbaas/internal/clients/executor"
 	"github.com/dbaas-io/dbaas/internal/clients/local"
 	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
 	"github.com/dbaas-io/dbaas/internal/engine/watchdog"
@@ -214,13 +215,14 @@ func runWatchdog(t *testing.T, c watchdog.Config) *logLines {
 }
 
 // renew renews the heartbeat file every period, as the provider does on
-// each look, until stop is called; stop returns the file's last
+// each look (with Renew, the provider's own function), until stop is
+// called; stop returns the file's last
 // modification time.
 func renew(t *testing.T, path string, period time.Duration) (stop func() time.Time) {
 	t.Helper()
 	quit, done := make(chan struct{}), make(chan struct{})
 	beat := func() {
-		if err := os.WriteFile(path, []byte(time.Now().UTC().Format(time.RFC3339Nano)+"\n"), 0o644); err != nil {
+		if err := watchdog.Renew(context.Background(), executor.Local{}, path, time.Now()); err != nil {
 			t.Errorf("heartbeat: %v", err)
 		}
 	}

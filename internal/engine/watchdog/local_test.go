@@ -17,6 +17,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/clients/executor"
 	"github.com/dbaas-io/dbaas/internal/engine/steps"
 	"github.com/dbaas-io/dbaas/internal/engine/watchdog"
+	"github.com/dbaas-io/dbaas/internal/testing/sshtest"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 )
 
@@ -69,14 +70,34 @@ func procField(t *testing.T, pid int, name string) string {
 	return ""
 }
 
-// TestStartStep starts the real watchdog binary detached through the local
-// executor, as the play does on a machine without systemd, and checks that
-// the step finds it running, starts it again when it died or runs with
-// other flags, never takes another process for it, and that Stop stops it.
+// TestStartStep starts the real watchdog binary detached, as the play does
+// on a machine without systemd, through the local executor and over SSH
+// (whose server kills what a command leaves in its process group when the
+// session ends), and checks that the step finds it running, starts it
+// again when it died or runs with other flags, never takes another process
+// for it, and that Stop stops it. The provider's heartbeat reaches it.
 func TestStartStep(t *testing.T) {
-	ctx := context.Background()
 	dir := testenv.SharedDir(t)
 	bin := buildWatchdog(t, dir)
+	srv := sshtest.Start(t)
+	ssh, _, err := executor.DialSSH(context.Background(), executor.Config{Address: srv.Addr(), User: srv.User(), PrivateKeyPEM: srv.ClientKeyPEM()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ssh.Close() })
+	for name, e := range map[string]executor.Executor{"Local": executor.Local{}, "SSH": ssh} {
+		t.Run(name, func(t *testing.T) {
+			sub := filepath.Join(dir, name)
+			if err := os.Mkdir(sub, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			testStartStep(t, e, bin, sub)
+		})
+	}
+}
+
+func testStartStep(t *testing.T, e executor.Executor, bin, dir string) {
+	ctx := context.Background()
 	pg, err := user.Lookup("postgres")
 	if err != nil {
 		t.Fatal(err)
@@ -120,7 +141,7 @@ func TestStartStep(t *testing.T) {
 	})
 	run := func(p watchdog.Process, want steps.Report) int {
 		t.Helper()
-		r, err := steps.Run(ctx, executor.Local{}, []steps.Step{watchdog.StartStep(p)}, nil)
+		r, err := steps.Run(ctx, e, []steps.Step{watchdog.StartStep(p)}, nil)
 		if err != nil {
 			t.Fatalf("steps.Run: %v", err)
 		}
@@ -149,6 +170,11 @@ func TestStartStep(t *testing.T) {
 		l, _ := os.ReadFile(p.LogFile)
 		return strings.Contains(string(l), "msg=decision action=nothing primary=false")
 	})
+	// The executor's command and its session are over: the watchdog is
+	// still there.
+	if !strings.HasPrefix(cmdline(first), bin+"\n") {
+		t.Fatalf("the watchdog %d did not outlive the command that started it", first)
+	}
 	if again := run(p, unchanged); again != first {
 		t.Errorf("a second run started another watchdog: %d, then %d", first, again)
 	}
@@ -182,7 +208,7 @@ func TestStartStep(t *testing.T) {
 		t.Fatalf("the step took the test process for the watchdog")
 	}
 
-	if err := watchdog.Stop(ctx, executor.Local{}, p2); err != nil {
+	if err := watchdog.Stop(ctx, e, p2); err != nil {
 		t.Fatalf("Stop: %v", err)
 	}
 	if cmdline(fourth) != "" {
