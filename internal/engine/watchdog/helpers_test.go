@@ -68,7 +68,11 @@ func startPrimary(t *testing.T, i *postgresql.Instance, member string) {
 	if err := i.Init(ctx, adminPW); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := i.Configure(postgresql.Settings{Port: i.Port, SocketDir: i.SocketDir(), Replication: &postgresql.Replication{Member: member}}); err != nil {
+	s := postgresql.Settings{Port: i.Port, SocketDir: i.SocketDir(), Replication: &postgresql.Replication{Member: member}}
+	if i.TLS != nil {
+		s.TLSDir = i.TLSDir()
+	}
+	if _, err := i.Configure(s); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := i.AllowReplication(); err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/dbaas-io/dbaas/internal/clients/pki"
 	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 )
@@ -209,5 +210,36 @@ func TestStreamingReplicaKeepsPrimaryRunning(t *testing.T) {
 	}
 	if !a.IsFenced() {
 		t.Errorf("want the primary fenced")
+	}
+}
+
+// TestFenceOverTLS runs the watchdog against a primary set up as the
+// provider sets up its members: TLS, and pg_hba.conf letting the admin in
+// over TCP with TLS only. It connects with verify-full against the
+// instance's CA, looks, and fences the primary once its heartbeat stops.
+func TestFenceOverTLS(t *testing.T) {
+	now := time.Now()
+	ca, err := pki.NewCA("watchdog-test", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, err := pki.IssueServer(ca, []string{postgresql.Address}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newMember(t, testenv.SharedDir(t), "a")
+	a.TLS = &postgresql.TLS{Cert: server.Cert, Key: server.Key, CA: ca.Cert}
+	startPrimary(t, a, "a")
+	c := config(t, a, 300*time.Millisecond, time.Second)
+	c.SSLMode, c.SSLRootCert = "verify-full", a.CAFile()
+	stopBeats := renew(t, c.HeartbeatFile, 100*time.Millisecond)
+	log := runWatchdog(t, c)
+	waitFor(t, "looks spanning twice fenceAfter", func() bool {
+		return log.count("action=nothing", "primary=true") >= looksFor(c)
+	})
+	stopBeats()
+	waitFor(t, "the watchdog to stop the server", func() bool { return !a.Running() })
+	if !a.IsFenced() || log.count("action=stop-writes", "primary=true") == 0 {
+		t.Errorf("want the primary fenced by a stop-writes decision, fenced %v", a.IsFenced())
 	}
 }
