@@ -8,6 +8,16 @@
 // streams means the primary is not isolated, and a provider that renews the
 // heartbeat sees the primary and will not fail over.
 //
+// The bound this gives: an isolated primary takes its last write no later
+// than fenceAfter after the later of its last streaming replica and its
+// last heartbeat, plus one interval (the look that finds it out) and the
+// time of that look and of the fence (connecting, ending the sessions,
+// pg_ctl stop: well under a second on an idle machine). A watchdog that
+// (re)starts counts from its start. The provider may promote a replica of
+// an unreachable primary only after longer than that (failover.after >
+// fenceAfter + interval + a margin), counted from when it last renewed
+// the heartbeat.
+//
 // decide.go holds the decision, a pure function of what the watchdog saw;
 // observe.go the look at the server, act.go the fence, run.go the loop,
 // config.go its settings, unit.go and local.go the two ways it runs on a

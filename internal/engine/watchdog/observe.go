@@ -26,11 +26,10 @@ const (
 
 // A look is what one look at the member found.
 type look struct {
-	// at is when the look began.
+	// at is the time of the look, taken once connected: the later, the
+	// sooner an isolated primary is found out.
 	at time.Time
-	// reachable is true when the server answered.
-	reachable bool
-	// err says why it did not.
+	// err says why the server did not answer.
 	err error
 	// primary is true for a server that answered and is not in
 	// recovery.
@@ -67,9 +66,7 @@ func observe(ctx context.Context, c Config, conn *pgx.Conn, connErr error) look 
 	}
 	if err := conn.QueryRow(ctx, roleQuery).Scan(&l.primary, &l.streaming); err != nil {
 		l.primary, l.streaming, l.err = false, 0, errors.Wrap(err, errRole)
-		return l
 	}
-	l.reachable = true
 	return l
 }
 
