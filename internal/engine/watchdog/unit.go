@@ -1,11 +1,41 @@
 package watchdog
 
 import (
+	"context"
+	"path"
 	"strings"
+
+	"github.com/dbaas-io/dbaas/internal/clients/executor"
+	"github.com/dbaas-io/dbaas/internal/engine/steps"
 )
+
+// StepUnit names the step that writes the watchdog's systemd unit.
+const StepUnit = "write watchdog unit"
 
 // UnitName is the systemd unit of the watchdog of the member called member.
 func UnitName(member string) string { return "dbaas-watchdog-" + member + ".service" }
+
+// SystemdSteps run the watchdog of the member called member as a systemd
+// unit on a VM: the unit is written (and systemd reloaded, and a watchdog
+// that runs restarted, so that new flags take effect), then enabled and
+// started. The binary and the configuration must be in place first.
+func SystemdSteps(member string, p Process) []steps.Step {
+	name := UnitName(member)
+	unit := steps.File(path.Join("/etc/systemd/system", name), []byte(RenderUnit(p)), 0o644)
+	return []steps.Step{
+		{
+			Name:  StepUnit,
+			Check: unit.Check,
+			Apply: func(ctx context.Context, e executor.Executor) error {
+				if err := unit.Apply(ctx, e); err != nil {
+					return err
+				}
+				return runScript(ctx, e, "systemctl daemon-reload", "systemctl daemon-reload && "+executor.ShellCommand("systemctl", "try-restart", "--", name))
+			},
+		},
+		steps.Service(name),
+	}
+}
 
 // RenderUnit returns the systemd unit that runs the watchdog on a VM.
 // Restart=always brings it back whatever ended it, and the unit never stops

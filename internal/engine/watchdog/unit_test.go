@@ -1,10 +1,15 @@
 package watchdog
 
 import (
+	"context"
+	"io"
+	"io/fs"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/dbaas-io/dbaas/internal/clients/executor"
 )
 
 func TestRenderUnit(t *testing.T) {
@@ -62,5 +67,45 @@ func TestArgsDefaultInterval(t *testing.T) {
 	want := []string{"/w", "--config=/c", "--interval=1s", "--fence-after=3s"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Args: -want +got:\n%s", diff)
+	}
+}
+
+// recorder is an Executor that records the commands it is given and runs
+// none, for steps whose Apply must not run on the test host.
+type recorder struct{ cmds []string }
+
+func (r *recorder) Run(_ context.Context, cmd string, _ io.Reader) (executor.Result, error) {
+	r.cmds = append(r.cmds, cmd)
+	return executor.Result{}, nil
+}
+
+func (r *recorder) WriteFile(_ context.Context, path string, _ []byte, mode fs.FileMode) error {
+	r.cmds = append(r.cmds, "write "+path+" "+mode.String())
+	return nil
+}
+
+func (r *recorder) ReadFile(context.Context, string) ([]byte, error) { return nil, fs.ErrNotExist }
+func (r *recorder) Close() error                                     { return nil }
+
+func TestSystemdSteps(t *testing.T) {
+	s := SystemdSteps("db-0", Process{Binary: "/usr/local/bin/dbaas-watchdog", ConfigFile: "/c.json", OSUser: "postgres", FenceAfter: 10 * time.Second})
+	var names []string
+	r := &recorder{}
+	for _, st := range s {
+		names = append(names, st.Name)
+		if err := st.Apply(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if diff := cmp.Diff([]string{StepUnit, "service dbaas-watchdog-db-0.service"}, names); diff != "" {
+		t.Errorf("SystemdSteps: -want +got step names:\n%s", diff)
+	}
+	want := []string{
+		"write /etc/systemd/system/dbaas-watchdog-db-0.service -rw-r--r--",
+		"systemctl daemon-reload && systemctl try-restart -- dbaas-watchdog-db-0.service",
+		"systemctl enable --now -- dbaas-watchdog-db-0.service",
+	}
+	if diff := cmp.Diff(want, r.cmds); diff != "" {
+		t.Errorf("SystemdSteps: -want +got commands:\n%s", diff)
 	}
 }
