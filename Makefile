@@ -16,7 +16,7 @@ GO     ?= go
 GOLANGCI_LINT := $(GO) tool -modfile=$(CURDIR)/hack/lint/go.mod golangci-lint
 
 CONTROL_PLANE := $(BIN)/etcd $(BIN)/kube-apiserver $(BIN)/kube-controller-manager $(BIN)/crossplane
-PRODUCT       := $(BIN)/provider $(BIN)/function-dbaas $(BIN)/localenv
+PRODUCT       := $(BIN)/provider $(BIN)/function-dbaas $(BIN)/localenv $(BIN)/dbaas-watchdog
 DEV_TOOLS     := $(BIN)/crank
 
 # `make render` serves the function here, where example/functions.yaml
@@ -91,8 +91,9 @@ $(CACHE)/crossplane/crds: $(TOOLS)/go.mod $(TOOLS)/go.sum
 
 # The product's binaries are rebuilt every time; Go's build cache makes that
 # quick when nothing changed.
-build: tools ## Build the provider, the function and the local environment.
+build: tools ## Build the provider, the function, the local environment and the members' watchdog.
 	$(GO) build -o $(BIN)/provider ./cmd/provider
+	$(GO) build -o $(BIN)/dbaas-watchdog ./cmd/dbaas-watchdog
 	$(GO) build -o $(BIN)/function-dbaas ./functions/dbaas
 	$(GO) build -o $(BIN)/localenv ./cmd/localenv
 

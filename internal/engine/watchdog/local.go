@@ -1,0 +1,117 @@
+package watchdog
+
+import (
+	"context"
+	"strings"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+
+	"github.com/dbaas-io/dbaas/internal/clients/executor"
+	"github.com/dbaas-io/dbaas/internal/engine/steps"
+)
+
+const (
+	errRun       = "cannot run %s"
+	errFailed    = "%s exited with %d: %s"
+	errNoPIDFile = "a watchdog started detached needs a pid file and a log file"
+
+	// StepStart names the step that starts the watchdog detached.
+	StepStart = "start watchdog"
+)
+
+// StartStep starts the watchdog detached on a machine without systemd (the
+// local backend), recording its PID in p.PIDFile. Check: the PID in the
+// file is alive and runs exactly p's command line (so a PID reused by
+// another process, or the watchdog of another member, is not taken for
+// ours). Apply: a watchdog of this member that runs with another command
+// line (a new interval, say) is stopped, and the watchdog is started in a
+// session of its own as p.OSUser (when the executor is root), with its
+// output appended to p.LogFile, so that it outlives the command, the
+// executor's connection and the provider. Nothing restarts it should it
+// die: the play's next run does.
+func StartStep(p Process) steps.Step {
+	return steps.Step{
+		Name: StepStart,
+		Check: func(ctx context.Context, e executor.Executor) (bool, error) {
+			if p.PIDFile == "" || p.LogFile == "" {
+				return false, errors.New(errNoPIDFile)
+			}
+			res, err := e.Run(ctx, checkScript(p), nil)
+			if err != nil {
+				return false, errors.Wrapf(err, errRun, "the watchdog's check")
+			}
+			return res.ExitCode == 0, nil
+		},
+		Apply: func(ctx context.Context, e executor.Executor) error {
+			return runScript(ctx, e, "the watchdog's start", stopOursScript(p)+startScript(p))
+		},
+	}
+}
+
+// Stop stops the watchdog StartStep started, if it runs; it is for the
+// member's removal.
+func Stop(ctx context.Context, e executor.Executor, p Process) error {
+	return runScript(ctx, e, "the watchdog's stop", stopOursScript(p)+"rm -f -- "+q(p.PIDFile)+"\n")
+}
+
+// checkScript exits 0 when the pid file names a live process whose command
+// line is p's.
+func checkScript(p Process) string {
+	return "pid=$(head -n 1 " + q(p.PIDFile) + " 2>/dev/null) || exit 1\n" +
+		"case \"$pid\" in ''|*[!0-9]*) exit 1;; esac\n" +
+		"[ \"$(tr '\\0' '\\n' < /proc/\"$pid\"/cmdline 2>/dev/null)\" = \"$(printf '%s\\n' " + executor.ShellCommand(p.Args()...) + ")\" ]\n"
+}
+
+// stopOursScript stops the process the pid file names when it is a
+// watchdog of this member (its program is p.Binary and its configuration
+// p.ConfigFile), whatever its other flags, and waits for it to go: for
+// its command line to be empty, which it is for a process that has exited
+// and that nobody reaped yet too.
+func stopOursScript(p Process) string {
+	return "old=$(head -n 1 " + q(p.PIDFile) + " 2>/dev/null)\n" +
+		"case \"$old\" in ''|*[!0-9]*) old=;; esac\n" +
+		"if [ -n \"$old\" ] && [ \"$(tr '\\0' '\\n' < /proc/\"$old\"/cmdline 2>/dev/null | head -n 1)\" = " + q(p.Binary) + " ] &&\n" +
+		"  tr '\\0' '\\n' < /proc/\"$old\"/cmdline 2>/dev/null | grep -qxF -- " + q("--config="+p.ConfigFile) + "; then\n" +
+		"  kill \"$old\" 2>/dev/null\n" +
+		"  i=0; while [ -n \"$(head -c 1 /proc/\"$old\"/cmdline 2>/dev/null | tr '\\0' x)\" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done\n" +
+		"fi\n"
+}
+
+// startScript starts the watchdog in a session of its own, records its
+// PID, and waits until the process runs the watchdog's command line, so
+// that the step's check right after finds it. setsid and setpriv replace
+// themselves with the next program (the background job is no process
+// group leader, so setsid need not fork), so $! is the watchdog's own PID.
+// A watchdog that exits at once (its command line empty: a zombie, or
+// gone) fails the step with the end of its log.
+func startScript(p Process) string {
+	u := q(p.OSUser)
+	want := "\"$(printf '%s\\n' " + executor.ShellCommand(p.Args()...) + ")\""
+	return "cd / || exit 1\n" +
+		"if [ \"$(id -u)\" -eq 0 ] && [ -n " + u + " ]; then set -- setpriv --reuid=" + u + " --regid=" + u + " --init-groups --; else set --; fi\n" +
+		"setsid \"$@\" " + executor.ShellCommand(p.Args()...) + " </dev/null >>" + q(p.LogFile) + " 2>&1 &\n" +
+		"pid=$!\n" +
+		"echo \"$pid\" > " + q(p.PIDFile+".tmp") + " && mv -f -- " + q(p.PIDFile+".tmp") + " " + q(p.PIDFile) + " || exit 1\n" +
+		"i=0\n" +
+		"while :; do\n" +
+		"  c=$(tr '\\0' '\\n' < /proc/\"$pid\"/cmdline 2>/dev/null)\n" +
+		"  [ \"$c\" = " + want + " ] && exit 0\n" +
+		"  if [ -z \"$c\" ] || [ $i -ge 200 ]; then echo \"the watchdog did not start: $(tail -n 5 " + q(p.LogFile) + ")\" >&2; exit 1; fi\n" +
+		"  sleep 0.05; i=$((i+1))\n" +
+		"done\n"
+}
+
+// runScript runs script and fails unless it exits 0; scripts carry no
+// secrets, so the error may quote what they said.
+func runScript(ctx context.Context, e executor.Executor, what, script string) error {
+	res, err := e.Run(ctx, script, nil)
+	if err != nil {
+		return errors.Wrapf(err, errRun, what)
+	}
+	if res.ExitCode != 0 {
+		return errors.Errorf(errFailed, what, res.ExitCode, strings.TrimSpace(res.Stderr+" "+res.Stdout))
+	}
+	return nil
+}
+
+func q(s string) string { return executor.ShellQuote(s) }

@@ -1,0 +1,88 @@
+package watchdog
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"time"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	"github.com/jackc/pgx/v5"
+)
+
+const (
+	errConnect = "cannot connect to the member's server"
+	errRole    = "cannot read the member's role and its replicas"
+
+	// connectTimeout bounds a connection to the member's own server,
+	// which is local: a server that does not answer in this time is
+	// counted as not reachable.
+	connectTimeout = 5 * time.Second
+
+	// roleQuery reads the role and the replicas that stream now.
+	roleQuery = `SELECT NOT pg_is_in_recovery(),
+		(SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming')::int`
+)
+
+// A look is what one look at the member found.
+type look struct {
+	// at is the time of the look, taken once connected: the later, the
+	// sooner an isolated primary is found out.
+	at time.Time
+	// err says why the server did not answer.
+	err error
+	// primary is true for a server that answered and is not in
+	// recovery.
+	primary bool
+	// streaming is how many replicas stream from it.
+	streaming int
+	// heartbeat is the heartbeat file's modification time; zero when
+	// there is no file.
+	heartbeat time.Time
+	// fenced is true when the fence marker exists.
+	fenced bool
+}
+
+// connect opens a connection to the member's server. Errors hold no
+// password: pgx names host, user and database only.
+func connect(ctx context.Context, c Config) (*pgx.Conn, error) {
+	cfg, err := pgx.ParseConfig(c.connString())
+	if err != nil {
+		return nil, errors.Wrap(err, errConnect)
+	}
+	if cfg.Password, err = c.password(); err != nil {
+		return nil, err
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	return conn, errors.Wrap(err, errConnect)
+}
+
+// observe looks at the member: its role and replicas through conn (nil
+// when the server did not answer), the heartbeat and the fence marker.
+func observe(ctx context.Context, c Config, conn *pgx.Conn, connErr error) look {
+	l := look{at: time.Now(), err: connErr, heartbeat: heartbeat(c.HeartbeatFile), fenced: fenced(c.FenceFile)}
+	if conn == nil {
+		return l
+	}
+	if err := conn.QueryRow(ctx, roleQuery).Scan(&l.primary, &l.streaming); err != nil {
+		l.primary, l.streaming, l.err = false, 0, errors.Wrap(err, errRole)
+	}
+	return l
+}
+
+// heartbeat returns the heartbeat file's modification time, or zero when
+// it cannot be read: no heartbeat.
+func heartbeat(path string) time.Time {
+	st, err := os.Stat(path)
+	if err != nil {
+		return time.Time{}
+	}
+	return st.ModTime()
+}
+
+// fenced reports whether the fence marker exists; a marker that cannot be
+// looked at counts as one, as the engine counts it.
+func fenced(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil || !errors.Is(err, fs.ErrNotExist)
+}
