@@ -46,7 +46,7 @@ func freePort(t *testing.T) int32 {
 // test fails.
 func newMember(t *testing.T, dir, name string) *postgresql.Instance {
 	t.Helper()
-	i := postgresql.NewInstance(filepath.Join(dir, name), "pg", "15", freePort(t), admin)
+	i := postgresql.NewInstance(executor.Local{}, filepath.Join(dir, name), "pg", "15", freePort(t), admin)
 	t.Cleanup(func() {
 		pid, _ := local.ReadPID(filepath.Join(i.DataDir(), local.PIDFileName))
 		if err := local.StopPID(context.Background(), pid, i.DataDir(), 30*time.Second); err != nil {
@@ -72,10 +72,10 @@ func startPrimary(t *testing.T, i *postgresql.Instance, member string) {
 	if i.TLS != nil {
 		s.TLSDir = i.TLSDir()
 	}
-	if _, err := i.Configure(s); err != nil {
+	if _, err := i.Configure(ctx, s); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := i.AllowReplication(); err != nil {
+	if _, err := i.AllowReplication(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if err := i.Start(ctx); err != nil {
@@ -93,14 +93,14 @@ func startReplica(t *testing.T, r, p *postgresql.Instance, member string) {
 	if err := p.EnsureReplication(ctx, adminPW, replPW, []string{slot}, false); err != nil {
 		t.Fatalf("EnsureReplication: %v", err)
 	}
-	if err := r.InitReplica(ctx, p.Port, slot, replPW); err != nil {
+	if err := r.InitReplica(ctx, p.Host, p.Port, slot, replPW); err != nil {
 		t.Fatalf("InitReplica: %v", err)
 	}
-	if _, err := r.WritePassFile(replPW); err != nil {
+	if _, err := r.WritePassFile(ctx, replPW); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Configure(postgresql.Settings{Port: r.Port, SocketDir: r.SocketDir(), Replication: &postgresql.Replication{
-		Member: member, PrimaryConnInfo: postgresql.ConnInfo(p.Port, member, r.PassFile(), r.CAFile()), PrimarySlotName: slot,
+	if _, err := r.Configure(ctx, postgresql.Settings{Port: r.Port, SocketDir: r.SocketDir(), Replication: &postgresql.Replication{
+		Member: member, PrimaryConnInfo: postgresql.ConnInfo(p.Host, p.Port, member, r.PassFile(), r.CAFile()), PrimarySlotName: slot,
 	}}); err != nil {
 		t.Fatalf("Configure replica: %v", err)
 	}
@@ -259,4 +259,26 @@ func renew(t *testing.T, path string, period time.Duration) (stop func() time.Ti
 // never looks faster than its interval.
 func looksFor(c watchdog.Config) int {
 	return int(2*c.FenceAfter/c.Interval) + 2
+}
+
+// running reports whether i's server runs; a pid file it cannot read
+// fails the test.
+func running(t *testing.T, i *postgresql.Instance) bool {
+	t.Helper()
+	ok, err := i.Running(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ok
+}
+
+// markedStandby reports whether i's data directory is marked to start as a
+// standby.
+func markedStandby(t *testing.T, i *postgresql.Instance) bool {
+	t.Helper()
+	ok, err := i.IsStandby(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ok
 }

@@ -96,7 +96,7 @@ func TestIsolatedPrimaryStopsTakingWrites(t *testing.T) {
 	waitFor(t, "a first acknowledged write", func() bool { n, _ := w.state(); return n > 0 })
 
 	lastBeat := stopBeats()
-	waitFor(t, "the watchdog to stop the server", func() bool { return !a.Running() })
+	waitFor(t, "the watchdog to stop the server", func() bool { return !running(t, a) })
 	w.stop()
 	acks, lastAck := w.state()
 
@@ -113,10 +113,10 @@ func TestIsolatedPrimaryStopsTakingWrites(t *testing.T) {
 
 	// (4) The member reports itself fenced, at the configured epoch, and
 	// is marked a standby.
-	if epoch, fenced, err := a.Fenced(); err != nil || !fenced || epoch != c.Epoch {
+	if epoch, fenced, err := a.Fenced(context.Background()); err != nil || !fenced || epoch != c.Epoch {
 		t.Errorf("Fenced: want fenced at epoch %d, got %d %v %v", c.Epoch, epoch, fenced, err)
 	}
-	if !a.IsStandby() {
+	if !markedStandby(t, a) {
 		t.Errorf("want standby.signal in the fenced member's data directory")
 	}
 	if err := a.Start(ctx); err == nil || !strings.Contains(err.Error(), "fenced at epoch 7") {
@@ -148,7 +148,7 @@ func TestIsolatedPrimaryStopsTakingWrites(t *testing.T) {
 	waitFor(t, "the watchdog to look at the standby", func() bool {
 		return log.count("action=nothing", "primary=false", "fenced=true") >= before+3
 	})
-	if !a.Running() {
+	if !running(t, a) {
 		t.Errorf("the watchdog stopped a fenced standby: want it left alone")
 	}
 }
@@ -168,7 +168,7 @@ func TestHeartbeatKeepsPrimaryRunning(t *testing.T) {
 	if n := log.count("action=stop-writes") + log.count("action=stop-server"); n != 0 {
 		t.Errorf("want no fence with the heartbeat renewed, got %d", n)
 	}
-	if _, fenced, err := a.Fenced(); fenced || err != nil {
+	if _, fenced, err := a.Fenced(context.Background()); fenced || err != nil {
 		t.Errorf("Fenced: want not fenced, got %v %v", fenced, err)
 	}
 	mustExec(t, a, "INSERT INTO t VALUES (1)")
@@ -204,11 +204,11 @@ func TestStreamingReplicaKeepsPrimaryRunning(t *testing.T) {
 	if err := b.Stop(ctx); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the primary without its replica to fence itself", func() bool { return !a.Running() })
+	waitFor(t, "the primary without its replica to fence itself", func() bool { return !running(t, a) })
 	if log.count("action=stop-writes", "primary=true", "streaming=0") == 0 {
 		t.Errorf("want a stop-writes decision in the log")
 	}
-	if !a.IsFenced() {
+	if !a.IsFenced(context.Background()) {
 		t.Errorf("want the primary fenced")
 	}
 }
@@ -238,8 +238,8 @@ func TestFenceOverTLS(t *testing.T) {
 		return log.count("action=nothing", "primary=true") >= looksFor(c)
 	})
 	stopBeats()
-	waitFor(t, "the watchdog to stop the server", func() bool { return !a.Running() })
-	if !a.IsFenced() || log.count("action=stop-writes", "primary=true") == 0 {
-		t.Errorf("want the primary fenced by a stop-writes decision, fenced %v", a.IsFenced())
+	waitFor(t, "the watchdog to stop the server", func() bool { return !running(t, a) })
+	if !a.IsFenced(context.Background()) || log.count("action=stop-writes", "primary=true") == 0 {
+		t.Errorf("want the primary fenced by a stop-writes decision, fenced %v", a.IsFenced(context.Background()))
 	}
 }
