@@ -150,3 +150,19 @@ func powerOff(ctx context.Context, m *record) error {
 func removeHost(ctx context.Context, dir string) error {
 	return errors.Wrap(hostnet.RemoveNamespace(ctx, namespaceOf(dir)), errRemoveHost)
 }
+
+// RemoveHosts removes the host of every machine below baseDir: its
+// processes, namespace and link. Tests call it when they end, also when
+// they fail, as they call StopAll, so that no namespace outlives them.
+func RemoveHosts(ctx context.Context, baseDir string) error {
+	dirs, err := filepath.Glob(filepath.Join(filepath.Clean(baseDir), "*", "*"))
+	if err != nil {
+		return errors.Wrap(err, errListMachines)
+	}
+	for _, dir := range dirs {
+		if err := removeHost(ctx, dir); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -84,6 +84,11 @@ func TestVirtualMachineOwnNetwork(t *testing.T) {
 	// test, and its bridge, which the backend finds made and keeps; it is
 	// removed when the test ends.
 	n := testhost.NewNetwork(t)
+	t.Cleanup(func() {
+		if err := local.RemoveHosts(context.Background(), filepath.Join(base, "machines")); err != nil {
+			t.Errorf("cannot remove the machines' hosts: %v", err)
+		}
+	})
 
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "vm-net"}}
 	if err := c.Create(ctx, ns); err != nil {
