@@ -431,21 +431,13 @@ func (b *Backend) lock() (func(), error) {
 // takenAddresses returns the addresses of all machines but the one in
 // self.
 func (b *Backend) takenAddresses(self string) (map[string]bool, error) {
-	files, err := filepath.Glob(filepath.Join(b.baseDir, "*", "*", machineFile))
+	others, err := b.otherMachines(self)
 	if err != nil {
-		return nil, errors.Wrap(err, errListMachines)
+		return nil, err
 	}
 	out := map[string]bool{}
-	for _, f := range files {
-		dir := filepath.Dir(f)
-		if dir == self {
-			continue
-		}
-		r, err := readMachine(dir)
-		if err != nil {
-			return nil, errors.Wrap(err, errListMachines)
-		}
-		if r != nil && r.Address != "" {
+	for _, r := range others {
+		if r.Address != "" {
 			out[r.Address] = true
 		}
 	}
@@ -454,11 +446,24 @@ func (b *Backend) takenAddresses(self string) (map[string]bool, error) {
 
 // takenPorts returns the port blocks of all machines but the one in self.
 func (b *Backend) takenPorts(self string) ([]PortRange, error) {
+	others, err := b.otherMachines(self)
+	if err != nil {
+		return nil, err
+	}
+	var out []PortRange
+	for _, r := range others {
+		out = append(out, PortRange{Start: r.PortRangeStart, End: r.PortRangeEnd})
+	}
+	return out, nil
+}
+
+// otherMachines returns the records of all machines but the one in self.
+func (b *Backend) otherMachines(self string) ([]*record, error) {
 	files, err := filepath.Glob(filepath.Join(b.baseDir, "*", "*", machineFile))
 	if err != nil {
 		return nil, errors.Wrap(err, errListMachines)
 	}
-	var out []PortRange
+	var out []*record
 	for _, f := range files {
 		dir := filepath.Dir(f)
 		if dir == self {
@@ -469,7 +474,7 @@ func (b *Backend) takenPorts(self string) ([]PortRange, error) {
 			return nil, errors.Wrap(err, errListMachines)
 		}
 		if r != nil {
-			out = append(out, PortRange{Start: r.PortRangeStart, End: r.PortRangeEnd})
+			out = append(out, r)
 		}
 	}
 	return out, nil
