@@ -52,13 +52,17 @@ func EnsureBridge(ctx context.Context, name string, gateway netip.Prefix) error 
 	return err
 }
 
-// RemoveLink removes the interface name if it exists.
+// RemoveLink removes the interface name if it exists. A veth whose peer's
+// namespace was just removed goes a moment later by itself: a link gone
+// between the look and the removal is not an error.
 func RemoveLink(ctx context.Context, name string) error {
 	if !linkExists(name) {
 		return nil
 	}
-	_, err := IP(ctx, "link", "del", name)
-	return err
+	if _, err := IP(ctx, "link", "del", name); err != nil && linkExists(name) {
+		return err
+	}
+	return nil
 }
 
 // EnsureNamespace makes the network namespace ns, joined to bridge by a
