@@ -51,13 +51,21 @@ type SSHD struct {
 	Home string
 }
 
-// ConfigPath, HostKeyPath, AuthorizedKeysPath, PIDPath and LogPath are the
-// server's files.
-func (s SSHD) ConfigPath() string         { return filepath.Join(s.Dir, sshdConfigFile) }
-func (s SSHD) HostKeyPath() string        { return filepath.Join(s.Dir, hostKeyFile) }
+// ConfigPath is the server's sshd_config.
+func (s SSHD) ConfigPath() string { return filepath.Join(s.Dir, sshdConfigFile) }
+
+// HostKeyPath is the server's private host key; its public half is beside
+// it with .pub added.
+func (s SSHD) HostKeyPath() string { return filepath.Join(s.Dir, hostKeyFile) }
+
+// AuthorizedKeysPath is the keys the server lets in.
 func (s SSHD) AuthorizedKeysPath() string { return filepath.Join(s.Dir, authorizedKeysFile) }
-func (s SSHD) PIDPath() string            { return filepath.Join(s.Dir, sshdPIDFile) }
-func (s SSHD) LogPath() string            { return filepath.Join(s.Dir, sshdLogFile) }
+
+// PIDPath is the PID file the server writes once it listens.
+func (s SSHD) PIDPath() string { return filepath.Join(s.Dir, sshdPIDFile) }
+
+// LogPath is where a server started by StartDaemon logs.
+func (s SSHD) LogPath() string { return filepath.Join(s.Dir, sshdLogFile) }
 
 // ListenAddress is host:port of the server.
 func (s SSHD) ListenAddress() string {
