@@ -2,6 +2,10 @@ package databaseinstance
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -11,8 +15,10 @@ import (
 
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
+	computev1alpha1 "github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/local"
+	"github.com/dbaas-io/dbaas/internal/hostnet"
 	"github.com/dbaas-io/dbaas/internal/testing/sshtest"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 	"github.com/dbaas-io/dbaas/internal/testing/testhost"
@@ -22,7 +28,8 @@ import (
 // on a local machine that is a host with a network of its own
 // (spec.local.network): the provider reaches it over the real OpenSSH
 // server inside the host's namespace, and the server answers at the host's
-// address, which is the instance's endpoint.
+// address, which is the instance's endpoint; powered off and on, the
+// instance comes back with its data.
 func TestPlayOnHostWithOwnNetwork(t *testing.T) {
 	needRoot(t)
 	ctx := context.Background()
@@ -79,7 +86,41 @@ func TestPlayOnHostWithOwnNetwork(t *testing.T) {
 	if server != addr {
 		t.Errorf("the server answered on %s; want the host's address %s", server, addr)
 	}
+	if _, err := conn.Exec(ctx, "CREATE TABLE kept (n int); INSERT INTO kept VALUES (1)"); err != nil {
+		t.Fatal(err)
+	}
 	_ = conn.Close(ctx)
+
+	// Power off stops the server and every other process of the host;
+	// after power on the instance is Ready again with its data.
+	netns := hostNamespace(t, vm.Status.AtProvider.WorkDir)
+	setPower(t, c, vm, computev1alpha1.PowerOff)
+	eventually(t, "the host runs nothing", func() (bool, string) {
+		pids, err := hostnet.NamespacePIDs(ctx, netns)
+		if err != nil {
+			return false, err.Error()
+		}
+		return len(pids) == 0, fmt.Sprintf("processes %v", pids)
+	})
+	setPower(t, c, vm, computev1alpha1.PowerOn)
+	eventually(t, "the instance answers again after power on", func() (bool, string) {
+		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
+			return false, err.Error()
+		}
+		if di.GetCondition(xpv2.TypeReady).Status != corev1.ConditionTrue {
+			return false, "Ready: " + di.GetCondition(xpv2.TypeSynced).Message
+		}
+		conn, err := f.tryConnect(di)
+		if err != nil {
+			return false, err.Error()
+		}
+		defer conn.Close(ctx)
+		var n int
+		if err := conn.QueryRow(ctx, "SELECT n FROM kept").Scan(&n); err != nil || n != 1 {
+			return false, fmt.Sprintf("the row written before power off: %d, %v", n, err)
+		}
+		return true, ""
+	})
 
 	// Deleting the instance and then the machine leaves nothing running.
 	if err := c.Delete(ctx, di); err != nil {
@@ -96,4 +137,20 @@ func TestPlayOnHostWithOwnNetwork(t *testing.T) {
 		err := c.Get(ctx, client.ObjectKeyFromObject(vm), vm)
 		return kerrors.IsNotFound(err), "still there"
 	})
+}
+
+// hostNamespace is the network namespace machine.json in dir records.
+func hostNamespace(t *testing.T, dir string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "machine.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec struct {
+		Netns string `json:"netns"`
+	}
+	if err := json.Unmarshal(b, &rec); err != nil || rec.Netns == "" {
+		t.Fatalf("machine.json records no namespace (%v):\n%s", err, b)
+	}
+	return rec.Netns
 }
