@@ -331,6 +331,41 @@ func TestCRDValidation(t *testing.T) {
 					InstanceTLS: &v1alpha1.InstanceTLS{CASecretRef: xpv2.SecretReference{Namespace: "cert-manager", Name: "platform-ca"}}},
 			},
 		},
+		"NamespacedConfigWithNetwork": {
+			reason: "namespaces and links on the provider's host are the platform's to make",
+			obj: &v1alpha1.ProviderConfig{
+				ObjectMeta: metav1.ObjectMeta{Namespace: "default", GenerateName: "pc-"},
+				Spec: v1alpha1.ProviderConfigSpec{Backend: v1alpha1.BackendLocal, SSH: hostsSSH(),
+					Local: &v1alpha1.LocalBackendConfig{Network: &v1alpha1.LocalNetwork{CIDR: "10.200.3.0/24"}}},
+			},
+			want: "spec.local.network makes network namespaces and links on the provider's host: only a ClusterProviderConfig may set it",
+		},
+		"ClusterConfigNetworkWithoutSSH": {
+			reason: "the hosts are reached over SSH, with the ssh block's key",
+			obj: &v1alpha1.ClusterProviderConfig{
+				ObjectMeta: metav1.ObjectMeta{GenerateName: "pc-"},
+				Spec: v1alpha1.ProviderConfigSpec{Backend: v1alpha1.BackendLocal,
+					Local: &v1alpha1.LocalBackendConfig{Network: &v1alpha1.LocalNetwork{CIDR: "10.200.3.0/24"}}},
+			},
+			want: "local.network makes machines hosts reached over SSH: it needs the ssh block",
+		},
+		"ClusterConfigNetworkBadCIDR": {
+			reason: "the hosts' subnet is an IPv4 CIDR of at most /30",
+			obj: &v1alpha1.ClusterProviderConfig{
+				ObjectMeta: metav1.ObjectMeta{GenerateName: "pc-"},
+				Spec: v1alpha1.ProviderConfigSpec{Backend: v1alpha1.BackendLocal, SSH: hostsSSH(),
+					Local: &v1alpha1.LocalBackendConfig{Network: &v1alpha1.LocalNetwork{CIDR: "10.200.3.0/31"}}},
+			},
+			want: "spec.local.network.cidr",
+		},
+		"ClusterConfigWithNetwork": {
+			reason: "a ClusterProviderConfig with the ssh block may give its machines a network of their own",
+			obj: &v1alpha1.ClusterProviderConfig{
+				ObjectMeta: metav1.ObjectMeta{GenerateName: "pc-"},
+				Spec: v1alpha1.ProviderConfigSpec{Backend: v1alpha1.BackendLocal, SSH: hostsSSH(),
+					Local: &v1alpha1.LocalBackendConfig{Network: &v1alpha1.LocalNetwork{CIDR: "10.200.3.0/24", Bridge: "dbhosts0"}}},
+			},
+		},
 		"GoodFirewallRule": {
 			reason: "a rule with ports and a CIDR is accepted",
 			obj:    firewallRule(nil),
@@ -482,4 +517,11 @@ func TestCRDValidation(t *testing.T) {
 			t.Errorf("changing the version should be refused as immutable, got: %v", err)
 		}
 	})
+}
+
+// hostsSSH is an ssh block for a config whose machines are hosts of their
+// own.
+func hostsSSH() *v1alpha1.SSHConfig {
+	return &v1alpha1.SSHConfig{User: "root", PrivateKeySecretRef: xpv2.SecretKeySelector{
+		SecretReference: xpv2.SecretReference{Namespace: "default", Name: "ssh"}, Key: "id"}}
 }

@@ -66,6 +66,31 @@ type LocalBackendConfig struct {
 	// +kubebuilder:default=29999
 	// +optional
 	PortRangeEnd int32 `json:"portRangeEnd,omitempty"`
+
+	// Network makes every machine of this config a host with a network of
+	// its own: a Linux network namespace on a bridge of the provider's host,
+	// with its own address from the network's CIDR and a real OpenSSH
+	// server that lets in the key of spec.ssh, so that machines are reached
+	// over SSH at their own addresses as VMs are. It changes the provider's
+	// host, so only a ClusterProviderConfig may set it.
+	// +optional
+	Network *LocalNetwork `json:"network,omitempty"`
+}
+
+// A LocalNetwork is the network of a local backend's hosts.
+type LocalNetwork struct {
+	// CIDR is the hosts' IPv4 subnet. The bridge holds its first address,
+	// the hosts' gateway and where the provider's connections come from;
+	// machines get the following ones. It must overlap no network the
+	// provider's host uses.
+	// +kubebuilder:validation:Pattern=`^([0-9]{1,3}\.){3}[0-9]{1,3}/(1[6-9]|2[0-9]|30)$`
+	CIDR string `json:"cidr"`
+
+	// Bridge names the bridge, up to 15 characters; by default one derived
+	// from the CIDR.
+	// +kubebuilder:validation:Pattern=`^[a-z][a-z0-9-]{0,14}$`
+	// +optional
+	Bridge string `json:"bridge,omitempty"`
 }
 
 // ServerEngine names the engine of an existing database server.
@@ -170,6 +195,7 @@ type ServerTLS struct {
 // +kubebuilder:validation:XValidation:rule="self.backend != 'azure' || has(self.azure)",message="backend azure needs the azure block"
 // +kubebuilder:validation:XValidation:rule="self.backend != 'gcp' || has(self.gcp)",message="backend gcp needs the gcp block"
 // +kubebuilder:validation:XValidation:rule="self.backend != 'terraform' || has(self.terraform)",message="backend terraform needs the terraform block"
+// +kubebuilder:validation:XValidation:rule="!has(self.local) || !has(self.local.network) || has(self.ssh)",message="local.network makes machines hosts reached over SSH: it needs the ssh block, whose key their sshd lets in"
 type ProviderConfigSpec struct {
 	// Backend that machines run on.
 	// +kubebuilder:validation:Enum=local;vsphere;azure;gcp;terraform
@@ -315,6 +341,7 @@ type ProviderConfigStatus struct {
 // +kubebuilder:validation:XValidation:rule="!has(self.spec.credentials) || self.spec.credentials.source in ['None', 'Secret']",message="a ProviderConfig reads credentials only from a Secret of its own namespace: spec.credentials.source must be None or Secret (Environment and Filesystem are for ClusterProviderConfigs)"
 // +kubebuilder:validation:XValidation:rule="!has(self.spec.local) || !has(self.spec.local.baseDir)",message="spec.local.baseDir chooses where the provider writes on its host: only a ClusterProviderConfig may set it"
 // +kubebuilder:validation:XValidation:rule="!has(self.spec.instanceTLS)",message="spec.instanceTLS names the platform's CA, whose key signs certificates for every namespace: only a ClusterProviderConfig may set it"
+// +kubebuilder:validation:XValidation:rule="!has(self.spec.local) || !has(self.spec.local.network)",message="spec.local.network makes network namespaces and links on the provider's host: only a ClusterProviderConfig may set it"
 // +kubebuilder:subresource:status
 // +kubebuilder:printcolumn:name="BACKEND",type="string",JSONPath=".spec.backend"
 // +kubebuilder:printcolumn:name="SERVER-ENGINE",type="string",JSONPath=".spec.server.engine"

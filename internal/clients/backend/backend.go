@@ -13,6 +13,7 @@ import (
 
 	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/azure"
+	"github.com/dbaas-io/dbaas/internal/clients/cloudinit"
 	"github.com/dbaas-io/dbaas/internal/clients/gcp"
 	"github.com/dbaas-io/dbaas/internal/clients/local"
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
@@ -25,6 +26,9 @@ const (
 	errCredentials = "cannot read the %s backend's credentials"
 	errNoBlock     = "provider config backend %s needs its spec.%s block"
 	errUnknown     = "provider config names backend %q, which this provider does not know"
+	errHostsNoSSH  = "spec.local.network makes machines hosts reached over SSH: it needs spec.ssh"
+	errHostsUser   = "the hosts of spec.local.network let in root only: set spec.ssh.user to root and spec.ssh.sudo to false, not %q"
+	errHostsKey    = "cannot read the SSH private key from Secret %s/%s key %s"
 )
 
 // Options are how the provider reaches its backends beyond what a provider
@@ -94,10 +98,41 @@ func connect(ctx context.Context, kube client.Client, pc *apisv1alpha1.ProviderC
 		if err != nil {
 			return nil, err
 		}
+		if b.Hosts() {
+			key, port, err := hostLogin(ctx, kube, pc)
+			if err != nil {
+				b.SetHostLoginError(err)
+			} else {
+				b.SetHostLogin([]byte(key+"\n"), port)
+			}
+		}
 		return b, nil
 	default:
 		return nil, errors.Errorf(errUnknown, pc.Backend)
 	}
+}
+
+// hostLogin is the public key the local backend's hosts let in, and the
+// port their sshd listens on, from the provider config's ssh block. The
+// hosts let in root only: a sudo login user is not built.
+func hostLogin(ctx context.Context, kube client.Client, pc *apisv1alpha1.ProviderConfigSpec) (string, int32, error) {
+	s := pc.SSH
+	if s == nil {
+		return "", 0, errors.New(errHostsNoSSH)
+	}
+	if s.User != "root" {
+		return "", 0, errors.Errorf(errHostsUser, s.User)
+	}
+	data, err := providerconfig.SSHKey(ctx, kube, s)
+	if err != nil {
+		return "", 0, err
+	}
+	key, err := cloudinit.AuthorizedKey(data)
+	if err != nil {
+		ref := s.PrivateKeySecretRef
+		return "", 0, errors.Wrapf(err, errHostsKey, ref.Namespace, ref.Name, ref.Key)
+	}
+	return key, s.Port, nil
 }
 
 // remote builds a backend reached with credentials: it needs its block of

@@ -63,6 +63,8 @@ type Backend struct {
 	portStart int32
 	portEnd   int32
 	free      func(port int32) bool
+	// net, when set, makes each machine a host with a network of its own.
+	net *network
 }
 
 var _ machine.Backend = &Backend{}
@@ -98,7 +100,39 @@ func FromConfig(pc *apisv1alpha1.ProviderConfigSpec, defaultDir string) (*Backen
 	if err != nil {
 		return nil, errors.Wrap(err, errMkdir)
 	}
-	return New(abs, start, end), nil
+	b := New(abs, start, end)
+	if l := pc.Local; l != nil && l.Network != nil {
+		if b.net, err = newNetwork(l.Network); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+// Hosts reports whether the backend makes each machine a host with a
+// network of its own (spec.local.network).
+func (b *Backend) Hosts() bool { return b.net != nil }
+
+// SetHostLogin sets what the hosts' sshd lets in, the provider's public key
+// in authorized_keys form, and the port it listens on (22 when 0). The
+// caller reads both from the provider config's ssh block.
+func (b *Backend) SetHostLogin(authorizedKey []byte, port int32) {
+	if b.net == nil {
+		return
+	}
+	b.net.authorizedKeys = authorizedKey
+	if port != 0 {
+		b.net.sshPort = int(port)
+	}
+}
+
+// SetHostLoginError says why the provider's key could not be read: making
+// or starting a host fails with it, while powering off and deleting, which
+// need no key, go on.
+func (b *Backend) SetHostLoginError(err error) {
+	if b.net != nil {
+		b.net.loginErr = err
+	}
 }
 
 // WorkDir is the directory of machine id. The namespace and the name are
@@ -110,14 +144,24 @@ func (b *Backend) WorkDir(id machine.ID) (string, error) {
 	return dir, errors.Wrapf(err, errBadID, id.Namespace, id.Name)
 }
 
-// Observe returns the machine, or nil when it does not exist.
-func (b *Backend) Observe(_ context.Context, id machine.ID) (*machine.Machine, error) {
+// Observe returns the machine, or nil when it does not exist. A host
+// whose sshd does not run while it is on (the provider's host rebooted, or
+// someone killed it) is brought back, as a VM's sshd starts at boot.
+func (b *Backend) Observe(ctx context.Context, id machine.ID) (*machine.Machine, error) {
 	dir, err := b.WorkDir(id)
 	if err != nil {
 		return nil, err
 	}
 	r, err := readMachine(dir)
-	return r.observed(), err
+	if err != nil || r == nil {
+		return r.observed(), err
+	}
+	if b.net != nil && r.Netns != "" && r.PowerState == machine.PowerOn && !b.net.sshdRunning(r) {
+		if err := b.net.ensureHost(ctx, r); err != nil {
+			return nil, err
+		}
+	}
+	return r.observed(), nil
 }
 
 // Create makes the machine with a port block of its own. Creating a machine
@@ -168,6 +212,19 @@ func (b *Backend) Create(ctx context.Context, id machine.ID, s machine.Spec) (*m
 		}
 	}
 	m := &record{ID: "local-" + hex.EncodeToString(idb), PortRangeStart: ports.Start, PortRangeEnd: ports.End, PowerState: machine.PowerOn, WorkDir: dir, Owner: marker(s.Owner)}
+	if b.net != nil {
+		// The address is chosen under the lock and recorded before the host
+		// is made, so that it is the machine's for its life.
+		taken, err := b.takenAddresses(dir)
+		if err != nil {
+			return nil, err
+		}
+		a, err := b.net.freeAddress(taken)
+		if err != nil {
+			return nil, err
+		}
+		m.Address, m.Netns = a.String(), namespaceOf(dir)
+	}
 	// The record, with its owner, comes before the disks: a create cut
 	// short after this point is found again as the owner's machine, not
 	// as a directory of unknown files.
@@ -256,6 +313,11 @@ func (b *Backend) Delete(ctx context.Context, id machine.ID) error {
 	if err := StopAll(ctx, dir); err != nil {
 		return errors.Wrap(err, errStopEngines)
 	}
+	// The namespace's name derives from the directory, so a host is found
+	// and removed even when machine.json is gone.
+	if err := removeHost(ctx, dir); err != nil {
+		return err
+	}
 	return errors.Wrap(os.RemoveAll(dir), errRemove)
 }
 
@@ -276,6 +338,14 @@ func (b *Backend) apply(ctx context.Context, m *record, s machine.Spec) error {
 	if power == machine.PowerOff {
 		if err := StopAll(ctx, m.WorkDir); err != nil {
 			return errors.Wrap(err, errStopEngines)
+		}
+		if err := powerOff(ctx, m); err != nil {
+			return err
+		}
+	}
+	if b.net != nil && m.Netns != "" && power != machine.PowerOff {
+		if err := b.net.ensureHost(ctx, m); err != nil {
+			return err
 		}
 	}
 	m.CPU, m.MemoryMiB, m.PowerState = s.CPU, s.MemoryMiB, power
@@ -358,13 +428,42 @@ func (b *Backend) lock() (func(), error) {
 	}, nil
 }
 
+// takenAddresses returns the addresses of all machines but the one in
+// self.
+func (b *Backend) takenAddresses(self string) (map[string]bool, error) {
+	others, err := b.otherMachines(self)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, r := range others {
+		if r.Address != "" {
+			out[r.Address] = true
+		}
+	}
+	return out, nil
+}
+
 // takenPorts returns the port blocks of all machines but the one in self.
 func (b *Backend) takenPorts(self string) ([]PortRange, error) {
+	others, err := b.otherMachines(self)
+	if err != nil {
+		return nil, err
+	}
+	var out []PortRange
+	for _, r := range others {
+		out = append(out, PortRange{Start: r.PortRangeStart, End: r.PortRangeEnd})
+	}
+	return out, nil
+}
+
+// otherMachines returns the records of all machines but the one in self.
+func (b *Backend) otherMachines(self string) ([]*record, error) {
 	files, err := filepath.Glob(filepath.Join(b.baseDir, "*", "*", machineFile))
 	if err != nil {
 		return nil, errors.Wrap(err, errListMachines)
 	}
-	var out []PortRange
+	var out []*record
 	for _, f := range files {
 		dir := filepath.Dir(f)
 		if dir == self {
@@ -375,7 +474,7 @@ func (b *Backend) takenPorts(self string) ([]PortRange, error) {
 			return nil, errors.Wrap(err, errListMachines)
 		}
 		if r != nil {
-			out = append(out, PortRange{Start: r.PortRangeStart, End: r.PortRangeEnd})
+			out = append(out, r)
 		}
 	}
 	return out, nil

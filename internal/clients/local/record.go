@@ -27,6 +27,11 @@ type record struct {
 	// that made the machine; empty for a machine made before markers, or
 	// by hand.
 	Owner string `json:"owner,omitempty"`
+	// Address and Netns are the machine's own address and network
+	// namespace when its provider config has spec.local.network; empty for
+	// a machine on loopback.
+	Address string `json:"address,omitempty"`
+	Netns   string `json:"netns,omitempty"`
 
 	// WorkDir is the machine's directory; it is not recorded so that a
 	// base directory can be moved.
@@ -38,8 +43,12 @@ func (r *record) observed() *machine.Machine {
 	if r == nil {
 		return nil
 	}
+	addr := Address
+	if r.Address != "" {
+		addr = r.Address
+	}
 	m := &machine.Machine{
-		ID: r.ID, Address: Address, CPU: r.CPU, MemoryMiB: r.MemoryMiB,
+		ID: r.ID, Address: addr, CPU: r.CPU, MemoryMiB: r.MemoryMiB,
 		Disks: machine.SortDisks(r.Disks), PowerState: r.PowerState,
 		PortRangeStart: r.PortRangeStart, PortRangeEnd: r.PortRangeEnd, WorkDir: r.WorkDir,
 	}

@@ -191,11 +191,11 @@ func (h *Host) Start(t testing.TB, argv ...string) int {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if err := p.kill(); err != nil {
+		if err := p.Kill(); err != nil {
 			t.Error(err)
 		}
 	})
-	return p.pid()
+	return p.PID()
 }
 
 // Processes returns the PIDs of the processes running inside the host.

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/dbaas-io/dbaas/internal/hostnet"
 	"github.com/dbaas-io/dbaas/internal/testing/integration"
 	"github.com/dbaas-io/dbaas/internal/testing/sshtest"
 )
@@ -14,7 +15,7 @@ import (
 // Needed is what the test hosts need, as integration.Needs says it.
 const Needed = "root, ip, openssh-server (make deps)"
 
-const sshdPath = "/usr/sbin/sshd"
+const sshdPath = hostnet.SSHDPath
 
 // A Network is a bridge of the test's own with a /24 of its own. The
 // bridge holds the subnet's first address, the gateway, so the test

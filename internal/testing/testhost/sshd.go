@@ -1,9 +1,7 @@
 package testhost
 
 import (
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,22 +10,14 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
-)
 
-// privSepDir is where Debian's sshd chroots its unprivileged child before
-// authentication; sshd refuses to start without it, and on a machine whose
-// own sshd never ran (a container, say) nothing has made it. It is the
-// machine's, not the test's, so it is made if missing and never removed.
-const privSepDir = "/run/sshd"
+	"github.com/dbaas-io/dbaas/internal/hostnet"
+)
 
 // The files of a host's sshd, below its directory.
 const (
-	sshDir         = "ssh"
-	sshdConfig     = "sshd_config"
-	hostKeyFile    = "ssh_host_ed25519_key"
-	authorizedKeys = "authorized_keys"
-	sshdPIDFile    = "sshd.pid"
-	sshdLog        = "sshd.log"
+	sshDir  = "ssh"
+	sshdLog = "sshd.log"
 	// homeDir, below the host's directory, is its login user's HOME.
 	homeDir = "home"
 )
@@ -35,88 +25,50 @@ const (
 // sshdReady is what sshd -D -e prints once it listens.
 const sshdReady = "Server listening on"
 
+// server is the host's sshd as internal/hostnet writes it.
+func (h *Host) server() hostnet.SSHD {
+	return hostnet.SSHD{Dir: filepath.Join(h.dir, sshDir), Address: h.addr, Port: 22, User: h.user, Home: filepath.Join(h.dir, homeDir)}
+}
+
 // setUpSSHD writes the host's sshd configuration, its host key and the
 // provider's key as the one authorised key.
 func (h *Host) setUpSSHD(t testing.TB) {
 	t.Helper()
-	dir := filepath.Join(h.dir, sshDir)
 	// The login user's sshd child reads authorized_keys as that user.
-	if err := os.Mkdir(dir, 0o755); err != nil {
+	if err := os.Mkdir(filepath.Join(h.dir, sshDir), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	signer, err := ssh.ParsePrivateKey(h.net.clientKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Mkdir(filepath.Join(h.dir, homeDir), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, authorizedKeys), ssh.MarshalAuthorizedKey(signer.PublicKey()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, sshdConfig), []byte(h.sshdConfig()), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	h.newHostKey(t)
-}
-
-// sshdConfig is the host's sshd_config: its own address, key files and PID
-// file, key logins only, by the host's login user only. StrictModes is off
-// because the files live below the test's temporary directory, whose
-// owners and modes sshd would refuse; PAM is off because the test's login
-// user has no PAM session to open. HOME is the host's own: Debian's bash
-// reads ~/.bashrc for commands sshd runs, and the machine's root's (pyenv,
-// say) would cost every command seconds and is no part of the host.
-func (h *Host) sshdConfig() string {
-	dir := filepath.Join(h.dir, sshDir)
-	return fmt.Sprintf(`ListenAddress %s
-HostKey %s
-PidFile %s
-AuthorizedKeysFile %s
-AllowUsers %s
-PermitRootLogin prohibit-password
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-PrintMotd no
-SetEnv HOME=%s
-`, h.SSHAddress(), filepath.Join(dir, hostKeyFile), filepath.Join(dir, sshdPIDFile),
-		filepath.Join(dir, authorizedKeys), h.user, filepath.Join(h.dir, homeDir))
+	if err := h.server().Configure(ssh.MarshalAuthorizedKey(signer.PublicKey())); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // newHostKey replaces the host's key with a new Ed25519 key made by
 // ssh-keygen.
 func (h *Host) newHostKey(t testing.TB) {
 	t.Helper()
-	path := filepath.Join(h.dir, sshDir, hostKeyFile)
-	for _, p := range []string{path, path + ".pub"} {
-		if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
-			t.Fatal(err)
-		}
+	s := h.server()
+	if err := s.NewHostKey(h.name); err != nil {
+		t.Fatalf("host %s: %v", h.name, err)
 	}
-	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", h.name, "-f", path).CombinedOutput(); err != nil {
-		t.Fatalf("cannot make a host key for %s: %v: %s", h.name, err, out)
-	}
-	pub, err := os.ReadFile(path + ".pub")
+	k, err := s.HostKey()
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Without the comment, as executor.DialSSH returns keys for pinning.
-	k, _, _, _, err := ssh.ParseAuthorizedKey(pub)
-	if err != nil {
-		t.Fatalf("cannot parse %s: %v", path+".pub", err)
-	}
 	h.mu.Lock()
-	h.hostKey = strings.TrimSpace(string(ssh.MarshalAuthorizedKey(k)))
+	h.hostKey = k
 	h.mu.Unlock()
 }
 
 // startSSHD starts sshd inside the host and waits until it listens.
 func (h *Host) startSSHD(t testing.TB) {
 	t.Helper()
-	if err := os.MkdirAll(privSepDir, 0o755); err != nil {
+	if err := hostnet.EnsurePrivSepDir(); err != nil {
 		t.Fatal(err)
 	}
 	// Each sshd logs to a new file, so that the line saying it listens is
@@ -125,12 +77,12 @@ func (h *Host) startSSHD(t testing.TB) {
 	if err := os.Remove(log); err != nil && !os.IsNotExist(err) {
 		t.Fatal(err)
 	}
-	p, err := startIn(h.ns, log, sshdPath, "-D", "-e", "-f", filepath.Join(h.dir, sshDir, sshdConfig))
+	p, err := startIn(h.ns, log, sshdPath, "-D", "-e", "-f", h.server().ConfigPath())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := waitListening(p, log); err != nil {
-		_ = p.kill()
+		_ = p.Kill()
 		t.Fatalf("host %s: %v", h.name, err)
 	}
 	h.mu.Lock()
@@ -146,7 +98,7 @@ func waitListening(p *process, log string) error {
 		switch {
 		case strings.Contains(string(b), sshdReady):
 			return nil
-		case p.exited():
+		case p.Exited():
 			return errors.Errorf("sshd ended before listening: %s", strings.TrimSpace(string(b)))
 		case time.Now().After(deadline):
 			return errors.Errorf("sshd does not listen after %s: %s", waitDeadline, strings.TrimSpace(string(b)))
@@ -165,7 +117,7 @@ func (h *Host) ChangeHostKey(t testing.TB) {
 	h.mu.Unlock()
 	if p != nil {
 		// Only the listening sshd: it does not end the sessions it forked.
-		if err := p.kill(); err != nil {
+		if err := p.Kill(); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,6 +1,7 @@
-package testhost
+package hostnet
 
 import (
+	"context"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -8,20 +9,20 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 )
 
-// ip runs the ip command with args and returns its output; the error
+// IP runs the ip command with args and returns its output; the error
 // carries what ip said.
-func ip(args ...string) (string, error) {
-	out, err := exec.Command("ip", args...).CombinedOutput()
+func IP(ctx context.Context, args ...string) (string, error) {
+	out, err := exec.CommandContext(ctx, "ip", args...).CombinedOutput()
 	if err != nil {
 		return string(out), errors.Wrapf(err, "ip %s: %s", strings.Join(args, " "), strings.TrimSpace(string(out)))
 	}
 	return string(out), nil
 }
 
-// namespacePIDs returns the processes whose network namespace is ns, as
+// NamespacePIDs returns the processes whose network namespace is ns, as
 // `ip netns pids` finds them.
-func namespacePIDs(ns string) ([]int, error) {
-	out, err := ip("netns", "pids", ns)
+func NamespacePIDs(ctx context.Context, ns string) ([]int, error) {
+	out, err := IP(ctx, "netns", "pids", ns)
 	if err != nil {
 		return nil, err
 	}

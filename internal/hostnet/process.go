@@ -1,6 +1,7 @@
-package testhost
+package hostnet
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,23 +13,23 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 )
 
-// waitDeadline bounds the waits for a process to end after SIGKILL and
+// WaitDeadline bounds the waits for a process to end after SIGKILL and
 // for sshd to listen: long, since the machine is shared and loaded, and a
 // wait ends as soon as what it waits for happens.
-const waitDeadline = 2 * time.Minute
+const WaitDeadline = 2 * time.Minute
 
-// A process is one the test started inside a host. It is reaped as soon as
-// it ends, so its PID is never a zombie's and never reused while we hold
-// it.
-type process struct {
+// A Process is one started inside a namespace and held by this process,
+// which waits for it: it is reaped as soon as it ends, so its PID is never
+// a zombie's and never reused while we hold it.
+type Process struct {
 	cmd  *exec.Cmd
 	done chan struct{}
 }
 
-// startIn starts argv inside the network namespace ns, with its output
+// StartIn starts argv inside the network namespace ns, with its output
 // appended to logPath. `ip netns exec` enters the namespace and execs argv,
 // so the PID is argv's own.
-func startIn(ns, logPath string, argv ...string) (*process, error) {
+func StartIn(ns, logPath string, argv ...string) (*Process, error) {
 	if len(argv) == 0 {
 		return nil, errors.New("no command to start")
 	}
@@ -46,13 +47,13 @@ func startIn(ns, logPath string, argv ...string) (*process, error) {
 		return nil, errors.Wrapf(err, "cannot start %s in %s", argv[0], ns)
 	}
 	_ = log.Close()
-	p := &process{cmd: cmd, done: make(chan struct{})}
+	p := &Process{cmd: cmd, done: make(chan struct{})}
 	go func() {
 		_ = cmd.Wait()
 		close(p.done)
 	}()
 	if err := p.waitEntered(ns); err != nil {
-		_ = p.kill()
+		_ = p.Kill()
 		return nil, err
 	}
 	return p, nil
@@ -61,31 +62,31 @@ func startIn(ns, logPath string, argv ...string) (*process, error) {
 // waitEntered waits until the process is inside the namespace ns: `ip netns
 // exec` enters it a moment after it starts, and a caller that lists the
 // namespace's processes at once must find it there.
-func (p *process) waitEntered(ns string) error {
+func (p *Process) waitEntered(ns string) error {
 	want, err := os.Stat(filepath.Join("/run/netns", ns))
 	if err != nil {
 		return errors.Wrapf(err, "cannot find the namespace %s", ns)
 	}
-	deadline := time.Now().Add(waitDeadline)
+	deadline := time.Now().Add(WaitDeadline)
 	for {
-		got, err := os.Stat(filepath.Join("/proc", strconv.Itoa(p.pid()), "ns", "net"))
+		got, err := os.Stat(filepath.Join("/proc", strconv.Itoa(p.PID()), "ns", "net"))
 		switch {
 		case err == nil && os.SameFile(want, got):
 			return nil
-		case p.exited():
-			return errors.Errorf("process %d ended before entering %s", p.pid(), ns)
+		case p.Exited():
+			return errors.Errorf("process %d ended before entering %s", p.PID(), ns)
 		case time.Now().After(deadline):
-			return errors.Errorf("process %d is not in %s after %s", p.pid(), ns, waitDeadline)
+			return errors.Errorf("process %d is not in %s after %s", p.PID(), ns, WaitDeadline)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 }
 
-// pid is the process's ID.
-func (p *process) pid() int { return p.cmd.Process.Pid }
+// PID is the process's ID.
+func (p *Process) PID() int { return p.cmd.Process.Pid }
 
-// exited reports whether the process has ended.
-func (p *process) exited() bool {
+// Exited reports whether the process has ended.
+func (p *Process) Exited() bool {
 	select {
 	case <-p.done:
 		return true
@@ -94,45 +95,48 @@ func (p *process) exited() bool {
 	}
 }
 
-// kill sends SIGKILL unless the process has ended, and waits for its end.
+// Kill sends SIGKILL unless the process has ended, and waits for its end.
 // os.Process signals through a pidfd, so a PID reused after the end is
 // never signalled.
-func (p *process) kill() error {
+func (p *Process) Kill() error {
 	if err := p.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return errors.Wrapf(err, "cannot kill process %d", p.pid())
+		return errors.Wrapf(err, "cannot kill process %d", p.PID())
 	}
 	select {
 	case <-p.done:
 		return nil
-	case <-time.After(waitDeadline):
-		return errors.Errorf("process %d still runs %s after SIGKILL", p.pid(), waitDeadline)
+	case <-time.After(WaitDeadline):
+		return errors.Errorf("process %d still runs %s after SIGKILL", p.PID(), WaitDeadline)
 	}
 }
 
-// killNamespace sends SIGKILL to every process of the network namespace ns
+// KillNamespace sends SIGKILL to every process of the network namespace ns
 // until none is left (a process may fork while the others die), then waits
 // until each is gone from the process table. A killed process leaves the
 // namespace's list early in its exit, and stays a zombie until its parent,
 // often PID 1 for a daemon, reaps it; until then its PID looks alive to
 // kill(pid, 0), and a postmaster started on the same data directory after
 // a power-off would take the zombie for a server still running.
-func killNamespace(ns string) error {
-	deadline := time.Now().Add(waitDeadline)
+func KillNamespace(ctx context.Context, ns string) error {
+	deadline := time.Now().Add(WaitDeadline)
 	killed := map[int]string{}
 	for {
-		pids, err := namespacePIDs(ns)
+		pids, err := NamespacePIDs(ctx, ns)
 		if err != nil {
 			return err
 		}
 		if len(pids) == 0 {
 			break
 		}
+		if err := ctx.Err(); err != nil {
+			return errors.Wrapf(err, "processes %v of %s still run", pids, ns)
+		}
 		if time.Now().After(deadline) {
-			return errors.Errorf("processes %v of %s still run %s after SIGKILL", pids, ns, waitDeadline)
+			return errors.Errorf("processes %v of %s still run %s after SIGKILL", pids, ns, WaitDeadline)
 		}
 		for _, pid := range pids {
-			if st, ok := readStat(pid); ok {
-				killed[pid] = st.start
+			if st, ok := ReadStat(pid); ok {
+				killed[pid] = st.Start
 			}
 			// ESRCH: the process ended since it was listed.
 			if err := syscall.Kill(pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
@@ -143,13 +147,13 @@ func killNamespace(ns string) error {
 	}
 	for pid, start := range killed {
 		for {
-			st, ok := readStat(pid)
-			if !ok || st.start != start {
+			st, ok := ReadStat(pid)
+			if !ok || st.Start != start {
 				break
 			}
 			if time.Now().After(deadline) {
 				return errors.Errorf("process %d of %s is still in the process table (state %s) %s after SIGKILL; "+
-					"its parent does not reap it", pid, ns, st.state, waitDeadline)
+					"its parent does not reap it", pid, ns, st.State, WaitDeadline)
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
@@ -157,20 +161,20 @@ func killNamespace(ns string) error {
 	return nil
 }
 
-// A stat is what /proc/PID/stat says of a process that this package needs.
-type stat struct {
-	// state is R, S, D, Z (a zombie) and so on.
-	state string
-	// start is the time the process started, in clock ticks after boot:
+// A Stat is what /proc/PID/stat says of a process that this package needs.
+type Stat struct {
+	// State is R, S, D, Z (a zombie) and so on.
+	State string
+	// Start is the time the process started, in clock ticks after boot:
 	// with the PID, it names one process, since the kernel reuses PIDs.
-	start string
+	Start string
 }
 
-// readStat reads /proc/PID/stat; false when there is no such process.
-func readStat(pid int) (stat, bool) {
+// ReadStat reads /proc/PID/stat; false when there is no such process.
+func ReadStat(pid int) (Stat, bool) {
 	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
 	if err != nil {
-		return stat{}, false
+		return Stat{}, false
 	}
 	// The command name, in parentheses, may hold spaces and parentheses:
 	// the fields after the last ')' start with the state, field 3, so
@@ -178,7 +182,7 @@ func readStat(pid int) (stat, bool) {
 	s := string(b)
 	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
 	if len(f) < 20 {
-		return stat{}, false
+		return Stat{}, false
 	}
-	return stat{state: f[0], start: f[19]}, true
+	return Stat{State: f[0], Start: f[19]}, true
 }
