@@ -23,13 +23,13 @@ import (
 )
 
 const (
-	errSSHNeeded    = "backend %q installs engines over SSH: set spec.ssh in the provider config"
-	errPlayAdmin    = "adminUser %q: over SSH the admin account is the postgres superuser; leave adminUser empty or set it to postgres"
-	errPlayVersion  = "version %q: over SSH name the major version only, for example \"15\""
-	errNoAddress    = "VirtualMachine %s has no address yet"
-	errPlayStep     = "VirtualMachine %s"
-	errPlayOptions  = "cannot plan PostgreSQL on VirtualMachine %s"
-	errPinHostKey   = "cannot record the SSH host key of VirtualMachine %s"
+	errSSHNeeded   = "backend %q installs engines over SSH: set spec.ssh in the provider config"
+	errPlayAdmin   = "adminUser %q: over SSH the admin account is the postgres superuser; leave adminUser empty or set it to postgres"
+	errPlayVersion = "version %q: over SSH name the major version only, for example \"15\""
+	errNoAddress   = "VirtualMachine %s has no address yet"
+	errPlayStep    = "VirtualMachine %s"
+	errPlayOptions = "cannot plan PostgreSQL on VirtualMachine %s"
+	errPinHostKey  = "cannot record the SSH host key of VirtualMachine %s"
 
 	// stepConnect is the step a member's status names while the provider
 	// cannot log in to its machine.
