@@ -198,6 +198,8 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 		FencingToken:            e.rec.Epoch,
 		LastFailoverTime:        e.rec.FailoverAt,
 		LastSwitchoverTime:      e.rec.SwitchoverAt,
+		// The host keys pinned at first contact over SSH stay pinned.
+		SSHHostKeys: cr.Status.AtProvider.SSHHostKeys,
 		Members: []v1alpha1.Member{{
 			VirtualMachine: e.primaryMember().vm, Role: role(ps.Status, v1alpha1.RolePrimary), Address: memberHost(e.primaryMember().inst), Port: e.primaryMember().inst.Port,
 			Running: ps.Ready, LSN: ps.LSN,
