@@ -300,3 +300,55 @@ func TestFailoverOverSSH(t *testing.T) {
 	f.eventuallyQuery(t, di, f.hostPortOf("a"), "former primary replays the new primary's writes",
 		"SELECT count(*)::text FROM after_failover WHERE v = 'replicated'", "1")
 }
+
+// TestPowerOffOverSSH powers the primary's host off. Over SSH the provider
+// cannot tell a machine that is off from one it is cut off from, so it
+// promotes nothing and says why: the instance is not Synced, naming the
+// SSH login that fails, and keeps its primary and fencing token for
+// several times failover.after. Powered on again, the instance is Ready
+// with every member in its role.
+func TestPowerOffOverSSH(t *testing.T) {
+	ctx := context.Background()
+	f := newHostsFixture(t, "di-ssh-off", "a", "b", "c")
+	c := f.env.Client
+	di := f.sshReplicated(t, func(p *v1alpha1.DatabaseInstanceParameters) {
+		p.Failover = &v1alpha1.FailoverParameters{After: &metav1.Duration{Duration: failoverAfterForTests}}
+	})
+	f.waitRoles(t, di, "a")
+
+	f.hosts["a"].PowerOff(t)
+	eventuallyWithin(t, sshTimeout, "the instance says it cannot log in to a", func() (bool, string) {
+		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
+			return false, err.Error()
+		}
+		s := di.GetCondition(xpv2.TypeSynced)
+		return s.Status == corev1.ConditionFalse && strings.Contains(s.Message, "VirtualMachine a") && strings.Contains(s.Message, stepConnect), s.Message
+	})
+	t.Logf("Synced=False: %s", di.GetCondition(xpv2.TypeSynced).Message)
+	// Watched for five times failover.after: long enough for a promotion
+	// to have happened had the provider taken the unreachable primary for
+	// a dead one. Every replica stays in recovery throughout.
+	for until := time.Now().Add(5 * failoverAfterForTests); time.Now().Before(until); time.Sleep(500 * time.Millisecond) {
+		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
+			t.Fatal(err)
+		}
+		if ap := di.Status.AtProvider; ap.Primary != "a" || ap.FencingToken != 0 {
+			t.Fatalf("with a unreachable: want primary a and fencing token 0, got %s and %d", ap.Primary, ap.FencingToken)
+		}
+	}
+	for _, vm := range []string{"b", "c"} {
+		f.eventuallyQuery(t, di, f.hostPortOf(vm), vm+" still in recovery", "SELECT pg_is_in_recovery()::text", "true")
+	}
+
+	f.hosts["a"].PowerOn(t)
+	eventuallyWithin(t, sshTimeout, "Ready again with one primary", func() (bool, string) {
+		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
+			return false, err.Error()
+		}
+		return di.GetCondition(xpv2.TypeReady).Status == corev1.ConditionTrue && di.GetCondition(xpv2.TypeSynced).Status == corev1.ConditionTrue,
+			di.GetCondition(xpv2.TypeSynced).Message
+	})
+	np := di.Status.AtProvider.Primary
+	t.Logf("after power-on the primary is %s (fencing token %d)", np, di.Status.AtProvider.FencingToken)
+	f.waitRoles(t, di, np)
+}
