@@ -171,6 +171,14 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 		return nil, err
 	}
 	e.closers = closers
+	if overSSH {
+		departing, opened, err := c.sshDeparting(ctx, cr, pc, adminUser)
+		if err != nil {
+			_ = e.Disconnect(ctx)
+			return nil, err
+		}
+		e.departing, e.closers = departing, append(e.closers, opened...)
+	}
 	if deleting || e.primaryMember().inst == nil {
 		// Deleting needs no password; do not generate one now.
 		return e, nil
@@ -183,7 +191,7 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 }
 
 // newExternal checks that the members can run and finds the departing
-// ones. Over SSH (no local machines) scaling down removes nothing yet.
+// ones on local machines (b); over SSH Connect finds them (sshDeparting).
 func (c *connector) newExternal(ctx context.Context, cr *v1alpha1.DatabaseInstance, b machine.Machines, members []member, adminUser string) (*external, error) {
 	p := cr.Spec.ForProvider
 	if err := membersUsable(ctx, p, members); err != nil {

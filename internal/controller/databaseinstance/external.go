@@ -106,11 +106,11 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.DatabaseInstance) (
 		// be removed.
 		for _, m := range e.present() {
 			// Asked on the member's machine, through its executor.
-			res, err := m.inst.Exec.Run(ctx, executor.ShellCommand("test", "-e", m.inst.Dir), nil)
+			ok, err := dirExists(ctx, m.inst)
 			if err != nil {
 				return managed.ExternalObservation{}, errors.Wrapf(err, errRemoveMember, m.vm)
 			}
-			if res.ExitCode == 0 {
+			if ok {
 				return managed.ExternalObservation{ResourceExists: true}, nil
 			}
 		}

@@ -47,48 +47,21 @@ func replicatedOverSSH(pc *apisv1alpha1.ProviderConfigSpec, p v1alpha1.DatabaseI
 // that is off from one it is cut off from, so it changes nothing.
 func (c *connector) sshMembers(ctx context.Context, cr *v1alpha1.DatabaseInstance, pc *apisv1alpha1.ProviderConfigSpec, adminUser string, deleting bool) ([]member, []executor.Executor, error) {
 	p := cr.Spec.ForProvider
-	name := cr.GetNamespace() + "-" + meta.GetExternalName(cr)
-	if err := safepath.Segment(name); err != nil {
-		return nil, nil, errors.Wrapf(err, errSSHMemberDir, name)
-	}
 	key, err := providerconfig.SSHKey(ctx, c.kube, pc.SSH)
 	if err != nil {
 		return nil, nil, err
 	}
 	members := make([]member, len(p.VirtualMachines))
-	vms := make([]*computev1alpha1.VirtualMachine, len(p.VirtualMachines))
+	addresses := make([]string, len(p.VirtualMachines))
 	var opened []executor.Executor
-	fail := func(err error) ([]member, []executor.Executor, error) {
-		for _, x := range opened {
-			_ = x.Close()
-		}
-		return nil, nil, err
-	}
 	for n, vmName := range p.VirtualMachines {
-		members[n].vm = vmName
-		vm, err := c.playMachine(ctx, cr.GetNamespace(), vmName, deleting)
-		if err != nil {
-			return fail(err)
+		if members[n], addresses[n], err = c.sshMember(ctx, cr, pc, key, vmName, adminUser, deleting, !deleting); err != nil {
+			closeAll(opened)
+			return nil, nil, err
 		}
-		if vm == nil {
-			continue
+		if members[n].inst != nil {
+			opened = append(opened, members[n].inst.Exec)
 		}
-		vms[n] = vm
-		x, err := c.dial(ctx, cr, pc.SSH, vmName, vm.Status.AtProvider.Address, key)
-		if err != nil {
-			return fail(err)
-		}
-		opened = append(opened, x)
-		o := sshProvisionOptions(pc, vm, p)
-		if !deleting {
-			if err := provision(ctx, x, o, vmName); err != nil {
-				return fail(err)
-			}
-		}
-		inst := postgresql.NewInstance(x, "", name, p.Version, int32(o.Port), adminUser)
-		inst.Dir = path.Join(o.Root, o.MountPoint, sshEnginesDir, name)
-		inst.Host = vm.Status.AtProvider.Address
-		members[n].inst = inst
 	}
 	// Each member admits the others (replication, pg_rewind) and the
 	// provider, which reaches every machine from the same address.
@@ -97,8 +70,8 @@ func (c *connector) sshMembers(ctx context.Context, cr *v1alpha1.DatabaseInstanc
 			continue
 		}
 		for k := range members {
-			if k != n && vms[k] != nil {
-				members[n].inst.Peers = append(members[n].inst.Peers, vms[k].Status.AtProvider.Address)
+			if k != n && addresses[k] != "" {
+				members[n].inst.Peers = append(members[n].inst.Peers, addresses[k])
 			}
 		}
 		if ip := providerIP(members[n].inst.Exec); ip != "" {
@@ -106,6 +79,88 @@ func (c *connector) sshMembers(ctx context.Context, cr *v1alpha1.DatabaseInstanc
 		}
 	}
 	return members, opened, nil
+}
+
+// sshDeparting returns the members of the machines the spec no longer
+// lists that still have the instance's directory, each on its own SSH
+// connection, for removal (see departing).
+func (c *connector) sshDeparting(ctx context.Context, cr *v1alpha1.DatabaseInstance, pc *apisv1alpha1.ProviderConfigSpec, adminUser string) ([]member, []executor.Executor, error) {
+	var out []member
+	var opened []executor.Executor
+	for _, vm := range departed(cr.Spec.ForProvider.VirtualMachines, cr.Status.AtProvider) {
+		key, err := providerconfig.SSHKey(ctx, c.kube, pc.SSH)
+		if err != nil {
+			closeAll(opened)
+			return nil, nil, err
+		}
+		m, _, err := c.sshMember(ctx, cr, pc, key, vm, adminUser, true, false)
+		if err != nil {
+			closeAll(opened)
+			return nil, nil, err
+		}
+		if m.inst == nil {
+			continue
+		}
+		opened = append(opened, m.inst.Exec)
+		ok, err := dirExists(ctx, m.inst)
+		if err != nil {
+			closeAll(opened)
+			return nil, nil, errors.Wrapf(err, errRemoveReplica, vm)
+		}
+		if ok {
+			out = append(out, m)
+		}
+	}
+	return out, opened, nil
+}
+
+// sshMember logs in to the machine of vmName and returns the member there
+// and the machine's address. gone says a VirtualMachine that is gone
+// yields a member without an instance, as while deleting; prepare runs
+// the play's provisioning steps first.
+func (c *connector) sshMember(ctx context.Context, cr *v1alpha1.DatabaseInstance, pc *apisv1alpha1.ProviderConfigSpec, key []byte, vmName, adminUser string, gone, prepare bool) (member, string, error) {
+	m := member{vm: vmName}
+	name := cr.GetNamespace() + "-" + meta.GetExternalName(cr)
+	if err := safepath.Segment(name); err != nil {
+		return m, "", errors.Wrapf(err, errSSHMemberDir, name)
+	}
+	vm, err := c.playMachine(ctx, cr.GetNamespace(), vmName, gone)
+	if err != nil || vm == nil {
+		return m, "", err
+	}
+	address := vm.Status.AtProvider.Address
+	x, err := c.dial(ctx, cr, pc.SSH, vmName, address, key)
+	if err != nil {
+		return m, "", err
+	}
+	o := sshProvisionOptions(pc, vm, cr.Spec.ForProvider)
+	if prepare {
+		if err := provision(ctx, x, o, vmName); err != nil {
+			_ = x.Close()
+			return m, "", err
+		}
+	}
+	m.inst = postgresql.NewInstance(x, "", name, cr.Spec.ForProvider.Version, int32(o.Port), adminUser)
+	m.inst.Dir = path.Join(o.Root, o.MountPoint, sshEnginesDir, name)
+	m.inst.Host = address
+	return m, address, nil
+}
+
+// dirExists reports whether the member's directory exists on its machine,
+// asked through its executor.
+func dirExists(ctx context.Context, i *postgresql.Instance) (bool, error) {
+	res, err := i.Exec.Run(ctx, executor.ShellCommand("test", "-e", i.Dir), nil)
+	if err != nil {
+		return false, err
+	}
+	return res.ExitCode == 0, nil
+}
+
+// closeAll closes the connections opened before a failure.
+func closeAll(xs []executor.Executor) {
+	for _, x := range xs {
+		_ = x.Close()
+	}
 }
 
 // sshProvisionOptions are the play's options for what a member's machine

@@ -136,7 +136,7 @@ func (f *hostsFixture) waitRoles(t *testing.T, di *v1alpha1.DatabaseInstance, pr
 			return false, err.Error()
 		}
 		ap := di.Status.AtProvider
-		ok := ap.Primary == primary && ap.Endpoint == f.hosts[primary].Address().String() && len(ap.Members) == 3 &&
+		ok := ap.Primary == primary && ap.Endpoint == f.hosts[primary].Address().String() && len(ap.Members) == len(di.Spec.ForProvider.VirtualMachines) &&
 			di.GetCondition(xpv2.TypeReady).Status == corev1.ConditionTrue
 		for _, m := range ap.Members {
 			want := v1alpha1.RoleReplica
@@ -351,4 +351,31 @@ func TestPowerOffOverSSH(t *testing.T) {
 	np := di.Status.AtProvider.Primary
 	t.Logf("after power-on the primary is %s (fencing token %d)", np, di.Status.AtProvider.FencingToken)
 	f.waitRoles(t, di, np)
+}
+
+// TestScaleDownOverSSH removes a replica from a live primary with two over
+// SSH: the instance is Ready with the other two, and the removed member's
+// server is stopped and its directory removed on its host.
+func TestScaleDownOverSSH(t *testing.T) {
+	ctx := context.Background()
+	f := newHostsFixture(t, "di-ssh-scale", "a", "b", "c")
+	di := f.sshReplicated(t, func(p *v1alpha1.DatabaseInstanceParameters) {
+		p.VirtualMachineRefs, p.VirtualMachines = nil, []string{"a", "b", "c"}
+	})
+	f.waitRoles(t, di, "a")
+	if err := f.setMembers(di, 1, "a", "b"); err != nil {
+		t.Fatalf("removing a replica: %v", err)
+	}
+	f.waitRoles(t, di, "a")
+	dir := filepath.Join(f.hosts["c"].Dir(), pgvm.DefaultMountPoint, sshEnginesDir, f.ns+"-pg")
+	x := f.hosts["c"].Executor(t)
+	eventuallyWithin(t, sshTimeout, "the member on c removed", func() (bool, string) {
+		res, err := x.Run(ctx, executor.ShellCommand("test", "-e", dir), nil)
+		if err != nil {
+			return false, err.Error()
+		}
+		return res.ExitCode != 0, dir + " still there"
+	})
+	f.eventuallyQuery(t, di, f.hostPortOf("a"), "only b streams from the primary",
+		"SELECT string_agg(application_name || '=' || state, ',') FROM pg_stat_replication", "b=streaming")
 }
