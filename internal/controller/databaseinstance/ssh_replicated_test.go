@@ -238,7 +238,7 @@ func (f *hostsFixture) killPostmaster(t *testing.T, name string) {
 	if err != nil || res.ExitCode != 0 {
 		t.Fatalf("cannot read %s on %s: %v %s", pidFile, name, err, res.Stderr)
 	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(res.Stdout)))
+	pid, err := strconv.Atoi(strings.TrimSpace(res.Stdout))
 	if err != nil {
 		t.Fatalf("postmaster.pid on %s: %v", name, err)
 	}
