@@ -21,6 +21,7 @@ import (
 
 	computev1alpha1 "github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
+	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/backend"
 	"github.com/dbaas-io/dbaas/internal/clients/executor"
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
@@ -97,15 +98,19 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 	if err != nil {
 		return nil, errors.Wrap(err, errResolvePC)
 	}
-	if usesPlay(pc) {
+	overSSH := replicatedOverSSH(pc, p)
+	if usesPlay(pc) && !overSSH {
 		return c.connectPlay(ctx, cr, pc)
 	}
 	// Without SSH the provider config is a local one (see usesPlay):
 	// members run as processes in the machines' directories, which
-	// Observe reports with their ports.
-	b, err := backend.Connect(ctx, c.kube, pc, c.backends)
-	if err != nil {
-		return nil, errors.Wrap(err, errBackend)
+	// Observe reports with their ports. Over SSH they run on the machines
+	// the VirtualMachines' addresses reach.
+	var b machine.Machines
+	if !overSSH {
+		if b, err = backend.Connect(ctx, c.kube, pc, c.backends); err != nil {
+			return nil, errors.Wrap(err, errBackend)
+		}
 	}
 	if err := checkTopology(p); err != nil {
 		return nil, err
@@ -138,30 +143,72 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 
 	// One member per VirtualMachine, in the spec's order. A machine that
 	// is gone while deleting took its member with it: nil instance.
-	members := make([]member, len(p.VirtualMachines))
-	for n, vmName := range p.VirtualMachines {
-		m, off, err := c.machine(ctx, b, cr.GetNamespace(), vmName, deleting)
-		if err != nil {
+	var members []member
+	var closers []executor.Executor
+	if overSSH {
+		if members, closers, err = c.sshMembers(ctx, cr, pc, adminUser, deleting); err != nil {
 			return nil, err
 		}
-		members[n].vm, members[n].off = vmName, off
-		if m != nil {
-			members[n].inst = postgresql.NewInstance(executor.Local{}, m.WorkDir, meta.GetExternalName(cr), p.Version, m.PortRangeStart, adminUser)
-			members[n].inst.ShareRoot = c.hooks.shareRoot
+	} else {
+		members = make([]member, len(p.VirtualMachines))
+		for n, vmName := range p.VirtualMachines {
+			m, off, err := c.machine(ctx, b, cr.GetNamespace(), vmName, deleting)
+			if err != nil {
+				return nil, err
+			}
+			members[n].vm, members[n].off = vmName, off
+			if m != nil {
+				members[n].inst = postgresql.NewInstance(executor.Local{}, m.WorkDir, meta.GetExternalName(cr), p.Version, m.PortRangeStart, adminUser)
+				members[n].inst.ShareRoot = c.hooks.shareRoot
+			}
 		}
 	}
+	e, err := c.newExternal(ctx, cr, b, members, adminUser)
+	if err != nil {
+		for _, x := range closers {
+			_ = x.Close()
+		}
+		return nil, err
+	}
+	e.closers = closers
+	if overSSH {
+		departing, opened, err := c.sshDeparting(ctx, cr, pc, adminUser)
+		if err != nil {
+			_ = e.Disconnect(ctx)
+			return nil, err
+		}
+		e.departing, e.closers = departing, append(e.closers, opened...)
+	}
+	if deleting || e.primaryMember().inst == nil {
+		// Deleting needs no password; do not generate one now.
+		return e, nil
+	}
+	if err := c.secure(ctx, cr, pc, e); err != nil {
+		_ = e.Disconnect(ctx)
+		return nil, err
+	}
+	return e, nil
+}
+
+// newExternal checks that the members can run and finds the departing
+// ones on local machines (b); over SSH Connect finds them (sshDeparting).
+func (c *connector) newExternal(ctx context.Context, cr *v1alpha1.DatabaseInstance, b machine.Machines, members []member, adminUser string) (*external, error) {
+	p := cr.Spec.ForProvider
 	if err := membersUsable(ctx, p, members); err != nil {
 		return nil, err
 	}
-	departing, err := c.departing(ctx, b, cr, adminUser)
-	if err != nil {
-		return nil, err
+	var departing []member
+	if b != nil {
+		var err error
+		if departing, err = c.departing(ctx, b, cr, adminUser); err != nil {
+			return nil, err
+		}
 	}
 	rec, err := readEpoch(cr)
 	if err != nil {
 		return nil, err
 	}
-	e := &external{
+	return &external{
 		members: members,
 		// The member spec.forProvider.primary names, or the first one.
 		primary:    max(slices.Index(p.VirtualMachines, p.Primary), 0),
@@ -171,31 +218,38 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 		kube:       c.kube,
 		record:     c.record,
 		rec:        rec,
-	}
-	if deleting || e.primaryMember().inst == nil {
-		// Deleting needs no password; do not generate one now.
-		return e, nil
-	}
+	}, nil
+}
+
+// secure gives the members the instance's certificate and e the
+// passwords.
+func (c *connector) secure(ctx context.Context, cr *v1alpha1.DatabaseInstance, pc *apisv1alpha1.ProviderConfigSpec, e *external) error {
 	// Every member serves TLS with the instance's certificate, which names
-	// the loopback address they all listen on.
-	if e.tls, err = c.serverCertificate(ctx, cr, pc, certHosts(postgresql.Address)); err != nil {
-		return nil, err
+	// the addresses they listen on: the loopback address on the local
+	// backend, the machines' addresses over SSH.
+	var hosts []string
+	for _, m := range e.present() {
+		hosts = append(hosts, memberHost(m.inst))
+	}
+	var err error
+	if e.tls, err = c.serverCertificate(ctx, cr, pc, certHosts(hosts...)); err != nil {
+		return err
 	}
 	for _, m := range e.present() {
 		m.inst.TLS = &postgresql.TLS{Cert: e.tls.server.Cert, Key: e.tls.server.Key, CA: e.tls.ca}
 	}
 	if e.password, err = c.adminPassword(ctx, cr); err != nil {
-		return nil, err
+		return err
 	}
 	if e.published, err = c.publishedPassword(ctx, cr); err != nil {
-		return nil, err
+		return err
 	}
 	if e.replicated {
 		if e.replPassword, err = c.replicationPassword(ctx, cr); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return e, nil
+	return nil
 }
 
 func checkTopology(p v1alpha1.DatabaseInstanceParameters) error {

@@ -55,6 +55,13 @@ func startManagerWithLogger(t *testing.T, env *testenv.Env, h hooks, log logr.Lo
 
 func eventually(t *testing.T, what string, cond func() (bool, string)) {
 	t.Helper()
+	eventuallyWithin(t, timeout, what, cond)
+}
+
+// eventuallyWithin is eventually with its own deadline, for work that runs
+// many commands over SSH on the loaded machine.
+func eventuallyWithin(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
 	start := time.Now()
 	deadline := start.Add(timeout)
 	var last string

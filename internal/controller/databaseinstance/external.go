@@ -2,7 +2,6 @@ package databaseinstance
 
 import (
 	"context"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +15,7 @@ import (
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/clients/executor"
 	"github.com/dbaas-io/dbaas/internal/clients/postgresql/instance"
 	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
 )
@@ -73,6 +73,9 @@ type external struct {
 	// carries its CA.
 	tls   serverTLS
 	hooks hooks
+	// closers are the members' SSH connections, one per member, which
+	// Disconnect closes.
+	closers []executor.Executor
 
 	// kube writes the instance's epoch record and failover annotations;
 	// record emits its events.
@@ -102,7 +105,12 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.DatabaseInstance) (
 		// Whatever is left of any member, even a half-done create, is to
 		// be removed.
 		for _, m := range e.present() {
-			if _, err := os.Stat(m.inst.Dir); err == nil {
+			// Asked on the member's machine, through its executor.
+			ok, err := dirExists(ctx, m.inst)
+			if err != nil {
+				return managed.ExternalObservation{}, errors.Wrapf(err, errRemoveMember, m.vm)
+			}
+			if ok {
 				return managed.ExternalObservation{ResourceExists: true}, nil
 			}
 		}
@@ -137,7 +145,7 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.DatabaseInstance) (
 	}
 
 	cr.Status.AtProvider = v1alpha1.DatabaseInstanceObservation{
-		Endpoint:      postgresql.Address,
+		Endpoint:      memberHost(e.primaryMember().inst),
 		Port:          e.primaryMember().inst.Port,
 		EngineVersion: s.Version,
 		// The machine that holds the data: a later spec that drops it is
@@ -146,7 +154,7 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.DatabaseInstance) (
 		Members: []v1alpha1.Member{{
 			VirtualMachine: e.primaryMember().vm,
 			Role:           v1alpha1.RolePrimary,
-			Address:        postgresql.Address,
+			Address:        memberHost(e.primaryMember().inst),
 			Port:           e.primaryMember().inst.Port,
 			Running:        s.Ready,
 		}},
@@ -170,7 +178,7 @@ func (e *external) connectionDetails() managed.ConnectionDetails {
 	cd := managed.ConnectionDetails{
 		ConnectionUsername:  []byte(e.primaryMember().inst.AdminUser),
 		ConnectionPassword:  []byte(e.password),
-		ConnectionEndpoint:  []byte(postgresql.Address),
+		ConnectionEndpoint:  []byte(memberHost(e.primaryMember().inst)),
 		ConnectionPort:      []byte(strconv.Itoa(int(e.primaryMember().inst.Port))),
 		instance.KeyCACert:  e.tls.ca,
 		instance.KeySSLMode: []byte(SSLModeVerifyFull),
@@ -178,7 +186,7 @@ func (e *external) connectionDetails() managed.ConnectionDetails {
 	if e.replicated {
 		ro := make([]string, len(e.replicas()))
 		for n, r := range e.replicas() {
-			ro[n] = hostPort(r.inst.Port)
+			ro[n] = hostPort(r.inst)
 		}
 		cd[ConnectionReadOnlyEndpoints] = []byte(strings.Join(ro, ","))
 	}
@@ -278,5 +286,12 @@ func (e *external) present() []member {
 	return out
 }
 
-// Disconnect does nothing: connections are opened per call.
-func (e *external) Disconnect(_ context.Context) error { return nil }
+// Disconnect closes the members' SSH connections; local members open
+// their connections per call.
+func (e *external) Disconnect(_ context.Context) error {
+	var errs []error
+	for _, x := range e.closers {
+		errs = append(errs, x.Close())
+	}
+	return errors.Join(errs...)
+}

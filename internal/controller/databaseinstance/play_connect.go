@@ -23,14 +23,13 @@ import (
 )
 
 const (
-	errSSHNeeded    = "backend %q installs engines over SSH: set spec.ssh in the provider config"
-	errPlayTopology = "topology %q is not supported over SSH yet: use topology single, or the local backend without spec.ssh, which runs replicated instances"
-	errPlayAdmin    = "adminUser %q: over SSH the admin account is the postgres superuser; leave adminUser empty or set it to postgres"
-	errPlayVersion  = "version %q: over SSH name the major version only, for example \"15\""
-	errNoAddress    = "VirtualMachine %s has no address yet"
-	errPlayStep     = "VirtualMachine %s"
-	errPlayOptions  = "cannot plan PostgreSQL on VirtualMachine %s"
-	errPinHostKey   = "cannot record the SSH host key of VirtualMachine %s"
+	errSSHNeeded   = "backend %q installs engines over SSH: set spec.ssh in the provider config"
+	errPlayAdmin   = "adminUser %q: over SSH the admin account is the postgres superuser; leave adminUser empty or set it to postgres"
+	errPlayVersion = "version %q: over SSH name the major version only, for example \"15\""
+	errNoAddress   = "VirtualMachine %s has no address yet"
+	errPlayStep    = "VirtualMachine %s"
+	errPlayOptions = "cannot plan PostgreSQL on VirtualMachine %s"
+	errPinHostKey  = "cannot record the SSH host key of VirtualMachine %s"
 
 	// stepConnect is the step a member's status names while the provider
 	// cannot log in to its machine.
@@ -56,9 +55,6 @@ func (c *connector) connectPlay(ctx context.Context, cr *v1alpha1.DatabaseInstan
 	p := cr.Spec.ForProvider
 	if pc.SSH == nil {
 		return nil, errors.Errorf(errSSHNeeded, pc.Backend)
-	}
-	if p.Topology != v1alpha1.TopologySingle && p.Topology != "" {
-		return nil, errors.Errorf(errPlayTopology, p.Topology)
 	}
 	if err := checkTopology(p); err != nil {
 		return nil, err

@@ -170,11 +170,6 @@ func TestConnectPlayRefuses(t *testing.T) {
 			p:    v1alpha1.DatabaseInstanceParameters{VirtualMachines: []string{"vm"}},
 			want: `backend "azure" installs engines over SSH: set spec.ssh in the provider config`,
 		},
-		"Replicated": {
-			pc:   apisv1alpha1.ProviderConfigSpec{Backend: "vsphere", SSH: ssh},
-			p:    v1alpha1.DatabaseInstanceParameters{Topology: v1alpha1.TopologyPrimary, Replicas: ptr(1), VirtualMachines: []string{"a", "b"}},
-			want: `topology "primary" is not supported over SSH yet`,
-		},
 		"OtherAdmin": {
 			pc:   apisv1alpha1.ProviderConfigSpec{Backend: "gcp", SSH: ssh},
 			p:    v1alpha1.DatabaseInstanceParameters{AdminUser: "admin", VirtualMachines: []string{"vm"}},

@@ -190,7 +190,7 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 	}
 
 	ap := v1alpha1.DatabaseInstanceObservation{
-		Endpoint:                postgresql.Address,
+		Endpoint:                memberHost(e.primaryMember().inst),
 		Port:                    e.primaryMember().inst.Port,
 		EngineVersion:           ps.Version,
 		Primary:                 e.primaryMember().vm,
@@ -198,8 +198,10 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 		FencingToken:            e.rec.Epoch,
 		LastFailoverTime:        e.rec.FailoverAt,
 		LastSwitchoverTime:      e.rec.SwitchoverAt,
+		// The host keys pinned at first contact over SSH stay pinned.
+		SSHHostKeys: cr.Status.AtProvider.SSHHostKeys,
 		Members: []v1alpha1.Member{{
-			VirtualMachine: e.primaryMember().vm, Role: role(ps.Status, v1alpha1.RolePrimary), Address: postgresql.Address, Port: e.primaryMember().inst.Port,
+			VirtualMachine: e.primaryMember().vm, Role: role(ps.Status, v1alpha1.RolePrimary), Address: memberHost(e.primaryMember().inst), Port: e.primaryMember().inst.Port,
 			Running: ps.Ready, LSN: ps.LSN,
 		}},
 	}
@@ -209,8 +211,8 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 			continue
 		}
 		rs := snap.Members[n]
-		m := v1alpha1.Member{VirtualMachine: r.vm, Role: v1alpha1.RoleReplica, Address: postgresql.Address, Port: r.inst.Port}
-		ap.ReadOnlyEndpoints = append(ap.ReadOnlyEndpoints, hostPort(r.inst.Port))
+		m := v1alpha1.Member{VirtualMachine: r.vm, Role: v1alpha1.RoleReplica, Address: memberHost(r.inst), Port: r.inst.Port}
+		ap.ReadOnlyEndpoints = append(ap.ReadOnlyEndpoints, hostPort(r.inst))
 		if r.off != "" {
 			upToDate = false
 			notReady = append(notReady, "replica "+r.vm+" is down: "+r.off)
@@ -293,6 +295,17 @@ func role(s postgresql.Status, want string) string {
 	}
 }
 
-func hostPort(port int32) string {
-	return net.JoinHostPort(postgresql.Address, strconv.Itoa(int(port)))
+// hostPort is where clients reach the member's server: its machine's
+// address over SSH, the loopback address on the local backend.
+func hostPort(i *postgresql.Instance) string {
+	return net.JoinHostPort(memberHost(i), strconv.Itoa(int(i.Port)))
+}
+
+// memberHost is the address the member's server listens on and is reached
+// at.
+func memberHost(i *postgresql.Instance) string {
+	if i.Host == "" {
+		return postgresql.Address
+	}
+	return i.Host
 }

@@ -61,7 +61,7 @@ func (c *connector) departing(ctx context.Context, b machine.Machines, cr *v1alp
 func observeDeparting(ctx context.Context, ap *v1alpha1.DatabaseInstanceObservation, departing []member) {
 	for _, d := range departing {
 		ap.Members = append(ap.Members, v1alpha1.Member{
-			VirtualMachine: d.vm, Role: v1alpha1.RoleReplica, Address: postgresql.Address, Port: d.inst.Port, Running: running(ctx, d.inst),
+			VirtualMachine: d.vm, Role: v1alpha1.RoleReplica, Address: memberHost(d.inst), Port: d.inst.Port, Running: running(ctx, d.inst),
 		})
 	}
 }

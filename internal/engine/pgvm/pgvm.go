@@ -367,6 +367,39 @@ func Plan(o Options) ([]steps.Step, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
+	s, err := provision(o)
+	if err != nil {
+		return nil, err
+	}
+	s = append(s, dataDirectoryStep(o), initialiseStep(o))
+	if o.TLS != nil {
+		// Before the settings that name its files: a server told ssl=on
+		// without them refuses to start or to reload.
+		s = append(s, certificateStep(o))
+	}
+	s = append(s, settingsStep(o), hbaStep(o))
+	if o.ServiceMode == ServiceSystemd {
+		s = append(s, unitStep(o))
+	}
+	s = append(s, startStep(o), healthStep(o), passwordStep(o))
+	return s, nil
+}
+
+// Provision returns the steps that prepare the machine for a server that
+// something else runs, such as the replicated engine of package
+// postgresql: the binaries and the extensions' packages installed or
+// found, and the data disk mounted on MountPoint and grown. They are the
+// first steps of Plan. No password is needed for them.
+func Provision(o Options) ([]steps.Step, error) {
+	o = o.withDefaults()
+	if err := o.validateServer(); err != nil {
+		return nil, err
+	}
+	return provision(o)
+}
+
+// provision returns the steps of Provision for o with its defaults.
+func provision(o Options) ([]steps.Step, error) {
 	var s []steps.Step
 	if o.InstallPackages {
 		s = append(s, installStep(o))
@@ -397,16 +430,5 @@ func Plan(o Options) ([]steps.Step, error) {
 			s = append(s, g)
 		}
 	}
-	s = append(s, dataDirectoryStep(o), initialiseStep(o))
-	if o.TLS != nil {
-		// Before the settings that name its files: a server told ssl=on
-		// without them refuses to start or to reload.
-		s = append(s, certificateStep(o))
-	}
-	s = append(s, settingsStep(o), hbaStep(o))
-	if o.ServiceMode == ServiceSystemd {
-		s = append(s, unitStep(o))
-	}
-	s = append(s, startStep(o), healthStep(o), passwordStep(o))
 	return s, nil
 }
