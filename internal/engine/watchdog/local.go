@@ -82,8 +82,11 @@ func stopOursScript(p Process) string {
 // that the step's check right after finds it. setsid and setpriv replace
 // themselves with the next program (the background job is no process
 // group leader, so setsid need not fork), so $! is the watchdog's own PID.
-// A watchdog that exits at once (its command line empty: a zombie, or
-// gone) fails the step with the end of its log.
+// A watchdog that exits at once (a zombie, or gone) fails the step with
+// the end of its log. An empty command line alone is no sign of that: a
+// process in the middle of execve reads as one, between the kernel
+// installing the new program's memory and recording its arguments, and
+// under load the loop looks in that window.
 func startScript(p Process) string {
 	u := q(p.OSUser)
 	want := "\"$(printf '%s\\n' " + executor.ShellCommand(p.Args()...) + ")\""
@@ -96,7 +99,8 @@ func startScript(p Process) string {
 		"while :; do\n" +
 		"  c=$(tr '\\0' '\\n' < /proc/\"$pid\"/cmdline 2>/dev/null)\n" +
 		"  [ \"$c\" = " + want + " ] && exit 0\n" +
-		"  if [ -z \"$c\" ] || [ $i -ge 200 ]; then echo \"the watchdog did not start: $(tail -n 5 " + q(p.LogFile) + ")\" >&2; exit 1; fi\n" +
+		"  s=$(sed -n 's/^State:[[:space:]]*\\(.\\).*/\\1/p' /proc/\"$pid\"/status 2>/dev/null)\n" +
+		"  if [ -z \"$s\" ] || [ \"$s\" = Z ] || [ \"$s\" = X ] || [ $i -ge 200 ]; then echo \"the watchdog did not start: $(tail -n 5 " + q(p.LogFile) + ")\" >&2; exit 1; fi\n" +
 		"  sleep 0.05; i=$((i+1))\n" +
 		"done\n"
 }
