@@ -2,36 +2,17 @@ package steps
 
 import (
 	"context"
-	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/dbaas-io/dbaas/internal/testing/exectest"
+
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dbaas-io/dbaas/internal/clients/executor"
 )
-
-// recorder is an Executor that records the commands it is given and runs
-// none, for steps whose Apply must not run on the test host.
-type recorder struct {
-	cmds []string
-}
-
-func (r *recorder) Run(_ context.Context, cmd string, _ io.Reader) (executor.Result, error) {
-	r.cmds = append(r.cmds, cmd)
-	return executor.Result{}, nil
-}
-
-func (r *recorder) WriteFile(_ context.Context, path string, _ []byte, mode fs.FileMode) error {
-	r.cmds = append(r.cmds, "write "+path+" "+mode.String())
-	return nil
-}
-
-func (r *recorder) ReadFile(context.Context, string) ([]byte, error) { return nil, fs.ErrNotExist }
-func (r *recorder) Close() error                                     { return nil }
 
 func TestApplyCommands(t *testing.T) {
 	cases := map[string]struct {
@@ -86,11 +67,11 @@ func TestApplyCommands(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			r := &recorder{}
+			r := &exectest.Recorder{}
 			if err := tc.step.Apply(context.Background(), r); err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(tc.want, r.cmds); diff != "" {
+			if diff := cmp.Diff(tc.want, r.Cmds); diff != "" {
 				t.Errorf("Apply ran: -want +got:\n%s", diff)
 			}
 		})

@@ -2,14 +2,12 @@ package watchdog
 
 import (
 	"context"
-	"io"
-	"io/fs"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/dbaas-io/dbaas/internal/testing/exectest"
 
-	"github.com/dbaas-io/dbaas/internal/clients/executor"
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestRenderUnit(t *testing.T) {
@@ -70,27 +68,10 @@ func TestArgsDefaultInterval(t *testing.T) {
 	}
 }
 
-// recorder is an Executor that records the commands it is given and runs
-// none, for steps whose Apply must not run on the test host.
-type recorder struct{ cmds []string }
-
-func (r *recorder) Run(_ context.Context, cmd string, _ io.Reader) (executor.Result, error) {
-	r.cmds = append(r.cmds, cmd)
-	return executor.Result{}, nil
-}
-
-func (r *recorder) WriteFile(_ context.Context, path string, _ []byte, mode fs.FileMode) error {
-	r.cmds = append(r.cmds, "write "+path+" "+mode.String())
-	return nil
-}
-
-func (r *recorder) ReadFile(context.Context, string) ([]byte, error) { return nil, fs.ErrNotExist }
-func (r *recorder) Close() error                                     { return nil }
-
 func TestSystemdSteps(t *testing.T) {
 	s := SystemdSteps("db-0", Process{Binary: "/usr/local/bin/dbaas-watchdog", ConfigFile: "/c.json", OSUser: "postgres", FenceAfter: 10 * time.Second})
 	var names []string
-	r := &recorder{}
+	r := &exectest.Recorder{}
 	for _, st := range s {
 		names = append(names, st.Name)
 		if err := st.Apply(context.Background(), r); err != nil {
@@ -105,7 +86,7 @@ func TestSystemdSteps(t *testing.T) {
 		"systemctl daemon-reload && systemctl try-restart -- dbaas-watchdog-db-0.service",
 		"systemctl enable --now -- dbaas-watchdog-db-0.service",
 	}
-	if diff := cmp.Diff(want, r.cmds); diff != "" {
+	if diff := cmp.Diff(want, r.Cmds); diff != "" {
 		t.Errorf("SystemdSteps: -want +got commands:\n%s", diff)
 	}
 }
