@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 )
 
 // BenchmarkSwitchover brings a primary with two async replicas to Ready
@@ -180,18 +180,8 @@ func (r *rig) switchovers(b *testing.B, ns string, mode v1alpha1.ReplicationMode
 func (r *rig) setPrimary(b *testing.B, di *v1alpha1.DatabaseInstance, vm string) {
 	b.Helper()
 	ctx := context.Background()
-	for {
-		if err := r.c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
-			b.Fatal(err)
-		}
-		di.Spec.ForProvider.Primary = vm
-		err := r.c.Update(ctx, di)
-		if err == nil {
-			return
-		}
-		if !kerrors.IsConflict(err) {
-			b.Fatal(err)
-		}
+	if err := testenv.Mutate(ctx, r.c, di, func(di *v1alpha1.DatabaseInstance) { di.Spec.ForProvider.Primary = vm }); err != nil {
+		b.Fatal(err)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/dbaas-io/dbaas/apis/sql/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/testing/pgtest/sqlenv"
+	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 )
 
 // TestDatabaseExtensions runs the controller against a real API server and
@@ -86,11 +87,7 @@ func TestDatabaseExtensions(t *testing.T) {
 	_ = app.Close(ctx)
 
 	// Emptied, the list drops what this Database created, and only that.
-	if err := e.Client.Get(ctx, client.ObjectKeyFromObject(db), db); err != nil {
-		t.Fatal(err)
-	}
-	db.Spec.ForProvider.Extensions = nil
-	if err := e.Client.Update(ctx, db); err != nil {
+	if err := testenv.Mutate(ctx, e.Client, db, func(db *v1alpha1.Database) { db.Spec.ForProvider.Extensions = nil }); err != nil {
 		t.Fatal(err)
 	}
 	waitExtensions(t, "postgis and postgis_topology dropped, the application's pg_trgm kept", "pg_trgm", "plpgsql")
@@ -109,11 +106,7 @@ func TestDatabaseExtensions(t *testing.T) {
 	// where it is installed it is created, elsewhere the Database says
 	// which package is missing.
 	t.Run("Vector", func(t *testing.T) {
-		if err := e.Client.Get(ctx, client.ObjectKeyFromObject(db), db); err != nil {
-			t.Fatal(err)
-		}
-		db.Spec.ForProvider.Extensions = []string{"vector"}
-		if err := e.Client.Update(ctx, db); err != nil {
+		if err := testenv.Mutate(ctx, e.Client, db, func(db *v1alpha1.Database) { db.Spec.ForProvider.Extensions = []string{"vector"} }); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := os.Stat("/usr/share/postgresql/15/extension/vector.control"); err == nil {

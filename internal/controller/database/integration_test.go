@@ -19,6 +19,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/clients/ownership"
 	"github.com/dbaas-io/dbaas/internal/controller/deletion"
 	"github.com/dbaas-io/dbaas/internal/testing/pgtest/sqlenv"
+	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -43,8 +44,7 @@ func TestDatabaseController(t *testing.T) {
 			t.Errorf("status.atProvider: -want, +got:\n%s", diff)
 		}
 
-		db.Spec.ForProvider.ConnectionLimit = ptr[int32](9)
-		if err := e.Client.Update(ctx, db); err != nil {
+		if err := testenv.Mutate(ctx, e.Client, db, func(db *v1alpha1.Database) { db.Spec.ForProvider.ConnectionLimit = ptr[int32](9) }); err != nil {
 			t.Fatal(err)
 		}
 		sqlenv.Eventually(t, "the connection limit to reach the server", func() (bool, error) {

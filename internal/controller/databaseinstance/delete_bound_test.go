@@ -117,12 +117,9 @@ func TestDeleteUnreachableGivesUp(t *testing.T) {
 	vm2 := f.machine(t, "vm-2", pcGood)
 	di2 := f.sshInstance(t, "pg-2", "vm-2", pcGood)
 	f.waitReady(t, di2)
-	pc := &apisv1alpha1.ClusterProviderConfig{}
-	if err := c.Get(ctx, client.ObjectKey{Name: f.ns + "-" + pcGood}, pc); err != nil {
-		t.Fatal(err)
-	}
-	pc.Spec.SSH.Port = int32(closedPort(t))
-	if err := c.Update(ctx, pc); err != nil {
+	pc := &apisv1alpha1.ClusterProviderConfig{ObjectMeta: metav1.ObjectMeta{Name: f.ns + "-" + pcGood}}
+	port := int32(closedPort(t))
+	if err := testenv.Mutate(ctx, c, pc, func(pc *apisv1alpha1.ClusterProviderConfig) { pc.Spec.SSH.Port = port }); err != nil {
 		t.Fatal(err)
 	}
 	waitDeleted(t, c, di2)

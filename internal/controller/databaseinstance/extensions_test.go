@@ -16,6 +16,7 @@ import (
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	computev1alpha1 "github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
+	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 )
 
@@ -86,8 +87,7 @@ func TestExtensionsNotAvailable(t *testing.T) {
 		t.Errorf("status.atProvider.extensions: -want +got:\n%s", diff)
 	}
 
-	di.Spec.ForProvider.Extensions = []string{"postgis"}
-	if err := c.Update(ctx, di); err != nil {
+	if err := testenv.Mutate(ctx, c, di, func(di *v1alpha1.DatabaseInstance) { di.Spec.ForProvider.Extensions = []string{"postgis"} }); err != nil {
 		t.Fatal(err)
 	}
 	f.waitReady(t, di)

@@ -221,8 +221,7 @@ func TestPlayOverSSH(t *testing.T) {
 	f.srv.RotateHostKey(t)
 	f.waitFailed(t, di, stepConnect, "host key", "changed", "clear the pinned host key")
 	// Accepting the new key is removing the pinned one.
-	di.Status.AtProvider.SSHHostKeys = nil
-	if err := c.Status().Update(ctx, di); err != nil {
+	if err := testenv.MutateStatus(ctx, c, di, func(di *v1alpha1.DatabaseInstance) { di.Status.AtProvider.SSHHostKeys = nil }); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the new host key pinned and Synced again", func() (bool, string) {

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
@@ -21,19 +20,7 @@ import (
 // conflicts with the provider's own writes; it returns the API server's
 // answer.
 func (f *fixture) updateSpec(di *v1alpha1.DatabaseInstance, mod func(p *v1alpha1.DatabaseInstanceParameters)) error {
-	ctx := context.Background()
-	c := f.env.Client
-	return wait.PollUntilContextTimeout(ctx, 0, timeout, true, func(ctx context.Context) (bool, error) {
-		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
-			return false, err
-		}
-		mod(&di.Spec.ForProvider)
-		err := c.Update(ctx, di)
-		if err != nil && strings.Contains(err.Error(), "the object has been modified") {
-			return false, nil
-		}
-		return true, err
-	})
+	return testenv.Mutate(context.Background(), f.env.Client, di, func(di *v1alpha1.DatabaseInstance) { mod(&di.Spec.ForProvider) })
 }
 
 // setMembers sets replicas and virtualMachines in one update.

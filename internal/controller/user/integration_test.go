@@ -18,6 +18,7 @@ import (
 
 	"github.com/dbaas-io/dbaas/apis/sql/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/testing/pgtest/sqlenv"
+	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -99,11 +100,7 @@ func TestControllers(t *testing.T) {
 		// server, and compare.
 		e.StopManager()
 		e.StartManager()
-		if err := e.Client.Get(ctx, client.ObjectKeyFromObject(u), u); err != nil {
-			t.Fatal(err)
-		}
-		u.Spec.ForProvider.ConnectionLimit = ptr[int32](7)
-		if err := e.Client.Update(ctx, u); err != nil {
+		if err := testenv.Mutate(ctx, e.Client, u, func(u *v1alpha1.User) { u.Spec.ForProvider.ConnectionLimit = ptr[int32](7) }); err != nil {
 			t.Fatal(err)
 		}
 		sqlenv.Eventually(t, "the connection limit to reach the server", func() (bool, error) {
