@@ -135,7 +135,9 @@ func machinesBase(t *testing.T, env *testenv.Env, ns string) string {
 // tests (from other checkouts) run at once: with one fixed range they
 // handed out the same ports, and a server found its port taken by
 // another's ("cannot start the member"). The backend also skips ports
-// that are in use when it allocates.
+// that are in use when it allocates. The tests of this package run in
+// parallel, so a block that another running test of this process holds is
+// not drawn again until that test ends.
 func portWindow(t *testing.T) (start, end int32) {
 	t.Helper()
 	const (
@@ -143,9 +145,28 @@ func portWindow(t *testing.T) (start, end int32) {
 		size   = 200
 		count  = 60 // Up to 31999, below the ephemeral range (32768).
 	)
-	start = lowest + size*rand.Int32N(count) //nolint:gosec // Not a secret.
+	windows.mu.Lock()
+	defer windows.mu.Unlock()
+	for {
+		start = lowest + size*rand.Int32N(count) //nolint:gosec // Not a secret.
+		if !windows.held[start] {
+			break
+		}
+	}
+	windows.held[start] = true
+	t.Cleanup(func() {
+		windows.mu.Lock()
+		defer windows.mu.Unlock()
+		delete(windows.held, start)
+	})
 	return start, start + size - 1
 }
+
+// windows are the port blocks that running tests of this process hold.
+var windows = struct {
+	mu   sync.Mutex
+	held map[int32]bool
+}{held: map[int32]bool{}}
 
 func pcRef(name string) *xpv2.ProviderConfigReference {
 	return &xpv2.ProviderConfigReference{Kind: apisv1alpha1.ClusterProviderConfigKind, Name: name}
@@ -242,6 +263,7 @@ func connectSecret(ctx context.Context, s *corev1.Secret) (*pgx.Conn, error) {
 }
 
 func TestDatabaseInstanceLifecycle(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	env := testenv.Start(t)
 	c := env.Client
@@ -436,6 +458,7 @@ func assertNoPassword(t *testing.T, c client.Client, ns, password string) {
 // the server is configured and started, then starts a new one: it must end
 // with one data directory, one postmaster and a Ready instance.
 func TestCreateResumesAfterRestart(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	env := testenv.Start(t)
 	c := env.Client

@@ -81,6 +81,7 @@ func abandonedEvent(t *testing.T, c client.Client, ns, name string) string {
 // Each is deleted once the bound has passed, with a Warning event that
 // names what was left behind; the data left behind is really there.
 func TestDeleteUnreachableGivesUp(t *testing.T) {
+	t.Parallel()
 	needRoot(t)
 	ctx := context.Background()
 	env := testenv.Start(t)
@@ -135,6 +136,7 @@ func TestDeleteUnreachableGivesUp(t *testing.T) {
 // Database that lives on it stays: past the bound the instance goes on,
 // removes its server and says which dependents it stopped waiting for.
 func TestDeleteDoesNotWaitForeverOnDependents(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	env := testenv.Start(t)
 	c := env.Client

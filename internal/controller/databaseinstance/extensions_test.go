@@ -56,6 +56,7 @@ func TestMissingExtensions(t *testing.T) {
 // provider looks in holds only PostGIS's control file, so that the test
 // does not depend on what this machine has installed.
 func TestExtensionsNotAvailable(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	env := testenv.Start(t)
 	c := env.Client
@@ -105,6 +106,7 @@ func TestExtensionsNotAvailable(t *testing.T) {
 // the Debian mirrors), the instance becomes Ready listing it, and a
 // database on it can create it.
 func TestPlayExtensions(t *testing.T) {
+	t.Parallel()
 	needRoot(t)
 	ctx := context.Background()
 	env := testenv.Start(t)

@@ -272,6 +272,7 @@ func failoverUnderWrites(t *testing.T, ns string, mod func(p *v1alpha1.DatabaseI
 // former primary is restarted as its replica. Acknowledged writes may be
 // lost in async mode; the test reports how many.
 func TestFailoverAsync(t *testing.T) {
+	t.Parallel()
 	lost := failoverUnderWrites(t, "di-fo-async", nil)
 	t.Logf("async: %d acknowledged writes lost", lost)
 }
@@ -279,6 +280,7 @@ func TestFailoverAsync(t *testing.T) {
 // TestFailoverSync kills a sync (ANY 1) primary while it commits: every
 // acknowledged commit is on the new primary.
 func TestFailoverSync(t *testing.T) {
+	t.Parallel()
 	lost := failoverUnderWrites(t, "di-fo-sync", func(p *v1alpha1.DatabaseInstanceParameters) {
 		p.Replication = &v1alpha1.ReplicationParameters{Mode: v1alpha1.ReplicationSync, SyncQuorum: ptr(1)}
 	})
@@ -291,8 +293,10 @@ func TestFailoverSync(t *testing.T) {
 // failover, right after a step; the restarted provider finishes it with
 // exactly one primary and the epoch recorded once.
 func TestFailoverProviderRestart(t *testing.T) {
+	t.Parallel()
 	for _, step := range []string{stepEpochRecorded, stepPromoted} {
 		t.Run(step, func(t *testing.T) {
+			t.Parallel()
 			h, hit := stopAtStep(step)
 			f, di, stop := failoverFixture(t, "di-fo-restart-"+strings.ReplaceAll(step, "-", ""), h, nil)
 			f.killPrimary(t, "vm")
@@ -312,6 +316,7 @@ func TestFailoverProviderRestart(t *testing.T) {
 // disabled: no replica is promoted and the Ready condition says why; the
 // primary is restarted once it can be.
 func TestFailoverDisabled(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f, di, stop := failoverFixture(t, "di-fo-off", hooks{}, func(p *v1alpha1.DatabaseInstanceParameters) {
 		off := false

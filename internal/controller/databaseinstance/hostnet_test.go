@@ -31,6 +31,7 @@ import (
 // address, which is the instance's endpoint; powered off and on, the
 // instance comes back with its data.
 func TestPlayOnHostWithOwnNetwork(t *testing.T) {
+	t.Parallel()
 	needRoot(t)
 	ctx := context.Background()
 	env := testenv.Start(t)

@@ -21,6 +21,7 @@ import (
 // why, and afterwards the row written before is still there and the
 // connection secret unchanged; replacing a replica's machine works.
 func TestVirtualMachinesChange(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	env := testenv.Start(t)
 	c := env.Client

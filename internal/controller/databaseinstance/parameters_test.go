@@ -23,6 +23,7 @@ import (
 // apis/engine/v1alpha1's validation test); pgparams' table test holds the
 // per-name decisions.
 func TestParametersRefused(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	env := testenv.Start(t)
 	c := env.Client

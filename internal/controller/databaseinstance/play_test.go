@@ -189,6 +189,7 @@ func startSSHManager(t *testing.T, env *testenv.Env) {
 // that VMs of every other backend take: the play of package pgvm over a
 // real SSH connection, the host key pinned at first contact.
 func TestPlayOverSSH(t *testing.T) {
+	t.Parallel()
 	needRoot(t)
 	ctx := context.Background()
 	env := testenv.Start(t)
@@ -265,6 +266,7 @@ func TestPlayOverSSH(t *testing.T) {
 // the step and its cause, and that once the cause is gone the same
 // instance becomes Ready: nothing was left half done.
 func TestPlayFaults(t *testing.T) {
+	t.Parallel()
 	needRoot(t)
 	ctx := context.Background()
 	env := testenv.Start(t)

@@ -80,6 +80,7 @@ func (p *recoveryProbe) finish() (writable bool, answered int) {
 // its machine is off; powered on, it never takes writes and rejoins as a
 // replica of the new primary.
 func TestFailoverPowerOffSync(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	env := testenv.Start(t)
 	c := env.Client

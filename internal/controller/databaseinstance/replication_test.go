@@ -123,6 +123,7 @@ func (f *fixture) eventuallyQuery(t *testing.T, di *v1alpha1.DatabaseInstance, h
 }
 
 func TestPrimaryWithReplicas(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	env := testenv.Start(t)
 	c := env.Client
@@ -304,6 +305,7 @@ func mustSecret(t *testing.T, c client.Client, ns, name string) *corev1.Secret {
 // replica follows it and the former primary rejoins as a replica, with no
 // committed row lost.
 func TestSwitchover(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	env := testenv.Start(t)
 	c := env.Client

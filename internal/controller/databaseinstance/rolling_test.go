@@ -96,6 +96,7 @@ func (f *fixture) waitRolled(t *testing.T, di *v1alpha1.DatabaseInstance, member
 // one), every member ends up running with the new settings, and the new
 // primary takes writes.
 func TestRollingRestart(t *testing.T) {
+	t.Parallel()
 	f, di, members, _ := rollingFixture(t, "di-rolling", hooks{})
 	resize(t, f, di)
 	f.waitRolled(t, di, members)
@@ -105,8 +106,10 @@ func TestRollingRestart(t *testing.T) {
 // rolling restart, right after a step of its switchover; the restarted
 // provider finishes it with exactly one switchover.
 func TestRollingRestartProviderRestart(t *testing.T) {
+	t.Parallel()
 	for _, step := range []string{stepRollRecorded, stepPromoted} {
 		t.Run(step, func(t *testing.T) {
+			t.Parallel()
 			h, hit := stopAtStep(step)
 			f, di, members, stop := rollingFixture(t, "di-rolling-restart-"+strings.ReplaceAll(step, "-", ""), h)
 			resize(t, f, di)

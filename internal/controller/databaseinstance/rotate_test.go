@@ -64,6 +64,7 @@ func TestChooseCredential(t *testing.T) {
 // publishes it, the old one stops working, and the instance stays Ready
 // throughout.
 func TestAdminPasswordRotation(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	env := testenv.Start(t)
 	c := env.Client
@@ -179,6 +180,7 @@ func connectWith(ctx context.Context, s *corev1.Secret) (*pgx.Conn, error) {
 // TestAdminPasswordRotationOverSSH is the rotation on a machine configured
 // over SSH: the play's password step gives the superuser the new password.
 func TestAdminPasswordRotationOverSSH(t *testing.T) {
+	t.Parallel()
 	needRoot(t)
 	env := testenv.Start(t)
 	f := newSSHFixture(t, env, "di-rotate-ssh")

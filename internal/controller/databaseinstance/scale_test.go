@@ -76,6 +76,7 @@ func (f *fixture) write(t *testing.T, di *v1alpha1.DatabaseInstance, v string) {
 // writes throughout. Taking the primary's machine off is refused, saying
 // to switch over first.
 func TestReplicasChange(t *testing.T) {
+	t.Parallel()
 	env := testenv.Start(t)
 	f := newFixture(t, env, "di-scale")
 	f.addVM(t, "vm-1")

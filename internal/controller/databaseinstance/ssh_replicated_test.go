@@ -186,6 +186,7 @@ func memberRoles(ms []v1alpha1.Member) string {
 // spec.forProvider.primary moves the primary with the former one
 // rejoining as a replica.
 func TestReplicatedOverSSH(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newHostsFixture(t, "di-ssh-repl", "a", "b", "c")
 	c := f.env.Client
@@ -253,6 +254,7 @@ func (f *hostsFixture) killPostmaster(t *testing.T, name string) {
 // the secret follows it, the writer writes again, no acknowledged row is
 // lost (sync ANY 1), and the former primary rejoins as a replica.
 func TestFailoverOverSSH(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newHostsFixture(t, "di-ssh-fo", "a", "b", "c")
 	di := f.sshReplicated(t, func(p *v1alpha1.DatabaseInstanceParameters) {
@@ -308,6 +310,7 @@ func TestFailoverOverSSH(t *testing.T) {
 // several times failover.after. Powered on again, the instance is Ready
 // with every member in its role.
 func TestPowerOffOverSSH(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newHostsFixture(t, "di-ssh-off", "a", "b", "c")
 	c := f.env.Client
@@ -357,6 +360,7 @@ func TestPowerOffOverSSH(t *testing.T) {
 // SSH: the instance is Ready with the other two, and the removed member's
 // server is stopped and its directory removed on its host.
 func TestScaleDownOverSSH(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newHostsFixture(t, "di-ssh-scale", "a", "b", "c")
 	di := f.sshReplicated(t, func(p *v1alpha1.DatabaseInstanceParameters) {

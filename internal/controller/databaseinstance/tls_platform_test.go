@@ -27,6 +27,7 @@ import (
 // platform's, and to the platform's next CA when it rotates, each time with
 // a reload, not a restart.
 func TestTLSPlatformCA(t *testing.T) {
+	t.Parallel()
 	needRoot(t)
 	ctx := context.Background()
 	env := testenv.Start(t)
@@ -61,6 +62,7 @@ func TestTLSPlatformCA(t *testing.T) {
 // TestTLSPlatformCAOverSSH: the same for an instance the play makes over
 // SSH, as on every VM, on the platform's CA from its start.
 func TestTLSPlatformCAOverSSH(t *testing.T) {
+	t.Parallel()
 	needRoot(t)
 	env := testenv.Start(t)
 	c := env.Client
@@ -227,6 +229,7 @@ func secretsOf(t *testing.T, c client.Client, ns string) []corev1.Secret {
 // one, the member does not answer it, which must not count as the
 // primary being down for good.
 func TestTLSPlatformCAReplicated(t *testing.T) {
+	t.Parallel()
 	needRoot(t)
 	f, di, _ := failoverFixture(t, "di-tls-platform-ha", hooks{}, nil)
 	c := f.env.Client

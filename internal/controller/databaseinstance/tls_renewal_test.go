@@ -130,6 +130,7 @@ func loginWithOnly(ctx context.Context, conn *corev1.Secret, di *v1alpha1.Databa
 // issued again by the controller, and the running server presents the new
 // one to new connections without restarting.
 func TestTLSRenewal(t *testing.T) {
+	t.Parallel()
 	needRoot(t)
 	ctx := context.Background()
 	env := testenv.Start(t)

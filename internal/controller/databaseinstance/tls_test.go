@@ -206,6 +206,7 @@ func checkKeyFile(t *testing.T, path string) {
 // TestTLSLocalEngine: a local instance serves TLS with its own CA's
 // certificate, and lets nobody in without it.
 func TestTLSLocalEngine(t *testing.T) {
+	t.Parallel()
 	needRoot(t)
 	ctx := context.Background()
 	env := testenv.Start(t)
@@ -224,6 +225,7 @@ func TestTLSLocalEngine(t *testing.T) {
 // TestTLSOverSSH: the same on an instance the play makes over SSH, as on
 // every VM.
 func TestTLSOverSSH(t *testing.T) {
+	t.Parallel()
 	needRoot(t)
 	env := testenv.Start(t)
 	f := newSSHFixture(t, env, "di-ssh-tls")

@@ -17,6 +17,7 @@ import (
 // read-only ones, and writes keep working. Turning it back into a single
 // instance is refused by the API server, saying what is allowed.
 func TestSingleToPrimary(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	env := testenv.Start(t)
 	c := env.Client
