@@ -265,7 +265,7 @@ func connectSecret(ctx context.Context, s *corev1.Secret) (*pgx.Conn, error) {
 func TestDatabaseInstanceLifecycle(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	env := testenv.Start(t)
+	env := testenv.Shared(t)
 	c := env.Client
 	f := newFixture(t, env, "di-life")
 	logs := &syncBuffer{}
@@ -460,7 +460,7 @@ func assertNoPassword(t *testing.T, c client.Client, ns, password string) {
 func TestCreateResumesAfterRestart(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	env := testenv.Start(t)
+	env := testenv.Shared(t)
 	c := env.Client
 	f := newFixture(t, env, "di-restart")
 

@@ -84,7 +84,7 @@ func TestDeleteUnreachableGivesUp(t *testing.T) {
 	t.Parallel()
 	needRoot(t)
 	ctx := context.Background()
-	env := testenv.Start(t)
+	env := testenv.Shared(t)
 	c := env.Client
 	f := newSSHFixture(t, env, "di-giveup")
 	startBoundedManager(t, env)
@@ -138,7 +138,7 @@ func TestDeleteUnreachableGivesUp(t *testing.T) {
 func TestDeleteDoesNotWaitForeverOnDependents(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	env := testenv.Start(t)
+	env := testenv.Shared(t)
 	c := env.Client
 	f := newFixture(t, env, "di-dependents")
 	startBoundedManager(t, env)

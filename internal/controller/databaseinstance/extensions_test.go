@@ -58,7 +58,7 @@ func TestMissingExtensions(t *testing.T) {
 func TestExtensionsNotAvailable(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	env := testenv.Start(t)
+	env := testenv.Shared(t)
 	c := env.Client
 	f := newFixture(t, env, "di-extensions")
 	share := t.TempDir()
@@ -109,7 +109,7 @@ func TestPlayExtensions(t *testing.T) {
 	t.Parallel()
 	needRoot(t)
 	ctx := context.Background()
-	env := testenv.Start(t)
+	env := testenv.Shared(t)
 	c := env.Client
 	f := newSSHFixture(t, env, "di-ssh-ext")
 	startSSHManager(t, env)

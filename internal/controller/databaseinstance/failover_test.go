@@ -31,7 +31,7 @@ const failoverAfterForTests = 2 * time.Second
 // vm-2 whose failover waits failoverAfterForTests.
 func failoverFixture(t *testing.T, ns string, h hooks, mod func(p *v1alpha1.DatabaseInstanceParameters)) (*fixture, *v1alpha1.DatabaseInstance, func()) {
 	t.Helper()
-	env := testenv.Start(t)
+	env := testenv.Shared(t)
 	f := newFixture(t, env, ns)
 	f.addVM(t, "vm-1")
 	f.addVM(t, "vm-2")

@@ -34,7 +34,7 @@ func TestPlayOnHostWithOwnNetwork(t *testing.T) {
 	t.Parallel()
 	needRoot(t)
 	ctx := context.Background()
-	env := testenv.Start(t)
+	env := testenv.Shared(t)
 	c := env.Client
 	const ns = "di-hostnet"
 	base := machinesBase(t, env, ns)

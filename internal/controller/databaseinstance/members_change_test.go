@@ -23,7 +23,7 @@ import (
 func TestVirtualMachinesChange(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	env := testenv.Start(t)
+	env := testenv.Shared(t)
 	c := env.Client
 	f := newFixture(t, env, "di-members")
 	for _, vm := range []string{"vm-1", "vm-2", "vm-3"} {

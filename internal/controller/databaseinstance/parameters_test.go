@@ -25,7 +25,7 @@ import (
 func TestParametersRefused(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	env := testenv.Start(t)
+	env := testenv.Shared(t)
 	c := env.Client
 	f := newFixture(t, env, "di-params")
 	startManager(t, env, hooks{})

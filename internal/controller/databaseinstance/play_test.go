@@ -192,7 +192,7 @@ func TestPlayOverSSH(t *testing.T) {
 	t.Parallel()
 	needRoot(t)
 	ctx := context.Background()
-	env := testenv.Start(t)
+	env := testenv.Shared(t)
 	c := env.Client
 	f := newSSHFixture(t, env, "di-ssh")
 	startSSHManager(t, env)
@@ -269,7 +269,7 @@ func TestPlayFaults(t *testing.T) {
 	t.Parallel()
 	needRoot(t)
 	ctx := context.Background()
-	env := testenv.Start(t)
+	env := testenv.Shared(t)
 	f := newSSHFixture(t, env, "di-ssh-faults")
 	startSSHManager(t, env)
 

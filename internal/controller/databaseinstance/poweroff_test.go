@@ -82,7 +82,7 @@ func (p *recoveryProbe) finish() (writable bool, answered int) {
 func TestFailoverPowerOffSync(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	env := testenv.Start(t)
+	env := testenv.Shared(t)
 	c := env.Client
 	f := newFixture(t, env, "di-fo-power")
 	// The fixture's own port block, which the primary's port must come

@@ -125,7 +125,7 @@ func (f *fixture) eventuallyQuery(t *testing.T, di *v1alpha1.DatabaseInstance, h
 func TestPrimaryWithReplicas(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	env := testenv.Start(t)
+	env := testenv.Shared(t)
 	c := env.Client
 	f := newFixture(t, env, "di-repl")
 	f.addVM(t, "vm-1")
@@ -307,7 +307,7 @@ func mustSecret(t *testing.T, c client.Client, ns, name string) *corev1.Secret {
 func TestSwitchover(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	env := testenv.Start(t)
+	env := testenv.Shared(t)
 	c := env.Client
 	f := newFixture(t, env, "di-switch")
 	f.addVM(t, "vm-1")

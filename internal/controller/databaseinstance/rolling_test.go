@@ -20,7 +20,7 @@ import (
 // members' ports and the provider's stop function.
 func rollingFixture(t *testing.T, ns string, h hooks) (*fixture, *v1alpha1.DatabaseInstance, map[string]int32, func()) {
 	t.Helper()
-	env := testenv.Start(t)
+	env := testenv.Shared(t)
 	f := newFixture(t, env, ns)
 	f.addVM(t, "vm-1")
 	f.addVM(t, "vm-2")

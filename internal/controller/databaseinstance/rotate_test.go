@@ -66,7 +66,7 @@ func TestChooseCredential(t *testing.T) {
 func TestAdminPasswordRotation(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	env := testenv.Start(t)
+	env := testenv.Shared(t)
 	c := env.Client
 	f := newFixture(t, env, "di-rotate")
 	logs := &syncBuffer{}
@@ -182,7 +182,7 @@ func connectWith(ctx context.Context, s *corev1.Secret) (*pgx.Conn, error) {
 func TestAdminPasswordRotationOverSSH(t *testing.T) {
 	t.Parallel()
 	needRoot(t)
-	env := testenv.Start(t)
+	env := testenv.Shared(t)
 	f := newSSHFixture(t, env, "di-rotate-ssh")
 	startSSHManager(t, env)
 	f.machine(t, "vm", pcGood)

@@ -77,7 +77,7 @@ func (f *fixture) write(t *testing.T, di *v1alpha1.DatabaseInstance, v string) {
 // to switch over first.
 func TestReplicasChange(t *testing.T) {
 	t.Parallel()
-	env := testenv.Start(t)
+	env := testenv.Shared(t)
 	f := newFixture(t, env, "di-scale")
 	f.addVM(t, "vm-1")
 	f.addVM(t, "vm-2")

@@ -49,7 +49,7 @@ func newHostsFixture(t *testing.T, ns string, names ...string) *hostsFixture {
 	t.Helper()
 	ctx := context.Background()
 	net := testhost.NewNetwork(t)
-	env := testenv.Start(t)
+	env := testenv.Shared(t)
 	c := env.Client
 	base := machinesBase(t, env, ns)
 	f := &hostsFixture{fixture: &fixture{env: env, ns: ns, base: base}, hosts: map[string]*testhost.Host{}}

@@ -30,7 +30,7 @@ func TestTLSPlatformCA(t *testing.T) {
 	t.Parallel()
 	needRoot(t)
 	ctx := context.Background()
-	env := testenv.Start(t)
+	env := testenv.Shared(t)
 	c := env.Client
 	f := newFixture(t, env, "di-tls-platform")
 	startManager(t, env, hooks{})
@@ -64,7 +64,7 @@ func TestTLSPlatformCA(t *testing.T) {
 func TestTLSPlatformCAOverSSH(t *testing.T) {
 	t.Parallel()
 	needRoot(t)
-	env := testenv.Start(t)
+	env := testenv.Shared(t)
 	c := env.Client
 	f := newSSHFixture(t, env, "di-ssh-tls-platform")
 	startSSHManager(t, env)

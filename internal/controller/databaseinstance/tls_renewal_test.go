@@ -133,7 +133,7 @@ func TestTLSRenewal(t *testing.T) {
 	t.Parallel()
 	needRoot(t)
 	ctx := context.Background()
-	env := testenv.Start(t)
+	env := testenv.Shared(t)
 	f := newFixture(t, env, "di-tls-renew")
 	startManager(t, env, hooks{})
 

@@ -209,7 +209,7 @@ func TestTLSLocalEngine(t *testing.T) {
 	t.Parallel()
 	needRoot(t)
 	ctx := context.Background()
-	env := testenv.Start(t)
+	env := testenv.Shared(t)
 	f := newFixture(t, env, "di-tls")
 	startManager(t, env, hooks{})
 
@@ -227,7 +227,7 @@ func TestTLSLocalEngine(t *testing.T) {
 func TestTLSOverSSH(t *testing.T) {
 	t.Parallel()
 	needRoot(t)
-	env := testenv.Start(t)
+	env := testenv.Shared(t)
 	f := newSSHFixture(t, env, "di-ssh-tls")
 	startSSHManager(t, env)
 

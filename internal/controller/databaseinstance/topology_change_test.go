@@ -19,7 +19,7 @@ import (
 func TestSingleToPrimary(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	env := testenv.Start(t)
+	env := testenv.Shared(t)
 	c := env.Client
 	f := newFixture(t, env, "di-single-primary")
 	f.addVM(t, "vm-1")

@@ -69,13 +69,20 @@ func (e *Env) StartManager(t testing.TB, c ManagerConfig) (stop func()) {
 	t.Helper()
 	// A restarted manager registers the same controller names again.
 	skip := true
-	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{
+	mo := ctrl.Options{
 		Scheme:                 e.Scheme,
 		Logger:                 c.Log,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 		Controller:             ctrlconfig.Controller{SkipNameValidation: &skip},
-	})
+	}
+	if e.iso != nil {
+		var err error
+		if mo.Cache, err = e.iso.cache(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mgr, err := ctrl.NewManager(e.Config, mo)
 	if err != nil {
 		t.Fatal(err)
 	}

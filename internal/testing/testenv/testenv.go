@@ -24,6 +24,10 @@ type Env struct {
 	Config *rest.Config
 	Client client.Client
 	Scheme *runtime.Scheme
+
+	// iso, when set, is what one test made on a shared API server (see
+	// Shared): its managers see only that.
+	iso *isolation
 }
 
 // RepoRoot returns the directory that holds the product's go.mod.
