@@ -35,7 +35,12 @@ import (
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 )
 
-const timeout = 90 * time.Second
+// timeout bounds the waits of the tests on local machines. It is generous:
+// the tests run side by side (t.Parallel) on a machine that other builds
+// and tests load too, where a replicated instance once took more than 90
+// seconds to become Ready (load 35 on 2 cores). A wait that is met
+// returns at once.
+const timeout = 3 * time.Minute
 
 // startManager runs the config, virtualmachine and databaseinstance
 // controllers until the returned stop function is called (or the test ends).
