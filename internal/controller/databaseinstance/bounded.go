@@ -3,6 +3,7 @@ package databaseinstance
 import (
 	"context"
 	"fmt"
+	"path"
 	"sort"
 	"strings"
 	"time"
@@ -85,7 +86,8 @@ func (c *boundedConnector) abandon(ctx context.Context, cr *v1alpha1.DatabaseIns
 // leftBehind says what a delete that gave up leaves: the engine's data on
 // each of the instance's machines, by VirtualMachine, address and data
 // directory. A local machine keeps each instance's data below its work
-// directory; other machines in the play's data directory.
+// directory; other machines in the instance's directory below
+// /var/lib/postgresql/dbaas (see sshMember).
 func leftBehind(cr *v1alpha1.DatabaseInstance, vms map[string]*computev1alpha1.VirtualMachine) string {
 	p := cr.Spec.ForProvider
 	names := append([]string(nil), p.VirtualMachines...)
@@ -100,7 +102,7 @@ func leftBehind(cr *v1alpha1.DatabaseInstance, vms map[string]*computev1alpha1.V
 		case vm.Status.AtProvider.WorkDir != "":
 			where += fmt.Sprintf(" (%s, data directory below %s)", vm.Status.AtProvider.Address, vm.Status.AtProvider.WorkDir)
 		default:
-			where += fmt.Sprintf(" (%s, data directory %s)", vm.Status.AtProvider.Address, pgvm.Options{Version: p.Version}.DataDirPath())
+			where += fmt.Sprintf(" (%s, data directory %s)", vm.Status.AtProvider.Address, path.Join(pgvm.DefaultMountPoint, sshEnginesDir, cr.GetNamespace()+"-"+meta.GetExternalName(cr), "data"))
 		}
 		parts = append(parts, where)
 	}

@@ -29,16 +29,16 @@ func TestLeftBehind(t *testing.T) {
 			want:   "the PostgreSQL 15 server of instance pg and its data on VirtualMachine vm (127.0.0.1, data directory below /m/vm)",
 		},
 		"VM": {
-			reason: "a VM keeps it in the play's data directory",
+			reason: "a VM keeps it in the instance's directory below /var/lib/postgresql/dbaas",
 			vms:    []string{"vm"},
 			found:  map[string]*computev1alpha1.VirtualMachine{"vm": vm("10.0.0.5", "")},
-			want:   "the PostgreSQL 15 server of instance pg and its data on VirtualMachine vm (10.0.0.5, data directory /var/lib/postgresql/15/dbaas)",
+			want:   "the PostgreSQL 15 server of instance pg and its data on VirtualMachine vm (10.0.0.5, data directory /var/lib/postgresql/dbaas/ns-pg/data)",
 		},
 		"Members": {
 			reason: "every member's machine is named, a VirtualMachine that is gone too",
 			vms:    []string{"vm-b", "vm-a"},
 			found:  map[string]*computev1alpha1.VirtualMachine{"vm-a": vm("10.0.0.5", "")},
-			want:   "the PostgreSQL 15 server of instance pg and its data on VirtualMachine vm-a (10.0.0.5, data directory /var/lib/postgresql/15/dbaas), VirtualMachine vm-b (gone)",
+			want:   "the PostgreSQL 15 server of instance pg and its data on VirtualMachine vm-a (10.0.0.5, data directory /var/lib/postgresql/dbaas/ns-pg/data), VirtualMachine vm-b (gone)",
 		},
 		"NoMachines": {
 			reason: "an instance whose machines were never resolved left nothing it knows of",
@@ -47,7 +47,7 @@ func TestLeftBehind(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			cr := &v1alpha1.DatabaseInstance{ObjectMeta: metav1.ObjectMeta{Name: "pg"}}
+			cr := &v1alpha1.DatabaseInstance{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "pg"}}
 			meta.SetExternalName(cr, "pg")
 			cr.Spec.ForProvider.Version = "15"
 			cr.Spec.ForProvider.VirtualMachines = tc.vms

@@ -98,16 +98,18 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 	if err != nil {
 		return nil, errors.Wrap(err, errResolvePC)
 	}
-	overSSH := replicatedOverSSH(pc, p)
-	if usesPlay(pc) && !overSSH {
-		return c.connectPlay(ctx, cr, pc)
+	ssh := overSSH(pc)
+	if ssh {
+		if err := checkOverSSH(pc, p); err != nil {
+			return nil, err
+		}
 	}
-	// Without SSH the provider config is a local one (see usesPlay):
+	// Without SSH the provider config is a local one (see overSSH):
 	// members run as processes in the machines' directories, which
 	// Observe reports with their ports. Over SSH they run on the machines
-	// the VirtualMachines' addresses reach.
+	// the VirtualMachines' addresses reach, single and replicated alike.
 	var b machine.Machines
-	if !overSSH {
+	if !ssh {
 		if b, err = backend.Connect(ctx, c.kube, pc, c.backends); err != nil {
 			return nil, errors.Wrap(err, errBackend)
 		}
@@ -145,7 +147,7 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 	// is gone while deleting took its member with it: nil instance.
 	var members []member
 	var closers []executor.Executor
-	if overSSH {
+	if ssh {
 		if members, closers, err = c.sshMembers(ctx, cr, pc, adminUser, deleting); err != nil {
 			return nil, err
 		}
@@ -170,8 +172,10 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 		}
 		return nil, err
 	}
-	e.closers = closers
-	if overSSH {
+	// The member of a single instance over SSH shows its stages, as the
+	// play did.
+	e.closers, e.steps = closers, ssh && !e.replicated
+	if ssh {
 		departing, opened, err := c.sshDeparting(ctx, cr, pc, adminUser)
 		if err != nil {
 			_ = e.Disconnect(ctx)

@@ -92,9 +92,9 @@ func TestDeleteUnreachableGivesUp(t *testing.T) {
 	vm := f.machine(t, "vm", pcGood)
 	di := f.sshInstance(t, "pg", "vm", pcGood)
 	f.waitReady(t, di)
-	data := filepath.Join(vm.Status.AtProvider.WorkDir, "var/lib/postgresql/15/dbaas")
+	data := sshDataDir(vm, f.ns, "pg")
 	if _, err := os.Stat(filepath.Join(data, "PG_VERSION")); err != nil {
-		t.Fatalf("the data directory is not where the play puts it: %v", err)
+		t.Fatalf("the data directory is not where the member code puts it: %v", err)
 	}
 
 	// Another host key: the provider must not log in, and the delete

@@ -76,6 +76,9 @@ type external struct {
 	// closers are the members' SSH connections, one per member, which
 	// Disconnect closes.
 	closers []executor.Executor
+	// steps says the single member's stages are shown in its status (see
+	// stage): over SSH.
+	steps bool
 
 	// kube writes the instance's epoch record and failover annotations;
 	// record emits its events.
@@ -144,6 +147,21 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.DatabaseInstance) (
 		return managed.ExternalObservation{}, errors.Wrap(err, errConfig)
 	}
 
+	upToDate := s.Running && current && len(s.PendingRestart) == 0 && e.pendingPassword == ""
+	m := v1alpha1.Member{
+		VirtualMachine: e.primaryMember().vm,
+		Role:           v1alpha1.RolePrimary,
+		Address:        memberHost(e.primaryMember().inst),
+		Port:           e.primaryMember().inst.Port,
+		Running:        s.Ready,
+	}
+	if e.steps {
+		// The stage last shown stays until every stage is done.
+		m.Step, m.StepState, m.StepError = stepOf(cr, m.VirtualMachine)
+		if upToDate && s.Ready {
+			m.Step, m.StepState, m.StepError = stepPassword, v1alpha1.StepDone, ""
+		}
+	}
 	cr.Status.AtProvider = v1alpha1.DatabaseInstanceObservation{
 		Endpoint:      memberHost(e.primaryMember().inst),
 		Port:          e.primaryMember().inst.Port,
@@ -151,13 +169,9 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.DatabaseInstance) (
 		// The machine that holds the data: a later spec that drops it is
 		// refused (checkMemberChange).
 		Primary: e.primaryMember().vm,
-		Members: []v1alpha1.Member{{
-			VirtualMachine: e.primaryMember().vm,
-			Role:           v1alpha1.RolePrimary,
-			Address:        memberHost(e.primaryMember().inst),
-			Port:           e.primaryMember().inst.Port,
-			Running:        s.Ready,
-		}},
+		Members: []v1alpha1.Member{m},
+		// The host key pinned at first contact over SSH (see dial).
+		SSHHostKeys: cr.Status.AtProvider.SSHHostKeys,
 	}
 	if s.Ready {
 		cr.SetConditions(xpv2.Available())
@@ -169,7 +183,7 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.DatabaseInstance) (
 	}
 	return managed.ExternalObservation{
 		ResourceExists:    true,
-		ResourceUpToDate:  s.Running && current && len(s.PendingRestart) == 0 && e.pendingPassword == "",
+		ResourceUpToDate:  upToDate,
 		ConnectionDetails: e.connectionDetails(),
 	}, nil
 }
@@ -197,8 +211,10 @@ func (e *external) connectionDetails() managed.ConnectionDetails {
 // idempotent, so a create cut short is finished by the next one.
 func (e *external) Create(ctx context.Context, cr *v1alpha1.DatabaseInstance) (managed.ExternalCreation, error) {
 	cr.SetConditions(xpv2.Creating())
-	if err := e.primaryMember().inst.Init(ctx, e.password); err != nil {
-		return managed.ExternalCreation{}, errors.Wrap(err, errInit)
+	if err := e.stage(ctx, cr, stepInitialise, func() error {
+		return errors.Wrap(e.primaryMember().inst.Init(ctx, e.password), errInit)
+	}); err != nil {
+		return managed.ExternalCreation{}, err
 	}
 	if e.hooks.afterInit != nil {
 		if err := e.hooks.afterInit(ctx); err != nil {
@@ -213,11 +229,14 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.DatabaseInstance) (m
 		}
 		return managed.ExternalCreation{ConnectionDetails: e.connectionDetails()}, nil
 	}
-	if _, err := e.primaryMember().inst.Configure(ctx, settings(e.primaryMember().inst, cr.Spec.ForProvider)); err != nil {
-		return managed.ExternalCreation{}, errors.Wrap(err, errConfigure)
+	if err := e.stage(ctx, cr, stepConfigure, func() error {
+		_, err := e.primaryMember().inst.Configure(ctx, settings(e.primaryMember().inst, cr.Spec.ForProvider))
+		return errors.Wrap(err, errConfigure)
+	}); err != nil {
+		return managed.ExternalCreation{}, err
 	}
-	if err := e.primaryMember().inst.Start(ctx); err != nil {
-		return managed.ExternalCreation{}, errors.Wrap(err, errStart)
+	if err := e.stage(ctx, cr, stepStart, func() error { return errors.Wrap(e.primaryMember().inst.Start(ctx), errStart) }); err != nil {
+		return managed.ExternalCreation{}, err
 	}
 	return managed.ExternalCreation{ConnectionDetails: e.connectionDetails()}, nil
 }
@@ -239,12 +258,18 @@ func (e *external) Update(ctx context.Context, cr *v1alpha1.DatabaseInstance) (m
 		}
 		return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, e.ensureReplicated(ctx, cr)
 	}
-	changed, err := e.primaryMember().inst.Configure(ctx, settings(e.primaryMember().inst, cr.Spec.ForProvider))
-	if err != nil {
-		return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, errors.Wrap(err, errConfigure)
+	var changed []string
+	if err := e.stage(ctx, cr, stepConfigure, func() error {
+		var err error
+		changed, err = e.primaryMember().inst.Configure(ctx, settings(e.primaryMember().inst, cr.Spec.ForProvider))
+		return errors.Wrap(err, errConfigure)
+	}); err != nil {
+		return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, err
 	}
 	if !running(ctx, e.primaryMember().inst) {
-		return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, errors.Wrap(e.primaryMember().inst.Start(ctx), errStart)
+		return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, e.stage(ctx, cr, stepStart, func() error {
+			return errors.Wrap(e.primaryMember().inst.Start(ctx), errStart)
+		})
 	}
 	return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, errors.Wrap(e.primaryMember().inst.Apply(ctx, e.password, changed), errApply)
 }

@@ -206,7 +206,7 @@ func TestPlayOverSSH(t *testing.T) {
 		t.Errorf("pinned host key = %q, want the server's %q", got, want)
 	}
 	if ap.Endpoint != "127.0.0.1" || ap.Port != vm.Status.AtProvider.PortRangeStart || !strings.HasPrefix(ap.EngineVersion, "15.") ||
-		len(ap.Members) != 1 || ap.Members[0].Step != pgvm.StepPassword || ap.Members[0].StepState != v1alpha1.StepDone || !ap.Members[0].Running {
+		len(ap.Members) != 1 || ap.Members[0].Step != stepPassword || ap.Members[0].StepState != v1alpha1.StepDone || !ap.Members[0].Running {
 		t.Errorf("status.atProvider: unexpected %+v", ap)
 	}
 	if f.srv.Sessions() == 0 {
@@ -240,9 +240,9 @@ func TestPlayOverSSH(t *testing.T) {
 	_ = conn.Close(ctx)
 
 	// Deleting stops the server and removes its data directory.
-	data := filepath.Join(vm.Status.AtProvider.WorkDir, "var/lib/postgresql/15/dbaas")
+	data := sshDataDir(vm, f.ns, "pg")
 	if _, err := os.Stat(filepath.Join(data, "PG_VERSION")); err != nil {
-		t.Fatalf("the data directory is not where the play puts it: %v", err)
+		t.Fatalf("the data directory is not where the member code puts it: %v", err)
 	}
 	pids := []int{pgtest.OneServer(t, data)}
 	if err := c.Delete(ctx, di); err != nil {
@@ -326,7 +326,7 @@ func TestPlayFaults(t *testing.T) {
 			unmount()
 		})
 		di := f.sshInstance(t, "full-disk", "full-disk", pcGood)
-		f.waitFailed(t, di, pgvm.StepInitialise, "No space left on device")
+		f.waitFailed(t, di, stepInitialise, "No space left on device")
 
 		// The disk grows: initdb starts again from an empty directory.
 		if out, err := exec.Command("mount", "-o", "remount,size=256m", disk).CombinedOutput(); err != nil {
@@ -341,6 +341,12 @@ func TestPlayFaults(t *testing.T) {
 			return kerrors.IsNotFound(err), "still there"
 		})
 	})
+}
+
+// sshDataDir is the data directory of instance name's member on a local
+// machine reached over SSH (see sshMember).
+func sshDataDir(vm *computev1alpha1.VirtualMachine, ns, name string) string {
+	return filepath.Join(vm.Status.AtProvider.WorkDir, pgvm.DefaultMountPoint, sshEnginesDir, ns+"-"+name, "data")
 }
 
 func writeScript(t *testing.T, path, body string) {

@@ -22,7 +22,6 @@ var (
 	_ managed.TypedExternalConnector[*v1alpha1.DatabaseInstance] = &connector{}
 	_ managed.TypedExternalClient[*v1alpha1.DatabaseInstance]    = &boundedExternal{}
 	_ managed.TypedExternalClient[*v1alpha1.DatabaseInstance]    = &external{}
-	_ managed.TypedExternalClient[*v1alpha1.DatabaseInstance]    = &playExternal{}
 	_ managed.TypedExternalClient[*v1alpha1.DatabaseInstance]    = gone{}
 )
 

@@ -2,6 +2,7 @@ package databaseinstance
 
 import (
 	"context"
+	"net"
 	"path"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
@@ -21,6 +22,13 @@ import (
 const (
 	errSSHMemberDir = "the instance's directory name %q on the machines"
 	errProvision    = "cannot prepare VirtualMachine %s for PostgreSQL"
+	errLegacyCheck  = "cannot look for a server the former play made on VirtualMachine %s"
+	errLegacyPlay   = "VirtualMachine %s holds this instance's server where the former single-instance play kept it (%s): the provider now keeps it in %s, and does not start an empty one beside it; move it there as the README says (Migrating single instances made by the play), or delete the instance"
+
+	// Where applications come in from (see appNetworks).
+	anyIPv4     = "0.0.0.0/0"
+	anyIPv6     = "::/0"
+	loopbackNet = "127.0.0.0/8"
 
 	// sshEnginesDir is the directory below the play's mount point (the
 	// data disk, when there is one) that holds the replicated engine's
@@ -28,19 +36,12 @@ const (
 	sshEnginesDir = "dbaas"
 )
 
-// replicatedOverSSH reports whether the instance's members are engines of
-// package postgresql on machines reached over SSH: a replicated instance
-// whose provider config has spec.ssh. A single one over SSH keeps the play
-// of package pgvm.
-func replicatedOverSSH(pc *apisv1alpha1.ProviderConfigSpec, p v1alpha1.DatabaseInstanceParameters) bool {
-	return pc.SSH != nil && p.Topology == v1alpha1.TopologyPrimary
-}
-
 // sshMembers logs in to each member's machine, one connection per member
 // that the returned external closes in Disconnect, prepares the machine
-// with the play's provisioning steps (binaries, extension packages, data
-// disk) and returns the member's engine, which runs every command through
-// that connection. The server listens on the machine's address, where the
+// with pgvm's provisioning steps (binaries, extension packages, data disk)
+// and returns the member's engine, which runs every command through that
+// connection: the members of a replicated instance, or the one member of
+// a single one. The server listens on the machine's address, where the
 // provider and the other members reach it. A machine that is gone while
 // deleting took its member with it: nil instance. A machine that cannot be
 // reached fails the reconcile: over SSH the provider cannot tell a machine
@@ -117,7 +118,7 @@ func (c *connector) sshDeparting(ctx context.Context, cr *v1alpha1.DatabaseInsta
 // sshMember logs in to the machine of vmName and returns the member there
 // and the machine's address. gone says a VirtualMachine that is gone
 // yields a member without an instance, as while deleting; prepare runs
-// the play's provisioning steps first.
+// the provisioning steps first, each failure named in the member's status.
 func (c *connector) sshMember(ctx context.Context, cr *v1alpha1.DatabaseInstance, pc *apisv1alpha1.ProviderConfigSpec, key []byte, vmName, adminUser string, gone, prepare bool) (member, string, error) {
 	m := member{vm: vmName}
 	name := cr.GetNamespace() + "-" + meta.GetExternalName(cr)
@@ -135,7 +136,7 @@ func (c *connector) sshMember(ctx context.Context, cr *v1alpha1.DatabaseInstance
 	}
 	o := sshProvisionOptions(pc, vm, cr.Spec.ForProvider)
 	if prepare {
-		if err := provision(ctx, x, o, vmName); err != nil {
+		if err := provision(ctx, x, o, cr, vmName); err != nil {
 			_ = x.Close()
 			return m, "", err
 		}
@@ -143,7 +144,62 @@ func (c *connector) sshMember(ctx context.Context, cr *v1alpha1.DatabaseInstance
 	m.inst = postgresql.NewInstance(x, "", name, cr.Spec.ForProvider.Version, int32(o.Port), adminUser)
 	m.inst.Dir = path.Join(o.Root, o.MountPoint, sshEnginesDir, name)
 	m.inst.Host = address
+	m.inst.Apps = appNetworks(pc.Backend == apisv1alpha1.BackendLocal, address)
+	if prepare {
+		// Deleting such an instance leaves the old server alone (the
+		// README says so); anything else must not pass it by.
+		if err := checkLegacyPlay(ctx, cr, m.inst, o, vmName); err != nil {
+			_ = x.Close()
+			return m, "", err
+		}
+	}
 	return m, address, nil
+}
+
+// appNetworks are where applications come in from to a member over SSH,
+// with TLS and their password: on a VM every address; on the local
+// backend, whose machines listen on loopback or on a test host's own
+// address, the loopback network and that address.
+func appNetworks(localBackend bool, address string) []string {
+	if !localBackend {
+		return []string{anyIPv4, anyIPv6}
+	}
+	apps := []string{loopbackNet}
+	if ip := net.ParseIP(address); ip != nil && !ip.IsLoopback() {
+		apps = append(apps, ip.String())
+	}
+	return apps
+}
+
+// legacyDataDir is where the former single-instance play (package pgvm
+// before one engine ran every member) kept the data directory of the one
+// server it made on a machine.
+func legacyDataDir(o pgvm.Options) string {
+	return path.Join(o.Root, pgvm.DefaultMountPoint, o.Version, "dbaas")
+}
+
+// checkLegacyPlay refuses a single instance that the former play created:
+// it exists (its create succeeded), its member's directory was never
+// initialized, and the play's data directory is on the machine. Going on
+// would initialize an empty server beside the instance's data, on the port
+// the old one still holds.
+func checkLegacyPlay(ctx context.Context, cr *v1alpha1.DatabaseInstance, i *postgresql.Instance, o pgvm.Options, vm string) error {
+	if cr.Spec.ForProvider.Topology == v1alpha1.TopologyPrimary || meta.GetExternalCreateSucceeded(cr).IsZero() {
+		return nil
+	}
+	ok, err := i.Initialized(ctx)
+	if err != nil || ok {
+		return errors.Wrapf(err, errLegacyCheck, vm)
+	}
+	old := legacyDataDir(o)
+	res, err := i.Exec.Run(ctx, executor.ShellCommand("test", "-e", path.Join(old, "PG_VERSION")), nil)
+	if err != nil {
+		return errors.Wrapf(err, errLegacyCheck, vm)
+	}
+	if res.ExitCode == 0 {
+		return errors.Errorf(errLegacyPlay, vm, old, i.DataDir())
+	}
+	return nil
 }
 
 // dirExists reports whether the member's directory exists on its machine,
@@ -163,21 +219,27 @@ func closeAll(xs []executor.Executor) {
 	}
 }
 
-// sshProvisionOptions are the play's options for what a member's machine
+// sshProvisionOptions are pgvm's options for what a member's machine
 // needs: the binaries, the extensions' packages and the data disk. On the
 // local backend the machine lives below its directory and the server takes
-// the machine's first port, as the play does there; on a VM it is the
-// distribution's layout and PostgreSQL's port.
+// the machine's first port; on a VM it is the distribution's layout and
+// PostgreSQL's port.
+//
+// The engine starts every member with pg_ctl, on VMs too, and writes no
+// systemd unit: after a reboot the server comes back when the provider
+// next looks (Update starts a member that does not run), not at boot. That
+// is deliberate for replicated members, where a former primary that came
+// back by itself after a failover would take writes beside the new one;
+// the provider decides whether it starts, is fenced or rejoins. A single
+// member is the same member code, and comes back the same way.
 func sshProvisionOptions(pc *apisv1alpha1.ProviderConfigSpec, vm *computev1alpha1.VirtualMachine, p v1alpha1.DatabaseInstanceParameters) pgvm.Options {
 	o := pgvm.Options{
 		Version:         majorVersion(p.Version),
-		OSUser:          playSuperuser,
 		InstallPackages: pc.SSH.Packages != apisv1alpha1.PackagesPreinstalled,
 		DataDisk:        p.DataDevice,
 		Extensions:      p.Extensions,
 		MountPoint:      pgvm.DefaultMountPoint,
 		Port:            pgvm.DefaultPort,
-		ServiceMode:     pgvm.ServicePgCtl,
 	}
 	if pc.Backend == apisv1alpha1.BackendLocal {
 		at := vm.Status.AtProvider
@@ -186,15 +248,20 @@ func sshProvisionOptions(pc *apisv1alpha1.ProviderConfigSpec, vm *computev1alpha
 	return o
 }
 
-// provision runs the play's provisioning steps on a member's machine. They
+// provision runs pgvm's provisioning steps on a member's machine. They
 // check before they change anything, so a machine that is ready costs a
-// few commands.
-func provision(ctx context.Context, x executor.Executor, o pgvm.Options, vm string) error {
+// few commands. A step that fails is named in the member's status, which
+// the reconciler writes with the error.
+func provision(ctx context.Context, x executor.Executor, o pgvm.Options, cr *v1alpha1.DatabaseInstance, vm string) error {
 	plan, err := pgvm.Provision(o)
 	if err != nil {
 		return errors.Wrapf(err, errProvision, vm)
 	}
-	if _, err := steps.Run(ctx, x, plan, nil); err != nil {
+	if _, err := steps.Run(ctx, x, plan, func(s steps.StepStatus) {
+		if s.State == steps.StateFailed {
+			setStep(cr, vm, s.Step, v1alpha1.StepFailed, s.Err)
+		}
+	}); err != nil {
 		return errors.Wrapf(err, errProvision, vm)
 	}
 	return nil

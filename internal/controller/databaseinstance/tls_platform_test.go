@@ -75,7 +75,7 @@ func TestTLSPlatformCAOverSSH(t *testing.T) {
 	di := f.sshInstance(t, "pg", "vm", pcGood)
 	f.waitReady(t, di)
 	f.waitSignedBy(t, di, "the server presents a certificate the platform's CA signed", platform.Cert)
-	data := filepath.Join(vm.Status.AtProvider.WorkDir, "var/lib/postgresql/15/dbaas")
+	data := sshDataDir(vm, f.ns, "pg")
 	pid := postmasterIn(data)
 	if pid == 0 {
 		t.Fatal("no postmaster runs for the instance")

@@ -234,6 +234,6 @@ func TestTLSOverSSH(t *testing.T) {
 	vm := f.machine(t, "vm", pcGood)
 	di := f.sshInstance(t, "pg", "vm", pcGood)
 	f.waitReady(t, di)
-	checkKeyFile(t, filepath.Join(vm.Status.AtProvider.WorkDir, "var/lib/postgresql/15/dbaas", "server.key"))
+	checkKeyFile(t, filepath.Join(filepath.Dir(sshDataDir(vm, f.ns, "pg")), "tls", "server.key"))
 	checkTLSBoundary(t, f.fixture, di)
 }

@@ -1,4 +1,4 @@
-// This file holds the play's extensions stage, right after the binaries:
+// This file holds the extensions' provisioning step, after the binaries:
 // the Debian packages of the extensions a DatabaseInstance asks for,
 // installed with apt or found where the machine's image put them.
 
@@ -74,7 +74,7 @@ func Extensions(ctx context.Context, e executor.Executor, o Options) (available,
 }
 
 // findExtensionsStep checks that the extensions are there, on machines
-// where the play does not install packages.
+// where the provider does not install packages.
 func findExtensionsStep(o Options) steps.Step {
 	return steps.Step{
 		Name: StepFindExtensions,

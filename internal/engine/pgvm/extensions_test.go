@@ -12,6 +12,7 @@ import (
 
 	"github.com/dbaas-io/dbaas/internal/clients/executor"
 	"github.com/dbaas-io/dbaas/internal/engine/steps"
+	"github.com/dbaas-io/dbaas/internal/testing/exectest"
 )
 
 // shareWith returns a share root whose PostgreSQL 15 has the control files
@@ -59,7 +60,7 @@ func TestFindExtensions(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			o := Options{Extensions: tc.want, ShareRoot: shareWith(t, tc.installed...), SuperuserPassword: password}.withDefaults()
+			o := Options{Extensions: tc.want, ShareRoot: shareWith(t, tc.installed...)}.withDefaults()
 			available, missing, err := Extensions(context.Background(), executor.Local{}, o)
 			if err != nil {
 				t.Fatal(err)
@@ -85,17 +86,17 @@ func TestFindExtensions(t *testing.T) {
 // each package once, like the server's, on a machine that says yes
 // to everything.
 func TestInstallExtensionsCommands(t *testing.T) {
-	o := Options{Extensions: []string{"postgis_topology", "postgis", "vector", "hstore"}, SuperuserPassword: password}.withDefaults()
+	o := Options{Extensions: []string{"postgis_topology", "postgis", "vector", "hstore"}}.withDefaults()
 	s, err := installExtensionsStep(o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fake{writes: map[string]os.FileMode{}}
+	f := &exectest.Recorder{}
 	if err := s.Apply(context.Background(), f); err != nil {
 		t.Fatal(err)
 	}
 	var installs []string
-	for _, c := range f.cmds {
+	for _, c := range f.Cmds {
 		if strings.Contains(c, "apt-get") {
 			installs = append(installs, c)
 		}
@@ -108,7 +109,7 @@ func TestInstallExtensionsCommands(t *testing.T) {
 func TestPlanRefusesExtension(t *testing.T) {
 	o := vmOptions()
 	o.Extensions = []string{"plpython3u"}
-	if _, err := Plan(o); err == nil || !strings.Contains(err.Error(), `extension "plpython3u" is not in the allow-list`) {
-		t.Errorf("Plan with plpython3u: want the allow-list refusal, got %v", err)
+	if _, err := Provision(o); err == nil || !strings.Contains(err.Error(), `extension "plpython3u" is not in the allow-list`) {
+		t.Errorf("Provision with plpython3u: want the allow-list refusal, got %v", err)
 	}
 }

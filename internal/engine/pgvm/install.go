@@ -1,5 +1,5 @@
-// This file holds the play's first stage: the PostgreSQL binaries, installed
-// with apt or found where the machine's image put them.
+// This file holds the first provisioning step: the PostgreSQL binaries,
+// installed with apt or found where the machine's image put them.
 
 package pgvm
 
@@ -15,9 +15,17 @@ import (
 	"github.com/dbaas-io/dbaas/internal/engine/steps"
 )
 
-const errNotInstalled = "PostgreSQL %s is not installed on the machine: %s is missing; install the package postgresql-%s"
+const (
+	errNotInstalled = "PostgreSQL %s is not installed on the machine: %s is missing; install the package postgresql-%s"
+	errWrite        = "cannot write %s"
 
-// binaries are the programs the play and Health run.
+	// createClusterHeader starts the file that tells postgresql-common not
+	// to create its own cluster.
+	createClusterHeader = "# Written by the dbaas provider; local edits are overwritten.\n"
+)
+
+// binaries are programs of the package that must be there: the server's,
+// which the engine runs, and the clients people use on the machine.
 var binaries = []string{"initdb", "pg_ctl", "postgres", "psql", "pg_isready"}
 
 // missingBinary returns the first of binaries that is not on the machine,
@@ -36,7 +44,7 @@ func missingBinary(ctx context.Context, e executor.Executor, o Options) (string,
 }
 
 // findBinariesStep checks that the binaries are there, on machines where
-// the play does not install them.
+// the provider does not install them.
 func findBinariesStep(o Options) steps.Step {
 	return steps.Step{
 		Name: fmt.Sprintf(StepFindBinaries, o.Version),
@@ -56,7 +64,7 @@ func findBinariesStep(o Options) steps.Step {
 
 // installStep installs postgresql-<version> with apt, first telling
 // postgresql-common not to create its own "main" cluster, which would take
-// port 5432 and start a server the play does not manage.
+// port 5432 and start a server the provider does not manage.
 func installStep(o Options) steps.Step {
 	pkg := steps.Package("postgresql-" + o.Version)
 	return steps.Step{
@@ -74,7 +82,7 @@ func installStep(o Options) steps.Step {
 			if _, err := run(ctx, e, "mkdir "+path.Dir(conf), executor.ShellCommand("mkdir", "-p", "--", path.Dir(conf))); err != nil {
 				return err
 			}
-			if err := e.WriteFile(ctx, conf, []byte(strings.Replace(header, " and ALTER SYSTEM", "", 1)+"create_main_cluster = false\n"), 0o644); err != nil {
+			if err := e.WriteFile(ctx, conf, []byte(createClusterHeader+"create_main_cluster = false\n"), 0o644); err != nil {
 				return errors.Wrapf(err, errWrite, conf)
 			}
 			if err := pkg.Apply(ctx, e); err != nil {

@@ -18,7 +18,8 @@ const (
 	errPeer     = "peer %q is neither an IP address nor a CIDR"
 
 	// appNetwork is where applications reach a local machine's servers
-	// from: they listen on loopback.
+	// from: they listen on loopback. Instance.Apps widens it for members
+	// on machines that applications reach over the network.
 	appNetwork = "127.0.0.0/8"
 )
 
@@ -45,9 +46,9 @@ func hbaName(n string) string {
 // password; from anywhere else it is rejected before the rule for
 // applications can match it. Replicas stream as the replication user, with
 // TLS, from loopback and the peers. Applications come in with TLS and their
-// password from the loopback network the machine listens on. peers are
-// networks as hbaNetworks returns them.
-func renderHBA(adminUser string, peers []string) string {
+// password from apps: the loopback network the machine listens on when it
+// is empty. peers and apps are networks as hbaNetworks returns them.
+func renderHBA(adminUser string, peers, apps []string) string {
 	admin := hbaName(adminUser)
 	lines := []string{
 		"# Managed by the dbaas provider. Changes are overwritten.",
@@ -64,7 +65,13 @@ func renderHBA(adminUser string, peers []string) string {
 	for _, p := range peers {
 		lines = append(lines, "hostssl  replication  "+ReplicationUser+"  "+p+"  scram-sha-256")
 	}
-	return strings.Join(append(lines, "hostssl  all          all  "+appNetwork+"  scram-sha-256", ""), "\n")
+	if len(apps) == 0 {
+		apps = []string{appNetwork}
+	}
+	for _, a := range apps {
+		lines = append(lines, "hostssl  all          all  "+a+"  scram-sha-256")
+	}
+	return strings.Join(append(lines, ""), "\n")
 }
 
 // hbaNetworks returns peers as pg_hba.conf addresses: a CIDR as it is, an
@@ -96,7 +103,11 @@ func (i *Instance) hba() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return renderHBA(i.AdminUser, peers), nil
+	apps, err := hbaNetworks(i.Apps)
+	if err != nil {
+		return "", err
+	}
+	return renderHBA(i.AdminUser, peers, apps), nil
 }
 
 func (i *Instance) hbaPath() string { return filepath.Join(i.DataDir(), hbaFile) }

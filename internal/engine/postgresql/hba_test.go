@@ -12,6 +12,7 @@ func TestRenderHBA(t *testing.T) {
 		reason string
 		admin  string
 		peers  []string
+		apps   []string
 		want   []string
 	}{
 		"Postgres": {
@@ -41,6 +42,38 @@ func TestRenderHBA(t *testing.T) {
 				"hostssl all all 127.0.0.0/8 scram-sha-256",
 			},
 		},
+		"VMApplications": {
+			reason: "On a VM applications come in from anywhere with TLS; the superuser only from the provider, rejected from anywhere else before the applications' rules",
+			admin:  "postgres",
+			peers:  []string{"10.0.0.1/32"},
+			apps:   []string{"0.0.0.0/0", "::/0"},
+			want: []string{
+				"local all all peer",
+				"hostssl all postgres 127.0.0.1/32 scram-sha-256",
+				"hostssl all postgres 10.0.0.1/32 scram-sha-256",
+				"host all postgres all reject",
+				"hostssl replication dbaas_replication 127.0.0.1/32 scram-sha-256",
+				"hostssl replication dbaas_replication 10.0.0.1/32 scram-sha-256",
+				"hostssl all all 0.0.0.0/0 scram-sha-256",
+				"hostssl all all ::/0 scram-sha-256",
+			},
+		},
+		"ProviderIPv6": {
+			reason: "An IPv6 provider address is one host too",
+			admin:  "postgres",
+			peers:  []string{"fd00::1/128"},
+			apps:   []string{"0.0.0.0/0", "::/0"},
+			want: []string{
+				"local all all peer",
+				"hostssl all postgres 127.0.0.1/32 scram-sha-256",
+				"hostssl all postgres fd00::1/128 scram-sha-256",
+				"host all postgres all reject",
+				"hostssl replication dbaas_replication 127.0.0.1/32 scram-sha-256",
+				"hostssl replication dbaas_replication fd00::1/128 scram-sha-256",
+				"hostssl all all 0.0.0.0/0 scram-sha-256",
+				"hostssl all all ::/0 scram-sha-256",
+			},
+		},
 		"QuotedAdmin": {
 			reason: "An admin name that is not a plain identifier is double-quoted, so that it is never a keyword or two fields",
 			admin:  `Ad"min all`,
@@ -67,7 +100,7 @@ func TestRenderHBA(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			var got []string
-			for _, l := range strings.Split(renderHBA(tc.admin, tc.peers), "\n") {
+			for _, l := range strings.Split(renderHBA(tc.admin, tc.peers, tc.apps), "\n") {
 				if l == "" || strings.HasPrefix(l, "#") {
 					continue
 				}

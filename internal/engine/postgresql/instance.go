@@ -66,6 +66,11 @@ type Instance struct {
 	// admin user (the provider, pg_rewind of a rejoining member) and the
 	// replication user, with their passwords.
 	Peers []string
+	// Apps are the addresses or CIDRs applications come in from over TCP,
+	// with TLS and their password. Empty means the loopback network, where
+	// a local machine's servers listen; a member on a VM that applications
+	// reach over the network lists every address (0.0.0.0/0 and ::/0).
+	Apps []string
 	// Version is the major version, for example "15".
 	Version string
 	// Dir holds data/, the socket directory and the log. It must be an

@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	corev1 "k8s.io/api/core/v1"
 
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
@@ -18,8 +16,6 @@ import (
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/executor"
-	"github.com/dbaas-io/dbaas/internal/clients/providerconfig"
-	"github.com/dbaas-io/dbaas/internal/engine/pgvm"
 )
 
 const (
@@ -28,7 +24,6 @@ const (
 	errPlayVersion = "version %q: over SSH name the major version only, for example \"15\""
 	errNoAddress   = "VirtualMachine %s has no address yet"
 	errPlayStep    = "VirtualMachine %s"
-	errPlayOptions = "cannot plan PostgreSQL on VirtualMachine %s"
 	errPinHostKey  = "cannot record the SSH host key of VirtualMachine %s"
 
 	// stepConnect is the step a member's status names while the provider
@@ -42,78 +37,36 @@ const (
 	dialTimeout = 20 * time.Second
 )
 
-// usesPlay reports whether members are installed by a play over SSH rather
-// than run as local processes: on every backend but local, and on local
-// when the provider config asks for SSH.
-func usesPlay(pc *apisv1alpha1.ProviderConfigSpec) bool {
+// overSSH reports whether the instance's members run on machines the
+// provider reaches over SSH rather than as local processes: on every
+// backend but local, and on local when the provider config asks for SSH.
+// Single and replicated instances alike: a single one is the replicated
+// member code with one member.
+func overSSH(pc *apisv1alpha1.ProviderConfigSpec) bool {
 	return pc.SSH != nil || pc.Backend != apisv1alpha1.BackendLocal
 }
 
-// connectPlay logs in to the instance's machine over SSH, pinning its host
-// key on first contact, and plans the play that makes it run PostgreSQL.
-func (c *connector) connectPlay(ctx context.Context, cr *v1alpha1.DatabaseInstance, pc *apisv1alpha1.ProviderConfigSpec) (managed.TypedExternalClient[*v1alpha1.DatabaseInstance], error) {
-	p := cr.Spec.ForProvider
+// checkOverSSH refuses what the SSH path cannot do before anything is read
+// or dialled, with a message that says what to change. A single instance
+// keeps the contract it had under the play: its admin account is the
+// postgres superuser, and its version a major one.
+func checkOverSSH(pc *apisv1alpha1.ProviderConfigSpec, p v1alpha1.DatabaseInstanceParameters) error {
 	if pc.SSH == nil {
-		return nil, errors.Errorf(errSSHNeeded, pc.Backend)
+		return errors.Errorf(errSSHNeeded, pc.Backend)
 	}
 	if err := checkTopology(p); err != nil {
-		return nil, err
+		return err
+	}
+	if p.Topology == v1alpha1.TopologyPrimary {
+		return nil
 	}
 	if p.AdminUser != "" && p.AdminUser != playSuperuser {
-		return nil, errors.Errorf(errPlayAdmin, p.AdminUser)
+		return errors.Errorf(errPlayAdmin, p.AdminUser)
 	}
 	if strings.Contains(p.Version, ".") {
-		return nil, errors.Errorf(errPlayVersion, p.Version)
+		return errors.Errorf(errPlayVersion, p.Version)
 	}
-	deleting := meta.WasDeleted(cr)
-	if !deleting {
-		if err := checkMemberChange(p, cr.Status.AtProvider); err != nil {
-			return nil, err
-		}
-	}
-	name := p.VirtualMachines[0]
-	vm, err := c.playMachine(ctx, cr.GetNamespace(), name, deleting)
-	if err != nil || vm == nil {
-		// A machine gone while deleting took the server with it.
-		return &playExternal{vm: name}, err
-	}
-	e := &playExternal{vm: name, address: vm.Status.AtProvider.Address, kube: c.kube}
-	if !deleting {
-		if e.password, err = c.adminPassword(ctx, cr); err != nil {
-			return nil, err
-		}
-		if e.published, err = c.publishedPassword(ctx, cr); err != nil {
-			return nil, err
-		}
-	}
-	e.opts = playOptions(pc, vm, p, e.password)
-	if !deleting {
-		if e.tls, err = c.serverCertificate(ctx, cr, pc, certHosts(e.address)); err != nil {
-			return nil, err
-		}
-		e.opts.TLS = &pgvm.ServerTLS{Cert: e.tls.server.Cert, Key: e.tls.server.Key}
-		// Planning checks every option, so bad input is refused before the
-		// machine is touched; the rules are checked again once the
-		// provider's address is known.
-		if _, err = pgvm.Plan(e.opts); err != nil {
-			return nil, errors.Wrapf(err, errPlayOptions, name)
-		}
-	}
-	key, err := providerconfig.SSHKey(ctx, c.kube, pc.SSH)
-	if err != nil {
-		return nil, err
-	}
-	if e.exec, err = c.dial(ctx, cr, pc.SSH, name, e.address, key); err != nil {
-		return nil, err
-	}
-	if !deleting {
-		e.opts.HBA = playHBA(pc.Backend == apisv1alpha1.BackendLocal, vm.Status.AtProvider.Address, providerIP(e.exec))
-		if e.plan, err = pgvm.Plan(e.opts); err != nil {
-			_ = e.exec.Close()
-			return nil, errors.Wrapf(err, errPlayOptions, name)
-		}
-	}
-	return e, nil
+	return nil
 }
 
 // providerIP is the address the machine sees the provider's connections
@@ -188,42 +141,4 @@ func (c *connector) dial(ctx context.Context, cr *v1alpha1.DatabaseInstance, s *
 		}
 	}
 	return e, nil
-}
-
-// playOptions describe the server the play makes on vm. On the local
-// backend it lives below the machine's directory, on the machine's first
-// port, started by pg_ctl, since the provider's host has no systemd to
-// spare; on a VM it is the distribution's usual layout under systemd.
-func playOptions(pc *apisv1alpha1.ProviderConfigSpec, vm *computev1alpha1.VirtualMachine, p v1alpha1.DatabaseInstanceParameters, password string) pgvm.Options {
-	o := pgvm.Options{
-		Version:           p.Version,
-		Settings:          playSettings(p),
-		OSUser:            playSuperuser,
-		SuperuserPassword: password,
-		InstallPackages:   pc.SSH.Packages != apisv1alpha1.PackagesPreinstalled,
-		DataDisk:          p.DataDevice,
-		ListenAddresses:   []string{"*"},
-		Extensions:        p.Extensions,
-	}
-	if pc.Backend == apisv1alpha1.BackendLocal {
-		at := vm.Status.AtProvider
-		o.Root, o.Port, o.ServiceMode = at.WorkDir, int(at.PortRangeStart), pgvm.ServicePgCtl
-		o.ListenAddresses = []string{at.Address}
-	}
-	return o
-}
-
-// playSettings are the postgresql.conf parameters the spec asks for.
-func playSettings(p v1alpha1.DatabaseInstanceParameters) map[string]string {
-	s := make(map[string]string, len(p.Parameters)+2)
-	for k, v := range p.Parameters {
-		s[k] = v
-	}
-	if p.MaxConnections != nil {
-		s["max_connections"] = strconv.Itoa(int(*p.MaxConnections))
-	}
-	if p.SharedBuffersMB != nil {
-		s["shared_buffers"] = strconv.Itoa(int(*p.SharedBuffersMB)) + "MB"
-	}
-	return s
 }
