@@ -2,6 +2,7 @@ package pgbackrest
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
@@ -14,6 +15,7 @@ const (
 	errBackupType = "backup type %q is none of full, diff and incr"
 	errNoNewLabel = "pgbackrest backup succeeded but the repository shows no new backup"
 	errRole       = "cannot create the role pgBackRest connects as"
+	errVerify     = "the repository holds invalid backups or WAL:\n%s"
 )
 
 // Backup types: a full copy; the changes since the last full backup; the
@@ -45,7 +47,7 @@ func (s *Stanza) EnsureRole(ctx context.Context, adminPassword string) error {
 	if err != nil {
 		return errors.Wrap(err, errRole)
 	}
-	defer c.Close(context.WithoutCancel(ctx)) //nolint:errcheck // Nothing to do about a failed goodbye.
+	defer c.Close(context.WithoutCancel(ctx))
 	var exists bool
 	if err := c.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)", postgresql.EngineUser).Scan(&exists); err != nil {
 		return errors.Wrap(err, errRole)
@@ -108,10 +110,28 @@ func (s *Stanza) Backup(ctx context.Context, typ string) (string, error) {
 }
 
 // Verify checks every file of the repository's backups and archive against
-// the checksums pgBackRest recorded: a corrupted backup fails it.
+// the checksums pgBackRest recorded: a corrupted backup fails it, with
+// pgBackRest's report of what is invalid.
 func (s *Stanza) Verify(ctx context.Context) error {
-	_, err := s.run(ctx, "verify")
-	return err
+	// pgBackRest 2.45's verify exits 0 whatever it finds; only its report
+	// tells.
+	out, err := s.run(ctx, "verify", "--output=text")
+	if err != nil {
+		return err
+	}
+	return verified(out)
+}
+
+// verified reads verify's text report. Without --verbose it is empty when
+// everything is valid; otherwise it names the stanza with a status line,
+// "status: error" when something is invalid, then what.
+func verified(report string) error {
+	for _, l := range strings.Split(report, "\n") {
+		if st, ok := strings.CutPrefix(l, "status: "); ok && strings.TrimSpace(st) != "ok" {
+			return errors.Errorf(errVerify, strings.TrimSpace(report))
+		}
+	}
+	return nil
 }
 
 // Expire removes the backups, and the WAL they need, that the retention no

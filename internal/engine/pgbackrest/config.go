@@ -174,7 +174,7 @@ func Render(c Config) (string, error) {
 
 	var b strings.Builder
 	b.WriteString("# Managed by the dbaas provider. Changes are overwritten.\n[global]\n")
-	global := append(repo, [][2]string{
+	global := append(append([][2]string{}, repo...), [][2]string{
 		{"log-path", c.LogPath},
 		{"lock-path", c.LockPath},
 		// The console carries JSON (info) and nothing else; errors go to

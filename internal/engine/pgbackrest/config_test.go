@@ -16,6 +16,9 @@ func base(repo Repo) Config {
 	}
 }
 
+// badStanza is Render's error for the stanza name n.
+func badStanza(n string) error { return errors.Errorf(errStanzaName, n, maxStanzaLen) }
+
 func s3Repo() Repo {
 	return Repo{Type: RepoS3, Path: "/dbaas", S3: &S3{
 		Endpoint: "127.0.0.1", Port: 7070, Bucket: "backups", Region: "us-east-1",
@@ -77,13 +80,13 @@ func TestRender(t *testing.T) {
 				"repo1-s3-key=AKID\nrepo1-s3-key-secret=s3cr3t\n" +
 				common + stanza},
 		},
-		"StanzaWithSlash":    {reason: "A stanza name is a directory of the repository: no slash.", c: with(func(c *Config) { c.Stanza = "a/b" }), want: want{err: errors.Errorf(errStanzaName, "a/b", maxStanzaLen)}},
-		"StanzaDotDot":       {reason: "A stanza name cannot climb out of the repository.", c: with(func(c *Config) { c.Stanza = "a..b" }), want: want{err: errors.Errorf(errStanzaName, "a..b", maxStanzaLen)}},
-		"StanzaDot":          {reason: "A stanza name cannot be the directory itself.", c: with(func(c *Config) { c.Stanza = "." }), want: want{err: errors.Errorf(errStanzaName, ".", maxStanzaLen)}},
-		"StanzaEmpty":        {reason: "A stanza needs a name.", c: with(func(c *Config) { c.Stanza = "" }), want: want{err: errors.Errorf(errStanzaName, "", maxStanzaLen)}},
-		"StanzaOption":       {reason: "A stanza name cannot look like an option.", c: with(func(c *Config) { c.Stanza = "-x" }), want: want{err: errors.Errorf(errStanzaName, "-x", maxStanzaLen)}},
-		"StanzaSection":      {reason: "A stanza name cannot end its section header and start another.", c: with(func(c *Config) { c.Stanza = "a]\n[b" }), want: want{err: errors.Errorf(errStanzaName, "a]\n[b", maxStanzaLen)}},
-		"StanzaUpper":        {reason: "Stanza names are lower case, as Kubernetes names are.", c: with(func(c *Config) { c.Stanza = "DB" }), want: want{err: errors.Errorf(errStanzaName, "DB", maxStanzaLen)}},
+		"StanzaWithSlash":    {reason: "A stanza name is a directory of the repository: no slash.", c: with(func(c *Config) { c.Stanza = "a/b" }), want: want{err: badStanza("a/b")}},
+		"StanzaDotDot":       {reason: "A stanza name cannot climb out of the repository.", c: with(func(c *Config) { c.Stanza = "a..b" }), want: want{err: badStanza("a..b")}},
+		"StanzaDot":          {reason: "A stanza name cannot be the directory itself.", c: with(func(c *Config) { c.Stanza = "." }), want: want{err: badStanza(".")}},
+		"StanzaEmpty":        {reason: "A stanza needs a name.", c: with(func(c *Config) { c.Stanza = "" }), want: want{err: badStanza("")}},
+		"StanzaOption":       {reason: "A stanza name cannot look like an option.", c: with(func(c *Config) { c.Stanza = "-x" }), want: want{err: badStanza("-x")}},
+		"StanzaSection":      {reason: "A stanza name cannot end its section header and start another.", c: with(func(c *Config) { c.Stanza = "a]\n[b" }), want: want{err: badStanza("a]\n[b")}},
+		"StanzaUpper":        {reason: "Stanza names are lower case, as Kubernetes names are.", c: with(func(c *Config) { c.Stanza = "DB" }), want: want{err: badStanza("DB")}},
 		"SecretNewline":      {reason: "A secret with a line break would inject options; it is refused without showing it.", c: with(func(c *Config) { c.Repo.S3.SecretKey = "x\nrepo1-path=/etc" }), want: want{err: errors.Errorf(errValue, "repo1-s3-key-secret")}},
 		"PassphraseSpaces":   {reason: "pgBackRest would trim surrounding spaces off a passphrase: refused rather than changed.", c: with(func(c *Config) { c.Repo.CipherPass = " pw " }), want: want{err: errors.Errorf(errValue, "repo1-cipher-pass")}},
 		"NoCredentials":      {reason: "S3 needs credentials.", c: with(func(c *Config) { c.Repo.S3.SecretKey = "" }), want: want{err: errors.New(errCredentials)}},

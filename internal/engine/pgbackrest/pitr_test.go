@@ -2,6 +2,7 @@ package pgbackrest
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -60,8 +61,15 @@ func connect(ctx context.Context, t *testing.T, i *postgresql.Instance, password
 func TestPointInTimeRecovery(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
+	// The phases' durations are logged: the suite's time is budgeted.
+	last := time.Now()
+	phase := func(name string) {
+		t.Logf("%s: %s", name, time.Since(last).Round(time.Millisecond))
+		last = time.Now()
+	}
 	store := s3test.Start(t)
 	work := testenv.SharedDir(t)
+	phase("store started")
 	const password = "pitr-'pw"
 
 	src := instance(t, work, "src")
@@ -97,6 +105,7 @@ func TestPointInTimeRecovery(t *testing.T) {
 	if err := src.Start(ctx); err != nil {
 		t.Fatalf("Start: %v", err)
 	}
+	phase("server initialized and started")
 	if err := s3.EnsureRole(ctx, password); err != nil {
 		t.Fatalf("EnsureRole: %v", err)
 	}
@@ -109,6 +118,7 @@ func TestPointInTimeRecovery(t *testing.T) {
 		}
 	}
 
+	phase("stanzas created and checked")
 	c := connect(ctx, t, src, password)
 	if _, err := c.Exec(ctx, "CREATE TABLE rows (id int PRIMARY KEY, committed timestamptz)"); err != nil {
 		t.Fatal(err)
@@ -122,6 +132,7 @@ func TestPointInTimeRecovery(t *testing.T) {
 		full[st] = label
 	}
 
+	phase("full backups")
 	// Each row commits on its own; T is read from the server's clock after
 	// row 3 committed, so row 3's commit is at or before T and row 4's,
 	// which starts after T was read, after it.
@@ -151,6 +162,7 @@ func TestPointInTimeRecovery(t *testing.T) {
 		}
 	}
 
+	phase("rows written and archived")
 	// An incremental backup builds on the full one.
 	incr, err := s3.Backup(ctx, TypeIncr)
 	if err != nil {
@@ -173,16 +185,18 @@ func TestPointInTimeRecovery(t *testing.T) {
 	if info.Status != 0 || info.WALMin == "" || info.WALMax < f.StopWAL {
 		t.Errorf("Info: want an ok stanza with WAL archived up to at least %s, got %+v", f.StopWAL, info)
 	}
+	phase("incremental backup and info")
 	// Retention keeps two full backups: expiring keeps both.
 	if err := s3.Expire(ctx, ""); err != nil {
 		t.Fatalf("Expire: %v", err)
 	}
-	for _, st := range []*Stanza{s3, posix} {
-		if err := st.Verify(ctx); err != nil {
-			t.Errorf("Verify %s: %v", st.Name, err)
-		}
+	// Verify reads the whole repository back: once, on the encrypted S3
+	// one, which the suite's time allows.
+	if err := s3.Verify(ctx); err != nil {
+		t.Errorf("Verify: %v", err)
 	}
 
+	phase("expire and verify")
 	for _, st := range []*Stanza{s3, posix} {
 		t.Run(st.Name, func(t *testing.T) {
 			dst := instance(t, work, "restored-"+st.Name)
@@ -195,6 +209,7 @@ func TestPointInTimeRecovery(t *testing.T) {
 			}
 			// The restored server listens on its own port, and does not
 			// archive into its source's stanza.
+			phase("restore " + st.Name)
 			if _, err := dst.Configure(ctx, dst.Settings(nil, nil, nil)); err != nil {
 				t.Fatalf("Configure: %v", err)
 			}
@@ -217,6 +232,7 @@ func TestPointInTimeRecovery(t *testing.T) {
 				}
 				time.Sleep(200 * time.Millisecond)
 			}
+			phase("restored server started and promoted")
 			rows, err := rc.Query(ctx, "SELECT id FROM rows ORDER BY id")
 			if err != nil {
 				t.Fatalf("the table dropped after T is not back: %v", err)
@@ -230,4 +246,28 @@ func TestPointInTimeRecovery(t *testing.T) {
 			}
 		})
 	}
+
+	// A backup file whose bytes flipped in the repository fails Verify.
+	// The file name has the compression's extension.
+	files, err := filepath.Glob(filepath.Join(posix.Repo.Path, "backup", posix.Name, full[posix], "pg_data", "global", "pg_control*"))
+	if err != nil || len(files) != 1 {
+		t.Fatalf("want pg_control's copy in the posix repository, got %v, %v", files, err)
+	}
+	file := files[0]
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("cannot read a backup file to corrupt: %v", err)
+	}
+	for i := len(data) / 2; i < len(data)/2+8 && i < len(data); i++ {
+		data[i] ^= 0xff
+	}
+	if err := os.WriteFile(file, data, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if err := posix.Verify(ctx); err == nil {
+		t.Errorf("Verify after flipping bytes of %s: want an error, got none", file)
+	} else {
+		t.Logf("Verify of the corrupted repository: %v", err)
+	}
+	phase("corrupted repository verified")
 }

@@ -175,7 +175,7 @@ func (s *Server) startOnFreePort() error {
 // reports whether a failure was because the port was taken. The root
 // credentials reach it in its environment, never on its command line.
 func (s *Server) start(port int) (bool, error) {
-	cmd := exec.Command(s.bin, //nolint:gosec // The test's own binary and arguments.
+	cmd := exec.Command(s.bin,
 		"--port", s.Host+":"+strconv.Itoa(port),
 		"--cert", filepath.Join(s.root, certFile),
 		"--key", filepath.Join(s.root, keyFile),

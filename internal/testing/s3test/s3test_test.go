@@ -2,6 +2,7 @@ package s3test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,7 +36,8 @@ func pgbackrest(t *testing.T, s *Server, secret, ca string, args ...string) (str
 		"PGBACKREST_IO_TIMEOUT=10",
 	}
 	out, err := cmd.Output()
-	if ee, ok := err.(*exec.ExitError); ok {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
 		return string(out), &exitError{err: ee, stderr: string(ee.Stderr)}
 	}
 	return string(out), err
