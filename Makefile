@@ -18,6 +18,10 @@ GOLANGCI_LINT := $(GO) tool -modfile=$(CURDIR)/hack/lint/go.mod golangci-lint
 CONTROL_PLANE := $(BIN)/etcd $(BIN)/kube-apiserver $(BIN)/kube-controller-manager $(BIN)/crossplane
 PRODUCT       := $(BIN)/provider $(BIN)/function-dbaas $(BIN)/localenv $(BIN)/dbaas-watchdog
 DEV_TOOLS     := $(BIN)/crank
+# The S3-compatible object store the backup tests and the demo keep
+# backups in (Apache-2.0), run as a local process like the control plane.
+VERSITYGW_VERSION := v1.8.0
+OBJECT_STORE  := $(BIN)/versitygw
 
 # `make render` serves the function here, where example/functions.yaml
 # expects it; set RENDER_PORT when that port is taken.
@@ -28,13 +32,16 @@ RENDER_PORT   ?= 9443
 help: ## List the targets.
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
-deps: ## Install Debian's PostgreSQL 15 (with PostGIS, and pgvector where the sources have it) and MariaDB servers, sudo, OpenSSH's server (for the test hosts) and the disk tools the tests use when they are missing.
+deps: ## Install Debian's PostgreSQL 15 (with PostGIS, and pgvector where the sources have it) and MariaDB servers, pgBackRest, sudo, OpenSSH's server (for the test hosts) and the disk tools the tests use when they are missing.
 	@test -x $(PG_BIN)/postgres || { \
 		echo "==> installing postgresql-15"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 >/dev/null; }
 	@test -x /usr/sbin/mariadbd || { \
 		echo "==> installing mariadb-server"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mariadb-server >/dev/null; }
+	@test -x /usr/bin/pgbackrest || { \
+		echo "==> installing pgbackrest (backups and WAL archiving)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbackrest >/dev/null; }
 	@command -v sudo >/dev/null || { \
 		echo "==> installing sudo"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sudo >/dev/null; }
@@ -57,7 +64,7 @@ deps: ## Install Debian's PostgreSQL 15 (with PostGIS, and pgvector where the so
 			echo "    instance asking for vector says it is not available"; \
 		fi; }
 
-tools: $(CONTROL_PLANE) $(DEV_TOOLS) $(CACHE)/crossplane/crds ## Build etcd, kube-apiserver, kube-controller-manager, Crossplane core and its CLI (once).
+tools: $(CONTROL_PLANE) $(DEV_TOOLS) $(OBJECT_STORE) $(CACHE)/crossplane/crds ## Build etcd, kube-apiserver, kube-controller-manager, Crossplane core and its CLI, and versitygw (once).
 
 $(BIN)/etcd: $(TOOLS)/go.mod $(TOOLS)/go.sum
 	@echo "==> building etcd (first time only)"
@@ -82,6 +89,13 @@ $(BIN)/crossplane: $(TOOLS)/go.mod $(TOOLS)/go.sum
 $(BIN)/crank: $(CRANK)/go.mod $(CRANK)/go.sum
 	@echo "==> building crank, the Crossplane CLI (first time only)"
 	cd $(CRANK) && $(GO) build -o $@ github.com/crossplane/crossplane/v2/cmd/crank
+
+# versitygw is installed from the module proxy at a pinned version, outside
+# the product's go.mod, whose dependencies it would otherwise drag in (the
+# AWS SDK among them). A file target: built once, like the control plane.
+$(OBJECT_STORE):
+	@echo "==> building versitygw $(VERSITYGW_VERSION), the S3 object store of the backup tests (first time only, a few minutes)"
+	GOBIN=$(BIN) GOFLAGS=-mod=mod $(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
 
 # Crossplane core's own CRDs ship inside its module.
 $(CACHE)/crossplane/crds: $(TOOLS)/go.mod $(TOOLS)/go.sum

@@ -32,6 +32,9 @@ type Settings struct {
 	// TLSDir holds server.crt and server.key when the server serves TLS;
 	// empty means no TLS.
 	TLSDir string
+	// Archiving is set when the server archives its WAL (to a backup
+	// repository).
+	Archiving *Archiving
 }
 
 // Render returns the include file for s: one `name = 'value'` line per
@@ -95,6 +98,11 @@ func Render(s Settings) (string, error) {
 	}
 	if s.Replication != nil {
 		if err := s.Replication.render(line); err != nil {
+			return "", err
+		}
+	}
+	if s.Archiving != nil {
+		if err := s.Archiving.render(line); err != nil {
 			return "", err
 		}
 	}

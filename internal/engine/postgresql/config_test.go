@@ -3,6 +3,7 @@ package postgresql
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dbaas-io/dbaas/internal/clients/executor"
 
@@ -76,6 +77,18 @@ func TestRender(t *testing.T) {
 			want: want{out: "# Managed by the dbaas provider. Changes are overwritten.\n" +
 				"listen_addresses = '127.0.0.1'\nport = 20000\nunix_socket_directories = '/m/run'\n" +
 				"ssl = on\nssl_cert_file = '/m/tls/server.crt'\nssl_key_file = '/m/tls/server.key'\nssl_min_protocol_version = 'TLSv1.2'\n"},
+		},
+		"Archiving": {
+			reason: "The provider's archiving is written after everything else, not checked against the tenants' allow-list, with the command quoted and the timeout in seconds.",
+			s:      Settings{Version: "15", Port: 20000, SocketDir: "/m/run", Archiving: &Archiving{Command: "pgbackrest --stanza=s archive-push %p", Timeout: 90 * time.Second}},
+			want: want{out: "# Managed by the dbaas provider. Changes are overwritten.\n" +
+				"listen_addresses = '127.0.0.1'\nport = 20000\nunix_socket_directories = '/m/run'\n" +
+				"archive_mode = on\narchive_command = 'pgbackrest --stanza=s archive-push %p'\narchive_timeout = '90s'\n"},
+		},
+		"ArchivingWithoutCommand": {
+			reason: "Archiving on with no command would fail every segment, filling the disk with WAL.",
+			s:      Settings{Version: "15", Port: 1, Archiving: &Archiving{}},
+			want:   want{err: errors.New(errArchiveCommand)},
 		},
 		"SSLRefused": {
 			reason: "A parameter cannot turn TLS off or point it at other files.",
