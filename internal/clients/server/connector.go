@@ -125,6 +125,9 @@ func (c *Connector) target(ctx context.Context, mg Managed, instanceName string)
 	if mg.GetProviderConfigReference().Kind == apisv1alpha1.ProviderConfigKind {
 		limit.Namespace = mg.GetNamespace()
 	}
+	if limit.Server, err = platformLimit(ctx, c.Kube, cfg); err != nil {
+		return cfg, Limit{}, err
+	}
 	return cfg, limit, nil
 }
 

@@ -10,8 +10,8 @@ import (
 
 const errRateLimit = "gave up waiting for a turn on %s"
 
-// DefaultPerSecond is a server's limit until a ClusterProviderConfig that
-// names it says otherwise: the CRD's default of maxOperationsPerSecond.
+// DefaultPerSecond is a server's limit when no ClusterProviderConfig names
+// it: the CRD's default of maxOperationsPerSecond.
 const DefaultPerSecond = 20
 
 // A Limit is what one provider config says about how often its server may be
@@ -27,6 +27,25 @@ type Limit struct {
 	// caps its own namespace below that, so no namespace can raise what
 	// others get from a shared server.
 	Namespace string
+
+	// Server is the server's limit as the platform set it: the lowest
+	// maxOperationsPerSecond of the ClusterProviderConfigs that name the
+	// server, whichever config the operation comes through. Zero when none
+	// names it: then DefaultPerSecond, or a ClusterProviderConfig's own
+	// PerSecond for its operations.
+	Server int
+}
+
+// serverRate is the rate of the server's bucket under l.
+func (l Limit) serverRate() int {
+	switch {
+	case l.Server > 0:
+		return l.Server
+	case l.Namespace == "":
+		return l.PerSecond
+	default:
+		return DefaultPerSecond
+	}
 }
 
 // Limiters hold one token bucket per server, shared by every controller, so
@@ -47,7 +66,7 @@ func NewLimiters() *Limiters {
 // the server's limit. A changed limit applies from the next call. Nil
 // Limiters limit nothing.
 func (ls *Limiters) Wait(ctx context.Context, server string, l Limit) error {
-	if ls == nil || l.PerSecond <= 0 {
+	if ls == nil || (l.PerSecond <= 0 && l.Server <= 0) {
 		return nil
 	}
 	for _, b := range ls.bucketsFor(server, l) {
@@ -64,12 +83,37 @@ func (ls *Limiters) bucketsFor(server string, l Limit) []*rate.Limiter {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
 	if l.Namespace == "" {
-		return []*rate.Limiter{ls.bucket(server, l.PerSecond, true)}
+		return []*rate.Limiter{ls.bucket(server, l.serverRate(), true)}
 	}
-	return []*rate.Limiter{
-		ls.bucket(server+"\x00"+l.Namespace, l.PerSecond, true),
-		ls.bucket(server, DefaultPerSecond, false),
+	// Without a platform limit a namespace's operation leaves the
+	// server's bucket as it is (made at the default), so that it cannot
+	// undo what a ClusterProviderConfig's operation set.
+	var out []*rate.Limiter
+	if l.PerSecond > 0 {
+		out = append(out, ls.bucket(namespaceKey(server, l.Namespace), l.PerSecond, true))
 	}
+	return append(out, ls.bucket(server, l.serverRate(), l.Server > 0))
+}
+
+func namespaceKey(server, namespace string) string { return server + "\x00" + namespace }
+
+// Rate returns the operations per second that server gets, across every
+// namespace, and, when namespace is not empty, that namespace's own cap on
+// it; zero for a bucket no operation made yet. It says what the limits are
+// now, for status and tests.
+func (ls *Limiters) Rate(server, namespace string) (serverRate, namespaceRate float64) {
+	if ls == nil {
+		return 0, 0
+	}
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if b, ok := ls.buckets[server]; ok {
+		serverRate = float64(b.Limit())
+	}
+	if b, ok := ls.buckets[namespaceKey(server, namespace)]; ok && namespace != "" {
+		namespaceRate = float64(b.Limit())
+	}
+	return serverRate, namespaceRate
 }
 
 // bucket returns the bucket of key, made at perSecond when new; set changes

@@ -48,6 +48,21 @@ func TestLimitersRates(t *testing.T) {
 			calls:  []call{{"s", Limit{PerSecond: 100}}, {"s", Limit{PerSecond: 10}}},
 			want:   map[string]rate.Limit{"s": 10},
 		},
+		"PlatformLimitFirst": {
+			reason: "A namespace's first operation already meets the platform's limit, before any resource of a ClusterProviderConfig connected.",
+			calls:  []call{{"s", Limit{PerSecond: 1000, Namespace: "team-a", Server: 3}}},
+			want:   map[string]rate.Limit{"s": 3, "s\x00team-a": 1000},
+		},
+		"PlatformLimitHoldsForEveryConfig": {
+			reason: "Two ClusterProviderConfigs name the server: the lowest limit is the server's, whichever config an operation comes through.",
+			calls:  []call{{"s", Limit{PerSecond: 100, Server: 4}}, {"s", Limit{PerSecond: 4, Server: 4}}, {"s", Limit{PerSecond: 100, Server: 4}}},
+			want:   map[string]rate.Limit{"s": 4},
+		},
+		"NamespaceWithoutCap": {
+			reason: "A namespaced config without a limit of its own waits on the server's bucket only.",
+			calls:  []call{{"s", Limit{Namespace: "team-a", Server: 5}}},
+			want:   map[string]rate.Limit{"s": 5},
+		},
 		"ServersApart": {
 			reason: "Each server has its own buckets.",
 			calls:  []call{{"s", Limit{PerSecond: 7}}, {"t", Limit{PerSecond: 3, Namespace: "team-a"}}},
