@@ -47,6 +47,9 @@ func TestExistingServers(t *testing.T) {
 			t.Run("HostileNames", s.hostileNames)
 			t.Run("WrongAdminPassword", s.wrongAdminPassword)
 			t.Run("ServerOutage", s.serverOutage)
+			if eng.name == "postgresql" {
+				t.Run("ServerLimit", s.serverLimit)
+			}
 			if !t.Failed() {
 				return
 			}

@@ -55,6 +55,10 @@ type ManagerConfig struct {
 	// PollInterval is how often a resource at rest is checked for drift;
 	// one second by default, so tests see drift corrected quickly.
 	PollInterval time.Duration
+
+	// ServerLimiters are the per-server limits the SQL controllers share,
+	// for a test that looks at them; new ones when nil.
+	ServerLimiters *server.Limiters
 }
 
 // LoopbackEndpoints are what namespaced ProviderConfigs of a test may point
@@ -112,10 +116,13 @@ func (e *Env) StartManager(t testing.TB, c ManagerConfig) (stop func()) {
 			Features:                &feature.Flags{},
 		},
 		LocalDir:       c.LocalDir,
-		ServerLimiters: server.NewLimiters(),
+		ServerLimiters: c.ServerLimiters,
 		Machines:       machines,
 
 		GiveUpDeleteAfter: c.GiveUpDeleteAfter,
+	}
+	if o.ServerLimiters == nil {
+		o.ServerLimiters = server.NewLimiters()
 	}
 	for _, setup := range c.Setups {
 		if err := setup(mgr, o); err != nil {

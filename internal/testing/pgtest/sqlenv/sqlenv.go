@@ -13,6 +13,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/dbaas-io/dbaas/internal/clients/server"
 	"github.com/dbaas-io/dbaas/internal/controller/database"
 	"github.com/dbaas-io/dbaas/internal/controller/grant"
 	"github.com/dbaas-io/dbaas/internal/controller/user"
@@ -35,6 +36,9 @@ type Env struct {
 	// GiveUpDeleteAfter is the delete bound of managers started from now
 	// on; the provider's default when zero.
 	GiveUpDeleteAfter time.Duration
+	// ServerLimiters are the per-server limits of the running manager,
+	// new at each start as a provider's are.
+	ServerLimiters *server.Limiters
 
 	// t is the test that started the Env; managers stop when it ends, not
 	// when a subtest that restarted them does.
@@ -71,7 +75,9 @@ func (e *Env) StartManager() {
 	ctrl.SetLogger(log)
 	// Managers stop when the test that started the Env ends, not when a
 	// subtest that restarted them does.
-	e.stop = e.Env.StartManager(t, testenv.ManagerConfig{Setups: []testenv.Setup{database.Setup, user.Setup, grant.Setup}, Log: log, GiveUpDeleteAfter: e.GiveUpDeleteAfter})
+	e.ServerLimiters = server.NewLimiters()
+	e.stop = e.Env.StartManager(t, testenv.ManagerConfig{Setups: []testenv.Setup{database.Setup, user.Setup, grant.Setup}, Log: log,
+		GiveUpDeleteAfter: e.GiveUpDeleteAfter, ServerLimiters: e.ServerLimiters})
 }
 
 // StopManager stops the running manager, as a provider shutdown would.
