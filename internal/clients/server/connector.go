@@ -47,6 +47,11 @@ type Connector struct {
 
 	// Policy is what namespaced ProviderConfigs may reach.
 	Policy providerconfig.Policy
+
+	// Configs reads the ClusterProviderConfigs that set servers' limits,
+	// on every connect: the manager's cache, so that this costs the API
+	// server nothing. Kube when nil.
+	Configs client.Reader
 }
 
 // A Target is the server a SQL object lives on, as Connect found it.
@@ -125,7 +130,11 @@ func (c *Connector) target(ctx context.Context, mg Managed, instanceName string)
 	if mg.GetProviderConfigReference().Kind == apisv1alpha1.ProviderConfigKind {
 		limit.Namespace = mg.GetNamespace()
 	}
-	if limit.Server, err = platformLimit(ctx, c.Kube, cfg); err != nil {
+	configs := c.Configs
+	if configs == nil {
+		configs = c.Kube
+	}
+	if limit.Server, err = platformLimit(ctx, configs, cfg); err != nil {
 		return cfg, Limit{}, err
 	}
 	return cfg, limit, nil
@@ -133,12 +142,15 @@ func (c *Connector) target(ctx context.Context, mg Managed, instanceName string)
 
 // NewConnector returns the Connector a provider's SQL controllers use. It
 // reads through the API reader, not the cache, because Secrets should not be
-// cached cluster-wide and a just-written instance status must be seen.
+// cached cluster-wide and a just-written instance status must be seen; only
+// the ClusterProviderConfigs that set servers' limits, read on every
+// connect, come from the cache.
 // Every controller of a provider shares limiters, so pass the same ones.
 func NewConnector(mgr ctrl.Manager, l *Limiters, p providerconfig.Policy) Connector {
 	return Connector{
 		Policy:   p,
 		Kube:     mgr.GetAPIReader(),
+		Configs:  mgr.GetClient(),
 		Usage:    resource.NewProviderConfigUsageTracker(mgr.GetClient(), &apisv1alpha1.ProviderConfigUsage{}),
 		Open:     Open,
 		Limiters: l,
