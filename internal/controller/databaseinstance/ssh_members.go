@@ -145,6 +145,12 @@ func (c *connector) sshMember(ctx context.Context, cr *v1alpha1.DatabaseInstance
 	m.inst.Dir = path.Join(o.Root, o.MountPoint, sshEnginesDir, name)
 	m.inst.Host = address
 	m.inst.Apps = appNetworks(pc.Backend == apisv1alpha1.BackendLocal, address)
+	if pc.Backend != apisv1alpha1.BackendLocal {
+		// A VM's address as the provider sees it may be a cloud's
+		// public IP, on none of its interfaces: bind every address, as
+		// pg_hba.conf still decides who gets in.
+		m.inst.Listen = "*"
+	}
 	if prepare {
 		// Deleting such an instance leaves the old server alone (the
 		// README says so); anything else must not pass it by.

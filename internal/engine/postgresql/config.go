@@ -21,7 +21,9 @@ type Settings struct {
 	// free-form Parameters are checked against.
 	Version string
 	// Host is the address the server listens on; empty means Address.
-	Host            string
+	Host string
+	// Listen, when set, replaces Host in listen_addresses ("*" on a VM).
+	Listen          string
 	Port            int32
 	SocketDir       string
 	MaxConnections  *int32
@@ -71,6 +73,9 @@ func Render(s Settings) (string, error) {
 		line("shared_buffers", "'"+strconv.Itoa(int(*s.SharedBuffersMB))+"MB'")
 	}
 	host := s.Host
+	if s.Listen != "" {
+		host = s.Listen
+	}
 	if host == "" {
 		host = Address
 	}

@@ -71,6 +71,12 @@ func TestRender(t *testing.T) {
 				"max_connections = 50\nshared_buffers = '64MB'\n" +
 				"listen_addresses = '127.0.0.1'\nport = 20001\nunix_socket_directories = '/m/run'\n"},
 		},
+		"ListenEverywhere": {
+			reason: "A member on a VM binds every address, since the one the provider reaches it at may be a cloud's public IP on no interface.",
+			s:      Settings{Host: "203.0.113.7", Listen: "*", Port: 5432, SocketDir: "/m/run"},
+			want: want{out: "# Managed by the dbaas provider. Changes are overwritten.\n" +
+				"listen_addresses = '*'\nport = 5432\nunix_socket_directories = '/m/run'\n"},
+		},
 		"TLS": {
 			reason: "A server that serves TLS has ssl on, with the provider's certificate files and nothing older than TLS 1.2.",
 			s:      Settings{Port: 20000, SocketDir: "/m/run", TLSDir: "/m/tls"},

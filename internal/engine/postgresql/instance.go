@@ -61,6 +61,10 @@ type Instance struct {
 	// the other members reach it at: Address for a member on this host,
 	// the machine's address for one over SSH. Empty means Address.
 	Host string
+	// Listen, when set, is what the server binds instead of Host: "*" on a
+	// VM, whose address the provider reaches (a cloud's public IP) may be
+	// translated on the way and so not be on any of the VM's interfaces.
+	Listen string
 	// Peers are the addresses or CIDRs, beside loopback, of the other
 	// members and of the provider, which may come in over TCP as the
 	// admin user (the provider, pg_rewind of a rejoining member) and the
@@ -260,7 +264,7 @@ func (i *Instance) include(ctx context.Context) error {
 // Settings returns the provider's settings for the instance from the
 // engine-neutral ones.
 func (i *Instance) Settings(maxConnections, sharedBuffersMB *int32, parameters map[string]string) Settings {
-	s := Settings{Version: i.Version, Host: i.Host, Port: i.Port, SocketDir: i.SocketDir(), MaxConnections: maxConnections, SharedBuffersMB: sharedBuffersMB, Parameters: parameters}
+	s := Settings{Version: i.Version, Host: i.Host, Listen: i.Listen, Port: i.Port, SocketDir: i.SocketDir(), MaxConnections: maxConnections, SharedBuffersMB: sharedBuffersMB, Parameters: parameters}
 	if i.TLS != nil {
 		s.TLSDir = i.TLSDir()
 	}
