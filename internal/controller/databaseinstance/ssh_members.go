@@ -6,6 +6,7 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	"golang.org/x/sync/errgroup"
 
 	computev1alpha1 "github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
@@ -53,14 +54,33 @@ func (c *connector) sshMembers(ctx context.Context, cr *v1alpha1.DatabaseInstanc
 	}
 	members := make([]member, len(p.VirtualMachines))
 	addresses := make([]string, len(p.VirtualMachines))
+	options := make([]pgvm.Options, len(p.VirtualMachines))
 	var opened []executor.Executor
+	// The logins, one after the other: a first one pins the machine's host
+	// key in the instance's status.
 	for n, vmName := range p.VirtualMachines {
-		if members[n], addresses[n], err = c.sshMember(ctx, cr, pc, key, vmName, adminUser, deleting, !deleting); err != nil {
+		if members[n], addresses[n], options[n], err = c.sshLogin(ctx, cr, pc, key, vmName, adminUser, deleting); err != nil {
 			closeAll(opened)
 			return nil, nil, err
 		}
 		if members[n].inst != nil {
 			opened = append(opened, members[n].inst.Exec)
+		}
+	}
+	// The machines are prepared at the same time: over SSH each takes a
+	// few commands, which one machine after the other made every look at
+	// the instance, and so noticing a dead primary, that much slower.
+	if !deleting {
+		var g errgroup.Group
+		for n := range members {
+			if members[n].inst == nil {
+				continue
+			}
+			g.Go(func() error { return provision(ctx, members[n].inst.Exec, options[n], members[n].vm) })
+		}
+		if err := g.Wait(); err != nil {
+			closeAll(opened)
+			return nil, nil, err
 		}
 	}
 	// Each member admits the others (replication, pg_rewind) and the
@@ -93,7 +113,7 @@ func (c *connector) sshDeparting(ctx context.Context, cr *v1alpha1.DatabaseInsta
 			closeAll(opened)
 			return nil, nil, err
 		}
-		m, _, err := c.sshMember(ctx, cr, pc, key, vm, adminUser, true, false)
+		m, _, _, err := c.sshLogin(ctx, cr, pc, key, vm, adminUser, true)
 		if err != nil {
 			closeAll(opened)
 			return nil, nil, err
@@ -114,36 +134,30 @@ func (c *connector) sshDeparting(ctx context.Context, cr *v1alpha1.DatabaseInsta
 	return out, opened, nil
 }
 
-// sshMember logs in to the machine of vmName and returns the member there
-// and the machine's address. gone says a VirtualMachine that is gone
-// yields a member without an instance, as while deleting; prepare runs
-// the play's provisioning steps first.
-func (c *connector) sshMember(ctx context.Context, cr *v1alpha1.DatabaseInstance, pc *apisv1alpha1.ProviderConfigSpec, key []byte, vmName, adminUser string, gone, prepare bool) (member, string, error) {
+// sshLogin logs in to the machine of vmName and returns the member there,
+// the machine's address and the play's options for preparing it, which it
+// does not do. gone says a VirtualMachine that is gone yields a member
+// without an instance, as while deleting.
+func (c *connector) sshLogin(ctx context.Context, cr *v1alpha1.DatabaseInstance, pc *apisv1alpha1.ProviderConfigSpec, key []byte, vmName, adminUser string, gone bool) (member, string, pgvm.Options, error) {
 	m := member{vm: vmName}
 	name := cr.GetNamespace() + "-" + meta.GetExternalName(cr)
 	if err := safepath.Segment(name); err != nil {
-		return m, "", errors.Wrapf(err, errSSHMemberDir, name)
+		return m, "", pgvm.Options{}, errors.Wrapf(err, errSSHMemberDir, name)
 	}
 	vm, err := c.playMachine(ctx, cr.GetNamespace(), vmName, gone)
 	if err != nil || vm == nil {
-		return m, "", err
+		return m, "", pgvm.Options{}, err
 	}
 	address := vm.Status.AtProvider.Address
 	x, err := c.dial(ctx, cr, pc.SSH, vmName, address, key)
 	if err != nil {
-		return m, "", err
+		return m, "", pgvm.Options{}, err
 	}
 	o := sshProvisionOptions(pc, vm, cr.Spec.ForProvider)
-	if prepare {
-		if err := provision(ctx, x, o, vmName); err != nil {
-			_ = x.Close()
-			return m, "", err
-		}
-	}
 	m.inst = postgresql.NewInstance(x, "", name, cr.Spec.ForProvider.Version, int32(o.Port), adminUser)
 	m.inst.Dir = path.Join(o.Root, o.MountPoint, sshEnginesDir, name)
 	m.inst.Host = address
-	return m, address, nil
+	return m, address, o, nil
 }
 
 // dirExists reports whether the member's directory exists on its machine,
