@@ -39,7 +39,7 @@ func BenchmarkCreateToReady(b *testing.B) {
 			case tc.ssh:
 				r, ns = local.overSSH(b), "create-ssh"
 			case tc.hosts:
-				r, ns = local.overHosts(b), fmt.Sprintf("create-hosts-%d", tc.vms)
+				r, ns = local.overHosts(b, fmt.Sprintf("hosts-%d", tc.vms)), fmt.Sprintf("create-hosts-%d", tc.vms)
 			}
 			r.namespace(b, ns)
 			ctx := context.Background()

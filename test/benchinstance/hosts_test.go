@@ -22,14 +22,14 @@ import (
 // (the controller's sshEnginesDir).
 const sshEnginesDir = "dbaas"
 
-// overHosts returns the rig with a provider config of its own whose
+// overHosts returns the rig with a provider config called name whose
 // machines are test hosts (internal/testing/testhost): each VirtualMachine
 // the local backend makes is a network namespace on a bridge the benchmark
 // creates, with its own address and a real OpenSSH server, and the
 // provider configures it over SSH, logging in as root through sudo -n as
 // on a VM, the way other backends' machines are. The hosts are removed by
 // name when the benchmark ends, also when it fails.
-func (r *rig) overHosts(b *testing.B) *rig {
+func (r *rig) overHosts(b *testing.B, name string) *rig {
 	b.Helper()
 	ctx := context.Background()
 	n := testhost.NewNetwork(b)
@@ -38,7 +38,9 @@ func (r *rig) overHosts(b *testing.B) *rig {
 			b.Errorf("cannot remove the machines' hosts: %v", err)
 		}
 	})
-	ns, name := "hosts-keys", r.pc+"-hosts"
+	// The key lives in a namespace of the config's own name, so that a
+	// benchmark can make several such configs.
+	ns := name
 	r.namespace(b, ns)
 	if err := r.c.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "key"}, Data: map[string][]byte{"id": sshtest.GenerateKeyPEM(b)}}); err != nil {
 		b.Fatal(err)
