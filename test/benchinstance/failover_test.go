@@ -47,8 +47,12 @@ func BenchmarkFailover(b *testing.B) {
 	r := startRig(b, "bench-failover")
 	b.Run("async", func(b *testing.B) { r.failovers(b, "failover-async", v1alpha1.ReplicationAsync) })
 	b.Run("sync", func(b *testing.B) { r.failovers(b, "failover-sync", v1alpha1.ReplicationSync) })
-	b.Run("async-on-hosts", func(b *testing.B) { r.overHosts(b, "hosts-async").failovers(b, "failover-hosts-async", v1alpha1.ReplicationAsync) })
-	b.Run("sync-on-hosts", func(b *testing.B) { r.overHosts(b, "hosts-sync").failovers(b, "failover-hosts-sync", v1alpha1.ReplicationSync) })
+	b.Run("async-on-hosts", func(b *testing.B) {
+		r.overHosts(b, "hosts-async").failovers(b, "failover-hosts-async", v1alpha1.ReplicationAsync)
+	})
+	b.Run("sync-on-hosts", func(b *testing.B) {
+		r.overHosts(b, "hosts-sync").failovers(b, "failover-hosts-sync", v1alpha1.ReplicationSync)
+	})
 }
 
 // writer inserts ids one after the other through the connection secret.
