@@ -284,20 +284,7 @@ func (e *external) failover(ctx context.Context, cr *v1alpha1.DatabaseInstance, 
 		return true, err
 	}
 	e.setPrimary(cand)
-	// This pass fences the former primary and promotes the replica, and
-	// no more: Update then returns, and the connection secret names the
-	// new primary at once. The former primary's rejoin and the other
-	// replicas' move to the new primary take seconds, which writers would
-	// otherwise wait for; the next pass does them (the spec changed, so it
-	// follows at once), as it would after a provider killed here.
-	if err := e.promote(ctx, cr); err != nil {
-		return true, err
-	}
-	// The status names the new primary with the secret, not only once the
-	// next pass has observed it.
-	ap := &cr.Status.AtProvider
-	ap.Primary, ap.Endpoint, ap.Port = cand, memberHost(e.primaryMember().inst), e.primaryMember().inst.Port
-	return true, nil
+	return true, e.ensureReplicated(ctx, cr)
 }
 
 // setPrimary makes the member on vm the primary; the members keep their
