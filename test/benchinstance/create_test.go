@@ -13,24 +13,33 @@ import (
 // DatabaseInstance create to the first poll (every 50 ms) that reads it
 // Ready=True: single, one server on one VirtualMachine; primary+2, a
 // primary and two async replicas on three; single-over-ssh, one server
-// installed by the play over SSH, the path VMs of other backends take. The VirtualMachines are created
+// installed by the play over SSH, the path VMs of other backends take;
+// single-on-hosts and primary+2-on-hosts, the same over SSH on test hosts
+// with addresses of their own (see overHosts), the replicated one through
+// the engine that drives every member over its own SSH connection. The VirtualMachines are created
 // and Ready before the timer starts; the instance and the machines are then
 // deleted, and waited for until gone, with the timer stopped.
 func BenchmarkCreateToReady(b *testing.B) {
 	local := startRig(b, "bench-create")
 	for _, tc := range []struct {
-		name string
-		vms  int
-		ssh  bool
+		name  string
+		vms   int
+		ssh   bool
+		hosts bool
 	}{
 		{name: "single", vms: 1},
 		{name: "primary+2", vms: 3},
 		{name: "single-over-ssh", vms: 1, ssh: true},
+		{name: "single-on-hosts", vms: 1, hosts: true},
+		{name: "primary+2-on-hosts", vms: 3, hosts: true},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			r, ns := local, fmt.Sprintf("create-%d", tc.vms)
-			if tc.ssh {
+			switch {
+			case tc.ssh:
 				r, ns = local.overSSH(b), "create-ssh"
+			case tc.hosts:
+				r, ns = local.overHosts(b, fmt.Sprintf("hosts-%d", tc.vms)), fmt.Sprintf("create-hosts-%d", tc.vms)
 			}
 			r.namespace(b, ns)
 			ctx := context.Background()

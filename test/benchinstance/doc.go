@@ -3,11 +3,14 @@
 // over (BenchmarkSwitchover) and failed over after their primary's
 // postmaster is SIGKILLed (BenchmarkFailover) by the DatabaseInstance
 // controller, run in-process against a real API server
-// (internal/testing/testenv).
+// (internal/testing/testenv). The -on-hosts cases do the same on test
+// hosts (internal/testing/testhost: network namespaces with addresses of
+// their own and a real OpenSSH server), configured over SSH; they need
+// root.
 //
-// Run it with
+// Run it as make bench-instance does, with
 //
-//	go test -run '^$' -bench . -benchtime=5x -count=1 -timeout 60m ./test/benchinstance/
+//	go test -run '^$' -bench . -benchtime=5x -count=1 -timeout 120m ./test/benchinstance/ -args -benchinstance.failover-after=2s
 //
 // Each top-level benchmark starts its own API server and one manager with
 // the config, virtualmachine and databaseinstance controllers, run with the

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"syscall"
 	"testing"
@@ -35,10 +37,22 @@ var failoverAfter = flag.Duration("benchinstance.failover-after", 0, "spec.forPr
 // acknowledged ids missing on the new primary afterwards. Between
 // iterations, with the timer stopped, the benchmark waits until both other
 // members stream from the new primary (the killed one has rejoined).
+//
+// The -on-hosts cases run the same on three test hosts (see overHosts):
+// every member is configured, watched and promoted over SSH, and the
+// postmaster is killed on its host. The case of a partitioned primary is
+// not measured here: it needs the self-fencing watchdog installed by the
+// controller.
 func BenchmarkFailover(b *testing.B) {
 	r := startRig(b, "bench-failover")
 	b.Run("async", func(b *testing.B) { r.failovers(b, "failover-async", v1alpha1.ReplicationAsync) })
 	b.Run("sync", func(b *testing.B) { r.failovers(b, "failover-sync", v1alpha1.ReplicationSync) })
+	b.Run("async-on-hosts", func(b *testing.B) {
+		r.overHosts(b, "hosts-async").failovers(b, "failover-hosts-async", v1alpha1.ReplicationAsync)
+	})
+	b.Run("sync-on-hosts", func(b *testing.B) {
+		r.overHosts(b, "hosts-sync").failovers(b, "failover-hosts-sync", v1alpha1.ReplicationSync)
+	})
 }
 
 // writer inserts ids one after the other through the connection secret.
@@ -49,9 +63,9 @@ type writer struct {
 	mu    sync.Mutex
 	next  int64
 	acked []int64
-	// avoid is the killed primary's port; firstElse is when the first
-	// INSERT on another port was acknowledged after it was set.
-	avoid     int
+	// avoid is the killed primary's host:port; firstElse is when the
+	// first INSERT on another member was acknowledged after it was set.
+	avoid     string
 	firstElse time.Time
 	lastErr   error
 
@@ -70,7 +84,7 @@ func (w *writer) run() {
 	ctx := context.Background()
 	var (
 		conn *pgx.Conn
-		port int
+		at   string
 	)
 	defer func() {
 		if conn != nil {
@@ -87,7 +101,7 @@ func (w *writer) run() {
 			cr, err := w.r.connectionSecret(w.di)
 			if err == nil {
 				conn, err = connect(ctx, cr, cr.endpoint, cr.port)
-				port = cr.port
+				at = cr.hostPort()
 			}
 			if err != nil {
 				w.fail(err)
@@ -111,7 +125,7 @@ func (w *writer) run() {
 		}
 		w.mu.Lock()
 		w.acked = append(w.acked, id)
-		if w.avoid != 0 && port != w.avoid && w.firstElse.IsZero() {
+		if w.avoid != "" && at != w.avoid && w.firstElse.IsZero() {
 			w.firstElse = time.Now()
 		}
 		w.mu.Unlock()
@@ -124,10 +138,10 @@ func (w *writer) fail(err error) {
 	w.mu.Unlock()
 }
 
-// killed says that the primary on port is gone from now on.
-func (w *writer) killed(port int) {
+// killed says that the primary at hostPort is gone from now on.
+func (w *writer) killed(hostPort string) {
 	w.mu.Lock()
-	w.avoid = port
+	w.avoid = hostPort
 	w.mu.Unlock()
 }
 
@@ -163,8 +177,12 @@ func (r *rig) failovers(b *testing.B, ns string, mode v1alpha1.ReplicationMode) 
 	took := r.wait(b, "DatabaseInstance pg Ready", func() (bool, string) { return r.isReady(di) })
 	b.Logf("primary+2 (%s) Ready after %.2f s", mode, took.Seconds())
 
+	// Where each member's server listens: distinct ports on loopback, or
+	// each test host's own address.
+	addrs := map[string]string{}
 	ports := map[string]int{}
 	for _, m := range di.Status.AtProvider.Members {
+		addrs[m.VirtualMachine] = net.JoinHostPort(m.Address, strconv.Itoa(int(m.Port)))
 		ports[m.VirtualMachine] = int(m.Port)
 	}
 	cr, err := r.connectionSecret(di)
@@ -198,12 +216,17 @@ func (r *rig) failovers(b *testing.B, ns string, mode v1alpha1.ReplicationMode) 
 		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 			b.Fatalf("cannot kill postmaster %d of %s: %v", pid, dataDir, err)
 		}
-		w.killed(ports[old])
-		var dStatus time.Duration
+		w.killed(addrs[old])
+		var dStatus, dSecret time.Duration
 		r.wait(b, "a write on a new primary after "+old+" was killed", func() (bool, string) {
 			if dStatus == 0 {
 				if err := r.c.Get(ctx, client.ObjectKeyFromObject(di), di); err == nil && di.Status.AtProvider.Primary != old && di.Status.AtProvider.Primary != "" {
 					dStatus = time.Since(start)
+				}
+			}
+			if dSecret == 0 {
+				if s, err := r.connectionSecret(di); err == nil && s.hostPort() != addrs[old] {
+					dSecret = time.Since(start)
 				}
 			}
 			at, err := w.writable()
@@ -226,16 +249,17 @@ func (r *rig) failovers(b *testing.B, ns string, mode v1alpha1.ReplicationMode) 
 			dStatus = time.Since(start)
 		}
 		primary := di.Status.AtProvider.Primary
-		missing := r.missing(b, cr, ports[primary], acked)
-		p := &pinger{cr: cr, host: cr.endpoint, port: ports[primary]}
+		host, _, _ := net.SplitHostPort(addrs[primary])
+		missing := r.missing(b, cr, host, ports[primary], acked)
+		p := &pinger{cr: cr, host: host, port: ports[primary]}
 		r.waitStreaming(b, p, vms, primary)
 		p.close(ctx)
 
 		writable = append(writable, seconds(dWritable))
 		status = append(status, seconds(dStatus))
 		lost = append(lost, float64(missing))
-		b.Logf("iteration %d: killed %s (postmaster %d) -> %s: write %.2f s, status %.2f s, %d acknowledged, %d lost",
-			i, old, pid, primary, dWritable.Seconds(), dStatus.Seconds(), len(acked), missing)
+		b.Logf("iteration %d: killed %s (postmaster %d) at %s -> %s: secret %.2f s, write %.2f s, status %.2f s, %d acknowledged, %d lost",
+			i, old, pid, start.Format("15:04:05.000"), primary, dSecret.Seconds(), dWritable.Seconds(), dStatus.Seconds(), len(acked), missing)
 		i++
 		b.StartTimer()
 	}
@@ -246,7 +270,9 @@ func (r *rig) failovers(b *testing.B, ns string, mode v1alpha1.ReplicationMode) 
 
 // postmaster returns the PID in the postmaster.pid of the instance's
 // member on the machine, and its data directory: the local backend keeps
-// it in <workDir>/postgresql/<instance>/data.
+// it in <workDir>/postgresql/<instance>/data, a test host below its own
+// directory where the play puts it over SSH. Either way the postmaster is
+// a process of this machine, which the benchmark signals by PID.
 func (r *rig) postmaster(b *testing.B, ns, vmName, instance string) (int, string) {
 	b.Helper()
 	vm := &computev1alpha1.VirtualMachine{}
@@ -254,6 +280,9 @@ func (r *rig) postmaster(b *testing.B, ns, vmName, instance string) (int, string
 		b.Fatal(err)
 	}
 	dataDir := filepath.Join(vm.Status.AtProvider.WorkDir, "postgresql", instance, "data")
+	if r.hosts {
+		dataDir = hostDataDir(vm.Status.AtProvider.WorkDir, ns, instance)
+	}
 	pid, err := local.ReadPID(filepath.Join(dataDir, local.PIDFileName))
 	if err != nil {
 		b.Fatal(err)
@@ -264,14 +293,14 @@ func (r *rig) postmaster(b *testing.B, ns, vmName, instance string) (int, string
 	return pid, dataDir
 }
 
-// missing counts the acknowledged ids that the primary on port does not
-// have.
-func (r *rig) missing(b *testing.B, cr credentials, port int, acked []int64) int {
+// missing counts the acknowledged ids that the primary at host:port does
+// not have.
+func (r *rig) missing(b *testing.B, cr credentials, host string, port int, acked []int64) int {
 	b.Helper()
 	ctx := context.Background()
 	var found int
 	r.wait(b, "count the acknowledged rows", func() (bool, string) {
-		conn, err := connect(ctx, cr, cr.endpoint, port)
+		conn, err := connect(ctx, cr, host, port)
 		if err != nil {
 			return false, err.Error()
 		}

@@ -69,6 +69,9 @@ type rig struct {
 	// ssh is set when pc configures machines over SSH, whose admin
 	// account is postgres.
 	ssh bool
+	// hosts is set when pc's machines are test hosts with addresses of
+	// their own.
+	hosts bool
 }
 
 // startRig starts the API server and the manager for one benchmark.
@@ -85,7 +88,7 @@ func startRig(b *testing.B, name string) *rig {
 	})
 	log := logr.Discard()
 	if *verbose {
-		log = funcr.New(func(prefix, args string) { fmt.Fprintln(os.Stderr, prefix, args) }, funcr.Options{Verbosity: 1})
+		log = funcr.New(func(prefix, args string) { fmt.Fprintln(os.Stderr, prefix, args) }, funcr.Options{Verbosity: 1, LogTimestamp: true})
 	}
 	env.StartManager(b, testenv.ManagerConfig{
 		Setups:           []testenv.Setup{config.Setup, virtualmachine.Setup, databaseinstance.Setup},
@@ -272,6 +275,9 @@ type credentials struct {
 	ca      []byte
 	sslmode string
 }
+
+// hostPort is where the secret says the primary is.
+func (c credentials) hostPort() string { return net.JoinHostPort(c.endpoint, strconv.Itoa(c.port)) }
 
 // connectionSecret reads the instance's connection secret: the controller
 // writes username, password, endpoint, port and readOnlyEndpoints.

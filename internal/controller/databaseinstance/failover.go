@@ -37,8 +37,10 @@ const (
 	defaultFailoverAfter = 10 * time.Second
 	minFailoverAfter     = 2 * time.Second
 	// downRecheck is how soon an instance whose primary does not answer is
-	// looked at again.
+	// looked at again, unless its failover wait ends sooner.
 	downRecheck = time.Second
+	// minRecheck is the shortest requeue: a requeue of zero would be none.
+	minRecheck = 20 * time.Millisecond
 
 	reasonFailedOver event.Reason         = "FailedOver"
 	reasonPromoted   xpv2.ConditionReason = "PromotedReplica"
@@ -104,19 +106,35 @@ func downSince(o metav1.Object) (time.Time, bool, error) {
 }
 
 // pollWhileDown has an instance whose primary does not answer looked at
-// every second rather than at the poll interval, so that a failover starts
-// soon after its wait. So is an instance whose status does not show yet the
+// every second rather than at the poll interval, and again the moment its
+// failover wait ends, so that the failover starts then rather than up to a
+// second later. So is an instance whose status does not show yet the
 // primary its spec names: the reconcile that switched over wrote the status
 // it read before, and the next look would otherwise wait a whole poll.
 func pollWhileDown(mg resource.Managed, d time.Duration) time.Duration {
+	return pollAt(mg, d, time.Now())
+}
+
+// pollAt is pollWhileDown at the time now.
+func pollAt(mg resource.Managed, d time.Duration, now time.Time) time.Duration {
+	if d <= minRecheck {
+		return d
+	}
+	cr, isInstance := mg.(*v1alpha1.DatabaseInstance)
+	if since, tracked, err := downSince(mg); tracked && err == nil && isInstance {
+		// The look that finds the wait over decides; one that comes
+		// earlier only finds it not over yet.
+		if left := since.Add(failoverAfter(cr.Spec.ForProvider)).Sub(now); left > 0 {
+			return min(d, downRecheck, max(left, minRecheck))
+		}
+	}
 	if d <= downRecheck {
 		return d
 	}
 	if _, ok := mg.GetAnnotations()[AnnotationPrimaryDownSince]; ok {
 		return downRecheck
 	}
-	cr, ok := mg.(*v1alpha1.DatabaseInstance)
-	if !ok {
+	if !isInstance {
 		return d
 	}
 	if switching(cr) {
@@ -160,8 +178,14 @@ func (e *external) writeObject(ctx context.Context, cr *v1alpha1.DatabaseInstanc
 
 // trackPrimary records when the primary stopped answering, or forgets it
 // once it answers again, and reports how long it has not answered. Only a
-// primary that answered when last observed (prev) starts being tracked.
-func (e *external) trackPrimary(ctx context.Context, cr *v1alpha1.DatabaseInstance, ready bool, prev []v1alpha1.Member) (time.Duration, bool, error) {
+// primary that answered when last observed (prev) starts being tracked,
+// from lookedAt: when the look that first found it not answering began,
+// not when that look ended, which on a loaded machine or over SSH is
+// a good part of a second later. That look itself counts the primary down
+// only from seenAt, when its snapshot was complete: a look over SSH can
+// take longer than failover.after, and the primary may have answered at
+// its start.
+func (e *external) trackPrimary(ctx context.Context, cr *v1alpha1.DatabaseInstance, ready bool, prev []v1alpha1.Member, lookedAt, seenAt time.Time) (time.Duration, bool, error) {
 	since, tracked, err := downSince(cr)
 	if err != nil {
 		return 0, false, err
@@ -194,10 +218,10 @@ func (e *external) trackPrimary(ctx context.Context, cr *v1alpha1.DatabaseInstan
 		}
 	}
 	meta.AddAnnotations(cr, map[string]string{
-		AnnotationPrimaryDownSince: time.Now().UTC().Format(time.RFC3339Nano),
+		AnnotationPrimaryDownSince: lookedAt.UTC().Format(time.RFC3339Nano),
 		annotationSyncMembers:      strings.Join(synced, ","),
 	})
-	return 0, true, errors.Wrap(e.writeObject(ctx, cr), errRecordDown)
+	return time.Since(seenAt), true, errors.Wrap(e.writeObject(ctx, cr), errRecordDown)
 }
 
 // policy is what the failover decision takes from the instance besides

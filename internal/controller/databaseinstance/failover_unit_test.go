@@ -104,3 +104,31 @@ func TestPrimaryDiedSinceObserve(t *testing.T) {
 		}
 	}
 }
+
+func TestPollUntilFailoverWaitEnds(t *testing.T) {
+	now := time.Date(2026, 12, 6, 20, 0, 0, 0, time.UTC)
+	after2s := v1alpha1.DatabaseInstanceParameters{Topology: v1alpha1.TopologyPrimary, VirtualMachines: []string{"vm-0", "vm-1"},
+		Failover: &v1alpha1.FailoverParameters{After: &metav1.Duration{Duration: 2 * time.Second}}}
+	cases := map[string]struct {
+		down time.Duration
+		want time.Duration
+	}{
+		// Looked at again every second while the wait is long, then at
+		// the moment it ends.
+		"JustDown":        {down: 0, want: time.Second},
+		"WaitEndsSoon":    {down: 1700 * time.Millisecond, want: 300 * time.Millisecond},
+		"WaitAlmostOver":  {down: 1999 * time.Millisecond, want: minRecheck},
+		"WaitOverRefused": {down: 5 * time.Second, want: time.Second},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			di := &v1alpha1.DatabaseInstance{}
+			di.Spec.ForProvider = after2s
+			di.Status.AtProvider.Primary = "vm-0"
+			di.SetAnnotations(map[string]string{AnnotationPrimaryDownSince: now.Add(-tc.down).Format(time.RFC3339Nano)})
+			if got := pollAt(di, time.Minute, now); got != tc.want {
+				t.Errorf("pollAt: want %s, got %s", tc.want, got)
+			}
+		})
+	}
+}

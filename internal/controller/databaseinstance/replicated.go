@@ -136,7 +136,17 @@ func primaryDiedSinceObserve(p v1alpha1.DatabaseInstanceParameters, answered, ru
 func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseInstance) (managed.ExternalObservation, error) {
 	p := cr.Spec.ForProvider
 	primary := member{vm: e.primaryMember().vm, inst: e.primaryMember().inst}
+	lookedAt := time.Now()
 	snap := e.gather(ctx)
+	seenAt := time.Now()
+	// A primary that died while it was asked (a query cut off, its
+	// senders unreadable) is down, and tracked from this look: an error
+	// would have the look retried only after the controller's back-off.
+	// A primary whose machine does not answer stays an error.
+	if (snap.primary().Err != nil || snap.SendersErr != nil) && diedWhileAsked(ctx, e.primaryMember().inst) {
+		snap.Members[snap.Primary] = diedState(snap.primary())
+		snap.Senders, snap.SendersErr = postgresql.Senders{}, nil
+	}
 	// A primary whose machine is off is not asked: it is down.
 	ps := snap.primary()
 	if ps.Err != nil {
@@ -162,7 +172,7 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 	upToDate := ps.Ready && !ps.InRecovery && current && len(ps.PendingRestart) == 0 && snd.SynchronousStandbyNames == wantNames &&
 		len(e.departing) == 0 && slices.Equal(snd.Slots, sortedSlots(e.replicas(), p))
 	var notReady []string
-	down, tracked, err := e.trackPrimary(ctx, cr, ps.Ready, cr.Status.AtProvider.Members)
+	down, tracked, err := e.trackPrimary(ctx, cr, ps.Ready, cr.Status.AtProvider.Members, lookedAt, seenAt)
 	if err != nil {
 		return managed.ExternalObservation{}, err
 	}
@@ -280,6 +290,20 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 		ResourceUpToDate:  upToDate || holding,
 		ConnectionDetails: e.connectionDetails(),
 	}, nil
+}
+
+// diedWhileAsked reports whether a member's machine answers and says that
+// its server no longer runs.
+func diedWhileAsked(ctx context.Context, inst *postgresql.Instance) bool {
+	ok, err := inst.Running(ctx)
+	return err == nil && !ok
+}
+
+// diedState is what a member whose server died while it was asked shows:
+// its machine answers, its server does not.
+func diedState(m memberState) memberState {
+	m.Reachable, m.Err, m.Status = true, nil, postgresql.Status{}
+	return m
 }
 
 // role is what a member that answers says it is; a member that does not
