@@ -63,14 +63,15 @@ func (c *connector) sshMembers(ctx context.Context, cr *v1alpha1.DatabaseInstanc
 			opened = append(opened, members[n].inst.Exec)
 		}
 	}
-	// Each member admits the others (replication, pg_rewind) and the
-	// provider, which reaches every machine from the same address.
+	// Each member admits the others (replication, pg_rewind), itself
+	// (its watchdog connects to its own address) and the provider, which
+	// reaches every machine from the same address.
 	for n := range members {
 		if members[n].inst == nil {
 			continue
 		}
 		for k := range members {
-			if k != n && addresses[k] != "" {
+			if addresses[k] != "" {
 				members[n].inst.Peers = append(members[n].inst.Peers, addresses[k])
 			}
 		}
@@ -129,12 +130,19 @@ func (c *connector) sshMember(ctx context.Context, cr *v1alpha1.DatabaseInstance
 		return m, "", err
 	}
 	address := vm.Status.AtProvider.Address
+	o := sshProvisionOptions(pc, vm, cr.Spec.ForProvider)
 	x, err := c.dial(ctx, cr, pc.SSH, vmName, address, key)
-	if err != nil {
+	if err != nil && (gone || !prepare) {
 		return m, "", err
 	}
-	o := sshProvisionOptions(pc, vm, cr.Spec.ForProvider)
-	if prepare {
+	if err != nil {
+		// A machine the provider cannot log in to is a member that is
+		// down, not a failed reconcile: the others are still looked at,
+		// and a primary cut off from the provider may be replaced once
+		// its watchdog has fenced it (see failoverDecision).
+		m.off, m.cut, x = err.Error(), true, cutOff{err: err}
+	}
+	if prepare && !m.cut {
 		if err := provision(ctx, x, o, vmName); err != nil {
 			_ = x.Close()
 			return m, "", err
@@ -143,6 +151,11 @@ func (c *connector) sshMember(ctx context.Context, cr *v1alpha1.DatabaseInstance
 	m.inst = postgresql.NewInstance(x, "", name, cr.Spec.ForProvider.Version, int32(o.Port), adminUser)
 	m.inst.Dir = path.Join(o.Root, o.MountPoint, sshEnginesDir, name)
 	m.inst.Host = address
+	if c.watchdog != "" {
+		// The local backend's machines, and the test hosts, have no
+		// systemd: the watchdog runs detached there.
+		m.wd = &memberWatchdog{binary: path.Join(o.Root, watchdogBinaryDir, "dbaas-watchdog"), systemd: pc.Backend != apisv1alpha1.BackendLocal}
+	}
 	return m, address, nil
 }
 
