@@ -2,12 +2,15 @@ package databaseinstance
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"maps"
 	"os"
 	"path"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
@@ -159,7 +162,7 @@ func watchdogConfig(i *postgresql.Instance, epoch int64) watchdog.Config {
 // its binary (copied when its checksum differs), its directory, password
 // and configuration, owned by the engine's OS user, then the watchdog
 // itself.
-func watchdogSteps(w *memberWatchdog, i *postgresql.Instance, bin []byte, password string, epoch int64, after time.Duration) ([]steps.Step, error) {
+func watchdogSteps(w *memberWatchdog, i *postgresql.Instance, bin *binary, password string, epoch int64, after time.Duration) ([]steps.Step, error) {
 	p := pathsOf(i)
 	conf, err := watchdogConfig(i, epoch).Marshal()
 	if err != nil {
@@ -167,7 +170,7 @@ func watchdogSteps(w *memberWatchdog, i *postgresql.Instance, bin []byte, passwo
 	}
 	s := []steps.Step{
 		steps.Directory(path.Dir(w.binary), "", 0o755),
-		steps.File(w.binary, bin, 0o755),
+		binaryStep(w.binary, bin),
 		steps.Directory(p.dir, playSuperuser, 0o700),
 		ownedFile(p.password, []byte(password+"\n"), playSuperuser),
 		ownedFile(p.config, conf, playSuperuser),
@@ -177,6 +180,62 @@ func watchdogSteps(w *memberWatchdog, i *postgresql.Instance, bin []byte, passwo
 		return append(s, watchdog.SystemdSteps(unitMember(i), proc)...), nil
 	}
 	return append(s, watchdog.StartStep(proc)), nil
+}
+
+// binaryStep copies the watchdog binary to the machine when the checksum
+// recorded beside it there differs from the provider's. The check reads
+// that small file rather than hashing the binary on the machine (tens of
+// megabytes, on every pass, on every member).
+func binaryStep(p string, bin *binary) steps.Step {
+	sumFile := p + ".sha256"
+	return steps.Step{
+		Name: "watchdog binary " + p,
+		Check: func(ctx context.Context, e executor.Executor) (bool, error) {
+			res, err := e.Run(ctx, "test -x "+executor.ShellQuote(p)+" && cat -- "+executor.ShellQuote(sumFile), nil)
+			if err != nil {
+				return false, err
+			}
+			return res.ExitCode == 0 && strings.TrimSpace(res.Stdout) == bin.sum, nil
+		},
+		Apply: func(ctx context.Context, e executor.Executor) error {
+			if err := e.WriteFile(ctx, p, bin.data, 0o755); err != nil {
+				return err
+			}
+			return e.WriteFile(ctx, sumFile, []byte(bin.sum+"\n"), 0o644)
+		},
+	}
+}
+
+// A binary is the watchdog binary as the provider read it, with its
+// SHA-256.
+type binary struct {
+	data []byte
+	sum  string
+}
+
+// binaries holds each binary read, by path: read once per provider
+// process rather than on every pass.
+var binaries sync.Map
+
+// loadBinary reads the binary at p once.
+func loadBinary(p string) (*binary, error) {
+	type loaded struct {
+		once sync.Once
+		bin  *binary
+		err  error
+	}
+	v, _ := binaries.LoadOrStore(p, &loaded{})
+	l := v.(*loaded)
+	l.once.Do(func() {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			l.err = errors.Wrapf(err, errWatchdogBinary, p)
+			return
+		}
+		sum := sha256.Sum256(data)
+		l.bin = &binary{data: data, sum: hex.EncodeToString(sum[:])}
+	})
+	return l.bin, l.err
 }
 
 // ownedFile makes sure path holds content, mode 0600, owned by owner: the
@@ -219,7 +278,7 @@ func (e *external) ensureWatchdog(ctx context.Context, m member) error {
 	if m.wd == nil || m.off != "" || m.inst == nil || !initialized(ctx, m.inst) {
 		return nil
 	}
-	bin, err := e.watchdogBinary()
+	bin, err := loadBinary(e.watchdogPath)
 	if err != nil {
 		return errors.Wrapf(err, errInstallWatchdog, m.vm)
 	}
@@ -274,13 +333,6 @@ func stopWatchdog(ctx context.Context, m member) error {
 		return errors.Wrapf(err, errStopWatchdog, m.vm)
 	}
 	return errors.Wrapf(watchdog.Stop(ctx, m.inst.Exec, m.wd.process(m.inst, 0)), errStopWatchdog, m.vm)
-}
-
-// watchdogBinary reads the watchdog binary the provider copies to the
-// members' machines.
-func (e *external) watchdogBinary() ([]byte, error) {
-	b, err := os.ReadFile(e.watchdogPath)
-	return b, errors.Wrapf(err, errWatchdogBinary, e.watchdogPath)
 }
 
 // unitMember names a member's systemd unit: the instance's directory name

@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/clients/executor"
 	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
 )
 
@@ -129,5 +130,26 @@ func TestPollHeartbeat(t *testing.T) {
 	single := &v1alpha1.DatabaseInstance{}
 	if got := pollHeartbeat(single, time.Minute); got != time.Minute {
 		t.Errorf("a single instance has no watchdog: want the poll interval, got %s", got)
+	}
+}
+
+func TestBinaryStep(t *testing.T) {
+	dir := t.TempDir()
+	p := dir + "/dbaas-watchdog"
+	bin := &binary{data: []byte("#!/bin/sh\n"), sum: "abc"}
+	s := binaryStep(p, bin)
+	ctx := t.Context()
+	x := executor.Local{}
+	if done, err := s.Check(ctx, x); err != nil || done {
+		t.Fatalf("Check before the copy: want not done, got %v %v", done, err)
+	}
+	if err := s.Apply(ctx, x); err != nil {
+		t.Fatal(err)
+	}
+	if done, err := s.Check(ctx, x); err != nil || !done {
+		t.Fatalf("Check after the copy: want done, got %v %v", done, err)
+	}
+	if done, _ := binaryStep(p, &binary{data: bin.data, sum: "def"}).Check(ctx, x); done {
+		t.Error("Check with another checksum: want not done, so that a new binary is copied")
 	}
 }
