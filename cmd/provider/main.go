@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -49,6 +50,7 @@ func run() error {
 		healthAddr     = flag.String("health-address", ":8081", "Address of the /healthz and /readyz endpoints.")
 		metricsAddr    = flag.String("metrics-address", "0", "Address of the metrics endpoint; 0 turns it off.")
 		nsEndpoints    = flag.String("namespaced-endpoints", "", "Comma-separated hosts, *.domains, addresses and CIDRs that namespaced ProviderConfigs may point at (server.host, vsphere.url, gcp.endpoint, terraform.address); empty: none, only ClusterProviderConfigs name endpoints.")
+		watchdogBin    = flag.String("watchdog-binary", besideSelf("dbaas-watchdog"), "The dbaas-watchdog binary copied to every member's machine of a replicated instance over SSH, where it fences a primary that is cut off; empty installs none.")
 		giveUpDelete   = flag.Duration("give-up-delete-after", deletion.DefaultGiveUpAfter, "How long a delete retries a machine, instance or server it cannot reach before the resource is let go with a Warning event.")
 	)
 	flag.Parse()
@@ -98,6 +100,7 @@ func run() error {
 		},
 		LocalDir:          *localDir,
 		GiveUpDeleteAfter: *giveUpDelete,
+		WatchdogBinary:    *watchdogBin,
 	}
 	o.Machines.Policy = providerconfig.Policy{Endpoints: splitList(*nsEndpoints)}
 	// Management policies are how namespaced (v2) managed resources say
@@ -108,6 +111,17 @@ func run() error {
 		return fmt.Errorf("cannot set up the controllers: %w", err)
 	}
 	return mgr.Start(ctrl.SetupSignalHandler())
+}
+
+// besideSelf is the file called name in the provider's own directory, where
+// `make build` and the package put the provider's companion binaries; empty
+// when the provider cannot tell where it is.
+func besideSelf(name string) string {
+	self, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(filepath.Dir(self), name)
 }
 
 // splitList splits a comma-separated flag into its non-empty entries.

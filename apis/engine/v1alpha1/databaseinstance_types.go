@@ -92,6 +92,10 @@ type ReplicationParameters struct {
 }
 
 // FailoverParameters are when the provider promotes a replica on its own.
+// The 5s in the rule below is selfFenceMargin of the DatabaseInstance
+// controller (internal/controller/databaseinstance/decide.go): keep them
+// equal.
+// +kubebuilder:validation:XValidation:rule="!has(self.fenceAfter) || (has(self.after) && duration(self.after) > duration(self.fenceAfter) + duration('5s'))",message="failover.after must exceed failover.fenceAfter plus the safety margin selfFenceMargin (5s), so that a partitioned primary has fenced itself before a replica is promoted"
 type FailoverParameters struct {
 	// Enabled has the provider promote the most advanced replica when the
 	// primary stops answering for After. Defaults to true with topology
@@ -110,6 +114,20 @@ type FailoverParameters struct {
 	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('2s')",message="failover.after must be at least 2s"
 	// +optional
 	After *metav1.Duration `json:"after,omitempty"`
+
+	// FenceAfter is how long a primary that has had no replica streaming
+	// from it and no heartbeat from the provider keeps taking writes
+	// before the self-fencing watchdog on its machine stops it: a Go
+	// duration of at least 2s. Defaults to 10s. A primary the provider
+	// cannot reach at all is replaced only when after exceeds fenceAfter
+	// plus a safety margin of 5s; with async replication, writes an
+	// isolated primary acknowledged during that time may be lost.
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$`
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('2s')",message="failover.fenceAfter must be at least 2s"
+	// +optional
+	FenceAfter *metav1.Duration `json:"fenceAfter,omitempty"`
 }
 
 // DatabaseInstanceParameters are the desired properties of a database engine
@@ -307,6 +325,12 @@ type Member struct {
 	// (pg_stat_replication.sync_state: async, potential, sync or quorum).
 	// +optional
 	SyncState string `json:"syncState,omitempty"`
+
+	// Watchdog is true once the self-fencing watchdog runs beside the
+	// member, as last seen: a primary the provider cannot reach is
+	// replaced only when its watchdog was seen running.
+	// +optional
+	Watchdog bool `json:"watchdog,omitempty"`
 
 	// Step is the configuration step that ran last on the member's machine
 	// over SSH: the one running, the one that failed, or the play's last.

@@ -193,6 +193,37 @@ func TestTopologyValidation(t *testing.T) {
 			},
 			want: "failover.after must be at least 2s",
 		},
+		"FenceAfterBelowAfter": {
+			reason: "a primary that fences itself after 2s may be replaced after 8s: more than 2s plus the 5s margin",
+			mod: func(p *v1alpha1.DatabaseInstanceParameters) {
+				primary(1)(p)
+				p.Failover = &v1alpha1.FailoverParameters{After: &metav1.Duration{Duration: 8 * time.Second}, FenceAfter: &metav1.Duration{Duration: 2 * time.Second}}
+			},
+		},
+		"FenceAfterTooClose": {
+			reason: "failover.after must leave the partitioned primary fenceAfter plus the safety margin to fence itself",
+			mod: func(p *v1alpha1.DatabaseInstanceParameters) {
+				primary(1)(p)
+				p.Failover = &v1alpha1.FailoverParameters{After: &metav1.Duration{Duration: 10 * time.Second}, FenceAfter: &metav1.Duration{Duration: 5 * time.Second}}
+			},
+			want: "failover.after must exceed failover.fenceAfter plus the safety margin selfFenceMargin (5s)",
+		},
+		"FenceAfterWithDefaultAfter": {
+			reason: "the default failover.after (10s) does not leave a fenceAfter of 6s plus the margin",
+			mod: func(p *v1alpha1.DatabaseInstanceParameters) {
+				primary(1)(p)
+				p.Failover = &v1alpha1.FailoverParameters{FenceAfter: &metav1.Duration{Duration: 6 * time.Second}}
+			},
+			want: "failover.after must exceed failover.fenceAfter",
+		},
+		"FenceAfterTooSoon": {
+			reason: "a watchdog that fences after one second fences primaries that are only slow",
+			mod: func(p *v1alpha1.DatabaseInstanceParameters) {
+				primary(1)(p)
+				p.Failover = &v1alpha1.FailoverParameters{After: &metav1.Duration{Duration: 30 * time.Second}, FenceAfter: &metav1.Duration{Duration: time.Second}}
+			},
+			want: "failover.fenceAfter must be at least 2s",
+		},
 		"UnknownMode": {
 			reason: "modes are async or sync",
 			mod: func(p *v1alpha1.DatabaseInstanceParameters) {

@@ -66,6 +66,9 @@ type connector struct {
 	// deleteBound is how long a delete waits for the instance's
 	// dependents before it goes on without them.
 	deleteBound time.Duration
+	// watchdog is the dbaas-watchdog binary installed beside every member
+	// of a replicated instance over SSH; empty installs none.
+	watchdog string
 }
 
 // Connect resolves where the instance's members run and its passwords.
@@ -175,6 +178,7 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 	// The member of a single instance over SSH shows its stages, as the
 	// play did.
 	e.closers, e.steps = closers, ssh && !e.replicated
+	e.watchdogPath = c.watchdog
 	if ssh {
 		departing, opened, err := c.sshDeparting(ctx, cr, pc, adminUser)
 		if err != nil {
@@ -222,6 +226,7 @@ func (c *connector) newExternal(ctx context.Context, cr *v1alpha1.DatabaseInstan
 		kube:       c.kube,
 		record:     c.record,
 		rec:        rec,
+		fenceAfter: fenceAfter(p),
 	}, nil
 }
 

@@ -49,6 +49,14 @@ type member struct {
 	vm   string
 	inst *postgresql.Instance
 	off  string
+	// cut is true for a member over SSH whose machine the provider could
+	// not log in to (off says why): a machine that is off, or one cut off
+	// from the provider only. Nothing reaches it, so it cannot be fenced
+	// by the provider either.
+	cut bool
+	// wd is how the self-fencing watchdog runs beside the member; nil
+	// when it runs none.
+	wd *memberWatchdog
 }
 
 type external struct {
@@ -95,6 +103,12 @@ type external struct {
 	// next is what Observe decided about a primary that stopped
 	// answering, which Update carries out.
 	next decision
+	// watchdogPath is the dbaas-watchdog binary the provider copies to
+	// the members' machines.
+	watchdogPath string
+	// fenceAfter is spec.forProvider.failover.fenceAfter, which the
+	// members' watchdogs run with.
+	fenceAfter time.Duration
 }
 
 func settings(i *postgresql.Instance, p v1alpha1.DatabaseInstanceParameters) postgresql.Settings {
@@ -280,6 +294,11 @@ func (e *external) Delete(ctx context.Context, cr *v1alpha1.DatabaseInstance) (m
 	cr.SetConditions(xpv2.Deleting())
 	ms := e.present()
 	for n := len(ms) - 1; n >= 0; n-- {
+		// The watchdog goes first: it would take its server's stop for
+		// nothing, but it has no member to watch once the directory is gone.
+		if err := stopWatchdog(ctx, ms[n]); err != nil {
+			return managed.ExternalDelete{}, err
+		}
 		if err := ms[n].inst.Remove(ctx); err != nil {
 			return managed.ExternalDelete{}, errors.Wrapf(err, errRemoveMember, ms[n].vm)
 		}

@@ -225,15 +225,17 @@ func (e *external) trackPrimary(ctx context.Context, cr *v1alpha1.DatabaseInstan
 }
 
 // policy is what the failover decision takes from the instance besides
-// the snapshot. Until a watchdog fences a primary on its own, no primary
-// is known to fence itself: one the provider cannot reach is never
-// replaced.
+// the snapshot. A primary fences itself when the last look saw its
+// watchdog running (status.atProvider.members[].watchdog); without one,
+// a primary the provider cannot reach is never replaced.
 func policy(cr *v1alpha1.DatabaseInstance) failoverPolicy {
 	p := cr.Spec.ForProvider
 	return failoverPolicy{
-		Enabled: failoverEnabled(p),
-		After:   failoverAfter(p),
-		Synced:  strings.Split(cr.GetAnnotations()[annotationSyncMembers], ","),
+		Enabled:     failoverEnabled(p),
+		After:       failoverAfter(p),
+		Synced:      strings.Split(cr.GetAnnotations()[annotationSyncMembers], ","),
+		SelfFencing: watchdogRecorded(cr, primaryFirst(p)[0]),
+		FenceAfter:  fenceAfter(p),
 	}
 }
 

@@ -98,6 +98,18 @@ func (e *external) ensureReplicated(ctx context.Context, cr *v1alpha1.DatabaseIn
 		if err := e.configure(ctx, r, replicaSettings(r, primary, p)); err != nil {
 			return err
 		}
+		// Setting up a replica takes a while: the primary's watchdog,
+		// which may count no replica streaming meanwhile, hears from the
+		// provider after each one.
+		e.renew(ctx, e.primaryMember())
+	}
+	// The watchdogs start once every member is set up, with replicas
+	// that stream and reply, so that a primary being created does not
+	// fence itself while its replicas are copied.
+	for _, m := range e.members {
+		if err := e.ensureWatchdog(ctx, m); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if err := kerrors.NewAggregate(errs); err != nil || successor == "" {
 		return err
@@ -177,6 +189,11 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 		return managed.ExternalObservation{}, err
 	}
 	e.next = failoverDecision(snap, tracked, down, policy(cr))
+	if e.primaryMember().cut && e.next.Action != actWait && e.next.Action != actPromote {
+		// A primary the provider cannot log in to, and will not replace
+		// now, fails the reconcile with the reason, as it always has.
+		return managed.ExternalObservation{}, errors.Errorf("%s; %s", e.primaryMember().off, e.next.Message)
+	}
 	// holding is waiting out failover.after, or a failover refused: the
 	// primary is neither restarted nor replaced yet.
 	holding := false
@@ -212,9 +229,10 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 		SSHHostKeys: cr.Status.AtProvider.SSHHostKeys,
 		Members: []v1alpha1.Member{{
 			VirtualMachine: e.primaryMember().vm, Role: role(ps.Status, v1alpha1.RolePrimary), Address: memberHost(e.primaryMember().inst), Port: e.primaryMember().inst.Port,
-			Running: ps.Ready, LSN: ps.LSN,
+			Running: ps.Ready, LSN: ps.LSN, Watchdog: watchdogSeen(cr, e.primaryMember(), ps),
 		}},
 	}
+	upToDate = upToDate && watchdogUp(e.primaryMember(), ps)
 	replicaUp, replicaPending := false, false
 	for n, r := range e.members {
 		if n == e.primary {
@@ -243,6 +261,8 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 			return managed.ExternalObservation{}, errors.Wrap(err, errConfig)
 		}
 		m.Role, m.Running, m.LSN = role(rs.Status, v1alpha1.RoleReplica), rs.Ready, rs.LSN
+		m.Watchdog = watchdogSeen(cr, r, rs)
+		upToDate = upToDate && watchdogUp(r, rs)
 		replicaPending = replicaPending || len(rs.PendingRestart) > 0
 		replicaUp = replicaUp || rs.Ready
 		if rs.Fenced {

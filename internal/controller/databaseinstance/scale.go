@@ -76,6 +76,9 @@ func observeDeparting(ctx context.Context, ap *v1alpha1.DatabaseInstanceObservat
 // machine listed again later gets a fresh copy.
 func (e *external) removeDeparting(ctx context.Context) error {
 	for _, d := range e.departing {
+		if err := stopWatchdog(ctx, d); err != nil {
+			return err
+		}
 		if err := d.inst.Remove(ctx); err != nil {
 			return errors.Wrapf(err, errRemoveReplica, d.vm)
 		}

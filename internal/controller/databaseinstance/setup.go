@@ -74,6 +74,7 @@ func setup(mgr ctrl.Manager, o options.Options, h hooks) error {
 					backends:    o.Backends(),
 					hooks:       h,
 					deleteBound: o.DeleteBound(),
+					watchdog:    o.WatchdogBinary,
 				},
 				kube:   mgr.GetClient(),
 				record: s.Recorder,
@@ -83,6 +84,6 @@ func setup(mgr ctrl.Manager, o options.Options, h hooks) error {
 		},
 		// An instance whose primary does not answer is looked at every
 		// second until it answers again or a replica took over.
-		Options: []managed.ReconcilerOption{managed.WithPollIntervalHook(pollWhileDown), managed.WithTimeout(reconcileTimeout)},
+		Options: []managed.ReconcilerOption{managed.WithPollIntervalHook(pollHeartbeat), managed.WithTimeout(reconcileTimeout)},
 	})
 }

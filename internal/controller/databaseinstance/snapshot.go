@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
+	"github.com/dbaas-io/dbaas/internal/engine/watchdog"
 )
 
 // memberTimeout bounds how long the snapshot waits for one member. It is
@@ -50,6 +51,10 @@ type memberState struct {
 	// answered and it is connected.
 	Sender    postgresql.Sender
 	Connected bool
+	// Watchdog is true when the member's self-fencing watchdog runs; it
+	// is asked, and its heartbeat renewed, on every look at a member
+	// that has one.
+	Watchdog bool
 }
 
 // A snapshot is every member of an instance as seen at one moment, the
@@ -94,10 +99,32 @@ func (e *external) gather(ctx context.Context) snapshot {
 	return s
 }
 
+// heartbeat renews the heartbeat of the member's watchdog, which keeps a
+// primary with no replica streaming from fencing itself while the provider
+// sees it, and reports whether the watchdog runs. A failure is no error of
+// the look: a watchdog that does not run or hear is installed again by the
+// next update.
+func (e *external) heartbeat(ctx context.Context, m member) bool {
+	if m.wd == nil || !e.renew(ctx, m) {
+		return false
+	}
+	ok, err := watchdogRuns(ctx, m, e.fenceAfter)
+	return ok && err == nil
+}
+
+// renew renews the heartbeat of the member's watchdog, if it has one, and
+// reports whether it did.
+func (e *external) renew(ctx context.Context, m member) bool {
+	if m.wd == nil || m.off != "" || m.inst == nil {
+		return false
+	}
+	return watchdog.Renew(ctx, m.inst.Exec, pathsOf(m.inst).heartbeat, time.Now()) == nil
+}
+
 // ask reads one member's state. A member whose machine is off is not
 // asked; neither is the server of one that holds no data yet.
 func (e *external) ask(ctx context.Context, m member) memberState {
-	st := memberState{VM: m.vm, Off: m.off, Fenceable: m.inst != nil}
+	st := memberState{VM: m.vm, Off: m.off, Fenceable: m.inst != nil && !m.cut}
 	if m.off != "" || m.inst == nil {
 		return st
 	}
@@ -112,6 +139,7 @@ func (e *external) ask(ctx context.Context, m member) memberState {
 	if st.Initialized = initialized; !st.Initialized {
 		return st
 	}
+	st.Watchdog = e.heartbeat(ctx, m)
 	st.Standby = markedStandby(ctx, m.inst)
 	epoch, fenced, err := m.inst.Fenced(ctx)
 	// A marker that cannot be read counts as a fence.

@@ -64,14 +64,15 @@ func (c *connector) sshMembers(ctx context.Context, cr *v1alpha1.DatabaseInstanc
 			opened = append(opened, members[n].inst.Exec)
 		}
 	}
-	// Each member admits the others (replication, pg_rewind) and the
-	// provider, which reaches every machine from the same address.
+	// Each member admits the others (replication, pg_rewind), itself
+	// (its watchdog connects to its own address) and the provider, which
+	// reaches every machine from the same address.
 	for n := range members {
 		if members[n].inst == nil {
 			continue
 		}
 		for k := range members {
-			if k != n && addresses[k] != "" {
+			if addresses[k] != "" {
 				members[n].inst.Peers = append(members[n].inst.Peers, addresses[k])
 			}
 		}
@@ -130,12 +131,22 @@ func (c *connector) sshMember(ctx context.Context, cr *v1alpha1.DatabaseInstance
 		return m, "", err
 	}
 	address := vm.Status.AtProvider.Address
+	o := sshProvisionOptions(pc, vm, cr.Spec.ForProvider)
 	x, err := c.dial(ctx, cr, pc.SSH, vmName, address, key)
-	if err != nil {
+	// A single instance has no member to fail over to: a machine it cannot
+	// log in to fails the reconcile with the login's error.
+	replicated := cr.Spec.ForProvider.Topology == v1alpha1.TopologyPrimary
+	if err != nil && (gone || !prepare || !replicated) {
 		return m, "", err
 	}
-	o := sshProvisionOptions(pc, vm, cr.Spec.ForProvider)
-	if prepare {
+	if err != nil {
+		// A machine the provider cannot log in to is a member that is
+		// down, not a failed reconcile: the others are still looked at,
+		// and a primary cut off from the provider may be replaced once
+		// its watchdog has fenced it (see failoverDecision).
+		m.off, m.cut, x = err.Error(), true, cutOff{err: err}
+	}
+	if prepare && !m.cut {
 		if err := provision(ctx, x, o, cr, vmName); err != nil {
 			_ = x.Close()
 			return m, "", err
@@ -151,13 +162,20 @@ func (c *connector) sshMember(ctx context.Context, cr *v1alpha1.DatabaseInstance
 		// pg_hba.conf still decides who gets in.
 		m.inst.Listen = "*"
 	}
-	if prepare {
+	if prepare && !m.cut {
 		// Deleting such an instance leaves the old server alone (the
 		// README says so); anything else must not pass it by.
 		if err := checkLegacyPlay(ctx, cr, m.inst, o, vmName); err != nil {
 			_ = x.Close()
 			return m, "", err
 		}
+	}
+	if c.watchdog != "" && replicated {
+		// The local backend's machines, and the test hosts, have no
+		// systemd: the watchdog runs detached there. A single instance
+		// gets none: with no replica to take over, fencing it would only
+		// take it down while the provider is away.
+		m.wd = &memberWatchdog{binary: path.Join(o.Root, watchdogBinaryDir, "dbaas-watchdog"), systemd: pc.Backend != apisv1alpha1.BackendLocal}
 	}
 	return m, address, nil
 }

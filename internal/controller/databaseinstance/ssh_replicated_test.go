@@ -99,7 +99,13 @@ func newHostsFixture(t *testing.T, ns string, names ...string) *hostsFixture {
 	f.vm = &computev1alpha1.VirtualMachine{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: names[0]}}
 	// Only the instances' controller: nothing else writes the
 	// VirtualMachines' status.
-	withHooks := func(mgr ctrl.Manager, o options.Options) error { return setup(mgr, o, hooks{}) }
+	// Every member runs the self-fencing watchdog, as with the provider's
+	// own binary beside it.
+	bin := watchdogBinary(t)
+	withHooks := func(mgr ctrl.Manager, o options.Options) error {
+		o.WatchdogBinary = bin
+		return setup(mgr, o, hooks{})
+	}
 	env.StartManager(t, testenv.ManagerConfig{Setups: []testenv.Setup{config.Setup, withHooks}, Log: logr.Discard()})
 	return f
 }

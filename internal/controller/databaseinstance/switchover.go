@@ -120,6 +120,17 @@ func (e *external) promote(ctx context.Context, cr *v1alpha1.DatabaseInstance) e
 	if err := e.primaryMember().inst.Start(ctx); err != nil {
 		return errors.Wrapf(err, errStartNew, e.primaryMember().vm)
 	}
+	// The new primary's watchdog, which watched a replica, stops before
+	// the promotion and starts again at the end of this pass
+	// (ensureReplicated), once the replicas stream from the new primary:
+	// until they do it would count a primary with no replica and, during
+	// the pass's long steps, no heartbeat either, and fence it. Until it
+	// runs again the status records none, so the provider does not count
+	// on it should the new primary be cut off meanwhile.
+	e.renew(ctx, e.primaryMember())
+	if err := stopWatchdog(ctx, e.primaryMember()); err != nil {
+		return err
+	}
 	if err := e.primaryMember().inst.Promote(ctx, e.password); err != nil {
 		return errors.Wrap(err, errPromote)
 	}

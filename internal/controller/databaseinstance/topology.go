@@ -62,6 +62,9 @@ func replicaSettings(replica, primary member, p v1alpha1.DatabaseInstanceParamet
 	if useSlots(p) {
 		s.Replication.PrimarySlotName = postgresql.SlotName(replica.vm)
 	}
+	if replica.wd != nil {
+		s.Parameters = withStatusInterval(s.Parameters, fenceAfter(p))
+	}
 	return s
 }
 

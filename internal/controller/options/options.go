@@ -35,6 +35,12 @@ type Options struct {
 	// deleting with a Warning event naming what it left behind. Zero means
 	// deletion.DefaultGiveUpAfter.
 	GiveUpDeleteAfter time.Duration
+
+	// WatchdogBinary is the dbaas-watchdog binary the DatabaseInstance
+	// controller copies to the machines of replicated members over SSH
+	// and runs beside each member; empty installs none, and then a
+	// primary the provider cannot reach is never replaced.
+	WatchdogBinary string
 }
 
 // DeleteBound is GiveUpDeleteAfter, or its default when unset.

@@ -55,6 +55,11 @@ func (i *Instance) Fence(ctx context.Context, epoch int64) error {
 	return errors.Wrap(i.Stop(ctx), errFence)
 }
 
+// FenceFile is the member's fence marker, which the self-fencing watchdog
+// beside the member writes in the same format when it fences an isolated
+// primary.
+func (i *Instance) FenceFile() string { return filepath.Join(i.Dir, fenceFile) }
+
 // Fenced reports whether the member is fenced and at which epoch.
 func (i *Instance) Fenced(ctx context.Context) (int64, bool, error) {
 	b, err := i.readFile(ctx, filepath.Join(i.Dir, fenceFile))

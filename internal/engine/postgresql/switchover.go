@@ -87,17 +87,24 @@ func (i *Instance) Promote(ctx context.Context, adminPassword string) error {
 	if err := c.QueryRow(ctx, "SELECT pg_is_in_recovery()").Scan(&recovering); err != nil {
 		return errors.Wrap(err, errPromote)
 	}
-	if !recovering {
-		return nil
+	if recovering {
+		var ok bool
+		if err := c.QueryRow(ctx, "SELECT pg_promote(true, $1)", promoteWait).Scan(&ok); err != nil {
+			return errors.Wrap(err, errPromote)
+		}
+		if !ok {
+			return errors.Errorf(errNotPromoted, strconv.Itoa(promoteWait)+"s")
+		}
 	}
-	var ok bool
-	if err := c.QueryRow(ctx, "SELECT pg_promote(true, $1)", promoteWait).Scan(&ok); err != nil {
+	// A self-fencing watchdog that fenced this member, or the member it
+	// was rewound from, left default_transaction_read_only on in
+	// postgresql.auto.conf (pg_rewind copies that file): a primary takes
+	// writes again only without it.
+	if _, err := c.Exec(ctx, "ALTER SYSTEM RESET default_transaction_read_only"); err != nil {
 		return errors.Wrap(err, errPromote)
 	}
-	if !ok {
-		return errors.Errorf(errNotPromoted, strconv.Itoa(promoteWait)+"s")
-	}
-	return nil
+	_, err = c.Exec(ctx, "SELECT pg_reload_conf()")
+	return errors.Wrap(err, errPromote)
 }
 
 // Rejoin turns a former primary into a replica of source, which it reaches

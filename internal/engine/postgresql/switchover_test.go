@@ -173,3 +173,64 @@ func TestSwitchover(t *testing.T) {
 		t.Errorf("former primary: want it in recovery, got %+v, %v", as, err)
 	}
 }
+
+// TestPromoteLiftsReadOnly: a replica whose postgresql.auto.conf holds the
+// read-only default a self-fencing watchdog leaves behind (pg_rewind copies
+// it from a fenced primary) takes writes once promoted.
+func TestPromoteLiftsReadOnly(t *testing.T) {
+	ctx := context.Background()
+	const admin, repl = "admin:pw", "repl-pw"
+	dir := testenv.SharedDir(t)
+	a := NewInstance(executor.Local{}, filepath.Join(dir, "a"), "pg", "15", freePort(t), "admin")
+	b := NewInstance(executor.Local{}, filepath.Join(dir, "b"), "pg", "15", freePort(t), "admin")
+	stopOnCleanup(t, a)
+	stopOnCleanup(t, b)
+	if err := a.Init(ctx, admin); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Configure(ctx, Settings{Port: a.Port, SocketDir: a.SocketDir(), Replication: &Replication{Member: "a"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.AllowReplication(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	replicaOf(t, b, a, "b", admin, repl)
+	c, err := b.Connect(ctx, b.AdminUser, admin, "postgres")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	if _, err := c.Exec(ctx, "ALTER SYSTEM SET default_transaction_read_only = on"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Exec(ctx, "SELECT pg_reload_conf()"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Promote(ctx, admin); err != nil {
+		t.Fatal(err)
+	}
+	// The reload is asynchronous: a new session sees it once the
+	// postmaster has taken it up.
+	deadline := time.Now().Add(time.Minute)
+	for {
+		w, err := b.Connect(ctx, b.AdminUser, admin, "postgres")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = w.Exec(ctx, "CREATE TABLE after_promote (v int)")
+		_ = w.Close(ctx)
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the promoted replica still refuses writes: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

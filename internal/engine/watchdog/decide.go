@@ -148,6 +148,21 @@ func (m Memory) Remember(now time.Time, streaming int, mtime time.Time) Memory {
 	return m
 }
 
+// RememberReply returns the memory after a look at now that found a
+// replica's latest reply at replied (zero when none streams): a replica
+// that replied streamed then, not at the look, so an isolated primary is
+// counted from its replicas' last word. A reply stamped in the future
+// counts at now, and memory only moves forward.
+func (m Memory) RememberReply(now, replied time.Time) Memory {
+	if replied.After(now) {
+		replied = now
+	}
+	if replied.After(m.LastStreaming) {
+		m.LastStreaming = replied
+	}
+	return m
+}
+
 // Input is the input to Decide for a look at now.
 func (m Memory) Input(now time.Time, primary bool, streaming int, fenced bool, fenceAfter time.Duration) Input {
 	return Input{

@@ -156,3 +156,50 @@ func TestRestartNeverFencesAtOnce(t *testing.T) {
 		}
 	}
 }
+
+func TestRememberReply(t *testing.T) {
+	t0 := time.Date(2026, 12, 6, 17, 0, 0, 0, time.UTC)
+	at := t0.Add
+	cases := map[string]struct {
+		reason  string
+		replies []struct{ now, replied time.Time }
+		want    time.Time
+	}{
+		"ReplyCountsAtItsTime": {
+			reason:  "A replica that last replied at 2s streamed then, however late the look that found it.",
+			replies: []struct{ now, replied time.Time }{{at(9 * time.Second), at(2 * time.Second)}},
+			want:    at(2 * time.Second),
+		},
+		"NoReplicaIsNoStream": {
+			reason:  "A look that finds no replica streaming moves nothing.",
+			replies: []struct{ now, replied time.Time }{{at(3 * time.Second), time.Time{}}},
+			want:    t0,
+		},
+		"StaleReplyBeforeStartCountsNothing": {
+			reason:  "A reply older than the watchdog's start leaves the start as the last stream.",
+			replies: []struct{ now, replied time.Time }{{at(time.Second), at(-time.Minute)}},
+			want:    t0,
+		},
+		"FutureReplyCountsNow": {
+			reason:  "A reply stamped in the future counts at the look.",
+			replies: []struct{ now, replied time.Time }{{at(time.Second), at(time.Hour)}},
+			want:    at(time.Second),
+		},
+		"NeverBack": {
+			reason:  "An older reply after a newer one changes nothing.",
+			replies: []struct{ now, replied time.Time }{{at(5 * time.Second), at(4 * time.Second)}, {at(6 * time.Second), at(3 * time.Second)}},
+			want:    at(4 * time.Second),
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			m := NewMemory(t0)
+			for _, r := range tc.replies {
+				m = m.RememberReply(r.now, r.replied)
+			}
+			if !m.LastStreaming.Equal(tc.want) {
+				t.Errorf("%s\nRememberReply(...): want LastStreaming %s, got %s", tc.reason, tc.want, m.LastStreaming)
+			}
+		})
+	}
+}

@@ -85,7 +85,9 @@ func startPrimary(t *testing.T, i *postgresql.Instance, member string) {
 }
 
 // startReplica makes r a running replica of the running primary p through
-// a slot, as the controller does.
+// a slot, as the controller does, replying to the primary every second as
+// the controller has replicas beside a watchdog do (the watchdog counts a
+// replica as streaming by its replies).
 func startReplica(t *testing.T, r, p *postgresql.Instance, member string) {
 	t.Helper()
 	ctx := context.Background()
@@ -99,9 +101,9 @@ func startReplica(t *testing.T, r, p *postgresql.Instance, member string) {
 	if _, err := r.WritePassFile(ctx, replPW); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Configure(ctx, postgresql.Settings{Port: r.Port, SocketDir: r.SocketDir(), Replication: &postgresql.Replication{
+	if _, err := r.Configure(ctx, postgresql.Settings{Version: r.Version, Port: r.Port, SocketDir: r.SocketDir(), Replication: &postgresql.Replication{
 		Member: member, PrimaryConnInfo: postgresql.ConnInfo(p.Host, p.Port, member, r.PassFile(), r.CAFile()), PrimarySlotName: slot,
-	}}); err != nil {
+	}, Parameters: map[string]string{"wal_receiver_status_interval": "1s"}}); err != nil {
 		t.Fatalf("Configure replica: %v", err)
 	}
 	if err := r.Start(ctx); err != nil {

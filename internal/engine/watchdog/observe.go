@@ -19,9 +19,15 @@ const (
 	// counted as not reachable.
 	connectTimeout = 5 * time.Second
 
-	// roleQuery reads the role and the replicas that stream now.
+	// roleQuery reads the role, the replicas that stream and replied
+	// within the last $1 seconds, and the latest reply of any replica
+	// that streams. A sender whose replica was cut off shows state
+	// streaming until wal_sender_timeout (a minute by default) ends it, so
+	// the state alone would keep an isolated primary taking writes that
+	// long: only a reply counts, at its own time.
 	roleQuery = `SELECT NOT pg_is_in_recovery(),
-		(SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming')::int`
+		(SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming' AND reply_time > now() - make_interval(secs => $1))::int,
+		(SELECT max(reply_time) FROM pg_stat_replication WHERE state = 'streaming')`
 )
 
 // A look is what one look at the member found.
@@ -34,8 +40,12 @@ type look struct {
 	// primary is true for a server that answered and is not in
 	// recovery.
 	primary bool
-	// streaming is how many replicas stream from it.
+	// streaming is how many replicas stream from it and replied within
+	// fenceAfter.
 	streaming int
+	// replied is the latest reply of a replica that streams from it;
+	// zero when none does.
+	replied time.Time
 	// heartbeat is the heartbeat file's modification time; zero when
 	// there is no file.
 	heartbeat time.Time
@@ -64,8 +74,13 @@ func observe(ctx context.Context, c Config, conn *pgx.Conn, connErr error) look 
 	if conn == nil {
 		return l
 	}
-	if err := conn.QueryRow(ctx, roleQuery).Scan(&l.primary, &l.streaming); err != nil {
+	var replied *time.Time
+	if err := conn.QueryRow(ctx, roleQuery, c.FenceAfter.Seconds()).Scan(&l.primary, &l.streaming, &replied); err != nil {
 		l.primary, l.streaming, l.err = false, 0, errors.Wrap(err, errRole)
+		return l
+	}
+	if replied != nil {
+		l.replied = *replied
 	}
 	return l
 }

@@ -56,7 +56,10 @@ func lookOnce(ctx context.Context, c Config, mem Memory, log *slog.Logger) Memor
 		defer conn.Close(context.Background())
 	}
 	l := observe(ctx, c, conn, err)
-	mem = mem.Remember(l.at, l.streaming, l.heartbeat)
+	// Streaming counts at the replicas' latest reply (RememberReply), not
+	// at the look: the look's count only holds replicas that replied
+	// within fenceAfter.
+	mem = mem.Remember(l.at, 0, l.heartbeat).RememberReply(l.at, l.replied)
 	d := Decide(mem.Input(l.at, l.primary, l.streaming, l.fenced, c.FenceAfter))
 	attrs := []any{
 		"action", string(d.Action), "primary", l.primary, "streaming", l.streaming, "fenced", l.fenced,
