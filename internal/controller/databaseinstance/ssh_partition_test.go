@@ -188,6 +188,7 @@ func (f *hostsFixture) waitWatchdogs(t *testing.T, di *v1alpha1.DatabaseInstance
 // interval and slack after the partition (with sync none is acknowledged
 // after the partition at all).
 func TestPartitionedPrimaryOverSSH(t *testing.T) {
+	t.Parallel()
 	start := time.Now()
 	ctx := context.Background()
 	f := newHostsFixture(t, "di-ssh-part", "a", "b", "c")
@@ -264,6 +265,7 @@ func TestPartitionedPrimaryOverSSH(t *testing.T) {
 // promoted, the instance says the replica is down, and once healed the
 // replica streams again.
 func TestPartitionedReplicaOverSSH(t *testing.T) {
+	t.Parallel()
 	start := time.Now()
 	ctx := context.Background()
 	f := newHostsFixture(t, "di-ssh-rpart", "a", "b", "c")
