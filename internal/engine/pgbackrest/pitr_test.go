@@ -133,6 +133,12 @@ func TestPointInTimeRecovery(t *testing.T) {
 	}
 
 	phase("full backups")
+	// pgBackRest records a backup's stop time in whole seconds and restores
+	// to a time only from a backup that stopped before it, comparing whole
+	// seconds: T read in the second the last backup stopped finds none
+	// ("unable to find backup set with stop time less than T"). Start the
+	// rows in the next second of the server's clock.
+	nextSecond(ctx, t, c)
 	// Each row commits on its own; T is read from the server's clock after
 	// row 3 committed, so row 3's commit is at or before T and row 4's,
 	// which starts after T was read, after it.
@@ -270,4 +276,21 @@ func TestPointInTimeRecovery(t *testing.T) {
 		t.Logf("Verify of the corrupted repository: %v", err)
 	}
 	phase("corrupted repository verified")
+}
+
+// nextSecond waits until the server's clock has moved into the second
+// after the one it reads now.
+func nextSecond(ctx context.Context, t *testing.T, c *pgx.Conn) {
+	t.Helper()
+	var now time.Time
+	if err := c.QueryRow(ctx, "SELECT clock_timestamp()").Scan(&now); err != nil {
+		t.Fatal(err)
+	}
+	next := now.Truncate(time.Second).Add(time.Second)
+	for !now.After(next) {
+		time.Sleep(50 * time.Millisecond)
+		if err := c.QueryRow(ctx, "SELECT clock_timestamp()").Scan(&now); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
