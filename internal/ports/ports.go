@@ -51,3 +51,25 @@ func Free() (int, error) {
 	}
 	return 0, errors.Errorf("no free loopback port in %d-%d after %d tries", lowest, lowest+count-1, tries)
 }
+
+// startAttempts bounds the retries when another process takes the port
+// between Free and the server binding it.
+const startAttempts = 5
+
+// StartOnFree starts a server on a port from Free, trying another port when
+// start reports that the one it got was taken in the meantime (collision);
+// any other failure ends it at once.
+func StartOnFree(start func(port int) (collision bool, err error)) error {
+	var err error
+	for range startAttempts {
+		var port int
+		if port, err = Free(); err != nil {
+			return err
+		}
+		var collision bool
+		if collision, err = start(port); err == nil || !collision {
+			return err
+		}
+	}
+	return errors.Wrapf(err, "no free port after %d attempts", startAttempts)
+}

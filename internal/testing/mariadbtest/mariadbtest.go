@@ -26,6 +26,7 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 
+	"github.com/dbaas-io/dbaas/internal/ports"
 	"github.com/dbaas-io/dbaas/internal/testing/testproc"
 )
 
@@ -101,7 +102,7 @@ func New(baseDir string) (*Server, error) {
 	if err := s.install(); err != nil {
 		return nil, err
 	}
-	if err := s.startOnFreePort(); err != nil {
+	if err := ports.StartOnFree(s.start); err != nil {
 		return nil, err
 	}
 	if err := s.createAdmin(); err != nil {

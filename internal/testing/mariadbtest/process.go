@@ -28,7 +28,6 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/go-sql-driver/mysql"
 
-	"github.com/dbaas-io/dbaas/internal/ports"
 	"github.com/dbaas-io/dbaas/internal/runas"
 	"github.com/dbaas-io/dbaas/internal/testing/testproc"
 )
@@ -38,9 +37,6 @@ import (
 const serverUser runas.User = "mysql"
 
 const (
-	// portAttempts bounds the retries when another process takes the port
-	// between ports.Free and the server binding it.
-	portAttempts = 5
 	// readyTimeout bounds the wait for the server so that a broken server
 	// fails the test instead of hanging it; it is not an expectation.
 	readyTimeout = 90 * time.Second
@@ -64,23 +60,6 @@ var tuning = []string{
 	// What Debian's packaged configuration sets, which --no-defaults skips.
 	"--character-set-server=utf8mb4",
 	"--collation-server=utf8mb4_general_ci",
-}
-
-// startOnFreePort starts the server on a free port, trying another one when
-// the port was taken in the meantime.
-func (s *Server) startOnFreePort() error {
-	var err error
-	for range portAttempts {
-		var port int
-		if port, err = ports.Free(); err != nil {
-			return err
-		}
-		var collision bool
-		if collision, err = s.start(port); err == nil || !collision {
-			return err
-		}
-	}
-	return errors.Wrapf(err, "no free port after %d attempts", portAttempts)
 }
 
 // start runs mariadbd on port and waits until it accepts connections. It

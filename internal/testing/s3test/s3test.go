@@ -46,9 +46,6 @@ const (
 	keyFile  = "server.key"
 	logFile  = "versitygw.log"
 
-	// portAttempts bounds the retries when another process takes the port
-	// between picking it and binding it.
-	portAttempts = 5
 	// readyTimeout bounds the wait for the store, so that a broken one
 	// fails the test instead of hanging it; it is not an expectation.
 	readyTimeout = 90 * time.Second
@@ -115,7 +112,7 @@ func New(bin, baseDir string) (*Server, error) {
 	if err := s.writeCertificates(); err != nil {
 		return nil, err
 	}
-	if err := s.startOnFreePort(); err != nil {
+	if err := ports.StartOnFree(s.start); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -154,21 +151,6 @@ func (s *Server) writeCertificates() error {
 	}
 	s.CA = ca.Cert
 	return nil
-}
-
-func (s *Server) startOnFreePort() error {
-	var err error
-	for range portAttempts {
-		var port int
-		if port, err = ports.Free(); err != nil {
-			return err
-		}
-		var collision bool
-		if collision, err = s.start(port); err == nil || !collision {
-			return err
-		}
-	}
-	return errors.Wrapf(err, "no free port after %d attempts", portAttempts)
 }
 
 // start runs versitygw on port and waits until it answers HTTPS. It
