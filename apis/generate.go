@@ -31,6 +31,7 @@ import (
 
 	computev1alpha1 "github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 	enginev1alpha1 "github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
+	opsv1alpha1 "github.com/dbaas-io/dbaas/apis/ops/v1alpha1"
 	sqlv1alpha1 "github.com/dbaas-io/dbaas/apis/sql/v1alpha1"
 	"github.com/dbaas-io/dbaas/apis/v1alpha1"
 )
@@ -41,6 +42,7 @@ func AddToScheme(s *runtime.Scheme) error {
 		v1alpha1.SchemeBuilder.AddToScheme,
 		computev1alpha1.SchemeBuilder.AddToScheme,
 		enginev1alpha1.SchemeBuilder.AddToScheme,
+		opsv1alpha1.SchemeBuilder.AddToScheme,
 		sqlv1alpha1.SchemeBuilder.AddToScheme,
 	} {
 		if err := add(s); err != nil {

@@ -287,6 +287,10 @@ type DatabaseInstanceParameters struct {
 	// AdminPasswordSecretRef when that Secret or key does not exist yet.
 	// +optional
 	AutoGeneratePassword bool `json:"autoGeneratePassword,omitempty"`
+	// Backup archives the instance's WAL into a BackupStore and lets
+	// Backups of it be taken; no archiving and no backups when unset.
+	// +optional
+	Backup *InstanceBackupParameters `json:"backup,omitempty"`
 }
 
 // A Member is one engine process of an instance.
@@ -438,6 +442,10 @@ type DatabaseInstanceObservation struct {
 	// entry is removed here, which accepts its new key.
 	// +optional
 	SSHHostKeys map[string]string `json:"sshHostKeys,omitempty"`
+	// RecoveryWindow is what the instance can be restored to from its
+	// BackupStore, when spec.forProvider.backup is set.
+	// +optional
+	RecoveryWindow *RecoveryWindow `json:"recoveryWindow,omitempty"`
 }
 
 // A DatabaseInstanceSpec defines the desired state of a DatabaseInstance.
