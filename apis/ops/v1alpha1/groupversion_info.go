@@ -14,7 +14,6 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-
 // Package v1alpha1 holds the ops.dbaas.io API types: day-2 operations on
 // database instances, starting with where their backups go (BackupStore)
 // and the backups themselves (Backup).
