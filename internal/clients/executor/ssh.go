@@ -20,6 +20,7 @@ const (
 	errHandshake      = "cannot set up an SSH connection to %s as %s"
 	errNoHandshake    = "cannot connect over SSH to %s: no SSH handshake in time"
 	errSession        = "cannot open an SSH session on %s"
+	errNoSession      = "cannot open an SSH session on %s: no reply in time"
 	errNoExitStatus   = "the command on %s ended without reporting an exit status"
 	errAuthMarker     = "unable to authenticate"
 	defaultSSHTimeout = 30 * time.Second
@@ -141,16 +142,12 @@ func isTimeout(err error) bool {
 // Processes the command started in the background may outlive a canceled
 // command: sshd signals only the process it started.
 func (s *SSH) Run(ctx context.Context, cmd string, stdin io.Reader) (Result, error) {
-	sess, err := s.client.NewSession()
+	var stdout, stderr bytes.Buffer
+	sess, err := s.start(ctx, remoteCommand(cmd, s.sudo), stdin, &stdout, &stderr)
 	if err != nil {
-		return Result{}, errors.Wrapf(err, errSession, s.address)
+		return Result{}, err
 	}
 	defer sess.Close()
-	var stdout, stderr bytes.Buffer
-	sess.Stdin, sess.Stdout, sess.Stderr = stdin, &stdout, &stderr
-	if err := sess.Start(remoteCommand(cmd, s.sudo)); err != nil {
-		return Result{}, errors.Wrap(err, errStart)
-	}
 	done := make(chan error, 1)
 	go func() { done <- sess.Wait() }()
 	select {
@@ -178,6 +175,47 @@ func (s *SSH) Run(ctx context.Context, cmd string, stdin io.Reader) (Result, err
 		return Result{}, errors.Wrap(err, errWait)
 	}
 	return res, nil
+}
+
+// start opens a session and starts cmd in it. Opening a session and
+// starting a command each wait for the machine's reply, and x/crypto/ssh
+// does not watch ctx while they wait: on a link that went dead they would
+// wait until TCP gives up, many minutes later, holding the reconcile that
+// asked. So they run aside, and start returns when ctx ends; a session that
+// opens after that is killed and closed, and closing the executor ends the
+// wait for good.
+func (s *SSH) start(ctx context.Context, cmd string, stdin io.Reader, stdout, stderr io.Writer) (*ssh.Session, error) {
+	type opened struct {
+		sess *ssh.Session
+		err  error
+	}
+	ch := make(chan opened, 1)
+	go func() {
+		sess, err := s.client.NewSession()
+		if err != nil {
+			ch <- opened{err: errors.Wrapf(err, errSession, s.address)}
+			return
+		}
+		sess.Stdin, sess.Stdout, sess.Stderr = stdin, stdout, stderr
+		if err := sess.Start(cmd); err != nil {
+			_ = sess.Close()
+			ch <- opened{err: errors.Wrap(err, errStart)}
+			return
+		}
+		ch <- opened{sess: sess}
+	}()
+	select {
+	case o := <-ch:
+		return o.sess, o.err
+	case <-ctx.Done():
+		go func() {
+			if o := <-ch; o.sess != nil {
+				_ = o.sess.Signal(ssh.SIGKILL)
+				_ = o.sess.Close()
+			}
+		}()
+		return nil, errors.Wrapf(ctx.Err(), errNoSession, s.address)
+	}
 }
 
 // Close closes the connection.
