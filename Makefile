@@ -144,9 +144,17 @@ render: $(BIN)/crank ## Render functions/dbaas/example with the platform's Compo
 		--required-resources=catalog \
 		-a render.crossplane.io/runtime-development-target=localhost:$(RENDER_PORT)
 
+# go test starts the packages' test binaries in the order it is given
+# them (./... is alphabetical), two at a time on two cores, a binary only
+# once every package named before it has started. The longest packages are
+# named first, so that databaseinstance (about 9 minutes) runs beside all
+# the others instead of starting after some forty packages and ending
+# alone; a package named twice runs once.
+SLOW_TESTS := ./internal/controller/databaseinstance/ ./test/e2e/ ./test/machines/ ./internal/engine/postgresql/ ./test/existing/ ./internal/engine/pgbackrest/
+
 test: deps build ## Run the whole suite: unit, integration and end-to-end.
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 25m ./...
+	$(GO) test -count=1 -timeout 25m $(SLOW_TESTS) ./...
 
 bench: deps build ## Run the benchmarks (quote medians: go run golang.org/x/perf/cmd/benchstat).
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 $$($(GO) list ./... | grep -v -e /test/bench500 -e /test/bench200 -e /test/benchinstance)

@@ -15,6 +15,7 @@ import (
 // reconcile, with the Composition untouched: the catalog is data the
 // platform team owns, not part of the Composition.
 func TestCatalogEditReachesDatabases(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	const ns = "catalog-edit"
 	createNamespace(t, ns)

@@ -17,6 +17,7 @@ import (
 // that the claim's own connection secret opens (verify-full), then deletes
 // it and checks that nothing it composed is left.
 func TestClaimBecomesWorkingDatabase(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	root, _ := filepath.Abs("../..")
 	if err := localenv.ApplyFile(ctx, env.Client, filepath.Join(root, "examples", "claim-dev.yaml")); err != nil {

@@ -25,6 +25,7 @@ import (
 // database that the connection secret in its namespace opens (verify-full),
 // then deletes it and checks that the engine and the machine are gone.
 func TestDatabaseBecomesWorkingDatabase(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	root, _ := filepath.Abs("../..")
 	if err := localenv.ApplyFile(ctx, env.Client, filepath.Join(root, "examples", "database-dev.yaml")); err != nil {

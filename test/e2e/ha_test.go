@@ -22,6 +22,7 @@ import (
 // writes again, and finds every row whose commit was acknowledged before the
 // kill (the ha tier commits synchronously to a replica).
 func TestHADatabaseFailsOver(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	const ns = "ha-failover"
 	createNamespace(t, ns)

@@ -17,7 +17,12 @@ import (
 )
 
 // env is shared by every test of the package: starting it takes seconds,
-// and each test uses a namespace of its own.
+// and each test uses a namespace of its own. Because of that the tests run
+// side by side (t.Parallel): most of each one is waiting for Crossplane
+// core, the function and the provider to take the next step, and run one
+// after another they took four minutes of the suite. The one test that
+// kills the provider (TestProviderRestartDuringCreate) is not parallel, so
+// Go runs it alone before the others start.
 var env *localenv.Env
 
 func TestMain(m *testing.M) {

@@ -17,6 +17,7 @@ import (
 // managed kinds are reached by their short names, and `kubectl get
 // dbaas-managed` lists every managed kind and nothing else.
 func TestNamesKubectlResolves(t *testing.T) {
+	t.Parallel()
 	dc, err := discovery.NewDiscoveryClientForConfig(env.RestConfig)
 	if err != nil {
 		t.Fatal(err)

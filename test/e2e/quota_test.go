@@ -20,6 +20,7 @@ import (
 // (examples/quota) in a namespace and sees the API server refuse the
 // Database beyond its cap, while the quota controller counts them.
 func TestResourceQuotaCapsDatabases(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	const ns = "quota"
 	createNamespace(t, ns)

@@ -28,6 +28,7 @@ import (
 // no acknowledged row is lost and that the writer writes again, and it
 // measures (without asserting on time) how long writes were refused.
 func TestSKUChangeRollsWithOneSwitchover(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	const ns, name = "resize", "resize"
 	createNamespace(t, ns)

@@ -20,7 +20,8 @@ func clientKey(u *unstructured.Unstructured) client.ObjectKey {
 // TestProviderRestartDuringCreate kills the provider (SIGKILL, as a crash
 // would) while the engine is being created, starts it again, and checks
 // that the Database still becomes Ready with exactly one data directory, one
-// postgres server and one database.
+// postgres server and one database. It is the package's one test that
+// does not call t.Parallel: the provider it kills serves every test.
 func TestProviderRestartDuringCreate(t *testing.T) {
 	ctx := context.Background()
 	createNamespace(t, "restart")

@@ -29,6 +29,7 @@ import (
 // user logs in with verify-full against the CA the config names, and plain
 // text is refused. Everything is deleted again, on the server too.
 func TestSharedServer(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	const ns = "shared-server"
 	createNamespace(t, ns)

@@ -16,6 +16,7 @@ import (
 // own, the DBAs' record names the team, and the application logs in with its
 // connection secret alone. Deleting the Database drops the database.
 func TestSharedDatabaseThroughClass(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	const ns = "shared-tier"
 	createNamespace(t, ns)

@@ -16,6 +16,7 @@ import (
 // function refuses the others (a tier that drops to one member, another
 // environment), which its unit tests show.
 func TestChangesThatLoseDataAreRefused(t *testing.T) {
+	t.Parallel()
 	const ns = "transitions"
 	createNamespace(t, ns)
 	ctx := context.Background()

@@ -15,6 +15,7 @@ import (
 // DatabaseClaim, which Crossplane generates from the XRDs, refuse bad input
 // before anything is composed.
 func TestInvalidClaimsAreRefused(t *testing.T) {
+	t.Parallel()
 	createNamespace(t, "invalid")
 	cases := map[string]struct {
 		reason string
@@ -66,6 +67,7 @@ func TestInvalidClaimsAreRefused(t *testing.T) {
 // the catalog does not offer: the function refuses it with a message that
 // lists what is offered, and nothing is composed.
 func TestUnknownSKUIsReportedWithAcceptedValues(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	createNamespace(t, "bad-sku")
 	db := newDatabase("bad-sku", "huge", map[string]any{"sku": "huge"})

@@ -47,7 +47,8 @@ func (c *crasher) Create(ctx context.Context, id machine.ID, s machine.Spec) (*m
 // and before it records the result, then starts it again: every backend
 // ends with exactly one machine, found again by its name.
 func TestCrashDuringCreate(t *testing.T) {
-	env := testenv.Start(t)
+	t.Parallel()
+	env := testenv.Shared(t)
 	c := env.Client
 	rigs := startRigs(t)
 	var o backend.Options
@@ -59,13 +60,17 @@ func TestCrashDuringCreate(t *testing.T) {
 	// One sync.Map for the whole first provider, not one per Connect.
 	once := &sync.Map{}
 	crashing.Wrap = func(b machine.Backend) machine.Backend { return &crasher{Backend: b, created: created, once: once} }
+	// A manager on the shared API server sees the namespaces made before
+	// it started.
+	for _, r := range rigs {
+		setUp(t, c, r.rig, "crash-"+r.name)
+	}
 	setups := []testenv.Setup{config.Setup, virtualmachine.Setup}
 	stop := env.StartManager(t, testenv.ManagerConfig{Setups: setups, Machines: crashing, Concurrency: 4})
 
 	vms := map[string]*v1alpha1.VirtualMachine{}
 	for _, r := range rigs {
 		ns := "crash-" + r.name
-		setUp(t, c, r.rig, ns)
 		vm := newVM(r, ns, crashPrefix+r.name)
 		must(t, c.Create(context.Background(), vm))
 		vms[ns] = vm

@@ -15,7 +15,8 @@ import (
 // TestExamplesApply applies examples/machines as a user would: the API
 // server's validation must accept every object in them.
 func TestExamplesApply(t *testing.T) {
-	env := testenv.Start(t)
+	t.Parallel()
+	env := testenv.Shared(t)
 	ctx := context.Background()
 	// The platform's configs and their Secrets live in crossplane-system;
 	// the team's machines in team-a.

@@ -20,11 +20,17 @@ import (
 // TestMachines runs the same story on every backend, each in a namespace
 // of its own, the backends side by side under one provider.
 func TestMachines(t *testing.T) {
-	env := testenv.Start(t)
+	t.Parallel()
+	env := testenv.Shared(t)
 	rigs := startRigs(t)
 	var o backend.Options
 	for _, r := range rigs {
 		r.wire(&o)
+	}
+	// A manager on the shared API server sees the namespaces made before
+	// it started: each rig's is made here, not in its subtest.
+	for _, r := range rigs {
+		setUp(t, env.Client, r.rig, "machines-"+r.name)
 	}
 	env.StartManager(t, testenv.ManagerConfig{Setups: []testenv.Setup{config.Setup, virtualmachine.Setup, firewallrule.Setup}, Machines: o, Concurrency: 4})
 
@@ -32,7 +38,6 @@ func TestMachines(t *testing.T) {
 		t.Run(r.name, func(t *testing.T) {
 			t.Parallel()
 			ns := "machines-" + r.name
-			setUp(t, env.Client, r.rig, ns)
 			t.Run("Lifecycle", func(t *testing.T) { lifecycle(t, env, r, ns) })
 			if r.failRun == nil {
 				t.Run("MissingImage", func(t *testing.T) { missingImage(t, env, r, ns) })

@@ -29,11 +29,19 @@ import (
 // honoured only through a ClusterProviderConfig, and then marks the
 // machine.
 func TestOwnership(t *testing.T) {
-	env := testenv.Start(t)
+	t.Parallel()
+	env := testenv.Shared(t)
 	rigs := startRigs(t)
 	var o backend.Options
 	for _, r := range rigs {
 		r.wire(&o)
+	}
+	// A manager on the shared API server sees the namespaces made before
+	// it started: each planting rig's is made here, not in its subtest.
+	for _, r := range rigs {
+		if _, ok := r.rig.(machinetest.Planter); ok {
+			setUp(t, env.Client, r.rig, "owner-"+r.name)
+		}
 	}
 	env.StartManager(t, testenv.ManagerConfig{Setups: []testenv.Setup{config.Setup, virtualmachine.Setup}, Machines: o, Concurrency: 4})
 
@@ -47,7 +55,6 @@ func TestOwnership(t *testing.T) {
 		t.Run(r.name, func(t *testing.T) {
 			t.Parallel()
 			ns := "owner-" + r.name
-			setUp(t, env.Client, r.rig, ns)
 			cpc := setUpCluster(t, env.Client, r.rig, ns)
 			t.Run("Unmarked", func(t *testing.T) {
 				refusedAndLeft(t, env.Client, r, p, newVM(r, ns, "unmarked"), nil, "exists and was not made by this provider")

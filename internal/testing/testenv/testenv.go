@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -89,6 +90,10 @@ func Start(t testing.TB, extraCRDDirs ...string) *Env {
 		CRDDirectoryPaths:     append([]string{filepath.Join(root, "package", "crds")}, extraCRDDirs...),
 		ErrorIfCRDPathMissing: true,
 		BinaryAssetsDirectory: BinDir(t),
+		// envtest's 20 seconds, retried five times, were too few at load
+		// 30 on 2 cores: TestVirtualMachineOwnNetwork failed there on
+		// kube-apiserver not becoming ready. Shared waits as long.
+		ControlPlaneStartTimeout: 2 * time.Minute,
 	}
 	cfg, err := e.Start()
 	if err != nil {
