@@ -64,34 +64,44 @@ func namespacesOfPIDFiles(dir string) ([]*os.File, error) {
 	}
 	var held []*os.File
 	seen := []fs.FileInfo{own}
-	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			// A directory gone or unreadable while walking holds no
-			// PID file to find.
-			return nil
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, walkErr error) error {
+		if walkErr != nil {
+			return nil //nolint:nilerr // A directory gone or unreadable while walking holds no PID file to find.
 		}
 		if !d.Type().IsRegular() || !strings.HasSuffix(d.Name(), pidFileSuffix) {
 			return nil
 		}
-		pid, ok := readPIDFile(p)
-		if !ok || !namesDir(pid, dir) {
-			return nil
+		if f, fi := openNamespaceOf(p, dir); f != nil {
+			if sameAsAny(fi, seen) {
+				_ = f.Close()
+				return nil
+			}
+			seen = append(seen, fi)
+			held = append(held, f)
 		}
-		f, err := os.Open(filepath.Join("/proc", strconv.Itoa(pid), "ns", "net"))
-		if err != nil {
-			// The process ended since.
-			return nil
-		}
-		fi, err := f.Stat()
-		if err != nil || sameAsAny(fi, seen) {
-			_ = f.Close()
-			return nil
-		}
-		seen = append(seen, fi)
-		held = append(held, f)
 		return nil
 	})
 	return held, errors.Wrapf(err, "cannot look for PID files below %s", dir)
+}
+
+// openNamespaceOf opens the network namespace of the process the PID file
+// at path names, when that process is one of dir's; nil when it is not, or
+// no longer runs.
+func openNamespaceOf(path, dir string) (*os.File, fs.FileInfo) {
+	pid, ok := readPIDFile(path)
+	if !ok || !namesDir(pid, dir) {
+		return nil, nil
+	}
+	f, err := os.Open(filepath.Join("/proc", strconv.Itoa(pid), "ns", "net"))
+	if err != nil {
+		return nil, nil
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		_ = f.Close()
+		return nil, nil
+	}
+	return f, fi
 }
 
 // readPIDFile reads the PID on a PID file's first line.
