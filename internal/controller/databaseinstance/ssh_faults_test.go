@@ -195,7 +195,7 @@ func TestPartitionedAsyncPrimaryOverSSH(t *testing.T) {
 
 	// The provider stops right after recording the epoch, before any
 	// promotion; a new one finishes the failover.
-	waitHit(t, hit, "the failover", stepEpochRecorded)
+	waitHitOverSSH(t, hit, stepEpochRecorded)
 	if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
 		t.Fatal(err)
 	}
@@ -326,4 +326,15 @@ func (f *hostsFixture) changedHostKey(t *testing.T, di *v1alpha1.DatabaseInstanc
 			"ready: " + di.GetCondition(xpv2.TypeReady).Message + "; synced: " + di.GetCondition(xpv2.TypeSynced).Message
 	})
 	f.waitRoles(t, di, primary)
+}
+
+// waitHitOverSSH waits, with the deadline of the tests on test hosts,
+// until the provider reached the failover step it stops at.
+func waitHitOverSSH(t *testing.T, hit <-chan struct{}, step string) {
+	t.Helper()
+	select {
+	case <-hit:
+	case <-time.After(sshTimeout):
+		t.Fatalf("the failover never reached %s within %s", step, sshTimeout)
+	}
 }
