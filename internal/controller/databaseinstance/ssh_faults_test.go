@@ -52,7 +52,7 @@ func dialInNamespace(ns string) func(ctx context.Context, network, addr string) 
 				ch <- result{err: err}
 				return
 			}
-			defer f.Close() //nolint:errcheck // Opened only to enter the namespace.
+			defer f.Close()
 			if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
 				ch <- result{err: err}
 				return
