@@ -195,7 +195,7 @@ func TestPartitionedAsyncPrimaryOverSSH(t *testing.T) {
 
 	// The provider stops right after recording the epoch, before any
 	// promotion; a new one finishes the failover.
-	waitHitOverSSH(t, hit, stepEpochRecorded)
+	f.waitHitOverSSH(t, di, hit, stepEpochRecorded)
 	if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
 		t.Fatal(err)
 	}
@@ -328,13 +328,18 @@ func (f *hostsFixture) changedHostKey(t *testing.T, di *v1alpha1.DatabaseInstanc
 	f.waitRoles(t, di, primary)
 }
 
-// waitHitOverSSH waits, with the deadline of the tests on test hosts,
-// until the provider reached the failover step it stops at.
-func waitHitOverSSH(t *testing.T, hit <-chan struct{}, step string) {
+// waitHitOverSSH waits until the provider reached the failover step it
+// stops at, for twice the deadline of the tests on test hosts: on a loaded
+// machine every look at a cut-off primary first waits out an SSH login,
+// and a failover took over 5 minutes at load average 50. The instance's
+// conditions say where it stood if it never gets there.
+func (f *hostsFixture) waitHitOverSSH(t *testing.T, di *v1alpha1.DatabaseInstance, hit <-chan struct{}, step string) {
 	t.Helper()
 	select {
 	case <-hit:
-	case <-time.After(sshTimeout):
-		t.Fatalf("the failover never reached %s within %s", step, sshTimeout)
+	case <-time.After(2 * sshTimeout):
+		_ = f.env.Client.Get(context.Background(), client.ObjectKeyFromObject(di), di)
+		t.Fatalf("the failover never reached %s within %s; ready: %s; synced: %s", step, 2*sshTimeout,
+			di.GetCondition(xpv2.TypeReady).Message, di.GetCondition(xpv2.TypeSynced).Message)
 	}
 }

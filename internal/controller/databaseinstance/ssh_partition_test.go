@@ -226,7 +226,7 @@ func TestPartitionedPrimaryOverSSH(t *testing.T) {
 		t.Errorf("the isolated primary acknowledged a write %s after the partition, later than fenceAfter + interval + slack (%s)", last.Sub(partitioned), bound)
 	}
 
-	waitHitOverSSH(t, hit, stepPromoted)
+	f.waitHitOverSSH(t, di, hit, stepPromoted)
 	f.stop()
 	t.Logf("provider stopped after the promotion at +%s", time.Since(partitioned).Round(100*time.Millisecond))
 	f.stop = f.startProvider(t, hooks{})
