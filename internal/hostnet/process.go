@@ -118,47 +118,7 @@ func (p *Process) Kill() error {
 // kill(pid, 0), and a postmaster started on the same data directory after
 // a power-off would take the zombie for a server still running.
 func KillNamespace(ctx context.Context, ns string) error {
-	deadline := time.Now().Add(WaitDeadline)
-	killed := map[int]string{}
-	for {
-		pids, err := NamespacePIDs(ctx, ns)
-		if err != nil {
-			return err
-		}
-		if len(pids) == 0 {
-			break
-		}
-		if err := ctx.Err(); err != nil {
-			return errors.Wrapf(err, "processes %v of %s still run", pids, ns)
-		}
-		if time.Now().After(deadline) {
-			return errors.Errorf("processes %v of %s still run %s after SIGKILL", pids, ns, WaitDeadline)
-		}
-		for _, pid := range pids {
-			if st, ok := ReadStat(pid); ok {
-				killed[pid] = st.Start
-			}
-			// ESRCH: the process ended since it was listed.
-			if err := syscall.Kill(pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
-				return errors.Wrapf(err, "cannot kill process %d of %s", pid, ns)
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	for pid, start := range killed {
-		for {
-			st, ok := ReadStat(pid)
-			if !ok || st.Start != start {
-				break
-			}
-			if time.Now().After(deadline) {
-				return errors.Errorf("process %d of %s is still in the process table (state %s) %s after SIGKILL; "+
-					"its parent does not reap it", pid, ns, st.State, WaitDeadline)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
-	return nil
+	return killUntilNone(ctx, ns, func() ([]int, error) { return NamespacePIDs(ctx, ns) })
 }
 
 // A Stat is what /proc/PID/stat says of a process that this package needs.

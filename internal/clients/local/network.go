@@ -146,9 +146,14 @@ func powerOff(ctx context.Context, m *record) error {
 }
 
 // removeHost stops the processes of the host of the machine in dir and
-// removes its namespace and link.
+// removes its namespace and link. Processes left in a namespace deleted
+// before them (by an earlier removal cut short, or by hand) are found by
+// the PID files in dir and stopped too, so none outlives its machine.
 func removeHost(ctx context.Context, dir string) error {
-	return errors.Wrap(hostnet.RemoveNamespace(ctx, namespaceOf(dir)), errRemoveHost)
+	if err := hostnet.RemoveNamespace(ctx, namespaceOf(dir)); err != nil {
+		return errors.Wrap(err, errRemoveHost)
+	}
+	return errors.Wrap(hostnet.KillLeftBelow(ctx, dir), errRemoveHost)
 }
 
 // RemoveHosts removes the host of every machine below baseDir: its

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -12,7 +11,6 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
@@ -319,10 +317,7 @@ func (e *external) recordSwitchover(ctx context.Context, cr *v1alpha1.DatabaseIn
 
 // failedOver reports a completed failover promotion.
 func (e *external) failedOver(cr *v1alpha1.DatabaseInstance) {
-	cr.SetConditions(xpv2.Condition{
-		Type: v1alpha1.TypeFailover, Status: corev1.ConditionTrue, Reason: reasonPromoted,
-		Message: e.rec.Message + " (fencing token " + strconv.FormatInt(e.rec.Epoch, 10) + ")", LastTransitionTime: metav1.Now(),
-	})
+	cr.SetConditions(failoverCondition(e.rec, metav1.Now()))
 	if e.record != nil {
 		e.record.Event(cr, event.Normal(reasonFailedOver, e.rec.Message))
 	}

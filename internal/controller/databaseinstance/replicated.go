@@ -216,6 +216,7 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 		notReady = append(notReady, "primary "+e.primaryMember().vm+" is not running as the primary"+why)
 	}
 
+	restoreFailoverCondition(cr, e.rec, ps.Ready && !ps.InRecovery && e.primaryMember().vm == e.rec.Primary)
 	ap := v1alpha1.DatabaseInstanceObservation{
 		Endpoint:                memberHost(e.primaryMember().inst),
 		Port:                    e.primaryMember().inst.Port,

@@ -186,12 +186,15 @@ func (f *hostsFixture) waitWatchdogs(t *testing.T, di *v1alpha1.DatabaseInstance
 // replica. It also checks the async bound: the last write the isolated
 // primary acknowledged came no later than fenceAfter plus the watchdog's
 // interval and slack after the partition (with sync none is acknowledged
-// after the partition at all).
+// after the partition at all). The provider is stopped right after the
+// promotion, before it moves the others and publishes the new primary, and
+// a new one finishes the failover: still no acknowledged row is lost.
 func TestPartitionedPrimaryOverSSH(t *testing.T) {
 	t.Parallel()
 	start := time.Now()
 	ctx := context.Background()
-	f := newHostsFixture(t, "di-ssh-part", "a", "b", "c")
+	h, hit := stopAtStep(stepPromoted)
+	f := newHostsFixtureWith(t, h, "di-ssh-part", "a", "b", "c")
 	f.dumpOnFailure(t)
 	c := f.env.Client
 	di := f.sshReplicated(t, partitionParams(v1alpha1.ReplicationSync))
@@ -223,6 +226,11 @@ func TestPartitionedPrimaryOverSSH(t *testing.T) {
 		t.Errorf("the isolated primary acknowledged a write %s after the partition, later than fenceAfter + interval + slack (%s)", last.Sub(partitioned), bound)
 	}
 
+	f.waitHitOverSSH(t, di, hit, stepPromoted)
+	f.stop()
+	t.Logf("provider stopped after the promotion at +%s", time.Since(partitioned).Round(100*time.Millisecond))
+	f.stop = f.startProvider(t, hooks{})
+
 	var np string
 	eventuallyWithin(t, sshTimeout, "a replica is the primary of record", func() (bool, string) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
@@ -233,6 +241,9 @@ func TestPartitionedPrimaryOverSSH(t *testing.T) {
 	})
 	writable := f.waitWritable(t, di)
 	t.Logf("writable new primary %s at +%s (failover.after %s, fenceAfter %s)", np, writable.Sub(partitioned).Round(100*time.Millisecond), partitionAfterForTests, fenceAfterForTests)
+	if got := di.Status.AtProvider.FencingToken; got != 1 {
+		t.Errorf("fencingToken: want 1 after one promotion across the restart, got %d", got)
+	}
 	if cond := di.GetCondition(v1alpha1.TypeFailover); cond.Status != corev1.ConditionTrue || !strings.Contains(cond.Message, "promoted "+np) {
 		t.Errorf("Failover condition: unexpected %+v", cond)
 	}

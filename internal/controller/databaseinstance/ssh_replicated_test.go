@@ -43,9 +43,18 @@ const sshTimeout = 5 * time.Minute
 type hostsFixture struct {
 	*fixture
 	hosts map[string]*testhost.Host
+	// stop stops the provider the fixture started.
+	stop func()
 }
 
 func newHostsFixture(t *testing.T, ns string, names ...string) *hostsFixture {
+	t.Helper()
+	return newHostsFixtureWith(t, hooks{}, ns, names...)
+}
+
+// newHostsFixtureWith is newHostsFixture with the provider started under
+// hooks h.
+func newHostsFixtureWith(t *testing.T, h hooks, ns string, names ...string) *hostsFixture {
 	t.Helper()
 	ctx := context.Background()
 	net := testhost.NewNetwork(t)
@@ -97,17 +106,22 @@ func newHostsFixture(t *testing.T, ns string, names ...string) *hostsFixture {
 		}
 	}
 	f.vm = &computev1alpha1.VirtualMachine{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: names[0]}}
-	// Only the instances' controller: nothing else writes the
-	// VirtualMachines' status.
-	// Every member runs the self-fencing watchdog, as with the provider's
-	// own binary beside it.
+	f.stop = f.startProvider(t, h)
+	return f
+}
+
+// startProvider starts the provider for the hosts under hooks h: only the
+// instances' controller, since nothing else writes the VirtualMachines'
+// status, and every member runs the self-fencing watchdog, as with the
+// provider's own binary beside it.
+func (f *hostsFixture) startProvider(t *testing.T, h hooks) (stop func()) {
+	t.Helper()
 	bin := watchdogBinary(t)
 	withHooks := func(mgr ctrl.Manager, o options.Options) error {
 		o.WatchdogBinary = bin
-		return setup(mgr, o, hooks{})
+		return setup(mgr, o, h)
 	}
-	env.StartManager(t, testenv.ManagerConfig{Setups: []testenv.Setup{config.Setup, withHooks}, Log: logr.Discard()})
-	return f
+	return f.env.StartManager(t, testenv.ManagerConfig{Setups: []testenv.Setup{config.Setup, withHooks}, Log: logr.Discard()})
 }
 
 // hostPortOf is where the member on host name listens.

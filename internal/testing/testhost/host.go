@@ -98,6 +98,11 @@ func (n *Network) Host(t testing.TB, name string, opts ...Option) *Host {
 		if _, err := ip("netns", "del", h.ns); err != nil {
 			t.Errorf("cannot remove host %s: %v", name, err)
 		}
+		// A process that left the namespace's list without ending (the
+		// namespace was deleted under it) is found by its PID file.
+		if err := killLeftBelow(h.dir); err != nil {
+			t.Errorf("cannot stop what host %s left: %v", name, err)
+		}
 	})
 	if _, err := ip("link", "add", h.ns, "type", "veth", "peer", "name", "eth0", "netns", h.ns); err != nil {
 		t.Fatal(err)

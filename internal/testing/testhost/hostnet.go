@@ -26,6 +26,8 @@ func namespacePIDs(ns string) ([]int, error) {
 
 func killNamespace(ns string) error { return hostnet.KillNamespace(context.Background(), ns) }
 
+func killLeftBelow(dir string) error { return hostnet.KillLeftBelow(context.Background(), dir) }
+
 // A stat is what /proc/PID/stat says of a process.
 type stat struct{ state, start string }
 
