@@ -292,8 +292,32 @@ func (e *external) failover(ctx context.Context, cr *v1alpha1.DatabaseInstance, 
 	if err := e.promote(ctx, cr); err != nil {
 		return true, err
 	}
+	if err := e.syncCommits(ctx, cr); err != nil {
+		return true, err
+	}
 	e.recordPromotion(cr, former)
 	return true, nil
+}
+
+// syncCommits has a new primary of a sync instance count its replicas for
+// commits before the secret names it. A replica runs without
+// synchronous_standby_names, so the promoted one would otherwise
+// acknowledge commits no replica has until the next pass configures it as
+// the primary, and a second failure then would lose them. It takes effect
+// on a reload; a restart the settings may also want is the next pass's.
+// Commits wait until a replica streams from the new primary.
+func (e *external) syncCommits(ctx context.Context, cr *v1alpha1.DatabaseInstance) error {
+	p := cr.Spec.ForProvider
+	if syncQuorum(p) == 0 {
+		return nil
+	}
+	primary := member{vm: e.primaryMember().vm, inst: e.primaryMember().inst}
+	changed, err := primary.inst.Configure(ctx, primarySettings(primary, e.replicas(), p))
+	if err != nil {
+		return errors.Wrapf(err, errConfigMember, primary.vm)
+	}
+	_, err = primary.inst.Reload(ctx, e.password, changed)
+	return errors.Wrapf(err, errApplyMember, primary.vm)
 }
 
 // recordPromotion has the status say what a failover's promotion did, with
