@@ -68,6 +68,11 @@ type writer struct {
 	avoid     string
 	firstElse time.Time
 	lastErr   error
+	// onAvoided counts the INSERTs the killed primary's address
+	// acknowledged after the kill: a primary started again where it was
+	// instead of being failed over takes writes there, which lastErr,
+	// the last failure, does not show.
+	onAvoided int
 
 	stop chan struct{}
 	done chan struct{}
@@ -128,6 +133,9 @@ func (w *writer) run() {
 		if w.avoid != "" && at != w.avoid && w.firstElse.IsZero() {
 			w.firstElse = time.Now()
 		}
+		if w.avoid != "" && at == w.avoid {
+			w.onAvoided++
+		}
 		w.mu.Unlock()
 	}
 }
@@ -146,11 +154,12 @@ func (w *writer) killed(hostPort string) {
 }
 
 // writable returns when an INSERT on another member was first
-// acknowledged, or the zero time.
-func (w *writer) writable() (time.Time, error) {
+// acknowledged, or the zero time, how many INSERTs the killed primary's
+// address acknowledged after the kill, and the last failure.
+func (w *writer) writable() (time.Time, int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.firstElse, w.lastErr
+	return w.firstElse, w.onAvoided, w.lastErr
 }
 
 // halt stops the writer and returns the acknowledged ids and the next id.
@@ -229,10 +238,11 @@ func (r *rig) failovers(b *testing.B, ns string, mode v1alpha1.ReplicationMode) 
 					dSecret = time.Since(start)
 				}
 			}
-			at, err := w.writable()
-			return !at.IsZero(), fmt.Sprintf("status primary %q, last write error: %v", di.Status.AtProvider.Primary, err)
+			at, same, err := w.writable()
+			return !at.IsZero(), fmt.Sprintf("status primary %q, %d writes acknowledged at the killed primary's address %s since the kill, last write error: %v",
+				di.Status.AtProvider.Primary, same, addrs[old], err)
 		})
-		at, _ := w.writable()
+		at, _, _ := w.writable()
 		dWritable := at.Sub(start)
 		b.StopTimer()
 

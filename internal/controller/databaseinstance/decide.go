@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
 )
 
@@ -173,4 +174,46 @@ func position(m memberState) (uint64, string) {
 		}
 	}
 	return pos, lsn
+}
+
+// answeredAsPrimary reports whether the member on vm answered as the
+// primary when the instance was last observed (recorded, the status's
+// members). Only such a primary has stopped answering and is waited for
+// and replaced; one being created or started has not answered yet and is
+// started where it is.
+func answeredAsPrimary(recorded []v1alpha1.Member, vm string) bool {
+	for _, m := range recorded {
+		if m.VirtualMachine == vm && m.Role == v1alpha1.RolePrimary && m.Running {
+			return true
+		}
+	}
+	return false
+}
+
+// promotedMembers are the recorded members as a failover's promotion left
+// them: the promoted member the primary, answering, with no watchdog (its
+// watchdog was stopped before the promotion and starts again once the
+// replicas stream from it: until then the provider must not count on it
+// fencing itself), the former primary a fenced replica that does not run,
+// the others as they were. The pass that
+// promotes records them with the secret that names the new primary. Were
+// the members left as that pass observed them before the promotion, and
+// the next pass's status lost (it may read the instance from a cache that
+// lags the promotion's write, and its status write then conflicts), a new
+// primary killed before any later look recorded it would not count as a
+// primary that stopped answering: it would be started again where it is
+// instead of being failed over.
+func promotedMembers(recorded []v1alpha1.Member, former, promoted string) []v1alpha1.Member {
+	out := make([]v1alpha1.Member, 0, len(recorded))
+	for _, m := range recorded {
+		switch m.VirtualMachine {
+		case promoted:
+			m.Role, m.Running, m.Watchdog = v1alpha1.RolePrimary, true, false
+			m.LagBytes, m.Streaming, m.SyncState = nil, "", ""
+		case former:
+			m.Role, m.Running, m.LSN = v1alpha1.RoleReplica, false, ""
+		}
+		out = append(out, m)
+	}
+	return out
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
 )
 
@@ -340,5 +341,74 @@ func TestFailoverDecision(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestPrimaryDownAfterPromotion(t *testing.T) {
+	// What the pass that fails over observed before it promoted vm-1: the
+	// killed primary vm-0 not running, the replicas streaming.
+	lag := int64(0)
+	beforePromotion := []v1alpha1.Member{
+		{VirtualMachine: "vm-0", Role: v1alpha1.RolePrimary, Running: false},
+		{VirtualMachine: "vm-1", Role: v1alpha1.RoleReplica, Running: true, LSN: "0/3000000", LagBytes: &lag, Streaming: streaming, SyncState: "async"},
+		{VirtualMachine: "vm-2", Role: v1alpha1.RoleReplica, Running: true, LSN: "0/3000000", LagBytes: &lag, Streaming: streaming, SyncState: "async"},
+	}
+	cases := map[string]struct {
+		reason   string
+		recorded []v1alpha1.Member
+		vm       string
+		want     bool
+	}{
+		"AnsweredAsPrimary": {
+			reason:   "A primary last seen answering has stopped answering: it is waited for and replaced.",
+			recorded: []v1alpha1.Member{{VirtualMachine: "vm-0", Role: v1alpha1.RolePrimary, Running: true}},
+			vm:       "vm-0", want: true,
+		},
+		"NotYetStarted": {
+			reason:   "A primary never seen answering is being created or started: it is started where it is.",
+			recorded: []v1alpha1.Member{{VirtualMachine: "vm-0", Role: v1alpha1.RolePrimary}},
+			vm:       "vm-0",
+		},
+		"SwitchoverTarget": {
+			reason:   "A member the spec names as the primary that was last seen as a replica has not answered as the primary yet.",
+			recorded: beforePromotion, vm: "vm-2",
+		},
+		"PromotedByFailover": {
+			reason: "A new primary killed before any later look recorded it (the next pass's status write lost to a stale read) " +
+				"stopped answering as a primary: it is failed over, not started again where it is. The members the promoting pass " +
+				"observed before it promoted said otherwise, and a killed new primary came back by crash recovery under the same name.",
+			recorded: promotedMembers(beforePromotion, "vm-0", "vm-1"), vm: "vm-1", want: true,
+		},
+		"FormerPrimaryAfterPromotion": {
+			reason:   "The fenced former primary is a replica that does not run.",
+			recorded: promotedMembers(beforePromotion, "vm-0", "vm-1"), vm: "vm-0",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := answeredAsPrimary(tc.recorded, tc.vm); got != tc.want {
+				t.Errorf("%s\nansweredAsPrimary(%s): want %v, got %v", tc.reason, tc.vm, tc.want, got)
+			}
+		})
+	}
+}
+
+func TestPromotedMembers(t *testing.T) {
+	lag := int64(0)
+	before := []v1alpha1.Member{
+		{VirtualMachine: "vm-0", Role: v1alpha1.RolePrimary, Running: false, LSN: "0/2000000"},
+		{VirtualMachine: "vm-1", Role: v1alpha1.RoleReplica, Running: true, LSN: "0/3000000", LagBytes: &lag, Streaming: streaming, SyncState: "async", Watchdog: true},
+		{VirtualMachine: "vm-2", Role: v1alpha1.RoleReplica, Running: true, LSN: "0/3000000", LagBytes: &lag, Streaming: streaming, SyncState: "async"},
+	}
+	want := []v1alpha1.Member{
+		{VirtualMachine: "vm-0", Role: v1alpha1.RoleReplica, Running: false},
+		{VirtualMachine: "vm-1", Role: v1alpha1.RolePrimary, Running: true, LSN: "0/3000000"},
+		{VirtualMachine: "vm-2", Role: v1alpha1.RoleReplica, Running: true, LSN: "0/3000000", LagBytes: &lag, Streaming: streaming, SyncState: "async"},
+	}
+	if diff := cmp.Diff(want, promotedMembers(before, "vm-0", "vm-1")); diff != "" {
+		t.Errorf("promotedMembers: -want, +got:\n%s", diff)
+	}
+	if before[1].Role != v1alpha1.RoleReplica {
+		t.Errorf("promotedMembers changed the recorded members it was given")
 	}
 }

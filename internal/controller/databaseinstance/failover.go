@@ -202,11 +202,7 @@ func (e *external) trackPrimary(ctx context.Context, cr *v1alpha1.DatabaseInstan
 	// answering; one being created or started has not yet. So has not a
 	// primary the spec names on a machine that is off, which is no reason
 	// to replace the one that runs.
-	wasUp := false
-	for _, m := range prev {
-		wasUp = wasUp || (m.VirtualMachine == e.primaryMember().vm && m.Role == v1alpha1.RolePrimary && m.Running)
-	}
-	if !wasUp {
+	if !answeredAsPrimary(prev, e.primaryMember().vm) {
 		return 0, false, nil
 	}
 	var synced []string
@@ -247,7 +243,7 @@ func policy(cr *v1alpha1.DatabaseInstance) failoverPolicy {
 // another one wrote it fails here and promotes nothing. Everything after
 // is the switchover the spec now asks for, driven by that record: the
 // former primary is fenced before the replica is promoted, and rejoins as
-// a replica.
+// a replica on the next pass.
 func (e *external) failover(ctx context.Context, cr *v1alpha1.DatabaseInstance, down time.Duration) (bool, error) {
 	// The members are asked again: the replicas have replayed more since
 	// Observe, and one may have stopped answering.
@@ -283,8 +279,58 @@ func (e *external) failover(ctx context.Context, cr *v1alpha1.DatabaseInstance, 
 	if err := e.step(ctx, stepEpochRecorded); err != nil {
 		return true, err
 	}
+	former := e.primaryMember().vm
 	e.setPrimary(cand)
-	return true, e.ensureReplicated(ctx, cr)
+	// This pass fences the former primary and promotes the replica, and
+	// no more: Update then returns, and the connection secret names the
+	// new primary at once. The former primary's rejoin and the other
+	// replicas' move to the new primary take seconds, which writers would
+	// otherwise wait for; the next pass does them, as it would after a
+	// provider stopped here.
+	if err := e.promote(ctx, cr); err != nil {
+		return true, err
+	}
+	if err := e.syncCommits(ctx, cr); err != nil {
+		return true, err
+	}
+	e.recordPromotion(cr, former)
+	return true, nil
+}
+
+// syncCommits has a new primary of a sync instance count its replicas for
+// commits before the secret names it. A replica runs without
+// synchronous_standby_names, so the promoted one would otherwise
+// acknowledge commits no replica has until the next pass configures it as
+// the primary, and a second failure then would lose them. It takes effect
+// on a reload; a restart the settings may also want is the next pass's.
+// Commits wait until a replica streams from the new primary.
+func (e *external) syncCommits(ctx context.Context, cr *v1alpha1.DatabaseInstance) error {
+	p := cr.Spec.ForProvider
+	if syncQuorum(p) == 0 {
+		return nil
+	}
+	primary := member{vm: e.primaryMember().vm, inst: e.primaryMember().inst}
+	changed, err := primary.inst.Configure(ctx, primarySettings(primary, e.replicas(), p))
+	if err != nil {
+		return errors.Wrapf(err, errConfigMember, primary.vm)
+	}
+	_, err = primary.inst.Reload(ctx, e.password, changed)
+	return errors.Wrapf(err, errApplyMember, primary.vm)
+}
+
+// recordPromotion has the status say what a failover's promotion did, with
+// the secret that names the new primary, not only once the next pass has
+// observed it: the new primary and where it is reached, the replicas'
+// endpoints, the epoch, and the members' roles (see promotedMembers).
+func (e *external) recordPromotion(cr *v1alpha1.DatabaseInstance, former string) {
+	ap := &cr.Status.AtProvider
+	ap.Primary, ap.Endpoint, ap.Port = e.primaryMember().vm, memberHost(e.primaryMember().inst), e.primaryMember().inst.Port
+	ap.FencingToken, ap.LastFailoverTime = e.rec.Epoch, e.rec.FailoverAt
+	ap.ReadOnlyEndpoints = nil
+	for _, r := range e.replicas() {
+		ap.ReadOnlyEndpoints = append(ap.ReadOnlyEndpoints, hostPort(r.inst))
+	}
+	ap.Members = promotedMembers(ap.Members, former, e.primaryMember().vm)
 }
 
 // setPrimary makes the member on vm the primary; the members keep their

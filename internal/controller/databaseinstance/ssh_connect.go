@@ -32,9 +32,15 @@ const (
 
 	playSuperuser  = "postgres"
 	defaultSSHPort = 22
-	// dialTimeout bounds logging in, so that a machine that drops packets
-	// fails the reconcile with a clear cause instead of its deadline.
+	// dialTimeout bounds logging in to a machine for the first time, so
+	// that a machine that drops packets fails the reconcile with a clear
+	// cause instead of its deadline.
 	dialTimeout = 20 * time.Second
+	// knownDialTimeout bounds logging in to a machine whose host key is
+	// pinned, which answered before: one cut off from the provider then
+	// costs every look this long (the logins run at once), and a failover
+	// of a partitioned primary waits for it on each look.
+	knownDialTimeout = 5 * time.Second
 )
 
 // overSSH reports whether the instance's members run on machines the
@@ -101,11 +107,11 @@ func (c *connector) playMachine(ctx context.Context, ns, name string, deleting b
 	return vm, nil
 }
 
-// dial logs in to the machine. The host key it presents is pinned in the
-// instance's status on first contact; from then on another key stops the
-// work until someone removes the pinned one. A failure is the member's
-// failed step.
-func (c *connector) dial(ctx context.Context, cr *v1alpha1.DatabaseInstance, s *apisv1alpha1.SSHConfig, vm, address string, key []byte) (executor.Executor, error) {
+// dial logs in to the machine at address, which must present the pinned
+// host key when there is one, and returns the key it presented. It only
+// reads, so that the members' machines are logged in to at once (see
+// logins); pin records a first contact's key.
+func (c *connector) dial(ctx context.Context, s *apisv1alpha1.SSHConfig, address string, key []byte, pinned string) (executor.Executor, string, error) {
 	user, port := s.User, s.Port
 	if user == "" {
 		user = apisv1alpha1.DefaultSSHUser
@@ -113,17 +119,33 @@ func (c *connector) dial(ctx context.Context, cr *v1alpha1.DatabaseInstance, s *
 	if port == 0 {
 		port = defaultSSHPort
 	}
-	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
+	timeout := dialTimeout
+	if pinned != "" {
+		timeout = knownDialTimeout
+	}
+	dctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	e, seen, err := executor.DialSSH(dctx, executor.Config{
 		Address:       net.JoinHostPort(address, strconv.Itoa(int(port))),
 		User:          user,
 		PrivateKeyPEM: key,
-		KnownHostKey:  cr.Status.AtProvider.SSHHostKeys[vm],
+		KnownHostKey:  pinned,
 		Sudo:          s.Sudo == nil || *s.Sudo,
 	})
 	if err != nil {
-		err = errors.Wrapf(errors.Wrapf(err, errStepName, stepConnect), errPlayStep, vm)
+		return nil, "", err
+	}
+	return e, seen, nil
+}
+
+// pin takes the outcome of logging in to the member on vm into the
+// instance. A failed login is the member's failed step. The host key a
+// machine presents is pinned in the instance's status on first contact;
+// from then on another key stops the work until someone removes the
+// pinned one.
+func (c *connector) pin(ctx context.Context, cr *v1alpha1.DatabaseInstance, vm string, l login) (executor.Executor, error) {
+	if l.dialErr != nil {
+		err := errors.Wrapf(errors.Wrapf(l.dialErr, errStepName, stepConnect), errPlayStep, vm)
 		setStep(cr, vm, stepConnect, v1alpha1.StepFailed, err)
 		return nil, err
 	}
@@ -131,14 +153,14 @@ func (c *connector) dial(ctx context.Context, cr *v1alpha1.DatabaseInstance, s *
 		if cr.Status.AtProvider.SSHHostKeys == nil {
 			cr.Status.AtProvider.SSHHostKeys = map[string]string{}
 		}
-		cr.Status.AtProvider.SSHHostKeys[vm] = seen
+		cr.Status.AtProvider.SSHHostKeys[vm] = l.seen
 		// Recorded now: a create reloads the object before the reconcile
 		// writes its status, which would lose a pin kept only in memory
 		// and make the next login a first contact again.
 		if err := c.kube.Status().Update(ctx, cr); err != nil {
-			_ = e.Close()
+			_ = l.x.Close()
 			return nil, errors.Wrapf(err, errPinHostKey, vm)
 		}
 	}
-	return e, nil
+	return l.x, nil
 }

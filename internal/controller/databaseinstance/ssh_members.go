@@ -55,9 +55,13 @@ func (c *connector) sshMembers(ctx context.Context, cr *v1alpha1.DatabaseInstanc
 	members := make([]member, len(p.VirtualMachines))
 	addresses := make([]string, len(p.VirtualMachines))
 	var opened []executor.Executor
+	// The logins run at once; what follows (pinning host keys, provisioning,
+	// which may install packages) runs one machine after another.
+	ls := c.logins(ctx, cr, pc.SSH, key, p.VirtualMachines, deleting)
 	for n, vmName := range p.VirtualMachines {
-		if members[n], addresses[n], err = c.sshMember(ctx, cr, pc, key, vmName, adminUser, deleting, !deleting); err != nil {
+		if members[n], addresses[n], err = c.sshMember(ctx, cr, pc, vmName, ls[n], adminUser, deleting, !deleting); err != nil {
 			closeAll(opened)
+			closeLogins(ls[n+1:])
 			return nil, nil, err
 		}
 		if members[n].inst != nil {
@@ -95,7 +99,7 @@ func (c *connector) sshDeparting(ctx context.Context, cr *v1alpha1.DatabaseInsta
 			closeAll(opened)
 			return nil, nil, err
 		}
-		m, _, err := c.sshMember(ctx, cr, pc, key, vm, adminUser, true, false)
+		m, _, err := c.sshMember(ctx, cr, pc, vm, c.logins(ctx, cr, pc.SSH, key, []string{vm}, true)[0], adminUser, true, false)
 		if err != nil {
 			closeAll(opened)
 			return nil, nil, err
@@ -116,23 +120,25 @@ func (c *connector) sshDeparting(ctx context.Context, cr *v1alpha1.DatabaseInsta
 	return out, opened, nil
 }
 
-// sshMember logs in to the machine of vmName and returns the member there
-// and the machine's address. gone says a VirtualMachine that is gone
-// yields a member without an instance, as while deleting; prepare runs
-// the provisioning steps first, each failure named in the member's status.
-func (c *connector) sshMember(ctx context.Context, cr *v1alpha1.DatabaseInstance, pc *apisv1alpha1.ProviderConfigSpec, key []byte, vmName, adminUser string, gone, prepare bool) (member, string, error) {
+// sshMember returns the member on the machine of vmName, which l logged in
+// to, and the machine's address; it owns l's connection, which it closes
+// when it fails. gone says a VirtualMachine that is gone yields a member
+// without an instance, as while deleting; prepare runs the provisioning
+// steps first, each failure named in the member's status.
+func (c *connector) sshMember(ctx context.Context, cr *v1alpha1.DatabaseInstance, pc *apisv1alpha1.ProviderConfigSpec, vmName string, l login, adminUser string, gone, prepare bool) (member, string, error) {
 	m := member{vm: vmName}
 	name := cr.GetNamespace() + "-" + meta.GetExternalName(cr)
 	if err := safepath.Segment(name); err != nil {
+		closeLogins([]login{l})
 		return m, "", errors.Wrapf(err, errSSHMemberDir, name)
 	}
-	vm, err := c.playMachine(ctx, cr.GetNamespace(), vmName, gone)
-	if err != nil || vm == nil {
-		return m, "", err
+	vm := l.vm
+	if l.machineErr != nil || vm == nil {
+		return m, "", l.machineErr
 	}
 	address := vm.Status.AtProvider.Address
 	o := sshProvisionOptions(pc, vm, cr.Spec.ForProvider)
-	x, err := c.dial(ctx, cr, pc.SSH, vmName, address, key)
+	x, err := c.pin(ctx, cr, vmName, l)
 	// A single instance has no member to fail over to: a machine it cannot
 	// log in to fails the reconcile with the login's error.
 	replicated := cr.Spec.ForProvider.Topology == v1alpha1.TopologyPrimary

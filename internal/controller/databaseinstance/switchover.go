@@ -121,8 +121,9 @@ func (e *external) promote(ctx context.Context, cr *v1alpha1.DatabaseInstance) e
 		return errors.Wrapf(err, errStartNew, e.primaryMember().vm)
 	}
 	// The new primary's watchdog, which watched a replica, stops before
-	// the promotion and starts again at the end of this pass
-	// (ensureReplicated), once the replicas stream from the new primary:
+	// the promotion and starts again at the end of the pass that moves the
+	// replicas (ensureReplicated: this one for a switchover, the next one
+	// after a failover), once the replicas stream from the new primary:
 	// until they do it would count a primary with no replica and, during
 	// the pass's long steps, no heartbeat either, and fence it. Until it
 	// runs again the status records none, so the provider does not count
