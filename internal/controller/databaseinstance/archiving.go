@@ -130,7 +130,7 @@ func (e *external) observeBackup(ctx context.Context, cr *v1alpha1.DatabaseInsta
 		if err != nil {
 			// A primary that does not answer is the look's own concern;
 			// the condition stays as it was.
-			return nil //nolint:nilerr // See above.
+			return nil
 		}
 		failing = archiveFailing(a)
 		cause := ""

@@ -13,11 +13,14 @@ import (
 	"github.com/dbaas-io/dbaas/internal/engine/steps"
 )
 
+// Steps of an instance that backs up: pgBackRest installed, or found
+// where the image put it.
 const (
-	// StepInstallBackup and StepFindBackup are the steps of an instance
-	// that backs up: pgBackRest installed, or found where the image put it.
 	StepInstallBackup = "install pgbackrest"
 	StepFindBackup    = "find pgbackrest"
+)
+
+const (
 
 	// pgbackrestBin is where Debian's package installs pgBackRest, and
 	// where the provider runs it (pgbackrest.Bin, which this package does
