@@ -13,6 +13,7 @@ import (
 
 const (
 	errWriteConfig = "cannot write pgbackrest.conf"
+	errWriteCA     = "cannot write the S3 endpoint's CA certificate beside pgbackrest.conf"
 	errMkdir       = "cannot create pgBackRest's directories"
 	errRenderConf  = "cannot render pgbackrest.conf"
 	errFailed      = "pgbackrest %s failed: %s"
@@ -27,6 +28,11 @@ const (
 	// and a restored one keeps its source's stanza beside its own.
 	dir      = "pgbackrest"
 	confFile = "pgbackrest.conf"
+	// archivePushIOTimeout is archive-push's io-timeout, in seconds.
+	archivePushIOTimeout = "10"
+	// caFile is the S3 endpoint's CA certificate beside pgbackrest.conf,
+	// when the stanza has one of its own.
+	caFile = "ca.crt"
 )
 
 // A Stanza is the backups of one instance in one repository, as pgBackRest
@@ -38,6 +44,11 @@ type Stanza struct {
 	Name string
 	// Repo is the repository.
 	Repo Repo
+	// CA, when set, is the PEM CA certificate an S3 repository's endpoint
+	// is verified against. WriteConfig writes it beside pgbackrest.conf
+	// and the configuration names that file (repo1-storage-ca-file), so
+	// the provider need not know where the machine keeps CAs.
+	CA []byte
 }
 
 // New returns the stanza name in repo of the instance.
@@ -53,9 +64,16 @@ func (s *Stanza) ConfigPath() string { return filepath.Join(s.Instance.Dir, dir,
 
 // Config returns the stanza's pgbackrest.conf settings.
 func (s *Stanza) Config() Config {
+	repo := s.Repo
+	if repo.S3 != nil && len(s.CA) > 0 {
+		// A copy, so that the caller's repository keeps its own CAFile.
+		s3 := *repo.S3
+		s3.CAFile = s.CAPath()
+		repo.S3 = &s3
+	}
 	return Config{
 		Stanza:    s.Name,
-		Repo:      s.Repo,
+		Repo:      repo,
 		DataDir:   s.Instance.DataDir(),
 		Port:      s.Instance.Port,
 		SocketDir: s.Instance.SocketDir(),
@@ -64,6 +82,10 @@ func (s *Stanza) Config() Config {
 		LockPath:  filepath.Join(s.ConfigPath(), "lock"),
 	}
 }
+
+// CAPath is where the stanza's CA certificate is written on the instance's
+// machine.
+func (s *Stanza) CAPath() string { return filepath.Join(s.ConfigPath(), caFile) }
 
 // WriteConfig writes pgbackrest.conf, readable by the engine user only
 // since it holds the repository's credentials and passphrase, and makes
@@ -82,6 +104,11 @@ func (s *Stanza) WriteConfig(ctx context.Context) error {
 	if s.Repo.Type == RepoPosix {
 		if err := s.Instance.MakeEngineDir(ctx, errMkdir, s.Repo.Path, 0o750); err != nil {
 			return err
+		}
+	}
+	if s.Repo.S3 != nil && len(s.CA) > 0 {
+		if err := s.Instance.WriteEngineFile(ctx, s.CAPath(), s.CA, 0o600); err != nil {
+			return errors.Wrap(err, errWriteCA)
 		}
 	}
 	return errors.Wrap(s.Instance.WriteEngineFile(ctx, filepath.Join(s.ConfigPath(), confFile), []byte(conf), 0o600), errWriteConfig)
@@ -112,7 +139,12 @@ func (s *Stanza) run(ctx context.Context, cmd string, args ...string) (string, e
 
 // ArchiveCommand is archive_command for the instance: pgBackRest's
 // archive-push of the segment. It holds paths and the stanza's name, no
-// secret.
+// secret. archive-push logs its warnings and errors to its file, where
+// LastArchiveError finds why archiving fails (pgBackRest writes no file
+// log with --config-path unless told). It gives up on a store that makes
+// no progress for archivePushIOTimeout rather than pgBackRest's minute,
+// which it retries for minutes against a store that refuses connections:
+// PostgreSQL only records a failure, and retries, once the command ends.
 func (s *Stanza) ArchiveCommand() string {
-	return executor.ShellCommand(s.command()...) + " archive-push %p"
+	return executor.ShellCommand(s.command("--log-level-file=warn", "--io-timeout="+archivePushIOTimeout)...) + " archive-push %p"
 }
