@@ -73,6 +73,13 @@ type infoJSON struct {
 			} `json:"backup"`
 		} `json:"lock"`
 	} `json:"status"`
+	Repo []struct {
+		Key    int `json:"key"`
+		Status struct {
+			Code    int    `json:"code"`
+			Message string `json:"message"`
+		} `json:"status"`
+	} `json:"repo"`
 	DB []struct {
 		ID      int `json:"id"`
 		RepoKey int `json:"repo-key"`

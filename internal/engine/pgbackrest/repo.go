@@ -42,6 +42,15 @@ func RenderRepo(r Repo, logPath, lockPath string) (string, error) {
 	return b.String(), nil
 }
 
+const (
+	// statusOther is info's status code for a repository it could not
+	// read, whose message says why.
+	statusOther = 99
+	// invalidStanza is the name info gives the entry of a repository it
+	// could not list.
+	invalidStanza = "[invalid]"
+)
+
 // RepoInfo is what a repository holds, over every stanza.
 type RepoInfo struct {
 	// Stanzas are the stanzas' names, sorted.
@@ -61,6 +70,18 @@ func ParseRepoInfo(out []byte) (RepoInfo, error) {
 	}
 	ri := RepoInfo{}
 	for _, st := range all {
+		// A repository pgBackRest cannot read (unreachable, refused
+		// credentials, a missing bucket) is no error of the command: it
+		// is an entry named "[invalid]", or a repository status of
+		// "other", with pgBackRest's message.
+		for _, r := range st.Repo {
+			if r.Status.Code == statusOther {
+				return RepoInfo{}, errors.New(r.Status.Message)
+			}
+		}
+		if st.Name == invalidStanza {
+			return RepoInfo{}, errors.New(st.Status.Message)
+		}
 		ri.Stanzas = append(ri.Stanzas, st.Name)
 		for _, b := range st.Backup {
 			ri.BytesUsed += b.Info.Repository.Delta

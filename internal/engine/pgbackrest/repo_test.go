@@ -59,6 +59,15 @@ func TestParseRepoInfo(t *testing.T) {
 	if _, err := ParseRepoInfo([]byte("ERROR: [039]: HTTP request failed")); err == nil {
 		t.Error("ParseRepoInfo(not JSON): no error")
 	}
+	// pgBackRest 2.45 exits 0 for a store it cannot reach, and says so in
+	// an entry named [invalid].
+	const unreachable = `[{"archive":[],"backup":[],"cipher":"none","db":[],"name":"[invalid]","repo":[{"cipher":"none","key":1,` +
+		`"status":{"code":99,"message":"[HostConnectError] unable to connect to '127.0.0.1:1': [111] Connection refused"}}],` +
+		`"status":{"code":99,"lock":{"backup":{"held":false}},"message":"other"}}]`
+	_, err = ParseRepoInfo([]byte(unreachable))
+	if err == nil || !strings.Contains(err.Error(), "Connection refused") {
+		t.Errorf("ParseRepoInfo(unreachable store): error %v, want pgBackRest's message", err)
+	}
 }
 
 func TestParseRun(t *testing.T) {
