@@ -26,6 +26,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
 
 	"github.com/dbaas-io/dbaas/apis"
+	"github.com/dbaas-io/dbaas/internal/clients/backupstore"
 	"github.com/dbaas-io/dbaas/internal/clients/providerconfig"
 	"github.com/dbaas-io/dbaas/internal/controller"
 	"github.com/dbaas-io/dbaas/internal/controller/deletion"
@@ -51,6 +52,7 @@ func run() error {
 		metricsAddr    = flag.String("metrics-address", "0", "Address of the metrics endpoint; 0 turns it off.")
 		nsEndpoints    = flag.String("namespaced-endpoints", "", "Comma-separated hosts, *.domains, addresses and CIDRs that namespaced ProviderConfigs may point at (server.host, vsphere.url, gcp.endpoint, terraform.address); empty: none, only ClusterProviderConfigs name endpoints.")
 		watchdogBin    = flag.String("watchdog-binary", besideSelf("dbaas-watchdog"), "The dbaas-watchdog binary copied to every member's machine of a replicated instance over SSH, where it fences a primary that is cut off; empty installs none.")
+		backupRoot     = flag.String("backup-root", backupstore.DefaultBackupRoot, "The directory on the instances' machines below which posix BackupStores live, one directory per namespace.")
 		giveUpDelete   = flag.Duration("give-up-delete-after", deletion.DefaultGiveUpAfter, "How long a delete retries a machine, instance or server it cannot reach before the resource is let go with a Warning event.")
 	)
 	flag.Parse()
@@ -101,6 +103,7 @@ func run() error {
 		LocalDir:          *localDir,
 		GiveUpDeleteAfter: *giveUpDelete,
 		WatchdogBinary:    *watchdogBin,
+		BackupRoot:        *backupRoot,
 	}
 	o.Machines.Policy = providerconfig.Policy{Endpoints: splitList(*nsEndpoints)}
 	// Management policies are how namespaced (v2) managed resources say

@@ -264,6 +264,7 @@ func sshProvisionOptions(pc *apisv1alpha1.ProviderConfigSpec, vm *computev1alpha
 		Extensions:      p.Extensions,
 		MountPoint:      pgvm.DefaultMountPoint,
 		Port:            pgvm.DefaultPort,
+		Backup:          p.Backup != nil,
 	}
 	if pc.Backend == apisv1alpha1.BackendLocal {
 		at := vm.Status.AtProvider

@@ -41,6 +41,12 @@ type Options struct {
 	// and runs beside each member; empty installs none, and then a
 	// primary the provider cannot reach is never replaced.
 	WatchdogBinary string
+
+	// BackupRoot is the directory on the instances' machines below which
+	// posix BackupStores live, one directory per namespace. Empty means
+	// backupstore.DefaultBackupRoot (which this package cannot import: the
+	// engine's tests import it through testenv).
+	BackupRoot string
 }
 
 // DeleteBound is GiveUpDeleteAfter, or its default when unset.

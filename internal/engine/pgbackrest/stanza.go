@@ -13,6 +13,7 @@ import (
 
 const (
 	errWriteConfig = "cannot write pgbackrest.conf"
+	errWriteCA     = "cannot write the S3 endpoint's CA certificate beside pgbackrest.conf"
 	errMkdir       = "cannot create pgBackRest's directories"
 	errRenderConf  = "cannot render pgbackrest.conf"
 	errFailed      = "pgbackrest %s failed: %s"
@@ -27,6 +28,9 @@ const (
 	// and a restored one keeps its source's stanza beside its own.
 	dir      = "pgbackrest"
 	confFile = "pgbackrest.conf"
+	// caFile is the S3 endpoint's CA certificate beside pgbackrest.conf,
+	// when the stanza has one of its own.
+	caFile = "ca.crt"
 )
 
 // A Stanza is the backups of one instance in one repository, as pgBackRest
@@ -38,6 +42,11 @@ type Stanza struct {
 	Name string
 	// Repo is the repository.
 	Repo Repo
+	// CA, when set, is the PEM CA certificate an S3 repository's endpoint
+	// is verified against. WriteConfig writes it beside pgbackrest.conf
+	// and the configuration names that file (repo1-storage-ca-file), so
+	// the provider need not know where the machine keeps CAs.
+	CA []byte
 }
 
 // New returns the stanza name in repo of the instance.
@@ -53,9 +62,16 @@ func (s *Stanza) ConfigPath() string { return filepath.Join(s.Instance.Dir, dir,
 
 // Config returns the stanza's pgbackrest.conf settings.
 func (s *Stanza) Config() Config {
+	repo := s.Repo
+	if repo.S3 != nil && len(s.CA) > 0 {
+		// A copy, so that the caller's repository keeps its own CAFile.
+		s3 := *repo.S3
+		s3.CAFile = s.CAPath()
+		repo.S3 = &s3
+	}
 	return Config{
 		Stanza:    s.Name,
-		Repo:      s.Repo,
+		Repo:      repo,
 		DataDir:   s.Instance.DataDir(),
 		Port:      s.Instance.Port,
 		SocketDir: s.Instance.SocketDir(),
@@ -64,6 +80,10 @@ func (s *Stanza) Config() Config {
 		LockPath:  filepath.Join(s.ConfigPath(), "lock"),
 	}
 }
+
+// CAPath is where the stanza's CA certificate is written on the instance's
+// machine.
+func (s *Stanza) CAPath() string { return filepath.Join(s.ConfigPath(), caFile) }
 
 // WriteConfig writes pgbackrest.conf, readable by the engine user only
 // since it holds the repository's credentials and passphrase, and makes
@@ -82,6 +102,11 @@ func (s *Stanza) WriteConfig(ctx context.Context) error {
 	if s.Repo.Type == RepoPosix {
 		if err := s.Instance.MakeEngineDir(ctx, errMkdir, s.Repo.Path, 0o750); err != nil {
 			return err
+		}
+	}
+	if s.Repo.S3 != nil && len(s.CA) > 0 {
+		if err := s.Instance.WriteEngineFile(ctx, s.CAPath(), s.CA, 0o600); err != nil {
+			return errors.Wrap(err, errWriteCA)
 		}
 	}
 	return errors.Wrap(s.Instance.WriteEngineFile(ctx, filepath.Join(s.ConfigPath(), confFile), []byte(conf), 0o600), errWriteConfig)

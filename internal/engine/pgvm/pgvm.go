@@ -82,6 +82,9 @@ type Options struct {
 	// ShareRoot holds <version>/extension; /usr/share/postgresql by
 	// default. Not prefixed by Root.
 	ShareRoot string
+	// Backup installs pgbackrest too, when InstallPackages, or checks that
+	// it is there otherwise: the instance archives its WAL with it.
+	Backup bool
 }
 
 // withDefaults returns o with its empty fields filled in.
@@ -188,6 +191,9 @@ func Provision(o Options) ([]steps.Step, error) {
 		s = append(s, ext)
 	default:
 		s = append(s, findExtensionsStep(o))
+	}
+	if o.Backup {
+		s = append(s, backupStep(o))
 	}
 	if o.DataDisk != "" {
 		m := steps.Mount(o.DataDisk, o.mountPoint(), o.FSType)

@@ -67,6 +67,14 @@ func TestProvisionSteps(t *testing.T) {
 			o:    func() Options { o := vmOptions(); o.InstallPackages = false; return o }(),
 			want: []string{"find postgresql-15 binaries", "mount data disk", "grow data file system"},
 		},
+		"PackagesWithBackup": {
+			o:    func() Options { o := vmOptions(); o.DataDisk, o.Backup = "", true; return o }(),
+			want: []string{"install postgresql-15", "install pgbackrest"},
+		},
+		"PreinstalledWithBackup": {
+			o:    func() Options { o := vmOptions(); o.DataDisk, o.InstallPackages, o.Backup = "", false, true; return o }(),
+			want: []string{"find postgresql-15 binaries", "find pgbackrest"},
+		},
 		"XFSIsNotGrown": {
 			o:    func() Options { o := vmOptions(); o.FSType = "xfs"; return o }(),
 			want: []string{"install postgresql-15", "mount data disk"},

@@ -94,6 +94,10 @@ type Instance struct {
 	// it the server keeps initdb's rules and speaks plain text, which only
 	// the engine's own tests ask for.
 	TLS *TLS
+	// Archiving, when set, has the server archive its WAL (see
+	// Settings.Archiving): Settings carries it, as it carries TLS, so
+	// every place that writes the instance's settings archives alike.
+	Archiving *Archiving
 }
 
 // NewInstance returns the instance called name on the machine that exec
@@ -268,6 +272,7 @@ func (i *Instance) Settings(maxConnections, sharedBuffersMB *int32, parameters m
 	if i.TLS != nil {
 		s.TLSDir = i.TLSDir()
 	}
+	s.Archiving = i.Archiving
 	return s
 }
 
