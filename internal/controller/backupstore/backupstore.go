@@ -41,8 +41,11 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 	})
 }
 
-// backupRoot is the provider's root of posix stores.
-func backupRoot(_ options.Options) string {
+// backupRoot is the provider's root of posix stores (--backup-root).
+func backupRoot(o options.Options) string {
+	if o.BackupRoot != "" {
+		return o.BackupRoot
+	}
 	return backupstore.DefaultBackupRoot
 }
 
