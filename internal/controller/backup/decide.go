@@ -71,7 +71,10 @@ func decide(o observed) verdict {
 	}
 }
 
+// words are pgBackRest's words for why it failed: its output from the
+// first error on.
 func words(s string) string {
+	s = pgbackrest.ErrorLines(s)
 	if s == "" {
 		return msgNoWords
 	}

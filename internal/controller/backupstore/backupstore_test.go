@@ -82,19 +82,3 @@ func TestObserve(t *testing.T) {
 	}
 }
 
-func TestErrorLines(t *testing.T) {
-	cases := map[string]struct{ in, want string }{
-		"WarningsBeforeError": {
-			in:   "WARN: option 'repo1-retention-full' is not set\n      HINT: set it\nERROR: [039]: HTTP request failed with 403 (Forbidden)\n",
-			want: "ERROR: [039]: HTTP request failed with 403 (Forbidden)",
-		},
-		"NoError": {in: "WARN: odd\n", want: "WARN: odd"},
-	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			if got := errorLines(tc.in); got != tc.want {
-				t.Errorf("errorLines(%q) = %q, want %q", tc.in, got, tc.want)
-			}
-		})
-	}
-}

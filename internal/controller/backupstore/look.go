@@ -62,7 +62,7 @@ func lookLocally(ctx context.Context, st backupstore.Store) (lookResult, error) 
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		msg := errorLines(stderr.String())
+		msg := pgbackrest.ErrorLines(stderr.String())
 		if msg == "" {
 			msg = err.Error()
 		}
@@ -71,12 +71,3 @@ func lookLocally(ctx context.Context, st backupstore.Store) (lookResult, error) 
 	return pgbackrest.ParseRepoInfo([]byte(stdout.String()))
 }
 
-// errorLines is pgBackRest's standard error from its first ERROR on, or
-// all of it when it holds none: the warnings before an error (such as an
-// unset retention) are not why it failed.
-func errorLines(stderr string) string {
-	if i := strings.Index(stderr, "ERROR:"); i >= 0 {
-		stderr = stderr[i:]
-	}
-	return strings.TrimSpace(stderr)
-}

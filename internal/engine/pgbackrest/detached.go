@@ -85,7 +85,15 @@ func (s *Stanza) StartBackup(ctx context.Context, typ, id string) error {
 	// setsid replaces itself with the inner shell (a background job is no
 	// process group leader, so setsid need not fork): $! is that shell,
 	// which waits for pgBackRest and writes its exit code, atomically.
+	// A run of the ID that still runs is left alone, so that a start
+	// repeated (by a provider that did not record the first) takes no
+	// second backup.
 	script := `out=$1 pid=$2 rc=$3; shift 3
+if [ -f "$pid" ] && [ ! -f "$rc" ]; then
+  p=$(head -n 1 "$pid")
+  case "$p" in ''|*[!0-9]*) p=;; esac
+  if [ -n "$p" ] && tr '\0' '\n' < /proc/"$p"/cmdline 2>/dev/null | grep -qxF -- "$rc"; then exit 0; fi
+fi
 rm -f -- "$rc" "$out"
 cd / || exit 1
 setsid sh -c '"$@"; echo $? > "$0.tmp" && mv -f -- "$0.tmp" "$0"' "$rc" "$@" </dev/null >"$out" 2>&1 &
@@ -156,4 +164,14 @@ func (s *Stanza) RemoveBackupRun(ctx context.Context, id string) error {
 	out, pid, rc := s.runFiles(id)
 	_, err := s.Instance.RunAsEngine(ctx, nil, nil, "rm", "-f", "--", out, pid, rc)
 	return err
+}
+
+// ErrorLines is pgBackRest's output from its first ERROR on, or all of it
+// when it holds none: the warnings before an error (such as an unset
+// retention) are not why it failed.
+func ErrorLines(output string) string {
+	if i := strings.Index(output, "ERROR:"); i >= 0 {
+		output = output[i:]
+	}
+	return strings.TrimSpace(output)
 }
