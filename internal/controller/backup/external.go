@@ -43,13 +43,16 @@ const (
 	errExpire         = "cannot expire backup %s"
 	errStillRunning   = "backup is still running on VirtualMachine %s; it is expired once it ends"
 
-	reasonLeftInStore event.Reason = "LeftInStore"
-	msgOnlyFull                    = "backup %s stays in the store: pgBackRest keeps the only full backup of an instance until another full one exists (%s); the store's retention removes it later"
-	msgGoneLeft                    = "backup %s stays in the store: its DatabaseInstance is gone, and expiring it needs one of the instance's machines"
+	msgOnlyFull = "backup %s stays in the store: pgBackRest keeps the only full backup of an instance until another full one exists (%s); the store's retention removes it later"
+	msgGoneLeft = "backup %s stays in the store: its DatabaseInstance is gone, and expiring it needs one of the instance's machines"
 
 	// pgBackRest's error code for expiring the only full backup.
 	codeOnlyFull = "[075]"
 )
+
+// reasonLeftInStore is the event of a backup that deleting its Backup
+// left in the store.
+const reasonLeftInStore event.Reason = "LeftInStore"
 
 type external struct {
 	kube   client.Client

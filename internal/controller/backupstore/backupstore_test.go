@@ -81,4 +81,3 @@ func TestObserve(t *testing.T) {
 		})
 	}
 }
-

@@ -38,7 +38,7 @@ func lookLocally(ctx context.Context, st backupstore.Store) (lookResult, error) 
 	if err != nil {
 		return lookResult{}, errors.Wrap(err, errTempDir)
 	}
-	defer os.RemoveAll(dir) //nolint:errcheck // A temporary directory left behind is no failure of the look.
+	defer os.RemoveAll(dir)
 	repo := st.Repo
 	if st.CA != nil && repo.S3 != nil {
 		s3 := *repo.S3
@@ -57,7 +57,7 @@ func lookLocally(ctx context.Context, st backupstore.Store) (lookResult, error) 
 	}
 	ctx, cancel := context.WithTimeout(ctx, lookTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, pgbackrest.Bin, "--config-path="+dir, "info", "--output=json") //nolint:gosec // Fixed program; the arguments hold a path and no secret.
+	cmd := exec.CommandContext(ctx, pgbackrest.Bin, "--config-path="+dir, "info", "--output=json")
 	cmd.Dir = dir
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -70,4 +70,3 @@ func lookLocally(ctx context.Context, st backupstore.Store) (lookResult, error) 
 	}
 	return pgbackrest.ParseRepoInfo([]byte(stdout.String()))
 }
-
