@@ -69,6 +69,10 @@ type connector struct {
 	// watchdog is the dbaas-watchdog binary installed beside every member
 	// of a replicated instance over SSH; empty installs none.
 	watchdog string
+	// backupRoot is where posix BackupStores live on the machines; memos
+	// what the provider remembers of each instance's backups.
+	backupRoot string
+	memos      *backupMemos
 }
 
 // Connect resolves where the instance's members run and its passwords.
@@ -192,6 +196,10 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 		return e, nil
 	}
 	if err := c.secure(ctx, cr, pc, e); err != nil {
+		_ = e.Disconnect(ctx)
+		return nil, err
+	}
+	if err := c.resolveBackup(ctx, cr, e); err != nil {
 		_ = e.Disconnect(ctx)
 		return nil, err
 	}

@@ -109,6 +109,8 @@ type external struct {
 	// fenceAfter is spec.forProvider.failover.fenceAfter, which the
 	// members' watchdogs run with.
 	fenceAfter time.Duration
+	// backup is spec.forProvider.backup resolved; nil without one.
+	backup *instanceBackup
 }
 
 func settings(i *postgresql.Instance, p v1alpha1.DatabaseInstanceParameters) postgresql.Settings {
@@ -149,6 +151,9 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.DatabaseInstance) (
 		o.ResourceUpToDate = o.ResourceUpToDate && e.pendingPassword == ""
 		if err == nil {
 			err = e.observeExtensions(ctx, cr)
+		}
+		if err == nil {
+			err = e.observeBackup(ctx, cr, &o)
 		}
 		return o, err
 	}
@@ -195,11 +200,12 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.DatabaseInstance) (
 	if err := e.observeExtensions(ctx, cr); err != nil {
 		return managed.ExternalObservation{}, err
 	}
-	return managed.ExternalObservation{
+	o := managed.ExternalObservation{
 		ResourceExists:    true,
 		ResourceUpToDate:  upToDate,
 		ConnectionDetails: e.connectionDetails(),
-	}, nil
+	}
+	return o, e.observeBackup(ctx, cr, &o)
 }
 
 func (e *external) connectionDetails() managed.ConnectionDetails {
@@ -241,7 +247,7 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.DatabaseInstance) (m
 		if err := e.ensureReplicated(ctx, cr); err != nil {
 			return managed.ExternalCreation{}, err
 		}
-		return managed.ExternalCreation{ConnectionDetails: e.connectionDetails()}, nil
+		return managed.ExternalCreation{ConnectionDetails: e.connectionDetails()}, e.ensureBackup(ctx)
 	}
 	if err := e.stage(ctx, cr, stepConfigure, func() error {
 		_, err := e.primaryMember().inst.Configure(ctx, settings(e.primaryMember().inst, cr.Spec.ForProvider))
@@ -252,7 +258,7 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.DatabaseInstance) (m
 	if err := e.stage(ctx, cr, stepStart, func() error { return errors.Wrap(e.primaryMember().inst.Start(ctx), errStart) }); err != nil {
 		return managed.ExternalCreation{}, err
 	}
-	return managed.ExternalCreation{ConnectionDetails: e.connectionDetails()}, nil
+	return managed.ExternalCreation{ConnectionDetails: e.connectionDetails()}, e.ensureBackup(ctx)
 }
 
 // Update writes configuration drift and makes the server take it up, and
@@ -270,7 +276,10 @@ func (e *external) Update(ctx context.Context, cr *v1alpha1.DatabaseInstance) (m
 				return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, err
 			}
 		}
-		return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, e.ensureReplicated(ctx, cr)
+		if err := e.ensureReplicated(ctx, cr); err != nil {
+			return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, err
+		}
+		return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, e.ensureBackup(ctx)
 	}
 	var changed []string
 	if err := e.stage(ctx, cr, stepConfigure, func() error {
@@ -281,11 +290,17 @@ func (e *external) Update(ctx context.Context, cr *v1alpha1.DatabaseInstance) (m
 		return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, err
 	}
 	if !running(ctx, e.primaryMember().inst) {
-		return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, e.stage(ctx, cr, stepStart, func() error {
+		if err := e.stage(ctx, cr, stepStart, func() error {
 			return errors.Wrap(e.primaryMember().inst.Start(ctx), errStart)
-		})
+		}); err != nil {
+			return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, err
+		}
+		return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, e.ensureBackup(ctx)
 	}
-	return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, errors.Wrap(e.primaryMember().inst.Apply(ctx, e.password, changed), errApply)
+	if err := e.primaryMember().inst.Apply(ctx, e.password, changed); err != nil {
+		return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, errors.Wrap(err, errApply)
+	}
+	return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, e.ensureBackup(ctx)
 }
 
 // Delete stops the servers and removes their directories, the replicas

@@ -75,6 +75,8 @@ func setup(mgr ctrl.Manager, o options.Options, h hooks) error {
 					hooks:       h,
 					deleteBound: o.DeleteBound(),
 					watchdog:    o.WatchdogBinary,
+					backupRoot:  backupRoot(o),
+					memos:       &backupMemos{},
 				},
 				kube:   mgr.GetClient(),
 				record: s.Recorder,

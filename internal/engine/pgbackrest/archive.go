@@ -80,8 +80,10 @@ func lastError(log string) string {
 			continue
 		}
 		out := []string{strings.TrimSpace(msg)}
+		// A message's further lines are indented; the next entry starts
+		// with its date, or a line of dashes when a process starts.
 		for _, l := range lines[n+1:] {
-			if l == "" || (l[0] >= '0' && l[0] <= '9') {
+			if l == "" || l[0] != ' ' {
 				break
 			}
 			out = append(out, strings.TrimSpace(l))

@@ -31,7 +31,8 @@ func TestLastError(t *testing.T) {
 				"2026-12-06 23:50:02.000 P00   INFO: archive-push command begin 2.45\n" +
 				"2026-12-06 23:50:03.000 P00  ERROR: [039]: HTTP request failed with 503\n" +
 				"                                    *** Try again later ***\n" +
-				"2026-12-06 23:50:03.100 P00   INFO: archive-push command end: aborted with exception [039]\n",
+				"-------------------PROCESS START-------------------\n" +
+				"2026-12-06 23:50:04.000 P00   WARN: a warning\n",
 			want: "[039]: HTTP request failed with 503 *** Try again later ***",
 		},
 	}

@@ -128,6 +128,17 @@ func (s *Server) Stop() error {
 	return err
 }
 
+// Restart starts a stopped store again on the same port with the same
+// data, as a store that was down and came back: clients that knew it find
+// it where it was, with what they had written.
+func (s *Server) Restart() error {
+	if s.proc != nil {
+		return errors.New("the store runs")
+	}
+	_, err := s.start(s.Port)
+	return err
+}
+
 // writeCertificates makes a CA and a server certificate it signs for
 // Endpoint and Host, as the provider makes its instances'.
 func (s *Server) writeCertificates() error {

@@ -1,0 +1,246 @@
+package databaseinstance
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+
+	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
+	opsv1alpha1 "github.com/dbaas-io/dbaas/apis/ops/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/clients/backupstore"
+	"github.com/dbaas-io/dbaas/internal/clients/executor"
+	"github.com/dbaas-io/dbaas/internal/controller/config"
+	"github.com/dbaas-io/dbaas/internal/controller/options"
+	"github.com/dbaas-io/dbaas/internal/controller/virtualmachine"
+	"github.com/dbaas-io/dbaas/internal/engine/pgbackrest"
+	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
+	"github.com/dbaas-io/dbaas/internal/testing/s3test"
+	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+)
+
+// TestWALArchiving runs one instance on a local machine through the
+// controller, with a real S3 store (versitygw over TLS) and pgBackRest:
+// backup added to an instance that runs (a missing BackupStore first, then
+// the restart archive_mode needs), WALArchiving and the recovery window,
+// the store going down and coming back, and no segment lost meanwhile.
+func TestWALArchiving(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	env := testenv.Shared(t)
+	c := env.Client
+	f := newFixture(t, env, "di-arch")
+	store := s3test.Start(t)
+	root := t.TempDir()
+	env.StartManager(t, testenv.ManagerConfig{Setups: []testenv.Setup{config.Setup, virtualmachine.Setup,
+		func(mgr ctrl.Manager, o options.Options) error {
+			o.BackupRoot = root
+			return setup(mgr, o, hooks{})
+		}}})
+
+	di := f.instance("pg", 20)
+	if err := c.Create(ctx, di); err != nil {
+		t.Fatal(err)
+	}
+	f.waitReady(t, di)
+	startedAt := postmasterStart(t, f, di)
+
+	// A store that does not exist stops the reconcile, naming it, and
+	// changes nothing on the server.
+	if err := testenv.Mutate(ctx, c, di, func(di *v1alpha1.DatabaseInstance) {
+		di.Spec.ForProvider.Backup = &v1alpha1.InstanceBackupParameters{Store: "s3"}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "Synced=False naming the missing BackupStore", func() (bool, string) {
+		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
+			return false, err.Error()
+		}
+		s := di.GetCondition(xpv2.TypeSynced)
+		return s.Status == corev1.ConditionFalse && strings.Contains(s.Message, "BackupStore di-arch/s3"), s.Message
+	})
+	if got := postmasterStart(t, f, di); got != startedAt {
+		t.Errorf("the server restarted (%s, was %s) while its BackupStore was missing", got, startedAt)
+	}
+
+	if err := c.Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: f.ns, Name: "s3-creds"},
+		Data: map[string][]byte{
+			backupstore.KeyAccessKeyID: []byte(store.AccessKey), backupstore.KeySecretAccessKey: []byte(store.SecretKey),
+			"ca.crt": store.CA,
+		},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Create(ctx, &opsv1alpha1.BackupStore{
+		ObjectMeta: metav1.ObjectMeta{Namespace: f.ns, Name: "s3"},
+		Spec: opsv1alpha1.BackupStoreSpec{ForProvider: opsv1alpha1.BackupStoreParameters{S3: &opsv1alpha1.S3Store{
+			Endpoint: store.Endpoint, Port: int32(store.Port), Bucket: store.Bucket, Region: store.Region, Prefix: "/dbaas",
+			URIStyle:             opsv1alpha1.URIStylePath,
+			CASecretRef:          &xpv2.LocalSecretKeySelector{LocalSecretReference: xpv2.LocalSecretReference{Name: "s3-creds"}, Key: "ca.crt"},
+			CredentialsSecretRef: xpv2.LocalSecretReference{Name: "s3-creds"},
+		}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	waitArchiving(t, f, di, corev1.ConditionTrue, "")
+	f.waitReady(t, di)
+	if got := postmasterStart(t, f, di); got == startedAt {
+		t.Errorf("the server was not restarted for archive_mode")
+	}
+	if w := di.Status.AtProvider.RecoveryWindow; w == nil || w.LastArchivedWAL == "" || w.LastArchivedTime == nil {
+		t.Errorf("status.atProvider.recoveryWindow: want the last archived segment and its time, got %+v", w)
+	}
+	st := memberStanza(t, f, di)
+	info, err := st.Info(ctx)
+	// Status 2 is pgBackRest's "no valid backups": none was taken yet.
+	if err != nil || (info.Status != 0 && info.Status != 2) || info.WALMax == "" {
+		t.Errorf("pgbackrest info: want the stanza with archived WAL, got %+v, %v", info, err)
+	}
+	if b, err := os.ReadFile(st.CAPath()); err != nil || string(b) != string(store.CA) {
+		t.Errorf("the store's CA beside pgbackrest.conf: %v", err)
+	}
+	if fi, err := os.Stat(filepath.Join(st.ConfigPath(), "pgbackrest.conf")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("pgbackrest.conf: want mode 0600, got %v, %v", fi, err)
+	}
+
+	// The store goes down: the next segment cannot be archived, and the
+	// condition says so with pgBackRest's words.
+	if err := store.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	conn := f.connect(t, di)
+	if _, err := conn.Exec(ctx, "CREATE TABLE outage AS SELECT generate_series(1, 1000) AS n"); err != nil {
+		t.Fatal(err)
+	}
+	var failed string
+	if err := conn.QueryRow(ctx, "SELECT pg_walfile_name(pg_switch_wal())").Scan(&failed); err != nil {
+		t.Fatal(err)
+	}
+	msg := waitArchiving(t, f, di, corev1.ConditionFalse, "BackupStore s3")
+	if !strings.Contains(msg, failed) || !strings.Contains(msg, "[") {
+		t.Errorf("WALArchiving=False: want the segment %s and pgBackRest's error, got %q", failed, msg)
+	}
+	t.Logf("WALArchiving=False: %s", msg)
+
+	// Back on the same port with the same data: PostgreSQL retries the
+	// segment by itself, and the archive has every segment.
+	if err := store.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	waitArchiving(t, f, di, corev1.ConditionTrue, "")
+	segs := archivedSegments(t, store, st.Name)
+	if !contiguous(segs) || !containsSeg(segs, failed) {
+		t.Errorf("archived segments: want a contiguous run holding %s, got %v", failed, segs)
+	}
+}
+
+// waitArchiving waits for the instance's WALArchiving condition to be
+// status with a message holding want, and returns the message.
+func waitArchiving(t *testing.T, f *fixture, di *v1alpha1.DatabaseInstance, status corev1.ConditionStatus, want string) string {
+	t.Helper()
+	var msg string
+	eventually(t, "WALArchiving="+string(status), func() (bool, string) {
+		if err := f.env.Client.Get(context.Background(), client.ObjectKeyFromObject(di), di); err != nil {
+			return false, err.Error()
+		}
+		c := di.GetCondition(v1alpha1.TypeWALArchiving)
+		msg = c.Message
+		return c.Status == status && strings.Contains(c.Message, want),
+			string(c.Status) + " " + c.Message + "; Synced: " + di.GetCondition(xpv2.TypeSynced).Message
+	})
+	return msg
+}
+
+// memberInstance is the engine's view of the single member.
+func memberInstance(t *testing.T, f *fixture, di *v1alpha1.DatabaseInstance) *postgresql.Instance {
+	t.Helper()
+	return postgresql.NewInstance(executor.Local{}, f.machineDir(t), "pg", "15", di.Status.AtProvider.Port, "admin")
+}
+
+// memberStanza is the instance's stanza as the member's machine has it.
+func memberStanza(t *testing.T, f *fixture, di *v1alpha1.DatabaseInstance) *pgbackrest.Stanza {
+	t.Helper()
+	name, err := backupstore.Stanza(f.ns, di.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pgbackrest.New(memberInstance(t, f, di), name, pgbackrest.Repo{})
+}
+
+// postmasterStart is when the member's server started: its postmaster.pid
+// names it, so a restart changes it.
+func postmasterStart(t *testing.T, f *fixture, di *v1alpha1.DatabaseInstance) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(memberInstance(t, f, di).DataDir(), "postmaster.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(b), "\n")
+	if len(lines) < 3 {
+		t.Fatalf("postmaster.pid: %q", b)
+	}
+	return lines[0] + "@" + lines[2]
+}
+
+// archivedSegments are the WAL segments of stanza in the store's bucket,
+// read from the posix backend's files, sorted.
+func archivedSegments(t *testing.T, store *s3test.Server, stanza string) []string {
+	t.Helper()
+	var out []string
+	dir := filepath.Join(store.Dir, store.Bucket, "dbaas", "archive", stanza)
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if n := d.Name(); !d.IsDir() && len(n) > 24 && n[24] == '-' {
+			out = append(out, n[:24])
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// segNo is a segment's position in the WAL of a 16 MB segment size, or -1.
+func segNo(name string) int64 {
+	log, err1 := strconv.ParseInt(name[8:16], 16, 64)
+	seg, err2 := strconv.ParseInt(name[16:24], 16, 64)
+	if err1 != nil || err2 != nil {
+		return -1
+	}
+	return log*256 + seg
+}
+
+// contiguous reports whether segs, sorted, follow each other without a
+// gap on one timeline.
+func contiguous(segs []string) bool {
+	for n := 1; n < len(segs); n++ {
+		if segs[n][:8] != segs[0][:8] || segNo(segs[n]) != segNo(segs[n-1])+1 {
+			return false
+		}
+	}
+	return len(segs) > 0
+}
+
+func containsSeg(segs []string, s string) bool {
+	for _, x := range segs {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
