@@ -5,6 +5,8 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/dbaas-io/dbaas/internal/clients/server"
+	"github.com/dbaas-io/dbaas/internal/controller/backup"
+	"github.com/dbaas-io/dbaas/internal/controller/backupstore"
 	"github.com/dbaas-io/dbaas/internal/controller/config"
 	"github.com/dbaas-io/dbaas/internal/controller/database"
 	"github.com/dbaas-io/dbaas/internal/controller/databaseinstance"
@@ -28,6 +30,8 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 		database.Setup,
 		user.Setup,
 		grant.Setup,
+		backupstore.Setup,
+		backup.Setup,
 	} {
 		if err := setup(mgr, o); err != nil {
 			return err

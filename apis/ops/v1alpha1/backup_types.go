@@ -37,18 +37,6 @@ const (
 	BackupIncr BackupType = "incr"
 )
 
-// BackupMethod says which member a backup is read from.
-// +kubebuilder:validation:Enum=primary;prefer-standby
-type BackupMethod string
-
-// Backup methods: from the primary, or from a streaming replica when the
-// instance has one (pgBackRest's backup-standby), sparing the primary's
-// disks.
-const (
-	BackupFromPrimary       BackupMethod = "primary"
-	BackupFromPreferStandby BackupMethod = "prefer-standby"
-)
-
 // BackupPhase is where a backup is in its life.
 type BackupPhase string
 
@@ -85,11 +73,6 @@ type BackupParameters struct {
 	// +kubebuilder:default=full
 	// +optional
 	Type BackupType `json:"type,omitempty"`
-
-	// Method is primary or prefer-standby.
-	// +kubebuilder:default=primary
-	// +optional
-	Method BackupMethod `json:"method,omitempty"`
 }
 
 // BackupObservation is what pgBackRest reports of the backup.

@@ -25,6 +25,9 @@ type Info struct {
 	// for the current database; empty when none is.
 	WALMin string
 	WALMax string
+	// BackupLocked is true while a pgBackRest process holds the stanza's
+	// backup lock: a backup (or expire) runs.
+	BackupLocked bool
 }
 
 // Backup is one backup in the repository.
@@ -53,6 +56,9 @@ type Backup struct {
 	// Error is set when pgBackRest found a page checksum error while
 	// backing up.
 	Error bool
+	// Annotations are the key/value pairs the backup was taken with
+	// (--annotation), by which a caller finds the backup it started.
+	Annotations map[string]string
 }
 
 // infoJSON is the part of `pgbackrest info --output=json` that Info reads.
@@ -61,7 +67,19 @@ type infoJSON struct {
 	Status struct {
 		Code    int    `json:"code"`
 		Message string `json:"message"`
+		Lock    struct {
+			Backup struct {
+				Held bool `json:"held"`
+			} `json:"backup"`
+		} `json:"lock"`
 	} `json:"status"`
+	Repo []struct {
+		Key    int `json:"key"`
+		Status struct {
+			Code    int    `json:"code"`
+			Message string `json:"message"`
+		} `json:"status"`
+	} `json:"repo"`
 	DB []struct {
 		ID      int `json:"id"`
 		RepoKey int `json:"repo-key"`
@@ -75,11 +93,12 @@ type infoJSON struct {
 		Max string `json:"max"`
 	} `json:"archive"`
 	Backup []struct {
-		Label   string  `json:"label"`
-		Type    string  `json:"type"`
-		Prior   *string `json:"prior"`
-		Error   bool    `json:"error"`
-		Archive struct {
+		Label      string            `json:"label"`
+		Type       string            `json:"type"`
+		Prior      *string           `json:"prior"`
+		Error      bool              `json:"error"`
+		Annotation map[string]string `json:"annotation"`
+		Archive    struct {
 			Start string `json:"start"`
 			Stop  string `json:"stop"`
 		} `json:"archive"`
@@ -121,10 +140,10 @@ func parseInfo(stanza string, out []byte) (Info, error) {
 		if st.Name != stanza {
 			continue
 		}
-		info := Info{Status: st.Status.Code, Message: st.Status.Message}
+		info := Info{Status: st.Status.Code, Message: st.Status.Message, BackupLocked: st.Status.Lock.Backup.Held}
 		for _, b := range st.Backup {
 			bk := Backup{
-				Label: b.Label, Type: b.Type, Error: b.Error,
+				Label: b.Label, Type: b.Type, Error: b.Error, Annotations: b.Annotation,
 				Start: time.Unix(b.Timestamp.Start, 0).UTC(), Stop: time.Unix(b.Timestamp.Stop, 0).UTC(),
 				StartLSN: b.LSN.Start, StopLSN: b.LSN.Stop, StartWAL: b.Archive.Start, StopWAL: b.Archive.Stop,
 				Size: b.Info.Size, Delta: b.Info.Delta, RepoSize: b.Info.Repository.Size, RepoDelta: b.Info.Repository.Delta,

@@ -73,6 +73,17 @@ func TestParseInfo(t *testing.T) {
 			out:    infoOutput,
 			want:   want{info: Info{Status: 1, Message: "missing stanza path"}},
 		},
+		"AnnotatedWhileLocked": {
+			reason: "A backup's annotations are read, and a held backup lock says a backup runs.",
+			stanza: "s",
+			out: `[{"name":"s","status":{"code":0,"lock":{"backup":{"held":true}},"message":"ok"},"archive":[],
+			  "backup":[{"label":"20261206-232754F","type":"full","prior":null,"annotation":{"dbaas-backup-uid":"abc"},
+			    "timestamp":{"start":1796599674,"stop":1796599687}}]}]`,
+			want: want{info: Info{Message: "ok", BackupLocked: true, Backups: []Backup{{
+				Label: "20261206-232754F", Type: TypeFull, Annotations: map[string]string{AnnotationKey: "abc"},
+				Start: time.Unix(1796599674, 0).UTC(), Stop: time.Unix(1796599687, 0).UTC(),
+			}}}},
+		},
 		"NotListed": {
 			reason: "A stanza info does not show at all is an error.",
 			stanza: "absent",

@@ -1,0 +1,252 @@
+package backup_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	computev1alpha1 "github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
+	enginev1alpha1 "github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
+	"github.com/dbaas-io/dbaas/apis/ops/v1alpha1"
+	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/clients/backupstore"
+	"github.com/dbaas-io/dbaas/internal/clients/local"
+	"github.com/dbaas-io/dbaas/internal/clients/pki"
+	"github.com/dbaas-io/dbaas/internal/controller/backup"
+	backupstorectrl "github.com/dbaas-io/dbaas/internal/controller/backupstore"
+	"github.com/dbaas-io/dbaas/internal/controller/config"
+	"github.com/dbaas-io/dbaas/internal/controller/databaseinstance"
+	"github.com/dbaas-io/dbaas/internal/controller/options"
+	"github.com/dbaas-io/dbaas/internal/controller/virtualmachine"
+	"github.com/dbaas-io/dbaas/internal/engine/pgbackrest"
+	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
+	"github.com/dbaas-io/dbaas/internal/testing/s3test"
+	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+)
+
+// timeout bounds every wait: generous, because the machine is shared and
+// loaded; a wait that is met returns at once.
+const timeout = 4 * time.Minute
+
+func eventually(t *testing.T, what string, cond func() (bool, string)) {
+	t.Helper()
+	start := time.Now()
+	var last string
+	for time.Since(start) < timeout {
+		ok, msg := cond()
+		if ok {
+			t.Logf("%s after %s", what, time.Since(start).Round(time.Millisecond))
+			return
+		}
+		last = msg
+		time.Sleep(500 * time.Millisecond)
+	}
+	t.Fatalf("%s: not reached within %s; last: %s", what, timeout, last)
+}
+
+// TestBackups takes backups of one instance through the real controllers
+// (a store Ready listing the stanza, a full and an incr backup, two asked
+// at once):
+// a real API server, PostgreSQL 15 on the local backend, pgBackRest and
+// an S3 store (versitygw over TLS). One instance serves every check.
+func TestBackups(t *testing.T) {
+	t.Parallel()
+	env := testenv.Shared(t)
+	store := s3test.Start(t)
+	ctx := context.Background()
+	c := env.Client
+	const ns, name = "backups", "db"
+
+	base := testenv.SharedDir(t)
+	t.Cleanup(func() {
+		if err := local.StopAll(context.Background(), base); err != nil {
+			t.Errorf("cannot stop leftover engines: %v", err)
+		}
+	})
+	start := 20000 + 200*rand.Int32N(60) //nolint:gosec // A port block, not a secret.
+	for _, o := range []client.Object{
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}},
+		&apisv1alpha1.ClusterProviderConfig{
+			ObjectMeta: metav1.ObjectMeta{Name: ns},
+			Spec: apisv1alpha1.ProviderConfigSpec{Backend: apisv1alpha1.BackendLocal,
+				Local: &apisv1alpha1.LocalBackendConfig{BaseDir: base, PortRangeStart: start, PortRangeEnd: start + 199}},
+		},
+		&corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "s3"},
+			Data: map[string][]byte{
+				backupstore.KeyAccessKeyID: []byte(store.AccessKey), backupstore.KeySecretAccessKey: []byte(store.SecretKey),
+				"ca.crt": store.CA, "passphrase": []byte("a passphrase of this test only"),
+			},
+		},
+		&v1alpha1.BackupStore{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "s3"},
+			Spec: v1alpha1.BackupStoreSpec{ForProvider: v1alpha1.BackupStoreParameters{
+				S3: &v1alpha1.S3Store{
+					Endpoint: store.Endpoint, Port: int32(store.Port), Bucket: store.Bucket, Region: store.Region,
+					URIStyle: v1alpha1.URIStylePath, Prefix: "/test",
+					CASecretRef:          &xpv2.LocalSecretKeySelector{LocalSecretReference: xpv2.LocalSecretReference{Name: "s3"}, Key: "ca.crt"},
+					CredentialsSecretRef: xpv2.LocalSecretReference{Name: "s3"},
+				},
+				Encryption: &v1alpha1.StoreEncryption{PassphraseSecretRef: xpv2.LocalSecretKeySelector{LocalSecretReference: xpv2.LocalSecretReference{Name: "s3"}, Key: "passphrase"}},
+			}},
+		},
+		&computev1alpha1.VirtualMachine{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "vm"},
+			Spec: computev1alpha1.VirtualMachineSpec{
+				ManagedResourceSpec: xpv2.ManagedResourceSpec{ProviderConfigReference: pcRef(ns)},
+				ForProvider:         computev1alpha1.VirtualMachineParameters{CPU: 1, MemoryMiB: 512},
+			},
+		},
+		&enginev1alpha1.DatabaseInstance{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+			Spec: enginev1alpha1.DatabaseInstanceSpec{
+				ManagedResourceSpec: xpv2.ManagedResourceSpec{ProviderConfigReference: pcRef(ns)},
+				ForProvider: enginev1alpha1.DatabaseInstanceParameters{
+					Engine: enginev1alpha1.EnginePostgreSQL, Version: "15", StorageGB: 1,
+					VirtualMachineRefs:     []xpv2.NamespacedReference{{Name: "vm"}},
+					AdminUser:              "admin",
+					AdminPasswordSecretRef: xpv2.LocalSecretKeySelector{LocalSecretReference: xpv2.LocalSecretReference{Name: name + "-admin"}, Key: "password"},
+					AutoGeneratePassword:   true,
+					Backup:                 &enginev1alpha1.InstanceBackupParameters{Store: "s3"},
+				},
+			},
+		},
+	} {
+		if err := c.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env.StartManager(t, testenv.ManagerConfig{Setups: []testenv.Setup{
+		config.Setup, virtualmachine.Setup, databaseinstance.Setup, backupstorectrl.Setup, backup.Setup,
+	}})
+
+	di := &enginev1alpha1.DatabaseInstance{}
+	eventually(t, "the instance Ready", func() (bool, string) {
+		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, di); err != nil {
+			return false, err.Error()
+		}
+		r := di.GetCondition(xpv2.TypeReady)
+		return r.Status == corev1.ConditionTrue, fmt.Sprintf("Ready %s %s; Synced %s", r.Status, r.Message, di.GetCondition(xpv2.TypeSynced).Message)
+	})
+	eventually(t, "the instance archiving", func() (bool, string) {
+		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, di); err != nil {
+			return false, err.Error()
+		}
+		a := di.GetCondition(enginev1alpha1.TypeWALArchiving)
+		return a.Status == corev1.ConditionTrue, fmt.Sprintf("WALArchiving %s %s", a.Status, a.Message)
+	})
+	stanza := primaryStanza(t, env, di)
+	writeRows(t, env, di, stanza.Instance)
+
+	bs := &v1alpha1.BackupStore{}
+	eventually(t, "the BackupStore Ready, listing the instance's stanza", func() (bool, string) {
+		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "s3"}, bs); err != nil {
+			return false, err.Error()
+		}
+		r := bs.GetCondition(xpv2.TypeReady)
+		return r.Status == corev1.ConditionTrue && strings.Contains(strings.Join(bs.Status.AtProvider.Stanzas, ","), ns+"."+name) && bs.Status.AtProvider.LastChecked != nil,
+			fmt.Sprintf("Ready %s %s; stanzas %v", r.Status, r.Message, bs.Status.AtProvider.Stanzas)
+	})
+
+	full := completed(t, env, newBackup(t, env, ns, "full-1", name, v1alpha1.BackupFull))
+	if full.Status.AtProvider.Type != v1alpha1.BackupFull || *full.Status.AtProvider.SizeBytes <= 0 || *full.Status.AtProvider.RepoSizeBytes <= 0 ||
+		full.Status.AtProvider.StartLSN == "" || full.Status.AtProvider.StopLSN == "" || full.Status.AtProvider.Duration == nil || full.Status.AtProvider.Member != "vm" {
+		t.Errorf("full backup's status: %+v", full.Status.AtProvider)
+	}
+	incr := completed(t, env, newBackup(t, env, ns, "incr-1", name, v1alpha1.BackupIncr))
+	if incr.Status.AtProvider.Type != v1alpha1.BackupIncr || !strings.HasPrefix(incr.Status.AtProvider.Label, full.Status.AtProvider.Label+"_") {
+		t.Errorf("incr backup: type %s label %s, want incr on %s", incr.Status.AtProvider.Type, incr.Status.AtProvider.Label, full.Status.AtProvider.Label)
+	}
+
+	// Two asked at once: pgBackRest's stanza lock lets one run, and the
+	// other waits for it; neither fails.
+	a := newBackup(t, env, ns, "full-2", name, v1alpha1.BackupFull)
+	b := newBackup(t, env, ns, "incr-2", name, v1alpha1.BackupIncr)
+	a, b = completed(t, env, a), completed(t, env, b)
+	if a.Status.AtProvider.Label == b.Status.AtProvider.Label {
+		t.Errorf("two Backups share label %s", a.Status.AtProvider.Label)
+	}
+}
+
+func pcRef(name string) *xpv2.ProviderConfigReference {
+	return &xpv2.ProviderConfigReference{Kind: apisv1alpha1.ClusterProviderConfigKind, Name: name}
+}
+
+// primaryStanza is the instance's stanza as pgBackRest on its primary
+// sees it, reached the way the Backup controller reaches it, with the
+// instance's CA to connect to the server.
+func primaryStanza(t *testing.T, env *testenv.Env, di *enginev1alpha1.DatabaseInstance) *pgbackrest.Stanza {
+	t.Helper()
+	ms, closeFn, err := databaseinstance.OpenMembers(context.Background(), env.Client, options.Options{}, di)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(closeFn)
+	ca := &corev1.Secret{}
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: di.Namespace, Name: pki.SecretName(di.Name)}, ca); err != nil {
+		t.Fatal(err)
+	}
+	ms[0].Instance.TLS = &postgresql.TLS{CA: ca.Data[pki.KeyCACert]}
+	s, err := backupstore.Stanza(di.Namespace, di.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pgbackrest.New(ms[0].Instance, s, pgbackrest.Repo{})
+}
+
+// writeRows gives the backups something to hold.
+func writeRows(t *testing.T, env *testenv.Env, di *enginev1alpha1.DatabaseInstance, i *postgresql.Instance) {
+	t.Helper()
+	ctx := context.Background()
+	pw := &corev1.Secret{}
+	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: di.Namespace, Name: di.Name + "-admin"}, pw); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := i.Connect(ctx, "admin", string(pw.Data["password"]), "postgres")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE TABLE orders AS SELECT n, md5(n::text) AS v FROM generate_series(1, 20000) n"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func newBackup(t *testing.T, env *testenv.Env, ns, name, instance string, typ v1alpha1.BackupType) *v1alpha1.Backup {
+	t.Helper()
+	b := &v1alpha1.Backup{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec:       v1alpha1.BackupSpec{ForProvider: v1alpha1.BackupParameters{Instance: instance, Type: typ}},
+	}
+	if err := env.Client.Create(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// completed waits for b to complete, with its label as its external name.
+func completed(t *testing.T, env *testenv.Env, b *v1alpha1.Backup) *v1alpha1.Backup {
+	t.Helper()
+	eventually(t, "Backup "+b.Name+" Completed", func() (bool, string) {
+		if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(b), b); err != nil {
+			return false, err.Error()
+		}
+		at := b.Status.AtProvider
+		if at.Phase == v1alpha1.BackupFailed {
+			t.Fatalf("Backup %s failed: %s", b.Name, at.Message)
+		}
+		return at.Phase == v1alpha1.BackupCompleted && at.Label != "" && meta.GetExternalName(b) == at.Label &&
+				b.GetCondition(xpv2.TypeReady).Status == corev1.ConditionTrue,
+			fmt.Sprintf("phase %s %s; Synced %s", at.Phase, at.Message, b.GetCondition(xpv2.TypeSynced).Message)
+	})
+	return b
+}
