@@ -82,7 +82,8 @@ func OpenMembers(ctx context.Context, kube client.Client, o options.Options, cr 
 				closeFn()
 				return nil, nil, errors.Errorf(errAccessNoKey, vm)
 			}
-			sm, _, err := c.sshMember(ctx, cr, pc, key, vm, adminUser, false, false)
+			l := c.logins(ctx, cr, pc.SSH, key, []string{vm}, false)[0]
+			sm, _, err := c.sshMember(ctx, cr, pc, vm, l, adminUser, false, false)
 			if err != nil {
 				closeFn()
 				return nil, nil, err
