@@ -93,3 +93,25 @@ func TestFindAnnotated(t *testing.T) {
 		})
 	}
 }
+
+func TestOnlyFull(t *testing.T) {
+	full := func(l string) pgbackrest.Backup { return pgbackrest.Backup{Label: l, Type: pgbackrest.TypeFull} }
+	incr := func(l string) pgbackrest.Backup { return pgbackrest.Backup{Label: l, Type: pgbackrest.TypeIncr} }
+	cases := map[string]struct {
+		backups []pgbackrest.Backup
+		label   string
+		want    bool
+	}{
+		"TheOnlyFull":          {backups: []pgbackrest.Backup{full("F1"), incr("F1_I1")}, label: "F1", want: true},
+		"OneOfTwoFulls":        {backups: []pgbackrest.Backup{full("F1"), full("F2")}, label: "F1"},
+		"AnIncrementalBackup":  {backups: []pgbackrest.Backup{full("F1"), incr("F1_I1")}, label: "F1_I1"},
+		"NotInTheStoreAnymore": {backups: []pgbackrest.Backup{full("F2")}, label: "F1"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := onlyFull(pgbackrest.Info{Backups: tc.backups}, tc.label); got != tc.want {
+				t.Errorf("onlyFull(..., %q) = %t, want %t", tc.label, got, tc.want)
+			}
+		})
+	}
+}

@@ -109,6 +109,9 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Backup) (managed.Ex
 	at := &cr.Status.AtProvider
 	label := meta.GetExternalName(cr)
 	exists := managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: true}
+	if deleting(cr, e.instance == nil) {
+		return e.observeDeleting(ctx, cr)
+	}
 	if label != "" && at.Phase == v1alpha1.BackupCompleted && at.Label == label {
 		cr.SetConditions(xpv2.Available())
 		return exists, nil

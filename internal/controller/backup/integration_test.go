@@ -55,7 +55,7 @@ func eventually(t *testing.T, what string, cond func() (bool, string)) {
 
 // TestBackups takes backups of one instance through the real controllers
 // (a store Ready listing the stanza, a full and an incr backup, two asked
-// at once):
+// at once, one deleted and expired):
 // a real API server, PostgreSQL 15 on the local backend, pgBackRest and
 // an S3 store (versitygw over TLS). One instance serves every check.
 func TestBackups(t *testing.T) {
@@ -174,6 +174,55 @@ func TestBackups(t *testing.T) {
 	a, b = completed(t, env, a), completed(t, env, b)
 	if a.Status.AtProvider.Label == b.Status.AtProvider.Label {
 		t.Errorf("two Backups share label %s", a.Status.AtProvider.Label)
+	}
+
+	// Deleting a Backup (the default policies include Delete) expires it.
+	// pgBackRest expires a backup with those built on it, so the one
+	// deleted is an incremental backup nothing newer is built on; which one
+	// that is depends on the order the two asked at once ran in.
+	info, err := stanza.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prior := map[string]bool{}
+	for _, bk := range info.Backups {
+		prior[bk.Prior] = true
+	}
+	gone, kept := incr, []*v1alpha1.Backup{full, a, b}
+	if prior[incr.Status.AtProvider.Label] {
+		gone, kept = b, []*v1alpha1.Backup{full, a, incr}
+	}
+	label := gone.Status.AtProvider.Label
+	if err := c.Delete(ctx, gone); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, gone.Name+" deleted and expired from the store", func() (bool, string) {
+		err := c.Get(ctx, client.ObjectKeyFromObject(gone), &v1alpha1.Backup{})
+		if err == nil {
+			return false, "the Backup is still there"
+		}
+		info, ierr := stanza.Info(ctx)
+		if ierr != nil {
+			return false, ierr.Error()
+		}
+		for _, bk := range info.Backups {
+			if bk.Label == label {
+				return false, "pgbackrest info still lists " + label
+			}
+		}
+		return true, ""
+	})
+	if info, err = stanza.Info(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var labels []string
+	for _, bk := range info.Backups {
+		labels = append(labels, bk.Label)
+	}
+	for _, keep := range kept {
+		if !strings.Contains(strings.Join(labels, ","), keep.Status.AtProvider.Label) {
+			t.Errorf("backup %s (%s) was expired too; the store lists %v", keep.Name, keep.Status.AtProvider.Label, labels)
+		}
 	}
 }
 
