@@ -60,6 +60,8 @@ func TestNamesKubectlResolves(t *testing.T) {
 		{Group: "sql.dbaas.io", Resource: "databases"},
 		{Group: "sql.dbaas.io", Resource: "users"},
 		{Group: "sql.dbaas.io", Resource: "grants"},
+		{Group: "ops.dbaas.io", Resource: "backupstores"},
+		{Group: "ops.dbaas.io", Resource: "backups"},
 	}
 	for _, gr := range want {
 		if !got[gr] {
