@@ -266,9 +266,7 @@ func (e *external) Delete(ctx context.Context, cr *v1alpha1.Backup) (managed.Ext
 	cr.SetConditions(xpv2.Deleting())
 	label := meta.GetExternalName(cr)
 	if e.instance == nil {
-		if label != "" {
-			e.record.Event(cr, event.Warning(reasonLeftInStore, errors.Errorf(msgGoneLeft, label)))
-		}
+		// Observe reported the backup left in the store (observeDeleting).
 		return managed.ExternalDelete{}, nil
 	}
 	if label == "" {
@@ -277,16 +275,11 @@ func (e *external) Delete(ctx context.Context, cr *v1alpha1.Backup) (managed.Ext
 		}
 		return managed.ExternalDelete{}, nil
 	}
+	// Observe found the backup in the store, and not as the only full
+	// backup, which pgBackRest keeps (observeDeleting).
 	s, _, err := e.stanza(ctx, "")
 	if err != nil {
 		return managed.ExternalDelete{}, err
-	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		return managed.ExternalDelete{}, errors.Wrapf(err, errExpire, label)
-	}
-	if findLabel(info, label) == nil {
-		return managed.ExternalDelete{}, nil
 	}
 	if err := s.Expire(ctx, label); err != nil {
 		if strings.Contains(err.Error(), codeOnlyFull) {
