@@ -53,9 +53,9 @@ func (e *external) ensureReplicated(ctx context.Context, cr *v1alpha1.DatabaseIn
 	if primaryDiedSinceObserve(p, e.primaryAnswered, running(ctx, e.primaryMember().inst)) {
 		return errors.Errorf(errPrimaryDied, e.primaryMember().vm)
 	}
-	pending, rejoinErr := e.switchover(ctx, cr)
-	if pending == nil && rejoinErr != nil {
-		return rejoinErr
+	rejoining, err := e.switchover(ctx, cr)
+	if err != nil {
+		return err
 	}
 	hbaChanged, err := e.primaryMember().inst.AllowReplication(ctx)
 	if err != nil {
@@ -71,17 +71,21 @@ func (e *external) ensureReplicated(ctx context.Context, cr *v1alpha1.DatabaseIn
 	if err := e.primaryMember().inst.EnsureReplication(ctx, e.password, e.replPassword, slots(e.replicas(), p), hbaChanged); err != nil {
 		return errors.Wrap(err, errEnsureRepl)
 	}
-	errs := []error{rejoinErr}
-	for _, r := range e.replicas() {
+	var errs []error
+	for _, r := range setupOrder(e.replicas(), rejoining) {
 		if r.off != "" {
 			// Its slot stays on the primary, so that it catches up once its
 			// machine is back.
 			errs = append(errs, errors.Errorf(errMemberDown, r.vm, r.off))
 			continue
 		}
-		if pending[r.vm] {
-			// A former primary that could not rejoin stays fenced.
-			continue
+		if rejoining[r.vm] {
+			if err := e.rejoin(ctx, r); err != nil {
+				// A former primary that could not rejoin stays fenced; the
+				// others are still set up.
+				errs = append(errs, err)
+				continue
+			}
 		}
 		slot := ""
 		if useSlots(p) {
@@ -200,8 +204,7 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 	switch {
 	case e.next.Action == actWait:
 		e.primaryDown, holding = down, true
-		notReady = append(notReady, fmt.Sprintf("primary %s stopped answering %s ago%s; a replica is promoted once it has not answered for %s",
-			e.primaryMember().vm, down.Round(100*time.Millisecond), why, failoverAfter(p)))
+		notReady = append(notReady, waitMessage(snap, down, failoverAfter(p), why))
 	case e.next.Action == actRefuse:
 		e.primaryDown, holding = down, true
 		notReady = append(notReady, e.next.Message)
@@ -276,7 +279,7 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 		}
 		ok := rs.Ready && rs.InRecovery && s.State == streaming
 		if !ok {
-			notReady = append(notReady, "replica "+r.vm+" is not streaming")
+			notReady = append(notReady, replicaStreamNote(e.primaryMember().cut, rs))
 		}
 		upToDate = upToDate && ok && cur && len(rs.PendingRestart) == 0 && s.SyncState == wantSyncState(p)
 		ap.Members = append(ap.Members, m)

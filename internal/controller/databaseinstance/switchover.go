@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
-	kerrors "k8s.io/apimachinery/pkg/util/errors"
 
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
@@ -24,44 +23,67 @@ const (
 )
 
 // switchover makes the member that should be the primary (e.primaryMember()) the
-// primary when it is still a replica, and turns any other member that is
-// not a standby (a former primary) or is fenced into a replica. Every step
-// is recorded (the epoch in the instance's annotation before anything is
-// promoted, the fence and a stopped server on disk, standby.signal removed
-// by the promotion, written by the rejoin), so a switchover or failover
-// cut short is finished by the next reconcile. Members that cannot rejoin
-// yet are returned with the error, so that the others are still set up.
+// primary when it is still a replica, and reports the other members that
+// must rejoin as replicas: those that are not standbys (a former primary)
+// or are fenced. Every step is recorded (the epoch in the instance's
+// annotation before anything is promoted, the fence and a stopped server
+// on disk, standby.signal removed by the promotion, written by the
+// rejoin), so a switchover or failover cut short is finished by the next
+// reconcile. The rejoins are ensureReplicated's, after the replicas that
+// stream are moved (see setupOrder).
 func (e *external) switchover(ctx context.Context, cr *v1alpha1.DatabaseInstance) (map[string]bool, error) {
 	if initialized(ctx, e.primaryMember().inst) && markedStandby(ctx, e.primaryMember().inst) {
 		if err := e.promote(ctx, cr); err != nil {
 			return nil, err
 		}
 	}
-	var errs []error
-	pending := map[string]bool{}
+	rejoining := map[string]bool{}
 	for _, r := range e.replicas() {
 		// A member whose machine is off rejoins once it is back; its fence
 		// keeps it from starting as a primary meanwhile.
 		if r.off != "" || !initialized(ctx, r.inst) || (markedStandby(ctx, r.inst) && !r.inst.IsFenced(ctx)) {
 			continue
 		}
-		// pg_rewind reads from the new primary, which must run.
-		if err := e.primaryMember().inst.Start(ctx); err != nil {
-			return nil, errors.Wrapf(err, errStartNew, e.primaryMember().vm)
-		}
-		err := r.inst.Rejoin(ctx, e.primaryMember().inst, e.password)
-		var rw *postgresql.RewindError
-		if errors.As(err, &rw) {
-			// What the former primary holds cannot be rewound: it is copied
-			// afresh, still fenced until the copy is complete.
-			err = r.inst.Discard(ctx)
-		}
-		if err != nil {
-			pending[r.vm] = true
-			errs = append(errs, errors.Wrapf(err, errRejoin, r.vm))
+		rejoining[r.vm] = true
+	}
+	return rejoining, nil
+}
+
+// rejoin brings a former primary, or a fenced member, back as a replica of
+// the primary: rewound with pg_rewind, or copied afresh when what it holds
+// cannot be rewound, still fenced until the copy is complete.
+func (e *external) rejoin(ctx context.Context, r member) error {
+	// pg_rewind reads from the new primary, which must run.
+	if err := e.primaryMember().inst.Start(ctx); err != nil {
+		return errors.Wrapf(err, errStartNew, e.primaryMember().vm)
+	}
+	err := r.inst.Rejoin(ctx, e.primaryMember().inst, e.password)
+	var rw *postgresql.RewindError
+	if errors.As(err, &rw) {
+		err = r.inst.Discard(ctx)
+	}
+	return errors.Wrapf(err, errRejoin, r.vm)
+}
+
+// setupOrder is the order in which ensureReplicated sets up the replicas:
+// those that only follow the new primary first, then those that must
+// rejoin, each group in the members' order. After a failover of a sync
+// instance the new primary's commits wait until a replica streams from it;
+// moving a streaming replica takes a reload, while rewinding the former
+// primary takes seconds, and a killed one longer (crash recovery first).
+func setupOrder(replicas []member, rejoining map[string]bool) []member {
+	out := make([]member, 0, len(replicas))
+	for _, r := range replicas {
+		if !rejoining[r.vm] {
+			out = append(out, r)
 		}
 	}
-	return pending, kerrors.NewAggregate(errs)
+	for _, r := range replicas {
+		if rejoining[r.vm] {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // promote makes e.primaryMember() the primary. For a manual switchover it stops the
