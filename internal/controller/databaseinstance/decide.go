@@ -96,11 +96,9 @@ func failoverDecision(s snapshot, tracked bool, down time.Duration, p failoverPo
 		return decision{Action: actWait, Wait: p.After - down}
 	}
 	if partitioned {
-		for n, m := range s.Members {
-			if n != s.Primary && m.Reachable && m.Streaming {
-				return decision{Action: actRefuse, Message: fmt.Sprintf("primary %s cannot be reached, but replica %s still streams from it: "+
-					"only the provider lost sight of the primary, so no replica is promoted", pr.VM, m.VM)}
-			}
+		if r, streams := streamingReplica(s); streams {
+			return decision{Action: actRefuse, Message: fmt.Sprintf("primary %s cannot be reached, but replica %s still streams from it: "+
+				"only the provider lost sight of the primary, so no replica is promoted", pr.VM, r)}
 		}
 	}
 	c, lsn, ok := chooseCandidate(s, p.Synced)
@@ -112,6 +110,44 @@ func failoverDecision(s snapshot, tracked bool, down time.Duration, p failoverPo
 	}
 	return decision{Action: actPromote, Promote: c, LSN: lsn, Message: fmt.Sprintf("primary %s stopped answering for %s; promoted %s (most advanced, LSN %s)",
 		pr.VM, down.Round(time.Second), s.Members[c].VM, lsn)}
+}
+
+// streamingReplica is the first replica the provider reaches that reports,
+// from its own WAL receiver, that it streams from the primary.
+func streamingReplica(s snapshot) (string, bool) {
+	for n, m := range s.Members {
+		if n != s.Primary && m.Reachable && m.Streaming {
+			return m.VM, true
+		}
+	}
+	return "", false
+}
+
+// waitMessage says why the snapshot's primary, which has not answered for
+// down (why: the reason its machine gave, if any), is not replaced yet.
+// One the provider cannot reach is replaced only once no replica streams
+// from it, which the message says when one still does: the provider alone
+// may have lost sight of it (a partition, a changed host key).
+func waitMessage(s snapshot, down, after time.Duration, why string) string {
+	pr := s.primary()
+	msg := fmt.Sprintf("primary %s stopped answering %s ago%s; ", pr.VM, down.Round(100*time.Millisecond), why)
+	if !pr.Fenceable {
+		if r, streams := streamingReplica(s); streams {
+			return msg + fmt.Sprintf("replica %s still streams from it, so no replica is promoted while one does", r)
+		}
+		return msg + fmt.Sprintf("a replica is promoted once none streams from it and it has not answered for %s", after)
+	}
+	return msg + fmt.Sprintf("a replica is promoted once it has not answered for %s", after)
+}
+
+// replicaStreamNote says what is known of the stream of a replica the
+// primary does not list as streaming. When the primary cannot be asked,
+// only the replica's own WAL receiver says whether it streams.
+func replicaStreamNote(primaryCut bool, r memberState) string {
+	if primaryCut && r.Ready && r.InRecovery && r.Streaming {
+		return "replica " + r.VM + " streams from the primary, as it reports itself (the primary cannot be asked)"
+	}
+	return "replica " + r.VM + " is not streaming"
 }
 
 // chooseCandidate is the replica to promote: the first of sortCandidates.

@@ -412,3 +412,60 @@ func TestPromotedMembers(t *testing.T) {
 		t.Errorf("promotedMembers changed the recorded members it was given")
 	}
 }
+
+// TestWaitMessage: while a primary is waited for, the message says what
+// would replace it, and, for one the provider cannot reach, that a replica
+// still streaming from it keeps it (a partition from the provider only, a
+// changed host key), rather than promising a promotion.
+func TestWaitMessage(t *testing.T) {
+	cut := memberState{VM: "a", Err: errors.New("host key changed")}
+	dead := memberState{VM: "a", Reachable: true, Fenceable: true, Initialized: true}
+	cases := map[string]struct {
+		s    snapshot
+		why  string
+		want string
+	}{
+		"FenceablePrimary": {
+			s:    snapshot{Members: []memberState{dead, standby("b", "0/3000000", "0/3000000")}},
+			want: "primary a stopped answering 3s ago; a replica is promoted once it has not answered for 10s",
+		},
+		"UnreachableWithReplicaStreaming": {
+			s:    snapshot{Members: []memberState{cut, streamingStandby("b", "0/3000000")}},
+			why:  " (host key changed)",
+			want: "primary a stopped answering 3s ago (host key changed); replica b still streams from it, so no replica is promoted while one does",
+		},
+		"UnreachableWithNoStream": {
+			s:    snapshot{Members: []memberState{cut, standby("b", "0/3000000", "0/3000000")}},
+			why:  " (host key changed)",
+			want: "primary a stopped answering 3s ago (host key changed); a replica is promoted once none streams from it and it has not answered for 10s",
+		},
+	}
+	for name, tc := range cases {
+		if got := waitMessage(tc.s, 3*time.Second, 10*time.Second, tc.why); got != tc.want {
+			t.Errorf("%s: waitMessage:\nwant %q\ngot  %q", name, tc.want, got)
+		}
+	}
+}
+
+// TestReplicaStreamNote: a replica the primary's view does not list says
+// it is not streaming, unless the primary cannot be asked and the replica
+// itself reports a stream.
+func TestReplicaStreamNote(t *testing.T) {
+	cases := map[string]struct {
+		primaryCut bool
+		r          memberState
+		want       string
+	}{
+		"PrimaryAskedReplicaNotListed": {r: streamingStandby("b", "0/3000000"), want: "replica b is not streaming"},
+		"PrimaryCutReplicaStreams": {primaryCut: true, r: streamingStandby("b", "0/3000000"),
+			want: "replica b streams from the primary, as it reports itself (the primary cannot be asked)"},
+		"PrimaryCutReplicaNoStream": {primaryCut: true, r: standby("b", "0/3000000", "0/3000000"), want: "replica b is not streaming"},
+		"PrimaryCutReplicaDown": {primaryCut: true, r: with(streamingStandby("b", "0/3000000"), func(m *memberState) { m.Ready = false }),
+			want: "replica b is not streaming"},
+	}
+	for name, tc := range cases {
+		if got := replicaStreamNote(tc.primaryCut, tc.r); got != tc.want {
+			t.Errorf("%s: replicaStreamNote: want %q, got %q", name, tc.want, got)
+		}
+	}
+}
