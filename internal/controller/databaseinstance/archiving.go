@@ -3,6 +3,7 @@ package databaseinstance
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
@@ -56,6 +57,15 @@ func archivingCondition(store string, a postgresql.Archiver, cause string) xpv2.
 	return c
 }
 
+// withoutCondition is conds without the condition of type ct. An instance
+// that no longer archives WAL (its backup settings removed, or
+// walArchiving turned off) has nothing to report there: the condition left
+// as it last was would claim WAL is archived, or keep an alert on a
+// failure that no longer matters.
+func withoutCondition(conds []xpv2.Condition, ct xpv2.ConditionType) []xpv2.Condition {
+	return slices.DeleteFunc(slices.Clone(conds), func(c xpv2.Condition) bool { return c.Type == ct })
+}
+
 // archiveFailing reports whether the archiver's last attempt failed.
 func archiveFailing(a postgresql.Archiver) bool {
 	return a.LastFailedTime.After(a.LastArchivedTime)
@@ -87,6 +97,9 @@ func infoDue(last, now time.Time, failing bool) bool {
 // member whose files cannot be read.
 func (e *external) observeBackup(ctx context.Context, cr *v1alpha1.DatabaseInstance, o *managed.ExternalObservation) error {
 	b := e.backup
+	if b == nil || !b.archiving {
+		cr.Status.Conditions = withoutCondition(cr.Status.Conditions, v1alpha1.TypeWALArchiving)
+	}
 	if b == nil {
 		cr.Status.AtProvider.RecoveryWindow = nil
 		return nil

@@ -191,3 +191,24 @@ func TestBackupSettings(t *testing.T) {
 		})
 	}
 }
+
+// TestWithoutCondition: an instance that stops archiving loses its
+// WALArchiving condition and keeps the others in their order.
+func TestWithoutCondition(t *testing.T) {
+	ready := xpv2.Available()
+	synced := xpv2.ReconcileSuccess()
+	archiving := xpv2.Condition{Type: v1alpha1.TypeWALArchiving, Status: corev1.ConditionFalse, Reason: ReasonArchiveFailed}
+	cases := map[string]struct {
+		in, want []xpv2.Condition
+	}{
+		"Removed":     {in: []xpv2.Condition{ready, archiving, synced}, want: []xpv2.Condition{ready, synced}},
+		"NotThere":    {in: []xpv2.Condition{ready, synced}, want: []xpv2.Condition{ready, synced}},
+		"OnlyOne":     {in: []xpv2.Condition{archiving}, want: []xpv2.Condition{}},
+		"NoCondition": {in: nil, want: nil},
+	}
+	for name, tc := range cases {
+		if diff := cmp.Diff(tc.want, withoutCondition(tc.in, v1alpha1.TypeWALArchiving), cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("%s: withoutCondition: -want +got:\n%s", name, diff)
+		}
+	}
+}
