@@ -20,9 +20,9 @@ const (
 	errStandbyOverSSH = "method prefer-standby is not available for DatabaseInstance %s: its members run on machines reached over SSH, and pgBackRest on a replica's machine would have to reach the primary's (pg1-host over SSH, or pgBackRest's TLS server), which is not built; make a Backup with method primary"
 	errStandbyOptions = "cannot read the backup from replica %s"
 
-	msgNoStandby = "no replica of DatabaseInstance %s streams from the primary (%s): the backup is read from the primary %s"
-	msgNoReplica = "it has none"
-	msgNotStream = "%s: %s"
+	msgNoStandby    = "no replica of DatabaseInstance %s streams from the primary (%s): the backup is read from the primary %s"
+	msgNoReplica    = "it has none"
+	msgNotStream    = "%s: %s"
 	msgNotConnected = "not connected"
 	msgStopped      = "not running"
 )

@@ -47,7 +47,7 @@ func TestChooseStandby(t *testing.T) {
 		"OnlyStreamingCount": {
 			reason:  "A replica catching up, or not connected, is not read from.",
 			members: three,
-			status:  []enginev1alpha1.Member{primary, replica("b", "catchup", true, ptr.To[int64](0)), replica("c", streaming, true, ptr.To[int64](1 << 20))},
+			status:  []enginev1alpha1.Member{primary, replica("b", "catchup", true, ptr.To[int64](0)), replica("c", streaming, true, ptr.To[int64](1<<20))},
 			want:    want{choice: standbyChoice{replica: "c"}},
 		},
 		"NoneStreamingFallsBack": {
