@@ -3,7 +3,6 @@ package backup_test
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,13 +17,10 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	computev1alpha1 "github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 	enginev1alpha1 "github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/apis/ops/v1alpha1"
-	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/backupstore"
 	"github.com/dbaas-io/dbaas/internal/clients/executor"
-	"github.com/dbaas-io/dbaas/internal/clients/local"
 	"github.com/dbaas-io/dbaas/internal/controller/backup"
 	"github.com/dbaas-io/dbaas/internal/controller/config"
 	"github.com/dbaas-io/dbaas/internal/controller/databaseinstance"
@@ -51,71 +47,10 @@ func TestBackupFromStandby(t *testing.T) {
 	ctx := context.Background()
 	c := env.Client
 	const ns, name = "backup-standby", "db"
-	vms := []string{"a", "b", "c"}
 
-	base := testenv.SharedDir(t)
-	t.Cleanup(func() {
-		if err := local.StopAll(context.Background(), base); err != nil {
-			t.Errorf("cannot stop leftover engines: %v", err)
-		}
-	})
-	start := 20000 + 200*rand.Int32N(60) //nolint:gosec // A port block, not a secret.
-	objs := []client.Object{
-		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}},
-		&apisv1alpha1.ClusterProviderConfig{
-			ObjectMeta: metav1.ObjectMeta{Name: ns},
-			Spec: apisv1alpha1.ProviderConfigSpec{Backend: apisv1alpha1.BackendLocal,
-				Local: &apisv1alpha1.LocalBackendConfig{BaseDir: base, PortRangeStart: start, PortRangeEnd: start + 199}},
-		},
-		&corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "s3"},
-			Data: map[string][]byte{
-				backupstore.KeyAccessKeyID: []byte(store.AccessKey), backupstore.KeySecretAccessKey: []byte(store.SecretKey), "ca.crt": store.CA,
-			},
-		},
-		&v1alpha1.BackupStore{
-			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "s3"},
-			Spec: v1alpha1.BackupStoreSpec{ForProvider: v1alpha1.BackupStoreParameters{
-				S3: &v1alpha1.S3Store{
-					Endpoint: store.Endpoint, Port: int32(store.Port), Bucket: store.Bucket, Region: store.Region,
-					URIStyle: v1alpha1.URIStylePath, Prefix: "/standby",
-					CASecretRef:          &xpv2.LocalSecretKeySelector{LocalSecretReference: xpv2.LocalSecretReference{Name: "s3"}, Key: "ca.crt"},
-					CredentialsSecretRef: xpv2.LocalSecretReference{Name: "s3"},
-				},
-			}},
-		},
-	}
-	refs := make([]xpv2.NamespacedReference, 0, len(vms))
-	for _, vm := range vms {
-		objs = append(objs, &computev1alpha1.VirtualMachine{
-			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: vm},
-			Spec: computev1alpha1.VirtualMachineSpec{
-				ManagedResourceSpec: xpv2.ManagedResourceSpec{ProviderConfigReference: pcRef(ns)},
-				ForProvider:         computev1alpha1.VirtualMachineParameters{CPU: 1, MemoryMiB: 512},
-			},
-		})
-		refs = append(refs, xpv2.NamespacedReference{Name: vm})
-	}
-	objs = append(objs, &enginev1alpha1.DatabaseInstance{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-		Spec: enginev1alpha1.DatabaseInstanceSpec{
-			ManagedResourceSpec: xpv2.ManagedResourceSpec{ProviderConfigReference: pcRef(ns)},
-			ForProvider: enginev1alpha1.DatabaseInstanceParameters{
-				Engine: enginev1alpha1.EnginePostgreSQL, Version: "15", StorageGB: 1,
-				Topology: enginev1alpha1.TopologyPrimary, Replicas: ptr.To[int32](2),
-				VirtualMachineRefs:     refs,
-				AdminUser:              "admin",
-				AdminPasswordSecretRef: xpv2.LocalSecretKeySelector{LocalSecretReference: xpv2.LocalSecretReference{Name: name + "-admin"}, Key: "password"},
-				AutoGeneratePassword:   true,
-				Backup:                 &enginev1alpha1.InstanceBackupParameters{Store: "s3"},
-			},
-		},
-	})
-	for _, o := range objs {
-		if err := c.Create(ctx, o); err != nil {
-			t.Fatal(err)
-		}
-	}
+	base := fixture{ns: ns, instance: name, vms: []string{"a", "b", "c"}, prefix: "/standby", params: func(p *enginev1alpha1.DatabaseInstanceParameters) {
+		p.Topology, p.Replicas = enginev1alpha1.TopologyPrimary, ptr.To[int32](2)
+	}}.create(t, env, store)
 	env.StartManager(t, testenv.ManagerConfig{Setups: []testenv.Setup{
 		config.Setup, virtualmachine.Setup, databaseinstance.Setup, backup.Setup,
 	}})
