@@ -37,6 +37,18 @@ const (
 	BackupIncr BackupType = "incr"
 )
 
+// BackupMethod says which member a backup is read from.
+// +kubebuilder:validation:Enum=primary;prefer-standby
+type BackupMethod string
+
+// Backup methods: from the primary, or from a streaming replica when the
+// instance has one (pgBackRest's backup-standby), sparing the primary's
+// disks.
+const (
+	BackupFromPrimary       BackupMethod = "primary"
+	BackupFromPreferStandby BackupMethod = "prefer-standby"
+)
+
 // BackupPhase is where a backup is in its life.
 type BackupPhase string
 
@@ -73,6 +85,19 @@ type BackupParameters struct {
 	// +kubebuilder:default=full
 	// +optional
 	Type BackupType `json:"type,omitempty"`
+
+	// Method is primary or prefer-standby. With prefer-standby the
+	// backup's files are read from a replica that streams from the
+	// primary, the one least behind (pgBackRest's backup-standby): the
+	// primary only starts and stops the backup. With no replica
+	// streaming, it is taken from the primary, with an event saying so.
+	// status.atProvider.member says where it was read. prefer-standby
+	// needs the primary's files and socket reachable from the replica's
+	// machine, which holds on the local backend only; over SSH it is
+	// refused.
+	// +kubebuilder:default=primary
+	// +optional
+	Method BackupMethod `json:"method,omitempty"`
 }
 
 // BackupObservation is what pgBackRest reports of the backup.
@@ -91,7 +116,8 @@ type BackupObservation struct {
 	// +optional
 	Type BackupType `json:"type,omitempty"`
 
-	// Member is the VirtualMachine whose server the backup was read from.
+	// Member is the VirtualMachine whose server the backup was read from:
+	// the primary's, or with method prefer-standby a replica's.
 	// +optional
 	Member string `json:"member,omitempty"`
 

@@ -212,7 +212,8 @@ func completed(cr *v1alpha1.Backup, b pgbackrest.Backup, vm string) {
 	cr.SetConditions(xpv2.Available())
 }
 
-// Create starts the backup on the instance's primary and returns at once.
+// Create starts the backup on the instance's primary, or with method
+// prefer-standby on a streaming replica (fromStandby), and returns at once.
 // The instance must be Ready and archive its WAL into its store; otherwise
 // the Backup is not Synced, saying what to change.
 func (e *external) Create(ctx context.Context, cr *v1alpha1.Backup) (managed.ExternalCreation, error) {
@@ -226,11 +227,17 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.Backup) (managed.Ext
 	if err != nil {
 		return managed.ExternalCreation{}, err
 	}
+	var opts []string
+	if cr.Spec.ForProvider.Method == v1alpha1.BackupFromPreferStandby {
+		if s, vm, opts, err = e.fromStandby(ctx, cr, s, vm); err != nil {
+			return managed.ExternalCreation{}, err
+		}
+	}
 	typ := string(cr.Spec.ForProvider.Type)
 	if typ == "" {
 		typ = pgbackrest.TypeFull
 	}
-	if err := s.StartBackup(ctx, typ, string(cr.GetUID())); err != nil {
+	if err := s.StartBackup(ctx, typ, string(cr.GetUID()), opts...); err != nil {
 		return managed.ExternalCreation{}, errors.Wrapf(err, errStart, vm)
 	}
 	meta.AddAnnotations(cr, map[string]string{annotationMember: vm, annotationStarted: e.now().UTC().Format(time.RFC3339)})

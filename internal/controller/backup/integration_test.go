@@ -3,7 +3,6 @@ package backup_test
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -14,12 +13,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	computev1alpha1 "github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 	enginev1alpha1 "github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/apis/ops/v1alpha1"
 	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/backupstore"
-	"github.com/dbaas-io/dbaas/internal/clients/local"
 	"github.com/dbaas-io/dbaas/internal/clients/pki"
 	"github.com/dbaas-io/dbaas/internal/controller/backup"
 	backupstorectrl "github.com/dbaas-io/dbaas/internal/controller/backupstore"
@@ -66,65 +63,7 @@ func TestBackups(t *testing.T) {
 	c := env.Client
 	const ns, name = "backups", "db"
 
-	base := testenv.SharedDir(t)
-	t.Cleanup(func() {
-		if err := local.StopAll(context.Background(), base); err != nil {
-			t.Errorf("cannot stop leftover engines: %v", err)
-		}
-	})
-	start := 20000 + 200*rand.Int32N(60) //nolint:gosec // A port block, not a secret.
-	for _, o := range []client.Object{
-		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}},
-		&apisv1alpha1.ClusterProviderConfig{
-			ObjectMeta: metav1.ObjectMeta{Name: ns},
-			Spec: apisv1alpha1.ProviderConfigSpec{Backend: apisv1alpha1.BackendLocal,
-				Local: &apisv1alpha1.LocalBackendConfig{BaseDir: base, PortRangeStart: start, PortRangeEnd: start + 199}},
-		},
-		&corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "s3"},
-			Data: map[string][]byte{
-				backupstore.KeyAccessKeyID: []byte(store.AccessKey), backupstore.KeySecretAccessKey: []byte(store.SecretKey),
-				"ca.crt": store.CA, "passphrase": []byte("a passphrase of this test only"),
-			},
-		},
-		&v1alpha1.BackupStore{
-			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "s3"},
-			Spec: v1alpha1.BackupStoreSpec{ForProvider: v1alpha1.BackupStoreParameters{
-				S3: &v1alpha1.S3Store{
-					Endpoint: store.Endpoint, Port: int32(store.Port), Bucket: store.Bucket, Region: store.Region,
-					URIStyle: v1alpha1.URIStylePath, Prefix: "/test",
-					CASecretRef:          &xpv2.LocalSecretKeySelector{LocalSecretReference: xpv2.LocalSecretReference{Name: "s3"}, Key: "ca.crt"},
-					CredentialsSecretRef: xpv2.LocalSecretReference{Name: "s3"},
-				},
-				Encryption: &v1alpha1.StoreEncryption{PassphraseSecretRef: xpv2.LocalSecretKeySelector{LocalSecretReference: xpv2.LocalSecretReference{Name: "s3"}, Key: "passphrase"}},
-			}},
-		},
-		&computev1alpha1.VirtualMachine{
-			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "vm"},
-			Spec: computev1alpha1.VirtualMachineSpec{
-				ManagedResourceSpec: xpv2.ManagedResourceSpec{ProviderConfigReference: pcRef(ns)},
-				ForProvider:         computev1alpha1.VirtualMachineParameters{CPU: 1, MemoryMiB: 512},
-			},
-		},
-		&enginev1alpha1.DatabaseInstance{
-			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-			Spec: enginev1alpha1.DatabaseInstanceSpec{
-				ManagedResourceSpec: xpv2.ManagedResourceSpec{ProviderConfigReference: pcRef(ns)},
-				ForProvider: enginev1alpha1.DatabaseInstanceParameters{
-					Engine: enginev1alpha1.EnginePostgreSQL, Version: "15", StorageGB: 1,
-					VirtualMachineRefs:     []xpv2.NamespacedReference{{Name: "vm"}},
-					AdminUser:              "admin",
-					AdminPasswordSecretRef: xpv2.LocalSecretKeySelector{LocalSecretReference: xpv2.LocalSecretReference{Name: name + "-admin"}, Key: "password"},
-					AutoGeneratePassword:   true,
-					Backup:                 &enginev1alpha1.InstanceBackupParameters{Store: "s3"},
-				},
-			},
-		},
-	} {
-		if err := c.Create(ctx, o); err != nil {
-			t.Fatal(err)
-		}
-	}
+	fixture{ns: ns, instance: name, vms: []string{"vm"}, prefix: "/test", passphrase: "a passphrase of this test only"}.create(t, env, store)
 	env.StartManager(t, testenv.ManagerConfig{Setups: []testenv.Setup{
 		config.Setup, virtualmachine.Setup, databaseinstance.Setup, backupstorectrl.Setup, backup.Setup,
 	}})

@@ -70,8 +70,9 @@ func (s *Stanza) runFiles(id string) (out, pid, rc string) {
 // outlives the command, the executor's connection and the provider; its
 // output goes to a file and its exit code to another when it ends
 // (BackupRun reads them). The stanza's configuration must be on the
-// machine already.
-func (s *Stanza) StartBackup(ctx context.Context, typ, id string) error {
+// machine already. opts are further options of the backup, such as
+// FromStandby's.
+func (s *Stanza) StartBackup(ctx context.Context, typ, id string, opts ...string) error {
 	if typ != TypeFull && typ != TypeDiff && typ != TypeIncr {
 		return errors.Errorf(errBackupType, typ)
 	}
@@ -100,7 +101,7 @@ setsid sh -c '"$@"; echo $? > "$0.tmp" && mv -f -- "$0.tmp" "$0"' "$rc" "$@" </d
 echo $! > "$pid.tmp" && mv -f -- "$pid.tmp" "$pid"
 `
 	args := append([]string{"sh", "-c", script, "sh", out, pid, rc},
-		append(s.command("--type="+typ, "--annotation="+AnnotationKey+"="+id), "backup")...)
+		append(s.command(append([]string{"--type=" + typ, "--annotation=" + AnnotationKey + "=" + id}, opts...)...), "backup")...)
 	_, err := s.Instance.RunAsEngine(ctx, nil, nil, args...)
 	return errors.Wrap(err, errStartRun)
 }

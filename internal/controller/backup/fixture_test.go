@@ -1,0 +1,119 @@
+package backup_test
+
+import (
+	"context"
+	"math/rand/v2"
+	"testing"
+
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	computev1alpha1 "github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
+	enginev1alpha1 "github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
+	"github.com/dbaas-io/dbaas/apis/ops/v1alpha1"
+	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/clients/backupstore"
+	"github.com/dbaas-io/dbaas/internal/clients/local"
+	"github.com/dbaas-io/dbaas/internal/testing/s3test"
+	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+)
+
+// fixture is the instance a backup test backs up, and its store.
+type fixture struct {
+	// ns is the namespace of every object, and the name of the
+	// ClusterProviderConfig.
+	ns string
+	// instance is the DatabaseInstance's name, on a VirtualMachine of
+	// each of vms.
+	instance string
+	vms      []string
+	// prefix is the S3 store's path in the bucket; passphrase, when set,
+	// encrypts it.
+	prefix, passphrase string
+	// params change the instance's parameters: a topology, say.
+	params func(*enginev1alpha1.DatabaseInstanceParameters)
+}
+
+// create makes f's objects in env: a namespace, a ClusterProviderConfig of
+// the local backend below a directory of its own (its engines stopped
+// when the test ends), the BackupStore "s3" on store with its Secret, the
+// VirtualMachines, and the DatabaseInstance backed up into that store. It
+// returns the local backend's directory.
+func (f fixture) create(t *testing.T, env *testenv.Env, store *s3test.Server) string {
+	t.Helper()
+	base := testenv.SharedDir(t)
+	t.Cleanup(func() {
+		if err := local.StopAll(context.Background(), base); err != nil {
+			t.Errorf("cannot stop leftover engines: %v", err)
+		}
+	})
+	ns := f.ns
+	start := 20000 + 200*rand.Int32N(60) //nolint:gosec // A port block, not a secret.
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "s3"},
+		Data: map[string][]byte{
+			backupstore.KeyAccessKeyID: []byte(store.AccessKey), backupstore.KeySecretAccessKey: []byte(store.SecretKey), "ca.crt": store.CA,
+		},
+	}
+	bs := &v1alpha1.BackupStore{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "s3"},
+		Spec: v1alpha1.BackupStoreSpec{ForProvider: v1alpha1.BackupStoreParameters{
+			S3: &v1alpha1.S3Store{
+				Endpoint: store.Endpoint, Port: int32(store.Port), Bucket: store.Bucket, Region: store.Region,
+				URIStyle: v1alpha1.URIStylePath, Prefix: f.prefix,
+				CASecretRef:          &xpv2.LocalSecretKeySelector{LocalSecretReference: xpv2.LocalSecretReference{Name: "s3"}, Key: "ca.crt"},
+				CredentialsSecretRef: xpv2.LocalSecretReference{Name: "s3"},
+			},
+		}},
+	}
+	if f.passphrase != "" {
+		secret.Data["passphrase"] = []byte(f.passphrase)
+		bs.Spec.ForProvider.Encryption = &v1alpha1.StoreEncryption{PassphraseSecretRef: xpv2.LocalSecretKeySelector{LocalSecretReference: xpv2.LocalSecretReference{Name: "s3"}, Key: "passphrase"}}
+	}
+	objs := []client.Object{
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}},
+		&apisv1alpha1.ClusterProviderConfig{
+			ObjectMeta: metav1.ObjectMeta{Name: ns},
+			Spec: apisv1alpha1.ProviderConfigSpec{Backend: apisv1alpha1.BackendLocal,
+				Local: &apisv1alpha1.LocalBackendConfig{BaseDir: base, PortRangeStart: start, PortRangeEnd: start + 199}},
+		},
+		secret, bs,
+	}
+	refs := make([]xpv2.NamespacedReference, 0, len(f.vms))
+	for _, vm := range f.vms {
+		objs = append(objs, &computev1alpha1.VirtualMachine{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: vm},
+			Spec: computev1alpha1.VirtualMachineSpec{
+				ManagedResourceSpec: xpv2.ManagedResourceSpec{ProviderConfigReference: pcRef(ns)},
+				ForProvider:         computev1alpha1.VirtualMachineParameters{CPU: 1, MemoryMiB: 512},
+			},
+		})
+		refs = append(refs, xpv2.NamespacedReference{Name: vm})
+	}
+	p := enginev1alpha1.DatabaseInstanceParameters{
+		Engine: enginev1alpha1.EnginePostgreSQL, Version: "15", StorageGB: 1,
+		VirtualMachineRefs:     refs,
+		AdminUser:              "admin",
+		AdminPasswordSecretRef: xpv2.LocalSecretKeySelector{LocalSecretReference: xpv2.LocalSecretReference{Name: f.instance + "-admin"}, Key: "password"},
+		AutoGeneratePassword:   true,
+		Backup:                 &enginev1alpha1.InstanceBackupParameters{Store: "s3"},
+	}
+	if f.params != nil {
+		f.params(&p)
+	}
+	objs = append(objs, &enginev1alpha1.DatabaseInstance{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: f.instance},
+		Spec: enginev1alpha1.DatabaseInstanceSpec{
+			ManagedResourceSpec: xpv2.ManagedResourceSpec{ProviderConfigReference: pcRef(ns)},
+			ForProvider:         p,
+		},
+	})
+	for _, o := range objs {
+		if err := env.Client.Create(context.Background(), o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return base
+}
