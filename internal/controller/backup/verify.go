@@ -7,6 +7,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
@@ -112,6 +113,9 @@ func (e *external) observeCompleted(ctx context.Context, cr *v1alpha1.Backup) {
 		stopped = at.StopTime.Time
 	}
 	c, invalid := verifiedCondition(at.Label, stopped, v.at, v.result, v.err, every)
+	// The CRD requires the time: a condition without it fails the whole
+	// status update.
+	c.LastTransitionTime = metav1.NewTime(e.now())
 	cr.SetConditions(c)
 	at.Message = ""
 	if invalid {
