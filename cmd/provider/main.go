@@ -53,6 +53,7 @@ func run() error {
 		nsEndpoints    = flag.String("namespaced-endpoints", "", "Comma-separated hosts, *.domains, addresses and CIDRs that namespaced ProviderConfigs may point at (server.host, vsphere.url, gcp.endpoint, terraform.address); empty: none, only ClusterProviderConfigs name endpoints.")
 		watchdogBin    = flag.String("watchdog-binary", besideSelf("dbaas-watchdog"), "The dbaas-watchdog binary copied to every member's machine of a replicated instance over SSH, where it fences a primary that is cut off; empty installs none.")
 		backupRoot     = flag.String("backup-root", backupstore.DefaultBackupRoot, "The directory on the instances' machines below which posix BackupStores live, one directory per namespace.")
+		verifyEvery    = flag.Duration("backup-verify-interval", options.DefaultBackupVerifyInterval, "How often each instance's stanza is read back with pgbackrest verify; a Backup whose files are invalid turns its Verified condition False.")
 		giveUpDelete   = flag.Duration("give-up-delete-after", deletion.DefaultGiveUpAfter, "How long a delete retries a machine, instance or server it cannot reach before the resource is let go with a Warning event.")
 	)
 	flag.Parse()
@@ -104,6 +105,8 @@ func run() error {
 		GiveUpDeleteAfter: *giveUpDelete,
 		WatchdogBinary:    *watchdogBin,
 		BackupRoot:        *backupRoot,
+
+		BackupVerifyInterval: *verifyEvery,
 	}
 	o.Machines.Policy = providerconfig.Policy{Endpoints: splitList(*nsEndpoints)}
 	// Management policies are how namespaced (v2) managed resources say

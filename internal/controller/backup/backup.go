@@ -36,10 +36,11 @@ const (
 
 // Setup adds a controller that reconciles Backups.
 func Setup(mgr ctrl.Manager, o options.Options) error {
+	verifs := &verifications{}
 	return setup.Setup(mgr, o, setup.Config[*v1alpha1.Backup]{
 		Kind: v1alpha1.BackupGroupVersionKind,
 		Connector: func(s setup.Shared) managed.TypedExternalConnector[*v1alpha1.Backup] {
-			return &connector{kube: mgr.GetClient(), opts: o, record: s.Recorder, open: databaseinstance.OpenMembers}
+			return &connector{kube: mgr.GetClient(), opts: o, record: s.Recorder, open: databaseinstance.OpenMembers, verifs: verifs}
 		},
 		Options: []managed.ReconcilerOption{
 			// The external name is pgBackRest's label, known only once
@@ -70,6 +71,7 @@ type connector struct {
 	opts   options.Options
 	record event.Recorder
 	open   openMembers
+	verifs *verifications
 }
 
 // Connect reads the Backup's instance. An instance that is gone is no
@@ -79,7 +81,7 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.Backup) (managed.T
 	if name == "" {
 		return nil, errors.New(errNoInstance)
 	}
-	e := &external{kube: c.kube, opts: c.opts, record: c.record, open: c.open, now: time.Now}
+	e := &external{kube: c.kube, opts: c.opts, record: c.record, open: c.open, now: time.Now, verifs: c.verifs}
 	inst := &enginev1alpha1.DatabaseInstance{}
 	err := c.kube.Get(ctx, types.NamespacedName{Namespace: cr.GetNamespace(), Name: name}, inst)
 	switch {

@@ -60,6 +60,8 @@ type external struct {
 	record event.Recorder
 	open   openMembers
 	now    func() time.Time
+	// verifs are the stanzas' last verifies (verify.go).
+	verifs *verifications
 
 	// instance is nil when the Backup's instance does not exist.
 	instance *enginev1alpha1.DatabaseInstance
@@ -113,7 +115,7 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Backup) (managed.Ex
 		return e.observeDeleting(ctx, cr)
 	}
 	if label != "" && at.Phase == v1alpha1.BackupCompleted && at.Label == label {
-		cr.SetConditions(xpv2.Available())
+		e.observeCompleted(ctx, cr)
 		return exists, nil
 	}
 	if e.instance == nil {

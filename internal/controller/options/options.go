@@ -47,6 +47,25 @@ type Options struct {
 	// backupstore.DefaultBackupRoot (which this package cannot import: the
 	// engine's tests import it through testenv).
 	BackupRoot string
+
+	// BackupVerifyInterval is how often the Backup controller has
+	// pgBackRest verify each instance's stanza, which reads every backup
+	// and archived WAL segment of it back from the store. Zero means
+	// DefaultBackupVerifyInterval.
+	BackupVerifyInterval time.Duration
+}
+
+// DefaultBackupVerifyInterval is how often a stanza is verified when the
+// provider is not told otherwise: a verify reads the whole stanza back,
+// so it runs seldom.
+const DefaultBackupVerifyInterval = 6 * time.Hour
+
+// VerifyInterval is BackupVerifyInterval, or its default when unset.
+func (o Options) VerifyInterval() time.Duration {
+	if o.BackupVerifyInterval > 0 {
+		return o.BackupVerifyInterval
+	}
+	return DefaultBackupVerifyInterval
 }
 
 // DeleteBound is GiveUpDeleteAfter, or its default when unset.

@@ -109,7 +109,10 @@ echo $! > "$pid.tmp" && mv -f -- "$pid.tmp" "$pid"
 // BackupRun reports the backup StartBackup started as id on this machine.
 // A process counts as the run only when its command line is the run's
 // (the exit code file's name is on it), so a PID reused by another process
-// is not taken for it.
+// is not taken for it. A run that ends between the look at its exit code
+// and the look at its process has written its exit code by then (the
+// wrapper exits after that), so the exit code is read again before the run
+// is called gone.
 func (s *Stanza) BackupRun(ctx context.Context, id string) (Run, error) {
 	if !runID.MatchString(id) {
 		return Run{}, errors.Errorf(errRunID, id)
@@ -121,7 +124,9 @@ if [ -f "$rc" ]; then echo "exit $(head -n 1 "$rc")"
 else
   p=$(head -n 1 "$pid")
   case "$p" in ''|*[!0-9]*) p=;; esac
-  if [ -n "$p" ] && tr '\0' '\n' < /proc/"$p"/cmdline 2>/dev/null | grep -qxF -- "$rc"; then echo running; else echo gone; fi
+  if [ -n "$p" ] && tr '\0' '\n' < /proc/"$p"/cmdline 2>/dev/null | grep -qxF -- "$rc"; then echo running
+  elif [ -f "$rc" ]; then echo "exit $(head -n 1 "$rc")"
+  else echo gone; fi
 fi
 tail -c ` + strconv.Itoa(tailBytes) + ` -- "$out" 2>/dev/null
 exit 0

@@ -1,0 +1,141 @@
+package backup
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+
+	"github.com/dbaas-io/dbaas/apis/ops/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/clients/backupstore"
+	"github.com/dbaas-io/dbaas/internal/engine/pgbackrest"
+)
+
+const (
+	msgValid       = "pgbackrest verify found every file of backup %s valid in the store"
+	msgInvalid     = "pgbackrest verify found backup %s invalid in the store; do not restore from it (pgBackRest refuses to), take a new full backup: %s"
+	msgNotVerified = "backup %s completed after its stanza was last verified; it is verified at the next verify, every %s"
+	msgVerifyError = "cannot verify the stanza of backup %s: %v"
+
+	// verifyTimeout bounds one verify within a reconcile. A stanza too
+	// large to read back in it reports VerifyFailed until the interval
+	// passes again.
+	verifyTimeout = 50 * time.Second
+)
+
+// verifications are the provider's last verify of each stanza, shared by
+// every Backup of the stanza: verify reads the whole stanza back, so it
+// runs once per stanza and interval, not per Backup or per poll. They are
+// kept in memory: a provider that restarts verifies each stanza at its
+// first look.
+type verifications struct {
+	mu sync.Mutex
+	m  map[string]*verification
+}
+
+// verification is one stanza's last verify. Its lock is held while verify
+// runs, so that the stanza's other Backups wait for that result rather
+// than start another verify.
+type verification struct {
+	mu     sync.Mutex
+	at     time.Time
+	result pgbackrest.Verification
+	err    error
+}
+
+func (vs *verifications) of(stanza string) *verification {
+	vs.mu.Lock()
+	defer vs.mu.Unlock()
+	if vs.m == nil {
+		vs.m = map[string]*verification{}
+	}
+	if vs.m[stanza] == nil {
+		vs.m[stanza] = &verification{}
+	}
+	return vs.m[stanza]
+}
+
+// verifyDue says whether a stanza last verified at last (zero: never) is
+// verified again now.
+func verifyDue(last, now time.Time, every time.Duration) bool {
+	return last.IsZero() || now.Sub(last) >= every
+}
+
+// verifiedCondition is the Verified condition of the backup label that
+// stopped at stopped, after the stanza's last verify at (zero: none) found
+// result, or failed with err; and whether the backup is invalid.
+func verifiedCondition(label string, stopped, at time.Time, result pgbackrest.Verification, err error, every time.Duration) (xpv2.Condition, bool) {
+	c := xpv2.Condition{Type: v1alpha1.TypeVerified, Status: corev1.ConditionUnknown}
+	switch {
+	case at.IsZero() || at.Before(stopped):
+		c.Reason, c.Message = v1alpha1.ReasonNotVerified, fmt.Sprintf(msgNotVerified, label, every)
+	case err != nil:
+		c.Reason, c.Message = v1alpha1.ReasonVerifyFailed, fmt.Sprintf(msgVerifyError, label, err)
+	case result.Invalid[label] != "":
+		c.Status, c.Reason, c.Message = corev1.ConditionFalse, v1alpha1.ReasonInvalid, fmt.Sprintf(msgInvalid, label, result.Invalid[label])
+		return c, true
+	default:
+		c.Status, c.Reason, c.Message = corev1.ConditionTrue, v1alpha1.ReasonValid, fmt.Sprintf(msgValid, label)
+	}
+	return c, false
+}
+
+// observeCompleted reports a completed backup: Available with its
+// Verified condition, verifying its stanza first when that is due; a
+// backup the last verify found invalid is not Available, with pgBackRest's
+// report in its condition and message. A verify that cannot run leaves
+// the backup as it was, with Verified Unknown saying why.
+func (e *external) observeCompleted(ctx context.Context, cr *v1alpha1.Backup) {
+	at := &cr.Status.AtProvider
+	cr.SetConditions(xpv2.Available())
+	if e.instance == nil || e.verifs == nil {
+		return
+	}
+	name, err := backupstore.Stanza(e.instance.GetNamespace(), e.instance.GetName())
+	if err != nil {
+		return
+	}
+	v := e.verifs.of(name)
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	every := e.opts.VerifyInterval()
+	if now := e.now(); verifyDue(v.at, now, every) {
+		v.result, v.err = e.verify(ctx, at.Member)
+		v.at = now
+	}
+	var stopped time.Time
+	if at.StopTime != nil {
+		stopped = at.StopTime.Time
+	}
+	c, invalid := verifiedCondition(at.Label, stopped, v.at, v.result, v.err, every)
+	// The CRD requires the time: a condition without it fails the whole
+	// status update.
+	c.LastTransitionTime = metav1.NewTime(e.now())
+	cr.SetConditions(c)
+	at.Message = ""
+	if invalid {
+		at.Message = c.Message
+		cr.SetConditions(xpv2.Unavailable().WithMessage(c.Message))
+	}
+}
+
+// verify runs pgbackrest verify on the member the backup was taken on,
+// whose configuration names the store as it sees it, or on the primary
+// when that member is no longer one.
+func (e *external) verify(ctx context.Context, member string) (pgbackrest.Verification, error) {
+	ctx, cancel := context.WithTimeout(ctx, verifyTimeout)
+	defer cancel()
+	s, _, err := e.stanza(ctx, member)
+	if err != nil && member != "" {
+		s, _, err = e.stanza(ctx, "")
+	}
+	if err != nil {
+		return pgbackrest.Verification{}, err
+	}
+	return s.VerifyBackups(ctx)
+}
