@@ -58,6 +58,23 @@ func parseVariants(s string) ([]variant, error) {
 	return out, nil
 }
 
+// restoreOptions are those of a variant's options that restore takes:
+// the compression and the bundling of a backup are written into it, and
+// pgBackRest refuses them on restore's command line.
+var restoreOptions = map[string]bool{"process-max": true, "buffer-size": true, "delta": true, "io-timeout": true}
+
+// forRestore returns the options of options that restore takes.
+func forRestore(options []string) []string {
+	var out []string
+	for _, o := range options {
+		name, _, _ := strings.Cut(strings.TrimPrefix(o, "--"), "=")
+		if restoreOptions[name] {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
 // megabytesPerSecond is bytes (10^6 to a MB) moved in d.
 func megabytesPerSecond(bytes int64, d time.Duration) float64 {
 	if d <= 0 {

@@ -108,3 +108,22 @@ func TestParentPID(t *testing.T) {
 		})
 	}
 }
+
+func TestForRestore(t *testing.T) {
+	cases := map[string]struct {
+		reason  string
+		options []string
+		want    []string
+	}{
+		"None":        {"No options, none for restore.", nil, nil},
+		"Compression": {"How a backup is compressed and bundled is in the backup, not restore's.", []string{"--compress-type=none", "--compress-level=1", "--repo-bundle=y"}, nil},
+		"Parallel":    {"Restore runs as many processes as backup.", []string{"--compress-type=zst", "--process-max=2", "--delta"}, []string{"--process-max=2", "--delta"}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, forRestore(tc.options)); diff != "" {
+				t.Errorf("%s\nforRestore(%q): -want, +got:\n%s", tc.reason, tc.options, diff)
+			}
+		})
+	}
+}

@@ -138,7 +138,7 @@ func BenchmarkBackupRestore(b *testing.B) {
 							if err := rs.WriteConfig(ctx); err != nil {
 								return err
 							}
-							_, err := backrest(ctx, rs, v.Options, "restore", "--set="+labels[st], "--type=immediate", "--target-action=promote")
+							_, err := backrest(ctx, rs, forRestore(v.Options), "restore", "--set="+labels[st], "--type=immediate", "--target-action=promote")
 							return err
 						})
 					})
