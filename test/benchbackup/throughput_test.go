@@ -80,12 +80,15 @@ func BenchmarkBackupRestore(b *testing.B) {
 		b.Fatal(err)
 	}
 
-	for _, v := range variants {
+	for n, v := range variants {
 		b.Run(v.Name, func(b *testing.B) {
 			m := map[string][]float64{}
 			add := func(unit string, x float64) { m[unit] = append(m[unit], x) }
 			for i := 0; b.Loop(); i++ {
-				it := fmt.Sprintf("%s-%d", v.Name, i)
+				// Directories are named by the variant's number: its
+				// options hold commas, which unix_socket_directories
+				// would split.
+				it := fmt.Sprintf("v%d-%d", n, i)
 				bb := filepath.Join(copies, it)
 				took := map[string]time.Duration{}
 				timed := func(what string, f func() error) {
@@ -122,7 +125,7 @@ func BenchmarkBackupRestore(b *testing.B) {
 				// Restores: the copy copied back, then each repository's
 				// backup into a new data directory.
 				restored := map[string]*postgresql.Instance{}
-				dst := r.instance(b, "restore-copy-"+it)
+				dst := r.instance(b, "copy-"+it)
 				timed("restore-basebackup", func() error {
 					return dst.InitFrom(ctx, func(ctx context.Context) error {
 						_, err := engine(ctx, dst, "cp", "-a", bb+"/.", dst.DataDir())
@@ -131,7 +134,7 @@ func BenchmarkBackupRestore(b *testing.B) {
 				})
 				restored["basebackup"] = dst
 				for _, st := range []*pgbackrest.Stanza{s3, posix} {
-					dst := r.instance(b, "restore-"+st.Repo.Type+"-"+it)
+					dst := r.instance(b, st.Repo.Type+"-"+it)
 					rs := &pgbackrest.Stanza{Instance: dst, Name: st.Name, Repo: st.Repo, CA: st.CA}
 					timed("restore-"+st.Repo.Type, func() error {
 						return dst.InitFrom(ctx, func(ctx context.Context) error {
@@ -154,8 +157,8 @@ func BenchmarkBackupRestore(b *testing.B) {
 					}
 				}
 				add("MB-data", float64(size)/1e6)
-				b.Logf("%s (%.0f MB): backup basebackup %s, s3 %s, posix %s; restore copy %s, s3 %s, posix %s",
-					it, float64(size)/1e6, took["backup-basebackup"].Round(10*time.Millisecond), took["backup-s3"].Round(10*time.Millisecond), took["backup-posix"].Round(10*time.Millisecond),
+				b.Logf("%s %s (%.0f MB): backup basebackup %s, s3 %s, posix %s; restore copy %s, s3 %s, posix %s",
+					v.Name, it, float64(size)/1e6, took["backup-basebackup"].Round(10*time.Millisecond), took["backup-s3"].Round(10*time.Millisecond), took["backup-posix"].Round(10*time.Millisecond),
 					took["restore-basebackup"].Round(10*time.Millisecond), took["restore-s3"].Round(10*time.Millisecond), took["restore-posix"].Round(10*time.Millisecond))
 
 				// The first iteration of each variant starts the three
