@@ -29,7 +29,7 @@ func s3Repo() Repo {
 
 const (
 	header = "# Managed by the dbaas provider. Changes are overwritten.\n[global]\n"
-	common = "log-path=/m/pg/pgbackrest/log\nlock-path=/m/pg/pgbackrest/lock\nlog-level-console=off\nlog-level-stderr=warn\nstart-fast=y\ncompress-type=lz4\n"
+	common = "log-path=/m/pg/pgbackrest/log\nlock-path=/m/pg/pgbackrest/lock\nlog-level-console=off\nlog-level-stderr=warn\nstart-fast=y\ncompress-type=lz4\nprocess-max=2\nrepo1-bundle=y\n"
 	stanza = "\n[ns-db]\npg1-path=/m/pg/data\npg1-port=5432\npg1-socket-path=/m/pg/run\npg1-user=postgres\n"
 )
 
