@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -63,6 +64,10 @@ func BenchmarkRPO(b *testing.B) {
 		// A moment that falls anywhere in the cycles of archive_timeout.
 		wait := *archiveTimeout + rand.N(2**archiveTimeout)
 		time.Sleep(wait)
+		// What the server itself says of its archiving at the crash: a
+		// loss beyond archive_timeout is explained by a segment it could
+		// not archive, or by one the restore could not replay.
+		arch, archErr := src.ArchiverStatus(ctx, adminPassword)
 		crash(b, src)
 		acked, n := w.stop()
 
@@ -89,6 +94,11 @@ func BenchmarkRPO(b *testing.B) {
 		_ = rc.Close(ctx)
 		l := lostSeconds(acked, newest)
 		lost = append(lost, l)
+		if info, err := st.Info(ctx); err == nil {
+			b.Logf("crash %d: the repository's newest WAL %s; pg_stat_archiver at the crash: last archived %s at %s, %d failed, last failed %s at %s (%v)",
+				i, info.WALMax, arch.LastArchived, arch.LastArchivedTime.Format("15:04:05.000"), arch.FailedCount, arch.LastFailed, arch.LastFailedTime.Format("15:04:05.000"), archErr)
+		}
+		b.Logf("crash %d: where the restored server's replay ended:\n%s", i, recoveryEnd(dst.LogFile()))
 		b.Logf("crash %d, %s after the writer started (%d rows acknowledged): newest acknowledged commit %s, newest restored %s: %.2f s lost; restored and promoted in %.1f s",
 			i, wait.Round(time.Millisecond), n, acked.Format("15:04:05.000"), newest.Format("15:04:05.000"), l, time.Since(t0).Seconds())
 		if err := dst.Remove(ctx); err != nil {
@@ -232,4 +242,23 @@ func descendants(pid int) []int {
 		}
 	}
 	return out
+}
+
+// recoveryEnd returns the lines of a restored server's log that say how
+// its replay of the archive ended.
+func recoveryEnd(logFile string) string {
+	data, err := os.ReadFile(logFile)
+	if err != nil {
+		return err.Error()
+	}
+	var out []string
+	for _, l := range strings.Split(string(data), "\n") {
+		for _, k := range []string{"redo done", "last completed transaction", "could not", "invalid", "selected new timeline", "consistent recovery state"} {
+			if strings.Contains(l, k) {
+				out = append(out, l)
+				break
+			}
+		}
+	}
+	return strings.Join(out, "\n")
 }
