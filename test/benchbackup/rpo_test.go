@@ -62,7 +62,7 @@ func BenchmarkRPO(b *testing.B) {
 		}
 		w := startWriter(ctx, b, src)
 		// A moment that falls anywhere in the cycles of archive_timeout.
-		wait := *archiveTimeout + rand.N(2**archiveTimeout)
+		wait := *archiveTimeout + rand.N(2**archiveTimeout) //nolint:gosec // A moment to crash at, not a secret.
 		time.Sleep(wait)
 		// What the server itself says of its archiving at the crash: a
 		// loss beyond archive_timeout is explained by a segment it could
@@ -134,7 +134,7 @@ func startWriter(ctx context.Context, b *testing.B, i *postgresql.Instance) *wri
 	w := &writer{done: make(chan struct{}), quit: make(chan struct{})}
 	go func() {
 		defer close(w.done)
-		defer c.Close(context.WithoutCancel(ctx)) //nolint:errcheck // The server is gone.
+		defer c.Close(context.WithoutCancel(ctx))
 		t := time.NewTicker(*writeEvery)
 		defer t.Stop()
 		for {
