@@ -27,7 +27,7 @@ OBJECT_STORE  := $(BIN)/versitygw
 # expects it; set RENDER_PORT when that port is taken.
 RENDER_PORT   ?= 9443
 
-.PHONY: help deps tools build generate check-generated lint unit render test bench bench-200 bench-500 bench-instance demo up down clean
+.PHONY: help deps tools build generate check-generated lint unit render test bench bench-200 bench-500 bench-instance bench-backup demo up down clean
 
 help: ## List the targets.
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -157,13 +157,17 @@ test: deps build ## Run the whole suite: unit, integration and end-to-end.
 	$(GO) test -count=1 -timeout 25m $(SLOW_TESTS) ./...
 
 bench: deps build ## Run the benchmarks (quote medians: go run golang.org/x/perf/cmd/benchstat).
-	$(GO) test -run '^$$' -bench . -benchmem -count 6 $$($(GO) list ./... | grep -v -e /test/bench500 -e /test/bench200 -e /test/benchinstance)
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 $$($(GO) list ./... | grep -v -e /test/bench500 -e /test/bench200 -e /test/benchinstance -e /test/benchbackup)
 
 bench-200: deps build ## 200 VirtualMachines created and deleted on vcsim through the provider: time to all-Ready, API calls per VM.
 	$(GO) test -run '^$$' -bench BenchmarkTwoHundredVMs -benchtime=1x -count 3 -timeout 60m ./test/bench200/
 
 bench-instance: deps build ## DatabaseInstances on the local backend and on test hosts over SSH: create to Ready, switchover, failover (failover.after 2s) to writable, lost writes (about 45 min).
 	$(GO) test -run '^$$' -bench . -benchtime=5x -count 1 -timeout 120m ./test/benchinstance/ -args -benchinstance.failover-after=2s
+
+bench-backup: deps $(OBJECT_STORE) ## Backups of a 2 GB pgbench database with pgBackRest to S3 (versitygw) and posix beside pg_basebackup, their restores, and the data lost at a crash with archive_timeout 10 s (about 40 min).
+	$(GO) test -run '^$$' -bench BenchmarkBackupRestore -benchtime=3x -count 1 -timeout 120m ./test/benchbackup/ -args -benchbackup.scale=130
+	$(GO) test -run '^$$' -bench BenchmarkRPO -benchtime=7x -count 1 -timeout 60m ./test/benchbackup/
 
 bench-500: deps build ## 500 Databases on one PostgreSQL server to Ready, and the provider's RSS (about 2 min a run).
 	$(GO) test -run '^$$' -bench BenchmarkFiveHundredDatabases -benchtime=1x -count 5 -timeout 30m ./test/bench500/

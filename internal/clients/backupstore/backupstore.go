@@ -126,6 +126,7 @@ func FromSpec(ctx context.Context, kube client.Reader, bs *opsv1alpha1.BackupSto
 		st.Repo.CipherPass = pass
 	}
 	st.Repo.Retention = retention(p.Retention)
+	st.Repo.Compress = string(p.Compression)
 	return st, nil
 }
 

@@ -52,9 +52,9 @@ func TestFromSpec(t *testing.T) {
 			},
 		},
 		"PosixBelowRootAndNamespace": {
-			params: opsv1alpha1.BackupStoreParameters{Posix: &opsv1alpha1.PosixStore{Directory: "nightly"}, Retention: &opsv1alpha1.StoreRetention{FullCount: ptr.To[int32](2)}},
+			params: opsv1alpha1.BackupStoreParameters{Posix: &opsv1alpha1.PosixStore{Directory: "nightly"}, Retention: &opsv1alpha1.StoreRetention{FullCount: ptr.To[int32](2)}, Compression: opsv1alpha1.CompressionZst},
 			want: Store{Repo: pgbackrest.Repo{Type: pgbackrest.RepoPosix, Path: "/backups/team-a/nightly",
-				Retention: pgbackrest.Retention{Full: 2, FullType: pgbackrest.RetentionCount}}},
+				Retention: pgbackrest.Retention{Full: 2, FullType: pgbackrest.RetentionCount}, Compress: pgbackrest.CompressZst}},
 		},
 		"PosixClimbingOutIsRefused": {
 			params:  opsv1alpha1.BackupStoreParameters{Posix: &opsv1alpha1.PosixStore{Directory: ".."}},

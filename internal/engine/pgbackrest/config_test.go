@@ -1,6 +1,7 @@
 package pgbackrest
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
@@ -28,7 +29,7 @@ func s3Repo() Repo {
 
 const (
 	header = "# Managed by the dbaas provider. Changes are overwritten.\n[global]\n"
-	common = "log-path=/m/pg/pgbackrest/log\nlock-path=/m/pg/pgbackrest/lock\nlog-level-console=off\nlog-level-stderr=warn\nstart-fast=y\ncompress-type=lz4\n"
+	common = "log-path=/m/pg/pgbackrest/log\nlock-path=/m/pg/pgbackrest/lock\nlog-level-console=off\nlog-level-stderr=warn\nstart-fast=y\ncompress-type=lz4\nprocess-max=2\nrepo1-bundle=y\n"
 	stanza = "\n[ns-db]\npg1-path=/m/pg/data\npg1-port=5432\npg1-socket-path=/m/pg/run\npg1-user=postgres\n"
 )
 
@@ -102,6 +103,13 @@ func TestRender(t *testing.T) {
 		"RelativeCAFile":     {reason: "The CA file is an absolute path on the machine.", c: with(func(c *Config) { c.Repo.S3.CAFile = "ca.crt" }), want: want{err: errors.Errorf(errAbsPath, "CA file", "ca.crt")}},
 		"NoSocket":           {reason: "pgBackRest reaches the server over its socket only.", c: with(func(c *Config) { c.SocketDir = "" }), want: want{err: errors.New(errNoSocket)}},
 		"NegativeRetention":  {reason: "Retention counts are not negative.", c: with(func(c *Config) { c.Repo.Retention.Diff = -1 }), want: want{err: errors.Errorf(errRetention, "diff")}},
+		"Zst": {
+			reason: "A store can trade CPU for a smaller repository.",
+			c:      base(Repo{Type: RepoPosix, Path: "/backups", Compress: CompressZst}),
+			want: want{out: header + "repo1-type=posix\nrepo1-path=/backups\n" +
+				strings.Replace(common, "compress-type=lz4", "compress-type=zst", 1) + stanza},
+		},
+		"UnknownCompression": {reason: "Only pgBackRest's compression types.", c: with(func(c *Config) { c.Repo.Compress = "bz2" }), want: want{err: errors.Errorf(errCompress, "bz2")}},
 		"UnknownFullType":    {reason: "Full retention counts backups or days.", c: with(func(c *Config) { c.Repo.Retention = Retention{Full: 1, FullType: "weeks"} }), want: want{err: errors.Errorf(errFullType, "weeks")}},
 		"PortOutOfRange":     {reason: "The server's port is a TCP port.", c: with(func(c *Config) { c.Port = 0 }), want: want{err: errors.Errorf(errPort, 0)}},
 		"NoUser":             {reason: "pgBackRest connects as a named role.", c: with(func(c *Config) { c.User = "" }), want: want{err: errors.Errorf(errEmpty, "pg1-user")}},

@@ -254,10 +254,12 @@ func TestPointInTimeRecovery(t *testing.T) {
 	}
 
 	// A backup file whose bytes flipped in the repository fails Verify.
-	// The file name has the compression's extension.
-	files, err := filepath.Glob(filepath.Join(posix.Repo.Path, "backup", posix.Name, full[posix], "pg_data", "global", "pg_control*"))
-	if err != nil || len(files) != 1 {
-		t.Fatalf("want pg_control's copy in the posix repository, got %v, %v", files, err)
+	// Small files, pg_control among them, are in bundles (repo1-bundle),
+	// each file compressed on its own: the bytes flipped in the middle of
+	// the first bundle belong to one of its files.
+	files, err := filepath.Glob(filepath.Join(posix.Repo.Path, "backup", posix.Name, full[posix], "bundle", "*"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("want bundles in the posix repository, got %v, %v", files, err)
 	}
 	file := files[0]
 	data, err := os.ReadFile(file)
