@@ -17,8 +17,6 @@ limitations under the License.
 package v1alpha1
 
 import (
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 )
 
@@ -111,12 +109,16 @@ type RecoverySource struct {
 // server promotes: exactly one of its fields.
 // +kubebuilder:validation:XValidation:rule="(has(self.time) ? 1 : 0) + (has(self.lsn) ? 1 : 0) + (has(self.xid) ? 1 : 0) + (has(self.name) ? 1 : 0) + (has(self.immediate) && self.immediate ? 1 : 0) == 1",message="target needs exactly one of time, lsn, xid, name and immediate"
 type RecoveryTarget struct {
-	// Time replays the transactions committed up to this time (RFC 3339).
-	// It must lie in the source's recovery window: after the end of the
-	// oldest backup in the store (or the one backupRef names) and no later
-	// than its last archived WAL.
+	// Time replays the transactions committed up to this time, in RFC 3339
+	// with up to nanoseconds, such as 2026-12-07T02:31:59.135581Z (a
+	// string: metav1.Time would drop the fraction of a second). It must
+	// lie in the source's recovery window: after the end of the oldest
+	// backup in the store (or the one backupRef names) and no later than
+	// its last archived WAL.
+	// +kubebuilder:validation:Format=date-time
+	// +kubebuilder:validation:MaxLength=64
 	// +optional
-	Time *metav1.Time `json:"time,omitempty"`
+	Time string `json:"time,omitempty"`
 
 	// LSN replays up to this WAL position, such as 0/3000028.
 	// +kubebuilder:validation:Pattern=`^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$`
