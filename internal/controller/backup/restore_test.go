@@ -3,7 +3,6 @@ package backup_test
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -17,9 +16,6 @@ import (
 	computev1alpha1 "github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 	enginev1alpha1 "github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/apis/ops/v1alpha1"
-	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
-	"github.com/dbaas-io/dbaas/internal/clients/backupstore"
-	"github.com/dbaas-io/dbaas/internal/clients/local"
 	"github.com/dbaas-io/dbaas/internal/controller/backup"
 	backupstorectrl "github.com/dbaas-io/dbaas/internal/controller/backupstore"
 	"github.com/dbaas-io/dbaas/internal/controller/config"
@@ -44,65 +40,27 @@ func TestRestore(t *testing.T) {
 	t.Parallel()
 	began := time.Now()
 	env := testenv.Shared(t)
-	store := s3test.Start(t)
 	ctx := context.Background()
 	c := env.Client
 	const ns = "restore"
-
-	base := testenv.SharedDir(t)
-	t.Cleanup(func() {
-		if err := local.StopAll(context.Background(), base); err != nil {
-			t.Errorf("cannot stop leftover engines: %v", err)
-		}
-		t.Logf("TestRestore took %s", time.Since(began).Round(time.Second))
-	})
-	start := 33000 + 200*rand.Int32N(60) //nolint:gosec // A port block, not a secret.
-	objs := []client.Object{
-		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}},
-		&apisv1alpha1.ClusterProviderConfig{
-			ObjectMeta: metav1.ObjectMeta{Name: ns},
-			Spec: apisv1alpha1.ProviderConfigSpec{Backend: apisv1alpha1.BackendLocal,
-				Local: &apisv1alpha1.LocalBackendConfig{BaseDir: base, PortRangeStart: start, PortRangeEnd: start + 199}},
-		},
-		&corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "s3"},
-			Data: map[string][]byte{
-				backupstore.KeyAccessKeyID: []byte(store.AccessKey), backupstore.KeySecretAccessKey: []byte(store.SecretKey),
-				"ca.crt": store.CA,
-			},
-		},
-		&v1alpha1.BackupStore{
-			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "s3"},
-			Spec: v1alpha1.BackupStoreSpec{ForProvider: v1alpha1.BackupStoreParameters{
-				S3: &v1alpha1.S3Store{
-					Endpoint: store.Endpoint, Port: int32(store.Port), Bucket: store.Bucket, Region: store.Region,
-					URIStyle: v1alpha1.URIStylePath, Prefix: "/restore",
-					CASecretRef:          &xpv2.LocalSecretKeySelector{LocalSecretReference: xpv2.LocalSecretReference{Name: "s3"}, Key: "ca.crt"},
-					CredentialsSecretRef: xpv2.LocalSecretReference{Name: "s3"},
-				},
-			}},
-		},
-	}
-	for _, vm := range []string{"src", "restored", "early", "far"} {
-		objs = append(objs, &computev1alpha1.VirtualMachine{
+	t.Cleanup(func() { t.Logf("TestRestore took %s", time.Since(began).Round(time.Second)) })
+	fixture{ns: ns, instance: "src", vms: []string{"src"}, prefix: "/restore", passphrase: "a passphrase of this test only"}.create(t, env, s3test.Start(t))
+	// The restored instances' machines, one each.
+	for _, vm := range []string{"restored", "early", "far"} {
+		if err := c.Create(ctx, &computev1alpha1.VirtualMachine{
 			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: vm},
 			Spec: computev1alpha1.VirtualMachineSpec{
 				ManagedResourceSpec: xpv2.ManagedResourceSpec{ProviderConfigReference: pcRef(ns)},
 				ForProvider:         computev1alpha1.VirtualMachineParameters{CPU: 1, MemoryMiB: 512},
 			},
-		})
-	}
-	src := restoreInstance(ns, "src", func(p *enginev1alpha1.DatabaseInstanceParameters) {
-		p.Backup = &enginev1alpha1.InstanceBackupParameters{Store: "s3"}
-	})
-	for _, o := range append(objs, src) {
-		if err := c.Create(ctx, o); err != nil {
+		}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	env.StartManager(t, testenv.ManagerConfig{Setups: []testenv.Setup{
 		config.Setup, virtualmachine.Setup, databaseinstance.Setup, backupstorectrl.Setup, backup.Setup,
 	}})
+	src := &enginev1alpha1.DatabaseInstance{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "src"}}
 
 	ready(t, env, src, enginev1alpha1.TypeWALArchiving)
 	srcStanza := primaryStanza(t, env, src)
@@ -167,7 +125,7 @@ func TestRestore(t *testing.T) {
 			}}
 		}
 	}
-	restored := restoreInstance(ns, "restored", func(p *enginev1alpha1.DatabaseInstanceParameters) {
+	restored := restoredInstance(ns, "restored", func(p *enginev1alpha1.DatabaseInstanceParameters) {
 		p.Bootstrap = &enginev1alpha1.BootstrapParameters{Recovery: enginev1alpha1.RecoveryParameters{
 			BackupRef: &enginev1alpha1.BackupReference{Name: full.Name},
 			Target:    enginev1alpha1.RecoveryTarget{Time: target.UTC().Format(time.RFC3339Nano)},
@@ -175,8 +133,8 @@ func TestRestore(t *testing.T) {
 		p.Backup = &enginev1alpha1.InstanceBackupParameters{Store: "s3"}
 	})
 	restored.Spec.WriteConnectionSecretToReference = &xpv2.LocalSecretReference{Name: "restored-conn"}
-	early := restoreInstance(ns, "early", fromSource(enginev1alpha1.RecoveryTarget{Time: beforeBackup.UTC().Format(time.RFC3339Nano)}))
-	far := restoreInstance(ns, "far", fromSource(enginev1alpha1.RecoveryTarget{LSN: "FFFFFFF/0"}))
+	early := restoredInstance(ns, "early", fromSource(enginev1alpha1.RecoveryTarget{Time: beforeBackup.UTC().Format(time.RFC3339Nano)}))
+	far := restoredInstance(ns, "far", fromSource(enginev1alpha1.RecoveryTarget{LSN: "FFFFFFF/0"}))
 	far.Spec.WriteConnectionSecretToReference = &xpv2.LocalSecretReference{Name: "far-conn"}
 	for _, o := range []client.Object{restored, early, far} {
 		if err := c.Create(ctx, o); err != nil {
@@ -274,9 +232,9 @@ func TestRestore(t *testing.T) {
 	}
 }
 
-// restoreInstance is a single instance of TestRestore on the VM of its
-// name, with a generated admin password of its own.
-func restoreInstance(ns, name string, mod func(p *enginev1alpha1.DatabaseInstanceParameters)) *enginev1alpha1.DatabaseInstance {
+// restoredInstance is a single instance of TestRestore on the
+// VirtualMachine of its name, with a generated admin password of its own.
+func restoredInstance(ns, name string, mod func(p *enginev1alpha1.DatabaseInstanceParameters)) *enginev1alpha1.DatabaseInstance {
 	di := &enginev1alpha1.DatabaseInstance{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
 		Spec: enginev1alpha1.DatabaseInstanceSpec{
@@ -294,17 +252,25 @@ func restoreInstance(ns, name string, mod func(p *enginev1alpha1.DatabaseInstanc
 	return di
 }
 
-// ready waits for di to be Ready with the condition also True.
+// ready waits for di to be Ready with the condition also True. It logs
+// when the Recovery and Synced conditions change, and after how long, to
+// show where a restore spends its time.
 func ready(t *testing.T, env *testenv.Env, di *enginev1alpha1.DatabaseInstance, also xpv2.ConditionType) {
 	t.Helper()
+	start, seen := time.Now(), ""
 	eventually(t, "instance "+di.Name+" Ready and "+string(also), func() (bool, string) {
 		if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(di), di); err != nil {
 			return false, err.Error()
 		}
+		rec, sy := di.GetCondition(enginev1alpha1.TypeRecovery), di.GetCondition(xpv2.TypeSynced)
+		if now := fmt.Sprintf("Recovery %s %s; Synced %s %s", rec.Status, rec.Reason, sy.Status, sy.Message); now != seen {
+			t.Logf("%s after %s: %s", di.Name, time.Since(start).Round(time.Millisecond), now)
+			seen = now
+		}
 		r, a := di.GetCondition(xpv2.TypeReady), di.GetCondition(also)
 		return r.Status == corev1.ConditionTrue && a.Status == corev1.ConditionTrue,
 			fmt.Sprintf("Ready %s %s; %s %s %s; Synced %s; Recovery %s", r.Status, r.Message, also, a.Status, a.Message,
-				di.GetCondition(xpv2.TypeSynced).Message, di.GetCondition(enginev1alpha1.TypeRecovery).Message)
+				sy.Message, rec.Message)
 	})
 }
 
@@ -315,21 +281,4 @@ func secretValue(t *testing.T, env *testenv.Env, ns, name, key string) string {
 		t.Fatal(err)
 	}
 	return string(s.Data[key])
-}
-
-// nextSecond waits until the server's clock has moved into the second
-// after the one it reads now.
-func nextSecond(ctx context.Context, t *testing.T, c *pgx.Conn) {
-	t.Helper()
-	var now time.Time
-	if err := c.QueryRow(ctx, "SELECT clock_timestamp()").Scan(&now); err != nil {
-		t.Fatal(err)
-	}
-	next := now.Truncate(time.Second).Add(time.Second)
-	for !now.After(next) {
-		time.Sleep(50 * time.Millisecond)
-		if err := c.QueryRow(ctx, "SELECT clock_timestamp()").Scan(&now); err != nil {
-			t.Fatal(err)
-		}
-	}
 }
