@@ -332,7 +332,7 @@ func (e *external) observeRestore(ctx context.Context, cr *v1alpha1.DatabaseInst
 	case postgresql.RecoveryPromoted:
 		cr.SetConditions(recoveryCondition(corev1.ConditionUnknown, v1alpha1.ReasonReplaying, "PostgreSQL reached the target and promoted; the instance gets its own password and settings"), xpv2.Creating())
 	default:
-		msg := "the restored server does not run; it is started again"
+		msg := "the restored server does not run; it is started"
 		if rec.Message != "" {
 			msg += "; it logged: " + rec.Message
 		}

@@ -94,7 +94,14 @@ func (i *Instance) StartRecovery(ctx context.Context) error {
 		return err
 	}
 	from := i.logSize(ctx)
-	return i.startError(ctx, errors.Wrap(i.run(ctx, pgctl, "start", "-W", "-s", "-D", i.DataDir(), "-l", i.LogFile(), "-o", "-c "+noArchiving), errRecoveryStart), from)
+	if err := i.run(ctx, pgctl, "start", "-W", "-s", "-D", i.DataDir(), "-l", i.LogFile(), "-o", "-c "+noArchiving); err != nil {
+		return i.startError(ctx, errors.Wrap(err, errRecoveryStart), from)
+	}
+	// pg_ctl returned once it forked the server; it runs as soon as it
+	// wrote its pid file, which the next look should find rather than a
+	// server that seems not to run and is started again.
+	_, err = i.waitIdle(ctx, true)
+	return errors.Wrap(err, errRecoveryStart)
 }
 
 // RecoveryStatus reports where the restored server is. It reads files,
