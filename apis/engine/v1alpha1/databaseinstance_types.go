@@ -140,6 +140,7 @@ type FailoverParameters struct {
 // +kubebuilder:validation:XValidation:rule="self.topology == 'primary' || !has(self.failover)",message="failover is only valid with topology primary"
 // +kubebuilder:validation:XValidation:rule="!has(self.primary) || !has(self.virtualMachines) || self.primary in self.virtualMachines",message="primary must be one of virtualMachines"
 // +kubebuilder:validation:XValidation:rule="!has(self.replication) || !has(self.replication.syncQuorum) || !has(self.replicas) || self.replication.syncQuorum <= self.replicas",message="replication.syncQuorum cannot exceed replicas"
+// +kubebuilder:validation:XValidation:rule="has(self.bootstrap) == has(oldSelf.bootstrap)",message="bootstrap can be neither added to nor removed from an instance that exists: it only applies when the instance is created"
 type DatabaseInstanceParameters struct {
 	// Engine that runs on the machines.
 	// +kubebuilder:validation:Enum=postgresql
@@ -291,6 +292,13 @@ type DatabaseInstanceParameters struct {
 	// Backups of it be taken; no archiving and no backups when unset.
 	// +optional
 	Backup *InstanceBackupParameters `json:"backup,omitempty"`
+
+	// Bootstrap is how the instance gets its first data: restored from a
+	// backup (recovery) instead of an empty initdb. Only when the instance
+	// is created; immutable.
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="bootstrap is immutable: it only applies when the instance is created; restore into a new instance instead"
+	// +optional
+	Bootstrap *BootstrapParameters `json:"bootstrap,omitempty"`
 }
 
 // A Member is one engine process of an instance.

@@ -39,6 +39,12 @@ func primary(replicas int32, vms ...string) func(p *v1alpha1.DatabaseInstancePar
 	}
 }
 
+func restore(b *v1alpha1.BackupReference, s *v1alpha1.RecoverySource, tg v1alpha1.RecoveryTarget) func(p *v1alpha1.DatabaseInstanceParameters) {
+	return func(p *v1alpha1.DatabaseInstanceParameters) {
+		p.Bootstrap = &v1alpha1.BootstrapParameters{Recovery: v1alpha1.RecoveryParameters{BackupRef: b, Source: s, Target: tg}}
+	}
+}
+
 // TestTopologyValidation checks that the API server refuses topologies that
 // cannot run, with a message that says why, and accepts those that can.
 func TestTopologyValidation(t *testing.T) {
@@ -232,6 +238,48 @@ func TestTopologyValidation(t *testing.T) {
 			},
 			want: "spec.forProvider.replication.mode",
 		},
+		"RestoreToATime": {
+			reason: "a restore of a Backup to a time, to the microsecond, is accepted",
+			mod:    restore(&v1alpha1.BackupReference{Name: "full-1"}, nil, v1alpha1.RecoveryTarget{Time: "2026-12-07T02:31:59.135581Z"}),
+		},
+		"RestoreOfAGoneInstance": {
+			reason: "a restore names an instance, which may be gone, and its store",
+			mod:    restore(nil, &v1alpha1.RecoverySource{Instance: "orders", Store: "s3"}, v1alpha1.RecoveryTarget{Name: "before-migration"}),
+		},
+		"RestoreFromBoth": {
+			reason: "a restore reads from a Backup or from an instance's backups, not both",
+			mod: restore(&v1alpha1.BackupReference{Name: "full-1"}, &v1alpha1.RecoverySource{Instance: "orders", Store: "s3"},
+				v1alpha1.RecoveryTarget{LSN: "0/3000028"}),
+			want: "recovery needs exactly one of backupRef and source",
+		},
+		"RestoreFromNothing": {
+			reason: "a restore must say what it reads from",
+			mod:    restore(nil, nil, v1alpha1.RecoveryTarget{LSN: "0/3000028"}),
+			want:   "recovery needs exactly one of backupRef and source",
+		},
+		"RestoreToTwoTargets": {
+			reason: "a restore has one target",
+			mod:    restore(&v1alpha1.BackupReference{Name: "full-1"}, nil, v1alpha1.RecoveryTarget{LSN: "0/3000028", XID: "742"}),
+			want:   "target needs exactly one of time, lsn, xid, name and immediate",
+		},
+		"RestoreWithoutTarget": {
+			reason: "a restore has one target",
+			mod:    restore(&v1alpha1.BackupReference{Name: "full-1"}, nil, v1alpha1.RecoveryTarget{}),
+			want:   "target needs exactly one of time, lsn, xid, name and immediate",
+		},
+		"RestoreToNotATime": {
+			reason: "a target time is an RFC 3339 time",
+			mod:    restore(&v1alpha1.BackupReference{Name: "full-1"}, nil, v1alpha1.RecoveryTarget{Time: "yesterday"}),
+			want:   "spec.forProvider.bootstrap.recovery.target.time",
+		},
+		"RestoreExclusiveName": {
+			reason: "only a time, lsn or xid target can be exclusive",
+			mod: func(p *v1alpha1.DatabaseInstanceParameters) {
+				restore(&v1alpha1.BackupReference{Name: "full-1"}, nil, v1alpha1.RecoveryTarget{Name: "x"})(p)
+				p.Bootstrap.Recovery.Exclusive = ptr.To(true)
+			},
+			want: "exclusive applies to a time, lsn or xid target only",
+		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -323,6 +371,31 @@ func TestTopologyValidation(t *testing.T) {
 		i.Spec.ForProvider.Replicas = ptr.To[int32](2)
 		if err := env.Client.Update(ctx, i); err == nil || !strings.Contains(err.Error(), "virtualMachines must list replicas + 1 machines") {
 			t.Errorf("replicas without their machine: want refused, got %v", err)
+		}
+	})
+
+	// A restore only applies when the instance is created: bootstrap can
+	// be neither added, changed nor removed afterwards.
+	t.Run("BootstrapIsImmutable", func(t *testing.T) {
+		i := instance(restore(&v1alpha1.BackupReference{Name: "full-1"}, nil, v1alpha1.RecoveryTarget{Immediate: ptr.To(true)}))
+		if err := env.Client.Create(ctx, i); err != nil {
+			t.Fatal(err)
+		}
+		i.Spec.ForProvider.Bootstrap.Recovery.BackupRef.Name = "full-2"
+		if err := env.Client.Update(ctx, i); err == nil || !strings.Contains(err.Error(), "bootstrap is immutable") {
+			t.Errorf("changing bootstrap: want refused, got %v", err)
+		}
+		i.Spec.ForProvider.Bootstrap = nil
+		if err := env.Client.Update(ctx, i); err == nil || !strings.Contains(err.Error(), "bootstrap can be neither added to nor removed") {
+			t.Errorf("removing bootstrap: want refused, got %v", err)
+		}
+		j := instance(nil)
+		if err := env.Client.Create(ctx, j); err != nil {
+			t.Fatal(err)
+		}
+		restore(&v1alpha1.BackupReference{Name: "full-1"}, nil, v1alpha1.RecoveryTarget{Immediate: ptr.To(true)})(&j.Spec.ForProvider)
+		if err := env.Client.Update(ctx, j); err == nil || !strings.Contains(err.Error(), "bootstrap can be neither added to nor removed") {
+			t.Errorf("adding bootstrap to an instance that exists: want refused, got %v", err)
 		}
 	})
 

@@ -31,8 +31,9 @@ import (
 )
 
 // timeout bounds every wait: generous, because the machine is shared and
-// loaded; a wait that is met returns at once.
-const timeout = 4 * time.Minute
+// loaded (a restore took 3 minutes to be Ready at a load of 25 on 2 cores);
+// a wait that is met returns at once.
+const timeout = 8 * time.Minute
 
 func eventually(t *testing.T, what string, cond func() (bool, string)) {
 	t.Helper()

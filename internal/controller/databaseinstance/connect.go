@@ -183,6 +183,7 @@ func (c *connector) Connect(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 	// play did.
 	e.closers, e.steps = closers, ssh && !e.replicated
 	e.watchdogPath = c.watchdog
+	e.restore = c.restoringOf(cr)
 	if ssh {
 		departing, opened, err := c.sshDeparting(ctx, cr, pc, adminUser)
 		if err != nil {

@@ -111,6 +111,8 @@ type external struct {
 	fenceAfter time.Duration
 	// backup is spec.forProvider.backup resolved; nil without one.
 	backup *instanceBackup
+	// restore is spec.forProvider.bootstrap.recovery; nil without one.
+	restore *restoring
 }
 
 func settings(i *postgresql.Instance, p v1alpha1.DatabaseInstanceParameters) postgresql.Settings {
@@ -137,6 +139,11 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.DatabaseInstance) (
 	}
 	if e.primaryMember().inst == nil {
 		return managed.ExternalObservation{ResourceExists: false}, nil
+	}
+	if e.restore != nil {
+		if o, done, err := e.observeRestore(ctx, cr); !done || err != nil {
+			return o, err
+		}
 	}
 	// A primary whose machine is off belongs to an instance that exists
 	// (Connect says so): it is down, not to be created.
@@ -231,6 +238,9 @@ func (e *external) connectionDetails() managed.ConnectionDetails {
 // idempotent, so a create cut short is finished by the next one.
 func (e *external) Create(ctx context.Context, cr *v1alpha1.DatabaseInstance) (managed.ExternalCreation, error) {
 	cr.SetConditions(xpv2.Creating())
+	if e.restore != nil {
+		return managed.ExternalCreation{}, e.createRestored(ctx, cr)
+	}
 	if err := e.stage(ctx, cr, stepInitialise, func() error {
 		return errors.Wrap(e.primaryMember().inst.Init(ctx, e.password), errInit)
 	}); err != nil {
@@ -264,6 +274,11 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.DatabaseInstance) (m
 // Update writes configuration drift and makes the server take it up, and
 // starts a server that is not running.
 func (e *external) Update(ctx context.Context, cr *v1alpha1.DatabaseInstance) (managed.ExternalUpdate, error) {
+	if e.restore != nil {
+		if done, err := e.updateRestore(ctx, cr); !done || err != nil {
+			return managed.ExternalUpdate{}, err
+		}
+	}
 	// A changed admin password Secret is applied first, and published as
 	// soon as the server takes it.
 	if err := e.rotatePassword(ctx, cr); err != nil {

@@ -47,8 +47,19 @@ func (i *Instance) startError(ctx context.Context, err error, from int64) error 
 	if rerr != nil {
 		return err
 	}
+	why := loggedCauses(res.Stdout)
+	if len(why) == 0 {
+		return err
+	}
+	return errors.Wrapf(err, errStartLogged, strings.Join(why, "; "))
+}
+
+// loggedCauses returns the last startLogLines lines of log that say why a
+// server stopped or did not start (FATAL, PANIC, "could not"), without
+// their time and PID.
+func loggedCauses(log string) []string {
 	var why []string
-	for _, l := range strings.Split(res.Stdout, "\n") {
+	for _, l := range strings.Split(log, "\n") {
 		if strings.Contains(l, "FATAL") || strings.Contains(l, "PANIC") || strings.Contains(l, "could not") {
 			// The time and PID before the level say nothing here.
 			if _, rest, ok := strings.Cut(l, "] "); ok {
@@ -57,11 +68,8 @@ func (i *Instance) startError(ctx context.Context, err error, from int64) error 
 			why = append(why, strings.Join(strings.Fields(l), " "))
 		}
 	}
-	if len(why) == 0 {
-		return err
-	}
 	if len(why) > startLogLines {
 		why = why[len(why)-startLogLines:]
 	}
-	return errors.Wrapf(err, errStartLogged, strings.Join(why, "; "))
+	return why
 }
