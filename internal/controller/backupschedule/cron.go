@@ -66,7 +66,6 @@ func parseSpec(spec v1alpha1.BackupScheduleSpec) ([]slot, *time.Location, error)
 	return slots, loc, nil
 }
 
-
 // parseCron reads one expression. A TZ= or CRON_TZ= prefix, which the cron
 // library would take, is refused: spec.timeZone says the zone, once.
 func parseCron(field, expr string) (cron.Schedule, error) {
