@@ -114,16 +114,15 @@ func missed(slots []slot, loc *time.Location, from, now time.Time) *run {
 			continue
 		}
 		at := lastBefore(sl, loc, from, now)
-		switch {
-		case due == nil:
+		if due == nil {
 			due = &run{at: at, typ: sl.typ}
-		default:
-			if at.After(due.at) {
-				due.at = at
-			}
-			if rank(sl.typ) > rank(due.typ) {
-				due.typ = sl.typ
-			}
+			continue
+		}
+		if at.After(due.at) {
+			due.at = at
+		}
+		if rank(sl.typ) > rank(due.typ) {
+			due.typ = sl.typ
 		}
 	}
 	return due

@@ -269,7 +269,7 @@ func TestDecide(t *testing.T) {
 			st := tc.state
 			st.slots, st.loc = mustSlots(t, tc.spec)
 			p := decide(st)
-			got := want{take: p.take, skip: p.skip, record: p.record, next: p.next, active: p.active, prune: p.prune}
+			got := want(p)
 			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(run{}, want{}), cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })); diff != "" {
 				t.Errorf("%s\ndecide(...): -want, +got:\n%s", tc.reason, diff)
 			}
