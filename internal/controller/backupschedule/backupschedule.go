@@ -45,6 +45,7 @@ const (
 	msgScheduled  = "backups are taken on schedule; the next is due %s"
 	msgNeverDue   = "no slot of this schedule falls due again"
 	msgLastFailed = "the last Backup, %s, failed: %s"
+	msgStuck      = "runs are skipped: Backup %s of this schedule has not started: %s"
 	msgTaken      = "took Backup %s (%s) of DatabaseInstance %s for the run of %s"
 	msgSkipped    = "skipped the run of %s: Backup %s of this schedule is still pending or running, and a schedule takes one backup at a time"
 	msgPruned     = "deleted Backup %s, beyond the history limit; its backup stays in the store until the store's retention removes it"
@@ -202,9 +203,13 @@ func (r *reconciler) schedule(ctx context.Context, s *v1alpha1.BackupSchedule, o
 }
 
 // ready is the schedule's Ready condition: True while it takes backups as
-// asked (suspended included), False when its last Backup failed.
+// asked (suspended included), False when its last Backup failed or runs
+// are skipped behind one that cannot start.
 func ready(s *v1alpha1.BackupSchedule, p plan, backups []made, loc *time.Location) xpv2.Condition {
 	gen := s.GetGeneration()
+	if b := stuck(backups, p.active); b != nil && p.skip != nil {
+		return xpv2.Unavailable().WithMessage(fmt.Sprintf(msgStuck, b.name, b.message)).WithObservedGeneration(gen)
+	}
 	if f := lastFailed(backups); f != nil && p.take == nil {
 		return xpv2.Unavailable().WithMessage(fmt.Sprintf(msgLastFailed, f.name, f.message)).WithObservedGeneration(gen)
 	}

@@ -248,3 +248,16 @@ func lastFailed(bs []made) *made {
 	}
 	return newest
 }
+
+// stuck is the schedule's active Backup when it has not started: no phase
+// yet, and a message saying why (its Synced condition, such as an
+// instance that is not Ready). The runs skipped behind it are then no
+// progress, and the schedule is not Ready, saying why.
+func stuck(bs []made, active string) *made {
+	for i := range bs {
+		if b := &bs[i]; b.name == active && b.phase == "" && b.message != "" {
+			return b
+		}
+	}
+	return nil
+}

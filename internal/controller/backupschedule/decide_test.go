@@ -355,3 +355,39 @@ func TestLastFailed(t *testing.T) {
 		})
 	}
 }
+
+func TestStuck(t *testing.T) {
+	cases := map[string]struct {
+		reason  string
+		backups []made
+		active  string
+		want    string
+	}{
+		"NotStarted": {
+			reason:  "An active Backup with no phase and a message has not started: runs skipped behind it are no progress.",
+			backups: []made{{name: "a", message: "DatabaseInstance db is not Ready yet: the backup starts once it is"}},
+			active:  "a", want: "a",
+		},
+		"Running": {
+			reason:  "A running Backup is progress.",
+			backups: []made{{name: "a", phase: v1alpha1.BackupRunning}},
+			active:  "a",
+		},
+		"JustMade": {
+			reason:  "A Backup not looked at yet says nothing: it may be starting.",
+			backups: []made{{name: "a"}},
+			active:  "a",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := ""
+			if b := stuck(tc.backups, tc.active); b != nil {
+				got = b.name
+			}
+			if got != tc.want {
+				t.Errorf("%s\nstuck(...): got %q, want %q", tc.reason, got, tc.want)
+			}
+		})
+	}
+}
