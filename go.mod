@@ -23,6 +23,7 @@ require (
 	github.com/jackc/pgx/v5 v5.7.6
 	github.com/microsoft/go-mssqldb v1.11.2
 	github.com/pkg/errors v0.9.1
+	github.com/robfig/cron/v3 v3.0.1
 	github.com/vmware/govmomi v0.52.0
 	golang.org/x/crypto v0.55.0
 	golang.org/x/sync v0.22.0

@@ -6,6 +6,7 @@ import (
 
 	"github.com/dbaas-io/dbaas/internal/clients/server"
 	"github.com/dbaas-io/dbaas/internal/controller/backup"
+	"github.com/dbaas-io/dbaas/internal/controller/backupschedule"
 	"github.com/dbaas-io/dbaas/internal/controller/backupstore"
 	"github.com/dbaas-io/dbaas/internal/controller/config"
 	"github.com/dbaas-io/dbaas/internal/controller/database"
@@ -32,6 +33,7 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 		grant.Setup,
 		backupstore.Setup,
 		backup.Setup,
+		backupschedule.Setup,
 	} {
 		if err := setup(mgr, o); err != nil {
 			return err

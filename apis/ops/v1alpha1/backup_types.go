@@ -52,12 +52,15 @@ const (
 // BackupPhase is where a backup is in its life.
 type BackupPhase string
 
-// Backup phases.
+// Backup phases. Expired is a backup that completed and that the store no
+// longer lists: its retention (or an expire from outside the provider)
+// removed it.
 const (
 	BackupPending   BackupPhase = "Pending"
 	BackupRunning   BackupPhase = "Running"
 	BackupCompleted BackupPhase = "Completed"
 	BackupFailed    BackupPhase = "Failed"
+	BackupExpired   BackupPhase = "Expired"
 )
 
 // BackupParameters say which instance to back up, and how.
@@ -102,7 +105,8 @@ type BackupParameters struct {
 
 // BackupObservation is what pgBackRest reports of the backup.
 type BackupObservation struct {
-	// Phase is Pending, Running, Completed or Failed.
+	// Phase is Pending, Running, Completed, Failed, or Expired once the
+	// store's retention removed the completed backup.
 	// +optional
 	Phase BackupPhase `json:"phase,omitempty"`
 

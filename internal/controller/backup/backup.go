@@ -32,6 +32,11 @@ const (
 	// activePoll is how often a backup that runs or waits for the stanza's
 	// lock is looked at.
 	activePoll = 5 * time.Second
+
+	// completedPoll is the least time between two looks at a completed
+	// backup, which may since have been expired by the store's retention:
+	// each look runs pgbackrest info on the instance's primary.
+	completedPoll = 10 * time.Second
 )
 
 // Setup adds a controller that reconciles Backups.
@@ -51,13 +56,16 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 	})
 }
 
-// pollInterval looks at a backup that runs or waits every activePoll, and
-// at any other at the provider's poll interval.
+// pollInterval looks at a backup that runs or waits every activePoll, at
+// a completed one no more often than every completedPoll, and at any other
+// at the provider's poll interval.
 func pollInterval(mg resource.Managed, d time.Duration) time.Duration {
 	if b, ok := mg.(*v1alpha1.Backup); ok {
 		switch b.Status.AtProvider.Phase {
 		case v1alpha1.BackupRunning, v1alpha1.BackupPending:
 			return min(d, activePoll)
+		case v1alpha1.BackupCompleted:
+			return max(d, completedPoll)
 		}
 	}
 	return d

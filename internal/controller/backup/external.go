@@ -114,8 +114,12 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Backup) (managed.Ex
 	if deleting(cr, e.instance == nil) {
 		return e.observeDeleting(ctx, cr)
 	}
-	if label != "" && at.Phase == v1alpha1.BackupCompleted && at.Label == label {
-		e.observeCompleted(ctx, cr)
+	if lookAgain(*at, label) {
+		return e.observeCompleted(ctx, cr)
+	}
+	if label != "" && at.Phase == v1alpha1.BackupExpired {
+		// Expired is final; the resource shows why.
+		cr.SetConditions(xpv2.Unavailable().WithMessage(at.Message))
 		return exists, nil
 	}
 	if e.instance == nil {

@@ -85,12 +85,13 @@ func verifiedCondition(label string, stopped, at time.Time, result pgbackrest.Ve
 	return c, false
 }
 
-// observeCompleted reports a completed backup: Available with its
-// Verified condition, verifying its stanza first when that is due; a
-// backup the last verify found invalid is not Available, with pgBackRest's
-// report in its condition and message. A verify that cannot run leaves
-// the backup as it was, with Verified Unknown saying why.
-func (e *external) observeCompleted(ctx context.Context, cr *v1alpha1.Backup) {
+// observeVerified reports a completed backup the store still lists
+// (observeCompleted): Available with its Verified condition, verifying its
+// stanza first when that is due; a backup the last verify found invalid is
+// not Available, with pgBackRest's report in its condition and message. A
+// verify that cannot run leaves the backup as it was, with Verified
+// Unknown saying why.
+func (e *external) observeVerified(ctx context.Context, cr *v1alpha1.Backup) {
 	at := &cr.Status.AtProvider
 	cr.SetConditions(xpv2.Available())
 	if e.instance == nil || e.verifs == nil {

@@ -74,7 +74,8 @@ type Engine struct {
 }
 
 // A BackupPolicy is how a tier's databases are backed up. It is carried by
-// the tier and not applied until the provider has backup kinds.
+// the tier and not applied yet: the provider has BackupStore, Backup and
+// BackupSchedule, but the function composes none of them.
 type BackupPolicy struct {
 	// Schedule of full backups, in cron syntax, for example "0 1 * * *".
 	Schedule string `json:"schedule"`
