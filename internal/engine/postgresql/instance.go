@@ -17,21 +17,22 @@ import (
 )
 
 const (
-	errNotInstalled = "PostgreSQL %s is not installed on this machine: install the package postgresql-%s"
-	errMkdir        = "cannot create instance directory"
-	errWipe         = "cannot wipe a half-initialized data directory"
-	errPWFile       = "cannot write the password file"
-	errInstalled    = "cannot tell whether PostgreSQL %s is installed"
-	errInitialized  = "cannot tell whether the data directory is initialized"
-	errInclude      = "cannot include the provider's configuration file"
-	errMarker       = "cannot record that the data directory is initialized"
-	errRender       = "cannot render configuration"
-	errReadConf     = "cannot read configuration"
-	errWriteConf    = "cannot write configuration"
-	errStop         = "cannot stop PostgreSQL"
-	errRemove       = "cannot remove the instance directory"
-	errStalePID     = "cannot remove a stale pid file"
-	errBusyDataDir  = "processes %v still run in %s without a server that owns its postmaster.pid (a server starting, an initdb, or the backends of a server that died): not starting or initializing another"
+	errNotInstalled     = "PostgreSQL %s is not installed on this machine: install the package postgresql-%s"
+	errMkdir            = "cannot create instance directory"
+	errWipe             = "cannot wipe a half-initialized data directory"
+	errPWFile           = "cannot write the password file"
+	errInstalled        = "cannot tell whether PostgreSQL %s is installed"
+	errInitialized      = "cannot tell whether the data directory is initialized"
+	errInclude          = "cannot include the provider's configuration file"
+	errMarker           = "cannot record that the data directory is initialized"
+	errWakeCheckpointer = "cannot signal the started server to read its configuration again"
+	errRender           = "cannot render configuration"
+	errReadConf         = "cannot read configuration"
+	errWriteConf        = "cannot write configuration"
+	errStop             = "cannot stop PostgreSQL"
+	errRemove           = "cannot remove the instance directory"
+	errStalePID         = "cannot remove a stale pid file"
+	errBusyDataDir      = "processes %v still run in %s without a server that owns its postmaster.pid (a server starting, an initdb, or the backends of a server that died): not starting or initializing another"
 
 	// DefaultBinRoot holds one bin directory per major version, as Debian
 	// packages install them.
@@ -380,7 +381,18 @@ func (i *Instance) Start(ctx context.Context) error {
 		return err
 	}
 	from := i.logSize(ctx)
-	return i.startError(ctx, i.run(ctx, pgctl, "start", "-w", "-t", startTimeout, "-s", "-D", i.DataDir(), "-l", i.LogFile()), from)
+	if err := i.startError(ctx, i.run(ctx, pgctl, "start", "-w", "-t", startTimeout, "-s", "-D", i.DataDir(), "-l", i.LogFile()), from); err != nil {
+		return err
+	}
+	// PostgreSQL 15's checkpointer works out how long to sleep while the
+	// server is still in recovery (on every start, and after a crash at the
+	// end-of-recovery checkpoint), when it leaves archive_timeout out: it
+	// then sleeps checkpoint_timeout before it forces a WAL switch, so a
+	// primary with few writes archived nothing for minutes after each
+	// start (make bench-backup's BenchmarkRPO lost 26-128 s after a crash
+	// with archive_timeout 10 s). A reload wakes it, and it counts
+	// archive_timeout from then on.
+	return errors.Wrap(i.run(ctx, pgctl, "reload", "-s", "-D", i.DataDir()), errWakeCheckpointer)
 }
 
 // clearStalePID removes the pid file of a server that does not run: its
