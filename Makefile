@@ -150,7 +150,7 @@ render: $(BIN)/crank ## Render functions/dbaas/example with the platform's Compo
 # named first, so that databaseinstance (about 9 minutes) runs beside all
 # the others instead of starting after some forty packages and ending
 # alone; a package named twice runs once.
-SLOW_TESTS := ./internal/controller/databaseinstance/ ./test/e2e/ ./test/machines/ ./internal/engine/postgresql/ ./test/existing/ ./internal/engine/pgbackrest/ ./internal/controller/backupschedule/
+SLOW_TESTS := ./internal/controller/databaseinstance/ ./test/e2e/ ./test/machines/ ./internal/engine/postgresql/ ./test/existing/ ./internal/engine/pgbackrest/ ./internal/controller/backupschedule/ ./internal/controller/backup/
 
 test: deps build ## Run the whole suite: unit, integration and end-to-end.
 	$(GO) vet ./...
