@@ -167,8 +167,13 @@ func (s *Server) serve(nc net.Conn) {
 	s.conns.Add(1)
 	go ssh.DiscardRequests(reqs)
 	for nch := range chans {
+		if nch.ChannelType() == streamLocalChannel {
+			s.wg.Add(1)
+			go s.streamLocal(nch)
+			continue
+		}
 		if nch.ChannelType() != "session" {
-			_ = nch.Reject(ssh.UnknownChannelType, "only sessions are supported")
+			_ = nch.Reject(ssh.UnknownChannelType, "only sessions and unix sockets are supported")
 			continue
 		}
 		ch, chReqs, err := nch.Accept()
