@@ -101,8 +101,10 @@ type external struct {
 	// reconcile's Observe asked it.
 	primaryAnswered bool
 	// next is what Observe decided about a primary that stopped
-	// answering, which Update carries out.
+	// answering, which Update carries out, and seen the snapshot it
+	// decided on.
 	next decision
+	seen snapshot
 	// watchdogPath is the dbaas-watchdog binary the provider copies to
 	// the members' machines.
 	watchdogPath string
@@ -287,7 +289,7 @@ func (e *external) Update(ctx context.Context, cr *v1alpha1.DatabaseInstance) (m
 	if e.replicated {
 		if e.next.Action == actPromote || e.next.Action == actRestart {
 			// Without a replica to promote, the primary is started again.
-			if done, err := e.failover(ctx, cr, e.primaryDown); done || err != nil {
+			if done, err := e.failover(ctx, cr); done || err != nil {
 				return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, err
 			}
 		}

@@ -233,8 +233,9 @@ func policy(cr *v1alpha1.DatabaseInstance) failoverPolicy {
 	}
 }
 
-// failover promotes the replica failoverDecision chooses in place of a
-// primary that has not answered for down. It reports whether it did, or
+// failover promotes the replica Observe's failoverDecision chose in place
+// of a primary that has not answered for failover.after. It reports
+// whether it did, or
 // whether the decision is to leave everything as it is; when no replica
 // can take over, the caller starts the primary again. It first records
 // the next epoch and names the replica in spec.forProvider.primary, in
@@ -244,11 +245,16 @@ func policy(cr *v1alpha1.DatabaseInstance) failoverPolicy {
 // is the switchover the spec now asks for, driven by that record: the
 // former primary is fenced before the replica is promoted, and rejoins as
 // a replica on the next pass.
-func (e *external) failover(ctx context.Context, cr *v1alpha1.DatabaseInstance, down time.Duration) (bool, error) {
-	// The members are asked again: the replicas have replayed more since
-	// Observe, and one may have stopped answering.
-	snap := e.gather(ctx)
-	d := failoverDecision(snap, true, down, policy(cr))
+func (e *external) failover(ctx context.Context, cr *v1alpha1.DatabaseInstance) (bool, error) {
+	// The members are not asked again: the snapshot Observe decided on
+	// was taken a moment ago, past failover.after, so the replicas have
+	// had that long to receive all the former primary sent, and the
+	// candidate is the most advanced one still (position counts what it
+	// received, not only what it replayed). Asking again took a good part
+	// of a second on a loaded machine, with the instance writable nowhere.
+	// A candidate that stopped answering since fails the promotion, as
+	// one that stopped right after a second look would.
+	snap, d := e.seen, e.next
 	switch d.Action {
 	case actPromote:
 	case actRefuse:
@@ -293,8 +299,40 @@ func (e *external) failover(ctx context.Context, cr *v1alpha1.DatabaseInstance, 
 	if err := e.syncCommits(ctx, cr); err != nil {
 		return true, err
 	}
+	// Best effort: ensureReplicated moves them again on the next pass, and
+	// reports what fails there.
+	_ = e.moveFollowers(ctx, cr)
 	e.recordPromotion(cr, former)
 	return true, nil
+}
+
+// moveFollowers points the replicas that streamed from the former primary
+// at a new primary of a sync instance, in the pass that promoted it: its
+// commits wait until one of them streams from it, and the next pass would
+// move them only after it observed every member again. Their slots come
+// first: a replica that asks the new primary for a slot it lacks is
+// refused, and tries again only after wal_retrieve_retry_interval. An
+// async primary takes writes without them, and the secret names it
+// sooner without this step: the next pass moves them, and rejoins the
+// former primary in either mode.
+func (e *external) moveFollowers(ctx context.Context, cr *v1alpha1.DatabaseInstance) error {
+	p := cr.Spec.ForProvider
+	if syncQuorum(p) == 0 {
+		return nil
+	}
+	primary := member{vm: e.primaryMember().vm, inst: e.primaryMember().inst}
+	if err := primary.inst.EnsureReplication(ctx, e.password, e.replPassword, slots(e.replicas(), p), false); err != nil {
+		return errors.Wrap(err, errEnsureRepl)
+	}
+	for _, r := range e.replicas() {
+		if !follows(ctx, r) {
+			continue
+		}
+		if err := e.configure(ctx, r, replicaSettings(r, primary, p)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // syncCommits has a new primary of a sync instance count its replicas for

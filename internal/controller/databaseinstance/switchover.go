@@ -41,12 +41,20 @@ func (e *external) switchover(ctx context.Context, cr *v1alpha1.DatabaseInstance
 	for _, r := range e.replicas() {
 		// A member whose machine is off rejoins once it is back; its fence
 		// keeps it from starting as a primary meanwhile.
-		if r.off != "" || !initialized(ctx, r.inst) || (markedStandby(ctx, r.inst) && !r.inst.IsFenced(ctx)) {
+		if r.off != "" || !initialized(ctx, r.inst) || follows(ctx, r) {
 			continue
 		}
 		rejoining[r.vm] = true
 	}
 	return rejoining, nil
+}
+
+// follows reports whether a replica needs only to be pointed at the
+// primary: its machine is on and it holds a standby's copy, not fenced.
+// Any other member that holds data (a former primary, a fenced member)
+// must rejoin.
+func follows(ctx context.Context, r member) bool {
+	return r.off == "" && initialized(ctx, r.inst) && markedStandby(ctx, r.inst) && !r.inst.IsFenced(ctx)
 }
 
 // rejoin brings a former primary, or a fenced member, back as a replica of

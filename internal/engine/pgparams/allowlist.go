@@ -17,9 +17,10 @@ package pgparams
 // timezone_abbreviations (files); port, listen_addresses,
 // unix_socket_* (where the server listens); wal_level, max_wal_senders,
 // max_replication_slots, hot_standby, wal_log_hints, wal_keep_size,
-// synchronous_standby_names, primary_*, recovery_*, cluster_name,
-// password_encryption, superuser_reserved_connections (what the provider
-// sets and relies on); fsync, full_page_writes, wal_sync_method,
+// wal_retrieve_retry_interval, synchronous_standby_names, primary_*,
+// recovery_*, cluster_name, password_encryption,
+// superuser_reserved_connections (what the provider sets and relies on);
+// fsync, full_page_writes, wal_sync_method,
 // zero_damaged_pages, ignore_*, allow_system_table_modifications, debug_*,
 // trace_*, session_replication_role, huge_pages (settings that lose data,
 // bypass checks or stop the server from starting).

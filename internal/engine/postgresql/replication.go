@@ -18,6 +18,9 @@ const (
 	maxReplicationSlots = 10
 	// walKeepSize is what the primary keeps for replicas without slots.
 	walKeepSize = "512MB"
+	// walRetrieveRetryInterval is how soon a standby tries again to get
+	// WAL after it failed to.
+	walRetrieveRetryInterval = "1s"
 
 	slotPrefix = "dbaas_"
 	maxSlotLen = 63
@@ -51,6 +54,13 @@ func (r *Replication) render(line func(name, value string)) error {
 	// pg_rewind needs hint-bit changes in the WAL to bring a former
 	// primary back as a replica after a switchover.
 	line("wal_log_hints", "on")
+	// A standby whose stream failed tries again (restore_command, pg_wal,
+	// then a new WAL receiver) only this long after its last try; the
+	// default, 5s, is what a replica whose first try at a new primary
+	// fails (it is not promoted yet, its slot is not there yet) would
+	// add to a failover. A reload with a new primary_conninfo needs no
+	// retry: it wakes the standby at once.
+	line("wal_retrieve_retry_interval", "'"+walRetrieveRetryInterval+"'")
 	if r.KeepWAL {
 		line("wal_keep_size", "'"+walKeepSize+"'")
 	}

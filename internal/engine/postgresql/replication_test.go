@@ -14,7 +14,7 @@ const header = "# Managed by the dbaas provider. Changes are overwritten.\n"
 
 func TestRenderReplication(t *testing.T) {
 	base := "listen_addresses = '127.0.0.1'\nport = 20000\nunix_socket_directories = '/m/run'\n" +
-		"wal_level = 'replica'\nmax_wal_senders = 10\nmax_replication_slots = 10\nhot_standby = on\nwal_log_hints = on\n"
+		"wal_level = 'replica'\nmax_wal_senders = 10\nmax_replication_slots = 10\nhot_standby = on\nwal_log_hints = on\nwal_retrieve_retry_interval = '1s'\n"
 	type want struct {
 		out string
 		err error
