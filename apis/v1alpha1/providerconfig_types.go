@@ -91,6 +91,37 @@ type LocalNetwork struct {
 	// +kubebuilder:validation:Pattern=`^[a-z][a-z0-9-]{0,14}$`
 	// +optional
 	Bridge string `json:"bridge,omitempty"`
+
+	// HostAliases are names the hosts resolve, as a VM's DNS would answer
+	// them: each host gets an /etc/hosts of its own (`ip netns exec` puts
+	// /etc/netns/<namespace>/hosts there), the provider's host's entries
+	// followed by these, as Kubernetes' pod hostAliases. An S3 store on the
+	// provider's host, say, is reached at the gateway (the CIDR's first
+	// address) by the name its certificate holds: pgBackRest checks a
+	// store's certificate against the name it connects to, never against
+	// an address. A change reaches running hosts at once.
+	// +kubebuilder:validation:MaxItems=32
+	// +listType=atomic
+	// +optional
+	HostAliases []HostAlias `json:"hostAliases,omitempty"`
+}
+
+// A HostAlias is one line of a host's /etc/hosts: an address and the names
+// that resolve to it.
+type HostAlias struct {
+	// IP is the IPv4 address the names resolve to.
+	// +kubebuilder:validation:Pattern=`^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$`
+	IP string `json:"ip"`
+
+	// Hostnames resolve to IP: DNS names of lower-case letters, digits,
+	// '-' and '.'. localhost stays the host's own loopback.
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:items:Pattern=`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$`
+	// +kubebuilder:validation:items:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="!self.exists(h, h == 'localhost' || h.endsWith('.localhost'))",message="localhost is the host's own loopback: name another host"
+	// +listType=atomic
+	Hostnames []string `json:"hostnames"`
 }
 
 // ServerEngine names the engine of an existing database server.

@@ -20,7 +20,8 @@ import (
 // TestHostMadeTwice checks that making a host is idempotent, as the local
 // backend needs when a provider restarts mid-way: a second EnsureBridge and
 // EnsureNamespace change nothing, an sshd started as a daemon is found by
-// its PID file, and RemoveNamespace leaves no namespace, link or process,
+// its PID file, sees the host's own /etc/hosts and a change to it, and
+// RemoveNamespace leaves no namespace, link, /etc/netns file or process,
 // and may be called again.
 func TestHostMadeTwice(t *testing.T) {
 	ctx := context.Background()
@@ -68,6 +69,19 @@ func TestHostMadeTwice(t *testing.T) {
 	if again, err := s.HostKey(); err != nil || again != key {
 		t.Errorf("a second Configure changed the host key from %q to %q (%v)", key, again, err)
 	}
+	// The host's own /etc/hosts, written before its sshd starts, is what
+	// sshd sees (its mount namespace's, read through /proc), and a change
+	// reaches it while it runs.
+	hosts := func(alias string) []byte {
+		b, err := hostnet.HostsFile([]byte("127.0.0.1\tlocalhost\n"), []hostnet.HostsEntry{{Addr: n.Gateway(), Names: []string{alias}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	if err := hostnet.WriteHosts(ns, hosts("s3.dbaas.test")); err != nil {
+		t.Fatal(err)
+	}
 	pid, err := s.StartDaemon(ctx, ns)
 	if err != nil {
 		t.Fatal(err)
@@ -76,13 +90,29 @@ func TestHostMadeTwice(t *testing.T) {
 		t.Errorf("Running: got %d, %t; want the daemon %d", got, ok, pid)
 	}
 	st, _ := hostnet.ReadStat(pid)
+	seen := func() string {
+		b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "root", "etc", "hosts"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	if got := seen(); got != string(hosts("s3.dbaas.test")) {
+		t.Errorf("sshd's /etc/hosts: got %q, want the host's own %q", got, hosts("s3.dbaas.test"))
+	}
+	if err := hostnet.WriteHosts(ns, hosts("store.dbaas.test")); err != nil {
+		t.Fatal(err)
+	}
+	if got := seen(); got != string(hosts("store.dbaas.test")) {
+		t.Errorf("sshd's /etc/hosts after a change: got %q, want %q", got, hosts("store.dbaas.test"))
+	}
 
 	for range 2 {
 		if err := hostnet.RemoveNamespace(ctx, ns); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for _, path := range []string{filepath.Join("/run/netns", ns), filepath.Join("/sys/class/net", ns)} {
+	for _, path := range []string{filepath.Join("/run/netns", ns), filepath.Join("/sys/class/net", ns), filepath.Join("/etc/netns", ns)} {
 		if _, err := os.Stat(path); !os.IsNotExist(err) {
 			t.Errorf("after RemoveNamespace, %s is left (%v)", path, err)
 		}

@@ -102,8 +102,8 @@ func EnsureNamespace(ctx context.Context, ns, bridge string, addr netip.Prefix) 
 }
 
 // RemoveNamespace kills every process of the namespace ns, removes it (its
-// veth goes with it) and the veth's end on the bridge should it be left.
-// A namespace that does not exist is not an error.
+// veth goes with it), the veth's end on the bridge should it be left, and
+// its files of /etc/netns. A namespace that does not exist is not an error.
 func RemoveNamespace(ctx context.Context, ns string) error {
 	if NamespaceExists(ns) {
 		if err := KillNamespace(ctx, ns); err != nil {
@@ -113,5 +113,8 @@ func RemoveNamespace(ctx context.Context, ns string) error {
 			return err
 		}
 	}
-	return RemoveLink(ctx, ns)
+	if err := RemoveLink(ctx, ns); err != nil {
+		return err
+	}
+	return removeEtc(ns)
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/netip"
+	"os"
 	"path/filepath"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
@@ -20,6 +21,11 @@ const (
 	errStopHost   = "cannot stop the machine's host"
 	errRemoveHost = "cannot remove the machine's host"
 	errNoHostKey  = "the local backend's hosts need the public key of spec.ssh to let the provider in"
+	errAlias      = "spec.local.network.hostAliases[%d].ip %q is not an IPv4 address"
+	errEtcHosts   = "cannot read the provider's host's /etc/hosts, which the hosts' own start from"
+
+	// etcHosts is the provider's host's, which each host's own copies.
+	etcHosts = "/etc/hosts"
 
 	// hostSSHDir and hostHomeDir, below a machine's directory, hold its
 	// sshd's files and the HOME of the commands it runs.
@@ -42,6 +48,9 @@ type network struct {
 	// listens.
 	authorizedKeys []byte
 	sshPort        int
+	// aliases are spec.local.network.hostAliases, added to each host's
+	// /etc/hosts.
+	aliases []hostnet.HostsEntry
 	// loginErr says why the provider's key could not be read: a host
 	// cannot be made without it, while one can be powered off or deleted.
 	loginErr error
@@ -58,7 +67,20 @@ func newNetwork(n *apisv1alpha1.LocalNetwork) (*network, error) {
 	if bridge == "" {
 		bridge = "dbbr" + shortHash(p.String(), 8)
 	}
-	return &network{prefix: p, bridge: bridge, sshPort: defaultSSHPort}, nil
+	aliases := make([]hostnet.HostsEntry, 0, len(n.HostAliases))
+	for i, a := range n.HostAliases {
+		addr, err := netip.ParseAddr(a.IP)
+		if err != nil || !addr.Is4() {
+			return nil, errors.Errorf(errAlias, i, a.IP)
+		}
+		aliases = append(aliases, hostnet.HostsEntry{Addr: addr, Names: a.Hostnames})
+	}
+	// The names are checked here too, not only by the CRD: they become
+	// lines of a file root writes.
+	if _, err := hostnet.HostsFile(nil, aliases); err != nil {
+		return nil, errors.Wrap(err, "spec.local.network.hostAliases")
+	}
+	return &network{prefix: p, bridge: bridge, sshPort: defaultSSHPort, aliases: aliases}, nil
 }
 
 // shortHash is the first n hexadecimal digits of s's SHA-256: names of
@@ -119,6 +141,12 @@ func (n *network) ensureHost(ctx context.Context, m *record) error {
 	if err := hostnet.EnsureNamespace(ctx, m.Netns, n.bridge, netip.PrefixFrom(a, n.prefix.Bits())); err != nil {
 		return errors.Wrap(err, errHost)
 	}
+	// Written before sshd starts, whose /etc/hosts and its sessions' it
+	// becomes, and on every pass, so a changed alias reaches a running
+	// host.
+	if err := n.writeHosts(m.Netns); err != nil {
+		return errors.Wrap(err, errHost)
+	}
 	s := n.sshd(m)
 	if err := s.Configure(n.authorizedKeys); err != nil {
 		return errors.Wrap(err, errHost)
@@ -128,6 +156,20 @@ func (n *network) ensureHost(ctx context.Context, m *record) error {
 	}
 	_, err = s.StartDaemon(ctx, m.Netns)
 	return errors.Wrap(err, errHost)
+}
+
+// writeHosts gives the host in ns its /etc/hosts: the provider's host's
+// entries, so that every name resolves there as before, then the aliases.
+func (n *network) writeHosts(ns string) error {
+	base, err := os.ReadFile(etcHosts)
+	if err != nil {
+		return errors.Wrap(err, errEtcHosts)
+	}
+	content, err := hostnet.HostsFile(base, n.aliases)
+	if err != nil {
+		return err
+	}
+	return hostnet.WriteHosts(ns, content)
 }
 
 // sshdRunning reports whether the machine's sshd runs.

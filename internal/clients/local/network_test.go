@@ -5,6 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
 	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/hostnet"
 )
@@ -16,6 +19,8 @@ func TestNewNetwork(t *testing.T) {
 		wantErr    bool
 		wantPrefix string
 		wantBridge string
+		// wantAliases are the lines the hosts' /etc/hosts gets.
+		wantAliases []hostnet.HostsEntry
 	}{
 		"Masked": {
 			reason:     "A CIDR with host bits is the subnet it names, and a bridge named in the config is used.",
@@ -39,6 +44,23 @@ func TestNewNetwork(t *testing.T) {
 			in:      apisv1alpha1.LocalNetwork{CIDR: "10.200.3.0/31"},
 			wantErr: true,
 		},
+		"HostAliases": {
+			reason:      "Host aliases become entries of the hosts' /etc/hosts.",
+			in:          apisv1alpha1.LocalNetwork{CIDR: "10.200.3.0/24", HostAliases: []apisv1alpha1.HostAlias{{IP: "10.200.3.1", Hostnames: []string{"s3.dbaas.test"}}}},
+			wantPrefix:  "10.200.3.0/24",
+			wantBridge:  "dbbr" + shortHash("10.200.3.0/24", 8),
+			wantAliases: []hostnet.HostsEntry{{Addr: netip.MustParseAddr("10.200.3.1"), Names: []string{"s3.dbaas.test"}}},
+		},
+		"HostAliasIPv6": {
+			reason:  "A host alias's address is IPv4, as the hosts' network is.",
+			in:      apisv1alpha1.LocalNetwork{CIDR: "10.200.3.0/24", HostAliases: []apisv1alpha1.HostAlias{{IP: "fd00::1", Hostnames: []string{"store"}}}},
+			wantErr: true,
+		},
+		"HostAliasLine": {
+			reason:  "A host alias that would add a line to a file root writes is refused, even past the CRD.",
+			in:      apisv1alpha1.LocalNetwork{CIDR: "10.200.3.0/24", HostAliases: []apisv1alpha1.HostAlias{{IP: "10.200.3.1", Hostnames: []string{"store\n10.0.0.1 bank"}}}},
+			wantErr: true,
+		},
 		"NotACIDR": {
 			reason:  "An address without a prefix length is no subnet.",
 			in:      apisv1alpha1.LocalNetwork{CIDR: "10.200.3.0"},
@@ -56,6 +78,9 @@ func TestNewNetwork(t *testing.T) {
 			}
 			if n.prefix.String() != tc.wantPrefix || n.bridge != tc.wantBridge || len(n.bridge) > hostnet.MaxLinkName {
 				t.Errorf("%s\nnewNetwork(%+v): got %s on %q, want %s on %q", tc.reason, tc.in, n.prefix, n.bridge, tc.wantPrefix, tc.wantBridge)
+			}
+			if diff := cmp.Diff(tc.wantAliases, n.aliases, cmpopts.EquateEmpty(), cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
+				t.Errorf("%s\nnewNetwork(%+v) aliases: -want, +got:\n%s", tc.reason, tc.in, diff)
 			}
 		})
 	}

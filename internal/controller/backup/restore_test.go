@@ -232,8 +232,9 @@ func TestRestore(t *testing.T) {
 	}
 }
 
-// restoredInstance is a single instance of TestRestore on the
-// VirtualMachine of its name, with a generated admin password of its own.
+// restoredInstance is a single instance of TestRestore (or of
+// TestBackupsOverSSH) on the VirtualMachine of its name, with a generated
+// admin password of its own.
 func restoredInstance(ns, name string, mod func(p *enginev1alpha1.DatabaseInstanceParameters)) *enginev1alpha1.DatabaseInstance {
 	di := &enginev1alpha1.DatabaseInstance{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},

@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +22,7 @@ import (
 	enginev1alpha1 "github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/apis/ops/v1alpha1"
 	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/clients/backupstore"
 	"github.com/dbaas-io/dbaas/internal/clients/local"
 	"github.com/dbaas-io/dbaas/internal/controller/backup"
 	"github.com/dbaas-io/dbaas/internal/controller/config"
@@ -31,26 +31,37 @@ import (
 	"github.com/dbaas-io/dbaas/internal/controller/virtualmachine"
 	"github.com/dbaas-io/dbaas/internal/engine/pgbackrest"
 	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
+	"github.com/dbaas-io/dbaas/internal/testing/s3test"
 	"github.com/dbaas-io/dbaas/internal/testing/sshtest"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 	"github.com/dbaas-io/dbaas/internal/testing/testhost"
 )
 
+// storeName is the name the test hosts reach the S3 store by, at the
+// test network's gateway: pgBackRest checks the store's certificate
+// against the name it connects to, never an address, so the hosts
+// resolve it through the provider config's host aliases. .test is
+// reserved (RFC 2606): it resolves nowhere else.
+const storeName = "s3.dbaas.test"
+
 // TestBackupsOverSSH takes the path of every VM: one instance on a test
-// host (a network namespace with a real sshd, reached over SSH through
-// sudo), archiving into a posix store on that host's file system. A full
-// backup through the Backup kind, rows with their commit times, a time T
-// between two of them, the table dropped, and a point-in-time restore
-// over SSH into a scratch data directory on the host brings back every row
-// committed before T and none after. Then one file of the backup is
-// corrupted in the repository: the Backup's periodic verify reports it,
-// with pgBackRest's message, and a restore from it is refused.
+// host (a network namespace with a real sshd, reached over SSH), archiving
+// into an S3 store (versitygw over TLS) that listens on the test network's
+// gateway and that the host reaches by a name of its own host aliases. A
+// full backup through the Backup kind, rows with their commit times, a
+// time T between two of them, the table dropped, and a new instance on a
+// second host restored to T through the API (bootstrap.recovery) holds
+// every row committed before T and none after, is Ready with a connection
+// secret of its own, and archives into its own stanza, in a posix store on
+// its host. Then one file of the backup is corrupted in the store: the
+// Backup's periodic verify reports it, with pgBackRest's message, and a
+// restore from it is refused.
 func TestBackupsOverSSH(t *testing.T) {
 	t.Parallel()
 	env := testenv.Shared(t)
 	ctx := context.Background()
 	c := env.Client
-	const ns, name = "backups-ssh", "db"
+	const ns, name, restoredName, prefix = "backups-ssh", "db", "pitr", "/ssh"
 
 	// The hosts' directories and the backup root are the test's own; the
 	// machines share this host's file system, so the posix store is one
@@ -63,44 +74,56 @@ func TestBackupsOverSSH(t *testing.T) {
 			t.Errorf("cannot remove the machines' hosts: %v", err)
 		}
 	})
+	store := s3test.StartOn(t, n.Gateway().String(), storeName)
 	start := 20000 + 200*rand.Int32N(60) //nolint:gosec // A port block, not a secret.
-	for _, o := range []client.Object{
+	objs := []client.Object{
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}},
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "key"}, Data: map[string][]byte{"id": sshtest.GenerateKeyPEM(t)}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "s3"}, Data: map[string][]byte{
+			backupstore.KeyAccessKeyID: []byte(store.AccessKey), backupstore.KeySecretAccessKey: []byte(store.SecretKey), "ca.crt": store.CA,
+		}},
 		&apisv1alpha1.ClusterProviderConfig{
 			ObjectMeta: metav1.ObjectMeta{Name: ns},
 			Spec: apisv1alpha1.ProviderConfigSpec{Backend: apisv1alpha1.BackendLocal,
 				Local: &apisv1alpha1.LocalBackendConfig{BaseDir: base, PortRangeStart: start, PortRangeEnd: start + 199,
-					Network: &apisv1alpha1.LocalNetwork{CIDR: n.Subnet().String(), Bridge: n.Bridge()}},
+					Network: &apisv1alpha1.LocalNetwork{CIDR: n.Subnet().String(), Bridge: n.Bridge(),
+						HostAliases: []apisv1alpha1.HostAlias{{IP: n.Gateway().String(), Hostnames: []string{storeName}}}}},
 				SSH: &apisv1alpha1.SSHConfig{User: "root", Packages: apisv1alpha1.PackagesPreinstalled,
 					PrivateKeySecretRef: xpv2.SecretKeySelector{SecretReference: xpv2.SecretReference{Namespace: ns, Name: "key"}, Key: "id"}}},
+		},
+		&v1alpha1.BackupStore{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "s3"},
+			Spec: v1alpha1.BackupStoreSpec{ForProvider: v1alpha1.BackupStoreParameters{S3: &v1alpha1.S3Store{
+				Endpoint: storeName, Port: int32(store.Port), Bucket: store.Bucket, Region: store.Region,
+				URIStyle: v1alpha1.URIStylePath, Prefix: prefix,
+				CASecretRef:          &xpv2.LocalSecretKeySelector{LocalSecretReference: xpv2.LocalSecretReference{Name: "s3"}, Key: "ca.crt"},
+				CredentialsSecretRef: xpv2.LocalSecretReference{Name: "s3"},
+			}}},
 		},
 		&v1alpha1.BackupStore{
 			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "disk"},
 			Spec:       v1alpha1.BackupStoreSpec{ForProvider: v1alpha1.BackupStoreParameters{Posix: &v1alpha1.PosixStore{Directory: "repo"}}},
 		},
-		&computev1alpha1.VirtualMachine{
-			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "vm"},
+		restoredInstance(ns, name, func(p *enginev1alpha1.DatabaseInstanceParameters) {
+			// Over SSH the admin account is the postgres superuser.
+			p.AdminUser = ""
+			p.Backup = &enginev1alpha1.InstanceBackupParameters{Store: "s3"}
+		}),
+	}
+	// The restored instance's machine is made with the first, so that its
+	// host is up by the time the restore starts. Its name is short: the
+	// server's unix socket path, below the test's directory, the machine's
+	// and the instance's, must fit PostgreSQL's 107 bytes.
+	for _, vm := range []string{name, restoredName} {
+		objs = append(objs, &computev1alpha1.VirtualMachine{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: vm},
 			Spec: computev1alpha1.VirtualMachineSpec{
 				ManagedResourceSpec: xpv2.ManagedResourceSpec{ProviderConfigReference: pcRef(ns)},
 				ForProvider:         computev1alpha1.VirtualMachineParameters{CPU: 1, MemoryMiB: 512},
 			},
-		},
-		&enginev1alpha1.DatabaseInstance{
-			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-			Spec: enginev1alpha1.DatabaseInstanceSpec{
-				ManagedResourceSpec: xpv2.ManagedResourceSpec{ProviderConfigReference: pcRef(ns)},
-				ForProvider: enginev1alpha1.DatabaseInstanceParameters{
-					Engine: enginev1alpha1.EnginePostgreSQL, Version: "15", StorageGB: 1,
-					VirtualMachineRefs: []xpv2.NamespacedReference{{Name: "vm"}},
-					// Over SSH the admin account is the postgres superuser.
-					AdminPasswordSecretRef: xpv2.LocalSecretKeySelector{LocalSecretReference: xpv2.LocalSecretReference{Name: name + "-admin"}, Key: "password"},
-					AutoGeneratePassword:   true,
-					Backup:                 &enginev1alpha1.InstanceBackupParameters{Store: "disk"},
-				},
-			},
-		},
-	} {
+		})
+	}
+	for _, o := range objs {
 		if err := c.Create(ctx, o); err != nil {
 			t.Fatal(err)
 		}
@@ -118,33 +141,21 @@ func TestBackupsOverSSH(t *testing.T) {
 		config.Setup, virtualmachine.Setup, withRoot(databaseinstance.Setup), withRoot(backup.Setup),
 	}})
 
-	di := &enginev1alpha1.DatabaseInstance{}
-	eventually(t, "the instance Ready and archiving over SSH", func() (bool, string) {
-		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, di); err != nil {
-			return false, err.Error()
-		}
-		r, a := di.GetCondition(xpv2.TypeReady), di.GetCondition(enginev1alpha1.TypeWALArchiving)
-		return r.Status == corev1.ConditionTrue && a.Status == corev1.ConditionTrue,
-			fmt.Sprintf("Ready %s %s; WALArchiving %s %s; Synced %s", r.Status, r.Message, a.Status, a.Message, di.GetCondition(xpv2.TypeSynced).Message)
-	})
+	di := &enginev1alpha1.DatabaseInstance{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+	ready(t, env, di, enginev1alpha1.TypeWALArchiving)
 	vm := &computev1alpha1.VirtualMachine{}
-	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "vm"}, vm); err != nil {
+	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, vm); err != nil {
 		t.Fatal(err)
 	}
 	if a := vm.Status.AtProvider.Address; a == "" || di.Status.AtProvider.Endpoint != a {
 		t.Fatalf("the instance is not served from the host's own address: endpoint %q, host %q", di.Status.AtProvider.Endpoint, vm.Status.AtProvider.Address)
 	}
 	stanza := primaryStanza(t, env, di)
-	repo := filepath.Join(root, ns, "repo")
-	if _, err := os.Stat(filepath.Join(repo, "archive", stanza.Name)); err != nil {
-		t.Fatalf("the posix store is not below the provider's backup root on the host: %v", err)
+	if _, err := os.Stat(filepath.Join(store.Dir, store.Bucket, prefix, "archive", stanza.Name)); err != nil {
+		t.Fatalf("the host archives into the S3 store at the gateway, which holds no archive of %s: %v", stanza.Name, err)
 	}
 
-	pw := &corev1.Secret{}
-	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name + "-admin"}, pw); err != nil {
-		t.Fatal(err)
-	}
-	conn, err := stanza.Instance.Connect(ctx, stanza.Instance.AdminUser, string(pw.Data["password"]), "postgres")
+	conn, err := stanza.Instance.Connect(ctx, stanza.Instance.AdminUser, secretValue(t, env, ns, name+"-admin", "password"), "postgres")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +164,7 @@ func TestBackupsOverSSH(t *testing.T) {
 		t.Fatal(err)
 	}
 	full := completed(t, env, newBackup(t, env, ns, "full", name, v1alpha1.BackupFull))
-	if full.Status.AtProvider.Member != "vm" || full.Status.AtProvider.Type != v1alpha1.BackupFull {
+	if full.Status.AtProvider.Member != name || full.Status.AtProvider.Type != v1alpha1.BackupFull {
 		t.Errorf("full backup's status: %+v", full.Status.AtProvider)
 	}
 
@@ -179,38 +190,94 @@ func TestBackupsOverSSH(t *testing.T) {
 	if _, err := conn.Exec(ctx, "DROP TABLE rows"); err != nil {
 		t.Fatal(err)
 	}
-	// Check switches WAL and waits until the segment is archived: every
-	// commit above is in the store.
-	if err := stanza.Check(ctx); err != nil {
-		t.Fatalf("Check over SSH: %v", err)
+	// The segment holding every commit above is archived, and the source's
+	// status says so: the restore's check of the window reads it there.
+	var segment string
+	if err := conn.QueryRow(ctx, "SELECT pg_walfile_name(pg_switch_wal())").Scan(&segment); err != nil {
+		t.Fatal(err)
 	}
-
-	// The restore runs on the host, through the member's own executor
-	// (SSH and sudo), into a scratch directory beside the member's.
-	restored := scratchInstance(t, stanza.Instance, filepath.Join(vm.Status.AtProvider.WorkDir, "scratch", "pitr"))
-	from := pgbackrest.New(restored, stanza.Name, pgbackrest.Repo{Type: pgbackrest.RepoPosix, Path: repo})
-	if err := from.Restore(ctx, pgbackrest.Target{Type: pgbackrest.TargetTime, Time: target}); err != nil {
-		t.Fatalf("Restore over SSH: %v", err)
-	}
-	if _, err := restored.Configure(ctx, restored.Settings(nil, nil, nil)); err != nil {
-		t.Fatalf("Configure the restored server: %v", err)
-	}
-	if err := restored.Start(ctx); err != nil {
-		t.Fatalf("Start the restored server: %v", err)
-	}
-	eventually(t, "the restored server promoted at T", func() (bool, string) {
-		out, err := psql(ctx, restored, "SELECT pg_is_in_recovery()")
-		return err == nil && out == "f", fmt.Sprintf("%q %v", out, err)
+	eventually(t, "segment "+segment+" archived, in the source's status", func() (bool, string) {
+		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
+			return false, err.Error()
+		}
+		w := di.Status.AtProvider.RecoveryWindow
+		return w != nil && w.LastArchivedWAL >= segment, fmt.Sprintf("recoveryWindow %+v", w)
 	})
-	out, err := psql(ctx, restored, "SELECT string_agg(id::text, ',' ORDER BY id) FROM rows")
+
+	// The restore through the API, on the second host over SSH: the
+	// backup is read from the S3 store, and the new instance archives
+	// into its own stanza of the posix store.
+	restored := restoredInstance(ns, restoredName, func(p *enginev1alpha1.DatabaseInstanceParameters) {
+		p.AdminUser = ""
+		p.Bootstrap = &enginev1alpha1.BootstrapParameters{Recovery: enginev1alpha1.RecoveryParameters{
+			BackupRef: &enginev1alpha1.BackupReference{Name: full.Name},
+			Target:    enginev1alpha1.RecoveryTarget{Time: target.UTC().Format(time.RFC3339Nano)},
+		}}
+		p.Backup = &enginev1alpha1.InstanceBackupParameters{Store: "disk"}
+	})
+	restored.Spec.WriteConnectionSecretToReference = &xpv2.LocalSecretReference{Name: restoredName + "-conn"}
+	if err := c.Create(ctx, restored); err != nil {
+		t.Fatal(err)
+	}
+	ready(t, env, restored, enginev1alpha1.TypeWALArchiving)
+	if r := restored.GetCondition(enginev1alpha1.TypeRecovery); r.Status != corev1.ConditionTrue || r.Reason != enginev1alpha1.ReasonRecovered {
+		t.Errorf("Recovery condition: want True %s, got %s %s %s", enginev1alpha1.ReasonRecovered, r.Status, r.Reason, r.Message)
+	}
+	rvm := &computev1alpha1.VirtualMachine{}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: restoredName}, rvm); err != nil {
+		t.Fatal(err)
+	}
+	secret := &corev1.Secret{}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: restoredName + "-conn"}, secret); err != nil {
+		t.Fatal(err)
+	}
+	own := string(secret.Data[databaseinstance.ConnectionPassword])
+	if own == "" || own == secretValue(t, env, ns, name+"-admin", "password") || string(secret.Data[databaseinstance.ConnectionEndpoint]) != rvm.Status.AtProvider.Address {
+		t.Errorf("the restored instance's connection secret: want its own password and its host's address %s, got endpoint %q", rvm.Status.AtProvider.Address, secret.Data[databaseinstance.ConnectionEndpoint])
+	}
+	rStanza := primaryStanza(t, env, restored)
+	rc, err := rStanza.Instance.Connect(ctx, string(secret.Data[databaseinstance.ConnectionUsername]), own, "postgres")
+	if err != nil {
+		t.Fatalf("connect with the restored instance's connection secret: %v", err)
+	}
+	defer rc.Close(ctx)
+	rows, err := rc.Query(ctx, "SELECT id FROM rows ORDER BY id")
 	if err != nil {
 		t.Fatalf("the table dropped after T is not back: %v", err)
 	}
-	if out != "1,2,3" {
-		t.Errorf("restored to %s: want rows 1,2,3 (committed before T) and none after, got %q", target.Format(time.RFC3339Nano), out)
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		t.Fatal(err)
 	}
+	if fmt.Sprint(ids) != "[1 2 3]" {
+		t.Errorf("restored to %s: want rows 1 to 3 (committed before T) and none after, got %v", target.Format(time.RFC3339Nano), ids)
+	}
+	// Its own stanza, in the posix store below the provider's backup root
+	// on its host, on the timeline its promotion began; the source's
+	// stanza got nothing of it.
+	if _, err := os.Stat(filepath.Join(root, ns, "repo", "archive", rStanza.Name)); err != nil {
+		t.Errorf("the restored instance's stanza is not in the posix store below the backup root: %v", err)
+	}
+	eventually(t, "the restored instance's WAL in its own stanza, none in the source's", func() (bool, string) {
+		mine, err := rStanza.Info(ctx)
+		if err != nil {
+			return false, err.Error()
+		}
+		theirs, err := stanza.Info(ctx)
+		if err != nil {
+			return false, err.Error()
+		}
+		if !strings.HasPrefix(theirs.WALMax, "00000001") {
+			t.Fatalf("the source's stanza holds WAL of another timeline: %s", theirs.WALMax)
+		}
+		return strings.HasPrefix(mine.WALMax, "00000002"), fmt.Sprintf("own stanza's WAL %s-%s, the source's up to %s", mine.WALMin, mine.WALMax, theirs.WALMax)
+	})
 
-	corruptAndVerify(t, env, full, repo, stanza, vm.Status.AtProvider.WorkDir)
+	st, err := backupstore.Resolve(ctx, c, ns, "s3", root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	corruptAndVerify(t, env, full, filepath.Join(store.Dir, store.Bucket, prefix), stanza, st, vm.Status.AtProvider.WorkDir)
 }
 
 // scratchInstance is a server on the member's machine, reached through the
@@ -226,18 +293,6 @@ func scratchInstance(t *testing.T, member *postgresql.Instance, dir string) *pos
 		}
 	})
 	return i
-}
-
-// psql runs query on server i over its unix socket, as the engine user
-// (peer authentication), through its executor, and returns the unaligned
-// result.
-func psql(ctx context.Context, i *postgresql.Instance, query string) (string, error) {
-	res, err := i.RunAsEngine(ctx, nil, nil, filepath.Join(postgresql.DefaultBinRoot, i.Version, "bin", "psql"),
-		"-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", i.SocketDir(), "-p", strconv.Itoa(int(i.Port)), "-d", "postgres", "-c", query)
-	if err != nil {
-		return "", fmt.Errorf("%w: %s", err, strings.TrimSpace(res.Stderr))
-	}
-	return strings.TrimSpace(res.Stdout), nil
 }
 
 // nextSecond waits until the server's clock has moved into the second
@@ -258,10 +313,12 @@ func nextSecond(ctx context.Context, t *testing.T, c *pgx.Conn) {
 }
 
 // corruptAndVerify flips bytes of one file of the completed backup full in
-// the posix repository: the Backup, verified valid before, turns Verified
-// False and not Ready with pgBackRest's report, and pgBackRest refuses a
-// restore from it over SSH, leaving no restored server behind.
-func corruptAndVerify(t *testing.T, env *testenv.Env, full *v1alpha1.Backup, repo string, stanza *pgbackrest.Stanza, workDir string) {
+// the store st, whose repository is the directory repo on this host (the
+// S3 store's posix backend keeps each object as a file): the Backup,
+// verified valid before, turns Verified False and not Ready with
+// pgBackRest's report, and pgBackRest refuses a restore from it over SSH,
+// leaving no restored server behind.
+func corruptAndVerify(t *testing.T, env *testenv.Env, full *v1alpha1.Backup, repo string, stanza *pgbackrest.Stanza, st backupstore.Store, workDir string) {
 	t.Helper()
 	ctx := context.Background()
 	label := full.Status.AtProvider.Label
@@ -282,7 +339,7 @@ func corruptAndVerify(t *testing.T, env *testenv.Env, full *v1alpha1.Backup, rep
 	// the first bundle belong to one of its files.
 	files, err := filepath.Glob(filepath.Join(repo, "backup", stanza.Name, label, "bundle", "*"))
 	if err != nil || len(files) == 0 {
-		t.Fatalf("want bundles in the posix repository, got %v, %v", files, err)
+		t.Fatalf("want bundles in the repository, got %v, %v", files, err)
 	}
 	data, err := os.ReadFile(files[0])
 	if err != nil {
@@ -309,8 +366,9 @@ func corruptAndVerify(t *testing.T, env *testenv.Env, full *v1alpha1.Backup, rep
 	t.Logf("Verified=False: %s", v.Message)
 
 	refused := scratchInstance(t, stanza.Instance, filepath.Join(workDir, "scratch", "corrupt"))
-	err = pgbackrest.New(refused, stanza.Name, pgbackrest.Repo{Type: pgbackrest.RepoPosix, Path: repo}).
-		Restore(ctx, pgbackrest.Target{Type: pgbackrest.TargetImmediate, Set: label})
+	from := pgbackrest.New(refused, stanza.Name, st.Repo)
+	from.CA = st.CA
+	err = from.Restore(ctx, pgbackrest.Target{Type: pgbackrest.TargetImmediate, Set: label})
 	if err == nil {
 		t.Fatalf("Restore from the corrupted backup %s: want it refused, got no error", label)
 	}

@@ -76,19 +76,34 @@ type Server struct {
 	proc    *testproc.Process
 }
 
-// Start runs a store for the test and stops it, by its PID, when the test
-// ends.
+// Start runs a store on loopback for the test and stops it, by its PID,
+// when the test ends.
 func Start(t testing.TB) *Server {
+	t.Helper()
+	return StartOn(t, Host, Endpoint)
+}
+
+// StartOn runs a store for the test on host, an address of this machine
+// (a test network's gateway, say, which its hosts reach), with a
+// certificate for endpoint, the name clients reach it by, which must
+// resolve to host where they run. It stops the store, by its PID, when the
+// test ends.
+func StartOn(t testing.TB, host, endpoint string) *Server {
 	t.Helper()
 	bin := filepath.Join(testenv.RepoRoot(t), ".cache", "bin", binName)
 	return testproc.Start(t, "s3test-", "versitygw (make tools)", func(baseDir string) (*Server, error) {
-		return New(bin, baseDir)
+		return newOn(bin, baseDir, host, endpoint)
 	})
 }
 
-// New starts the versitygw program bin as a store below baseDir, which must
-// exist. The caller stops it with Stop.
+// New starts the versitygw program bin as a store on loopback below
+// baseDir, which must exist. The caller stops it with Stop.
 func New(bin, baseDir string) (*Server, error) {
+	return newOn(bin, baseDir, Host, Endpoint)
+}
+
+// newOn starts bin as a store on host, named endpoint, below baseDir.
+func newOn(bin, baseDir, host, endpoint string) (*Server, error) {
 	if _, err := os.Stat(bin); err != nil {
 		return nil, errors.Wrapf(err, "versitygw is missing: run make tools")
 	}
@@ -97,7 +112,7 @@ func New(bin, baseDir string) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		Host: Host, Endpoint: Endpoint, Region: Region, Bucket: Bucket,
+		Host: host, Endpoint: endpoint, Region: Region, Bucket: Bucket,
 		AccessKey: "dbaas-" + testproc.Password()[:12], SecretKey: testproc.Password(),
 		CAFile: filepath.Join(root, caFile), Dir: filepath.Join(root, "data"),
 		root: root, bin: bin, logFile: filepath.Join(root, logFile),
@@ -139,15 +154,15 @@ func (s *Server) Restart() error {
 	return err
 }
 
-// writeCertificates makes a CA and a server certificate it signs for
-// Endpoint and Host, as the provider makes its instances'.
+// writeCertificates makes a CA and a server certificate it signs for the
+// store's Endpoint and Host, as the provider makes its instances'.
 func (s *Server) writeCertificates() error {
 	now := time.Now()
 	ca, err := pki.NewCA("s3test CA", now)
 	if err != nil {
 		return err
 	}
-	srv, err := pki.IssueServer(ca, []string{Endpoint, Host}, now)
+	srv, err := pki.IssueServer(ca, []string{s.Endpoint, s.Host}, now)
 	if err != nil {
 		return err
 	}
