@@ -27,6 +27,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
 	"github.com/dbaas-io/dbaas/internal/testing/s3test"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
 // TestWALArchiving runs one instance on a local machine through the
@@ -62,7 +63,7 @@ func TestWALArchiving(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "Synced=False naming the missing BackupStore", func() (bool, string) {
+	wait.For(t, timeout, "Synced=False naming the missing BackupStore", func() (bool, string) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
 			return false, err.Error()
 		}
@@ -150,7 +151,7 @@ func TestWALArchiving(t *testing.T) {
 func waitArchiving(t *testing.T, f *fixture, di *v1alpha1.DatabaseInstance, status corev1.ConditionStatus, want string) string {
 	t.Helper()
 	var msg string
-	eventually(t, "WALArchiving="+string(status), func() (bool, string) {
+	wait.For(t, timeout, "WALArchiving="+string(status), func() (bool, string) {
 		if err := f.env.Client.Get(context.Background(), client.ObjectKeyFromObject(di), di); err != nil {
 			return false, err.Error()
 		}
