@@ -31,9 +31,11 @@ import (
 	"github.com/dbaas-io/dbaas/internal/controller/virtualmachine"
 	"github.com/dbaas-io/dbaas/internal/engine/pgbackrest"
 	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
+	"github.com/dbaas-io/dbaas/internal/testing/backuptest"
 	"github.com/dbaas-io/dbaas/internal/testing/sshtest"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 	"github.com/dbaas-io/dbaas/internal/testing/testhost"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
 // TestBackupsOverSSH takes the path of every VM: one instance on a test
@@ -82,14 +84,14 @@ func TestBackupsOverSSH(t *testing.T) {
 		&computev1alpha1.VirtualMachine{
 			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "vm"},
 			Spec: computev1alpha1.VirtualMachineSpec{
-				ManagedResourceSpec: xpv2.ManagedResourceSpec{ProviderConfigReference: pcRef(ns)},
+				ManagedResourceSpec: xpv2.ManagedResourceSpec{ProviderConfigReference: backuptest.PCRef(ns)},
 				ForProvider:         computev1alpha1.VirtualMachineParameters{CPU: 1, MemoryMiB: 512},
 			},
 		},
 		&enginev1alpha1.DatabaseInstance{
 			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
 			Spec: enginev1alpha1.DatabaseInstanceSpec{
-				ManagedResourceSpec: xpv2.ManagedResourceSpec{ProviderConfigReference: pcRef(ns)},
+				ManagedResourceSpec: xpv2.ManagedResourceSpec{ProviderConfigReference: backuptest.PCRef(ns)},
 				ForProvider: enginev1alpha1.DatabaseInstanceParameters{
 					Engine: enginev1alpha1.EnginePostgreSQL, Version: "15", StorageGB: 1,
 					VirtualMachineRefs: []xpv2.NamespacedReference{{Name: "vm"}},
@@ -119,7 +121,7 @@ func TestBackupsOverSSH(t *testing.T) {
 	}})
 
 	di := &enginev1alpha1.DatabaseInstance{}
-	eventually(t, "the instance Ready and archiving over SSH", func() (bool, string) {
+	wait.For(t, timeout, "the instance Ready and archiving over SSH", func() (bool, string) {
 		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, di); err != nil {
 			return false, err.Error()
 		}
@@ -134,7 +136,7 @@ func TestBackupsOverSSH(t *testing.T) {
 	if a := vm.Status.AtProvider.Address; a == "" || di.Status.AtProvider.Endpoint != a {
 		t.Fatalf("the instance is not served from the host's own address: endpoint %q, host %q", di.Status.AtProvider.Endpoint, vm.Status.AtProvider.Address)
 	}
-	stanza := primaryStanza(t, env, di)
+	stanza := backuptest.PrimaryStanza(t, env, di)
 	repo := filepath.Join(root, ns, "repo")
 	if _, err := os.Stat(filepath.Join(repo, "archive", stanza.Name)); err != nil {
 		t.Fatalf("the posix store is not below the provider's backup root on the host: %v", err)
@@ -198,7 +200,7 @@ func TestBackupsOverSSH(t *testing.T) {
 	if err := restored.Start(ctx); err != nil {
 		t.Fatalf("Start the restored server: %v", err)
 	}
-	eventually(t, "the restored server promoted at T", func() (bool, string) {
+	wait.For(t, timeout, "the restored server promoted at T", func() (bool, string) {
 		out, err := psql(ctx, restored, "SELECT pg_is_in_recovery()")
 		return err == nil && out == "f", fmt.Sprintf("%q %v", out, err)
 	})
@@ -267,7 +269,7 @@ func corruptAndVerify(t *testing.T, env *testenv.Env, full *v1alpha1.Backup, rep
 	label := full.Status.AtProvider.Label
 	verified := func(status corev1.ConditionStatus) {
 		t.Helper()
-		eventually(t, fmt.Sprintf("Backup %s Verified %s", full.Name, status), func() (bool, string) {
+		wait.For(t, timeout, fmt.Sprintf("Backup %s Verified %s", full.Name, status), func() (bool, string) {
 			if err := env.Client.Get(ctx, client.ObjectKeyFromObject(full), full); err != nil {
 				return false, err.Error()
 			}
