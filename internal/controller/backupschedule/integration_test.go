@@ -32,12 +32,15 @@ import (
 // loaded; a wait that is met returns at once.
 const timeout = 4 * time.Minute
 
-// every is the test schedule's period: runs at seconds 0, 20 and 40. A
-// full backup of the test's instance takes about 12 s on a lightly loaded
-// machine, so runs are seldom skipped.
-const every = 20 * time.Second
+// every is the test schedule's period: a run every 5 seconds. A full
+// backup of the test's instance takes about 12 s on a lightly loaded
+// machine, so most runs fall due while the previous one runs and are
+// skipped; the short period makes the next run start at most 5 s after
+// the previous one ended (with 20 s the test waited up to 20 s between
+// runs, for the same four runs).
+const every = 5 * time.Second
 
-// TestScheduledBackups runs a schedule of full backups every 20 s against
+// TestScheduledBackups runs a schedule of full backups every 5 s against
 // a store that keeps two full backups, through the real controllers: a
 // real API server, PostgreSQL 15 on the local backend, pgBackRest and an
 // S3 store (versitygw over TLS). After at least four runs and a suspend,
@@ -52,7 +55,7 @@ func TestScheduledBackups(t *testing.T) {
 	store := s3test.Start(t)
 	ctx := context.Background()
 	c := env.Client
-	const ns, name, sched = "schedules", "db", "every20s"
+	const ns, name, sched = "schedules", "db", "every5s"
 
 	backuptest.Fixture{NS: ns, Instance: name, VMs: []string{"vm"}, Prefix: "/schedules",
 		Retention: &v1alpha1.StoreRetention{FullCount: ptr.To[int32](2)}}.Create(t, env, store)

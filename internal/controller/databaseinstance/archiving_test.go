@@ -135,8 +135,19 @@ func TestWALArchiving(t *testing.T) {
 	t.Logf("WALArchiving=False: %s", msg)
 
 	// Back on the same port with the same data: PostgreSQL retries the
-	// segment by itself, and the archive has every segment.
+	// segment by itself, and the archive has every segment. Its archiver
+	// retries when it is woken, by the next segment ready to archive or
+	// else by its own timer up to a minute later (PGARCH_AUTOWAKE_INTERVAL):
+	// a server with writes fills the next segment soon, and this one is
+	// made to, so that the test does not wait out that minute. The
+	// archiver takes the oldest segment first, the failed one.
 	if err := store.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "CREATE TABLE after_outage AS SELECT 1 AS n"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "SELECT pg_switch_wal()"); err != nil {
 		t.Fatal(err)
 	}
 	waitArchiving(t, f, di, corev1.ConditionTrue, "")
