@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/dbaas-io/dbaas/internal/localenv"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
 // newDatabase returns a platform Database for the local dev sku with
@@ -127,14 +128,9 @@ func dataDirs(t *testing.T, below string) []string {
 	return dirs
 }
 
-// waitFor polls cond until it holds or the timeout passes.
+// waitFor waits until cond holds (wait.For, for conditions that have no
+// state to tell).
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	wait.For(t, timeout, what, func() (bool, string) { return cond(), "" })
 }

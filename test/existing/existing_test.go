@@ -24,6 +24,7 @@ import (
 	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/testing/pgtest/sqlenv"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -161,7 +162,7 @@ func (s *suite) secret(t *testing.T, name string) map[string][]byte {
 func (s *suite) waitSyncedFalse(t *testing.T, mg resource.Managed, want ...string) string {
 	t.Helper()
 	var msg string
-	sqlenv.Eventually(t, fmt.Sprintf("%s to be Synced=False with %q", mg.GetName(), want), func() (bool, error) {
+	wait.For(t, sqlenv.Timeout, fmt.Sprintf("%s to be Synced=False with %q", mg.GetName(), want), func() (bool, error) {
 		if err := s.Client.Get(context.Background(), client.ObjectKeyFromObject(mg), mg); err != nil {
 			return false, err
 		}
@@ -192,7 +193,7 @@ func (s *suite) delete(t *testing.T, o client.Object) {
 // controllers' own writes.
 func update[T client.Object](t *testing.T, s *suite, o T, mod func(T)) {
 	t.Helper()
-	sqlenv.Eventually(t, "an update of "+o.GetName(), func() (bool, error) {
+	wait.For(t, sqlenv.Timeout, "an update of "+o.GetName(), func() (bool, error) {
 		if err := s.Client.Get(context.Background(), client.ObjectKeyFromObject(o), o); err != nil {
 			return false, err
 		}
@@ -238,7 +239,7 @@ func (s *suite) nativeUserDatabaseGrant(t *testing.T) {
 
 	// Rotation on request: a new password in the secret, the old one dead.
 	update(t, s, u, func(u *v1alpha1.User) { u.Spec.ForProvider.CredentialRotation = "first" })
-	sqlenv.Eventually(t, "the rotation to be carried out", func() (bool, error) {
+	wait.For(t, sqlenv.Timeout, "the rotation to be carried out", func() (bool, error) {
 		err := s.Client.Get(context.Background(), client.ObjectKeyFromObject(u), u)
 		return u.Status.AtProvider.CredentialRotation == "first", err
 	})
@@ -304,7 +305,7 @@ func (s *suite) classLifecycle(t *testing.T) {
 	}
 
 	update(t, s, d, func(d *v1alpha1.Database) { d.Spec.ForProvider.CredentialRotation = "2026-11-21" })
-	sqlenv.Eventually(t, "the rotation to be carried out", func() (bool, error) {
+	wait.For(t, sqlenv.Timeout, "the rotation to be carried out", func() (bool, error) {
 		err := s.Client.Get(context.Background(), client.ObjectKeyFromObject(d), d)
 		return d.Status.AtProvider.CredentialRotation == "2026-11-21", err
 	})

@@ -12,6 +12,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/clients/server"
 	"github.com/dbaas-io/dbaas/internal/testing/pgtest/sqlenv"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
 // serverLimit: the platform's ClusterProviderConfig sets how many operations
@@ -61,7 +62,7 @@ func (s *suite) serverLimit(t *testing.T) {
 	// still set the old rates once; every later one sets the new ones.
 	check := func(t *testing.T, ns string, wantOwn float64) {
 		t.Helper()
-		sqlenv.Eventually(t, ns+"'s limits on the server", func() (bool, error) {
+		wait.For(t, sqlenv.Timeout, ns+"'s limits on the server", func() (bool, error) {
 			got, own := s.ServerLimiters.Rate(key, ns)
 			return got == platform && own == wantOwn,
 				fmt.Errorf("the server's limit is %v operations per second (want the platform's %d), %s's own cap %v (want %v)", got, platform, ns, own, wantOwn)

@@ -18,6 +18,7 @@ import (
 	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/ownership"
 	"github.com/dbaas-io/dbaas/internal/testing/pgtest/sqlenv"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
 // platformConfig is the ClusterProviderConfig of each engine's server, as a
@@ -228,7 +229,7 @@ func (s *suite) importThroughConfigs(t *testing.T) {
 	s.create(t, d)
 	s.WaitReady(t, d)
 	want := ownership.Of(d).Marker()
-	sqlenv.Eventually(t, "the import's marker on the database", func() (bool, error) {
+	wait.For(t, sqlenv.Timeout, "the import's marker on the database", func() (bool, error) {
 		m := s.eng.databaseMarker(t, "legacy")
 		return strings.Contains(m, want), fmt.Errorf("marker %q, want %q", m, want)
 	})

@@ -19,6 +19,7 @@ import (
 	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/controller/firewallrule"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
 // firewallRule: allow the engine's port from a CIDR, widen it, delete it.
@@ -37,7 +38,7 @@ func firewallRule(t *testing.T, env *testenv.Env, r rig, ns string) {
 	must(t, c.Create(context.Background(), fr))
 	got := &v1alpha1.FirewallRule{}
 	ready := func(ports ...int32) {
-		eventually(t, "FirewallRule Ready with ports", func() (bool, string) {
+		wait.For(t, timeout, "FirewallRule Ready with ports", func() (bool, string) {
 			if err := c.Get(context.Background(), client.ObjectKeyFromObject(fr), got); err != nil {
 				return false, err.Error()
 			}
@@ -74,7 +75,7 @@ func firewallRule(t *testing.T, env *testenv.Env, r rig, ns string) {
 func unenforced(t *testing.T, c client.Client, fr *v1alpha1.FirewallRule, ns string) {
 	t.Helper()
 	got := &v1alpha1.FirewallRule{}
-	eventually(t, "FirewallRule not Ready because nothing enforces it", func() (bool, string) {
+	wait.For(t, timeout, "FirewallRule not Ready because nothing enforces it", func() (bool, string) {
 		if err := c.Get(context.Background(), client.ObjectKeyFromObject(fr), got); err != nil {
 			return false, err.Error()
 		}
@@ -103,7 +104,7 @@ func unenforced(t *testing.T, c client.Client, fr *v1alpha1.FirewallRule, ns str
 		meta.AddAnnotations(got, map[string]string{"test/touched": "accept-unenforced"})
 		return c.Update(context.Background(), got)
 	}))
-	eventually(t, "FirewallRule Ready once unenforced rules are accepted", func() (bool, string) {
+	wait.For(t, timeout, "FirewallRule Ready once unenforced rules are accepted", func() (bool, string) {
 		if err := c.Get(context.Background(), client.ObjectKeyFromObject(fr), got); err != nil {
 			return false, err.Error()
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/testing/machinetest"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
 const (
@@ -26,22 +27,6 @@ const (
 	credentialsSecret = "backend-credentials"
 	pcName            = "backend"
 )
-
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	var last string
-	for time.Now().Before(deadline) {
-		ok, msg := cond()
-		if ok {
-			return
-		}
-		last = msg
-		time.Sleep(250 * time.Millisecond)
-	}
-	t.Fatalf("%s: not reached within %s; last: %s", what, timeout, last)
-}
 
 // setUp makes the rig's namespace, credentials Secret and ProviderConfig.
 func setUp(t *testing.T, c client.Client, rig machinetest.Rig, ns string) {
@@ -83,7 +68,7 @@ func newVM(r rig, ns, name string) *v1alpha1.VirtualMachine {
 func waitReady(t *testing.T, c client.Client, vm *v1alpha1.VirtualMachine) *v1alpha1.VirtualMachine {
 	t.Helper()
 	got := &v1alpha1.VirtualMachine{}
-	eventually(t, vm.Name+" Ready", func() (bool, string) {
+	wait.For(t, timeout, vm.Name+" Ready", func() (bool, string) {
 		if err := c.Get(context.Background(), client.ObjectKeyFromObject(vm), got); err != nil {
 			return false, err.Error()
 		}
@@ -98,7 +83,7 @@ func waitSyncedFalse(t *testing.T, c client.Client, vm *v1alpha1.VirtualMachine,
 	t.Helper()
 	got := &v1alpha1.VirtualMachine{}
 	var msg string
-	eventually(t, vm.Name+" Synced=False: "+want, func() (bool, string) {
+	wait.For(t, timeout, vm.Name+" Synced=False: "+want, func() (bool, string) {
 		if err := c.Get(context.Background(), client.ObjectKeyFromObject(vm), got); err != nil {
 			return false, err.Error()
 		}
@@ -112,7 +97,7 @@ func waitSyncedFalse(t *testing.T, c client.Client, vm *v1alpha1.VirtualMachine,
 // waitGone waits until the object is gone from the API server.
 func waitGone(t *testing.T, c client.Client, o client.Object) {
 	t.Helper()
-	eventually(t, o.GetName()+" gone", func() (bool, string) {
+	wait.For(t, timeout, o.GetName()+" gone", func() (bool, string) {
 		err := c.Get(context.Background(), client.ObjectKeyFromObject(o), o)
 		return kerrors.IsNotFound(err), "still there"
 	})
@@ -123,7 +108,7 @@ func waitGone(t *testing.T, c client.Client, o client.Object) {
 // condition that flips back quickly is still seen.
 func warned(t *testing.T, c client.Client, o client.Object, want string) {
 	t.Helper()
-	eventually(t, o.GetName()+" warned: "+want, func() (bool, string) {
+	wait.For(t, timeout, o.GetName()+" warned: "+want, func() (bool, string) {
 		evs := &corev1.EventList{}
 		if err := c.List(context.Background(), evs, client.InNamespace(o.GetNamespace())); err != nil {
 			return false, err.Error()

@@ -15,6 +15,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/controller/firewallrule"
 	"github.com/dbaas-io/dbaas/internal/controller/virtualmachine"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
 // TestMachines runs the same story on every backend, each in a namespace
@@ -78,7 +79,7 @@ func lifecycle(t *testing.T, env *testenv.Env, r rig, ns string) {
 	// Someone shrinks the machine in the backend's console: the provider
 	// puts it back.
 	must(t, r.rig.Drift("db-1", 1, 2048))
-	eventually(t, "drift corrected", func() (bool, string) {
+	wait.For(t, timeout, "drift corrected", func() (bool, string) {
 		m, err := r.rig.Get("db-1")
 		if err != nil || m == nil {
 			return false, "cannot read the machine"
@@ -91,7 +92,7 @@ func lifecycle(t *testing.T, env *testenv.Env, r rig, ns string) {
 		vm.Spec.ForProvider.CPU, vm.Spec.ForProvider.MemoryMiB = 4, 8192
 		vm.Spec.ForProvider.Disks = []v1alpha1.Disk{{Name: "data", SizeGiB: 20}, {Name: "wal", SizeGiB: 5}}
 	})
-	eventually(t, "resized", func() (bool, string) {
+	wait.For(t, timeout, "resized", func() (bool, string) {
 		m, err := r.rig.Get("db-1")
 		if err != nil || m == nil {
 			return false, "cannot read the machine"

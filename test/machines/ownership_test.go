@@ -19,6 +19,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/controller/virtualmachine"
 	"github.com/dbaas-io/dbaas/internal/testing/machinetest"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
 // TestOwnership: on every backend whose fake can make machines behind the
@@ -138,7 +139,7 @@ func imported(t *testing.T, c client.Client, r rig, p machinetest.Planter, ns, c
 	vm.SetAnnotations(map[string]string{ownership.ImportAnnotation: "true"})
 	vm.Spec.ProviderConfigReference = &xpv2.ProviderConfigReference{Kind: apisv1alpha1.ClusterProviderConfigKind, Name: cpc}
 	must(t, c.Create(context.Background(), vm))
-	eventually(t, name+" marked as the VirtualMachine's", func() (bool, string) {
+	wait.For(t, timeout, name+" marked as the VirtualMachine's", func() (bool, string) {
 		o, err := p.OwnerOf(name)
 		if err != nil {
 			return false, err.Error()
@@ -162,7 +163,7 @@ func imported(t *testing.T, c client.Client, r rig, p machinetest.Planter, ns, c
 func settled(t *testing.T, p machinetest.Planter, name string) *machine.Machine {
 	t.Helper()
 	var m *machine.Machine
-	eventually(t, name+" planted", func() (bool, string) {
+	wait.For(t, timeout, name+" planted", func() (bool, string) {
 		var err error
 		if m, err = p.Get(name); err != nil {
 			return false, err.Error()

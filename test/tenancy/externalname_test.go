@@ -18,6 +18,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/controller/virtualmachine"
 	"github.com/dbaas-io/dbaas/internal/testing/pgtest/sqlenv"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
 // TestExternalNamesStayInTheirNamespace: a VirtualMachine of team-a whose
@@ -82,7 +83,7 @@ func TestExternalNamesStayInTheirNamespace(t *testing.T) {
 			if err := c.Delete(ctx, sneaky); err != nil {
 				t.Fatal(err)
 			}
-			sqlenv.Eventually(t, sneaky.GetName()+" to be gone", func() (bool, error) {
+			wait.For(t, sqlenv.Timeout, sneaky.GetName()+" to be gone", func() (bool, error) {
 				err := c.Get(ctx, client.ObjectKeyFromObject(sneaky), sneaky)
 				return kerrors.IsNotFound(err), err
 			})

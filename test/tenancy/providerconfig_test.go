@@ -23,6 +23,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/testing/pgtest"
 	"github.com/dbaas-io/dbaas/internal/testing/pgtest/sqlenv"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
 // TestProviderConfigReachesOnlyItsNamespace: team-a writes ProviderConfigs
@@ -152,7 +153,7 @@ func create(t *testing.T, c client.Client, o client.Object) {
 
 func waitReady(t *testing.T, c client.Client, o mr) {
 	t.Helper()
-	sqlenv.Eventually(t, o.GetName()+" to be Ready", func() (bool, error) {
+	wait.For(t, sqlenv.Timeout, o.GetName()+" to be Ready", func() (bool, error) {
 		if err := c.Get(context.Background(), client.ObjectKeyFromObject(o), o); err != nil {
 			return false, err
 		}
@@ -166,7 +167,7 @@ func waitReady(t *testing.T, c client.Client, o mr) {
 func waitSyncedFalse(t *testing.T, c client.Client, o mr, want ...string) string {
 	t.Helper()
 	var msg string
-	sqlenv.Eventually(t, fmt.Sprintf("%s to be Synced=False with %q", o.GetName(), want), func() (bool, error) {
+	wait.For(t, sqlenv.Timeout, fmt.Sprintf("%s to be Synced=False with %q", o.GetName(), want), func() (bool, error) {
 		if err := c.Get(context.Background(), client.ObjectKeyFromObject(o), o); err != nil {
 			return false, err
 		}

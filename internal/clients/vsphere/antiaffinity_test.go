@@ -206,7 +206,7 @@ func TestAntiAffinityRuleRestored(t *testing.T) {
 	if _, err := b.Create(ctx, id, s); err != nil {
 		t.Fatal(err)
 	}
-	m := eventually(t, b, id, func(m *machine.Machine) bool { return m.Address != "" })
+	m := observeUntil(t, b, id, func(m *machine.Machine) bool { return m.Address != "" })
 	if d := b.Differences(s, m); len(d) != 0 {
 		t.Fatalf("Differences of a machine in its rule: %v, want none", d)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/machine"
 	"github.com/dbaas-io/dbaas/internal/clients/vsphere/vspherefake"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
 func start(t testing.TB, opts ...vspherefake.Option) (*vspherefake.Rig, *Backend) {
@@ -38,19 +39,20 @@ func spec(rig *vspherefake.Rig) machine.Spec {
 	}
 }
 
-// eventually polls Observe until ok says so.
-func eventually(t *testing.T, b *Backend, id machine.ID, ok func(*machine.Machine) bool) *machine.Machine {
+// observeUntil looks at the machine until ok says so, and returns it: the
+// simulator applies some changes (the guest's address) a moment after
+// the call that asks for them.
+func observeUntil(t *testing.T, b *Backend, id machine.ID, ok func(*machine.Machine) bool) *machine.Machine {
 	t.Helper()
 	var m *machine.Machine
-	var err error
-	for range 100 {
-		if m, err = b.Observe(context.Background(), id); err == nil && ok(m) {
-			return m
+	wait.For(t, 30*time.Second, "Observe of "+id.Name, func() (bool, string) {
+		var err error
+		if m, err = b.Observe(context.Background(), id); err != nil {
+			return false, err.Error()
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("Observe: %+v, %v", m, err)
-	return nil
+		return m != nil && ok(m), fmt.Sprintf("%+v", m)
+	})
+	return m
 }
 
 func extra(mv *mo.VirtualMachine) map[string]string {
@@ -96,22 +98,22 @@ func TestCreateObserve(t *testing.T) {
 			}
 			switch {
 			case tc.want == machine.PowerOff:
-				m = eventually(t, b, id, func(m *machine.Machine) bool { return m != nil })
+				m = observeUntil(t, b, id, func(m *machine.Machine) bool { return m != nil })
 				if m.Pending != "" || m.Address != "" {
 					t.Errorf("off machine: pending %q, address %q", m.Pending, m.Address)
 				}
 			case tc.pending:
 				time.Sleep(100 * time.Millisecond) // the rig would have set an IP by now
-				m = eventually(t, b, id, func(m *machine.Machine) bool { return m != nil })
+				m = observeUntil(t, b, id, func(m *machine.Machine) bool { return m != nil })
 				if m.Pending != "waiting for the guest's IP address" || m.Address != "" {
 					t.Errorf("want pending for the IP, got %+v", m)
 				}
 				if err := rig.SetGuestIP(id.Name, "192.0.2.7"); err != nil {
 					t.Fatal(err)
 				}
-				m = eventually(t, b, id, func(m *machine.Machine) bool { return m.Address == "192.0.2.7" && m.Pending == "" })
+				m = observeUntil(t, b, id, func(m *machine.Machine) bool { return m.Address == "192.0.2.7" && m.Pending == "" })
 			default:
-				m = eventually(t, b, id, func(m *machine.Machine) bool { return m.Address != "" })
+				m = observeUntil(t, b, id, func(m *machine.Machine) bool { return m.Address != "" })
 				if !strings.HasPrefix(m.Address, "10.0.") || m.Pending != "" {
 					t.Errorf("ready machine: %+v", m)
 				}

@@ -15,41 +15,22 @@ import (
 
 	enginev1alpha1 "github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/apis/ops/v1alpha1"
-	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
-	"github.com/dbaas-io/dbaas/internal/clients/backupstore"
-	"github.com/dbaas-io/dbaas/internal/clients/pki"
 	"github.com/dbaas-io/dbaas/internal/controller/backup"
 	backupstorectrl "github.com/dbaas-io/dbaas/internal/controller/backupstore"
 	"github.com/dbaas-io/dbaas/internal/controller/config"
 	"github.com/dbaas-io/dbaas/internal/controller/databaseinstance"
-	"github.com/dbaas-io/dbaas/internal/controller/options"
 	"github.com/dbaas-io/dbaas/internal/controller/virtualmachine"
-	"github.com/dbaas-io/dbaas/internal/engine/pgbackrest"
 	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
+	"github.com/dbaas-io/dbaas/internal/testing/backuptest"
 	"github.com/dbaas-io/dbaas/internal/testing/s3test"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
 // timeout bounds every wait: generous, because the machine is shared and
 // loaded (a restore took 3 minutes to be Ready at a load of 25 on 2 cores);
 // a wait that is met returns at once.
 const timeout = 8 * time.Minute
-
-func eventually(t *testing.T, what string, cond func() (bool, string)) {
-	t.Helper()
-	start := time.Now()
-	var last string
-	for time.Since(start) < timeout {
-		ok, msg := cond()
-		if ok {
-			t.Logf("%s after %s", what, time.Since(start).Round(time.Millisecond))
-			return
-		}
-		last = msg
-		time.Sleep(500 * time.Millisecond)
-	}
-	t.Fatalf("%s: not reached within %s; last: %s", what, timeout, last)
-}
 
 // TestBackups takes backups of one instance through the real controllers
 // (a store Ready listing the stanza, a full and an incr backup, two asked
@@ -64,31 +45,17 @@ func TestBackups(t *testing.T) {
 	c := env.Client
 	const ns, name = "backups", "db"
 
-	fixture{ns: ns, instance: name, vms: []string{"vm"}, prefix: "/test", passphrase: "a passphrase of this test only"}.create(t, env, store)
+	backuptest.Fixture{NS: ns, Instance: name, VMs: []string{"vm"}, Prefix: "/test", Passphrase: "a passphrase of this test only"}.Create(t, env, store)
 	env.StartManager(t, testenv.ManagerConfig{Setups: []testenv.Setup{
 		config.Setup, virtualmachine.Setup, databaseinstance.Setup, backupstorectrl.Setup, backup.Setup,
 	}})
 
-	di := &enginev1alpha1.DatabaseInstance{}
-	eventually(t, "the instance Ready", func() (bool, string) {
-		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, di); err != nil {
-			return false, err.Error()
-		}
-		r := di.GetCondition(xpv2.TypeReady)
-		return r.Status == corev1.ConditionTrue, fmt.Sprintf("Ready %s %s; Synced %s", r.Status, r.Message, di.GetCondition(xpv2.TypeSynced).Message)
-	})
-	eventually(t, "the instance archiving", func() (bool, string) {
-		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, di); err != nil {
-			return false, err.Error()
-		}
-		a := di.GetCondition(enginev1alpha1.TypeWALArchiving)
-		return a.Status == corev1.ConditionTrue, fmt.Sprintf("WALArchiving %s %s", a.Status, a.Message)
-	})
-	stanza := primaryStanza(t, env, di)
+	di := backuptest.ReadyAndArchiving(t, env, timeout, ns, name)
+	stanza := backuptest.PrimaryStanza(t, env, di)
 	writeRows(t, env, di, stanza.Instance)
 
 	bs := &v1alpha1.BackupStore{}
-	eventually(t, "the BackupStore Ready, listing the instance's stanza", func() (bool, string) {
+	wait.For(t, timeout, "the BackupStore Ready, listing the instance's stanza", func() (bool, string) {
 		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "s3"}, bs); err != nil {
 			return false, err.Error()
 		}
@@ -136,7 +103,7 @@ func TestBackups(t *testing.T) {
 	if err := c.Delete(ctx, gone); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, gone.Name+" deleted and expired from the store", func() (bool, string) {
+	wait.For(t, timeout, gone.Name+" deleted and expired from the store", func() (bool, string) {
 		err := c.Get(ctx, client.ObjectKeyFromObject(gone), &v1alpha1.Backup{})
 		if err == nil {
 			return false, "the Backup is still there"
@@ -164,32 +131,6 @@ func TestBackups(t *testing.T) {
 			t.Errorf("backup %s (%s) was expired too; the store lists %v", keep.Name, keep.Status.AtProvider.Label, labels)
 		}
 	}
-}
-
-func pcRef(name string) *xpv2.ProviderConfigReference {
-	return &xpv2.ProviderConfigReference{Kind: apisv1alpha1.ClusterProviderConfigKind, Name: name}
-}
-
-// primaryStanza is the instance's stanza as pgBackRest on its primary
-// sees it, reached the way the Backup controller reaches it, with the
-// instance's CA to connect to the server.
-func primaryStanza(t *testing.T, env *testenv.Env, di *enginev1alpha1.DatabaseInstance) *pgbackrest.Stanza {
-	t.Helper()
-	ms, closeFn, err := databaseinstance.OpenMembers(context.Background(), env.Client, options.Options{}, di)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(closeFn)
-	ca := &corev1.Secret{}
-	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: di.Namespace, Name: pki.SecretName(di.Name)}, ca); err != nil {
-		t.Fatal(err)
-	}
-	ms[0].Instance.TLS = &postgresql.TLS{CA: ca.Data[pki.KeyCACert]}
-	s, err := backupstore.Stanza(di.Namespace, di.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pgbackrest.New(ms[0].Instance, s, pgbackrest.Repo{})
 }
 
 // writeRows gives the backups something to hold.
@@ -225,7 +166,7 @@ func newBackup(t *testing.T, env *testenv.Env, ns, name, instance string, typ v1
 // completed waits for b to complete, with its label as its external name.
 func completed(t *testing.T, env *testenv.Env, b *v1alpha1.Backup) *v1alpha1.Backup {
 	t.Helper()
-	eventually(t, "Backup "+b.Name+" Completed", func() (bool, string) {
+	wait.For(t, timeout, "Backup "+b.Name+" Completed", func() (bool, string) {
 		if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(b), b); err != nil {
 			return false, err.Error()
 		}

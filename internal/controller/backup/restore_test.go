@@ -22,8 +22,10 @@ import (
 	"github.com/dbaas-io/dbaas/internal/controller/databaseinstance"
 	"github.com/dbaas-io/dbaas/internal/controller/options"
 	"github.com/dbaas-io/dbaas/internal/controller/virtualmachine"
+	"github.com/dbaas-io/dbaas/internal/testing/backuptest"
 	"github.com/dbaas-io/dbaas/internal/testing/s3test"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
 // TestRestore restores new instances from the backups of one instance
@@ -44,13 +46,13 @@ func TestRestore(t *testing.T) {
 	c := env.Client
 	const ns = "restore"
 	t.Cleanup(func() { t.Logf("TestRestore took %s", time.Since(began).Round(time.Second)) })
-	fixture{ns: ns, instance: "src", vms: []string{"src"}, prefix: "/restore", passphrase: "a passphrase of this test only"}.create(t, env, s3test.Start(t))
+	backuptest.Fixture{NS: ns, Instance: "src", VMs: []string{"src"}, Prefix: "/restore", Passphrase: "a passphrase of this test only"}.Create(t, env, s3test.Start(t))
 	// The restored instances' machines, one each.
 	for _, vm := range []string{"restored", "early", "far"} {
 		if err := c.Create(ctx, &computev1alpha1.VirtualMachine{
 			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: vm},
 			Spec: computev1alpha1.VirtualMachineSpec{
-				ManagedResourceSpec: xpv2.ManagedResourceSpec{ProviderConfigReference: pcRef(ns)},
+				ManagedResourceSpec: xpv2.ManagedResourceSpec{ProviderConfigReference: backuptest.PCRef(ns)},
 				ForProvider:         computev1alpha1.VirtualMachineParameters{CPU: 1, MemoryMiB: 512},
 			},
 		}); err != nil {
@@ -63,7 +65,7 @@ func TestRestore(t *testing.T) {
 	src := &enginev1alpha1.DatabaseInstance{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "src"}}
 
 	ready(t, env, src, enginev1alpha1.TypeWALArchiving)
-	srcStanza := primaryStanza(t, env, src)
+	srcStanza := backuptest.PrimaryStanza(t, env, src)
 	srcPassword := secretValue(t, env, ns, "src-admin", "password")
 	conn, err := srcStanza.Instance.Connect(ctx, "admin", srcPassword, "postgres")
 	if err != nil {
@@ -110,7 +112,7 @@ func TestRestore(t *testing.T) {
 	if err := conn.QueryRow(ctx, "SELECT pg_walfile_name(pg_switch_wal())").Scan(&segment); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "segment "+segment+" archived, in the source's status", func() (bool, string) {
+	wait.For(t, timeout, "segment "+segment+" archived, in the source's status", func() (bool, string) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(src), src); err != nil {
 			return false, err.Error()
 		}
@@ -143,7 +145,7 @@ func TestRestore(t *testing.T) {
 	}
 
 	// Refused: a target before the end of the first backup in the store.
-	eventually(t, "the restore to before the first backup refused", func() (bool, string) {
+	wait.For(t, timeout, "the restore to before the first backup refused", func() (bool, string) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(early), early); err != nil {
 			return false, err.Error()
 		}
@@ -175,7 +177,7 @@ func TestRestore(t *testing.T) {
 	if own == "" || own == srcPassword || own != secretValue(t, env, ns, "restored-admin", "password") {
 		t.Errorf("the restored instance's connection secret: want its own admin password, not the source's")
 	}
-	rStanza := primaryStanza(t, env, restored)
+	rStanza := backuptest.PrimaryStanza(t, env, restored)
 	if ok, err := rStanza.Instance.Authenticates(ctx, srcPassword); err != nil || ok {
 		t.Errorf("the source's admin password on the restored instance: want refused, got %v, %v", ok, err)
 	}
@@ -197,7 +199,7 @@ func TestRestore(t *testing.T) {
 	}
 	// The restored instance archives into its own stanza, on the timeline
 	// its promotion began; the source's stanza got nothing of it.
-	eventually(t, "the restored instance's WAL in its own stanza, none in the source's", func() (bool, string) {
+	wait.For(t, timeout, "the restored instance's WAL in its own stanza, none in the source's", func() (bool, string) {
 		mine, err := rStanza.Info(ctx)
 		if err != nil {
 			return false, err.Error()
@@ -214,7 +216,7 @@ func TestRestore(t *testing.T) {
 
 	// A target the archived WAL never reaches: PostgreSQL's own message,
 	// and nothing published.
-	eventually(t, "the unreachable target reported", func() (bool, string) {
+	wait.For(t, timeout, "the unreachable target reported", func() (bool, string) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(far), far); err != nil {
 			return false, err.Error()
 		}
@@ -239,7 +241,7 @@ func restoredInstance(ns, name string, mod func(p *enginev1alpha1.DatabaseInstan
 	di := &enginev1alpha1.DatabaseInstance{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
 		Spec: enginev1alpha1.DatabaseInstanceSpec{
-			ManagedResourceSpec: xpv2.ManagedResourceSpec{ProviderConfigReference: pcRef(ns)},
+			ManagedResourceSpec: xpv2.ManagedResourceSpec{ProviderConfigReference: backuptest.PCRef(ns)},
 			ForProvider: enginev1alpha1.DatabaseInstanceParameters{
 				Engine: enginev1alpha1.EnginePostgreSQL, Version: "15", StorageGB: 1,
 				VirtualMachineRefs:     []xpv2.NamespacedReference{{Name: name}},
@@ -259,7 +261,7 @@ func restoredInstance(ns, name string, mod func(p *enginev1alpha1.DatabaseInstan
 func ready(t *testing.T, env *testenv.Env, di *enginev1alpha1.DatabaseInstance, also xpv2.ConditionType) {
 	t.Helper()
 	start, seen := time.Now(), ""
-	eventually(t, "instance "+di.Name+" Ready and "+string(also), func() (bool, string) {
+	wait.For(t, timeout, "instance "+di.Name+" Ready and "+string(also), func() (bool, string) {
 		if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(di), di); err != nil {
 			return false, err.Error()
 		}

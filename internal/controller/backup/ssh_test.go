@@ -31,10 +31,12 @@ import (
 	"github.com/dbaas-io/dbaas/internal/controller/virtualmachine"
 	"github.com/dbaas-io/dbaas/internal/engine/pgbackrest"
 	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
+	"github.com/dbaas-io/dbaas/internal/testing/backuptest"
 	"github.com/dbaas-io/dbaas/internal/testing/s3test"
 	"github.com/dbaas-io/dbaas/internal/testing/sshtest"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 	"github.com/dbaas-io/dbaas/internal/testing/testhost"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
 // storeName is the name the test hosts reach the S3 store by, at the
@@ -118,7 +120,7 @@ func TestBackupsOverSSH(t *testing.T) {
 		objs = append(objs, &computev1alpha1.VirtualMachine{
 			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: vm},
 			Spec: computev1alpha1.VirtualMachineSpec{
-				ManagedResourceSpec: xpv2.ManagedResourceSpec{ProviderConfigReference: pcRef(ns)},
+				ManagedResourceSpec: xpv2.ManagedResourceSpec{ProviderConfigReference: backuptest.PCRef(ns)},
 				ForProvider:         computev1alpha1.VirtualMachineParameters{CPU: 1, MemoryMiB: 512},
 			},
 		})
@@ -150,7 +152,7 @@ func TestBackupsOverSSH(t *testing.T) {
 	if a := vm.Status.AtProvider.Address; a == "" || di.Status.AtProvider.Endpoint != a {
 		t.Fatalf("the instance is not served from the host's own address: endpoint %q, host %q", di.Status.AtProvider.Endpoint, vm.Status.AtProvider.Address)
 	}
-	stanza := primaryStanza(t, env, di)
+	stanza := backuptest.PrimaryStanza(t, env, di)
 	if _, err := os.Stat(filepath.Join(store.Dir, store.Bucket, prefix, "archive", stanza.Name)); err != nil {
 		t.Fatalf("the host archives into the S3 store at the gateway, which holds no archive of %s: %v", stanza.Name, err)
 	}
@@ -196,7 +198,7 @@ func TestBackupsOverSSH(t *testing.T) {
 	if err := conn.QueryRow(ctx, "SELECT pg_walfile_name(pg_switch_wal())").Scan(&segment); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "segment "+segment+" archived, in the source's status", func() (bool, string) {
+	wait.For(t, timeout, "segment "+segment+" archived, in the source's status", func() (bool, string) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
 			return false, err.Error()
 		}
@@ -235,7 +237,7 @@ func TestBackupsOverSSH(t *testing.T) {
 	if own == "" || own == secretValue(t, env, ns, name+"-admin", "password") || string(secret.Data[databaseinstance.ConnectionEndpoint]) != rvm.Status.AtProvider.Address {
 		t.Errorf("the restored instance's connection secret: want its own password and its host's address %s, got endpoint %q", rvm.Status.AtProvider.Address, secret.Data[databaseinstance.ConnectionEndpoint])
 	}
-	rStanza := primaryStanza(t, env, restored)
+	rStanza := backuptest.PrimaryStanza(t, env, restored)
 	rc, err := rStanza.Instance.Connect(ctx, string(secret.Data[databaseinstance.ConnectionUsername]), own, "postgres")
 	if err != nil {
 		t.Fatalf("connect with the restored instance's connection secret: %v", err)
@@ -258,7 +260,7 @@ func TestBackupsOverSSH(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(root, ns, "repo", "archive", rStanza.Name)); err != nil {
 		t.Errorf("the restored instance's stanza is not in the posix store below the backup root: %v", err)
 	}
-	eventually(t, "the restored instance's WAL in its own stanza, none in the source's", func() (bool, string) {
+	wait.For(t, timeout, "the restored instance's WAL in its own stanza, none in the source's", func() (bool, string) {
 		mine, err := rStanza.Info(ctx)
 		if err != nil {
 			return false, err.Error()
@@ -324,7 +326,7 @@ func corruptAndVerify(t *testing.T, env *testenv.Env, full *v1alpha1.Backup, rep
 	label := full.Status.AtProvider.Label
 	verified := func(status corev1.ConditionStatus) {
 		t.Helper()
-		eventually(t, fmt.Sprintf("Backup %s Verified %s", full.Name, status), func() (bool, string) {
+		wait.For(t, timeout, fmt.Sprintf("Backup %s Verified %s", full.Name, status), func() (bool, string) {
 			if err := env.Client.Get(ctx, client.ObjectKeyFromObject(full), full); err != nil {
 				return false, err.Error()
 			}

@@ -29,8 +29,10 @@ import (
 	"github.com/dbaas-io/dbaas/internal/engine/pgbackrest"
 	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
 	"github.com/dbaas-io/dbaas/internal/ports"
+	"github.com/dbaas-io/dbaas/internal/testing/backuptest"
 	"github.com/dbaas-io/dbaas/internal/testing/s3test"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
 // TestBackupFromStandby takes a prefer-standby Backup of a primary with
@@ -48,9 +50,9 @@ func TestBackupFromStandby(t *testing.T) {
 	c := env.Client
 	const ns, name = "backup-standby", "db"
 
-	base := fixture{ns: ns, instance: name, vms: []string{"a", "b", "c"}, prefix: "/standby", params: func(p *enginev1alpha1.DatabaseInstanceParameters) {
+	base := backuptest.Fixture{NS: ns, Instance: name, VMs: []string{"a", "b", "c"}, Prefix: "/standby", Params: func(p *enginev1alpha1.DatabaseInstanceParameters) {
 		p.Topology, p.Replicas = enginev1alpha1.TopologyPrimary, ptr.To[int32](2)
-	}}.create(t, env, store)
+	}}.Create(t, env, store)
 	env.StartManager(t, testenv.ManagerConfig{Setups: []testenv.Setup{
 		config.Setup, virtualmachine.Setup, databaseinstance.Setup, backup.Setup,
 	}})
@@ -58,7 +60,7 @@ func TestBackupFromStandby(t *testing.T) {
 	// The choice of replica reads the instance's status: both replicas
 	// streaming there, and archiving working, make a backup startable.
 	di := &enginev1alpha1.DatabaseInstance{}
-	eventually(t, "the instance Ready, archiving, with two replicas streaming", func() (bool, string) {
+	wait.For(t, timeout, "the instance Ready, archiving, with two replicas streaming", func() (bool, string) {
 		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, di); err != nil {
 			return false, err.Error()
 		}
@@ -79,7 +81,7 @@ func TestBackupFromStandby(t *testing.T) {
 	// The writer inserts on the primary from before the backup starts
 	// until after it completes, and records when each row was
 	// acknowledged.
-	primary := primaryStanza(t, env, di)
+	primary := backuptest.PrimaryStanza(t, env, di)
 	pw := &corev1.Secret{}
 	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name + "-admin"}, pw); err != nil {
 		t.Fatal(err)
@@ -94,7 +96,7 @@ func TestBackupFromStandby(t *testing.T) {
 	w := &writer{acked: map[int64]time.Time{}, stop: make(chan struct{}), done: make(chan struct{})}
 	go w.run(ctx, conn)
 	t.Cleanup(w.halt)
-	eventually(t, "the writer's first 50 rows", func() (bool, string) {
+	wait.For(t, timeout, "the writer's first 50 rows", func() (bool, string) {
 		n, err := w.count()
 		return n >= 50, fmt.Sprintf("%d rows, error %v", n, err)
 	})
@@ -124,7 +126,7 @@ func TestBackupFromStandby(t *testing.T) {
 	}
 	// The writer goes on past the backup's end, then stops.
 	n0, _ := w.count()
-	eventually(t, "the writer's rows after the backup", func() (bool, string) {
+	wait.For(t, timeout, "the writer's rows after the backup", func() (bool, string) {
 		n, err := w.count()
 		return n >= n0+20, fmt.Sprintf("%d rows, error %v", n, err)
 	})
@@ -243,7 +245,7 @@ func restoreBackup(t *testing.T, base string, store *s3test.Server, ns, name, la
 		res, err := dst.RunAsEngine(ctx, nil, nil, "psql", "-X", "-A", "-t", "-h", dst.SocketDir(), "-p", strconv.Itoa(port), "-d", "postgres", "-c", sql)
 		return strings.TrimSpace(res.Stdout), err
 	}
-	eventually(t, "the restored server promoted", func() (bool, string) {
+	wait.For(t, timeout, "the restored server promoted", func() (bool, string) {
 		out, err := psql("SELECT pg_is_in_recovery()")
 		return err == nil && out == "f", fmt.Sprintf("%q %v", out, err)
 	})

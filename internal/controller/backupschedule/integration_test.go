@@ -3,7 +3,6 @@ package backupschedule_test
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"sort"
 	"strings"
@@ -17,49 +16,31 @@ import (
 
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
-	computev1alpha1 "github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
-	enginev1alpha1 "github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/apis/ops/v1alpha1"
-	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
-	"github.com/dbaas-io/dbaas/internal/clients/backupstore"
-	"github.com/dbaas-io/dbaas/internal/clients/local"
 	"github.com/dbaas-io/dbaas/internal/controller/backup"
 	"github.com/dbaas-io/dbaas/internal/controller/backupschedule"
 	"github.com/dbaas-io/dbaas/internal/controller/config"
 	"github.com/dbaas-io/dbaas/internal/controller/databaseinstance"
-	"github.com/dbaas-io/dbaas/internal/controller/options"
 	"github.com/dbaas-io/dbaas/internal/controller/virtualmachine"
-	"github.com/dbaas-io/dbaas/internal/engine/pgbackrest"
+	"github.com/dbaas-io/dbaas/internal/testing/backuptest"
 	"github.com/dbaas-io/dbaas/internal/testing/s3test"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
 // timeout bounds every wait: generous, because the machine is shared and
 // loaded; a wait that is met returns at once.
 const timeout = 4 * time.Minute
 
-// every is the test schedule's period: runs at seconds 0, 20 and 40. A
-// full backup of the test's instance takes about 12 s on a lightly loaded
-// machine, so runs are seldom skipped.
-const every = 20 * time.Second
+// every is the test schedule's period: a run every 5 seconds. A full
+// backup of the test's instance takes about 12 s on a lightly loaded
+// machine, so most runs fall due while the previous one runs and are
+// skipped; the short period makes the next run start at most 5 s after
+// the previous one ended (with 20 s the test waited up to 20 s between
+// runs, for the same four runs).
+const every = 5 * time.Second
 
-func eventually(t *testing.T, what string, cond func() (bool, string)) {
-	t.Helper()
-	start := time.Now()
-	var last string
-	for time.Since(start) < timeout {
-		ok, msg := cond()
-		if ok {
-			t.Logf("%s after %s", what, time.Since(start).Round(time.Millisecond))
-			return
-		}
-		last = msg
-		time.Sleep(500 * time.Millisecond)
-	}
-	t.Fatalf("%s: not reached within %s; last: %s", what, timeout, last)
-}
-
-// TestScheduledBackups runs a schedule of full backups every 20 s against
+// TestScheduledBackups runs a schedule of full backups every 5 s against
 // a store that keeps two full backups, through the real controllers: a
 // real API server, PostgreSQL 15 on the local backend, pgBackRest and an
 // S3 store (versitygw over TLS). After at least four runs and a suspend,
@@ -74,67 +55,17 @@ func TestScheduledBackups(t *testing.T) {
 	store := s3test.Start(t)
 	ctx := context.Background()
 	c := env.Client
-	const ns, name, sched = "schedules", "db", "every20s"
+	const ns, name, sched = "schedules", "db", "every5s"
 
-	base := testenv.SharedDir(t)
-	t.Cleanup(func() {
-		if err := local.StopAll(context.Background(), base); err != nil {
-			t.Errorf("cannot stop leftover engines: %v", err)
-		}
-	})
-	start := 20000 + 200*rand.Int32N(60) //nolint:gosec // A port block, not a secret.
-	for _, o := range []client.Object{
-		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}},
-		&apisv1alpha1.ClusterProviderConfig{
-			ObjectMeta: metav1.ObjectMeta{Name: ns},
-			Spec: apisv1alpha1.ProviderConfigSpec{Backend: apisv1alpha1.BackendLocal,
-				Local: &apisv1alpha1.LocalBackendConfig{BaseDir: base, PortRangeStart: start, PortRangeEnd: start + 199}},
-		},
-		&corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "s3"},
-			Data: map[string][]byte{
-				backupstore.KeyAccessKeyID: []byte(store.AccessKey), backupstore.KeySecretAccessKey: []byte(store.SecretKey), "ca.crt": store.CA,
-			},
-		},
-		&v1alpha1.BackupStore{
-			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "s3"},
-			Spec: v1alpha1.BackupStoreSpec{ForProvider: v1alpha1.BackupStoreParameters{
-				S3: &v1alpha1.S3Store{
-					Endpoint: store.Endpoint, Port: int32(store.Port), Bucket: store.Bucket, Region: store.Region,
-					URIStyle: v1alpha1.URIStylePath, Prefix: "/schedules",
-					CASecretRef:          &xpv2.LocalSecretKeySelector{LocalSecretReference: xpv2.LocalSecretReference{Name: "s3"}, Key: "ca.crt"},
-					CredentialsSecretRef: xpv2.LocalSecretReference{Name: "s3"},
-				},
-				Retention: &v1alpha1.StoreRetention{FullCount: ptr.To[int32](2)},
-			}},
-		},
-		&computev1alpha1.VirtualMachine{
-			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "vm"},
-			Spec: computev1alpha1.VirtualMachineSpec{
-				ManagedResourceSpec: xpv2.ManagedResourceSpec{ProviderConfigReference: pcRef(ns)},
-				ForProvider:         computev1alpha1.VirtualMachineParameters{CPU: 1, MemoryMiB: 512},
-			},
-		},
-		&enginev1alpha1.DatabaseInstance{
-			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-			Spec: enginev1alpha1.DatabaseInstanceSpec{
-				ManagedResourceSpec: xpv2.ManagedResourceSpec{ProviderConfigReference: pcRef(ns)},
-				ForProvider: enginev1alpha1.DatabaseInstanceParameters{
-					Engine: enginev1alpha1.EnginePostgreSQL, Version: "15", StorageGB: 1,
-					VirtualMachineRefs:     []xpv2.NamespacedReference{{Name: "vm"}},
-					AdminUser:              "admin",
-					AdminPasswordSecretRef: xpv2.LocalSecretKeySelector{LocalSecretReference: xpv2.LocalSecretReference{Name: name + "-admin"}, Key: "password"},
-					AutoGeneratePassword:   true,
-					Backup:                 &enginev1alpha1.InstanceBackupParameters{Store: "s3"},
-				},
-			},
-		},
-		// Two schedules that cannot run: their conditions say why.
-		&v1alpha1.BackupSchedule{
+	backuptest.Fixture{NS: ns, Instance: name, VMs: []string{"vm"}, Prefix: "/schedules",
+		Retention: &v1alpha1.StoreRetention{FullCount: ptr.To[int32](2)}}.Create(t, env, store)
+	// Two schedules that cannot run: their conditions say why.
+	for _, o := range []*v1alpha1.BackupSchedule{
+		{
 			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "orphan"},
 			Spec:       v1alpha1.BackupScheduleSpec{Instance: "nope", Schedule: "* * * * * *", Immediate: true},
 		},
-		&v1alpha1.BackupSchedule{
+		{
 			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "mars"},
 			Spec:       v1alpha1.BackupScheduleSpec{Instance: name, Schedule: "* * * * * *", TimeZone: "Mars/Olympus"},
 		},
@@ -152,7 +83,7 @@ func TestScheduledBackups(t *testing.T) {
 		"orphan": "DatabaseInstance nope does not exist",
 		"mars":   `spec.timeZone "Mars/Olympus" is not an IANA time zone`,
 	} {
-		eventually(t, "BackupSchedule "+sched+" not Synced", func() (bool, string) {
+		wait.For(t, timeout, "BackupSchedule "+sched+" not Synced", func() (bool, string) {
 			s := &v1alpha1.BackupSchedule{}
 			if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: sched}, s); err != nil {
 				return false, err.Error()
@@ -162,15 +93,8 @@ func TestScheduledBackups(t *testing.T) {
 		})
 	}
 
-	di := &enginev1alpha1.DatabaseInstance{}
-	eventually(t, "the instance Ready and archiving", func() (bool, string) {
-		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, di); err != nil {
-			return false, err.Error()
-		}
-		r, a := di.GetCondition(xpv2.TypeReady), di.GetCondition(enginev1alpha1.TypeWALArchiving)
-		return r.Status == corev1.ConditionTrue && a.Status == corev1.ConditionTrue, fmt.Sprintf("Ready %s %s; WALArchiving %s %s", r.Status, r.Message, a.Status, a.Message)
-	})
-	stanza := stanzaOf(t, env, di)
+	di := backuptest.ReadyAndArchiving(t, env, timeout, ns, name)
+	stanza := backuptest.PrimaryStanza(t, env, di)
 
 	s := &v1alpha1.BackupSchedule{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: sched},
@@ -197,7 +121,7 @@ func TestScheduledBackups(t *testing.T) {
 		}
 		return l.Items
 	}
-	eventually(t, "four runs of the schedule", func() (bool, string) {
+	wait.For(t, timeout, "four runs of the schedule", func() (bool, string) {
 		bs := list()
 		for _, b := range bs {
 			if b.Status.AtProvider.Phase == v1alpha1.BackupFailed {
@@ -215,7 +139,7 @@ func TestScheduledBackups(t *testing.T) {
 	if err := testenv.Mutate(ctx, c, s, func(s *v1alpha1.BackupSchedule) { s.Spec.Suspend = true }); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the schedule suspended, no Backup of it running", func() (bool, string) {
+	wait.For(t, timeout, "the schedule suspended, no Backup of it running", func() (bool, string) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(s), s); err != nil {
 			return false, err.Error()
 		}
@@ -237,7 +161,7 @@ func TestScheduledBackups(t *testing.T) {
 	// The store keeps two full backups; the API the two of them as
 	// Completed, and the older one the store expired as Expired.
 	var kept []v1alpha1.Backup
-	eventually(t, "the store's two full backups, and the one it expired marked", func() (bool, string) {
+	wait.For(t, timeout, "the store's two full backups, and the one it expired marked", func() (bool, string) {
 		info, err := stanza.Info(ctx)
 		if err != nil {
 			return false, err.Error()
@@ -275,7 +199,7 @@ func TestScheduledBackups(t *testing.T) {
 	if err := testenv.Mutate(ctx, c, s, func(s *v1alpha1.BackupSchedule) { s.Spec.SuccessfulBackupsHistoryLimit = ptr.To[int32](2) }); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the history pruned to the store's two", func() (bool, string) {
+	wait.For(t, timeout, "the history pruned to the store's two", func() (bool, string) {
 		var names []string
 		for _, b := range list() {
 			names = append(names, b.Name)
@@ -308,24 +232,4 @@ func TestScheduledBackups(t *testing.T) {
 		}
 	}
 	t.Logf("%d runs made, %d pruned", made, made-2)
-}
-
-func pcRef(name string) *xpv2.ProviderConfigReference {
-	return &xpv2.ProviderConfigReference{Kind: apisv1alpha1.ClusterProviderConfigKind, Name: name}
-}
-
-// stanzaOf is the instance's stanza as pgBackRest on its primary sees it,
-// reached the way the Backup controller reaches it.
-func stanzaOf(t *testing.T, env *testenv.Env, di *enginev1alpha1.DatabaseInstance) *pgbackrest.Stanza {
-	t.Helper()
-	ms, closeFn, err := databaseinstance.OpenMembers(context.Background(), env.Client, options.Options{}, di)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(closeFn)
-	s, err := backupstore.Stanza(di.Namespace, di.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pgbackrest.New(ms[0].Instance, s, pgbackrest.Repo{})
 }

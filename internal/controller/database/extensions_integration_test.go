@@ -16,6 +16,7 @@ import (
 	"github.com/dbaas-io/dbaas/apis/sql/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/testing/pgtest/sqlenv"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
 // TestDatabaseExtensions runs the controller against a real API server and
@@ -51,7 +52,7 @@ func TestDatabaseExtensions(t *testing.T) {
 	}
 	waitExtensions := func(t *testing.T, what string, want ...string) {
 		t.Helper()
-		sqlenv.Eventually(t, what, func() (bool, error) {
+		wait.For(t, sqlenv.Timeout, what, func() (bool, error) {
 			got, err := extensions()
 			if err != nil {
 				return false, err
@@ -68,7 +69,7 @@ func TestDatabaseExtensions(t *testing.T) {
 	}
 	e.WaitReady(t, db)
 	waitExtensions(t, "postgis_topology and the postgis it requires in database geo", "plpgsql", "postgis", "postgis_topology")
-	sqlenv.Eventually(t, "status.atProvider.extensions to list them", func() (bool, error) {
+	wait.For(t, sqlenv.Timeout, "status.atProvider.extensions to list them", func() (bool, error) {
 		if err := e.Client.Get(ctx, client.ObjectKeyFromObject(db), db); err != nil {
 			return false, err
 		}
@@ -113,7 +114,7 @@ func TestDatabaseExtensions(t *testing.T) {
 			waitExtensions(t, "vector created", "pg_trgm", "plpgsql", "vector")
 			return
 		}
-		sqlenv.Eventually(t, "Synced=False naming vector and its package", func() (bool, error) {
+		wait.For(t, sqlenv.Timeout, "Synced=False naming vector and its package", func() (bool, error) {
 			if err := e.Client.Get(ctx, client.ObjectKeyFromObject(db), db); err != nil {
 				return false, err
 			}

@@ -20,6 +20,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/controller/deletion"
 	"github.com/dbaas-io/dbaas/internal/testing/pgtest/sqlenv"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -47,7 +48,7 @@ func TestDatabaseController(t *testing.T) {
 		if err := testenv.Mutate(ctx, e.Client, db, func(db *v1alpha1.Database) { db.Spec.ForProvider.ConnectionLimit = ptr[int32](9) }); err != nil {
 			t.Fatal(err)
 		}
-		sqlenv.Eventually(t, "the connection limit to reach the server", func() (bool, error) {
+		wait.For(t, sqlenv.Timeout, "the connection limit to reach the server", func() (bool, error) {
 			var n int32
 			err := e.Server.Admin(t).QueryRow(ctx, "SELECT datconnlimit FROM pg_database WHERE datname = 'orders'").Scan(&n)
 			return n == 9, err
@@ -91,7 +92,7 @@ func TestDatabaseController(t *testing.T) {
 		if err := e.Client.Create(ctx, again); err != nil {
 			t.Fatal(err)
 		}
-		sqlenv.Eventually(t, "kept-again to be refused", func() (bool, error) {
+		wait.For(t, sqlenv.Timeout, "kept-again to be refused", func() (bool, error) {
 			if err := e.Client.Get(ctx, client.ObjectKeyFromObject(again), again); err != nil {
 				return false, err
 			}
@@ -181,7 +182,7 @@ func TestDeleteServerDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.WaitGone(t, db)
-	sqlenv.Eventually(t, "a DeleteAbandoned Warning event naming the database", func() (bool, error) {
+	wait.For(t, sqlenv.Timeout, "a DeleteAbandoned Warning event naming the database", func() (bool, error) {
 		events := &corev1.EventList{}
 		if err := e.Client.List(ctx, events, client.InNamespace(sqlenv.Namespace)); err != nil {
 			return false, err

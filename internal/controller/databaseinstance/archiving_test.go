@@ -27,6 +27,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
 	"github.com/dbaas-io/dbaas/internal/testing/s3test"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
 // TestWALArchiving runs one instance on a local machine through the
@@ -62,7 +63,7 @@ func TestWALArchiving(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "Synced=False naming the missing BackupStore", func() (bool, string) {
+	wait.For(t, timeout, "Synced=False naming the missing BackupStore", func() (bool, string) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
 			return false, err.Error()
 		}
@@ -134,8 +135,19 @@ func TestWALArchiving(t *testing.T) {
 	t.Logf("WALArchiving=False: %s", msg)
 
 	// Back on the same port with the same data: PostgreSQL retries the
-	// segment by itself, and the archive has every segment.
+	// segment by itself, and the archive has every segment. Its archiver
+	// retries when it is woken, by the next segment ready to archive or
+	// else by its own timer up to a minute later (PGARCH_AUTOWAKE_INTERVAL):
+	// a server with writes fills the next segment soon, and this one is
+	// made to, so that the test does not wait out that minute. The
+	// archiver takes the oldest segment first, the failed one.
 	if err := store.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "CREATE TABLE after_outage AS SELECT 1 AS n"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "SELECT pg_switch_wal()"); err != nil {
 		t.Fatal(err)
 	}
 	waitArchiving(t, f, di, corev1.ConditionTrue, "")
@@ -150,7 +162,7 @@ func TestWALArchiving(t *testing.T) {
 func waitArchiving(t *testing.T, f *fixture, di *v1alpha1.DatabaseInstance, status corev1.ConditionStatus, want string) string {
 	t.Helper()
 	var msg string
-	eventually(t, "WALArchiving="+string(status), func() (bool, string) {
+	wait.For(t, timeout, "WALArchiving="+string(status), func() (bool, string) {
 		if err := f.env.Client.Get(context.Background(), client.ObjectKeyFromObject(di), di); err != nil {
 			return false, err.Error()
 		}

@@ -33,6 +33,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/controller/virtualmachine"
 	"github.com/dbaas-io/dbaas/internal/testing/pgtest"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
 // timeout bounds the waits of the tests on local machines. It is generous:
@@ -56,30 +57,6 @@ func startManagerWithLogger(t *testing.T, env *testenv.Env, h hooks, log logr.Lo
 		Setups: []testenv.Setup{config.Setup, virtualmachine.Setup, withHooks},
 		Log:    log,
 	})
-}
-
-func eventually(t *testing.T, what string, cond func() (bool, string)) {
-	t.Helper()
-	eventuallyWithin(t, timeout, what, cond)
-}
-
-// eventuallyWithin is eventually with its own deadline, for work that runs
-// many commands over SSH on the loaded machine.
-func eventuallyWithin(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	start := time.Now()
-	deadline := start.Add(timeout)
-	var last string
-	for time.Now().Before(deadline) {
-		ok, msg := cond()
-		if ok {
-			t.Logf("%s after %s", what, time.Since(start).Round(time.Millisecond))
-			return
-		}
-		last = msg
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("%s: not reached within %s; last: %s", what, timeout, last)
 }
 
 // fixture is a namespace with a local ProviderConfig and a Ready machine.
@@ -203,7 +180,7 @@ func (f *fixture) instance(name string, maxConns int32) *v1alpha1.DatabaseInstan
 func (f *fixture) waitReady(t *testing.T, di *v1alpha1.DatabaseInstance) {
 	t.Helper()
 	c := f.env.Client
-	eventually(t, "DatabaseInstance "+di.Name+" Ready", func() (bool, string) {
+	wait.For(t, timeout, "DatabaseInstance "+di.Name+" Ready", func() (bool, string) {
 		if err := c.Get(context.Background(), client.ObjectKeyFromObject(di), di); err != nil {
 			return false, err.Error()
 		}
@@ -224,7 +201,7 @@ func (f *fixture) machineDir(t *testing.T) string {
 // connect opens a connection with the credentials of the connection secret.
 func (f *fixture) connect(t *testing.T, di *v1alpha1.DatabaseInstance) *pgx.Conn {
 	t.Helper()
-	eventually(t, "connection secret", func() (bool, string) {
+	wait.For(t, timeout, "connection secret", func() (bool, string) {
 		s := &corev1.Secret{}
 		err := f.env.Client.Get(context.Background(), client.ObjectKey{Namespace: f.ns, Name: di.Name + "-conn"}, s)
 		return err == nil && len(s.Data["password"]) > 0, "no secret yet"
@@ -316,7 +293,7 @@ func TestDatabaseInstanceLifecycle(t *testing.T) {
 	patch(t, c, di, func(di *v1alpha1.DatabaseInstance) { di.Spec.ForProvider.MaxConnections = ptr(30) })
 	// The server restarts meanwhile: a refused connection is a reason to
 	// look again, not a failure.
-	eventually(t, "max_connections follows the spec", func() (bool, string) {
+	wait.For(t, timeout, "max_connections follows the spec", func() (bool, string) {
 		conn, err := f.tryConnect(di)
 		if err != nil {
 			return false, err.Error()
@@ -333,11 +310,11 @@ func TestDatabaseInstanceLifecycle(t *testing.T) {
 	// the instance start it.
 	pid := pgtest.OneServer(t, filepath.Join(wantDir, "data"))
 	setPower(t, c, f.vm, computev1alpha1.PowerOff)
-	eventually(t, "postmaster stopped by power off", func() (bool, string) {
+	wait.For(t, timeout, "postmaster stopped by power off", func() (bool, string) {
 		return !local.Alive(pid), "still running"
 	})
 	setPower(t, c, f.vm, computev1alpha1.PowerOn)
-	eventually(t, "server answers after power on", func() (bool, string) {
+	wait.For(t, timeout, "server answers after power on", func() (bool, string) {
 		conn, err := f.tryConnect(di)
 		if err != nil {
 			return false, err.Error()
@@ -361,7 +338,7 @@ func TestDatabaseInstanceLifecycle(t *testing.T) {
 	if err := c.Delete(ctx, di); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "DatabaseInstance gone", func() (bool, string) {
+	wait.For(t, timeout, "DatabaseInstance gone", func() (bool, string) {
 		err := c.Get(ctx, client.ObjectKeyFromObject(di), &v1alpha1.DatabaseInstance{})
 		return kerrors.IsNotFound(err), "still there"
 	})
@@ -376,7 +353,7 @@ func TestDatabaseInstanceLifecycle(t *testing.T) {
 	if err := c.Delete(ctx, f.vm); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "machine dir removed", func() (bool, string) {
+	wait.For(t, timeout, "machine dir removed", func() (bool, string) {
 		_, err := os.Stat(machineDir)
 		return os.IsNotExist(err), "still there"
 	})

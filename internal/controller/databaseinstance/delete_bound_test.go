@@ -24,6 +24,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/controller/options"
 	"github.com/dbaas-io/dbaas/internal/controller/virtualmachine"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 )
@@ -49,7 +50,7 @@ func waitDeleted(t *testing.T, c client.Client, di *v1alpha1.DatabaseInstance) {
 	if err := c.Delete(context.Background(), di); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "DatabaseInstance "+di.Name+" deleted", func() (bool, string) {
+	wait.For(t, timeout, "DatabaseInstance "+di.Name+" deleted", func() (bool, string) {
 		err := c.Get(context.Background(), client.ObjectKeyFromObject(di), &v1alpha1.DatabaseInstance{})
 		if kerrors.IsNotFound(err) {
 			return true, ""

@@ -18,6 +18,7 @@ import (
 	computev1alpha1 "github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
 func TestMissingExtensions(t *testing.T) {
@@ -76,7 +77,7 @@ func TestExtensionsNotAvailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	const want = "extension vector is not available on this machine: install the package postgresql-15-pgvector here"
-	eventually(t, "Ready=False naming vector and its package, with the server running", func() (bool, string) {
+	wait.For(t, timeout, "Ready=False naming vector and its package, with the server running", func() (bool, string) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
 			return false, err.Error()
 		}
@@ -135,7 +136,7 @@ func TestPlayExtensions(t *testing.T) {
 	if err := c.Delete(ctx, di); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "DatabaseInstance gone", func() (bool, string) {
+	wait.For(t, timeout, "DatabaseInstance gone", func() (bool, string) {
 		err := c.Get(ctx, client.ObjectKeyFromObject(di), di)
 		return kerrors.IsNotFound(err), "still there"
 	})

@@ -22,6 +22,7 @@ import (
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/testing/pgtest"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
 // failoverAfterForTests is the shortest wait the API allows.
@@ -109,7 +110,7 @@ func (f *fixture) waitWritable(t *testing.T, di *v1alpha1.DatabaseInstance) time
 	t.Helper()
 	ctx := context.Background()
 	var at time.Time
-	eventually(t, "a write through the connection secret succeeds", func() (bool, string) {
+	wait.For(t, timeout, "a write through the connection secret succeeds", func() (bool, string) {
 		c, err := f.tryConnect(di)
 		if err != nil {
 			return false, err.Error()
@@ -132,7 +133,7 @@ func (f *fixture) waitFailedOver(t *testing.T, di *v1alpha1.DatabaseInstance, ol
 	t.Helper()
 	ctx := context.Background()
 	c := f.env.Client
-	eventually(t, "a replica took over and every member runs in its role", func() (bool, string) {
+	wait.For(t, timeout, "a replica took over and every member runs in its role", func() (bool, string) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
 			return false, err.Error()
 		}
@@ -152,7 +153,7 @@ func (f *fixture) waitFailedOver(t *testing.T, di *v1alpha1.DatabaseInstance, ol
 	})
 	p := ports(di)
 	np := di.Status.AtProvider.Primary
-	eventually(t, "connection secret follows the new primary", func() (bool, string) {
+	wait.For(t, timeout, "connection secret follows the new primary", func() (bool, string) {
 		s := mustSecret(t, c, f.ns, "pg-conn")
 		return string(s.Data["port"]) == strconv.Itoa(int(p[np])), "port " + string(s.Data["port"])
 	})
@@ -218,7 +219,7 @@ func failoverUnderWrites(t *testing.T, ns string, mod func(p *v1alpha1.DatabaseI
 		t.Errorf("fencingToken before any promotion: want 0, got %d", di.Status.AtProvider.FencingToken)
 	}
 	w := startWriter(t, f, di)
-	eventually(t, "the writer has commits acknowledged", func() (bool, string) {
+	wait.For(t, timeout, "the writer has commits acknowledged", func() (bool, string) {
 		return w.count() >= 200, strconv.Itoa(w.count()) + " acknowledged"
 	})
 	killed := time.Now()
@@ -329,7 +330,7 @@ func TestFailoverDisabled(t *testing.T) {
 	stop()
 	f.killPrimary(t, "vm")
 	var l net.Listener
-	eventually(t, "the primary's port is held", func() (bool, string) {
+	wait.For(t, timeout, "the primary's port is held", func() (bool, string) {
 		var err error
 		l, err = net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(int(p["vm"])))
 		return err == nil, errString(err)
@@ -344,7 +345,7 @@ func TestFailoverDisabled(t *testing.T) {
 		}
 	}()
 	startManager(t, f.env, hooks{})
-	eventually(t, "Ready says the primary is down and failover is disabled", func() (bool, string) {
+	wait.For(t, timeout, "Ready says the primary is down and failover is disabled", func() (bool, string) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
 			return false, err.Error()
 		}

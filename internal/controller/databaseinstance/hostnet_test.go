@@ -22,6 +22,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/testing/sshtest"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 	"github.com/dbaas-io/dbaas/internal/testing/testhost"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
 // TestPlayOnHostWithOwnNetwork runs a single PostgreSQL through the play
@@ -96,7 +97,7 @@ func TestPlayOnHostWithOwnNetwork(t *testing.T) {
 	// after power on the instance is Ready again with its data.
 	netns := hostNamespace(t, vm.Status.AtProvider.WorkDir)
 	setPower(t, c, vm, computev1alpha1.PowerOff)
-	eventually(t, "the host runs nothing", func() (bool, string) {
+	wait.For(t, timeout, "the host runs nothing", func() (bool, string) {
 		pids, err := hostnet.NamespacePIDs(ctx, netns)
 		if err != nil {
 			return false, err.Error()
@@ -104,7 +105,7 @@ func TestPlayOnHostWithOwnNetwork(t *testing.T) {
 		return len(pids) == 0, fmt.Sprintf("processes %v", pids)
 	})
 	setPower(t, c, vm, computev1alpha1.PowerOn)
-	eventually(t, "the instance answers again after power on", func() (bool, string) {
+	wait.For(t, timeout, "the instance answers again after power on", func() (bool, string) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
 			return false, err.Error()
 		}
@@ -127,14 +128,14 @@ func TestPlayOnHostWithOwnNetwork(t *testing.T) {
 	if err := c.Delete(ctx, di); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "DatabaseInstance gone", func() (bool, string) {
+	wait.For(t, timeout, "DatabaseInstance gone", func() (bool, string) {
 		err := c.Get(ctx, client.ObjectKeyFromObject(di), di)
 		return kerrors.IsNotFound(err), "still there"
 	})
 	if err := c.Delete(ctx, vm); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "VirtualMachine gone", func() (bool, string) {
+	wait.For(t, timeout, "VirtualMachine gone", func() (bool, string) {
 		err := c.Get(ctx, client.ObjectKeyFromObject(vm), vm)
 		return kerrors.IsNotFound(err), "still there"
 	})

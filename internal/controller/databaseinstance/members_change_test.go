@@ -13,6 +13,7 @@ import (
 
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
 // TestVirtualMachinesChange changes the machines of a replicated instance:
@@ -64,7 +65,7 @@ func TestVirtualMachinesChange(t *testing.T) {
 	if err := setVMs("vm-2", "vm"); err != nil {
 		t.Fatalf("moving the primary first: %v", err)
 	}
-	eventually(t, "Synced=False says the primary would move to an empty machine", func() (bool, string) {
+	wait.For(t, timeout, "Synced=False says the primary would move to an empty machine", func() (bool, string) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
 			return false, err.Error()
 		}
@@ -85,7 +86,7 @@ func TestVirtualMachinesChange(t *testing.T) {
 	if err := setVMs("vm", "vm-3"); err != nil {
 		t.Fatalf("replacing the replica: %v", err)
 	}
-	eventually(t, "replica on vm-3 streams", func() (bool, string) {
+	wait.For(t, timeout, "replica on vm-3 streams", func() (bool, string) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
 			return false, err.Error()
 		}

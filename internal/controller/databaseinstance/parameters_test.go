@@ -13,6 +13,7 @@ import (
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
 // TestParametersRefused checks the provider's own allow-list check, which
@@ -36,7 +37,7 @@ func TestParametersRefused(t *testing.T) {
 	if err := c.Create(ctx, di); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "Synced=False says why", func() (bool, string) {
+	wait.For(t, timeout, "Synced=False says why", func() (bool, string) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
 			return false, err.Error()
 		}

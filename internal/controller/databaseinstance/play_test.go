@@ -31,6 +31,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/testing/pgtest"
 	"github.com/dbaas-io/dbaas/internal/testing/sshtest"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 )
@@ -118,7 +119,7 @@ func (f *sshFixture) machine(t *testing.T, name, pc string) *computev1alpha1.Vir
 	if err := f.env.Client.Create(ctx, vm); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "VirtualMachine "+name+" Ready", func() (bool, string) {
+	wait.For(t, timeout, "VirtualMachine "+name+" Ready", func() (bool, string) {
 		if err := f.env.Client.Get(ctx, client.ObjectKeyFromObject(vm), vm); err != nil {
 			return false, err.Error()
 		}
@@ -144,7 +145,7 @@ func (f *sshFixture) sshInstance(t *testing.T, name, vm, pc string) *v1alpha1.Da
 // every one of want, and its member's status names the failed step.
 func (f *sshFixture) waitFailed(t *testing.T, di *v1alpha1.DatabaseInstance, step string, want ...string) {
 	t.Helper()
-	eventually(t, "DatabaseInstance "+di.Name+" fails at "+step, func() (bool, string) {
+	wait.For(t, timeout, "DatabaseInstance "+di.Name+" fails at "+step, func() (bool, string) {
 		if err := f.env.Client.Get(context.Background(), client.ObjectKeyFromObject(di), di); err != nil {
 			return false, err.Error()
 		}
@@ -225,7 +226,7 @@ func TestPlayOverSSH(t *testing.T) {
 	if err := testenv.MutateStatus(ctx, c, di, func(di *v1alpha1.DatabaseInstance) { di.Status.AtProvider.SSHHostKeys = nil }); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the new host key pinned and Synced again", func() (bool, string) {
+	wait.For(t, timeout, "the new host key pinned and Synced again", func() (bool, string) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
 			return false, err.Error()
 		}
@@ -248,7 +249,7 @@ func TestPlayOverSSH(t *testing.T) {
 	if err := c.Delete(ctx, di); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "DatabaseInstance gone", func() (bool, string) {
+	wait.For(t, timeout, "DatabaseInstance gone", func() (bool, string) {
 		err := c.Get(ctx, client.ObjectKeyFromObject(di), di)
 		return kerrors.IsNotFound(err), "still there"
 	})
@@ -336,7 +337,7 @@ func TestPlayFaults(t *testing.T) {
 		if err := f.env.Client.Delete(ctx, di); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, "DatabaseInstance gone", func() (bool, string) {
+		wait.For(t, timeout, "DatabaseInstance gone", func() (bool, string) {
 			err := f.env.Client.Get(ctx, client.ObjectKeyFromObject(di), di)
 			return kerrors.IsNotFound(err), "still there"
 		})

@@ -22,6 +22,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/clients/local"
 	"github.com/dbaas-io/dbaas/internal/testing/pgtest"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
 // recoveryProbe asks a member, over and over until stopped, whether it is
@@ -110,13 +111,13 @@ func TestFailoverPowerOffSync(t *testing.T) {
 	primary := pgtest.OneServer(t, filepath.Join(oldDir, "data"))
 
 	w := startWriter(t, f, di)
-	eventually(t, "the writer has commits acknowledged", func() (bool, string) {
+	wait.For(t, timeout, "the writer has commits acknowledged", func() (bool, string) {
 		return w.count() >= 200, strconv.Itoa(w.count()) + " acknowledged"
 	})
 	off := time.Now()
 	setPower(t, c, f.vm, computev1alpha1.PowerOff)
 	<-w.done
-	eventually(t, "the primary's postmaster stopped by the power off", func() (bool, string) {
+	wait.For(t, timeout, "the primary's postmaster stopped by the power off", func() (bool, string) {
 		return !local.Alive(primary), "still running"
 	})
 	writable := f.waitWritable(t, di)
@@ -124,7 +125,7 @@ func TestFailoverPowerOffSync(t *testing.T) {
 
 	// While vm is off: a replica is the primary, the member on vm is down
 	// and the conditions name the VirtualMachine that is off.
-	eventually(t, "a replica took over while vm is off", func() (bool, string) {
+	wait.For(t, timeout, "a replica took over while vm is off", func() (bool, string) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
 			return false, err.Error()
 		}
@@ -150,7 +151,7 @@ func TestFailoverPowerOffSync(t *testing.T) {
 		!strings.Contains(cond.Message, "promoted "+np+" (most advanced, LSN ") {
 		t.Errorf("Failover condition: unexpected %+v", cond)
 	}
-	eventually(t, "connection secret follows the new primary", func() (bool, string) {
+	wait.For(t, timeout, "connection secret follows the new primary", func() (bool, string) {
 		s := mustSecret(t, c, f.ns, "pg-conn")
 		return string(s.Data["port"]) == strconv.Itoa(int(ports(di)[np])), "port " + string(s.Data["port"])
 	})

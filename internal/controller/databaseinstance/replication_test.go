@@ -26,6 +26,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
 	"github.com/dbaas-io/dbaas/internal/testing/pgtest"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
 // addVM creates another VirtualMachine in the fixture's namespace.
@@ -108,7 +109,7 @@ func (f *fixture) readOnlyEndpoints(t *testing.T, di *v1alpha1.DatabaseInstance)
 func (f *fixture) eventuallyQuery(t *testing.T, di *v1alpha1.DatabaseInstance, hostPort, what, query, want string) {
 	t.Helper()
 	ctx := context.Background()
-	eventually(t, what, func() (bool, string) {
+	wait.For(t, timeout, what, func() (bool, string) {
 		c, err := f.connectTo(ctx, di, hostPort)
 		if err != nil {
 			return false, err.Error()
@@ -203,7 +204,7 @@ func TestPrimaryWithReplicas(t *testing.T) {
 	f.eventuallyQuery(t, di, primary, "synchronous_standby_names applied", "SHOW synchronous_standby_names", `ANY 1 ("vm-1", "vm-2")`)
 	f.eventuallyQuery(t, di, primary, "both replicas in the quorum",
 		"SELECT string_agg(application_name || '=' || sync_state, ',' ORDER BY application_name) FROM pg_stat_replication", "vm-1=quorum,vm-2=quorum")
-	eventually(t, "status shows the quorum", func() (bool, string) {
+	wait.For(t, timeout, "status shows the quorum", func() (bool, string) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
 			return false, err.Error()
 		}
@@ -233,7 +234,7 @@ func TestPrimaryWithReplicas(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer watcher.Close(ctx)
-	eventually(t, "commit waits for a replica", func() (bool, string) {
+	wait.For(t, timeout, "commit waits for a replica", func() (bool, string) {
 		var n int
 		if err := watcher.QueryRow(ctx, "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'").Scan(&n); err != nil {
 			return false, err.Error()
@@ -278,7 +279,7 @@ func TestPrimaryWithReplicas(t *testing.T) {
 	if err := c.Delete(ctx, di); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "DatabaseInstance gone", func() (bool, string) {
+	wait.For(t, timeout, "DatabaseInstance gone", func() (bool, string) {
 		err := c.Get(ctx, client.ObjectKeyFromObject(di), &v1alpha1.DatabaseInstance{})
 		return kerrors.IsNotFound(err), "still there"
 	})
@@ -331,7 +332,7 @@ func TestSwitchover(t *testing.T) {
 
 	asked := time.Now()
 	patch(t, c, di, func(di *v1alpha1.DatabaseInstance) { di.Spec.ForProvider.Primary = "vm-1" })
-	eventually(t, "vm-1 is the primary and every member runs in its role", func() (bool, string) {
+	wait.For(t, timeout, "vm-1 is the primary and every member runs in its role", func() (bool, string) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
 			return false, err.Error()
 		}
@@ -360,7 +361,7 @@ func TestSwitchover(t *testing.T) {
 
 	// The connection secret points at the new primary, which takes writes
 	// that reach the former primary and the other replica.
-	eventually(t, "connection secret follows the primary", func() (bool, string) {
+	wait.For(t, timeout, "connection secret follows the primary", func() (bool, string) {
 		s := mustSecret(t, c, f.ns, "pg-conn")
 		return string(s.Data["port"]) == strconv.Itoa(int(ports["vm-1"])), "port " + string(s.Data["port"])
 	})

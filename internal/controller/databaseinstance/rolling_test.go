@@ -13,6 +13,7 @@ import (
 
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
 // rollingFixture is a Ready primary on "vm" with replicas on vm-1 and
@@ -54,7 +55,7 @@ func (f *fixture) waitRolled(t *testing.T, di *v1alpha1.DatabaseInstance, member
 	t.Helper()
 	ctx := context.Background()
 	c := f.env.Client
-	eventually(t, "Ready and Synced after one switchover", func() (bool, string) {
+	wait.For(t, timeout, "Ready and Synced after one switchover", func() (bool, string) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
 			return false, err.Error()
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
 func TestChooseCredential(t *testing.T) {
@@ -136,7 +137,7 @@ func rotateAdminPassword(t *testing.T, f *fixture, di *v1alpha1.DatabaseInstance
 	if err := c.Update(ctx, adm); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "connection secret publishes the new password", func() (bool, string) {
+	wait.For(t, timeout, "connection secret publishes the new password", func() (bool, string) {
 		s := mustSecret(t, c, f.ns, "pg-conn")
 		return string(s.Data["password"]) == rotatedPassword, "still the old one"
 	})
@@ -154,7 +155,7 @@ func rotateAdminPassword(t *testing.T, f *fixture, di *v1alpha1.DatabaseInstance
 		t.Errorf("old password: want refused, got %v", err)
 	}
 	// The instance settles Synced and Ready with the new password.
-	eventually(t, "Synced and Ready after the rotation", func() (bool, string) {
+	wait.For(t, timeout, "Synced and Ready after the rotation", func() (bool, string) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
 			return false, err.Error()
 		}

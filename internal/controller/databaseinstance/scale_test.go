@@ -14,6 +14,7 @@ import (
 
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
 // updateSpec changes the instance's parameters in one update, retrying on
@@ -35,7 +36,7 @@ func (f *fixture) setMembers(di *v1alpha1.DatabaseInstance, replicas int32, vms 
 func (f *fixture) waitMembers(t *testing.T, di *v1alpha1.DatabaseInstance, vms ...string) {
 	t.Helper()
 	c := f.env.Client
-	eventually(t, "members "+strings.Join(vms, ","), func() (bool, string) {
+	wait.For(t, timeout, "members "+strings.Join(vms, ","), func() (bool, string) {
 		if err := c.Get(context.Background(), client.ObjectKeyFromObject(di), di); err != nil {
 			return false, err.Error()
 		}

@@ -22,6 +22,7 @@ import (
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/engine/pgvm"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
 // isolatedWriteBound is how long after a partition an isolated async
@@ -158,7 +159,7 @@ func TestPartitionedAsyncPrimaryOverSSH(t *testing.T) {
 	t.Logf("ready with watchdogs after %s", time.Since(start).Round(time.Second))
 
 	w := f.startHostWriter(t, di, "a")
-	eventuallyWithin(t, sshTimeout, "the writer on a has commits acknowledged", func() (bool, string) {
+	wait.For(t, sshTimeout, "the writer on a has commits acknowledged", func() (bool, string) {
 		return w.count() >= 50, strconv.Itoa(w.count()) + " acknowledged"
 	})
 	before := w.count()
@@ -186,7 +187,7 @@ func TestPartitionedAsyncPrimaryOverSSH(t *testing.T) {
 		t.Errorf("the isolated async primary acknowledged a write %s after the partition, later than the documented bound %s "+
 			"(fenceAfter + one look + the fence)", last.Sub(partitioned).Round(10*time.Millisecond), isolatedWriteBound)
 	}
-	eventuallyWithin(t, sshTimeout, "the partitioned primary fences itself", func() (bool, string) {
+	wait.For(t, sshTimeout, "the partitioned primary fences itself", func() (bool, string) {
 		return fileExists(f.fenceMarker("a")), "no fence marker; watchdog log: " + lastLines(f.watchdogLog("a"), 3)
 	})
 	if !strings.Contains(f.watchdogLog("a"), "action=stop-writes") {
@@ -208,7 +209,7 @@ func TestPartitionedAsyncPrimaryOverSSH(t *testing.T) {
 	f.stop = f.startProvider(t, hooks{})
 
 	var np string
-	eventuallyWithin(t, sshTimeout, "a replica is the primary of record", func() (bool, string) {
+	wait.For(t, sshTimeout, "a replica is the primary of record", func() (bool, string) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
 			return false, err.Error()
 		}
@@ -275,7 +276,7 @@ func (f *hostsFixture) changedHostKey(t *testing.T, di *v1alpha1.DatabaseInstanc
 	old := di.Status.AtProvider.SSHHostKeys[primary]
 	token := di.Status.AtProvider.FencingToken
 	f.hosts[primary].ChangeHostKey(t)
-	eventuallyWithin(t, sshTimeout, "the instance names the changed host key of "+primary, func() (bool, string) {
+	wait.For(t, sshTimeout, "the instance names the changed host key of "+primary, func() (bool, string) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
 			return false, err.Error()
 		}
@@ -317,7 +318,7 @@ func (f *hostsFixture) changedHostKey(t *testing.T, di *v1alpha1.DatabaseInstanc
 	if err := testenv.MutateStatus(ctx, c, di, func(di *v1alpha1.DatabaseInstance) { delete(di.Status.AtProvider.SSHHostKeys, primary) }); err != nil {
 		t.Fatal(err)
 	}
-	eventuallyWithin(t, sshTimeout, "the new host key of "+primary+" pinned and Ready again", func() (bool, string) {
+	wait.For(t, sshTimeout, "the new host key of "+primary+" pinned and Ready again", func() (bool, string) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
 			return false, err.Error()
 		}

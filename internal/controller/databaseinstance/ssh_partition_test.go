@@ -20,6 +20,7 @@ import (
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/engine/pgvm"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
 const (
@@ -164,7 +165,7 @@ func (f *hostsFixture) dumpOnFailure(t *testing.T) {
 // waitWatchdogs waits until the status says every member's watchdog runs.
 func (f *hostsFixture) waitWatchdogs(t *testing.T, di *v1alpha1.DatabaseInstance) {
 	t.Helper()
-	eventuallyWithin(t, sshTimeout, "every member's watchdog runs", func() (bool, string) {
+	wait.For(t, sshTimeout, "every member's watchdog runs", func() (bool, string) {
 		if err := f.env.Client.Get(context.Background(), client.ObjectKeyFromObject(di), di); err != nil {
 			return false, err.Error()
 		}
@@ -203,7 +204,7 @@ func TestPartitionedPrimaryOverSSH(t *testing.T) {
 	t.Logf("ready with watchdogs after %s", time.Since(start).Round(time.Second))
 
 	w := startTimedWriter(t, f.fixture, di)
-	eventuallyWithin(t, sshTimeout, "the writer has commits acknowledged", func() (bool, string) {
+	wait.For(t, sshTimeout, "the writer has commits acknowledged", func() (bool, string) {
 		return w.w.count() >= 50, strconv.Itoa(w.w.count()) + " acknowledged"
 	})
 	partitioned := time.Now()
@@ -215,7 +216,7 @@ func TestPartitionedPrimaryOverSSH(t *testing.T) {
 		}
 	}()
 
-	eventuallyWithin(t, sshTimeout, "the partitioned primary fences itself", func() (bool, string) {
+	wait.For(t, sshTimeout, "the partitioned primary fences itself", func() (bool, string) {
 		return fileExists(f.fenceMarker("a")), "no fence marker; watchdog log: " + lastLines(f.watchdogLog("a"), 3)
 	})
 	fencedAt := time.Now()
@@ -232,7 +233,7 @@ func TestPartitionedPrimaryOverSSH(t *testing.T) {
 	f.stop = f.startProvider(t, hooks{})
 
 	var np string
-	eventuallyWithin(t, sshTimeout, "a replica is the primary of record", func() (bool, string) {
+	wait.For(t, sshTimeout, "a replica is the primary of record", func() (bool, string) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
 			return false, err.Error()
 		}
@@ -293,7 +294,7 @@ func TestPartitionedReplicaOverSSH(t *testing.T) {
 			f.hosts["b"].Heal(t)
 		}
 	}()
-	eventuallyWithin(t, sshTimeout, "the instance reports replica b down", func() (bool, string) {
+	wait.For(t, sshTimeout, "the instance reports replica b down", func() (bool, string) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
 			return false, err.Error()
 		}

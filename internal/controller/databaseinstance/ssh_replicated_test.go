@@ -25,6 +25,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/engine/pgvm"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 	"github.com/dbaas-io/dbaas/internal/testing/testhost"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 )
@@ -151,7 +152,7 @@ func (f *hostsFixture) waitRoles(t *testing.T, di *v1alpha1.DatabaseInstance, pr
 	t.Helper()
 	ctx := context.Background()
 	c := f.env.Client
-	eventuallyWithin(t, sshTimeout, primary+" is the primary and the others stream from it", func() (bool, string) {
+	wait.For(t, sshTimeout, primary+" is the primary and the others stream from it", func() (bool, string) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
 			return false, err.Error()
 		}
@@ -171,7 +172,7 @@ func (f *hostsFixture) waitRoles(t *testing.T, di *v1alpha1.DatabaseInstance, pr
 		return ok, "primary " + ap.Primary + " members " + memberRoles(ap.Members) + "; ready: " +
 			di.GetCondition(xpv2.TypeReady).Message + "; synced: " + di.GetCondition(xpv2.TypeSynced).Message
 	})
-	eventuallyWithin(t, sshTimeout, "the connection secret names "+primary, func() (bool, string) {
+	wait.For(t, sshTimeout, "the connection secret names "+primary, func() (bool, string) {
 		s := mustSecret(t, c, f.ns, "pg-conn")
 		return string(s.Data[ConnectionEndpoint]) == f.hosts[primary].Address().String() && string(s.Data[ConnectionPort]) == strconv.Itoa(pgvm.DefaultPort),
 			"endpoint " + string(s.Data[ConnectionEndpoint])
@@ -282,7 +283,7 @@ func TestFailoverOverSSH(t *testing.T) {
 	})
 	f.waitRoles(t, di, "a")
 	w := startWriter(t, f.fixture, di)
-	eventuallyWithin(t, sshTimeout, "the writer has commits acknowledged", func() (bool, string) {
+	wait.For(t, sshTimeout, "the writer has commits acknowledged", func() (bool, string) {
 		return w.count() >= 100, strconv.Itoa(w.count()) + " acknowledged"
 	})
 	f.killPostmaster(t, "a")
@@ -291,7 +292,7 @@ func TestFailoverOverSSH(t *testing.T) {
 
 	c := f.env.Client
 	var np string
-	eventuallyWithin(t, sshTimeout, "a replica is the primary of record", func() (bool, string) {
+	wait.For(t, sshTimeout, "a replica is the primary of record", func() (bool, string) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
 			return false, err.Error()
 		}
@@ -340,7 +341,7 @@ func TestPowerOffOverSSH(t *testing.T) {
 	f.waitRoles(t, di, "a")
 
 	f.hosts["a"].PowerOff(t)
-	eventuallyWithin(t, sshTimeout, "the instance says it cannot log in to a", func() (bool, string) {
+	wait.For(t, sshTimeout, "the instance says it cannot log in to a", func() (bool, string) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
 			return false, err.Error()
 		}
@@ -364,7 +365,7 @@ func TestPowerOffOverSSH(t *testing.T) {
 	}
 
 	f.hosts["a"].PowerOn(t)
-	eventuallyWithin(t, sshTimeout, "Ready again with one primary", func() (bool, string) {
+	wait.For(t, sshTimeout, "Ready again with one primary", func() (bool, string) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
 			return false, err.Error()
 		}
@@ -393,7 +394,7 @@ func TestScaleDownOverSSH(t *testing.T) {
 	f.waitRoles(t, di, "a")
 	dir := filepath.Join(f.hosts["c"].Dir(), pgvm.DefaultMountPoint, sshEnginesDir, f.ns+"-pg")
 	x := f.hosts["c"].Executor(t)
-	eventuallyWithin(t, sshTimeout, "the member on c removed", func() (bool, string) {
+	wait.For(t, sshTimeout, "the member on c removed", func() (bool, string) {
 		res, err := x.Run(ctx, executor.ShellCommand("test", "-e", dir), nil)
 		if err != nil {
 			return false, err.Error()

@@ -18,6 +18,7 @@ import (
 	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/pki"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
 // TestTLSPlatformCA: an instance on a ClusterProviderConfig that names the
@@ -130,7 +131,7 @@ func (f *fixture) waitSignedBy(t *testing.T, di *v1alpha1.DatabaseInstance, what
 	t.Helper()
 	ctx := context.Background()
 	c := f.env.Client
-	eventually(t, what, func() (bool, string) {
+	wait.For(t, timeout, what, func() (bool, string) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
 			return false, err.Error()
 		}
@@ -245,7 +246,7 @@ func TestTLSPlatformCAReplicated(t *testing.T) {
 	// signed.
 	waitMembers := func(what string, caPEM []byte) {
 		t.Helper()
-		eventually(t, what, func() (bool, string) {
+		wait.For(t, timeout, what, func() (bool, string) {
 			for _, ro := range append([]string{address(di)}, f.readOnlyEndpoints(t, di)...) {
 				got, err := presentedCertificate(ro)
 				if err != nil {

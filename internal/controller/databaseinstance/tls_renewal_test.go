@@ -21,6 +21,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/clients/pki"
 	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
 // presentedCertificate is the certificate the server at addr presents to a
@@ -144,7 +145,7 @@ func TestTLSRenewal(t *testing.T) {
 	f.waitReady(t, di)
 	first := f.tlsSecret(t, di)
 	issued := certificateOf(t, first.Data[pki.KeyServerCert])
-	eventually(t, "the server presents the certificate in its TLS Secret", func() (bool, string) {
+	wait.For(t, timeout, "the server presents the certificate in its TLS Secret", func() (bool, string) {
 		got, err := presentedCertificate(address(di))
 		if err != nil {
 			return false, err.Error()
@@ -172,7 +173,7 @@ func TestTLSRenewal(t *testing.T) {
 	})
 
 	var renewed *x509.Certificate
-	eventually(t, "a renewed certificate in the TLS Secret, presented by the server", func() (bool, string) {
+	wait.For(t, timeout, "a renewed certificate in the TLS Secret, presented by the server", func() (bool, string) {
 		s := &corev1.Secret{}
 		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(first), s); err != nil {
 			return false, err.Error()

@@ -24,24 +24,10 @@ import (
 	"github.com/dbaas-io/dbaas/internal/clients/ownership"
 	"github.com/dbaas-io/dbaas/internal/controller/config"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
 const timeout = 60 * time.Second
-
-func eventually(t *testing.T, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	var last string
-	for time.Now().Before(deadline) {
-		ok, msg := cond()
-		if ok {
-			return
-		}
-		last = msg
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("%s: not reached within %s; last: %s", what, timeout, last)
-}
 
 func must(t *testing.T, err error) {
 	t.Helper()
@@ -76,7 +62,7 @@ func TestLocalRules(t *testing.T) {
 		rd, en := got.GetCondition(xpv2.TypeReady), got.GetCondition(TypeEnforced)
 		return true, rd, en, fmt.Sprintf("ready %s %q, enforced %s %s %q", rd.Status, rd.Message, en.Status, en.Reason, en.Message)
 	}
-	eventually(t, "not Ready: nothing enforces it", func() (bool, string) {
+	wait.For(t, timeout, "not Ready: nothing enforces it", func() (bool, string) {
 		ok, rd, en, msg := conditions()
 		return ok && rd.Status == corev1.ConditionFalse && strings.Contains(rd.Message, "nothing enforces this rule: the local backend only records it") &&
 			en.Status == corev1.ConditionFalse && en.Reason == ReasonNotEnforced && strings.Contains(en.Message, "acceptUnenforcedFirewallRules: true"), msg
@@ -97,7 +83,7 @@ func TestLocalRules(t *testing.T) {
 		meta.AddAnnotations(got, map[string]string{"test/touched": "accept-unenforced"})
 		return c.Update(ctx, got)
 	}))
-	eventually(t, "Ready once the config accepts unenforced rules, still saying so", func() (bool, string) {
+	wait.For(t, timeout, "Ready once the config accepts unenforced rules, still saying so", func() (bool, string) {
 		ok, rd, en, msg := conditions()
 		return ok && rd.Status == corev1.ConditionTrue && en.Status == corev1.ConditionFalse && en.Reason == ReasonAcceptedUnenforced, msg
 	})
@@ -105,7 +91,7 @@ func TestLocalRules(t *testing.T) {
 		t.Error("status.atProvider.enforced: want false on the local backend")
 	}
 	must(t, c.Delete(ctx, got))
-	eventually(t, "FirewallRule gone", func() (bool, string) {
+	wait.For(t, timeout, "FirewallRule gone", func() (bool, string) {
 		return kerrors.IsNotFound(c.Get(ctx, client.ObjectKeyFromObject(fr), got)), "still there"
 	})
 
@@ -117,7 +103,7 @@ func TestLocalRules(t *testing.T) {
 	must(t, err)
 	foreign := rule(ns, "team-b-rule")
 	must(t, c.Create(ctx, foreign))
-	eventually(t, "refused", func() (bool, string) {
+	wait.For(t, timeout, "refused", func() (bool, string) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(foreign), got); err != nil {
 			return false, err.Error()
 		}
@@ -125,7 +111,7 @@ func TestLocalRules(t *testing.T) {
 		return s.Status == corev1.ConditionFalse && strings.Contains(s.Message, "belongs to another resource (team-b/"+teamB.UID+")"), s.Message
 	})
 	must(t, c.Delete(ctx, got))
-	eventually(t, "FirewallRule gone", func() (bool, string) {
+	wait.For(t, timeout, "FirewallRule gone", func() (bool, string) {
 		return kerrors.IsNotFound(c.Get(ctx, client.ObjectKeyFromObject(foreign), got)), "still there"
 	})
 	r, err := l.ObserveRule(ctx, id)

@@ -19,6 +19,7 @@ import (
 	"github.com/dbaas-io/dbaas/apis/sql/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/testing/pgtest/sqlenv"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -103,7 +104,7 @@ func TestControllers(t *testing.T) {
 		if err := testenv.Mutate(ctx, e.Client, u, func(u *v1alpha1.User) { u.Spec.ForProvider.ConnectionLimit = ptr[int32](7) }); err != nil {
 			t.Fatal(err)
 		}
-		sqlenv.Eventually(t, "the connection limit to reach the server", func() (bool, error) {
+		wait.For(t, sqlenv.Timeout, "the connection limit to reach the server", func() (bool, error) {
 			var n int32
 			err := e.Server.Admin(t).QueryRow(ctx, "SELECT rolconnlimit FROM pg_roles WHERE rolname = 'app-user'").Scan(&n)
 			return n == 7, err
@@ -174,14 +175,14 @@ func TestControllers(t *testing.T) {
 		if err := e.Client.Update(ctx, pwSecret); err != nil {
 			t.Fatal(err)
 		}
-		sqlenv.Eventually(t, "the changed password to log in", func() (bool, error) {
+		wait.For(t, sqlenv.Timeout, "the changed password to log in", func() (bool, error) {
 			_, err := e.Server.Conn(t, "given-user", "second given password", "given-db")
 			return err == nil, err
 		})
 		if _, err := e.Server.Conn(t, "given-user", "first given password", "given-db"); err == nil {
 			t.Error("the old password still logs in")
 		}
-		sqlenv.Eventually(t, "the connection secret to hold the changed password", func() (bool, error) {
+		wait.For(t, sqlenv.Timeout, "the connection secret to hold the changed password", func() (bool, error) {
 			return string(connectionSecret(t, e, u)["password"]) == "second given password", nil
 		})
 		assertNotLeaked(t, e, "first given password", u)

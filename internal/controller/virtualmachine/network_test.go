@@ -29,6 +29,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/testing/sshtest"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 	"github.com/dbaas-io/dbaas/internal/testing/testhost"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
 // runOn dials addr as root with key and runs cmd there, returning its
@@ -143,7 +144,7 @@ func TestVirtualMachineOwnNetwork(t *testing.T) {
 	waitStatus := func(vm *v1alpha1.VirtualMachine, what string, cond func(*v1alpha1.VirtualMachine) bool) *v1alpha1.VirtualMachine {
 		t.Helper()
 		got := &v1alpha1.VirtualMachine{}
-		eventually(t, vm.Name+" "+what, func() (bool, string) {
+		wait.For(t, timeout, vm.Name+" "+what, func() (bool, string) {
 			if err := c.Get(ctx, client.ObjectKeyFromObject(vm), got); err != nil {
 				return false, err.Error()
 			}
@@ -200,7 +201,7 @@ func TestVirtualMachineOwnNetwork(t *testing.T) {
 	}
 	update(t, c, client.ObjectKeyFromObject(vm1), &v1alpha1.VirtualMachine{}, func(vm *v1alpha1.VirtualMachine) { vm.Spec.ForProvider.PowerState = v1alpha1.PowerOff })
 	waitStatus(vm1, "powered off", func(vm *v1alpha1.VirtualMachine) bool { return vm.Status.AtProvider.PowerState == v1alpha1.PowerOff })
-	eventually(t, "host1 runs nothing", func() (bool, string) {
+	wait.For(t, timeout, "host1 runs nothing", func() (bool, string) {
 		left, err := hostnet.NamespacePIDs(ctx, netns)
 		if err != nil {
 			return false, err.Error()
@@ -238,7 +239,7 @@ func TestVirtualMachineOwnNetwork(t *testing.T) {
 	if err := p.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "host1's sshd started again", func() (bool, string) {
+	wait.For(t, timeout, "host1's sshd started again", func() (bool, string) {
 		again, ok := sshd.Running(netns)
 		return ok && again != pid, "not running"
 	})
@@ -259,7 +260,7 @@ func TestVirtualMachineOwnNetwork(t *testing.T) {
 	if err := c.Delete(ctx, vm1); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "host1 gone", func() (bool, string) {
+	wait.For(t, timeout, "host1 gone", func() (bool, string) {
 		err := c.Get(ctx, client.ObjectKeyFromObject(vm1), &v1alpha1.VirtualMachine{})
 		return kerrors.IsNotFound(err), "still there"
 	})
@@ -279,7 +280,7 @@ func TestVirtualMachineOwnNetwork(t *testing.T) {
 	if err := c.Delete(ctx, vm2); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "host2 gone", func() (bool, string) {
+	wait.For(t, timeout, "host2 gone", func() (bool, string) {
 		err := c.Get(ctx, client.ObjectKeyFromObject(vm2), &v1alpha1.VirtualMachine{})
 		return kerrors.IsNotFound(err), "still there"
 	})

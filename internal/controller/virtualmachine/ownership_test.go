@@ -22,6 +22,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/clients/ownership"
 	"github.com/dbaas-io/dbaas/internal/controller/machineowner"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
 // TestLocalOwnership: on the local backend a VirtualMachine never takes
@@ -84,7 +85,7 @@ func TestLocalOwnership(t *testing.T) {
 			}
 			must(t, c.Create(ctx, vm))
 			got := &v1alpha1.VirtualMachine{}
-			eventually(t, "refused: "+tc.want, func() (bool, string) {
+			wait.For(t, timeout, "refused: "+tc.want, func() (bool, string) {
 				if err := c.Get(ctx, client.ObjectKeyFromObject(vm), got); err != nil {
 					return false, err.Error()
 				}
@@ -95,7 +96,7 @@ func TestLocalOwnership(t *testing.T) {
 				t.Errorf("status.atProvider shows the directory it was refused: %+v", got.Status.AtProvider)
 			}
 			must(t, c.Delete(ctx, got))
-			eventually(t, "VirtualMachine gone", func() (bool, string) {
+			wait.For(t, timeout, "VirtualMachine gone", func() (bool, string) {
 				return kerrors.IsNotFound(c.Get(ctx, client.ObjectKeyFromObject(vm), got)), "still there"
 			})
 			if after := snapshot(t, dir); after != before {
@@ -111,7 +112,7 @@ func TestLocalOwnership(t *testing.T) {
 		vm := localVM(ns, "replaced", apisv1alpha1.ProviderConfigKind, "local")
 		must(t, c.Create(ctx, vm))
 		got := &v1alpha1.VirtualMachine{}
-		eventually(t, "VirtualMachine Ready", func() (bool, string) {
+		wait.For(t, timeout, "VirtualMachine Ready", func() (bool, string) {
 			if err := c.Get(ctx, client.ObjectKeyFromObject(vm), got); err != nil {
 				return false, err.Error()
 			}
@@ -124,10 +125,10 @@ func TestLocalOwnership(t *testing.T) {
 		must(t, os.WriteFile(filepath.Join(dir, "data.txt"), []byte("team-b's data"), 0o600))
 		before := snapshot(t, dir)
 		must(t, c.Delete(ctx, got))
-		eventually(t, "VirtualMachine gone", func() (bool, string) {
+		wait.For(t, timeout, "VirtualMachine gone", func() (bool, string) {
 			return kerrors.IsNotFound(c.Get(ctx, client.ObjectKeyFromObject(vm), got)), "still there"
 		})
-		eventually(t, "Warning event naming what was left", func() (bool, string) {
+		wait.For(t, timeout, "Warning event naming what was left", func() (bool, string) {
 			evs := &corev1.EventList{}
 			if err := c.List(ctx, evs, client.InNamespace(ns)); err != nil {
 				return false, err.Error()
@@ -154,7 +155,7 @@ func TestLocalOwnership(t *testing.T) {
 		vm := localVM(ns, "imported", apisv1alpha1.ClusterProviderConfigKind, "vm-owner-platform")
 		vm.SetAnnotations(map[string]string{ownership.ImportAnnotation: "true"})
 		must(t, c.Create(ctx, vm))
-		eventually(t, "imported and marked", func() (bool, string) {
+		wait.For(t, timeout, "imported and marked", func() (bool, string) {
 			m, err := b.Observe(ctx, machine.ID{Namespace: ns, Name: "imported"})
 			if err != nil || m == nil {
 				return false, "no machine"
@@ -162,7 +163,7 @@ func TestLocalOwnership(t *testing.T) {
 			return m.Owner != nil && *m.Owner == ownership.Of(vm), fmt.Sprintf("owner %v", m.Owner)
 		})
 		must(t, c.Delete(ctx, vm))
-		eventually(t, "the imported machine goes with its resource", func() (bool, string) {
+		wait.For(t, timeout, "the imported machine goes with its resource", func() (bool, string) {
 			_, err := os.Stat(dir)
 			return os.IsNotExist(err), "dir still there"
 		})

@@ -28,6 +28,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/controller/config"
 	"github.com/dbaas-io/dbaas/internal/testing/sshtest"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
 const timeout = 60 * time.Second
@@ -35,22 +36,6 @@ const timeout = 60 * time.Second
 func startManager(t *testing.T, env *testenv.Env, localDir string) {
 	t.Helper()
 	env.StartManager(t, testenv.ManagerConfig{Setups: []testenv.Setup{config.Setup, Setup}, LocalDir: localDir})
-}
-
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	var last string
-	for time.Now().Before(deadline) {
-		ok, msg := cond()
-		if ok {
-			return
-		}
-		last = msg
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("%s: not reached within %s; last: %s", what, timeout, last)
 }
 
 func TestVirtualMachineLifecycle(t *testing.T) {
@@ -90,7 +75,7 @@ func TestVirtualMachineLifecycle(t *testing.T) {
 	wantDir := filepath.Join(base, "machines", ns.Name, "vm1")
 
 	got := &v1alpha1.VirtualMachine{}
-	eventually(t, "VirtualMachine Ready", func() (bool, string) {
+	wait.For(t, timeout, "VirtualMachine Ready", func() (bool, string) {
 		if err := c.Get(ctx, key, got); err != nil {
 			return false, err.Error()
 		}
@@ -106,7 +91,7 @@ func TestVirtualMachineLifecycle(t *testing.T) {
 	}
 
 	// The usage controller counts the machine as a user of its config.
-	eventually(t, "ProviderConfig in use", func() (bool, string) {
+	wait.For(t, timeout, "ProviderConfig in use", func() (bool, string) {
 		got := &apisv1alpha1.ProviderConfig{}
 		if err := c.Get(ctx, client.ObjectKeyFromObject(pc), got); err != nil {
 			return false, err.Error()
@@ -118,7 +103,7 @@ func TestVirtualMachineLifecycle(t *testing.T) {
 	update(t, c, key, got, func(vm *v1alpha1.VirtualMachine) { vm.Spec.ForProvider.CPU = 4 })
 	b := local.New(filepath.Join(base, "machines"), 24000, 24999)
 	id := machine.ID{Namespace: ns.Name, Name: "vm1"}
-	eventually(t, "CPU updated on the machine", func() (bool, string) {
+	wait.For(t, timeout, "CPU updated on the machine", func() (bool, string) {
 		m, err := b.Observe(ctx, id)
 		if err != nil || m == nil {
 			return false, "no machine"
@@ -129,7 +114,7 @@ func TestVirtualMachineLifecycle(t *testing.T) {
 	// Shrinking a disk is refused: Synced turns False and the disk keeps
 	// its size.
 	update(t, c, key, got, func(vm *v1alpha1.VirtualMachine) { vm.Spec.ForProvider.Disks[0].SizeGiB = 5 })
-	eventually(t, "shrink refused", func() (bool, string) {
+	wait.For(t, timeout, "shrink refused", func() (bool, string) {
 		if err := c.Get(ctx, key, got); err != nil {
 			return false, err.Error()
 		}
@@ -144,11 +129,11 @@ func TestVirtualMachineLifecycle(t *testing.T) {
 	if err := c.Delete(ctx, got); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "machine dir removed", func() (bool, string) {
+	wait.For(t, timeout, "machine dir removed", func() (bool, string) {
 		_, err := os.Stat(wantDir)
 		return os.IsNotExist(err), "dir still there"
 	})
-	eventually(t, "VirtualMachine gone", func() (bool, string) {
+	wait.For(t, timeout, "VirtualMachine gone", func() (bool, string) {
 		err := c.Get(ctx, key, got)
 		return kerrors.IsNotFound(err), "still there"
 	})
@@ -274,7 +259,7 @@ func TestVirtualMachineSSHUser(t *testing.T) {
 
 	for name, vm := range vms {
 		key := client.ObjectKeyFromObject(vm)
-		eventually(t, name+" Ready", func() (bool, string) {
+		wait.For(t, timeout, name+" Ready", func() (bool, string) {
 			got := &v1alpha1.VirtualMachine{}
 			if err := c.Get(ctx, key, got); err != nil {
 				return false, err.Error()
@@ -317,7 +302,7 @@ func TestVirtualMachineSSHUser(t *testing.T) {
 
 	// A missing key Secret stops the machine before it is made, and Synced
 	// names the Secret.
-	eventually(t, "orphan Synced=False naming the Secret", func() (bool, string) {
+	wait.For(t, timeout, "orphan Synced=False naming the Secret", func() (bool, string) {
 		got := &v1alpha1.VirtualMachine{}
 		if err := c.Get(ctx, client.ObjectKeyFromObject(orphan), got); err != nil {
 			return false, err.Error()
@@ -349,7 +334,7 @@ func TestVirtualMachineSSHUser(t *testing.T) {
 			t.Fatal(err)
 		}
 		key := client.ObjectKeyFromObject(vm)
-		eventually(t, name+" gone", func() (bool, string) {
+		wait.For(t, timeout, name+" gone", func() (bool, string) {
 			err := c.Get(ctx, key, &v1alpha1.VirtualMachine{})
 			return kerrors.IsNotFound(err), "still there"
 		})

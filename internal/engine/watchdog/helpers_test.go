@@ -16,6 +16,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
 	"github.com/dbaas-io/dbaas/internal/engine/watchdog"
 	"github.com/dbaas-io/dbaas/internal/ports"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
 const (
@@ -130,14 +131,11 @@ func tryExec(i *postgresql.Instance, sql string) error {
 	return err
 }
 
-// waitFor waits until cond holds, failing the test after deadline.
+// waitFor waits until cond holds, failing the test after deadline
+// (wait.For, for conditions that have no state to tell).
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for end := time.Now().Add(deadline); !cond(); time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(end) {
-			t.Fatalf("gave up waiting %s for %s", deadline, what)
-		}
-	}
+	wait.For(t, deadline, what, func() (bool, string) { return cond(), "" })
 }
 
 // config is the watchdog's configuration for i, as the play would write

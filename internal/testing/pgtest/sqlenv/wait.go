@@ -13,31 +13,19 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
-// giveUp bounds waits so that a broken controller fails the test instead of
-// hanging it; it is not a performance expectation.
-const giveUp = 90 * time.Second
-
-// Eventually waits until fn returns true, failing the test with what when it
-// never does.
-func Eventually(t *testing.T, what string, fn func() (bool, error)) {
-	t.Helper()
-	var last error
-	for deadline := time.Now().Add(giveUp); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		ok, err := fn()
-		if ok {
-			return
-		}
-		last = err
-	}
-	t.Fatalf("gave up waiting for %s (last error: %v)", what, last)
-}
+// Timeout bounds the waits of the tests on an Env, so that a broken
+// controller fails a test instead of hanging it; it is not a performance
+// expectation.
+const Timeout = 90 * time.Second
 
 // WaitReady waits until the managed resource is Ready and Synced.
 func (e *Env) WaitReady(t *testing.T, mg resource.Managed) {
 	t.Helper()
-	Eventually(t, mg.GetName()+" to be Ready and Synced", func() (bool, error) {
+	wait.For(t, Timeout, mg.GetName()+" to be Ready and Synced", func() (bool, error) {
 		if err := e.Client.Get(context.Background(), client.ObjectKeyFromObject(mg), mg); err != nil {
 			return false, err
 		}
@@ -50,7 +38,7 @@ func (e *Env) WaitReady(t *testing.T, mg resource.Managed) {
 // WaitGone waits until the object no longer exists, finalizers included.
 func (e *Env) WaitGone(t *testing.T, o client.Object) {
 	t.Helper()
-	Eventually(t, o.GetName()+" to be gone", func() (bool, error) {
+	wait.For(t, Timeout, o.GetName()+" to be gone", func() (bool, error) {
 		err := e.Client.Get(context.Background(), types.NamespacedName{Namespace: o.GetNamespace(), Name: o.GetName()}, o)
 		return kerrors.IsNotFound(err), err
 	})
