@@ -61,8 +61,8 @@ func (f fixture) create(t *testing.T, env *testenv.Env, store *s3test.Server) st
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "s3"},
 		Spec: v1alpha1.BackupStoreSpec{ForProvider: v1alpha1.BackupStoreParameters{
 			S3: &v1alpha1.S3Store{
-				Endpoint: store.Endpoint, Port: int32(store.Port), Bucket: store.Bucket, Region: store.Region,
-				URIStyle: v1alpha1.URIStylePath, Prefix: f.prefix,
+				S3Location: v1alpha1.S3Location{Endpoint: store.Endpoint, Port: int32(store.Port), Bucket: store.Bucket, Region: store.Region,
+					URIStyle: v1alpha1.URIStylePath, Prefix: f.prefix},
 				CASecretRef:          &xpv2.LocalSecretKeySelector{LocalSecretReference: xpv2.LocalSecretReference{Name: "s3"}, Key: "ca.crt"},
 				CredentialsSecretRef: xpv2.LocalSecretReference{Name: "s3"},
 			},

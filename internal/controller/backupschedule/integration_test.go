@@ -17,6 +17,7 @@ import (
 
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
+	"github.com/dbaas-io/dbaas/apis/common"
 	computev1alpha1 "github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 	enginev1alpha1 "github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/apis/ops/v1alpha1"
@@ -100,12 +101,12 @@ func TestScheduledBackups(t *testing.T) {
 			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "s3"},
 			Spec: v1alpha1.BackupStoreSpec{ForProvider: v1alpha1.BackupStoreParameters{
 				S3: &v1alpha1.S3Store{
-					Endpoint: store.Endpoint, Port: int32(store.Port), Bucket: store.Bucket, Region: store.Region,
-					URIStyle: v1alpha1.URIStylePath, Prefix: "/schedules",
+					S3Location: v1alpha1.S3Location{Endpoint: store.Endpoint, Port: int32(store.Port), Bucket: store.Bucket, Region: store.Region,
+						URIStyle: v1alpha1.URIStylePath, Prefix: "/schedules"},
 					CASecretRef:          &xpv2.LocalSecretKeySelector{LocalSecretReference: xpv2.LocalSecretReference{Name: "s3"}, Key: "ca.crt"},
 					CredentialsSecretRef: xpv2.LocalSecretReference{Name: "s3"},
 				},
-				Retention: &v1alpha1.StoreRetention{FullCount: ptr.To[int32](2)},
+				StoreOptions: v1alpha1.StoreOptions{Retention: &common.BackupRetention{FullCount: ptr.To[int32](2)}},
 			}},
 		},
 		&computev1alpha1.VirtualMachine{
