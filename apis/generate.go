@@ -23,6 +23,14 @@ limitations under the License.
 // crossplane-runtime method sets (resource.Managed, ProviderConfig, ...).
 //go:generate go tool angryjet generate-methodsets --header-file=../hack/boilerplate.go.txt ./...
 
+// angryjet writes the method sets of cluster-scoped and of namespaced
+// managed kinds to the same file, the namespaced ones last, so a package
+// holding both (ops: ClusterBackupStore beside BackupStore) loses the
+// cluster ones. This run writes them to files of their own: it skips every
+// method already defined in another file, so it adds only what the run
+// above left out, and the run above skips what this one wrote.
+//go:generate go tool angryjet generate-methodsets --header-file=../hack/boilerplate.go.txt --filename-managed=zz_generated.managed_cluster.go --filename-managed-list=zz_generated.managedlist_cluster.go ./ops/...
+
 // Package apis holds the provider's API types and registers them with a scheme.
 package apis
 

@@ -61,6 +61,7 @@ func TestNamesKubectlResolves(t *testing.T) {
 		{Group: "sql.dbaas.io", Resource: "users"},
 		{Group: "sql.dbaas.io", Resource: "grants"},
 		{Group: "ops.dbaas.io", Resource: "backupstores"},
+		{Group: "ops.dbaas.io", Resource: "clusterbackupstores"},
 		{Group: "ops.dbaas.io", Resource: "backups"},
 	}
 	for _, gr := range want {

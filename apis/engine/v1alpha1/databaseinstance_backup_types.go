@@ -20,6 +20,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+
+	"github.com/dbaas-io/dbaas/apis/common"
 )
 
 // TypeWALArchiving is the condition that says whether the instance's WAL
@@ -28,15 +30,44 @@ import (
 // needed.
 const TypeWALArchiving xpv2.ConditionType = "WALArchiving"
 
+// StoreKind is the kind of store a name refers to.
+// +kubebuilder:validation:Enum=BackupStore;ClusterBackupStore
+type StoreKind string
+
+// Kinds of store (ops.dbaas.io).
+const (
+	// StoreKindBackupStore is a BackupStore of the instance's namespace.
+	StoreKindBackupStore StoreKind = "BackupStore"
+	// StoreKindClusterBackupStore is a ClusterBackupStore the platform
+	// owns.
+	StoreKindClusterBackupStore StoreKind = "ClusterBackupStore"
+)
+
 // InstanceBackupParameters turn on continuous archiving of the instance's
-// WAL into a BackupStore, which Backups of the instance also go to. The
-// instance's backups are one pgBackRest stanza in the store, named
-// <namespace>.<instance>.
+// WAL into a BackupStore or a ClusterBackupStore, which Backups of the
+// instance also go to. The instance's backups are one pgBackRest stanza in
+// the store, named <namespace>.<instance>, also in a store every
+// namespace shares.
 type InstanceBackupParameters struct {
-	// Store is the name of a BackupStore (ops.dbaas.io) in this namespace.
+	// Store is the name of a BackupStore (ops.dbaas.io) in this namespace,
+	// or of a ClusterBackupStore when storeKind says so.
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`
 	// +kubebuilder:validation:MaxLength=253
 	Store string `json:"store"`
+
+	// StoreKind is the kind store names: a BackupStore of this namespace
+	// (the default) or a ClusterBackupStore the platform owns, whose
+	// Secrets the namespace cannot read.
+	// +kubebuilder:default=BackupStore
+	// +optional
+	StoreKind StoreKind `json:"storeKind,omitempty"`
+
+	// Retention is how many of this instance's backups the store keeps,
+	// in place of the store's own retention: in a store that many
+	// instances share, each keeps what it needs. pgBackRest applies it to
+	// this instance's stanza only, after each of its backups.
+	// +optional
+	Retention *common.BackupRetention `json:"retention,omitempty"`
 
 	// WALArchiving archives every WAL segment into the store
 	// (archive_command), which point-in-time recovery needs. Without it

@@ -53,8 +53,9 @@ type BootstrapParameters struct {
 
 // RecoveryParameters say which backups a new instance is restored from,
 // and how far the archived WAL is replayed. The backups are read from the
-// stanza <namespace>.<instance> of a BackupStore, both of this namespace:
-// a namespace never restores another one's data.
+// stanza <namespace>.<instance> of an instance of this namespace, in a
+// BackupStore of this namespace or a ClusterBackupStore: a namespace never
+// restores another one's data.
 // +kubebuilder:validation:XValidation:rule="has(self.backupRef) != has(self.source)",message="recovery needs exactly one of backupRef and source"
 // +kubebuilder:validation:XValidation:rule="!has(self.exclusive) || !self.exclusive || has(self.target.time) || has(self.target.lsn) || has(self.target.xid)",message="exclusive applies to a time, lsn or xid target only"
 type RecoveryParameters struct {
@@ -90,7 +91,7 @@ type BackupReference struct {
 }
 
 // RecoverySource is an instance of this namespace, by name, and the
-// BackupStore its backups went to.
+// store its backups went to.
 type RecoverySource struct {
 	// Instance is the name of the DatabaseInstance the backups were taken
 	// of; it may have been deleted since.
@@ -103,6 +104,13 @@ type RecoverySource struct {
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`
 	// +kubebuilder:validation:MaxLength=253
 	Store string `json:"store"`
+
+	// StoreKind is the kind store names: a BackupStore of this namespace
+	// (the default) or a ClusterBackupStore. Either way only the stanza
+	// of an instance of this namespace is read.
+	// +kubebuilder:default=BackupStore
+	// +optional
+	StoreKind StoreKind `json:"storeKind,omitempty"`
 }
 
 // RecoveryTarget is where a restore stops replaying WAL and the restored

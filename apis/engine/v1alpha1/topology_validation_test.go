@@ -11,6 +11,7 @@ import (
 
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
+	"github.com/dbaas-io/dbaas/apis/common"
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 )
@@ -246,6 +247,33 @@ func TestTopologyValidation(t *testing.T) {
 			reason: "a restore names an instance, which may be gone, and its store",
 			mod:    restore(nil, &v1alpha1.RecoverySource{Instance: "orders", Store: "s3"}, v1alpha1.RecoveryTarget{Name: "before-migration"}),
 		},
+		"BackupIntoAClusterBackupStore": {
+			reason: "an instance may back up into a store the platform owns, with a retention of its own",
+			mod: func(p *v1alpha1.DatabaseInstanceParameters) {
+				p.Backup = &v1alpha1.InstanceBackupParameters{Store: "platform", StoreKind: v1alpha1.StoreKindClusterBackupStore,
+					Retention: &common.BackupRetention{FullDays: ptr.To[int32](7)}}
+			},
+		},
+		"BackupIntoAnUnknownKindOfStore": {
+			reason: "a store is a BackupStore or a ClusterBackupStore",
+			mod: func(p *v1alpha1.DatabaseInstanceParameters) {
+				p.Backup = &v1alpha1.InstanceBackupParameters{Store: "platform", StoreKind: "Bucket"}
+			},
+			want: "spec.forProvider.backup.storeKind",
+		},
+		"BackupRetentionOfCountAndDays": {
+			reason: "an instance's retention keeps a count or days of full backups, not both",
+			mod: func(p *v1alpha1.DatabaseInstanceParameters) {
+				p.Backup = &v1alpha1.InstanceBackupParameters{Store: "s3",
+					Retention: &common.BackupRetention{FullCount: ptr.To[int32](2), FullDays: ptr.To[int32](7)}}
+			},
+			want: "set fullCount or fullDays, not both",
+		},
+		"RestoreFromAClusterBackupStore": {
+			reason: "a restore reads an instance's backups from a ClusterBackupStore too",
+			mod: restore(nil, &v1alpha1.RecoverySource{Instance: "orders", Store: "platform", StoreKind: v1alpha1.StoreKindClusterBackupStore},
+				v1alpha1.RecoveryTarget{Immediate: ptr.To(true)}),
+		},
 		"RestoreFromBoth": {
 			reason: "a restore reads from a Backup or from an instance's backups, not both",
 			mod: restore(&v1alpha1.BackupReference{Name: "full-1"}, &v1alpha1.RecoverySource{Instance: "orders", Store: "s3"},
@@ -371,6 +399,20 @@ func TestTopologyValidation(t *testing.T) {
 		i.Spec.ForProvider.Replicas = ptr.To[int32](2)
 		if err := env.Client.Update(ctx, i); err == nil || !strings.Contains(err.Error(), "virtualMachines must list replicas + 1 machines") {
 			t.Errorf("replicas without their machine: want refused, got %v", err)
+		}
+	})
+
+	// An instance made before storeKind existed, or without it, keeps
+	// naming a BackupStore of its namespace.
+	t.Run("StoreKindDefaultsToBackupStore", func(t *testing.T) {
+		i := instance(func(p *v1alpha1.DatabaseInstanceParameters) {
+			p.Backup = &v1alpha1.InstanceBackupParameters{Store: "s3"}
+		})
+		if err := env.Client.Create(ctx, i); err != nil {
+			t.Fatal(err)
+		}
+		if got := i.Spec.ForProvider.Backup.StoreKind; got != v1alpha1.StoreKindBackupStore {
+			t.Errorf("storeKind: want %s by default, got %q", v1alpha1.StoreKindBackupStore, got)
 		}
 	})
 

@@ -23,6 +23,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+
+	"github.com/dbaas-io/dbaas/apis/common"
 )
 
 // URIStyle is how an S3 repository's objects are addressed.
@@ -48,8 +50,10 @@ const (
 	CompressionNone Compression = "none"
 )
 
-// S3Store is a bucket of an S3-compatible object store.
-type S3Store struct {
+// S3Location is where an S3-compatible bucket is and how it is
+// addressed: what a BackupStore's and a ClusterBackupStore's S3 stores
+// share. They differ only in where their Secrets are.
+type S3Location struct {
 	// Endpoint is the host name or IP address of the S3 service, without
 	// scheme, port or path. The store is always reached over HTTPS.
 	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$`
@@ -88,6 +92,12 @@ type S3Store struct {
 	// +kubebuilder:default=path
 	// +optional
 	URIStyle URIStyle `json:"uriStyle,omitempty"`
+}
+
+// S3Store is a bucket of an S3-compatible object store, with its Secrets
+// in the BackupStore's namespace.
+type S3Store struct {
+	S3Location `json:",inline"`
 
 	// CASecretRef names the PEM CA certificate, in a Secret of this
 	// namespace, that the endpoint's certificate is verified against; the
@@ -121,31 +131,6 @@ type StoreEncryption struct {
 	PassphraseSecretRef xpv2.LocalSecretKeySelector `json:"passphraseSecretRef"`
 }
 
-// StoreRetention is how many backups pgBackRest keeps in the store; older
-// ones, and the WAL only they need, are expired after each backup.
-// +kubebuilder:validation:XValidation:rule="!(has(self.fullCount) && has(self.fullDays))",message="set fullCount or fullDays, not both"
-type StoreRetention struct {
-	// FullCount is the number of full backups kept
-	// (repo-retention-full-type count).
-	// +kubebuilder:validation:Minimum=1
-	// +kubebuilder:validation:Maximum=9999999
-	// +optional
-	FullCount *int32 `json:"fullCount,omitempty"`
-
-	// FullDays is the number of days full backups are kept
-	// (repo-retention-full-type time).
-	// +kubebuilder:validation:Minimum=1
-	// +kubebuilder:validation:Maximum=9999999
-	// +optional
-	FullDays *int32 `json:"fullDays,omitempty"`
-
-	// DiffCount is the number of differential backups kept.
-	// +kubebuilder:validation:Minimum=1
-	// +kubebuilder:validation:Maximum=9999999
-	// +optional
-	DiffCount *int32 `json:"diffCount,omitempty"`
-}
-
 // BackupStoreParameters say where backups go: exactly one of s3 or posix.
 // +kubebuilder:validation:XValidation:rule="has(self.s3) != has(self.posix)",message="set exactly one of s3 or posix"
 // +kubebuilder:validation:XValidation:rule="has(self.s3) == has(oldSelf.s3) && has(self.posix) == has(oldSelf.posix)",message="the store's kind (s3 or posix) is immutable: make a new BackupStore"
@@ -164,9 +149,17 @@ type BackupStoreParameters struct {
 	// +optional
 	Encryption *StoreEncryption `json:"encryption,omitempty"`
 
-	// Retention is how many backups are kept; every backup when unset.
+	StoreOptions `json:",inline"`
+}
+
+// StoreOptions are a store's settings that do not say where it is: what
+// a BackupStore and a ClusterBackupStore share beside their locations.
+type StoreOptions struct {
+	// Retention is how many backups of each instance are kept; every
+	// backup when unset. An instance's spec.forProvider.backup.retention
+	// replaces it for that instance.
 	// +optional
-	Retention *StoreRetention `json:"retention,omitempty"`
+	Retention *common.BackupRetention `json:"retention,omitempty"`
 
 	// Compression is how backups and archived WAL are compressed in the
 	// store (compress-type), a trade of CPU on the instance's machine for
@@ -253,3 +246,7 @@ var (
 func init() {
 	SchemeBuilder.Register(&BackupStore{}, &BackupStoreList{})
 }
+
+// StoreObservation is the status.atProvider of the store, which the one
+// controller of both kinds of store fills in.
+func (s *BackupStore) StoreObservation() *BackupStoreObservation { return &s.Status.AtProvider }

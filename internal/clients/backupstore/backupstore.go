@@ -1,8 +1,11 @@
-// Package backupstore turns a BackupStore (ops.dbaas.io) into the
-// pgBackRest repository its instances archive and back up into: it reads
-// the store's Secrets, which must be in the store's own namespace, and
-// places a posix store below the provider's backup root and the
-// namespace, so a namespace never chooses where root writes.
+// Package backupstore turns a BackupStore or a ClusterBackupStore
+// (ops.dbaas.io) into the pgBackRest repository its instances archive and
+// back up into: it reads a BackupStore's Secrets from the store's own
+// namespace only and a ClusterBackupStore's from the namespaces it names,
+// and places a posix store below the provider's backup root and the
+// namespace (or _cluster), so a namespace never chooses where root
+// writes. The instance, schedule and restore paths all find their store
+// through Resolve or Get.
 package backupstore
 
 import (
@@ -16,15 +19,20 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+
+	"github.com/dbaas-io/dbaas/apis/common"
+	enginev1alpha1 "github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	opsv1alpha1 "github.com/dbaas-io/dbaas/apis/ops/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/engine/pgbackrest"
 )
 
 const (
-	errGetStore   = "cannot get BackupStore %s/%s"
-	errGetSecret  = "cannot get Secret %s/%s of BackupStore %s"
-	errNoKey      = "Secret %s/%s of BackupStore %s has no key %q"
-	errNoKind     = "BackupStore %s sets neither s3 nor posix"
+	errGetStore   = "cannot get %s"
+	errKind       = "%q is not a kind of store: use BackupStore or ClusterBackupStore"
+	errGetSecret  = "cannot get Secret %s/%s of %s"
+	errNoKey      = "Secret %s/%s of %s has no key %q"
+	errNoKind     = "%s sets neither s3 nor posix"
 	errBackupRoot = "the provider's backup root %q must be an absolute, clean path"
 	errStanza     = "instance %s/%s cannot name a stanza"
 )
@@ -39,9 +47,15 @@ const (
 	// DefaultBackupRoot is where posix stores live on the instances'
 	// machines when the provider is not told otherwise (--backup-root).
 	DefaultBackupRoot = "/var/lib/dbaas/backups"
+
+	// ClusterDir is the directory below the backup root that the posix
+	// ClusterBackupStores' directories go into: a namespace's name is a
+	// DNS label and never holds an underscore, so no namespace's
+	// BackupStores share it.
+	ClusterDir = "_cluster"
 )
 
-// A Store is a BackupStore resolved for pgBackRest.
+// A Store is a BackupStore or ClusterBackupStore resolved for pgBackRest.
 type Store struct {
 	// Repo is the repository, with its credentials and passphrase. For an
 	// S3 store with a CA, Repo.S3.CAFile is empty: the CA's file is placed
@@ -52,27 +66,118 @@ type Store struct {
 	CA []byte
 }
 
-// Resolve reads the BackupStore name in namespace ns and its Secrets.
-// backupRoot is the provider's root of posix stores.
-func Resolve(ctx context.Context, kube client.Reader, ns, name, backupRoot string) (Store, error) {
-	bs := &opsv1alpha1.BackupStore{}
-	if err := kube.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, bs); err != nil {
-		return Store{}, errors.Wrapf(err, errGetStore, ns, name)
-	}
-	return FromSpec(ctx, kube, bs, backupRoot)
+// A Ref names a store as an instance's backup settings or a restore's
+// source do: a BackupStore of the referrer's namespace, or a
+// ClusterBackupStore.
+type Ref struct {
+	Kind enginev1alpha1.StoreKind
+	// Namespace is the referrer's: where a BackupStore is looked up.
+	Namespace string
+	Name      string
 }
 
-// FromSpec resolves bs, whose Secrets are read from its own namespace only.
-func FromSpec(ctx context.Context, kube client.Reader, bs *opsv1alpha1.BackupStore, backupRoot string) (Store, error) {
-	p := bs.Spec.ForProvider
-	secret := func(ref, key string) (string, error) {
+// String names the store in messages.
+func (r Ref) String() string {
+	if r.Kind == enginev1alpha1.StoreKindClusterBackupStore {
+		return opsv1alpha1.ClusterBackupStoreKind + " " + r.Name
+	}
+	return opsv1alpha1.BackupStoreKind + " " + r.Name
+}
+
+// InstanceStore is the store the backup settings b of an instance of
+// namespace ns name.
+func InstanceStore(ns string, b *enginev1alpha1.InstanceBackupParameters) Ref {
+	return Ref{Kind: kindOrDefault(b.StoreKind), Namespace: ns, Name: b.Store}
+}
+
+// SourceStore is the store a restore's source of namespace ns names.
+func SourceStore(ns string, s *enginev1alpha1.RecoverySource) Ref {
+	return Ref{Kind: kindOrDefault(s.StoreKind), Namespace: ns, Name: s.Store}
+}
+
+// kindOrDefault is k, or BackupStore when unset (the API's default, for
+// objects made before storeKind existed or without the API server).
+func kindOrDefault(k enginev1alpha1.StoreKind) enginev1alpha1.StoreKind {
+	if k == "" {
+		return enginev1alpha1.StoreKindBackupStore
+	}
+	return k
+}
+
+// Get reads the store ref names: a BackupStore from the referrer's
+// namespace only, or a ClusterBackupStore.
+func Get(ctx context.Context, kube client.Reader, ref Ref) (client.Object, error) {
+	var o client.Object
+	key := types.NamespacedName{Name: ref.Name}
+	switch ref.Kind {
+	case enginev1alpha1.StoreKindBackupStore:
+		o, key.Namespace = &opsv1alpha1.BackupStore{}, ref.Namespace
+	case enginev1alpha1.StoreKindClusterBackupStore:
+		o = &opsv1alpha1.ClusterBackupStore{}
+	default:
+		return nil, errors.Errorf(errKind, ref.Kind)
+	}
+	if err := kube.Get(ctx, key, o); err != nil {
+		return nil, errors.Wrapf(err, errGetStore, ref)
+	}
+	return o, nil
+}
+
+// Resolve reads the store ref names and its Secrets. backupRoot is the
+// provider's root of posix stores.
+func Resolve(ctx context.Context, kube client.Reader, ref Ref, backupRoot string) (Store, error) {
+	o, err := Get(ctx, kube, ref)
+	if err != nil {
+		return Store{}, err
+	}
+	return FromObject(ctx, kube, o, backupRoot)
+}
+
+// FromObject resolves a BackupStore, whose Secrets are read from its own
+// namespace only, or a ClusterBackupStore, whose Secrets are read from the
+// namespaces it names: both become the same Store.
+func FromObject(ctx context.Context, kube client.Reader, o client.Object, backupRoot string) (Store, error) {
+	switch s := o.(type) {
+	case *opsv1alpha1.BackupStore:
+		return fromParams(ctx, kube, opsv1alpha1.BackupStoreKind+" "+s.Name, inNamespace(s.Namespace, s.Spec.ForProvider), s.Namespace, backupRoot)
+	case *opsv1alpha1.ClusterBackupStore:
+		return fromParams(ctx, kube, opsv1alpha1.ClusterBackupStoreKind+" "+s.Name, s.Spec.ForProvider, ClusterDir, backupRoot)
+	}
+	return Store{}, errors.Errorf(errKind, o.GetObjectKind().GroupVersionKind().Kind)
+}
+
+// inNamespace is a BackupStore's parameters with every Secret reference
+// in the store's own namespace: its references cannot name another, and
+// from here on a namespaced store is resolved as a cluster one.
+func inNamespace(ns string, p opsv1alpha1.BackupStoreParameters) opsv1alpha1.ClusterBackupStoreParameters {
+	out := opsv1alpha1.ClusterBackupStoreParameters{Posix: p.Posix, StoreOptions: p.StoreOptions}
+	if p.S3 != nil {
+		out.S3 = &opsv1alpha1.ClusterS3Store{
+			S3Location:           p.S3.S3Location,
+			CredentialsSecretRef: xpv2.SecretReference{Namespace: ns, Name: p.S3.CredentialsSecretRef.Name},
+		}
+		if ref := p.S3.CASecretRef; ref != nil {
+			out.S3.CASecretRef = ref.ToSecretKeySelector(ns)
+		}
+	}
+	if e := p.Encryption; e != nil {
+		out.Encryption = &opsv1alpha1.ClusterStoreEncryption{PassphraseSecretRef: *e.PassphraseSecretRef.ToSecretKeySelector(ns)}
+	}
+	return out
+}
+
+// fromParams resolves a store's parameters; what names the store in
+// messages, and posixDir is the directory below the backup root that a
+// posix store's directory goes into.
+func fromParams(ctx context.Context, kube client.Reader, what string, p opsv1alpha1.ClusterBackupStoreParameters, posixDir, backupRoot string) (Store, error) {
+	secret := func(ref xpv2.SecretReference, key string) (string, error) {
 		s := &corev1.Secret{}
-		if err := kube.Get(ctx, types.NamespacedName{Namespace: bs.Namespace, Name: ref}, s); err != nil {
-			return "", errors.Wrapf(err, errGetSecret, bs.Namespace, ref, bs.Name)
+		if err := kube.Get(ctx, types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}, s); err != nil {
+			return "", errors.Wrapf(err, errGetSecret, ref.Namespace, ref.Name, what)
 		}
 		v, ok := s.Data[key]
 		if !ok || len(v) == 0 {
-			return "", errors.Errorf(errNoKey, bs.Namespace, ref, bs.Name, key)
+			return "", errors.Errorf(errNoKey, ref.Namespace, ref.Name, what, key)
 		}
 		return string(v), nil
 	}
@@ -80,11 +185,11 @@ func FromSpec(ctx context.Context, kube client.Reader, bs *opsv1alpha1.BackupSto
 	var st Store
 	switch {
 	case p.S3 != nil:
-		ak, err := secret(p.S3.CredentialsSecretRef.Name, KeyAccessKeyID)
+		ak, err := secret(p.S3.CredentialsSecretRef, KeyAccessKeyID)
 		if err != nil {
 			return Store{}, err
 		}
-		sk, err := secret(p.S3.CredentialsSecretRef.Name, KeySecretAccessKey)
+		sk, err := secret(p.S3.CredentialsSecretRef, KeySecretAccessKey)
 		if err != nil {
 			return Store{}, err
 		}
@@ -102,36 +207,36 @@ func FromSpec(ctx context.Context, kube client.Reader, bs *opsv1alpha1.BackupSto
 			},
 		}
 		if ref := p.S3.CASecretRef; ref != nil {
-			ca, err := secret(ref.Name, ref.Key)
+			ca, err := secret(ref.SecretReference, ref.Key)
 			if err != nil {
 				return Store{}, err
 			}
 			st.CA = []byte(ca)
 		}
 	case p.Posix != nil:
-		dir, err := PosixPath(backupRoot, bs.Namespace, p.Posix.Directory)
+		dir, err := PosixPath(backupRoot, posixDir, p.Posix.Directory)
 		if err != nil {
 			return Store{}, err
 		}
 		st.Repo = pgbackrest.Repo{Type: pgbackrest.RepoPosix, Path: dir}
 	default:
-		return Store{}, errors.Errorf(errNoKind, bs.Name)
+		return Store{}, errors.Errorf(errNoKind, what)
 	}
 
 	if e := p.Encryption; e != nil {
-		pass, err := secret(e.PassphraseSecretRef.Name, e.PassphraseSecretRef.Key)
+		pass, err := secret(e.PassphraseSecretRef.SecretReference, e.PassphraseSecretRef.Key)
 		if err != nil {
 			return Store{}, err
 		}
 		st.Repo.CipherPass = pass
 	}
-	st.Repo.Retention = retention(p.Retention)
+	st.Repo.Retention = Retention(p.Retention)
 	st.Repo.Compress = string(p.Compression)
 	return st, nil
 }
 
-// retention maps the store's retention onto pgBackRest's.
-func retention(r *opsv1alpha1.StoreRetention) pgbackrest.Retention {
+// Retention maps a store's or an instance's retention onto pgBackRest's.
+func Retention(r *common.BackupRetention) pgbackrest.Retention {
 	var out pgbackrest.Retention
 	if r == nil {
 		return out

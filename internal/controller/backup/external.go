@@ -34,7 +34,7 @@ const (
 
 	errInstanceGone   = "DatabaseInstance %s does not exist: nothing can be backed up, and a backup taken before stays in its store; delete this Backup"
 	errNotReady       = "DatabaseInstance %s is not Ready yet: the backup starts once it is"
-	errNoBackupConfig = "DatabaseInstance %s has no spec.forProvider.backup: set spec.forProvider.backup.store to a BackupStore of this namespace to back it up"
+	errNoBackupConfig = "DatabaseInstance %s has no spec.forProvider.backup: set spec.forProvider.backup.store to a BackupStore of this namespace (or a ClusterBackupStore, with storeKind) to back it up"
 	errNoArchiving    = "DatabaseInstance %s does not archive WAL into its store yet (its WALArchiving condition is not True: %s); a backup needs it, and starts once it does"
 	errNoPrimary      = "DatabaseInstance %s has no primary member to back up"
 	errNotMember      = "VirtualMachine %s, where the backup was started, is no member of DatabaseInstance %s any more"

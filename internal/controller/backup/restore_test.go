@@ -11,8 +11,10 @@ import (
 	"github.com/jackc/pgx/v5"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/dbaas-io/dbaas/apis/common"
 	computev1alpha1 "github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 	enginev1alpha1 "github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/apis/ops/v1alpha1"
@@ -46,7 +48,11 @@ func TestRestore(t *testing.T) {
 	c := env.Client
 	const ns = "restore"
 	t.Cleanup(func() { t.Logf("TestRestore took %s", time.Since(began).Round(time.Second)) })
-	backuptest.Fixture{NS: ns, Instance: "src", VMs: []string{"src"}, Prefix: "/restore", Passphrase: "a passphrase of this test only"}.Create(t, env, s3test.Start(t))
+	s3 := s3test.Start(t)
+	backuptest.Fixture{NS: ns, Instance: "src", VMs: []string{"src"}, Prefix: "/restore", Passphrase: "a passphrase of this test only"}.Create(t, env, s3)
+	// The restored instance archives and backs up into a store the
+	// platform owns, whose Secret is in a namespace of the platform's.
+	platform := clusterStore(t, env, s3, ns+"-platform")
 	// The restored instances' machines, one each.
 	for _, vm := range []string{"restored", "early", "far"} {
 		if err := c.Create(ctx, &computev1alpha1.VirtualMachine{
@@ -132,7 +138,8 @@ func TestRestore(t *testing.T) {
 			BackupRef: &enginev1alpha1.BackupReference{Name: full.Name},
 			Target:    enginev1alpha1.RecoveryTarget{Time: target.UTC().Format(time.RFC3339Nano)},
 		}}
-		p.Backup = &enginev1alpha1.InstanceBackupParameters{Store: "s3"}
+		p.Backup = &enginev1alpha1.InstanceBackupParameters{Store: platform, StoreKind: enginev1alpha1.StoreKindClusterBackupStore,
+			Retention: &common.BackupRetention{FullCount: ptr.To[int32](1)}}
 	})
 	restored.Spec.WriteConnectionSecretToReference = &xpv2.LocalSecretReference{Name: "restored-conn"}
 	early := restoredInstance(ns, "early", fromSource(enginev1alpha1.RecoveryTarget{Time: beforeBackup.UTC().Format(time.RFC3339Nano)}))
@@ -213,6 +220,8 @@ func TestRestore(t *testing.T) {
 		}
 		return strings.HasPrefix(mine.WALMax, "00000002"), fmt.Sprintf("own stanza's WAL %s-%s, the source's up to %s", mine.WALMin, mine.WALMax, theirs.WALMax)
 	})
+
+	backupsThroughClusterStore(t, env, restored, rStanza, platform)
 
 	// A target the archived WAL never reaches: PostgreSQL's own message,
 	// and nothing published.

@@ -96,8 +96,8 @@ func TestBackupsOverSSH(t *testing.T) {
 		&v1alpha1.BackupStore{
 			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "s3"},
 			Spec: v1alpha1.BackupStoreSpec{ForProvider: v1alpha1.BackupStoreParameters{S3: &v1alpha1.S3Store{
-				Endpoint: storeName, Port: int32(store.Port), Bucket: store.Bucket, Region: store.Region,
-				URIStyle: v1alpha1.URIStylePath, Prefix: prefix,
+				S3Location: v1alpha1.S3Location{Endpoint: storeName, Port: int32(store.Port), Bucket: store.Bucket, Region: store.Region,
+					URIStyle: v1alpha1.URIStylePath, Prefix: prefix},
 				CASecretRef:          &xpv2.LocalSecretKeySelector{LocalSecretReference: xpv2.LocalSecretReference{Name: "s3"}, Key: "ca.crt"},
 				CredentialsSecretRef: xpv2.LocalSecretReference{Name: "s3"},
 			}}},
@@ -275,7 +275,7 @@ func TestBackupsOverSSH(t *testing.T) {
 		return strings.HasPrefix(mine.WALMax, "00000002"), fmt.Sprintf("own stanza's WAL %s-%s, the source's up to %s", mine.WALMin, mine.WALMax, theirs.WALMax)
 	})
 
-	st, err := backupstore.Resolve(ctx, c, ns, "s3", root)
+	st, err := backupstore.Resolve(ctx, c, backupstore.Ref{Kind: enginev1alpha1.StoreKindBackupStore, Namespace: ns, Name: "s3"}, root)
 	if err != nil {
 		t.Fatal(err)
 	}

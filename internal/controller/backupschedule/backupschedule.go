@@ -89,12 +89,15 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 		Owns(&v1alpha1.Backup{}).
 		Watches(&enginev1alpha1.DatabaseInstance{}, schedulesOfNamespace(mgr.GetClient()), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&v1alpha1.BackupStore{}, schedulesOfNamespace(mgr.GetClient()), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&v1alpha1.ClusterBackupStore{}, schedulesOfNamespace(mgr.GetClient()), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Complete(ratelimiter.NewReconciler(name, r, o.GlobalRateLimiter))
 }
 
 // schedulesOfNamespace wakes every schedule of an object's namespace: a
 // namespace holds few schedules, and which instance a selector picks is
-// the reconcile's to say.
+// the reconcile's to say. A ClusterBackupStore has no namespace, so it
+// wakes every schedule: which of them use it is the reconcile's to say
+// too, and a cluster store changes rarely.
 func schedulesOfNamespace(c client.Reader) handler.EventHandler {
 	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
 		l := &v1alpha1.BackupScheduleList{}

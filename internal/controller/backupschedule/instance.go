@@ -13,6 +13,7 @@ import (
 
 	enginev1alpha1 "github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/apis/ops/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/clients/backupstore"
 )
 
 const (
@@ -20,14 +21,14 @@ const (
 	errNoInstance     = "set spec.instance, spec.instanceRef or spec.instanceSelector to a DatabaseInstance of this namespace"
 	errNoneSelected   = "spec.instanceSelector matches no DatabaseInstance in namespace %s: no backups are taken until one does"
 	errInstanceGone   = "DatabaseInstance %s does not exist: no backups are taken until it does"
-	errNoBackupConfig = "DatabaseInstance %s has no spec.forProvider.backup: set spec.forProvider.backup.store to a BackupStore of this namespace; no backups are taken until then"
-	errStoreGone      = "BackupStore %s, which DatabaseInstance %s backs up into, does not exist: no backups are taken until it does"
+	errNoBackupConfig = "DatabaseInstance %s has no spec.forProvider.backup: set spec.forProvider.backup.store to a BackupStore of this namespace (or a ClusterBackupStore, with storeKind); no backups are taken until then"
+	errStoreGone      = "%s, which DatabaseInstance %s backs up into, does not exist: no backups are taken until it does"
 	errGet            = "cannot get %s %s"
 	errList           = "cannot list the DatabaseInstances of namespace %s"
 )
 
 // instanceOf finds the schedule's DatabaseInstance, in the schedule's own
-// namespace, and checks that the BackupStore it backs up into exists: a
+// namespace, and checks that the store it backs up into exists: a
 // schedule whose instance or store is gone says which, and makes nothing.
 func instanceOf(ctx context.Context, c client.Reader, s *v1alpha1.BackupSchedule) (string, error) {
 	ns := s.GetNamespace()
@@ -74,11 +75,12 @@ func instanceOf(ctx context.Context, c client.Reader, s *v1alpha1.BackupSchedule
 	if b == nil || b.Store == "" {
 		return "", errors.Errorf(errNoBackupConfig, name)
 	}
-	switch err := c.Get(ctx, types.NamespacedName{Namespace: ns, Name: b.Store}, &v1alpha1.BackupStore{}); {
-	case kerrors.IsNotFound(err):
-		return "", errors.Errorf(errStoreGone, b.Store, name)
-	case err != nil:
-		return "", errors.Wrapf(err, errGet, v1alpha1.BackupStoreKind, b.Store)
+	store := backupstore.InstanceStore(ns, b)
+	if _, err := backupstore.Get(ctx, c, store); err != nil {
+		if kerrors.IsNotFound(err) {
+			return "", errors.Errorf(errStoreGone, store, name)
+		}
+		return "", err
 	}
 	return name, nil
 }

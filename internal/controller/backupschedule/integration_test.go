@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dbaas-io/dbaas/apis/common"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -58,7 +60,7 @@ func TestScheduledBackups(t *testing.T) {
 	const ns, name, sched = "schedules", "db", "every5s"
 
 	backuptest.Fixture{NS: ns, Instance: name, VMs: []string{"vm"}, Prefix: "/schedules",
-		Retention: &v1alpha1.StoreRetention{FullCount: ptr.To[int32](2)}}.Create(t, env, store)
+		Retention: &common.BackupRetention{FullCount: ptr.To[int32](2)}}.Create(t, env, store)
 	// Two schedules that cannot run: their conditions say why.
 	for _, o := range []*v1alpha1.BackupSchedule{
 		{

@@ -42,16 +42,16 @@ func archivingCondition(store string, a postgresql.Archiver, cause string) xpv2.
 	switch {
 	case a.LastArchivedTime.IsZero() && a.LastFailedTime.IsZero():
 		c.Status, c.Reason = corev1.ConditionUnknown, ReasonArchivePends
-		c.Message = fmt.Sprintf("no WAL segment was archived to BackupStore %s yet", store)
+		c.Message = fmt.Sprintf("no WAL segment was archived to %s yet", store)
 	case !a.LastFailedTime.After(a.LastArchivedTime):
 		c.Status, c.Reason = corev1.ConditionTrue, ReasonArchiving
-		c.Message = fmt.Sprintf("WAL is archived to BackupStore %s", store)
+		c.Message = fmt.Sprintf("WAL is archived to %s", store)
 	default:
 		if cause == "" {
 			cause = "pgBackRest logged no error; see the server's log"
 		}
 		c.Status, c.Reason = corev1.ConditionFalse, ReasonArchiveFailed
-		c.Message = fmt.Sprintf("archiving WAL segment %s to BackupStore %s fails since %s: %s",
+		c.Message = fmt.Sprintf("archiving WAL segment %s to %s fails since %s: %s",
 			a.LastFailed, store, a.LastFailedTime.UTC().Format(time.RFC3339), cause)
 	}
 	return c

@@ -86,8 +86,8 @@ func TestWALArchiving(t *testing.T) {
 	if err := c.Create(ctx, &opsv1alpha1.BackupStore{
 		ObjectMeta: metav1.ObjectMeta{Namespace: f.ns, Name: "s3"},
 		Spec: opsv1alpha1.BackupStoreSpec{ForProvider: opsv1alpha1.BackupStoreParameters{S3: &opsv1alpha1.S3Store{
-			Endpoint: store.Endpoint, Port: int32(store.Port), Bucket: store.Bucket, Region: store.Region, Prefix: "/dbaas",
-			URIStyle:             opsv1alpha1.URIStylePath,
+			S3Location: opsv1alpha1.S3Location{Endpoint: store.Endpoint, Port: int32(store.Port), Bucket: store.Bucket, Region: store.Region, Prefix: "/dbaas",
+				URIStyle: opsv1alpha1.URIStylePath},
 			CASecretRef:          &xpv2.LocalSecretKeySelector{LocalSecretReference: xpv2.LocalSecretReference{Name: "s3-creds"}, Key: "ca.crt"},
 			CredentialsSecretRef: xpv2.LocalSecretReference{Name: "s3-creds"},
 		}}},

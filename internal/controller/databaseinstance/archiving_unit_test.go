@@ -66,7 +66,7 @@ func TestArchivingCondition(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			got := archivingCondition("s3", tc.a, tc.cause)
+			got := archivingCondition("BackupStore s3", tc.a, tc.cause)
 			if diff := cmp.Diff(tc.want, got, cmpopts.IgnoreFields(xpv2.Condition{}, "LastTransitionTime")); diff != "" {
 				t.Errorf("%s\narchivingCondition(...): -want +got:\n%s", tc.reason, diff)
 			}

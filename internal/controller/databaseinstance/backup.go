@@ -15,11 +15,11 @@ import (
 )
 
 const (
-	errBackupStore   = "cannot use BackupStore %s for the instance's backups"
-	errBackupConfig  = "cannot write pgBackRest's configuration for BackupStore %s on %s"
+	errBackupStore   = "cannot use %s for the instance's backups"
+	errBackupConfig  = "cannot write pgBackRest's configuration for %s on %s"
 	errBackupRole    = "cannot create pgBackRest's role on %s"
-	errStanzaCreate  = "cannot create the stanza %s in BackupStore %s"
-	errArchiveCheck  = "WAL archiving to BackupStore %s does not work"
+	errStanzaCreate  = "cannot create the stanza %s in %s"
+	errArchiveCheck  = "WAL archiving to %s does not work"
 	defaultArchiveTO = 60 * time.Second
 
 	// stanzaTimeout bounds creating and checking the stanza within a
@@ -30,7 +30,8 @@ const (
 // instanceBackup is spec.forProvider.backup resolved for one reconcile:
 // the store's repository, which every member gets a pgbackrest.conf for.
 type instanceBackup struct {
-	// store is the BackupStore's name, which messages name.
+	// store names the store in messages: "BackupStore <name>" or
+	// "ClusterBackupStore <name>".
 	store     string
 	stanza    string
 	repo      pgbackrest.Repo
@@ -71,9 +72,15 @@ func (c *connector) resolveBackup(ctx context.Context, cr *v1alpha1.DatabaseInst
 	if b == nil {
 		return nil
 	}
-	st, err := backupstore.Resolve(ctx, c.kube, cr.GetNamespace(), b.Store, c.backupRoot)
+	ref := backupstore.InstanceStore(cr.GetNamespace(), b)
+	st, err := backupstore.Resolve(ctx, c.kube, ref, c.backupRoot)
 	if err != nil {
-		return errors.Wrapf(err, errBackupStore, b.Store)
+		return errors.Wrapf(err, errBackupStore, ref)
+	}
+	if b.Retention != nil {
+		// The instance's own retention: its pgbackrest.conf is its
+		// stanza's alone, so a shared store's other stanzas keep theirs.
+		st.Repo.Retention = backupstore.Retention(b.Retention)
 	}
 	// Named after the instance's name, which a Backup refers to it by.
 	name, err := backupstore.Stanza(cr.GetNamespace(), cr.GetName())
@@ -81,7 +88,7 @@ func (c *connector) resolveBackup(ctx context.Context, cr *v1alpha1.DatabaseInst
 		return err
 	}
 	e.backup = &instanceBackup{
-		store: b.Store, stanza: name, repo: st.Repo, ca: st.CA,
+		store: ref.String(), stanza: name, repo: st.Repo, ca: st.CA,
 		archiving: walArchiving(b), timeout: archiveTimeout(b),
 		memo: c.memos.of(cr.GetUID()),
 	}

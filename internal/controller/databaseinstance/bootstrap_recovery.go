@@ -25,19 +25,19 @@ const (
 	errRestoreGetBackup   = "cannot restore from Backup %s"
 	errRestoreNoBackup    = "Backup %s does not exist in namespace %s: name a Backup of this namespace"
 	errRestoreNotComplete = "Backup %s is %s, not Completed: wait until it completes, or name another one"
-	errRestoreSourceGone  = "Backup %s's instance %s is gone, and with it the name of its BackupStore: restore with source {instance: %s, store: <its BackupStore>} instead"
+	errRestoreSourceGone  = "Backup %s's instance %s is gone, and with it the name of its store: restore with source {instance: %s, store: <its store>, storeKind: <BackupStore or ClusterBackupStore>} instead"
 	errRestoreNoStore     = "Backup %s's instance %s has no spec.forProvider.backup, so no store to restore from"
 	errRestoreGetSource   = "cannot get the source instance %s"
-	errRestoreStore       = "cannot restore from BackupStore %s"
+	errRestoreStore       = "cannot restore from %s"
 	errRestoreOwnStanza   = "the instance would archive into the stanza it restores from (%s): restore into an instance of another name than %s"
-	errRestoreInfo        = "cannot list the backups of instance %s in BackupStore %s"
-	errRestoreNoBackups   = "BackupStore %s holds no backup of instance %s (stanza %s): %s"
-	errRestoreExpired     = "Backup %s (label %s) is no longer in BackupStore %s: name another one"
-	errRestoreTooEarly    = "target time %s is not after %s, the end of %s in BackupStore %s (the first point it can be restored to): choose a later time"
+	errRestoreInfo        = "cannot list the backups of instance %s in %s"
+	errRestoreNoBackups   = "%s holds no backup of instance %s (stanza %s): %s"
+	errRestoreExpired     = "Backup %s (label %s) is no longer in %s: name another one"
+	errRestoreTooEarly    = "target time %s is not after %s, the end of %s in %s (the first point it can be restored to): choose a later time"
 	errRestoreTooLate     = "target time %s is after %s, when instance %s last archived WAL: choose an earlier time, or wait until it archives past the target (status.atProvider.recoveryWindow.lastArchivedTime)"
 	errRestoreFuture      = "target time %s is in the future"
 	errRestoreTime        = "target time %q is not an RFC 3339 time such as 2026-12-07T02:31:59.135581Z"
-	errRestore            = "cannot restore the backup of instance %s from BackupStore %s"
+	errRestore            = "cannot restore the backup of instance %s from %s"
 	errRestoreReplay      = "cannot start the restored server"
 
 	// msgUnreachable is the Ready message of an instance whose target
@@ -70,7 +70,7 @@ func (c *connector) restoringOf(cr *v1alpha1.DatabaseInstance) *restoring {
 // pgBackRest on the new primary's machine sees it, and the target.
 type recoverySource struct {
 	instance string
-	store    string
+	store    backupstore.Ref
 	stanza   *pgbackrest.Stanza
 	target   pgbackrest.Target
 }
@@ -114,7 +114,10 @@ func (e *external) startReplay(ctx context.Context, cr *v1alpha1.DatabaseInstanc
 func (e *external) recoverySource(ctx context.Context, cr *v1alpha1.DatabaseInstance) (*recoverySource, error) {
 	r := e.restore.spec
 	ns := cr.GetNamespace()
-	var instance, store, label string
+	var (
+		instance, label string
+		store           backupstore.Ref
+	)
 	var source *v1alpha1.DatabaseInstance
 	if r.BackupRef != nil {
 		b := &opsv1alpha1.Backup{}
@@ -143,9 +146,9 @@ func (e *external) recoverySource(ctx context.Context, cr *v1alpha1.DatabaseInst
 		if source.Spec.ForProvider.Backup == nil {
 			return nil, errors.Errorf(errRestoreNoStore, b.Name, instance)
 		}
-		store = source.Spec.ForProvider.Backup.Store
+		store = backupstore.InstanceStore(ns, source.Spec.ForProvider.Backup)
 	} else {
-		instance, store = r.Source.Instance, r.Source.Store
+		instance, store = r.Source.Instance, backupstore.SourceStore(ns, r.Source)
 		var err error
 		if source, err = e.sourceInstance(ctx, ns, instance); err != nil {
 			return nil, err
@@ -158,7 +161,7 @@ func (e *external) recoverySource(ctx context.Context, cr *v1alpha1.DatabaseInst
 	if instance == cr.GetName() && cr.Spec.ForProvider.Backup != nil {
 		return nil, errors.Errorf(errRestoreOwnStanza, stanza, instance)
 	}
-	st, err := backupstore.Resolve(ctx, e.kube, ns, store, e.restore.root)
+	st, err := backupstore.Resolve(ctx, e.kube, store, e.restore.root)
 	if err != nil {
 		return nil, errors.Wrapf(err, errRestoreStore, store)
 	}
@@ -185,7 +188,7 @@ func (e *external) recoverySource(ctx context.Context, cr *v1alpha1.DatabaseInst
 		return nil, errors.Errorf(errRestoreNoBackups, store, instance, stanza, info.Message)
 	}
 	var lastArchived *time.Time
-	if source != nil && source.Spec.ForProvider.Backup != nil && source.Spec.ForProvider.Backup.Store == store {
+	if source != nil && source.Spec.ForProvider.Backup != nil && backupstore.InstanceStore(ns, source.Spec.ForProvider.Backup) == store {
 		if w := source.Status.AtProvider.RecoveryWindow; w != nil && w.LastArchivedTime != nil {
 			t := w.LastArchivedTime.Time
 			lastArchived = &t

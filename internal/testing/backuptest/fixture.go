@@ -10,6 +10,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/dbaas-io/dbaas/apis/common"
+
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -41,7 +43,7 @@ type Fixture struct {
 	// encrypts it.
 	Prefix, Passphrase string
 	// Retention, when set, is the store's retention.
-	Retention *v1alpha1.StoreRetention
+	Retention *common.BackupRetention
 	// Params change the instance's parameters: a topology, say.
 	Params func(*enginev1alpha1.DatabaseInstanceParameters)
 }
@@ -120,12 +122,12 @@ func (f Fixture) store(store *s3test.Server) []client.Object {
 		ObjectMeta: metav1.ObjectMeta{Namespace: f.NS, Name: Store},
 		Spec: v1alpha1.BackupStoreSpec{ForProvider: v1alpha1.BackupStoreParameters{
 			S3: &v1alpha1.S3Store{
-				Endpoint: store.Endpoint, Port: int32(store.Port), Bucket: store.Bucket, Region: store.Region,
-				URIStyle: v1alpha1.URIStylePath, Prefix: f.Prefix,
+				S3Location: v1alpha1.S3Location{Endpoint: store.Endpoint, Port: int32(store.Port), Bucket: store.Bucket, Region: store.Region,
+					URIStyle: v1alpha1.URIStylePath, Prefix: f.Prefix},
 				CASecretRef:          &xpv2.LocalSecretKeySelector{LocalSecretReference: xpv2.LocalSecretReference{Name: Store}, Key: "ca.crt"},
 				CredentialsSecretRef: xpv2.LocalSecretReference{Name: Store},
 			},
-			Retention: f.Retention,
+			StoreOptions: v1alpha1.StoreOptions{Retention: f.Retention},
 		}},
 	}
 	if f.Passphrase != "" {
