@@ -68,7 +68,7 @@ func TestWALArchiving(t *testing.T) {
 			return false, err.Error()
 		}
 		s := di.GetCondition(xpv2.TypeSynced)
-		return s.Status == corev1.ConditionFalse && strings.Contains(s.Message, "BackupStore di-arch/s3"), s.Message
+		return s.Status == corev1.ConditionFalse && strings.Contains(s.Message, "BackupStore s3") && strings.Contains(s.Message, "not found"), s.Message
 	})
 	if got := postmasterStart(t, f, di); got != startedAt {
 		t.Errorf("the server restarted (%s, was %s) while its BackupStore was missing", got, startedAt)
