@@ -38,11 +38,7 @@ func clusterStore(mod func(p *opsv1alpha1.ClusterBackupStoreParameters)) *opsv1a
 // BackupStore cannot name one at all.
 func storeValidation(t *testing.T, env *testenv.Env) {
 	ctx := context.Background()
-	cases := map[string]struct {
-		reason string
-		obj    client.Object
-		want   string // empty: must be accepted
-	}{
+	cases := map[string]createCase{
 		"ClusterS3": {
 			reason: "a cluster store with its Secrets in the platform's namespace, encrypted, with retention, is accepted",
 			obj: clusterStore(func(p *opsv1alpha1.ClusterBackupStoreParameters) {
@@ -79,19 +75,7 @@ func storeValidation(t *testing.T, env *testenv.Env) {
 			want: "set fullCount or fullDays, not both",
 		},
 	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			err := env.Client.Create(ctx, tc.obj)
-			switch {
-			case tc.want == "" && err != nil:
-				t.Errorf("%s: refused: %v", tc.reason, err)
-			case tc.want != "" && err == nil:
-				t.Errorf("%s: accepted", tc.reason)
-			case tc.want != "" && !strings.Contains(err.Error(), tc.want):
-				t.Errorf("%s: the error should name %q: %v", tc.reason, tc.want, err)
-			}
-		})
-	}
+	createCases(ctx, t, env, cases)
 
 	t.Run("ClusterEncryptionIsImmutable", func(t *testing.T) {
 		pass := func(name string) *opsv1alpha1.ClusterStoreEncryption {

@@ -70,11 +70,7 @@ func TestCRDValidation(t *testing.T) {
 	env := testenv.Start(t)
 	ctx := context.Background()
 
-	cases := map[string]struct {
-		reason string
-		obj    client.Object
-		want   string // empty: must be accepted
-	}{
+	cases := map[string]createCase{
 		"GoodInstance": {
 			reason: "a complete instance is accepted",
 			obj:    instance(nil),
@@ -417,19 +413,7 @@ func TestCRDValidation(t *testing.T) {
 			want:   "ports",
 		},
 	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			err := env.Client.Create(ctx, tc.obj)
-			switch {
-			case tc.want == "" && err != nil:
-				t.Errorf("%s: refused: %v", tc.reason, err)
-			case tc.want != "" && err == nil:
-				t.Errorf("%s: accepted", tc.reason)
-			case tc.want != "" && !strings.Contains(err.Error(), tc.want):
-				t.Errorf("%s: the error should name %q: %v", tc.reason, tc.want, err)
-			}
-		})
-	}
+	createCases(ctx, t, env, cases)
 
 	t.Run("ClassIsImmutable", func(t *testing.T) {
 		d := database(func(p *sqlv1alpha1.DatabaseParameters) { p.ClassRef = &sqlv1alpha1.ClassReference{Name: "a"} })
@@ -526,4 +510,30 @@ func TestCRDValidation(t *testing.T) {
 func hostsSSH() *v1alpha1.SSHConfig {
 	return &v1alpha1.SSHConfig{User: "root", PrivateKeySecretRef: xpv2.SecretKeySelector{
 		SecretReference: xpv2.SecretReference{Namespace: "default", Name: "ssh"}, Key: "id"}}
+}
+
+// A createCase is an object the API server must accept (want empty) or
+// refuse with an error naming want.
+type createCase struct {
+	reason string
+	obj    client.Object
+	want   string
+}
+
+// createCases creates each case's object and checks the API server's answer.
+func createCases(ctx context.Context, t *testing.T, env *testenv.Env, cases map[string]createCase) {
+	t.Helper()
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			err := env.Client.Create(ctx, tc.obj)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("%s: refused: %v", tc.reason, err)
+			case tc.want != "" && err == nil:
+				t.Errorf("%s: accepted", tc.reason)
+			case tc.want != "" && !strings.Contains(err.Error(), tc.want):
+				t.Errorf("%s: the error should name %q: %v", tc.reason, tc.want, err)
+			}
+		})
+	}
 }
