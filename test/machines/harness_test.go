@@ -73,9 +73,25 @@ func waitReady(t *testing.T, c client.Client, vm *v1alpha1.VirtualMachine) *v1al
 			return false, err.Error()
 		}
 		r, s := got.GetCondition(xpv2.TypeReady), got.GetCondition(xpv2.TypeSynced)
-		return r.Status == corev1.ConditionTrue && s.Status == corev1.ConditionTrue, fmt.Sprintf("ready %s %q, synced %s %q", r.Status, r.Message, s.Status, s.Message)
+		return r.Status == corev1.ConditionTrue && s.Status == corev1.ConditionTrue, conditions(got)
 	})
 	return got
+}
+
+// conditions is what a failed wait says of the resource: its Ready and
+// Synced conditions with their messages.
+func conditions(vm *v1alpha1.VirtualMachine) string {
+	r, s := vm.GetCondition(xpv2.TypeReady), vm.GetCondition(xpv2.TypeSynced)
+	return fmt.Sprintf("ready %s %q, synced %s %q", r.Status, r.Message, s.Status, s.Message)
+}
+
+// resourceConditions reads the resource again for conditions.
+func resourceConditions(c client.Client, vm *v1alpha1.VirtualMachine) string {
+	got := &v1alpha1.VirtualMachine{}
+	if err := c.Get(context.Background(), client.ObjectKeyFromObject(vm), got); err != nil {
+		return "cannot read the resource: " + err.Error()
+	}
+	return conditions(got)
 }
 
 // waitSyncedFalse waits for a Synced=False message containing want.

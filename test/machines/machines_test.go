@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/backend"
@@ -54,6 +56,9 @@ func TestMachines(t *testing.T) {
 			t.Run("Unavailable", func(t *testing.T) {
 				transient(t, env, r, ns, "unavailable", r.rig.Unavailable, "503 Service Unavailable; retrying with back-off")
 			})
+			if r.guestAddress != nil {
+				t.Run("GuestWithoutAddress", func(t *testing.T) { guestWithoutAddress(t, env, r, ns) })
+			}
 			t.Run("Orphan", func(t *testing.T) { orphan(t, env, r, ns) })
 			if r.rules {
 				t.Run("FirewallRule", func(t *testing.T) { firewallRule(t, env, r, ns) })
@@ -84,7 +89,7 @@ func lifecycle(t *testing.T, env *testenv.Env, r rig, ns string) {
 		if err != nil || m == nil {
 			return false, "cannot read the machine"
 		}
-		return m.CPU == 2 && m.MemoryMiB == 4096, "still drifted"
+		return m.CPU == 2 && m.MemoryMiB == 4096, diskString(m) + "; " + resourceConditions(c, vm)
 	})
 
 	// Resize: more CPU and memory, a bigger data disk and a new one.
@@ -97,7 +102,7 @@ func lifecycle(t *testing.T, env *testenv.Env, r rig, ns string) {
 		if err != nil || m == nil {
 			return false, "cannot read the machine"
 		}
-		return m.CPU == 4 && m.MemoryMiB >= 8192 && disksAre(m.Disks, map[string]int32{"data": 20, "wal": 5}), diskString(m)
+		return m.CPU == 4 && m.MemoryMiB >= 8192 && disksAre(m.Disks, map[string]int32{"data": 20, "wal": 5}), diskString(m) + "; " + resourceConditions(c, vm)
 	})
 	waitReady(t, c, got)
 
@@ -115,6 +120,35 @@ func lifecycle(t *testing.T, env *testenv.Env, r rig, ns string) {
 	if n := count(t, r.rig, "db-1"); n != 0 {
 		t.Errorf("machines named db-1 after delete: %d, want 0", n)
 	}
+}
+
+// guestWithoutAddress: a running machine whose guest reports no address
+// is not Ready, and still takes a resize: the guest is not the backend's
+// work in progress, and a guest may never report one.
+func guestWithoutAddress(t *testing.T, env *testenv.Env, r rig, ns string) {
+	c := env.Client
+	vm := newVM(r, ns, "no-address")
+	must(t, c.Create(context.Background(), vm))
+	got := waitReady(t, c, vm)
+	must(t, r.guestAddress("no-address", ""))
+	wait.For(t, timeout, "not Ready while the guest reports no address", func() (bool, string) {
+		must(t, c.Get(context.Background(), client.ObjectKeyFromObject(vm), got))
+		rc := got.GetCondition(xpv2.TypeReady)
+		return rc.Status == corev1.ConditionFalse && strings.Contains(rc.Message, "waiting for the guest's IP address"), conditions(got)
+	})
+
+	update(t, c, got, func(vm *v1alpha1.VirtualMachine) { vm.Spec.ForProvider.CPU = 4 })
+	wait.For(t, timeout, "resized while the guest reports no address", func() (bool, string) {
+		m, err := r.rig.Get("no-address")
+		if err != nil || m == nil {
+			return false, "cannot read the machine"
+		}
+		return m.CPU == 4, diskString(m) + "; " + resourceConditions(c, vm)
+	})
+	must(t, r.guestAddress("no-address", "192.0.2.50"))
+	waitReady(t, c, got)
+	must(t, c.Delete(context.Background(), got))
+	waitGone(t, c, got)
 }
 
 // missingImage: the condition names what is missing.

@@ -36,6 +36,10 @@ type rig struct {
 	// the image (a wrong datacenter, a size over quota) and returns what
 	// the Synced message must say.
 	refuse func(*v1alpha1.VirtualMachineParameters) string
+	// guestAddress makes a machine's guest report ip as its address ("":
+	// none), where the backend learns it from the guest (vSphere's
+	// VMware Tools).
+	guestAddress func(vm, ip string) error
 }
 
 // startRigs starts every backend's fake for one test.
@@ -55,7 +59,8 @@ func startRigs(t *testing.T) []rig {
 			refuse: func(p *v1alpha1.VirtualMachineParameters) string {
 				p.VSphere = &v1alpha1.VSphereMachineParameters{Datacenter: "DC9"}
 				return `"DC9"`
-			}},
+			},
+			guestAddress: vs.SetGuestIP},
 		{name: "azure", rig: az, wire: func(o *backend.Options) { o.Azure = az.Options() }, rules: true, enforced: true,
 			network: az.Subnet(), missingImage: "Canonical:no-such-image:22_04-lts:latest",
 			refuse: func(p *v1alpha1.VirtualMachineParameters) string {

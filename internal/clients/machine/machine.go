@@ -81,6 +81,13 @@ type Machine struct {
 	// pending machine is not Available, and no update is sent to it.
 	Pending string
 
+	// Waiting says what a running machine waits for that is not the
+	// backend's work and that no update changes (a vSphere guest that has
+	// not reported its address). Such a machine is not Available, but
+	// updates are sent to it: nothing of the backend is in progress, and a
+	// guest may wait for ever.
+	Waiting string
+
 	// Failed says, in the backend's words, that its last work on the
 	// machine failed (a Terraform run errored, an Azure VM in provisioning
 	// state Failed). The machine exists, so it can still be deleted; a spec

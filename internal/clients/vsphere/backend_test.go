@@ -99,22 +99,22 @@ func TestCreateObserve(t *testing.T) {
 			switch {
 			case tc.want == machine.PowerOff:
 				m = observeUntil(t, b, id, func(m *machine.Machine) bool { return m != nil })
-				if m.Pending != "" || m.Address != "" {
-					t.Errorf("off machine: pending %q, address %q", m.Pending, m.Address)
+				if m.Pending != "" || m.Waiting != "" || m.Address != "" {
+					t.Errorf("off machine: pending %q, waiting %q, address %q", m.Pending, m.Waiting, m.Address)
 				}
 			case tc.pending:
 				time.Sleep(100 * time.Millisecond) // the rig would have set an IP by now
 				m = observeUntil(t, b, id, func(m *machine.Machine) bool { return m != nil })
-				if m.Pending != "waiting for the guest's IP address" || m.Address != "" {
-					t.Errorf("want pending for the IP, got %+v", m)
+				if m.Waiting != "waiting for the guest's IP address" || m.Pending != "" || m.Address != "" {
+					t.Errorf("want waiting for the IP, got %+v", m)
 				}
 				if err := rig.SetGuestIP(id.Name, "192.0.2.7"); err != nil {
 					t.Fatal(err)
 				}
-				m = observeUntil(t, b, id, func(m *machine.Machine) bool { return m.Address == "192.0.2.7" && m.Pending == "" })
+				m = observeUntil(t, b, id, func(m *machine.Machine) bool { return m.Address == "192.0.2.7" && m.Waiting == "" })
 			default:
 				m = observeUntil(t, b, id, func(m *machine.Machine) bool { return m.Address != "" })
-				if !strings.HasPrefix(m.Address, "10.0.") || m.Pending != "" {
+				if !strings.HasPrefix(m.Address, "10.0.") || m.Pending != "" || m.Waiting != "" {
 					t.Errorf("ready machine: %+v", m)
 				}
 			}

@@ -143,7 +143,7 @@ func observed(mv *mo.VirtualMachine) *machine.Machine {
 		m.Owner = ownerOf(mv.Config.ExtraConfig)
 	}
 	if m.PowerState == machine.PowerOn && m.Address == "" {
-		m.Pending = "waiting for the guest's IP address"
+		m.Waiting = "waiting for the guest's IP address"
 	}
 	return m
 }

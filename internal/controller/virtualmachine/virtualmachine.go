@@ -183,6 +183,8 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.VirtualMachine) (ma
 		return managed.ExternalObservation{ResourceExists: true, ResourceUpToDate: true}, nil
 	case meta.WasDeleted(cr):
 		cr.SetConditions(xpv2.Deleting())
+	case m.PowerState == machine.PowerOn && m.Waiting != "":
+		cr.SetConditions(xpv2.Unavailable().WithMessage(m.Waiting))
 	case m.PowerState == machine.PowerOn:
 		cr.SetConditions(xpv2.Available())
 	default:

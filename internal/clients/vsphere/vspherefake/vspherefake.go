@@ -364,8 +364,22 @@ func (r *Rig) Close() {
 
 // powerWatch plays the guest: it gives a VM that powers on an address, and
 // takes it away when the VM powers off, as VMware Tools would report.
+// The addresses are set in the order the power changes happened, by one
+// goroutine at a time: set from a goroutine each, a quick off and on (a
+// cold resize) could have its "no address" land after the new address, and
+// the guest would look address-less for ever.
 type powerWatch struct {
 	rig *Rig
+
+	mu       sync.Mutex
+	queue    []guestIP
+	draining bool
+}
+
+// guestIP is an address a VM's guest reports; empty after a power off.
+type guestIP struct {
+	vm types.ManagedObjectReference
+	ip string
 }
 
 func (*powerWatch) Reference() types.ManagedObjectReference {
@@ -392,18 +406,44 @@ func (w *powerWatch) UpdateObject(_ *simulator.Context, obj mo.Reference, change
 		if c.Val == types.VirtualMachinePowerStatePoweredOn {
 			ip = fmt.Sprintf("10.0.%d.%d", 1+r.nextIP.Load()/250, 1+r.nextIP.Add(1)%250)
 		}
-		// The simulator holds its locks while it calls handlers: set the
-		// address from another goroutine, as a guest would a moment later.
-		r.wg.Add(1)
-		go func() {
-			defer r.wg.Done()
-			vm := object.NewVirtualMachine(r.client.Client, ref)
-			t, err := vm.Reconfigure(context.Background(), types.VirtualMachineConfigSpec{ExtraConfig: []types.BaseOptionValue{
-				&types.OptionValue{Key: "SET.guest.ipAddress", Value: ip},
-			}})
-			if err == nil {
-				_ = t.Wait(context.Background())
-			}
-		}()
+		w.enqueue(guestIP{vm: ref, ip: ip})
+	}
+}
+
+// enqueue queues an address for the guest. The simulator holds its locks
+// while it calls handlers, so the address is set from another goroutine,
+// as a guest would a moment later.
+func (w *powerWatch) enqueue(g guestIP) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.queue = append(w.queue, g)
+	if w.draining {
+		return
+	}
+	w.draining = true
+	w.rig.wg.Add(1)
+	go w.drain()
+}
+
+// drain sets the queued addresses in order until none is left.
+func (w *powerWatch) drain() {
+	defer w.rig.wg.Done()
+	for {
+		w.mu.Lock()
+		if len(w.queue) == 0 {
+			w.draining = false
+			w.mu.Unlock()
+			return
+		}
+		g := w.queue[0]
+		w.queue = w.queue[1:]
+		w.mu.Unlock()
+		vm := object.NewVirtualMachine(w.rig.client.Client, g.vm)
+		t, err := vm.Reconfigure(context.Background(), types.VirtualMachineConfigSpec{ExtraConfig: []types.BaseOptionValue{
+			&types.OptionValue{Key: "SET.guest.ipAddress", Value: g.ip},
+		}})
+		if err == nil {
+			_ = t.Wait(context.Background())
+		}
 	}
 }
