@@ -23,11 +23,14 @@ DEV_TOOLS     := $(BIN)/crank
 VERSITYGW_VERSION := v1.8.0
 OBJECT_STORE  := $(BIN)/versitygw
 
+# `make package` writes the Crossplane packages here.
+PACKAGE_DIR   ?= $(CACHE)/packages
+
 # `make render` serves the function here, where example/functions.yaml
 # expects it; set RENDER_PORT when that port is taken.
 RENDER_PORT   ?= 9443
 
-.PHONY: help deps tools build generate check-generated lint unit render test bench bench-200 bench-500 bench-instance bench-backup demo up down clean
+.PHONY: help deps tools build generate check-generated lint unit render package test bench bench-200 bench-500 bench-instance bench-backup demo up down clean
 
 help: ## List the targets.
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -151,6 +154,18 @@ render: $(BIN)/crank ## Render functions/dbaas/example with the platform's Compo
 # the others instead of starting after some forty packages and ending
 # alone; a package named twice runs once.
 SLOW_TESTS := ./internal/controller/databaseinstance/ ./test/e2e/ ./test/machines/ ./internal/engine/postgresql/ ./test/existing/ ./internal/engine/pgbackrest/ ./internal/controller/backupschedule/ ./internal/controller/backup/
+
+# The packages are OCI image tarballs that Crossplane's CLI builds from the
+# crossplane.yaml beside what each packages, without a Docker engine. The
+# provider's and the function's embed no runtime image: their processes run
+# where the platform runs them (Crossplane's External runtime, or an image
+# built elsewhere).
+package: $(BIN)/crank ## Build the provider, function and platform Configuration packages (.xpkg) into PACKAGE_DIR (.cache/packages).
+	@mkdir -p $(PACKAGE_DIR)
+	$(BIN)/crank xpkg build --package-root=package --examples-root=examples --package-file=$(PACKAGE_DIR)/provider-dbaas.xpkg
+	$(BIN)/crank xpkg build --package-root=functions/dbaas/package --examples-root=functions/dbaas/example --package-file=$(PACKAGE_DIR)/function-dbaas.xpkg
+	$(BIN)/crank xpkg build --package-root=apis/platform --ignore='catalog/*.yaml' --examples-root=examples --package-file=$(PACKAGE_DIR)/platform-dbaas.xpkg
+	$(BIN)/crank xpkg build --package-root=apis/platform-claims --examples-root=examples --package-file=$(PACKAGE_DIR)/platform-dbaas-claims.xpkg
 
 test: deps build ## Run the whole suite: unit, integration and end-to-end.
 	$(GO) vet ./...
