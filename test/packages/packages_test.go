@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
+	"github.com/dbaas-io/dbaas/internal/testing/integration"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 )
 
@@ -32,6 +33,7 @@ type built struct {
 }
 
 func TestPackages(t *testing.T) {
+	integration.Needs(t, "crank from .cache/bin (make build)")
 	root := testenv.RepoRoot(t)
 	out := t.TempDir()
 	cmd := exec.Command("make", "-s", "package", "PACKAGE_DIR="+out)
