@@ -160,7 +160,7 @@ func file(t *testing.T, img v1.Image, h v1.Hash, name string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rc.Close() //nolint:errcheck // read only
+	defer rc.Close()
 	tr := tar.NewReader(rc)
 	for {
 		hd, err := tr.Next()
