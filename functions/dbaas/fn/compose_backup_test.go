@@ -34,6 +34,13 @@ import (
 	"github.com/dbaas-io/dbaas/functions/dbaas/input/v1beta1"
 )
 
+// planned is what a backup plan composes.
+type planned struct {
+	backup   *enginev1alpha1.InstanceBackupParameters
+	schedule *opsv1alpha1.BackupSchedule
+	warning  string
+}
+
 func TestPlanBackup(t *testing.T) {
 	daily := &v1beta1.BackupPolicy{Schedule: "0 1 * * *", RetentionDays: 14, PITRWindowDays: 7}
 	primary := v1beta1.Tier{Name: "ha", Topology: v1beta1.TopologyPrimary, Members: 3, Backup: daily}
@@ -41,33 +48,33 @@ func TestPlanBackup(t *testing.T) {
 	noStore := v1beta1.Environment{Name: "vsphere"}
 	orders := target{XRName: "orders", Namespace: "team-a"}
 
-	type want struct {
-		backup   *enginev1alpha1.InstanceBackupParameters
-		schedule *opsv1alpha1.BackupSchedule
-		warning  string
+	// backedUp is what a tier backed up daily, kept 14 days, into the
+	// environment's store composes for a target.
+	backedUp := func(tg target) planned {
+		return planned{
+			backup: &enginev1alpha1.InstanceBackupParameters{
+				Store: "platform-backups", StoreKind: enginev1alpha1.StoreKindClusterBackupStore,
+				Retention: &common.BackupRetention{FullDays: ptr.To[int32](14)},
+			},
+			schedule: &opsv1alpha1.BackupSchedule{
+				ObjectMeta: tg.meta(nameBackupSchedule),
+				Spec: opsv1alpha1.BackupScheduleSpec{
+					Instance: tg.name(nameInstance), Schedule: "0 1 * * *", Type: opsv1alpha1.BackupFull, Immediate: true,
+				},
+			},
+		}
 	}
 	cases := map[string]struct {
 		reason string
 		target target
 		sel    selection
-		want   want
+		want   planned
 	}{
 		"TierWithPolicyAndStore": {
 			reason: "A tier with a policy in an environment with a store should archive into that ClusterBackupStore, keep full backups retentionDays, and take full backups on the tier's schedule, one at once.",
 			target: orders,
 			sel:    selection{Tier: primary, Environment: withStore},
-			want: want{
-				backup: &enginev1alpha1.InstanceBackupParameters{
-					Store: "platform-backups", StoreKind: enginev1alpha1.StoreKindClusterBackupStore,
-					Retention: &common.BackupRetention{FullDays: ptr.To[int32](14)},
-				},
-				schedule: &opsv1alpha1.BackupSchedule{
-					ObjectMeta: orders.meta(nameBackupSchedule),
-					Spec: opsv1alpha1.BackupScheduleSpec{
-						Instance: "orders-instance", Schedule: "0 1 * * *", Type: opsv1alpha1.BackupFull, Immediate: true,
-					},
-				},
-			},
+			want:   backedUp(orders),
 		},
 		"TierWithoutPolicy": {
 			reason: "A tier without a policy should get no backup and no warning, even where the environment has a store.",
@@ -83,7 +90,7 @@ func TestPlanBackup(t *testing.T) {
 			reason: "A tier with a policy where the environment names no store should get no backup, and a warning naming the environment and what to set.",
 			target: orders,
 			sel:    selection{Tier: primary, Environment: noStore},
-			want: want{warning: `tier ha backs up its databases (schedule "0 1 * * *", kept 14 days), but environment vsphere names no backupStore: ` +
+			want: planned{warning: `tier ha backs up its databases (schedule "0 1 * * *", kept 14 days), but environment vsphere names no backupStore: ` +
 				`this Database gets no backups and cannot be restored; the platform team sets backupStore of environment vsphere ` +
 				`in the catalog to the name of a ClusterBackupStore`},
 		},
@@ -91,24 +98,13 @@ func TestPlanBackup(t *testing.T) {
 			reason: "A composite named with 56 characters should be backed up: its schedule's name has the 63 a BackupSchedule may have.",
 			target: target{XRName: strings.Repeat("a", 56), Namespace: "team-a"},
 			sel:    selection{Tier: primary, Environment: withStore},
-			want: want{
-				backup: &enginev1alpha1.InstanceBackupParameters{
-					Store: "platform-backups", StoreKind: enginev1alpha1.StoreKindClusterBackupStore,
-					Retention: &common.BackupRetention{FullDays: ptr.To[int32](14)},
-				},
-				schedule: &opsv1alpha1.BackupSchedule{
-					ObjectMeta: target{XRName: strings.Repeat("a", 56), Namespace: "team-a"}.meta(nameBackupSchedule),
-					Spec: opsv1alpha1.BackupScheduleSpec{
-						Instance: strings.Repeat("a", 56) + "-instance", Schedule: "0 1 * * *", Type: opsv1alpha1.BackupFull, Immediate: true,
-					},
-				},
-			},
+			want:   backedUp(target{XRName: strings.Repeat("a", 56), Namespace: "team-a"}),
 		},
 		"NameTooLong": {
 			reason: "A composite whose schedule's name would pass 63 characters should get no backup, and a warning saying how long a name may be.",
 			target: target{XRName: strings.Repeat("a", 57), Namespace: "team-a"},
 			sel:    selection{Tier: primary, Environment: withStore},
-			want: want{warning: "tier ha backs up its databases, but this Database's BackupSchedule would be named " + strings.Repeat("a", 57) + "-backup, " +
+			want: planned{warning: "tier ha backs up its databases, but this Database's BackupSchedule would be named " + strings.Repeat("a", 57) + "-backup, " +
 				"64 characters, more than the 63 a BackupSchedule may have: this Database gets no backups; " +
 				"a Database (or the composite of a claim) named with at most 56 characters is backed up"},
 		},
@@ -116,8 +112,8 @@ func TestPlanBackup(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			p := planBackup(tc.target, tc.sel)
-			got := want{backup: instanceBackup(p), schedule: composeBackupSchedule(tc.target, p), warning: p.Warning}
-			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(want{})); diff != "" {
+			got := planned{backup: instanceBackup(p), schedule: composeBackupSchedule(tc.target, p), warning: p.Warning}
+			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(planned{})); diff != "" {
 				t.Errorf("%s\nplanBackup(...): -want, +got:\n%s", tc.reason, diff)
 			}
 		})
