@@ -45,10 +45,11 @@ func isReady(oc resource.ObservedComposed, ok bool) bool {
 // Ready condition says whether its last backup worked, or turns False
 // while its first backup waits for the instance, and neither says whether
 // the application can use the database; a Database that went not Ready
-// because a nightly backup failed would look down when it is not. What a
-// schedule needs to run (the instance and its store) keeps the instance
-// not Ready itself when it is missing. A schedule not created yet still
-// counts, so that a tier that promises backups is Ready with them.
+// because a nightly backup failed would look down when it is not. A
+// missing store is the instance's to report: its reconcile fails naming
+// the store, and a new instance never becomes Ready without it. A schedule
+// not created yet still counts, so that a tier that promises backups is
+// Ready with them.
 func readyForDatabase(name resource.Name, oc resource.ObservedComposed, ok bool) bool {
 	if name == nameBackupSchedule {
 		return ok
