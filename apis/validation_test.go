@@ -492,6 +492,8 @@ func TestCRDValidation(t *testing.T) {
 
 	t.Run("Stores", func(t *testing.T) { storeValidation(t, env) })
 
+	t.Run("Composed", func(t *testing.T) { composedValidation(t, env) })
+
 	t.Run("EngineIsImmutable", func(t *testing.T) {
 		i := instance(nil)
 		if err := env.Client.Create(ctx, i); err != nil {

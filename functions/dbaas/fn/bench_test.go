@@ -28,7 +28,7 @@ import (
 // BenchmarkRunFunction composes, as Crossplane does on every reconcile of a
 // claim, the local dev database of the shipped Composition's catalog, and
 // the ha database of a cloud environment: three machines, the instance, the
-// firewall rule, the user and the database.
+// firewall rule, the user, the database and the backup schedule.
 func BenchmarkRunFunction(b *testing.B) {
 	cases := map[string]struct {
 		req  *fnv1.RunFunctionRequest
@@ -50,7 +50,7 @@ func BenchmarkRunFunction(b *testing.B) {
 				RequiredResources: required(tiersCatalog()),
 				Observed:          &fnv1.State{Composite: &fnv1.Resource{Resource: tierXR("ha", "gcp", "vector")}},
 			},
-			want: 7,
+			want: 8,
 		},
 	}
 

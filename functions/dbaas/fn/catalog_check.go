@@ -21,10 +21,13 @@ import (
 	"maps"
 	"regexp"
 	"slices"
+	"strings"
 
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/dbaas-io/dbaas/functions/dbaas/input/v1beta1"
+	"github.com/dbaas-io/dbaas/internal/cronexpr"
 )
 
 // Bounds of catalog entries, the same as the catalog types' markers and the
@@ -36,6 +39,7 @@ const (
 	minSKUMaxConnections = 5
 	maxSKUMaxConnections = 10000
 	maxSKUSharedBuffers  = 1048576
+	maxRetentionDays     = 9999999
 )
 
 // providerConfigKinds are the kinds a providerConfigRef may name.
@@ -147,17 +151,38 @@ func checkTier(t v1beta1.Tier, p *field.Path) field.ErrorList {
 			"only a tier with topology primary has replicas to fail over to: use topology primary, or remove failover"))
 	}
 
-	if b := t.Backup; b != nil {
-		bp := p.Child("backup")
-		if b.Schedule == "" {
-			errs = append(errs, field.Required(bp.Child("schedule"), "a cron schedule of full backups, for example \"0 1 * * *\""))
-		}
-		if b.RetentionDays < 1 {
-			errs = append(errs, field.Invalid(bp.Child("retentionDays"), b.RetentionDays, "must be 1 or more"))
-		}
-		if b.PITRWindowDays < 0 {
-			errs = append(errs, field.Invalid(bp.Child("pitrWindowDays"), b.PITRWindowDays, "must be 0 (restore to a backup only) or more"))
-		}
+	if t.Backup != nil {
+		errs = append(errs, checkBackupPolicy(*t.Backup, t.Topology, p.Child("backup"))...)
+	}
+	return errs
+}
+
+// checkBackupPolicy checks that a tier's backup policy composes into a
+// BackupSchedule and a retention the provider accepts, on a tier that has
+// an instance to back up.
+func checkBackupPolicy(b v1beta1.BackupPolicy, topology v1beta1.Topology, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	if topology == v1beta1.TopologyShared {
+		// The shared server is not the platform's instance: its backups
+		// are its owners', and it has no stanza of the database's own.
+		errs = append(errs, field.Forbidden(p,
+			"a shared tier's databases live on the environment's sharedServer, which its owners back up: remove backup"))
+	}
+	switch _, err := cronexpr.Parse("schedule", b.Schedule); {
+	case b.Schedule == "":
+		errs = append(errs, field.Required(p.Child("schedule"), "a cron schedule of full backups, for example \"0 1 * * *\""))
+	case err != nil:
+		errs = append(errs, field.Invalid(p.Child("schedule"), b.Schedule, err.Error()))
+	}
+	if b.RetentionDays < 1 || b.RetentionDays > maxRetentionDays {
+		errs = append(errs, field.Invalid(p.Child("retentionDays"), b.RetentionDays, fmt.Sprintf("must be from 1 to %d", maxRetentionDays)))
+	}
+	switch {
+	case b.PITRWindowDays < 0:
+		errs = append(errs, field.Invalid(p.Child("pitrWindowDays"), b.PITRWindowDays, "must be 0 (restore to a backup only) or more"))
+	case b.PITRWindowDays > b.RetentionDays && b.RetentionDays >= 1:
+		errs = append(errs, field.Invalid(p.Child("pitrWindowDays"), b.PITRWindowDays,
+			fmt.Sprintf("must not be more than retentionDays (%d): a restore to a time starts from a backup taken before it; raise retentionDays or lower pitrWindowDays", b.RetentionDays)))
 	}
 	return errs
 }
@@ -202,7 +227,8 @@ func checkFlavor(f v1beta1.Flavor, engines []v1beta1.Engine, p *field.Path) fiel
 }
 
 // checkEnvironment checks that an environment names the tiers and SKUs of the
-// catalog, prices with decimals, and says where its shared tier lives.
+// catalog, prices with decimals, says where its shared tier lives, and names
+// its backup store as a ClusterBackupStore can be named.
 func checkEnvironment(e v1beta1.Environment, tiers []v1beta1.Tier, skus []v1beta1.SKU, p *field.Path) field.ErrorList {
 	errs := checkProviderConfigRef(e.ProviderConfigRef, p.Child("providerConfigRef"))
 
@@ -219,6 +245,13 @@ func checkEnvironment(e v1beta1.Environment, tiers []v1beta1.Tier, skus []v1beta
 				"name the ClusterProviderConfig whose spec.server holds the shared tier's databases"))
 		} else {
 			errs = append(errs, checkProviderConfigRef(s.ProviderConfigRef, ref)...)
+		}
+	}
+
+	if e.BackupStore != "" {
+		if msgs := validation.IsDNS1123Subdomain(e.BackupStore); len(msgs) > 0 {
+			errs = append(errs, field.Invalid(p.Child("backupStore"), e.BackupStore,
+				"must be the name of a ClusterBackupStore: "+strings.Join(msgs, "; ")))
 		}
 	}
 

@@ -157,9 +157,48 @@ func TestCheckTier(t *testing.T) {
 			tier:   v1beta1.Tier{Name: "t", Topology: v1beta1.TopologySingle, Members: 1, Backup: &v1beta1.BackupPolicy{PITRWindowDays: -1}},
 			want: []string{
 				`data.tiers[t].backup.schedule: Required value: a cron schedule of full backups, for example "0 1 * * *"`,
-				`data.tiers[t].backup.retentionDays: Invalid value: 0: must be 1 or more`,
+				`data.tiers[t].backup.retentionDays: Invalid value: 0: must be from 1 to 9999999`,
 				`data.tiers[t].backup.pitrWindowDays: Invalid value: -1: must be 0 (restore to a backup only) or more`,
 			},
+		},
+		"BackupWithPITRWindow": {
+			reason: "A point-in-time window as long as the retention should have no problem.",
+			tier: v1beta1.Tier{Name: "t", Topology: v1beta1.TopologySingle, Members: 1,
+				Backup: &v1beta1.BackupPolicy{Schedule: "@daily", RetentionDays: 7, PITRWindowDays: 7}},
+		},
+		"BackupScheduleNotCron": {
+			reason: "A schedule the BackupSchedule controller cannot read should be refused with what is accepted, before it is composed.",
+			tier: v1beta1.Tier{Name: "t", Topology: v1beta1.TopologySingle, Members: 1,
+				Backup: &v1beta1.BackupPolicy{Schedule: "0 25 * * *", RetentionDays: 7}},
+			want: []string{`data.tiers[t].backup.schedule: Invalid value: "0 25 * * *": schedule "0 25 * * *" is not a cron schedule ` +
+				`(5 fields: minute hour day-of-month month day-of-week; 6 with seconds first; or a descriptor such as @daily or @every 1h): ` +
+				`end of range (25) above maximum (23): 25`},
+		},
+		"BackupScheduleWithTimeZone": {
+			reason: "A schedule with a time zone prefix should be refused: the composed schedule is read in UTC.",
+			tier: v1beta1.Tier{Name: "t", Topology: v1beta1.TopologySingle, Members: 1,
+				Backup: &v1beta1.BackupPolicy{Schedule: "TZ=Europe/Berlin 0 1 * * *", RetentionDays: 7}},
+			want: []string{`data.tiers[t].backup.schedule: Invalid value: "TZ=Europe/Berlin 0 1 * * *": ` +
+				`schedule "TZ=Europe/Berlin 0 1 * * *" has a time zone prefix: set spec.timeZone instead`},
+		},
+		"PITRWindowLongerThanRetention": {
+			reason: "A point-in-time window longer than the backups are kept should be refused: a restore to a time needs a backup before it.",
+			tier: v1beta1.Tier{Name: "t", Topology: v1beta1.TopologyPrimary, Members: 2,
+				Backup: &v1beta1.BackupPolicy{Schedule: "0 1 * * *", RetentionDays: 7, PITRWindowDays: 14}},
+			want: []string{`data.tiers[t].backup.pitrWindowDays: Invalid value: 14: must not be more than retentionDays (7): ` +
+				`a restore to a time starts from a backup taken before it; raise retentionDays or lower pitrWindowDays`},
+		},
+		"RetentionTooLong": {
+			reason: "A retention beyond what the instance's retention accepts should be refused.",
+			tier: v1beta1.Tier{Name: "t", Topology: v1beta1.TopologySingle, Members: 1,
+				Backup: &v1beta1.BackupPolicy{Schedule: "0 1 * * *", RetentionDays: 10000000}},
+			want: []string{`data.tiers[t].backup.retentionDays: Invalid value: 10000000: must be from 1 to 9999999`},
+		},
+		"SharedWithBackup": {
+			reason: "A backup policy on a shared tier should be refused: the shared server is backed up by its owners.",
+			tier:   v1beta1.Tier{Name: "t", Topology: v1beta1.TopologyShared, Backup: backup},
+			want: []string{`data.tiers[t].backup: Forbidden: a shared tier's databases live on the environment's sharedServer, ` +
+				`which its owners back up: remove backup`},
 		},
 	}
 	for name, tc := range cases {
@@ -306,6 +345,17 @@ func TestCheckEnvironment(t *testing.T) {
 				`data.environments[e].pricing.skus[small]: Invalid value: "1e3": must be a non-negative decimal in quotes, such as "12.50"`,
 				`data.environments[e].pricing.storageGB: Invalid value: "-0.1": must be a non-negative decimal in quotes, such as "12.50"`,
 			},
+		},
+		"BackupStore": {
+			reason: "A backup store named as a ClusterBackupStore can be should have no problem.",
+			env:    v1beta1.Environment{Name: "e", ProviderConfigRef: pc, BackupStore: "platform-backups.eu"},
+		},
+		"BackupStoreNotAName": {
+			reason: "A backup store that cannot be the name of a ClusterBackupStore should be refused, saying what a name may hold.",
+			env:    v1beta1.Environment{Name: "e", ProviderConfigRef: pc, BackupStore: "../Platform"},
+			want: []string{`data.environments[e].backupStore: Invalid value: "../Platform": must be the name of a ClusterBackupStore: ` +
+				`a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character ` +
+				`(e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')`},
 		},
 	}
 	for name, tc := range cases {

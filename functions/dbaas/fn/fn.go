@@ -126,10 +126,16 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 
 	t := target{XRName: xrName, Namespace: ns, Database: databaseName(s, place.Owner), ConnectionSecret: place.ConnectionSecret}
 
-	mine, err := compose(t, sel)
+	mine, warnings, err := compose(t, sel)
 	if err != nil {
 		response.Fatal(rsp, err)
 		return rsp, nil
+	}
+	for _, w := range warnings {
+		// Core turns a warning into an event on the XR, and on the claim
+		// too, so that the team sees what its tier promises and does not
+		// get here.
+		response.Warning(rsp, errors.New(w)).TargetCompositeAndClaim()
 	}
 	ready := markReady(mine, observed)
 	if !ready {

@@ -54,6 +54,7 @@ const (
 	compositionFile       = "../../../apis/platform/composition.yaml"
 	catalogDir            = "../../../apis/platform/catalog"
 	catalogExamples       = "../../../examples/catalog"
+	backupExamples        = "../../../examples/backups"
 	definitionFile        = "../../../apis/platform/definition.yaml"
 	claimsCompositionFile = "../../../apis/platform-claims/composition.yaml"
 	claimsDefinitionFile  = "../../../apis/platform-claims/definition.yaml"
@@ -167,8 +168,48 @@ func TestCatalogExamples(t *testing.T) {
 			if len(c.Environments) != 2 {
 				t.Errorf("%s: want the local environment and the example's, got %d environments", f.name, len(c.Environments))
 			}
+			stores := exampleClusterBackupStores(t)
+			for _, e := range c.Environments {
+				if e.BackupStore != "" && !slices.Contains(stores, e.BackupStore) {
+					t.Errorf("%s: environment %s names backupStore %s, which is not a ClusterBackupStore of %s: want one of %v",
+						f.name, e.Name, e.BackupStore, backupExamples, stores)
+				}
+			}
 		})
 	}
+}
+
+// exampleClusterBackupStores are the names of the ClusterBackupStores in
+// examples/backups, which an example environment's backupStore names so
+// that the examples apply as they are.
+func exampleClusterBackupStores(t testing.TB) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(backupExamples, "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range files {
+		b, err := os.ReadFile(filepath.Clean(f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, doc := range strings.Split(string(b), "\n---\n") {
+			obj := struct {
+				Kind     string `json:"kind"`
+				Metadata struct {
+					Name string `json:"name"`
+				} `json:"metadata"`
+			}{}
+			if err := yaml.Unmarshal([]byte(doc), &obj); err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			if obj.Kind == "ClusterBackupStore" {
+				names = append(names, obj.Metadata.Name)
+			}
+		}
+	}
+	return names
 }
 
 // claim returns the spec of the DatabaseClaim in an example file.

@@ -40,6 +40,23 @@ func isReady(oc resource.ObservedComposed, ok bool) bool {
 	return ok && oc.Resource.GetCondition(xpv2.TypeReady).Status == corev1.ConditionTrue
 }
 
+// readyForDatabase is true when a composed resource no longer keeps the
+// Database from being Ready. A BackupSchedule does not once it exists: its
+// Ready condition says whether its last backup worked, or turns False
+// while its first backup waits for the instance, and neither says whether
+// the application can use the database; a Database that went not Ready
+// because a nightly backup failed would look down when it is not. A
+// missing store is the instance's to report: its reconcile fails naming
+// the store, and a new instance never becomes Ready without it. A schedule
+// not created yet still counts, so that a tier that promises backups is
+// Ready with them.
+func readyForDatabase(name resource.Name, oc resource.ObservedComposed, ok bool) bool {
+	if name == nameBackupSchedule {
+		return ok
+	}
+	return isReady(oc, ok)
+}
+
 // markReady tells Crossplane which desired resources are ready, and returns
 // whether all of them are. Resources that are not ready stay unspecified so
 // that Crossplane can still apply its own checks.
@@ -47,7 +64,7 @@ func markReady(desired map[resource.Name]*resource.DesiredComposed, observed map
 	all := true
 	for name, dc := range desired {
 		oc, ok := observed[name]
-		if !isReady(oc, ok) {
+		if !readyForDatabase(name, oc, ok) {
 			all = false
 			continue
 		}

@@ -103,13 +103,14 @@ func observeStatus(desired map[resource.Name]*resource.DesiredComposed, observed
 // notReadyMessage says why the first composed resource that is not ready is
 // not, as "<Kind> <name>: <message>", so that a team sees it without
 // reading managed resources. Resources are taken in the order they depend
-// on each other: machines, instance, firewall rule, user, database. An
+// on each other: machines, instance, firewall rule, user, database, backup
+// schedule. An
 // error (Synced False) says more than a Ready condition, which often only
 // says Creating.
 func notReadyMessage(desired map[resource.Name]*resource.DesiredComposed, observed map[resource.Name]resource.ObservedComposed) string {
 	for _, name := range inOrder(desired) {
 		oc, ok := observed[name]
-		if isReady(oc, ok) {
+		if readyForDatabase(name, oc, ok) {
 			continue
 		}
 		if !ok {
@@ -137,7 +138,7 @@ func conditionMessage(synced, ready xpv2.Condition) string {
 
 // kindOrder ranks composed resources by the order they depend on each
 // other.
-var kindOrder = []resource.Name{nameVM, nameInstance, nameFirewall, nameUser, nameDatabase}
+var kindOrder = []resource.Name{nameVM, nameInstance, nameFirewall, nameUser, nameDatabase, nameBackupSchedule}
 
 // inOrder returns the names of composed resources in kindOrder, members'
 // machines by member.

@@ -26,7 +26,9 @@ import (
 // tiersCatalog is a catalog with every tier, and an environment on every
 // backend: local, which offers every tier, and vsphere, azure, gcp and
 // terraform, with their machine settings, zones, data devices, firewalls,
-// allowed tiers, shared servers and prices.
+// allowed tiers, shared servers and prices. Local, azure and gcp name a
+// backup store; vsphere and terraform do not, so their tiers with a backup
+// policy get none, and a warning.
 func tiersCatalog() *v1beta1.Catalog {
 	return &v1beta1.Catalog{
 		Engines: []v1beta1.Engine{{Name: "postgresql", Versions: []string{"15"}, DefaultVersion: "15", DefaultFlavor: "plain"}},
@@ -59,6 +61,7 @@ func tiersCatalog() *v1beta1.Catalog {
 					ProviderConfigRef: v1beta1.ProviderConfigReference{Kind: "ClusterProviderConfig", Name: "shared-local"},
 					DatabaseClass:     "postgresql-dba",
 				},
+				BackupStore: "local-backups",
 			},
 			{
 				Name:              "vsphere",
@@ -88,6 +91,7 @@ func tiersCatalog() *v1beta1.Catalog {
 				AllowedTiers: []string{"standard", "ha", "shared"},
 				SharedServer: &v1beta1.SharedServer{ProviderConfigRef: v1beta1.ProviderConfigReference{Kind: "ClusterProviderConfig", Name: "azure-flexible"}},
 				Pricing:      &v1beta1.Pricing{Currency: "USD", SKUs: map[string]v1beta1.Price{"small": "31.025", "medium": "62.05"}, StorageGB: "0.115"},
+				BackupStore:  "azure-westeurope-backups",
 			},
 			{
 				Name:              "gcp",
@@ -102,6 +106,7 @@ func tiersCatalog() *v1beta1.Catalog {
 				Firewall:     &v1beta1.Firewall{SourceCIDRs: []string{"10.132.0.0/20"}, SourceTags: []string{"orders-app"}},
 				AllowedTiers: []string{"standard", "ha", "shared"},
 				Pricing:      &v1beta1.Pricing{Currency: "EUR", SKUs: map[string]v1beta1.Price{"small": "24.30", "medium": "48.60"}, StorageGB: "0.17"},
+				BackupStore:  "gcp-backups",
 			},
 			{
 				Name:              "terraform",

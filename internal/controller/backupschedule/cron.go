@@ -15,17 +15,10 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 
 	"github.com/dbaas-io/dbaas/apis/ops/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/cronexpr"
 )
 
-const (
-	errSchedule = "%s %q is not a cron schedule (5 fields: minute hour day-of-month month day-of-week; 6 with seconds first; or a descriptor such as @daily or @every 1h)"
-	errTZPrefix = "%s %q has a time zone prefix: set spec.timeZone instead"
-	errTimeZone = "spec.timeZone %q is not an IANA time zone name such as UTC or Europe/Berlin"
-)
-
-// parser reads cron expressions as CloudNativePG's ScheduledBackup does
-// (seconds first), and also the usual five fields and descriptors.
-var parser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+const errTimeZone = "spec.timeZone %q is not an IANA time zone name such as UTC or Europe/Berlin"
 
 // slot is one cron schedule and the type of backup it takes.
 type slot struct {
@@ -51,31 +44,17 @@ func parseSpec(spec v1alpha1.BackupScheduleSpec) ([]slot, *time.Location, error)
 	if typ == "" {
 		typ = v1alpha1.BackupFull
 	}
-	first, err := parseCron("spec.schedule", spec.Schedule)
+	first, err := cronexpr.Parse("spec.schedule", spec.Schedule)
 	if err != nil {
 		return nil, nil, err
 	}
 	slots := []slot{{schedule: first, typ: typ}}
 	for i, s := range spec.Slots {
-		c, err := parseCron(fmt.Sprintf("spec.slots[%d].schedule", i), s.Schedule)
+		c, err := cronexpr.Parse(fmt.Sprintf("spec.slots[%d].schedule", i), s.Schedule)
 		if err != nil {
 			return nil, nil, err
 		}
 		slots = append(slots, slot{schedule: c, typ: s.Type})
 	}
 	return slots, loc, nil
-}
-
-// parseCron reads one expression. A TZ= or CRON_TZ= prefix, which the cron
-// library would take, is refused: spec.timeZone says the zone, once.
-func parseCron(field, expr string) (cron.Schedule, error) {
-	e := strings.TrimSpace(expr)
-	if strings.HasPrefix(e, "TZ=") || strings.HasPrefix(e, "CRON_TZ=") {
-		return nil, errors.Errorf(errTZPrefix, field, expr)
-	}
-	c, err := parser.Parse(e)
-	if err != nil {
-		return nil, errors.Wrapf(err, errSchedule, field, expr)
-	}
-	return c, nil
 }

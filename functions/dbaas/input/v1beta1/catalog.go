@@ -73,19 +73,35 @@ type Engine struct {
 	DefaultFlavor string `json:"defaultFlavor,omitempty"`
 }
 
-// A BackupPolicy is how a tier's databases are backed up. It is carried by
-// the tier and not applied yet: the provider has BackupStore, Backup and
-// BackupSchedule, but the function composes none of them.
+// A BackupPolicy is how a tier's databases are backed up. In an environment
+// that names a backupStore, the function composes it as the instance's
+// spec.forProvider.backup (WAL archived into that ClusterBackupStore, with
+// the retention below) and a BackupSchedule of full backups; in an
+// environment that names none, it composes no backup and warns.
 type BackupPolicy struct {
-	// Schedule of full backups, in cron syntax, for example "0 1 * * *".
+	// Schedule of full backups, in cron syntax read in UTC: five fields,
+	// six with seconds first, or a descriptor such as @daily. For example
+	// "0 1 * * *". Maps to the BackupSchedule's spec.schedule.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
 	Schedule string `json:"schedule"`
 
-	// RetentionDays is how long backups are kept.
+	// RetentionDays is how long full backups are kept: maps to the
+	// instance's spec.forProvider.backup.retention.fullDays (pgBackRest's
+	// repo-retention-full-type time), so the oldest full backup kept is at
+	// least this many days old. The WAL a kept backup needs is kept with
+	// it.
 	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=9999999
 	RetentionDays int32 `json:"retentionDays"`
 
 	// PITRWindowDays is how far back a database can be restored to any
-	// second. Zero means to a backup only.
+	// second; zero promises restores to the end of a backup only. It must
+	// not be more than RetentionDays: a restore to a time starts from a
+	// backup taken before it. WAL is archived either way (a backup needs
+	// it) and kept as long as the backups are, since the instance's
+	// retention has no separate setting for WAL: in practice a database
+	// can be restored to any second of its RetentionDays.
 	// +kubebuilder:validation:Minimum=0
 	// +optional
 	PITRWindowDays int32 `json:"pitrWindowDays,omitempty"`
@@ -289,6 +305,16 @@ type Environment struct {
 	// Pricing of this environment; no cost is shown when unset.
 	// +optional
 	Pricing *Pricing `json:"pricing,omitempty"`
+
+	// BackupStore is the name of the ClusterBackupStore (ops.dbaas.io) the
+	// databases of tiers with a backup policy archive WAL and take backups
+	// into here, each in its own stanza <namespace>.<instance>. The
+	// platform owns it and its Secrets; a Database cannot choose it. Tiers
+	// with a backup policy get no backups here when unset.
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	BackupStore string `json:"backupStore,omitempty"`
 }
 
 // +kubebuilder:object:root=true
