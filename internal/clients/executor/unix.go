@@ -3,6 +3,7 @@ package executor
 import (
 	"context"
 	"net"
+	"os/user"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 )
@@ -10,6 +11,7 @@ import (
 const (
 	errDialUnix    = "cannot connect to the unix socket %s"
 	errDialUnixSSH = "cannot connect to the unix socket %s on %s over SSH (the machine's sshd must allow AllowStreamLocalForwarding, and the login user must reach the socket)"
+	errPeerUser    = "cannot tell which OS user this process runs as"
 )
 
 // A UnixDialer connects to a unix socket on the machine an executor runs
@@ -20,6 +22,11 @@ type UnixDialer interface {
 	// deadlines, so a caller that sets them from its context (pgx does) is
 	// never held past its context by a machine that stopped answering.
 	DialUnix(ctx context.Context, path string) (net.Conn, error)
+	// PeerUser is the OS user name a socket's server sees connecting
+	// (SO_PEERCRED): this process's user here, the login user over SSH,
+	// whose sshd connects without sudo. A server that maps peers to roles
+	// (PostgreSQL's pg_ident.conf) must name it.
+	PeerUser() (string, error)
 }
 
 var (
@@ -33,6 +40,18 @@ func (Local) DialUnix(ctx context.Context, path string) (net.Conn, error) {
 	c, err := d.DialContext(ctx, "unix", path)
 	return c, errors.Wrapf(err, errDialUnix, path)
 }
+
+// PeerUser is the user this process runs as.
+func (Local) PeerUser() (string, error) {
+	u, err := user.Current()
+	if err != nil {
+		return "", errors.Wrap(err, errPeerUser)
+	}
+	return u.Username, nil
+}
+
+// PeerUser is the SSH login user.
+func (s *SSH) PeerUser() (string, error) { return s.client.User(), nil }
 
 // DialUnix connects to the socket at path on the machine through OpenSSH's
 // direct-streamlocal channel, as `ssh -L port:/path` does: the machine's

@@ -108,6 +108,11 @@ func TestDialUnixAsLoginUser(t *testing.T) {
 		if uint64(peer) != uid {
 			t.Errorf("the socket's peer is user %d, want the login user %s (%d)", peer, h.User(), uid)
 		}
+		// PeerUser names the user the server saw: the name pg_ident.conf
+		// must map.
+		if name, err := e.PeerUser(); err != nil || name != h.User() {
+			t.Errorf("PeerUser = %q, %v; want %q, the user whose uid the server saw", name, err, h.User())
+		}
 	case <-ctx.Done():
 		t.Fatal("the socket's server saw no connection")
 	}

@@ -78,7 +78,7 @@ func (p *tlsProbe) verified(t *testing.T) *tls.Config {
 // text, the admin account over TCP only from the provider's address, an
 // application with the connection secret's CA in, and a client that names
 // no TLS mode refusing a server its CA did not sign.
-func checkTLSBoundary(t *testing.T, f *fixture, di *v1alpha1.DatabaseInstance) {
+func checkTLSBoundary(t *testing.T, f *fixture, di *v1alpha1.DatabaseInstance, instanceDir string) {
 	ctx := context.Background()
 	p := newTLSProbe(t, f, di)
 	admin, pw := string(p.secret.Data[ConnectionUsername]), string(p.secret.Data[ConnectionPassword])
@@ -101,6 +101,10 @@ func checkTLSBoundary(t *testing.T, f *fixture, di *v1alpha1.DatabaseInstance) {
 		t.Errorf("the admin's session is not encrypted: ssl=%v, %v", ssl, err)
 	}
 	_ = conn.Close(ctx)
+
+	t.Run("ProviderAdminOverSocket", func(t *testing.T) {
+		checkAdminSocket(t, instanceDir, admin)
+	})
 
 	t.Run("PlainTextRefused", func(t *testing.T) {
 		for _, u := range []struct{ user, pw string }{{admin, pw}, {"app", "app-secret-pw"}} {
@@ -187,6 +191,39 @@ func checkTLSBoundary(t *testing.T, f *fixture, di *v1alpha1.DatabaseInstance) {
 	}
 }
 
+// checkAdminSocket checks the way the provider administers the member in
+// instanceDir: its unix socket lets root, the provider's OS user here, in as
+// the admin without a password (pg_ident.conf maps it), so no admin
+// password crosses for the provider's own queries.
+func checkAdminSocket(t *testing.T, instanceDir, admin string) {
+	t.Helper()
+	ctx := context.Background()
+	sockets, err := filepath.Glob(filepath.Join(instanceDir, "run", ".s.PGSQL.*[0-9]"))
+	if err != nil || len(sockets) != 1 {
+		t.Fatalf("the member's unix socket in %s: %v, %v; want one", instanceDir, sockets, err)
+	}
+	port, err := strconv.Atoi(strings.TrimPrefix(filepath.Ext(sockets[0]), "."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := pgx.ParseConfig("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Host, cfg.Port, cfg.User, cfg.Database = filepath.Dir(sockets[0]), uint16(port), admin, "postgres"
+	cfg.Password, cfg.TLSConfig, cfg.Fallbacks = "not the admin password", nil, nil
+	cfg.ConnectTimeout = 10 * time.Second
+	c, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		t.Fatalf("root as %s over the socket, without the password: %v", admin, err)
+	}
+	defer c.Close(ctx)
+	var onSocket bool
+	if err := c.QueryRow(ctx, "SELECT inet_server_addr() IS NULL").Scan(&onSocket); err != nil || !onSocket {
+		t.Errorf("the session is on the unix socket: %v, %v", onSocket, err)
+	}
+}
+
 // checkKeyFile checks that the server's key is readable by the engine user
 // only.
 func checkKeyFile(t *testing.T, path string) {
@@ -219,7 +256,7 @@ func TestTLSLocalEngine(t *testing.T) {
 	}
 	f.waitReady(t, di)
 	checkKeyFile(t, filepath.Join(f.machineDir(t), "postgresql", "pg", "tls", "server.key"))
-	checkTLSBoundary(t, f, di)
+	checkTLSBoundary(t, f, di, filepath.Join(f.machineDir(t), "postgresql", "pg"))
 }
 
 // TestTLSOverSSH: the same on an instance the play makes over SSH, as on
@@ -235,5 +272,5 @@ func TestTLSOverSSH(t *testing.T) {
 	di := f.sshInstance(t, "pg", "vm", pcGood)
 	f.waitReady(t, di)
 	checkKeyFile(t, filepath.Join(filepath.Dir(sshDataDir(vm, f.ns, "pg")), "tls", "server.key"))
-	checkTLSBoundary(t, f.fixture, di)
+	checkTLSBoundary(t, f.fixture, di, filepath.Dir(sshDataDir(vm, f.ns, "pg")))
 }

@@ -43,7 +43,7 @@ func (s *Stanza) Archiving(timeout time.Duration) (*postgresql.Archiving, error)
 // as the OS user that owns the data directory anyway. The provider reaches
 // the server as its admin user with adminPassword to create it.
 func (s *Stanza) EnsureRole(ctx context.Context, adminPassword string) error {
-	c, err := s.Instance.Connect(ctx, s.Instance.AdminUser, adminPassword, "postgres")
+	c, err := s.Instance.ConnectAdmin(ctx, adminPassword)
 	if err != nil {
 		return errors.Wrap(err, errRole)
 	}

@@ -27,7 +27,7 @@ type Archiver struct {
 // ArchiverStatus reads pg_stat_archiver as the admin user: one cheap query,
 // which the provider asks on every look at an instance that archives.
 func (i *Instance) ArchiverStatus(ctx context.Context, password string) (Archiver, error) {
-	c, err := i.Connect(ctx, i.AdminUser, password, "postgres")
+	c, err := i.ConnectAdmin(ctx, password)
 	if err != nil {
 		return Archiver{}, err
 	}

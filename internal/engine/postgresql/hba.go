@@ -13,9 +13,9 @@ import (
 )
 
 const (
-	errWriteHBA = "cannot write pg_hba.conf"
-	errReadHBA  = "cannot read pg_hba.conf"
-	errPeer     = "peer %q is neither an IP address nor a CIDR"
+	errWriteAuth = "cannot write %s"
+	errReadAuth  = "cannot read %s"
+	errPeer      = "peer %q is neither an IP address nor a CIDR"
 
 	// appNetwork is where applications reach a local machine's servers
 	// from: they listen on loopback. Instance.Apps widens it for members
@@ -36,23 +36,29 @@ func hbaName(n string) string {
 }
 
 // renderHBA is pg_hba.conf of an instance that serves TLS. Over the unix
-// socket the engine user may come in as itself (peer). Over TCP nothing
-// comes in without TLS: every TCP rule is hostssl, so a plain connection
-// finds no rule and is refused. The admin account, the superuser the
-// provider administers the server with, comes in over TCP only from the
-// provider's own address (Address, when the provider runs on the member's
-// host) and from the peers (the provider's address over SSH, and the other
-// members, whose pg_rewind comes in as the admin user), with TLS and its
-// password; from anywhere else it is rejected before the rule for
-// applications can match it. Replicas stream as the replication user, with
-// TLS, from loopback and the peers. Applications come in with TLS and their
-// password from apps: the loopback network the machine listens on when it
-// is empty. peers and apps are networks as hbaNetworks returns them.
+// socket the admin account comes in as the OS users pg_ident.conf maps to it
+// (identMap: the provider, root, the engine user), without a password; this
+// line comes first because PostgreSQL takes the first line that matches and
+// never falls back, so the engine user's own peer line must not catch the
+// admin role. Everyone else may come in over the socket as themselves
+// (peer). Over TCP nothing comes in without TLS: every TCP rule is
+// hostssl, so a plain connection finds no rule and is refused. The admin
+// account, the superuser the provider administers the server with, comes
+// in over TCP only from the provider's own address (Address, when the
+// provider runs on the member's host) and from the peers (the provider's
+// address over SSH, and the other members, whose pg_rewind comes in as the
+// admin user), with TLS and its password; from anywhere else it is
+// rejected before the rule for applications can match it. Replicas stream
+// as the replication user, with TLS, from loopback and the peers.
+// Applications come in with TLS and their password from apps: the loopback
+// network the machine listens on when it is empty. peers and apps are
+// networks as hbaNetworks returns them.
 func renderHBA(adminUser string, peers, apps []string) string {
 	admin := hbaName(adminUser)
 	lines := []string{
 		"# Managed by the dbaas provider. Changes are overwritten.",
 		"# TYPE   DATABASE     USER  ADDRESS  METHOD",
+		"local    all          " + admin + "  peer map=" + identMap,
 		"local    all          all            peer",
 		"hostssl  all          " + admin + "  " + Address + "/32  scram-sha-256",
 	}
@@ -112,35 +118,68 @@ func (i *Instance) hba() (string, error) {
 
 func (i *Instance) hbaPath() string { return filepath.Join(i.DataDir(), hbaFile) }
 
-// hbaCurrent reports whether pg_hba.conf is the provider's, for an
-// instance that serves TLS; without TLS initdb's file stays.
+// authFile is one of the files that say who logs in how, with what the
+// provider wants in it.
+type authFile struct {
+	path string
+	want string
+}
+
+// authFiles are pg_hba.conf and the pg_ident.conf its socket line names.
+func (i *Instance) authFiles() ([]authFile, error) {
+	hba, err := i.hba()
+	if err != nil {
+		return nil, err
+	}
+	ident, err := i.ident()
+	if err != nil {
+		return nil, err
+	}
+	return []authFile{{i.identPath(), ident}, {i.hbaPath(), hba}}, nil
+}
+
+// hbaCurrent reports whether pg_hba.conf and pg_ident.conf are the
+// provider's, for an instance that serves TLS; without TLS initdb's files
+// stay.
 func (i *Instance) hbaCurrent(ctx context.Context) (bool, error) {
 	if i.TLS == nil {
 		return true, nil
 	}
-	want, err := i.hba()
+	files, err := i.authFiles()
 	if err != nil {
 		return false, err
 	}
-	have, err := i.readFile(ctx, i.hbaPath())
-	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
+	for _, f := range files {
+		have, err := i.readFile(ctx, f.path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return false, nil
+		}
+		if err != nil {
+			return false, errors.Wrapf(err, errReadAuth, f.path)
+		}
+		if !bytes.Equal(have, []byte(f.want)) {
+			return false, nil
+		}
 	}
-	if err != nil {
-		return false, errors.Wrap(err, errReadHBA)
-	}
-	return bytes.Equal(have, []byte(want)), nil
+	return true, nil
 }
 
-// writeHBA writes pg_hba.conf unless it is current, and reports whether it
-// changed it; a running server reads it on reload.
+// writeHBA writes pg_ident.conf and pg_hba.conf unless they are current,
+// and reports whether it changed them; a running server reads both on
+// reload. The map is written first: a pg_hba.conf naming a map that is not
+// there yet would let nobody in over the socket as the admin.
 func (i *Instance) writeHBA(ctx context.Context) (bool, error) {
 	if ok, err := i.hbaCurrent(ctx); err != nil || ok {
 		return false, err
 	}
-	want, err := i.hba()
+	files, err := i.authFiles()
 	if err != nil {
 		return false, err
 	}
-	return true, errors.Wrap(i.writeFile(ctx, i.hbaPath(), []byte(want), 0o600), errWriteHBA)
+	for _, f := range files {
+		if err := i.writeFile(ctx, f.path, []byte(f.want), 0o600); err != nil {
+			return false, errors.Wrapf(err, errWriteAuth, f.path)
+		}
+	}
+	return true, nil
 }

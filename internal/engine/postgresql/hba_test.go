@@ -16,9 +16,10 @@ func TestRenderHBA(t *testing.T) {
 		want   []string
 	}{
 		"Postgres": {
-			reason: "Over TCP only hostssl rules let anyone in; the admin account only from the provider's address, rejected from anywhere else before the applications' rule",
+			reason: "Over the socket the admin account comes in through the map before the peer line for everyone can catch it; over TCP only hostssl rules let anyone in; the admin account only from the provider's address, rejected from anywhere else before the applications' rule",
 			admin:  "postgres",
 			want: []string{
+				"local all postgres peer map=dbaas",
 				"local all all peer",
 				"hostssl all postgres 127.0.0.1/32 scram-sha-256",
 				"host all postgres all reject",
@@ -31,6 +32,7 @@ func TestRenderHBA(t *testing.T) {
 			admin:  "postgres",
 			peers:  []string{"10.0.0.2/32", "10.1.0.0/24"},
 			want: []string{
+				"local all postgres peer map=dbaas",
 				"local all all peer",
 				"hostssl all postgres 127.0.0.1/32 scram-sha-256",
 				"hostssl all postgres 10.0.0.2/32 scram-sha-256",
@@ -48,6 +50,7 @@ func TestRenderHBA(t *testing.T) {
 			peers:  []string{"10.0.0.1/32"},
 			apps:   []string{"0.0.0.0/0", "::/0"},
 			want: []string{
+				"local all postgres peer map=dbaas",
 				"local all all peer",
 				"hostssl all postgres 127.0.0.1/32 scram-sha-256",
 				"hostssl all postgres 10.0.0.1/32 scram-sha-256",
@@ -64,6 +67,7 @@ func TestRenderHBA(t *testing.T) {
 			peers:  []string{"fd00::1/128"},
 			apps:   []string{"0.0.0.0/0", "::/0"},
 			want: []string{
+				"local all postgres peer map=dbaas",
 				"local all all peer",
 				"hostssl all postgres 127.0.0.1/32 scram-sha-256",
 				"hostssl all postgres fd00::1/128 scram-sha-256",
@@ -78,6 +82,7 @@ func TestRenderHBA(t *testing.T) {
 			reason: "An admin name that is not a plain identifier is double-quoted, so that it is never a keyword or two fields",
 			admin:  `Ad"min all`,
 			want: []string{
+				`local all "Ad""min all" peer map=dbaas`,
 				"local all all peer",
 				`hostssl all "Ad""min all" 127.0.0.1/32 scram-sha-256`,
 				`host all "Ad""min all" all reject`,
@@ -89,6 +94,7 @@ func TestRenderHBA(t *testing.T) {
 			reason: "An admin named like a keyword is quoted, so that its reject rule does not reject everyone",
 			admin:  "all",
 			want: []string{
+				`local all "all" peer map=dbaas`,
 				"local all all peer",
 				`hostssl all "all" 127.0.0.1/32 scram-sha-256`,
 				`host all "all" all reject`,

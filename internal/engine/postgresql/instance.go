@@ -89,11 +89,12 @@ type Instance struct {
 	BinRoot string
 	// ShareRoot holds <major>/extension; empty means DefaultShareRoot.
 	ShareRoot string
-	// TLS is what the server serves TLS with. With it, pg_hba.conf is the
-	// provider's (TCP only with TLS, the admin account only from the
-	// provider's address) and the provider verifies the server; without
-	// it the server keeps initdb's rules and speaks plain text, which only
-	// the engine's own tests ask for.
+	// TLS is what the server serves TLS with. With it, pg_hba.conf and
+	// pg_ident.conf are the provider's (TCP only with TLS, the admin
+	// account over the socket as the provider's OS user, and over TCP only
+	// from the provider's address) and the provider verifies the server;
+	// without it the server keeps initdb's rules and speaks plain text,
+	// which only the engine's own tests ask for.
 	TLS *TLS
 	// Archiving, when set, has the server archive its WAL (see
 	// Settings.Archiving): Settings carries it, as it carries TLS, so
@@ -126,8 +127,9 @@ const maxSocketPath = 107
 // SocketDir is the instance's unix socket directory, or "" when its socket
 // path would be longer than PostgreSQL accepts. Machines can live deep in
 // the file system (a test's temporary directory, say), and a socket path that
-// is too long stops the server from starting at all; the provider itself
-// connects over TCP, so then the server simply listens on TCP only.
+// is too long stops the server from starting at all, so then the server
+// simply listens on TCP only, and the provider administers it over TCP with
+// the admin password (see ConnectAdmin).
 func (i *Instance) SocketDir() string {
 	dir := filepath.Join(i.Dir, "run")
 	if len(filepath.Join(dir, ".s.PGSQL."+strconv.Itoa(int(i.Port)))) > maxSocketPath {

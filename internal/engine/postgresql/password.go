@@ -18,8 +18,9 @@ const (
 )
 
 // Authenticates reports whether the server accepts password for the admin
-// user. A refused password is false without an error; a server that cannot
-// be reached is an error.
+// user over TCP, where a password is asked for (the socket asks the
+// provider for none). A refused password is false without an error; a
+// server that cannot be reached is an error.
 func (i *Instance) Authenticates(ctx context.Context, password string) (bool, error) {
 	c, err := i.Connect(ctx, i.AdminUser, password, "postgres")
 	if err == nil {
@@ -32,8 +33,9 @@ func (i *Instance) Authenticates(ctx context.Context, password string) (bool, er
 	return false, err
 }
 
-// SetAdminPassword logs in with the password that works and gives the
-// admin user the new one. Only its SCRAM verifier reaches the server, so
+// SetAdminPassword logs in as the admin (with current, the password that
+// works, where ConnectAdmin needs one) and gives the admin user the new
+// one. Only its SCRAM verifier reaches the server, so
 // the password is in no statement log, no pg_stat_activity and no command
 // line.
 func (i *Instance) SetAdminPassword(ctx context.Context, current, password string) error {
@@ -41,7 +43,7 @@ func (i *Instance) SetAdminPassword(ctx context.Context, current, password strin
 	if err != nil {
 		return errors.Wrap(err, errSetPassword)
 	}
-	c, err := i.Connect(ctx, i.AdminUser, current, "postgres")
+	c, err := i.ConnectAdmin(ctx, current)
 	if err != nil {
 		return errors.Wrap(err, errSetPassword)
 	}

@@ -68,7 +68,7 @@ func (i *Instance) AllowReplication(ctx context.Context) (bool, error) {
 // in slots go: a slot nobody reads from keeps WAL forever. reload has it re-read its configuration
 // files first, for a pg_hba.conf line that was just added.
 func (i *Instance) EnsureReplication(ctx context.Context, adminPassword, replPassword string, slots []string, reload bool) error {
-	c, err := i.Connect(ctx, i.AdminUser, adminPassword, "postgres")
+	c, err := i.ConnectAdmin(ctx, adminPassword)
 	if err != nil {
 		return err
 	}

@@ -36,7 +36,7 @@ type Senders struct {
 // Senders reads pg_stat_replication on a primary.
 func (i *Instance) Senders(ctx context.Context, adminPassword string) (Senders, error) {
 	out := Senders{ByName: map[string]Sender{}}
-	c, err := i.Connect(ctx, i.AdminUser, adminPassword, "postgres")
+	c, err := i.ConnectAdmin(ctx, adminPassword)
 	if err != nil {
 		return out, err
 	}

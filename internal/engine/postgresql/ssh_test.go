@@ -72,7 +72,8 @@ func configureMember(t *testing.T, i *Instance, member, admin string, primary *I
 // a switchover and the former primary's rejoin entirely through executors
 // that reach this host over SSH (one of them through sudo), with TLS and
 // each member on its own loopback address: the engine needs nothing of the
-// provider's host but its executor and the network.
+// provider's host but its executor and the network. The provider's admin
+// sessions go through each member's unix socket over SSH.
 func TestReplicationOverSSH(t *testing.T) {
 	integration.Needs(t, "PostgreSQL 15 and root, for members run over SSH")
 	ctx := context.Background()
@@ -94,6 +95,9 @@ func TestReplicationOverSSH(t *testing.T) {
 	if !running(t, a) {
 		t.Fatal("primary a does not run after Apply")
 	}
+	// The provider administers a over its unix socket, through SSH.
+	checkAdminOverSocket(t, a)
+	checkAdminPeerMap(t, a, admin)
 	if err := a.EnsureReplication(ctx, admin, repl, []string{SlotName("b")}, true); err != nil {
 		t.Fatalf("EnsureReplication: %v", err)
 	}

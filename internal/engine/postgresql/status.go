@@ -55,8 +55,10 @@ type Status struct {
 	Upstream string
 }
 
-// Connect opens a connection to the instance's database dbname as user.
-// Errors never hold the password: pgx reports host, user and database only.
+// Connect opens a connection over TCP to the instance's database dbname as
+// user, who logs in with password as applications do; the provider's own
+// administration goes through ConnectAdmin. Errors never hold the password:
+// pgx reports host, user and database only.
 func (i *Instance) Connect(ctx context.Context, user, password, dbname string) (*pgx.Conn, error) {
 	cfg, err := pgx.ParseConfig("")
 	if err != nil {
@@ -68,7 +70,7 @@ func (i *Instance) Connect(ctx context.Context, user, password, dbname string) (
 	cfg.Password = password
 	cfg.Database = dbname
 	cfg.ConnectTimeout = connectTimeout
-	// The provider connects over TCP to Host only, with TLS verified
+	// This connects over TCP to Host only, with TLS verified
 	// against the instance's CA when it serves TLS, and never falls back
 	// to plain text.
 	cfg.Fallbacks = nil
@@ -86,7 +88,7 @@ func (i *Instance) Status(ctx context.Context, password string) (Status, error) 
 	if err != nil || !s.Running {
 		return s, err
 	}
-	c, err := i.Connect(ctx, i.AdminUser, password, "postgres")
+	c, err := i.ConnectAdmin(ctx, password)
 	if err != nil {
 		// A server that is starting or refuses us is running but not ready.
 		return s, nil
@@ -151,7 +153,7 @@ func (i *Instance) Apply(ctx context.Context, password string, changed []string)
 // provider: a change written and reloaded before a provider restart is
 // found again here.
 func (i *Instance) Reload(ctx context.Context, password string, changed []string) (bool, error) {
-	c, err := i.Connect(ctx, i.AdminUser, password, "postgres")
+	c, err := i.ConnectAdmin(ctx, password)
 	if err != nil {
 		// A server that does not let the provider in yet, such as one
 		// created before it served TLS, whose certificate and rules were
@@ -182,7 +184,7 @@ var standbyLimits = []string{"max_connections", "max_worker_processes", "max_wal
 // as high as its primary's (max_connections and the like) below what the
 // server runs with. Replicas of such a primary cannot restart first.
 func (i *Instance) LowersStandbyLimits(ctx context.Context, password string) (bool, error) {
-	c, err := i.Connect(ctx, i.AdminUser, password, "postgres")
+	c, err := i.ConnectAdmin(ctx, password)
 	if err != nil {
 		return false, err
 	}

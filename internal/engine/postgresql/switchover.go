@@ -50,7 +50,7 @@ func (i *Instance) CheckpointLSN(ctx context.Context) (string, error) {
 
 // WaitReplayed waits until a replica replayed past lsn.
 func (i *Instance) WaitReplayed(ctx context.Context, adminPassword, lsn string, timeout time.Duration) error {
-	c, err := i.Connect(ctx, i.AdminUser, adminPassword, "postgres")
+	c, err := i.ConnectAdmin(ctx, adminPassword)
 	if err != nil {
 		return err
 	}
@@ -78,7 +78,7 @@ func (i *Instance) WaitReplayed(ctx context.Context, adminPassword, lsn string, 
 // Promote makes a running replica the primary and waits until it takes
 // writes. PostgreSQL removes standby.signal as it promotes.
 func (i *Instance) Promote(ctx context.Context, adminPassword string) error {
-	c, err := i.Connect(ctx, i.AdminUser, adminPassword, "postgres")
+	c, err := i.ConnectAdmin(ctx, adminPassword)
 	if err != nil {
 		return errors.Wrap(err, errPromote)
 	}
@@ -126,7 +126,7 @@ func (i *Instance) Rejoin(ctx context.Context, source *Instance, adminPassword s
 	}
 	// pg_rewind reads the source's timeline from its control file, which a
 	// just-promoted server updates with its next checkpoint only.
-	sc, err := source.Connect(ctx, source.AdminUser, adminPassword, "postgres")
+	sc, err := source.ConnectAdmin(ctx, adminPassword)
 	if err != nil {
 		return errors.Wrap(err, errRewind)
 	}

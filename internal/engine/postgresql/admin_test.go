@@ -1,0 +1,74 @@
+package postgresql
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/dbaas-io/dbaas/internal/clients/executor"
+)
+
+// checkAdminOverSocket checks that the provider's admin session is on the
+// member's unix socket, and that it needs no password there: one that the
+// server would refuse over TCP still gets the session.
+func checkAdminOverSocket(t *testing.T, i *Instance) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := i.ConnectAdmin(ctx, "not the admin password")
+	if err != nil {
+		t.Fatalf("ConnectAdmin over the socket, with a password the server does not hold: %v", err)
+	}
+	defer c.Close(ctx)
+	var onSocket bool
+	var user string
+	if err := c.QueryRow(ctx, "SELECT inet_server_addr() IS NULL, current_user").Scan(&onSocket, &user); err != nil {
+		t.Fatal(err)
+	}
+	if !onSocket || user != i.AdminUser {
+		t.Errorf("the admin session: on the unix socket %v as %q, want true as %q", onSocket, user, i.AdminUser)
+	}
+}
+
+// checkAdminPeerMap checks the rest of the admin's way in on a running
+// member with the provider's pg_hba.conf: over the socket the engine user
+// (the server's own tools) comes in as the admin too; any other OS user is
+// refused by PostgreSQL's peer check; over TCP the admin still needs its
+// password.
+func checkAdminPeerMap(t *testing.T, i *Instance, password string) {
+	t.Helper()
+	ctx := context.Background()
+	psql, err := i.bin(ctx, "psql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	login := func(asOS, group string) (executor.Result, error) {
+		cmd := executor.ShellCommand("setpriv", "--reuid="+asOS, "--regid="+group, "--init-groups", "--",
+			psql, "-X", "-A", "-t", "-h", i.SocketDir(), "-p", strconv.Itoa(int(i.Port)), "-U", i.AdminUser, "-d", "postgres", "-c", "SELECT current_user")
+		return i.Exec.Run(ctx, cmd, nil)
+	}
+	t.Run("EngineUserMapped", func(t *testing.T) {
+		res, err := login(engineUser, engineUser)
+		if err != nil || res.ExitCode != 0 || strings.TrimSpace(res.Stdout) != i.AdminUser {
+			t.Errorf("the engine user as the admin over the socket: %+v, %v; want %q", res, err, i.AdminUser)
+		}
+	})
+	t.Run("OtherOSUserRefused", func(t *testing.T) {
+		res, err := login("nobody", "nogroup")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := `Peer authentication failed for user "` + i.AdminUser + `"`
+		if res.ExitCode == 0 || !strings.Contains(res.Stderr, want) {
+			t.Errorf("nobody as the admin over the socket: exit %d, %q; want %q", res.ExitCode, res.Stderr, want)
+		}
+	})
+	t.Run("TCPNeedsPassword", func(t *testing.T) {
+		if ok, err := i.Authenticates(ctx, "not the admin password"); err != nil || ok {
+			t.Errorf("a wrong admin password over TCP: accepted %v, %v; want refused", ok, err)
+		}
+		if ok, err := i.Authenticates(ctx, password); err != nil || !ok {
+			t.Errorf("the admin password over TCP: accepted %v, %v; want accepted", ok, err)
+		}
+	})
+}
