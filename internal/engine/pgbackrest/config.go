@@ -121,6 +121,20 @@ type S3 struct {
 	SecretKey string
 }
 
+// Location is where the repository's files are, and nothing else: two
+// repositories with one location are one repository, whatever their
+// credentials, retention or compression. It holds no secret.
+func (r Repo) Location() string {
+	if r.S3 == nil {
+		return r.Type + ":" + r.Path
+	}
+	port := r.S3.Port
+	if port == 0 {
+		port = 443
+	}
+	return r.Type + "://" + r.S3.Endpoint + ":" + strconv.Itoa(int(port)) + "/" + r.S3.Bucket + r.Path
+}
+
 // Retention is how many backups expire keeps; zero leaves a kind to
 // pgBackRest's default (full: keep everything, with a warning).
 type Retention struct {
