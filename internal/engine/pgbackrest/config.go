@@ -32,7 +32,7 @@ const (
 	errRetention   = "retention %s must not be negative"
 	errFullType    = "full retention type %q is neither count nor time"
 	errCompress    = "compression %q is none of lz4, zst, gz and none"
-	errNoSocket    = "pgBackRest reaches the server over its unix socket, and the instance has none (its path would be too long)"
+	errNoSocket    = "pgBackRest reaches the server over its unix socket, and the configuration names no socket directory"
 
 	// processMax is how many processes pgBackRest copies files with.
 	processMax = "2"
