@@ -118,33 +118,25 @@ func encryptionImmutability(ctx context.Context, t *testing.T, env *testenv.Env)
 		return &opsv1alpha1.StoreEncryption{PassphraseSecretRef: xpv2.LocalSecretKeySelector{
 			LocalSecretReference: xpv2.LocalSecretReference{Name: name}, Key: "passphrase"}}
 	}
-	retain := func(n int32) *common.BackupRetention { return &common.BackupRetention{FullCount: ptr.To(n)} }
 	// refused is the start of the message; each kind's names the kind.
 	const refused = "encryption cannot be added, removed or changed: make a new "
-	type store struct {
-		enc    string // the passphrase Secret's name; none when empty
-		retain int32
-	}
 	cases := map[string]struct {
 		reason   string
-		from, to store
+		from, to storeState
 		refused  bool
 	}{
-		"Added":     {reason: "encryption added to a plain store", from: store{}, to: store{enc: "pass"}, refused: true},
-		"Removed":   {reason: "encryption removed from an encrypted store", from: store{enc: "pass"}, to: store{}, refused: true},
-		"Changed":   {reason: "an encrypted store's passphrase moved to another Secret", from: store{enc: "pass"}, to: store{enc: "other"}, refused: true},
-		"Unchanged": {reason: "an encrypted store's retention changed, its encryption kept", from: store{enc: "pass", retain: 2}, to: store{enc: "pass", retain: 3}},
-		"NeverSet":  {reason: "a plain store's retention changed", from: store{retain: 2}, to: store{retain: 3}},
+		"Added":     {reason: "encryption added to a plain store", from: storeState{}, to: storeState{enc: "pass"}, refused: true},
+		"Removed":   {reason: "encryption removed from an encrypted store", from: storeState{enc: "pass"}, to: storeState{}, refused: true},
+		"Changed":   {reason: "an encrypted store's passphrase moved to another Secret", from: storeState{enc: "pass"}, to: storeState{enc: "other"}, refused: true},
+		"Unchanged": {reason: "an encrypted store's retention changed, its encryption kept", from: storeState{enc: "pass", retain: 2}, to: storeState{enc: "pass", retain: 3}},
+		"NeverSet":  {reason: "a plain store's retention changed", from: storeState{retain: 2}, to: storeState{retain: 3}},
 	}
 	for name, tc := range cases {
 		t.Run("Cluster"+name, func(t *testing.T) {
-			set := func(p *opsv1alpha1.ClusterBackupStoreParameters, s store) {
-				p.Encryption, p.Retention = nil, nil
+			set := func(p *opsv1alpha1.ClusterBackupStoreParameters, s storeState) {
+				p.Encryption, p.Retention = nil, s.retention()
 				if s.enc != "" {
 					p.Encryption = clusterPass(s.enc)
-				}
-				if s.retain > 0 {
-					p.Retention = retain(s.retain)
 				}
 			}
 			obj := clusterStore(func(p *opsv1alpha1.ClusterBackupStoreParameters) { set(p, tc.from) })
@@ -155,13 +147,10 @@ func encryptionImmutability(ctx context.Context, t *testing.T, env *testenv.Env)
 			checkAnswer(t, tc.reason, env.Client.Update(ctx, obj), wantIf(tc.refused, refused+"ClusterBackupStore"))
 		})
 		t.Run("Namespaced"+name, func(t *testing.T) {
-			set := func(p *opsv1alpha1.BackupStoreParameters, s store) {
-				p.Encryption, p.Retention = nil, nil
+			set := func(p *opsv1alpha1.BackupStoreParameters, s storeState) {
+				p.Encryption, p.Retention = nil, s.retention()
 				if s.enc != "" {
 					p.Encryption = pass(s.enc)
-				}
-				if s.retain > 0 {
-					p.Retention = retain(s.retain)
 				}
 			}
 			obj := &opsv1alpha1.BackupStore{
@@ -178,6 +167,19 @@ func encryptionImmutability(ctx context.Context, t *testing.T, env *testenv.Env)
 			checkAnswer(t, tc.reason, env.Client.Update(ctx, obj), wantIf(tc.refused, refused+"BackupStore"))
 		})
 	}
+}
+
+// storeState is what an encryption case sets on a store of either kind.
+type storeState struct {
+	enc    string // the passphrase Secret's name; none when empty
+	retain int32  // full backups kept; no retention when zero
+}
+
+func (s storeState) retention() *common.BackupRetention {
+	if s.retain == 0 {
+		return nil
+	}
+	return &common.BackupRetention{FullCount: ptr.To(s.retain)}
 }
 
 // wantIf is message when an answer should be a refusal, else empty.
