@@ -77,21 +77,7 @@ func storeValidation(t *testing.T, env *testenv.Env) {
 	}
 	createCases(ctx, t, env, cases)
 
-	t.Run("ClusterEncryptionIsImmutable", func(t *testing.T) {
-		pass := func(name string) *opsv1alpha1.ClusterStoreEncryption {
-			return &opsv1alpha1.ClusterStoreEncryption{PassphraseSecretRef: xpv2.SecretKeySelector{
-				SecretReference: xpv2.SecretReference{Namespace: "crossplane-system", Name: name}, Key: "passphrase"}}
-		}
-		s := clusterStore(func(p *opsv1alpha1.ClusterBackupStoreParameters) { p.Encryption = pass("s3") })
-		if err := env.Client.Create(ctx, s); err != nil {
-			t.Fatal(err)
-		}
-		s.Spec.ForProvider.Encryption = pass("other")
-		err := env.Client.Update(ctx, s)
-		if err == nil || !strings.Contains(err.Error(), "encryption is immutable: make a new ClusterBackupStore") {
-			t.Errorf("changing a cluster store's passphrase should be refused, got: %v", err)
-		}
-	})
+	t.Run("EncryptionIsImmutable", func(t *testing.T) { encryptionImmutability(ctx, t, env) })
 
 	// A namespace's BackupStore has no field that names a namespace: a
 	// namespace given anyway is refused under strict field validation
@@ -118,4 +104,88 @@ func storeValidation(t *testing.T, env *testenv.Env) {
 			t.Errorf("the API server kept credentialsSecretRef.namespace %q", ns)
 		}
 	})
+}
+
+// encryptionImmutability updates stores of both kinds: encryption can be
+// neither added, removed nor changed, while a store whose encryption stays
+// as it was still takes other changes.
+func encryptionImmutability(ctx context.Context, t *testing.T, env *testenv.Env) {
+	clusterPass := func(name string) *opsv1alpha1.ClusterStoreEncryption {
+		return &opsv1alpha1.ClusterStoreEncryption{PassphraseSecretRef: xpv2.SecretKeySelector{
+			SecretReference: xpv2.SecretReference{Namespace: "crossplane-system", Name: name}, Key: "passphrase"}}
+	}
+	pass := func(name string) *opsv1alpha1.StoreEncryption {
+		return &opsv1alpha1.StoreEncryption{PassphraseSecretRef: xpv2.LocalSecretKeySelector{
+			LocalSecretReference: xpv2.LocalSecretReference{Name: name}, Key: "passphrase"}}
+	}
+	// refused is the start of the message; each kind's names the kind.
+	const refused = "encryption cannot be added, removed or changed: make a new "
+	cases := map[string]struct {
+		reason   string
+		from, to storeState
+		refused  bool
+	}{
+		"Added":     {reason: "encryption added to a plain store", from: storeState{}, to: storeState{enc: "pass"}, refused: true},
+		"Removed":   {reason: "encryption removed from an encrypted store", from: storeState{enc: "pass"}, to: storeState{}, refused: true},
+		"Changed":   {reason: "an encrypted store's passphrase moved to another Secret", from: storeState{enc: "pass"}, to: storeState{enc: "other"}, refused: true},
+		"Unchanged": {reason: "an encrypted store's retention changed, its encryption kept", from: storeState{enc: "pass", retain: 2}, to: storeState{enc: "pass", retain: 3}},
+		"NeverSet":  {reason: "a plain store's retention changed", from: storeState{retain: 2}, to: storeState{retain: 3}},
+	}
+	for name, tc := range cases {
+		t.Run("Cluster"+name, func(t *testing.T) {
+			set := func(p *opsv1alpha1.ClusterBackupStoreParameters, s storeState) {
+				p.Encryption, p.Retention = nil, s.retention()
+				if s.enc != "" {
+					p.Encryption = clusterPass(s.enc)
+				}
+			}
+			obj := clusterStore(func(p *opsv1alpha1.ClusterBackupStoreParameters) { set(p, tc.from) })
+			if err := env.Client.Create(ctx, obj); err != nil {
+				t.Fatal(err)
+			}
+			set(&obj.Spec.ForProvider, tc.to)
+			checkAnswer(t, tc.reason, env.Client.Update(ctx, obj), wantIf(tc.refused, refused+"ClusterBackupStore"))
+		})
+		t.Run("Namespaced"+name, func(t *testing.T) {
+			set := func(p *opsv1alpha1.BackupStoreParameters, s storeState) {
+				p.Encryption, p.Retention = nil, s.retention()
+				if s.enc != "" {
+					p.Encryption = pass(s.enc)
+				}
+			}
+			obj := &opsv1alpha1.BackupStore{
+				ObjectMeta: metav1.ObjectMeta{Namespace: "default", GenerateName: "tenant-"},
+				Spec: opsv1alpha1.BackupStoreSpec{ForProvider: opsv1alpha1.BackupStoreParameters{
+					Posix: &opsv1alpha1.PosixStore{Directory: "nightly"},
+				}},
+			}
+			set(&obj.Spec.ForProvider, tc.from)
+			if err := env.Client.Create(ctx, obj); err != nil {
+				t.Fatal(err)
+			}
+			set(&obj.Spec.ForProvider, tc.to)
+			checkAnswer(t, tc.reason, env.Client.Update(ctx, obj), wantIf(tc.refused, refused+"BackupStore"))
+		})
+	}
+}
+
+// storeState is what an encryption case sets on a store of either kind.
+type storeState struct {
+	enc    string // the passphrase Secret's name; none when empty
+	retain int32  // full backups kept; no retention when zero
+}
+
+func (s storeState) retention() *common.BackupRetention {
+	if s.retain == 0 {
+		return nil
+	}
+	return &common.BackupRetention{FullCount: ptr.To(s.retain)}
+}
+
+// wantIf is message when an answer should be a refusal, else empty.
+func wantIf(refuse bool, message string) string {
+	if refuse {
+		return message
+	}
+	return ""
 }

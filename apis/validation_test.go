@@ -527,15 +527,21 @@ func createCases(ctx context.Context, t *testing.T, env *testenv.Env, cases map[
 	t.Helper()
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			err := env.Client.Create(ctx, tc.obj)
-			switch {
-			case tc.want == "" && err != nil:
-				t.Errorf("%s: refused: %v", tc.reason, err)
-			case tc.want != "" && err == nil:
-				t.Errorf("%s: accepted", tc.reason)
-			case tc.want != "" && !strings.Contains(err.Error(), tc.want):
-				t.Errorf("%s: the error should name %q: %v", tc.reason, tc.want, err)
-			}
+			checkAnswer(t, tc.reason, env.Client.Create(ctx, tc.obj), tc.want)
 		})
+	}
+}
+
+// checkAnswer checks the API server's answer to a create or update: accepted
+// when want is empty, else refused with an error that names want.
+func checkAnswer(t *testing.T, reason string, err error, want string) {
+	t.Helper()
+	switch {
+	case want == "" && err != nil:
+		t.Errorf("%s: refused: %v", reason, err)
+	case want != "" && err == nil:
+		t.Errorf("%s: accepted", reason)
+	case want != "" && !strings.Contains(err.Error(), want):
+		t.Errorf("%s: the error should name %q: %v", reason, want, err)
 	}
 }

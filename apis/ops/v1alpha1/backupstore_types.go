@@ -134,6 +134,7 @@ type StoreEncryption struct {
 // BackupStoreParameters say where backups go: exactly one of s3 or posix.
 // +kubebuilder:validation:XValidation:rule="has(self.s3) != has(self.posix)",message="set exactly one of s3 or posix"
 // +kubebuilder:validation:XValidation:rule="has(self.s3) == has(oldSelf.s3) && has(self.posix) == has(oldSelf.posix)",message="the store's kind (s3 or posix) is immutable: make a new BackupStore"
+// +kubebuilder:validation:XValidation:rule="has(self.encryption) == has(oldSelf.encryption) && (!has(self.encryption) || self.encryption == oldSelf.encryption)",message="encryption cannot be added, removed or changed: make a new BackupStore with the encryption you want and point instances at it"
 type BackupStoreParameters struct {
 	// S3 is an S3-compatible bucket.
 	// +optional
@@ -143,9 +144,13 @@ type BackupStoreParameters struct {
 	// +optional
 	Posix *PosixStore `json:"posix,omitempty"`
 
-	// Encryption encrypts the repository. It cannot be added to or removed
-	// from a store that holds backups.
-	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="encryption is immutable: make a new BackupStore"
+	// The rule that keeps encryption as it was is on the parameters, not
+	// here: a transition rule on an optional field runs only when the old
+	// and the new object both have it, so adding or removing it would pass.
+
+	// Encryption encrypts the repository. It cannot be added, removed or
+	// changed once the store exists: pgBackRest cannot encrypt or decrypt a
+	// repository in place, so a change would make its backups unreadable.
 	// +optional
 	Encryption *StoreEncryption `json:"encryption,omitempty"`
 

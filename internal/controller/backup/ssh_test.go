@@ -113,9 +113,7 @@ func TestBackupsOverSSH(t *testing.T) {
 		}),
 	}
 	// The restored instance's machine is made with the first, so that its
-	// host is up by the time the restore starts. Its name is short: the
-	// server's unix socket path, below the test's directory, the machine's
-	// and the instance's, must fit PostgreSQL's 107 bytes.
+	// host is up by the time the restore starts.
 	for _, vm := range []string{name, restoredName} {
 		objs = append(objs, &computev1alpha1.VirtualMachine{
 			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: vm},

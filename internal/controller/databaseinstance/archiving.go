@@ -66,6 +66,19 @@ func withoutCondition(conds []xpv2.Condition, ct xpv2.ConditionType) []xpv2.Cond
 	return slices.DeleteFunc(slices.Clone(conds), func(c xpv2.Condition) bool { return c.Type == ct })
 }
 
+// archiverSince is a without what it reports from before since: after a
+// move to another store, the old store's successes and failures say
+// nothing of the new one.
+func archiverSince(a postgresql.Archiver, since time.Time) postgresql.Archiver {
+	if a.LastArchivedTime.Before(since) {
+		a.LastArchived, a.LastArchivedTime = "", time.Time{}
+	}
+	if a.LastFailedTime.Before(since) {
+		a.LastFailed, a.LastFailedTime = "", time.Time{}
+	}
+	return a
+}
+
 // archiveFailing reports whether the archiver's last attempt failed.
 func archiveFailing(a postgresql.Archiver) bool {
 	return a.LastFailedTime.After(a.LastArchivedTime)
@@ -145,6 +158,7 @@ func (e *external) observeBackup(ctx context.Context, cr *v1alpha1.DatabaseInsta
 			// the condition stays as it was.
 			return nil
 		}
+		a = archiverSince(a, b.memo.archiverSince(time.Now()))
 		failing = archiveFailing(a)
 		cause := ""
 		if failing {

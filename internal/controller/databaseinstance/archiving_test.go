@@ -2,6 +2,7 @@ package databaseinstance
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -34,7 +35,9 @@ import (
 // controller, with a real S3 store (versitygw over TLS) and pgBackRest:
 // backup added to an instance that runs (a missing BackupStore first, then
 // the restart archive_mode needs), WALArchiving and the recovery window,
-// the store going down and coming back, and no segment lost meanwhile.
+// the store going down and coming back, and no segment lost meanwhile;
+// then a move to a second store (posix), whose stanza is made and which
+// the next segments go to, with no restart of the server or the provider.
 func TestWALArchiving(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -42,7 +45,8 @@ func TestWALArchiving(t *testing.T) {
 	c := env.Client
 	f := newFixture(t, env, "di-arch")
 	store := s3test.Start(t)
-	root := t.TempDir()
+	// The postgres user writes a posix store below the root.
+	root := filepath.Join(f.base, "backups")
 	env.StartManager(t, testenv.ManagerConfig{Setups: []testenv.Setup{config.Setup, virtualmachine.Setup,
 		func(mgr ctrl.Manager, o options.Options) error {
 			o.BackupRoot = root
@@ -151,9 +155,49 @@ func TestWALArchiving(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitArchiving(t, f, di, corev1.ConditionTrue, "")
-	segs := archivedSegments(t, store, st.Name)
+	s3Repo := filepath.Join(store.Dir, store.Bucket, "dbaas")
+	segs := archivedSegments(t, s3Repo, st.Name)
 	if !contiguous(segs) || !containsSeg(segs, failed) {
 		t.Errorf("archived segments: want a contiguous run holding %s, got %v", failed, segs)
+	}
+
+	// The instance moves to another store. The stanza is made there at
+	// once, and WALArchiving turns True only once a segment is there:
+	// the first store's successes say nothing of the second.
+	startedAt = postmasterStart(t, f, di)
+	if err := c.Create(ctx, &opsv1alpha1.BackupStore{
+		ObjectMeta: metav1.ObjectMeta{Namespace: f.ns, Name: "disk"},
+		Spec:       opsv1alpha1.BackupStoreSpec{ForProvider: opsv1alpha1.BackupStoreParameters{Posix: &opsv1alpha1.PosixStore{Directory: "second"}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := testenv.Mutate(ctx, c, di, func(di *v1alpha1.DatabaseInstance) { di.Spec.ForProvider.Backup.Store = "disk" }); err != nil {
+		t.Fatal(err)
+	}
+	waitArchiving(t, f, di, corev1.ConditionTrue, "BackupStore disk")
+	diskRepo, err := backupstore.PosixPath(root, f.ns, "second")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := segmentsIn(diskRepo, st.Name); err != nil || len(got) == 0 {
+		t.Errorf("WALArchiving=True for BackupStore disk with no segment in it: %v, %v", got, err)
+	}
+	if _, err := conn.Exec(ctx, "CREATE TABLE moved AS SELECT 1 AS n"); err != nil {
+		t.Fatal(err)
+	}
+	var next string
+	if err := conn.QueryRow(ctx, "SELECT pg_walfile_name(pg_switch_wal())").Scan(&next); err != nil {
+		t.Fatal(err)
+	}
+	wait.For(t, timeout, "segment "+next+" in BackupStore disk", func() (bool, string) {
+		got, err := segmentsIn(diskRepo, st.Name)
+		return err == nil && containsSeg(got, next), fmt.Sprint(got, err)
+	})
+	if containsSeg(archivedSegments(t, s3Repo, st.Name), next) {
+		t.Errorf("segment %s went to the first store too", next)
+	}
+	if got := postmasterStart(t, f, di); got != startedAt {
+		t.Errorf("the server restarted (%s, was %s) for a change of store, which needs only pgbackrest.conf", got, startedAt)
 	}
 }
 
@@ -205,13 +249,23 @@ func postmasterStart(t *testing.T, f *fixture, di *v1alpha1.DatabaseInstance) st
 	return lines[0] + "@" + lines[2]
 }
 
-// archivedSegments are the WAL segments of stanza in the store's bucket,
-// read from the posix backend's files, sorted.
-func archivedSegments(t *testing.T, store *s3test.Server, stanza string) []string {
+// archivedSegments are the WAL segments of stanza in the repository at
+// repo (a directory: a posix store, or an S3 store's prefix in versitygw's
+// files), sorted.
+func archivedSegments(t *testing.T, repo, stanza string) []string {
 	t.Helper()
+	out, err := segmentsIn(repo, stanza)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// segmentsIn is archivedSegments returning its error, for a repository
+// that may not hold the stanza yet.
+func segmentsIn(repo, stanza string) ([]string, error) {
 	var out []string
-	dir := filepath.Join(store.Dir, store.Bucket, "dbaas", "archive", stanza)
-	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+	err := filepath.WalkDir(filepath.Join(repo, "archive", stanza), func(p string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -220,11 +274,8 @@ func archivedSegments(t *testing.T, store *s3test.Server, stanza string) []strin
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	sort.Strings(out)
-	return out
+	return out, err
 }
 
 // segNo is a segment's position in the WAL of a 16 MB segment size, or -1.

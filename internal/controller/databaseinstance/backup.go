@@ -90,7 +90,7 @@ func (c *connector) resolveBackup(ctx context.Context, cr *v1alpha1.DatabaseInst
 	e.backup = &instanceBackup{
 		store: ref.String(), stanza: name, repo: st.Repo, ca: st.CA,
 		archiving: walArchiving(b), timeout: archiveTimeout(b),
-		memo: c.memos.of(cr.GetUID()),
+		memo: c.memos.of(cr.GetUID(), ref.String()+" at "+st.Repo.Location()),
 	}
 	if !e.backup.archiving {
 		return nil
@@ -131,6 +131,11 @@ func (e *external) ensureBackup(ctx context.Context) error {
 		}
 	}
 	p := e.primaryMember()
+	if p.off == "" {
+		// The primary's configuration names this store by now, so what
+		// its archiver reports from here on is about this store.
+		b.memo.configured(time.Now())
+	}
 	if p.off != "" || b.memo.createdOn() == p.vm {
 		return nil
 	}
@@ -159,12 +164,23 @@ func (e *external) ensureBackup(ctx context.Context) error {
 	return nil
 }
 
-// backupMemo is what the provider remembers of one instance's backups
-// between reconciles, in memory: a provider that restarts creates the
-// stanza once more (it exists: nothing changes) and asks pgbackrest info
-// at its first look.
+// backupMemo is what the provider remembers of one instance's backups in
+// one store between reconciles, in memory: a provider that restarts
+// creates the stanza once more (it exists: nothing changes) and asks
+// pgbackrest info at its first look.
 type backupMemo struct {
 	mu sync.Mutex
+	// store is the store the memo is about, with its location: a stanza
+	// made in one store says nothing of another.
+	store string
+	// moved is set when the instance archived into another store before
+	// this one, in this provider's memory: the archiver's statistics then
+	// tell of the old store until the primary's configuration names this
+	// one, at configuredAt (the provider's clock, which the archiver's
+	// times are compared with: one host on local and test hosts, and
+	// within the machines' clock skew on VMs).
+	moved        bool
+	configuredAt time.Time
 	// stanzaOn is the member the stanza was last created and checked on:
 	// a new primary, after a failover, checks again.
 	stanzaOn string
@@ -186,20 +202,52 @@ func (m *backupMemo) created(vm string) {
 	m.stanzaOn = vm
 }
 
-// backupMemos are the memos of every instance, by UID.
+// configured notes that the primary's configuration names the store at
+// now, unless it was noted before.
+func (m *backupMemo) configured(now time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.configuredAt.IsZero() {
+		m.configuredAt = now
+	}
+}
+
+// archiverSince is from when the archiver's statistics are about this
+// store: all of them, unless the instance moved here from another store;
+// then those from when the primary's configuration first named this one,
+// or none before it does (now).
+func (m *backupMemo) archiverSince(now time.Time) time.Time {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	switch {
+	case !m.moved:
+		return time.Time{}
+	case m.configuredAt.IsZero():
+		return now
+	default:
+		return m.configuredAt
+	}
+}
+
+// backupMemos are the memos of every instance, by UID, each about the
+// store the instance last archived into.
 type backupMemos struct {
 	mu sync.Mutex
 	m  map[types.UID]*backupMemo
 }
 
-func (ms *backupMemos) of(uid types.UID) *backupMemo {
+// of is the memo of the instance uid about store (its kind, name and
+// location). An instance whose store changed gets a new memo, so that the
+// stanza is made in the new store and the recovery window read from it.
+func (ms *backupMemos) of(uid types.UID, store string) *backupMemo {
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
 	if ms.m == nil {
 		ms.m = map[types.UID]*backupMemo{}
 	}
-	if ms.m[uid] == nil {
-		ms.m[uid] = &backupMemo{}
+	old := ms.m[uid]
+	if old == nil || old.store != store {
+		ms.m[uid] = &backupMemo{store: store, moved: old != nil}
 	}
 	return ms.m[uid]
 }

@@ -32,7 +32,7 @@ const (
 	errRetention   = "retention %s must not be negative"
 	errFullType    = "full retention type %q is neither count nor time"
 	errCompress    = "compression %q is none of lz4, zst, gz and none"
-	errNoSocket    = "pgBackRest reaches the server over its unix socket, and the instance has none (its path would be too long)"
+	errNoSocket    = "pgBackRest reaches the server over its unix socket, and the configuration names no socket directory"
 
 	// processMax is how many processes pgBackRest copies files with.
 	processMax = "2"
@@ -119,6 +119,20 @@ type S3 struct {
 	// ever written to the configuration file.
 	AccessKey string
 	SecretKey string
+}
+
+// Location is where the repository's files are, and nothing else: two
+// repositories with one location are one repository, whatever their
+// credentials, retention or compression. It holds no secret.
+func (r Repo) Location() string {
+	if r.S3 == nil {
+		return r.Type + ":" + r.Path
+	}
+	port := r.S3.Port
+	if port == 0 {
+		port = 443
+	}
+	return r.Type + "://" + r.S3.Endpoint + ":" + strconv.Itoa(int(port)) + "/" + r.S3.Bucket + r.Path
 }
 
 // Retention is how many backups expire keeps; zero leaves a kind to

@@ -127,3 +127,30 @@ func TestRender(t *testing.T) {
 		})
 	}
 }
+
+func TestRepoLocation(t *testing.T) {
+	posix := Repo{Type: RepoPosix, Path: "/var/lib/dbaas/backups/ns/nightly", CipherPass: "p"}
+	cases := map[string]struct {
+		reason string
+		repo   Repo
+		want   string
+	}{
+		"Posix": {reason: "A posix repository is its directory.", repo: posix, want: "posix:/var/lib/dbaas/backups/ns/nightly"},
+		"S3": {reason: "An S3 repository is its endpoint, port, bucket and prefix; no credential appears.",
+			repo: s3Repo(), want: "s3://127.0.0.1:7070/backups/dbaas"},
+		"S3DefaultPort": {reason: "An unset port is HTTPS's, so naming it or not is one location.",
+			repo: func() Repo { r := s3Repo(); r.S3.Port = 0; r.Path = ""; return r }(), want: "s3://127.0.0.1:443/backups"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := tc.repo.Location(); got != tc.want {
+				t.Errorf("%s\nLocation() = %q, want %q", tc.reason, got, tc.want)
+			}
+		})
+	}
+	same := s3Repo()
+	same.S3.AccessKey, same.Retention.Full, same.Compress = "other", 3, CompressZst
+	if same.Location() != s3Repo().Location() {
+		t.Errorf("credentials, retention and compression changed the location: %q", same.Location())
+	}
+}

@@ -20,16 +20,15 @@ const errConnectSocket = "cannot connect to PostgreSQL as the admin user over it
 // socket through the executor (directly here, through SSH's
 // direct-streamlocal channel on another machine), where pg_ident.conf maps
 // the provider's OS user to the admin role: no password crosses, so the
-// admin password's only use over TCP is what still logs in with it. Any
-// other instance (initdb's rules, or a socket path too long for
-// PostgreSQL, see SocketDir) is reached over TCP with password, as
-// Connect does.
+// admin password's only use over TCP is what still logs in with it. An
+// instance on initdb's rules (no TLS), or behind an executor that cannot
+// dial a socket, is reached over TCP with password, as Connect does.
 func (i *Instance) ConnectAdmin(ctx context.Context, password string) (*pgx.Conn, error) {
 	d, ok := i.Exec.(executor.UnixDialer)
-	dir := i.SocketDir()
-	if i.TLS == nil || dir == "" || !ok {
+	if i.TLS == nil || !ok {
 		return i.Connect(ctx, i.AdminUser, password, "postgres")
 	}
+	dir := i.SocketDir()
 	socket := filepath.Join(dir, ".s.PGSQL."+strconv.Itoa(int(i.Port)))
 	cfg, err := pgx.ParseConfig("")
 	if err != nil {

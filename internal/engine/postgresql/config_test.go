@@ -149,29 +149,63 @@ func TestChanged(t *testing.T) {
 	}
 }
 
-func TestSocketDirFitsOrIsOff(t *testing.T) {
+func TestSocketDir(t *testing.T) {
+	// The work directory that makes the longest socket path PostgreSQL
+	// takes, 107 bytes.
+	fits := "/" + strings.Repeat("d", maxSocketPath-1-len("/postgresql/db/run/.s.PGSQL.21000"))
+	deep := "/tmp/" + strings.Repeat("d", 100)
 	cases := map[string]struct {
 		reason  string
 		workDir string
+		port    int32
 		want    string
 	}{
 		"Short": {
 			reason:  "a socket path that fits stays beside the data",
-			workDir: "/m/a",
-			want:    "/m/a/postgresql/db/run",
+			workDir: "/m/a", port: 21000,
+			want: "/m/a/postgresql/db/run",
 		},
-		"TooLong": {
-			reason:  "a socket path over PostgreSQL's limit turns the socket off instead of failing the start",
-			workDir: "/tmp/" + strings.Repeat("d", 100),
-			want:    "",
+		"JustFits": {
+			reason:  "a socket path of exactly 107 bytes stays beside the data",
+			workDir: fits, port: 21000,
+			want: fits + "/postgresql/db/run",
+		},
+		"OneByteOver": {
+			reason:  "a byte over PostgreSQL's limit moves the socket directory to a short link named after the instance's directory",
+			workDir: fits + "d", port: 21000,
+			want: socketAlias(fits + "d/postgresql/db"),
+		},
+		"ShorterPortFits": {
+			reason:  "the port's digits count: the same directory with a shorter port fits",
+			workDir: fits + "d", port: 2100,
+			want: fits + "d/postgresql/db/run",
+		},
+		"Deep": {
+			reason:  "a deep directory gets the short link",
+			workDir: deep, port: 21000,
+			want: socketAlias(deep + "/postgresql/db"),
 		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			got := NewInstance(executor.Local{}, tc.workDir, "db", "15", 21000, "postgres").SocketDir()
+			got := NewInstance(executor.Local{}, tc.workDir, "db", "15", tc.port, "postgres").SocketDir()
 			if got != tc.want {
 				t.Errorf("%s: SocketDir() = %q, want %q", tc.reason, got, tc.want)
 			}
+			if !socketFits(got, tc.port) {
+				t.Errorf("%s: SocketDir() = %q: its socket must fit PostgreSQL's limit", tc.reason, got)
+			}
 		})
+	}
+
+	alias := socketAlias(deep + "/postgresql/db")
+	if !strings.HasPrefix(alias, SocketRoot+"/") || len(alias) != len(SocketRoot)+1+socketAliasLen {
+		t.Errorf("socketAlias: want %d hex digits below %s, got %q", socketAliasLen, SocketRoot, alias)
+	}
+	if socketAlias(deep+"/postgresql/db2") == alias || socketAlias(deep+"x/postgresql/db") == alias {
+		t.Errorf("two instances' directories got one socket link %q", alias)
+	}
+	if socketAlias(deep+"/postgresql/db/") != alias {
+		t.Errorf("one directory written two ways got two socket links")
 	}
 }

@@ -120,24 +120,6 @@ func (i *Instance) host() string {
 // DataDir is the instance's data directory.
 func (i *Instance) DataDir() string { return filepath.Join(i.Dir, "data") }
 
-// maxSocketPath is the longest unix socket path PostgreSQL accepts
-// (sizeof(sun_path) - 1 on Linux).
-const maxSocketPath = 107
-
-// SocketDir is the instance's unix socket directory, or "" when its socket
-// path would be longer than PostgreSQL accepts. Machines can live deep in
-// the file system (a test's temporary directory, say), and a socket path that
-// is too long stops the server from starting at all, so then the server
-// simply listens on TCP only, and the provider administers it over TCP with
-// the admin password (see ConnectAdmin).
-func (i *Instance) SocketDir() string {
-	dir := filepath.Join(i.Dir, "run")
-	if len(filepath.Join(dir, ".s.PGSQL."+strconv.Itoa(int(i.Port)))) > maxSocketPath {
-		return ""
-	}
-	return dir
-}
-
 // LogFile is the server's log.
 func (i *Instance) LogFile() string { return filepath.Join(i.Dir, logFile) }
 
@@ -245,10 +227,7 @@ func (i *Instance) prepare(ctx context.Context) error {
 		path  string
 		mode  fs.FileMode
 		owned bool
-	}{{filepath.Dir(i.Dir), 0o755, false}, {i.Dir, 0o755, true}, {i.DataDir(), 0o700, true}, {i.SocketDir(), 0o755, true}} {
-		if d.path == "" {
-			continue
-		}
+	}{{filepath.Dir(i.Dir), 0o755, false}, {i.Dir, 0o755, true}, {i.DataDir(), 0o700, true}, {i.ownSocketDir(), 0o755, true}} {
 		if err := i.mkdir(ctx, errMkdir, d.path, d.mode, d.owned); err != nil {
 			return err
 		}
@@ -382,6 +361,9 @@ func (i *Instance) Start(ctx context.Context) error {
 		// Another start brought it up while we waited.
 		return err
 	}
+	if err := i.linkSocketDir(ctx); err != nil {
+		return err
+	}
 	from := i.logSize(ctx)
 	if err := i.startError(ctx, i.run(ctx, pgctl, "start", "-w", "-t", startTimeout, "-s", "-D", i.DataDir(), "-l", i.LogFile()), from); err != nil {
 		return err
@@ -413,11 +395,8 @@ func (i *Instance) clearStalePID(ctx context.Context) error {
 		return err
 	}
 	// The socket's lock file names the same process.
-	files := []string{i.pidFile()}
-	if lock := filepath.Join(i.SocketDir(), ".s.PGSQL."+strconv.Itoa(int(i.Port))+".lock"); filepath.IsAbs(lock) {
-		files = append(files, lock)
-	}
-	return i.remove(ctx, errStalePID, files...)
+	lock := filepath.Join(i.ownSocketDir(), ".s.PGSQL."+strconv.Itoa(int(i.Port))+".lock")
+	return i.remove(ctx, errStalePID, i.pidFile(), lock)
 }
 
 // waitIdle waits, for a bounded time, until no process runs in the data
@@ -498,9 +477,13 @@ func (i *Instance) stopPID(ctx context.Context) error {
 	return errors.Wrap(i.stopProcess(ctx, pid, i.DataDir(), stopTimeout), errStop)
 }
 
-// Remove stops the server and removes the instance's directory.
+// Remove stops the server and removes the instance's directory, and its
+// entry in SocketRoot.
 func (i *Instance) Remove(ctx context.Context) error {
 	if err := i.Stop(ctx); err != nil {
+		return err
+	}
+	if err := i.unlinkSocketDir(ctx); err != nil {
 		return err
 	}
 	return i.removeAll(ctx, errRemove, i.Dir)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -38,11 +40,19 @@ func stopOnCleanup(t *testing.T, i *Instance) {
 	})
 }
 
+// TestInstanceLifecycle runs a member in a directory too deep for its own
+// socket directory, as a machine of a deep base directory or with long
+// namespace and instance names has: its socket is reached through its
+// short link in SocketRoot.
 func TestInstanceLifecycle(t *testing.T) {
 	ctx := context.Background()
 	const password = "s3cr3t-'pw\\"
-	i := NewInstance(executor.Local{}, testenv.SharedDir(t), "pg", "15", freePort(t), "admin")
+	deep := filepath.Join(testenv.SharedDir(t), strings.Repeat("n", 63), strings.Repeat("m", 63))
+	i := NewInstance(executor.Local{}, deep, "pg", "15", freePort(t), "admin")
 	stopOnCleanup(t, i)
+	if socketFits(i.ownSocketDir(), i.Port) {
+		t.Fatalf("%s: the test needs a socket directory too deep for PostgreSQL", i.ownSocketDir())
+	}
 
 	if err := i.Init(ctx, password); err != nil {
 		t.Fatalf("Init: %v", err)
@@ -63,6 +73,28 @@ func TestInstanceLifecycle(t *testing.T) {
 	}
 	if diff := cmp.Diff(pid, pidOf(t, i)); diff != "" || pid == 0 {
 		t.Errorf("second Start: want the same postmaster %d, -want +got:\n%s", pid, diff)
+	}
+	// The socket is in the member's own directory, and reached through
+	// the short link, over which the engine user logs in by peer
+	// authentication (as a restore's steps do), once it has a role: this
+	// instance's bootstrap superuser is admin.
+	if fi, err := os.Stat(filepath.Join(i.ownSocketDir(), ".s.PGSQL."+strconv.Itoa(int(i.Port)))); err != nil || fi.Mode().Type() != os.ModeSocket {
+		t.Errorf("the socket in %s: %v, %v", i.ownSocketDir(), fi, err)
+	}
+	if to, err := os.Readlink(i.SocketDir()); err != nil || to != i.ownSocketDir() {
+		t.Errorf("%s: want a link to %s, got %q, %v", i.SocketDir(), i.ownSocketDir(), to, err)
+	}
+	if c, err := i.Connect(ctx, "admin", password, "postgres"); err != nil {
+		t.Fatalf("Connect: %v", err)
+	} else {
+		_, err = c.Exec(ctx, "CREATE ROLE "+engineUser+" LOGIN")
+		_ = c.Close(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out, err := i.psql(ctx, "SELECT current_user"); err != nil || strings.TrimSpace(out) != engineUser {
+		t.Errorf("psql over the socket %s: got %q, %v", i.SocketDir(), out, err)
 	}
 	s, err := i.Status(ctx, password)
 	if err != nil {
@@ -118,6 +150,9 @@ func TestInstanceLifecycle(t *testing.T) {
 	}
 	if _, err := os.Stat(i.Dir); !os.IsNotExist(err) {
 		t.Errorf("Remove: want %s gone, stat says %v", i.Dir, err)
+	}
+	if _, err := os.Lstat(i.SocketDir()); !os.IsNotExist(err) {
+		t.Errorf("Remove: want the socket link %s gone, lstat says %v", i.SocketDir(), err)
 	}
 }
 

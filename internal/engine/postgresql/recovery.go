@@ -93,6 +93,9 @@ func (i *Instance) StartRecovery(ctx context.Context) error {
 	if err := i.clearStalePID(ctx); err != nil {
 		return err
 	}
+	if err := i.linkSocketDir(ctx); err != nil {
+		return err
+	}
 	from := i.logSize(ctx)
 	if err := i.run(ctx, pgctl, "start", "-W", "-s", "-D", i.DataDir(), "-l", i.LogFile(), "-o", "-c "+noArchiving); err != nil {
 		return i.startError(ctx, errors.Wrap(err, errRecoveryStart), from)
