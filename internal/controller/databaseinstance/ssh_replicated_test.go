@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -206,12 +207,21 @@ func memberRoles(ms []v1alpha1.Member) string {
 // endpoints are the replicas' addresses, and a switchover by
 // spec.forProvider.primary moves the primary with the former one
 // rejoining as a replica.
+//
+// Then it kills the new primary's postmaster under a writer
+// (failoverAfterKill) on the same instance: a failover needs a primary
+// with two streaming replicas on three test hosts, which take minutes of
+// the package's time to set up, and the switchover leaves exactly that.
+// failover.after is the failover tests' from the start, so the switchover
+// is also the one of an instance whose failover is quick.
 func TestReplicatedOverSSH(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	f := newHostsFixture(t, "di-ssh-repl", "a", "b", "c")
 	c := f.env.Client
-	di := f.sshReplicated(t, nil)
+	di := f.sshReplicated(t, func(p *v1alpha1.DatabaseInstanceParameters) {
+		p.Failover = &v1alpha1.FailoverParameters{After: &metav1.Duration{Duration: failoverAfterForTests}}
+	})
 	f.waitRoles(t, di, "a")
 	if got := di.Status.AtProvider.SSHHostKeys; len(got) != 3 || got["a"] != f.hosts["a"].HostKey() {
 		t.Errorf("pinned host keys: want the three hosts', got %v", got)
@@ -247,6 +257,8 @@ func TestReplicatedOverSSH(t *testing.T) {
 		f.eventuallyQuery(t, di, f.hostPortOf(vm), "both rows on "+vm, "SELECT string_agg(v, ',' ORDER BY v) FROM t", "after,before")
 		f.eventuallyQuery(t, di, f.hostPortOf(vm), vm+" in recovery", "SELECT pg_is_in_recovery()::text", "true")
 	}
+
+	f.failoverAfterKill(t, di, "b")
 }
 
 // killPostmaster SIGKILLs the postmaster of the member on host name, by the
@@ -270,23 +282,22 @@ func (f *hostsFixture) killPostmaster(t *testing.T, name string) {
 	t.Logf("postmaster %d on %s killed", pid, name)
 }
 
-// TestFailoverOverSSH kills the primary's postmaster on its host while a
-// writer commits through the connection secret: a replica is promoted,
-// the secret follows it, the writer writes again, no acknowledged row is
-// lost (sync ANY 1), and the former primary rejoins as a replica.
-func TestFailoverOverSSH(t *testing.T) {
-	t.Parallel()
+// failoverAfterKill kills the postmaster of primary, the instance's
+// primary, on its host while a writer commits through the connection
+// secret: a replica is promoted, the secret follows it, the writer writes
+// again, no acknowledged row is lost (sync ANY 1), and the former primary
+// rejoins as a replica.
+func (f *hostsFixture) failoverAfterKill(t *testing.T, di *v1alpha1.DatabaseInstance, primary string) {
+	t.Helper()
 	ctx := context.Background()
-	f := newHostsFixture(t, "di-ssh-fo", "a", "b", "c")
-	di := f.sshReplicated(t, func(p *v1alpha1.DatabaseInstanceParameters) {
-		p.Failover = &v1alpha1.FailoverParameters{After: &metav1.Duration{Duration: failoverAfterForTests}}
-	})
-	f.waitRoles(t, di, "a")
+	// A switchover before counts as an epoch too: one promotion is one
+	// more than this.
+	token := di.Status.AtProvider.FencingToken
 	w := startWriter(t, f.fixture, di)
 	wait.For(t, sshTimeout, "the writer has commits acknowledged", func() (bool, string) {
 		return w.count() >= 100, strconv.Itoa(w.count()) + " acknowledged"
 	})
-	f.killPostmaster(t, "a")
+	f.killPostmaster(t, primary)
 	<-w.done
 	f.waitWritable(t, di)
 
@@ -297,11 +308,11 @@ func TestFailoverOverSSH(t *testing.T) {
 			return false, err.Error()
 		}
 		np = di.Status.AtProvider.Primary
-		return np == "b" || np == "c", "primary " + np
+		return np != "" && np != primary, "primary " + np
 	})
 	f.waitRoles(t, di, np)
-	if got := di.Status.AtProvider.FencingToken; got != 1 {
-		t.Errorf("fencingToken: want 1 after one promotion, got %d", got)
+	if got := di.Status.AtProvider.FencingToken; got != token+1 {
+		t.Errorf("fencingToken: want %d after one promotion, got %d", token+1, got)
 	}
 	if cond := di.GetCondition(v1alpha1.TypeFailover); cond.Status != corev1.ConditionTrue || !strings.Contains(cond.Message, "promoted "+np) {
 		t.Errorf("Failover condition: unexpected %+v", cond)
@@ -319,8 +330,8 @@ func TestFailoverOverSSH(t *testing.T) {
 	if _, err := conn.Exec(ctx, "INSERT INTO after_failover VALUES ('replicated')"); err != nil {
 		t.Fatal(err)
 	}
-	f.eventuallyQuery(t, di, f.hostPortOf("a"), "former primary in recovery", "SELECT pg_is_in_recovery()::text", "true")
-	f.eventuallyQuery(t, di, f.hostPortOf("a"), "former primary replays the new primary's writes",
+	f.eventuallyQuery(t, di, f.hostPortOf(primary), "former primary in recovery", "SELECT pg_is_in_recovery()::text", "true")
+	f.eventuallyQuery(t, di, f.hostPortOf(primary), "former primary replays the new primary's writes",
 		"SELECT count(*)::text FROM after_failover WHERE v = 'replicated'", "1")
 }
 
@@ -330,12 +341,23 @@ func TestFailoverOverSSH(t *testing.T) {
 // SSH login that fails, and keeps its primary and fencing token for
 // several times failover.after. Powered on again, the instance is Ready
 // with every member in its role.
+//
+// Then it removes a replica from the live primary with two: the instance
+// is Ready with the other two, and the removed member's server is stopped
+// and its directory removed on its host. The scale-down runs on this
+// test's instance rather than on one of its own because three test hosts
+// and a replicated instance over SSH take about two and a half minutes of
+// the package's time to set up, and a primary with two streaming replicas
+// is what both need; the power-off leaves exactly that behind.
 func TestPowerOffOverSSH(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	f := newHostsFixture(t, "di-ssh-off", "a", "b", "c")
 	c := f.env.Client
+	// The machines are named, not referenced: the scale-down sets
+	// virtualMachines, which references would resolve over again.
 	di := f.sshReplicated(t, func(p *v1alpha1.DatabaseInstanceParameters) {
+		p.VirtualMachineRefs, p.VirtualMachines = nil, []string{"a", "b", "c"}
 		p.Failover = &v1alpha1.FailoverParameters{After: &metav1.Duration{Duration: failoverAfterForTests}}
 	})
 	f.waitRoles(t, di, "a")
@@ -375,32 +397,37 @@ func TestPowerOffOverSSH(t *testing.T) {
 	np := di.Status.AtProvider.Primary
 	t.Logf("after power-on the primary is %s (fencing token %d)", np, di.Status.AtProvider.FencingToken)
 	f.waitRoles(t, di, np)
-}
 
-// TestScaleDownOverSSH removes a replica from a live primary with two over
-// SSH: the instance is Ready with the other two, and the removed member's
-// server is stopped and its directory removed on its host.
-func TestScaleDownOverSSH(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	f := newHostsFixture(t, "di-ssh-scale", "a", "b", "c")
-	di := f.sshReplicated(t, func(p *v1alpha1.DatabaseInstanceParameters) {
-		p.VirtualMachineRefs, p.VirtualMachines = nil, []string{"a", "b", "c"}
-	})
-	f.waitRoles(t, di, "a")
-	if err := f.setMembers(di, 1, "a", "b"); err != nil {
+	// Scale down: the last machine that is not the primary's goes, the
+	// others stay in their order. Which one that is depends on where the
+	// power-on left the primary.
+	var keep []string
+	removed := ""
+	for _, vm := range slices.Backward(di.Spec.ForProvider.VirtualMachines) {
+		if removed == "" && vm != np {
+			removed = vm
+			continue
+		}
+		keep = append([]string{vm}, keep...)
+	}
+	replica := keep[0]
+	if replica == np {
+		replica = keep[1]
+	}
+	t.Logf("scale down: removing the member on %s, keeping %v", removed, keep)
+	if err := f.setMembers(di, 1, keep...); err != nil {
 		t.Fatalf("removing a replica: %v", err)
 	}
-	f.waitRoles(t, di, "a")
-	dir := filepath.Join(f.hosts["c"].Dir(), pgvm.DefaultMountPoint, sshEnginesDir, f.ns+"-pg")
-	x := f.hosts["c"].Executor(t)
-	wait.For(t, sshTimeout, "the member on c removed", func() (bool, string) {
+	f.waitRoles(t, di, np)
+	dir := filepath.Join(f.hosts[removed].Dir(), pgvm.DefaultMountPoint, sshEnginesDir, f.ns+"-pg")
+	x := f.hosts[removed].Executor(t)
+	wait.For(t, sshTimeout, "the member on "+removed+" removed", func() (bool, string) {
 		res, err := x.Run(ctx, executor.ShellCommand("test", "-e", dir), nil)
 		if err != nil {
 			return false, err.Error()
 		}
 		return res.ExitCode != 0, dir + " still there"
 	})
-	f.eventuallyQuery(t, di, f.hostPortOf("a"), "only b streams from the primary",
-		"SELECT string_agg(application_name || '=' || state, ',') FROM pg_stat_replication", "b=streaming")
+	f.eventuallyQuery(t, di, f.hostPortOf(np), "only "+replica+" streams from the primary",
+		"SELECT string_agg(application_name || '=' || state, ',') FROM pg_stat_replication", replica+"=streaming")
 }
