@@ -16,6 +16,7 @@ func TestFromStandby(t *testing.T) {
 		return postgresql.NewInstance(&exectest.Recorder{}, "/m/"+vm, "db", "15", port, "admin")
 	}
 	deep := "/m/a-machine-directory-so-deep-that-its-socket-path-is-longer-than-postgresql-accepts"
+	deepMember := postgresql.NewInstance(&exectest.Recorder{}, deep, "db", "15", 20010, "admin")
 	type want struct {
 		opts []string
 		err  error
@@ -47,11 +48,15 @@ func TestFromStandby(t *testing.T) {
 			primary: New(member("a", 20000), "ns.db", Repo{}),
 			want:    want{err: errors.Errorf(errStandbySame, "/m/a/postgresql/db/data")},
 		},
-		"NoSocket": {
-			reason:  "pgBackRest reaches both servers over their sockets; a replica without one cannot be read.",
-			replica: New(postgresql.NewInstance(&exectest.Recorder{}, deep, "db", "15", 20010, "admin"), "ns.db", Repo{}),
+		"DeepReplica": {
+			reason:  "pgBackRest reaches both servers over their sockets; a replica whose own socket path is too long is reached through its short socket directory.",
+			replica: New(deepMember, "ns.db", Repo{}),
 			primary: New(member("a", 20000), "ns.db", Repo{}),
-			want:    want{err: errors.New(errNoSocket)},
+			want: want{opts: []string{
+				"--pg1-path=/m/a/postgresql/db/data", "--pg1-port=20000", "--pg1-socket-path=/m/a/postgresql/db/run", "--pg1-user=postgres",
+				"--pg2-path=" + deep + "/postgresql/db/data", "--pg2-port=20010", "--pg2-socket-path=" + deepMember.SocketDir(), "--pg2-user=postgres",
+				"--lock-path=/m/a/postgresql/db/pgbackrest/ns.db/lock", "--backup-standby",
+			}},
 		},
 	}
 	for name, tc := range cases {
