@@ -11,6 +11,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+	"golang.org/x/sync/errgroup"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
@@ -302,12 +303,21 @@ func (e *external) failover(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 	if err := e.promote(ctx, cr); err != nil {
 		return true, err
 	}
-	if err := e.syncCommits(ctx, cr); err != nil {
+	// The new primary's sync settings and the replicas' move touch
+	// different files and different members (the slots are made over SQL),
+	// so they run at once: with sync replication the secret and the first
+	// commit wait for both.
+	var g errgroup.Group
+	g.Go(func() error { return e.syncCommits(ctx, cr) })
+	g.Go(func() error {
+		// Best effort: ensureReplicated moves them again on the next pass,
+		// and reports what fails there.
+		_ = e.moveFollowers(ctx, cr)
+		return nil
+	})
+	if err := g.Wait(); err != nil {
 		return true, err
 	}
-	// Best effort: ensureReplicated moves them again on the next pass, and
-	// reports what fails there.
-	_ = e.moveFollowers(ctx, cr)
 	e.recordPromotion(cr, former)
 	return true, nil
 }
@@ -331,7 +341,7 @@ func (e *external) moveFollowers(ctx context.Context, cr *v1alpha1.DatabaseInsta
 		return errors.Wrap(err, errEnsureRepl)
 	}
 	for _, r := range e.replicas() {
-		if !follows(ctx, r) {
+		if !e.followedFormer(ctx, r) {
 			continue
 		}
 		if err := e.configure(ctx, r, replicaSettings(r, primary, p)); err != nil {
@@ -339,6 +349,18 @@ func (e *external) moveFollowers(ctx context.Context, cr *v1alpha1.DatabaseInsta
 		}
 	}
 	return nil
+}
+
+// followedFormer reports whether a replica followed the former primary,
+// from the snapshot the failover decided on when that snapshot asked it: a
+// replica that answered as a standby and was not fenced (only the former
+// primary was fenced since, and it was no standby). One the snapshot did
+// not ask is asked now.
+func (e *external) followedFormer(ctx context.Context, r member) bool {
+	if s, ok := stateOf(e.seen, r.vm); ok && s.Reachable {
+		return r.off == "" && s.Initialized && s.Standby && !s.Fenced
+	}
+	return follows(ctx, r)
 }
 
 // syncCommits has a new primary of a sync instance count its replicas for
