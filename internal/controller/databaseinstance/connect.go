@@ -73,6 +73,8 @@ type connector struct {
 	// what the provider remembers of each instance's backups.
 	backupRoot string
 	memos      *backupMemos
+	// sightings are when each instance's primary was last seen answering.
+	sightings *sightings
 }
 
 // Connect resolves where the instance's members run and its passwords.
@@ -236,6 +238,7 @@ func (c *connector) newExternal(ctx context.Context, cr *v1alpha1.DatabaseInstan
 		record:     c.record,
 		rec:        rec,
 		fenceAfter: fenceAfter(p),
+		sightings:  c.sightings,
 	}, nil
 }
 

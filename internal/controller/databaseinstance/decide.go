@@ -253,3 +253,35 @@ func promotedMembers(recorded []v1alpha1.Member, former, promoted string) []v1al
 	}
 	return out
 }
+
+// A sighting is when a look last saw the primary on VM answer, as the
+// provider remembers it (see sightings).
+type sighting struct {
+	VM string
+	At time.Time
+}
+
+// unseenSince is when the wait before a failover starts for the primary on
+// vm, which the look begun at lookedAt found not answering: when a look
+// last saw it answer, so that a primary that died right after a look is
+// replaced failover.after after that look, not after the first look that
+// missed it, which comes up to a poll interval later. At is when that
+// look's snapshot was complete, no earlier than the primary's answer, so
+// the primary has truly not been seen for the whole wait.
+//
+// The look that missed the primary starts the wait instead (as it did
+// before sightings were kept) when the sighting says nothing of the look
+// before: none is remembered (the provider started since), it is of
+// another member, or it is older than failover.after (the provider did not
+// look meanwhile: paused, or too busy). So does a primary the provider
+// cannot fence (reached): one cut off from the provider may still take
+// writes until its watchdog fences it, which counts fenceAfter from the
+// provider's last heartbeat; a look that missed the primary may have
+// renewed that heartbeat after the last sighting, and the self-fencing
+// margin is counted from the look that missed it.
+func unseenSince(last sighting, vm string, lookedAt time.Time, after time.Duration, reached bool) (time.Time, bool) {
+	if !reached || last.VM != vm || last.At.IsZero() || last.At.After(lookedAt) || lookedAt.Sub(last.At) > after {
+		return lookedAt, false
+	}
+	return last.At, true
+}

@@ -469,3 +469,35 @@ func TestReplicaStreamNote(t *testing.T) {
 		}
 	}
 }
+
+// TestUnseenSince: the failover wait of a primary the provider can fence
+// starts at the last look that saw it answer, when that look was the one
+// before; otherwise at the look that missed it.
+func TestUnseenSince(t *testing.T) {
+	missed := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	after := 2 * time.Second
+	before := missed.Add(-time.Second)
+	cases := map[string]struct {
+		last        sighting
+		reached     bool
+		want        time.Time
+		wantSighted bool
+	}{
+		"SeenAtTheLookBefore":  {last: sighting{VM: "a", At: before}, reached: true, want: before, wantSighted: true},
+		"SeenExactlyAfterAgo":  {last: sighting{VM: "a", At: missed.Add(-after)}, reached: true, want: missed.Add(-after), wantSighted: true},
+		"SeenLongerThanAfter":  {last: sighting{VM: "a", At: missed.Add(-after - time.Millisecond)}, reached: true, want: missed},
+		"NoneRemembered":       {reached: true, want: missed},
+		"SightingOfAnotherVM":  {last: sighting{VM: "b", At: before}, reached: true, want: missed},
+		"SightingAfterTheLook": {last: sighting{VM: "a", At: missed.Add(time.Millisecond)}, reached: true, want: missed},
+		"PrimaryNotFenceable":  {last: sighting{VM: "a", At: before}, want: missed},
+		"SeenAsTheLookStarted": {last: sighting{VM: "a", At: missed}, reached: true, want: missed, wantSighted: true},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got, sighted := unseenSince(tc.last, "a", missed, after, tc.reached)
+			if !got.Equal(tc.want) || sighted != tc.wantSighted {
+				t.Errorf("unseenSince: want %s (sighted %v), got %s (sighted %v)", tc.want, tc.wantSighted, got, sighted)
+			}
+		})
+	}
+}

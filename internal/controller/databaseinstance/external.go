@@ -105,6 +105,9 @@ type external struct {
 	// decided on.
 	next decision
 	seen snapshot
+	// sightings are when the provider last saw each instance's primary
+	// answer; nil remembers none.
+	sightings *sightings
 	// watchdogPath is the dbaas-watchdog binary the provider copies to
 	// the members' machines.
 	watchdogPath string
@@ -335,6 +338,7 @@ func (e *external) Delete(ctx context.Context, cr *v1alpha1.DatabaseInstance) (m
 			return managed.ExternalDelete{}, errors.Wrapf(err, errRemoveMember, ms[n].vm)
 		}
 	}
+	e.sightings.forget(cr.GetUID())
 	return managed.ExternalDelete{}, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
+	"golang.org/x/sync/errgroup"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
@@ -23,9 +24,10 @@ const (
 	// epochRecord, written with the instance's resourceVersion before any
 	// replica is promoted, so that of two providers only one promotes.
 	AnnotationEpoch = "engine.dbaas.io/fencing-epoch"
-	// AnnotationPrimaryDownSince is when the provider first saw the primary
-	// not answering (RFC 3339), so that the wait before a failover survives
-	// provider restarts.
+	// AnnotationPrimaryDownSince is when the wait before a failover
+	// started (RFC 3339): when a look last saw the primary answer, or when
+	// the provider first saw it not answering (see unseenSince), so that
+	// the wait survives provider restarts.
 	AnnotationPrimaryDownSince = "engine.dbaas.io/primary-down-since"
 	// annotationSyncMembers are the replicas that counted for commits
 	// (sync_state sync or quorum) when the primary was last seen, which a
@@ -177,13 +179,14 @@ func (e *external) writeObject(ctx context.Context, cr *v1alpha1.DatabaseInstanc
 // trackPrimary records when the primary stopped answering, or forgets it
 // once it answers again, and reports how long it has not answered. Only a
 // primary that answered when last observed (prev) starts being tracked,
+// from when a look last saw it answer (last, see unseenSince), or else
 // from lookedAt: when the look that first found it not answering began,
 // not when that look ended, which on a loaded machine or over SSH is
-// a good part of a second later. That look itself counts the primary down
-// only from seenAt, when its snapshot was complete: a look over SSH can
-// take longer than failover.after, and the primary may have answered at
-// its start.
-func (e *external) trackPrimary(ctx context.Context, cr *v1alpha1.DatabaseInstance, ready bool, prev []v1alpha1.Member, lookedAt, seenAt time.Time) (time.Duration, bool, error) {
+// a good part of a second later. That look itself then counts the primary
+// down only from seenAt, when its snapshot was complete: a look over SSH
+// can take longer than failover.after, and the primary may have answered
+// at its start. reached says whether the provider can fence the primary.
+func (e *external) trackPrimary(ctx context.Context, cr *v1alpha1.DatabaseInstance, ready, reached bool, prev []v1alpha1.Member, last sighting, lookedAt, seenAt time.Time) (time.Duration, bool, error) {
 	since, tracked, err := downSince(cr)
 	if err != nil {
 		return 0, false, err
@@ -211,11 +214,15 @@ func (e *external) trackPrimary(ctx context.Context, cr *v1alpha1.DatabaseInstan
 			synced = append(synced, m.VirtualMachine)
 		}
 	}
+	since, sighted := unseenSince(last, e.primaryMember().vm, lookedAt, failoverAfter(cr.Spec.ForProvider), reached)
 	meta.AddAnnotations(cr, map[string]string{
-		AnnotationPrimaryDownSince: lookedAt.UTC().Format(time.RFC3339Nano),
+		AnnotationPrimaryDownSince: since.UTC().Format(time.RFC3339Nano),
 		annotationSyncMembers:      strings.Join(synced, ","),
 	})
-	return time.Since(seenAt), true, errors.Wrap(e.writeObject(ctx, cr), errRecordDown)
+	if !sighted {
+		since = seenAt
+	}
+	return time.Since(since), true, errors.Wrap(e.writeObject(ctx, cr), errRecordDown)
 }
 
 // policy is what the failover decision takes from the instance besides
@@ -296,12 +303,21 @@ func (e *external) failover(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 	if err := e.promote(ctx, cr); err != nil {
 		return true, err
 	}
-	if err := e.syncCommits(ctx, cr); err != nil {
+	// The new primary's sync settings and the replicas' move touch
+	// different files and different members (the slots are made over SQL),
+	// so they run at once: with sync replication the secret and the first
+	// commit wait for both.
+	var g errgroup.Group
+	g.Go(func() error { return e.syncCommits(ctx, cr) })
+	g.Go(func() error {
+		// Best effort: ensureReplicated moves them again on the next pass,
+		// and reports what fails there.
+		_ = e.moveFollowers(ctx, cr)
+		return nil
+	})
+	if err := g.Wait(); err != nil {
 		return true, err
 	}
-	// Best effort: ensureReplicated moves them again on the next pass, and
-	// reports what fails there.
-	_ = e.moveFollowers(ctx, cr)
 	e.recordPromotion(cr, former)
 	return true, nil
 }
@@ -325,7 +341,7 @@ func (e *external) moveFollowers(ctx context.Context, cr *v1alpha1.DatabaseInsta
 		return errors.Wrap(err, errEnsureRepl)
 	}
 	for _, r := range e.replicas() {
-		if !follows(ctx, r) {
+		if !e.followedFormer(ctx, r) {
 			continue
 		}
 		if err := e.configure(ctx, r, replicaSettings(r, primary, p)); err != nil {
@@ -333,6 +349,18 @@ func (e *external) moveFollowers(ctx context.Context, cr *v1alpha1.DatabaseInsta
 		}
 	}
 	return nil
+}
+
+// followedFormer reports whether a replica followed the former primary,
+// from the snapshot the failover decided on when that snapshot asked it: a
+// replica that answered as a standby and was not fenced (only the former
+// primary was fenced since, and it was no standby). One the snapshot did
+// not ask is asked now.
+func (e *external) followedFormer(ctx context.Context, r member) bool {
+	if s, ok := stateOf(e.seen, r.vm); ok && s.Reachable {
+		return r.off == "" && s.Initialized && s.Standby && !s.Fenced
+	}
+	return follows(ctx, r)
 }
 
 // syncCommits has a new primary of a sync instance count its replicas for

@@ -188,7 +188,11 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 	upToDate := ps.Ready && !ps.InRecovery && current && len(ps.PendingRestart) == 0 && snd.SynchronousStandbyNames == wantNames &&
 		len(e.departing) == 0 && slices.Equal(snd.Slots, sortedSlots(e.replicas(), p))
 	var notReady []string
-	down, tracked, err := e.trackPrimary(ctx, cr, ps.Ready, cr.Status.AtProvider.Members, lookedAt, seenAt)
+	last := e.sightings.last(cr.GetUID())
+	if ps.Ready {
+		e.sightings.saw(cr.GetUID(), sighting{VM: e.primaryMember().vm, At: seenAt})
+	}
+	down, tracked, err := e.trackPrimary(ctx, cr, ps.Ready, ps.Fenceable, cr.Status.AtProvider.Members, last, lookedAt, seenAt)
 	if err != nil {
 		return managed.ExternalObservation{}, err
 	}

@@ -77,6 +77,7 @@ func setup(mgr ctrl.Manager, o options.Options, h hooks) error {
 					watchdog:    o.WatchdogBinary,
 					backupRoot:  backupRoot(o),
 					memos:       &backupMemos{},
+					sightings:   &sightings{},
 				},
 				kube:   mgr.GetClient(),
 				record: s.Recorder,

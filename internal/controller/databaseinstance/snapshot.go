@@ -2,6 +2,7 @@ package databaseinstance
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
@@ -66,6 +67,15 @@ type snapshot struct {
 	// SendersErr is why reading it failed.
 	Senders    postgresql.Senders
 	SendersErr error
+}
+
+// stateOf is the snapshot's state of the member on vm.
+func stateOf(s snapshot, vm string) (memberState, bool) {
+	n := slices.IndexFunc(s.Members, func(m memberState) bool { return m.VM == vm })
+	if n < 0 {
+		return memberState{}, false
+	}
+	return s.Members[n], true
 }
 
 // primary is the state of the member that should be the primary.

@@ -82,7 +82,6 @@ func partitionParams(mode v1alpha1.ReplicationMode) func(p *v1alpha1.DatabaseIns
 			After:      &metav1.Duration{Duration: partitionAfterForTests},
 			FenceAfter: &metav1.Duration{Duration: fenceAfterForTests},
 		}
-		p.Parameters = map[string]string{"wal_receiver_timeout": "4s"}
 		if mode == v1alpha1.ReplicationAsync {
 			p.Replication = &v1alpha1.ReplicationParameters{Mode: v1alpha1.ReplicationAsync}
 		}

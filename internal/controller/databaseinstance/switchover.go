@@ -94,6 +94,23 @@ func setupOrder(replicas []member, rejoining map[string]bool) []member {
 	return out
 }
 
+// formerPrimary reports whether a member other than the one being promoted
+// holds data and is not marked a standby: a former primary, to be fenced.
+// A failover takes that from the snapshot it decided on, taken in this
+// pass, for each member the snapshot could ask: asking again costs two
+// commands per member (over SSH a round trip through sudo each), with the
+// instance writable nowhere meanwhile. A member the snapshot did not ask
+// (its machine off: a local member's files are still on this host's disk)
+// is asked now.
+func (e *external) formerPrimary(ctx context.Context, m member, failingOver bool) bool {
+	if failingOver {
+		if s, ok := stateOf(e.seen, m.vm); ok && s.Reachable {
+			return s.Initialized && !s.Standby
+		}
+	}
+	return initialized(ctx, m.inst) && !markedStandby(ctx, m.inst)
+}
+
 // promote makes e.primaryMember() the primary. For a manual switchover it stops the
 // current primary cleanly, so that its last WAL reaches the replicas, and
 // waits until the successor replayed it; a running primary is only stopped
@@ -106,7 +123,7 @@ func (e *external) promote(ctx context.Context, cr *v1alpha1.DatabaseInstance) e
 	failingOver := e.rec.Failover && e.rec.Primary == e.primaryMember().vm
 	var olds []member
 	for _, old := range e.replicas() {
-		if !initialized(ctx, old.inst) || markedStandby(ctx, old.inst) {
+		if !e.formerPrimary(ctx, old, failingOver) {
 			continue
 		}
 		olds = append(olds, old)

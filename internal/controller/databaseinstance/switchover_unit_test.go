@@ -38,3 +38,25 @@ func TestSetupOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestFormerPrimaryFromSnapshot: a failover fences, without asking again,
+// the members its snapshot saw holding data and not marked a standby.
+// (A member the snapshot could not ask is asked through its engine, which
+// the integration tests cover: TestPowerOff fences a machine that is off.)
+func TestFormerPrimaryFromSnapshot(t *testing.T) {
+	e := &external{seen: snapshot{Members: []memberState{
+		{VM: "old", Reachable: true, Initialized: true},
+		{VM: "new", Reachable: true, Initialized: true, Standby: true},
+		{VM: "replica", Reachable: true, Initialized: true, Standby: true},
+		{VM: "empty", Reachable: true},
+	}}}
+	want := map[string]bool{"old": true, "replica": false, "empty": false}
+	for vm, w := range want {
+		if got := e.formerPrimary(t.Context(), member{vm: vm}, true); got != w {
+			t.Errorf("formerPrimary(%s): want %v, got %v", vm, w, got)
+		}
+	}
+	if _, ok := stateOf(e.seen, "gone"); ok {
+		t.Error("stateOf(gone): want none")
+	}
+}

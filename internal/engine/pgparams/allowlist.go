@@ -83,6 +83,9 @@ var v15 = []string{
 	"max_wal_size",
 	"min_wal_size",
 	"max_slot_wal_keep_size",
+	// A replicated member runs with 5s for both unless they are set here
+	// (postgresql.Replication): the spec may trade failover time after a
+	// partition for fewer reconnects on a slow network.
 	"wal_sender_timeout",
 	"wal_receiver_timeout",
 	"wal_receiver_status_interval",

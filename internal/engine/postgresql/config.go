@@ -102,7 +102,7 @@ func Render(s Settings) (string, error) {
 		line("ssl_min_protocol_version", "'TLSv1.2'")
 	}
 	if s.Replication != nil {
-		if err := s.Replication.render(line); err != nil {
+		if err := s.Replication.render(line, s.Parameters); err != nil {
 			return "", err
 		}
 	}

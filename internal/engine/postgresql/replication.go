@@ -22,6 +22,10 @@ const (
 	// WAL after it failed to.
 	walRetrieveRetryInterval = "1s"
 
+	// streamTimeout is a replicated member's wal_sender_timeout and
+	// wal_receiver_timeout unless the spec sets them (see render).
+	streamTimeout = "5s"
+
 	slotPrefix = "dbaas_"
 	maxSlotLen = 63
 )
@@ -46,7 +50,9 @@ type Replication struct {
 	PrimarySlotName string
 }
 
-func (r *Replication) render(line func(name, value string)) error {
+// render writes the replication settings. params are the spec's free-form
+// parameters, whose stream timeouts are kept.
+func (r *Replication) render(line func(name, value string), params map[string]string) error {
 	line("wal_level", "'replica'")
 	line("max_wal_senders", strconv.Itoa(maxWALSenders))
 	line("max_replication_slots", strconv.Itoa(maxReplicationSlots))
@@ -61,6 +67,19 @@ func (r *Replication) render(line func(name, value string)) error {
 	// add to a failover. A reload with a new primary_conninfo needs no
 	// retry: it wakes the standby at once.
 	line("wal_retrieve_retry_interval", "'"+walRetrieveRetryInterval+"'")
+	// A replica's WAL receiver reports streaming until wal_receiver_timeout
+	// after the primary's last message: with the default, a minute, a
+	// primary cut off by a partition would look alive to its replicas that
+	// long, and the provider replaces a primary it cannot reach only once
+	// no replica streams from it. wal_sender_timeout likewise frees a cut
+	// off replica's sender on the primary. Each side asks the other for a
+	// reply at half its timeout, so a stream with nothing to send stays up.
+	// CloudNativePG runs with the same 5s. The spec may set either.
+	for _, name := range []string{"wal_sender_timeout", "wal_receiver_timeout"} {
+		if _, set := params[name]; !set {
+			line(name, "'"+streamTimeout+"'")
+		}
+	}
 	if r.KeepWAL {
 		line("wal_keep_size", "'"+walKeepSize+"'")
 	}

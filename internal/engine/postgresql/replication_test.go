@@ -15,6 +15,7 @@ const header = "# Managed by the dbaas provider. Changes are overwritten.\n"
 func TestRenderReplication(t *testing.T) {
 	base := "listen_addresses = '127.0.0.1'\nport = 20000\nunix_socket_directories = '/m/run'\n" +
 		"wal_level = 'replica'\nmax_wal_senders = 10\nmax_replication_slots = 10\nhot_standby = on\nwal_log_hints = on\nwal_retrieve_retry_interval = '1s'\n"
+	timeouts := "wal_sender_timeout = '5s'\nwal_receiver_timeout = '5s'\n"
 	type want struct {
 		out string
 		err error
@@ -28,20 +29,20 @@ func TestRenderReplication(t *testing.T) {
 		"AsyncPrimary": {
 			reason: "An async primary has an empty synchronous_standby_names and no replica settings.",
 			r:      Replication{Member: "vm-0"},
-			want: want{out: header + base +
+			want: want{out: header + base + timeouts +
 				"cluster_name = 'vm-0'\nsynchronous_standby_names = ''\n"},
 		},
 		"SyncPrimary": {
 			reason: "A sync primary names its quorum.",
 			r:      Replication{Member: "vm-0", SynchronousStandbyNames: SyncStandbyNames(1, []string{"vm-1", "vm-2"})},
-			want: want{out: header + base +
+			want: want{out: header + base + timeouts +
 				"cluster_name = 'vm-0'\nsynchronous_standby_names = 'ANY 1 (\"vm-1\", \"vm-2\")'\n"},
 		},
 		"Replica": {
 			reason: "A replica streams from the primary through its slot, its password in a file.",
 			r: Replication{Member: "vm-1", PrimaryConnInfo: ConnInfo(Address, 20010, "vm-1", "/m/it's/replication.pgpass", ""),
 				PrimarySlotName: SlotName("vm-1")},
-			want: want{out: header + base +
+			want: want{out: header + base + timeouts +
 				"cluster_name = 'vm-1'\nsynchronous_standby_names = ''\n" +
 				`primary_conninfo = 'host=''127.0.0.1'' port=''20010'' user=''dbaas_replication'' application_name=''vm-1'' passfile=''/m/it\\''s/replication.pgpass'' sslmode=''disable'''` + "\n" +
 				"primary_slot_name = 'dbaas_vm_1'\n"},
@@ -49,15 +50,22 @@ func TestRenderReplication(t *testing.T) {
 		"ReplicaTLS": {
 			reason: "A replica of an instance that serves TLS verifies the primary against the instance's CA.",
 			r:      Replication{Member: "vm-1", PrimaryConnInfo: ConnInfo(Address, 20010, "vm-1", "/m/replication.pgpass", "/m/tls/ca.crt")},
-			want: want{out: header + base +
+			want: want{out: header + base + timeouts +
 				"cluster_name = 'vm-1'\nsynchronous_standby_names = ''\n" +
 				`primary_conninfo = 'host=''127.0.0.1'' port=''20010'' user=''dbaas_replication'' application_name=''vm-1'' passfile=''/m/replication.pgpass'' sslmode=''verify-full'' sslrootcert=''/m/tls/ca.crt'' sslcert=''/m/tls/no-client-certificate'' sslkey=''/m/tls/no-client-certificate'''` + "\n"},
 		},
 		"NoSlots": {
 			reason: "Without slots the primary keeps a fixed amount of WAL.",
 			r:      Replication{Member: "vm-0", KeepWAL: true},
-			want: want{out: header + base + "wal_keep_size = '512MB'\n" +
+			want: want{out: header + base + timeouts + "wal_keep_size = '512MB'\n" +
 				"cluster_name = 'vm-0'\nsynchronous_standby_names = ''\n"},
+		},
+		"SpecTimeoutKept": {
+			reason: "A stream timeout the spec sets replaces the provider's, which is not written after it.",
+			r:      Replication{Member: "vm-1"},
+			params: map[string]string{"wal_receiver_timeout": "4s"},
+			want: want{out: header + "wal_receiver_timeout = '4s'\n" + base + "wal_sender_timeout = '5s'\n" +
+				"cluster_name = 'vm-1'\nsynchronous_standby_names = ''\n"},
 		},
 		"OwnedRefused": {
 			reason: "A parameter cannot undo the replication settings of a replicated member.",
