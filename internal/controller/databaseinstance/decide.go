@@ -144,10 +144,20 @@ func waitMessage(s snapshot, down, after time.Duration, why string) string {
 // primary does not list as streaming. When the primary cannot be asked,
 // only the replica's own WAL receiver says whether it streams.
 func replicaStreamNote(primaryCut bool, r memberState) string {
-	if primaryCut && r.Ready && r.InRecovery && r.Streaming {
+	switch {
+	case primaryCut && r.Ready && r.InRecovery && r.Streaming:
 		return "replica " + r.VM + " streams from the primary, as it reports itself (the primary cannot be asked)"
+	case !r.Ready && r.Unanswered != "":
+		return unansweredNote("replica "+r.VM, r.Status) + "; it is not streaming"
 	}
 	return "replica " + r.VM + " is not streaming"
+}
+
+// unansweredNote says that a member's running server did not take the
+// provider's admin session, and why: a server still starting says so, and
+// a login the server or the machine's sshd refuses names the cause.
+func unansweredNote(member string, s postgresql.Status) string {
+	return member + " runs but does not answer the provider: " + s.Unanswered
 }
 
 // chooseCandidate is the replica to promote: the first of sortCandidates.

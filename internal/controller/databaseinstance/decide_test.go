@@ -449,7 +449,8 @@ func TestWaitMessage(t *testing.T) {
 
 // TestReplicaStreamNote: a replica the primary's view does not list says
 // it is not streaming, unless the primary cannot be asked and the replica
-// itself reports a stream.
+// itself reports a stream; one whose server runs but refuses the provider
+// says why.
 func TestReplicaStreamNote(t *testing.T) {
 	cases := map[string]struct {
 		primaryCut bool
@@ -462,6 +463,12 @@ func TestReplicaStreamNote(t *testing.T) {
 		"PrimaryCutReplicaNoStream": {primaryCut: true, r: standby("b", "0/3000000", "0/3000000"), want: "replica b is not streaming"},
 		"PrimaryCutReplicaDown": {primaryCut: true, r: with(streamingStandby("b", "0/3000000"), func(m *memberState) { m.Ready = false }),
 			want: "replica b is not streaming"},
+		"ReplicaRefusesTheProvider": {r: with(standby("b", "0/3000000", "0/3000000"), func(m *memberState) {
+			m.Ready, m.Unanswered = false, `FATAL: Peer authentication failed for user "admin"`
+		}), want: `replica b runs but does not answer the provider: FATAL: Peer authentication failed for user "admin"; it is not streaming`},
+		"ReplicaStarting": {primaryCut: true, r: with(standby("b", "", ""), func(m *memberState) {
+			m.Ready, m.Unanswered = false, "FATAL: the database system is starting up"
+		}), want: "replica b runs but does not answer the provider: FATAL: the database system is starting up; it is not streaming"},
 	}
 	for name, tc := range cases {
 		if got := replicaStreamNote(tc.primaryCut, tc.r); got != tc.want {

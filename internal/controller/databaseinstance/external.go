@@ -204,9 +204,12 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.DatabaseInstance) (
 		// The host key pinned at first contact over SSH (see dial).
 		SSHHostKeys: cr.Status.AtProvider.SSHHostKeys,
 	}
-	if s.Ready {
+	switch {
+	case s.Ready:
 		cr.SetConditions(xpv2.Available())
-	} else {
+	case s.Unanswered != "":
+		cr.SetConditions(xpv2.Creating().WithMessage(unansweredNote("member "+e.primaryMember().vm, s)))
+	default:
 		cr.SetConditions(xpv2.Creating())
 	}
 	if err := e.observeExtensions(ctx, cr); err != nil {

@@ -219,6 +219,8 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 		notReady = append(notReady, "primary "+e.primaryMember().vm+" is down: "+e.primaryMember().off+"; failover is disabled")
 	case !ps.Ready && !failoverEnabled(p) && initialized(ctx, e.primaryMember().inst):
 		notReady = append(notReady, "primary "+e.primaryMember().vm+" is down: it does not answer; failover is disabled")
+	case !ps.Ready && ps.Unanswered != "":
+		notReady = append(notReady, unansweredNote("primary "+e.primaryMember().vm, ps.Status))
 	case !ps.Ready || ps.InRecovery:
 		notReady = append(notReady, "primary "+e.primaryMember().vm+" is not running as the primary"+why)
 	}

@@ -2,11 +2,14 @@ package postgresql
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dbaas-io/dbaas/internal/clients/executor"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
 // checkAdminOverSocket checks that the provider's admin session is on the
@@ -62,6 +65,33 @@ func checkAdminPeerMap(t *testing.T, i *Instance, password string) {
 		if res.ExitCode == 0 || !strings.Contains(res.Stderr, want) {
 			t.Errorf("nobody as the admin over the socket: exit %d, %q; want %q", res.ExitCode, res.Stderr, want)
 		}
+	})
+	t.Run("RefusedSessionSaysWhy", func(t *testing.T) {
+		// A map without the provider's OS user: the server runs and
+		// refuses the provider's session, and Status says so in
+		// PostgreSQL's words instead of only "not ready".
+		foreign := "# not the provider's\n" + identMap + "  nobody  " + hbaName(i.AdminUser) + "\n"
+		if err := i.writeFile(ctx, i.identPath(), []byte(foreign), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, _ = i.Reload(ctx, password, nil) // refused: signals the server instead
+		var (
+			s   Status
+			err error
+		)
+		wait.For(t, time.Minute, "the refused admin session in Status", func() (bool, string) {
+			s, err = i.Status(ctx, password)
+			return err == nil && s.Running && !s.Ready && strings.Contains(s.Unanswered, "Peer authentication failed"), fmt.Sprintf("%+v, %v", s, err)
+		})
+		t.Logf("unanswered: %s", s.Unanswered)
+		if changed, err := i.writeHBA(ctx); err != nil || !changed {
+			t.Fatalf("writeHBA: changed %v, %v; want the provider's map written again", changed, err)
+		}
+		_, _ = i.Reload(ctx, password, nil)
+		wait.For(t, time.Minute, "the admin session back after the map is put right", func() (bool, string) {
+			s, err = i.Status(ctx, password)
+			return err == nil && s.Ready && s.Unanswered == "", fmt.Sprintf("%+v, %v", s, err)
+		})
 	})
 	t.Run("TCPNeedsPassword", func(t *testing.T) {
 		if ok, err := i.Authenticates(ctx, "not the admin password"); err != nil || ok {

@@ -31,6 +31,11 @@ type Status struct {
 	// Ready is true when the server answers queries with the admin
 	// credentials.
 	Ready bool
+	// Unanswered is why a running server did not take the provider's
+	// admin session: PostgreSQL's own words ("the database system is
+	// starting up", a refused peer login), or the socket's channel
+	// refused over SSH. Empty when it is Ready or not running.
+	Unanswered string
 	// Version is the server's version, for example "15.14".
 	Version string
 	// PendingRestart names settings that only take effect after a restart.
@@ -90,7 +95,9 @@ func (i *Instance) Status(ctx context.Context, password string) (Status, error) 
 	}
 	c, err := i.ConnectAdmin(ctx, password)
 	if err != nil {
-		// A server that is starting or refuses us is running but not ready.
+		// A server that is starting or refuses us is running but not
+		// ready; the instance's condition says why.
+		s.Unanswered = err.Error()
 		return s, nil
 	}
 	defer c.Close(context.Background())
