@@ -54,6 +54,17 @@ func TestInstanceLifecycle(t *testing.T) {
 		t.Fatalf("%s: the test needs a socket directory too deep for PostgreSQL", i.ownSocketDir())
 	}
 
+	// A link left by a member whose directory is gone is pruned when this
+	// one starts.
+	gone := filepath.Join(SocketRoot, "gone-"+strconv.Itoa(int(i.Port)))
+	if err := os.MkdirAll(SocketRoot, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(testenv.SharedDir(t), "gone", "run"), gone); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.Remove(gone) })
+
 	if err := i.Init(ctx, password); err != nil {
 		t.Fatalf("Init: %v", err)
 	}
@@ -83,6 +94,9 @@ func TestInstanceLifecycle(t *testing.T) {
 	}
 	if to, err := os.Readlink(i.SocketDir()); err != nil || to != i.ownSocketDir() {
 		t.Errorf("%s: want a link to %s, got %q, %v", i.SocketDir(), i.ownSocketDir(), to, err)
+	}
+	if _, err := os.Lstat(gone); !os.IsNotExist(err) {
+		t.Errorf("%s, a link to a directory that is gone: want it pruned at start, lstat says %v", gone, err)
 	}
 	if c, err := i.Connect(ctx, "admin", password, "postgres"); err != nil {
 		t.Fatalf("Connect: %v", err)

@@ -71,8 +71,13 @@ func (i *Instance) linkSocketDir(ctx context.Context) error {
 	if alias == i.ownSocketDir() {
 		return nil
 	}
+	// Links whose member's directory is gone (a machine deleted without
+	// its instance, a test's temporary directory) are pruned first: GNU
+	// find's -xtype l matches a link that leads nowhere, so a live
+	// member's link is never touched.
 	script := executor.ShellCommand("mkdir", "-p", "--", SocketRoot) + " && " +
 		executor.ShellCommand("chmod", "0755", "--", SocketRoot) + " && " +
+		executor.ShellCommand("find", SocketRoot, "-mindepth", "1", "-maxdepth", "1", "-xtype", "l", "-delete") + " && " +
 		executor.ShellCommand("ln", "-sfn", "--", i.ownSocketDir(), alias)
 	_, err := i.shell(ctx, errSocketLink, script)
 	return err
