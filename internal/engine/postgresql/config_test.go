@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dbaas-io/dbaas/internal/clients/executor"
+	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/test"
@@ -199,6 +200,9 @@ func TestSocketDir(t *testing.T) {
 	}
 
 	alias := socketAlias(deep + "/postgresql/db")
+	if SocketRoot != testenv.SocketRoot {
+		t.Errorf("testenv.SocketRoot %q, which removes a test's links, is not SocketRoot %q", testenv.SocketRoot, SocketRoot)
+	}
 	if !strings.HasPrefix(alias, SocketRoot+"/") || len(alias) != len(SocketRoot)+1+socketAliasLen {
 		t.Errorf("socketAlias: want %d hex digits below %s, got %q", socketAliasLen, SocketRoot, alias)
 	}

@@ -7,6 +7,7 @@ package testenv
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -126,6 +127,31 @@ func SharedDir(t testing.TB) string {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	t.Cleanup(func() {
+		removeSocketLinksInto(dir)
+		_ = os.RemoveAll(dir)
+	})
 	return dir
+}
+
+// SocketRoot is postgresql.SocketRoot, where members too deep for their
+// own socket path get a short link to it (not imported: the engine's
+// tests use this package; a test there keeps the two equal).
+const SocketRoot = "/run/dbaas"
+
+// removeSocketLinksInto removes the links in SocketRoot that lead into
+// dir: a test whose instance is not removed before its directory goes
+// (a failed provisioning, a deleted namespace) would leave them behind.
+// Links into other directories are other tests' and the machine's.
+func removeSocketLinksInto(dir string) {
+	entries, err := os.ReadDir(SocketRoot)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		link := filepath.Join(SocketRoot, e.Name())
+		if to, err := os.Readlink(link); err == nil && strings.HasPrefix(to, dir+string(filepath.Separator)) {
+			_ = os.Remove(link)
+		}
+	}
 }
