@@ -81,9 +81,18 @@ $(BIN)/kube-controller-manager: $(TOOLS)/go.mod $(TOOLS)/go.sum
 	@echo "==> building kube-controller-manager (first time only)"
 	cd $(TOOLS) && $(GO) build -o $@ k8s.io/kubernetes/cmd/kube-controller-manager
 
-$(BIN)/crossplane: $(TOOLS)/go.mod $(TOOLS)/go.sum
-	@echo "==> building Crossplane core (first time only)"
-	cd $(TOOLS) && $(GO) build -o $@ github.com/crossplane/crossplane/v2/cmd/crossplane
+# Core is built with its version stamped in, as Crossplane's releases are:
+# its package manager checks each package's spec.crossplane.version against
+# it and refuses the provider's package when it is empty. The stamp file is
+# newer than a binary built before it, so that binary is built again.
+$(BIN)/crossplane: $(TOOLS)/go.mod $(TOOLS)/go.sum $(CACHE)/crossplane.version
+	@echo "==> building Crossplane core $$(cat $(CACHE)/crossplane.version) (first time only)"
+	cd $(TOOLS) && $(GO) build -ldflags "-X github.com/crossplane/crossplane-runtime/v2/pkg/version.version=$$(cat $(CACHE)/crossplane.version)" \
+		-o $@ github.com/crossplane/crossplane/v2/cmd/crossplane
+
+$(CACHE)/crossplane.version: $(TOOLS)/go.mod
+	@mkdir -p $(dir $@)
+	cd $(TOOLS) && $(GO) list -m -f '{{.Version}}' github.com/crossplane/crossplane/v2 > $@
 
 # crank is the Crossplane CLI, whose `render` runs a Composition's pipeline
 # without a cluster. It left Crossplane's module after v2.2.0 (for
@@ -187,10 +196,10 @@ bench-backup: deps $(OBJECT_STORE) ## Backups of a 2 GB pgbench database with pg
 bench-500: deps build ## 500 Databases on one PostgreSQL server to Ready, and the provider's RSS (about 2 min a run).
 	$(GO) test -run '^$$' -bench BenchmarkFiveHundredDatabases -benchtime=1x -count 5 -timeout 30m ./test/bench500/
 
-demo: deps build ## From a Database to a working PostgreSQL database, and back.
+demo: deps build package ## From a Database to a working PostgreSQL database, and back.
 	$(BIN)/localenv --root $(CURDIR) demo
 
-up: deps build ## Start the local environment in the background; kubeconfig in .cache/kubeconfig.
+up: deps build package ## Start the local environment in the background; kubeconfig in .cache/kubeconfig.
 	@nohup $(BIN)/localenv --root $(CURDIR) up > $(CACHE)/localenv.log 2>&1 &
 	@for i in $$(seq 1 600); do \
 		grep -q '==> ready' $(CACHE)/localenv.log 2>/dev/null && { cat $(CACHE)/localenv.log; exit 0; }; \
