@@ -48,8 +48,9 @@ type Config struct {
 	// CrossplaneCRDs is the directory of Crossplane core's CRDs.
 	CrossplaneCRDs string
 
-	// StateDir receives logs, certificates, the kubeconfig and the local
-	// backend's machines. It is created when missing.
+	// StateDir receives logs, certificates, the kubeconfig, the local
+	// backend's machines and the posix backup stores. It is created when
+	// missing.
 	StateDir string
 
 	// Progress receives one line per stage. Nil means no output.
@@ -66,6 +67,9 @@ type Env struct {
 	Kubeconfig string
 	// MachinesDir is where the provider's local backend keeps machines.
 	MachinesDir string
+	// BackupRoot is the provider's --backup-root: posix BackupStores and
+	// ClusterBackupStores are directories below it.
+	BackupRoot string
 
 	// RegistryHost is host:port of the package registry the environment
 	// serves.
@@ -119,6 +123,10 @@ func (e *Env) up(ctx context.Context) error {
 	// The local backend's machines hold PostgreSQL data directories that
 	// the unprivileged postgres user must reach.
 	e.MachinesDir = filepath.Join(e.cfg.StateDir, "machines")
+	// Posix stores go with the rest of the environment's state, not into
+	// the host's /var/lib/dbaas/backups: the machines are directories of
+	// this host, and so is where they back up to.
+	e.BackupRoot = filepath.Join(e.cfg.StateDir, "backups")
 	if err := os.MkdirAll(e.MachinesDir, 0o755); err != nil {
 		return errors.Wrap(err, "cannot create the machines directory")
 	}
@@ -330,6 +338,7 @@ func (e *Env) StartProvider(ctx context.Context) error {
 	}
 	p, err := startProcess(Provider, e.LogFile(Provider), filepath.Join(e.cfg.BinDir, Provider), []string{
 		"--local-dir=" + e.MachinesDir,
+		"--backup-root=" + e.BackupRoot,
 		// The local environment's servers are all on loopback.
 		"--namespaced-endpoints=127.0.0.0/8,::1,localhost",
 		"--health-address=127.0.0.1:" + strconv.Itoa(health),
