@@ -125,6 +125,24 @@ func TestPlugin(t *testing.T) {
 		})
 	}
 
+	t.Run("readme", func(t *testing.T) {
+		// The README shows these outputs as they are: a change to what the
+		// plugin prints must reach it.
+		readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range []string{"list", "status-billing"} {
+			b, err := os.ReadFile(filepath.Join("testdata", g+".golden"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Contains(readme, []byte("```\n"+string(b)+"```\n")) {
+				t.Errorf("README.md does not show testdata/%s.golden as it is: paste it into the kubectl dbaas section", g)
+			}
+		}
+	})
+
 	t.Run("list-json", func(t *testing.T) {
 		r := c.run(t, now, "list", "-o", "json")
 		if r.err != nil {
