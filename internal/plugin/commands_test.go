@@ -176,6 +176,7 @@ func TestPlugin(t *testing.T) {
 	})
 
 	t.Run("connect", func(t *testing.T) { testConnect(t, c, now) })
+	t.Run("connect-psql", func(t *testing.T) { testConnectPsql(t, c, now) })
 }
 
 // testConnect runs connect with a psql of the test's own on the PATH, which
