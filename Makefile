@@ -26,11 +26,17 @@ OBJECT_STORE  := $(BIN)/versitygw
 # `make package` writes the Crossplane packages here.
 PACKAGE_DIR   ?= $(CACHE)/packages
 
+# `make install-plugin` puts kubectl-dbaas here, which should be on the PATH
+# for kubectl to find it as `kubectl dbaas`: Go's GOBIN (by default
+# $(go env GOPATH)/bin) unless PREFIX names another, such as /usr/local
+# (then $(PREFIX)/bin).
+PLUGIN_DIR    ?= $(if $(PREFIX),$(PREFIX)/bin,$(or $(shell $(GO) env GOBIN),$(shell $(GO) env GOPATH)/bin))
+
 # `make render` serves the function here, where example/functions.yaml
 # expects it; set RENDER_PORT when that port is taken.
 RENDER_PORT   ?= 9443
 
-.PHONY: help deps tools build generate check-generated lint unit render package test bench bench-200 bench-500 bench-instance bench-backup demo up down clean
+.PHONY: help deps tools build install-plugin generate check-generated lint unit render package test bench bench-200 bench-500 bench-instance bench-backup demo up down clean
 
 help: ## List the targets.
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -122,6 +128,11 @@ build: tools ## Build the provider, the function, the local environment and the 
 	$(GO) build -o $(BIN)/dbaas-watchdog ./cmd/dbaas-watchdog
 	$(GO) build -o $(BIN)/function-dbaas ./functions/dbaas
 	$(GO) build -o $(BIN)/localenv ./cmd/localenv
+
+install-plugin: ## Build kubectl-dbaas into PLUGIN_DIR ($$GOBIN, or PREFIX/bin), where kubectl finds it as `kubectl dbaas`.
+	@mkdir -p "$(PLUGIN_DIR)"
+	$(GO) build -o "$(PLUGIN_DIR)/kubectl-dbaas" ./cmd/kubectl-dbaas
+	@case ":$$PATH:" in *":$(PLUGIN_DIR):"*) ;; *) echo "$(PLUGIN_DIR) is not on your PATH: add it, or kubectl will not find kubectl-dbaas";; esac
 
 generate: ## Regenerate deepcopy, method sets, resolvers and CRDs.
 	$(GO) generate ./apis/... ./functions/...
