@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+
+	"github.com/dbaas-io/dbaas/internal/engine/pgroles"
 )
 
 const (
@@ -48,8 +50,11 @@ func hbaName(n string) string {
 // provider runs on the member's host) and from the peers (the provider's
 // address over SSH, and the other members, whose pg_rewind comes in as the
 // admin user), with TLS and its password; from anywhere else it is
-// rejected before the rule for applications can match it. Replicas stream
-// as the replication user, with TLS, from loopback and the peers.
+// rejected before the rule for applications can match it. dbaas_admin,
+// which the connection secret names, comes in
+// with TLS from where the superuser does and from where applications do.
+// Replicas stream as the replication user, with TLS, from loopback and the
+// peers.
 // Applications come in with TLS and their password from apps: the loopback
 // network the machine listens on when it is empty. peers and apps are
 // networks as hbaNetworks returns them.
@@ -65,8 +70,11 @@ func renderHBA(adminUser string, peers, apps []string) string {
 	for _, p := range peers {
 		lines = append(lines, "hostssl  all          "+admin+"  "+p+"  scram-sha-256")
 	}
+	lines = append(lines, "host     all          "+admin+"  all  reject")
+	for _, n := range append([]string{Address + "/32"}, peers...) {
+		lines = append(lines, "hostssl  all          "+pgroles.Admin+"  "+n+"  scram-sha-256")
+	}
 	lines = append(lines,
-		"host     all          "+admin+"  all  reject",
 		"hostssl  replication  "+ReplicationUser+"  "+Address+"/32  scram-sha-256")
 	for _, p := range peers {
 		lines = append(lines, "hostssl  replication  "+ReplicationUser+"  "+p+"  scram-sha-256")

@@ -98,6 +98,9 @@ func TestReplicationOverSSH(t *testing.T) {
 	// The provider administers a over its unix socket, through SSH.
 	checkAdminOverSocket(t, a)
 	checkAdminPeerMap(t, a, admin)
+	// The provider's roles are made before any replica, which has them
+	// from its copy on.
+	checkProviderRoles(t, a, admin)
 	if err := a.EnsureReplication(ctx, admin, repl, []string{SlotName("b")}, true); err != nil {
 		t.Fatalf("EnsureReplication: %v", err)
 	}
