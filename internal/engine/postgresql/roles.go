@@ -35,6 +35,11 @@ type grant struct {
 	check string
 }
 
+// executeOn is EXECUTE on the function of signature f.
+func executeOn(f string) grant {
+	return grant{what: "EXECUTE ON FUNCTION " + f, check: "SELECT pg_catalog.has_function_privilege($1, '" + f + "', 'EXECUTE')"}
+}
+
 // roleAttrs are the attributes the provider gives a role it made; every
 // one is written, so that none drifts to what someone else set.
 type roleAttrs struct {
@@ -53,9 +58,20 @@ func (a roleAttrs) sql() string {
 		flag(a.replication, "REPLICATION") + " NOSUPERUSER NOBYPASSRLS"
 }
 
+// rewindFunctions are what pg_rewind calls on its source, as PostgreSQL's
+// pg_rewind documentation lists them for a role that is not a superuser.
+var rewindFunctions = []string{
+	"pg_catalog.pg_ls_dir(text, boolean, boolean)",
+	"pg_catalog.pg_stat_file(text, boolean)",
+	"pg_catalog.pg_read_binary_file(text)",
+	"pg_catalog.pg_read_binary_file(text, bigint, bigint, boolean)",
+}
+
 // providerRoles are the superuser with the admin password, dbaas_admin with
-// the password derived from it, for the connection secret and the SQL
-// controllers: it may make roles and databases but is no superuser.
+// the password derived from it, for the connection secret: it may make
+// roles and databases but is no superuser; and
+// the rewind role, with a password derived too, which may only read the
+// files pg_rewind reads.
 func (i *Instance) providerRoles(adminPassword string) []providerRole {
 	return []providerRole{
 		{name: i.AdminUser, password: adminPassword},
@@ -77,7 +93,19 @@ func (i *Instance) providerRoles(adminPassword string) []providerRole {
 				check: "SELECT pg_catalog.pg_has_role($1, 'pg_monitor', 'MEMBER')",
 			}},
 		},
+		{
+			name: pgroles.Rewind, password: pgroles.Password(adminPassword, pgroles.Rewind),
+			attrs: roleAttrs{keep: true, login: true}, grants: rewindGrants(),
+		},
 	}
+}
+
+func rewindGrants() []grant {
+	out := make([]grant, len(rewindFunctions))
+	for n, f := range rewindFunctions {
+		out[n] = executeOn(f)
+	}
+	return out
 }
 
 // RolesState is what the primary holds of the provider's roles.

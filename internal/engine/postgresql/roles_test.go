@@ -2,6 +2,7 @@ package postgresql
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/dbaas-io/dbaas/internal/engine/pgroles"
@@ -67,5 +68,29 @@ func checkProviderRoles(t *testing.T, i *Instance, password string) {
 	}
 	if err := i.EnsureRoles(ctx, password); err != nil {
 		t.Fatalf("EnsureRoles back to the first admin password: %v", err)
+	}
+}
+
+// checkRewindRole checks, with real logins, that the rewind role reaches
+// the files pg_rewind reads and nothing else: it lists the data directory
+// and reads a file through the granted functions, and is refused
+// pg_read_file (not granted) and a table of its own.
+func checkRewindRole(t *testing.T, i *Instance, password string) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := i.Connect(ctx, pgroles.Rewind, pgroles.Password(password, pgroles.Rewind), "postgres")
+	if err != nil {
+		t.Fatalf("%s over TCP with the derived password: %v", pgroles.Rewind, err)
+	}
+	defer c.Close(ctx)
+	var n int
+	var version []byte
+	if err := c.QueryRow(ctx, "SELECT (SELECT count(*) FROM pg_ls_dir('.', true, false)), pg_read_binary_file('PG_VERSION')").Scan(&n, &version); err != nil || n == 0 || len(version) == 0 {
+		t.Errorf("%s with pg_rewind's functions: %d entries, %q, %v", pgroles.Rewind, n, version, err)
+	}
+	for _, q := range []string{"SELECT pg_read_file('PG_VERSION')", "CREATE TABLE rewind_owns (n int)"} {
+		if _, err := c.Exec(ctx, q); err == nil || !strings.Contains(err.Error(), "permission denied") {
+			t.Errorf("%s: %s: err = %v, want permission denied", pgroles.Rewind, q, err)
+		}
 	}
 }
