@@ -139,7 +139,16 @@ func TestWALArchiving(t *testing.T) {
 	if err := store.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	conn := f.connect(t, di)
+	// pg_switch_wal is the superuser's, which the connection secret's
+	// dbaas_admin is not: the session is the provider's own, over the
+	// member's socket (a TLS set makes ConnectAdmin take it).
+	mi := memberInstance(t, f, di)
+	mi.TLS = &postgresql.TLS{}
+	conn, err := mi.ConnectAdmin(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
 	if _, err := conn.Exec(ctx, "CREATE TABLE outage AS SELECT generate_series(1, 1000) AS n"); err != nil {
 		t.Fatal(err)
 	}

@@ -98,6 +98,10 @@ func TestReplicationOverSSH(t *testing.T) {
 	// The provider administers a over its unix socket, through SSH.
 	checkAdminOverSocket(t, a)
 	checkAdminPeerMap(t, a, admin)
+	// The provider's roles are made before any replica, which has them
+	// from its copy on.
+	checkProviderRoles(t, a, admin)
+	checkRewindRole(t, a, admin)
 	if err := a.EnsureReplication(ctx, admin, repl, []string{SlotName("b")}, true); err != nil {
 		t.Fatalf("EnsureReplication: %v", err)
 	}
@@ -143,7 +147,7 @@ func TestReplicationOverSSH(t *testing.T) {
 	}
 
 	// a rejoins as b's replica with pg_rewind, which reaches b at its
-	// address, and streams from it.
+	// address as the rewind role, and streams from it.
 	if err := a.Rejoin(ctx, b, admin); err != nil {
 		t.Fatalf("Rejoin: %v", err)
 	}
