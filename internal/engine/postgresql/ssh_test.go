@@ -39,6 +39,9 @@ func sshMember(t *testing.T, x executor.Executor, dir, host string, ca pki.Pair)
 	i := NewInstance(x, dir, "pg", "15", freePort(t), "admin")
 	i.Host = host
 	i.Peers = []string{"127.0.0.2", "127.0.0.3"}
+	// Applications come from a network that is not the provider's, as on
+	// a VM: only the provider's own roles' lines let the provider in.
+	i.Apps = []string{"192.0.2.0/24"}
 	i.TLS = &TLS{Cert: cert.Cert, Key: cert.Key, CA: ca.Cert}
 	stopOnCleanup(t, i)
 	return i
@@ -104,6 +107,15 @@ func TestReplicationOverSSH(t *testing.T) {
 	checkRewindRole(t, a, admin)
 	if err := a.EnsureReplication(ctx, admin, repl, []string{SlotName("b")}, true); err != nil {
 		t.Fatalf("EnsureReplication: %v", err)
+	}
+	// Again: the replication user's password is in place and stays, though
+	// pg_hba lets that user in from here for replication only.
+	made := replicationVerifier(ctx, t, a, admin)
+	if err := a.EnsureReplication(ctx, admin, repl, []string{SlotName("b")}, false); err != nil {
+		t.Fatalf("EnsureReplication again: %v", err)
+	}
+	if replicationVerifier(ctx, t, a, admin) != made {
+		t.Errorf("EnsureReplication again: the replication user's password was set again")
 	}
 
 	// b copies a over the network and streams from it.
