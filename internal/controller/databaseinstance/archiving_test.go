@@ -366,7 +366,9 @@ func segmentsIn(repo, stanza string) ([]string, error) {
 		if err != nil {
 			return err
 		}
-		if n := d.Name(); !d.IsDir() && len(n) > 24 && n[24] == '-' {
+		// pgBackRest writes a segment to <name>.pgbackrest.tmp and renames
+		// it when complete: a segment still being written is not archived.
+		if n := d.Name(); !d.IsDir() && len(n) > 24 && n[24] == '-' && !strings.HasSuffix(n, ".pgbackrest.tmp") {
 			out = append(out, n[:24])
 		}
 		return nil
