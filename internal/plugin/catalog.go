@@ -48,11 +48,7 @@ func newCatalogCommand(o *Options) *cobra.Command {
 				return err
 			}
 			if output != outputTable {
-				v, err := value("Catalog", &cat)
-				if err != nil {
-					return err
-				}
-				return printObject(o.IO.Out, output, v)
+				return printValue(o.IO.Out, output, "Catalog", &cat)
 			}
 			return renderCatalog(o.IO.Out, cat, o.painter())
 		},

@@ -54,15 +54,15 @@ func listOf(items []unstructured.Unstructured) *unstructured.UnstructuredList {
 	return l
 }
 
-// value is a plain value (a status, a catalog) that printObject prints: the
-// printers take runtime.Objects, and an unstructured one keeps the value's
-// JSON field names and order of keys.
-func value(kind string, v any) (runtime.Object, error) {
+// printValue prints a plain value (a status, a catalog) as printObject
+// does: the printers take runtime.Objects, and an unstructured one keeps
+// the value's JSON field names and order of keys.
+func printValue(w io.Writer, format, kind string, v any) error {
 	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(v)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	m["apiVersion"] = "plugin.dbaas.io/v1alpha1"
 	m["kind"] = kind
-	return &unstructured.Unstructured{Object: m}, nil
+	return printObject(w, format, &unstructured.Unstructured{Object: m})
 }

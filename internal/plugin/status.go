@@ -37,11 +37,7 @@ func newStatusCommand(o *Options) *cobra.Command {
 			}
 			st := statusOf(s)
 			if output != outputTable {
-				v, err := value("DatabaseStatus", &st)
-				if err != nil {
-					return err
-				}
-				return printObject(o.IO.Out, output, v)
+				return printValue(o.IO.Out, output, "DatabaseStatus", &st)
 			}
 			return renderStatus(o.IO.Out, st, o.painter())
 		},
