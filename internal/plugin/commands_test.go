@@ -33,8 +33,8 @@ type ran struct {
 	err            error
 }
 
-// golden is what a reader of the README sees: the command, what it printed
-// and the error kubectl-dbaas would print.
+// golden is what a reader of the application teams' guide sees: the
+// command, what it printed and the error kubectl-dbaas would print.
 func (r ran) golden(args []string) string {
 	var b strings.Builder
 	b.WriteString("$ kubectl dbaas " + strings.Join(args, " ") + "\n")
@@ -125,10 +125,11 @@ func TestPlugin(t *testing.T) {
 		})
 	}
 
-	t.Run("readme", func(t *testing.T) {
-		// The README shows these outputs as they are: a change to what the
-		// plugin prints must reach it.
-		readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	t.Run("guide", func(t *testing.T) {
+		// The application teams' guide shows these outputs as they are: a
+		// change to what the plugin prints must reach it (test/docs checks
+		// that every output it shows is one of testdata's).
+		guide, err := os.ReadFile(filepath.Join("..", "..", "docs", "application-teams.md"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -137,8 +138,8 @@ func TestPlugin(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !bytes.Contains(readme, []byte("```\n"+string(b)+"```\n")) {
-				t.Errorf("README.md does not show testdata/%s.golden as it is: paste it into the kubectl dbaas section", g)
+			if !bytes.Contains(guide, []byte("```\n"+string(b)+"```\n")) {
+				t.Errorf("docs/application-teams.md does not show testdata/%s.golden as it is: paste it into its kubectl dbaas section", g)
 			}
 		}
 	})
