@@ -215,6 +215,9 @@ func (r *runner) get(ctx context.Context, t *testing.T, args []string) {
 		t.Errorf("kubectl get %s: %v", args[0], err)
 		return
 	}
+	if len(l.Items) == 0 {
+		t.Errorf("kubectl get %s lists nothing: the guides show it after applying what it lists", strings.Join(args, " "))
+	}
 	var names []string
 	for _, i := range l.Items {
 		names = append(names, i.GetName())
