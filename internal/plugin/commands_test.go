@@ -142,7 +142,7 @@ func TestPlugin(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, g := range []string{"list", "status-billing"} {
+		for _, g := range []string{"list", "status-billing", "restore"} {
 			b, err := os.ReadFile(filepath.Join("testdata", g+".golden"))
 			if err != nil {
 				t.Fatal(err)
