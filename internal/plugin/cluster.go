@@ -2,10 +2,14 @@ package plugin
 
 import (
 	"context"
+	"fmt"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -78,4 +82,28 @@ func (c *cluster) getRef(ctx context.Context, apiVersion, kind, ns, name string)
 		ns = ""
 	}
 	return c.get(ctx, m.Resource, ns, name)
+}
+
+// create creates obj, a typed object with its apiVersion and kind set.
+func (c *cluster) create(ctx context.Context, gvr schema.GroupVersionResource, obj runtime.Object) error {
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		return err
+	}
+	u := &unstructured.Unstructured{Object: m}
+	_, err = c.dyn.Resource(gvr).Namespace(u.GetNamespace()).Create(ctx, u, metav1.CreateOptions{FieldManager: fieldManager})
+	return explain(err, request{verb: "create", resource: gvr.GroupResource(), namespace: u.GetNamespace(), name: u.GetName()})
+}
+
+// free checks that no object of the kind has the name: a restore makes
+// new objects only, and never takes one that someone else made.
+func (c *cluster) free(ctx context.Context, gvr schema.GroupVersionResource, ns, name string) error {
+	_, err := c.get(ctx, gvr, ns, name)
+	switch {
+	case err == nil:
+		return fmt.Errorf("%s %q exists already in namespace %q: choose another --into", gvr.GroupResource(), name, ns)
+	case apierrors.IsNotFound(err):
+		return nil
+	}
+	return err
 }

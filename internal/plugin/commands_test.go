@@ -54,6 +54,7 @@ func (c *testCluster) run(t *testing.T, now time.Time, args ...string) ran {
 	o := plugin.NewOptions(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
 	o.Now = func() time.Time { return now }
 	o.Colour = func() bool { return false }
+	o.Poll = 100 * time.Millisecond
 	cmd := plugin.NewCommand(o)
 	cmd.SetArgs(append([]string{"--kubeconfig", c.kubeconfig, "--cache-dir", c.cacheDir}, args...))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -118,6 +119,15 @@ func TestPlugin(t *testing.T) {
 		{"error-switchover-primary", []string{"switchover", "orders", "--to", "orders-1"}},
 		{"error-switchover-single", []string{"switchover", "bad-sku", "--to", "bad-sku-0"}},
 		{"error-output", []string{"list", "-o", "name"}},
+		{"error-backup-not-found", []string{"backup", "nosuch"}},
+		{"error-backup-not-ready", []string{"backup", "billing"}},
+		{"error-backup-no-instance", []string{"backup", "bad-sku"}},
+		{"error-backup-type", []string{"backup", "orders", "--type", "weekly"}},
+		{"error-backup-forbidden", []string{"--as", "ops", "backup", "orders"}},
+		{"error-restore-bad-time", []string{"restore", "orders", "--to-time", "yesterday", "--into", "orders-restored"}},
+		{"error-restore-outside-window", []string{"restore", "orders", "--to-time", "2026-12-07T12:00:00Z", "--into", "orders-restored"}},
+		{"error-restore-no-store", []string{"restore", "billing", "--to-time", "2026-12-07T11:00:00Z", "--into", "billing-restored"}},
+		{"error-restore-forbidden", []string{"--as", "ops", "restore", "orders", "--to-time", "2026-12-07T11:00:00Z", "--into", "orders-restored"}},
 	}
 	for _, g := range golden {
 		t.Run(g.name, func(t *testing.T) {
@@ -133,7 +143,7 @@ func TestPlugin(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, g := range []string{"list", "status-billing"} {
+		for _, g := range []string{"list", "status-billing", "restore"} {
 			b, err := os.ReadFile(filepath.Join("testdata", g+".golden"))
 			if err != nil {
 				t.Fatal(err)
@@ -176,6 +186,8 @@ func TestPlugin(t *testing.T) {
 		compareGolden(t, "error-switchover-again", c.run(t, now, args...).golden(args))
 	})
 
+	t.Run("backup", func(t *testing.T) { testBackup(t, c) })
+	t.Run("restore", func(t *testing.T) { testRestore(t, c, now) })
 	t.Run("connect", func(t *testing.T) { testConnect(t, c, now) })
 	t.Run("connect-psql", func(t *testing.T) { testConnectPsql(t, c, now) })
 }

@@ -60,11 +60,7 @@ func connectTo(ctx context.Context, c *cluster, name string, extra []string) (co
 	}
 	d := asDatabase(u)
 	if phase, msg := d.phase(); phase != phaseReady {
-		if msg != "" {
-			msg = ": " + msg
-		}
-		return connectPlan{}, fmt.Errorf("database %s/%s is not Ready (%s%s); see kubectl dbaas status %s -n %s",
-			d.namespace(), d.name(), phase, msg, d.name(), d.namespace())
+		return connectPlan{}, notReady(d, phase, msg)
 	}
 	// Only the Database's own namespace: a name in its spec never sends the
 	// plugin to another team's Secret.

@@ -24,6 +24,9 @@ type Options struct {
 
 	// LookPath finds the engine's client (psql) on the PATH.
 	LookPath func(string) (string, error)
+
+	// Poll is how often backup --wait reads the Backup again.
+	Poll time.Duration
 }
 
 // NewOptions returns the options of a real run on the given streams.
@@ -34,6 +37,7 @@ func NewOptions(streams genericiooptions.IOStreams) *Options {
 		Now:      time.Now,
 		Colour:   func() bool { return colourFor(streams.Out) },
 		LookPath: exec.LookPath,
+		Poll:     2 * time.Second,
 	}
 }
 
@@ -41,7 +45,7 @@ func NewOptions(streams genericiooptions.IOStreams) *Options {
 func NewCommand(o *Options) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "kubectl-dbaas",
-		Short: "Look after the platform's Databases: list, status, connect, switchover, catalog",
+		Short: "Look after the platform's Databases: list, status, connect, switchover, backup, restore, catalog",
 		Long: "kubectl dbaas answers what a team asks about its platform Databases (platform.dbaas.io)\n" +
 			"without reading managed resources one by one. It takes kubectl's flags: --kubeconfig,\n" +
 			"--context, -n/--namespace, --as and the rest.",
@@ -57,7 +61,8 @@ func NewCommand(o *Options) *cobra.Command {
 	root.SetOut(o.IO.Out)
 	root.SetErr(o.IO.ErrOut)
 	o.Flags.AddFlags(root.PersistentFlags())
-	root.AddCommand(newListCommand(o), newStatusCommand(o), newConnectCommand(o), newSwitchoverCommand(o), newCatalogCommand(o))
+	root.AddCommand(newListCommand(o), newStatusCommand(o), newConnectCommand(o), newSwitchoverCommand(o),
+		newBackupCommand(o), newRestoreCommand(o), newCatalogCommand(o))
 	return root
 }
 

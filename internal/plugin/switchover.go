@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/runtime"
 
 	enginev1alpha1 "github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 )
@@ -30,21 +29,8 @@ func newSwitchoverCommand(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			u, err := c.get(cmd.Context(), databases, c.namespace, args[0])
+			d, in, err := instanceOf(cmd.Context(), c, args[0], "switch over")
 			if err != nil {
-				return err
-			}
-			d := asDatabase(u)
-			ref, ok := d.instanceRef()
-			if !ok {
-				return fmt.Errorf("database %s/%s has no DatabaseInstance of its own (tier %s): there is nothing to switch over", d.namespace(), d.name(), orNone(d.str("spec", "tier")))
-			}
-			iu, err := c.get(cmd.Context(), instances, d.namespace(), ref.Name)
-			if err != nil {
-				return err
-			}
-			in := &enginev1alpha1.DatabaseInstance{}
-			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(iu.Object, in); err != nil {
 				return err
 			}
 			if err := checkSwitchover(in, to); err != nil {

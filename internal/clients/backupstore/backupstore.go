@@ -284,3 +284,25 @@ func Stanza(ns, instance string) (string, error) {
 	}
 	return s, nil
 }
+
+// NotReady is the Ready message of the store ref names when the provider's
+// own look found it not Ready, or "" when it is Ready, unknown or cannot
+// be read. pgBackRest reads a missing bucket as missing files ("has a
+// stanza-create been performed?"), while the store's look names the
+// bucket: a failure on a machine says more with it.
+func NotReady(ctx context.Context, kube client.Reader, ref Ref) string {
+	o, err := Get(ctx, kube, ref)
+	if err != nil {
+		return ""
+	}
+	c, ok := o.(interface {
+		GetCondition(xpv2.ConditionType) xpv2.Condition
+	})
+	if !ok {
+		return ""
+	}
+	if r := c.GetCondition(xpv2.TypeReady); r.Status == corev1.ConditionFalse {
+		return r.Message
+	}
+	return ""
+}

@@ -177,6 +177,9 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Backup) (managed.Ex
 	}
 	started, _ := time.Parse(time.RFC3339, cr.GetAnnotations()[annotationStarted])
 	v := decide(observed{run: run, found: findAnnotated(info, id), started: started, now: e.now(), id: id, member: vm})
+	if v.phase == v1alpha1.BackupFailed {
+		v.message = withStoreState(ctx, e.kube, e.instance, v.message)
+	}
 	at.Phase, at.Message, at.Member = v.phase, v.message, vm
 	if !started.IsZero() && at.StartTime == nil {
 		at.StartTime = &metav1.Time{Time: started}
@@ -202,6 +205,20 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.Backup) (managed.Ex
 		cr.SetConditions(xpv2.Creating())
 	}
 	return exists, nil
+}
+
+// withStoreState is msg with the Ready message of the instance's store
+// when the provider's look finds it not Ready: pgBackRest on the machine
+// reports a missing bucket as missing files, which the look names.
+func withStoreState(ctx context.Context, kube client.Reader, in *enginev1alpha1.DatabaseInstance, msg string) string {
+	b := in.Spec.ForProvider.Backup
+	if b == nil {
+		return msg
+	}
+	if s := backupstore.NotReady(ctx, kube, backupstore.InstanceStore(in.GetNamespace(), b)); s != "" {
+		return msg + "; " + s
+	}
+	return msg
 }
 
 // completed records the backup b, read from the member on vm.

@@ -34,7 +34,7 @@ const timeout = 8 * time.Minute
 
 // TestBackups takes backups of one instance through the real controllers
 // (a store Ready listing the stanza, a full and an incr backup, two asked
-// at once, one deleted and expired):
+// at once, one deleted and expired; then the store's faults, storeFaults):
 // a real API server, PostgreSQL 15 on the local backend, pgBackRest and
 // an S3 store (versitygw over TLS). One instance serves every check.
 func TestBackups(t *testing.T) {
@@ -131,6 +131,8 @@ func TestBackups(t *testing.T) {
 			t.Errorf("backup %s (%s) was expired too; the store lists %v", keep.Name, keep.Status.AtProvider.Label, labels)
 		}
 	}
+
+	storeFaults(t, env, store, di, stanza)
 }
 
 // writeRows gives the backups something to hold.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
@@ -163,6 +164,7 @@ func (e *external) observeBackup(ctx context.Context, cr *v1alpha1.DatabaseInsta
 		cause := ""
 		if failing {
 			cause, _ = b.stanzaOf(p).LastArchiveError(ctx)
+			cause = strings.Join(slices.DeleteFunc([]string{cause, b.storeNotReady}, func(s string) bool { return s == "" }), "; ")
 		}
 		cr.SetConditions(archivingCondition(b.store, a, cause))
 		w = withArchived(w, a)

@@ -38,6 +38,10 @@ type instanceBackup struct {
 	ca        []byte
 	archiving bool
 	timeout   time.Duration
+	// storeNotReady is the store's Ready message when the provider's own
+	// look finds it not Ready: it names a missing bucket, which pgBackRest
+	// on the machine reports as missing files.
+	storeNotReady string
 	// memo is what the provider remembers of the instance's backups
 	// between reconciles.
 	memo *backupMemo
@@ -90,7 +94,8 @@ func (c *connector) resolveBackup(ctx context.Context, cr *v1alpha1.DatabaseInst
 	e.backup = &instanceBackup{
 		store: ref.String(), stanza: name, repo: st.Repo, ca: st.CA,
 		archiving: walArchiving(b), timeout: archiveTimeout(b),
-		memo: c.memos.of(cr.GetUID(), ref.String()+" at "+st.Repo.Location()),
+		memo:          c.memos.of(cr.GetUID(), ref.String()+" at "+st.Repo.Location()),
+		storeNotReady: backupstore.NotReady(ctx, c.kube, ref),
 	}
 	if !e.backup.archiving {
 		return nil

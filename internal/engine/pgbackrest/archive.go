@@ -88,7 +88,7 @@ func lastError(log string) string {
 			}
 			out = append(out, strings.TrimSpace(l))
 		}
-		return strings.Join(out, " ")
+		return BriefHTTP(strings.Join(out, " "))
 	}
 	return ""
 }

@@ -174,10 +174,11 @@ func (s *Stanza) RemoveBackupRun(ctx context.Context, id string) error {
 
 // ErrorLines is pgBackRest's output from its first ERROR on, or all of it
 // when it holds none: the warnings before an error (such as an unset
-// retention) are not why it failed.
+// retention) are not why it failed. A failed HTTP request is shortened by
+// BriefHTTP.
 func ErrorLines(output string) string {
 	if i := strings.Index(output, "ERROR:"); i >= 0 {
 		output = output[i:]
 	}
-	return strings.TrimSpace(output)
+	return BriefHTTP(strings.TrimSpace(output))
 }

@@ -140,7 +140,7 @@ func parseInfo(stanza string, out []byte) (Info, error) {
 		if st.Name != stanza {
 			continue
 		}
-		info := Info{Status: st.Status.Code, Message: st.Status.Message, BackupLocked: st.Status.Lock.Backup.Held}
+		info := Info{Status: st.Status.Code, Message: BriefHTTP(st.Status.Message), BackupLocked: st.Status.Lock.Backup.Held}
 		for _, b := range st.Backup {
 			bk := Backup{
 				Label: b.Label, Type: b.Type, Error: b.Error, Annotations: b.Annotation,

@@ -2,6 +2,7 @@ package pgbackrest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -57,7 +58,8 @@ func connect(ctx context.Context, t *testing.T, i *postgresql.Instance, password
 // into two repositories at once, an encrypted one on the S3 store (versitygw
 // over TLS) and a posix one, and restores each into a new data directory to
 // a time T between two committed rows, after the table was dropped: every
-// row committed before T is back, none after.
+// row committed before T is back, none after; then archives a segment
+// through a store that answers slowly within archive-push's io-timeout.
 func TestPointInTimeRecovery(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -278,6 +280,49 @@ func TestPointInTimeRecovery(t *testing.T) {
 		t.Logf("Verify of the corrupted repository: %v", err)
 	}
 	phase("corrupted repository verified")
+
+	// A store that answers slowly, every chunk it sends held 1.5 s, but
+	// within archive-push's io-timeout (3 s, config.go): segments are
+	// still archived, at the first try.
+	slow, held := store.Slow(t, 1500*time.Millisecond)
+	s3.Repo.S3.Port = int32(slow)
+	if err := s3.WriteConfig(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var failedBefore int64
+	if err := c.QueryRow(ctx, "SELECT failed_count FROM pg_stat_archiver").Scan(&failedBefore); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Exec(ctx, "CREATE TABLE slow AS SELECT 1 AS n"); err != nil {
+		t.Fatal(err)
+	}
+	var seg string
+	if err := c.QueryRow(ctx, "SELECT pg_walfile_name(pg_switch_wal())").Scan(&seg); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		var archived string
+		var failed int64
+		if err := c.QueryRow(ctx, "SELECT coalesce(last_archived_wal, ''), failed_count FROM pg_stat_archiver").Scan(&archived, &failed); err != nil {
+			t.Fatal(err)
+		}
+		if failed != failedBefore {
+			msg, _ := s3.LastArchiveError(ctx)
+			t.Fatalf("archive-push failed through the slow store: %s", msg)
+		}
+		if archived >= seg {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("segment %s not archived through the slow store after %s (last archived %q)", seg, waitTimeout, archived)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if held() == 0 {
+		t.Errorf("segment %s archived, but not through the slow store", seg)
+	}
+	phase(fmt.Sprintf("a segment archived through a slow store (%d chunks held)", held()))
 }
 
 // nextSecond waits until the server's clock has moved into the second

@@ -76,11 +76,11 @@ func ParseRepoInfo(out []byte) (RepoInfo, error) {
 		// "other", with pgBackRest's message.
 		for _, r := range st.Repo {
 			if r.Status.Code == statusOther {
-				return RepoInfo{}, errors.New(r.Status.Message)
+				return RepoInfo{}, errors.New(BriefHTTP(r.Status.Message))
 			}
 		}
 		if st.Name == invalidStanza {
-			return RepoInfo{}, errors.New(st.Status.Message)
+			return RepoInfo{}, errors.New(BriefHTTP(st.Status.Message))
 		}
 		ri.Stanzas = append(ri.Stanzas, st.Name)
 		for _, b := range st.Backup {

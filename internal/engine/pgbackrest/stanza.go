@@ -132,7 +132,7 @@ func (s *Stanza) run(ctx context.Context, cmd string, args ...string) (string, e
 	if res.ExitCode == 0 {
 		return "", errors.Wrapf(err, errNotRun, cmd)
 	}
-	return "", errors.Errorf(errFailed, cmd, strings.TrimSpace(res.Stderr+"\n"+res.Stdout))
+	return "", errors.Errorf(errFailed, cmd, BriefHTTP(strings.TrimSpace(res.Stderr+"\n"+res.Stdout)))
 }
 
 // ArchiveCommand is archive_command for the instance: pgBackRest's
