@@ -26,11 +26,17 @@ OBJECT_STORE  := $(BIN)/versitygw
 # `make package` writes the Crossplane packages here.
 PACKAGE_DIR   ?= $(CACHE)/packages
 
+# `make install-plugin` puts kubectl-dbaas here, which should be on the PATH
+# for kubectl to find it as `kubectl dbaas`: Go's GOBIN (by default
+# $(go env GOPATH)/bin) unless PREFIX names another, such as /usr/local
+# (then $(PREFIX)/bin).
+PLUGIN_DIR    ?= $(if $(PREFIX),$(PREFIX)/bin,$(or $(shell $(GO) env GOBIN),$(shell $(GO) env GOPATH)/bin))
+
 # `make render` serves the function here, where example/functions.yaml
 # expects it; set RENDER_PORT when that port is taken.
 RENDER_PORT   ?= 9443
 
-.PHONY: help deps tools build generate check-generated lint unit render package test bench bench-200 bench-500 bench-instance bench-backup demo up down clean
+.PHONY: help deps tools build install-plugin generate check-generated lint unit render package test bench bench-200 bench-500 bench-instance bench-backup demo up down clean
 
 help: ## List the targets.
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -81,9 +87,18 @@ $(BIN)/kube-controller-manager: $(TOOLS)/go.mod $(TOOLS)/go.sum
 	@echo "==> building kube-controller-manager (first time only)"
 	cd $(TOOLS) && $(GO) build -o $@ k8s.io/kubernetes/cmd/kube-controller-manager
 
-$(BIN)/crossplane: $(TOOLS)/go.mod $(TOOLS)/go.sum
-	@echo "==> building Crossplane core (first time only)"
-	cd $(TOOLS) && $(GO) build -o $@ github.com/crossplane/crossplane/v2/cmd/crossplane
+# Core is built with its version stamped in, as Crossplane's releases are:
+# its package manager checks each package's spec.crossplane.version against
+# it and refuses the provider's package when it is empty. The stamp file is
+# newer than a binary built before it, so that binary is built again.
+$(BIN)/crossplane: $(TOOLS)/go.mod $(TOOLS)/go.sum $(CACHE)/crossplane.version
+	@echo "==> building Crossplane core $$(cat $(CACHE)/crossplane.version) (first time only)"
+	cd $(TOOLS) && $(GO) build -ldflags "-X github.com/crossplane/crossplane-runtime/v2/pkg/version.version=$$(cat $(CACHE)/crossplane.version)" \
+		-o $@ github.com/crossplane/crossplane/v2/cmd/crossplane
+
+$(CACHE)/crossplane.version: $(TOOLS)/go.mod
+	@mkdir -p $(dir $@)
+	cd $(TOOLS) && $(GO) list -m -f '{{.Version}}' github.com/crossplane/crossplane/v2 > $@
 
 # crank is the Crossplane CLI, whose `render` runs a Composition's pipeline
 # without a cluster. It left Crossplane's module after v2.2.0 (for
@@ -113,6 +128,11 @@ build: tools ## Build the provider, the function, the local environment and the 
 	$(GO) build -o $(BIN)/dbaas-watchdog ./cmd/dbaas-watchdog
 	$(GO) build -o $(BIN)/function-dbaas ./functions/dbaas
 	$(GO) build -o $(BIN)/localenv ./cmd/localenv
+
+install-plugin: ## Build kubectl-dbaas into PLUGIN_DIR ($$GOBIN, or PREFIX/bin), where kubectl finds it as `kubectl dbaas`.
+	@mkdir -p "$(PLUGIN_DIR)"
+	$(GO) build -o "$(PLUGIN_DIR)/kubectl-dbaas" ./cmd/kubectl-dbaas
+	@case ":$$PATH:" in *":$(PLUGIN_DIR):"*) ;; *) echo "$(PLUGIN_DIR) is not on your PATH: add it, or kubectl will not find kubectl-dbaas";; esac
 
 generate: ## Regenerate deepcopy, method sets, resolvers and CRDs.
 	$(GO) generate ./apis/... ./functions/...
@@ -187,10 +207,10 @@ bench-backup: deps $(OBJECT_STORE) ## Backups of a 2 GB pgbench database with pg
 bench-500: deps build ## 500 Databases on one PostgreSQL server to Ready, and the provider's RSS (about 2 min a run).
 	$(GO) test -run '^$$' -bench BenchmarkFiveHundredDatabases -benchtime=1x -count 5 -timeout 30m ./test/bench500/
 
-demo: deps build ## From a Database to a working PostgreSQL database, and back.
+demo: deps build package ## From a Database to a working PostgreSQL database, and back.
 	$(BIN)/localenv --root $(CURDIR) demo
 
-up: deps build ## Start the local environment in the background; kubeconfig in .cache/kubeconfig.
+up: deps build package ## Start the local environment in the background; kubeconfig in .cache/kubeconfig.
 	@nohup $(BIN)/localenv --root $(CURDIR) up > $(CACHE)/localenv.log 2>&1 &
 	@for i in $$(seq 1 600); do \
 		grep -q '==> ready' $(CACHE)/localenv.log 2>/dev/null && { cat $(CACHE)/localenv.log; exit 0; }; \

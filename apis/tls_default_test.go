@@ -11,10 +11,10 @@ import (
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 )
 
-// TestServerTLSDefaultsToVerifyFull: a tls block that names no mode is
-// verify-full once the API server has defaulted it, never prefer.
-func TestServerTLSDefaultsToVerifyFull(t *testing.T) {
-	env := testenv.Start(t)
+// serverTLSDefaultsToVerifyFull: a tls block that names no mode is
+// verify-full once the API server has defaulted it, never prefer. It runs
+// on TestCRDValidation's API server, which saves starting one of its own.
+func serverTLSDefaultsToVerifyFull(t *testing.T, env *testenv.Env) {
 	ctx := context.Background()
 	u := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": v1alpha1.SchemeGroupVersion.String(),

@@ -494,6 +494,8 @@ func TestCRDValidation(t *testing.T) {
 
 	t.Run("Composed", func(t *testing.T) { composedValidation(t, env) })
 
+	t.Run("ServerTLSDefaultsToVerifyFull", func(t *testing.T) { serverTLSDefaultsToVerifyFull(t, env) })
+
 	t.Run("EngineIsImmutable", func(t *testing.T) {
 		i := instance(nil)
 		if err := env.Client.Create(ctx, i); err != nil {

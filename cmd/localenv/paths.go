@@ -31,7 +31,9 @@ func (p paths) config(stateDir string) localenv.Config {
 		Root:           p.root,
 		BinDir:         filepath.Join(p.cache, "bin"),
 		CrossplaneCRDs: filepath.Join(p.cache, "crossplane", "crds"),
-		StateDir:       stateDir,
-		Progress:       os.Stdout,
+		// `make up` and `make demo` run `make package` first.
+		PackageDir: filepath.Join(p.cache, "packages"),
+		StateDir:   stateDir,
+		Progress:   os.Stdout,
 	}
 }

@@ -18,15 +18,23 @@ const (
 	certsCoreClient = "core-client" // core's client certificate for calling functions (mTLS)
 	certsCoreServer = "core-server" // core's serving certificate (webhooks, unused here but required)
 	certsFunction   = "function"    // the function's serving certificate
+	certsRegistry   = "registry"    // the package registry's serving certificate
+	certsProvider   = "provider"    // the provider's, which core requires of a package with a runtime though the provider serves no webhook
 )
+
+// certFolders are every folder writeCertificates fills.
+var certFolders = []string{certsCoreClient, certsCoreServer, certsFunction, certsRegistry, certsProvider}
 
 // writeCertificates makes a CA and one certificate per folder, all for
 // localhost and 127.0.0.1, unless they exist already. Core dials the function
-// at 127.0.0.1, so the function's certificate must name that IP; core and the
-// function trust each other because one CA signed both, and each
-// certificate serves and authenticates a client alike.
+// and pulls packages from the registry at 127.0.0.1, so their certificates
+// must name that IP; core, the function and the registry trust each other
+// because one CA signed them all, and each certificate serves and
+// authenticates a client alike. The CA's key is not kept, so a state
+// directory missing any folder (one made before the registry was) gets a
+// new CA and every certificate again.
 func writeCertificates(dir string) error {
-	if _, err := os.Stat(filepath.Join(dir, certsFunction, "tls.crt")); err == nil {
+	if certificatesWritten(dir) {
 		return nil
 	}
 	now := time.Now()
@@ -34,7 +42,7 @@ func writeCertificates(dir string) error {
 	if err != nil {
 		return err
 	}
-	for _, name := range []string{certsCoreClient, certsCoreServer, certsFunction} {
+	for _, name := range certFolders {
 		p, err := pki.IssuePeer(ca, []string{name, "localhost", "127.0.0.1"}, now)
 		if err != nil {
 			return err
@@ -49,4 +57,13 @@ func writeCertificates(dir string) error {
 		}
 	}
 	return nil
+}
+
+func certificatesWritten(dir string) bool {
+	for _, name := range certFolders {
+		if _, err := os.Stat(filepath.Join(dir, name, "tls.crt")); err != nil {
+			return false
+		}
+	}
+	return true
 }

@@ -1,16 +1,20 @@
 // Package localenv runs the whole product on this machine: a real
 // Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager),
 // Crossplane core, the provider and the composition function, each as a
-// local process, with the platform's XRDs and Compositions installed.
+// local process, with the project's Crossplane packages installed by core's
+// package manager from a registry the environment serves on loopback.
 package localenv
 
 import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -29,10 +33,13 @@ import (
 
 // Config says where the environment finds its binaries and keeps its state.
 type Config struct {
-	// Root is the repository root: package/crds, apis/platform,
-	// apis/platform-claims and the ClusterProviderConfig under examples/
-	// are read from it.
+	// Root is the repository root: the catalog of apis/platform, the
+	// manifests of examples/install and the ClusterProviderConfig under
+	// examples/ are read from it.
 	Root string
+
+	// PackageDir holds the packages `make package` builds (PACKAGE_DIR).
+	PackageDir string
 
 	// BinDir holds etcd, kube-apiserver, kube-controller-manager,
 	// crossplane, provider and function-dbaas.
@@ -41,8 +48,9 @@ type Config struct {
 	// CrossplaneCRDs is the directory of Crossplane core's CRDs.
 	CrossplaneCRDs string
 
-	// StateDir receives logs, certificates, the kubeconfig and the local
-	// backend's machines. It is created when missing.
+	// StateDir receives logs, certificates, the kubeconfig, the local
+	// backend's machines and the posix backup stores. It is created when
+	// missing.
 	StateDir string
 
 	// Progress receives one line per stage. Nil means no output.
@@ -59,13 +67,24 @@ type Env struct {
 	Kubeconfig string
 	// MachinesDir is where the provider's local backend keeps machines.
 	MachinesDir string
+	// BackupRoot is the provider's --backup-root: posix BackupStores and
+	// ClusterBackupStores are directories below it.
+	BackupRoot string
+
+	// RegistryHost is host:port of the package registry the environment
+	// serves.
+	RegistryHost string
 
 	procs        map[string]*process
 	functionPort int
+	registry     *http.Server
 	// shared is the shared server: a PostgreSQL the environment runs
 	// itself as the DBAs' existing server (shared.go).
 	shared *pgserver.Server
 }
+
+// crossplaneNamespace is where core runs and keeps its packages' Secrets.
+const crossplaneNamespace = "crossplane-system"
 
 // Names of the environment's component processes.
 const (
@@ -104,6 +123,10 @@ func (e *Env) up(ctx context.Context) error {
 	// The local backend's machines hold PostgreSQL data directories that
 	// the unprivileged postgres user must reach.
 	e.MachinesDir = filepath.Join(e.cfg.StateDir, "machines")
+	// Posix stores go with the rest of the environment's state, not into
+	// the host's /var/lib/dbaas/backups: the machines are directories of
+	// this host, and so is where they back up to.
+	e.BackupRoot = filepath.Join(e.cfg.StateDir, "backups")
 	if err := os.MkdirAll(e.MachinesDir, 0o755); err != nil {
 		return errors.Wrap(err, "cannot create the machines directory")
 	}
@@ -125,10 +148,11 @@ func (e *Env) up(ctx context.Context) error {
 		fn   func(context.Context) error
 	}{
 		{"garbage collector (kube-controller-manager) started", e.startControllerManager},
+		{"package registry serving on loopback, packages pushed", e.startRegistry},
 		{"Crossplane core started", e.startCrossplane},
 		{"composition function serving", e.startFunction},
-		{"provider started", e.startProvider},
-		{"platform XRDs, catalog, Compositions and ClusterProviderConfig installed", e.installPlatform},
+		{"provider and function installed by Crossplane's package manager, provider started", e.installRuntimePackages},
+		{"catalog, platform Configurations (installed by the package manager) and ClusterProviderConfig in place", e.installPlatform},
 		{"shared server started and registered as ClusterProviderConfig " + SharedConfig, e.startSharedServer},
 	}
 	for _, s := range steps {
@@ -157,6 +181,16 @@ func (e *Env) checkBinaries() error {
 			return errors.Errorf("%s is missing from %s: run `make build` first", b, e.cfg.BinDir)
 		}
 	}
+	// The package manager compares the provider package's Crossplane
+	// version constraint with core's own version.
+	if v, err := exec.Command(filepath.Join(e.cfg.BinDir, Crossplane), "--version").Output(); err != nil || !strings.HasPrefix(strings.TrimSpace(string(v)), "v") {
+		return errors.Errorf("%s was built without its version (%q), which the package manager needs: remove it and run `make tools`", filepath.Join(e.cfg.BinDir, Crossplane), strings.TrimSpace(string(v)))
+	}
+	for _, p := range Packages {
+		if _, err := os.Stat(filepath.Join(e.cfg.PackageDir, p.File)); err != nil {
+			return errors.Errorf("the package %s is missing from %s: run `make package` first", p.File, e.cfg.PackageDir)
+		}
+	}
 	if _, err := os.Stat(e.cfg.CrossplaneCRDs); err != nil {
 		return errors.Errorf("Crossplane's CRDs are missing from %s: run `make tools` first", e.cfg.CrossplaneCRDs)
 	}
@@ -164,15 +198,16 @@ func (e *Env) checkBinaries() error {
 }
 
 // startAPIServer runs etcd and kube-apiserver through envtest, which also
-// makes their certificates, and writes an admin kubeconfig.
+// makes their certificates, and writes an admin kubeconfig. Only core's
+// CRDs are installed here: the provider's come with its package.
 func (e *Env) startAPIServer() error {
 	e.api = &envtest.Environment{
 		BinaryAssetsDirectory: e.cfg.BinDir,
-		CRDDirectoryPaths: []string{
-			e.cfg.CrossplaneCRDs,
-			filepath.Join(e.cfg.Root, "package", "crds"),
-		},
+		CRDDirectoryPaths:     []string{e.cfg.CrossplaneCRDs},
 		ErrorIfCRDPathMissing: true,
+		// envtest's default of 20 s is not enough for kube-apiserver on a
+		// loaded machine; the integration tests allow the same.
+		ControlPlaneStartTimeout: 2 * time.Minute,
 	}
 	cfg, err := e.api.Start()
 	if err != nil {
@@ -229,10 +264,12 @@ func (e *Env) startControllerManager(ctx context.Context) error {
 }
 
 // startCrossplane runs Crossplane core with the External package runtime:
-// it runs no Deployments, so the function runs as a local process that
-// registerFunction makes known to core.
+// it runs no Deployments, so the provider and the function run as local
+// processes that markRuntime reports to core. Core trusts the environment's
+// CA for pulling packages, so that the local registry is a registry like
+// any other to it.
 func (e *Env) startCrossplane(ctx context.Context) error {
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "crossplane-system"}}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: crossplaneNamespace}}
 	if err := e.Client.Create(ctx, ns); err != nil && !kerrors.IsAlreadyExists(err) {
 		return errors.Wrap(err, "cannot create namespace crossplane-system")
 	}
@@ -256,6 +293,7 @@ func (e *Env) startCrossplane(ctx context.Context) error {
 		"core", "start",
 		"--package-runtime=External",
 		"--xpkg-cache-dir=" + cache,
+		"--ca-bundle-path=" + filepath.Join(e.certsDir(), certsRegistry, "ca.crt"),
 		"--health-probe-port=" + strconv.Itoa(health),
 		"--metrics-port=" + strconv.Itoa(metrics),
 		"--webhook-port=" + strconv.Itoa(webhook),
@@ -264,7 +302,7 @@ func (e *Env) startCrossplane(ctx context.Context) error {
 		// Claims and composites are re-checked this often even without
 		// a watch event.
 		"--poll-interval=10s",
-	}, []string{"KUBECONFIG=" + e.Kubeconfig, "POD_NAMESPACE=crossplane-system"})
+	}, []string{"KUBECONFIG=" + e.Kubeconfig, "POD_NAMESPACE=" + crossplaneNamespace})
 	if err != nil {
 		return err
 	}
@@ -273,7 +311,7 @@ func (e *Env) startCrossplane(ctx context.Context) error {
 }
 
 // startFunction serves the composition function over mTLS on a loopback
-// port and registers it with core.
+// port; installRuntimePackages tells core where.
 func (e *Env) startFunction(ctx context.Context) error {
 	port, err := ports.Free()
 	if err != nil {
@@ -288,14 +326,8 @@ func (e *Env) startFunction(ctx context.Context) error {
 	}
 	e.procs[Function] = p
 	e.functionPort = port
-	if err := waitForPort(ctx, p, port); err != nil {
-		return err
-	}
-	return registerFunction(ctx, e.Client, "function-dbaas", fmt.Sprintf("127.0.0.1:%d", port))
+	return waitForPort(ctx, p, port)
 }
-
-// StartProvider starts the provider process; startProvider is its step in Up.
-func (e *Env) startProvider(ctx context.Context) error { return e.StartProvider(ctx) }
 
 // StartProvider starts the provider process. Tests call it again after
 // KillProvider to show that the provider picks up where it stopped.
@@ -306,6 +338,7 @@ func (e *Env) StartProvider(ctx context.Context) error {
 	}
 	p, err := startProcess(Provider, e.LogFile(Provider), filepath.Join(e.cfg.BinDir, Provider), []string{
 		"--local-dir=" + e.MachinesDir,
+		"--backup-root=" + e.BackupRoot,
 		// The local environment's servers are all on loopback.
 		"--namespaced-endpoints=127.0.0.0/8,::1,localhost",
 		"--health-address=127.0.0.1:" + strconv.Itoa(health),
@@ -345,6 +378,7 @@ func (e *Env) Down() {
 			delete(e.procs, name)
 		}
 	}
+	e.stopRegistry()
 	// Engines on local machines run detached from the provider (they
 	// outlive its restarts), so they are stopped here, by the PIDs in their
 	// pid files, for nothing to be left running.

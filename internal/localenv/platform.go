@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	xppkg "github.com/crossplane/crossplane/apis/v2/pkg"
 
 	"github.com/dbaas-io/dbaas/apis"
 )
@@ -28,73 +29,31 @@ func Scheme() *runtime.Scheme {
 	s := runtime.NewScheme()
 	_ = clientgoscheme.AddToScheme(s)
 	_ = apis.AddToScheme(s)
+	_ = xppkg.AddToScheme(s)
 	return s
 }
 
-// registerFunction makes a function serving at endpoint known to Crossplane
-// core. Core calls a function through the active FunctionRevision labelled
-// with the function's name, at that revision's status.endpoint. Under the
-// External package runtime nothing sets that endpoint, so this does what an
-// external runtime would. The revision is paused because no package image
-// exists for core's revision controller to unpack (there is no registry
-// here); paused, that controller leaves it alone.
-func registerFunction(ctx context.Context, c client.Client, name, endpoint string) error {
-	rev := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "pkg.crossplane.io/v1",
-		"kind":       "FunctionRevision",
-		"metadata": map[string]any{
-			"name":        name + "-local",
-			"labels":      map[string]any{"pkg.crossplane.io/package": name},
-			"annotations": map[string]any{"crossplane.io/paused": "true"},
-		},
-		"spec": map[string]any{
-			"desiredState": "Active",
-			"image":        "localhost/" + name + ":local",
-			"revision":     int64(1),
-		},
-	}}
-	if err := c.Patch(ctx, rev, client.Apply, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil { //nolint:staticcheck // Unstructured apply is what this needs.
-		return errors.Wrap(err, "cannot create the FunctionRevision")
-	}
-	status := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "pkg.crossplane.io/v1",
-		"kind":       "FunctionRevision",
-		"metadata":   map[string]any{"name": name + "-local"},
-		"status": map[string]any{
-			"endpoint":     endpoint,
-			"capabilities": []any{"composition"},
-			"conditions": []any{map[string]any{
-				"type": "Healthy", "status": "True", "reason": "HealthyPackageRevision",
-				"lastTransitionTime": time.Now().UTC().Format(time.RFC3339),
-			}},
-		},
-	}}
-	return errors.Wrap(c.Status().Patch(ctx, status, client.Apply, client.FieldOwner(FieldOwner), client.ForceOwnership), //nolint:staticcheck // As above.
-		"cannot set the FunctionRevision's endpoint")
-}
-
-// installPlatform applies the platform's two APIs, the Crossplane v2
-// Database and the claim path, with the catalog, their Compositions and the
-// local ClusterProviderConfig, and waits until Crossplane serves both kinds
-// teams write. The catalog goes before the Compositions, so that the first
-// Database composed finds it.
+// installPlatform installs the platform through Crossplane's package
+// manager: the catalog first, so that the first Database composed finds it,
+// then the two Configurations (the Crossplane v2 Database and the claim
+// path, each an XRD and its Composition), then the local
+// ClusterProviderConfig. It waits until Crossplane serves both kinds teams
+// write.
 func (e *Env) installPlatform(ctx context.Context) error {
 	catalog, err := filepath.Glob(filepath.Join(e.cfg.Root, "apis", "platform", "catalog", "*.yaml"))
 	if err != nil {
 		return errors.Wrap(err, "cannot list the platform's catalog")
 	}
-	files := []string{filepath.Join(e.cfg.Root, "apis", "platform", "definition.yaml")}
-	files = append(files, catalog...)
-	files = append(files,
-		filepath.Join(e.cfg.Root, "apis", "platform", "composition.yaml"),
-		filepath.Join(e.cfg.Root, "apis", "platform-claims", "definition.yaml"),
-		filepath.Join(e.cfg.Root, "apis", "platform-claims", "composition.yaml"),
-		filepath.Join(e.cfg.Root, "examples", "providerconfig-local.yaml"),
-	)
-	for _, f := range files {
+	for _, f := range catalog {
 		if err := ApplyFile(ctx, e.Client, f); err != nil {
 			return err
 		}
+	}
+	if err := e.installConfigurations(ctx); err != nil {
+		return err
+	}
+	if err := ApplyFile(ctx, e.Client, filepath.Join(e.cfg.Root, "examples", "providerconfig-local.yaml")); err != nil {
+		return err
 	}
 	for _, k := range []schema.GroupVersionKind{DatabaseGVK, ClaimGVK} {
 		if err := e.waitForKind(ctx, k.GroupVersion().String(), k.Kind+"List"); err != nil {

@@ -20,14 +20,18 @@ import (
 // SIGKILL, and sees the Database name the replica that took over while its
 // connection secret follows it: an application that re-reads the secret
 // writes again, and finds every row whose commit was acknowledged before the
-// kill (the ha tier commits synchronously to a replica).
+// kill (the ha tier commits synchronously to a replica). Its environment
+// names a ClusterBackupStore, so the ha tier's backup policy is composed:
+// before the kill, the composed schedule's first backup completes into the
+// store and the instance reports WAL archiving healthy.
 func TestHADatabaseFailsOver(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	const ns = "ha-failover"
 	createNamespace(t, ns)
+	environment, repo := backupEnvironment(t, "e2e-backups")
 
-	db := newDatabase(ns, "orders", map[string]any{"tier": "ha"})
+	db := newDatabase(ns, "orders", map[string]any{"tier": "ha", "environment": environment})
 	if err := env.Client.Create(ctx, db); err != nil {
 		t.Fatal(err)
 	}
@@ -58,6 +62,7 @@ func TestHADatabaseFailsOver(t *testing.T) {
 	if roles["primary"] != 1 || roles["replica"] != 2 {
 		t.Fatalf("status.members: want one primary and two replicas, got roles %v", roles)
 	}
+	assertFirstBackup(t, ns, "orders", environment, repo)
 
 	secret := db.Object["spec"].(map[string]any)["writeConnectionSecretToRef"].(map[string]any)["name"].(string)
 	before, err := env.ConnectionDetails(ctx, ns, secret)

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -49,9 +50,19 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	// The environment installs the packages `make package` builds, built
+	// here from this tree so that they cannot be stale.
+	packages := filepath.Join(state, "packages")
+	cmd := exec.Command("make", "-s", "package", "PACKAGE_DIR="+packages)
+	cmd.Dir = root
+	if b, err := cmd.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "make package: %v\n%s", err, b)
+		return 1
+	}
 	cache := filepath.Join(root, ".cache")
 	env, err = localenv.Up(context.Background(), localenv.Config{
 		Root:           root,
+		PackageDir:     packages,
 		BinDir:         filepath.Join(cache, "bin"),
 		CrossplaneCRDs: filepath.Join(cache, "crossplane", "crds"),
 		StateDir:       state,

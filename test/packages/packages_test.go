@@ -3,8 +3,11 @@ package packages
 import (
 	"archive/tar"
 	"bytes"
+	"encoding/pem"
 	"errors"
 	"io"
+	"log"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,7 +15,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -64,17 +70,22 @@ func TestPackages(t *testing.T) {
 			file: "platform-dbaas.xpkg", kind: "Configuration", name: "platform-dbaas",
 			objects:  objectsIn(t, filepath.Join(root, "apis", "platform", "*.yaml")),
 			examples: "Database",
-			depends:  []string{"dbaas-io/function-dbaas", "dbaas-io/provider-dbaas"},
+			depends:  []string{"ghcr.io/dbaas-io/function-dbaas", "ghcr.io/dbaas-io/provider-dbaas"},
 		},
 		"ClaimsConfiguration": {
 			file: "platform-dbaas-claims.xpkg", kind: "Configuration", name: "platform-dbaas-claims",
 			objects:  objectsIn(t, filepath.Join(root, "apis", "platform-claims", "*.yaml")),
 			examples: "DatabaseClaim",
-			depends:  []string{"dbaas-io/function-dbaas", "dbaas-io/provider-dbaas"},
+			depends:  []string{"ghcr.io/dbaas-io/function-dbaas", "ghcr.io/dbaas-io/provider-dbaas"},
 		},
 	}
+	// The README's publishing command, run against a registry over TLS.
+	pushed := pushWithCrank(t, root, out)
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			if want, got := layers(t, tarballImage(t, filepath.Join(out, tc.file))), pushed[tc.file]; !slices.Equal(got, want) {
+				t.Errorf("crank xpkg push: the registry serves layers %v, want the package's %v", got, want)
+			}
 			p := read(t, filepath.Join(out, tc.file))
 			if len(p.objects) == 0 {
 				t.Fatal("package.yaml holds nothing")
@@ -222,4 +233,72 @@ func objectsIn(t *testing.T, glob string) []string {
 		}
 	}
 	return out
+}
+
+// pushWithCrank pushes every package of dir the way the README says to
+// publish them, `crank xpkg push --package-files=<file> <registry>/<repo>:<tag>`,
+// to go-containerregistry's registry served over TLS (crank trusts its
+// certificate through SSL_CERT_FILE), and returns the digest the registry
+// then serves for each file's tag.
+func pushWithCrank(t *testing.T, root, dir string) map[string][]string {
+	t.Helper()
+	quiet := log.New(io.Discard, "", 0)
+	srv := httptest.NewUnstartedServer(registry.New(registry.Logger(quiet)))
+	// crank tries plain HTTP beside HTTPS on a loopback registry; the
+	// handshakes that fail then are expected, not worth a line each.
+	srv.Config.ErrorLog = quiet
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	host := strings.TrimPrefix(srv.URL, "https://")
+	files, err := filepath.Glob(filepath.Join(dir, "*.xpkg"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no packages in %s (%v)", dir, err)
+	}
+	out := map[string][]string{}
+	for _, f := range files {
+		tag := host + "/dbaas-io/" + strings.TrimSuffix(filepath.Base(f), ".xpkg") + ":v0.1.0"
+		cmd := exec.Command(filepath.Join(root, ".cache", "bin", "crank"), "xpkg", "push", "--package-files="+f, tag)
+		cmd.Env = append(os.Environ(), "SSL_CERT_FILE="+ca, "HOME="+t.TempDir())
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("crank xpkg push %s: %v\n%s", tag, err, b)
+		}
+		ref, err := name.ParseReference(tag)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := remote.Image(ref, remote.WithTransport(srv.Client().Transport))
+		if err != nil {
+			t.Fatalf("%s is not in the registry: %v", tag, err)
+		}
+		out[filepath.Base(f)] = layers(t, img)
+	}
+	return out
+}
+
+// layers are the digests of an image's uncompressed layers: the same
+// contents whatever compression or manifest a push chose.
+func layers(t *testing.T, img v1.Image) []string {
+	t.Helper()
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, h := range cfg.RootFS.DiffIDs {
+		out = append(out, h.String())
+	}
+	return out
+}
+
+func tarballImage(t *testing.T, path string) v1.Image {
+	t.Helper()
+	img, err := tarball.ImageFromPath(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
 }

@@ -150,7 +150,7 @@ func TestLoadCatalog(t *testing.T) {
 				listSKUs: `{"name": "big", "cpu": 8, "memoryMB": 1024}`,
 			}))},
 			want: want{rsp: badCatalog(`EnvironmentConfig c: data.skus[big].memoryMB: Forbidden: unknown field: ` +
-				`accepted fields are cpu, maxConnections, memoryMiB, name, sharedBuffersMB; ` +
+				`accepted fields are cpu, description, maxConnections, memoryMiB, name, sharedBuffersMB; ` +
 				`EnvironmentConfig c: data.skus[big].memoryMiB: Invalid value: 0: must be 256 or more`)},
 		},
 		"WrongType": {

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -28,9 +29,11 @@ import (
 )
 
 const (
-	errGetStore   = "cannot get %s"
-	errKind       = "%q is not a kind of store: use BackupStore or ClusterBackupStore"
-	errGetSecret  = "cannot get Secret %s/%s of %s"
+	errGetStore  = "cannot get %s"
+	errKind      = "%q is not a kind of store: use BackupStore or ClusterBackupStore"
+	errGetSecret = "cannot get Secret %s/%s of %s"
+	errNoSecret  = "Secret %s/%s, which %s names, does not exist: create it with the key %q, or point the store at a Secret that has it; " +
+		"nothing is archived or backed up into the store until then"
 	errNoKey      = "Secret %s/%s of %s has no key %q"
 	errNoKind     = "%s sets neither s3 nor posix"
 	errBackupRoot = "the provider's backup root %q must be an absolute, clean path"
@@ -173,6 +176,9 @@ func fromParams(ctx context.Context, kube client.Reader, what string, p opsv1alp
 	secret := func(ref xpv2.SecretReference, key string) (string, error) {
 		s := &corev1.Secret{}
 		if err := kube.Get(ctx, types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}, s); err != nil {
+			if kerrors.IsNotFound(err) {
+				return "", errors.Errorf(errNoSecret, ref.Namespace, ref.Name, what, key)
+			}
 			return "", errors.Wrapf(err, errGetSecret, ref.Namespace, ref.Name, what)
 		}
 		v, ok := s.Data[key]

@@ -110,14 +110,14 @@ func TestFromObject(t *testing.T) {
 			obj: inTeamA(opsv1alpha1.BackupStoreParameters{S3: &opsv1alpha1.S3Store{
 				S3Location: opsv1alpha1.S3Location{Endpoint: "127.0.0.1", Bucket: "backups", Region: "r"}, CredentialsSecretRef: xpv2.LocalSecretReference{Name: "b-only"},
 			}}),
-			wantErr: `cannot get Secret team-a/b-only of BackupStore store`,
+			wantErr: `Secret team-a/b-only, which BackupStore store names, does not exist: create it with the key "accessKeyId"`,
 		},
 		"PlatformSecretsAreNotFoundFromANamespace": {
 			reason: "A namespace's BackupStore naming the platform's Secret gets its own namespace's, which does not exist: the platform's keys are never read for it.",
 			obj: inTeamA(opsv1alpha1.BackupStoreParameters{S3: &opsv1alpha1.S3Store{
 				S3Location: loc, CredentialsSecretRef: xpv2.LocalSecretReference{Name: "platform-s3"},
 			}}),
-			wantErr: `cannot get Secret team-a/platform-s3 of BackupStore store`,
+			wantErr: `Secret team-a/platform-s3, which BackupStore store names, does not exist: create it with the key "accessKeyId"`,
 		},
 		"MissingKey": {
 			reason: "A key missing from the Secret is named.",

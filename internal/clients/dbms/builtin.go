@@ -14,8 +14,12 @@ const ProviderDatabase = "dbaas_provider"
 // builtinUsers are the accounts each engine makes for itself, compared
 // case-insensitively. They are never managed, whatever a resource asks:
 // taking one over would hand a tenant the server.
+// On PostgreSQL that includes the roles the provider makes on every
+// DatabaseInstance (see package pgroles and the replication user):
+// dbaas_admin may make and change roles, so a User of that name would hand
+// its holder every non-superuser role of the instance.
 var builtinUsers = map[Engine][]string{
-	PostgreSQL: {"postgres"},
+	PostgreSQL: {"postgres", "dbaas_admin", "dbaas_replication", "dbaas_rewind"},
 	MySQL:      {"root", "mysql", "mysql.sys", "mysql.session", "mysql.infoschema", "mariadb.sys"},
 	MariaDB:    {"root", "mysql", "mariadb.sys", "mysql.sys"},
 	SQLServer:  {"sa", "sys", "dbo", "guest", "INFORMATION_SCHEMA"},

@@ -12,6 +12,8 @@ func TestReserved(t *testing.T) {
 		"Postgres":          {engine: PostgreSQL, name: "postgres", reserved: true},
 		"PostgresUpper":     {engine: PostgreSQL, name: "Postgres", reserved: true},
 		"PgRole":            {engine: PostgreSQL, name: "pg_read_all_data", reserved: true},
+		"ProviderAdminRole": {engine: PostgreSQL, name: "dbaas_admin", reserved: true},
+		"ReplicationRole":   {engine: PostgreSQL, name: "DBAAS_REPLICATION", reserved: true},
 		"InstanceDefault":   {engine: "", name: "pg_monitor", reserved: true},
 		"Admin":             {engine: PostgreSQL, name: "dbadmin", admin: "dbadmin", reserved: true},
 		"App":               {engine: PostgreSQL, name: "app", admin: "dbadmin"},

@@ -24,6 +24,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/controller/databaseinstance"
 	"github.com/dbaas-io/dbaas/internal/controller/options"
 	"github.com/dbaas-io/dbaas/internal/controller/virtualmachine"
+	"github.com/dbaas-io/dbaas/internal/engine/pgroles"
 	"github.com/dbaas-io/dbaas/internal/testing/backuptest"
 	"github.com/dbaas-io/dbaas/internal/testing/s3test"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
@@ -180,17 +181,26 @@ func TestRestore(t *testing.T) {
 	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "restored-conn"}, secret); err != nil {
 		t.Fatal(err)
 	}
+	// The connection secret names dbaas_admin with the password derived
+	// from the restored instance's own admin password, not the source's.
+	restoredPassword := secretValue(t, env, ns, "restored-admin", "password")
 	own := string(secret.Data[databaseinstance.ConnectionPassword])
-	if own == "" || own == srcPassword || own != secretValue(t, env, ns, "restored-admin", "password") {
-		t.Errorf("the restored instance's connection secret: want its own admin password, not the source's")
+	if own == "" || own == pgroles.Password(srcPassword, pgroles.Admin) || own != pgroles.Password(restoredPassword, pgroles.Admin) {
+		t.Errorf("the restored instance's connection secret: want dbaas_admin's password derived from its own admin password, not the source's")
 	}
 	rStanza := backuptest.PrimaryStanza(t, env, restored)
 	if ok, err := rStanza.Instance.Authenticates(ctx, srcPassword); err != nil || ok {
 		t.Errorf("the source's admin password on the restored instance: want refused, got %v, %v", ok, err)
 	}
-	rc, err := rStanza.Instance.Connect(ctx, string(secret.Data[databaseinstance.ConnectionUsername]), own, "postgres")
+	sc, err := rStanza.Instance.Connect(ctx, string(secret.Data[databaseinstance.ConnectionUsername]), own, "postgres")
 	if err != nil {
 		t.Fatalf("connect with the restored instance's connection secret: %v", err)
+	}
+	_ = sc.Close(ctx)
+	// The rows are the superuser's table, which dbaas_admin may not read.
+	rc, err := rStanza.Instance.Connect(ctx, "admin", restoredPassword, "postgres")
+	if err != nil {
+		t.Fatalf("connect as the restored instance's superuser: %v", err)
 	}
 	defer rc.Close(ctx)
 	rows, err := rc.Query(ctx, "SELECT id FROM rows ORDER BY id")

@@ -30,6 +30,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/controller/options"
 	"github.com/dbaas-io/dbaas/internal/controller/virtualmachine"
 	"github.com/dbaas-io/dbaas/internal/engine/pgbackrest"
+	"github.com/dbaas-io/dbaas/internal/engine/pgroles"
 	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
 	"github.com/dbaas-io/dbaas/internal/testing/backuptest"
 	"github.com/dbaas-io/dbaas/internal/testing/s3test"
@@ -232,13 +233,21 @@ func TestBackupsOverSSH(t *testing.T) {
 		t.Fatal(err)
 	}
 	own := string(secret.Data[databaseinstance.ConnectionPassword])
-	if own == "" || own == secretValue(t, env, ns, name+"-admin", "password") || string(secret.Data[databaseinstance.ConnectionEndpoint]) != rvm.Status.AtProvider.Address {
-		t.Errorf("the restored instance's connection secret: want its own password and its host's address %s, got endpoint %q", rvm.Status.AtProvider.Address, secret.Data[databaseinstance.ConnectionEndpoint])
+	restoredPassword := secretValue(t, env, ns, restoredName+"-admin", "password")
+	if own != pgroles.Password(restoredPassword, pgroles.Admin) || own == pgroles.Password(secretValue(t, env, ns, name+"-admin", "password"), pgroles.Admin) ||
+		string(secret.Data[databaseinstance.ConnectionEndpoint]) != rvm.Status.AtProvider.Address {
+		t.Errorf("the restored instance's connection secret: want dbaas_admin's password derived from its own admin password and its host's address %s, got endpoint %q", rvm.Status.AtProvider.Address, secret.Data[databaseinstance.ConnectionEndpoint])
 	}
 	rStanza := backuptest.PrimaryStanza(t, env, restored)
-	rc, err := rStanza.Instance.Connect(ctx, string(secret.Data[databaseinstance.ConnectionUsername]), own, "postgres")
+	sc, err := rStanza.Instance.Connect(ctx, string(secret.Data[databaseinstance.ConnectionUsername]), own, "postgres")
 	if err != nil {
 		t.Fatalf("connect with the restored instance's connection secret: %v", err)
+	}
+	_ = sc.Close(ctx)
+	// The rows are the superuser's table, which dbaas_admin may not read.
+	rc, err := rStanza.Instance.Connect(ctx, rStanza.Instance.AdminUser, restoredPassword, "postgres")
+	if err != nil {
+		t.Fatalf("connect as the restored instance's superuser: %v", err)
 	}
 	defer rc.Close(ctx)
 	rows, err := rc.Query(ctx, "SELECT id FROM rows ORDER BY id")

@@ -234,4 +234,55 @@ func TestScheduledBackups(t *testing.T) {
 		}
 	}
 	t.Logf("%d runs made, %d pruned", made, made-2)
+
+	// The store is deleted under the schedule: it says which store is
+	// gone, with a Warning event, and makes nothing; the Backups it made
+	// stay Completed in the API, and their files in the store.
+	if err := c.Delete(ctx, &v1alpha1.BackupStore{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: backuptest.Store}}); err != nil {
+		t.Fatal(err)
+	}
+	storeGone := "BackupStore " + backuptest.Store + ", which DatabaseInstance " + name + " backs up into, does not exist"
+	// notSynced waits for the schedule's Synced=False naming the store,
+	// written for its current generation.
+	notSynced := func(what string) {
+		wait.For(t, timeout, what, func() (bool, string) {
+			if err := c.Get(ctx, client.ObjectKeyFromObject(s), s); err != nil {
+				return false, err.Error()
+			}
+			sc := s.Status.GetCondition(xpv2.TypeSynced)
+			return sc.Status == corev1.ConditionFalse && sc.ObservedGeneration == s.Generation && strings.Contains(sc.Message, storeGone),
+				fmt.Sprintf("Synced %s %s (generation %d of %d)", sc.Status, sc.Message, sc.ObservedGeneration, s.Generation)
+		})
+	}
+	notSynced("BackupSchedule " + sched + " not Synced, naming the deleted store")
+	// Resumed, it is due every 5 s, and still makes nothing.
+	if err := testenv.Mutate(ctx, c, s, func(s *v1alpha1.BackupSchedule) { s.Spec.Suspend = false }); err != nil {
+		t.Fatal(err)
+	}
+	notSynced("BackupSchedule " + sched + ", resumed, not Synced for its new generation")
+	wait.For(t, timeout, "a Warning event of "+sched+" naming the deleted store", func() (bool, string) {
+		ev := &corev1.EventList{}
+		if err := c.List(ctx, ev, client.InNamespace(ns)); err != nil {
+			return false, err.Error()
+		}
+		for _, e := range ev.Items {
+			if e.InvolvedObject.Name == sched && e.Type == corev1.EventTypeWarning && strings.Contains(e.Message, storeGone) {
+				return true, ""
+			}
+		}
+		return false, "no Warning event naming the deleted store"
+	})
+	var phases []string
+	for _, b := range list() {
+		phases = append(phases, b.Name+" "+string(b.Status.AtProvider.Phase))
+		if b.Status.AtProvider.Phase != v1alpha1.BackupCompleted {
+			t.Errorf("Backup %s is %s after its store was deleted, want Completed", b.Name, b.Status.AtProvider.Phase)
+		}
+	}
+	if len(seen) != made {
+		t.Errorf("the schedule made Backups without a store: %v", phases)
+	}
+	if info, err := stanza.Info(ctx); err != nil || len(info.Backups) != 2 {
+		t.Errorf("the store's files after the BackupStore was deleted: want its two backups, got %+v, %v", info, err)
+	}
 }

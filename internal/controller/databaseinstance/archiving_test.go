@@ -2,12 +2,14 @@ package databaseinstance
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -78,15 +80,6 @@ func TestWALArchiving(t *testing.T) {
 		t.Errorf("the server restarted (%s, was %s) while its BackupStore was missing", got, startedAt)
 	}
 
-	if err := c.Create(ctx, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: f.ns, Name: "s3-creds"},
-		Data: map[string][]byte{
-			backupstore.KeyAccessKeyID: []byte(store.AccessKey), backupstore.KeySecretAccessKey: []byte(store.SecretKey),
-			"ca.crt": store.CA,
-		},
-	}); err != nil {
-		t.Fatal(err)
-	}
 	if err := c.Create(ctx, &opsv1alpha1.BackupStore{
 		ObjectMeta: metav1.ObjectMeta{Namespace: f.ns, Name: "s3"},
 		Spec: opsv1alpha1.BackupStoreSpec{ForProvider: opsv1alpha1.BackupStoreParameters{S3: &opsv1alpha1.S3Store{
@@ -95,6 +88,28 @@ func TestWALArchiving(t *testing.T) {
 			CASecretRef:          &xpv2.LocalSecretKeySelector{LocalSecretReference: xpv2.LocalSecretReference{Name: "s3-creds"}, Key: "ca.crt"},
 			CredentialsSecretRef: xpv2.LocalSecretReference{Name: "s3-creds"},
 		}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// The store's credentials Secret does not exist yet: the reconcile
+	// stops, naming the Secret, the key it needs and the store, and the
+	// server is left as it runs.
+	wait.For(t, timeout, "Synced=False naming the store's missing Secret", func() (bool, string) {
+		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
+			return false, err.Error()
+		}
+		s := di.GetCondition(xpv2.TypeSynced)
+		return s.Status == corev1.ConditionFalse && strings.Contains(s.Message, "Secret "+f.ns+"/s3-creds, which BackupStore s3 names, does not exist"), s.Message
+	})
+	if got := postmasterStart(t, f, di); got != startedAt {
+		t.Errorf("the server restarted (%s, was %s) while its store's Secret was missing", got, startedAt)
+	}
+	if err := c.Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: f.ns, Name: "s3-creds"},
+		Data: map[string][]byte{
+			backupstore.KeyAccessKeyID: []byte(store.AccessKey), backupstore.KeySecretAccessKey: []byte(store.SecretKey),
+			"ca.crt": store.CA,
+		},
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +139,16 @@ func TestWALArchiving(t *testing.T) {
 	if err := store.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	conn := f.connect(t, di)
+	// pg_switch_wal is the superuser's, which the connection secret's
+	// dbaas_admin is not: the session is the provider's own, over the
+	// member's socket (a TLS set makes ConnectAdmin take it).
+	mi := memberInstance(t, f, di)
+	mi.TLS = &postgresql.TLS{}
+	conn, err := mi.ConnectAdmin(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
 	if _, err := conn.Exec(ctx, "CREATE TABLE outage AS SELECT generate_series(1, 1000) AS n"); err != nil {
 		t.Fatal(err)
 	}
@@ -165,6 +189,13 @@ func TestWALArchiving(t *testing.T) {
 	// once, and WALArchiving turns True only once a segment is there:
 	// the first store's successes say nothing of the second.
 	startedAt = postmasterStart(t, f, di)
+	// The posix store is a small file system of the test's own, so that
+	// it can be filled below.
+	diskRepo, err := backupstore.PosixPath(root, f.ns, "second")
+	if err != nil {
+		t.Fatal(err)
+	}
+	smallDisk(t, diskRepo, 32<<20)
 	if err := c.Create(ctx, &opsv1alpha1.BackupStore{
 		ObjectMeta: metav1.ObjectMeta{Namespace: f.ns, Name: "disk"},
 		Spec:       opsv1alpha1.BackupStoreSpec{ForProvider: opsv1alpha1.BackupStoreParameters{Posix: &opsv1alpha1.PosixStore{Directory: "second"}}},
@@ -175,10 +206,6 @@ func TestWALArchiving(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitArchiving(t, f, di, corev1.ConditionTrue, "BackupStore disk")
-	diskRepo, err := backupstore.PosixPath(root, f.ns, "second")
-	if err != nil {
-		t.Fatal(err)
-	}
 	if got, err := segmentsIn(diskRepo, st.Name); err != nil || len(got) == 0 {
 		t.Errorf("WALArchiving=True for BackupStore disk with no segment in it: %v, %v", got, err)
 	}
@@ -198,6 +225,76 @@ func TestWALArchiving(t *testing.T) {
 	}
 	if got := postmasterStart(t, f, di); got != startedAt {
 		t.Errorf("the server restarted (%s, was %s) for a change of store, which needs only pgbackrest.conf", got, startedAt)
+	}
+
+	// The posix store's disk fills up: the next segment cannot be
+	// archived, and the condition names the store and the cause. Once
+	// there is room again the archiver pushes it by itself (made to wake
+	// by a further segment, as above), and no segment is missing.
+	filler := fill(t, diskRepo)
+	if _, err := conn.Exec(ctx, "CREATE TABLE full_disk AS SELECT generate_series(1, 1000) AS n"); err != nil {
+		t.Fatal(err)
+	}
+	var refused string
+	if err := conn.QueryRow(ctx, "SELECT pg_walfile_name(pg_switch_wal())").Scan(&refused); err != nil {
+		t.Fatal(err)
+	}
+	msg = waitArchiving(t, f, di, corev1.ConditionFalse, "BackupStore disk")
+	if !strings.Contains(msg, refused) || !strings.Contains(msg, "No space left on device") {
+		t.Errorf("WALArchiving=False: want the segment %s and the full disk in pgBackRest's words, got %q", refused, msg)
+	}
+	t.Logf("WALArchiving=False: %s", msg)
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "CREATE TABLE room_again AS SELECT 1 AS n"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "SELECT pg_switch_wal()"); err != nil {
+		t.Fatal(err)
+	}
+	waitArchiving(t, f, di, corev1.ConditionTrue, "BackupStore disk")
+	if segs := archivedSegments(t, diskRepo, st.Name); !contiguous(segs) || !containsSeg(segs, refused) {
+		t.Errorf("segments in BackupStore disk: want a contiguous run holding %s, got %v", refused, segs)
+	}
+}
+
+// smallDisk mounts a tmpfs of size bytes on dir, made if missing, until
+// the test ends. It is detached lazily: the archiver may still hold a
+// file of it open when the test's instance is stopped.
+func smallDisk(t *testing.T, dir string, size int) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, fmt.Sprintf("size=%d,mode=0755", size)); err != nil {
+		t.Fatalf("cannot mount a tmpfs on %s (the test runs as root): %v", dir, err)
+	}
+	t.Cleanup(func() {
+		if err := syscall.Unmount(dir, syscall.MNT_DETACH); err != nil {
+			t.Errorf("cannot unmount the tmpfs on %s: %v", dir, err)
+		}
+	})
+}
+
+// fill writes a file into dir until its file system has no room left,
+// and returns the file's path.
+func fill(t *testing.T, dir string) string {
+	t.Helper()
+	p := filepath.Join(dir, "filler")
+	fh, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = fh.Close() }()
+	chunk := make([]byte, 1<<20)
+	for {
+		if _, err := fh.Write(chunk); err != nil {
+			if errors.Is(err, syscall.ENOSPC) {
+				return p
+			}
+			t.Fatalf("cannot fill %s: %v", dir, err)
+		}
 	}
 }
 
@@ -269,7 +366,9 @@ func segmentsIn(repo, stanza string) ([]string, error) {
 		if err != nil {
 			return err
 		}
-		if n := d.Name(); !d.IsDir() && len(n) > 24 && n[24] == '-' {
+		// pgBackRest writes a segment to <name>.pgbackrest.tmp and renames
+		// it when complete: a segment still being written is not archived.
+		if n := d.Name(); !d.IsDir() && len(n) > 24 && n[24] == '-' && !strings.HasSuffix(n, ".pgbackrest.tmp") {
 			out = append(out, n[:24])
 		}
 		return nil

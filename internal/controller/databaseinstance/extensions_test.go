@@ -17,6 +17,7 @@ import (
 
 	computev1alpha1 "github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/engine/pgroles"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
@@ -128,11 +129,19 @@ func TestPlayExtensions(t *testing.T) {
 	if diff := cmp.Diff([]string{"postgis", "postgis_topology"}, di.Status.AtProvider.Extensions); diff != "" {
 		t.Errorf("status.atProvider.extensions: -want +got:\n%s", diff)
 	}
+	// PostGIS is not a trusted extension: the connection secret's
+	// dbaas_admin, no superuser, cannot create it (a Database's
+	// extensions can); the superuser, over the member's socket, can.
 	conn := f.connect(t, di)
-	if _, err := conn.Exec(ctx, "CREATE EXTENSION postgis"); err != nil {
-		t.Errorf("CREATE EXTENSION postgis on the instance: %v", err)
+	if _, err := conn.Exec(ctx, "CREATE EXTENSION postgis"); err == nil || !strings.Contains(err.Error(), `permission denied to create extension "postgis"`) {
+		t.Errorf("CREATE EXTENSION postgis as %s: err = %v, want permission denied", pgroles.Admin, err)
 	}
 	_ = conn.Close(ctx)
+	vm := &computev1alpha1.VirtualMachine{}
+	if err := c.Get(ctx, client.ObjectKeyFromObject(f.vm), vm); err != nil {
+		t.Fatal(err)
+	}
+	checkAdminSocket(t, filepath.Dir(sshDataDir(vm, f.ns, "pg")), superuserOf(di), "CREATE EXTENSION postgis")
 	if err := c.Delete(ctx, di); err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/executor"
 	"github.com/dbaas-io/dbaas/internal/clients/postgresql/instance"
+	"github.com/dbaas-io/dbaas/internal/engine/pgroles"
 	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
 )
 
@@ -72,11 +73,12 @@ type external struct {
 
 	password     string
 	replPassword string
-	// published is the admin password of the connection secret;
-	// pendingPassword is the Secret's, while the server still takes only
-	// the published one and Update is to set it (see resolvePassword).
-	published       string
-	pendingPassword string
+	// published is dbaas_admin's password in the connection secret;
+	// rolesStale says the primary's roles do not have the admin password
+	// Secret's passwords yet, so that it is still the one to publish (see
+	// observeRoles).
+	published  string
+	rolesStale bool
 	// tls is what the members serve TLS with; the connection secret
 	// carries its CA.
 	tls   serverTLS
@@ -155,12 +157,8 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.DatabaseInstance) (
 	if e.primaryMember().off == "" && !initialized(ctx, e.primaryMember().inst) {
 		return managed.ExternalObservation{ResourceExists: false}, nil
 	}
-	if err := e.resolvePassword(ctx); err != nil {
-		return managed.ExternalObservation{}, err
-	}
 	if e.replicated {
 		o, err := e.observeReplicated(ctx, cr)
-		o.ResourceUpToDate = o.ResourceUpToDate && e.pendingPassword == ""
 		if err == nil {
 			err = e.observeExtensions(ctx, cr)
 		}
@@ -178,7 +176,13 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.DatabaseInstance) (
 		return managed.ExternalObservation{}, errors.Wrap(err, errConfig)
 	}
 
-	upToDate := s.Running && current && len(s.PendingRestart) == 0 && e.pendingPassword == ""
+	missing := false
+	if s.Ready && !s.InRecovery {
+		if missing, err = e.observeRoles(ctx); err != nil {
+			return managed.ExternalObservation{}, err
+		}
+	}
+	upToDate := s.Running && current && len(s.PendingRestart) == 0 && !missing && !e.rolesStale
 	m := v1alpha1.Member{
 		VirtualMachine: e.primaryMember().vm,
 		Role:           v1alpha1.RolePrimary,
@@ -205,6 +209,8 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.DatabaseInstance) (
 		SSHHostKeys: cr.Status.AtProvider.SSHHostKeys,
 	}
 	switch {
+	case s.Ready && missing:
+		cr.SetConditions(xpv2.Creating().WithMessage(rolesMissing))
 	case s.Ready:
 		cr.SetConditions(xpv2.Available())
 	case s.Unanswered != "":
@@ -225,8 +231,8 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.DatabaseInstance) (
 
 func (e *external) connectionDetails() managed.ConnectionDetails {
 	cd := managed.ConnectionDetails{
-		ConnectionUsername:  []byte(e.primaryMember().inst.AdminUser),
-		ConnectionPassword:  []byte(e.password),
+		ConnectionUsername:  []byte(pgroles.Admin),
+		ConnectionPassword:  []byte(e.connectionPassword()),
 		ConnectionEndpoint:  []byte(memberHost(e.primaryMember().inst)),
 		ConnectionPort:      []byte(strconv.Itoa(int(e.primaryMember().inst.Port))),
 		instance.KeyCACert:  e.tls.ca,
@@ -276,6 +282,9 @@ func (e *external) Create(ctx context.Context, cr *v1alpha1.DatabaseInstance) (m
 	if err := e.stage(ctx, cr, stepStart, func() error { return errors.Wrap(e.primaryMember().inst.Start(ctx), errStart) }); err != nil {
 		return managed.ExternalCreation{}, err
 	}
+	if err := e.ensureRoles(ctx, cr); err != nil {
+		return managed.ExternalCreation{}, err
+	}
 	return managed.ExternalCreation{ConnectionDetails: e.connectionDetails()}, e.ensureBackup(ctx)
 }
 
@@ -286,11 +295,6 @@ func (e *external) Update(ctx context.Context, cr *v1alpha1.DatabaseInstance) (m
 		if done, err := e.updateRestore(ctx, cr); !done || err != nil {
 			return managed.ExternalUpdate{}, err
 		}
-	}
-	// A changed admin password Secret is applied first, and published as
-	// soon as the server takes it.
-	if err := e.rotatePassword(ctx, cr); err != nil {
-		return managed.ExternalUpdate{}, err
 	}
 	if e.replicated {
 		if e.next.Action == actPromote || e.next.Action == actRestart {
@@ -318,10 +322,13 @@ func (e *external) Update(ctx context.Context, cr *v1alpha1.DatabaseInstance) (m
 		}); err != nil {
 			return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, err
 		}
-		return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, e.ensureBackup(ctx)
-	}
-	if err := e.primaryMember().inst.Apply(ctx, e.password, changed); err != nil {
+	} else if err := e.primaryMember().inst.Apply(ctx, e.password, changed); err != nil {
 		return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, errors.Wrap(err, errApply)
+	}
+	// A changed admin password Secret reaches the roles here, and the
+	// connection secret publishes the new password once they have it.
+	if err := e.ensureRoles(ctx, cr); err != nil {
+		return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, err
 	}
 	return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, e.ensureBackup(ctx)
 }

@@ -211,26 +211,198 @@ func (f *fixture) lost(t *testing.T, di *v1alpha1.DatabaseInstance, w *writer) (
 	return len(ids) - present, len(ids)
 }
 
+// TestFailover runs the local failover cases as steps of one instance, a
+// primary on "vm" with replicas on vm-1 and vm-2 whose failover waits
+// failoverAfterForTests: each case needs exactly that shape and, once it
+// passed, leaves it behind with every member in its role, while an
+// instance of its own takes 25–45 s of the package's time to become Ready
+// on the loaded machine the suite runs on. The steps run in the order that
+// keeps each one's checks as they were on an instance of its own: failover
+// disabled first, on the fresh instance (nothing promoted yet); then async
+// failovers, the first of which is the instance's first promotion; then
+// sync ANY 1, the mode the power-off step needs too. Every failover counts
+// one epoch more than the one before it. A step that fails ends the test:
+// the next ones would start from a state they do not expect.
+func TestFailover(t *testing.T) {
+	t.Parallel()
+	f, di, stop := failoverFixture(t, "di-fo", hooks{}, func(p *v1alpha1.DatabaseInstanceParameters) {
+		off := false
+		p.Failover.Enabled = &off
+	})
+	r := &failoverRig{fixture: f, di: di, t: t, stop: stop}
+	steps := []struct {
+		name string
+		run  func(t *testing.T)
+	}{
+		{"Disabled", r.disabled},
+		{"Async", r.async},
+		{"ProviderRestart/" + stepEpochRecorded, func(t *testing.T) { r.providerRestart(t, stepEpochRecorded) }},
+		{"ProviderRestart/" + stepPromoted, func(t *testing.T) { r.providerRestart(t, stepPromoted) }},
+		{"Sync", r.sync},
+		{"PowerOffSync", r.powerOffSync},
+	}
+	for _, s := range steps {
+		if !t.Run(s.name, s.run) {
+			return
+		}
+	}
+}
+
+// failoverRig is the instance the failover steps share and the provider
+// that runs it, which lives as long as the whole test (t), not one step.
+type failoverRig struct {
+	*fixture
+	di   *v1alpha1.DatabaseInstance
+	t    *testing.T
+	stop func()
+}
+
+// restartProvider stops the provider and starts a new one under hooks h.
+func (r *failoverRig) restartProvider(h hooks) {
+	r.stop()
+	r.stop = startManager(r.t, r.env, h)
+}
+
+// current reads the instance and returns its primary and fencing token.
+func (r *failoverRig) current(t *testing.T) (primary string, token int64) {
+	t.Helper()
+	if err := r.env.Client.Get(context.Background(), client.ObjectKeyFromObject(r.di), r.di); err != nil {
+		t.Fatal(err)
+	}
+	return r.di.Status.AtProvider.Primary, r.di.Status.AtProvider.FencingToken
+}
+
+// dropFailoverTables drops the tables a failover step writes, so that each
+// step counts only its own rows; the drop reaches every replica through
+// the stream, as the step's own writes then do.
+func (r *failoverRig) dropFailoverTables(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := r.tryConnect(r.di)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "DROP TABLE IF EXISTS acks, after_failover"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Disabled kills the primary of the instance whose failover is disabled:
+// no replica is promoted and the Ready condition says why; the primary is
+// restarted once it can be. It is the first step, so nothing was promoted
+// before it.
+func (r *failoverRig) disabled(t *testing.T) {
+	ctx := context.Background()
+	f, di := r.fixture, r.di
+	c := f.env.Client
+	p := ports(di)
+	// The primary's port is held, so that the controller cannot restart it
+	// and the outage lasts.
+	r.stop()
+	f.killPrimary(t, "vm")
+	var l net.Listener
+	wait.For(t, timeout, "the primary's port is held", func() (bool, string) {
+		var err error
+		l, err = net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(int(p["vm"])))
+		return err == nil, errString(err)
+	})
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			_ = conn.Close()
+		}
+	}()
+	r.stop = startManager(r.t, f.env, hooks{})
+	wait.For(t, timeout, "Ready says the primary is down and failover is disabled", func() (bool, string) {
+		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
+			return false, err.Error()
+		}
+		ready := di.GetCondition(xpv2.TypeReady)
+		return ready.Status == corev1.ConditionFalse && strings.Contains(ready.Message, "primary vm is down: it does not answer; failover is disabled"), ready.Message
+	})
+	// Well past failover.after nothing was promoted.
+	deadline := time.Now().Add(3 * failoverAfterForTests)
+	for time.Now().Before(deadline) {
+		for _, vm := range []string{"vm-1", "vm-2"} {
+			f.eventuallyQuery(t, di, "127.0.0.1:"+strconv.Itoa(int(p[vm])), vm+" still a replica", "SELECT pg_is_in_recovery()::text", "true")
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
+		t.Fatal(err)
+	}
+	if di.Spec.ForProvider.Primary != "" || di.Status.AtProvider.FencingToken != 0 || di.GetAnnotations()[AnnotationEpoch] != "" {
+		t.Errorf("want no promotion recorded, got primary %q fencingToken %d", di.Spec.ForProvider.Primary, di.Status.AtProvider.FencingToken)
+	}
+	_ = l.Close()
+	f.waitReady(t, di)
+	f.eventuallyQuery(t, di, "127.0.0.1:"+strconv.Itoa(int(p["vm"])), "vm is the primary again", "SELECT pg_is_in_recovery()::text", "false")
+}
+
+// async turns failover on and kills the async primary with two replicas:
+// the most advanced replica takes over, the connection secret follows it,
+// and the former primary is restarted as its replica. Acknowledged writes
+// may be lost in async mode; the step reports how many. It is the
+// instance's first promotion.
+func (r *failoverRig) async(t *testing.T) {
+	patch(t, r.env.Client, r.di, func(di *v1alpha1.DatabaseInstance) { di.Spec.ForProvider.Failover.Enabled = nil })
+	if _, token := r.current(t); token != 0 {
+		t.Errorf("fencingToken before any promotion: want 0, got %d", token)
+	}
+	lost := r.failoverUnderWrites(t)
+	t.Logf("async: %d acknowledged writes lost", lost)
+}
+
+// sync switches to sync (ANY 1) and kills the primary while it commits:
+// every acknowledged commit is on the new primary.
+func (r *failoverRig) sync(t *testing.T) {
+	ctx := context.Background()
+	c := r.env.Client
+	patch(t, c, r.di, func(di *v1alpha1.DatabaseInstance) {
+		di.Spec.ForProvider.Replication = &v1alpha1.ReplicationParameters{Mode: v1alpha1.ReplicationSync, SyncQuorum: ptr(1)}
+	})
+	wait.For(t, timeout, "the primary counts both replicas in its quorum", func() (bool, string) {
+		if err := c.Get(ctx, client.ObjectKeyFromObject(r.di), r.di); err != nil {
+			return false, err.Error()
+		}
+		ap := r.di.Status.AtProvider
+		quorum := 0
+		for _, m := range ap.Members {
+			if m.SyncState == "quorum" {
+				quorum++
+			}
+		}
+		return strings.HasPrefix(ap.SynchronousStandbyNames, "ANY 1 (") && quorum == 2 &&
+			r.di.GetCondition(xpv2.TypeReady).Status == corev1.ConditionTrue, ap.SynchronousStandbyNames + " " + strconv.Itoa(quorum) + " in the quorum"
+	})
+	if lost := r.failoverUnderWrites(t); lost != 0 {
+		t.Errorf("sync ANY 1: want no acknowledged write lost, lost %d", lost)
+	}
+}
+
 // failoverUnderWrites kills the primary while a writer commits rows and
 // checks the failover; it returns how many acknowledged rows were lost.
-func failoverUnderWrites(t *testing.T, ns string, mod func(p *v1alpha1.DatabaseInstanceParameters)) int {
-	f, di, _ := failoverFixture(t, ns, hooks{}, mod)
-	if di.Status.AtProvider.FencingToken != 0 {
-		t.Errorf("fencingToken before any promotion: want 0, got %d", di.Status.AtProvider.FencingToken)
-	}
+func (r *failoverRig) failoverUnderWrites(t *testing.T) int {
+	f, di := r.fixture, r.di
+	old, token := r.current(t)
+	r.dropFailoverTables(t)
 	w := startWriter(t, f, di)
 	wait.For(t, timeout, "the writer has commits acknowledged", func() (bool, string) {
 		return w.count() >= 200, strconv.Itoa(w.count()) + " acknowledged"
 	})
 	killed := time.Now()
-	f.killPrimary(t, "vm")
+	f.killPrimary(t, old)
 	<-w.done
 	writable := f.waitWritable(t, di)
 	t.Logf("failover: primary killed -> new primary writable in %s (failover.after %s)", writable.Sub(killed).Round(time.Millisecond), failoverAfterForTests)
-	np := f.waitFailedOver(t, di, "vm")
+	np := f.waitFailedOver(t, di, old)
 
-	if got := di.Status.AtProvider.FencingToken; got != 1 {
-		t.Errorf("fencingToken: want 1 after one promotion, got %d", got)
+	if got := di.Status.AtProvider.FencingToken; got != token+1 {
+		t.Errorf("fencingToken: want %d after one more promotion, got %d", token+1, got)
 	}
 	// The time is recorded in whole seconds, after the primary was killed
 	// and before the new primary took writes.
@@ -238,10 +410,10 @@ func failoverUnderWrites(t *testing.T, ns string, mod func(p *v1alpha1.DatabaseI
 		t.Errorf("lastFailoverTime: want between %s and %s, got %v", killed.Format(time.RFC3339), writable.Format(time.RFC3339), lf)
 	}
 	if ls := di.Status.AtProvider.LastSwitchoverTime; ls != nil {
-		t.Errorf("lastSwitchoverTime: want unset after a failover alone, got %s", ls)
+		t.Errorf("lastSwitchoverTime: want unset after failovers alone, got %s", ls)
 	}
 	cond := di.GetCondition(v1alpha1.TypeFailover)
-	if cond.Status != corev1.ConditionTrue || !strings.Contains(cond.Message, "primary vm stopped answering for") ||
+	if cond.Status != corev1.ConditionTrue || !strings.Contains(cond.Message, "primary "+old+" stopped answering for") ||
 		!strings.Contains(cond.Message, "promoted "+np+" (most advanced, LSN ") {
 		t.Errorf("Failover condition: unexpected %+v", cond)
 	}
@@ -261,114 +433,29 @@ func failoverUnderWrites(t *testing.T, ns string, mod func(p *v1alpha1.DatabaseI
 	if _, err := conn.Exec(context.Background(), "INSERT INTO after_failover VALUES ('replicated')"); err != nil {
 		t.Fatal(err)
 	}
-	old := "127.0.0.1:" + strconv.Itoa(int(ports(di)["vm"]))
-	f.eventuallyQuery(t, di, old, "former primary in recovery", "SELECT pg_is_in_recovery()::text", "true")
-	f.eventuallyQuery(t, di, old, "former primary replays the new primary's writes",
+	former := "127.0.0.1:" + strconv.Itoa(int(ports(di)[old]))
+	f.eventuallyQuery(t, di, former, "former primary in recovery", "SELECT pg_is_in_recovery()::text", "true")
+	f.eventuallyQuery(t, di, former, "former primary replays the new primary's writes",
 		"SELECT count(*)::text FROM after_failover WHERE v = 'replicated'", "1")
 	return lost
 }
 
-// TestFailoverAsync kills an async primary with two replicas: the most
-// advanced replica takes over, the connection secret follows it, and the
-// former primary is restarted as its replica. Acknowledged writes may be
-// lost in async mode; the test reports how many.
-func TestFailoverAsync(t *testing.T) {
-	t.Parallel()
-	lost := failoverUnderWrites(t, "di-fo-async", nil)
-	t.Logf("async: %d acknowledged writes lost", lost)
-}
-
-// TestFailoverSync kills a sync (ANY 1) primary while it commits: every
-// acknowledged commit is on the new primary.
-func TestFailoverSync(t *testing.T) {
-	t.Parallel()
-	lost := failoverUnderWrites(t, "di-fo-sync", func(p *v1alpha1.DatabaseInstanceParameters) {
-		p.Replication = &v1alpha1.ReplicationParameters{Mode: v1alpha1.ReplicationSync, SyncQuorum: ptr(1)}
-	})
-	if lost != 0 {
-		t.Errorf("sync ANY 1: want no acknowledged write lost, lost %d", lost)
+// providerRestart stops the provider in the middle of a failover, right
+// after step; the restarted provider finishes it with exactly one primary
+// and the epoch recorded once.
+func (r *failoverRig) providerRestart(t *testing.T, step string) {
+	f, di := r.fixture, r.di
+	old, token := r.current(t)
+	h, hit := stopAtStep(step)
+	r.restartProvider(h)
+	f.killPrimary(t, old)
+	waitHit(t, hit, "the failover", step)
+	r.restartProvider(hooks{})
+	f.waitFailedOver(t, di, old)
+	if got := di.Status.AtProvider.FencingToken; got != token+1 {
+		t.Errorf("fencingToken: want %d after one more promotion, got %d", token+1, got)
 	}
-}
-
-// TestFailoverProviderRestart stops the provider in the middle of a
-// failover, right after a step; the restarted provider finishes it with
-// exactly one primary and the epoch recorded once.
-func TestFailoverProviderRestart(t *testing.T) {
-	t.Parallel()
-	for _, step := range []string{stepEpochRecorded, stepPromoted} {
-		t.Run(step, func(t *testing.T) {
-			t.Parallel()
-			h, hit := stopAtStep(step)
-			f, di, stop := failoverFixture(t, "di-fo-restart-"+strings.ReplaceAll(step, "-", ""), h, nil)
-			f.killPrimary(t, "vm")
-			waitHit(t, hit, "the failover", step)
-			stop()
-			startManager(t, f.env, hooks{})
-			f.waitFailedOver(t, di, "vm")
-			if got := di.Status.AtProvider.FencingToken; got != 1 {
-				t.Errorf("fencingToken: want 1 after one promotion, got %d", got)
-			}
-			f.waitWritable(t, di)
-		})
-	}
-}
-
-// TestFailoverDisabled kills the primary of an instance whose failover is
-// disabled: no replica is promoted and the Ready condition says why; the
-// primary is restarted once it can be.
-func TestFailoverDisabled(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	f, di, stop := failoverFixture(t, "di-fo-off", hooks{}, func(p *v1alpha1.DatabaseInstanceParameters) {
-		off := false
-		p.Failover.Enabled = &off
-	})
-	c := f.env.Client
-	p := ports(di)
-	// The primary's port is held, so that the controller cannot restart it
-	// and the outage lasts.
-	stop()
-	f.killPrimary(t, "vm")
-	var l net.Listener
-	wait.For(t, timeout, "the primary's port is held", func() (bool, string) {
-		var err error
-		l, err = net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(int(p["vm"])))
-		return err == nil, errString(err)
-	})
-	go func() {
-		for {
-			conn, err := l.Accept()
-			if err != nil {
-				return
-			}
-			_ = conn.Close()
-		}
-	}()
-	startManager(t, f.env, hooks{})
-	wait.For(t, timeout, "Ready says the primary is down and failover is disabled", func() (bool, string) {
-		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
-			return false, err.Error()
-		}
-		r := di.GetCondition(xpv2.TypeReady)
-		return r.Status == corev1.ConditionFalse && strings.Contains(r.Message, "primary vm is down: it does not answer; failover is disabled"), r.Message
-	})
-	// Well past failover.after nothing was promoted.
-	deadline := time.Now().Add(3 * failoverAfterForTests)
-	for time.Now().Before(deadline) {
-		for _, vm := range []string{"vm-1", "vm-2"} {
-			f.eventuallyQuery(t, di, "127.0.0.1:"+strconv.Itoa(int(p[vm])), vm+" still a replica", "SELECT pg_is_in_recovery()::text", "true")
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
-	if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
-		t.Fatal(err)
-	}
-	if di.Spec.ForProvider.Primary != "" || di.Status.AtProvider.FencingToken != 0 || di.GetAnnotations()[AnnotationEpoch] != "" {
-		t.Errorf("want no promotion recorded, got primary %q fencingToken %d", di.Spec.ForProvider.Primary, di.Status.AtProvider.FencingToken)
-	}
-	_ = l.Close()
-	f.waitReady(t, di)
-	f.eventuallyQuery(t, di, "127.0.0.1:"+strconv.Itoa(int(p["vm"])), "vm is the primary again", "SELECT pg_is_in_recovery()::text", "false")
+	f.waitWritable(t, di)
 }
 
 func errString(err error) string {

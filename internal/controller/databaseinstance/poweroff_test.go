@@ -21,7 +21,6 @@ import (
 	apisv1alpha1 "github.com/dbaas-io/dbaas/apis/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/local"
 	"github.com/dbaas-io/dbaas/internal/testing/pgtest"
-	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
@@ -74,18 +73,17 @@ func (p *recoveryProbe) finish() (writable bool, answered int) {
 	return p.writable, p.answered
 }
 
-// TestFailoverPowerOffSync powers off the machine of a sync (ANY 1)
-// primary while it commits: a replica is promoted without the machine
-// that is off, no acknowledged commit is lost, and the status says which
-// VirtualMachine is off. The former primary is fenced on its disk while
-// its machine is off; powered on, it never takes writes and rejoins as a
-// replica of the new primary.
-func TestFailoverPowerOffSync(t *testing.T) {
-	t.Parallel()
+// powerOffSync powers off the machine of the sync (ANY 1) primary while
+// it commits: a replica is promoted without the machine that is off, no
+// acknowledged commit is lost, and the status says which VirtualMachine
+// is off. The former primary is fenced on its disk while its machine is
+// off; powered on, it never takes writes and rejoins as a replica of the
+// new primary. It is a step of TestFailover, after the sync failover,
+// which leaves a sync primary with two replicas behind.
+func (r *failoverRig) powerOffSync(t *testing.T) {
 	ctx := context.Background()
-	env := testenv.Shared(t)
-	c := env.Client
-	f := newFixture(t, env, "di-fo-power")
+	f, di := r.fixture, r.di
+	c := f.env.Client
 	// The fixture's own port block, which the primary's port must come
 	// from.
 	pc := &apisv1alpha1.ClusterProviderConfig{}
@@ -93,29 +91,25 @@ func TestFailoverPowerOffSync(t *testing.T) {
 		t.Fatal(err)
 	}
 	start, end := pc.Spec.Local.PortRangeStart, pc.Spec.Local.PortRangeEnd
-	f.addVM(t, "vm-1")
-	f.addVM(t, "vm-2")
-	startManager(t, env, hooks{})
-	di := f.replicated("pg", "vm-1", "vm-2")
-	di.Spec.ForProvider.Failover = &v1alpha1.FailoverParameters{After: &metav1.Duration{Duration: failoverAfterForTests}}
-	di.Spec.ForProvider.Replication = &v1alpha1.ReplicationParameters{Mode: v1alpha1.ReplicationSync, SyncQuorum: ptr(1)}
-	if err := c.Create(ctx, di); err != nil {
-		t.Fatal(err)
+	was, token := r.current(t)
+	if di.Status.AtProvider.SynchronousStandbyNames == "" {
+		t.Fatalf("want a sync primary from the step before, got synchronous_standby_names empty")
 	}
-	f.waitReady(t, di)
-	oldPort := ports(di)["vm"]
+	oldPort := ports(di)[was]
 	if oldPort < start || oldPort > end {
 		t.Fatalf("primary port %d: want one of %d-%d", oldPort, start, end)
 	}
-	oldDir := f.memberDir(t, "vm", "pg")
+	oldDir := f.memberDir(t, was, "pg")
 	primary := pgtest.OneServer(t, filepath.Join(oldDir, "data"))
+	oldVM := &computev1alpha1.VirtualMachine{ObjectMeta: metav1.ObjectMeta{Namespace: f.ns, Name: was}}
 
+	r.dropFailoverTables(t)
 	w := startWriter(t, f, di)
 	wait.For(t, timeout, "the writer has commits acknowledged", func() (bool, string) {
 		return w.count() >= 200, strconv.Itoa(w.count()) + " acknowledged"
 	})
 	off := time.Now()
-	setPower(t, c, f.vm, computev1alpha1.PowerOff)
+	setPower(t, c, oldVM, computev1alpha1.PowerOff)
 	<-w.done
 	wait.For(t, timeout, "the primary's postmaster stopped by the power off", func() (bool, string) {
 		return !local.Alive(primary), "still running"
@@ -123,31 +117,31 @@ func TestFailoverPowerOffSync(t *testing.T) {
 	writable := f.waitWritable(t, di)
 	t.Logf("failover: primary's machine powered off -> new primary writable in %s (failover.after %s)", writable.Sub(off).Round(time.Millisecond), failoverAfterForTests)
 
-	// While vm is off: a replica is the primary, the member on vm is down
-	// and the conditions name the VirtualMachine that is off.
-	wait.For(t, timeout, "a replica took over while vm is off", func() (bool, string) {
+	// While the machine is off: a replica is the primary, the member on it
+	// is down and the conditions name the VirtualMachine that is off.
+	wait.For(t, timeout, "a replica took over while "+was+" is off", func() (bool, string) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
 			return false, err.Error()
 		}
 		ap := di.Status.AtProvider
 		var old v1alpha1.Member
 		for _, m := range ap.Members {
-			if m.VirtualMachine == "vm" {
+			if m.VirtualMachine == was {
 				old = m
 			}
 		}
 		ready, synced := di.GetCondition(xpv2.TypeReady), di.GetCondition(xpv2.TypeSynced)
-		ok := ap.Primary != "vm" && ap.Primary != "" && ap.Primary == di.Spec.ForProvider.Primary && !old.Running &&
-			ready.Status == corev1.ConditionFalse && strings.Contains(ready.Message, "replica vm is down: VirtualMachine vm is powered off") &&
-			strings.Contains(synced.Message, "the member on vm is down: VirtualMachine vm is powered off")
+		ok := ap.Primary != was && ap.Primary != "" && ap.Primary == di.Spec.ForProvider.Primary && !old.Running &&
+			ready.Status == corev1.ConditionFalse && strings.Contains(ready.Message, "replica "+was+" is down: VirtualMachine "+was+" is powered off") &&
+			strings.Contains(synced.Message, "the member on "+was+" is down: VirtualMachine "+was+" is powered off")
 		return ok, "primary " + ap.Primary + " ready: " + ready.Message + " synced: " + synced.Message
 	})
 	np := di.Status.AtProvider.Primary
-	if got := di.Status.AtProvider.FencingToken; got != 1 {
-		t.Errorf("fencingToken: want 1 after one promotion, got %d", got)
+	if got := di.Status.AtProvider.FencingToken; got != token+1 {
+		t.Errorf("fencingToken: want %d after one more promotion, got %d", token+1, got)
 	}
 	cond := di.GetCondition(v1alpha1.TypeFailover)
-	if cond.Status != corev1.ConditionTrue || !strings.Contains(cond.Message, "primary vm stopped answering for") ||
+	if cond.Status != corev1.ConditionTrue || !strings.Contains(cond.Message, "primary "+was+" stopped answering for") ||
 		!strings.Contains(cond.Message, "promoted "+np+" (most advanced, LSN ") {
 		t.Errorf("Failover condition: unexpected %+v", cond)
 	}
@@ -162,9 +156,10 @@ func TestFailoverPowerOffSync(t *testing.T) {
 	}
 	// The former primary is fenced on its disk at the promotion's epoch,
 	// and nothing was started on its machine.
+	epoch := strconv.FormatInt(token+1, 10)
 	b, err := os.ReadFile(filepath.Join(oldDir, "dbaas.fenced"))
-	if err != nil || strings.TrimSpace(string(b)) != "1" {
-		t.Errorf("fence of the former primary: want epoch 1, got %q, %v", b, err)
+	if err != nil || strings.TrimSpace(string(b)) != epoch {
+		t.Errorf("fence of the former primary: want epoch %s, got %q, %v", epoch, b, err)
 	}
 	if p := pgtest.Servers(t, filepath.Join(oldDir, "data")); len(p) != 0 {
 		t.Errorf("want no postmaster on the powered-off machine, got %v", p)
@@ -173,9 +168,9 @@ func TestFailoverPowerOffSync(t *testing.T) {
 	// Powered on, the former primary never answers out of recovery and
 	// rejoins as a replica of the new primary.
 	probe := startRecoveryProbe(f, di, "127.0.0.1:"+strconv.Itoa(int(oldPort)))
-	setPower(t, c, f.vm, computev1alpha1.PowerOn)
-	if got := f.waitFailedOver(t, di, "vm"); got != np {
-		t.Errorf("primary after vm is back: want %s, got %s", np, got)
+	setPower(t, c, oldVM, computev1alpha1.PowerOn)
+	if got := f.waitFailedOver(t, di, was); got != np {
+		t.Errorf("primary after %s is back: want %s, got %s", was, np, got)
 	}
 	conn, err := f.tryConnect(di)
 	if err != nil {
@@ -201,7 +196,7 @@ func TestFailoverPowerOffSync(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(oldDir, "dbaas.fenced")); !os.IsNotExist(err) {
 		t.Errorf("fence of the former primary: want it lifted once it rejoined, stat says %v", err)
 	}
-	if got := di.Status.AtProvider.FencingToken; got != 1 {
-		t.Errorf("fencingToken: want still 1, got %d", got)
+	if got := di.Status.AtProvider.FencingToken; got != token+1 {
+		t.Errorf("fencingToken: want still %d, got %d", token+1, got)
 	}
 }

@@ -71,6 +71,11 @@ func (e *external) ensureReplicated(ctx context.Context, cr *v1alpha1.DatabaseIn
 	if err := e.primaryMember().inst.EnsureReplication(ctx, e.password, e.replPassword, slots(e.replicas(), p), hbaChanged); err != nil {
 		return errors.Wrap(err, errEnsureRepl)
 	}
+	// The roles are made before any replica is copied, so that every
+	// replica has them from its base backup on.
+	if err := e.ensureRoles(ctx, cr); err != nil {
+		return err
+	}
 	var errs []error
 	for _, r := range setupOrder(e.replicas(), rejoining) {
 		if r.off != "" {
@@ -182,9 +187,19 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 	wantNames := wantSyncNames(p, e.replicas())
 	// A slot no replica needs (its machine left the instance) keeps WAL on
 	// the primary until it is dropped.
-	upToDate := ps.Ready && !ps.InRecovery && current && len(ps.PendingRestart) == 0 && snd.SynchronousStandbyNames == wantNames &&
-		len(e.departing) == 0 && slices.Equal(snd.Slots, sortedSlots(e.replicas(), p))
 	var notReady []string
+	missing := false
+	if ps.Ready && !ps.InRecovery {
+		var err error
+		if missing, err = e.observeRoles(ctx); err != nil {
+			return managed.ExternalObservation{}, err
+		}
+		if missing {
+			notReady = append(notReady, rolesMissing)
+		}
+	}
+	upToDate := ps.Ready && !ps.InRecovery && current && len(ps.PendingRestart) == 0 && snd.SynchronousStandbyNames == wantNames &&
+		len(e.departing) == 0 && slices.Equal(snd.Slots, sortedSlots(e.replicas(), p)) && !missing && !e.rolesStale
 	last := e.sightings.last(cr.GetUID())
 	if ps.Ready {
 		e.sightings.saw(cr.GetUID(), sighting{VM: e.primaryMember().vm, At: seenAt})

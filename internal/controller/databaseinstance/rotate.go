@@ -9,18 +9,23 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/engine/pgroles"
 )
 
 const (
 	errGetConnSecret = "cannot read the connection secret %s"
-	errAuthCheck     = "cannot check the admin password on the primary"
-	errRotate        = "cannot give the admin user the password of Secret %s"
+	errObserveRoles  = "cannot read the provider's roles on the primary"
+	errRotate        = "cannot give the provider's roles the passwords of Secret %s"
+
+	// rolesMissing is why an instance whose roles are not made yet is
+	// not Ready: the connection secret names dbaas_admin.
+	rolesMissing = "the provider's roles (" + pgroles.Admin + ") are not made yet"
 )
 
-// publishedPassword is the admin password in the instance's connection
-// secret: the one the provider last published, and so, until a changed
-// admin password Secret is applied, the one the server still takes. Empty
-// when the instance publishes no secret or has not yet.
+// publishedPassword is the password in the instance's connection secret:
+// the one the provider last published, and so, until a changed admin
+// password Secret is applied, the one dbaas_admin still has. Empty when the
+// instance publishes no secret or has not yet.
 func (c *connector) publishedPassword(ctx context.Context, cr *v1alpha1.DatabaseInstance) (string, error) {
 	ref := cr.Spec.WriteConnectionSecretToReference
 	if ref == nil {
@@ -36,66 +41,40 @@ func (c *connector) publishedPassword(ctx context.Context, cr *v1alpha1.Database
 	return string(s.Data[ConnectionPassword]), nil
 }
 
-// A credential says which admin password Observe uses, and whether the
-// server is to be given the Secret's.
-type credential struct {
-	// useWanted: the server takes the Secret's password.
-	useWanted bool
-	// usePublished: the server still takes the published password only;
-	// Observe uses it and Update sets the Secret's.
-	usePublished bool
-}
-
-// chooseCredential decides from what the server accepted. When the
-// Secret's password works nothing is to be done; when only the published
-// one works the Secret changed and the server is to follow it; when
-// neither works (or the server could not be asked) the Secret's is used
-// and the server reports not ready, as before.
-func chooseCredential(wantedWorks, publishedWorks bool, wanted, published string) credential {
-	switch {
-	case wantedWorks:
-		return credential{useWanted: true}
-	case published != "" && published != wanted && publishedWorks:
-		return credential{usePublished: true}
-	default:
-		return credential{useWanted: true}
-	}
-}
-
-// resolvePassword has Observe use an admin password the primary takes:
-// the Secret's, or, when the Secret changed since it was applied, the
-// published one, keeping the Secret's in pendingPassword for Update. A
-// primary that is down or not running is not asked.
-func (e *external) resolvePassword(ctx context.Context) error {
-	if e.primaryMember().off != "" || e.primaryMember().inst == nil || !running(ctx, e.primaryMember().inst) || e.published == "" || e.published == e.password {
-		return nil
-	}
-	wantedWorks, err := e.primaryMember().inst.Authenticates(ctx, e.password)
+// observeRoles reads the provider's roles on a primary that answered:
+// whether they are made (the instance is Ready only then) and whether they
+// have the passwords the admin password Secret gives them. Roles that are
+// there with other passwords mean the Secret changed: Update gives them
+// the new ones, and until it did, the connection secret keeps the password
+// dbaas_admin still has.
+func (e *external) observeRoles(ctx context.Context) (missing bool, err error) {
+	s, err := e.primaryMember().inst.ObserveRoles(ctx, e.password)
 	if err != nil {
-		// Starting or refusing connections: Status says so.
-		return nil //nolint:nilerr // Not ready is a state, not an error.
+		return false, errors.Wrap(err, errObserveRoles)
 	}
-	publishedWorks := false
-	if !wantedWorks {
-		if publishedWorks, err = e.primaryMember().inst.Authenticates(ctx, e.published); err != nil {
-			return errors.Wrap(err, errAuthCheck)
-		}
-	}
-	if chooseCredential(wantedWorks, publishedWorks, e.password, e.published).usePublished {
-		e.pendingPassword, e.password = e.password, e.published
-	}
-	return nil
+	e.rolesStale = !s.Current
+	return s.Missing, nil
 }
 
-// rotatePassword gives the admin user the Secret's password, logging in
-// with the one that still works, and uses the new one from then on.
-func (e *external) rotatePassword(ctx context.Context, cr *v1alpha1.DatabaseInstance) error {
-	if e.pendingPassword == "" {
-		return nil
-	}
-	if err := e.primaryMember().inst.SetAdminPassword(ctx, e.password, e.pendingPassword); err != nil {
+// ensureRoles makes the provider's roles on the primary, or gives them the
+// admin password Secret's passwords, and publishes dbaas_admin's from then
+// on. The superuser's session is over the unix socket, so no password is
+// needed to change any of them.
+func (e *external) ensureRoles(ctx context.Context, cr *v1alpha1.DatabaseInstance) error {
+	if err := e.primaryMember().inst.EnsureRoles(ctx, e.password); err != nil {
 		return errors.Wrapf(err, errRotate, cr.Spec.ForProvider.AdminPasswordSecretRef.Name)
 	}
-	e.password, e.pendingPassword = e.pendingPassword, ""
+	e.rolesStale = false
 	return nil
+}
+
+// connectionPassword is dbaas_admin's password as the connection secret
+// publishes it: the one derived from the admin password Secret, or, while
+// the roles still have the passwords of the Secret before it changed, the
+// one published then, which still works.
+func (e *external) connectionPassword() string {
+	if e.rolesStale && e.published != "" {
+		return e.published
+	}
+	return pgroles.Password(e.password, pgroles.Admin)
 }

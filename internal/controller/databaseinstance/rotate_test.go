@@ -15,55 +15,15 @@ import (
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/engine/pgroles"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
-func TestChooseCredential(t *testing.T) {
-	cases := map[string]struct {
-		reason                      string
-		wantedWorks, publishedWorks bool
-		published                   string
-		want                        credential
-	}{
-		"SecretWorks": {
-			reason:      "the Secret's password works: nothing to do",
-			wantedWorks: true, published: "old",
-			want: credential{useWanted: true},
-		},
-		"SecretChanged": {
-			reason:    "only the published password works: use it and set the Secret's",
-			published: "old", publishedWorks: true,
-			want: credential{usePublished: true},
-		},
-		"NeitherWorks": {
-			reason:    "neither works: the Secret's is used and the server reports not ready",
-			published: "old",
-			want:      credential{useWanted: true},
-		},
-		"NothingPublished": {
-			reason: "nothing published yet: the Secret's is the only one",
-			want:   credential{useWanted: true},
-		},
-		"PublishedIsWanted": {
-			reason:    "the published password is the Secret's: nothing else to try",
-			published: "new", publishedWorks: true,
-			want: credential{useWanted: true},
-		},
-	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			if got := chooseCredential(tc.wantedWorks, tc.publishedWorks, "new", tc.published); got != tc.want {
-				t.Errorf("%s\nchooseCredential(...): want %+v, got %+v", tc.reason, tc.want, got)
-			}
-		})
-	}
-}
-
 // TestAdminPasswordRotation changes the admin password Secret of a running
-// instance: the server takes the new password, the connection secret
-// publishes it, the old one stops working, and the instance stays Ready
-// throughout.
+// instance: the superuser takes the new password and dbaas_admin the one
+// derived from it, the connection secret publishes dbaas_admin's, the old
+// ones stop working, and the instance stays Ready throughout.
 func TestAdminPasswordRotation(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -82,8 +42,10 @@ func TestAdminPasswordRotation(t *testing.T) {
 	f.waitReady(t, di)
 	rotateAdminPassword(t, f, di)
 	assertNoPassword(t, c, f.ns, rotatedPassword)
-	if strings.Contains(logs.String(), rotatedPassword) {
-		t.Error("the new admin password appears in the provider's logs")
+	for _, pw := range []string{rotatedPassword, pgroles.Password(rotatedPassword, pgroles.Admin)} {
+		if strings.Contains(logs.String(), pw) {
+			t.Errorf("a new password appears in the provider's logs: %q", pw)
+		}
 	}
 }
 
@@ -92,9 +54,10 @@ func TestAdminPasswordRotation(t *testing.T) {
 const rotatedPassword = "n3w-'admin\\-password"
 
 // rotateAdminPassword writes a row, changes the instance's admin password
-// Secret and checks that the connection secret publishes the new
-// password, which works and finds the row, that the old one no longer
-// works, and that the instance stayed Ready throughout.
+// Secret and checks that the connection secret publishes dbaas_admin with
+// the password derived from the new one, which works and finds the row,
+// that the old one no longer works, that the superuser takes the new admin
+// password and not the old, and that the instance stayed Ready throughout.
 func rotateAdminPassword(t *testing.T, f *fixture, di *v1alpha1.DatabaseInstance) {
 	t.Helper()
 	ctx := context.Background()
@@ -105,6 +68,11 @@ func rotateAdminPassword(t *testing.T, f *fixture, di *v1alpha1.DatabaseInstance
 	}
 	_ = conn.Close(ctx)
 	oldPW := string(mustSecret(t, c, f.ns, "pg-conn").Data["password"])
+	oldAdminPW := string(mustSecret(t, c, f.ns, "pg-admin").Data["password"])
+	if u := string(mustSecret(t, c, f.ns, "pg-conn").Data["username"]); u != pgroles.Admin || oldPW != pgroles.Password(oldAdminPW, pgroles.Admin) {
+		t.Errorf("the connection secret: user %q with the password derived from the admin password %v; want %q, true",
+			u, oldPW == pgroles.Password(oldAdminPW, pgroles.Admin), pgroles.Admin)
+	}
 
 	// Watch Ready from now on.
 	var mu sync.Mutex
@@ -139,7 +107,7 @@ func rotateAdminPassword(t *testing.T, f *fixture, di *v1alpha1.DatabaseInstance
 	}
 	wait.For(t, timeout, "connection secret publishes the new password", func() (bool, string) {
 		s := mustSecret(t, c, f.ns, "pg-conn")
-		return string(s.Data["password"]) == rotatedPassword, "still the old one"
+		return string(s.Data["password"]) == pgroles.Password(rotatedPassword, pgroles.Admin), "still the old one"
 	})
 	// The published credentials work, with the data of before.
 	conn = f.connect(t, di)
@@ -153,6 +121,21 @@ func rotateAdminPassword(t *testing.T, f *fixture, di *v1alpha1.DatabaseInstance
 	s.Data["password"] = []byte(oldPW)
 	if _, err := connectWith(ctx, s); err == nil || !strings.Contains(err.Error(), "password authentication failed") {
 		t.Errorf("old password: want refused, got %v", err)
+	}
+	// The superuser, which the provider reaches over the socket, took the
+	// Secret's new password too: a login with it over TCP from the
+	// provider's address gets in, one with the old one does not.
+	admin := mustSecret(t, c, f.ns, "pg-conn")
+	admin.Data["username"] = []byte(superuserOf(di))
+	for _, tc := range []struct {
+		pw   string
+		want bool
+	}{{rotatedPassword, true}, {oldAdminPW, false}} {
+		admin.Data["password"] = []byte(tc.pw)
+		_, err := connectWith(ctx, admin)
+		if (err == nil) != tc.want {
+			t.Errorf("the superuser over TCP with the %s admin password: err = %v", map[bool]string{true: "new", false: "old"}[tc.want], err)
+		}
 	}
 	// The instance settles Synced and Ready with the new password.
 	wait.For(t, timeout, "Synced and Ready after the rotation", func() (bool, string) {

@@ -21,6 +21,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/clients/pki"
 	"github.com/dbaas-io/dbaas/internal/clients/postgresql"
 	"github.com/dbaas-io/dbaas/internal/clients/postgresql/instance"
+	"github.com/dbaas-io/dbaas/internal/engine/pgroles"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 )
 
@@ -75,13 +76,16 @@ func (p *tlsProbe) verified(t *testing.T) *tls.Config {
 }
 
 // checkTLSBoundary runs the checks both engines must pass: nothing in plain
-// text, the admin account over TCP only from the provider's address, an
+// text, the connection secret's dbaas_admin in with its CA and no
+// superuser, the superuser over TCP only from the provider's address, an
 // application with the connection secret's CA in, and a client that names
 // no TLS mode refusing a server its CA did not sign.
 func checkTLSBoundary(t *testing.T, f *fixture, di *v1alpha1.DatabaseInstance, instanceDir string) {
 	ctx := context.Background()
 	p := newTLSProbe(t, f, di)
 	admin, pw := string(p.secret.Data[ConnectionUsername]), string(p.secret.Data[ConnectionPassword])
+	super := superuserOf(di)
+	superPW := string(mustSecret(t, f.env.Client, f.ns, di.Spec.ForProvider.AdminPasswordSecretRef.Name).Data[di.Spec.ForProvider.AdminPasswordSecretRef.Key])
 	if len(p.secret.Data[instance.KeyCACert]) == 0 || string(p.secret.Data[instance.KeySSLMode]) != "verify-full" {
 		t.Fatalf("the connection secret lacks ca.crt or sslmode verify-full: sslmode %q", p.secret.Data[instance.KeySSLMode])
 	}
@@ -100,14 +104,22 @@ func checkTLSBoundary(t *testing.T, f *fixture, di *v1alpha1.DatabaseInstance, i
 	if err := conn.QueryRow(ctx, "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").Scan(&ssl); err != nil || !ssl {
 		t.Errorf("the admin's session is not encrypted: ssl=%v, %v", ssl, err)
 	}
+	// The connection secret hands out dbaas_admin, which makes roles and
+	// databases but is no superuser.
+	var super0, createRole, createDB bool
+	if err := conn.QueryRow(ctx, "SELECT rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = current_user").Scan(&super0, &createRole, &createDB); err != nil ||
+		admin != pgroles.Admin || super0 || !createRole || !createDB {
+		t.Errorf("the connection secret's user %q: superuser %v, createrole %v, createdb %v, %v; want %q, false, true, true",
+			admin, super0, createRole, createDB, err, pgroles.Admin)
+	}
 	_ = conn.Close(ctx)
 
 	t.Run("ProviderAdminOverSocket", func(t *testing.T) {
-		checkAdminSocket(t, instanceDir, admin)
+		checkAdminSocket(t, instanceDir, super)
 	})
 
 	t.Run("PlainTextRefused", func(t *testing.T) {
-		for _, u := range []struct{ user, pw string }{{admin, pw}, {"app", "app-secret-pw"}} {
+		for _, u := range []struct{ user, pw string }{{super, superPW}, {admin, pw}, {"app", "app-secret-pw"}} {
 			_, err := p.login("", u.user, u.pw, nil)
 			// The superuser meets its reject rule, an application finds no
 			// rule at all; either way the server refuses plain text.
@@ -120,9 +132,9 @@ func checkTLSBoundary(t *testing.T, f *fixture, di *v1alpha1.DatabaseInstance, i
 	})
 
 	t.Run("SuperuserOverTCPFromElsewhereRefused", func(t *testing.T) {
-		_, err := p.login(otherClient, admin, pw, p.verified(t))
+		_, err := p.login(otherClient, super, superPW, p.verified(t))
 		if err == nil || !strings.Contains(err.Error(), "rejects connection") {
-			t.Errorf("the superuser %s over TLS from %s: err = %v, want pg_hba.conf to reject it", admin, otherClient, err)
+			t.Errorf("the superuser %s over TLS from %s: err = %v, want pg_hba.conf to reject it", super, otherClient, err)
 		}
 		// The same address is let in for an application, with TLS: the
 		// refusal is the superuser's.
@@ -194,8 +206,9 @@ func checkTLSBoundary(t *testing.T, f *fixture, di *v1alpha1.DatabaseInstance, i
 // checkAdminSocket checks the way the provider administers the member in
 // instanceDir: its unix socket lets root, the provider's OS user here, in as
 // the admin without a password (pg_ident.conf maps it), so no admin
-// password crosses for the provider's own queries.
-func checkAdminSocket(t *testing.T, instanceDir, admin string) {
+// password crosses for the provider's own queries. stmts run in that
+// session.
+func checkAdminSocket(t *testing.T, instanceDir, admin string, stmts ...string) {
 	t.Helper()
 	ctx := context.Background()
 	sockets, err := filepath.Glob(filepath.Join(instanceDir, "run", ".s.PGSQL.*[0-9]"))
@@ -221,6 +234,11 @@ func checkAdminSocket(t *testing.T, instanceDir, admin string) {
 	var onSocket bool
 	if err := c.QueryRow(ctx, "SELECT inet_server_addr() IS NULL").Scan(&onSocket); err != nil || !onSocket {
 		t.Errorf("the session is on the unix socket: %v, %v", onSocket, err)
+	}
+	for _, q := range stmts {
+		if _, err := c.Exec(ctx, q); err != nil {
+			t.Errorf("%s as %s over the socket: %v", q, admin, err)
+		}
 	}
 }
 

@@ -39,6 +39,20 @@ const (
 
 	// maxStanzaLen bounds a stanza name well within a file name.
 	maxStanzaLen = 127
+
+	// archivePushIOTimeout is archive-push's io-timeout, in seconds: how
+	// long it waits for a store that makes no progress at all (not how
+	// long a push may take). PostgreSQL records a failure, and retries
+	// the segment, only once archive_command ends, and pgBackRest 2.45
+	// retries a store that refuses connections about 8 times the timeout
+	// before it does (socket, TLS and HTTP retries, for archive.info and
+	// its copy): 80 s at 10 s, 24 s at 3 s, measured against a closed
+	// port. A failed push loses nothing (the segment stays in pg_wal and
+	// is pushed again a second later), so a store that stalls for 3 s
+	// costs a retry, while a longer timeout would hide an outage from
+	// WALArchiving for minutes. Backups, restores and the provider's looks
+	// keep pgBackRest's minute: they are not retried by PostgreSQL.
+	archivePushIOTimeout = "3"
 )
 
 // Repository types.
@@ -235,6 +249,12 @@ func Render(c Config) (string, error) {
 		if err := option(&b, kv[0], kv[1]); err != nil {
 			return "", err
 		}
+	}
+	// Options of one command go in its own section, which overrides
+	// [global] for that command only.
+	b.WriteString("\n[global:archive-push]\n")
+	if err := option(&b, "io-timeout", archivePushIOTimeout); err != nil {
+		return "", err
 	}
 	b.WriteString("\n[" + c.Stanza + "]\n")
 	for _, kv := range [][2]string{

@@ -30,7 +30,10 @@ func s3Repo() Repo {
 const (
 	header = "# Managed by the dbaas provider. Changes are overwritten.\n[global]\n"
 	common = "log-path=/m/pg/pgbackrest/log\nlock-path=/m/pg/pgbackrest/lock\nlog-level-console=off\nlog-level-stderr=warn\nstart-fast=y\ncompress-type=lz4\nprocess-max=2\nrepo1-bundle=y\n"
-	stanza = "\n[ns-db]\npg1-path=/m/pg/data\npg1-port=5432\npg1-socket-path=/m/pg/run\npg1-user=postgres\n"
+	// archivePush is archive-push's own section: it gives up on a store
+	// that makes no progress for 3 s, the other commands keep the minute.
+	archivePush = "\n[global:archive-push]\nio-timeout=3\n"
+	stanza      = "\n[ns-db]\npg1-path=/m/pg/data\npg1-port=5432\npg1-socket-path=/m/pg/run\npg1-user=postgres\n"
 )
 
 func TestRender(t *testing.T) {
@@ -49,12 +52,12 @@ func TestRender(t *testing.T) {
 		want   want
 	}{
 		"S3": {
-			reason: "An S3 repository has its endpoint, bucket, region, path-style URIs, port, CA file and credentials; the server is reached over its socket.",
+			reason: "An S3 repository has its endpoint, bucket, region, path-style URIs, port, CA file and credentials; the server is reached over its socket; archive-push alone gives up on a stalled store after 3 s.",
 			c:      base(s3Repo()),
 			want: want{out: header +
 				"repo1-type=s3\nrepo1-path=/dbaas\nrepo1-s3-endpoint=127.0.0.1\nrepo1-s3-bucket=backups\nrepo1-s3-region=us-east-1\nrepo1-s3-uri-style=path\n" +
 				"repo1-s3-key=AKID\nrepo1-s3-key-secret=s3cr3t\nrepo1-storage-port=7070\nrepo1-storage-ca-file=/m/ca.crt\n" +
-				common + stanza},
+				common + archivePush + stanza},
 		},
 		"PosixEncryptedWithRetention": {
 			reason: "A posix repository is a directory; a passphrase turns encryption on; retention counts full and differential backups.",
@@ -62,14 +65,14 @@ func TestRender(t *testing.T) {
 			want: want{out: header +
 				"repo1-type=posix\nrepo1-path=/backups\nrepo1-cipher-type=aes-256-cbc\nrepo1-cipher-pass=pass phrase\n" +
 				"repo1-retention-full-type=count\nrepo1-retention-full=2\nrepo1-retention-diff=3\n" +
-				common + stanza},
+				common + archivePush + stanza},
 		},
 		"RetentionDays": {
 			reason: "Full backups can be kept for a number of days.",
 			c:      base(Repo{Type: RepoPosix, Path: "/backups", Retention: Retention{Full: 7, FullType: RetentionTime}}),
 			want: want{out: header +
 				"repo1-type=posix\nrepo1-path=/backups\nrepo1-retention-full-type=time\nrepo1-retention-full=7\n" +
-				common + stanza},
+				common + archivePush + stanza},
 		},
 		"S3DefaultsBucketRoot": {
 			reason: "Without a prefix the repository is the bucket's root; the port defaults to pgBackRest's (443) and the CA to the machine's.",
@@ -79,7 +82,7 @@ func TestRender(t *testing.T) {
 			want: want{out: header +
 				"repo1-type=s3\nrepo1-path=/\nrepo1-s3-endpoint=127.0.0.1\nrepo1-s3-bucket=backups\nrepo1-s3-region=us-east-1\nrepo1-s3-uri-style=path\n" +
 				"repo1-s3-key=AKID\nrepo1-s3-key-secret=s3cr3t\n" +
-				common + stanza},
+				common + archivePush + stanza},
 		},
 		"StanzaWithSlash":    {reason: "A stanza name is a directory of the repository: no slash.", c: with(func(c *Config) { c.Stanza = "a/b" }), want: want{err: badStanza("a/b")}},
 		"StanzaDotDot":       {reason: "A stanza name cannot climb out of the repository.", c: with(func(c *Config) { c.Stanza = "a..b" }), want: want{err: badStanza("a..b")}},
@@ -107,7 +110,7 @@ func TestRender(t *testing.T) {
 			reason: "A store can trade CPU for a smaller repository.",
 			c:      base(Repo{Type: RepoPosix, Path: "/backups", Compress: CompressZst}),
 			want: want{out: header + "repo1-type=posix\nrepo1-path=/backups\n" +
-				strings.Replace(common, "compress-type=lz4", "compress-type=zst", 1) + stanza},
+				strings.Replace(common, "compress-type=lz4", "compress-type=zst", 1) + archivePush + stanza},
 		},
 		"UnknownCompression": {reason: "Only pgBackRest's compression types.", c: with(func(c *Config) { c.Repo.Compress = "bz2" }), want: want{err: errors.Errorf(errCompress, "bz2")}},
 		"UnknownFullType":    {reason: "Full retention counts backups or days.", c: with(func(c *Config) { c.Repo.Retention = Retention{Full: 1, FullType: "weeks"} }), want: want{err: errors.Errorf(errFullType, "weeks")}},

@@ -28,8 +28,6 @@ const (
 	// and a restored one keeps its source's stanza beside its own.
 	dir      = "pgbackrest"
 	confFile = "pgbackrest.conf"
-	// archivePushIOTimeout is archive-push's io-timeout, in seconds.
-	archivePushIOTimeout = "10"
 	// caFile is the S3 endpoint's CA certificate beside pgbackrest.conf,
 	// when the stanza has one of its own.
 	caFile = "ca.crt"
@@ -141,10 +139,9 @@ func (s *Stanza) run(ctx context.Context, cmd string, args ...string) (string, e
 // archive-push of the segment. It holds paths and the stanza's name, no
 // secret. archive-push logs its warnings and errors to its file, where
 // LastArchiveError finds why archiving fails (pgBackRest writes no file
-// log with --config-path unless told). It gives up on a store that makes
-// no progress for archivePushIOTimeout rather than pgBackRest's minute,
-// which it retries for minutes against a store that refuses connections:
-// PostgreSQL only records a failure, and retries, once the command ends.
+// log with --config-path unless told). How soon it gives up on a store is
+// pgbackrest.conf's (archivePushIOTimeout), so that it can change without
+// a reload of the server.
 func (s *Stanza) ArchiveCommand() string {
-	return executor.ShellCommand(s.command("--log-level-file=warn", "--io-timeout="+archivePushIOTimeout)...) + " archive-push %p"
+	return executor.ShellCommand(s.command("--log-level-file=warn")...) + " archive-push %p"
 }

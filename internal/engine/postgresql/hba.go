@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+
+	"github.com/dbaas-io/dbaas/internal/engine/pgroles"
 )
 
 const (
@@ -46,11 +48,16 @@ func hbaName(n string) string {
 // account, the superuser the provider administers the server with, comes
 // in over TCP only from the provider's own address (Address, when the
 // provider runs on the member's host) and from the peers (the provider's
-// address over SSH, and the other members, whose pg_rewind comes in as the
-// admin user), with TLS and its password; from anywhere else it is
-// rejected before the rule for applications can match it. Replicas stream
-// as the replication user, with TLS, from loopback and the peers.
-// Applications come in with TLS and their password from apps: the loopback
+// address over SSH, and the other members), with TLS and its password;
+// from anywhere else it is rejected before the rule for applications can
+// match it. dbaas_admin, which the connection secret names, comes in with
+// TLS from where the superuser does and from where applications do.
+// Replicas stream as the replication user, with TLS, from loopback and the
+// peers. pg_rewind of a former primary reads the new primary's files as
+// the rewind role, on the database postgres, with TLS, from loopback and
+// the peers only: it may read any file of the data directory, so it is
+// rejected from anywhere else before the applications' rule. Applications
+// come in with TLS and their password from apps: the loopback
 // network the machine listens on when it is empty. peers and apps are
 // networks as hbaNetworks returns them.
 func renderHBA(adminUser string, peers, apps []string) string {
@@ -65,12 +72,19 @@ func renderHBA(adminUser string, peers, apps []string) string {
 	for _, p := range peers {
 		lines = append(lines, "hostssl  all          "+admin+"  "+p+"  scram-sha-256")
 	}
+	lines = append(lines, "host     all          "+admin+"  all  reject")
+	for _, n := range append([]string{Address + "/32"}, peers...) {
+		lines = append(lines, "hostssl  all          "+pgroles.Admin+"  "+n+"  scram-sha-256")
+	}
 	lines = append(lines,
-		"host     all          "+admin+"  all  reject",
 		"hostssl  replication  "+ReplicationUser+"  "+Address+"/32  scram-sha-256")
 	for _, p := range peers {
 		lines = append(lines, "hostssl  replication  "+ReplicationUser+"  "+p+"  scram-sha-256")
 	}
+	for _, n := range append([]string{Address + "/32"}, peers...) {
+		lines = append(lines, "hostssl  postgres     "+pgroles.Rewind+"  "+n+"  scram-sha-256")
+	}
+	lines = append(lines, "host     all          "+pgroles.Rewind+"  all  reject")
 	if len(apps) == 0 {
 		apps = []string{appNetwork}
 	}

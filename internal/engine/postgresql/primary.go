@@ -101,21 +101,25 @@ func (i *Instance) EnsureReplication(ctx context.Context, adminPassword, replPas
 	return errors.Wrap(err, errDropSlot)
 }
 
-// ensureReplicationUser creates the role, or sets its password when logging
-// in with replPassword fails, so that a password that changed in its Secret
-// is taken up. The password goes to the server as a SCRAM verifier only.
+// ensureReplicationUser creates the role, or sets its password when its
+// stored verifier was not made from replPassword, so that a password that
+// changed in its Secret is taken up. It compares with pg_authid over the
+// admin session rather than logging in as the role: pg_hba lets the role in
+// for replication only (from the provider's address over SSH, not at all),
+// so such a login can fail with the right password, and the password was
+// set again on every pass. The password goes to the server as a SCRAM
+// verifier only.
 func (i *Instance) ensureReplicationUser(ctx context.Context, c *pgx.Conn, replPassword string) error {
 	var ok bool
-	err := c.QueryRow(ctx, "SELECT rolreplication AND rolcanlogin FROM pg_roles WHERE rolname = $1", ReplicationUser).Scan(&ok)
+	var verifier string
+	err := c.QueryRow(ctx, `SELECT rolreplication AND rolcanlogin, COALESCE(rolpassword, '')
+		FROM pg_catalog.pg_authid WHERE rolname = $1`, ReplicationUser).Scan(&ok, &verifier)
 	exists := err == nil
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return err
 	}
-	if exists && ok {
-		if rc, err := i.Connect(ctx, ReplicationUser, replPassword, "postgres"); err == nil {
-			_ = rc.Close(ctx)
-			return nil
-		}
+	if exists && ok && scram.Matches(verifier, replPassword) {
+		return nil
 	}
 	v, err := scram.NewVerifier(replPassword)
 	if err != nil {

@@ -57,9 +57,15 @@ func (i *Instance) InitReplica(ctx context.Context, primaryHost string, primaryP
 	if _, err := i.WritePassFile(ctx, password); err != nil {
 		return err
 	}
+	// The primary runs with a 5 s wal_sender_timeout (replication.go) and
+	// asks for a reply at half of it; pg_basebackup's WAL stream otherwise
+	// reports only every 10 s, so on a starved machine one late reply ends
+	// the copy ("could not receive data from WAL stream"). A report every
+	// second keeps the stream up through a few seconds without a turn.
 	args := []string{
 		"-h", primaryHost, "-p", strconv.Itoa(int(primaryPort)), "-U", ReplicationUser,
 		"-D", i.DataDir(), "-X", "stream", "--checkpoint=fast", "--no-password",
+		"--status-interval=" + basebackupStatusInterval,
 	}
 	if slot != "" {
 		args = append(args, "-S", slot)

@@ -48,11 +48,17 @@ func TestPrimaryAndReplica(t *testing.T) {
 		}
 	}
 	slot := SlotName("m1")
-	// Twice: the second call finds everything in place.
+	// Twice: the second call finds everything in place, the replication
+	// user's password too (a new verifier would have a new salt).
+	var verifiers []string
 	for range 2 {
 		if err := p.EnsureReplication(ctx, admin, repl, []string{slot}, false); err != nil {
 			t.Fatalf("EnsureReplication: %v", err)
 		}
+		verifiers = append(verifiers, replicationVerifier(ctx, t, p, admin))
+	}
+	if verifiers[0] != verifiers[1] {
+		t.Errorf("EnsureReplication: the second call set the replication user's password again")
 	}
 	if err := r.InitReplica(ctx, p.Host, p.Port, slot, repl); err != nil {
 		t.Fatalf("InitReplica: %v", err)
@@ -140,4 +146,19 @@ func TestPrimaryAndReplica(t *testing.T) {
 	if fi, err := os.Stat(r.PassFile()); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("password file: want mode 0600, got %v, %v", fi, err)
 	}
+}
+
+// replicationVerifier is the replication user's stored SCRAM verifier.
+func replicationVerifier(ctx context.Context, t *testing.T, i *Instance, admin string) string {
+	t.Helper()
+	c, err := i.ConnectAdmin(ctx, admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	var v string
+	if err := c.QueryRow(ctx, "SELECT rolpassword FROM pg_authid WHERE rolname = $1", ReplicationUser).Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

@@ -25,6 +25,9 @@ const (
 	// streamTimeout is a replicated member's wal_sender_timeout and
 	// wal_receiver_timeout unless the spec sets them (see render).
 	streamTimeout = "5s"
+	// basebackupStatusInterval is how often, in seconds, pg_basebackup's
+	// WAL stream reports to the primary: well inside streamTimeout.
+	basebackupStatusInterval = "1"
 
 	slotPrefix = "dbaas_"
 	maxSlotLen = 63

@@ -42,6 +42,9 @@ func sshMember(t *testing.T, x executor.Executor, dir, host string, ca pki.Pair)
 	i := NewInstance(x, dir, "pg", "15", freePort(t), "admin")
 	i.Host = host
 	i.Peers = []string{"127.0.0.2", "127.0.0.3"}
+	// Applications come from a network that is not the provider's, as on
+	// a VM: only the provider's own roles' lines let the provider in.
+	i.Apps = []string{"192.0.2.0/24"}
 	i.TLS = &TLS{Cert: cert.Cert, Key: cert.Key, CA: ca.Cert}
 	stopOnCleanup(t, i)
 	return i
@@ -102,8 +105,21 @@ func TestReplicationOverSSH(t *testing.T) {
 	// The provider administers a over its unix socket, through SSH.
 	checkAdminOverSocket(t, a)
 	checkAdminPeerMap(t, a, admin)
+	// The provider's roles are made before any replica, which has them
+	// from its copy on.
+	checkProviderRoles(t, a, admin)
+	checkRewindRole(t, a, admin)
 	if err := a.EnsureReplication(ctx, admin, repl, []string{SlotName("b")}, true); err != nil {
 		t.Fatalf("EnsureReplication: %v", err)
+	}
+	// Again: the replication user's password is in place and stays, though
+	// pg_hba lets that user in from here for replication only.
+	made := replicationVerifier(ctx, t, a, admin)
+	if err := a.EnsureReplication(ctx, admin, repl, []string{SlotName("b")}, false); err != nil {
+		t.Fatalf("EnsureReplication again: %v", err)
+	}
+	if replicationVerifier(ctx, t, a, admin) != made {
+		t.Errorf("EnsureReplication again: the replication user's password was set again")
 	}
 
 	// b copies a over the network and streams from it.
@@ -153,7 +169,7 @@ func TestReplicationOverSSH(t *testing.T) {
 	}
 
 	// a rejoins as b's replica with pg_rewind, which reaches b at its
-	// address, and streams from it.
+	// address as the rewind role, and streams from it.
 	if err := a.Rejoin(ctx, b, admin); err != nil {
 		t.Fatalf("Rejoin: %v", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 
 	"github.com/dbaas-io/dbaas/internal/clients/executor"
+	"github.com/dbaas-io/dbaas/internal/engine/pgroles"
 )
 
 const (
@@ -19,7 +20,7 @@ const (
 	errPromote     = "cannot promote replica"
 	errNotPromoted = "replica was not promoted within %s"
 	errRewind      = "cannot rewind the former primary"
-	errAdminPass   = "cannot write the admin password file for pg_rewind"
+	errAdminPass   = "cannot write the rewind role's password file for pg_rewind"
 	errSlots       = "cannot remove the former primary's slots"
 
 	promoteWait   = 60
@@ -119,8 +120,17 @@ func (i *Instance) Promote(ctx context.Context, adminPassword string) error {
 // at source's Host and Port, and lifts its fence: it stops it, has
 // pg_rewind undo whatever it wrote after source took over (nothing, after a
 // clean switchover), removes the slots it kept as a primary and marks it a
-// standby. The admin password reaches pg_rewind through a password file of
-// mode 0600 that is removed right after.
+// standby.
+//
+// pg_rewind runs here, on the rejoining member, and reads source's files
+// over libpq: it logs in as the rewind role (pgroles.Rewind), which is no
+// superuser and may only execute the four file functions PostgreSQL
+// documents for pg_rewind, with TLS, from the peers only (see renderHBA).
+// Running pg_rewind on source's machine instead, over its socket, would
+// need the target's data directory there; so the login crosses the
+// network, but as a role that can read files and do nothing else. Its
+// password, derived from adminPassword, reaches pg_rewind through a
+// password file of mode 0600 that is removed right after.
 func (i *Instance) Rejoin(ctx context.Context, source *Instance, adminPassword string) error {
 	rewind, err := i.bin(ctx, "pg_rewind")
 	if err != nil {
@@ -145,13 +155,13 @@ func (i *Instance) Rejoin(ctx context.Context, source *Instance, adminPassword s
 	}
 	pass := filepath.Join(i.Dir, rewindPass)
 	esc := strings.NewReplacer(`\`, `\\`, `:`, `\:`).Replace
-	if err := i.writeFile(ctx, pass, []byte("*:*:*:"+esc(i.AdminUser)+":"+esc(adminPassword)+"\n"), 0o600); err != nil {
+	if err := i.writeFile(ctx, pass, []byte("*:*:*:"+esc(pgroles.Rewind)+":"+esc(pgroles.Password(adminPassword, pgroles.Rewind))+"\n"), 0o600); err != nil {
 		return errors.Wrap(err, errAdminPass)
 	}
 	defer i.remove(context.WithoutCancel(ctx), errAdminPass, pass) //nolint:errcheck // Best effort; removed below on success.
 	kv := []string{
 		"host=" + connInfoValue(source.host()), "port=" + connInfoValue(strconv.Itoa(int(source.Port))),
-		"user=" + connInfoValue(i.AdminUser), "dbname=" + connInfoValue("postgres"),
+		"user=" + connInfoValue(pgroles.Rewind), "dbname=" + connInfoValue("postgres"),
 		"passfile=" + connInfoValue(pass),
 	}
 	for _, p := range i.sslParams() {

@@ -13,11 +13,16 @@ import (
 )
 
 // replicaOf makes r a running replica of the running primary p through
-// slot, as the controller does.
+// slot, as the controller does: the provider's roles first (a rejoin
+// later reads its new primary as the rewind role), then the replication
+// user and slot.
 func replicaOf(t *testing.T, r, p *Instance, member, admin, repl string) {
 	t.Helper()
 	ctx := context.Background()
 	slot := SlotName(member)
+	if err := p.EnsureRoles(ctx, admin); err != nil {
+		t.Fatalf("EnsureRoles: %v", err)
+	}
 	if err := p.EnsureReplication(ctx, admin, repl, []string{slot}, false); err != nil {
 		t.Fatalf("EnsureReplication: %v", err)
 	}

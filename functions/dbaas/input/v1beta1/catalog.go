@@ -57,6 +57,13 @@ type Engine struct {
 	// Name of the engine as claims spell it, for example postgresql.
 	Name string `json:"name"`
 
+	// Description says what the entry is for, in a sentence a team reads
+	// when choosing: kubectl dbaas catalog shows it. The function does not
+	// read it.
+	// +kubebuilder:validation:MaxLength=512
+	// +optional
+	Description string `json:"description,omitempty"`
+
 	// Versions of the engine that claims may ask for.
 	// +kubebuilder:validation:MinItems=1
 	Versions []string `json:"versions"`
@@ -113,6 +120,13 @@ type Tier struct {
 	// Name of the tier as claims spell it, for example dev.
 	Name string `json:"name"`
 
+	// Description says what the entry is for, in a sentence a team reads
+	// when choosing: kubectl dbaas catalog shows it. The function does not
+	// read it.
+	// +kubebuilder:validation:MaxLength=512
+	// +optional
+	Description string `json:"description,omitempty"`
+
 	// Topology of the tier's databases.
 	Topology Topology `json:"topology"`
 
@@ -150,6 +164,13 @@ type SKU struct {
 	// Name of the SKU as claims spell it, for example small.
 	Name string `json:"name"`
 
+	// Description says what the entry is for, in a sentence a team reads
+	// when choosing: kubectl dbaas catalog shows it. The function does not
+	// read it.
+	// +kubebuilder:validation:MaxLength=512
+	// +optional
+	Description string `json:"description,omitempty"`
+
 	// CPU is the number of virtual CPUs of each machine.
 	// +kubebuilder:validation:Minimum=1
 	CPU int32 `json:"cpu"`
@@ -180,6 +201,13 @@ type SKU struct {
 type Flavor struct {
 	// Name of the flavor as Databases spell it, for example postgis.
 	Name string `json:"name"`
+
+	// Description says what the entry is for, in a sentence a team reads
+	// when choosing: kubectl dbaas catalog shows it. The function does not
+	// read it.
+	// +kubebuilder:validation:MaxLength=512
+	// +optional
+	Description string `json:"description,omitempty"`
 
 	// Engine the flavor is of.
 	Engine string `json:"engine"`
@@ -258,6 +286,13 @@ type Pricing struct {
 type Environment struct {
 	// Name of the environment as claims spell it, for example local.
 	Name string `json:"name"`
+
+	// Description says what the entry is for, in a sentence a team reads
+	// when choosing: kubectl dbaas catalog shows it. The function does not
+	// read it.
+	// +kubebuilder:validation:MaxLength=512
+	// +optional
+	Description string `json:"description,omitempty"`
 
 	// ProviderConfigRef is the provider config of every composed resource.
 	ProviderConfigRef ProviderConfigReference `json:"providerConfigRef"`
