@@ -191,7 +191,7 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 	missing := false
 	if ps.Ready && !ps.InRecovery {
 		var err error
-		if missing, err = e.observeRoles(ctx); err != nil {
+		if missing, err = e.observeRoles(ctx, ps.Roles); err != nil {
 			return managed.ExternalObservation{}, err
 		}
 		if missing {

@@ -60,6 +60,9 @@ type memberState struct {
 	// Sums are its configuration files' checksums, which say whether its
 	// settings are current (postgresql.Instance.Current).
 	Sums map[string]string
+	// Roles is what it holds of the provider's roles, read in the same
+	// look when it is a Ready primary; nil otherwise.
+	Roles *postgresql.RolesState
 }
 
 // A snapshot is every member of an instance as seen at one moment, the
@@ -162,7 +165,7 @@ func (e *external) ask(ctx context.Context, m member) (memberState, postgresql.S
 	}
 	st.Watchdog = m.wd != nil && l.Also
 	st.Standby, st.Fenced, st.FenceEpoch = l.Standby, l.Fenced, l.FenceEpoch
-	st.Status = l.Status
+	st.Status, st.Roles = l.Status, l.Roles
 	if err != nil {
 		st.Reachable, st.Err = false, errors.Wrapf(err, errStatusMember, m.vm)
 	}

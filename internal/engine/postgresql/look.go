@@ -50,6 +50,10 @@ type Look struct {
 	// Senders is the server's view of the replicas streaming from it,
 	// read in the same query as Status when it is Ready.
 	Senders Senders
+	// Roles is what a Ready primary (not in recovery) holds of the
+	// provider's roles, read over the same session (see ObserveRoles);
+	// nil when the server was not asked, is a standby or the read failed.
+	Roles *RolesState
 }
 
 // Look looks at the member once: one command reads its marker files and
@@ -59,7 +63,8 @@ type Look struct {
 // the heartbeat of the member's watchdog and checking that it runs;
 // Look.Also reports whether it exited 0. The error says why the machine
 // or the server could not be asked; the files are in the Look when the
-// machine answered (Answered) and only the server failed.
+// machine answered (Answered) and only the server failed. On a primary the
+// same session also reads the provider's roles (Look.Roles).
 func (i *Instance) Look(ctx context.Context, password, also string) (Look, error) {
 	res, err := i.shell(ctx, errLook, lookScript(i.Dir, i.DataDir(), i.configPaths(), also))
 	if err != nil {
@@ -83,6 +88,14 @@ func (i *Instance) Look(ctx context.Context, password, also string) (Look, error
 	}
 	s.Running = true
 	l.Status, l.Senders = s, snd
+	if s.InRecovery {
+		return l, nil
+	}
+	// A failure here leaves Roles nil and the look whole: the server
+	// answered, and the caller asks for the roles on their own.
+	if roles, err := i.readRoles(ctx, c, password); err == nil {
+		l.Roles = &roles
+	}
 	return l, nil
 }
 
