@@ -29,13 +29,14 @@ const (
 )
 
 // A configFile is one file Configure keeps: what it holds, its mode, and
-// the setting whose change a new content counts as. The provider's own
-// file has no such setting: its settings are compared one by one.
+// the setting whose change a new content counts as, if any. The provider's
+// own file (own) has its settings compared one by one.
 type configFile struct {
 	path    string
 	content []byte
 	mode    fs.FileMode
 	setting string
+	own     bool
 }
 
 // configFiles are the files that make up the instance's configuration,
@@ -53,11 +54,16 @@ func (i *Instance) configFiles(conf string) ([]configFile, error) {
 		if err != nil {
 			return nil, err
 		}
+		// New rules are no setting's change: the reload after every
+		// Configure takes them up. Named hba_file, they had Reload ask
+		// for a restart, hba_file (the path) being a postmaster setting:
+		// a replica restarted, and a primary rolled over to a replica,
+		// whenever the members and so the rules changed.
 		for _, f := range auth {
-			files = append(files, configFile{path: f.path, content: []byte(f.want), mode: 0o600, setting: "hba_file"})
+			files = append(files, configFile{path: f.path, content: []byte(f.want), mode: 0o600})
 		}
 	}
-	return append(files, configFile{path: filepath.Join(i.DataDir(), confFile), content: []byte(conf), mode: 0o600}), nil
+	return append(files, configFile{path: filepath.Join(i.DataDir(), confFile), content: []byte(conf), mode: 0o600, own: true}), nil
 }
 
 // configPaths are the paths of the instance's configuration files, which
@@ -125,15 +131,17 @@ func stale(files []configFile, sums map[string]string) []configFile {
 // changedSettings are the names of the settings that writing files
 // changes, given the provider's file as the machine holds it (have) and
 // as it will (want): the provider's own settings one by one, then the
-// settings the other files count as, each once.
+// settings the other files count as, each once. Reload restarts the
+// server for a name of a postmaster setting, so none is named for a file
+// a reload takes up.
 func changedSettings(files []configFile, have, want string) []string {
 	var names []string
 	seen := map[string]bool{}
 	for _, f := range files {
 		switch {
-		case f.setting == "":
+		case f.own:
 			names = append(changed(have, want), names...)
-		case !seen[f.setting]:
+		case f.setting != "" && !seen[f.setting]:
 			seen[f.setting] = true
 			names = append(names, f.setting)
 		}

@@ -5,13 +5,15 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/dbaas-io/dbaas/internal/clients/executor"
 )
 
 func TestStaleAndChangedSettings(t *testing.T) {
 	tls := configFile{path: "/m/tls/server.crt", content: []byte("cert"), setting: "ssl_cert_file"}
 	key := configFile{path: "/m/tls/server.key", content: []byte("key"), setting: "ssl_cert_file"}
-	hba := configFile{path: "/m/data/pg_hba.conf", content: []byte("hba"), setting: "hba_file"}
-	conf := configFile{path: "/m/data/dbaas.conf", content: []byte("port = 5433\n")}
+	hba := configFile{path: "/m/data/pg_hba.conf", content: []byte("hba")}
+	conf := configFile{path: "/m/data/dbaas.conf", content: []byte("port = 5433\n"), own: true}
 	all := []configFile{tls, key, hba, conf}
 	sums := func(fs ...configFile) map[string]string {
 		m := map[string]string{}
@@ -35,7 +37,7 @@ func TestStaleAndChangedSettings(t *testing.T) {
 			reason:    "A machine that holds none of the files gets all of them; a new provider's file changes each of its settings.",
 			sums:      map[string]string{},
 			wantStale: []string{tls.path, key.path, hba.path, conf.path},
-			wantNames: []string{"port", "ssl_cert_file", "hba_file"},
+			wantNames: []string{"port", "ssl_cert_file"},
 		},
 		"OnlyConf": {
 			reason:    "A changed setting is named once, and the files that did not change are not written.",
@@ -43,6 +45,11 @@ func TestStaleAndChangedSettings(t *testing.T) {
 			have:      "port = 5432\n",
 			wantStale: []string{conf.path},
 			wantNames: []string{"port"},
+		},
+		"OnlyRules": {
+			reason:    "New pg_hba.conf rules name no setting: a reload takes them up, and a name of a postmaster setting would have Reload restart the server.",
+			sums:      sums(tls, key, conf),
+			wantStale: []string{hba.path},
 		},
 		"CertificateAndKey": {
 			reason:    "A new certificate and key count as one change of ssl_cert_file.",
@@ -118,5 +125,37 @@ func TestWriteFilesScriptKeepsContentOffCommandLines(t *testing.T) {
 	}
 	if !strings.Contains(s, "mkdir -p -- /m/tls") {
 		t.Errorf("want the certificate directory made before its files, got:\n%s", s)
+	}
+}
+
+// TestMemberChangeNamesNoRestart takes the files as configFiles makes them
+// for a member whose peers changed (a replica removed): new rules, the
+// provider's file as it was. No setting is named, so Reload does not
+// restart the server: a scale-down had restarted every replica, and rolled
+// the primary over to one when its rules were written here.
+func TestMemberChangeNamesNoRestart(t *testing.T) {
+	const conf = "port = 5432\n"
+	i := NewInstance(executor.Local{}, t.TempDir(), "pg", "15", 5432, "postgres")
+	i.TLS = &TLS{Cert: []byte("cert"), Key: []byte("key"), CA: []byte("ca")}
+	i.Peers = []string{"10.0.0.2", "10.0.0.3"}
+	before, err := i.configFiles(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sums := map[string]string{}
+	for _, f := range before {
+		sums[f.path] = checksum(f.content)
+	}
+	i.Peers = []string{"10.0.0.2"}
+	after, err := i.configFiles(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := stale(after, sums)
+	if len(st) != 1 || st[0].path != i.hbaPath() {
+		t.Fatalf("stale: want only %s, got %v", i.hbaPath(), st)
+	}
+	if names := changedSettings(st, conf, conf); len(names) != 0 {
+		t.Errorf("changedSettings: want none (a reload takes the rules up), got %v", names)
 	}
 }

@@ -271,8 +271,9 @@ func (i *Instance) ConfigCurrent(ctx context.Context, s Settings) (bool, error) 
 
 // Configure writes s into the provider's file, and the certificate files
 // and pg_hba.conf of an instance that serves TLS. It returns the names of
-// the settings that changed; a new certificate or pg_hba.conf counts as a
-// change of ssl_cert_file or hba_file, which a reload takes up. It takes
+// the settings that changed; a new certificate counts as a change of
+// ssl_cert_file, and new pg_hba.conf or pg_ident.conf as none: a reload
+// takes them up. It takes
 // one command to compare and, when a file changes, one to write them all:
 // a failover configures the new primary before its first commit.
 func (i *Instance) Configure(ctx context.Context, s Settings) ([]string, error) {
