@@ -415,9 +415,10 @@ func TestPowerOffOverSSH(t *testing.T) {
 		replica = keep[1]
 	}
 	// The replica that stays takes the new rules (its peer is gone) with a
-	// reload: restarted, it left the primary without a streaming replica,
-	// whose watchdog then fenced it on a loaded machine, and the replica
-	// was promoted in its place.
+	// reload. Restarted, it left the primary without a streaming replica
+	// for as long as the restart took, which the primary's watchdog counts
+	// towards fencing it: on a loaded machine, the likely way a run ended
+	// with the replica promoted.
 	startedAt := serverStartedAt(t, f, di, replica)
 	t.Logf("scale down: removing the member on %s, keeping %v", removed, keep)
 	if err := f.setMembers(di, 1, keep...); err != nil {
