@@ -178,7 +178,7 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.DatabaseInstance) (
 
 	missing := false
 	if s.Ready && !s.InRecovery {
-		if missing, err = e.observeRoles(ctx); err != nil {
+		if missing, err = e.observeRoles(ctx, nil); err != nil {
 			return managed.ExternalObservation{}, err
 		}
 	}

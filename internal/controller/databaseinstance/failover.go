@@ -296,19 +296,15 @@ func (e *external) failover(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 	e.setPrimary(cand)
 	// This pass fences the former primary and promotes the replica, and
 	// no more: Update then returns, and the connection secret names the
-	// new primary at once. The former primary's rejoin and the other
-	// replicas' move to the new primary take seconds, which writers would
-	// otherwise wait for; the next pass does them, as it would after a
-	// provider stopped here.
-	if err := e.promote(ctx, cr); err != nil {
-		return true, err
-	}
-	// The new primary's sync settings and the replicas' move touch
-	// different files and different members (the slots are made over SQL),
-	// so they run at once: with sync replication the secret and the first
-	// commit wait for both.
+	// new primary at once. The former primary's rejoin and, for async,
+	// the other replicas' move to the new primary take seconds, which
+	// writers would otherwise wait for; the next pass does them, as it
+	// would after a provider stopped here. A sync instance's replicas
+	// are moved while the new primary is promoted: they stream from it
+	// as a standby first and follow its promotion, so that one counts
+	// for its commits as soon as it takes them.
 	var g errgroup.Group
-	g.Go(func() error { return e.syncCommits(ctx, cr) })
+	g.Go(func() error { return e.promote(ctx, cr) })
 	g.Go(func() error {
 		// Best effort: ensureReplicated moves them again on the next pass,
 		// and reports what fails there.
@@ -323,32 +319,36 @@ func (e *external) failover(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 }
 
 // moveFollowers points the replicas that streamed from the former primary
-// at a new primary of a sync instance, in the pass that promoted it: its
-// commits wait until one of them streams from it, and the next pass would
-// move them only after it observed every member again. Their slots come
-// first: a replica that asks the new primary for a slot it lacks is
-// refused, and tries again only after wal_retrieve_retry_interval. An
-// async primary takes writes without them, and the secret names it
-// sooner without this step: the next pass moves them, and rejoins the
-// former primary in either mode.
+// at a new primary of a sync instance, in the pass that promotes it and
+// while it is promoted: its commits wait until one of them streams from it,
+// and the next pass would move them only after it observed every member
+// again. Their slots come first, made while the new primary may still be a
+// standby (a standby keeps physical slots through its promotion): a
+// replica that asks for a slot its upstream lacks is refused, and tries
+// again only after wal_retrieve_retry_interval. A replica that streams
+// from the new primary before its promotion follows it onto its new
+// timeline. An async primary takes writes without them, and the secret
+// names it sooner without this step: the next pass moves them, and
+// rejoins the former primary in either mode.
 func (e *external) moveFollowers(ctx context.Context, cr *v1alpha1.DatabaseInstance) error {
 	p := cr.Spec.ForProvider
 	if syncQuorum(p) == 0 {
 		return nil
 	}
 	primary := member{vm: e.primaryMember().vm, inst: e.primaryMember().inst}
-	if err := primary.inst.EnsureReplication(ctx, e.password, e.replPassword, slots(e.replicas(), p), false); err != nil {
-		return errors.Wrap(err, errEnsureRepl)
-	}
+	// A standby cannot change the replication role's password; the
+	// replicas are moved all the same, and the next pass, on the primary,
+	// puts it right.
+	err := errors.Wrap(primary.inst.EnsureReplication(ctx, e.password, e.replPassword, slots(e.replicas(), p), false), errEnsureRepl)
 	for _, r := range e.replicas() {
 		if !e.followedFormer(ctx, r) {
 			continue
 		}
-		if err := e.configure(ctx, r, replicaSettings(r, primary, p)); err != nil {
-			return err
+		if cerr := e.configure(ctx, r, replicaSettings(r, primary, p)); cerr != nil {
+			return cerr
 		}
 	}
-	return nil
+	return err
 }
 
 // followedFormer reports whether a replica followed the former primary,
@@ -363,25 +363,21 @@ func (e *external) followedFormer(ctx context.Context, r member) bool {
 	return follows(ctx, r)
 }
 
-// syncCommits has a new primary of a sync instance count its replicas for
-// commits before the secret names it. A replica runs without
-// synchronous_standby_names, so the promoted one would otherwise
-// acknowledge commits no replica has until the next pass configures it as
-// the primary, and a second failure then would lose them. It takes effect
-// on a reload; a restart the settings may also want is the next pass's.
-// Commits wait until a replica streams from the new primary.
+// syncCommits writes the settings of a new primary of a sync instance
+// before it is promoted, which Promote has it read before it leaves
+// recovery. A replica runs without synchronous_standby_names, so the
+// promoted one would otherwise acknowledge commits no replica has until
+// the next pass configures it as the primary, and a second failure then
+// would lose them. Its first commit waits until a replica streams from
+// it. A restart the settings may also want is the next pass's.
 func (e *external) syncCommits(ctx context.Context, cr *v1alpha1.DatabaseInstance) error {
 	p := cr.Spec.ForProvider
 	if syncQuorum(p) == 0 {
 		return nil
 	}
 	primary := member{vm: e.primaryMember().vm, inst: e.primaryMember().inst}
-	changed, err := primary.inst.Configure(ctx, primarySettings(primary, e.replicas(), p))
-	if err != nil {
-		return errors.Wrapf(err, errConfigMember, primary.vm)
-	}
-	_, err = primary.inst.Reload(ctx, e.password, changed)
-	return errors.Wrapf(err, errApplyMember, primary.vm)
+	_, err := primary.inst.Configure(ctx, primarySettings(primary, e.replicas(), p))
+	return errors.Wrapf(err, errConfigMember, primary.vm)
 }
 
 // recordPromotion has the status say what a failover's promotion did, with

@@ -164,9 +164,9 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 	// senders unreadable) is down, and tracked from this look: an error
 	// would have the look retried only after the controller's back-off.
 	// A primary whose machine does not answer stays an error.
-	if (snap.primary().Err != nil || snap.SendersErr != nil) && diedWhileAsked(ctx, e.primaryMember().inst) {
+	if snap.primary().Err != nil && diedWhileAsked(ctx, e.primaryMember().inst) {
 		snap.Members[snap.Primary] = diedState(snap.primary())
-		snap.Senders, snap.SendersErr = postgresql.Senders{}, nil
+		snap.Senders = postgresql.Senders{}
 	}
 	// A primary whose machine is off is not asked: it is down.
 	ps := snap.primary()
@@ -176,16 +176,13 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 	current, why := false, ""
 	if e.primaryMember().off == "" {
 		var err error
-		if current, err = e.primaryMember().inst.ConfigCurrent(ctx, primarySettings(primary, e.replicas(), p)); err != nil {
+		if current, err = e.primaryMember().inst.Current(ps.Sums, primarySettings(primary, e.replicas(), p)); err != nil {
 			return managed.ExternalObservation{}, errors.Wrap(err, errConfig)
 		}
 	} else {
 		why = " (" + e.primaryMember().off + ")"
 	}
 	e.primaryAnswered = ps.Ready
-	if snap.SendersErr != nil {
-		return managed.ExternalObservation{}, errors.Wrap(snap.SendersErr, errSendersStatus)
-	}
 	snd := snap.Senders
 	wantNames := wantSyncNames(p, e.replicas())
 	// A slot no replica needs (its machine left the instance) keeps WAL on
@@ -194,7 +191,7 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 	missing := false
 	if ps.Ready && !ps.InRecovery {
 		var err error
-		if missing, err = e.observeRoles(ctx); err != nil {
+		if missing, err = e.observeRoles(ctx, ps.Roles); err != nil {
 			return managed.ExternalObservation{}, err
 		}
 		if missing {
@@ -281,7 +278,7 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 		if rs.Err != nil {
 			return managed.ExternalObservation{}, rs.Err
 		}
-		cur, err := r.inst.ConfigCurrent(ctx, replicaSettings(r, primary, p))
+		cur, err := r.inst.Current(rs.Sums, replicaSettings(r, primary, p))
 		if err != nil {
 			return managed.ExternalObservation{}, errors.Wrap(err, errConfig)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/engine/pgroles"
+	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
 )
 
 const (
@@ -47,13 +48,18 @@ func (c *connector) publishedPassword(ctx context.Context, cr *v1alpha1.Database
 // there with other passwords mean the Secret changed: Update gives them
 // the new ones, and until it did, the connection secret keeps the password
 // dbaas_admin still has.
-func (e *external) observeRoles(ctx context.Context) (missing bool, err error) {
-	s, err := e.primaryMember().inst.ObserveRoles(ctx, e.password)
-	if err != nil {
-		return false, errors.Wrap(err, errObserveRoles)
+// read is what the primary's look already read of them, if it did; they
+// are asked for on their own otherwise.
+func (e *external) observeRoles(ctx context.Context, read *postgresql.RolesState) (missing bool, err error) {
+	if read == nil {
+		s, err := e.primaryMember().inst.ObserveRoles(ctx, e.password)
+		if err != nil {
+			return false, errors.Wrap(err, errObserveRoles)
+		}
+		read = &s
 	}
-	e.rolesStale = !s.Current
-	return s.Missing, nil
+	e.rolesStale = !read.Current
+	return read.Missing, nil
 }
 
 // ensureRoles makes the provider's roles on the primary, or gives them the

@@ -8,6 +8,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/dbaas-io/dbaas/internal/clients/executor"
 	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
 	"github.com/dbaas-io/dbaas/internal/engine/watchdog"
 )
@@ -56,6 +57,12 @@ type memberState struct {
 	// is asked, and its heartbeat renewed, on every look at a member
 	// that has one.
 	Watchdog bool
+	// Sums are its configuration files' checksums, which say whether its
+	// settings are current (postgresql.Instance.Current).
+	Sums map[string]string
+	// Roles is what it holds of the provider's roles, read in the same
+	// look when it is a Ready primary; nil otherwise.
+	Roles *postgresql.RolesState
 }
 
 // A snapshot is every member of an instance as seen at one moment, the
@@ -63,10 +70,9 @@ type memberState struct {
 type snapshot struct {
 	Members []memberState
 	Primary int
-	// Senders is the primary's view of replication, when it answered;
-	// SendersErr is why reading it failed.
-	Senders    postgresql.Senders
-	SendersErr error
+	// Senders is the primary's view of replication, when it answered,
+	// read in the same query as its status.
+	Senders postgresql.Senders
 }
 
 // stateOf is the snapshot's state of the member on vm.
@@ -92,9 +98,10 @@ func (e *external) gather(ctx context.Context) snapshot {
 		g.Go(func() error {
 			mctx, cancel := context.WithTimeout(ctx, memberTimeout)
 			defer cancel()
-			s.Members[n] = e.ask(mctx, m)
+			var snd postgresql.Senders
+			s.Members[n], snd = e.ask(mctx, m)
 			if n == s.Primary && s.Members[n].Ready {
-				s.Senders, s.SendersErr = m.inst.Senders(mctx, e.password)
+				s.Senders = snd
 			}
 			return nil
 		})
@@ -109,17 +116,22 @@ func (e *external) gather(ctx context.Context) snapshot {
 	return s
 }
 
-// heartbeat renews the heartbeat of the member's watchdog, which keeps a
-// primary with no replica streaming from fencing itself while the provider
-// sees it, and reports whether the watchdog runs. A failure is no error of
-// the look: a watchdog that does not run or hear is installed again by the
-// next update.
-func (e *external) heartbeat(ctx context.Context, m member) bool {
-	if m.wd == nil || !e.renew(ctx, m) {
-		return false
+// watchdogLook is the script a look at the member runs beside its own
+// (see postgresql.Instance.Look): it renews the heartbeat of the member's
+// watchdog, which keeps a primary with no replica streaming from fencing
+// itself while the provider sees it, and exits 0 when the watchdog runs
+// as installed. Empty for a member without one. A failure is no error of
+// the look: a watchdog that does not run or hear is installed again by
+// the next update.
+func watchdogLook(m member, after time.Duration, now time.Time) string {
+	if m.wd == nil || m.off != "" || m.inst == nil {
+		return ""
 	}
-	ok, err := watchdogRuns(ctx, m, e.fenceAfter)
-	return ok && err == nil
+	check := watchdog.CheckScript(m.wd.process(m.inst, after))
+	if m.wd.systemd {
+		check = executor.ShellCommand("systemctl", "is-active", "--quiet", "--", watchdog.UnitName(unitMember(m.inst)))
+	}
+	return watchdog.RenewScript(pathsOf(m.inst).heartbeat, now) + " && " + check
 }
 
 // renew renews the heartbeat of the member's watchdog, if it has one, and
@@ -131,31 +143,31 @@ func (e *external) renew(ctx context.Context, m member) bool {
 	return watchdog.Renew(ctx, m.inst.Exec, pathsOf(m.inst).heartbeat, time.Now()) == nil
 }
 
-// ask reads one member's state. A member whose machine is off is not
+// ask reads one member's state, and the replicas' streams when it is a
+// primary that answers: one look (postgresql.Instance.Look), which also
+// renews its watchdog's heartbeat. A member whose machine is off is not
 // asked; neither is the server of one that holds no data yet.
-func (e *external) ask(ctx context.Context, m member) memberState {
+func (e *external) ask(ctx context.Context, m member) (memberState, postgresql.Senders) {
 	st := memberState{VM: m.vm, Off: m.off, Fenceable: m.inst != nil && !m.cut}
 	if m.off != "" || m.inst == nil {
-		return st
+		return st, postgresql.Senders{}
 	}
-	st.Reachable = true
-	initialized, err := m.inst.Initialized(ctx)
-	if err != nil {
+	l, err := m.inst.Look(ctx, e.password, watchdogLook(m, e.fenceAfter, time.Now()))
+	if !l.Answered {
 		// The engine could not read the member's files: its machine
 		// does not answer.
+		st.Err = errors.Wrapf(err, errStatusMember, m.vm)
+		return st, postgresql.Senders{}
+	}
+	st.Reachable, st.Initialized, st.Sums = true, l.Initialized, l.Sums
+	if !st.Initialized {
+		return st, postgresql.Senders{}
+	}
+	st.Watchdog = m.wd != nil && l.Also
+	st.Standby, st.Fenced, st.FenceEpoch = l.Standby, l.Fenced, l.FenceEpoch
+	st.Status, st.Roles = l.Status, l.Roles
+	if err != nil {
 		st.Reachable, st.Err = false, errors.Wrapf(err, errStatusMember, m.vm)
-		return st
 	}
-	if st.Initialized = initialized; !st.Initialized {
-		return st
-	}
-	st.Watchdog = e.heartbeat(ctx, m)
-	st.Standby = markedStandby(ctx, m.inst)
-	epoch, fenced, err := m.inst.Fenced(ctx)
-	// A marker that cannot be read counts as a fence.
-	st.Fenced, st.FenceEpoch = fenced || err != nil, epoch
-	if st.Status, err = m.inst.Status(ctx, e.password); err != nil {
-		st.Reachable, st.Err = false, errors.Wrapf(err, errStatusMember, m.vm)
-	}
-	return st
+	return st, l.Senders
 }

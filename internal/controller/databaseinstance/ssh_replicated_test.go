@@ -414,6 +414,12 @@ func TestPowerOffOverSSH(t *testing.T) {
 	if replica == np {
 		replica = keep[1]
 	}
+	// The replica that stays takes the new rules (its peer is gone) with a
+	// reload. Restarted, it left the primary without a streaming replica
+	// for as long as the restart took, which the primary's watchdog counts
+	// towards fencing it: on a loaded machine, the likely way a run ended
+	// with the replica promoted.
+	startedAt := serverStartedAt(t, f, di, replica)
 	t.Logf("scale down: removing the member on %s, keeping %v", removed, keep)
 	if err := f.setMembers(di, 1, keep...); err != nil {
 		t.Fatalf("removing a replica: %v", err)
@@ -430,4 +436,23 @@ func TestPowerOffOverSSH(t *testing.T) {
 	})
 	f.eventuallyQuery(t, di, f.hostPortOf(np), "only "+replica+" streams from the primary",
 		"SELECT string_agg(application_name || '=' || state, ',') FROM pg_stat_replication", replica+"=streaming")
+	if got := serverStartedAt(t, f, di, replica); got != startedAt {
+		t.Errorf("the scale-down restarted %s: its server started at %s, now at %s", replica, startedAt, got)
+	}
+}
+
+// serverStartedAt is when the server of the member on vm started, as it says.
+func serverStartedAt(t *testing.T, f *hostsFixture, di *v1alpha1.DatabaseInstance, vm string) string {
+	t.Helper()
+	ctx := context.Background()
+	c, err := f.connectTo(ctx, di, f.hostPortOf(vm))
+	if err != nil {
+		t.Fatalf("connecting to %s: %v", vm, err)
+	}
+	defer c.Close(ctx)
+	var at string
+	if err := c.QueryRow(ctx, "SELECT pg_postmaster_start_time()::text").Scan(&at); err != nil {
+		t.Fatalf("reading when %s started: %v", vm, err)
+	}
+	return at
 }

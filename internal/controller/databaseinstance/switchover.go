@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
@@ -158,11 +159,18 @@ func (e *external) promote(ctx context.Context, cr *v1alpha1.DatabaseInstance) e
 	}
 	// A former primary whose machine is off is fenced too: the fence is a
 	// marker on its disk, which the local backend reaches with the machine
-	// off, and nothing is started there. It comes back fenced.
+	// off, and nothing is started there. It comes back fenced. A failover
+	// of a sync instance writes the new primary's settings meanwhile, on
+	// another member.
+	var g errgroup.Group
+	if failingOver {
+		g.Go(func() error { return e.syncCommits(ctx, cr) })
+	}
 	for _, old := range olds {
-		if err := old.inst.Fence(ctx, e.rec.Epoch); err != nil {
-			return errors.Wrapf(err, errFence, old.vm)
-		}
+		g.Go(func() error { return errors.Wrapf(old.inst.Fence(ctx, e.rec.Epoch), errFence, old.vm) })
+	}
+	if err := g.Wait(); err != nil {
+		return err
 	}
 	if err := e.primaryMember().inst.Start(ctx); err != nil {
 		return errors.Wrapf(err, errStartNew, e.primaryMember().vm)

@@ -307,17 +307,6 @@ func (e *external) ensureWatchdog(ctx context.Context, m member) error {
 	return errors.Wrapf(err, errInstallWatchdog, m.vm)
 }
 
-// watchdogRuns reports whether the member's watchdog runs as installed.
-func watchdogRuns(ctx context.Context, m member, after time.Duration) (bool, error) {
-	proc := m.wd.process(m.inst, after)
-	if m.wd.systemd {
-		res, err := m.inst.Exec.Run(ctx, executor.ShellCommand("systemctl", "is-active", "--quiet", "--", watchdog.UnitName(unitMember(m.inst))), nil)
-		return err == nil && res.ExitCode == 0, errors.Wrapf(err, errWatchdogCheck, m.vm)
-	}
-	ok, err := watchdog.StartStep(proc).Check(ctx, m.inst.Exec)
-	return ok, errors.Wrapf(err, errWatchdogCheck, m.vm)
-}
-
 // stopWatchdog stops the member's watchdog before its server is stopped
 // for good, so that it does not take the stop for a fault.
 func stopWatchdog(ctx context.Context, m member) error {

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+
+	"github.com/dbaas-io/dbaas/internal/clients/executor"
 )
 
 const (
@@ -28,31 +30,42 @@ const (
 // the epoch that fenced it, and standby.signal in the data directory, so
 // that even a server started by hand comes up read-only. A server that
 // still runs (a primary that was only unreachable) is stopped. Fencing a
-// fenced member again keeps its first epoch.
+// fenced member again keeps its first epoch. The markers and the look for
+// a postmaster are one command: a failover fences the former primary
+// with the instance writable nowhere, and over SSH each command is a
+// round trip through sudo. Only a server that still runs costs more.
 func (i *Instance) Fence(ctx context.Context, epoch int64) error {
-	if _, fenced, err := i.Fenced(ctx); err != nil {
+	res, err := i.shell(ctx, errFence, fenceScript(i.Dir, i.DataDir(), epoch))
+	if err != nil {
 		return err
-	} else if !fenced {
-		if err := i.writeRootFile(ctx, filepath.Join(i.Dir, fenceFile), []byte(strconv.FormatInt(epoch, 10)+"\n"), 0o644); err != nil {
-			return errors.Wrap(err, errFence)
-		}
 	}
-	data, err := i.dirExists(ctx, i.DataDir())
+	l, err := parseLook(res.Stdout, i.DataDir())
 	if err != nil {
 		return errors.Wrap(err, errFence)
 	}
-	if data {
-		standby, err := i.IsStandby(ctx)
-		if err != nil {
-			return errors.Wrap(err, errFence)
-		}
-		if !standby {
-			if err := i.markStandby(ctx); err != nil {
-				return errors.Wrap(err, errFence)
-			}
-		}
+	if !l.Running {
+		return nil
 	}
 	return errors.Wrap(i.Stop(ctx), errFence)
+}
+
+// fenceScript writes the fence marker with epoch unless the member is
+// fenced already, and standby.signal, as the engine user, in a data
+// directory that has none, then prints the postmaster (postmasterScript)
+// and lookEnd. Each file is written whole and renamed into place.
+func fenceScript(dir, dataDir string, epoch int64) string {
+	q := executor.ShellQuote
+	marker := filepath.Join(dir, fenceFile)
+	signal := filepath.Join(dataDir, standbySignal)
+	return "f=" + q(marker) + "\n" +
+		"if [ ! -e \"$f\" ]; then\n" +
+		"  t=$(mktemp \"$f.tmp-XXXXXX\") && printf '%s\\n' " + strconv.FormatInt(epoch, 10) + " > \"$t\" && chmod 0644 \"$t\" && mv -f \"$t\" \"$f\" || exit 1\n" +
+		"fi\n" +
+		"if [ -d " + q(dataDir) + " ] && [ ! -e " + q(signal) + " ]; then\n" +
+		"  ( " + asEngine(dir, nil, "sh", "-c", writeScript, "sh", signal, "0600") + " ) </dev/null || exit 1\n" +
+		"fi\n" +
+		postmasterScript(dataDir) +
+		"echo " + lookEnd + "\n"
 }
 
 // FenceFile is the member's fence marker, which the self-fencing watchdog

@@ -40,19 +40,6 @@ func (i *Instance) fileExists(ctx context.Context, path string) (bool, error) {
 	}
 }
 
-// dirExists reports whether the directory path exists.
-func (i *Instance) dirExists(ctx context.Context, path string) (bool, error) {
-	x, err := i.exec()
-	if err != nil {
-		return false, err
-	}
-	res, err := x.Run(ctx, "test -d "+executor.ShellQuote(path), nil)
-	if err != nil {
-		return false, err
-	}
-	return res.ExitCode == 0, nil
-}
-
 // writeScript writes stdin to the file named by $1 atomically with mode:
 // into a temporary file beside it, renamed over it, so that a reader (the
 // server reading pg_hba.conf, say) never sees half a file.
@@ -94,15 +81,21 @@ func (i *Instance) removeAll(ctx context.Context, what, path string) error {
 }
 
 // mkdir creates path with its parents, sets its mode and, when owned, hands
-// it to the engine user (when the executor is root; otherwise the engine
-// runs as the executor's user and owns it already).
+// it to the engine user (see mkdirScript).
 func (i *Instance) mkdir(ctx context.Context, what, path string, mode fs.FileMode, owned bool) error {
+	_, err := i.shell(ctx, what, mkdirScript(path, mode, owned))
+	return err
+}
+
+// mkdirScript creates path with its parents, sets its mode and, when
+// owned, hands it to the engine user when the executor is root; otherwise
+// the engine runs as the executor's user and owns it already.
+func mkdirScript(path string, mode fs.FileMode, owned bool) string {
 	script := executor.ShellCommand("mkdir", "-p", "--", path) + " && " + executor.ShellCommand("chmod", fmt.Sprintf("%04o", mode.Perm()), "--", path)
 	if owned {
 		script += " && { [ \"$(id -u)\" -ne 0 ] || " + executor.ShellCommand("chown", engineUser+":", "--", path) + "; }"
 	}
-	_, err := i.shell(ctx, what, script)
-	return err
+	return script
 }
 
 // appendFile adds text to the end of the engine user's file path, such as

@@ -258,64 +258,45 @@ func (i *Instance) Settings(maxConnections, sharedBuffersMB *int32, parameters m
 	return s
 }
 
-// ConfigCurrent reports whether the provider's file already holds s.
+// ConfigCurrent reports whether the provider's file already holds s, and
+// the certificate files and pg_hba.conf are the instance's: one command,
+// which compares checksums.
 func (i *Instance) ConfigCurrent(ctx context.Context, s Settings) (bool, error) {
-	want, err := Render(s)
+	sums, _, err := i.configState(ctx)
 	if err != nil {
-		return false, errors.Wrap(err, errRender)
-	}
-	have, err := i.readFile(ctx, filepath.Join(i.DataDir(), confFile))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return false, errors.Wrap(err, errReadConf)
 	}
-	if string(have) != want {
-		return false, nil
-	}
-	if ok, err := i.tlsCurrent(ctx); err != nil || !ok {
-		return false, err
-	}
-	return i.hbaCurrent(ctx)
+	return i.Current(sums, s)
 }
 
 // Configure writes s into the provider's file, and the certificate files
 // and pg_hba.conf of an instance that serves TLS. It returns the names of
-// the settings that changed; a new certificate or pg_hba.conf counts as a
-// change of ssl_cert_file or hba_file, which a reload takes up.
+// the settings that changed; a new certificate counts as a change of
+// ssl_cert_file, and new pg_hba.conf or pg_ident.conf as none: a reload
+// takes them up. It takes
+// one command to compare and, when a file changes, one to write them all:
+// a failover configures the new primary before its first commit.
 func (i *Instance) Configure(ctx context.Context, s Settings) ([]string, error) {
 	want, err := Render(s)
 	if err != nil {
 		return nil, errors.Wrap(err, errRender)
 	}
-	var files []string
-	if changed, err := i.writeTLS(ctx); err != nil {
+	files, err := i.configFiles(want)
+	if err != nil {
 		return nil, err
-	} else if changed {
-		files = append(files, "ssl_cert_file")
 	}
-	if changed, err := i.writeHBA(ctx); err != nil {
-		return nil, err
-	} else if changed {
-		files = append(files, "hba_file")
-	}
-	names, err := i.configure(ctx, want)
-	return append(names, files...), err
-}
-
-// configure writes the provider's configuration file unless it holds want,
-// and returns the names of the settings that changed.
-func (i *Instance) configure(ctx context.Context, want string) ([]string, error) {
-	path := filepath.Join(i.DataDir(), confFile)
-	have, err := i.readFile(ctx, path)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	sums, have, err := i.configState(ctx)
+	if err != nil {
 		return nil, errors.Wrap(err, errReadConf)
 	}
-	if string(have) == want {
+	write := stale(files, sums)
+	if len(write) == 0 {
 		return nil, nil
 	}
-	if err := i.writeFile(ctx, path, []byte(want), 0o600); err != nil {
+	if err := i.writeFiles(ctx, write); err != nil {
 		return nil, errors.Wrap(err, errWriteConf)
 	}
-	return changed(string(have), want), nil
+	return changedSettings(write, have, want), nil
 }
 
 // PID returns the postmaster's PID when it runs for this data directory,

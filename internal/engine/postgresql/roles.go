@@ -130,6 +130,12 @@ func (i *Instance) ObserveRoles(ctx context.Context, adminPassword string) (Role
 		return RolesState{}, errors.Wrap(err, errObserveRoles)
 	}
 	defer c.Close(context.Background())
+	return i.readRoles(ctx, c, adminPassword)
+}
+
+// readRoles is ObserveRoles over a session the caller holds, so that a
+// look at a primary (see Look) reads its roles without a second login.
+func (i *Instance) readRoles(ctx context.Context, c *pgx.Conn, adminPassword string) (RolesState, error) {
 	s := RolesState{Current: true}
 	for _, r := range i.providerRoles(adminPassword) {
 		exists, current, err := roleCurrent(ctx, c, r)

@@ -2,7 +2,10 @@ package postgresql
 
 import (
 	"context"
+	"io"
+	"io/fs"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -87,8 +90,9 @@ func TestReplicationOverSSH(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := testenv.SharedDir(t)
-	a := sshMember(t, overSSH(t, srv, false), filepath.Join(dir, "a"), "127.0.0.2", ca)
-	b := sshMember(t, overSSH(t, srv, true), filepath.Join(dir, "b"), "127.0.0.3", ca)
+	ax, bx := &counting{SSH: overSSH(t, srv, false)}, &counting{SSH: overSSH(t, srv, true)}
+	a := sshMember(t, ax, filepath.Join(dir, "a"), "127.0.0.2", ca)
+	b := sshMember(t, bx, filepath.Join(dir, "b"), "127.0.0.3", ca)
 
 	// a is the primary.
 	if err := a.Init(ctx, admin); err != nil {
@@ -128,6 +132,7 @@ func TestReplicationOverSSH(t *testing.T) {
 	configureMember(t, b, "b", admin, a)
 	writeAndSee(t, a, b, admin)
 	waitStreaming(t, a, admin, "b")
+	lookOverSudo(t, b, bx, a, admin)
 
 	// Switchover: a stops cleanly and is fenced, b replays all of it and
 	// is promoted.
@@ -141,8 +146,13 @@ func TestReplicationOverSSH(t *testing.T) {
 	if err := b.WaitReplayed(ctx, admin, lsn, time.Minute); err != nil {
 		t.Fatalf("WaitReplayed(%s): %v", lsn, err)
 	}
+	// The stopped primary's fence is one command.
+	before := ax.commands.Load()
 	if err := a.Fence(ctx, 1); err != nil {
 		t.Fatalf("Fence: %v", err)
+	}
+	if n := ax.commands.Load() - before; n != 1 {
+		t.Errorf("Fence of a stopped server: want 1 command, got %d", n)
 	}
 	if epoch, fenced, err := a.Fenced(ctx); err != nil || !fenced || epoch != 1 {
 		t.Fatalf("Fenced: want epoch 1, got %d %v %v", epoch, fenced, err)
@@ -201,4 +211,58 @@ func waitStreaming(t *testing.T, p *Instance, admin, member string) {
 		}
 	}
 	t.Errorf("%s does not stream from the primary on port %d: %+v, %v", member, p.Port, got, err)
+}
+
+// counting is an SSH executor that counts the commands it runs, a file
+// read or write being one.
+type counting struct {
+	*executor.SSH
+	commands atomic.Int64
+}
+
+func (c *counting) Run(ctx context.Context, cmd string, stdin io.Reader) (executor.Result, error) {
+	c.commands.Add(1)
+	return c.SSH.Run(ctx, cmd, stdin)
+}
+
+func (c *counting) ReadFile(ctx context.Context, p string) ([]byte, error) {
+	c.commands.Add(1)
+	return c.SSH.ReadFile(ctx, p)
+}
+
+func (c *counting) WriteFile(ctx context.Context, p string, data []byte, mode fs.FileMode) error {
+	c.commands.Add(1)
+	return c.SSH.WriteFile(ctx, p, data, mode)
+}
+
+// lookOverSudo looks at the streaming replica r through sudo: a look is
+// one command and one admin session, which report it initialized, a
+// standby streaming from primary, with its settings current; checking
+// and applying settings that did not change is one command each.
+func lookOverSudo(t *testing.T, r *Instance, x *counting, primary *Instance, admin string) {
+	t.Helper()
+	ctx := context.Background()
+	s := r.Settings(nil, nil, nil)
+	s.Replication = &Replication{Member: "b", PrimaryConnInfo: ConnInfo(primary.Host, primary.Port, "b", r.PassFile(), r.CAFile()), PrimarySlotName: SlotName("b")}
+	before := x.commands.Load()
+	l, err := r.Look(ctx, admin, "true")
+	if n := x.commands.Load() - before; n != 1 {
+		t.Errorf("Look: want 1 command, got %d", n)
+	}
+	if err != nil || !l.Answered || !l.Initialized || !l.Standby || l.Fenced || !l.Also || !l.Running || !l.Ready || !l.InRecovery || !l.Streaming {
+		t.Errorf("Look at a streaming replica: got %+v, %v", l, err)
+	}
+	if ok, err := r.Current(l.Sums, s); err != nil || !ok {
+		t.Errorf("Current from the look's checksums: want true, got %v, %v", ok, err)
+	}
+	before = x.commands.Load()
+	if ok, err := r.ConfigCurrent(ctx, s); err != nil || !ok {
+		t.Errorf("ConfigCurrent: want true, got %v, %v", ok, err)
+	}
+	if changed, err := r.Configure(ctx, s); err != nil || len(changed) != 0 {
+		t.Errorf("Configure with nothing to change: want no change, got %v, %v", changed, err)
+	}
+	if n := x.commands.Load() - before; n != 2 {
+		t.Errorf("ConfigCurrent and Configure with nothing to change: want 1 command each, got %d in all", n)
+	}
 }

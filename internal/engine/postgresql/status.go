@@ -101,40 +101,67 @@ func (i *Instance) Status(ctx context.Context, password string) (Status, error) 
 		return s, nil
 	}
 	defer c.Close(context.Background())
-	var v string
-	if err := c.QueryRow(ctx, "SHOW server_version").Scan(&v); err != nil {
-		return s, errors.Wrap(err, errQuery)
+	s, _, err = readServer(ctx, c)
+	s.Running = true
+	return s, err
+}
+
+// serverQuery is everything a look asks a server, in one statement: each
+// statement is a round trip, over SSH through the member's socket
+// channel. pg_current_wal_lsn fails during recovery; CASE evaluates only
+// the branch it takes.
+const serverQuery = `SELECT current_setting('server_version'),
+	ARRAY(SELECT name FROM pg_settings WHERE pending_restart ORDER BY name),
+	pg_is_in_recovery(),
+	COALESCE((CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END)::text, ''),
+	COALESCE(pg_last_wal_receive_lsn()::text, ''),
+	(SELECT timeline_id FROM pg_control_checkpoint())::bigint,
+	COALESCE((SELECT status = 'streaming' FROM pg_stat_wal_receiver), false),
+	COALESCE((SELECT sender_host FROM pg_stat_wal_receiver), ''),
+	COALESCE((SELECT sender_port FROM pg_stat_wal_receiver), 0),
+	current_setting('synchronous_standby_names'),
+	COALESCE((SELECT json_agg(json_build_object('name', application_name, 'state', COALESCE(state, ''),
+		'sync', COALESCE(sync_state, ''),
+		'lag', CASE WHEN pg_is_in_recovery() THEN 0 ELSE COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn), 0)::bigint END))
+		FROM pg_stat_replication), '[]'),
+	ARRAY(SELECT slot_name::text FROM pg_replication_slots WHERE starts_with(slot_name, $1) ORDER BY slot_name)`
+
+// senderRow is one row of pg_stat_replication as serverQuery returns it.
+type senderRow struct {
+	Name  string `json:"name"`
+	State string `json:"state"`
+	Sync  string `json:"sync"`
+	Lag   int64  `json:"lag"`
+}
+
+// readServer asks a server over the admin session c what it says about
+// itself and about the replicas that stream from it.
+func readServer(ctx context.Context, c *pgx.Conn) (Status, Senders, error) {
+	var s Status
+	snd := Senders{ByName: map[string]Sender{}}
+	var v, upHost string
+	var upPort int32
+	var rows []senderRow
+	if err := c.QueryRow(ctx, serverQuery, slotPrefix).Scan(&v, &s.PendingRestart,
+		&s.InRecovery, &s.LSN, &s.ReceiveLSN, &s.Timeline, &s.Streaming, &upHost, &upPort,
+		&snd.SynchronousStandbyNames, &rows, &snd.Slots); err != nil {
+		return s, snd, errors.Wrap(err, errQuery)
 	}
 	// Distributions append their own label: "15.14 (Debian 15.14-1)".
 	s.Version, _, _ = strings.Cut(v, " ")
-	rows, err := c.Query(ctx, "SELECT name FROM pg_settings WHERE pending_restart ORDER BY name")
-	if err != nil {
-		return s, errors.Wrap(err, errSettings)
-	}
-	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return s, errors.Wrap(err, errSettings)
-	}
-	s.PendingRestart = names
-	var upHost string
-	var upPort int32
-	// pg_current_wal_lsn fails during recovery; CASE evaluates only the
-	// branch it takes.
-	if err := c.QueryRow(ctx, `SELECT pg_is_in_recovery(),
-		COALESCE((CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END)::text, ''),
-		COALESCE(pg_last_wal_receive_lsn()::text, ''),
-		(SELECT timeline_id FROM pg_control_checkpoint())::bigint,
-		COALESCE((SELECT status = 'streaming' FROM pg_stat_wal_receiver), false),
-		COALESCE((SELECT sender_host FROM pg_stat_wal_receiver), ''),
-		COALESCE((SELECT sender_port FROM pg_stat_wal_receiver), 0)`).Scan(
-		&s.InRecovery, &s.LSN, &s.ReceiveLSN, &s.Timeline, &s.Streaming, &upHost, &upPort); err != nil {
-		return s, errors.Wrap(err, errQuery)
-	}
 	if upHost != "" {
 		s.Upstream = net.JoinHostPort(upHost, strconv.Itoa(int(upPort)))
 	}
+	for _, r := range rows {
+		// A replica that reconnects can briefly have two senders; the one
+		// that streams is the one that counts.
+		if old, ok := snd.ByName[r.Name]; ok && old.State == streamingState {
+			continue
+		}
+		snd.ByName[r.Name] = Sender{ApplicationName: r.Name, State: r.State, SyncState: r.Sync, LagBytes: r.Lag}
+	}
 	s.Ready = true
-	return s, nil
+	return s, snd, nil
 }
 
 // Apply makes a running server take up configuration changes: a reload, or

@@ -77,7 +77,9 @@ func (i *Instance) WaitReplayed(ctx context.Context, adminPassword, lsn string, 
 }
 
 // Promote makes a running replica the primary and waits until it takes
-// writes. PostgreSQL removes standby.signal as it promotes.
+// writes. PostgreSQL removes standby.signal as it promotes. It first has
+// the replica read its configuration files, which the caller may have
+// written for the primary it becomes.
 func (i *Instance) Promote(ctx context.Context, adminPassword string) error {
 	c, err := i.ConnectAdmin(ctx, adminPassword)
 	if err != nil {
@@ -89,6 +91,12 @@ func (i *Instance) Promote(ctx context.Context, adminPassword string) error {
 		return errors.Wrap(err, errPromote)
 	}
 	if recovering {
+		// Settings written for the primary (synchronous_standby_names)
+		// take effect before it leaves recovery, so that it never
+		// acknowledges a commit that its replicas do not have.
+		if _, err := c.Exec(ctx, "SELECT pg_reload_conf()"); err != nil {
+			return errors.Wrap(err, errPromote)
+		}
 		var ok bool
 		if err := c.QueryRow(ctx, "SELECT pg_promote(true, $1)", promoteWait).Scan(&ok); err != nil {
 			return errors.Wrap(err, errPromote)

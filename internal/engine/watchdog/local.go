@@ -54,6 +54,11 @@ func Stop(ctx context.Context, e executor.Executor, p Process) error {
 	return runScript(ctx, e, "the watchdog's stop", stopOursScript(p)+"rm -f -- "+q(p.PIDFile)+"\n")
 }
 
+// CheckScript is the command that exits 0 when the watchdog StartStep
+// started runs as p says, for a look that asks in the command it runs
+// anyway.
+func CheckScript(p Process) string { return checkScript(p) }
+
 // checkScript exits 0 when the pid file names a live process whose command
 // line is p's.
 func checkScript(p Process) string {
