@@ -69,6 +69,11 @@ func (c *Client) CreateDatabase(ctx context.Context, name string, p DatabasePara
 			return errors.Errorf("%s: %s %q", errCreateDatabase, errUnknownEncoding, p.Encoding)
 		}
 	}
+	if p.Owner != "" {
+		if err := c.becomeMember(ctx, p.Owner); err != nil {
+			return errors.Wrap(err, errCreateDatabase)
+		}
+	}
 	if p.Marker == "" {
 		q, err := createDatabaseSQL(name, p.Owner, enc, p.ConnectionLimit)
 		if err != nil {
@@ -142,6 +147,9 @@ func (c *Client) MarkDatabase(ctx context.Context, name, marker string) error {
 	if err != nil {
 		return errors.Wrap(err, errMarkDatabase)
 	}
+	if err := c.becomeOwnerMember(ctx, name); err != nil {
+		return errors.Wrap(err, errMarkDatabase)
+	}
 	_, err = c.conn.Exec(ctx, q)
 	return errors.Wrap(err, errMarkDatabase)
 }
@@ -152,10 +160,16 @@ func (c *Client) UpdateDatabase(ctx context.Context, name string, p DatabasePara
 	if err := checkDatabaseParameters(p); err != nil {
 		return errors.Wrap(err, errUpdateDatabase)
 	}
+	if err := c.becomeOwnerMember(ctx, name); err != nil {
+		return errors.Wrap(err, errUpdateDatabase)
+	}
 	var stmts []string
 	if p.Owner != "" {
 		q, err := alterDatabaseOwnerSQL(name, p.Owner)
 		if err != nil {
+			return errors.Wrap(err, errUpdateDatabase)
+		}
+		if err := c.becomeMember(ctx, p.Owner); err != nil {
 			return errors.Wrap(err, errUpdateDatabase)
 		}
 		stmts = append(stmts, q)
@@ -180,6 +194,9 @@ func (c *Client) UpdateDatabase(ctx context.Context, name string, p DatabasePara
 func (c *Client) DropDatabase(ctx context.Context, name string) error {
 	q, err := dropDatabaseSQL(name)
 	if err != nil {
+		return errors.Wrap(err, errDropDatabase)
+	}
+	if err := c.becomeOwnerMember(ctx, name); err != nil {
 		return errors.Wrap(err, errDropDatabase)
 	}
 	_, err = c.conn.Exec(ctx, q)

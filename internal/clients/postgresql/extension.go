@@ -92,6 +92,15 @@ func (c *Client) CreateExtension(ctx context.Context, database, name, marker str
 			case !errors.Is(err, pgx.ErrNoRows):
 				return err
 			}
+			// dbaas_admin of a DatabaseInstance is no superuser: the
+			// instance's functions create the allow-listed extensions
+			// that only a superuser may.
+			if definer, err := useDefiner(ctx, tx); err != nil || definer {
+				if err == nil {
+					_, err = tx.Exec(ctx, definerCreateSQL, name, marker)
+				}
+				return err
+			}
 			for _, q := range []string{create, comment} {
 				if _, err := tx.Exec(ctx, q); err != nil {
 					return err
@@ -124,6 +133,12 @@ func (c *Client) DropExtension(ctx context.Context, database, name, marker strin
 				return err
 			case found != marker:
 				return nil
+			}
+			if definer, err := useDefiner(ctx, tx); err != nil || definer {
+				if err == nil {
+					_, err = tx.Exec(ctx, definerDropSQL, name, marker)
+				}
+				return err
 			}
 			_, err := tx.Exec(ctx, drop)
 			return err

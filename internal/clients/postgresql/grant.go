@@ -42,6 +42,9 @@ func (c *Client) Grant(ctx context.Context, u dbms.UserName, database string, pr
 	if err != nil {
 		return errors.Wrap(err, errGrant)
 	}
+	if err := c.becomeOwnerMember(ctx, database); err != nil {
+		return errors.Wrap(err, errGrant)
+	}
 	_, err = c.conn.Exec(ctx, q)
 	return errors.Wrap(err, errGrant)
 }
@@ -50,6 +53,9 @@ func (c *Client) Grant(ctx context.Context, u dbms.UserName, database string, pr
 func (c *Client) Revoke(ctx context.Context, u dbms.UserName, database string, privileges []string) error {
 	q, err := privilegeSQL("REVOKE", " FROM ", u.Name, database, privileges)
 	if err != nil {
+		return errors.Wrap(err, errRevoke)
+	}
+	if err := c.becomeOwnerMember(ctx, database); err != nil {
 		return errors.Wrap(err, errRevoke)
 	}
 	_, err = c.conn.Exec(ctx, q)

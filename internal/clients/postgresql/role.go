@@ -194,6 +194,10 @@ func (c *Client) DropUser(ctx context.Context, u dbms.UserName, alsoIn []string)
 	if err != nil || !exists {
 		return err
 	}
+	// REASSIGN OWNED and DROP OWNED need the role's rights.
+	if err := c.becomeMember(ctx, name); err != nil {
+		return errors.Wrap(err, errDropRole)
+	}
 	for _, db := range alsoIn {
 		if db == "" || db == c.connectedDatabase() {
 			continue

@@ -143,7 +143,7 @@ func writeRows(t *testing.T, env *testenv.Env, di *enginev1alpha1.DatabaseInstan
 	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: di.Namespace, Name: di.Name + "-admin"}, pw); err != nil {
 		t.Fatal(err)
 	}
-	conn, err := i.Connect(ctx, "admin", string(pw.Data["password"]), "postgres")
+	conn, err := i.ConnectAdmin(ctx, string(pw.Data["password"]))
 	if err != nil {
 		t.Fatal(err)
 	}

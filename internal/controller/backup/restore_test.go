@@ -74,7 +74,7 @@ func TestRestore(t *testing.T) {
 	ready(t, env, src, enginev1alpha1.TypeWALArchiving)
 	srcStanza := backuptest.PrimaryStanza(t, env, src)
 	srcPassword := secretValue(t, env, ns, "src-admin", "password")
-	conn, err := srcStanza.Instance.Connect(ctx, "admin", srcPassword, "postgres")
+	conn, err := srcStanza.Instance.ConnectAdmin(ctx, srcPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,18 +189,26 @@ func TestRestore(t *testing.T) {
 		t.Errorf("the restored instance's connection secret: want dbaas_admin's password derived from its own admin password, not the source's")
 	}
 	rStanza := backuptest.PrimaryStanza(t, env, restored)
-	if ok, err := rStanza.Instance.Authenticates(ctx, srcPassword); err != nil || ok {
-		t.Errorf("the source's admin password on the restored instance: want refused, got %v, %v", ok, err)
+	// The source's admin password is not the restored instance's: the
+	// dbaas_admin password derived from it is refused, with a real login.
+	if c, err := rStanza.Instance.Connect(ctx, pgroles.Admin, pgroles.Password(srcPassword, pgroles.Admin), "postgres"); err == nil || !strings.Contains(err.Error(), "password authentication failed") {
+		if c != nil {
+			_ = c.Close(ctx)
+		}
+		t.Errorf("%s with the password derived from the source's admin password on the restored instance: err = %v, want the password refused", pgroles.Admin, err)
 	}
 	sc, err := rStanza.Instance.Connect(ctx, string(secret.Data[databaseinstance.ConnectionUsername]), own, "postgres")
 	if err != nil {
 		t.Fatalf("connect with the restored instance's connection secret: %v", err)
 	}
 	_ = sc.Close(ctx)
-	// The rows are the superuser's table, which dbaas_admin may not read.
-	rc, err := rStanza.Instance.Connect(ctx, "admin", restoredPassword, "postgres")
+	// The rows are the superuser's table, which dbaas_admin may not read:
+	// they are read as the provider administers the server, as the
+	// superuser over its unix socket; the superuser never logs in over
+	// TCP.
+	rc, err := rStanza.Instance.ConnectAdmin(ctx, restoredPassword)
 	if err != nil {
-		t.Fatalf("connect as the restored instance's superuser: %v", err)
+		t.Fatalf("connect as the restored instance's superuser over its socket: %v", err)
 	}
 	defer rc.Close(ctx)
 	rows, err := rc.Query(ctx, "SELECT id FROM rows ORDER BY id")

@@ -156,7 +156,7 @@ func TestBackupsOverSSH(t *testing.T) {
 		t.Fatalf("the host archives into the S3 store at the gateway, which holds no archive of %s: %v", stanza.Name, err)
 	}
 
-	conn, err := stanza.Instance.Connect(ctx, stanza.Instance.AdminUser, secretValue(t, env, ns, name+"-admin", "password"), "postgres")
+	conn, err := stanza.Instance.ConnectAdmin(ctx, secretValue(t, env, ns, name+"-admin", "password"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,10 +244,12 @@ func TestBackupsOverSSH(t *testing.T) {
 		t.Fatalf("connect with the restored instance's connection secret: %v", err)
 	}
 	_ = sc.Close(ctx)
-	// The rows are the superuser's table, which dbaas_admin may not read.
-	rc, err := rStanza.Instance.Connect(ctx, rStanza.Instance.AdminUser, restoredPassword, "postgres")
+	// The rows are the superuser's table, which dbaas_admin may not read:
+	// read as the superuser over the host's unix socket (through SSH), as
+	// the provider administers it.
+	rc, err := rStanza.Instance.ConnectAdmin(ctx, restoredPassword)
 	if err != nil {
-		t.Fatalf("connect as the restored instance's superuser: %v", err)
+		t.Fatalf("connect as the restored instance's superuser over its socket: %v", err)
 	}
 	defer rc.Close(ctx)
 	rows, err := rc.Query(ctx, "SELECT id FROM rows ORDER BY id")

@@ -86,7 +86,7 @@ func TestBackupFromStandby(t *testing.T) {
 	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name + "-admin"}, pw); err != nil {
 		t.Fatal(err)
 	}
-	conn, err := primary.Instance.Connect(ctx, "admin", string(pw.Data["password"]), "postgres")
+	conn, err := primary.Instance.ConnectAdmin(ctx, string(pw.Data["password"]))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,6 +30,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/clients/server"
 	"github.com/dbaas-io/dbaas/internal/controller/dependents"
 	"github.com/dbaas-io/dbaas/internal/controller/sqlowner"
+	"github.com/dbaas-io/dbaas/internal/engine/pgroles"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -542,12 +543,12 @@ func TestConnect(t *testing.T) {
 			want: want{client: "abandoned"},
 		},
 		"Ready": {
-			reason: "The admin connects to the instance's endpoint with its Secret's password",
+			reason: "dbaas_admin, not the superuser, connects to the instance's endpoint with the password derived from its Secret",
 			objs:   []client.Object{secret, tlsSecret, instance(true)},
 			cr:     newDatabase(),
 			want: want{
 				client: "native",
-				cfg: &dbms.Config{Engine: dbms.PostgreSQL, Host: "10.0.0.1", Port: 5433, User: "postgres", Password: "s3cret",
+				cfg: &dbms.Config{Engine: dbms.PostgreSQL, Host: "10.0.0.1", Port: 5433, User: pgroles.Admin, Password: pgroles.Password("s3cret", pgroles.Admin),
 					TLS: dbms.TLS{Mode: dbms.TLSVerifyFull, CA: []byte("CA PEM")}},
 			},
 		},
@@ -572,7 +573,7 @@ func TestConnect(t *testing.T) {
 			cr:     newDatabase(withClass),
 			want: want{
 				err: `cannot get DatabaseClass "gold": databaseclasses.sql.dbaas.io "gold" not found`,
-				cfg: &dbms.Config{Engine: dbms.PostgreSQL, Host: "10.0.0.1", Port: 5433, User: "postgres", Password: "s3cret",
+				cfg: &dbms.Config{Engine: dbms.PostgreSQL, Host: "10.0.0.1", Port: 5433, User: pgroles.Admin, Password: pgroles.Password("s3cret", pgroles.Admin),
 					TLS: dbms.TLS{Mode: dbms.TLSVerifyFull, CA: []byte("CA PEM")}},
 				closed: true,
 			},
@@ -583,7 +584,7 @@ func TestConnect(t *testing.T) {
 			cr:     newDatabase(withClass),
 			want: want{
 				client: "class",
-				cfg: &dbms.Config{Engine: dbms.PostgreSQL, Host: "10.0.0.1", Port: 5433, User: "postgres", Password: "s3cret",
+				cfg: &dbms.Config{Engine: dbms.PostgreSQL, Host: "10.0.0.1", Port: 5433, User: pgroles.Admin, Password: pgroles.Password("s3cret", pgroles.Admin),
 					TLS: dbms.TLS{Mode: dbms.TLSVerifyFull, CA: []byte("CA PEM")}},
 				server: managed.ConnectionDetails{"endpoint": []byte("10.0.0.1"), "port": []byte("5433"), "sslmode": []byte("verify-full"), "ca.crt": []byte("CA PEM")},
 			},

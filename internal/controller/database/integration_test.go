@@ -18,6 +18,7 @@ import (
 	"github.com/dbaas-io/dbaas/apis/sql/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/ownership"
 	"github.com/dbaas-io/dbaas/internal/controller/deletion"
+	"github.com/dbaas-io/dbaas/internal/engine/pgroles"
 	"github.com/dbaas-io/dbaas/internal/testing/pgtest/sqlenv"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 	"github.com/dbaas-io/dbaas/internal/testing/wait"
@@ -40,7 +41,7 @@ func TestDatabaseController(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.WaitReady(t, db)
-		want := v1alpha1.DatabaseObservation{Owner: e.Server.User, Encoding: "SQL_ASCII", ConnectionLimit: ptr[int32](5)}
+		want := v1alpha1.DatabaseObservation{Owner: pgroles.Admin, Encoding: "SQL_ASCII", ConnectionLimit: ptr[int32](5)}
 		if diff := cmp.Diff(want, db.Status.AtProvider); diff != "" {
 			t.Errorf("status.atProvider: -want, +got:\n%s", diff)
 		}

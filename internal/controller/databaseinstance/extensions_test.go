@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -17,6 +18,9 @@ import (
 
 	computev1alpha1 "github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/clients/dbms"
+	pgsql "github.com/dbaas-io/dbaas/internal/clients/postgresql"
+	"github.com/dbaas-io/dbaas/internal/clients/postgresql/instance"
 	"github.com/dbaas-io/dbaas/internal/engine/pgroles"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 	"github.com/dbaas-io/dbaas/internal/testing/wait"
@@ -130,13 +134,18 @@ func TestPlayExtensions(t *testing.T) {
 		t.Errorf("status.atProvider.extensions: -want +got:\n%s", diff)
 	}
 	// PostGIS is not a trusted extension: the connection secret's
-	// dbaas_admin, no superuser, cannot create it (a Database's
-	// extensions can); the superuser, over the member's socket, can.
+	// dbaas_admin, no superuser, cannot create it itself; the superuser,
+	// over the member's socket, can.
 	conn := f.connect(t, di)
 	if _, err := conn.Exec(ctx, "CREATE EXTENSION postgis"); err == nil || !strings.Contains(err.Error(), `permission denied to create extension "postgis"`) {
 		t.Errorf("CREATE EXTENSION postgis as %s: err = %v, want permission denied", pgroles.Admin, err)
 	}
 	_ = conn.Close(ctx)
+	// The SQL controllers log in as dbaas_admin too (instance.Config), and
+	// a Database's extensions still get PostGIS: in a database owned by a
+	// role dbaas_admin made, through the function the engine made in
+	// template1, as the superuser, with the Database's marker.
+	checkDatabaseExtensionAsAdmin(t, f, di)
 	vm := &computev1alpha1.VirtualMachine{}
 	if err := c.Get(ctx, client.ObjectKeyFromObject(f.vm), vm); err != nil {
 		t.Fatal(err)
@@ -149,4 +158,46 @@ func TestPlayExtensions(t *testing.T) {
 		err := c.Get(ctx, client.ObjectKeyFromObject(di), di)
 		return kerrors.IsNotFound(err), "still there"
 	})
+}
+
+// checkDatabaseExtensionAsAdmin does what the Database and User controllers
+// do on the instance, with their connection (instance.Config, dbaas_admin):
+// a role, a database owned by it, PostGIS in it; then drops them.
+func checkDatabaseExtensionAsAdmin(t *testing.T, f *sshFixture, di *v1alpha1.DatabaseInstance) {
+	t.Helper()
+	ctx := context.Background()
+	cfg, err := instance.Config(ctx, f.env.Client, f.ns, di.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.User != pgroles.Admin {
+		t.Errorf("the SQL controllers log in as %q, want %s", cfg.User, pgroles.Admin)
+	}
+	c, err := pgsql.Connect(ctx, cfg)
+	if err != nil {
+		t.Fatalf("the SQL controllers' connection: %v", err)
+	}
+	defer func() { _ = c.Close(ctx) }()
+	if err := c.CreateUser(ctx, dbms.UserName{Name: "geo_owner"}, dbms.UserParameters{Password: "geo-owner-pw"}); err != nil {
+		t.Fatalf("create the owner role as %s: %v", pgroles.Admin, err)
+	}
+	if err := c.CreateDatabase(ctx, "geo", pgsql.DatabaseParameters{Owner: "geo_owner", Marker: "test/geo"}); err != nil {
+		t.Fatalf("CREATE DATABASE geo OWNER geo_owner as %s: %v", pgroles.Admin, err)
+	}
+	if err := c.CreateExtension(ctx, "geo", "postgis", "test/geo"); err != nil {
+		t.Fatalf("postgis in geo as %s: %v", pgroles.Admin, err)
+	}
+	exts, err := c.Extensions(ctx, "geo")
+	if err != nil || !slices.ContainsFunc(exts, func(e dbms.Extension) bool { return e.Name == "postgis" && e.Marker == "test/geo" }) {
+		t.Errorf("geo's extensions: %+v, %v; want postgis with the marker", exts, err)
+	}
+	if err := c.DropExtension(ctx, "geo", "postgis", "test/geo"); err != nil {
+		t.Errorf("drop postgis as %s: %v", pgroles.Admin, err)
+	}
+	if err := c.DropDatabase(ctx, "geo"); err != nil {
+		t.Errorf("drop geo as %s: %v", pgroles.Admin, err)
+	}
+	if err := c.DropUser(ctx, dbms.UserName{Name: "geo_owner"}, nil); err != nil {
+		t.Errorf("drop geo_owner as %s: %v", pgroles.Admin, err)
+	}
 }

@@ -24,9 +24,14 @@ const errConnectSocket = "cannot connect to PostgreSQL as the admin user over it
 // instance on initdb's rules (no TLS), or behind an executor that cannot
 // dial a socket, is reached over TCP with password, as Connect does.
 func (i *Instance) ConnectAdmin(ctx context.Context, password string) (*pgx.Conn, error) {
+	return i.connectAdminTo(ctx, password, "postgres")
+}
+
+// connectAdminTo is ConnectAdmin's session on database.
+func (i *Instance) connectAdminTo(ctx context.Context, password, database string) (*pgx.Conn, error) {
 	d, ok := i.Exec.(executor.UnixDialer)
 	if i.TLS == nil || !ok {
-		return i.Connect(ctx, i.AdminUser, password, "postgres")
+		return i.Connect(ctx, i.AdminUser, password, database)
 	}
 	dir := i.SocketDir()
 	socket := filepath.Join(dir, ".s.PGSQL."+strconv.Itoa(int(i.Port)))
@@ -38,7 +43,7 @@ func (i *Instance) ConnectAdmin(ctx context.Context, password string) (*pgx.Conn
 	// DialFunc opens on the instance's machine; the socket speaks no TLS,
 	// and the session never falls back to TCP.
 	cfg.Host, cfg.Port = dir, uint16(i.Port)
-	cfg.User, cfg.Database = i.AdminUser, "postgres"
+	cfg.User, cfg.Database = i.AdminUser, database
 	cfg.ConnectTimeout = connectTimeout
 	cfg.TLSConfig, cfg.Fallbacks = nil, nil
 	cfg.DialFunc = func(ctx context.Context, _, _ string) (net.Conn, error) {

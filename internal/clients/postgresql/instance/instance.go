@@ -17,6 +17,7 @@ import (
 	enginev1alpha1 "github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/dbms"
 	"github.com/dbaas-io/dbaas/internal/clients/postgresql"
+	"github.com/dbaas-io/dbaas/internal/engine/pgroles"
 )
 
 const (
@@ -28,14 +29,16 @@ const (
 	errNoAdminKey     = "the admin password Secret of DatabaseInstance %s has no key %q"
 	errGetTLSSecret   = "cannot get the TLS Secret %s of DatabaseInstance %s, which holds the CA its server certificate is verified with"
 	errNoCA           = "the TLS Secret %s of DatabaseInstance %s has no %q"
-	defaultAdminUser  = "postgres"
 )
 
 // ErrGone is returned when the DatabaseInstance does not exist (any more).
 var ErrGone = errors.New("the DatabaseInstance does not exist")
 
 // Config returns the admin connection to the DatabaseInstance name in
-// namespace. It fails until the instance is Ready, so that SQL objects wait
+// namespace: pgroles.Admin, with the password derived from the admin
+// password Secret, over TCP with TLS. The superuser is never used over
+// TCP; what only it may do (untrusted extensions) goes through the
+// instance's functions (pgroles.CreateExtension). It fails until the instance is Ready, so that SQL objects wait
 // for their server instead of failing against a half-started one.
 func Config(ctx context.Context, kube client.Reader, namespace, name string) (postgresql.Config, error) {
 	if name == "" {
@@ -64,10 +67,6 @@ func Config(ctx context.Context, kube client.Reader, namespace, name string) (po
 	if !ok {
 		return postgresql.Config{}, errors.Errorf(errNoAdminKey, name, ref.Key)
 	}
-	user := di.Spec.ForProvider.AdminUser
-	if user == "" {
-		user = defaultAdminUser
-	}
 	// The server is verified against the instance's own CA, never reached
 	// in plain text: its certificate names the endpoint, so verify-full.
 	ts := &corev1.Secret{}
@@ -81,8 +80,8 @@ func Config(ctx context.Context, kube client.Reader, namespace, name string) (po
 	return postgresql.Config{
 		Host:     obs.Endpoint,
 		Port:     int(obs.Port),
-		User:     user,
-		Password: string(pw),
+		User:     pgroles.Admin,
+		Password: pgroles.Password(string(pw), pgroles.Admin),
 		TLS:      dbms.TLS{Mode: dbms.TLSVerifyFull, CA: ts.Data[KeyCACert]},
 	}, nil
 }

@@ -16,6 +16,7 @@ import (
 	enginev1alpha1 "github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/clients/dbms"
 	"github.com/dbaas-io/dbaas/internal/clients/postgresql"
+	"github.com/dbaas-io/dbaas/internal/engine/pgroles"
 )
 
 func TestConfig(t *testing.T) {
@@ -78,10 +79,10 @@ func TestConfig(t *testing.T) {
 			want:   want{Err: `cannot get the TLS Secret pg-tls of DatabaseInstance pg, which holds the CA its server certificate is verified with: secrets "pg-tls" not found`},
 		},
 		"Ready": {
-			reason: "A Ready instance gives its endpoint, admin user and password, and verifies the server against its CA",
+			reason: "A Ready instance gives its endpoint, dbaas_admin (not the superuser admin) with the password derived from the admin Secret, and verifies the server against its CA",
 			name:   "pg",
 			objs:   []client.Object{secret("pw"), instance(nil), tlsSecret},
-			want: want{Cfg: postgresql.Config{Host: "127.0.0.1", Port: 20001, User: "admin", Password: "s3cret",
+			want: want{Cfg: postgresql.Config{Host: "127.0.0.1", Port: 20001, User: pgroles.Admin, Password: pgroles.Password("s3cret", pgroles.Admin),
 				TLS: dbms.TLS{Mode: dbms.TLSVerifyFull, CA: []byte("CA PEM")}}},
 		},
 	}
