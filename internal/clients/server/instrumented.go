@@ -38,6 +38,19 @@ func instrument(s dbms.Server, cfg dbms.Config) dbms.Server {
 	return i
 }
 
+// Unwrap returns the server that s times: s itself unless Connect wrapped
+// it. Tests that check which server a client was handed compare this.
+func Unwrap(s dbms.Server) dbms.Server {
+	switch i := s.(type) {
+	case instrumented:
+		return i.Server
+	case instrumentedExtensions:
+		return i.Server
+	default:
+		return s
+	}
+}
+
 func (s instrumented) done(operation string, start time.Time, err error) {
 	metrics.SQL(s.server, operation, time.Since(start), err)
 }

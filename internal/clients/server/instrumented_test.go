@@ -27,6 +27,9 @@ func TestInstrumentKeepsExtensions(t *testing.T) {
 	if !ok {
 		t.Fatal("a server with extensions: want an ExtensionServer through the wrapper, as the Database controller checks")
 	}
+	if Unwrap(es.(dbms.Server)) != (extensionServer{}) {
+		t.Error("Unwrap: want the server that was wrapped")
+	}
 	if v, err := es.ServerVersion(context.Background()); err != nil || v != "15.4" {
 		t.Errorf("ServerVersion through the wrapper: want 15.4, got %q, %v", v, err)
 	}
