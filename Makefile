@@ -41,7 +41,7 @@ RENDER_PORT   ?= 9443
 help: ## List the targets.
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
-deps: ## Install Debian's PostgreSQL 15 (with PostGIS, and pgvector where the sources have it) and MariaDB servers, pgBackRest, sudo, OpenSSH's server (for the test hosts) and the disk tools the tests use when they are missing.
+deps: ## Install Debian's PostgreSQL 15 (with PostGIS, and pgvector where the sources have it) and MariaDB servers, pgBackRest, sudo, OpenSSH's server (for the test hosts), the disk tools, and Prometheus (promtool) with prometheus-postgres-exporter that the tests use when they are missing.
 	@test -x $(PG_BIN)/postgres || { \
 		echo "==> installing postgresql-15"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 >/dev/null; }
@@ -60,6 +60,9 @@ deps: ## Install Debian's PostgreSQL 15 (with PostGIS, and pgvector where the so
 	@{ command -v losetup && command -v mkfs.ext4; } >/dev/null || { \
 		echo "==> installing mount and e2fsprogs"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mount e2fsprogs >/dev/null; }
+	@{ command -v prometheus && command -v promtool && command -v prometheus-postgres-exporter; } >/dev/null || { \
+		echo "==> installing prometheus (with promtool) and prometheus-postgres-exporter (the metrics and alerts tests)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus prometheus-postgres-exporter >/dev/null; }
 	@test -f $(PG_SHARE)/extension/postgis.control || { \
 		echo "==> installing postgresql-15-postgis-3 (the postgis flavor)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15-postgis-3 >/dev/null; }

@@ -36,6 +36,9 @@ func up(ctx context.Context, p paths) error {
 	defer os.Remove(p.pidFile)
 
 	fmt.Printf("==> ready: export KUBECONFIG=%s\n", p.kubeconfig)
+	if env.MetricsAddress != "" {
+		fmt.Printf("==> provider metrics: http://%s/metrics\n", env.MetricsAddress)
+	}
 	<-ctx.Done()
 	fmt.Println("==> stopping")
 	return nil

@@ -31,6 +31,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/controller"
 	"github.com/dbaas-io/dbaas/internal/controller/deletion"
 	"github.com/dbaas-io/dbaas/internal/controller/options"
+	"github.com/dbaas-io/dbaas/internal/metrics"
 )
 
 func main() {
@@ -49,7 +50,7 @@ func run() error {
 		maxRate        = flag.Int("max-reconcile-rate", 10, "Global maximum reconciles per second, and concurrent reconciles per kind.")
 		localDir       = flag.String("local-dir", "/var/lib/dbaas/machines", "Where the local backend keeps machines when a provider config names no directory.")
 		healthAddr     = flag.String("health-address", ":8081", "Address of the /healthz and /readyz endpoints.")
-		metricsAddr    = flag.String("metrics-address", "0", "Address of the metrics endpoint; 0 turns it off.")
+		metricsAddr    = flag.String("metrics-address", ":8080", "Address of the Prometheus metrics endpoint (/metrics): controller-runtime's, crossplane-runtime's managed-resource metrics and the provider's dbaas_* metrics; 0 turns it off.")
 		nsEndpoints    = flag.String("namespaced-endpoints", "", "Comma-separated hosts, *.domains, addresses and CIDRs that namespaced ProviderConfigs may point at (server.host, vsphere.url, gcp.endpoint, terraform.address); empty: none, only ClusterProviderConfigs name endpoints.")
 		watchdogBin    = flag.String("watchdog-binary", besideSelf("dbaas-watchdog"), "The dbaas-watchdog binary copied to every member's machine of a replicated instance over SSH, where it fences a primary that is cut off; empty installs none.")
 		backupRoot     = flag.String("backup-root", backupstore.DefaultBackupRoot, "The directory on the instances' machines below which posix BackupStores live, one directory per namespace.")
@@ -108,6 +109,10 @@ func run() error {
 
 		BackupVerifyInterval: *verifyEvery,
 	}
+	o.MetricOptions = metrics.Crossplane()
+	// The instances' gauges are read from the manager's cache at each
+	// scrape, so they say what the status says.
+	metrics.WatchInstances(mgr.GetClient())
 	o.Machines.Policy = providerconfig.Policy{Endpoints: splitList(*nsEndpoints)}
 	// Management policies are how namespaced (v2) managed resources say
 	// "orphan": a policy list without Delete.

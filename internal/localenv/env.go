@@ -75,6 +75,11 @@ type Env struct {
 	// serves.
 	RegistryHost string
 
+	// MetricsAddress is host:port where the provider serves its
+	// Prometheus metrics (/metrics), on a free loopback port so that
+	// environments side by side do not meet on the provider's :8080.
+	MetricsAddress string
+
 	procs        map[string]*process
 	functionPort int
 	registry     *http.Server
@@ -336,12 +341,18 @@ func (e *Env) StartProvider(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	metricsPort, err := ports.Free()
+	if err != nil {
+		return err
+	}
+	e.MetricsAddress = "127.0.0.1:" + strconv.Itoa(metricsPort)
 	p, err := startProcess(Provider, e.LogFile(Provider), filepath.Join(e.cfg.BinDir, Provider), []string{
 		"--local-dir=" + e.MachinesDir,
 		"--backup-root=" + e.BackupRoot,
 		// The local environment's servers are all on loopback.
 		"--namespaced-endpoints=127.0.0.0/8,::1,localhost",
 		"--health-address=127.0.0.1:" + strconv.Itoa(health),
+		"--metrics-address=" + e.MetricsAddress,
 		"--poll=15s",
 		"--debug",
 	}, []string{"KUBECONFIG=" + e.Kubeconfig})

@@ -60,6 +60,11 @@ func Connect(ctx context.Context, kube client.Client, pc *apisv1alpha1.ProviderC
 	if err != nil {
 		return nil, err
 	}
+	name := string(pc.Backend)
+	if name == "" {
+		name = string(apisv1alpha1.BackendLocal)
+	}
+	b = instrumented{Backend: b, name: name}
 	if o.Wrap != nil {
 		b = o.Wrap(b)
 	}

@@ -92,7 +92,7 @@ func (c *Connector) Connect(ctx context.Context, mg Managed, instanceName string
 	if err != nil {
 		return nil, t, errors.Wrapf(err, errConnect, cfg)
 	}
-	return s, t, nil
+	return instrument(s, cfg), t, nil
 }
 
 // importAllowed: the namespace's own instance, or a ClusterProviderConfig.

@@ -637,12 +637,12 @@ func TestConnect(t *testing.T) {
 			switch e := ext.(type) {
 			case *external:
 				kind = "native"
-				if e.db != db {
+				if server.Unwrap(e.db) != db {
 					t.Errorf("%s\nthe native client does not use the opened server", tc.reason)
 				}
 			case *classExternal:
 				kind = "class"
-				if e.db != db || e.class == nil || e.class.GetName() != "gold" || e.kube == nil {
+				if server.Unwrap(e.db) != db || e.class == nil || e.class.GetName() != "gold" || e.kube == nil {
 					t.Errorf("%s\nthe class client is not wired to the server, class and kube: %+v", tc.reason, e)
 				}
 				if diff := cmp.Diff(tc.want.server, e.server); diff != "" {

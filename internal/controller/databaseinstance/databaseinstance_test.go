@@ -251,7 +251,7 @@ func TestDatabaseInstanceLifecycle(t *testing.T) {
 	c := env.Client
 	f := newFixture(t, env, "di-life")
 	logs := &syncBuffer{}
-	startManagerWithLogger(t, env, hooks{}, funcr.New(func(prefix, args string) {
+	metricsAddr := startManagerWithMetrics(t, env, funcr.New(func(prefix, args string) {
 		logs.WriteString(prefix + " " + args + "\n")
 	}, funcr.Options{Verbosity: 1}))
 
@@ -327,6 +327,10 @@ func TestDatabaseInstanceLifecycle(t *testing.T) {
 		return len(pgtest.Servers(t, filepath.Join(wantDir, "data"))) == 1, "not exactly one postmaster"
 	})
 	f.waitReady(t, di)
+
+	// A real Prometheus scrapes the provider and an exporter beside the
+	// member.
+	checkScrape(t, di, filepath.Join(wantDir, "data"), metricsAddr)
 
 	// The admin password is nowhere in events, status or the provider's log.
 	assertNoPassword(t, c, f.ns, password)

@@ -193,5 +193,6 @@ func (e *external) promote(ctx context.Context, cr *v1alpha1.DatabaseInstance) e
 	if failingOver {
 		e.failedOver(cr)
 	}
+	e.countPromotion(cr, failingOver)
 	return e.step(ctx, stepPromoted)
 }

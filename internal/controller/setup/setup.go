@@ -89,6 +89,9 @@ func Setup[T resource.Managed](mgr ctrl.Manager, o options.Options, c Config[T])
 	opts = append(opts, reconcilerOptions(o, name, shared.Recorder)...)
 	opts = append(opts, c.Options...)
 	r := managed.NewReconciler(mgr, resource.ManagedKind(c.Kind), opts...)
+	if err := addStateMetrics(mgr, o, c.Kind, name); err != nil {
+		return err
+	}
 
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named(name).

@@ -838,7 +838,7 @@ func TestConnect(t *testing.T) {
 			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(want{})); diff != "" {
 				t.Errorf("%s\nexternal: -want, +got:\n%s", tc.reason, diff)
 			}
-			if e.db != db || e.passwords == nil || e.passwords.kube == nil {
+			if server.Unwrap(e.db) != db || e.passwords == nil || e.passwords.kube == nil {
 				t.Errorf("%s\nthe external client is not wired to the server and the API reader", tc.reason)
 			}
 		})

@@ -6,10 +6,12 @@ package steps
 
 import (
 	"context"
+	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 
 	"github.com/dbaas-io/dbaas/internal/clients/executor"
+	"github.com/dbaas-io/dbaas/internal/metrics"
 )
 
 const (
@@ -80,7 +82,9 @@ func Run(ctx context.Context, e executor.Executor, steps []Step, progress func(S
 	}
 	var r Report
 	for i, s := range steps {
+		start := time.Now()
 		changed, err := runStep(ctx, e, s, tell)
+		metrics.Step(s.Name, stepOutcome(changed, err), time.Since(start))
 		if err != nil {
 			err = errors.Wrapf(err, errStep, s.Name)
 			r.Failed = s.Name
@@ -128,4 +132,16 @@ func runStep(ctx context.Context, e executor.Executor, s Step, tell func(StepSta
 		return false, errors.New(errNotConverged)
 	}
 	return true, nil
+}
+
+// stepOutcome is the outcome label of a step's duration.
+func stepOutcome(changed bool, err error) string {
+	switch {
+	case err != nil:
+		return metrics.StepFailed
+	case changed:
+		return metrics.StepChanged
+	default:
+		return metrics.StepUnchanged
+	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/clients/backend"
 	"github.com/dbaas-io/dbaas/internal/clients/server"
 	"github.com/dbaas-io/dbaas/internal/controller/options"
+	"github.com/dbaas-io/dbaas/internal/metrics"
 )
 
 // A Setup adds controllers to a manager, as the controllers' Setup do.
@@ -59,6 +60,12 @@ type ManagerConfig struct {
 	// ServerLimiters are the per-server limits the SQL controllers share,
 	// for a test that looks at them; new ones when nil.
 	ServerLimiters *server.Limiters
+
+	// MetricsAddress, when set, is where the manager serves /metrics as
+	// the provider does: controller-runtime's, crossplane-runtime's and
+	// the dbaas_* metrics, with the instances' gauges of this manager's
+	// cache. Empty serves none.
+	MetricsAddress string
 }
 
 // LoopbackEndpoints are what namespaced ProviderConfigs of a test may point
@@ -76,7 +83,7 @@ func (e *Env) StartManager(t testing.TB, c ManagerConfig) (stop func()) {
 	mo := ctrl.Options{
 		Scheme:                 e.Scheme,
 		Logger:                 c.Log,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
+		Metrics:                metricsserver.Options{BindAddress: metricsAddress(c.MetricsAddress)},
 		HealthProbeBindAddress: "0",
 		Controller:             ctrlconfig.Controller{SkipNameValidation: &skip},
 	}
@@ -124,6 +131,10 @@ func (e *Env) StartManager(t testing.TB, c ManagerConfig) (stop func()) {
 	if o.ServerLimiters == nil {
 		o.ServerLimiters = server.NewLimiters()
 	}
+	if c.MetricsAddress != "" {
+		o.MetricOptions = metrics.Crossplane()
+		t.Cleanup(metrics.WatchInstances(mgr.GetClient()))
+	}
 	for _, setup := range c.Setups {
 		if err := setup(mgr, o); err != nil {
 			t.Fatal(err)
@@ -141,4 +152,13 @@ func (e *Env) StartManager(t testing.TB, c ManagerConfig) (stop func()) {
 	stop = func() { once.Do(func() { cancel(); <-done }) }
 	t.Cleanup(stop)
 	return stop
+}
+
+// metricsAddress is the manager's metrics bind address: "0", none, unless
+// the test asks for one.
+func metricsAddress(a string) string {
+	if a == "" {
+		return "0"
+	}
+	return a
 }
