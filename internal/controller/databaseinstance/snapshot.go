@@ -10,7 +10,7 @@ import (
 
 	"github.com/dbaas-io/dbaas/internal/clients/executor"
 	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
-	"github.com/dbaas-io/dbaas/internal/engine/watchdog"
+	"github.com/dbaas-io/dbaas/internal/engine/watchdog/install"
 )
 
 // memberTimeout bounds how long the snapshot waits for one member. It is
@@ -127,11 +127,11 @@ func watchdogLook(m member, after time.Duration, now time.Time) string {
 	if m.wd == nil || m.off != "" || m.inst == nil {
 		return ""
 	}
-	check := watchdog.CheckScript(m.wd.process(m.inst, after))
+	check := install.CheckScript(m.wd.process(m.inst, after))
 	if m.wd.systemd {
-		check = executor.ShellCommand("systemctl", "is-active", "--quiet", "--", watchdog.UnitName(unitMember(m.inst)))
+		check = executor.ShellCommand("systemctl", "is-active", "--quiet", "--", install.UnitName(unitMember(m.inst)))
 	}
-	return watchdog.RenewScript(pathsOf(m.inst).heartbeat, now) + " && " + check
+	return install.RenewScript(pathsOf(m.inst).heartbeat, now) + " && " + check
 }
 
 // renew renews the heartbeat of the member's watchdog, if it has one, and
@@ -140,7 +140,7 @@ func (e *external) renew(ctx context.Context, m member) bool {
 	if m.wd == nil || m.off != "" || m.inst == nil {
 		return false
 	}
-	return watchdog.Renew(ctx, m.inst.Exec, pathsOf(m.inst).heartbeat, time.Now()) == nil
+	return install.Renew(ctx, m.inst.Exec, pathsOf(m.inst).heartbeat, time.Now()) == nil
 }
 
 // ask reads one member's state, and the replicas' streams when it is a

@@ -21,6 +21,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
 	"github.com/dbaas-io/dbaas/internal/engine/steps"
 	"github.com/dbaas-io/dbaas/internal/engine/watchdog"
+	"github.com/dbaas-io/dbaas/internal/engine/watchdog/install"
 )
 
 const (
@@ -49,7 +50,7 @@ type memberWatchdog struct {
 	binary string
 	// systemd is true on a machine whose watchdog systemd runs; on the
 	// local backend (and the test hosts, which have no systemd) it runs
-	// detached (watchdog.StartStep).
+	// detached (install.StartStep).
 	systemd bool
 }
 
@@ -177,9 +178,9 @@ func watchdogSteps(w *memberWatchdog, i *postgresql.Instance, bin *binary, passw
 	}
 	proc := w.process(i, after)
 	if w.systemd {
-		return append(s, watchdog.SystemdSteps(unitMember(i), proc)...), nil
+		return append(s, install.SystemdSteps(unitMember(i), proc)...), nil
 	}
-	return append(s, watchdog.StartStep(proc)), nil
+	return append(s, install.StartStep(proc)), nil
 }
 
 // binaryStep copies the watchdog binary to the machine when the checksum
@@ -297,13 +298,13 @@ func (e *external) ensureWatchdog(ctx context.Context, m member) error {
 	}
 	proc := m.wd.process(m.inst, e.fenceAfter)
 	if m.wd.systemd {
-		_, err = m.inst.Exec.Run(ctx, executor.ShellCommand("systemctl", "try-restart", "--", watchdog.UnitName(unitMember(m.inst))), nil)
+		_, err = m.inst.Exec.Run(ctx, executor.ShellCommand("systemctl", "try-restart", "--", install.UnitName(unitMember(m.inst))), nil)
 		return errors.Wrapf(err, errInstallWatchdog, m.vm)
 	}
-	if err := watchdog.Stop(ctx, m.inst.Exec, proc); err != nil {
+	if err := install.Stop(ctx, m.inst.Exec, proc); err != nil {
 		return errors.Wrapf(err, errInstallWatchdog, m.vm)
 	}
-	_, err = steps.Run(ctx, m.inst.Exec, []steps.Step{watchdog.StartStep(proc)}, nil)
+	_, err = steps.Run(ctx, m.inst.Exec, []steps.Step{install.StartStep(proc)}, nil)
 	return errors.Wrapf(err, errInstallWatchdog, m.vm)
 }
 
@@ -314,14 +315,14 @@ func stopWatchdog(ctx context.Context, m member) error {
 		return nil
 	}
 	if m.wd.systemd {
-		res, err := m.inst.Exec.Run(ctx, "systemctl disable --now -- "+executor.ShellQuote(watchdog.UnitName(unitMember(m.inst)))+
-			" 2>/dev/null; rm -f -- "+executor.ShellQuote(path.Join("/etc/systemd/system", watchdog.UnitName(unitMember(m.inst))))+" && systemctl daemon-reload", nil)
+		res, err := m.inst.Exec.Run(ctx, "systemctl disable --now -- "+executor.ShellQuote(install.UnitName(unitMember(m.inst)))+
+			" 2>/dev/null; rm -f -- "+executor.ShellQuote(path.Join("/etc/systemd/system", install.UnitName(unitMember(m.inst))))+" && systemctl daemon-reload", nil)
 		if err == nil && res.ExitCode != 0 {
 			err = errors.New(strings.TrimSpace(res.Stderr))
 		}
 		return errors.Wrapf(err, errStopWatchdog, m.vm)
 	}
-	return errors.Wrapf(watchdog.Stop(ctx, m.inst.Exec, m.wd.process(m.inst, 0)), errStopWatchdog, m.vm)
+	return errors.Wrapf(install.Stop(ctx, m.inst.Exec, m.wd.process(m.inst, 0)), errStopWatchdog, m.vm)
 }
 
 // unitMember names a member's systemd unit: the instance's directory name

@@ -15,6 +15,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/clients/local"
 	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
 	"github.com/dbaas-io/dbaas/internal/engine/watchdog"
+	"github.com/dbaas-io/dbaas/internal/engine/watchdog/install"
 	"github.com/dbaas-io/dbaas/internal/ports"
 	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
@@ -226,7 +227,7 @@ func renew(t *testing.T, path string, period time.Duration) (stop func() time.Ti
 	t.Helper()
 	quit, done := make(chan struct{}), make(chan struct{})
 	beat := func() {
-		if err := watchdog.Renew(context.Background(), executor.Local{}, path, time.Now()); err != nil {
+		if err := install.Renew(context.Background(), executor.Local{}, path, time.Now()); err != nil {
 			t.Errorf("heartbeat: %v", err)
 		}
 	}

@@ -1,4 +1,4 @@
-package watchdog
+package install
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/dbaas-io/dbaas/internal/clients/executor"
 	"github.com/dbaas-io/dbaas/internal/engine/steps"
+	"github.com/dbaas-io/dbaas/internal/engine/watchdog"
 )
 
 const (
@@ -29,7 +30,7 @@ const (
 // output appended to p.LogFile, so that it outlives the command, the
 // executor's connection and the provider. Nothing restarts it should it
 // die: the play's next run does.
-func StartStep(p Process) steps.Step {
+func StartStep(p watchdog.Process) steps.Step {
 	return steps.Step{
 		Name: StepStart,
 		Check: func(ctx context.Context, e executor.Executor) (bool, error) {
@@ -50,18 +51,18 @@ func StartStep(p Process) steps.Step {
 
 // Stop stops the watchdog StartStep started, if it runs; it is for the
 // member's removal.
-func Stop(ctx context.Context, e executor.Executor, p Process) error {
+func Stop(ctx context.Context, e executor.Executor, p watchdog.Process) error {
 	return runScript(ctx, e, "the watchdog's stop", stopOursScript(p)+"rm -f -- "+q(p.PIDFile)+"\n")
 }
 
 // CheckScript is the command that exits 0 when the watchdog StartStep
 // started runs as p says, for a look that asks in the command it runs
 // anyway.
-func CheckScript(p Process) string { return checkScript(p) }
+func CheckScript(p watchdog.Process) string { return checkScript(p) }
 
 // checkScript exits 0 when the pid file names a live process whose command
 // line is p's.
-func checkScript(p Process) string {
+func checkScript(p watchdog.Process) string {
 	return "pid=$(head -n 1 " + q(p.PIDFile) + " 2>/dev/null) || exit 1\n" +
 		"case \"$pid\" in ''|*[!0-9]*) exit 1;; esac\n" +
 		"[ \"$(tr '\\0' '\\n' < /proc/\"$pid\"/cmdline 2>/dev/null)\" = \"$(printf '%s\\n' " + executor.ShellCommand(p.Args()...) + ")\" ]\n"
@@ -72,7 +73,7 @@ func checkScript(p Process) string {
 // p.ConfigFile), whatever its other flags, and waits for it to go: for
 // its command line to be empty, which it is for a process that has exited
 // and that nobody reaped yet too.
-func stopOursScript(p Process) string {
+func stopOursScript(p watchdog.Process) string {
 	return "old=$(head -n 1 " + q(p.PIDFile) + " 2>/dev/null)\n" +
 		"case \"$old\" in ''|*[!0-9]*) old=;; esac\n" +
 		"if [ -n \"$old\" ] && [ \"$(tr '\\0' '\\n' < /proc/\"$old\"/cmdline 2>/dev/null | head -n 1)\" = " + q(p.Binary) + " ] &&\n" +
@@ -92,7 +93,7 @@ func stopOursScript(p Process) string {
 // process in the middle of execve reads as one, between the kernel
 // installing the new program's memory and recording its arguments, and
 // under load the loop looks in that window.
-func startScript(p Process) string {
+func startScript(p watchdog.Process) string {
 	u := q(p.OSUser)
 	want := "\"$(printf '%s\\n' " + executor.ShellCommand(p.Args()...) + ")\""
 	return "cd / || exit 1\n" +

@@ -1,4 +1,4 @@
-package watchdog_test
+package install_test
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/clients/executor"
 	"github.com/dbaas-io/dbaas/internal/engine/steps"
 	"github.com/dbaas-io/dbaas/internal/engine/watchdog"
+	"github.com/dbaas-io/dbaas/internal/engine/watchdog/install"
 	"github.com/dbaas-io/dbaas/internal/testing/sshtest"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 )
@@ -141,7 +142,7 @@ func testStartStep(t *testing.T, e executor.Executor, bin, dir string) {
 	})
 	run := func(p watchdog.Process, want steps.Report) int {
 		t.Helper()
-		r, err := steps.Run(ctx, e, []steps.Step{watchdog.StartStep(p)}, nil)
+		r, err := steps.Run(ctx, e, []steps.Step{install.StartStep(p)}, nil)
 		if err != nil {
 			t.Fatalf("steps.Run: %v", err)
 		}
@@ -155,8 +156,8 @@ func testStartStep(t *testing.T, e executor.Executor, bin, dir string) {
 		}
 		return pid
 	}
-	changed := steps.Report{Changed: []string{watchdog.StepStart}}
-	unchanged := steps.Report{Unchanged: []string{watchdog.StepStart}}
+	changed := steps.Report{Changed: []string{install.StepStart}}
+	unchanged := steps.Report{Unchanged: []string{install.StepStart}}
 
 	first := run(p, changed)
 	if got := procField(t, first, "Uid"); got != pg.Uid {
@@ -208,7 +209,7 @@ func testStartStep(t *testing.T, e executor.Executor, bin, dir string) {
 		t.Fatalf("the step took the test process for the watchdog")
 	}
 
-	if err := watchdog.Stop(ctx, e, p2); err != nil {
+	if err := install.Stop(ctx, e, p2); err != nil {
 		t.Fatalf("Stop: %v", err)
 	}
 	if cmdline(fourth) != "" {

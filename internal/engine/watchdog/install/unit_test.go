@@ -1,17 +1,18 @@
-package watchdog
+package install
 
 import (
 	"context"
 	"testing"
 	"time"
 
+	"github.com/dbaas-io/dbaas/internal/engine/watchdog"
 	"github.com/dbaas-io/dbaas/internal/testing/exectest"
 
 	"github.com/google/go-cmp/cmp"
 )
 
 func TestRenderUnit(t *testing.T) {
-	p := Process{
+	p := watchdog.Process{
 		Binary: "/usr/local/bin/dbaas-watchdog", ConfigFile: "/var/lib/postgresql/15/dbaas-watchdog.json",
 		OSUser: "postgres", Interval: time.Second, FenceAfter: 10 * time.Second,
 	}
@@ -60,16 +61,8 @@ func TestSystemdQuote(t *testing.T) {
 	}
 }
 
-func TestArgsDefaultInterval(t *testing.T) {
-	got := Process{Binary: "/w", ConfigFile: "/c", FenceAfter: 3 * time.Second}.Args()
-	want := []string{"/w", "--config=/c", "--interval=1s", "--fence-after=3s"}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("Args: -want +got:\n%s", diff)
-	}
-}
-
 func TestSystemdSteps(t *testing.T) {
-	s := SystemdSteps("db-0", Process{Binary: "/usr/local/bin/dbaas-watchdog", ConfigFile: "/c.json", OSUser: "postgres", FenceAfter: 10 * time.Second})
+	s := SystemdSteps("db-0", watchdog.Process{Binary: "/usr/local/bin/dbaas-watchdog", ConfigFile: "/c.json", OSUser: "postgres", FenceAfter: 10 * time.Second})
 	var names []string
 	r := &exectest.Recorder{}
 	for _, st := range s {

@@ -1,4 +1,4 @@
-package watchdog
+package install
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/dbaas-io/dbaas/internal/clients/executor"
 	"github.com/dbaas-io/dbaas/internal/engine/steps"
+	"github.com/dbaas-io/dbaas/internal/engine/watchdog"
 )
 
 // StepUnit names the step that writes the watchdog's systemd unit.
@@ -19,7 +20,7 @@ func UnitName(member string) string { return "dbaas-watchdog-" + member + ".serv
 // unit on a VM: the unit is written (and systemd reloaded, and a watchdog
 // that runs restarted, so that new flags take effect), then enabled and
 // started. The binary and the configuration must be in place first.
-func SystemdSteps(member string, p Process) []steps.Step {
+func SystemdSteps(member string, p watchdog.Process) []steps.Step {
 	name := UnitName(member)
 	unit := steps.File(path.Join("/etc/systemd/system", name), []byte(RenderUnit(p)), 0o644)
 	return []steps.Step{
@@ -42,7 +43,7 @@ func SystemdSteps(member string, p Process) []steps.Step {
 // trying (StartLimitIntervalSec=0): a member without its watchdog is a
 // primary that cannot fence itself. It runs as the engine's OS user, like
 // the server, and logs to the journal.
-func RenderUnit(p Process) string {
+func RenderUnit(p watchdog.Process) string {
 	args := p.Args()
 	exec := make([]string, len(args))
 	for i, a := range args {
