@@ -4,6 +4,7 @@
 package runas
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -11,8 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"syscall"
-
-	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 )
 
 const errHandOver = "cannot hand the server directory to its user"
@@ -52,15 +51,19 @@ func (u User) Chown(dir string) error {
 	}
 	root, err := os.OpenRoot(filepath.Dir(dir))
 	if err != nil {
-		return errors.Wrap(err, errHandOver)
+		return fmt.Errorf(errHandOver+": %w", err)
 	}
 	defer func() { _ = root.Close() }()
-	return errors.Wrap(fs.WalkDir(root.FS(), filepath.Base(dir), func(p string, _ fs.DirEntry, err error) error {
+	err = fs.WalkDir(root.FS(), filepath.Base(dir), func(p string, _ fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		return root.Lchown(p, uid, gid)
-	}), errHandOver)
+	})
+	if err != nil {
+		return fmt.Errorf(errHandOver+": %w", err)
+	}
+	return nil
 }
 
 // credential is u's identity, with its groups, when we are root; nil
@@ -79,13 +82,13 @@ func (u User) credential() (*syscall.Credential, error) {
 	}
 	gids, err := a.GroupIds()
 	if err != nil {
-		return nil, errors.Wrapf(err, "cannot look up the groups of user %s", u)
+		return nil, fmt.Errorf("cannot look up the groups of user %s: %w", u, err)
 	}
 	groups := make([]uint32, 0, len(gids))
 	for _, g := range gids {
 		n, err := strconv.ParseUint(g, 10, 32)
 		if err != nil {
-			return nil, errors.Wrapf(err, "bad group id of user %s", u)
+			return nil, fmt.Errorf("bad group id of user %s: %w", u, err)
 		}
 		groups = append(groups, uint32(n))
 	}
@@ -94,17 +97,20 @@ func (u User) credential() (*syscall.Credential, error) {
 
 func (u User) lookup() (*user.User, error) {
 	a, err := user.Lookup(string(u))
-	return a, errors.Wrapf(err, "cannot look up user %s", u)
+	if err != nil {
+		return nil, fmt.Errorf("cannot look up user %s: %w", u, err)
+	}
+	return a, nil
 }
 
 func (u User) ids(a *user.User) (int, int, error) {
 	uid, err := strconv.Atoi(a.Uid)
 	if err != nil {
-		return 0, 0, errors.Wrapf(err, "bad uid of user %s", u)
+		return 0, 0, fmt.Errorf("bad uid of user %s: %w", u, err)
 	}
 	gid, err := strconv.Atoi(a.Gid)
 	if err != nil {
-		return 0, 0, errors.Wrapf(err, "bad gid of user %s", u)
+		return 0, 0, fmt.Errorf("bad gid of user %s: %w", u, err)
 	}
 	return uid, gid, nil
 }

@@ -2,6 +2,8 @@ package watchdog
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -10,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/dbaas-io/dbaas/internal/runas"
@@ -53,7 +54,7 @@ func stopWrites(ctx context.Context, c Config, conn *pgx.Conn) error {
 	if conn != nil {
 		for _, s := range []struct{ sql, err string }{{readOnly, errReadOnly}, {reload, errReadOnly}, {terminate, errTerminate}} {
 			if _, err := conn.Exec(ctx, s.sql); err != nil {
-				errs = append(errs, errors.Wrap(err, s.err))
+				errs = append(errs, fmt.Errorf("%s: %w", s.err, err))
 			}
 		}
 	}
@@ -88,9 +89,12 @@ func writeMarker(path string, epoch int64) error {
 	}
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, []byte(strconv.FormatInt(epoch, 10)+"\n"), 0o644); err != nil {
-		return errors.Wrap(err, errWriteMarker)
+		return fmt.Errorf(errWriteMarker+": %w", err)
 	}
-	return errors.Wrap(os.Rename(tmp, path), errWriteMarker)
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf(errWriteMarker+": %w", err)
+	}
+	return nil
 }
 
 // writeStandbySignal creates standby.signal in dataDir unless it is there.
@@ -99,13 +103,16 @@ func writeStandbySignal(dataDir string) error {
 	if _, err := os.Stat(p); err == nil {
 		return nil
 	} else if !errors.Is(err, fs.ErrNotExist) {
-		return errors.Wrap(err, errStandby)
+		return fmt.Errorf(errStandby+": %w", err)
 	}
 	f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY, 0o600)
 	if err != nil {
-		return errors.Wrap(err, errStandby)
+		return fmt.Errorf(errStandby+": %w", err)
 	}
-	return errors.Wrap(f.Close(), errStandby)
+	if err := f.Close(); err != nil {
+		return fmt.Errorf(errStandby+": %w", err)
+	}
+	return nil
 }
 
 // pgCtlStop runs pg_ctl stop -m fast and waits for the server to go, for
@@ -124,7 +131,7 @@ func pgCtlStop(c Config) error {
 	if _, serr := os.Stat(filepath.Join(c.DataDir, "postmaster.pid")); errors.Is(serr, fs.ErrNotExist) {
 		return nil
 	}
-	return errors.Wrapf(err, errPGCtlStop, strings.TrimSpace(string(out)))
+	return fmt.Errorf(errPGCtlStop+": %w", strings.TrimSpace(string(out)), err)
 }
 
 // asUser prepares bin to run as osUser when the watchdog runs as root

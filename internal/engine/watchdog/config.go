@@ -3,14 +3,13 @@ package watchdog
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 )
 
 const (
@@ -98,13 +97,13 @@ type Config struct {
 func LoadConfig(path string) (Config, error) {
 	b, err := readPrivate(path)
 	if err != nil {
-		return Config{}, errors.Wrap(err, errReadConfig)
+		return Config{}, fmt.Errorf(errReadConfig+": %w", err)
 	}
 	var c Config
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.DisallowUnknownFields()
 	if err := d.Decode(&c); err != nil {
-		return Config{}, errors.Wrap(err, errParseConfig)
+		return Config{}, fmt.Errorf(errParseConfig+": %w", err)
 	}
 	return c, nil
 }
@@ -114,7 +113,7 @@ func LoadConfig(path string) (Config, error) {
 func (c Config) Marshal() ([]byte, error) {
 	b, err := json.MarshalIndent(c, "", "  ")
 	if err != nil {
-		return nil, errors.Wrap(err, errMarshalConfig)
+		return nil, fmt.Errorf(errMarshalConfig+": %w", err)
 	}
 	return append(b, '\n'), nil
 }
@@ -140,22 +139,22 @@ func (c Config) Validate() error {
 		{"heartbeatFile", c.HeartbeatFile}, {"fenceFile", c.FenceFile},
 	} {
 		if f.v == "" {
-			return errors.Errorf(errMissing, f.name)
+			return fmt.Errorf(errMissing, f.name)
 		}
 	}
 	if c.Port <= 0 || c.Port > 65535 {
-		return errors.Errorf(errMissing, "port between 1 and 65535")
+		return fmt.Errorf(errMissing, "port between 1 and 65535")
 	}
 	for _, f := range []struct{ name, v string }{
 		{"dataDir", c.DataDir}, {"pgCtl", c.PGCtl}, {"heartbeatFile", c.HeartbeatFile}, {"fenceFile", c.FenceFile},
 		{"passwordFile", c.PasswordFile}, {"sslRootCert", c.SSLRootCert},
 	} {
 		if f.v != "" && !filepath.IsAbs(f.v) {
-			return errors.Errorf(errNotAbsolute, f.name, f.v)
+			return fmt.Errorf(errNotAbsolute, f.name, f.v)
 		}
 	}
 	if c.Interval <= 0 || c.FenceAfter < c.Interval {
-		return errors.Errorf(errTiming, c.Interval, c.FenceAfter)
+		return fmt.Errorf(errTiming, c.Interval, c.FenceAfter)
 	}
 	return nil
 }
@@ -167,7 +166,7 @@ func (c Config) password() (string, error) {
 	}
 	b, err := readPrivate(c.PasswordFile)
 	if err != nil {
-		return "", errors.Wrap(err, errReadPassword)
+		return "", fmt.Errorf(errReadPassword+": %w", err)
 	}
 	return strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r"), nil
 }
@@ -207,7 +206,7 @@ func readPrivate(path string) ([]byte, error) {
 		return nil, err
 	}
 	if st.Mode().Perm()&0o077 != 0 {
-		return nil, errors.Errorf(errOpenToOthers, path, st.Mode().Perm())
+		return nil, fmt.Errorf(errOpenToOthers, path, st.Mode().Perm())
 	}
 	return io.ReadAll(f)
 }

@@ -2,11 +2,12 @@ package watchdog
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"time"
 
-	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -58,13 +59,16 @@ type look struct {
 func connect(ctx context.Context, c Config) (*pgx.Conn, error) {
 	cfg, err := pgx.ParseConfig(c.connString())
 	if err != nil {
-		return nil, errors.Wrap(err, errConnect)
+		return nil, fmt.Errorf(errConnect+": %w", err)
 	}
 	if cfg.Password, err = c.password(); err != nil {
 		return nil, err
 	}
 	conn, err := pgx.ConnectConfig(ctx, cfg)
-	return conn, errors.Wrap(err, errConnect)
+	if err != nil {
+		return nil, fmt.Errorf(errConnect+": %w", err)
+	}
+	return conn, nil
 }
 
 // observe looks at the member: its role and replicas through conn (nil
@@ -76,7 +80,7 @@ func observe(ctx context.Context, c Config, conn *pgx.Conn, connErr error) look 
 	}
 	var replied *time.Time
 	if err := conn.QueryRow(ctx, roleQuery, c.FenceAfter.Seconds()).Scan(&l.primary, &l.streaming, &replied); err != nil {
-		l.primary, l.streaming, l.err = false, 0, errors.Wrap(err, errRole)
+		l.primary, l.streaming, l.err = false, 0, fmt.Errorf(errRole+": %w", err)
 		return l
 	}
 	if replied != nil {

@@ -2,10 +2,9 @@ package watchdog
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
-
-	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 )
 
 const (
@@ -24,7 +23,7 @@ const (
 func Run(ctx context.Context, c Config) error {
 	c = c.withDefaults()
 	if err := c.Validate(); err != nil {
-		return errors.Wrap(err, errConfig)
+		return fmt.Errorf(errConfig+": %w", err)
 	}
 	log := slog.New(slog.NewTextHandler(c.Log, nil))
 	mem := NewMemory(time.Now())
