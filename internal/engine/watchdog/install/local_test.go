@@ -18,8 +18,19 @@ import (
 	"github.com/dbaas-io/dbaas/internal/engine/steps"
 	"github.com/dbaas-io/dbaas/internal/engine/watchdog"
 	"github.com/dbaas-io/dbaas/internal/engine/watchdog/install"
+	"github.com/dbaas-io/dbaas/internal/ports"
 	"github.com/dbaas-io/dbaas/internal/testing/sshtest"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
+)
+
+const (
+	// deadline bounds every wait by condition: generous, since the machine
+	// is shared and loaded; it is not an expectation.
+	deadline = 90 * time.Second
+
+	// pgBin holds the server programs of PostgreSQL 15.
+	pgBin = "/usr/lib/postgresql/15/bin"
 )
 
 // buildWatchdog builds dbaas-watchdog into dir, where the postgres user
@@ -107,8 +118,12 @@ func testStartStep(t *testing.T, e executor.Executor, bin, dir string) {
 	gid, _ := strconv.Atoi(pg.Gid)
 
 	// The watchdog looks at a server that does not run: nothing to fence.
+	port, err := ports.Free()
+	if err != nil {
+		t.Fatal(err)
+	}
 	c := watchdog.Config{
-		Host: "127.0.0.1", Port: int(freePort(t)), User: admin, SSLMode: "disable",
+		Host: "127.0.0.1", Port: port, User: "admin", SSLMode: "disable",
 		DataDir: filepath.Join(dir, "data"), PGCtl: filepath.Join(pgBin, "pg_ctl"), OSUser: "postgres",
 		HeartbeatFile: filepath.Join(dir, "heartbeat"), FenceFile: filepath.Join(dir, "dbaas.fenced"),
 	}
@@ -167,9 +182,9 @@ func testStartStep(t *testing.T, e executor.Executor, bin, dir string) {
 	if sid, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(first), "stat")); strings.Fields(string(sid))[5] != strconv.Itoa(first) {
 		t.Errorf("the watchdog is not the leader of its own session: stat %s", sid)
 	}
-	waitFor(t, "the watchdog to log a decision", func() bool {
+	wait.For(t, deadline, "the watchdog to log a decision", func() (bool, string) {
 		l, _ := os.ReadFile(p.LogFile)
-		return strings.Contains(string(l), "msg=decision action=nothing primary=false")
+		return strings.Contains(string(l), "msg=decision action=nothing primary=false"), string(l)
 	})
 	// The executor's command and its session are over: the watchdog is
 	// still there.
@@ -184,7 +199,7 @@ func testStartStep(t *testing.T, e executor.Executor, bin, dir string) {
 	if err := syscall.Kill(first, syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the watchdog to exit", func() bool { return cmdline(first) == "" })
+	wait.For(t, deadline, "the watchdog to exit", func() (bool, string) { return cmdline(first) == "", "" })
 	second := run(p, changed)
 
 	// One with other flags is replaced, not joined by a second one.
@@ -203,7 +218,7 @@ func testStartStep(t *testing.T, e executor.Executor, bin, dir string) {
 	if err := syscall.Kill(third, syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the watchdog to exit", func() bool { return cmdline(third) == "" })
+	wait.For(t, deadline, "the watchdog to exit", func() (bool, string) { return cmdline(third) == "", "" })
 	fourth := run(p2, changed)
 	if fourth == os.Getpid() {
 		t.Fatalf("the step took the test process for the watchdog")
