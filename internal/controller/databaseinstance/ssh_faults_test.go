@@ -2,6 +2,7 @@ package databaseinstance
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -39,8 +40,22 @@ const isolatedWriteBound = fenceAfterForTests + time.Second + 2*time.Second
 // enters the namespace and is never given back: Go ends a thread whose
 // goroutine exits locked to it, so no other goroutine ever runs in the
 // namespace. A socket stays in the namespace it was made in.
+//
+// The main thread is the exception: Go cannot end it and wedges it instead,
+// in the namespace, and /proc/PID/ns/net is the main thread's, so the whole
+// test process would then count as one of the host's processes, and
+// PowerOff or the host's removal would SIGKILL it (CI of stop 26: "signal:
+// killed"). A goroutine that finds itself on the main thread keeps it
+// locked, so that the goroutine it dials from cannot run there, and gives
+// it back after. Each dial then checks that the process is still in its own
+// namespace.
 func dialInNamespace(ns string) func(ctx context.Context, network, addr string) (net.Conn, error) {
-	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+	own, ownErr := os.Stat("/proc/self/ns/net")
+	var dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if ownErr != nil {
+			return nil, ownErr
+		}
 		type result struct {
 			c   net.Conn
 			err error
@@ -48,6 +63,12 @@ func dialInNamespace(ns string) func(ctx context.Context, network, addr string) 
 		ch := make(chan result, 1)
 		go func() {
 			runtime.LockOSThread()
+			if unix.Gettid() == unix.Getpid() {
+				c, err := dial(ctx, network, addr)
+				runtime.UnlockOSThread()
+				ch <- result{c, err}
+				return
+			}
 			f, err := os.Open(filepath.Join("/run/netns", ns))
 			if err != nil {
 				ch <- result{err: err}
@@ -63,8 +84,19 @@ func dialInNamespace(ns string) func(ctx context.Context, network, addr string) 
 			ch <- result{c, err}
 		}()
 		r := <-ch
+		now, err := os.Stat("/proc/self/ns/net")
+		if err == nil && !os.SameFile(own, now) {
+			err = fmt.Errorf("the test process left its own network namespace dialing from %s", ns)
+		}
+		if err != nil {
+			if r.c != nil {
+				_ = r.c.Close()
+			}
+			return nil, err
+		}
 		return r.c, r.err
 	}
+	return dial
 }
 
 // hostWriter commits one row at a time to the member on a host, from a
