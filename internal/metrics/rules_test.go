@@ -51,13 +51,7 @@ func TestAlertRules(t *testing.T) {
 		}
 	}
 
-	promtool, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("promtool is not installed: make deps installs Debian's prometheus, which has it")
-		}
-		t.Skip("promtool is not installed; make deps installs Debian's prometheus, which has it")
-	}
+	promtool := promtool(t)
 	for _, args := range [][]string{{"check", "rules", "rules.yml"}, {"test", "rules", "rules.test.yml"}} {
 		cmd := exec.Command(promtool, args...)
 		cmd.Dir = dir
@@ -66,6 +60,20 @@ func TestAlertRules(t *testing.T) {
 			t.Errorf("promtool %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 	}
+}
+
+// promtool finds Debian's promtool, which make deps installs; a test that
+// needs it skips without it only outside CI.
+func promtool(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("promtool")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("promtool is not installed: make deps installs Debian's prometheus, which has it")
+		}
+		t.Skip("promtool is not installed; make deps installs Debian's prometheus, which has it")
+	}
+	return p
 }
 
 func read(t *testing.T, file string, into any) {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -23,6 +24,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/controller/virtualmachine"
 	freeports "github.com/dbaas-io/dbaas/internal/ports"
 	"github.com/dbaas-io/dbaas/internal/runas"
+	"github.com/dbaas-io/dbaas/internal/testing/grafana"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 	"github.com/dbaas-io/dbaas/internal/testing/testproc"
 	"github.com/dbaas-io/dbaas/internal/testing/wait"
@@ -126,6 +128,39 @@ scrape_configs:
 			return got == q.want, "got " + got
 		})
 	}
+	checkDashboard(t, api, di)
+}
+
+// dashboardPanelsWithData are the panels of monitoring/grafana-dashboard.json
+// that one unreplicated local instance, its exporter and the provider give
+// series: the others read what this instance never has (replicas,
+// promotions, backups, SQL objects, errors, play steps, which only plays
+// over SSH and the watchdog's install run).
+var dashboardPanelsWithData = []string{
+	"Members up", "PostgreSQL up (exporter)", "Commits per second (exporter)",
+	"Machine backend calls", "Managed resources not ready", "Reconcile errors per second",
+}
+
+// checkDashboard runs each query of the shipped Grafana dashboard, with
+// the instance's namespace and name as its variables, against the real
+// Prometheus: every one must be accepted, and the panels of
+// dashboardPanelsWithData must show at least one series.
+func checkDashboard(t *testing.T, api string, di *v1alpha1.DatabaseInstance) {
+	t.Helper()
+	d, err := grafana.Load(filepath.Join(testenv.RepoRoot(t), "monitoring", "grafana-dashboard.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range d.Queries(map[string]string{"namespace": di.Namespace, "instance": di.Name}) {
+		withData := slices.Contains(dashboardPanelsWithData, q.Panel)
+		wait.For(t, timeout, "Prometheus answers the dashboard's panel "+q.Panel+": "+q.Expr, func() (bool, string) {
+			got, err := samples(api, q.Expr)
+			if err != nil {
+				return false, err.Error()
+			}
+			return !withData || len(got) > 0, fmt.Sprintf("got %d series", len(got))
+		})
+	}
 }
 
 // start runs cmd with its output in logFile and returns what stops it, by
@@ -188,9 +223,25 @@ func createMonitorRole(t *testing.T, sockDir string, port int, admin string) {
 // query asks Prometheus's HTTP API for an instant vector of one sample and
 // returns its value; an empty result is "".
 func query(api, q string) (string, error) {
+	values, err := samples(api, q)
+	switch {
+	case err != nil:
+		return "", err
+	case len(values) == 0:
+		return "", nil
+	case len(values) == 1:
+		return values[0], nil
+	default:
+		return "", fmt.Errorf("query %s: want one sample, got %d", q, len(values))
+	}
+}
+
+// samples asks Prometheus's HTTP API for an instant vector and returns the
+// value of each of its samples; an error when Prometheus refuses the query.
+func samples(api, q string) ([]string, error) {
 	resp, err := http.Get(api + "/api/v1/query?query=" + url.QueryEscape(q)) //nolint:noctx // A test's loopback call, bounded by the wait.
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	defer resp.Body.Close()
 	var r struct {
@@ -203,17 +254,14 @@ func query(api, q string) (string, error) {
 		} `json:"data"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
-		return "", err
+		return nil, err
 	}
 	if r.Status != "success" {
-		return "", fmt.Errorf("query %s: %s", q, r.Error)
+		return nil, fmt.Errorf("query %s: %s", q, r.Error)
 	}
-	switch len(r.Data.Result) {
-	case 0:
-		return "", nil
-	case 1:
-		return fmt.Sprint(r.Data.Result[0].Value[1]), nil
-	default:
-		return "", fmt.Errorf("query %s: want one sample, got %d", q, len(r.Data.Result))
+	values := make([]string, 0, len(r.Data.Result))
+	for _, s := range r.Data.Result {
+		values = append(values, fmt.Sprint(s.Value[1]))
 	}
+	return values, nil
 }
