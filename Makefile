@@ -36,7 +36,7 @@ PLUGIN_DIR    ?= $(if $(PREFIX),$(PREFIX)/bin,$(or $(shell $(GO) env GOBIN),$(sh
 # expects it; set RENDER_PORT when that port is taken.
 RENDER_PORT   ?= 9443
 
-.PHONY: help deps tools build install-plugin generate check-generated lint unit render package test bench bench-200 bench-500 bench-instance bench-backup demo up down clean
+.PHONY: help deps tools build install-plugin generate check-generated lint unit render package test bench bench-function bench-200 bench-500 bench-instance bench-backup demo up down clean
 
 help: ## List the targets.
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -196,6 +196,9 @@ test: deps build ## Run the whole suite: unit, integration and end-to-end.
 
 bench: deps build ## Run the benchmarks (quote medians: go run golang.org/x/perf/cmd/benchstat).
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 $$($(GO) list ./... | grep -v -e /test/bench500 -e /test/bench200 -e /test/benchinstance -e /test/benchbackup)
+
+bench-function: ## RunFunction for the dev and ha compositions over a loopback gRPC connection and in-process: p50/p99 over 2,000 calls, B/op.
+	$(GO) test -run '^$$' -bench 'BenchmarkRunFunction' -benchtime=2000x -benchmem -count 5 ./functions/dbaas/fn/
 
 bench-200: deps build ## 200 VirtualMachines created and deleted on vcsim through the provider: time to all-Ready, API calls per VM.
 	$(GO) test -run '^$$' -bench BenchmarkTwoHundredVMs -benchtime=1x -count 3 -timeout 60m ./test/bench200/

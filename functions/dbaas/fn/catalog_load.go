@@ -55,10 +55,13 @@ const (
 // catalog's EnvironmentConfigs, and when the catalog cannot be used, with a
 // Fatal result that says why.
 //
+// The catalog is decoded once per distinct set of EnvironmentConfigs (see
+// catalogCache).
+//
 // Every response past a valid input carries the requirement: core calls a
 // function again until the requirements it returns stop changing, so one
 // dropped once answered would be fetched, and then asked for, anew.
-func loadCatalog(req *fnv1.RunFunctionRequest, rsp *fnv1.RunFunctionResponse) (*v1beta1.Catalog, bool) {
+func loadCatalog(catalogs *catalogCache, req *fnv1.RunFunctionRequest, rsp *fnv1.RunFunctionResponse) (*v1beta1.Catalog, bool) {
 	// The kind is checked first: a Composition written before the catalog
 	// moved has the catalog itself as its input, which should be told so
 	// rather than what of it does not decode.
@@ -79,22 +82,21 @@ func loadCatalog(req *fnv1.RunFunctionRequest, rsp *fnv1.RunFunctionResponse) (*
 	}
 
 	rsp.Requirements = catalogRequirements(in.Catalog)
-	configs, answered, err := request.GetRequiredResource(req, requiredCatalog)
-	if err != nil {
-		response.Fatal(rsp, errors.Wrap(err, errGetCatalog))
-		return nil, false
-	}
+	answer, answered := req.GetRequiredResources()[requiredCatalog]
 	if !answered {
 		return nil, false
 	}
 	selector := labels.FormatLabels(in.Catalog.MatchLabels)
-	if len(configs) == 0 {
+	if len(answer.GetItems()) == 0 {
 		response.Fatal(rsp, errors.Errorf(errNoCatalogFmt, selector))
 		return nil, false
 	}
 
-	c, from, problems := decodeCatalog(configs)
-	problems = append(problems, checkCatalog(c, from)...)
+	c, problems, err := catalogs.decode(req)
+	if err != nil {
+		response.Fatal(rsp, errors.Wrap(err, errGetCatalog))
+		return nil, false
+	}
 	if len(problems) > 0 {
 		response.Fatal(rsp, errors.Errorf(errBadCatalogFmt, selector, strings.Join(problems, "; ")))
 		return nil, false

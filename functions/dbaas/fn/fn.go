@@ -60,12 +60,13 @@ const (
 type Function struct {
 	fnv1.UnimplementedFunctionRunnerServiceServer
 
-	log logging.Logger
+	log      logging.Logger
+	catalogs *catalogCache
 }
 
 // NewFunction returns a Function that logs to the supplied logger.
 func NewFunction(log logging.Logger) *Function {
-	return &Function{log: log}
+	return &Function{log: log, catalogs: newCatalogCache(catalogCacheSize)}
 }
 
 // RunFunction composes one XDatabase. It never returns an error: problems are
@@ -74,7 +75,7 @@ func NewFunction(log logging.Logger) *Function {
 func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) (*fnv1.RunFunctionResponse, error) {
 	rsp := response.To(req, response.DefaultTTL)
 
-	in, ok := loadCatalog(req, rsp)
+	in, ok := loadCatalog(f.catalogs, req, rsp)
 	if !ok {
 		return rsp, nil
 	}
