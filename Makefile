@@ -160,7 +160,7 @@ unit: ## Run the fast tests only (go test -short): no root, no servers, no contr
 # whatever crank's outcome.
 render: $(BIN)/crank ## Render functions/dbaas/example with the platform's Composition through a locally running function-dbaas.
 	$(GO) build -o $(BIN)/function-dbaas ./functions/dbaas
-	@$(BIN)/function-dbaas --insecure --address=127.0.0.1:$(RENDER_PORT) > $(CACHE)/function-dbaas-render.log 2>&1 & pid=$$!; \
+	@$(BIN)/function-dbaas --insecure --address=127.0.0.1:$(RENDER_PORT) --metrics-address= > $(CACHE)/function-dbaas-render.log 2>&1 & pid=$$!; \
 	trap 'kill $$pid 2>/dev/null' EXIT; \
 	for i in $$(seq 1 300); do \
 		kill -0 $$pid 2>/dev/null || { cat $(CACHE)/function-dbaas-render.log; exit 1; }; \

@@ -36,16 +36,17 @@ func main() {
 		certsDir = flag.String("tls-certs-dir", os.Getenv("TLS_SERVER_CERTS_DIR"), "Directory holding tls.crt, tls.key and ca.crt, for mutual TLS. Defaults to $TLS_SERVER_CERTS_DIR.")
 		insecure = flag.Bool("insecure", false, "Serve without TLS. Only for running the function by hand, for example with crossplane render.")
 		debug    = flag.Bool("debug", false, "Log debug messages.")
+		metrics  = flag.String("metrics-address", function.DefaultMetricsAddress, "Address of the Prometheus metrics endpoint (/metrics, the gRPC server's metrics); empty turns it off. The SDK ignores a failure to listen there, so give each function process on a host its own.")
 	)
 	flag.Parse()
 
-	if err := run(*address, *certsDir, *insecure, *debug); err != nil {
+	if err := run(*address, *metrics, *certsDir, *insecure, *debug); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 }
 
-func run(address, certsDir string, insecure, debug bool) error {
+func run(address, metrics, certsDir string, insecure, debug bool) error {
 	log, err := function.NewLogger(debug)
 	if err != nil {
 		return err
@@ -55,5 +56,6 @@ func run(address, certsDir string, insecure, debug bool) error {
 		function.Listen("tcp", address),
 		function.MTLSCertificates(certsDir),
 		function.Insecure(insecure),
+		function.WithMetricsServer(metrics),
 	)
 }

@@ -322,9 +322,16 @@ func (e *Env) startFunction(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	metricsPort, err := ports.Free()
+	if err != nil {
+		return err
+	}
 	p, err := startProcess(Function, e.LogFile(Function), filepath.Join(e.cfg.BinDir, Function), []string{
 		"--address=127.0.0.1:" + strconv.Itoa(port),
 		"--tls-certs-dir=" + filepath.Join(e.certsDir(), certsFunction),
+		// Not the SDK's default :8080 on every interface, which a second
+		// environment on the host (or anything else there) would hold.
+		"--metrics-address=127.0.0.1:" + strconv.Itoa(metricsPort),
 	}, nil)
 	if err != nil {
 		return err
