@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
+	"github.com/go-logr/logr/funcr"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -29,14 +31,15 @@ import (
 const failoverAfterForTests = 2 * time.Second
 
 // failoverFixture is a Ready primary on "vm" with replicas on vm-1 and
-// vm-2 whose failover waits failoverAfterForTests.
-func failoverFixture(t *testing.T, ns string, h hooks, mod func(p *v1alpha1.DatabaseInstanceParameters)) (*fixture, *v1alpha1.DatabaseInstance, func()) {
+// vm-2 whose failover waits failoverAfterForTests. Its provider logs to
+// log.
+func failoverFixture(t *testing.T, ns string, h hooks, log logr.Logger, mod func(p *v1alpha1.DatabaseInstanceParameters)) (*fixture, *v1alpha1.DatabaseInstance, func()) {
 	t.Helper()
 	env := testenv.Shared(t)
 	f := newFixture(t, env, ns)
 	f.addVM(t, "vm-1")
 	f.addVM(t, "vm-2")
-	stop := startManager(t, env, h)
+	stop := startManagerWithLogger(t, env, h, log)
 	di := f.replicated("pg", "vm-1", "vm-2")
 	di.Spec.ForProvider.Failover = &v1alpha1.FailoverParameters{After: &metav1.Duration{Duration: failoverAfterForTests}}
 	if mod != nil {
@@ -211,35 +214,47 @@ func (f *fixture) lost(t *testing.T, di *v1alpha1.DatabaseInstance, w *writer) (
 	return len(ids) - present, len(ids)
 }
 
-// TestFailover runs the local failover cases as steps of one instance, a
-// primary on "vm" with replicas on vm-1 and vm-2 whose failover waits
-// failoverAfterForTests: each case needs exactly that shape and, once it
+// TestFailover runs the local failover cases, and the checks of a
+// replicated instance that need the same shape, as steps of one instance:
+// a primary on "vm" with replicas on vm-1 and vm-2 whose failover waits
+// failoverAfterForTests. Each step needs exactly that shape and, once it
 // passed, leaves it behind with every member in its role, while an
 // instance of its own takes 25–45 s of the package's time to become Ready
 // on the loaded machine the suite runs on. The steps run in the order that
-// keeps each one's checks as they were on an instance of its own: failover
-// disabled first, on the fresh instance (nothing promoted yet); then async
-// failovers, the first of which is the instance's first promotion; then
-// sync ANY 1, the mode the power-off step needs too. Every failover counts
-// one epoch more than the one before it. A step that fails ends the test:
-// the next ones would start from a state they do not expect.
+// keeps each one's checks as they were on an instance of its own: the
+// fresh instance's status and streams first, then failover disabled
+// (nothing promoted yet); then, with failover on, the platform's CA and
+// its rotation, which must not cause a failover; then async failovers,
+// the first of which is the instance's first promotion; then sync ANY 1,
+// the mode the power-off step and the commit that waits for a replica
+// need too; then that no provider of the whole test logged a password,
+// and the delete. Every failover
+// counts one epoch more than the one before it. A step that fails ends the
+// test: the next ones would start from a state they do not expect.
 func TestFailover(t *testing.T) {
 	t.Parallel()
-	f, di, stop := failoverFixture(t, "di-fo", hooks{}, func(p *v1alpha1.DatabaseInstanceParameters) {
+	logs := &syncBuffer{}
+	log := funcr.New(func(prefix, args string) { logs.WriteString(prefix + " " + args + "\n") }, funcr.Options{Verbosity: 1})
+	f, di, stop := failoverFixture(t, "di-fo", hooks{}, log, func(p *v1alpha1.DatabaseInstanceParameters) {
 		off := false
 		p.Failover.Enabled = &off
 	})
-	r := &failoverRig{fixture: f, di: di, t: t, stop: stop}
+	r := &failoverRig{fixture: f, di: di, t: t, stop: stop, log: log, logs: logs}
 	steps := []struct {
 		name string
 		run  func(t *testing.T)
 	}{
+		{"Replicas", r.replicas},
 		{"Disabled", r.disabled},
+		{"PlatformCA", r.platformCA},
 		{"Async", r.async},
 		{"ProviderRestart/" + stepEpochRecorded, func(t *testing.T) { r.providerRestart(t, stepEpochRecorded) }},
 		{"ProviderRestart/" + stepPromoted, func(t *testing.T) { r.providerRestart(t, stepPromoted) }},
 		{"Sync", r.sync},
 		{"PowerOffSync", r.powerOffSync},
+		{"SyncCommitWaits", r.syncCommitWaits},
+		{"NoPasswordLeaked", r.noPasswordLeaked},
+		{"Delete", r.deleteMembers},
 	}
 	for _, s := range steps {
 		if !t.Run(s.name, s.run) {
@@ -249,18 +264,26 @@ func TestFailover(t *testing.T) {
 }
 
 // failoverRig is the instance the failover steps share and the provider
-// that runs it, which lives as long as the whole test (t), not one step.
+// that runs it, which lives as long as the whole test (t), not one step;
+// every provider it starts logs to log, which logs holds.
 type failoverRig struct {
 	*fixture
 	di   *v1alpha1.DatabaseInstance
 	t    *testing.T
 	stop func()
+	log  logr.Logger
+	logs *syncBuffer
+}
+
+// start starts a provider under hooks h.
+func (r *failoverRig) start(h hooks) {
+	r.stop = startManagerWithLogger(r.t, r.env, h, r.log)
 }
 
 // restartProvider stops the provider and starts a new one under hooks h.
 func (r *failoverRig) restartProvider(h hooks) {
 	r.stop()
-	r.stop = startManager(r.t, r.env, h)
+	r.start(h)
 }
 
 // current reads the instance and returns its primary and fencing token.
@@ -316,7 +339,7 @@ func (r *failoverRig) disabled(t *testing.T) {
 			_ = conn.Close()
 		}
 	}()
-	r.stop = startManager(r.t, f.env, hooks{})
+	r.start(hooks{})
 	wait.For(t, timeout, "Ready says the primary is down and failover is disabled", func() (bool, string) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
 			return false, err.Error()
@@ -343,11 +366,11 @@ func (r *failoverRig) disabled(t *testing.T) {
 	f.eventuallyQuery(t, di, "127.0.0.1:"+strconv.Itoa(int(p["vm"])), "vm is the primary again", "SELECT pg_is_in_recovery()::text", "false")
 }
 
-// async turns failover on and kills the async primary with two replicas:
-// the most advanced replica takes over, the connection secret follows it,
-// and the former primary is restarted as its replica. Acknowledged writes
-// may be lost in async mode; the step reports how many. It is the
-// instance's first promotion.
+// async turns failover on (the PlatformCA step did already) and kills the
+// async primary with two replicas: the most advanced replica takes over,
+// the connection secret follows it, and the former primary is restarted
+// as its replica. Acknowledged writes may be lost in async mode; the step
+// reports how many. It is the instance's first promotion.
 func (r *failoverRig) async(t *testing.T) {
 	patch(t, r.env.Client, r.di, func(di *v1alpha1.DatabaseInstance) { di.Spec.ForProvider.Failover.Enabled = nil })
 	if _, token := r.current(t); token != 0 {
@@ -357,28 +380,14 @@ func (r *failoverRig) async(t *testing.T) {
 	t.Logf("async: %d acknowledged writes lost", lost)
 }
 
-// sync switches to sync (ANY 1) and kills the primary while it commits:
-// every acknowledged commit is on the new primary.
+// sync switches to sync (ANY 1), which the primary applies naming both
+// replicas and counting both in its quorum, and kills the primary while it
+// commits: every acknowledged commit is on the new primary.
 func (r *failoverRig) sync(t *testing.T) {
-	ctx := context.Background()
-	c := r.env.Client
-	patch(t, c, r.di, func(di *v1alpha1.DatabaseInstance) {
+	patch(t, r.env.Client, r.di, func(di *v1alpha1.DatabaseInstance) {
 		di.Spec.ForProvider.Replication = &v1alpha1.ReplicationParameters{Mode: v1alpha1.ReplicationSync, SyncQuorum: ptr(1)}
 	})
-	wait.For(t, timeout, "the primary counts both replicas in its quorum", func() (bool, string) {
-		if err := c.Get(ctx, client.ObjectKeyFromObject(r.di), r.di); err != nil {
-			return false, err.Error()
-		}
-		ap := r.di.Status.AtProvider
-		quorum := 0
-		for _, m := range ap.Members {
-			if m.SyncState == "quorum" {
-				quorum++
-			}
-		}
-		return strings.HasPrefix(ap.SynchronousStandbyNames, "ANY 1 (") && quorum == 2 &&
-			r.di.GetCondition(xpv2.TypeReady).Status == corev1.ConditionTrue, ap.SynchronousStandbyNames + " " + strconv.Itoa(quorum) + " in the quorum"
-	})
+	r.waitQuorum(t, r.di)
 	if lost := r.failoverUnderWrites(t); lost != 0 {
 		t.Errorf("sync ANY 1: want no acknowledged write lost, lost %d", lost)
 	}

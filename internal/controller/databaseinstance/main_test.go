@@ -1,6 +1,7 @@
 package databaseinstance
 
 import (
+	"fmt"
 	"os"
 	"testing"
 
@@ -8,7 +9,13 @@ import (
 )
 
 // TestMain stops the API server that the package's tests share
-// (testenv.Shared) once they ended.
+// (testenv.Shared) once they ended, and removes the dbaas-watchdog that
+// they built when `make build` had not (watchdogBinary).
 func TestMain(m *testing.M) {
-	os.Exit(testenv.RunShared(m))
+	code := testenv.RunShared(m)
+	if err := removeWatchdogBuild(); err != nil {
+		fmt.Fprintln(os.Stderr, "cannot remove the dbaas-watchdog the tests built:", err)
+		code = 1
+	}
+	os.Exit(code)
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/dbaas-io/dbaas/internal/clients/executor"
 
-	"github.com/go-logr/logr/funcr"
 	"github.com/jackc/pgx/v5"
 	corev1 "k8s.io/api/core/v1"
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
@@ -25,7 +24,6 @@ import (
 	"github.com/dbaas-io/dbaas/internal/clients/local"
 	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
 	"github.com/dbaas-io/dbaas/internal/testing/pgtest"
-	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
@@ -123,25 +121,20 @@ func (f *fixture) eventuallyQuery(t *testing.T, di *v1alpha1.DatabaseInstance, h
 	})
 }
 
-func TestPrimaryWithReplicas(t *testing.T) {
-	t.Parallel()
+// replicas checks a fresh primary with two async replicas (the first step
+// of TestFailover, before anything was promoted): the status says who is
+// primary and each member's role, position and stream, the connection
+// secret lists the replicas' read-only endpoints, a row written on the
+// primary is read on both replicas, which refuse writes of their own, and
+// the replication password is the instance's own. It writes the row
+// 'async' into table t, which syncCommitWaits reads again.
+func (r *failoverRig) replicas(t *testing.T) {
 	ctx := context.Background()
-	env := testenv.Shared(t)
-	c := env.Client
-	f := newFixture(t, env, "di-repl")
-	f.addVM(t, "vm-1")
-	f.addVM(t, "vm-2")
-	logs := &syncBuffer{}
-	log := funcr.New(func(prefix, args string) { logs.WriteString(prefix + " " + args + "\n") }, funcr.Options{Verbosity: 1})
-	stop := startManagerWithLogger(t, env, hooks{}, log)
-
-	di := f.replicated("pg", "vm-1", "vm-2")
-	if err := c.Create(ctx, di); err != nil {
+	f, di := r.fixture, r.di
+	c := f.env.Client
+	if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
 		t.Fatal(err)
 	}
-	f.waitReady(t, di)
-
-	// Status: who is primary, each member's role, position and stream.
 	ap := di.Status.AtProvider
 	if ap.Primary != "vm" || ap.Endpoint != "127.0.0.1" || len(ap.Members) != 3 || len(ap.ReadOnlyEndpoints) != 2 || ap.SynchronousStandbyNames != "" {
 		t.Fatalf("status.atProvider: unexpected %+v", ap)
@@ -164,9 +157,11 @@ func TestPrimaryWithReplicas(t *testing.T) {
 		t.Errorf("connection secret readOnlyEndpoints: want %v, got %v", ap.ReadOnlyEndpoints, ro)
 	}
 
-	// A row written on the primary is read on both replicas, which refuse
-	// writes of their own.
-	conn := f.connect(t, di)
+	conn, err := f.tryConnect(di)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
 	if _, err := conn.Exec(ctx, "CREATE TABLE t (v text); INSERT INTO t VALUES ('async')"); err != nil {
 		t.Fatal(err)
 	}
@@ -182,48 +177,82 @@ func TestPrimaryWithReplicas(t *testing.T) {
 		_ = rc.Close(ctx)
 	}
 
-	// The replication password is the instance's own.
-	rs := &corev1.Secret{}
-	if err := c.Get(ctx, client.ObjectKey{Namespace: f.ns, Name: "pg-replication"}, rs); err != nil {
-		t.Fatal(err)
-	}
-	replPW := string(rs.Data["password"])
-	if replPW == "" || len(rs.GetOwnerReferences()) != 1 || rs.GetOwnerReferences()[0].UID != di.GetUID() {
+	rs := mustSecret(t, c, f.ns, "pg-replication")
+	if string(rs.Data["password"]) == "" || len(rs.GetOwnerReferences()) != 1 || rs.GetOwnerReferences()[0].UID != di.GetUID() {
 		t.Errorf("replication Secret: want a password owned by the instance, got owners %+v", rs.GetOwnerReferences())
 	}
+}
 
-	// Switching async to sync with ANY 1 is applied to the primary, which
-	// then counts both replicas in the quorum.
-	if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
-		t.Fatal(err)
+// replicaVMs returns the machines of the instance's replicas, in the
+// spec's order, the order synchronous_standby_names names them in.
+func replicaVMs(di *v1alpha1.DatabaseInstance) []string {
+	var out []string
+	for _, ref := range di.Spec.ForProvider.VirtualMachineRefs {
+		if ref.Name != di.Status.AtProvider.Primary {
+			out = append(out, ref.Name)
+		}
 	}
-	patch(t, c, di, func(di *v1alpha1.DatabaseInstance) {
-		di.Spec.ForProvider.Replication = &v1alpha1.ReplicationParameters{Mode: v1alpha1.ReplicationSync, SyncQuorum: ptr(1)}
-	})
-	primary := "127.0.0.1:" + strconv.Itoa(int(ap.Port))
-	f.eventuallyQuery(t, di, primary, "synchronous_standby_names applied", "SHOW synchronous_standby_names", `ANY 1 ("vm-1", "vm-2")`)
-	f.eventuallyQuery(t, di, primary, "both replicas in the quorum",
-		"SELECT string_agg(application_name || '=' || sync_state, ',' ORDER BY application_name) FROM pg_stat_replication", "vm-1=quorum,vm-2=quorum")
+	return out
+}
+
+// waitQuorum waits until the primary of an instance switched to sync
+// ANY 1 names both replicas in synchronous_standby_names, counts both in
+// its quorum, and the status shows it.
+func (f *fixture) waitQuorum(t *testing.T, di *v1alpha1.DatabaseInstance) {
+	t.Helper()
+	ctx := context.Background()
+	c := f.env.Client
+	var want string
 	wait.For(t, timeout, "status shows the quorum", func() (bool, string) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
 			return false, err.Error()
 		}
 		ap := di.Status.AtProvider
-		ok := ap.SynchronousStandbyNames == `ANY 1 ("vm-1", "vm-2")` && len(ap.Members) == 3 &&
-			ap.Members[1].SyncState == "quorum" && ap.Members[2].SyncState == "quorum" &&
-			di.GetCondition(xpv2.TypeReady).Status == corev1.ConditionTrue
-		return ok, ap.SynchronousStandbyNames
+		replicas := replicaVMs(di)
+		want = `ANY 1 ("` + strings.Join(replicas, `", "`) + `")`
+		quorum := 0
+		for _, m := range ap.Members {
+			if m.VirtualMachine != ap.Primary && m.SyncState == "quorum" {
+				quorum++
+			}
+		}
+		return ap.SynchronousStandbyNames == want && len(ap.Members) == 3 && quorum == 2 &&
+			di.GetCondition(xpv2.TypeReady).Status == corev1.ConditionTrue, ap.SynchronousStandbyNames + " " + strconv.Itoa(quorum) + " in the quorum"
 	})
+	replicas := replicaVMs(di)
+	primary := "127.0.0.1:" + strconv.Itoa(int(ports(di)[di.Status.AtProvider.Primary]))
+	f.eventuallyQuery(t, di, primary, "synchronous_standby_names applied", "SHOW synchronous_standby_names", want)
+	f.eventuallyQuery(t, di, primary, "both replicas in the quorum",
+		"SELECT string_agg(application_name || '=' || sync_state, ',' ORDER BY application_name) FROM pg_stat_replication",
+		replicas[0]+"=quorum,"+replicas[1]+"=quorum")
+}
 
-	// With no replica up, a commit on the primary waits; it is acknowledged
-	// once the controller has a replica running again.
-	stop()
-	for _, vm := range []string{"vm-1", "vm-2"} {
-		r := &postgresql.Instance{Exec: executor.Local{}, Version: "15", Dir: f.memberDir(t, vm, "pg")}
-		if err := r.Stop(ctx); err != nil {
+// syncCommitWaits stops the provider and both replicas of the sync (ANY 1)
+// instance the failover steps leave behind: a commit on the primary waits,
+// and it is acknowledged once a new provider has a replica running again.
+// Both replicas then hold the rows of table t.
+func (r *failoverRig) syncCommitWaits(t *testing.T) {
+	ctx := context.Background()
+	f, di := r.fixture, r.di
+	primaryVM, _ := r.current(t)
+	if di.Status.AtProvider.SynchronousStandbyNames == "" {
+		t.Fatalf("want a sync primary from the steps before, got synchronous_standby_names empty")
+	}
+	primary := "127.0.0.1:" + strconv.Itoa(int(ports(di)[primaryVM]))
+	ro := f.readOnlyEndpoints(t, di)
+	conn, err := f.connectTo(ctx, di, primary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+
+	r.stop()
+	for _, vm := range replicaVMs(di) {
+		rep := &postgresql.Instance{Exec: executor.Local{}, Version: "15", Dir: f.memberDir(t, vm, "pg")}
+		if err := rep.Stop(ctx); err != nil {
 			t.Fatalf("cannot stop the replica on %s: %v", vm, err)
 		}
-		if up, err := r.Running(ctx); err != nil || up {
+		if up, err := rep.Running(ctx); err != nil || up {
 			t.Fatalf("cannot stop the replica on %s: running %v, %v", vm, up, err)
 		}
 	}
@@ -246,7 +275,7 @@ func TestPrimaryWithReplicas(t *testing.T) {
 		t.Fatalf("the commit returned (%v) with no replica up", err)
 	case <-time.After(time.Second):
 	}
-	startManagerWithLogger(t, env, hooks{}, log)
+	r.start(hooks{})
 	select {
 	case err := <-done:
 		if err != nil {
@@ -259,23 +288,33 @@ func TestPrimaryWithReplicas(t *testing.T) {
 		f.eventuallyQuery(t, di, hp, "sync row on replica "+hp, "SELECT string_agg(v, ',' ORDER BY v) FROM t", "async,sync")
 	}
 	f.waitReady(t, di)
+}
 
-	// Neither password is in events, status or the provider's log.
-	assertNoPassword(t, c, f.ns, replPW)
-	assertNoPassword(t, c, f.ns, string(mustSecret(t, c, f.ns, "pg-admin").Data["password"]))
-	if l := logs.String(); l == "" || strings.Contains(l, replPW) {
+// noPasswordLeaked checks that neither the replication nor the admin
+// password is in events, status or the log of any provider that ran the
+// instance through the steps before.
+func (r *failoverRig) noPasswordLeaked(t *testing.T) {
+	c := r.env.Client
+	replPW := string(mustSecret(t, c, r.ns, "pg-replication").Data["password"])
+	assertNoPassword(t, c, r.ns, replPW)
+	assertNoPassword(t, c, r.ns, string(mustSecret(t, c, r.ns, "pg-admin").Data["password"]))
+	if l := r.logs.String(); l == "" || strings.Contains(l, replPW) {
 		t.Errorf("want a non-empty provider log without the replication password (log has %d bytes)", len(l))
 	}
+}
 
-	// Deleting the instance stops and removes every member.
+// deleteMembers deletes the instance: every member is stopped and its
+// directory removed. It is the last step.
+func (r *failoverRig) deleteMembers(t *testing.T) {
+	ctx := context.Background()
+	f, di := r.fixture, r.di
+	c := f.env.Client
 	var pids []int
 	var dirs []string
 	for _, vm := range []string{"vm", "vm-1", "vm-2"} {
 		d := f.memberDir(t, vm, "pg")
 		pids, dirs = append(pids, pgtest.OneServer(t, filepath.Join(d, "data"))), append(dirs, d)
 	}
-	_ = conn.Close(ctx)
-	_ = watcher.Close(ctx)
 	if err := c.Delete(ctx, di); err != nil {
 		t.Fatal(err)
 	}
@@ -302,28 +341,21 @@ func mustSecret(t *testing.T, c client.Client, ns, name string) *corev1.Secret {
 	return s
 }
 
-// TestSwitchover names a replica as the primary: it is promoted, the other
-// replica follows it and the former primary rejoins as a replica, with no
-// committed row lost.
-func TestSwitchover(t *testing.T) {
-	t.Parallel()
+// switchover names vm-1 as the primary of a fresh instance (primary on vm,
+// replicas on vm-1 and vm-2): it is promoted, the other replica follows it
+// and the former primary rejoins as a replica, with no committed row lost.
+// It is the first step of TestRollingRestart, whose rolls are switchovers
+// too and which has no failover.
+func (f *fixture) switchover(t *testing.T, di *v1alpha1.DatabaseInstance) {
 	ctx := context.Background()
-	env := testenv.Shared(t)
-	c := env.Client
-	f := newFixture(t, env, "di-switch")
-	f.addVM(t, "vm-1")
-	f.addVM(t, "vm-2")
-	startManager(t, env, hooks{})
-
-	di := f.replicated("pg", "vm-1", "vm-2")
-	if err := c.Create(ctx, di); err != nil {
+	c := f.env.Client
+	if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
 		t.Fatal(err)
 	}
-	f.waitReady(t, di)
-	ports := map[string]int32{}
-	for _, m := range di.Status.AtProvider.Members {
-		ports[m.VirtualMachine] = m.Port
+	if di.Status.AtProvider.Primary != "vm" {
+		t.Fatalf("want the fresh instance's primary on vm, got %q", di.Status.AtProvider.Primary)
 	}
+	p := ports(di)
 	conn := f.connect(t, di)
 	if _, err := conn.Exec(ctx, "CREATE TABLE t (v text); INSERT INTO t VALUES ('before')"); err != nil {
 		t.Fatal(err)
@@ -345,7 +377,7 @@ func TestSwitchover(t *testing.T) {
 				streaming++
 			}
 		}
-		ok := ap.Primary == "vm-1" && ap.Port == ports["vm-1"] && roles["vm-1"] == v1alpha1.RolePrimary &&
+		ok := ap.Primary == "vm-1" && ap.Port == p["vm-1"] && roles["vm-1"] == v1alpha1.RolePrimary &&
 			roles["vm"] == v1alpha1.RoleReplica && roles["vm-2"] == v1alpha1.RoleReplica && streaming == 2 &&
 			di.GetCondition(xpv2.TypeReady).Status == corev1.ConditionTrue
 		return ok, "primary " + ap.Primary + " " + di.GetCondition(xpv2.TypeSynced).Message + " " + di.GetCondition(xpv2.TypeReady).Message
@@ -363,7 +395,7 @@ func TestSwitchover(t *testing.T) {
 	// that reach the former primary and the other replica.
 	wait.For(t, timeout, "connection secret follows the primary", func() (bool, string) {
 		s := mustSecret(t, c, f.ns, "pg-conn")
-		return string(s.Data["port"]) == strconv.Itoa(int(ports["vm-1"])), "port " + string(s.Data["port"])
+		return string(s.Data["port"]) == strconv.Itoa(int(p["vm-1"])), "port " + string(s.Data["port"])
 	})
 	conn, err := f.tryConnect(di)
 	if err != nil {
@@ -374,7 +406,7 @@ func TestSwitchover(t *testing.T) {
 		t.Fatalf("write on the new primary: %v", err)
 	}
 	ro := f.readOnlyEndpoints(t, di)
-	want := []string{"127.0.0.1:" + strconv.Itoa(int(ports["vm"])), "127.0.0.1:" + strconv.Itoa(int(ports["vm-2"]))}
+	want := []string{"127.0.0.1:" + strconv.Itoa(int(p["vm"])), "127.0.0.1:" + strconv.Itoa(int(p["vm-2"]))}
 	if strings.Join(ro, ",") != strings.Join(want, ",") {
 		t.Errorf("readOnlyEndpoints: want %v, got %v", want, ro)
 	}
@@ -382,7 +414,7 @@ func TestSwitchover(t *testing.T) {
 		f.eventuallyQuery(t, di, hp, "both rows on "+hp, "SELECT string_agg(v, ',' ORDER BY v) FROM t", "after,before")
 		f.eventuallyQuery(t, di, hp, hp+" in recovery", "SELECT pg_is_in_recovery()::text", "true")
 	}
-	primary := "127.0.0.1:" + strconv.Itoa(int(ports["vm-1"]))
+	primary := "127.0.0.1:" + strconv.Itoa(int(p["vm-1"]))
 	f.eventuallyQuery(t, di, primary, "replicas stream from the new primary",
 		"SELECT string_agg(application_name || '=' || state, ',' ORDER BY application_name) FROM pg_stat_replication", "vm=streaming,vm-2=streaming")
 	f.eventuallyQuery(t, di, primary, "slots on the new primary",

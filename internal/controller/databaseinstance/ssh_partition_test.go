@@ -36,13 +36,16 @@ const (
 )
 
 var (
-	watchdogOnce sync.Once
-	watchdogPath string
-	watchdogErr  error
+	watchdogOnce     sync.Once
+	watchdogBuildDir string
+	watchdogPath     string
+	watchdogErr      error
 )
 
 // watchdogBinary is the dbaas-watchdog the provider installs on the test
-// hosts: `make build`'s, or one built once for this test binary.
+// hosts: `make build`'s, or one built once for this test binary into a
+// directory that TestMain removes (removeWatchdogBuild) once every test
+// ended, since the tests that share it run in parallel.
 func watchdogBinary(t *testing.T) string {
 	t.Helper()
 	root := testenv.RepoRoot(t)
@@ -55,6 +58,7 @@ func watchdogBinary(t *testing.T) string {
 			watchdogErr = err
 			return
 		}
+		watchdogBuildDir = dir
 		watchdogPath = filepath.Join(dir, "dbaas-watchdog")
 		cmd := exec.Command("go", "build", "-o", watchdogPath, "./cmd/dbaas-watchdog")
 		cmd.Dir = root
@@ -67,6 +71,15 @@ func watchdogBinary(t *testing.T) string {
 		t.Fatalf("cannot build dbaas-watchdog: %v: %s", watchdogErr, watchdogPath)
 	}
 	return watchdogPath
+}
+
+// removeWatchdogBuild removes the dbaas-watchdog that watchdogBinary
+// built, if it built one.
+func removeWatchdogBuild() error {
+	if watchdogBuildDir == "" {
+		return nil
+	}
+	return os.RemoveAll(watchdogBuildDir)
 }
 
 func fileExists(p string) bool {

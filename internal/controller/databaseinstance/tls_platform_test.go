@@ -223,18 +223,23 @@ func secretsOf(t *testing.T, c client.Client, ns string) []corev1.Secret {
 	return l.Items
 }
 
-// TestTLSPlatformCAReplicated: a primary with two replicas and failover
-// after two seconds moves to the platform's CA and through its rotation
-// with every member reloaded, none restarted, and no failover: while the
-// provider's client trusts the new CA and a member still serves the old
-// one, the member does not answer it, which must not count as the
-// primary being down for good.
-func TestTLSPlatformCAReplicated(t *testing.T) {
-	t.Parallel()
+// platformCA turns failover on (after failoverAfterForTests) and moves
+// the primary with two replicas to the platform's CA and through its
+// rotation with every member reloaded, none restarted, and no failover:
+// while the provider's client trusts the new CA and a member still serves
+// the old one, the member does not answer it, which must not count as the
+// primary being down for good. It is a step of TestFailover, after the
+// Disabled step and before the first failover.
+func (r *failoverRig) platformCA(t *testing.T) {
 	needRoot(t)
-	f, di, _ := failoverFixture(t, "di-tls-platform-ha", hooks{}, nil)
+	f, di := r.fixture, r.di
 	c := f.env.Client
-	caSecret, platform := createPlatformCA(t, c, "di-tls-platform-ha-ca")
+	patch(t, c, di, func(di *v1alpha1.DatabaseInstance) { di.Spec.ForProvider.Failover.Enabled = nil })
+	f.waitReady(t, di)
+	if di.Status.AtProvider.Primary != "vm" || di.Status.AtProvider.LastFailoverTime != nil {
+		t.Fatalf("want the primary on vm and no failover before the step, got %q, last failover %v", di.Status.AtProvider.Primary, di.Status.AtProvider.LastFailoverTime)
+	}
+	caSecret, platform := createPlatformCA(t, c, f.ns+"-ca")
 	members := []string{"vm", "vm-1", "vm-2"}
 	pids := map[string]int{}
 	for _, vm := range members {
