@@ -157,6 +157,15 @@ func config(t *testing.T, i *postgresql.Instance, interval, fenceAfter time.Dura
 	}
 }
 
+// socketConfig is config over i's unix socket, as the provider writes it:
+// peer, no password, no TLS.
+func socketConfig(t *testing.T, i *postgresql.Instance, interval, fenceAfter time.Duration) watchdog.Config {
+	t.Helper()
+	c := config(t, i, interval, fenceAfter)
+	c.Host, c.PasswordFile, c.SSLMode = i.SocketDir(), "", ""
+	return c
+}
+
 // logLines collects the watchdog's log lines.
 type logLines struct {
 	mu  sync.Mutex
