@@ -47,14 +47,20 @@ func Run(ctx context.Context, c Config) error {
 
 // lookOnce looks at the member, decides, acts, and returns the memory
 // after the look.
-func lookOnce(ctx context.Context, c Config, mem Memory, log *slog.Logger) Memory {
-	ctx, cancel := context.WithTimeout(ctx, lookTimeout)
+func lookOnce(parent context.Context, c Config, mem Memory, log *slog.Logger) Memory {
+	ctx, cancel := context.WithTimeout(parent, lookTimeout)
 	defer cancel()
 	conn, err := connect(ctx, c)
 	if conn != nil {
 		defer conn.Close(context.Background())
 	}
 	l := observe(ctx, c, conn, err)
+	if parent.Err() != nil {
+		// The watchdog was told to stop during the look (a restart for a
+		// new configuration): what the look missed is no fault of the
+		// server's, and the next watchdog looks again at once.
+		return mem
+	}
 	// Streaming counts at the replicas' latest reply (RememberReply), not
 	// at the look: the look's count only holds replicas that replied
 	// within fenceAfter.
