@@ -113,7 +113,9 @@ func startReplica(t *testing.T, r, p *postgresql.Instance, member string) {
 	}
 }
 
-// mustExec runs sql on i as the admin user.
+// mustExec runs sql on i as the admin user: over its socket on a member
+// with the provider's pg_hba.conf (one that serves TLS, which refuses the
+// admin over TCP), else over TCP.
 func mustExec(t *testing.T, i *postgresql.Instance, sql string) {
 	t.Helper()
 	if err := tryExec(i, sql); err != nil {
@@ -123,7 +125,7 @@ func mustExec(t *testing.T, i *postgresql.Instance, sql string) {
 
 func tryExec(i *postgresql.Instance, sql string) error {
 	ctx := context.Background()
-	c, err := i.Connect(ctx, admin, adminPW, "postgres")
+	c, err := i.ConnectAdmin(ctx, adminPW)
 	if err != nil {
 		return err
 	}

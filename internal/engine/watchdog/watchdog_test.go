@@ -232,6 +232,14 @@ func TestFenceOverSocket(t *testing.T) {
 	a := newMember(t, testenv.SharedDir(t), "a")
 	a.TLS = &postgresql.TLS{Cert: server.Cert, Key: server.Key, CA: ca.Cert}
 	startPrimary(t, a, "a")
+	// The admin over TCP, even with its password, is refused by the
+	// server: the socket is the watchdog's only way in.
+	if conn, err := a.Connect(context.Background(), admin, adminPW, "postgres"); err == nil {
+		_ = conn.Close(context.Background())
+		t.Fatal("the admin logged in over TCP on a member with the provider's pg_hba.conf")
+	} else if !strings.Contains(err.Error(), "pg_hba.conf rejects connection") {
+		t.Fatalf("the admin over TCP: err = %v, want pg_hba.conf to reject it", err)
+	}
 	c := socketConfig(t, a, 300*time.Millisecond, time.Second)
 	stopBeats := renew(t, c.HeartbeatFile, 100*time.Millisecond)
 	log := runWatchdog(t, c)
