@@ -2,6 +2,7 @@ package databaseinstance
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,8 +15,10 @@ import (
 
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
+	computev1alpha1 "github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/engine/pgroles"
+	"github.com/dbaas-io/dbaas/internal/scram"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
@@ -40,7 +43,7 @@ func TestAdminPasswordRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.waitReady(t, di)
-	rotateAdminPassword(t, f, di)
+	rotateAdminPassword(t, f, di, filepath.Join(f.machineDir(t), "postgresql", "pg"))
 	assertNoPassword(t, c, f.ns, rotatedPassword)
 	for _, pw := range []string{rotatedPassword, pgroles.Password(rotatedPassword, pgroles.Admin)} {
 		if strings.Contains(logs.String(), pw) {
@@ -57,8 +60,10 @@ const rotatedPassword = "n3w-'admin\\-password"
 // Secret and checks that the connection secret publishes dbaas_admin with
 // the password derived from the new one, which works and finds the row,
 // that the old one no longer works, that the superuser takes the new admin
-// password and not the old, and that the instance stayed Ready throughout.
-func rotateAdminPassword(t *testing.T, f *fixture, di *v1alpha1.DatabaseInstance) {
+// password and not the old (read over the member's socket in instanceDir)
+// and is refused over TCP with either, and that the instance stayed Ready
+// throughout.
+func rotateAdminPassword(t *testing.T, f *fixture, di *v1alpha1.DatabaseInstance, instanceDir string) {
 	t.Helper()
 	ctx := context.Background()
 	c := f.env.Client
@@ -123,18 +128,25 @@ func rotateAdminPassword(t *testing.T, f *fixture, di *v1alpha1.DatabaseInstance
 		t.Errorf("old password: want refused, got %v", err)
 	}
 	// The superuser, which the provider reaches over the socket, took the
-	// Secret's new password too: a login with it over TCP from the
-	// provider's address gets in, one with the old one does not.
+	// Secret's new password too (its verifier, read over the socket,
+	// matches the new one and not the old), and neither opens anything
+	// over TCP: PostgreSQL refuses the superuser there.
+	sc := adminSocket(t, instanceDir, superuserOf(di))
+	var verifier string
+	if err := sc.QueryRow(ctx, "SELECT rolpassword FROM pg_authid WHERE rolname = current_user").Scan(&verifier); err != nil {
+		t.Fatal(err)
+	}
+	_ = sc.Close(ctx)
+	if !scram.Matches(verifier, rotatedPassword) || scram.Matches(verifier, oldAdminPW) {
+		t.Errorf("the superuser's verifier: matches the new admin password %v, the old %v; want true, false",
+			scram.Matches(verifier, rotatedPassword), scram.Matches(verifier, oldAdminPW))
+	}
 	admin := mustSecret(t, c, f.ns, "pg-conn")
 	admin.Data["username"] = []byte(superuserOf(di))
-	for _, tc := range []struct {
-		pw   string
-		want bool
-	}{{rotatedPassword, true}, {oldAdminPW, false}} {
-		admin.Data["password"] = []byte(tc.pw)
-		_, err := connectWith(ctx, admin)
-		if (err == nil) != tc.want {
-			t.Errorf("the superuser over TCP with the %s admin password: err = %v", map[bool]string{true: "new", false: "old"}[tc.want], err)
+	for _, pw := range []string{rotatedPassword, oldAdminPW} {
+		admin.Data["password"] = []byte(pw)
+		if _, err := connectWith(ctx, admin); !rejectedByHBA(err) {
+			t.Errorf("the superuser over TCP: err = %v; want PostgreSQL's refusal (28000, pg_hba.conf rejects connection)", err)
 		}
 	}
 	// The instance settles Synced and Ready with the new password.
@@ -172,6 +184,10 @@ func TestAdminPasswordRotationOverSSH(t *testing.T) {
 	f.machine(t, "vm", pcGood)
 	di := f.sshInstance(t, "pg", "vm", pcGood)
 	f.waitReady(t, di)
-	rotateAdminPassword(t, f.fixture, di)
+	vm := &computev1alpha1.VirtualMachine{}
+	if err := f.env.Client.Get(context.Background(), client.ObjectKey{Namespace: f.ns, Name: "vm"}, vm); err != nil {
+		t.Fatal(err)
+	}
+	rotateAdminPassword(t, f.fixture, di, filepath.Dir(sshDataDir(vm, f.ns, "pg")))
 	assertNoPassword(t, f.env.Client, f.ns, rotatedPassword)
 }

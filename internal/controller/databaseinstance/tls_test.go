@@ -3,6 +3,7 @@ package databaseinstance
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"net"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -77,7 +79,7 @@ func (p *tlsProbe) verified(t *testing.T) *tls.Config {
 
 // checkTLSBoundary runs the checks both engines must pass: nothing in plain
 // text, the connection secret's dbaas_admin in with its CA and no
-// superuser, the superuser over TCP only from the provider's address, an
+// superuser, the superuser refused over TCP from anywhere, an
 // application with the connection secret's CA in, and a client that names
 // no TLS mode refusing a server its CA did not sign.
 func checkTLSBoundary(t *testing.T, f *fixture, di *v1alpha1.DatabaseInstance, instanceDir string) {
@@ -131,10 +133,20 @@ func checkTLSBoundary(t *testing.T, f *fixture, di *v1alpha1.DatabaseInstance, i
 		}
 	})
 
-	t.Run("SuperuserOverTCPFromElsewhereRefused", func(t *testing.T) {
-		_, err := p.login(otherClient, super, superPW, p.verified(t))
-		if err == nil || !strings.Contains(err.Error(), "rejects connection") {
-			t.Errorf("the superuser %s over TLS from %s: err = %v, want pg_hba.conf to reject it", super, otherClient, err)
+	t.Run("SuperuserOverTCPRefused", func(t *testing.T) {
+		// From the provider's own address as from another, with TLS
+		// verified and the right password: PostgreSQL refuses the
+		// superuser itself (28000), by the reject rule before any other
+		// host rule. The provider and the watchdog reach it over the
+		// socket only.
+		for _, from := range []string{"", otherClient} {
+			c, err := p.login(from, super, superPW, p.verified(t))
+			if err == nil {
+				_ = c.Close(ctx)
+			}
+			if !rejectedByHBA(err) {
+				t.Errorf("the superuser %s over TLS from %q: err = %v, want PostgreSQL's refusal (28000, pg_hba.conf rejects connection)", super, from, err)
+			}
 		}
 		// The same address is let in for an application, with TLS: the
 		// refusal is the superuser's.
@@ -211,6 +223,24 @@ func checkTLSBoundary(t *testing.T, f *fixture, di *v1alpha1.DatabaseInstance, i
 func checkAdminSocket(t *testing.T, instanceDir, admin string, stmts ...string) {
 	t.Helper()
 	ctx := context.Background()
+	c := adminSocket(t, instanceDir, admin)
+	defer c.Close(ctx)
+	var onSocket bool
+	if err := c.QueryRow(ctx, "SELECT inet_server_addr() IS NULL").Scan(&onSocket); err != nil || !onSocket {
+		t.Errorf("the session is on the unix socket: %v, %v", onSocket, err)
+	}
+	for _, q := range stmts {
+		if _, err := c.Exec(ctx, q); err != nil {
+			t.Errorf("%s as %s over the socket: %v", q, admin, err)
+		}
+	}
+}
+
+// adminSocket is a session as admin over the unix socket of the member in
+// instanceDir, as root, with a password the server does not hold: peer
+// through pg_ident.conf lets root in without one.
+func adminSocket(t *testing.T, instanceDir, admin string) *pgx.Conn {
+	t.Helper()
 	sockets, err := filepath.Glob(filepath.Join(instanceDir, "run", ".s.PGSQL.*[0-9]"))
 	if err != nil || len(sockets) != 1 {
 		t.Fatalf("the member's unix socket in %s: %v, %v; want one", instanceDir, sockets, err)
@@ -226,20 +256,18 @@ func checkAdminSocket(t *testing.T, instanceDir, admin string, stmts ...string) 
 	cfg.Host, cfg.Port, cfg.User, cfg.Database = filepath.Dir(sockets[0]), uint16(port), admin, "postgres"
 	cfg.Password, cfg.TLSConfig, cfg.Fallbacks = "not the admin password", nil, nil
 	cfg.ConnectTimeout = 10 * time.Second
-	c, err := pgx.ConnectConfig(ctx, cfg)
+	c, err := pgx.ConnectConfig(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("root as %s over the socket, without the password: %v", admin, err)
 	}
-	defer c.Close(ctx)
-	var onSocket bool
-	if err := c.QueryRow(ctx, "SELECT inet_server_addr() IS NULL").Scan(&onSocket); err != nil || !onSocket {
-		t.Errorf("the session is on the unix socket: %v, %v", onSocket, err)
-	}
-	for _, q := range stmts {
-		if _, err := c.Exec(ctx, q); err != nil {
-			t.Errorf("%s as %s over the socket: %v", q, admin, err)
-		}
-	}
+	return c
+}
+
+// rejectedByHBA reports whether err is PostgreSQL refusing a login by a
+// reject rule of pg_hba.conf (SQLSTATE 28000), before any password.
+func rejectedByHBA(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "28000" && strings.Contains(pe.Message, "pg_hba.conf rejects connection")
 }
 
 // checkKeyFile checks that the server's key is readable by the engine user

@@ -34,7 +34,7 @@ const (
 	defaultFenceAfter = 10 * time.Second
 
 	// watchdogDir is the directory below a member's directory that holds
-	// its watchdog's configuration, password, heartbeat, PID and log.
+	// its watchdog's configuration, heartbeat, PID and log.
 	watchdogDir = "watchdog"
 	// watchdogBinaryDir holds the watchdog's binary on a member's machine,
 	// below the machine's root (the machine's directory on the local
@@ -122,7 +122,9 @@ func pollHeartbeat(mg resource.Managed, d time.Duration) time.Duration {
 	return min(d, max(fenceAfter(cr.Spec.ForProvider)/2, downRecheck))
 }
 
-// watchdogPaths are a member's watchdog files, in its directory.
+// watchdogPaths are a member's watchdog files, in its directory. password
+// is where providers before the watchdog logged in over the socket wrote
+// the admin's password for it: only removed now.
 type watchdogPaths struct{ dir, config, password, heartbeat, pid, log string }
 
 func pathsOf(i *postgresql.Instance) watchdogPaths {
@@ -142,28 +144,29 @@ func (w *memberWatchdog) process(i *postgresql.Instance, after time.Duration) wa
 	}
 }
 
-// config is the member's watchdog configuration. The watchdog connects to
-// its own member's server the way the provider does, over TCP to the
-// member's address with TLS verified against the instance's CA, as the
-// admin user with the password in a file of its own (mode 0600); the
-// member admits the admin user from its own address (see sshMembers). It
-// runs as the engine's OS user, so it needs no OS user of its own for
-// pg_ctl.
+// watchdogConfig is the member's watchdog configuration. The watchdog runs
+// as the engine's OS user, the server's own, so it needs no OS user of its
+// own for pg_ctl, and it logs in as the provider's socket sessions do: over
+// the member's unix socket as the admin role, by peer, which pg_ident.conf
+// maps the engine's OS user to (see postgresql's renderIdent). No password
+// is written for it, and pg_hba.conf refuses the admin role over TCP from
+// anywhere. That OS user owns the data directory and may stop the server
+// anyway, so the superuser adds nothing it could not already do; a
+// least-privilege role could not end a superuser's sessions
+// (pg_signal_backend cannot), nor get in once the connections are used up.
 func watchdogConfig(i *postgresql.Instance, epoch int64) watchdog.Config {
 	p := pathsOf(i)
 	return watchdog.Config{
-		Host: memberHost(i), Port: int(i.Port), User: i.AdminUser, PasswordFile: p.password,
-		SSLMode: SSLModeVerifyFull, SSLRootCert: i.CAFile(),
+		Host: i.SocketDir(), Port: int(i.Port), User: i.AdminUser,
 		DataDir: i.DataDir(), PGCtl: path.Join(postgresql.DefaultBinRoot, majorVersion(i.Version), "bin", "pg_ctl"),
 		HeartbeatFile: p.heartbeat, FenceFile: i.FenceFile(), Epoch: epoch,
 	}
 }
 
 // watchdogSteps are the steps that install and run the member's watchdog:
-// its binary (copied when its checksum differs), its directory, password
-// and configuration, owned by the engine's OS user, then the watchdog
-// itself.
-func watchdogSteps(w *memberWatchdog, i *postgresql.Instance, bin *binary, password string, epoch int64, after time.Duration) ([]steps.Step, error) {
+// its binary (copied when its checksum differs), its directory and
+// configuration, owned by the engine's OS user, then the watchdog itself.
+func watchdogSteps(w *memberWatchdog, i *postgresql.Instance, bin *binary, epoch int64, after time.Duration) ([]steps.Step, error) {
 	p := pathsOf(i)
 	conf, err := watchdogConfig(i, epoch).Marshal()
 	if err != nil {
@@ -173,8 +176,7 @@ func watchdogSteps(w *memberWatchdog, i *postgresql.Instance, bin *binary, passw
 		steps.Directory(path.Dir(w.binary), "", 0o755),
 		binaryStep(w.binary, bin),
 		steps.Directory(p.dir, playSuperuser, 0o700),
-		ownedFile(p.password, []byte(password+"\n"), playSuperuser),
-		ownedFile(p.config, conf, playSuperuser),
+		withoutPasswordFile(ownedFile(p.config, conf, playSuperuser), p.password),
 	}
 	proc := w.process(i, after)
 	if w.systemd {
@@ -272,6 +274,26 @@ func ownedFile(p string, content []byte, owner string) steps.Step {
 
 func ownedFileName(p string) string { return "owned file " + p }
 
+// withoutPasswordFile is the configuration's step s that also removes the
+// password file providers before the watchdog logged in over the socket
+// wrote beside it. Their configuration named that file, so the new one
+// is written once on each such member, and that write removes it: no
+// command more on every pass.
+func withoutPasswordFile(s steps.Step, password string) steps.Step {
+	apply := s.Apply
+	s.Apply = func(ctx context.Context, e executor.Executor) error {
+		if err := apply(ctx, e); err != nil {
+			return err
+		}
+		res, err := e.Run(ctx, executor.ShellCommand("rm", "-f", "--", password), nil)
+		if err == nil && res.ExitCode != 0 {
+			err = errors.New(strings.TrimSpace(res.Stderr))
+		}
+		return err
+	}
+	return s
+}
+
 // ensureWatchdog installs and runs the watchdog beside a member that holds
 // data. A configuration that changed (a new epoch, a new password) is
 // taken up by restarting the watchdog: it reads its configuration once.
@@ -283,7 +305,7 @@ func (e *external) ensureWatchdog(ctx context.Context, m member) error {
 	if err != nil {
 		return errors.Wrapf(err, errInstallWatchdog, m.vm)
 	}
-	plan, err := watchdogSteps(m.wd, m.inst, bin, e.password, e.rec.Epoch, e.fenceAfter)
+	plan, err := watchdogSteps(m.wd, m.inst, bin, e.rec.Epoch, e.fenceAfter)
 	if err != nil {
 		return errors.Wrapf(err, errInstallWatchdog, m.vm)
 	}
@@ -291,8 +313,7 @@ func (e *external) ensureWatchdog(ctx context.Context, m member) error {
 	if err != nil {
 		return errors.Wrapf(err, errInstallWatchdog, m.vm)
 	}
-	// The password file is read on each look; the configuration only at
-	// the start.
+	// The watchdog reads its configuration only at its start.
 	if !slices.Contains(report.Changed, ownedFileName(pathsOf(m.inst).config)) {
 		return nil
 	}

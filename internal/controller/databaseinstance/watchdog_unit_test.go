@@ -1,6 +1,10 @@
 package databaseinstance
 
 import (
+	"os"
+	"os/user"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -151,5 +155,51 @@ func TestBinaryStep(t *testing.T) {
 	}
 	if done, _ := binaryStep(p, &binary{data: bin.data, sum: "def"}).Check(ctx, x); done {
 		t.Error("Check with another checksum: want not done, so that a new binary is copied")
+	}
+}
+
+// TestWatchdogConfigOverSocket: the watchdog logs in over its member's unix
+// socket as the admin role by peer, with no password and no TCP address.
+func TestWatchdogConfigOverSocket(t *testing.T) {
+	i := postgresql.NewInstance(cutOff{}, "/m/pg", "pg", "15", 5433, "postgres")
+	i.Host = "10.0.0.5"
+	c := watchdogConfig(i, 3)
+	if c.Host != i.SocketDir() || c.User != "postgres" || c.Port != 5433 {
+		t.Errorf("watchdog login: host %q user %q port %d; want the socket directory %q, the admin role, the member's port", c.Host, c.User, c.Port, i.SocketDir())
+	}
+	if c.PasswordFile != "" || c.SSLMode != "" || c.SSLRootCert != "" {
+		t.Errorf("watchdog login over the socket: password file %q, sslmode %q, root cert %q; want none", c.PasswordFile, c.SSLMode, c.SSLRootCert)
+	}
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "fenceAfter") {
+		t.Errorf("Validate of the file part: want only the timing missing, got %v", err)
+	}
+}
+
+// TestConfigStepRemovesPasswordFile: a member set up by a provider that gave
+// its watchdog the admin's password gets the new configuration, and the
+// password file goes with that write.
+func TestConfigStepRemovesPasswordFile(t *testing.T) {
+	dir := t.TempDir()
+	pw, conf := filepath.Join(dir, "password"), filepath.Join(dir, "config.json")
+	if err := os.WriteFile(pw, []byte("old admin password\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	owner, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := withoutPasswordFile(ownedFile(conf, []byte("{}\n"), owner.Username), pw)
+	ctx, x := t.Context(), executor.Local{}
+	if err := s.Apply(ctx, x); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(pw); !os.IsNotExist(err) {
+		t.Errorf("the old password file: want it removed, stat says %v", err)
+	}
+	if done, err := s.Check(ctx, x); err != nil || !done {
+		t.Errorf("Check after the write: want done, got %v %v", done, err)
+	}
+	if err := s.Apply(ctx, x); err != nil {
+		t.Errorf("Apply with no password file left: %v", err)
 	}
 }

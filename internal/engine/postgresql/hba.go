@@ -45,21 +45,19 @@ func hbaName(n string) string {
 // admin role. Everyone else may come in over the socket as themselves
 // (peer). Over TCP nothing comes in without TLS: every TCP rule is
 // hostssl, so a plain connection finds no rule and is refused. The admin
-// account, the superuser the provider administers the server with, comes
-// in over TCP only from the provider's own address (Address, when the
-// provider runs on the member's host) and from the peers (the provider's
-// address over SSH, and the other members), with TLS and its password;
-// from anywhere else it is rejected before the rule for applications can
-// match it. dbaas_admin, which the connection secret names, comes in with
-// TLS from where the superuser does and from where applications do.
-// Replicas stream as the replication user, with TLS, from loopback and the
-// peers. pg_rewind of a former primary reads the new primary's files as
-// the rewind role, on the database postgres, with TLS, from loopback and
-// the peers only: it may read any file of the data directory, so it is
-// rejected from anywhere else before the applications' rule. Applications
-// come in with TLS and their password from apps: the loopback
-// network the machine listens on when it is empty. peers and apps are
-// networks as hbaNetworks returns them.
+// account, the superuser the provider administers the server with (over
+// the socket, as the watchdog does), never comes in over TCP: its reject
+// rules (all is no replication connection) are the first host rules, for
+// plain text and TLS alike, so no rule after them can let it in. dbaas_admin, which the connection secret names,
+// comes in with TLS from the provider's address and the peers and from
+// where applications do. Replicas stream as the replication user, with
+// TLS, from loopback and the peers. pg_rewind of a former primary reads the
+// new primary's files as the rewind role, on the database postgres, with
+// TLS, from loopback and the peers only: it may read any file of the data
+// directory, so it is rejected from anywhere else before the applications'
+// rule. Applications come in with TLS and their password from apps: the
+// loopback network the machine listens on when it is empty. peers and apps
+// are networks as hbaNetworks returns them.
 func renderHBA(adminUser string, peers, apps []string) string {
 	admin := hbaName(adminUser)
 	lines := []string{
@@ -67,12 +65,9 @@ func renderHBA(adminUser string, peers, apps []string) string {
 		"# TYPE   DATABASE     USER  ADDRESS  METHOD",
 		"local    all          " + admin + "  peer map=" + identMap,
 		"local    all          all            peer",
-		"hostssl  all          " + admin + "  " + Address + "/32  scram-sha-256",
+		"host     all          " + admin + "  all  reject",
+		"host     replication  " + admin + "  all  reject",
 	}
-	for _, p := range peers {
-		lines = append(lines, "hostssl  all          "+admin+"  "+p+"  scram-sha-256")
-	}
-	lines = append(lines, "host     all          "+admin+"  all  reject")
 	for _, n := range append([]string{Address + "/32"}, peers...) {
 		lines = append(lines, "hostssl  all          "+pgroles.Admin+"  "+n+"  scram-sha-256")
 	}

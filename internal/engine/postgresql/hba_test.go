@@ -16,13 +16,13 @@ func TestRenderHBA(t *testing.T) {
 		want   []string
 	}{
 		"Postgres": {
-			reason: "Over the socket the admin account comes in through the map before the peer line for everyone can catch it; over TCP only hostssl rules let anyone in; the admin account only from the provider's address, rejected from anywhere else before the applications' rule",
+			reason: "Over the socket the admin account comes in through the map before the peer line for everyone can catch it; over TCP only hostssl rules let anyone in, and never the admin account, whose reject rules come before every other host rule",
 			admin:  "postgres",
 			want: []string{
 				"local all postgres peer map=dbaas",
 				"local all all peer",
-				"hostssl all postgres 127.0.0.1/32 scram-sha-256",
 				"host all postgres all reject",
+				"host replication postgres all reject",
 				"hostssl all dbaas_admin 127.0.0.1/32 scram-sha-256",
 				"hostssl replication dbaas_replication 127.0.0.1/32 scram-sha-256",
 				"hostssl postgres dbaas_rewind 127.0.0.1/32 scram-sha-256",
@@ -31,16 +31,14 @@ func TestRenderHBA(t *testing.T) {
 			},
 		},
 		"Peers": {
-			reason: "The admin account (the provider over SSH, pg_rewind of another member) and replicas come in from the peers as well, before the reject",
+			reason: "dbaas_admin, replicas and pg_rewind come in from the peers as well; the superuser from none of them",
 			admin:  "postgres",
 			peers:  []string{"10.0.0.2/32", "10.1.0.0/24"},
 			want: []string{
 				"local all postgres peer map=dbaas",
 				"local all all peer",
-				"hostssl all postgres 127.0.0.1/32 scram-sha-256",
-				"hostssl all postgres 10.0.0.2/32 scram-sha-256",
-				"hostssl all postgres 10.1.0.0/24 scram-sha-256",
 				"host all postgres all reject",
+				"host replication postgres all reject",
 				"hostssl all dbaas_admin 127.0.0.1/32 scram-sha-256",
 				"hostssl all dbaas_admin 10.0.0.2/32 scram-sha-256",
 				"hostssl all dbaas_admin 10.1.0.0/24 scram-sha-256",
@@ -55,16 +53,15 @@ func TestRenderHBA(t *testing.T) {
 			},
 		},
 		"VMApplications": {
-			reason: "On a VM applications come in from anywhere with TLS; the superuser only from the provider, rejected from anywhere else before the applications' rules",
+			reason: "On a VM applications come in from anywhere with TLS; the superuser from nowhere, rejected before the applications' rules",
 			admin:  "postgres",
 			peers:  []string{"10.0.0.1/32"},
 			apps:   []string{"0.0.0.0/0", "::/0"},
 			want: []string{
 				"local all postgres peer map=dbaas",
 				"local all all peer",
-				"hostssl all postgres 127.0.0.1/32 scram-sha-256",
-				"hostssl all postgres 10.0.0.1/32 scram-sha-256",
 				"host all postgres all reject",
+				"host replication postgres all reject",
 				"hostssl all dbaas_admin 127.0.0.1/32 scram-sha-256",
 				"hostssl all dbaas_admin 10.0.0.1/32 scram-sha-256",
 				"hostssl replication dbaas_replication 127.0.0.1/32 scram-sha-256",
@@ -84,9 +81,8 @@ func TestRenderHBA(t *testing.T) {
 			want: []string{
 				"local all postgres peer map=dbaas",
 				"local all all peer",
-				"hostssl all postgres 127.0.0.1/32 scram-sha-256",
-				"hostssl all postgres fd00::1/128 scram-sha-256",
 				"host all postgres all reject",
+				"host replication postgres all reject",
 				"hostssl all dbaas_admin 127.0.0.1/32 scram-sha-256",
 				"hostssl all dbaas_admin fd00::1/128 scram-sha-256",
 				"hostssl replication dbaas_replication 127.0.0.1/32 scram-sha-256",
@@ -104,8 +100,8 @@ func TestRenderHBA(t *testing.T) {
 			want: []string{
 				`local all "Ad""min all" peer map=dbaas`,
 				"local all all peer",
-				`hostssl all "Ad""min all" 127.0.0.1/32 scram-sha-256`,
 				`host all "Ad""min all" all reject`,
+				`host replication "Ad""min all" all reject`,
 				"hostssl all dbaas_admin 127.0.0.1/32 scram-sha-256",
 				"hostssl replication dbaas_replication 127.0.0.1/32 scram-sha-256",
 				"hostssl postgres dbaas_rewind 127.0.0.1/32 scram-sha-256",
@@ -119,8 +115,8 @@ func TestRenderHBA(t *testing.T) {
 			want: []string{
 				`local all "all" peer map=dbaas`,
 				"local all all peer",
-				`hostssl all "all" 127.0.0.1/32 scram-sha-256`,
 				`host all "all" all reject`,
+				`host replication "all" all reject`,
 				"hostssl all dbaas_admin 127.0.0.1/32 scram-sha-256",
 				"hostssl replication dbaas_replication 127.0.0.1/32 scram-sha-256",
 				"hostssl postgres dbaas_rewind 127.0.0.1/32 scram-sha-256",
@@ -141,9 +137,16 @@ func TestRenderHBA(t *testing.T) {
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("%s\nrenderHBA(%q): -want, +got:\n%s", tc.reason, tc.admin, diff)
 			}
+			firstHost := true
 			for _, l := range got {
 				if strings.HasPrefix(l, "host ") && !strings.HasSuffix(l, " reject") {
 					t.Errorf("%s: a host rule that is not a reject lets plain text in: %q", tc.reason, l)
+				}
+				if strings.HasPrefix(l, "host") && firstHost {
+					firstHost = false
+					if want := "host all " + hbaName(tc.admin) + " all reject"; l != want {
+						t.Errorf("%s: the first host rule is %q; want the superuser's reject %q", tc.reason, l, want)
+					}
 				}
 			}
 		})

@@ -7,31 +7,9 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
-const (
-	errSetPassword = "cannot set the admin user's password"
-
-	// invalidPassword is SQLSTATE 28P01, a password the server refused.
-	invalidPassword = "28P01"
-)
-
-// Authenticates reports whether the server accepts password for the admin
-// user over TCP, where a password is asked for (the socket asks the
-// provider for none). A refused password is false without an error; a
-// server that cannot be reached is an error.
-func (i *Instance) Authenticates(ctx context.Context, password string) (bool, error) {
-	c, err := i.Connect(ctx, i.AdminUser, password, "postgres")
-	if err == nil {
-		_ = c.Close(ctx)
-		return true, nil
-	}
-	if refusedPassword(err) {
-		return false, nil
-	}
-	return false, err
-}
+const errSetPassword = "cannot set the admin user's password"
 
 // SetAdminPassword logs in as the admin (with current, the password that
 // works, where ConnectAdmin needs one) and gives the admin user the new
@@ -55,10 +33,4 @@ func (i *Instance) SetAdminPassword(ctx context.Context, current, password strin
 		return errors.Wrap(err, errSetPassword)
 	}
 	return nil
-}
-
-// refusedPassword reports whether err is the server refusing a password.
-func refusedPassword(err error) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == invalidPassword
 }

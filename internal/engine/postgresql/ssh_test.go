@@ -180,7 +180,7 @@ func TestReplicationOverSSH(t *testing.T) {
 		t.Fatal(err)
 	}
 	configureMember(t, a, "a", admin, b)
-	bc, err := b.Connect(ctx, "admin", admin, "postgres")
+	bc, err := b.ConnectAdmin(ctx, admin)
 	if err != nil {
 		t.Fatal(err)
 	}

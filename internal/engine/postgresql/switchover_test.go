@@ -49,7 +49,7 @@ func waitRow(t *testing.T, i *Instance, admin, query, want string) {
 	ctx := context.Background()
 	var got string
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		c, err := i.Connect(ctx, "admin", admin, "postgres")
+		c, err := i.ConnectAdmin(ctx, admin)
 		if err != nil {
 			continue
 		}
@@ -67,7 +67,7 @@ func waitRow(t *testing.T, i *Instance, admin, query, want string) {
 func writeAndSee(t *testing.T, p, r *Instance, admin string) {
 	t.Helper()
 	ctx := context.Background()
-	c, err := p.Connect(ctx, "admin", admin, "postgres")
+	c, err := p.ConnectAdmin(ctx, admin)
 	if err != nil {
 		t.Fatal(err)
 	}

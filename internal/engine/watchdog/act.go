@@ -27,6 +27,11 @@ const (
 	// standbySignal makes a server started by hand come up as a standby,
 	// read-only, as the engine's own fence does.
 	standbySignal = "standby.signal"
+	// recoverySignal marks a server that starts to recover (a restore),
+	// not to take writes.
+	recoverySignal = "recovery.signal"
+	// postmasterPID is the server's own PID file in its data directory.
+	postmasterPID = "postmaster.pid"
 
 	// stopTimeout is pg_ctl's wait for the server to stop.
 	stopTimeout = 60 * time.Second
@@ -128,7 +133,7 @@ func pgCtlStop(c Config) error {
 		return nil
 	}
 	// pg_ctl fails when the server is already down; so much the better.
-	if _, serr := os.Stat(filepath.Join(c.DataDir, "postmaster.pid")); errors.Is(serr, fs.ErrNotExist) {
+	if _, serr := os.Stat(filepath.Join(c.DataDir, postmasterPID)); errors.Is(serr, fs.ErrNotExist) {
 		return nil
 	}
 	return fmt.Errorf(errPGCtlStop+": %w", strings.TrimSpace(string(out)), err)

@@ -43,8 +43,13 @@ type Config struct {
 	Host string `json:"host"`
 	// Port is the server's port.
 	Port int `json:"port"`
-	// User is a superuser: ending other sessions and ALTER SYSTEM need
-	// one, and so does reading the state of pg_stat_replication.
+	// User is a superuser: ending other sessions (a superuser's among
+	// them) and ALTER SYSTEM need one, and so does reading the state of
+	// pg_stat_replication; a superuser also gets in when the server's
+	// connections are used up (superuser_reserved_connections). The
+	// provider's watchdog logs in as its member's admin role over the
+	// unix socket, by peer as the engine's OS user it runs as, which
+	// pg_ident.conf maps to that role: no password, and nothing over TCP.
 	User string `json:"user"`
 	// Database to connect to; empty means postgres.
 	Database string `json:"database,omitempty"`

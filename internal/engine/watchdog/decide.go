@@ -34,8 +34,8 @@ type Action string
 
 // The actions Decide chooses from.
 const (
-	// Nothing: the member is a replica, unreachable, or a primary that is
-	// not isolated (yet).
+	// Nothing: the member is a replica, a server that does not run, or a
+	// primary that is not isolated (yet).
 	Nothing Action = "nothing"
 	// StopWrites fences an isolated primary: default_transaction_read_only
 	// on, client sessions ended, the fence marker written, and the server
@@ -49,10 +49,16 @@ const (
 // An Input is everything Decide needs: one look at the server and what the
 // watchdog remembers from the looks before.
 type Input struct {
-	// Primary is true when the server answered and is not in recovery. A
-	// server the watchdog cannot reach is not a primary now: it takes no
-	// writes, so there is nothing to fence.
+	// Primary is true when the server answered and is not in recovery.
 	Primary bool
+	// Unanswered is true when the server did not answer the look (no
+	// connection, or the query failed).
+	Unanswered bool
+	// MayBePrimary is true, for a server that did not answer, when a
+	// postmaster runs on the member's data directory and that directory
+	// is marked no standby: it may be a primary taking writes from
+	// sessions the watchdog cannot see.
+	MayBePrimary bool
 	// Streaming is how many replicas pg_stat_replication shows in state
 	// streaming now.
 	Streaming int
@@ -83,22 +89,40 @@ type Decision struct {
 // streaming now, none seen streaming for FenceAfter, and no heartbeat from
 // the provider for FenceAfter. A fenced member that runs as a primary is
 // stopped at once: the fence says another member may have been promoted.
+//
+// A server that does not answer yet runs on a data directory marked no
+// standby is counted as a primary that shows no replica: the watchdog
+// cannot see its replicas, so only the heartbeat and the replicas it last
+// saw keep it running. Were it counted as nothing, a watchdog that cannot
+// log in (a wrong socket, a refused login, connections used up) would
+// never fence the primary it guards, and the provider, which promotes a
+// replica once fenceAfter and a margin have passed, would make a second
+// primary beside one still taking writes.
 func Decide(in Input) Decision {
+	unseen := !in.Primary && in.Unanswered && in.MayBePrimary
 	switch {
-	case !in.Primary:
-		return Decision{Nothing, "not a primary (a replica, or not reachable): nothing to fence"}
+	case !in.Primary && !unseen && in.Unanswered:
+		return Decision{Nothing, "does not answer, and no server runs here as a primary (stopped, or a standby): nothing to fence"}
+	case !in.Primary && !unseen:
+		return Decision{Nothing, "not a primary (a replica): nothing to fence"}
+	case in.Fenced && unseen:
+		return Decision{StopServer, "the member is fenced, does not answer, and runs on a data directory marked no standby"}
 	case in.Fenced:
 		return Decision{StopServer, "the member is fenced yet runs as a primary"}
 	case in.Streaming > 0:
 		return Decision{Nothing, fmt.Sprintf("%d replica(s) streaming", in.Streaming)}
 	}
+	what := ""
+	if unseen {
+		what = "does not answer yet runs as no standby, counted as a primary without replicas: "
+	}
 	stream, beat := in.Now.Sub(in.LastStreaming), in.Now.Sub(in.LastHeartbeat)
 	if stream < in.FenceAfter || beat < in.FenceAfter {
-		return Decision{Nothing, fmt.Sprintf("no replica streaming for %s and no heartbeat for %s, fencing after %s of both",
-			round(stream), round(beat), in.FenceAfter)}
+		return Decision{Nothing, fmt.Sprintf("%sno replica streaming for %s and no heartbeat for %s, fencing after %s of both",
+			what, round(stream), round(beat), in.FenceAfter)}
 	}
-	return Decision{StopWrites, fmt.Sprintf("isolated: no replica streaming for %s and no heartbeat for %s, at least %s",
-		round(stream), round(beat), in.FenceAfter)}
+	return Decision{StopWrites, fmt.Sprintf("%sisolated: no replica streaming for %s and no heartbeat for %s, at least %s",
+		what, round(stream), round(beat), in.FenceAfter)}
 }
 
 // round keeps log lines short.
@@ -114,6 +138,22 @@ type Memory struct {
 	// HeartbeatMTime is the heartbeat file's modification time at the
 	// last look; a renewal is a change of it.
 	HeartbeatMTime time.Time
+	// Unanswered counts the looks in a row the server did not answer;
+	// UnansweredTotal all of them since the watchdog started. They are
+	// logged, so that a watchdog that cannot log in is seen at once
+	// rather than found out by a fence that never came.
+	Unanswered, UnansweredTotal int
+}
+
+// Answered returns the memory after a look the server answered (ok) or not.
+func (m Memory) Answered(ok bool) Memory {
+	if ok {
+		m.Unanswered = 0
+		return m
+	}
+	m.Unanswered++
+	m.UnansweredTotal++
+	return m
 }
 
 // NewMemory is the memory of a watchdog that starts at start. It has no
@@ -163,11 +203,12 @@ func (m Memory) RememberReply(now, replied time.Time) Memory {
 	return m
 }
 
-// Input is the input to Decide for a look at now.
-func (m Memory) Input(now time.Time, primary bool, streaming int, fenced bool, fenceAfter time.Duration) Input {
+// Input is the input to Decide for look l.
+func (m Memory) Input(l look, fenceAfter time.Duration) Input {
 	return Input{
-		Primary: primary, Streaming: streaming, Fenced: fenced,
+		Primary: l.primary, Streaming: l.streaming, Fenced: l.fenced,
+		Unanswered: l.err != nil, MayBePrimary: l.mayBePrimary,
 		LastStreaming: m.LastStreaming, LastHeartbeat: m.LastHeartbeat,
-		Now: now, FenceAfter: fenceAfter,
+		Now: l.at, FenceAfter: fenceAfter,
 	}
 }

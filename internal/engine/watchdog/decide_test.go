@@ -21,9 +21,39 @@ func TestDecide(t *testing.T) {
 			in:     Input{Primary: false, LastStreaming: t0, LastHeartbeat: t0, Now: at(time.Hour), FenceAfter: after},
 			want:   Nothing,
 		},
-		"UnreachableIsNotPrimary": {
-			reason: "A server the watchdog cannot reach reports not primary, and a fenced one that does not run needs nothing either.",
-			in:     Input{Primary: false, Fenced: true, LastStreaming: t0, LastHeartbeat: t0, Now: at(time.Hour), FenceAfter: after},
+		"UnansweredNotRunningNeedsNothing": {
+			reason: "A server that does not answer and does not run takes no writes: a fenced one needs nothing either.",
+			in:     Input{Unanswered: true, Fenced: true, LastStreaming: t0, LastHeartbeat: t0, Now: at(time.Hour), FenceAfter: after},
+			want:   Nothing,
+		},
+		"UnansweredStandbyNeverFences": {
+			reason: "A server that does not answer and runs marked a standby is a replica: never fenced, however long alone.",
+			in:     Input{Unanswered: true, LastStreaming: t0, LastHeartbeat: t0, Now: at(time.Hour), FenceAfter: after},
+			want:   Nothing,
+		},
+		"UnansweredPrimaryKeptByHeartbeat": {
+			reason: "A server that does not answer yet may be a primary is kept running by a provider that renews the heartbeat.",
+			in:     Input{Unanswered: true, MayBePrimary: true, LastStreaming: t0, LastHeartbeat: at(time.Hour - time.Second), Now: at(time.Hour), FenceAfter: after},
+			want:   Nothing,
+		},
+		"UnansweredPrimaryKeptByRecentReply": {
+			reason: "A replica's reply seen less than fenceAfter ago, before the server stopped answering, keeps it running.",
+			in:     Input{Unanswered: true, MayBePrimary: true, LastStreaming: at(time.Hour - 2*time.Second), LastHeartbeat: t0, Now: at(time.Hour), FenceAfter: after},
+			want:   Nothing,
+		},
+		"UnansweredPrimaryFences": {
+			reason: "A watchdog that cannot log in must not do nothing: a server running as no standby, with no heartbeat and no replica seen for fenceAfter, is fenced.",
+			in:     Input{Unanswered: true, MayBePrimary: true, LastStreaming: t0, LastHeartbeat: t0, Now: at(after), FenceAfter: after},
+			want:   StopWrites,
+		},
+		"UnansweredFencedPrimaryIsStopped": {
+			reason: "A fenced member that does not answer and runs as no standby is stopped at once.",
+			in:     Input{Unanswered: true, MayBePrimary: true, Fenced: true, LastStreaming: t0, LastHeartbeat: t0, Now: t0, FenceAfter: after},
+			want:   StopServer,
+		},
+		"MayBePrimaryOnlyWhenUnanswered": {
+			reason: "A server that answered it is a replica is one, whatever its data directory says.",
+			in:     Input{MayBePrimary: true, LastStreaming: t0, LastHeartbeat: t0, Now: at(time.Hour), FenceAfter: after},
 			want:   Nothing,
 		},
 		"StreamingReplicaKeepsItRunning": {
@@ -151,7 +181,7 @@ func TestRestartNeverFencesAtOnce(t *testing.T) {
 	}{{0, Nothing}, {time.Second, Nothing}, {after - time.Millisecond, Nothing}, {after, StopWrites}} {
 		now := t0.Add(c.now)
 		m = m.Remember(now, 0, stale)
-		if got := Decide(m.Input(now, true, 0, false, after)); got.Action != c.want {
+		if got := Decide(m.Input(look{at: now, primary: true}, after)); got.Action != c.want {
 			t.Errorf("%s after start: want %s, got %s (%s)", c.now, c.want, got.Action, got.Reason)
 		}
 	}
@@ -201,5 +231,15 @@ func TestRememberReply(t *testing.T) {
 				t.Errorf("%s\nRememberReply(...): want LastStreaming %s, got %s", tc.reason, tc.want, m.LastStreaming)
 			}
 		})
+	}
+}
+
+func TestAnswered(t *testing.T) {
+	m := NewMemory(time.Now())
+	for _, ok := range []bool{false, false, true, false} {
+		m = m.Answered(ok)
+	}
+	if m.Unanswered != 1 || m.UnansweredTotal != 3 {
+		t.Errorf("after unanswered, unanswered, answered, unanswered: want 1 in a row and 3 in all, got %d and %d", m.Unanswered, m.UnansweredTotal)
 	}
 }

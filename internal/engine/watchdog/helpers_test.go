@@ -113,7 +113,9 @@ func startReplica(t *testing.T, r, p *postgresql.Instance, member string) {
 	}
 }
 
-// mustExec runs sql on i as the admin user.
+// mustExec runs sql on i as the admin user: over its socket on a member
+// with the provider's pg_hba.conf (one that serves TLS, which refuses the
+// admin over TCP), else over TCP.
 func mustExec(t *testing.T, i *postgresql.Instance, sql string) {
 	t.Helper()
 	if err := tryExec(i, sql); err != nil {
@@ -123,7 +125,7 @@ func mustExec(t *testing.T, i *postgresql.Instance, sql string) {
 
 func tryExec(i *postgresql.Instance, sql string) error {
 	ctx := context.Background()
-	c, err := i.Connect(ctx, admin, adminPW, "postgres")
+	c, err := i.ConnectAdmin(ctx, adminPW)
 	if err != nil {
 		return err
 	}
@@ -155,6 +157,15 @@ func config(t *testing.T, i *postgresql.Instance, interval, fenceAfter time.Dura
 		HeartbeatFile: filepath.Join(i.Dir, "heartbeat"), FenceFile: filepath.Join(i.Dir, "dbaas.fenced"),
 		Epoch: 7, Interval: interval, FenceAfter: fenceAfter,
 	}
+}
+
+// socketConfig is config over i's unix socket, as the provider writes it:
+// peer, no password, no TLS.
+func socketConfig(t *testing.T, i *postgresql.Instance, interval, fenceAfter time.Duration) watchdog.Config {
+	t.Helper()
+	c := config(t, i, interval, fenceAfter)
+	c.Host, c.PasswordFile, c.SSLMode = i.SocketDir(), "", ""
+	return c
 }
 
 // logLines collects the watchdog's log lines.

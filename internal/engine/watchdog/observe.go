@@ -6,6 +6,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -52,6 +56,10 @@ type look struct {
 	heartbeat time.Time
 	// fenced is true when the fence marker exists.
 	fenced bool
+	// mayBePrimary is true, for a server that did not answer, when a
+	// postmaster runs on the data directory and the directory is marked
+	// no standby (see serverRunsAsNoStandby).
+	mayBePrimary bool
 }
 
 // connect opens a connection to the member's server. Errors hold no
@@ -76,11 +84,13 @@ func connect(ctx context.Context, c Config) (*pgx.Conn, error) {
 func observe(ctx context.Context, c Config, conn *pgx.Conn, connErr error) look {
 	l := look{at: time.Now(), err: connErr, heartbeat: heartbeat(c.HeartbeatFile), fenced: fenced(c.FenceFile)}
 	if conn == nil {
+		l.mayBePrimary = serverRunsAsNoStandby(c.DataDir)
 		return l
 	}
 	var replied *time.Time
 	if err := conn.QueryRow(ctx, roleQuery, c.FenceAfter.Seconds()).Scan(&l.primary, &l.streaming, &replied); err != nil {
 		l.primary, l.streaming, l.err = false, 0, fmt.Errorf(errRole+": %w", err)
+		l.mayBePrimary = serverRunsAsNoStandby(c.DataDir)
 		return l
 	}
 	if replied != nil {
@@ -104,4 +114,40 @@ func heartbeat(path string) time.Time {
 func fenced(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil || !errors.Is(err, fs.ErrNotExist)
+}
+
+// serverRunsAsNoStandby reports whether a postmaster runs on dataDir and
+// the directory holds neither standby.signal nor recovery.signal: a
+// server that, answering or not, may be a primary. The postmaster is the
+// PID on postmaster.pid's first line, alive and working in dataDir (a
+// postmaster changes to its data directory, so a PID reused since a crash
+// by another process is not taken for it); when its working directory
+// cannot be read, alive is enough.
+func serverRunsAsNoStandby(dataDir string) bool {
+	for _, signal := range []string{standbySignal, recoverySignal} {
+		if _, err := os.Stat(filepath.Join(dataDir, signal)); err == nil {
+			return false
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(dataDir, postmasterPID))
+	if err != nil {
+		return false
+	}
+	first, _, _ := strings.Cut(string(b), "\n")
+	pid, err := strconv.Atoi(strings.TrimSpace(first))
+	if err != nil || pid <= 0 {
+		return false
+	}
+	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
+		return false
+	}
+	cwd, err := os.Readlink(filepath.Join("/proc", strconv.Itoa(pid), "cwd"))
+	if err != nil {
+		return true
+	}
+	want, err := filepath.EvalSymlinks(dataDir)
+	if err != nil {
+		want = dataDir
+	}
+	return filepath.Clean(cwd) == filepath.Clean(want)
 }

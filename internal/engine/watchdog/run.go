@@ -47,26 +47,36 @@ func Run(ctx context.Context, c Config) error {
 
 // lookOnce looks at the member, decides, acts, and returns the memory
 // after the look.
-func lookOnce(ctx context.Context, c Config, mem Memory, log *slog.Logger) Memory {
-	ctx, cancel := context.WithTimeout(ctx, lookTimeout)
+func lookOnce(parent context.Context, c Config, mem Memory, log *slog.Logger) Memory {
+	ctx, cancel := context.WithTimeout(parent, lookTimeout)
 	defer cancel()
 	conn, err := connect(ctx, c)
 	if conn != nil {
 		defer conn.Close(context.Background())
 	}
 	l := observe(ctx, c, conn, err)
+	if parent.Err() != nil {
+		// The watchdog was told to stop during the look (a restart for a
+		// new configuration): what the look missed is no fault of the
+		// server's, and the next watchdog looks again at once.
+		return mem
+	}
 	// Streaming counts at the replicas' latest reply (RememberReply), not
 	// at the look: the look's count only holds replicas that replied
 	// within fenceAfter.
-	mem = mem.Remember(l.at, 0, l.heartbeat).RememberReply(l.at, l.replied)
-	d := Decide(mem.Input(l.at, l.primary, l.streaming, l.fenced, c.FenceAfter))
+	mem = mem.Remember(l.at, 0, l.heartbeat).RememberReply(l.at, l.replied).Answered(l.err == nil)
+	if l.err != nil {
+		// A watchdog that cannot look must be seen: Decide counts such a
+		// server as a primary without replicas when it runs as no
+		// standby, and the log says why, every time.
+		log.Warn("the member's server did not answer", "error", l.err.Error(), "unanswered", mem.Unanswered,
+			"unansweredTotal", mem.UnansweredTotal, "mayBePrimary", l.mayBePrimary)
+	}
+	d := Decide(mem.Input(l, c.FenceAfter))
 	attrs := []any{
-		"action", string(d.Action), "primary", l.primary, "streaming", l.streaming, "fenced", l.fenced,
+		"action", string(d.Action), "primary", l.primary, "answered", l.err == nil, "streaming", l.streaming, "fenced", l.fenced,
 		"sinceStreaming", round(l.at.Sub(mem.LastStreaming)), "sinceHeartbeat", round(l.at.Sub(mem.LastHeartbeat)),
 		"reason", d.Reason,
-	}
-	if l.err != nil {
-		attrs = append(attrs, "lookError", l.err.Error())
 	}
 	log.Info("decision", attrs...)
 

@@ -213,11 +213,13 @@ func TestStreamingReplicaKeepsPrimaryRunning(t *testing.T) {
 	}
 }
 
-// TestFenceOverTLS runs the watchdog against a primary set up as the
-// provider sets up its members: TLS, and pg_hba.conf letting the admin in
-// over TCP with TLS only. It connects with verify-full against the
-// instance's CA, looks, and fences the primary once its heartbeat stops.
-func TestFenceOverTLS(t *testing.T) {
+// TestFenceOverSocket runs the watchdog against a primary set up as the
+// provider sets up its members: TLS, and pg_hba.conf refusing the admin
+// over TCP. It logs in as the provider's watchdog does, over the member's
+// unix socket by peer, which pg_ident.conf maps to the admin role (the
+// engine's OS user and root are mapped; the test runs as root), with no
+// password; it looks, and fences the primary once its heartbeat stops.
+func TestFenceOverSocket(t *testing.T) {
 	now := time.Now()
 	ca, err := pki.NewCA("watchdog-test", now)
 	if err != nil {
@@ -230,16 +232,63 @@ func TestFenceOverTLS(t *testing.T) {
 	a := newMember(t, testenv.SharedDir(t), "a")
 	a.TLS = &postgresql.TLS{Cert: server.Cert, Key: server.Key, CA: ca.Cert}
 	startPrimary(t, a, "a")
-	c := config(t, a, 300*time.Millisecond, time.Second)
-	c.SSLMode, c.SSLRootCert = "verify-full", a.CAFile()
+	// The admin over TCP, even with its password, is refused by the
+	// server: the socket is the watchdog's only way in.
+	if conn, err := a.Connect(context.Background(), admin, adminPW, "postgres"); err == nil {
+		_ = conn.Close(context.Background())
+		t.Fatal("the admin logged in over TCP on a member with the provider's pg_hba.conf")
+	} else if !strings.Contains(err.Error(), "pg_hba.conf rejects connection") {
+		t.Fatalf("the admin over TCP: err = %v, want pg_hba.conf to reject it", err)
+	}
+	c := socketConfig(t, a, 300*time.Millisecond, time.Second)
 	stopBeats := renew(t, c.HeartbeatFile, 100*time.Millisecond)
 	log := runWatchdog(t, c)
 	waitFor(t, "looks spanning twice fenceAfter", func() bool {
-		return log.count("action=nothing", "primary=true") >= looksFor(c)
+		return log.count("action=nothing", "primary=true", "answered=true") >= looksFor(c)
 	})
 	stopBeats()
 	waitFor(t, "the watchdog to stop the server", func() bool { return !running(t, a) })
 	if !a.IsFenced(context.Background()) || log.count("action=stop-writes", "primary=true") == 0 {
 		t.Errorf("want the primary fenced by a stop-writes decision, fenced %v", a.IsFenced(context.Background()))
+	}
+	if strings.Contains(log.String(), "did not answer") {
+		t.Errorf("the watchdog could not log in over the socket at some look")
+	}
+}
+
+// TestUnansweredPrimaryFences: a watchdog whose login the server refuses
+// (here peer over the socket as root, which initdb's rules do not map to
+// the admin role) cannot see the primary's replicas; it says so on every
+// look, counts the looks, and, the server running on a data directory
+// marked no standby and the heartbeat stopped, fences it after fenceAfter
+// as it would a primary it saw isolated, rather than doing nothing.
+func TestUnansweredPrimaryFences(t *testing.T) {
+	a := newMember(t, testenv.SharedDir(t), "a")
+	startPrimary(t, a, "a")
+	c := socketConfig(t, a, 300*time.Millisecond, 2*time.Second)
+	stopBeats := renew(t, c.HeartbeatFile, 100*time.Millisecond)
+	log := runWatchdog(t, c)
+	waitFor(t, "looks that the server did not answer, kept running by the heartbeat", func() bool {
+		return log.count("action=nothing", "primary=false", "answered=false") >= 3
+	})
+	if !running(t, a) {
+		t.Fatalf("the watchdog stopped a primary whose heartbeat is renewed")
+	}
+	stopBeats()
+	waitFor(t, "the watchdog to stop the server", func() bool { return !running(t, a) })
+	out := log.String()
+	for _, want := range []string{`level=WARN msg="the member's server did not answer"`, "Peer authentication failed", "unanswered=3 ", "mayBePrimary=true"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the log lacks %q", want)
+		}
+	}
+	if log.count("action=stop-writes", "answered=false") == 0 {
+		t.Errorf("want a stop-writes decision on a look the server did not answer")
+	}
+	if epoch, fenced, err := a.Fenced(context.Background()); err != nil || !fenced || epoch != c.Epoch {
+		t.Errorf("Fenced: want fenced at epoch %d, got %d %v %v", c.Epoch, epoch, fenced, err)
+	}
+	if !markedStandby(t, a) {
+		t.Errorf("want standby.signal in the fenced member's data directory")
 	}
 }
