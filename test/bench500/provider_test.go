@@ -84,10 +84,10 @@ type providerFlags struct {
 	kubeconfig string
 	localDir   string
 	// maxRate and workers are passed to the provider when not zero.
-	maxRate    int
-	workers    int
-	poll       time.Duration
-	debug      bool
+	maxRate int
+	workers int
+	poll    time.Duration
+	debug   bool
 }
 
 // startProvider starts the provider, waits until it serves /readyz, and
