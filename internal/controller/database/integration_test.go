@@ -211,21 +211,9 @@ func TestDeleteServerDown(t *testing.T) {
 // writes nothing, not even a status that stays the same.
 func steadyPolls(t *testing.T, e *sqlenv.Env) {
 	t.Helper()
-	const controller, polls = "managed/database.sql.dbaas.io", 3
-	before := e.Counts(t, controller)
-	var d sqlenv.Counts
-	wait.For(t, sqlenv.Timeout, "three polls of the Ready Database", func() (bool, error) {
-		d = e.Counts(t, controller).Since(before)
-		return d.Reconciles >= polls, nil
-	})
-	t.Logf("steady polls: %v", d)
-	// The API server's own housekeeping (leases, endpoints) counts too;
-	// only what the controller writes is looked at.
-	written := map[string]bool{"databases": true, "databases/status": true, "secrets": true, "events": true, "providerconfigusages": true}
-	for k, n := range d.API {
-		if verb, resource, _ := strings.Cut(k, " "); verb != "GET" && verb != "LIST" && verb != "WATCH" && written[resource] {
-			t.Errorf("%s: %v requests over %v polls that found nothing to change; want none", k, n, d.Reconciles)
-		}
+	d := e.SteadyPolls(t, "managed/database.sql.dbaas.io", 3)
+	if w := d.Writes("databases", "databases/status", "secrets", "events", "providerconfigusages"); len(w) > 0 {
+		t.Errorf("writes over %v polls that found nothing to change: %v; want none", d.Reconciles, w)
 	}
 	for op, n := range d.SQL {
 		if op != "observe_database" || n > d.Reconciles {

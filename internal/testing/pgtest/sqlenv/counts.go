@@ -2,7 +2,9 @@ package sqlenv
 
 import (
 	"context"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -11,6 +13,8 @@ import (
 	"github.com/prometheus/common/model"
 	"k8s.io/client-go/kubernetes"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
 // Counts are what the SQL controllers asked of the API server and of the
@@ -123,4 +127,32 @@ func labels(m *dto.Metric) map[string]string {
 		l[p.GetName()] = p.GetValue()
 	}
 	return l
+}
+
+// SteadyPolls waits for polls reconciles of controller from now, on
+// resources that nothing changes, and returns what they cost.
+func (e *Env) SteadyPolls(t *testing.T, controller string, polls int) Counts {
+	t.Helper()
+	before := e.Counts(t, controller)
+	var d Counts
+	wait.For(t, Timeout, controller+" to poll "+strconv.Itoa(polls)+" times", func() (bool, error) {
+		d = e.Counts(t, controller).Since(before)
+		return d.Reconciles >= float64(polls), nil
+	})
+	t.Logf("%s, %d steady polls: %v", controller, polls, d)
+	return d
+}
+
+// Writes are the API requests of d other than reads on resources, e.g.
+// "databases/status"; the API server's own housekeeping (leases,
+// endpoints) is left out by naming only what a controller writes.
+func (d Counts) Writes(resources ...string) map[string]float64 {
+	out := map[string]float64{}
+	for k, n := range d.API {
+		verb, resource, _ := strings.Cut(k, " ")
+		if verb != "GET" && verb != "LIST" && verb != "WATCH" && slices.Contains(resources, resource) {
+			out[k] = n
+		}
+	}
+	return out
 }
