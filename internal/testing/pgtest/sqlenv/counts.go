@@ -143,12 +143,12 @@ func (e *Env) SteadyPolls(t *testing.T, controller string, polls int) Counts {
 	return d
 }
 
-// Writes are the API requests of d other than reads on resources, e.g.
+// Writes are the API requests of c other than reads on resources, e.g.
 // "databases/status"; the API server's own housekeeping (leases,
 // endpoints) is left out by naming only what a controller writes.
-func (d Counts) Writes(resources ...string) map[string]float64 {
+func (c Counts) Writes(resources ...string) map[string]float64 {
 	out := map[string]float64{}
-	for k, n := range d.API {
+	for k, n := range c.API {
 		verb, resource, _ := strings.Cut(k, " ")
 		if verb != "GET" && verb != "LIST" && verb != "WATCH" && slices.Contains(resources, resource) {
 			out[k] = n
