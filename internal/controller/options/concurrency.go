@@ -12,12 +12,11 @@ const (
 	// LimitRESTConfig five API requests a second for each.
 	DefaultMaxReconcileRate = 100
 
-	// DefaultWorkers is --workers: reconciles of one kind at a time. A
-	// SQL reconcile spends nearly all its time waiting on the API server
-	// and the database server, not on the provider's CPU: at 20, 500
-	// Databases on one server took 3.6 min on a loaded 2-core machine
-	// with the provider at 5% of a core.
-	DefaultWorkers = 50
+	// DefaultWorkers is --workers: reconciles of one kind at a time. 50
+	// did no better than 20 in bench-500 on a loaded machine, and the
+	// three SQL kinds at 50 each could hold 150 connections to one
+	// server, more than PostgreSQL's default max_connections.
+	DefaultWorkers = 20
 )
 
 // Workers is how many reconciles of a kind run at once. Before --workers,
