@@ -47,7 +47,8 @@ func run() error {
 		leaderElection = flag.Bool("leader-election", false, "Use leader election, for running more than one replica.")
 		syncInterval   = flag.Duration("sync", time.Hour, "How often all resources are re-read from the API server.")
 		pollInterval   = flag.Duration("poll", time.Minute, "How often each resource is checked for drift from its desired state.")
-		maxRate        = flag.Int("max-reconcile-rate", 10, "Global maximum reconciles per second, and concurrent reconciles per kind.")
+		maxRate        = flag.Int("max-reconcile-rate", options.DefaultMaxReconcileRate, "Global maximum reconciles per second across every controller (and five API server requests per second for each); each server's own limit is its ClusterProviderConfig's maxOperationsPerSecond.")
+		workers        = flag.Int("workers", 0, fmt.Sprintf("Concurrent reconciles per kind (default %d; when only --max-reconcile-rate is given, as many as it says, as before this flag).", options.DefaultWorkers))
 		localDir       = flag.String("local-dir", "/var/lib/dbaas/machines", "Where the local backend keeps machines when a provider config names no directory.")
 		healthAddr     = flag.String("health-address", ":8081", "Address of the /healthz and /readyz endpoints.")
 		metricsAddr    = flag.String("metrics-address", ":8080", "Address of the Prometheus metrics endpoint (/metrics): controller-runtime's, crossplane-runtime's managed-resource metrics and the provider's dbaas_* metrics; 0 turns it off.")
@@ -58,6 +59,8 @@ func run() error {
 		giveUpDelete   = flag.Duration("give-up-delete-after", deletion.DefaultGiveUpAfter, "How long a delete retries a machine, instance or server it cannot reach before the resource is let go with a Warning event.")
 	)
 	flag.Parse()
+	rateGiven := false
+	flag.Visit(func(f *flag.Flag) { rateGiven = rateGiven || f.Name == "max-reconcile-rate" })
 
 	zl := zap.New(zap.UseDevMode(*debug))
 	log := logging.NewLogrLogger(zl.WithName("provider-dbaas"))
@@ -96,7 +99,7 @@ func run() error {
 	o := options.Options{
 		Options: xpcontroller.Options{
 			Logger:                  log,
-			MaxConcurrentReconciles: *maxRate,
+			MaxConcurrentReconciles: options.Workers(*workers, *maxRate, rateGiven),
 			PollInterval:            *pollInterval,
 			GlobalRateLimiter:       ratelimiter.NewGlobal(*maxRate),
 			Features:                &feature.Flags{},

@@ -117,8 +117,8 @@ func setUp(b *testing.B, f providerFlags) *fixture {
 	// provider has stopped.
 	b.Cleanup(func() { keepLog(b, logPath) })
 	p := startProvider(b, providerBinary(b), logPath, f)
-	b.Logf("provider: pid %d, --max-reconcile-rate=%d --poll=%v --debug=%v; ProviderConfig maxOperationsPerSecond=%d; log %s",
-		p.PID(), f.maxRate, f.poll, f.debug, serverOpsPerSecond, logPath)
+	b.Logf("provider: pid %d, --max-reconcile-rate=%d --workers=%d (0: the provider's default) --poll=%v --debug=%v; ProviderConfig maxOperationsPerSecond=%d; log %s",
+		p.PID(), f.maxRate, f.workers, f.poll, f.debug, serverOpsPerSecond, logPath)
 
 	cpu, err := newCPUMeter(p.PID(), pg.Port)
 	if err != nil {

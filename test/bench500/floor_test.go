@@ -25,21 +25,23 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/dbaas-io/dbaas/internal/controller/options"
 	"github.com/dbaas-io/dbaas/internal/testing/pgtest"
 )
 
 // BenchmarkSQLFloor is the floor under BenchmarkFiveHundredDatabases: the
 // same 500 CREATE DATABASE statements sent straight to a fresh PostgreSQL
 // server of the same kind, by one connection, and by as many at a time as
-// the provider reconciles (its --max-reconcile-rate), on connections kept
+// the provider reconciles Databases (its workers per kind), on connections kept
 // open or, as the provider does, a new connection for each statement.
 // Whatever the provider takes beyond this is its own cost. pg-core-s is the
 // CPU time the server used.
 func BenchmarkSQLFloor(b *testing.B) {
+	w := providerWorkers()
 	for _, c := range []struct {
 		workers   int
 		reconnect bool
-	}{{1, false}, {*maxRate, false}, {*maxRate, true}} {
+	}{{1, false}, {w, false}, {w, true}} {
 		b.Run(fmt.Sprintf("workers=%d/reconnect=%v", c.workers, c.reconnect), func(b *testing.B) {
 			pg := pgtest.Start(b)
 			admin := pg.Admin(b)
@@ -124,4 +126,10 @@ func eachOnce(b *testing.B, pg *pgtest.Server, workers int, reconnect bool, name
 	if first != nil {
 		b.Fatal(first)
 	}
+}
+
+// providerWorkers is how many Databases the benchmark's provider reconciles
+// at once, as it works that out from its flags.
+func providerWorkers() int {
+	return options.Workers(*workers, *maxRate, *maxRate > 0)
 }

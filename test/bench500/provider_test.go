@@ -83,9 +83,11 @@ type provider struct {
 type providerFlags struct {
 	kubeconfig string
 	localDir   string
-	maxRate    int
-	poll       time.Duration
-	debug      bool
+	// maxRate and workers are passed to the provider when not zero.
+	maxRate int
+	workers int
+	poll    time.Duration
+	debug   bool
 }
 
 // startProvider starts the provider, waits until it serves /readyz, and
@@ -95,12 +97,17 @@ func startProvider(b testing.TB, bin, logPath string, f providerFlags) *provider
 	health, metrics := freePort(b), freePort(b)
 	args := []string{
 		"--poll=" + f.poll.String(),
-		"--max-reconcile-rate=" + strconv.Itoa(f.maxRate),
 		"--local-dir=" + f.localDir,
 		"--health-address=127.0.0.1:" + strconv.Itoa(health),
 		// Metrics are scraped between phases, to count reconciles and API
 		// requests; nothing scrapes them while the timer runs.
 		"--metrics-address=127.0.0.1:" + strconv.Itoa(metrics),
+	}
+	if f.maxRate > 0 {
+		args = append(args, "--max-reconcile-rate="+strconv.Itoa(f.maxRate))
+	}
+	if f.workers > 0 {
+		args = append(args, "--workers="+strconv.Itoa(f.workers))
 	}
 	if f.debug {
 		args = append(args, "--debug")

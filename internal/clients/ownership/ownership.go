@@ -24,9 +24,9 @@ import (
 // "true".
 const ImportAnnotation = "dbaas.io/import"
 
-// markerPrefix starts every marker, so that a comment or tag written by
+// MarkerPrefix starts every marker, so that a comment or tag written by
 // something else is never read as one.
-const markerPrefix = "dbaas.io/owner="
+const MarkerPrefix = "dbaas.io/owner="
 
 // An Owner is the managed resource that made an object.
 type Owner struct {
@@ -44,7 +44,7 @@ func (o Owner) String() string { return o.Namespace + "/" + o.UID }
 
 // Marker is the text written where an engine or cloud keeps free text about
 // an object (a role or database comment, a VM annotation).
-func (o Owner) Marker() string { return markerPrefix + o.String() }
+func (o Owner) Marker() string { return MarkerPrefix + o.String() }
 
 // Labels are the owner as key/value pairs, for clouds whose tags or labels
 // are maps. Both keys and values fit GCP's label rules (lowercase letters,

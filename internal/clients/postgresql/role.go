@@ -3,12 +3,12 @@ package postgresql
 import (
 	"context"
 
-	"github.com/dbaas-io/dbaas/internal/scram"
-
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/dbaas-io/dbaas/internal/clients/dbms"
+	"github.com/dbaas-io/dbaas/internal/engine/pgroles"
+	"github.com/dbaas-io/dbaas/internal/scram"
 )
 
 const (
@@ -150,11 +150,55 @@ func setPassword(ctx context.Context, tx pgx.Tx, name, password string) error {
 	return errors.Wrap(err, errSetPassword)
 }
 
-// CanLogin says whether the role can log in with password, by trying it.
-// Only a rejected password counts as false; being refused after the
-// password was accepted (no CONNECT privilege, too many connections) means
-// the password is right.
+// CanLogin says whether password is the role's. Where the session can read
+// the role's stored SCRAM verifier, the password is hashed with its salt
+// and iteration count and compared here, so that a poll costs the server
+// no login; whether the role may log in at all (rolcanlogin) is
+// ObserveUser's. A role without a SCRAM verifier (none, or MD5) does not
+// match: setting the password again stores one.
 func (c *Client) CanLogin(ctx context.Context, u dbms.UserName, password string) (bool, error) {
+	v, readable, err := c.storedVerifier(ctx, u.Name)
+	if err != nil {
+		return false, errors.Wrap(err, errCheckLogin)
+	}
+	if readable {
+		return scram.Matches(v, password), nil
+	}
+	return c.tryLogin(ctx, u, password)
+}
+
+// storedVerifier returns the role's stored verifier ("" when it has none,
+// or is no role the provider may read the verifier of), and whether this
+// session can read verifiers at all.
+func (c *Client) storedVerifier(ctx context.Context, name string) (string, bool, error) {
+	var super, definer bool
+	if err := c.conn.QueryRow(ctx, verifierSourceSQL, pgroles.Schema).Scan(&super, &definer); err != nil {
+		return "", false, err
+	}
+	q := storedVerifierSQL
+	switch {
+	case super:
+	case definer:
+		q = definerVerifierSQL
+	default:
+		return "", false, nil
+	}
+	var v *string
+	err := c.conn.QueryRow(ctx, q, name).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && v == nil) {
+		return "", true, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	return *v, true, nil
+}
+
+// tryLogin says whether the role can log in with password, by trying it,
+// for a session that cannot read verifiers. Only a rejected password
+// counts as false; being refused after the password was accepted (no
+// CONNECT privilege, too many connections) means the password is right.
+func (c *Client) tryLogin(ctx context.Context, u dbms.UserName, password string) (bool, error) {
 	cfg := c.cfg
 	cfg.User, cfg.Password = u.Name, password
 	if u.Database != "" {

@@ -4,6 +4,8 @@ import (
 	"strconv"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+
+	"github.com/dbaas-io/dbaas/internal/engine/pgroles"
 )
 
 // Statements whose only inputs are bound parameters.
@@ -88,3 +90,27 @@ func dropRoleSQL(name string) (string, error) {
 const observePrivilegesSQL = `SELECT a.privilege_type
 FROM pg_catalog.pg_database d, pg_catalog.pg_roles r, pg_catalog.aclexplode(d.datacl) a
 WHERE d.datname = $1 AND r.rolname = $2 AND a.grantee = r.oid`
+
+// verifierSourceSQL says where this session can read a role's stored SCRAM
+// verifier from: pg_authid when it is a superuser (an existing server's
+// admin often is), else the instance's pgroles.RoleVerifier when that
+// function and its schema are a superuser's and the session may call it
+// (a database owner could make a schema of that name with a function of
+// its own, which would then say what it liked). Neither: the password is
+// checked by logging in.
+const verifierSourceSQL = `SELECT r.rolsuper,
+	COALESCE((SELECT pg_catalog.has_function_privilege(p.oid, 'EXECUTE')
+		FROM pg_catalog.pg_proc p
+		JOIN pg_catalog.pg_namespace s ON s.oid = p.pronamespace
+		JOIN pg_catalog.pg_roles o ON o.oid = p.proowner
+		JOIN pg_catalog.pg_roles so ON so.oid = s.nspowner
+		WHERE s.nspname = $1 AND p.proname = 'role_verifier' AND p.prosecdef AND o.rolsuper AND so.rolsuper
+		AND pg_catalog.pg_get_function_identity_arguments(p.oid) = 'rolename text'), false)
+FROM pg_catalog.pg_roles r WHERE r.rolname = current_user`
+
+const (
+	// storedVerifierSQL reads the verifier as a superuser.
+	storedVerifierSQL = `SELECT rolpassword FROM pg_catalog.pg_authid WHERE rolname = $1`
+	// definerVerifierSQL reads it through the instance's function.
+	definerVerifierSQL = `SELECT ` + pgroles.RoleVerifier + `($1::text)`
+)

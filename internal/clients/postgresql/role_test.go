@@ -60,6 +60,11 @@ func TestRoleLifecycle(t *testing.T) {
 	if _, err := c.conn.Exec(ctx, `ALTER ROLE lifecycle_role NOLOGIN`); err != nil {
 		t.Fatal(err)
 	}
+	// The admin is a superuser: the password is compared with the stored
+	// verifier, not tried by logging in, which a NOLOGIN role would fail.
+	if !canLogin(t, c, name, "first-Secret") {
+		t.Error("the password of a NOLOGIN role does not match its verifier")
+	}
 	if err := c.UpdateUser(ctx, user(name), dbms.UserParameters{ConnectionLimit: ptr[int32](-1), Password: "second 'Secret' ☃"}); err != nil {
 		t.Fatal(err)
 	}
@@ -263,4 +268,46 @@ func FuzzQuoteIdentifier(f *testing.F) {
 			t.Errorf("CreateRole(%q) changed databases: -before, +after:\n%s", name, diff)
 		}
 	})
+}
+
+// TestCanLoginByLogin: an admin that is no superuser, on a server without
+// the instance's function to read verifiers, checks a password by logging
+// in as the role.
+func TestCanLoginByLogin(t *testing.T) {
+	ctx := context.Background()
+	c := newClient(t)
+	for _, q := range []string{
+		`CREATE ROLE plain_admin LOGIN CREATEROLE PASSWORD 'plain-admin-pw'`,
+	} {
+		if _, err := c.conn.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		_, _ = c.conn.Exec(ctx, `DROP ROLE IF EXISTS by_login_role`)
+		_, _ = c.conn.Exec(ctx, `DROP ROLE IF EXISTS plain_admin`)
+	})
+	cfg := adminConfig()
+	cfg.User, cfg.Password = "plain_admin", "plain-admin-pw"
+	a, err := Connect(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = a.Close(ctx) }()
+	if err := a.CreateUser(ctx, user("by_login_role"), dbms.UserParameters{Password: "by-login-pw", Marker: "dbaas.io/owner=ns/uid"}); err != nil {
+		t.Fatal(err)
+	}
+	if !canLogin(t, a, "by_login_role", "by-login-pw") {
+		t.Error("the right password does not log in")
+	}
+	if canLogin(t, a, "by_login_role", "wrong") {
+		t.Error("a wrong password logs in")
+	}
+	// The login is what decides here: a role that may not log in fails.
+	if _, err := c.conn.Exec(ctx, `ALTER ROLE by_login_role NOLOGIN`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.CanLogin(ctx, user("by_login_role"), "by-login-pw"); err == nil {
+		t.Error("CanLogin of a NOLOGIN role without verifiers to read: no error, want the refused login")
+	}
 }

@@ -45,6 +45,7 @@ func TestDatabaseController(t *testing.T) {
 		if diff := cmp.Diff(want, db.Status.AtProvider); diff != "" {
 			t.Errorf("status.atProvider: -want, +got:\n%s", diff)
 		}
+		steadyPolls(t, e)
 
 		if err := testenv.Mutate(ctx, e.Client, db, func(db *v1alpha1.Database) { db.Spec.ForProvider.ConnectionLimit = ptr[int32](9) }); err != nil {
 			t.Fatal(err)
@@ -202,5 +203,21 @@ func TestDeleteServerDown(t *testing.T) {
 	}
 	if got := e.Server.Names(t, "SELECT datname FROM pg_database WHERE datname = $1", "stranded"); len(got) != 1 {
 		t.Errorf("the database left behind should still be there; found %q", got)
+	}
+}
+
+// steadyPolls watches a few polls of a Ready Database that nothing changes
+// (the only one there is): each costs one SQL operation, the observe, and
+// writes nothing, not even a status that stays the same.
+func steadyPolls(t *testing.T, e *sqlenv.Env) {
+	t.Helper()
+	d := e.SteadyPolls(t, "managed/database.sql.dbaas.io", 3)
+	if w := d.Writes("databases", "databases/status", "secrets", "events", "providerconfigusages"); len(w) > 0 {
+		t.Errorf("writes over %v polls that found nothing to change: %v; want none", d.Reconciles, w)
+	}
+	for op, n := range d.SQL {
+		if op != "observe_database" || n > d.Reconciles {
+			t.Errorf("SQL operation %s: %v over %v polls; want only observe_database, at most once a poll", op, n, d.Reconciles)
+		}
 	}
 }

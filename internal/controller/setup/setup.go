@@ -88,7 +88,7 @@ func Setup[T resource.Managed](mgr ctrl.Manager, o options.Options, c Config[T])
 	opts := []managed.ReconcilerOption{managed.WithTypedExternalConnector[T](c.Connector(shared))}
 	opts = append(opts, reconcilerOptions(o, name, shared.Recorder)...)
 	opts = append(opts, c.Options...)
-	r := managed.NewReconciler(mgr, resource.ManagedKind(c.Kind), opts...)
+	r := managed.NewReconciler(unchangedStatusSkipped{mgr}, resource.ManagedKind(c.Kind), opts...)
 	if err := addStateMetrics(mgr, o, c.Kind, name); err != nil {
 		return err
 	}

@@ -95,6 +95,7 @@ func TestControllers(t *testing.T) {
 			t.Errorf("the owner cannot create a table: %v", err)
 		}
 		_ = c.Close(ctx)
+		steadyPolls(t, e)
 
 		// A provider restart and later reconciles keep the generated
 		// password: change the spec, wait for the change to reach the
@@ -264,5 +265,22 @@ func assertNotLeaked(t *testing.T, e *sqlenv.Env, pw string, objs ...client.Obje
 	}
 	if strings.Contains(log, pw) {
 		t.Error("the manager's log contains the password")
+	}
+}
+
+// steadyPolls watches a few polls of a Ready User that nothing changes:
+// each observes the role, checks its password against the stored verifier
+// (through dbaas.role_verifier: the instance's admin is no superuser) and
+// its access to its database, and writes nothing.
+func steadyPolls(t *testing.T, e *sqlenv.Env) {
+	t.Helper()
+	d := e.SteadyPolls(t, "managed/user.sql.dbaas.io", 3)
+	if w := d.Writes("users", "users/status", "secrets", "events", "providerconfigusages"); len(w) > 0 {
+		t.Errorf("writes over %v polls that found nothing to change: %v; want none", d.Reconciles, w)
+	}
+	for _, op := range []string{"observe_user", "can_login", "observe_grant"} {
+		if n := d.SQL[op]; n > d.Reconciles {
+			t.Errorf("SQL operation %s: %v over %v polls; want at most one a poll", op, n, d.Reconciles)
+		}
 	}
 }

@@ -10,9 +10,9 @@ import (
 )
 
 const (
-	errExtensionFunctions = "cannot make the functions that create and drop allow-listed extensions"
+	errExtensionFunctions = "cannot make the functions that create and drop allow-listed extensions and read roles' verifiers"
 
-	// Schema holds CreateExtension and DropExtension. It is the
+	// Schema holds CreateExtension, DropExtension and RoleVerifier. It is the
 	// superuser's: no one else may create in it, and whoever calls them
 	// checks that both it and the functions are a superuser's before.
 	Schema = "dbaas"
@@ -70,8 +70,8 @@ func bodies(allowed []string) (create, drop string) {
 }
 
 // ExtensionFunctionsCurrent reports whether the database of the
-// superuser's session c has both functions, the superuser's, as
-// EnsureExtensionFunctions makes them for allowed.
+// superuser's session c has both functions, and RoleVerifier, the
+// superuser's, as EnsureExtensionFunctions makes them for allowed.
 func ExtensionFunctionsCurrent(ctx context.Context, c *pgx.Conn, allowed []string) (bool, error) {
 	create, drop := bodies(allowed)
 	var n int
@@ -80,15 +80,17 @@ func ExtensionFunctionsCurrent(ctx context.Context, c *pgx.Conn, allowed []strin
 		JOIN pg_catalog.pg_roles o ON o.oid = p.proowner
 		JOIN pg_catalog.pg_roles so ON so.oid = s.nspowner
 		WHERE s.nspname = $1 AND o.rolsuper AND so.rolsuper AND p.prosecdef
-		AND ((p.proname = 'create_extension' AND p.prosrc = $2) OR (p.proname = 'drop_extension' AND p.prosrc = $3))
+		AND ((p.proname = 'create_extension' AND p.prosrc = $2) OR (p.proname = 'drop_extension' AND p.prosrc = $3)
+			OR (p.proname = 'role_verifier' AND p.prosrc = $5))
 		AND pg_catalog.has_function_privilege($4, p.oid, 'EXECUTE')
 		AND NOT pg_catalog.has_function_privilege('public', p.oid, 'EXECUTE')`,
-		Schema, create, drop, Admin).Scan(&n)
-	return n == 2, errors.Wrap(err, errExtensionFunctions)
+		Schema, create, drop, Admin, verifierBody).Scan(&n)
+	return n == 3, errors.Wrap(err, errExtensionFunctions)
 }
 
-// EnsureExtensionFunctions makes both functions, for allowed, in the
-// database of the superuser's session c; Admin must exist.
+// EnsureExtensionFunctions makes both functions, for allowed, and
+// RoleVerifier in the database of the superuser's session c; Admin must
+// exist.
 func EnsureExtensionFunctions(ctx context.Context, c *pgx.Conn, allowed []string) error {
 	create, drop := bodies(allowed)
 	admin := pgx.Identifier{Admin}.Sanitize()
@@ -105,6 +107,11 @@ func EnsureExtensionFunctions(ctx context.Context, c *pgx.Conn, allowed []string
 			"REVOKE ALL ON FUNCTION "+f.name+"(text, text) FROM PUBLIC",
 			"GRANT EXECUTE ON FUNCTION "+f.name+"(text, text) TO "+admin)
 	}
+	stmts = append(stmts,
+		"CREATE OR REPLACE FUNCTION "+RoleVerifier+"(rolename text) RETURNS text LANGUAGE sql STABLE SECURITY DEFINER"+
+			" SET search_path = pg_catalog, pg_temp AS "+dollarQuote(verifierBody),
+		"REVOKE ALL ON FUNCTION "+RoleVerifier+"(text) FROM PUBLIC",
+		"GRANT EXECUTE ON FUNCTION "+RoleVerifier+"(text) TO "+admin)
 	return errors.Wrap(pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error {
 		for _, q := range stmts {
 			if _, err := tx.Exec(ctx, q); err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/dbaas-io/dbaas/internal/clients/dbms"
 	"github.com/dbaas-io/dbaas/internal/clients/postgresql"
+	"github.com/dbaas-io/dbaas/internal/engine/pgextensions"
 	"github.com/dbaas-io/dbaas/internal/engine/pgroles"
 	"github.com/dbaas-io/dbaas/internal/testing/pgtest"
 )
@@ -81,6 +82,75 @@ func TestExtensionFunctions(t *testing.T) {
 		t.Errorf("the database owner calling %s: err = %v, want permission denied", pgroles.CreateExtension, err)
 	}
 	t.Run("NotSpoofed", func(t *testing.T) { checkNotSpoofed(t, s) })
+	t.Run("RoleVerifier", func(t *testing.T) { checkRoleVerifier(t, s) })
+}
+
+// checkRoleVerifier: dbaas_admin, no superuser, checks the password of a
+// role it made against the stored verifier through pgroles.RoleVerifier,
+// without logging in as the role (which a NOLOGIN role could not); the
+// function shows no verifier of a role without a marker or of a superuser,
+// and no other role may call it.
+func checkRoleVerifier(t *testing.T, s *pgtest.Server) {
+	ctx := context.Background()
+	adminPassword := pgroles.Password(s.Password, pgroles.Admin)
+	cfg := dbms.Config{Engine: dbms.PostgreSQL, Host: s.Host, Port: s.Port, User: pgroles.Admin,
+		Password: adminPassword, TLS: dbms.TLS{Mode: dbms.TLSDisable}}
+	c, err := postgresql.Connect(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = c.Close(ctx) }()
+	const marker = "dbaas.io/owner=team-a/1234"
+	if err := c.CreateUser(ctx, dbms.UserName{Name: "marked"}, dbms.UserParameters{Password: "marked-pw", Marker: marker}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CreateUser(ctx, dbms.UserName{Name: "unmarked"}, dbms.UserParameters{Password: "unmarked-pw"}); err != nil {
+		t.Fatal(err)
+	}
+	super, err := s.Conn(t, s.User, s.Password, "postgres")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := pgroles.ExtensionFunctionsCurrent(ctx, super, pgextensions.Names("15")); err != nil || !ok {
+		t.Errorf("ExtensionFunctionsCurrent after they were made = %v, %v; want true (the engine would make them again on every look)", ok, err)
+	}
+	for _, q := range []string{
+		"ALTER ROLE marked NOLOGIN",
+		"COMMENT ON ROLE " + s.User + " IS '" + marker + "'",
+	} {
+		if _, err := super.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		role, password string
+		want           bool
+	}{
+		{"marked", "marked-pw", true},
+		{"marked", "wrong", false},
+		{"unmarked", "unmarked-pw", false},
+		{s.User, s.Password, false},
+	} {
+		got, err := c.CanLogin(ctx, dbms.UserName{Name: tc.role}, tc.password)
+		if err != nil || got != tc.want {
+			t.Errorf("CanLogin(%q) as %s = %v, %v; want %v, nil", tc.role, pgroles.Admin, got, err, tc.want)
+		}
+	}
+	admin, err := s.Conn(t, pgroles.Admin, adminPassword, "postgres")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v *string
+	if err := admin.QueryRow(ctx, "SELECT "+pgroles.RoleVerifier+"($1)", s.User).Scan(&v); err != nil || v != nil {
+		t.Errorf("%s of the superuser: %v, %v; want NULL", pgroles.RoleVerifier, v, err)
+	}
+	tenant, err := s.Conn(t, "unmarked", "unmarked-pw", "postgres")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tenant.Exec(ctx, "SELECT "+pgroles.RoleVerifier+"('marked')"); err == nil || !strings.Contains(err.Error(), "permission denied") {
+		t.Errorf("a tenant role calling %s: err = %v, want permission denied", pgroles.RoleVerifier, err)
+	}
 }
 
 // checkNotSpoofed: in a database made from template0,
