@@ -2,23 +2,15 @@ package postgresql
 
 import (
 	"context"
-	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/dbaas-io/dbaas/internal/clients/dbms"
 )
 
 // PoolOptions bound a Pool.
-type PoolOptions struct {
-	// MaxConns is the most sessions the pool holds at once; reconciles
-	// beyond it wait for one to be released.
-	MaxConns int32
-	// MaxConnIdleTime closes a session nobody used for this long.
-	MaxConnIdleTime time.Duration
-	// HealthCheckPeriod is how often idle sessions are checked against
-	// MaxConnIdleTime.
-	HealthCheckPeriod time.Duration
-}
+type PoolOptions = dbms.PoolOptions
 
 // A Pool keeps logged-in sessions to one server as one account, so that a
 // reconcile borrows a session rather than paying a TCP (and TLS) handshake

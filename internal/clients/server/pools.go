@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dbaas-io/dbaas/internal/clients/dbms"
+	"github.com/dbaas-io/dbaas/internal/clients/mysql"
 	"github.com/dbaas-io/dbaas/internal/clients/postgresql"
 )
 
@@ -50,9 +51,10 @@ const (
 // whose credentials never worked is not current and cannot close the pool
 // of those that do. Pools unused for IdleAfter are closed by Start.
 //
-// Only PostgreSQL is pooled here; other engines are opened per reconcile.
+// PostgreSQL, MySQL and MariaDB are pooled; SQL Server is opened per
+// reconcile.
 type Pools struct {
-	Options   postgresql.PoolOptions
+	Options   dbms.PoolOptions
 	IdleAfter time.Duration
 
 	// secret keys the digests of credentials, so that a key held in
@@ -70,8 +72,49 @@ type Pools struct {
 
 type pool struct {
 	slot     string
-	p        *postgresql.Pool
+	p        lender
 	lastUsed time.Time
+}
+
+// A lender lends clients of one server and account.
+type lender interface {
+	Server(ctx context.Context) (dbms.Server, error)
+	Close()
+}
+
+// pgPool and mysqlPool are the engines' pools as lenders.
+type (
+	pgPool    struct{ *postgresql.Pool }
+	mysqlPool struct{ *mysql.Pool }
+)
+
+func (p pgPool) Server(ctx context.Context) (dbms.Server, error) {
+	return asServer(p.Client(ctx))
+}
+
+func (p mysqlPool) Server(ctx context.Context) (dbms.Server, error) {
+	return asServer(p.Client(ctx))
+}
+
+// newLender makes the pool of cfg's engine; nil for an engine that is not
+// pooled.
+func newLender(cfg dbms.Config, o dbms.PoolOptions) (lender, error) {
+	switch cfg.Engine {
+	case dbms.PostgreSQL, "":
+		p, err := postgresql.NewPool(cfg, o)
+		if err != nil {
+			return nil, err
+		}
+		return pgPool{p}, nil
+	case dbms.MySQL, dbms.MariaDB:
+		p, err := mysql.NewPool(cfg, o)
+		if err != nil {
+			return nil, err
+		}
+		return mysqlPool{p}, nil
+	default:
+		return nil, nil
+	}
 }
 
 // NewPools returns pools with the default bounds.
@@ -80,7 +123,7 @@ func NewPools() *Pools {
 	// crypto/rand.Read never returns an error (Go 1.24).
 	_, _ = rand.Read(secret)
 	return &Pools{
-		Options: postgresql.PoolOptions{
+		Options: dbms.PoolOptions{
 			MaxConns:          DefaultMaxConns,
 			MaxConnIdleTime:   DefaultMaxConnIdleTime,
 			HealthCheckPeriod: DefaultHealthCheckPeriod,
@@ -95,19 +138,16 @@ func NewPools() *Pools {
 // Open lends a client of cfg's server from its pool; the client's Close
 // gives the session back. It has Open's signature, for Connector.Open.
 func (ps *Pools) Open(ctx context.Context, cfg dbms.Config) (dbms.Server, error) {
-	if cfg.Engine != dbms.PostgreSQL && cfg.Engine != "" {
-		return Open(ctx, cfg)
-	}
 	slot, key := ps.keys(cfg)
 	p, err := ps.get(slot, key, cfg)
 	if err != nil {
 		return nil, err
 	}
 	if p == nil {
-		// Stopped: the provider is shutting down.
+		// An engine that is not pooled, or the provider is shutting down.
 		return Open(ctx, cfg)
 	}
-	c, err := p.Client(ctx)
+	c, err := p.Server(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -116,8 +156,9 @@ func (ps *Pools) Open(ctx context.Context, cfg dbms.Config) (dbms.Server, error)
 }
 
 // get returns the pool of key, made with cfg when there is none, marked as
-// used now; nil once the pools are stopped.
-func (ps *Pools) get(slot, key string, cfg dbms.Config) (*postgresql.Pool, error) {
+// used now; nil for an engine that is not pooled and once the pools are
+// stopped.
+func (ps *Pools) get(slot, key string, cfg dbms.Config) (lender, error) {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	if ps.stopped {
@@ -125,11 +166,11 @@ func (ps *Pools) get(slot, key string, cfg dbms.Config) (*postgresql.Pool, error
 	}
 	p := ps.pools[key]
 	if p == nil {
-		pp, err := postgresql.NewPool(cfg, ps.Options)
-		if err != nil {
+		l, err := newLender(cfg, ps.Options)
+		if err != nil || l == nil {
 			return nil, err
 		}
-		p = &pool{slot: slot, p: pp}
+		p = &pool{slot: slot, p: l}
 		ps.pools[key] = p
 	}
 	p.lastUsed = time.Now()
