@@ -226,7 +226,11 @@ func (ps *Pools) closeLocked(key string) {
 // waits for them: it is a manager Runnable, so that a provider's sessions
 // end when it stops.
 func (ps *Pools) Start(ctx context.Context) error {
-	t := time.NewTicker(ps.IdleAfter / 2)
+	every := ps.IdleAfter / 2
+	if every <= 0 {
+		every = DefaultPoolIdleAfter / 2
+	}
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
