@@ -74,6 +74,10 @@ type pool struct {
 	slot     string
 	p        lender
 	lastUsed time.Time
+	// lent counts the clients borrowed and not yet closed: a pool is
+	// closed only once they are back, because database/sql fails the
+	// statements of a closed pool at once.
+	lent sync.WaitGroup
 }
 
 // A lender lends clients of one server and account.
@@ -147,18 +151,19 @@ func (ps *Pools) Open(ctx context.Context, cfg dbms.Config) (dbms.Server, error)
 		// An engine that is not pooled, or the provider is shutting down.
 		return Open(ctx, cfg)
 	}
-	c, err := p.Server(ctx)
+	c, err := p.p.Server(ctx)
 	if err != nil {
+		p.lent.Done()
 		return nil, err
 	}
 	ps.worked(slot, key)
-	return c, nil
+	return lend(c, p.lent.Done), nil
 }
 
 // get returns the pool of key, made with cfg when there is none, marked as
-// used now; nil for an engine that is not pooled and once the pools are
-// stopped.
-func (ps *Pools) get(slot, key string, cfg dbms.Config) (lender, error) {
+// used now and counted as lent once; nil for an engine that is not pooled
+// and once the pools are stopped.
+func (ps *Pools) get(slot, key string, cfg dbms.Config) (*pool, error) {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	if ps.stopped {
@@ -174,7 +179,8 @@ func (ps *Pools) get(slot, key string, cfg dbms.Config) (lender, error) {
 		ps.pools[key] = p
 	}
 	p.lastUsed = time.Now()
-	return p.p, nil
+	p.lent.Add(1)
+	return p, nil
 }
 
 // worked records that key's credentials logged in, and closes the pool of
@@ -218,6 +224,7 @@ func (ps *Pools) closeLocked(key string) {
 	ps.closing.Add(1)
 	go func() {
 		defer ps.closing.Done()
+		p.lent.Wait()
 		p.p.Close()
 	}()
 }

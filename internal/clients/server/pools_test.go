@@ -163,11 +163,23 @@ func TestPools(t *testing.T) {
 		if got := e.backends(t, "rotate"); len(got) != 1 || got[0] != old[0] {
 			t.Fatalf("after a failed login with other credentials the sessions are %v, want the working one %v", got, old)
 		}
+		// A reconcile still holding a session of the old password finishes
+		// with it: its pool closes once the session is back.
+		held, err := ps.Open(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if _, err := e.admin.Exec(ctx, "ALTER ROLE rotate PASSWORD 'pw-new'"); err != nil {
 			t.Fatal(err)
 		}
 		cfg.Password = "pw-new"
 		if err := reconcile(ctx, ps, cfg); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := held.ObserveDatabase(ctx, "postgres"); err != nil {
+			t.Errorf("a reconcile holding a session of the replaced password: %v", err)
+		}
+		if err := held.Close(ctx); err != nil {
 			t.Fatal(err)
 		}
 		// The old session ends; the new one stays.
