@@ -23,6 +23,13 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 	if o.ServerLimiters == nil {
 		o.ServerLimiters = server.NewLimiters()
 	}
+	if o.ServerPools == nil {
+		o.ServerPools = server.NewPools()
+		// The manager closes the pools' sessions when it stops.
+		if err := mgr.Add(o.ServerPools); err != nil {
+			return err
+		}
+	}
 	for _, setup := range []func(ctrl.Manager, options.Options) error{
 		config.Setup,
 		virtualmachine.Setup,

@@ -64,11 +64,13 @@ const (
 )
 
 // A Client is a dbms.Server backed by a small pool of connections to one
-// MySQL or MariaDB server.
+// MySQL or MariaDB server: its own, or a Pool's that it borrows.
 type Client struct {
 	cfg    dbms.Config
 	engine engine
 	db     *sql.DB
+	// borrowed says that db is a Pool's, which Close leaves open.
+	borrowed bool
 }
 
 var _ dbms.Server = &Client{}
@@ -80,6 +82,29 @@ func Connect(ctx context.Context, cfg dbms.Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	db, err := openDB(cfg, maxOpenConns, connMaxIdleTime)
+	if err != nil {
+		return nil, err
+	}
+	if err := ping(ctx, db, cfg, e); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return &Client{cfg: cfg, engine: e, db: db}, nil
+}
+
+// Close closes the client's connections; a borrowed client leaves them to
+// its Pool.
+func (c *Client) Close(_ context.Context) error {
+	if c.borrowed {
+		return nil
+	}
+	return errors.Wrapf(c.db.Close(), errClose, c.engine.label)
+}
+
+// openDB returns a database/sql pool of at most maxConns connections made
+// with cfg; it connects lazily.
+func openDB(cfg dbms.Config, maxConns int, idle time.Duration) (*sql.DB, error) {
 	mc, err := driverConfig(cfg)
 	if err != nil {
 		return nil, errors.Wrap(err, errConfigure)
@@ -89,21 +114,21 @@ func Connect(ctx context.Context, cfg dbms.Config) (*Client, error) {
 		return nil, errors.Wrap(err, errConfigure)
 	}
 	db := sql.OpenDB(connector)
-	db.SetMaxOpenConns(maxOpenConns)
-	db.SetMaxIdleConns(maxOpenConns)
-	db.SetConnMaxIdleTime(connMaxIdleTime)
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
+	db.SetConnMaxIdleTime(idle)
+	return db, nil
+}
+
+// ping checks within cfg's connect timeout that the server answers, with
+// a connection of db's: a new one logs in.
+func ping(ctx context.Context, db *sql.DB, cfg dbms.Config, e engine) error {
 	pctx, cancel := context.WithTimeout(ctx, cfg.Timeout())
 	defer cancel()
 	if err := db.PingContext(pctx); err != nil {
-		_ = db.Close()
-		return nil, connectError(pctx, err, e, cfg.Timeout())
+		return connectError(pctx, err, e, cfg.Timeout())
 	}
-	return &Client{cfg: cfg, engine: e, db: db}, nil
-}
-
-// Close closes the pool.
-func (c *Client) Close(_ context.Context) error {
-	return errors.Wrapf(c.db.Close(), errClose, c.engine.label)
+	return nil
 }
 
 // driverConfig is the configuration of the pool's connections: loginConfig

@@ -18,6 +18,8 @@ package mysql
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"strings"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
@@ -41,7 +43,17 @@ func (c *Client) CallProcedure(ctx context.Context, call dbms.Call) (*dbms.Resul
 	if err != nil {
 		return nil, errors.Wrapf(err, errCallProcedure, call.Procedure)
 	}
-	rows, err := c.db.QueryContext(ctx, q, args...) //nolint:rowserrcheck // dbms.ReadLastResult returns rows.Err.
+	// The procedure is the administrator's and may change its session
+	// (user variables, temporary tables, session variables; the server
+	// restores only the sql_mode and character set it runs with): it runs
+	// on a connection of its own, ended afterwards rather than lent to
+	// another statement or reconcile.
+	conn, err := c.db.Conn(ctx)
+	if err != nil {
+		return nil, errors.Wrapf(err, errCallProcedure, call.Procedure)
+	}
+	defer discard(conn)
+	rows, err := conn.QueryContext(ctx, q, args...) //nolint:rowserrcheck // dbms.ReadLastResult returns rows.Err.
 	if err != nil {
 		return nil, errors.Wrapf(err, errCallProcedure, call.Procedure)
 	}
@@ -51,6 +63,12 @@ func (c *Client) CallProcedure(ctx context.Context, call dbms.Call) (*dbms.Resul
 		return nil, errors.Wrapf(err, errReadResult, call.Procedure)
 	}
 	return r, nil
+}
+
+// discard ends conn instead of giving it back to its pool: database/sql
+// closes a connection whose Raw function reports it bad.
+func discard(conn *sql.Conn) {
+	_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 }
 
 // callSQL builds CALL `schema`.`name`(?, ...). Only quoted identifiers and

@@ -13,6 +13,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/dbaas-io/dbaas/internal/clients/dbms"
 )
@@ -38,10 +39,17 @@ const (
 // Config says how to reach a server and which account to use.
 type Config = dbms.Config
 
-// A Client is a dbms.Server backed by one pgx connection.
+// A Client is a dbms.Server backed by one pgx connection: its own, or one
+// borrowed from a Pool.
 type Client struct {
 	cfg  Config
 	conn *pgx.Conn
+	// pooled is the borrowed session, nil when conn is the client's own.
+	pooled *pgxpool.Conn
+	// dirty says that a statement ran that may have changed the session's
+	// settings (a routine of the administrator's), so the session is ended
+	// rather than given back.
+	dirty bool
 }
 
 var _ dbms.Server = &Client{}
@@ -55,8 +63,11 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 	return &Client{cfg: cfg, conn: conn}, nil
 }
 
-// Close closes the connection.
+// Close closes the connection, or gives a borrowed one back to its pool.
 func (c *Client) Close(ctx context.Context) error {
+	if c.pooled != nil {
+		return c.release(ctx)
+	}
 	return errors.Wrap(c.conn.Close(ctx), errCloseConn)
 }
 

@@ -57,6 +57,10 @@ func (c *Client) CallProcedure(ctx context.Context, call dbms.Call) (*dbms.Resul
 	if err != nil {
 		return nil, errors.Wrapf(err, errCallProcedure, call.Procedure)
 	}
+	// The routine is the administrator's and may change the session
+	// (set_config, SET ROLE, temporary tables): a pooled session it ran on
+	// is not handed to the next reconcile.
+	c.dirty = true
 	// Text results, so that every column reads as the string a secret holds
 	// whatever its type.
 	out, err := c.conn.Query(ctx, q, append([]any{pgx.QueryResultFormats{pgx.TextFormatCode}}, args...)...)

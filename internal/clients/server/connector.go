@@ -145,14 +145,19 @@ func (c *Connector) target(ctx context.Context, mg Managed, instanceName string)
 // cached cluster-wide and a just-written instance status must be seen; only
 // the ClusterProviderConfigs that set servers' limits, read on every
 // connect, come from the cache.
-// Every controller of a provider shares limiters, so pass the same ones.
-func NewConnector(mgr ctrl.Manager, l *Limiters, p providerconfig.Policy) Connector {
+// Every controller of a provider shares limiters and pools, so pass the
+// same ones; nil pools open a connection per reconcile.
+func NewConnector(mgr ctrl.Manager, l *Limiters, pools *Pools, p providerconfig.Policy) Connector {
+	open := Open
+	if pools != nil {
+		open = pools.Open
+	}
 	return Connector{
 		Policy:   p,
 		Kube:     mgr.GetAPIReader(),
 		Configs:  mgr.GetClient(),
 		Usage:    resource.NewProviderConfigUsageTracker(mgr.GetClient(), &apisv1alpha1.ProviderConfigUsage{}),
-		Open:     Open,
+		Open:     open,
 		Limiters: l,
 	}
 }

@@ -43,8 +43,12 @@ func instrument(s dbms.Server, cfg dbms.Config) dbms.Server {
 func Unwrap(s dbms.Server) dbms.Server {
 	switch i := s.(type) {
 	case instrumented:
-		return i.Server
+		return Unwrap(i.Server)
 	case instrumentedExtensions:
+		return Unwrap(i.Server)
+	case lent:
+		return i.Server
+	case lentExtensions:
 		return i.Server
 	default:
 		return s

@@ -26,6 +26,11 @@ type Options struct {
 	// server; every SQL controller shares them. Nil means no limit.
 	ServerLimiters *server.Limiters
 
+	// ServerPools keep the sessions the SQL controllers log in with, one
+	// pool per server and credentials that every SQL controller shares.
+	// Nil opens a connection per reconcile.
+	ServerPools *server.Pools
+
 	// Machines are how machine backends are reached beyond what provider
 	// configs say; LocalDir is filled in from the field above.
 	Machines backend.Options

@@ -67,7 +67,7 @@ func Setup[T resource.Managed](mgr ctrl.Manager, o options.Options, c Config[T])
 	shared := Shared{
 		Recorder: event.NewAPIRecorder(mgr.GetEventRecorderFor(name)), //nolint:staticcheck // crossplane-runtime still takes the old recorder.
 		Usage:    resource.NewProviderConfigUsageTracker(mgr.GetClient(), &apisv1alpha1.ProviderConfigUsage{}),
-		Server:   server.NewConnector(mgr, o.ServerLimiters, o.Machines.Policy),
+		Server:   server.NewConnector(mgr, o.ServerLimiters, o.ServerPools, o.Machines.Policy),
 	}
 	shared.Bound = sqlowner.Bound{After: o.DeleteBound(), Recorder: shared.Recorder}
 	ro, err := mgr.GetScheme().New(c.Kind)

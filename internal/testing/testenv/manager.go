@@ -61,6 +61,11 @@ type ManagerConfig struct {
 	// for a test that looks at them; new ones when nil.
 	ServerLimiters *server.Limiters
 
+	// ServerPools are the sessions the SQL controllers share, for a test
+	// that looks at them; new ones, closed when the manager stops, when
+	// nil.
+	ServerPools *server.Pools
+
 	// MetricsAddress, when set, is where the manager serves /metrics as
 	// the provider does: controller-runtime's, crossplane-runtime's and
 	// the dbaas_* metrics, with the instances' gauges of this manager's
@@ -124,12 +129,21 @@ func (e *Env) StartManager(t testing.TB, c ManagerConfig) (stop func()) {
 		},
 		LocalDir:       c.LocalDir,
 		ServerLimiters: c.ServerLimiters,
+		ServerPools:    c.ServerPools,
 		Machines:       machines,
 
 		GiveUpDeleteAfter: c.GiveUpDeleteAfter,
 	}
 	if o.ServerLimiters == nil {
 		o.ServerLimiters = server.NewLimiters()
+	}
+	if o.ServerPools == nil {
+		o.ServerPools = server.NewPools()
+	}
+	// The manager closes the pools' sessions when it stops, given ones too:
+	// a manager's pools are its own.
+	if err := mgr.Add(o.ServerPools); err != nil {
+		t.Fatal(err)
 	}
 	if c.MetricsAddress != "" {
 		o.MetricOptions = metrics.Crossplane()

@@ -39,6 +39,9 @@ type Env struct {
 	// ServerLimiters are the per-server limits of the running manager,
 	// new at each start as a provider's are.
 	ServerLimiters *server.Limiters
+	// ServerPools are the sessions of the running manager, new at each
+	// start and closed at its stop, as a provider's are.
+	ServerPools *server.Pools
 
 	// t is the test that started the Env; managers stop when it ends, not
 	// when a subtest that restarted them does.
@@ -76,8 +79,9 @@ func (e *Env) StartManager() {
 	// Managers stop when the test that started the Env ends, not when a
 	// subtest that restarted them does.
 	e.ServerLimiters = server.NewLimiters()
+	e.ServerPools = server.NewPools()
 	e.stop = e.Env.StartManager(t, testenv.ManagerConfig{Setups: []testenv.Setup{database.Setup, user.Setup, grant.Setup}, Log: log,
-		GiveUpDeleteAfter: e.GiveUpDeleteAfter, ServerLimiters: e.ServerLimiters})
+		GiveUpDeleteAfter: e.GiveUpDeleteAfter, ServerLimiters: e.ServerLimiters, ServerPools: e.ServerPools})
 }
 
 // StopManager stops the running manager, as a provider shutdown would.
