@@ -369,15 +369,18 @@ func (e *external) followedFormer(ctx context.Context, r member) bool {
 // promoted one would otherwise acknowledge commits no replica has until
 // the next pass configures it as the primary, and a second failure then
 // would lose them. Its first commit waits until a replica streams from
-// it. A restart the settings may also want is the next pass's.
-func (e *external) syncCommits(ctx context.Context, cr *v1alpha1.DatabaseInstance) error {
+// it. A restart the settings may also want is the next pass's. It reports
+// whether it wrote them (a sync instance), so that Promote reloads them:
+// with or without changes, as a pass that wrote them may have ended
+// before any reload.
+func (e *external) syncCommits(ctx context.Context, cr *v1alpha1.DatabaseInstance) (bool, error) {
 	p := cr.Spec.ForProvider
 	if syncQuorum(p) == 0 {
-		return nil
+		return false, nil
 	}
 	primary := member{vm: e.primaryMember().vm, inst: e.primaryMember().inst}
 	_, err := primary.inst.Configure(ctx, primarySettings(primary, e.replicas(), p))
-	return errors.Wrapf(err, errConfigMember, primary.vm)
+	return err == nil, errors.Wrapf(err, errConfigMember, primary.vm)
 }
 
 // recordPromotion has the status say what a failover's promotion did, with

@@ -163,8 +163,15 @@ func (e *external) promote(ctx context.Context, cr *v1alpha1.DatabaseInstance) e
 	// of a sync instance writes the new primary's settings meanwhile, on
 	// another member.
 	var g errgroup.Group
+	// reload is set when syncCommits wrote the new primary's settings,
+	// which it reads as it is promoted; g.Wait orders the write before
+	// the read below.
+	reload := false
 	if failingOver {
-		g.Go(func() error { return e.syncCommits(ctx, cr) })
+		g.Go(func() (err error) {
+			reload, err = e.syncCommits(ctx, cr)
+			return err
+		})
 	}
 	for _, old := range olds {
 		g.Go(func() error { return errors.Wrapf(old.inst.Fence(ctx, e.rec.Epoch), errFence, old.vm) })
@@ -187,7 +194,7 @@ func (e *external) promote(ctx context.Context, cr *v1alpha1.DatabaseInstance) e
 	if err := stopWatchdog(ctx, e.primaryMember()); err != nil {
 		return err
 	}
-	if err := e.primaryMember().inst.Promote(ctx, e.password); err != nil {
+	if err := e.primaryMember().inst.Promote(ctx, e.password, reload); err != nil {
 		return errors.Wrap(err, errPromote)
 	}
 	if failingOver {

@@ -84,7 +84,7 @@ func TestFenceAfterCrash(t *testing.T) {
 	if err != nil || st.ReceiveLSN == "" {
 		t.Fatalf("replica status: want a receive LSN, got %+v, %v", st, err)
 	}
-	if err := b.Promote(ctx, admin); err != nil {
+	if err := b.Promote(ctx, admin, false); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := b.Configure(ctx, Settings{Port: b.Port, SocketDir: b.SocketDir(), Replication: &Replication{Member: "b"}}); err != nil {

@@ -157,7 +157,7 @@ func TestReplicationOverSSH(t *testing.T) {
 	if epoch, fenced, err := a.Fenced(ctx); err != nil || !fenced || epoch != 1 {
 		t.Fatalf("Fenced: want epoch 1, got %d %v %v", epoch, fenced, err)
 	}
-	if err := b.Promote(ctx, admin); err != nil {
+	if err := b.Promote(ctx, admin, false); err != nil {
 		t.Fatalf("Promote: %v", err)
 	}
 	if standby(t, b) {

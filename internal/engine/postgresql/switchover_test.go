@@ -117,7 +117,7 @@ func TestSwitchover(t *testing.T) {
 	}
 	// Twice: promoting a primary is a no-op.
 	for range 2 {
-		if err := b.Promote(ctx, admin); err != nil {
+		if err := b.Promote(ctx, admin, false); err != nil {
 			t.Fatalf("Promote: %v", err)
 		}
 	}
@@ -217,7 +217,9 @@ func TestPromoteLiftsReadOnly(t *testing.T) {
 	if err := a.Stop(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Promote(ctx, admin); err != nil {
+	// With the reload a sync failover asks for, which reads the files
+	// before the promotion.
+	if err := b.Promote(ctx, admin, true); err != nil {
 		t.Fatal(err)
 	}
 	// The reload is asynchronous: a new session sees it once the
