@@ -88,6 +88,12 @@ func TestHADatabaseFailsOver(t *testing.T) {
 			t.Fatalf("insert %d: %v", i, err)
 		}
 	}
+	// The time the restore below goes back to: after every acknowledged
+	// row, before the kill and the row written after the failover.
+	var restoreTo time.Time
+	if err := conn.QueryRow(ctx, "SELECT clock_timestamp()").Scan(&restoreTo); err != nil {
+		t.Fatal(err)
+	}
 	_ = conn.Close(ctx)
 
 	killPostmaster(t, ns, primary)
@@ -156,7 +162,60 @@ func TestHADatabaseFailsOver(t *testing.T) {
 		t.Errorf("status.lastFailoverTime %q is not a date-time: %v", shown, err)
 	}
 
+	restoreInto(t, ns, environment, secret, restoreTo, acked)
+
 	deleteAndWait(t, db)
+}
+
+// restoreInto restores the ha Database orders to a time into a new dev
+// Database through spec.restore, which the function composes as an
+// instance bootstrapped from orders' stanza in the store, and checks that
+// the new Database's own connection secret opens a database holding the
+// rows committed by then and none after. The new Database is deleted;
+// deleteAndWait of the source waits for what it composed too.
+func restoreInto(t *testing.T, ns, environment, secret string, at time.Time, acked int) {
+	t.Helper()
+	ctx := context.Background()
+	start := time.Now()
+	restored := newDatabase(ns, "orders-restored", map[string]any{
+		"environment": environment,
+		"restore":     map[string]any{"from": "orders", "toTime": at.UTC().Format(time.RFC3339Nano)},
+	})
+	if err := env.Client.Create(ctx, restored); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = env.Client.Delete(context.Background(), restored) }()
+	if _, err := env.WaitForReady(ctx, localenv.DatabaseGVK, ns, "orders-restored", 10*time.Minute, func(s string) { t.Log(s) }); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("the restored Database was Ready %s after it was created", time.Since(start).Round(time.Second))
+
+	d, err := env.ConnectionDetails(ctx, ns, "orders-restored-db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := env.ConnectionDetails(ctx, ns, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d["password"] == src["password"] || d["database"] != src["database"] || d["username"] != src["username"] {
+		t.Errorf("the restored Database's secret: want the source's role and database with a password of its own, got user %q database %q (source %q %q), same password %v",
+			d["username"], d["database"], src["username"], src["database"], d["password"] == src["password"])
+	}
+	c, err := connect(t, d)
+	if err != nil {
+		t.Fatalf("the restored Database's connection secret does not open it: %v", err)
+	}
+	var rows, last int
+	if err := c.QueryRow(ctx, "SELECT count(*), coalesce(max(id), 0) FROM acks").Scan(&rows, &last); err != nil {
+		t.Fatal(err)
+	}
+	if rows != acked || last != acked {
+		t.Errorf("the restored database holds %d rows up to id %d: want the %d committed before %s and none after", rows, last, acked, at.Format(time.RFC3339Nano))
+	}
+	if _, err := c.Exec(ctx, "INSERT INTO acks VALUES ($1)", acked+100); err != nil {
+		t.Errorf("the restored database does not take writes: %v", err)
+	}
 }
 
 // getDatabase returns a platform Database as it is now.
