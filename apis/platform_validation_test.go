@@ -34,10 +34,10 @@ func platformRestoreValidation(t *testing.T, env *testenv.Env) {
 
 	t.Run("Create", func(t *testing.T) {
 		checkAnswer(t, "a Database restoring another of its namespace is accepted", env.Client.Create(ctx, platformDatabase("restored", at)), "")
-		checkAnswer(t, "a toTime that is not RFC 3339 nor latest is refused",
+		checkAnswer(t, "a toTime that is not RFC 3339 is refused",
 			env.Client.Create(ctx, platformDatabase("bad-time", map[string]any{"from": "orders", "toTime": "yesterday"})), "spec.restore.toTime")
 		checkAnswer(t, "from names a Database of the namespace, not of another one",
-			env.Client.Create(ctx, platformDatabase("bad-from", map[string]any{"from": "team-b/orders", "toTime": "latest"})), "spec.restore.from")
+			env.Client.Create(ctx, platformDatabase("bad-from", map[string]any{"from": "team-b/orders", "toTime": "2026-12-07T11:30:00Z"})), "spec.restore.from")
 	})
 
 	update := func(t *testing.T, name string, mod func(spec map[string]any)) error {
@@ -54,7 +54,7 @@ func platformRestoreValidation(t *testing.T, env *testenv.Env) {
 
 	t.Run("Immutable", func(t *testing.T) {
 		checkAnswer(t, "another time is refused", update(t, "restored", func(s map[string]any) {
-			s["restore"] = map[string]any{"from": "orders", "toTime": "latest"}
+			s["restore"] = map[string]any{"from": "orders", "toTime": "2026-12-07T11:30:01Z"}
 		}), "restore is immutable")
 		checkAnswer(t, "removing the restore is refused", update(t, "restored", func(s map[string]any) { delete(s, "restore") }),
 			"restore is set only when the Database is created")

@@ -19,7 +19,7 @@ func newRestoreCommand(o *Options) *cobra.Command {
 		// user) is one of the flags every command takes.
 		Long: "restore creates a new platform Database NEW in the Database's namespace with the same\n" +
 			"engine, version, flavor, tier, SKU, storage and environment, and spec.restore naming the\n" +
-			"Database and --to-time (RFC 3339, or latest: the last WAL archived when NEW is composed).\n" +
+			"Database and --to-time (RFC 3339), which must be in its recovery window.\n" +
 			"Its instance starts from the Database's backups and WAL archive replayed to that time, with\n" +
 			"the Database's role and database. The Database is not touched: a restore never overwrites\n" +
 			"a running instance. NEW has its own connection secret (NEW-connection) and its own backups.",
@@ -48,7 +48,7 @@ func newRestoreCommand(o *Options) *cobra.Command {
 			return err
 		},
 	}
-	cmd.Flags().StringVar(&toTime, "to-time", "", "The time to restore to, in RFC 3339 (2026-12-07T11:30:00Z): what was committed by then is there, nothing after; or latest.")
+	cmd.Flags().StringVar(&toTime, "to-time", "", "The time to restore to, in RFC 3339 (2026-12-07T11:30:00Z): what was committed by then is there, nothing after.")
 	cmd.Flags().StringVar(&as, "into", "", "The name of the new Database.")
 	_ = cmd.MarkFlagRequired("to-time")
 	_ = cmd.MarkFlagRequired("into")

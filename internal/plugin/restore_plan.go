@@ -11,10 +11,6 @@ import (
 	enginev1alpha1 "github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 )
 
-// restoreLatest asks for the source's last archived WAL, as the
-// Database's spec.restore.toTime does.
-const restoreLatest = "latest"
-
 // copiedSpec are the fields of the source Database's spec a restored
 // Database takes: what it runs and where, so that the source's data fits.
 // Its connection Secret is its own, named after it.
@@ -27,12 +23,9 @@ var copiedSpec = []string{"engine", "version", "flavor", "tier", "sku", "environ
 // provider check the time against the store again and refuse a target they
 // cannot reach. The checks here only answer sooner.
 func planRestore(d database, in *enginev1alpha1.DatabaseInstance, as, toTime string) (*unstructured.Unstructured, error) {
-	var t time.Time
-	if toTime != restoreLatest {
-		var err error
-		if t, err = time.Parse(time.RFC3339Nano, toTime); err != nil {
-			return nil, fmt.Errorf("--to-time %q is not a time: give it in RFC 3339, such as 2026-12-07T11:30:00Z or 2026-12-07T12:30:00+01:00, or latest", toTime)
-		}
+	t, err := time.Parse(time.RFC3339Nano, toTime)
+	if err != nil {
+		return nil, fmt.Errorf("--to-time %q is not a time: give it in RFC 3339, such as 2026-12-07T11:30:00Z or 2026-12-07T12:30:00+01:00", toTime)
 	}
 	if in.Spec.ForProvider.Backup == nil {
 		return nil, fmt.Errorf("database %s/%s has no backup store: there are no backups to restore from", d.namespace(), d.name())
@@ -41,11 +34,11 @@ func planRestore(d database, in *enginev1alpha1.DatabaseInstance, as, toTime str
 	if rw == nil || rw.FirstRecoverabilityPoint == nil {
 		return nil, fmt.Errorf("database %s/%s has no completed backup yet: a restore starts from one (kubectl dbaas backup %s)", d.namespace(), d.name(), d.name())
 	}
-	if toTime != restoreLatest && t.Before(rw.FirstRecoverabilityPoint.Time) {
+	if t.Before(rw.FirstRecoverabilityPoint.Time) {
 		return nil, fmt.Errorf("--to-time %s is before the recovery window of %s/%s, which starts at %s (the end of the oldest backup in its store)",
 			toTime, d.namespace(), d.name(), when(rw.FirstRecoverabilityPoint))
 	}
-	if toTime != restoreLatest && rw.LastArchivedTime != nil && t.After(rw.LastArchivedTime.Time) {
+	if rw.LastArchivedTime != nil && t.After(rw.LastArchivedTime.Time) {
 		return nil, fmt.Errorf("--to-time %s is after the recovery window of %s/%s, which ends at %s (its last archived WAL, %s)",
 			toTime, d.namespace(), d.name(), when(rw.LastArchivedTime), orDash(rw.LastArchivedWAL))
 	}

@@ -49,7 +49,6 @@ func TestPlanRestore(t *testing.T) {
 	}{
 		"InWindow":   {reason: "A time in the recovery window plans a restore.", as: "copy", at: "2026-12-07T11:00:00.123456Z"},
 		"OffsetTime": {reason: "A time with a UTC offset is a time.", as: "copy", at: "2026-12-07T12:30:00+01:00"},
-		"Latest":     {reason: "latest is passed on: the function resolves it to the last archived WAL.", as: "copy", at: "latest"},
 		"NotATime": {
 			reason: "A time not in RFC 3339 is refused with an example.", as: "copy", at: "2026-12-07 11:00",
 			wantErr: `--to-time "2026-12-07 11:00" is not a time: give it in RFC 3339`,
@@ -73,7 +72,7 @@ func TestPlanRestore(t *testing.T) {
 			mutate: func(in *enginev1alpha1.DatabaseInstance) {
 				in.Status.AtProvider.RecoveryWindow.FirstRecoverabilityPoint = nil
 			},
-			as: "copy", at: "latest",
+			as: "copy", at: "2026-12-07T11:00:00Z",
 			wantErr: "has no completed backup yet",
 		},
 		"BadName": {

@@ -176,6 +176,38 @@ func TestHADatabaseFailsOver(t *testing.T) {
 func restoreInto(t *testing.T, ns, environment, secret string, at time.Time, acked int) {
 	t.Helper()
 	ctx := context.Background()
+
+	// Replay stops at the first commit after the time, so the archive
+	// must hold one: the row written after the failover. Its segment is
+	// switched out as the superuser (the instance's secret) and waited for
+	// in the source's status, where the function looks.
+	app, err := env.ConnectionDetails(ctx, ns, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := env.ConnectionDetails(ctx, ns, "orders-instance")
+	if err != nil {
+		t.Fatal(err)
+	}
+	app["username"], app["password"] = admin["username"], admin["password"]
+	su, err := connect(t, app)
+	if err != nil {
+		t.Fatalf("the instance's secret does not open the new primary: %v", err)
+	}
+	var segment string
+	if err := su.QueryRow(ctx, "SELECT pg_walfile_name(pg_switch_wal())").Scan(&segment); err != nil {
+		t.Fatal(err)
+	}
+	_ = su.Close(ctx)
+	waitFor(t, 5*time.Minute, "the source to report WAL segment "+segment+" archived", func() bool {
+		insts := listComposed(t, ns, "DatabaseInstance")
+		if len(insts) != 1 {
+			return false
+		}
+		last, _, _ := unstructured.NestedString(insts[0].Object, "status", "atProvider", "recoveryWindow", "lastArchivedWAL")
+		return last >= segment
+	})
+
 	start := time.Now()
 	restored := newDatabase(ns, "orders-restored", map[string]any{
 		"environment": environment,

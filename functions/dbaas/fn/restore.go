@@ -61,9 +61,6 @@ type restore struct {
 // the v2 XR that composed it.
 const labelComposite = "crossplane.io/composite"
 
-// restoreLatest asks for the source's last archived WAL.
-const restoreLatest = "latest"
-
 // restoreSpec is a Database's spec.restore.
 type restoreSpec struct {
 	From   string `json:"from"`
@@ -71,7 +68,7 @@ type restoreSpec struct {
 }
 
 const (
-	errRestoreTimeFmt        = "spec.restore.toTime %q is not a time: give it in RFC 3339, such as 2026-12-07T11:30:00Z or 2026-12-07T12:30:00+01:00, or latest"
+	errRestoreTimeFmt        = "spec.restore.toTime %q is not a time: give it in RFC 3339, such as 2026-12-07T11:30:00Z or 2026-12-07T12:30:00+01:00"
 	errRestoreItselfFmt      = "spec.restore.from names this Database, %s: name another Database of namespace %s"
 	errRestoreSharedFmt      = "tier %s puts the database on a shared server, which a restore cannot start: choose a tier with an instance of its own to restore into"
 	errRestoreNoSourceFmt    = "spec.restore.from names %s, but namespace %s has no Database %s with a DatabaseInstance: name a Database of this namespace whose tier runs an instance of its own (not shared)"
@@ -82,7 +79,6 @@ const (
 	errRestoreVersionFmt     = "spec.restore.from names %s, which runs %s %s, but this Database asks for %s %s: a restore runs the source's engine and major version; set spec.engine and spec.version to them"
 	errRestoreBeforeFmt      = "spec.restore.toTime %s is before the recovery window of %s, which starts at %s (the end of the oldest backup in its store): give a later time"
 	errRestoreAfterFmt       = "spec.restore.toTime %s is after the last WAL %s archived, at %s: this Database is composed once the archive reaches that time"
-	errRestoreNoArchiveFmt   = "spec.restore.toTime is latest, but %s has archived no WAL yet: this Database is composed once it has"
 	errRestoreNoBootstrapFmt = "spec.restore is set, but this Database's DatabaseInstance %s was made without a restore: a restore applies only to a new Database"
 	errRestoreNoDatabaseFmt  = "spec.restore.from names %s, whose DatabaseInstance %s has no Database (sql.dbaas.io) composed with it: there is no database to restore"
 	errRestoreDBNameFmt      = "spec.restore.from names %s, whose database is %s, but this Database's spec.databaseName is %s: the restored data keeps the source's database; leave databaseName unset or set it to %s"
@@ -170,13 +166,9 @@ func decodeAll[T any](items []*fnv1.Resource, what string) ([]T, error) {
 // core found for the restore's from. Every refusal says what to change, or
 // that the Database waits.
 func planRestore(r restoreSpec, owner, ns, dbName string, s selection, sources []enginev1alpha1.DatabaseInstance, databases []sqlv1alpha1.Database) (restore, error) {
-	var at time.Time
-	if r.ToTime != restoreLatest {
-		t, err := time.Parse(time.RFC3339Nano, r.ToTime)
-		if err != nil {
-			return restore{}, errors.Errorf(errRestoreTimeFmt, r.ToTime)
-		}
-		at = t
+	at, err := time.Parse(time.RFC3339Nano, r.ToTime)
+	if err != nil {
+		return restore{}, errors.Errorf(errRestoreTimeFmt, r.ToTime)
 	}
 	if r.From == owner {
 		return restore{}, errors.Errorf(errRestoreItselfFmt, owner, ns)
@@ -213,17 +205,15 @@ func planRestore(r restoreSpec, owner, ns, dbName string, s selection, sources [
 		return restore{}, errors.Errorf(errRestoreNoneYetFmt, r.From, r.From)
 	}
 
-	target := r.ToTime
 	switch {
-	case r.ToTime == restoreLatest && rw.LastArchivedTime == nil:
-		return restore{}, errors.Errorf(errRestoreNoArchiveFmt, r.From)
-	case r.ToTime == restoreLatest:
-		target = rw.LastArchivedTime.UTC().Format(time.RFC3339Nano)
 	case at.Before(rw.FirstRecoverabilityPoint.Time):
 		return restore{}, errors.Errorf(errRestoreBeforeFmt, r.ToTime, r.From, rw.FirstRecoverabilityPoint.UTC().Format(time.RFC3339))
 	case rw.LastArchivedTime == nil || at.After(rw.LastArchivedTime.Time):
 		// The source still archives: a time past its archive is reached
-		// later, and replaying to it now would end short of it.
+		// later, and replaying to it now would end short of it. Replay
+		// stops at the first commit after the time, so the archive must
+		// also hold one: that is left to the provider, which reports
+		// RecoveryTargetUnreachable when it does not.
 		last := "no time yet"
 		if rw.LastArchivedTime != nil {
 			last = rw.LastArchivedTime.UTC().Format(time.RFC3339)
@@ -242,7 +232,7 @@ func planRestore(r restoreSpec, owner, ns, dbName string, s selection, sources [
 	return restore{
 		Bootstrap: &enginev1alpha1.BootstrapParameters{Recovery: enginev1alpha1.RecoveryParameters{
 			Source: &enginev1alpha1.RecoverySource{Instance: src.Name, Store: p.Backup.Store, StoreKind: p.Backup.StoreKind},
-			Target: enginev1alpha1.RecoveryTarget{Time: target},
+			Target: enginev1alpha1.RecoveryTarget{Time: r.ToTime},
 		}},
 		Database: db,
 	}, nil

@@ -142,84 +142,79 @@ func TestPlanRestore(t *testing.T) {
 			args:   args{r: restoreSpec{From: "orders", ToTime: "2026-12-07T11:30:00+01:00"}, s: ha, sources: []enginev1alpha1.DatabaseInstance{sourceInstance(nil)}},
 			want:   want{r: restored("2026-12-07T11:30:00+01:00")},
 		},
-		"Latest": {
-			reason: "latest is the source's last archived WAL when the instance is composed.",
-			args:   args{r: restoreSpec{From: "orders", ToTime: "latest"}, s: ha, sources: []enginev1alpha1.DatabaseInstance{sourceInstance(nil)}},
-			want:   want{r: restored("2026-12-07T11:00:00Z")},
-		},
 		"SameDatabaseName": {
 			reason: "A databaseName that is the source's is accepted.",
-			args:   args{r: restoreSpec{From: "orders", ToTime: "latest"}, dbName: "orders", s: ha, sources: []enginev1alpha1.DatabaseInstance{sourceInstance(nil)}},
-			want:   want{r: restored("2026-12-07T11:00:00Z")},
+			args:   args{r: restoreSpec{From: "orders", ToTime: "2026-12-07T10:30:00Z"}, dbName: "orders", s: ha, sources: []enginev1alpha1.DatabaseInstance{sourceInstance(nil)}},
+			want:   want{r: restored("2026-12-07T10:30:00Z")},
 		},
 		"OtherDatabaseName": {
 			reason: "The restored data keeps the source's database: another databaseName would be a new, empty one.",
-			args:   args{r: restoreSpec{From: "orders", ToTime: "latest"}, dbName: "orders_copy", s: ha, sources: []enginev1alpha1.DatabaseInstance{sourceInstance(nil)}},
+			args:   args{r: restoreSpec{From: "orders", ToTime: "2026-12-07T10:30:00Z"}, dbName: "orders_copy", s: ha, sources: []enginev1alpha1.DatabaseInstance{sourceInstance(nil)}},
 			want:   want{err: "spec.restore.from names orders, whose database is orders, but this Database's spec.databaseName is orders_copy: the restored data keeps the source's database; leave databaseName unset or set it to orders"},
 		},
 		"NoSourceDatabase": {
 			reason: "A source instance with no database composed on it has nothing to name.",
-			args: args{r: restoreSpec{From: "orders", ToTime: "latest"}, s: ha, sources: []enginev1alpha1.DatabaseInstance{sourceInstance(nil)},
+			args: args{r: restoreSpec{From: "orders", ToTime: "2026-12-07T10:30:00Z"}, s: ha, sources: []enginev1alpha1.DatabaseInstance{sourceInstance(nil)},
 				databases: []sqlv1alpha1.Database{sourceDB(func(d *sqlv1alpha1.Database) { d.Spec.ForProvider.InstanceRef.Name = "other" })}},
 			want: want{err: "spec.restore.from names orders, whose DatabaseInstance orders-instance has no Database (sql.dbaas.io) composed with it: there is no database to restore"},
 		},
 		"SourceDatabaseNotAnIdentifier": {
 			reason: "A database name read from another object reaches SQL only when it is a plain identifier.",
-			args: args{r: restoreSpec{From: "orders", ToTime: "latest"}, s: ha, sources: []enginev1alpha1.DatabaseInstance{sourceInstance(nil)},
+			args: args{r: restoreSpec{From: "orders", ToTime: "2026-12-07T10:30:00Z"}, s: ha, sources: []enginev1alpha1.DatabaseInstance{sourceInstance(nil)},
 				databases: []sqlv1alpha1.Database{sourceDB(func(d *sqlv1alpha1.Database) { d.Annotations["crossplane.io/external-name"] = `a"; drop` })}},
 			want: want{err: `spec.restore.from names orders, whose database name "a\"; drop" is not a plain identifier: it cannot be restored by this Database`},
 		},
 		"NotATime": {
 			reason: "A time that is not RFC 3339 is refused with the form to use (the XRD's pattern lets a 13th month through).",
 			args:   args{r: restoreSpec{From: "orders", ToTime: "2026-13-07T10:30:00Z"}, s: ha, sources: []enginev1alpha1.DatabaseInstance{sourceInstance(nil)}},
-			want:   want{err: `spec.restore.toTime "2026-13-07T10:30:00Z" is not a time: give it in RFC 3339, such as 2026-12-07T11:30:00Z or 2026-12-07T12:30:00+01:00, or latest`},
+			want:   want{err: `spec.restore.toTime "2026-13-07T10:30:00Z" is not a time: give it in RFC 3339, such as 2026-12-07T11:30:00Z or 2026-12-07T12:30:00+01:00`},
 		},
 		"Itself": {
 			reason: "A Database cannot restore its own backups into itself.",
-			args:   args{r: restoreSpec{From: "orders-copy", ToTime: "latest"}, s: ha},
+			args:   args{r: restoreSpec{From: "orders-copy", ToTime: "2026-12-07T10:30:00Z"}, s: ha},
 			want:   want{err: "spec.restore.from names this Database, orders-copy: name another Database of namespace team-a"},
 		},
 		"Shared": {
 			reason: "A shared tier has no instance of its own to restore into.",
-			args:   args{r: restoreSpec{From: "orders", ToTime: "latest"}, s: shared, sources: []enginev1alpha1.DatabaseInstance{sourceInstance(nil)}},
+			args:   args{r: restoreSpec{From: "orders", ToTime: "2026-12-07T10:30:00Z"}, s: shared, sources: []enginev1alpha1.DatabaseInstance{sourceInstance(nil)}},
 			want:   want{err: "tier shared puts the database on a shared server, which a restore cannot start: choose a tier with an instance of its own to restore into"},
 		},
 		"NoSource": {
 			reason: "A name with no instance in the namespace (no such Database, or a shared one) is refused.",
-			args:   args{r: restoreSpec{From: "billing", ToTime: "latest"}, s: ha},
+			args:   args{r: restoreSpec{From: "billing", ToTime: "2026-12-07T10:30:00Z"}, s: ha},
 			want:   want{err: "spec.restore.from names billing, but namespace team-a has no Database billing with a DatabaseInstance: name a Database of this namespace whose tier runs an instance of its own (not shared)"},
 		},
 		"OtherNamespace": {
 			reason: "An instance of another namespace is never restored from, whatever core answered.",
-			args: args{r: restoreSpec{From: "orders", ToTime: "latest"}, s: ha, sources: []enginev1alpha1.DatabaseInstance{
+			args: args{r: restoreSpec{From: "orders", ToTime: "2026-12-07T10:30:00Z"}, s: ha, sources: []enginev1alpha1.DatabaseInstance{
 				sourceInstance(func(in *enginev1alpha1.DatabaseInstance) { in.Namespace = "team-b" }),
 			}},
 			want: want{err: "spec.restore.from names orders, whose DatabaseInstance orders-instance is in namespace team-b: a Database restores only the backups of its own namespace, team-a"},
 		},
 		"Ambiguous": {
 			reason: "Two instances labelled for the source leave the restore nothing it may pick.",
-			args: args{r: restoreSpec{From: "orders", ToTime: "latest"}, s: ha, sources: []enginev1alpha1.DatabaseInstance{
+			args: args{r: restoreSpec{From: "orders", ToTime: "2026-12-07T10:30:00Z"}, s: ha, sources: []enginev1alpha1.DatabaseInstance{
 				sourceInstance(nil), sourceInstance(func(in *enginev1alpha1.DatabaseInstance) { in.Name = "orders-other" }),
 			}},
 			want: want{err: "spec.restore.from names orders, but namespace team-a holds 2 DatabaseInstances composed for it: restore from one of them with a DatabaseInstance's spec.forProvider.bootstrap.recovery instead"},
 		},
 		"NoBackups": {
 			reason: "A source whose instance has no backup store has nothing to restore.",
-			args: args{r: restoreSpec{From: "orders", ToTime: "latest"}, s: ha, sources: []enginev1alpha1.DatabaseInstance{
+			args: args{r: restoreSpec{From: "orders", ToTime: "2026-12-07T10:30:00Z"}, s: ha, sources: []enginev1alpha1.DatabaseInstance{
 				sourceInstance(func(in *enginev1alpha1.DatabaseInstance) { in.Spec.ForProvider.Backup = nil }),
 			}},
 			want: want{err: "spec.restore.from names orders, which has no backups (its tier or environment composes no backup policy): there is nothing to restore from"},
 		},
 		"NoBackupYet": {
 			reason: "A source that archives but has no completed backup cannot be restored yet.",
-			args: args{r: restoreSpec{From: "orders", ToTime: "latest"}, s: ha, sources: []enginev1alpha1.DatabaseInstance{
+			args: args{r: restoreSpec{From: "orders", ToTime: "2026-12-07T10:30:00Z"}, s: ha, sources: []enginev1alpha1.DatabaseInstance{
 				sourceInstance(func(in *enginev1alpha1.DatabaseInstance) { in.Status.AtProvider.RecoveryWindow = nil }),
 			}},
 			want: want{err: "spec.restore.from names orders, which has no completed backup yet: a restore starts from one (kubectl dbaas backup orders); this Database is composed once there is one"},
 		},
 		"OtherVersion": {
 			reason: "The restored instance runs the source's major version.",
-			args:   args{r: restoreSpec{From: "orders", ToTime: "latest"}, s: v16, sources: []enginev1alpha1.DatabaseInstance{sourceInstance(nil)}},
+			args:   args{r: restoreSpec{From: "orders", ToTime: "2026-12-07T10:30:00Z"}, s: v16, sources: []enginev1alpha1.DatabaseInstance{sourceInstance(nil)}},
 			want:   want{err: "spec.restore.from names orders, which runs postgresql 15, but this Database asks for postgresql 16: a restore runs the source's engine and major version; set spec.engine and spec.version to them"},
 		},
 		"BeforeWindow": {
@@ -231,13 +226,6 @@ func TestPlanRestore(t *testing.T) {
 			reason: "A time past the archive waits for it rather than ending the replay short.",
 			args:   args{r: restoreSpec{From: "orders", ToTime: "2026-12-07T11:00:01Z"}, s: ha, sources: []enginev1alpha1.DatabaseInstance{sourceInstance(nil)}},
 			want:   want{err: "spec.restore.toTime 2026-12-07T11:00:01Z is after the last WAL orders archived, at 2026-12-07T11:00:00Z: this Database is composed once the archive reaches that time"},
-		},
-		"LatestNothingArchived": {
-			reason: "latest needs an archived WAL to name.",
-			args: args{r: restoreSpec{From: "orders", ToTime: "latest"}, s: ha, sources: []enginev1alpha1.DatabaseInstance{
-				sourceInstance(func(in *enginev1alpha1.DatabaseInstance) { in.Status.AtProvider.RecoveryWindow.LastArchivedTime = nil }),
-			}},
-			want: want{err: "spec.restore.toTime is latest, but orders has archived no WAL yet: this Database is composed once it has"},
 		},
 	}
 	for name, tc := range cases {
@@ -338,7 +326,7 @@ func TestRunFunctionRestore(t *testing.T) {
 	t.Run("AsksForTheSource", func(t *testing.T) {
 		// Nothing is composed before the source is known: an instance
 		// initialized empty could not be restored into afterwards.
-		rsp := run(t, restoreRequest(t, "latest", nil, nil))
+		rsp := run(t, restoreRequest(t, "2026-12-07T10:30:00Z", nil, nil))
 		want := &fnv1.RunFunctionResponse{Meta: rspMeta(), Requirements: wantRestoreRequirements(false, "orders", "team-a")}
 		if diff := cmp.Diff(want, rsp, protocmp.Transform()); diff != "" {
 			t.Errorf("-want, +got:\n%s", diff)
@@ -359,7 +347,7 @@ func TestRunFunctionRestore(t *testing.T) {
 	})
 
 	t.Run("Refuses", func(t *testing.T) {
-		rsp := run(t, restoreRequest(t, "latest", []enginev1alpha1.DatabaseInstance{
+		rsp := run(t, restoreRequest(t, "2026-12-07T10:30:00Z", []enginev1alpha1.DatabaseInstance{
 			sourceInstance(func(in *enginev1alpha1.DatabaseInstance) { in.Spec.ForProvider.Backup = nil }),
 		}, nil))
 		want := fatal("spec.restore.from names orders, which has no backups (its tier or environment composes no backup policy): there is nothing to restore from")
@@ -393,14 +381,14 @@ func TestRunFunctionRestore(t *testing.T) {
 		// A restore cannot reach an instance that was initialized empty;
 		// the XRD refuses adding one, and this says why if one gets
 		// through.
-		made := run(t, restoreRequest(t, "latest", []enginev1alpha1.DatabaseInstance{sourceInstance(nil)}, nil))
+		made := run(t, restoreRequest(t, "2026-12-07T10:30:00Z", []enginev1alpha1.DatabaseInstance{sourceInstance(nil)}, nil))
 		in := made.GetDesired().GetResources()["instance"].GetResource().AsMap()
 		delete(in["spec"].(map[string]any)["forProvider"].(map[string]any), "bootstrap")
 		s, err := resource.AsStruct(&unstructured.Unstructured{Object: in})
 		if err != nil {
 			t.Fatal(err)
 		}
-		rsp := run(t, restoreRequest(t, "latest", nil, map[string]*fnv1.Resource{"instance": {Resource: s}}))
+		rsp := run(t, restoreRequest(t, "2026-12-07T10:30:00Z", nil, map[string]*fnv1.Resource{"instance": {Resource: s}}))
 		if r := rsp.GetResults(); len(r) != 1 || r[0].GetSeverity() != fnv1.Severity_SEVERITY_FATAL ||
 			r[0].GetMessage() != "spec.restore is set, but this Database's DatabaseInstance orders-copy-instance was made without a restore: a restore applies only to a new Database" {
 			t.Errorf("want a Fatal saying the restore applies only to a new Database, got %v", r)
@@ -410,7 +398,7 @@ func TestRunFunctionRestore(t *testing.T) {
 	t.Run("Claim", func(t *testing.T) {
 		// A claim's XR has a generated name: its source is found by the
 		// claim's name and namespace.
-		rsp := runTiers(t, tiersCatalog(), withSpec(map[string]any{"tier": "ha", "environment": "local", "restore": map[string]any{"from": "payments", "toTime": "latest"}}), nil)
+		rsp := runTiers(t, tiersCatalog(), withSpec(map[string]any{"tier": "ha", "environment": "local", "restore": map[string]any{"from": "payments", "toTime": "2026-12-07T10:30:00Z"}}), nil)
 		want := wantRestoreRequirements(true, "payments", "team-a")
 		if diff := cmp.Diff(want, rsp.GetRequirements(), protocmp.Transform()); diff != "" || len(rsp.GetDesired().GetResources()) != 0 {
 			t.Errorf("a claim's restore: requirements -want, +got:\n%s (desired %v)", diff, rsp.GetDesired())
