@@ -2,11 +2,17 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -162,7 +168,7 @@ func TestHADatabaseFailsOver(t *testing.T) {
 		t.Errorf("status.lastFailoverTime %q is not a date-time: %v", shown, err)
 	}
 
-	restoreInto(t, ns, environment, secret, restoreTo, acked)
+	restoreInto(t, ns, environment, secret, next, restoreTo, acked)
 
 	deleteAndWait(t, db)
 }
@@ -173,32 +179,20 @@ func TestHADatabaseFailsOver(t *testing.T) {
 // the new Database's own connection secret opens a database holding the
 // rows committed by then and none after. The new Database is deleted;
 // deleteAndWait of the source waits for what it composed too.
-func restoreInto(t *testing.T, ns, environment, secret string, at time.Time, acked int) {
+func restoreInto(t *testing.T, ns, environment, secret, primary string, at time.Time, acked int) {
 	t.Helper()
 	ctx := context.Background()
 
 	// Replay stops at the first commit after the time, so the archive
 	// must hold one: the row written after the failover. Its segment is
-	// switched out as the superuser (the instance's secret) and waited for
+	// switched out by the superuser, over the new primary's unix socket
+	// (the instance's secret is dbaas_admin, no superuser), and waited for
 	// in the source's status, where the function looks.
-	app, err := env.ConnectionDetails(ctx, ns, secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, err := env.ConnectionDetails(ctx, ns, "orders-instance")
-	if err != nil {
-		t.Fatal(err)
-	}
-	app["username"], app["password"] = admin["username"], admin["password"]
-	su, err := connect(t, app)
-	if err != nil {
-		t.Fatalf("the instance's secret does not open the new primary: %v", err)
-	}
+	su := superuser(t, ns, primary)
 	var segment string
 	if err := su.QueryRow(ctx, "SELECT pg_walfile_name(pg_switch_wal())").Scan(&segment); err != nil {
 		t.Fatal(err)
 	}
-	_ = su.Close(ctx)
 	waitFor(t, 5*time.Minute, "the source to report WAL segment "+segment+" archived", func() bool {
 		insts := listComposed(t, ns, "DatabaseInstance")
 		if len(insts) != 1 {
@@ -248,6 +242,38 @@ func restoreInto(t *testing.T, ns, environment, secret string, at time.Time, ack
 	if _, err := c.Exec(ctx, "INSERT INTO acks VALUES ($1)", acked+100); err != nil {
 		t.Errorf("the restored database does not take writes: %v", err)
 	}
+}
+
+// superuser connects as postgres over the unix socket of the member on a
+// VirtualMachine, which its postmaster.pid names with its port; the
+// provider's pg_ident.conf maps root to postgres there.
+func superuser(t *testing.T, ns, vm string) *pgx.Conn {
+	t.Helper()
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(composedGVK(t, "VirtualMachine"))
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: vm}, u); err != nil {
+		t.Fatalf("cannot get VirtualMachine %s: %v", vm, err)
+	}
+	workDir, _, _ := unstructured.NestedString(u.Object, "status", "atProvider", "workDir")
+	dirs := dataDirs(t, workDir)
+	if len(dirs) != 1 {
+		t.Fatalf("want one data directory below %s, got %v", workDir, dirs)
+	}
+	b, err := os.ReadFile(filepath.Join(dirs[0], "postmaster.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Line 4 is the port, line 5 the socket directory.
+	lines := strings.Split(string(b), "\n")
+	if len(lines) < 5 {
+		t.Fatalf("%s/postmaster.pid: %q", dirs[0], b)
+	}
+	c, err := pgx.Connect(context.Background(), fmt.Sprintf("host=%s port=%s user=postgres dbname=postgres", lines[4], lines[3]))
+	if err != nil {
+		t.Fatalf("cannot connect as postgres to %s: %v", vm, err)
+	}
+	t.Cleanup(func() { _ = c.Close(context.Background()) })
+	return c
 }
 
 // getDatabase returns a platform Database as it is now.
