@@ -2,6 +2,7 @@ package apis_test
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -67,7 +68,11 @@ func database(mod func(p *sqlv1alpha1.DatabaseParameters)) *sqlv1alpha1.Database
 // TestCRDValidation checks that the API server refuses bad specs with a
 // message that names the field, and accepts good ones.
 func TestCRDValidation(t *testing.T) {
-	env := testenv.Start(t)
+	// The platform's Database too, as core makes its CRD of the XRD: its
+	// CEL rules are checked by this API server.
+	xrds := t.TempDir()
+	testenv.WriteXRDCRD(t, filepath.Join(testenv.RepoRoot(t), "apis", "platform", "definition.yaml"), xrds)
+	env := testenv.Start(t, xrds)
 	ctx := context.Background()
 
 	cases := map[string]createCase{
@@ -493,6 +498,8 @@ func TestCRDValidation(t *testing.T) {
 	t.Run("Stores", func(t *testing.T) { storeValidation(t, env) })
 
 	t.Run("Composed", func(t *testing.T) { composedValidation(t, env) })
+
+	t.Run("PlatformRestore", func(t *testing.T) { platformRestoreValidation(t, env) })
 
 	t.Run("ServerTLSDefaultsToVerifyFull", func(t *testing.T) { serverTLSDefaultsToVerifyFull(t, env) })
 

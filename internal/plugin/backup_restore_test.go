@@ -2,16 +2,15 @@ package plugin_test
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	computev1alpha1 "github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 	enginev1alpha1 "github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	opsv1alpha1 "github.com/dbaas-io/dbaas/apis/ops/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/testing/wait"
@@ -67,47 +66,32 @@ func testBackup(t *testing.T, c *testCluster) {
 }
 
 // testRestore restores orders with kubectl dbaas restore and checks what
-// it created: a DatabaseInstance restored from orders' backups to the
-// time, on copies of orders' machines, with an admin Secret and a
-// connection secret of its own; then that the name is not taken twice.
+// it created: a platform Database restoring orders to the time, with
+// orders' engine, version, flavor, tier, SKU, storage and environment, and
+// nothing that would share a Secret with it; then that the name is not
+// taken twice.
 func testRestore(t *testing.T, c *testCluster, now time.Time) {
 	ctx := context.Background()
 	args := []string{"restore", "orders", "--to-time", "2026-12-07T11:00:00.5Z", "--into", "orders-restored"}
 	compareGolden(t, "restore", c.run(t, now, args...).golden(args))
-	in := &enginev1alpha1.DatabaseInstance{}
-	if err := c.env.Client.Get(ctx, client.ObjectKey{Namespace: "team-a", Name: "orders-restored"}, in); err != nil {
+	d := &unstructured.Unstructured{}
+	d.SetAPIVersion("platform.dbaas.io/v1alpha1")
+	d.SetKind("Database")
+	if err := c.env.Client.Get(ctx, client.ObjectKey{Namespace: "team-a", Name: "orders-restored"}, d); err != nil {
 		t.Fatal(err)
 	}
-	p := in.Spec.ForProvider
-	want := &enginev1alpha1.BootstrapParameters{Recovery: enginev1alpha1.RecoveryParameters{
-		Source: &enginev1alpha1.RecoverySource{Instance: "orders", Store: "platform-backups", StoreKind: enginev1alpha1.StoreKindClusterBackupStore},
-		Target: enginev1alpha1.RecoveryTarget{Time: "2026-12-07T11:00:00.5Z"},
-	}}
-	if diff := cmp.Diff(want, p.Bootstrap); diff != "" {
-		t.Errorf("the restored instance's bootstrap: -want, +got:\n%s", diff)
+	want := map[string]any{
+		"engine": "postgresql", "version": "15", "flavor": "postgresql", "tier": "standard", "sku": "small", "environment": "local",
+		"storageGB": int64(10),
+		"restore":   map[string]any{"from": "orders", "toTime": "2026-12-07T11:00:00.5Z"},
 	}
-	var refs []string
-	for _, r := range p.VirtualMachineRefs {
-		refs = append(refs, r.Name)
+	if diff := cmp.Diff(want, d.Object["spec"]); diff != "" {
+		t.Errorf("the restored Database's spec: -want, +got:\n%s", diff)
 	}
-	if diff := cmp.Diff([]string{"orders-restored-0", "orders-restored-1"}, refs); diff != "" || len(p.VirtualMachines) != 0 {
-		t.Errorf("the restored instance's machines: -want, +got:\n%s (virtualMachines %v)", diff, p.VirtualMachines)
-	}
-	if p.AdminPasswordSecretRef.Name != "orders-restored-admin" || !p.AutoGeneratePassword || p.Primary != "" ||
-		in.Spec.WriteConnectionSecretToReference == nil || in.Spec.WriteConnectionSecretToReference.Name != "orders-restored-connection" {
-		t.Errorf("the restored instance shares a Secret or a setting with its source: %+v, connection %+v", p, in.Spec.WriteConnectionSecretToReference)
-	}
-	if p.Engine != "postgresql" || p.Version != "15" || p.StorageGB != 10 || p.Backup == nil || p.Backup.Store != "platform-backups" {
-		t.Errorf("the restored instance does not copy its source's engine, storage and store: %+v", p)
-	}
-	for _, n := range []string{"orders-restored-0", "orders-restored-1"} {
-		vm := &computev1alpha1.VirtualMachine{}
-		if err := c.env.Client.Get(ctx, client.ObjectKey{Namespace: "team-a", Name: n}, vm); err != nil {
-			t.Fatal(err)
-		}
-		if vm.Spec.ForProvider.CPU != 1 || vm.Spec.ForProvider.MemoryMiB != 1024 || !strings.HasPrefix(vm.Annotations["dbaas.io/restored-from"], "team-a/orders at ") {
-			t.Errorf("VirtualMachine %s: want a copy of orders' machine, got %+v %v", n, vm.Spec.ForProvider, vm.Annotations)
-		}
+	// Nothing else is made: the function composes the rest.
+	in := &enginev1alpha1.DatabaseInstance{}
+	if err := c.env.Client.Get(ctx, client.ObjectKey{Namespace: "team-a", Name: "orders-restored"}, in); err == nil {
+		t.Errorf("restore made a DatabaseInstance of its own: %+v", in.Spec.ForProvider)
 	}
 	compareGolden(t, "error-restore-exists", c.run(t, now, args...).golden(args))
 }

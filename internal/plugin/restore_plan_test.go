@@ -5,30 +5,31 @@ import (
 	"testing"
 	"time"
 
-	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	computev1alpha1 "github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
+	"github.com/google/go-cmp/cmp"
+
 	enginev1alpha1 "github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 )
 
-func planFixture(mutate func(*enginev1alpha1.DatabaseInstance)) (database, *enginev1alpha1.DatabaseInstance, map[string]*computev1alpha1.VirtualMachine) {
+func planFixture(mutate func(*enginev1alpha1.DatabaseInstance)) (database, *enginev1alpha1.DatabaseInstance) {
 	d := asDatabase(&unstructured.Unstructured{Object: map[string]any{
 		"metadata": map[string]any{"namespace": "team-a", "name": "orders"},
-		"spec":     map[string]any{"tier": "standard", "environment": "local"},
+		"spec": map[string]any{
+			"engine": "postgresql", "version": "15", "flavor": "vector", "tier": "standard", "sku": "small", "environment": "local",
+			"storageGB": int64(10), "databaseName": "orders_db",
+			"writeConnectionSecretToRef": map[string]any{"name": "orders-db"},
+		},
 	}})
 	at := func(s string) *metav1.Time {
 		t, _ := time.Parse(time.RFC3339, s)
 		return &metav1.Time{Time: t}
 	}
 	in := &enginev1alpha1.DatabaseInstance{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "orders"}}
-	in.Spec.ProviderConfigReference = &xpv2.ProviderConfigReference{Kind: "ClusterProviderConfig", Name: "local"}
 	in.Spec.ForProvider = enginev1alpha1.DatabaseInstanceParameters{
-		Engine: enginev1alpha1.EnginePostgreSQL, Version: "15", StorageGB: 10, Primary: "orders-1",
-		VirtualMachineRefs:     []xpv2.NamespacedReference{{Name: "orders-0"}, {Name: "orders-1"}},
-		AdminPasswordSecretRef: xpv2.LocalSecretKeySelector{LocalSecretReference: xpv2.LocalSecretReference{Name: "orders-admin"}, Key: "password"},
-		Backup:                 &enginev1alpha1.InstanceBackupParameters{Store: "s3"},
+		Engine: enginev1alpha1.EnginePostgreSQL, Version: "15", StorageGB: 10,
+		Backup: &enginev1alpha1.InstanceBackupParameters{Store: "s3"},
 	}
 	in.Status.AtProvider.RecoveryWindow = &enginev1alpha1.RecoveryWindow{
 		FirstRecoverabilityPoint: at("2026-12-01T00:00:00Z"), LastArchivedTime: at("2026-12-07T12:00:00Z"), LastArchivedWAL: "00000001000000000000000A",
@@ -36,11 +37,7 @@ func planFixture(mutate func(*enginev1alpha1.DatabaseInstance)) (database, *engi
 	if mutate != nil {
 		mutate(in)
 	}
-	vms := map[string]*computev1alpha1.VirtualMachine{}
-	for _, n := range []string{"orders-0", "orders-1"} {
-		vms[n] = &computev1alpha1.VirtualMachine{Spec: computev1alpha1.VirtualMachineSpec{ForProvider: computev1alpha1.VirtualMachineParameters{CPU: 2, MemoryMiB: 4096}}}
-	}
-	return d, in, vms
+	return d, in
 }
 
 func TestPlanRestore(t *testing.T) {
@@ -79,23 +76,14 @@ func TestPlanRestore(t *testing.T) {
 			wantErr: "has no completed backup yet",
 		},
 		"BadName": {
-			reason: "A name that cannot name the machines is refused.", as: "Copy_1", at: "2026-12-07T11:00:00Z",
-			wantErr: `--into "Copy_1" cannot name the restored instance`,
-		},
-		"Selector": {
-			reason: "Machines chosen by label are not copied.",
-			mutate: func(in *enginev1alpha1.DatabaseInstance) {
-				in.Spec.ForProvider.VirtualMachineRefs = nil
-				in.Spec.ForProvider.VirtualMachineSelector = &xpv2.NamespacedSelector{MatchLabels: map[string]string{"a": "b"}}
-			},
-			as: "copy", at: "2026-12-07T11:00:00Z",
-			wantErr: "selects them by label",
+			reason: "A name that cannot name what the Database composes is refused.", as: "Copy_1", at: "2026-12-07T11:00:00Z",
+			wantErr: `--into "Copy_1" cannot name the restored Database`,
 		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			d, in, vms := planFixture(tc.mutate)
-			plan, err := planRestore(d, in, vms, tc.as, tc.at)
+			d, in := planFixture(tc.mutate)
+			got, err := planRestore(d, in, tc.as, tc.at)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("%s\nplanRestore(...): error %v, want one holding %q", tc.reason, err, tc.wantErr)
@@ -105,20 +93,18 @@ func TestPlanRestore(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s\nplanRestore(...): %v", tc.reason, err)
 			}
-			p := plan.instance.Spec.ForProvider
-			r := p.Bootstrap.Recovery
-			if r.Source == nil || r.Source.Instance != "orders" || r.Source.Store != "s3" || r.Target.Time != tc.at || r.BackupRef != nil {
-				t.Errorf("%s\nbootstrap.recovery: %+v", tc.reason, r)
+			want := map[string]any{
+				"apiVersion": "platform.dbaas.io/v1alpha1",
+				"kind":       "Database",
+				"metadata":   map[string]any{"namespace": "team-a", "name": tc.as},
+				"spec": map[string]any{
+					"engine": "postgresql", "version": "15", "flavor": "vector", "tier": "standard", "sku": "small", "environment": "local",
+					"storageGB": int64(10), "databaseName": "orders_db",
+					"restore": map[string]any{"from": "orders", "toTime": tc.at},
+				},
 			}
-			if p.Primary != "" || p.AdminPasswordSecretRef.Name != tc.as+"-admin" || !p.AutoGeneratePassword ||
-				len(p.VirtualMachineRefs) != 2 || p.VirtualMachineRefs[1].Name != tc.as+"-1" {
-				t.Errorf("%s\nthe restored instance's parameters: %+v", tc.reason, p)
-			}
-			if in.Spec.ForProvider.Bootstrap != nil || in.Spec.ForProvider.Primary != "orders-1" {
-				t.Errorf("%s\nplanRestore changed the source instance: %+v", tc.reason, in.Spec.ForProvider)
-			}
-			if len(plan.vms) != 2 || plan.vms[0].Spec.ForProvider.CPU != 2 || plan.vms[0].Name != tc.as+"-0" || plan.from[0] != "orders-0" {
-				t.Errorf("%s\nthe machines: %+v from %v", tc.reason, plan.vms, plan.from)
+			if diff := cmp.Diff(want, got.Object); diff != "" {
+				t.Errorf("%s\nplanRestore(...): -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}
@@ -144,7 +130,7 @@ func TestPlanBackup(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			d, in, _ := planFixture(tc.mutate)
+			d, in := planFixture(tc.mutate)
 			b, err := planBackup(d, in, tc.typ, now)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {

@@ -83,6 +83,11 @@ type target struct {
 	// ConnectionSecret is the Secret a v2 XR names for the application, or
 	// empty for a claim's XR.
 	ConnectionSecret string
+
+	// Restore starts the instance from a Database's backups instead of
+	// empty, its role and database imported from them; nil for a Database
+	// that restores nothing.
+	Restore *restore
 }
 
 func (t target) name(suffix resource.Name) string {

@@ -61,8 +61,14 @@ func composeInstance(t target, s selection, vms []xpv2.NamespacedReference) *eng
 		p.Failover = &enginev1alpha1.FailoverParameters{Enabled: ptr.To(s.Tier.Failover)}
 	}
 
+	om := t.meta(nameInstance)
+	if t.Restore != nil {
+		p.Bootstrap = t.Restore.Bootstrap
+		om.Annotations = map[string]string{annotationRestoredDatabase: t.Restore.Database}
+	}
+
 	return &enginev1alpha1.DatabaseInstance{
-		ObjectMeta: t.meta(nameInstance),
+		ObjectMeta: om,
 		Spec: enginev1alpha1.DatabaseInstanceSpec{
 			ManagedResourceSpec: xpv2.ManagedResourceSpec{
 				ProviderConfigReference:          providerConfig(s.Environment.ProviderConfigRef),

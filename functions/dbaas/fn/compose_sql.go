@@ -25,6 +25,7 @@ import (
 	"github.com/crossplane/function-sdk-go/resource"
 
 	sqlv1alpha1 "github.com/dbaas-io/dbaas/apis/sql/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/clients/ownership"
 )
 
 // classParameterTeam is the parameter a DatabaseClass's procedures read the
@@ -36,10 +37,17 @@ const classParameterTeam = "team"
 func composeInstanceSQL(t target, s selection) map[resource.Name]runtime.Object {
 	on := sqlv1alpha1.InstanceReference{InstanceRef: &xpv2.NamespacedReference{Name: t.name(nameInstance)}}
 	pc := providerConfig(s.Environment.ProviderConfigRef)
-	return map[resource.Name]runtime.Object{
-		nameUser:     composeUser(t, on, pc),
-		nameDatabase: composeDatabase(t, s, on, pc),
+	user, db := composeUser(t, on, pc), composeDatabase(t, s, on, pc)
+	if t.Restore != nil {
+		// The restored data holds the source's role and database, marked
+		// as the source's resources': this Database's take them over, on
+		// its own new instance (the only server an import is honoured on
+		// besides a ClusterProviderConfig's). The restore is the team's
+		// explicit ask for them.
+		meta.AddAnnotations(user, map[string]string{ownership.ImportAnnotation: "true"})
+		meta.AddAnnotations(db, map[string]string{ownership.ImportAnnotation: "true"})
 	}
+	return map[resource.Name]runtime.Object{nameUser: user, nameDatabase: db}
 }
 
 // composeSharedSQL returns the database of a shared tier on the

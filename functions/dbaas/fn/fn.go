@@ -125,8 +125,20 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 		return rsp, nil
 	}
 
-	t := target{XRName: xrName, Namespace: ns, Database: databaseName(s, place.Owner), ConnectionSecret: place.ConnectionSecret}
+	rs, pending, err := recovery(req, rsp, s, place, oxr.Resource.GetNamespace() == "", sel, observed)
+	switch {
+	case err != nil:
+		log.Info("Refusing a restore", "reason", err.Error())
+		response.Fatal(rsp, err)
+		return rsp, nil
+	case pending:
+		return rsp, nil
+	}
 
+	t := target{XRName: xrName, Namespace: ns, Database: databaseName(s, place.Owner), ConnectionSecret: place.ConnectionSecret, Restore: rs}
+	if rs != nil {
+		t.Database = rs.Database
+	}
 	mine, warnings, err := compose(t, sel)
 	if err != nil {
 		response.Fatal(rsp, err)

@@ -482,6 +482,26 @@ func TestDefinitionSchema(t *testing.T) {
 			args:   args{spec: with(dev, "flavor", "vector")},
 			want:   want{},
 		},
+		"Restore": {
+			reason: "A restore from a Database of the namespace to an RFC 3339 time should be accepted.",
+			args:   args{spec: with(dev, "restore", map[string]any{"from": "orders", "toTime": "2026-12-07T11:30:00.123456+01:00"})},
+			want:   want{},
+		},
+		"RestoreNotATime": {
+			reason: "A toTime that is not RFC 3339 should be rejected.",
+			args:   args{spec: with(dev, "restore", map[string]any{"from": "orders", "toTime": "yesterday"})},
+			want:   want{errs: []string{`spec.restore.toTime: Invalid value: "yesterday": spec.restore.toTime in body should match '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})$'`}},
+		},
+		"RestoreFromOtherNamespace": {
+			reason: "from is a name in the Database's namespace: a namespace/name is not one.",
+			args:   args{spec: with(dev, "restore", map[string]any{"from": "team-b/orders", "toTime": "2026-12-07T11:30:00Z"})},
+			want:   want{errs: []string{`spec.restore.from: Invalid value: "team-b/orders": spec.restore.from in body should match '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'`}},
+		},
+		"RestoreWithoutTime": {
+			reason: "A restore says to what time.",
+			args:   args{spec: with(dev, "restore", map[string]any{"from": "orders"})},
+			want:   want{errs: []string{`spec.restore.toTime: Required value`}},
+		},
 		"StorageTooLarge": {
 			reason: "Storage above 65536 GB should be rejected.",
 			args:   args{spec: with(dev, "storageGB", int64(65537))},

@@ -34,14 +34,15 @@ const (
 
 // spec is the part of an XDatabase's spec the function reads.
 type spec struct {
-	Engine       string `json:"engine"`
-	Version      string `json:"version"`
-	Tier         string `json:"tier"`
-	SKU          string `json:"sku"`
-	Flavor       string `json:"flavor"`
-	Environment  string `json:"environment"`
-	StorageGB    int64  `json:"storageGB"`
-	DatabaseName string `json:"databaseName"`
+	Engine       string       `json:"engine"`
+	Version      string       `json:"version"`
+	Tier         string       `json:"tier"`
+	SKU          string       `json:"sku"`
+	Flavor       string       `json:"flavor"`
+	Environment  string       `json:"environment"`
+	StorageGB    int64        `json:"storageGB"`
+	DatabaseName string       `json:"databaseName"`
+	Restore      *restoreSpec `json:"restore"`
 }
 
 // A selection is a claim's choices resolved against the catalog.
