@@ -18,35 +18,62 @@ import (
 	computev1alpha1 "github.com/dbaas-io/dbaas/apis/compute/v1alpha1"
 	enginev1alpha1 "github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/apis/ops/v1alpha1"
+	"github.com/dbaas-io/dbaas/internal/controller/backup"
+	backupstorectrl "github.com/dbaas-io/dbaas/internal/controller/backupstore"
+	"github.com/dbaas-io/dbaas/internal/controller/config"
 	"github.com/dbaas-io/dbaas/internal/controller/databaseinstance"
 	"github.com/dbaas-io/dbaas/internal/controller/options"
-	"github.com/dbaas-io/dbaas/internal/engine/pgbackrest"
+	"github.com/dbaas-io/dbaas/internal/controller/virtualmachine"
 	"github.com/dbaas-io/dbaas/internal/engine/pgroles"
 	"github.com/dbaas-io/dbaas/internal/testing/backuptest"
+	"github.com/dbaas-io/dbaas/internal/testing/s3test"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
 
-// restores restores new instances from the backups of the instance di
-// (TestBackups's, archiving into the BackupStore backuptest.Store;
-// srcStanza is its stanza) through the real controllers: rows are written with
-// their commit times around a full Backup, the table dropped, and a new
-// instance restored to a time T between two rows holds every row
-// committed before T and none after, is Ready with a connection secret
-// and an admin password of its own, and archives into its own stanza,
-// never the source's: in the ClusterBackupStore platform, whose Secret is
-// in another namespace (backupsThroughClusterStore). Beside it, a target
-// before the first backup is refused with nothing started, and one the
-// archived WAL never reaches ends in RecoveryTargetUnreachable with
-// PostgreSQL's message. The full Backup, full-1, is the first of di's
-// store; restores returns it, for TestBackups to build on. The
-// VirtualMachines of restoreVMs must exist.
-func restores(t *testing.T, env *testenv.Env, di *enginev1alpha1.DatabaseInstance, srcStanza *pgbackrest.Stanza, platform string) *v1alpha1.Backup {
-	t.Helper()
+// TestRestore restores new instances from the backups of one instance
+// through the real controllers (a real API server, PostgreSQL 15 on the
+// local backend, pgBackRest, an S3 store on versitygw over TLS): rows are
+// written with their commit times around a full Backup, the table dropped,
+// and a new instance restored to a time T between two rows holds every row
+// committed before T and none after, is Ready with a connection secret and
+// an admin password of its own, and archives into its own stanza, never
+// the source's. Beside it, a target before the first backup is refused
+// with nothing started, and one the archived WAL never reaches ends in
+// RecoveryTargetUnreachable with PostgreSQL's message.
+func TestRestore(t *testing.T) {
+	t.Parallel()
+	began := time.Now()
+	env := testenv.Shared(t)
 	ctx := context.Background()
 	c := env.Client
-	ns := di.Namespace
-	srcPassword := secretValue(t, env, ns, di.Name+"-admin", "password")
+	const ns = "restore"
+	t.Cleanup(func() { t.Logf("TestRestore took %s", time.Since(began).Round(time.Second)) })
+	s3 := s3test.Start(t)
+	backuptest.Fixture{NS: ns, Instance: "src", VMs: []string{"src"}, Prefix: "/restore", Passphrase: "a passphrase of this test only"}.Create(t, env, s3)
+	// The restored instance archives and backs up into a store the
+	// platform owns, whose Secret is in a namespace of the platform's.
+	platform := clusterStore(t, env, s3, ns+"-platform")
+	// The restored instances' machines, one each.
+	for _, vm := range []string{"restored", "early", "far"} {
+		if err := c.Create(ctx, &computev1alpha1.VirtualMachine{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: vm},
+			Spec: computev1alpha1.VirtualMachineSpec{
+				ManagedResourceSpec: xpv2.ManagedResourceSpec{ProviderConfigReference: backuptest.PCRef(ns)},
+				ForProvider:         computev1alpha1.VirtualMachineParameters{CPU: 1, MemoryMiB: 512},
+			},
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env.StartManager(t, testenv.ManagerConfig{Setups: []testenv.Setup{
+		config.Setup, virtualmachine.Setup, databaseinstance.Setup, backupstorectrl.Setup, backup.Setup,
+	}})
+	src := &enginev1alpha1.DatabaseInstance{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "src"}}
+
+	ready(t, env, src, enginev1alpha1.TypeWALArchiving)
+	srcStanza := backuptest.PrimaryStanza(t, env, src)
+	srcPassword := secretValue(t, env, ns, "src-admin", "password")
 	conn, err := srcStanza.Instance.ConnectAdmin(ctx, srcPassword)
 	if err != nil {
 		t.Fatal(err)
@@ -66,7 +93,7 @@ func restores(t *testing.T, env *testenv.Env, di *enginev1alpha1.DatabaseInstanc
 	beforeBackup := insert(1)
 	insert(2)
 	insert(3)
-	full := completed(t, env, newBackup(t, env, ns, "full-1", di.Name, v1alpha1.BackupFull))
+	full := completed(t, env, newBackup(t, env, ns, "full", "src", v1alpha1.BackupFull))
 
 	// pgBackRest restores to a time only from a backup that ended in an
 	// earlier second: the rows after the backup start in the next second
@@ -93,17 +120,17 @@ func restores(t *testing.T, env *testenv.Env, di *enginev1alpha1.DatabaseInstanc
 		t.Fatal(err)
 	}
 	wait.For(t, timeout, "segment "+segment+" archived, in the source's status", func() (bool, string) {
-		if err := c.Get(ctx, client.ObjectKeyFromObject(di), di); err != nil {
+		if err := c.Get(ctx, client.ObjectKeyFromObject(src), src); err != nil {
 			return false, err.Error()
 		}
-		w := di.Status.AtProvider.RecoveryWindow
+		w := src.Status.AtProvider.RecoveryWindow
 		return w != nil && w.LastArchivedWAL >= segment, fmt.Sprintf("recoveryWindow %+v", w)
 	})
 
 	fromSource := func(tg enginev1alpha1.RecoveryTarget) func(p *enginev1alpha1.DatabaseInstanceParameters) {
 		return func(p *enginev1alpha1.DatabaseInstanceParameters) {
 			p.Bootstrap = &enginev1alpha1.BootstrapParameters{Recovery: enginev1alpha1.RecoveryParameters{
-				Source: &enginev1alpha1.RecoverySource{Instance: di.Name, Store: backuptest.Store}, Target: tg,
+				Source: &enginev1alpha1.RecoverySource{Instance: "src", Store: "s3"}, Target: tg,
 			}}
 		}
 	}
@@ -232,27 +259,9 @@ func restores(t *testing.T, env *testenv.Env, di *enginev1alpha1.DatabaseInstanc
 	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "far-conn"}, fs); err == nil && len(fs.Data[databaseinstance.ConnectionPassword]) > 0 {
 		t.Errorf("an instance whose restore cannot reach its target published a password")
 	}
-	return full
 }
 
-// restoreVMs makes the VirtualMachines of the instances restores makes,
-// one each, in ns.
-func restoreVMs(t *testing.T, env *testenv.Env, ns string) {
-	t.Helper()
-	for _, vm := range []string{"restored", "early", "far"} {
-		if err := env.Client.Create(context.Background(), &computev1alpha1.VirtualMachine{
-			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: vm},
-			Spec: computev1alpha1.VirtualMachineSpec{
-				ManagedResourceSpec: xpv2.ManagedResourceSpec{ProviderConfigReference: backuptest.PCRef(ns)},
-				ForProvider:         computev1alpha1.VirtualMachineParameters{CPU: 1, MemoryMiB: 512},
-			},
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-// restoredInstance is a single instance of restores (or of
+// restoredInstance is a single instance of TestRestore (or of
 // TestBackupsOverSSH) on the VirtualMachine of its name, with a generated
 // admin password of its own.
 func restoredInstance(ns, name string, mod func(p *enginev1alpha1.DatabaseInstanceParameters)) *enginev1alpha1.DatabaseInstance {
