@@ -27,50 +27,11 @@ import (
 	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+
+	"github.com/dbaas-io/dbaas/internal/testing/proccpu"
 )
 
-const (
-	errReadStat  = "cannot read /proc/%d/stat"
-	errParseStat = "cannot parse /proc/%d/stat"
-	errNoProcess = "no process %s found"
-
-	// clockTick is the unit of /proc/<pid>/stat's CPU times, USER_HZ,
-	// which is 100 on every Linux architecture Go supports; reading it
-	// with sysconf would take cgo.
-	clockTick = 10 * time.Millisecond
-)
-
-// A procStat is what the benchmark reads of /proc/<pid>/stat.
-type procStat struct {
-	ppid int
-	// self is the process's own user and system CPU time; children is
-	// that of its children that have ended and been waited for.
-	self, children time.Duration
-}
-
-func readStat(pid int) (procStat, error) {
-	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
-	if err != nil {
-		return procStat{}, errors.Wrapf(err, errReadStat, pid)
-	}
-	// The command name, field 2, is in parentheses and may hold spaces;
-	// the fields after it start at state (field 3).
-	i := strings.LastIndexByte(string(b), ')')
-	if i < 0 {
-		return procStat{}, errors.Errorf(errParseStat, pid)
-	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 15 {
-		return procStat{}, errors.Errorf(errParseStat, pid)
-	}
-	n := func(field int) int64 { v, _ := strconv.ParseInt(f[field-3], 10, 64); return v }
-	ppid, _ := strconv.Atoi(f[4-3])
-	return procStat{
-		ppid:     ppid,
-		self:     time.Duration(n(14)+n(15)) * clockTick,
-		children: time.Duration(n(16)+n(17)) * clockTick,
-	}, nil
-}
+const errNoProcess = "no process %s found"
 
 // processes lists the PIDs of the running processes whose command line
 // satisfies match.
@@ -108,7 +69,7 @@ func newCPUMeter(providerPID, pgPort int) (*cpuMeter, error) {
 	self := os.Getpid()
 	child := func(bin string) (int, error) {
 		for _, pid := range processes(func(c []string) bool { return filepath.Base(c[0]) == bin }) {
-			if s, err := readStat(pid); err == nil && s.ppid == self {
+			if s, err := proccpu.Read(pid); err == nil && s.PPID == self {
 				return pid, nil
 			}
 		}
@@ -128,8 +89,8 @@ func newCPUMeter(providerPID, pgPort int) (*cpuMeter, error) {
 	}
 	own := func(pid int) func() (time.Duration, error) {
 		return func() (time.Duration, error) {
-			s, err := readStat(pid)
-			return s.self, err
+			s, err := proccpu.Read(pid)
+			return s.Self, err
 		}
 	}
 	return &cpuMeter{parts: map[string]func() (time.Duration, error){
@@ -137,7 +98,7 @@ func newCPUMeter(providerPID, pgPort int) (*cpuMeter, error) {
 		"etcd":           own(etcd),
 		"kube-apiserver": own(apiserver),
 		"benchmark":      own(self),
-		"postgresql":     func() (time.Duration, error) { return familyCPU(postmaster) },
+		"postgresql":     func() (time.Duration, error) { return proccpu.FamilyCPU(postmaster) },
 	}}, nil
 }
 
@@ -152,31 +113,6 @@ func postmasterPID(port int) (int, error) {
 		return 0, errors.Errorf(errNoProcess, "postgres with "+arg)
 	}
 	return pids[0], nil
-}
-
-// familyCPU is the CPU time of a PostgreSQL postmaster and every backend
-// it has started: the running ones, those that have ended but not yet been
-// waited for (zombies, whose command line is empty but whose times remain),
-// and those it has waited for, which its own children's times hold. A
-// backend waited for between the two reads is missed, at most a
-// connection's worth.
-func familyCPU(postmaster int) (time.Duration, error) {
-	s, err := readStat(postmaster)
-	if err != nil {
-		return 0, err
-	}
-	total := s.self + s.children
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if c, err := readStat(pid); err == nil && c.ppid == postmaster {
-			total += c.self
-		}
-	}
-	return total, nil
 }
 
 // cpuTimes is the CPU time each part has used so far.

@@ -27,6 +27,7 @@ import (
 
 	"github.com/dbaas-io/dbaas/internal/controller/options"
 	"github.com/dbaas-io/dbaas/internal/testing/pgtest"
+	"github.com/dbaas-io/dbaas/internal/testing/proccpu"
 )
 
 // BenchmarkSQLFloor is the floor under BenchmarkFiveHundredDatabases: the
@@ -54,7 +55,7 @@ func BenchmarkSQLFloor(b *testing.B) {
 			b.ResetTimer()
 			b.StopTimer()
 			for range b.N {
-				before, err := familyCPU(postmaster)
+				before, err := proccpu.FamilyCPU(postmaster)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -66,7 +67,7 @@ func BenchmarkSQLFloor(b *testing.B) {
 				// Let the postmaster wait for the backends that just
 				// ended, so that their CPU time is in its children's.
 				time.Sleep(500 * time.Millisecond)
-				after, err := familyCPU(postmaster)
+				after, err := proccpu.FamilyCPU(postmaster)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -3,7 +3,6 @@ package benchbackup
 import (
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -123,20 +122,4 @@ func lostSeconds(lastAcked, lastRestored time.Time) float64 {
 		return 0
 	}
 	return lastAcked.Sub(lastRestored).Seconds()
-}
-
-// parentPID reads the parent's PID from a /proc/<pid>/stat line: the
-// second field after the command name, which is in parentheses and may
-// itself hold spaces or parentheses.
-func parentPID(stat string) (int, bool) {
-	i := strings.LastIndexByte(stat, ')')
-	if i < 0 {
-		return 0, false
-	}
-	fields := strings.Fields(stat[i+1:])
-	if len(fields) < 2 {
-		return 0, false
-	}
-	ppid, err := strconv.Atoi(fields[1])
-	return ppid, err == nil
 }

@@ -87,28 +87,6 @@ func TestMeasures(t *testing.T) {
 	}
 }
 
-func TestParentPID(t *testing.T) {
-	cases := map[string]struct {
-		reason string
-		stat   string
-		want   int
-		wantOK bool
-	}{
-		"Plain":         {"The fourth field.", "4242 (postgres) S 4200 4200 4200 0 -1", 4200, true},
-		"OddName":       {"A command name with spaces and parentheses.", "4243 (sh) -c (x) y) R 1 4243 4243 0", 1, true},
-		"Truncated":     {"A line without the parent's field.", "4244 (postgres) S", 0, false},
-		"NoParenthesis": {"No command name.", "garbage", 0, false},
-	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			got, ok := parentPID(tc.stat)
-			if got != tc.want || ok != tc.wantOK {
-				t.Errorf("%s\nparentPID(%q): got %d, %v, want %d, %v", tc.reason, tc.stat, got, ok, tc.want, tc.wantOK)
-			}
-		})
-	}
-}
-
 func TestForRestore(t *testing.T) {
 	cases := map[string]struct {
 		reason  string

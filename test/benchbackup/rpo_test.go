@@ -15,6 +15,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/clients/local"
 	"github.com/dbaas-io/dbaas/internal/engine/pgbackrest"
 	"github.com/dbaas-io/dbaas/internal/engine/postgresql"
+	"github.com/dbaas-io/dbaas/internal/testing/proccpu"
 )
 
 // BenchmarkRPO measures the seconds of acknowledged commits lost when the
@@ -223,12 +224,8 @@ func descendants(pid int) []int {
 		if err != nil {
 			continue
 		}
-		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		if ppid, ok := parentPID(string(stat)); ok {
-			children[ppid] = append(children[ppid], p)
+		if st, err := proccpu.Read(p); err == nil {
+			children[st.PPID] = append(children[st.PPID], p)
 		}
 	}
 	var out []int

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dbaas-io/dbaas/internal/clients/dbms"
 	"github.com/dbaas-io/dbaas/internal/testing/pgtest"
+	"github.com/dbaas-io/dbaas/internal/testing/proccpu"
 )
 
 // BenchmarkReconcileSession is what one reconcile of a SQL object spends
@@ -49,7 +50,7 @@ func BenchmarkReconcileSession(b *testing.B) {
 				}
 				// The pool's first login is not what a reconcile pays.
 				one()
-				before, err := familyCPU(postmaster)
+				before, err := proccpu.FamilyCPU(postmaster)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -61,7 +62,7 @@ func BenchmarkReconcileSession(b *testing.B) {
 				// Let the postmaster wait for the backends that just
 				// ended, so that their CPU time is in its children's.
 				time.Sleep(500 * time.Millisecond)
-				after, err := familyCPU(postmaster)
+				after, err := proccpu.FamilyCPU(postmaster)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -79,44 +80,4 @@ func postmasterPID(dataDir string) (int, error) {
 	}
 	first, _, _ := strings.Cut(string(b), "\n")
 	return strconv.Atoi(strings.TrimSpace(first))
-}
-
-// familyCPU is the CPU time of a postmaster, of its running backends and
-// of those it has waited for.
-func familyCPU(postmaster int) (time.Duration, error) {
-	_, self, children, err := procTimes(postmaster)
-	if err != nil {
-		return 0, err
-	}
-	total := self + children
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if pp, s, _, err := procTimes(pid); err == nil && pp == postmaster {
-			total += s
-		}
-	}
-	return total, nil
-}
-
-// procTimes reads a process's parent, its own CPU time and that of the
-// children it has waited for, from /proc/PID/stat (clock ticks of 1/100 s
-// on Linux).
-func procTimes(pid int) (ppid int, self, children time.Duration, err error) {
-	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
-	if err != nil {
-		return 0, 0, 0, err
-	}
-	// The command may hold spaces and parentheses; the fields follow
-	// the last ')'. f[0] is field 3 (state) of proc(5).
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
-	n := func(i int) time.Duration {
-		v, _ := strconv.ParseInt(f[i], 10, 64)
-		return time.Duration(v) * 10 * time.Millisecond
-	}
-	ppid, _ = strconv.Atoi(f[1])
-	return ppid, n(11) + n(12), n(13) + n(14), nil
 }

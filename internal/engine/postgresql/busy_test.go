@@ -16,20 +16,35 @@ import (
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 )
 
-// TestStartKeepsLockOfBusyDataDir: a postmaster that is starting creates
-// postmaster.pid empty and fills it a moment later. Start must not take
-// that file for a stale one and remove it while a process still runs in the
-// data directory, or a second postmaster could start beside the first.
-func TestStartKeepsLockOfBusyDataDir(t *testing.T) {
+// TestBusyDataDir takes one instance through the data directories a
+// killed provider leaves busy, each step leaving it as the next needs it:
+// an initdb still running (initKeepsBusyDataDir, which ends with the
+// instance initialized), a postmaster still starting
+// (startKeepsLockOfBusyDataDir, which ends with it running), and two
+// starts at once of the stopped instance (concurrentStartsOneServer).
+func TestBusyDataDir(t *testing.T) {
 	ctx := context.Background()
 	i := NewInstance(executor.Local{}, testenv.SharedDir(t), "pg", "15", freePort(t), "postgres")
 	stopOnCleanup(t, i)
-	if err := i.Init(ctx, "pw"); err != nil {
-		t.Fatalf("Init: %v", err)
-	}
+	initKeepsBusyDataDir(t, i)
 	if _, err := i.Configure(ctx, i.Settings(nil, nil, nil)); err != nil {
 		t.Fatalf("Configure: %v", err)
 	}
+	startKeepsLockOfBusyDataDir(t, i)
+	if err := i.Stop(ctx); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	concurrentStartsOneServer(t, i)
+}
+
+// startKeepsLockOfBusyDataDir: a postmaster that is starting creates
+// postmaster.pid empty and fills it a moment later. Start must not take
+// that file for a stale one and remove it while a process still runs in the
+// data directory, or a second postmaster could start beside the first. i
+// is initialized, configured and stopped.
+func startKeepsLockOfBusyDataDir(t *testing.T, i *Instance) {
+	t.Helper()
+	ctx := context.Background()
 
 	// The empty pid file of a starting server, and a process working in
 	// the data directory standing in for that server.
@@ -68,19 +83,12 @@ func TestStartKeepsLockOfBusyDataDir(t *testing.T) {
 	}
 }
 
-// TestConcurrentStartsOneServer starts the same stopped instance from two
+// concurrentStartsOneServer starts the same stopped instance i from two
 // goroutines at once, as a restarted provider beside a start still under
 // way would: exactly one postmaster may run afterwards.
-func TestConcurrentStartsOneServer(t *testing.T) {
+func concurrentStartsOneServer(t *testing.T, i *Instance) {
+	t.Helper()
 	ctx := context.Background()
-	i := NewInstance(executor.Local{}, testenv.SharedDir(t), "pg", "15", freePort(t), "postgres")
-	stopOnCleanup(t, i)
-	if err := i.Init(ctx, "pw"); err != nil {
-		t.Fatalf("Init: %v", err)
-	}
-	if _, err := i.Configure(ctx, i.Settings(nil, nil, nil)); err != nil {
-		t.Fatalf("Configure: %v", err)
-	}
 	for round := range 3 {
 		var wg sync.WaitGroup
 		errs := make([]error, 2)
@@ -108,13 +116,14 @@ func TestConcurrentStartsOneServer(t *testing.T) {
 	}
 }
 
-// TestInitKeepsBusyDataDir: an initdb that a killed provider left running
+// initKeepsBusyDataDir: an initdb that a killed provider left running
 // still writes into the half-done data directory. Init must not wipe the
-// directory under it nor run a second initdb beside it.
-func TestInitKeepsBusyDataDir(t *testing.T) {
+// directory under it nor run a second initdb beside it; once it has gone,
+// Init redoes the half-done directory, as it does one that initdb killed
+// halfway left. i has no data directory yet.
+func initKeepsBusyDataDir(t *testing.T, i *Instance) {
+	t.Helper()
 	ctx := context.Background()
-	i := NewInstance(executor.Local{}, testenv.SharedDir(t), "pg", "15", freePort(t), "postgres")
-	stopOnCleanup(t, i)
 	if err := os.MkdirAll(i.DataDir(), 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -140,6 +149,9 @@ func TestInitKeepsBusyDataDir(t *testing.T) {
 	<-done
 	if err := i.Init(ctx, "pw"); err != nil {
 		t.Fatalf("Init after the process ended: %v", err)
+	}
+	if !initialized(t, i) {
+		t.Errorf("Init: want the marker written")
 	}
 	if _, err := os.Stat(filepath.Join(i.DataDir(), "global", "pg_control")); err != nil {
 		t.Errorf("Init: want a complete data directory: %v", err)

@@ -2,16 +2,11 @@ package postgresql
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"strconv"
 	"testing"
 
-	"github.com/dbaas-io/dbaas/internal/clients/executor"
-
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 )
 
 func TestBuildEnv(t *testing.T) {
@@ -49,34 +44,28 @@ func TestBuildEnv(t *testing.T) {
 	}
 }
 
-// TestPostmasterEnvironment starts a real server with a credential in the
-// provider's environment and reads the postmaster's environment from /proc:
-// the credential must not be there.
-func TestPostmasterEnvironment(t *testing.T) {
-	const secret = "AKIA-dbaas-test-not-a-real-key"
-	t.Setenv("AWS_SECRET_ACCESS_KEY", secret)
-	t.Setenv("DBAAS_PROVIDER_ONLY", secret)
-	ctx := context.Background()
-	i := NewInstance(executor.Local{}, testenv.SharedDir(t), "env", "15", freePort(t), "admin")
-	stopOnCleanup(t, i)
-	if err := i.Init(ctx, "pw"); err != nil {
-		t.Fatalf("Init: %v", err)
-	}
-	if _, err := i.Configure(ctx, i.Settings(nil, nil, nil)); err != nil {
-		t.Fatalf("Configure: %v", err)
-	}
-	if err := i.Start(ctx); err != nil {
-		t.Fatalf("Start: %v", err)
-	}
-	pid := pidOf(t, i)
-	if pid == 0 {
-		t.Fatal("Start: no postmaster PID")
-	}
+// providerCredential is what withProviderCredential puts in the
+// provider's environment, which no postmaster may inherit.
+const providerCredential = "AKIA-dbaas-test-not-a-real-key"
+
+// withProviderCredential puts a credential in the environment of the test
+// process, the provider here, for the rest of the test.
+func withProviderCredential(t *testing.T) {
+	t.Setenv("AWS_SECRET_ACCESS_KEY", providerCredential)
+	t.Setenv("DBAAS_PROVIDER_ONLY", providerCredential)
+}
+
+// postmasterKeepsNoCredential reads the environment of the postmaster pid,
+// started after withProviderCredential, from /proc: the credential must
+// not be there, nor the provider's HOME or KUBECONFIG; PATH and LC_ALL
+// must.
+func postmasterKeepsNoCredential(t *testing.T, pid int) {
+	t.Helper()
 	environ, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
 	if err != nil {
 		t.Fatalf("cannot read the postmaster's environment: %v", err)
 	}
-	if bytes.Contains(environ, []byte(secret)) {
+	if bytes.Contains(environ, []byte(providerCredential)) {
 		t.Errorf("postmaster %d inherited the provider's credential: %q", pid, environ)
 	}
 	vars := map[string]bool{}

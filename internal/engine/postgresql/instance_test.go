@@ -2,6 +2,7 @@ package postgresql
 
 import (
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -43,12 +44,21 @@ func stopOnCleanup(t *testing.T, i *Instance) {
 // TestInstanceLifecycle runs a member in a directory too deep for its own
 // socket directory, as a machine of a deep base directory or with long
 // namespace and instance names has: its socket is reached through its
-// short link in SocketRoot.
+// short link in SocketRoot. Its first start fails on a port another
+// listener holds (startFailureQuotesLog), and it starts once that one
+// has let go, from a provider with a credential in its environment that
+// the postmaster does not inherit (postmasterKeepsNoCredential).
 func TestInstanceLifecycle(t *testing.T) {
 	ctx := context.Background()
 	const password = "s3cr3t-'pw\\"
+	withProviderCredential(t)
+	held, err := net.Listen("tcp", Address+":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
 	deep := filepath.Join(testenv.SharedDir(t), strings.Repeat("n", 63), strings.Repeat("m", 63))
-	i := NewInstance(executor.Local{}, deep, "pg", "15", freePort(t), "admin")
+	i := NewInstance(executor.Local{}, deep, "pg", "15", int32(held.Addr().(*net.TCPAddr).Port), "admin")
 	stopOnCleanup(t, i)
 	if socketFits(i.ownSocketDir(), i.Port) {
 		t.Fatalf("%s: the test needs a socket directory too deep for PostgreSQL", i.ownSocketDir())
@@ -74,6 +84,10 @@ func TestInstanceLifecycle(t *testing.T) {
 	if _, err := i.Configure(ctx, i.Settings(ptr(30), nil, map[string]string{"application_name": "it's"})); err != nil {
 		t.Fatalf("Configure: %v", err)
 	}
+	startFailureQuotesLog(t, i)
+	if err := held.Close(); err != nil {
+		t.Fatal(err)
+	}
 	if err := i.Start(ctx); err != nil {
 		t.Fatalf("Start: %v", err)
 	}
@@ -85,6 +99,7 @@ func TestInstanceLifecycle(t *testing.T) {
 	if diff := cmp.Diff(pid, pidOf(t, i)); diff != "" || pid == 0 {
 		t.Errorf("second Start: want the same postmaster %d, -want +got:\n%s", pid, diff)
 	}
+	postmasterKeepsNoCredential(t, pid)
 	// The socket is in the member's own directory, and reached through
 	// the short link, over which the engine user logs in by peer
 	// authentication (as a restore's steps do), once it has a role: this
@@ -167,29 +182,6 @@ func TestInstanceLifecycle(t *testing.T) {
 	}
 	if _, err := os.Lstat(i.SocketDir()); !os.IsNotExist(err) {
 		t.Errorf("Remove: want the socket link %s gone, lstat says %v", i.SocketDir(), err)
-	}
-}
-
-func TestInitRedoesHalfDoneDir(t *testing.T) {
-	ctx := context.Background()
-	i := NewInstance(executor.Local{}, testenv.SharedDir(t), "pg", "15", freePort(t), "postgres")
-	stopOnCleanup(t, i)
-	// A data directory with leftovers but without the marker, as initdb
-	// killed halfway leaves it.
-	if err := os.MkdirAll(i.DataDir(), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(i.DataDir(), "PG_VERSION"), []byte("15\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := i.Init(ctx, "pw"); err != nil {
-		t.Fatalf("Init: %v", err)
-	}
-	if !initialized(t, i) {
-		t.Errorf("Init: want the marker written")
-	}
-	if _, err := os.Stat(filepath.Join(i.DataDir(), "global", "pg_control")); err != nil {
-		t.Errorf("Init: want a complete data directory: %v", err)
 	}
 }
 

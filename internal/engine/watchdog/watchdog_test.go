@@ -155,23 +155,63 @@ func TestIsolatedPrimaryStopsTakingWrites(t *testing.T) {
 
 // TestHeartbeatKeepsPrimaryRunning: a primary with no replica whose
 // heartbeat the provider renews keeps running, for looks that span twice
-// fenceAfter.
+// fenceAfter. The same primary then serves Unanswered, which fences it.
 func TestHeartbeatKeepsPrimaryRunning(t *testing.T) {
 	a := newMember(t, testenv.SharedDir(t), "a")
 	startPrimary(t, a, "a")
-	c := config(t, a, 300*time.Millisecond, time.Second)
-	renew(t, c.HeartbeatFile, 100*time.Millisecond)
-	log := runWatchdog(t, c)
-	waitFor(t, "looks spanning twice fenceAfter", func() bool {
-		return log.count("action=nothing", "primary=true", "streaming=0") >= looksFor(c)
+	t.Run("Renewed", func(t *testing.T) {
+		c := config(t, a, 300*time.Millisecond, time.Second)
+		renew(t, c.HeartbeatFile, 100*time.Millisecond)
+		log := runWatchdog(t, c)
+		waitFor(t, "looks spanning twice fenceAfter", func() bool {
+			return log.count("action=nothing", "primary=true", "streaming=0") >= looksFor(c)
+		})
+		if n := log.count("action=stop-writes") + log.count("action=stop-server"); n != 0 {
+			t.Errorf("want no fence with the heartbeat renewed, got %d", n)
+		}
+		if _, fenced, err := a.Fenced(context.Background()); fenced || err != nil {
+			t.Errorf("Fenced: want not fenced, got %v %v", fenced, err)
+		}
+		mustExec(t, a, "INSERT INTO t VALUES (1)")
 	})
-	if n := log.count("action=stop-writes") + log.count("action=stop-server"); n != 0 {
-		t.Errorf("want no fence with the heartbeat renewed, got %d", n)
+	// The watchdog and the heartbeat of Renewed ended with it.
+	t.Run("Unanswered", func(t *testing.T) { unansweredPrimaryFences(t, a) })
+}
+
+// unansweredPrimaryFences: a watchdog whose login the server refuses
+// (here peer over the socket as root, which initdb's rules do not map to
+// the admin role) cannot see the primary's replicas; it says so on every
+// look, counts the looks, and, the server running on a data directory
+// marked no standby and the heartbeat stopped, fences it after fenceAfter
+// as it would a primary it saw isolated, rather than doing nothing. a is
+// a running primary that startPrimary made, which it fences.
+func unansweredPrimaryFences(t *testing.T, a *postgresql.Instance) {
+	c := socketConfig(t, a, 300*time.Millisecond, 2*time.Second)
+	stopBeats := renew(t, c.HeartbeatFile, 100*time.Millisecond)
+	log := runWatchdog(t, c)
+	waitFor(t, "looks that the server did not answer, kept running by the heartbeat", func() bool {
+		return log.count("action=nothing", "primary=false", "answered=false") >= 3
+	})
+	if !running(t, a) {
+		t.Fatalf("the watchdog stopped a primary whose heartbeat is renewed")
 	}
-	if _, fenced, err := a.Fenced(context.Background()); fenced || err != nil {
-		t.Errorf("Fenced: want not fenced, got %v %v", fenced, err)
+	stopBeats()
+	waitFor(t, "the watchdog to stop the server", func() bool { return !running(t, a) })
+	out := log.String()
+	for _, want := range []string{`level=WARN msg="the member's server did not answer"`, "Peer authentication failed", "unanswered=3 ", "mayBePrimary=true"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the log lacks %q", want)
+		}
 	}
-	mustExec(t, a, "INSERT INTO t VALUES (1)")
+	if log.count("action=stop-writes", "answered=false") == 0 {
+		t.Errorf("want a stop-writes decision on a look the server did not answer")
+	}
+	if epoch, fenced, err := a.Fenced(context.Background()); err != nil || !fenced || epoch != c.Epoch {
+		t.Errorf("Fenced: want fenced at epoch %d, got %d %v %v", c.Epoch, epoch, fenced, err)
+	}
+	if !markedStandby(t, a) {
+		t.Errorf("want standby.signal in the fenced member's data directory")
+	}
 }
 
 // TestStreamingReplicaKeepsPrimaryRunning: a primary with a replica
@@ -253,42 +293,5 @@ func TestFenceOverSocket(t *testing.T) {
 	}
 	if strings.Contains(log.String(), "did not answer") {
 		t.Errorf("the watchdog could not log in over the socket at some look")
-	}
-}
-
-// TestUnansweredPrimaryFences: a watchdog whose login the server refuses
-// (here peer over the socket as root, which initdb's rules do not map to
-// the admin role) cannot see the primary's replicas; it says so on every
-// look, counts the looks, and, the server running on a data directory
-// marked no standby and the heartbeat stopped, fences it after fenceAfter
-// as it would a primary it saw isolated, rather than doing nothing.
-func TestUnansweredPrimaryFences(t *testing.T) {
-	a := newMember(t, testenv.SharedDir(t), "a")
-	startPrimary(t, a, "a")
-	c := socketConfig(t, a, 300*time.Millisecond, 2*time.Second)
-	stopBeats := renew(t, c.HeartbeatFile, 100*time.Millisecond)
-	log := runWatchdog(t, c)
-	waitFor(t, "looks that the server did not answer, kept running by the heartbeat", func() bool {
-		return log.count("action=nothing", "primary=false", "answered=false") >= 3
-	})
-	if !running(t, a) {
-		t.Fatalf("the watchdog stopped a primary whose heartbeat is renewed")
-	}
-	stopBeats()
-	waitFor(t, "the watchdog to stop the server", func() bool { return !running(t, a) })
-	out := log.String()
-	for _, want := range []string{`level=WARN msg="the member's server did not answer"`, "Peer authentication failed", "unanswered=3 ", "mayBePrimary=true"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("the log lacks %q", want)
-		}
-	}
-	if log.count("action=stop-writes", "answered=false") == 0 {
-		t.Errorf("want a stop-writes decision on a look the server did not answer")
-	}
-	if epoch, fenced, err := a.Fenced(context.Background()); err != nil || !fenced || epoch != c.Epoch {
-		t.Errorf("Fenced: want fenced at epoch %d, got %d %v %v", c.Epoch, epoch, fenced, err)
-	}
-	if !markedStandby(t, a) {
-		t.Errorf("want standby.signal in the fenced member's data directory")
 	}
 }
