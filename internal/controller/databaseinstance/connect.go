@@ -56,7 +56,9 @@ const (
 )
 
 type connector struct {
-	kube   client.Client
+	kube client.Client
+	// live reads from the API server, past the manager's cache.
+	live   client.Reader
 	record event.Recorder
 	usage  *resource.ProviderConfigUsageTracker
 	// backends reach the machines members run on, and say what
@@ -235,6 +237,7 @@ func (c *connector) newExternal(ctx context.Context, cr *v1alpha1.DatabaseInstan
 		departing:  departing,
 		hooks:      c.hooks,
 		kube:       c.kube,
+		live:       c.live,
 		record:     c.record,
 		rec:        rec,
 		fenceAfter: fenceAfter(p),

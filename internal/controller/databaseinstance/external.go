@@ -94,6 +94,9 @@ type external struct {
 	// record emits its events.
 	kube   client.Client
 	record event.Recorder
+	// live reads the instance from the API server rather than the cache
+	// (see writeDecision); nil never does.
+	live client.Reader
 	// rec is the latest promotion, as recorded on the instance.
 	rec epochRecord
 	// primaryDown is how long the primary has not answered, when Observe
@@ -107,6 +110,8 @@ type external struct {
 	// decided on.
 	next decision
 	seen snapshot
+	// decidedOn is the policy that decision was made with.
+	decidedOn failoverPolicy
 	// sightings are when the provider last saw each instance's primary
 	// answer; nil remembers none.
 	sightings *sightings

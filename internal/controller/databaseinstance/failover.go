@@ -278,14 +278,7 @@ func (e *external) failover(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 		Message:    d.Message,
 		FailoverAt: &now, SwitchoverAt: e.rec.SwitchoverAt,
 	}
-	b, err := json.Marshal(rec)
-	if err != nil {
-		return false, errors.Wrapf(err, errRecordEpoch, rec.Epoch, cand)
-	}
-	meta.AddAnnotations(cr, map[string]string{AnnotationEpoch: string(b)})
-	meta.RemoveAnnotations(cr, AnnotationPrimaryDownSince, annotationSyncMembers)
-	cr.Spec.ForProvider.Primary = cand
-	if err := e.writeObject(ctx, cr); err != nil {
+	if err := e.recordFailover(ctx, cr, rec); err != nil {
 		return false, errors.Wrapf(err, errRecordEpoch, rec.Epoch, cand)
 	}
 	e.rec = rec
@@ -316,6 +309,21 @@ func (e *external) failover(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 	}
 	e.recordPromotion(cr, former)
 	return true, nil
+}
+
+// recordFailover records rec, a failover's next epoch, names its primary
+// in spec.forProvider.primary and ends the wait, in one write with the
+// instance's resourceVersion (see writeDecision).
+func (e *external) recordFailover(ctx context.Context, cr *v1alpha1.DatabaseInstance, rec epochRecord) error {
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	return e.writeDecision(ctx, cr, e.decidedOn, func(o *v1alpha1.DatabaseInstance) {
+		meta.AddAnnotations(o, map[string]string{AnnotationEpoch: string(b)})
+		meta.RemoveAnnotations(o, AnnotationPrimaryDownSince, annotationSyncMembers)
+		o.Spec.ForProvider.Primary = rec.Primary
+	})
 }
 
 // moveFollowers points the replicas that streamed from the former primary

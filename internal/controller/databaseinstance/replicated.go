@@ -208,7 +208,8 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 	if err != nil {
 		return managed.ExternalObservation{}, err
 	}
-	e.next, e.seen = failoverDecision(snap, tracked, down, policy(cr)), snap
+	e.decidedOn = policy(cr)
+	e.next, e.seen = failoverDecision(snap, tracked, down, e.decidedOn), snap
 	if e.primaryMember().cut && e.next.Action != actWait && e.next.Action != actPromote {
 		// A primary the provider cannot log in to, and will not replace
 		// now, fails the reconcile with the reason, as it always has.

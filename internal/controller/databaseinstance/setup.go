@@ -69,6 +69,7 @@ func setup(mgr ctrl.Manager, o options.Options, h hooks) error {
 			return &boundedConnector{
 				inner: &connector{
 					kube:        mgr.GetClient(),
+					live:        mgr.GetAPIReader(),
 					record:      s.Recorder,
 					usage:       s.Usage,
 					backends:    o.Backends(),
