@@ -8,6 +8,7 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -112,6 +113,10 @@ type external struct {
 	seen snapshot
 	// decidedOn is the policy that decision was made with.
 	decidedOn failoverPolicy
+	// phases are what this pass's steps took, which a failover logs to
+	// log.
+	phases phases
+	log    logging.Logger
 	// sightings are when the provider last saw each instance's primary
 	// answer; nil remembers none.
 	sightings *sightings

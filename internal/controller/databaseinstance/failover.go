@@ -278,9 +278,11 @@ func (e *external) failover(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 		Message:    d.Message,
 		FailoverAt: &now, SwitchoverAt: e.rec.SwitchoverAt,
 	}
+	began := time.Now()
 	if err := e.recordFailover(ctx, cr, rec); err != nil {
 		return false, errors.Wrapf(err, errRecordEpoch, rec.Epoch, cand)
 	}
+	e.phases.took("epoch-write", began)
 	e.rec = rec
 	if err := e.step(ctx, stepEpochRecorded); err != nil {
 		return true, err
@@ -297,8 +299,12 @@ func (e *external) failover(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 	// as a standby first and follow its promotion, so that one counts
 	// for its commits as soon as it takes them.
 	var g errgroup.Group
-	g.Go(func() error { return e.promote(ctx, cr) })
 	g.Go(func() error {
+		defer e.phases.took("promotion", time.Now())
+		return e.promote(ctx, cr)
+	})
+	g.Go(func() error {
+		defer e.phases.took("move-followers", time.Now())
 		// Best effort: ensureReplicated moves them again on the next pass,
 		// and reports what fails there.
 		_ = e.moveFollowers(ctx, cr)
@@ -308,6 +314,10 @@ func (e *external) failover(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 		return true, err
 	}
 	e.recordPromotion(cr, former)
+	e.phases.took("failover-pass", began)
+	e.logger().Debug("Failed over: the promoting pass's steps (the connection secret is published after them)",
+		append([]any{"instance", cr.GetNamespace() + "/" + cr.GetName(), "epoch", rec.Epoch, "primary", cand,
+			"down-for", e.primaryDown.Round(time.Millisecond).String()}, e.phases.keysAndValues()...)...)
 	return true, nil
 }
 

@@ -160,6 +160,7 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 	lookedAt := time.Now()
 	snap := e.gather(ctx)
 	seenAt := time.Now()
+	e.phases.took("look", lookedAt)
 	// A primary that died while it was asked (a query cut off, its
 	// senders unreadable) is down, and tracked from this look: an error
 	// would have the look retried only after the controller's back-off.

@@ -71,6 +71,7 @@ func setup(mgr ctrl.Manager, o options.Options, h hooks) error {
 					kube:        mgr.GetClient(),
 					live:        mgr.GetAPIReader(),
 					record:      s.Recorder,
+					log:         o.Logger,
 					usage:       s.Usage,
 					backends:    o.Backends(),
 					hooks:       h,
