@@ -44,6 +44,7 @@ func (e *external) writeDecision(ctx context.Context, cr *v1alpha1.DatabaseInsta
 	if err := e.writeObject(ctx, live); err != nil {
 		return err
 	}
+	e.logger().Debug("Wrote a failover's epoch on the instance read afresh: the cached read was older", "instance", read.GetNamespace()+"/"+read.GetName(), "read", read.GetResourceVersion())
 	*cr = *live
 	return nil
 }

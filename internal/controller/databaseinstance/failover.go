@@ -357,14 +357,18 @@ func (e *external) moveFollowers(ctx context.Context, cr *v1alpha1.DatabaseInsta
 	// A standby cannot change the replication role's password; the
 	// replicas are moved all the same, and the next pass, on the primary,
 	// puts it right.
+	began := time.Now()
 	err := errors.Wrap(primary.inst.EnsureReplication(ctx, e.password, e.replPassword, slots(e.replicas(), p), false), errEnsureRepl)
+	e.phases.took("followers-slots", began)
 	for _, r := range e.replicas() {
 		if !e.followedFormer(ctx, r) {
 			continue
 		}
+		began = time.Now()
 		if cerr := e.configure(ctx, r, replicaSettings(r, primary, p)); cerr != nil {
 			return cerr
 		}
+		e.phases.took("follower-"+r.vm, began)
 	}
 	return err
 }

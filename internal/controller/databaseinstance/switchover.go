@@ -170,12 +170,16 @@ func (e *external) promote(ctx context.Context, cr *v1alpha1.DatabaseInstance) e
 	reload := false
 	if failingOver {
 		g.Go(func() (err error) {
+			defer e.phases.took("new-primary-settings", time.Now())
 			reload, err = e.syncCommits(ctx, cr)
 			return err
 		})
 	}
 	for _, old := range olds {
-		g.Go(func() error { return errors.Wrapf(old.inst.Fence(ctx, e.rec.Epoch), errFence, old.vm) })
+		g.Go(func() error {
+			defer e.phases.took("fence", time.Now())
+			return errors.Wrapf(old.inst.Fence(ctx, e.rec.Epoch), errFence, old.vm)
+		})
 	}
 	if err := g.Wait(); err != nil {
 		return err
