@@ -9,6 +9,7 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
@@ -56,8 +57,11 @@ const (
 )
 
 type connector struct {
-	kube   client.Client
+	kube client.Client
+	// live reads from the API server, past the manager's cache.
+	live   client.Reader
 	record event.Recorder
+	log    logging.Logger
 	usage  *resource.ProviderConfigUsageTracker
 	// backends reach the machines members run on, and say what
 	// namespaced ProviderConfigs may reach.
@@ -235,6 +239,8 @@ func (c *connector) newExternal(ctx context.Context, cr *v1alpha1.DatabaseInstan
 		departing:  departing,
 		hooks:      c.hooks,
 		kube:       c.kube,
+		live:       c.live,
+		log:        c.log,
 		record:     c.record,
 		rec:        rec,
 		fenceAfter: fenceAfter(p),

@@ -8,6 +8,7 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -94,6 +95,9 @@ type external struct {
 	// record emits its events.
 	kube   client.Client
 	record event.Recorder
+	// live reads the instance from the API server rather than the cache
+	// (see writeDecision); nil never does.
+	live client.Reader
 	// rec is the latest promotion, as recorded on the instance.
 	rec epochRecord
 	// primaryDown is how long the primary has not answered, when Observe
@@ -107,6 +111,12 @@ type external struct {
 	// decided on.
 	next decision
 	seen snapshot
+	// decidedOn is the policy that decision was made with.
+	decidedOn failoverPolicy
+	// phases are what this pass's steps took, which a failover logs to
+	// log.
+	phases phases
+	log    logging.Logger
 	// sightings are when the provider last saw each instance's primary
 	// answer; nil remembers none.
 	sightings *sightings

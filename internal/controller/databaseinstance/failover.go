@@ -278,16 +278,11 @@ func (e *external) failover(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 		Message:    d.Message,
 		FailoverAt: &now, SwitchoverAt: e.rec.SwitchoverAt,
 	}
-	b, err := json.Marshal(rec)
-	if err != nil {
+	began := time.Now()
+	if err := e.recordFailover(ctx, cr, rec); err != nil {
 		return false, errors.Wrapf(err, errRecordEpoch, rec.Epoch, cand)
 	}
-	meta.AddAnnotations(cr, map[string]string{AnnotationEpoch: string(b)})
-	meta.RemoveAnnotations(cr, AnnotationPrimaryDownSince, annotationSyncMembers)
-	cr.Spec.ForProvider.Primary = cand
-	if err := e.writeObject(ctx, cr); err != nil {
-		return false, errors.Wrapf(err, errRecordEpoch, rec.Epoch, cand)
-	}
+	e.phases.took("epoch-write", began)
 	e.rec = rec
 	if err := e.step(ctx, stepEpochRecorded); err != nil {
 		return true, err
@@ -304,8 +299,12 @@ func (e *external) failover(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 	// as a standby first and follow its promotion, so that one counts
 	// for its commits as soon as it takes them.
 	var g errgroup.Group
-	g.Go(func() error { return e.promote(ctx, cr) })
 	g.Go(func() error {
+		defer e.phases.took("promotion", time.Now())
+		return e.promote(ctx, cr)
+	})
+	g.Go(func() error {
+		defer e.phases.took("move-followers", time.Now())
 		// Best effort: ensureReplicated moves them again on the next pass,
 		// and reports what fails there.
 		_ = e.moveFollowers(ctx, cr)
@@ -315,7 +314,26 @@ func (e *external) failover(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 		return true, err
 	}
 	e.recordPromotion(cr, former)
+	e.phases.took("failover-pass", began)
+	e.logger().Debug("Failed over: the promoting pass's steps (the connection secret is published after them)",
+		append([]any{"instance", cr.GetNamespace() + "/" + cr.GetName(), "epoch", rec.Epoch, "primary", cand,
+			"down-for", e.primaryDown.Round(time.Millisecond).String()}, e.phases.keysAndValues()...)...)
 	return true, nil
+}
+
+// recordFailover records rec, a failover's next epoch, names its primary
+// in spec.forProvider.primary and ends the wait, in one write with the
+// instance's resourceVersion (see writeDecision).
+func (e *external) recordFailover(ctx context.Context, cr *v1alpha1.DatabaseInstance, rec epochRecord) error {
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	return e.writeDecision(ctx, cr, e.decidedOn, func(o *v1alpha1.DatabaseInstance) {
+		meta.AddAnnotations(o, map[string]string{AnnotationEpoch: string(b)})
+		meta.RemoveAnnotations(o, AnnotationPrimaryDownSince, annotationSyncMembers)
+		o.Spec.ForProvider.Primary = rec.Primary
+	})
 }
 
 // moveFollowers points the replicas that streamed from the former primary
@@ -339,14 +357,18 @@ func (e *external) moveFollowers(ctx context.Context, cr *v1alpha1.DatabaseInsta
 	// A standby cannot change the replication role's password; the
 	// replicas are moved all the same, and the next pass, on the primary,
 	// puts it right.
+	began := time.Now()
 	err := errors.Wrap(primary.inst.EnsureReplication(ctx, e.password, e.replPassword, slots(e.replicas(), p), false), errEnsureRepl)
+	e.phases.took("followers-slots", began)
 	for _, r := range e.replicas() {
 		if !e.followedFormer(ctx, r) {
 			continue
 		}
+		began = time.Now()
 		if cerr := e.configure(ctx, r, replicaSettings(r, primary, p)); cerr != nil {
 			return cerr
 		}
+		e.phases.took("follower-"+r.vm, began)
 	}
 	return err
 }

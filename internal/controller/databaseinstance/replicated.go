@@ -160,6 +160,7 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 	lookedAt := time.Now()
 	snap := e.gather(ctx)
 	seenAt := time.Now()
+	e.phases.took("look", lookedAt)
 	// A primary that died while it was asked (a query cut off, its
 	// senders unreadable) is down, and tracked from this look: an error
 	// would have the look retried only after the controller's back-off.
@@ -208,7 +209,8 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 	if err != nil {
 		return managed.ExternalObservation{}, err
 	}
-	e.next, e.seen = failoverDecision(snap, tracked, down, policy(cr)), snap
+	e.decidedOn = policy(cr)
+	e.next, e.seen = failoverDecision(snap, tracked, down, e.decidedOn), snap
 	if e.primaryMember().cut && e.next.Action != actWait && e.next.Action != actPromote {
 		// A primary the provider cannot log in to, and will not replace
 		// now, fails the reconcile with the reason, as it always has.

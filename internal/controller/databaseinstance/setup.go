@@ -69,7 +69,9 @@ func setup(mgr ctrl.Manager, o options.Options, h hooks) error {
 			return &boundedConnector{
 				inner: &connector{
 					kube:        mgr.GetClient(),
+					live:        mgr.GetAPIReader(),
 					record:      s.Recorder,
+					log:         o.Logger,
 					usage:       s.Usage,
 					backends:    o.Backends(),
 					hooks:       h,

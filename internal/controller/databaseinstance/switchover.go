@@ -162,6 +162,7 @@ func (e *external) promote(ctx context.Context, cr *v1alpha1.DatabaseInstance) e
 	// off, and nothing is started there. It comes back fenced. A failover
 	// of a sync instance writes the new primary's settings meanwhile, on
 	// another member.
+	began := time.Now()
 	var g errgroup.Group
 	// reload is set when syncCommits wrote the new primary's settings,
 	// which it reads as it is promoted; g.Wait orders the write before
@@ -169,16 +170,22 @@ func (e *external) promote(ctx context.Context, cr *v1alpha1.DatabaseInstance) e
 	reload := false
 	if failingOver {
 		g.Go(func() (err error) {
+			defer e.phases.took("new-primary-settings", time.Now())
 			reload, err = e.syncCommits(ctx, cr)
 			return err
 		})
 	}
 	for _, old := range olds {
-		g.Go(func() error { return errors.Wrapf(old.inst.Fence(ctx, e.rec.Epoch), errFence, old.vm) })
+		g.Go(func() error {
+			defer e.phases.took("fence", time.Now())
+			return errors.Wrapf(old.inst.Fence(ctx, e.rec.Epoch), errFence, old.vm)
+		})
 	}
 	if err := g.Wait(); err != nil {
 		return err
 	}
+	e.phases.took("fence-and-new-primary-settings", began)
+	began = time.Now()
 	if err := e.primaryMember().inst.Start(ctx); err != nil {
 		return errors.Wrapf(err, errStartNew, e.primaryMember().vm)
 	}
@@ -194,9 +201,12 @@ func (e *external) promote(ctx context.Context, cr *v1alpha1.DatabaseInstance) e
 	if err := stopWatchdog(ctx, e.primaryMember()); err != nil {
 		return err
 	}
+	e.phases.took("start-and-stop-watchdog", began)
+	began = time.Now()
 	if err := e.primaryMember().inst.Promote(ctx, e.password, reload); err != nil {
 		return errors.Wrap(err, errPromote)
 	}
+	e.phases.took("pg-promote", began)
 	if failingOver {
 		e.failedOver(cr)
 	}
