@@ -70,6 +70,10 @@ func exporterCurrent(ctx context.Context, e executor.Executor, x pgexporter.Expo
 	return true
 }
 
+// scrapeClient asks exporters directly, as Prometheus does: never through
+// a proxy the environment names.
+var scrapeClient = &http.Client{Transport: &http.Transport{Proxy: nil}}
+
 // answers reports whether endpoint serves metrics to the provider.
 func answers(ctx context.Context, endpoint string) bool {
 	ctx, cancel := context.WithTimeout(ctx, scrapeTimeout)
@@ -78,7 +82,7 @@ func answers(ctx context.Context, endpoint string) bool {
 	if err != nil {
 		return false
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := scrapeClient.Do(req)
 	if err != nil {
 		return false
 	}
