@@ -112,6 +112,19 @@ func TestCRDValidation(t *testing.T) {
 			obj:    instance(func(p *enginev1alpha1.DatabaseInstanceParameters) { p.MaxConnections = ptr.To[int32](1) }),
 			want:   "maxConnections",
 		},
+		"Metrics": {
+			reason: "metrics with a port of the unprivileged range are accepted",
+			obj: instance(func(p *enginev1alpha1.DatabaseInstanceParameters) {
+				p.Metrics = &enginev1alpha1.MetricsParameters{Port: 9300}
+			}),
+		},
+		"MetricsPrivilegedPort": {
+			reason: "the exporter runs as the engine's user, which cannot listen below 1024",
+			obj: instance(func(p *enginev1alpha1.DatabaseInstanceParameters) {
+				p.Metrics = &enginev1alpha1.MetricsParameters{Port: 80}
+			}),
+			want: "metrics.port",
+		},
 		"DatabaseConnectionLimitBelowMinusOne": {
 			reason: "-1 means no limit; lower is meaningless",
 			obj: &sqlv1alpha1.Database{

@@ -130,6 +130,25 @@ type FailoverParameters struct {
 	FenceAfter *metav1.Duration `json:"fenceAfter,omitempty"`
 }
 
+// MetricsParameters are how each member exports its PostgreSQL metrics.
+type MetricsParameters struct {
+	// Enabled runs the exporter beside each member; removing the block or
+	// setting false stops it.
+	// +kubebuilder:default=true
+	// +optional
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// Port the exporter listens on, on the member's address, on a
+	// VirtualMachine of a cloud backend. On the local backend, whose
+	// machines share one host, the exporter takes the second port of the
+	// machine's own range instead, so that members never collide.
+	// +kubebuilder:default=9187
+	// +kubebuilder:validation:Minimum=1024
+	// +kubebuilder:validation:Maximum=65535
+	// +optional
+	Port int32 `json:"port,omitempty"`
+}
+
 // DatabaseInstanceParameters are the desired properties of a database engine
 // running on one or more virtual machines.
 // +kubebuilder:validation:XValidation:rule="self.topology != 'primary' || has(self.replicas)",message="topology primary needs replicas"
@@ -197,6 +216,12 @@ type DatabaseInstanceParameters struct {
 	// answering. Only with topology primary; on by default.
 	// +optional
 	Failover *FailoverParameters `json:"failover,omitempty"`
+
+	// Metrics runs Debian's prometheus-postgres-exporter beside each
+	// member, as status.atProvider.members[].metricsEndpoint names it.
+	// None when unset.
+	// +optional
+	Metrics *MetricsParameters `json:"metrics,omitempty"`
 
 	// VirtualMachines are the names of the VirtualMachines, in this namespace,
 	// that members run on. The first one runs the primary.
@@ -343,6 +368,12 @@ type Member struct {
 	// replaced only when its watchdog was seen running.
 	// +optional
 	Watchdog bool `json:"watchdog,omitempty"`
+
+	// MetricsEndpoint is the URL Prometheus scrapes the member's exporter
+	// at, for example http://10.0.0.5:9187/metrics; set while the
+	// exporter answers there.
+	// +optional
+	MetricsEndpoint string `json:"metricsEndpoint,omitempty"`
 
 	// Step is the configuration step that ran last on the member's machine
 	// over SSH: the one running, the one that failed, or the play's last.

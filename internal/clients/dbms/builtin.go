@@ -19,7 +19,7 @@ const ProviderDatabase = "dbaas_provider"
 // dbaas_admin may make and change roles, so a User of that name would hand
 // its holder every non-superuser role of the instance.
 var builtinUsers = map[Engine][]string{
-	PostgreSQL: {"postgres", "dbaas_admin", "dbaas_replication", "dbaas_rewind"},
+	PostgreSQL: {"postgres", "dbaas_admin", "dbaas_replication", "dbaas_rewind", "dbaas_monitor"},
 	MySQL:      {"root", "mysql", "mysql.sys", "mysql.session", "mysql.infoschema", "mariadb.sys"},
 	MariaDB:    {"root", "mysql", "mariadb.sys", "mysql.sys"},
 	SQLServer:  {"sa", "sys", "dbo", "guest", "INFORMATION_SCHEMA"},

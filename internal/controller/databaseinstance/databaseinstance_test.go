@@ -328,9 +328,9 @@ func TestDatabaseInstanceLifecycle(t *testing.T) {
 	})
 	f.waitReady(t, di)
 
-	// A real Prometheus scrapes the provider and an exporter beside the
-	// member.
-	checkScrape(t, di, filepath.Join(wantDir, "data"), metricsAddr)
+	// A real Prometheus scrapes the provider and the exporter the provider
+	// runs beside the member, at the endpoint the status names.
+	exporter := checkScrape(t, c, di, wantDir, metricsAddr)
 
 	// The admin password is nowhere in events, status or the provider's log.
 	assertNoPassword(t, c, f.ns, password)
@@ -348,6 +348,9 @@ func TestDatabaseInstanceLifecycle(t *testing.T) {
 	})
 	if local.Alive(server) {
 		t.Errorf("postmaster %d still alive after the instance was deleted", server)
+	}
+	if local.Alive(exporter) {
+		t.Errorf("metrics exporter %d still alive after the instance was deleted", exporter)
 	}
 	if _, err := os.Stat(wantDir); !os.IsNotExist(err) {
 		t.Errorf("instance dir %s: want removed, stat says %v", wantDir, err)

@@ -59,6 +59,9 @@ type member struct {
 	// wd is how the self-fencing watchdog runs beside the member; nil
 	// when it runs none.
 	wd *memberWatchdog
+	// systemd is true on a machine whose daemons systemd runs (a VM over
+	// SSH); false on the local backend and the test hosts.
+	systemd bool
 }
 
 type external struct {
@@ -130,6 +133,9 @@ type external struct {
 	backup *instanceBackup
 	// restore is spec.forProvider.bootstrap.recovery; nil without one.
 	restore *restoring
+	// stopExporters says Update stops the members' metrics exporters:
+	// metrics were turned off while the status still named one.
+	stopExporters bool
 }
 
 func settings(i *postgresql.Instance, p v1alpha1.DatabaseInstanceParameters) postgresql.Settings {
@@ -167,9 +173,11 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.DatabaseInstance) (
 	if e.primaryMember().off == "" && !initialized(ctx, e.primaryMember().inst) {
 		return managed.ExternalObservation{ResourceExists: false}, nil
 	}
+	had := metricsShown(cr.Status.AtProvider)
 	if e.replicated {
 		o, err := e.observeReplicated(ctx, cr)
 		if err == nil {
+			e.observeExporters(ctx, cr, had, &o)
 			err = e.observeExtensions(ctx, cr)
 		}
 		if err == nil {
@@ -236,6 +244,7 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.DatabaseInstance) (
 		ResourceUpToDate:  upToDate,
 		ConnectionDetails: e.connectionDetails(),
 	}
+	e.observeExporters(ctx, cr, had, &o)
 	return o, e.observeBackup(ctx, cr, &o)
 }
 
@@ -316,6 +325,9 @@ func (e *external) Update(ctx context.Context, cr *v1alpha1.DatabaseInstance) (m
 		if err := e.ensureReplicated(ctx, cr); err != nil {
 			return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, err
 		}
+		if err := e.ensureExporters(ctx, cr); err != nil {
+			return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, err
+		}
 		return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, e.ensureBackup(ctx)
 	}
 	var changed []string
@@ -340,6 +352,9 @@ func (e *external) Update(ctx context.Context, cr *v1alpha1.DatabaseInstance) (m
 	if err := e.ensureRoles(ctx, cr); err != nil {
 		return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, err
 	}
+	if err := e.ensureExporters(ctx, cr); err != nil {
+		return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, err
+	}
 	return managed.ExternalUpdate{ConnectionDetails: e.connectionDetails()}, e.ensureBackup(ctx)
 }
 
@@ -352,6 +367,9 @@ func (e *external) Delete(ctx context.Context, cr *v1alpha1.DatabaseInstance) (m
 		// The watchdog goes first: it would take its server's stop for
 		// nothing, but it has no member to watch once the directory is gone.
 		if err := stopWatchdog(ctx, ms[n]); err != nil {
+			return managed.ExternalDelete{}, err
+		}
+		if err := stopExporter(ctx, ms[n]); err != nil {
 			return managed.ExternalDelete{}, err
 		}
 		if err := ms[n].inst.Remove(ctx); err != nil {

@@ -14,28 +14,21 @@ import (
 	"strings"
 	"testing"
 
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 	"github.com/go-logr/logr"
-	"github.com/jackc/pgx/v5"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/dbaas-io/dbaas/apis/engine/v1alpha1"
 	"github.com/dbaas-io/dbaas/internal/controller/config"
 	"github.com/dbaas-io/dbaas/internal/controller/options"
 	"github.com/dbaas-io/dbaas/internal/controller/virtualmachine"
 	freeports "github.com/dbaas-io/dbaas/internal/ports"
-	"github.com/dbaas-io/dbaas/internal/runas"
 	"github.com/dbaas-io/dbaas/internal/testing/grafana"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
 	"github.com/dbaas-io/dbaas/internal/testing/testproc"
 	"github.com/dbaas-io/dbaas/internal/testing/wait"
 )
-
-// monitorUser is the OS user the exporter runs as and the role it logs in
-// as over the unix socket: pg_hba.conf lets any role in over the socket as
-// the OS user of its name (peer), and the engine's user, which owns the
-// socket's directory, is the one OS user the member's files let through.
-// The role is made with pg_monitor only, not a superuser.
-const monitorUser = "postgres"
 
 // startManagerWithMetrics is startManagerWithLogger with the manager's
 // /metrics served on a free loopback port, whose address it returns.
@@ -55,41 +48,40 @@ func startManagerWithMetrics(t *testing.T, env *testenv.Env, log logr.Logger) st
 	return addr
 }
 
-// checkScrape runs prometheus-postgres-exporter beside the instance's
-// member and a real Prometheus (Debian's) that scrapes it and the
-// provider's endpoint every second, and waits until Prometheus's query API
-// says both targets are up and returns a real series from each. Both are
-// stopped, by PID, before it returns.
-func checkScrape(t *testing.T, di *v1alpha1.DatabaseInstance, dataDir, providerAddr string) {
+// checkScrape turns metrics on, waits until the status names the
+// member's exporter endpoint, which the provider runs beside it, and runs
+// a real Prometheus (Debian's) that scrapes that endpoint and the
+// provider's every second, until Prometheus's query API says both targets
+// are up and returns a real series from each, labelled with the instance,
+// member and role. Prometheus is stopped, by PID, before it returns; the
+// exporter's PID is returned, for the caller to see it go with the
+// instance.
+func checkScrape(t *testing.T, c client.Client, di *v1alpha1.DatabaseInstance, memberDir, providerAddr string) int {
 	t.Helper()
-	exporterBin, err := exec.LookPath("prometheus-postgres-exporter")
-	if err != nil {
-		t.Fatal("prometheus-postgres-exporter is not installed: make deps installs it")
-	}
 	prometheusBin, err := exec.LookPath("prometheus")
 	if err != nil {
 		t.Fatal("prometheus is not installed: make deps installs it")
 	}
-	sockDir, port := socketOf(t, dataDir)
-	createMonitorRole(t, sockDir, port, di.Spec.ForProvider.AdminUser)
+	patch(t, c, di, func(di *v1alpha1.DatabaseInstance) { di.Spec.ForProvider.Metrics = &v1alpha1.MetricsParameters{} })
+	var endpoint string
+	wait.For(t, timeout, "status names the member's metrics endpoint", func() (bool, string) {
+		if err := c.Get(context.Background(), client.ObjectKeyFromObject(di), di); err != nil {
+			return false, err.Error()
+		}
+		ms := di.Status.AtProvider.Members
+		if len(ms) != 1 || ms[0].MetricsEndpoint == "" {
+			return false, fmt.Sprintf("members %+v; %s", ms, di.GetCondition(xpv2.TypeSynced).Message)
+		}
+		endpoint = ms[0].MetricsEndpoint
+		return true, ""
+	})
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Scheme != "http" || u.Path != "/metrics" || u.Hostname() != "127.0.0.1" || u.Port() != strconv.Itoa(int(di.Status.AtProvider.Port)+1) {
+		t.Fatalf("metricsEndpoint %q: want http://127.0.0.1:<the server's port + 1>/metrics (%v)", endpoint, err)
+	}
+	exporter := readPIDFile(t, filepath.Join(memberDir, "exporter", "exporter.pid"))
 
 	dir := t.TempDir()
-	exporterPort, err := freeports.Free()
-	if err != nil {
-		t.Fatal(err)
-	}
-	exporter, err := runas.User(monitorUser).Command(exporterBin,
-		"--web.listen-address=127.0.0.1:"+strconv.Itoa(exporterPort),
-		"--constantLabels=namespace="+di.Namespace+",database_instance="+di.Name+",member=vm,role=primary")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The connection string goes in the environment, never on the command
-	// line; over the socket there is no password to hide either.
-	exporter.Env = []string{fmt.Sprintf("DATA_SOURCE_NAME=host=%s port=%d user=%s dbname=postgres sslmode=disable", sockDir, port, monitorUser)}
-	stopExporter := start(t, filepath.Join(dir, "exporter.log"), exporter)
-	defer stopExporter()
-
 	promPort, err := freeports.Free()
 	if err != nil {
 		t.Fatal(err)
@@ -101,8 +93,8 @@ scrape_configs:
   - job_name: provider
     static_configs: [{targets: ["%s"]}]
   - job_name: postgres
-    static_configs: [{targets: ["127.0.0.1:%d"]}]
-`, providerAddr, exporterPort)
+    static_configs: [{targets: ["%s"]}]
+`, providerAddr, u.Host)
 	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +107,7 @@ scrape_configs:
 	for _, q := range []struct{ query, want string }{
 		{`up{job="provider"}`, "1"},
 		{`up{job="postgres"}`, "1"},
-		{`pg_up{job="postgres",database_instance="` + di.Name + `"}`, "1"},
+		{`pg_up{job="postgres",namespace="` + di.Namespace + `",database_instance="` + di.Name + `",member="vm",role="primary"}`, "1"},
 		{`dbaas_instance_member_up{job="provider",namespace="` + di.Namespace + `",database_instance="` + di.Name + `",role="primary"}`, "1"},
 		{`sum(controller_runtime_reconcile_total{job="provider",controller="managed/databaseinstance.engine.dbaas.io"}) > bool 0`, "1"},
 		{`sum(crossplane_managed_resource_exists{job="provider",gvk=~".*DatabaseInstance"}) >= bool 1`, "1"},
@@ -129,6 +121,21 @@ scrape_configs:
 		})
 	}
 	checkDashboard(t, api, di)
+	return exporter
+}
+
+// readPIDFile reads the PID a pid file holds.
+func readPIDFile(t *testing.T, p string) int {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatalf("%s: %v", p, err)
+	}
+	return pid
 }
 
 // dashboardPanelsWithData are the panels of monitoring/grafana-dashboard.json
@@ -177,46 +184,6 @@ func start(t *testing.T, logFile string, cmd *exec.Cmd) (stop func()) {
 			b, _ := os.ReadFile(logFile)
 			t.Logf("%s:\n%s", filepath.Base(logFile), b)
 		}
-	}
-}
-
-// socketOf reads the member's socket directory and port from its
-// postmaster.pid (lines 4 and 5).
-func socketOf(t *testing.T, dataDir string) (string, int) {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dataDir, "postmaster.pid"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(string(b), "\n")
-	if len(lines) < 5 {
-		t.Fatalf("postmaster.pid: want at least 5 lines, got %q", b)
-	}
-	port, err := strconv.Atoi(strings.TrimSpace(lines[3]))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return strings.TrimSpace(lines[4]), port
-}
-
-// createMonitorRole makes monitorUser a login role in pg_monitor, as the
-// admin role over the socket (pg_ident.conf maps root to it).
-func createMonitorRole(t *testing.T, sockDir string, port int, admin string) {
-	t.Helper()
-	ctx := context.Background()
-	cfg, err := pgx.ParseConfig("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Host, cfg.Port, cfg.User, cfg.Database = sockDir, uint16(port), admin, "postgres"
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	role := pgx.Identifier{monitorUser}.Sanitize()
-	if _, err := conn.Exec(ctx, "CREATE ROLE "+role+" LOGIN IN ROLE pg_monitor"); err != nil {
-		t.Fatal(err)
 	}
 }
 

@@ -79,6 +79,9 @@ func (e *external) removeDeparting(ctx context.Context) error {
 		if err := stopWatchdog(ctx, d); err != nil {
 			return err
 		}
+		if err := stopExporter(ctx, d); err != nil {
+			return err
+		}
 		if err := d.inst.Remove(ctx); err != nil {
 			return errors.Wrapf(err, errRemoveReplica, d.vm)
 		}

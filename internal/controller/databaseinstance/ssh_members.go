@@ -126,7 +126,7 @@ func (c *connector) sshDeparting(ctx context.Context, cr *v1alpha1.DatabaseInsta
 // without an instance, as while deleting; prepare runs the provisioning
 // steps first, each failure named in the member's status.
 func (c *connector) sshMember(ctx context.Context, cr *v1alpha1.DatabaseInstance, pc *apisv1alpha1.ProviderConfigSpec, vmName string, l login, adminUser string, gone, prepare bool) (member, string, error) {
-	m := member{vm: vmName}
+	m := member{vm: vmName, systemd: pc.Backend != apisv1alpha1.BackendLocal}
 	name := cr.GetNamespace() + "-" + meta.GetExternalName(cr)
 	if err := safepath.Segment(name); err != nil {
 		closeLogins([]login{l})
@@ -271,6 +271,7 @@ func sshProvisionOptions(pc *apisv1alpha1.ProviderConfigSpec, vm *computev1alpha
 		MountPoint:      pgvm.DefaultMountPoint,
 		Port:            pgvm.DefaultPort,
 		Backup:          p.Backup != nil,
+		Metrics:         metricsEnabled(p),
 	}
 	if pc.Backend == apisv1alpha1.BackendLocal {
 		at := vm.Status.AtProvider

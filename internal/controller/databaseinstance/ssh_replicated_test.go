@@ -348,7 +348,10 @@ func (f *hostsFixture) failoverAfterKill(t *testing.T, di *v1alpha1.DatabaseInst
 // test's instance rather than on one of its own because three test hosts
 // and a replicated instance over SSH take about two and a half minutes of
 // the package's time to set up, and a primary with two streaming replicas
-// is what both need; the power-off leaves exactly that behind.
+// is what both need; the power-off leaves exactly that behind. The
+// instance exports metrics: every member's exporter answers at the
+// endpoint the status names after the power-on, and the removed member's
+// is stopped with it.
 func TestPowerOffOverSSH(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -359,6 +362,7 @@ func TestPowerOffOverSSH(t *testing.T) {
 	di := f.sshReplicated(t, func(p *v1alpha1.DatabaseInstanceParameters) {
 		p.VirtualMachineRefs, p.VirtualMachines = nil, []string{"a", "b", "c"}
 		p.Failover = &v1alpha1.FailoverParameters{After: &metav1.Duration{Duration: failoverAfterForTests}}
+		p.Metrics = &v1alpha1.MetricsParameters{}
 	})
 	f.waitRoles(t, di, "a")
 
@@ -397,6 +401,9 @@ func TestPowerOffOverSSH(t *testing.T) {
 	np := di.Status.AtProvider.Primary
 	t.Logf("after power-on the primary is %s (fencing token %d)", np, di.Status.AtProvider.FencingToken)
 	f.waitRoles(t, di, np)
+	// Each member's exporter runs, the powered-off one's started again,
+	// with the role it has now.
+	f.waitMemberMetrics(t, di)
 
 	// Scale down: the last machine that is not the primary's goes, the
 	// others stay in their order. Which one that is depends on where the
@@ -420,6 +427,7 @@ func TestPowerOffOverSSH(t *testing.T) {
 	// towards fencing it: on a loaded machine, the likely way a run ended
 	// with the replica promoted.
 	startedAt := serverStartedAt(t, f, di, replica)
+	exporter := f.exporterPID(t, removed)
 	t.Logf("scale down: removing the member on %s, keeping %v", removed, keep)
 	if err := f.setMembers(di, 1, keep...); err != nil {
 		t.Fatalf("removing a replica: %v", err)
@@ -434,6 +442,9 @@ func TestPowerOffOverSSH(t *testing.T) {
 		}
 		return res.ExitCode != 0, dir + " still there"
 	})
+	if gone, why := f.processGone(t, removed, exporter); !gone {
+		t.Errorf("the removed member's metrics exporter: %s", why)
+	}
 	f.eventuallyQuery(t, di, f.hostPortOf(np), "only "+replica+" streams from the primary",
 		"SELECT string_agg(application_name || '=' || state, ',') FROM pg_stat_replication", replica+"=streaming")
 	if got := serverStartedAt(t, f, di, replica); got != startedAt {

@@ -336,8 +336,7 @@ func stopWatchdog(ctx context.Context, m member) error {
 		return nil
 	}
 	if m.wd.systemd {
-		res, err := m.inst.Exec.Run(ctx, "systemctl disable --now -- "+executor.ShellQuote(install.UnitName(unitMember(m.inst)))+
-			" 2>/dev/null; rm -f -- "+executor.ShellQuote(path.Join("/etc/systemd/system", install.UnitName(unitMember(m.inst))))+" && systemctl daemon-reload", nil)
+		res, err := m.inst.Exec.Run(ctx, install.RemoveUnitScript(install.UnitName(unitMember(m.inst))), nil)
 		if err == nil && res.ExitCode != 0 {
 			err = errors.New(strings.TrimSpace(res.Stderr))
 		}

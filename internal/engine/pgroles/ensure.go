@@ -72,7 +72,8 @@ var rewindFunctions = []string{
 // superuser with the admin password; Admin with the password derived from
 // it, for the connection secret and the SQL controllers: it may make roles
 // and databases but is no superuser; and Rewind, with a password derived
-// too, which may only read the files pg_rewind reads.
+// too, which may only read the files pg_rewind reads; and Monitor, which
+// may only read the server's statistics, for the metrics exporter.
 func Provider(superuser, adminPassword string) []Role {
 	rewind := make([]Grant, len(rewindFunctions))
 	for n, f := range rewindFunctions {
@@ -100,6 +101,9 @@ func Provider(superuser, adminPassword string) []Role {
 			}, memberOf("pg_monitor"), memberOf("pg_signal_backend")},
 		},
 		{Name: Rewind, Password: Password(adminPassword, Rewind), Attrs: Attrs{Keep: true, Login: true}, Grants: rewind},
+		// Its derived password is never used: the exporter comes in by
+		// peer, and pg_hba.conf rejects it over TCP.
+		{Name: Monitor, Password: Password(adminPassword, Monitor), Attrs: Attrs{Keep: true, Login: true}, Grants: []Grant{memberOf("pg_monitor")}},
 	}
 }
 

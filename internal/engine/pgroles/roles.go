@@ -25,6 +25,11 @@ const (
 	// TLS.
 	Rewind = "dbaas_rewind"
 
+	// Monitor is what a member's metrics exporter logs in as: over the
+	// unix socket only, by peer as the engine's OS user (pg_ident.conf
+	// maps it), with pg_monitor and nothing else.
+	Monitor = "dbaas_monitor"
+
 	// label keeps these derivations apart from any other use of the
 	// admin password as a key.
 	label = "dbaas.io role password\x00"

@@ -33,22 +33,30 @@ const (
 // backupStep installs pgbackrest with apt, or checks that it is there on
 // machines where the provider does not install packages.
 func backupStep(o Options) steps.Step {
+	return packageStep(o, "pgbackrest", pgbackrestBin, StepInstallBackup, StepFindBackup, errNoPgBackRest)
+}
+
+// packageStep installs the Debian package pkg with apt (the step called
+// install), or, on machines where the provider does not install packages,
+// checks that its program bin is there (the step called find), failing
+// with notFound (which takes bin).
+func packageStep(o Options, pkg, bin, install, find, notFound string) steps.Step {
 	if o.InstallPackages {
-		s := steps.Package("pgbackrest")
-		s.Name = StepInstallBackup
+		s := steps.Package(pkg)
+		s.Name = install
 		return s
 	}
 	found := func(ctx context.Context, e executor.Executor) (bool, error) {
-		res, err := run(ctx, e, "looking for pgbackrest", "[ -x "+q(pgbackrestBin)+" ] && echo yes || true")
+		res, err := run(ctx, e, "looking for "+pkg, "[ -x "+q(bin)+" ] && echo yes || true")
 		return err == nil && res.Stdout == "yes\n", err
 	}
 	return steps.Step{
-		Name:  StepFindBackup,
+		Name:  find,
 		Check: found,
 		Apply: func(ctx context.Context, e executor.Executor) error {
 			ok, err := found(ctx, e)
 			if err == nil && !ok {
-				err = errors.Errorf(errNoPgBackRest, pgbackrestBin)
+				err = errors.Errorf(notFound, bin)
 			}
 			return err
 		},

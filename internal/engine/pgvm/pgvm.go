@@ -85,6 +85,10 @@ type Options struct {
 	// Backup installs pgbackrest too, when InstallPackages, or checks that
 	// it is there otherwise: the instance archives its WAL with it.
 	Backup bool
+	// Metrics installs prometheus-postgres-exporter too, when
+	// InstallPackages, or checks that it is there otherwise: the members
+	// export their metrics with it.
+	Metrics bool
 }
 
 // withDefaults returns o with its empty fields filled in.
@@ -194,6 +198,9 @@ func Provision(o Options) ([]steps.Step, error) {
 	}
 	if o.Backup {
 		s = append(s, backupStep(o))
+	}
+	if o.Metrics {
+		s = append(s, metricsStep(o))
 	}
 	if o.DataDisk != "" {
 		m := steps.Mount(o.DataDisk, o.mountPoint(), o.FSType)

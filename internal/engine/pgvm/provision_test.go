@@ -75,6 +75,14 @@ func TestProvisionSteps(t *testing.T) {
 			o:    func() Options { o := vmOptions(); o.DataDisk, o.InstallPackages, o.Backup = "", false, true; return o }(),
 			want: []string{"find postgresql-15 binaries", "find pgbackrest"},
 		},
+		"PackagesWithMetrics": {
+			o:    func() Options { o := vmOptions(); o.DataDisk, o.Backup, o.Metrics = "", true, true; return o }(),
+			want: []string{"install postgresql-15", "install pgbackrest", "install prometheus-postgres-exporter"},
+		},
+		"PreinstalledWithMetrics": {
+			o:    func() Options { o := vmOptions(); o.DataDisk, o.InstallPackages, o.Metrics = "", false, true; return o }(),
+			want: []string{"find postgresql-15 binaries", "find prometheus-postgres-exporter"},
+		},
 		"XFSIsNotGrown": {
 			o:    func() Options { o := vmOptions(); o.FSType = "xfs"; return o }(),
 			want: []string{"install postgresql-15", "mount data disk"},

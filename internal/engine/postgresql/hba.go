@@ -43,7 +43,8 @@ func hbaName(n string) string {
 // line comes first because PostgreSQL takes the first line that matches and
 // never falls back, so the engine user's own peer line must not catch the
 // admin role. Everyone else may come in over the socket as themselves
-// (peer). Over TCP nothing comes in without TLS: every TCP rule is
+// (peer), but for the metrics exporter's role, which the engine user comes
+// in as by the map too, and which never comes in over TCP. Over TCP nothing comes in without TLS: every TCP rule is
 // hostssl, so a plain connection finds no rule and is refused. The admin
 // account, the superuser the provider administers the server with (over
 // the socket, as the watchdog does), never comes in over TCP: its reject
@@ -64,9 +65,11 @@ func renderHBA(adminUser string, peers, apps []string) string {
 		"# Managed by the dbaas provider. Changes are overwritten.",
 		"# TYPE   DATABASE     USER  ADDRESS  METHOD",
 		"local    all          " + admin + "  peer map=" + identMap,
+		"local    all          " + pgroles.Monitor + "  peer map=" + identMap,
 		"local    all          all            peer",
 		"host     all          " + admin + "  all  reject",
 		"host     replication  " + admin + "  all  reject",
+		"host     all          " + pgroles.Monitor + "  all  reject",
 	}
 	for _, n := range append([]string{Address + "/32"}, peers...) {
 		lines = append(lines, "hostssl  all          "+pgroles.Admin+"  "+n+"  scram-sha-256")

@@ -8,6 +8,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 
 	"github.com/dbaas-io/dbaas/internal/clients/executor"
+	"github.com/dbaas-io/dbaas/internal/engine/pgroles"
 )
 
 const (
@@ -30,7 +31,8 @@ var osUserName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
 // (the server's own tools, pgBackRest), root, and the user the provider's
 // socket connections come from (this process's user here, the login user
 // over SSH, who may run anything as root through sudo anyway); nobody else
-// becomes the superuser. osUsers must be plain names (checked by identUsers).
+// becomes the superuser. The engine user may also log in as the metrics
+// exporter's role (pgroles.Monitor). osUsers must be plain names (checked by identUsers).
 func renderIdent(adminUser string, osUsers []string) string {
 	lines := []string{
 		"# Managed by the dbaas provider. Changes are overwritten.",
@@ -39,6 +41,8 @@ func renderIdent(adminUser string, osUsers []string) string {
 	for _, u := range osUsers {
 		lines = append(lines, identMap+"  "+hbaName(u)+"  "+hbaName(adminUser))
 	}
+	// The metrics exporter runs as the engine user, beside the server.
+	lines = append(lines, identMap+"  "+engineUser+"  "+pgroles.Monitor)
 	return strings.Join(append(lines, ""), "\n")
 }
 

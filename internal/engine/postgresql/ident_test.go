@@ -24,13 +24,13 @@ func TestRenderIdent(t *testing.T) {
 			reason: "Each OS user is mapped to the admin role in the map the socket line names",
 			admin:  "postgres",
 			users:  []string{"postgres", "root", "ubuntu"},
-			want:   []string{"dbaas postgres postgres", "dbaas root postgres", "dbaas ubuntu postgres"},
+			want:   []string{"dbaas postgres postgres", "dbaas root postgres", "dbaas ubuntu postgres", "dbaas postgres dbaas_monitor"},
 		},
 		"QuotedNames": {
 			reason: "Names that are not plain identifiers are double-quoted, so that none is two fields or a keyword",
 			admin:  `Ad"min all`,
 			users:  []string{"root", "ci-runner.1"},
-			want:   []string{`dbaas root "Ad""min all"`, `dbaas "ci-runner.1" "Ad""min all"`},
+			want:   []string{`dbaas root "Ad""min all"`, `dbaas "ci-runner.1" "Ad""min all"`, "dbaas postgres dbaas_monitor"},
 		},
 	}
 	for name, tc := range cases {

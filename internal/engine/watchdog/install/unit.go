@@ -17,15 +17,21 @@ const StepUnit = "write watchdog unit"
 func UnitName(member string) string { return "dbaas-watchdog-" + member + ".service" }
 
 // SystemdSteps run the watchdog of the member called member as a systemd
-// unit on a VM: the unit is written (and systemd reloaded, and a watchdog
-// that runs restarted, so that new flags take effect), then enabled and
-// started. The binary and the configuration must be in place first.
+// unit on a VM (DaemonSystemdSteps). The binary and the configuration must
+// be in place first.
 func SystemdSteps(member string, p watchdog.Process) []steps.Step {
-	name := UnitName(member)
-	unit := steps.File(path.Join("/etc/systemd/system", name), []byte(RenderUnit(p)), 0o644)
+	return DaemonSystemdSteps(UnitName(member), StepUnit, daemonOf(p))
+}
+
+// DaemonSystemdSteps run d as the systemd unit name on a VM: the unit is
+// written (and systemd reloaded, and a daemon that runs restarted, so that
+// new flags take effect), then enabled and started. step names the first
+// step.
+func DaemonSystemdSteps(name, step string, d Daemon) []steps.Step {
+	unit := steps.File(path.Join("/etc/systemd/system", name), []byte(RenderDaemonUnit(d)), 0o644)
 	return []steps.Step{
 		{
-			Name:  StepUnit,
+			Name:  step,
 			Check: unit.Check,
 			Apply: func(ctx context.Context, e executor.Executor) error {
 				if err := unit.Apply(ctx, e); err != nil {
@@ -38,35 +44,48 @@ func SystemdSteps(member string, p watchdog.Process) []steps.Step {
 	}
 }
 
+// RemoveUnitScript stops and disables the unit name and removes its file.
+func RemoveUnitScript(name string) string {
+	return "systemctl disable --now -- " + q(name) + " 2>/dev/null; rm -f -- " + q(path.Join("/etc/systemd/system", name)) + " && systemctl daemon-reload"
+}
+
 // RenderUnit returns the systemd unit that runs the watchdog on a VM.
 // Restart=always brings it back whatever ended it, and the unit never stops
 // trying (StartLimitIntervalSec=0): a member without its watchdog is a
 // primary that cannot fence itself. It runs as the engine's OS user, like
 // the server, and logs to the journal.
-func RenderUnit(p watchdog.Process) string {
-	args := p.Args()
-	exec := make([]string, len(args))
-	for i, a := range args {
+func RenderUnit(p watchdog.Process) string { return RenderDaemonUnit(daemonOf(p)) }
+
+// RenderDaemonUnit returns the systemd unit that runs d on a VM, as
+// RenderUnit describes.
+func RenderDaemonUnit(d Daemon) string {
+	exec := make([]string, len(d.Args))
+	for i, a := range d.Args {
 		exec[i] = systemdQuote(a)
 	}
-	return strings.Join([]string{
+	lines := []string{
 		"# Written by the dbaas provider; local edits are overwritten.",
 		"[Unit]",
-		"Description=dbaas self-fencing watchdog (" + systemdEscape(p.ConfigFile) + ")",
+		"Description=" + systemdEscape(d.Description),
 		"StartLimitIntervalSec=0",
 		"",
 		"[Service]",
 		"Type=simple",
-		"User=" + p.OSUser,
-		"Group=" + p.OSUser,
-		"ExecStart=" + strings.Join(exec, " "),
+		"User=" + d.OSUser,
+		"Group=" + d.OSUser,
+	}
+	for _, kv := range d.Env {
+		lines = append(lines, "Environment="+systemdQuote(kv))
+	}
+	return strings.Join(append(lines,
+		"ExecStart="+strings.Join(exec, " "),
 		"Restart=always",
 		"RestartSec=1s",
 		"",
 		"[Install]",
 		"WantedBy=multi-user.target",
 		"",
-	}, "\n")
+	), "\n")
 }
 
 // systemdQuote returns s as one word of a systemd command line: as it is
