@@ -120,6 +120,17 @@ func (c counters) since(before counters) counters {
 	return d
 }
 
+// apiRequests is how many requests the provider sent the API server.
+func (c counters) apiRequests() int {
+	n := 0
+	for k, v := range c {
+		if strings.HasPrefix(k, restRequests+"{") {
+			n += int(v)
+		}
+	}
+	return n
+}
+
 // String renders the non-zero counters, with the Database controller's
 // mean reconcile time and wait in its queue, and the mean time of each SQL
 // operation, one a line.
