@@ -86,15 +86,9 @@ type benchServer struct {
 	admin *pgx.Conn
 }
 
-// setUp starts the API server and PostgreSQL, makes the namespace, the
-// admin Secret and the ProviderConfig, and starts the provider binary.
-func setUp(b *testing.B, f providerFlags) *fixture {
-	b.Helper()
-	return setUpServers(b, f, 1)
-}
-
-// setUpServers is setUp with n PostgreSQL servers, each with an admin
-// Secret and a ClusterProviderConfig of its own.
+// setUpServers starts the API server and n PostgreSQL servers, makes the
+// namespace and, for each server, an admin Secret and a
+// ClusterProviderConfig, and starts the provider binary.
 func setUpServers(b *testing.B, f providerFlags, n int) *fixture {
 	b.Helper()
 	env := testenv.Start(b)
