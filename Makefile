@@ -36,7 +36,7 @@ PLUGIN_DIR    ?= $(if $(PREFIX),$(PREFIX)/bin,$(or $(shell $(GO) env GOBIN),$(sh
 # expects it; set RENDER_PORT when that port is taken.
 RENDER_PORT   ?= 9443
 
-.PHONY: help deps tools build install-plugin generate check-generated lint unit render package test bench bench-function bench-200 bench-500 bench-instance bench-backup demo up down clean
+.PHONY: help deps tools build install-plugin generate check-generated lint unit render package test bench bench-function bench-200 bench-500 bench-2000 bench-instance bench-backup demo up down clean
 
 help: ## List the targets.
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -212,6 +212,9 @@ bench-backup: deps $(OBJECT_STORE) ## Backups of a 2 GB pgbench database with pg
 
 bench-500: deps build ## 500 Databases on one PostgreSQL server to Ready, and the provider's RSS (about 2 min a run).
 	$(GO) test -run '^$$' -bench BenchmarkFiveHundredDatabases -benchtime=1x -count 5 -timeout 30m ./test/bench500/
+
+bench-2000: deps build ## 2,000 Databases over 4 PostgreSQL servers to Ready: time, RSS and API requests per Database (about 10 min a run).
+	$(GO) test -run '^$$' -bench BenchmarkTwoThousandDatabases -benchtime=1x -count 3 -timeout 90m ./test/bench500/
 
 demo: deps build package ## From a Database to a working PostgreSQL database, and back.
 	$(BIN)/localenv --root $(CURDIR) demo

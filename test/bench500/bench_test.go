@@ -70,25 +70,48 @@ var (
 // MB-rss-peak is the kernel's high-water mark (VmHWM) at the end of the
 // holding, which includes the bring-up; MB-rss-idle is the RSS before the
 // first create. MB are 10^6 bytes.
+//
+// api-req-per-db is how many requests the provider sent the API server per
+// Database, from the first create to the end of the holding;
+// KB-rss-per-db is the holding median less the idle RSS, per Database
+// (KB are 10^3 bytes).
 func BenchmarkFiveHundredDatabases(b *testing.B) {
-	fx := setUp(b, providerFlags{maxRate: *maxRate, workers: *workers, poll: providerPoll, debug: *debug})
+	benchDatabases(b, databases, 1)
+}
+
+// BenchmarkTwoThousandDatabases is BenchmarkFiveHundredDatabases with 2,000
+// Databases spread evenly over 4 PostgreSQL servers, each with its own
+// ClusterProviderConfig: how the provider scales with resources and
+// servers. It is run by make bench-2000, never by make test.
+func BenchmarkTwoThousandDatabases(b *testing.B) {
+	benchDatabases(b, 4*databases, 4)
+}
+
+// benchDatabases brings n Databases spread over servers PostgreSQL servers
+// to Ready, b.N times, and reports the time and the provider's memory and
+// API requests.
+func benchDatabases(b *testing.B, n, servers int) {
+	fx := setUpServers(b, providerFlags{maxRate: *maxRate, workers: *workers, poll: providerPoll, debug: *debug}, servers)
 	run := nextRun()
-	names := databaseNames(databases)
+	names := databaseNames(n)
 
 	idle, err := readMemory(fx.provider.PID())
 	if err != nil {
 		b.Fatal(err)
 	}
 	var (
-		toReady time.Duration
-		held    []int64
-		peak    int64
+		toReady  time.Duration
+		held     []int64
+		peak     int64
+		requests int
 	)
 	d := &diagnoser{fx: fx, run: run, counters: fx.counters(b)}
 	b.ResetTimer()
 	b.StopTimer()
 	for i := 0; i < b.N; i++ {
+		before := fx.counters(b)
 		o := fx.bringUpAndHold(b, names)
+		requests += fx.counters(b).since(before).apiRequests()
 		toReady += o.toReady
 		held = append(held, o.held...)
 		peak = max(peak, o.peak)
@@ -106,10 +129,12 @@ func BenchmarkFiveHundredDatabases(b *testing.B) {
 
 	perOp := toReady.Seconds() / float64(b.N)
 	b.ReportMetric(perOp, "s-to-ready")
-	b.ReportMetric(float64(databases)/perOp, "dbs/s")
+	b.ReportMetric(float64(n)/perOp, "dbs/s")
 	b.ReportMetric(mb(median(held)), "MB-rss-median")
 	b.ReportMetric(mb(float64(peak)), "MB-rss-peak")
 	b.ReportMetric(mb(float64(idle.RSS)), "MB-rss-idle")
+	b.ReportMetric(1000*mb(median(held)-float64(idle.RSS))/float64(n), "KB-rss-per-db")
+	b.ReportMetric(float64(requests)/float64(b.N*n), "api-req-per-db")
 }
 
 // An outcome is what one iteration measured.

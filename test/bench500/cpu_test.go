@@ -64,8 +64,9 @@ type cpuMeter struct {
 
 // newCPUMeter finds the processes: the provider by its PID, etcd and
 // kube-apiserver as the children of this process that envtest started,
-// and PostgreSQL as the postmaster listening on pgPort with its backends.
-func newCPUMeter(providerPID, pgPort int) (*cpuMeter, error) {
+// and PostgreSQL as the postmasters listening on pgPorts with their
+// backends.
+func newCPUMeter(providerPID int, pgPorts ...int) (*cpuMeter, error) {
 	self := os.Getpid()
 	child := func(bin string) (int, error) {
 		for _, pid := range processes(func(c []string) bool { return filepath.Base(c[0]) == bin }) {
@@ -83,9 +84,11 @@ func newCPUMeter(providerPID, pgPort int) (*cpuMeter, error) {
 	if err != nil {
 		return nil, err
 	}
-	postmaster, err := postmasterPID(pgPort)
-	if err != nil {
-		return nil, err
+	postmasters := make([]int, len(pgPorts))
+	for i, port := range pgPorts {
+		if postmasters[i], err = postmasterPID(port); err != nil {
+			return nil, err
+		}
 	}
 	own := func(pid int) func() (time.Duration, error) {
 		return func() (time.Duration, error) {
@@ -98,7 +101,17 @@ func newCPUMeter(providerPID, pgPort int) (*cpuMeter, error) {
 		"etcd":           own(etcd),
 		"kube-apiserver": own(apiserver),
 		"benchmark":      own(self),
-		"postgresql":     func() (time.Duration, error) { return proccpu.FamilyCPU(postmaster) },
+		"postgresql": func() (time.Duration, error) {
+			var all time.Duration
+			for _, pm := range postmasters {
+				d, err := proccpu.FamilyCPU(pm)
+				if err != nil {
+					return 0, err
+				}
+				all += d
+			}
+			return all, nil
+		},
 	}}, nil
 }
 

@@ -64,12 +64,22 @@ func databaseNames(n int) []string {
 	return names
 }
 
-// database is the simplest Database on the ProviderConfig's server: no
-// instance, no class, the external name defaulting to the object's name.
-func database(name string) *v1alpha1.Database {
+// database is the simplest Database on the server of the ProviderConfig
+// called config: no instance, no class, the external name defaulting to
+// the object's name.
+func database(name, config string) *v1alpha1.Database {
 	d := &v1alpha1.Database{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}}
-	d.Spec.ProviderConfigReference = &xpv2.ProviderConfigReference{Kind: apisv1alpha1.ClusterProviderConfigKind, Name: providerConfig}
+	d.Spec.ProviderConfigReference = &xpv2.ProviderConfigReference{Kind: apisv1alpha1.ClusterProviderConfigKind, Name: config}
 	return d
+}
+
+// onServer returns the names of names that live on the j-th server.
+func (f *fixture) onServer(names []string, j int) []string {
+	var out []string
+	for i := j; i < len(names); i += len(f.servers) {
+		out = append(out, names[i])
+	}
+	return out
 }
 
 // createDatabases creates a Database for every name, createWorkers at a
@@ -84,7 +94,7 @@ func (f *fixture) createDatabases(b *testing.B, names []string) {
 	for w := range createWorkers {
 		wg.Go(func() {
 			for i := w; i < len(names); i += createWorkers {
-				if err := f.client.Create(context.Background(), database(names[i])); err != nil {
+				if err := f.client.Create(context.Background(), database(names[i], f.servers[i%len(f.servers)].config)); err != nil {
 					mu.Lock()
 					errs = append(errs, fmt.Errorf("%s: %w", names[i], err))
 					mu.Unlock()
@@ -115,7 +125,7 @@ func (f *fixture) waitAllReady(b *testing.B, n int, start time.Time) progress {
 	b.Helper()
 	var p progress
 	ctx := context.Background()
-	for deadline := start.Add(giveUp); ; time.Sleep(pollEvery) {
+	for deadline := start.Add(giveUpFor(n)); ; time.Sleep(pollEvery) {
 		l := &v1alpha1.DatabaseList{}
 		if err := f.client.List(ctx, l, client.InNamespace(namespace)); err != nil {
 			b.Fatal(err)
@@ -142,7 +152,7 @@ func (f *fixture) waitAllReady(b *testing.B, n int, start time.Time) progress {
 			b.Fatalf("the provider exited with %d of %d Databases ready: %s", ready, n, tail(f.provider.log))
 		}
 		if time.Now().After(deadline) {
-			b.Fatalf("gave up after %s with %d of %d Databases Ready and Synced; the others:\n%s", giveUp, ready, n, tally(l.Items))
+			b.Fatalf("gave up after %s with %d of %d Databases Ready and Synced; the others:\n%s", giveUpFor(n), ready, n, tally(l.Items))
 		}
 	}
 }
@@ -166,14 +176,23 @@ func tally(ds []v1alpha1.Database) string {
 	return byCount(counts, 10)
 }
 
-// verifyOnServer checks that the server has exactly the benchmark's
-// databases: Ready must mean that they really exist.
+// verifyOnServer checks that each server has exactly the benchmark's
+// databases that live on it: Ready must mean that they really exist.
 func (f *fixture) verifyOnServer(b *testing.B, names []string) {
 	b.Helper()
-	got := serverDatabases(b, f.admin)
-	if !slices.Equal(got, names) {
-		b.Fatalf("the server has %d databases named %s, want the %d Ready ones", len(got), namePattern, len(names))
+	for j, s := range f.servers {
+		got, want := serverDatabases(b, s.admin), f.onServer(names, j)
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			b.Fatalf("server %d has %d databases named %s, want the %d Ready ones", j, len(got), namePattern, len(want))
+		}
 	}
+}
+
+// giveUpFor is giveUp for n Databases: giveUp for each 500 begun.
+func giveUpFor(n int) time.Duration {
+	return giveUp * time.Duration((n+databases-1)/databases)
 }
 
 // serverDatabases lists the benchmark's databases on the server, sorted.
@@ -203,12 +222,15 @@ func (f *fixture) deleteAll(b *testing.B) time.Duration {
 	if err := f.client.DeleteAllOf(ctx, &v1alpha1.Database{}, client.InNamespace(namespace)); err != nil {
 		b.Fatal(err)
 	}
-	for deadline := start.Add(giveUp); ; time.Sleep(pollEvery) {
+	for deadline := start.Add(giveUpFor(databases * len(f.servers))); ; time.Sleep(pollEvery) {
 		l := &v1alpha1.DatabaseList{}
 		if err := f.client.List(ctx, l, client.InNamespace(namespace)); err != nil {
 			b.Fatal(err)
 		}
-		left := serverDatabases(b, f.admin)
+		var left []string
+		for _, s := range f.servers {
+			left = append(left, serverDatabases(b, s.admin)...)
+		}
 		if len(l.Items) == 0 && len(left) == 0 {
 			break
 		}
@@ -272,7 +294,7 @@ func byCount(counts map[string]int, limit int) string {
 }
 
 // benchName matches a benchmark Database's name inside a message.
-var benchName = regexp.MustCompile(`bench-[0-9]{3}`)
+var benchName = regexp.MustCompile(`bench-[0-9]{3,}`)
 
 // anonymise replaces the Databases' names in a message, so that the same
 // problem on many Databases counts as one kind.

@@ -65,23 +65,33 @@ const (
 	clientBurst = 2000
 )
 
-// A fixture is everything one benchmark run works with: an API server, a
-// PostgreSQL server, a client, and the provider process.
+// A fixture is everything one benchmark run works with: an API server,
+// PostgreSQL servers, a client, and the provider process.
 type fixture struct {
 	client client.Client
-	// admin is a connection to the server as its admin, for looking at
-	// it from outside the provider.
-	admin    *pgx.Conn
+	// servers are the PostgreSQL servers; the i-th Database lives on the
+	// (i mod len)-th.
+	servers  []benchServer
 	provider *provider
 	cpu      *cpuMeter
 }
 
-// setUp starts the API server and PostgreSQL, makes the namespace, the
-// admin Secret and the ProviderConfig, and starts the provider binary.
-func setUp(b *testing.B, f providerFlags) *fixture {
+// A benchServer is one PostgreSQL server under test and the
+// ClusterProviderConfig that points at it.
+type benchServer struct {
+	// config names the ClusterProviderConfig.
+	config string
+	// admin is a connection to the server as its admin, for looking at
+	// it from outside the provider.
+	admin *pgx.Conn
+}
+
+// setUpServers starts the API server and n PostgreSQL servers, makes the
+// namespace and, for each server, an admin Secret and a
+// ClusterProviderConfig, and starts the provider binary.
+func setUpServers(b *testing.B, f providerFlags, n int) *fixture {
 	b.Helper()
 	env := testenv.Start(b)
-	pg := pgtest.Start(b)
 
 	cfg := rest.CopyConfig(env.Config)
 	cfg.QPS, cfg.Burst = clientQPS, clientBurst
@@ -90,21 +100,32 @@ func setUp(b *testing.B, f providerFlags) *fixture {
 		b.Fatal(err)
 	}
 	create(b, c, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}})
-	create(b, c, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: adminSecret},
-		Data:       map[string][]byte{"username": []byte(pg.User), "password": []byte(pg.Password)},
-	})
-	create(b, c, &apisv1alpha1.ClusterProviderConfig{
-		ObjectMeta: metav1.ObjectMeta{Name: providerConfig},
-		Spec: apisv1alpha1.ProviderConfigSpec{Backend: apisv1alpha1.BackendLocal, Server: &apisv1alpha1.ExistingServer{
-			Engine:                    apisv1alpha1.ServerEnginePostgreSQL,
-			Host:                      pg.Host,
-			Port:                      int32(pg.Port),
-			AdminCredentialsSecretRef: xpv2.SecretReference{Namespace: namespace, Name: adminSecret},
-			TLS:                       &apisv1alpha1.ServerTLS{Mode: "disable"},
-			MaxOperationsPerSecond:    serverOpsPerSecond,
-		}},
-	})
+	servers := make([]benchServer, n)
+	ports := make([]int, n)
+	for i := range servers {
+		pg := pgtest.Start(b)
+		name, secret := providerConfig, adminSecret
+		if n > 1 {
+			name, secret = fmt.Sprintf("%s-%d", providerConfig, i), fmt.Sprintf("%s-%d", adminSecret, i)
+		}
+		create(b, c, &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: secret},
+			Data:       map[string][]byte{"username": []byte(pg.User), "password": []byte(pg.Password)},
+		})
+		create(b, c, &apisv1alpha1.ClusterProviderConfig{
+			ObjectMeta: metav1.ObjectMeta{Name: name},
+			Spec: apisv1alpha1.ProviderConfigSpec{Backend: apisv1alpha1.BackendLocal, Server: &apisv1alpha1.ExistingServer{
+				Engine:                    apisv1alpha1.ServerEnginePostgreSQL,
+				Host:                      pg.Host,
+				Port:                      int32(pg.Port),
+				AdminCredentialsSecretRef: xpv2.SecretReference{Namespace: namespace, Name: secret},
+				TLS:                       &apisv1alpha1.ServerTLS{Mode: "disable"},
+				MaxOperationsPerSecond:    serverOpsPerSecond,
+			}},
+		})
+		servers[i] = benchServer{config: name, admin: pg.Admin(b)}
+		ports[i] = pg.Port
+	}
 
 	dir := b.TempDir()
 	f.kubeconfig = filepath.Join(dir, "kubeconfig")
@@ -117,14 +138,14 @@ func setUp(b *testing.B, f providerFlags) *fixture {
 	// provider has stopped.
 	b.Cleanup(func() { keepLog(b, logPath) })
 	p := startProvider(b, providerBinary(b), logPath, f)
-	b.Logf("provider: pid %d, --max-reconcile-rate=%d --workers=%d (0: the provider's default) --poll=%v --debug=%v; ProviderConfig maxOperationsPerSecond=%d; log %s",
-		p.PID(), f.maxRate, f.workers, f.poll, f.debug, serverOpsPerSecond, logPath)
+	b.Logf("provider: pid %d, --max-reconcile-rate=%d --workers=%d (0: the provider's default) --poll=%v --debug=%v; %d server(s), ProviderConfig maxOperationsPerSecond=%d; log %s",
+		p.PID(), f.maxRate, f.workers, f.poll, f.debug, n, serverOpsPerSecond, logPath)
 
-	cpu, err := newCPUMeter(p.PID(), pg.Port)
+	cpu, err := newCPUMeter(p.PID(), ports...)
 	if err != nil {
 		b.Fatal(err)
 	}
-	fx := &fixture{client: c, admin: pg.Admin(b), provider: p, cpu: cpu}
+	fx := &fixture{client: c, servers: servers, provider: p, cpu: cpu}
 	fx.waitControllersRunning(b)
 	return fx
 }
@@ -155,7 +176,7 @@ func (f *fixture) waitControllersRunning(b *testing.B) {
 	b.Helper()
 	pc := &apisv1alpha1.ClusterProviderConfig{}
 	for deadline := time.Now().Add(providerStartTimeout); ; time.Sleep(100 * time.Millisecond) {
-		err := f.client.Get(context.Background(), client.ObjectKey{Name: providerConfig}, pc)
+		err := f.client.Get(context.Background(), client.ObjectKey{Name: f.servers[0].config}, pc)
 		if err == nil && slices.Contains(pc.GetFinalizers(), inUseFinalizer) {
 			return
 		}

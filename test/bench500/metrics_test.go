@@ -20,8 +20,10 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,6 +40,13 @@ const (
 	reconcileSum   = "controller_runtime_reconcile_time_seconds_sum"
 	reconcileCount = "controller_runtime_reconcile_time_seconds_count"
 	restRequests   = "rest_client_requests_total"
+	// queueSum and queueCount say how long Database reconciles waited in
+	// the workqueue for a worker; sqlSum and sqlCount how long the SQL
+	// statements of every SQL kind took, by operation.
+	queueSum   = "workqueue_queue_duration_seconds_sum"
+	queueCount = "workqueue_queue_duration_seconds_count"
+	sqlSum     = "dbaas_sql_operation_duration_seconds_sum"
+	sqlCount   = "dbaas_sql_operation_duration_seconds_count"
 )
 
 // hostLabel is the API server's address on client-go's series.
@@ -90,8 +99,11 @@ func wanted(line string) bool {
 	switch {
 	case strings.HasPrefix(line, reconcileTotal+"{"), strings.HasPrefix(line, restRequests+"{"):
 		return true
-	case strings.HasPrefix(line, reconcileSum+"{"), strings.HasPrefix(line, reconcileCount+"{"):
+	case strings.HasPrefix(line, reconcileSum+"{"), strings.HasPrefix(line, reconcileCount+"{"),
+		strings.HasPrefix(line, queueSum+"{"), strings.HasPrefix(line, queueCount+"{"):
 		return strings.Contains(line, databaseCtrl)
+	case strings.HasPrefix(line, sqlSum+"{"), strings.HasPrefix(line, sqlCount+"{"):
+		return true
 	}
 	return false
 }
@@ -108,17 +120,42 @@ func (c counters) since(before counters) counters {
 	return d
 }
 
+// apiRequests is how many requests the provider sent the API server.
+func (c counters) apiRequests() int {
+	n := 0
+	for k, v := range c {
+		if strings.HasPrefix(k, restRequests+"{") {
+			n += int(v)
+		}
+	}
+	return n
+}
+
 // String renders the non-zero counters, with the Database controller's
-// mean reconcile time, one a line.
+// mean reconcile time and wait in its queue, and the mean time of each SQL
+// operation, one a line.
 func (c counters) String() string {
 	counts := map[string]int{}
-	var sum, n float64
+	var sum, n, qsum, qn float64
+	sql := map[string][2]float64{}
 	for k, v := range c {
 		switch {
 		case strings.HasPrefix(k, reconcileSum):
 			sum = v
 		case strings.HasPrefix(k, reconcileCount):
 			n = v
+		case strings.HasPrefix(k, queueSum):
+			qsum = v
+		case strings.HasPrefix(k, queueCount):
+			qn = v
+		case strings.HasPrefix(k, sqlSum):
+			op := sql[k[len(sqlSum):]]
+			op[0] = v
+			sql[k[len(sqlSum):]] = op
+		case strings.HasPrefix(k, sqlCount):
+			op := sql[k[len(sqlCount):]]
+			op[1] = v
+			sql[k[len(sqlCount):]] = op
 		default:
 			counts[k] = int(v)
 		}
@@ -126,6 +163,15 @@ func (c counters) String() string {
 	out := byCount(counts, 30)
 	if n > 0 {
 		out += fmt.Sprintf("  Database reconciles took %.1f ms on average (%d reconciles, %.1f s in all)\n", 1000*sum/n, int(n), sum)
+	}
+	if qn > 0 {
+		out += fmt.Sprintf("  Database requests waited %.1f ms on average in the queue for a worker (%d waits)\n", 1000*qsum/qn, int(qn))
+	}
+	ops := slices.Sorted(maps.Keys(sql))
+	for _, op := range ops {
+		if s := sql[op]; s[1] > 0 {
+			out += fmt.Sprintf("  SQL %s took %.1f ms on average (%d, %.1f s in all)\n", op, 1000*s[0]/s[1], int(s[1]), s[0])
+		}
 	}
 	return out
 }

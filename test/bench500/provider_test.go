@@ -18,6 +18,7 @@ package bench500
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net/http"
 	"os"
@@ -51,9 +52,18 @@ var (
 	buildErr  error
 )
 
-// providerBinary builds ./cmd/provider once and returns its path.
+// prebuilt names a provider binary to run instead of building
+// ./cmd/provider: two builds run in turn (ABAB) compare two versions of
+// the provider at the same load.
+var prebuilt = flag.String("bench500.provider", "", "a provider binary to run instead of building ./cmd/provider")
+
+// providerBinary builds ./cmd/provider once and returns its path, or
+// returns -bench500.provider when set.
 func providerBinary(b testing.TB) string {
 	b.Helper()
+	if *prebuilt != "" {
+		return *prebuilt
+	}
 	buildOnce.Do(func() {
 		if buildDir, buildErr = os.MkdirTemp("", "bench500-bin-"); buildErr != nil {
 			return

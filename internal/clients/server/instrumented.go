@@ -46,10 +46,10 @@ func Unwrap(s dbms.Server) dbms.Server {
 		return Unwrap(i.Server)
 	case instrumentedExtensions:
 		return Unwrap(i.Server)
-	case lent:
-		return i.Server
+	case *lent:
+		return i.first
 	case lentExtensions:
-		return i.Server
+		return i.first
 	default:
 		return s
 	}

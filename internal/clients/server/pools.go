@@ -139,8 +139,11 @@ func NewPools() *Pools {
 	}
 }
 
-// Open lends a client of cfg's server from its pool; the client's Close
-// gives the session back. It has Open's signature, for Connector.Open.
+// Open lends a client of cfg's server from its pool, having borrowed one
+// session to show that the credentials log in; each statement of the
+// client then holds a session only while it runs (see lent), and the
+// client's Close tells the pool it is back. It has Open's signature, for
+// Connector.Open.
 func (ps *Pools) Open(ctx context.Context, cfg dbms.Config) (dbms.Server, error) {
 	slot, key := ps.keys(cfg)
 	p, err := ps.get(slot, key, cfg)
@@ -157,7 +160,7 @@ func (ps *Pools) Open(ctx context.Context, cfg dbms.Config) (dbms.Server, error)
 		return nil, err
 	}
 	ps.worked(slot, key)
-	return lend(c, p.lent.Done), nil
+	return lend(p.p, c, p.lent.Done), nil
 }
 
 // get returns the pool of key, made with cfg when there is none, marked as

@@ -248,6 +248,49 @@ func TestPools(t *testing.T) {
 		}
 	})
 
+	t.Run("SessionHeldOnlyWhileAStatementRuns", func(t *testing.T) {
+		// A reconcile keeps its client from Connect to its end, across the
+		// API server writes after its statements; its session must not be
+		// kept as long, or more reconciles than sessions queue on the pool.
+		cfg := e.role(t, "between", "pw-between")
+		var clients []dbms.Server
+		// On failure, the clients go back, so that the pools can close.
+		t.Cleanup(func() {
+			for _, s := range clients {
+				_ = s.Close(ctx)
+			}
+		})
+		// Bounded so that a client keeping its session fails the test
+		// instead of hanging it; not a performance expectation.
+		bounded, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		for range DefaultMaxConns + 2 {
+			s, err := ps.Open(bounded, cfg)
+			if err != nil {
+				t.Fatalf("a client while %d others are open between statements: %v", len(clients), err)
+			}
+			if _, err := s.ObserveDatabase(ctx, "postgres"); err != nil {
+				t.Fatal(err)
+			}
+			clients = append(clients, s)
+		}
+		// Every open client runs a second statement, on a session
+		// borrowed for it: the one it had is back in the pool.
+		for _, s := range clients {
+			if o, err := s.ObserveDatabase(ctx, "postgres"); err != nil || o == nil {
+				t.Fatalf("a later statement of an open client: %v, %v; want the postgres database", o, err)
+			}
+		}
+		if got := len(e.backends(t, "between")); got > DefaultMaxConns || got == 0 {
+			t.Errorf("%d open clients left %d sessions, want 1 to %d", len(clients), got, DefaultMaxConns)
+		}
+		for _, s := range clients {
+			if err := s.Close(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+
 	t.Run("UnusedPoolsClosed", func(t *testing.T) {
 		cfg := e.role(t, "unused", "pw-unused")
 		if err := reconcile(ctx, ps, cfg); err != nil {
@@ -260,6 +303,7 @@ func TestPools(t *testing.T) {
 		ps.Sweep(time.Now().Add(ps.IdleAfter + time.Second))
 		e.waitBackends(t, "unused", 0)
 		e.waitBackends(t, "busy", 0)
+		e.waitBackends(t, "between", 0)
 	})
 
 	t.Run("StopEndsEverything", func(t *testing.T) {
