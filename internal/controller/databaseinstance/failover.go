@@ -9,7 +9,6 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/resource"
 	"golang.org/x/sync/errgroup"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -178,15 +177,17 @@ func (e *external) writeObject(ctx context.Context, cr *v1alpha1.DatabaseInstanc
 
 // trackPrimary records when the primary stopped answering, or forgets it
 // once it answers again, and reports how long it has not answered. Only a
-// primary that answered when last observed (prev) starts being tracked,
-// from when a look last saw it answer (last, see unseenSince), or else
-// from lookedAt: when the look that first found it not answering began,
-// not when that look ended, which on a loaded machine or over SSH is
-// a good part of a second later. That look itself then counts the primary
-// down only from seenAt, when its snapshot was complete: a look over SSH
-// can take longer than failover.after, and the primary may have answered
-// at its start. reached says whether the provider can fence the primary.
-func (e *external) trackPrimary(ctx context.Context, cr *v1alpha1.DatabaseInstance, ready, reached bool, prev []v1alpha1.Member, last sighting, lookedAt, seenAt time.Time) (time.Duration, bool, error) {
+// primary that answered when last observed (as the instance's status
+// recorded it) starts being tracked, from when a look last saw it answer
+// (last, see unseenSince), or else from lookedAt: when the look that first
+// found it not answering began, not when that look ended, which on a
+// loaded machine or over SSH is a good part of a second later. That look
+// itself then counts the primary down only from seenAt, when its snapshot
+// was complete: a look over SSH can take longer than failover.after, and
+// the primary may have answered at its start. reached says whether the
+// provider can fence the primary. Either record is written as a decision
+// (see writeDecision).
+func (e *external) trackPrimary(ctx context.Context, cr *v1alpha1.DatabaseInstance, ready, reached bool, last sighting, lookedAt, seenAt time.Time) (time.Duration, bool, error) {
 	since, tracked, err := downSince(cr)
 	if err != nil {
 		return 0, false, err
@@ -195,8 +196,7 @@ func (e *external) trackPrimary(ctx context.Context, cr *v1alpha1.DatabaseInstan
 		if !tracked && cr.GetAnnotations()[annotationSyncMembers] == "" {
 			return 0, false, nil
 		}
-		meta.RemoveAnnotations(cr, AnnotationPrimaryDownSince, annotationSyncMembers)
-		return 0, false, errors.Wrap(e.writeObject(ctx, cr), errRecordDown)
+		return 0, false, errors.Wrap(e.writeDecision(ctx, cr, answersRecord()), errRecordDown)
 	}
 	if tracked {
 		return time.Since(since), true, nil
@@ -205,24 +205,17 @@ func (e *external) trackPrimary(ctx context.Context, cr *v1alpha1.DatabaseInstan
 	// answering; one being created or started has not yet. So has not a
 	// primary the spec names on a machine that is off, which is no reason
 	// to replace the one that runs.
-	if !answeredAsPrimary(prev, e.primaryMember().vm) {
+	vm := e.primaryMember().vm
+	seen := lastSeen(cr, vm)
+	if !seen.Answered {
 		return 0, false, nil
 	}
-	var synced []string
-	for _, m := range prev {
-		if m.SyncState == "sync" || m.SyncState == "quorum" {
-			synced = append(synced, m.VirtualMachine)
-		}
-	}
-	since, sighted := unseenSince(last, e.primaryMember().vm, lookedAt, failoverAfter(cr.Spec.ForProvider), reached)
-	meta.AddAnnotations(cr, map[string]string{
-		AnnotationPrimaryDownSince: since.UTC().Format(time.RFC3339Nano),
-		annotationSyncMembers:      strings.Join(synced, ","),
-	})
+	since, sighted := unseenSince(last, vm, lookedAt, failoverAfter(cr.Spec.ForProvider), reached)
+	err = e.writeDecision(ctx, cr, downRecord(vm, since, seen))
 	if !sighted {
 		since = seenAt
 	}
-	return time.Since(since), true, errors.Wrap(e.writeObject(ctx, cr), errRecordDown)
+	return time.Since(since), true, errors.Wrap(err, errRecordDown)
 }
 
 // policy is what the failover decision takes from the instance besides
@@ -325,15 +318,11 @@ func (e *external) failover(ctx context.Context, cr *v1alpha1.DatabaseInstance) 
 // in spec.forProvider.primary and ends the wait, in one write with the
 // instance's resourceVersion (see writeDecision).
 func (e *external) recordFailover(ctx context.Context, cr *v1alpha1.DatabaseInstance, rec epochRecord) error {
-	b, err := json.Marshal(rec)
+	d, err := failoverRecord(rec, e.decidedOn)
 	if err != nil {
 		return err
 	}
-	return e.writeDecision(ctx, cr, e.decidedOn, func(o *v1alpha1.DatabaseInstance) {
-		meta.AddAnnotations(o, map[string]string{AnnotationEpoch: string(b)})
-		meta.RemoveAnnotations(o, AnnotationPrimaryDownSince, annotationSyncMembers)
-		o.Spec.ForProvider.Primary = rec.Primary
-	})
+	return e.writeDecision(ctx, cr, d)
 }
 
 // moveFollowers points the replicas that streamed from the former primary
@@ -429,19 +418,19 @@ func (e *external) setPrimary(vm string) {
 }
 
 // recordSwitchover records the next epoch for a manual switchover to the
-// member that should be the primary, unless the latest record names it.
+// member that should be the primary, unless the latest record names it
+// (see writeDecision).
 func (e *external) recordSwitchover(ctx context.Context, cr *v1alpha1.DatabaseInstance) error {
 	if e.rec.Primary == e.primaryMember().vm {
 		return nil
 	}
 	now := metav1.Now()
 	rec := epochRecord{Epoch: e.rec.Epoch + 1, Primary: e.primaryMember().vm, FailoverAt: e.rec.FailoverAt, SwitchoverAt: &now}
-	b, err := json.Marshal(rec)
-	if err != nil {
-		return errors.Wrapf(err, errRecordEpoch, rec.Epoch, e.primaryMember().vm)
+	d, err := switchoverRecord(rec)
+	if err == nil {
+		err = e.writeDecision(ctx, cr, d)
 	}
-	meta.AddAnnotations(cr, map[string]string{AnnotationEpoch: string(b)})
-	if err := e.writeObject(ctx, cr); err != nil {
+	if err != nil {
 		return errors.Wrapf(err, errRecordEpoch, rec.Epoch, e.primaryMember().vm)
 	}
 	e.rec = rec

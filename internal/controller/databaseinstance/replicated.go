@@ -205,7 +205,7 @@ func (e *external) observeReplicated(ctx context.Context, cr *v1alpha1.DatabaseI
 	if ps.Ready {
 		e.sightings.saw(cr.GetUID(), sighting{VM: e.primaryMember().vm, At: seenAt})
 	}
-	down, tracked, err := e.trackPrimary(ctx, cr, ps.Ready, ps.Fenceable, cr.Status.AtProvider.Members, last, lookedAt, seenAt)
+	down, tracked, err := e.trackPrimary(ctx, cr, ps.Ready, ps.Fenceable, last, lookedAt, seenAt)
 	if err != nil {
 		return managed.ExternalObservation{}, err
 	}

@@ -102,9 +102,10 @@ func (e *external) rollingSuccessor(ctx context.Context) (string, error) {
 
 // rollOver switches over to successor, whose restart is done, once it
 // streams again: it names it in spec.forProvider.primary (with the
-// instance's resourceVersion, as a failover does) and runs the switchover
-// that asks for, which stops the former primary cleanly, promotes the
-// successor and has the former primary rejoin with the new settings.
+// instance's resourceVersion, as a failover does: see writeDecision) and
+// runs the switchover that asks for, which stops the former primary
+// cleanly, promotes the successor and has the former primary rejoin with
+// the new settings.
 func (e *external) rollOver(ctx context.Context, cr *v1alpha1.DatabaseInstance, successor string) error {
 	deadline := time.Now().Add(rollStreamAfter)
 	for {
@@ -124,13 +125,18 @@ func (e *external) rollOver(ctx context.Context, cr *v1alpha1.DatabaseInstance, 
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-	cr.Spec.ForProvider.Primary = successor
-	if err := e.writeObject(ctx, cr); err != nil {
-		return errors.Wrapf(err, errRollRecord, successor)
+	if err := e.recordRollOver(ctx, cr, successor); err != nil {
+		return err
 	}
 	if err := e.step(ctx, stepRollRecorded); err != nil {
 		return err
 	}
 	e.setPrimary(successor)
 	return e.ensureReplicated(ctx, cr)
+}
+
+// recordRollOver names successor in spec.forProvider.primary, with the
+// instance's resourceVersion (see writeDecision).
+func (e *external) recordRollOver(ctx context.Context, cr *v1alpha1.DatabaseInstance, successor string) error {
+	return errors.Wrapf(e.writeDecision(ctx, cr, rollOverRecord(successor)), errRollRecord, successor)
 }
