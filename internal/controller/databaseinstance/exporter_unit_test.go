@@ -174,7 +174,7 @@ func TestWantedExporters(t *testing.T) {
 			s:      running, m: local,
 		},
 		"LocalBoth": {
-			reason: "Metrics on (node unset means on, as the CRD defaults it): the PostgreSQL exporter and node_exporter on the two ports after the server's.",
+			reason:  "Metrics on (node unset means on, as the CRD defaults it): the PostgreSQL exporter and node_exporter on the two ports after the server's.",
 			metrics: &v1alpha1.MetricsParameters{}, s: running, m: local,
 			want: []string{"metrics exporter http://127.0.0.1:20001/metrics", "node exporter http://127.0.0.1:20002/metrics"},
 		},
