@@ -163,12 +163,12 @@ func readPIDFile(t *testing.T, p string) int {
 }
 
 // dashboardPanelsWithData are the panels of monitoring/grafana-dashboard.json
-// that one unreplicated local instance, its exporter and the provider give
+// that one unreplicated local instance, its exporters and the provider give
 // series: the others read what this instance never has (replicas,
 // promotions, backups, SQL objects, errors, play steps, which only plays
 // over SSH and the watchdog's install run).
 var dashboardPanelsWithData = []string{
-	"Members up", "PostgreSQL up (exporter)", "Commits per second (exporter)",
+	"Members up", "PostgreSQL up (exporter)", "Commits per second (exporter)", "Disk free (node_exporter)",
 	"Machine backend calls", "Managed resources not ready", "Reconcile errors per second",
 }
 
