@@ -125,6 +125,33 @@ func TestCRDValidation(t *testing.T) {
 			}),
 			want: "metrics.port",
 		},
+		"MetricsNodePrivilegedPort": {
+			reason: "node_exporter runs as the engine's user too",
+			obj: instance(func(p *enginev1alpha1.DatabaseInstanceParameters) {
+				p.Metrics = &enginev1alpha1.MetricsParameters{Node: &enginev1alpha1.NodeMetricsParameters{Port: 443}}
+			}),
+			want: "metrics.node.port",
+		},
+		"MetricsNodePortClash": {
+			reason: "both exporters listen on the member's address: one port cannot serve both",
+			obj: instance(func(p *enginev1alpha1.DatabaseInstanceParameters) {
+				p.Metrics = &enginev1alpha1.MetricsParameters{Port: 9300, Node: &enginev1alpha1.NodeMetricsParameters{Port: 9300}}
+			}),
+			want: "metrics.node.port must differ from metrics.port",
+		},
+		"MetricsPortOnNodeDefault": {
+			reason: "the PostgreSQL exporter moved to node_exporter's default port clashes with it once the API server defaults it",
+			obj: instance(func(p *enginev1alpha1.DatabaseInstanceParameters) {
+				p.Metrics = &enginev1alpha1.MetricsParameters{Port: 9100}
+			}),
+			want: "metrics.node.port must differ from metrics.port",
+		},
+		"MetricsNodeOwnPort": {
+			reason: "node_exporter on a port of its own is accepted",
+			obj: instance(func(p *enginev1alpha1.DatabaseInstanceParameters) {
+				p.Metrics = &enginev1alpha1.MetricsParameters{Port: 9100, Node: &enginev1alpha1.NodeMetricsParameters{Port: 9101}}
+			}),
+		},
 		"DatabaseConnectionLimitBelowMinusOne": {
 			reason: "-1 means no limit; lower is meaningless",
 			obj: &sqlv1alpha1.Database{
@@ -515,6 +542,8 @@ func TestCRDValidation(t *testing.T) {
 	t.Run("PlatformRestore", func(t *testing.T) { platformRestoreValidation(t, env) })
 
 	t.Run("ServerTLSDefaultsToVerifyFull", func(t *testing.T) { serverTLSDefaultsToVerifyFull(t, env) })
+
+	t.Run("NodeMetricsDefaultOn", func(t *testing.T) { nodeMetricsDefaultOn(t, env) })
 
 	t.Run("EngineIsImmutable", func(t *testing.T) {
 		i := instance(nil)

@@ -131,6 +131,7 @@ type FailoverParameters struct {
 }
 
 // MetricsParameters are how each member exports its PostgreSQL metrics.
+// +kubebuilder:validation:XValidation:rule="!has(self.node) || !has(self.node.port) || self.node.port != (has(self.port) ? self.port : 9187)",message="metrics.node.port must differ from metrics.port: both exporters listen on the member's address"
 type MetricsParameters struct {
 	// Enabled runs the exporter beside each member; removing the block or
 	// setting false stops it.
@@ -143,6 +144,33 @@ type MetricsParameters struct {
 	// machines share one host, the exporter takes the second port of the
 	// machine's own range instead, so that members never collide.
 	// +kubebuilder:default=9187
+	// +kubebuilder:validation:Minimum=1024
+	// +kubebuilder:validation:Maximum=65535
+	// +optional
+	Port int32 `json:"port,omitempty"`
+
+	// Node runs Debian's prometheus-node-exporter beside each member too,
+	// for the machine's file systems, CPU, memory and load, as
+	// status.atProvider.members[].nodeMetricsEndpoint names it. On
+	// whenever metrics are.
+	// +kubebuilder:default={}
+	// +optional
+	Node *NodeMetricsParameters `json:"node,omitempty"`
+}
+
+// NodeMetricsParameters are how each member's machine exports its own
+// metrics: the disk-nearly-full alert reads them.
+type NodeMetricsParameters struct {
+	// Enabled runs node_exporter beside each member while metrics are on;
+	// false stops it.
+	// +kubebuilder:default=true
+	// +optional
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// Port node_exporter listens on, on the member's address, on a
+	// VirtualMachine of a cloud backend. On the local backend it takes the
+	// third port of the machine's own range instead.
+	// +kubebuilder:default=9100
 	// +kubebuilder:validation:Minimum=1024
 	// +kubebuilder:validation:Maximum=65535
 	// +optional
@@ -374,6 +402,12 @@ type Member struct {
 	// exporter answers there.
 	// +optional
 	MetricsEndpoint string `json:"metricsEndpoint,omitempty"`
+
+	// NodeMetricsEndpoint is the URL Prometheus scrapes the node_exporter
+	// beside the member at, for example http://10.0.0.5:9100/metrics; set
+	// while it answers there.
+	// +optional
+	NodeMetricsEndpoint string `json:"nodeMetricsEndpoint,omitempty"`
 
 	// Step is the configuration step that ran last on the member's machine
 	// over SSH: the one running, the one that failed, or the play's last.

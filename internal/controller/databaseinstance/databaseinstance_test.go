@@ -330,7 +330,7 @@ func TestDatabaseInstanceLifecycle(t *testing.T) {
 
 	// A real Prometheus scrapes the provider and the exporter the provider
 	// runs beside the member, at the endpoint the status names.
-	exporter := checkScrape(t, c, di, wantDir, metricsAddr)
+	exporters := checkScrape(t, c, di, wantDir, metricsAddr)
 
 	// The admin password is nowhere in events, status or the provider's log.
 	assertNoPassword(t, c, f.ns, password)
@@ -349,8 +349,10 @@ func TestDatabaseInstanceLifecycle(t *testing.T) {
 	if local.Alive(server) {
 		t.Errorf("postmaster %d still alive after the instance was deleted", server)
 	}
-	if local.Alive(exporter) {
-		t.Errorf("metrics exporter %d still alive after the instance was deleted", exporter)
+	for _, pid := range exporters {
+		if local.Alive(pid) {
+			t.Errorf("exporter %d still alive after the instance was deleted", pid)
+		}
 	}
 	if _, err := os.Stat(wantDir); !os.IsNotExist(err) {
 		t.Errorf("instance dir %s: want removed, stat says %v", wantDir, err)

@@ -133,9 +133,9 @@ type external struct {
 	backup *instanceBackup
 	// restore is spec.forProvider.bootstrap.recovery; nil without one.
 	restore *restoring
-	// stopExporters says Update stops the members' metrics exporters:
-	// metrics were turned off while the status still named one.
-	stopExporters bool
+	// stopExporters are the kinds of exporters Update stops on every
+	// member: the spec turned them off while the status still named one.
+	stopExporters []exporterKind
 }
 
 func settings(i *postgresql.Instance, p v1alpha1.DatabaseInstanceParameters) postgresql.Settings {
@@ -173,7 +173,7 @@ func (e *external) Observe(ctx context.Context, cr *v1alpha1.DatabaseInstance) (
 	if e.primaryMember().off == "" && !initialized(ctx, e.primaryMember().inst) {
 		return managed.ExternalObservation{ResourceExists: false}, nil
 	}
-	had := metricsShown(cr.Status.AtProvider)
+	had := exportersShown(cr.Status.AtProvider)
 	if e.replicated {
 		o, err := e.observeReplicated(ctx, cr)
 		if err == nil {
@@ -369,7 +369,7 @@ func (e *external) Delete(ctx context.Context, cr *v1alpha1.DatabaseInstance) (m
 		if err := stopWatchdog(ctx, ms[n]); err != nil {
 			return managed.ExternalDelete{}, err
 		}
-		if err := stopExporter(ctx, ms[n]); err != nil {
+		if err := stopExporters(ctx, ms[n], exporterKinds...); err != nil {
 			return managed.ExternalDelete{}, err
 		}
 		if err := ms[n].inst.Remove(ctx); err != nil {

@@ -49,37 +49,40 @@ func startManagerWithMetrics(t *testing.T, env *testenv.Env, log logr.Logger) st
 }
 
 // checkScrape turns metrics on, waits until the status names the
-// member's exporter endpoint, which the provider runs beside it, and runs
-// a real Prometheus (Debian's) that scrapes that endpoint and the
-// provider's every second, until Prometheus's query API says both targets
-// are up and returns a real series from each, labelled with the instance,
-// member and role. Prometheus is stopped, by PID, before it returns; the
-// exporter's PID is returned, for the caller to see it go with the
+// member's exporter and node_exporter endpoints, which the provider runs
+// beside it, and runs a real Prometheus (Debian's) that scrapes both and
+// the provider's every second, until Prometheus's query API says the
+// targets are up and returns a real series from each, labelled with the
+// instance, member and role (node_exporter's by the scrape config, as
+// docs/platform-teams.md writes it), and the disk alert's ratio for the
+// member. Prometheus is stopped, by PID, before it returns; the
+// exporters' PIDs are returned, for the caller to see them go with the
 // instance.
-func checkScrape(t *testing.T, c client.Client, di *v1alpha1.DatabaseInstance, memberDir, providerAddr string) int {
+func checkScrape(t *testing.T, c client.Client, di *v1alpha1.DatabaseInstance, memberDir, providerAddr string) []int {
 	t.Helper()
 	prometheusBin, err := exec.LookPath("prometheus")
 	if err != nil {
 		t.Fatal("prometheus is not installed: make deps installs it")
 	}
 	patch(t, c, di, func(di *v1alpha1.DatabaseInstance) { di.Spec.ForProvider.Metrics = &v1alpha1.MetricsParameters{} })
-	var endpoint string
-	wait.For(t, timeout, "status names the member's metrics endpoint", func() (bool, string) {
+	var endpoint, nodeEndpoint string
+	wait.For(t, timeout, "status names the member's metrics and node metrics endpoints", func() (bool, string) {
 		if err := c.Get(context.Background(), client.ObjectKeyFromObject(di), di); err != nil {
 			return false, err.Error()
 		}
 		ms := di.Status.AtProvider.Members
-		if len(ms) != 1 || ms[0].MetricsEndpoint == "" {
+		if len(ms) != 1 || ms[0].MetricsEndpoint == "" || ms[0].NodeMetricsEndpoint == "" {
 			return false, fmt.Sprintf("members %+v; %s", ms, di.GetCondition(xpv2.TypeSynced).Message)
 		}
-		endpoint = ms[0].MetricsEndpoint
+		endpoint, nodeEndpoint = ms[0].MetricsEndpoint, ms[0].NodeMetricsEndpoint
 		return true, ""
 	})
-	u, err := url.Parse(endpoint)
-	if err != nil || u.Scheme != "http" || u.Path != "/metrics" || u.Hostname() != "127.0.0.1" || u.Port() != strconv.Itoa(int(di.Status.AtProvider.Port)+1) {
-		t.Fatalf("metricsEndpoint %q: want http://127.0.0.1:<the server's port + 1>/metrics (%v)", endpoint, err)
+	u := localEndpoint(t, "metricsEndpoint", endpoint, di.Status.AtProvider.Port+1)
+	nu := localEndpoint(t, "nodeMetricsEndpoint", nodeEndpoint, di.Status.AtProvider.Port+2)
+	exporters := []int{
+		readPIDFile(t, filepath.Join(memberDir, "exporter", "exporter.pid")),
+		readPIDFile(t, filepath.Join(memberDir, "node-exporter", "node-exporter.pid")),
 	}
-	exporter := readPIDFile(t, filepath.Join(memberDir, "exporter", "exporter.pid"))
 
 	dir := t.TempDir()
 	promPort, err := freeports.Free()
@@ -94,7 +97,11 @@ scrape_configs:
     static_configs: [{targets: ["%s"]}]
   - job_name: postgres
     static_configs: [{targets: ["%s"]}]
-`, providerAddr, u.Host)
+  - job_name: node
+    static_configs:
+      - targets: ["%s"]
+        labels: {namespace: %q, database_instance: %q, member: vm}
+`, providerAddr, u.Host, nu.Host, di.Namespace, di.Name)
 	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -104,9 +111,15 @@ scrape_configs:
 	defer stopProm()
 
 	api := "http://127.0.0.1:" + strconv.Itoa(promPort)
+	member := `namespace="` + di.Namespace + `",database_instance="` + di.Name + `",member="vm"`
 	for _, q := range []struct{ query, want string }{
 		{`up{job="provider"}`, "1"},
 		{`up{job="postgres"}`, "1"},
+		{`up{job="node"}`, "1"},
+		{`count(node_filesystem_size_bytes{job="node",` + member + `}) > bool 0`, "1"},
+		// The disk alert's ratio, without its threshold: both sides carry
+		// the member's labels, so its description can name them.
+		{`count(node_filesystem_avail_bytes{fstype!~"tmpfs|overlay",` + member + `} / node_filesystem_size_bytes{fstype!~"tmpfs|overlay",` + member + `}) > bool 0`, "1"},
 		{`pg_up{job="postgres",namespace="` + di.Namespace + `",database_instance="` + di.Name + `",member="vm",role="primary"}`, "1"},
 		{`dbaas_instance_member_up{job="provider",namespace="` + di.Namespace + `",database_instance="` + di.Name + `",role="primary"}`, "1"},
 		{`sum(controller_runtime_reconcile_total{job="provider",controller="managed/databaseinstance.engine.dbaas.io"}) > bool 0`, "1"},
@@ -121,7 +134,18 @@ scrape_configs:
 		})
 	}
 	checkDashboard(t, api, di)
-	return exporter
+	return exporters
+}
+
+// localEndpoint parses the endpoint the status names in field and fails
+// unless it is http://127.0.0.1:<port>/metrics.
+func localEndpoint(t *testing.T, field, endpoint string, port int32) *url.URL {
+	t.Helper()
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Scheme != "http" || u.Path != "/metrics" || u.Hostname() != "127.0.0.1" || u.Port() != strconv.Itoa(int(port)) {
+		t.Fatalf("%s %q: want http://127.0.0.1:%d/metrics (%v)", field, endpoint, port, err)
+	}
+	return u
 }
 
 // readPIDFile reads the PID a pid file holds.
@@ -139,12 +163,12 @@ func readPIDFile(t *testing.T, p string) int {
 }
 
 // dashboardPanelsWithData are the panels of monitoring/grafana-dashboard.json
-// that one unreplicated local instance, its exporter and the provider give
+// that one unreplicated local instance, its exporters and the provider give
 // series: the others read what this instance never has (replicas,
 // promotions, backups, SQL objects, errors, play steps, which only plays
 // over SSH and the watchdog's install run).
 var dashboardPanelsWithData = []string{
-	"Members up", "PostgreSQL up (exporter)", "Commits per second (exporter)",
+	"Members up", "PostgreSQL up (exporter)", "Commits per second (exporter)", "Disk free (node_exporter)",
 	"Machine backend calls", "Managed resources not ready", "Reconcile errors per second",
 }
 

@@ -79,7 +79,7 @@ func (e *external) removeDeparting(ctx context.Context) error {
 		if err := stopWatchdog(ctx, d); err != nil {
 			return err
 		}
-		if err := stopExporter(ctx, d); err != nil {
+		if err := stopExporters(ctx, d, exporterKinds...); err != nil {
 			return err
 		}
 		if err := d.inst.Remove(ctx); err != nil {

@@ -272,6 +272,7 @@ func sshProvisionOptions(pc *apisv1alpha1.ProviderConfigSpec, vm *computev1alpha
 		Port:            pgvm.DefaultPort,
 		Backup:          p.Backup != nil,
 		Metrics:         metricsEnabled(p),
+		NodeMetrics:     nodeMetricsEnabled(p),
 	}
 	if pc.Backend == apisv1alpha1.BackendLocal {
 		at := vm.Status.AtProvider

@@ -21,7 +21,9 @@ import (
 // waitMemberMetrics waits until the status names every member's metrics
 // endpoint, on its host's address at the port after its server's, and each
 // endpoint serves pg_up 1 labelled with the member and the role the status
-// gives it: the exporters the provider runs on the test hosts over SSH.
+// gives it, and its node metrics endpoint, at the port after that, serves
+// the file system series the disk alert reads: the exporters the provider
+// runs on the test hosts over SSH.
 func (f *hostsFixture) waitMemberMetrics(t *testing.T, di *v1alpha1.DatabaseInstance) {
 	t.Helper()
 	wait.For(t, sshTimeout, "every member's exporter named in the status and labelled with its role", func() (bool, string) {
@@ -34,7 +36,14 @@ func (f *hostsFixture) waitMemberMetrics(t *testing.T, di *v1alpha1.DatabaseInst
 				return false, fmt.Sprintf("%s: metricsEndpoint %q, want %q", m.VirtualMachine, m.MetricsEndpoint, want)
 			}
 			series := fmt.Sprintf(`pg_up{database_instance=%q,member=%q,namespace=%q,role=%q} 1`, di.Name, m.VirtualMachine, di.Namespace, m.Role)
-			if ok, why := serves(want, series); !ok {
+			if ok, why := serves(want, series, false); !ok {
+				return false, m.VirtualMachine + ": " + why
+			}
+			wantNode := fmt.Sprintf("http://%s:%d/metrics", f.hosts[m.VirtualMachine].Address(), m.Port+2)
+			if m.NodeMetricsEndpoint != wantNode {
+				return false, fmt.Sprintf("%s: nodeMetricsEndpoint %q, want %q", m.VirtualMachine, m.NodeMetricsEndpoint, wantNode)
+			}
+			if ok, why := serves(wantNode, "node_filesystem_size_bytes{", true); !ok {
 				return false, m.VirtualMachine + ": " + why
 			}
 		}
@@ -42,8 +51,9 @@ func (f *hostsFixture) waitMemberMetrics(t *testing.T, di *v1alpha1.DatabaseInst
 	})
 }
 
-// serves reports whether endpoint serves a line that is series.
-func serves(endpoint, series string) (bool, string) {
+// serves reports whether endpoint serves a line that is series, or that
+// starts with it when prefix is true.
+func serves(endpoint, series string, prefix bool) (bool, string) {
 	resp, err := http.Get(endpoint) //nolint:noctx,gosec // A test's call to the endpoint the status names, bounded by the wait.
 	if err != nil {
 		return false, err.Error()
@@ -52,27 +62,31 @@ func serves(endpoint, series string) (bool, string) {
 	s := bufio.NewScanner(resp.Body)
 	s.Buffer(make([]byte, 0, 64*1024), 1024*1024)
 	for s.Scan() {
-		if s.Text() == series {
+		if s.Text() == series || prefix && strings.HasPrefix(s.Text(), series) {
 			return true, ""
 		}
 	}
 	return false, "no line " + series
 }
 
-// exporterPID is the PID of the exporter of the instance's member on vm,
-// read on its host.
-func (f *hostsFixture) exporterPID(t *testing.T, vm string) int {
+// exporterPIDs are the PIDs of the exporter and the node_exporter of the
+// instance's member on vm, read on its host.
+func (f *hostsFixture) exporterPIDs(t *testing.T, vm string) []int {
 	t.Helper()
-	p := filepath.Join(f.hosts[vm].Dir(), pgvm.DefaultMountPoint, sshEnginesDir, f.ns+"-pg", "exporter", "exporter.pid")
-	res, err := f.hosts[vm].Executor(t).Run(context.Background(), executor.ShellCommand("head", "-n", "1", p), nil)
-	if err != nil || res.ExitCode != 0 {
-		t.Fatalf("cannot read %s on %s: %v %s", p, vm, err, res.Stderr)
+	var pids []int
+	for _, file := range []string{"exporter/exporter.pid", "node-exporter/node-exporter.pid"} {
+		p := filepath.Join(f.hosts[vm].Dir(), pgvm.DefaultMountPoint, sshEnginesDir, f.ns+"-pg", file)
+		res, err := f.hosts[vm].Executor(t).Run(context.Background(), executor.ShellCommand("head", "-n", "1", p), nil)
+		if err != nil || res.ExitCode != 0 {
+			t.Fatalf("cannot read %s on %s: %v %s", p, vm, err, res.Stderr)
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(res.Stdout))
+		if err != nil {
+			t.Fatalf("%s on %s: %v", file, vm, err)
+		}
+		pids = append(pids, pid)
 	}
-	pid, err := strconv.Atoi(strings.TrimSpace(res.Stdout))
-	if err != nil {
-		t.Fatalf("exporter.pid on %s: %v", vm, err)
-	}
-	return pid
+	return pids
 }
 
 // processGone reports whether pid runs no program on vm's host: gone, or

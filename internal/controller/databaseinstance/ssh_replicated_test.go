@@ -401,8 +401,8 @@ func TestPowerOffOverSSH(t *testing.T) {
 	np := di.Status.AtProvider.Primary
 	t.Logf("after power-on the primary is %s (fencing token %d)", np, di.Status.AtProvider.FencingToken)
 	f.waitRoles(t, di, np)
-	// Each member's exporter runs, the powered-off one's started again,
-	// with the role it has now.
+	// Each member's exporters run, the powered-off one's started again,
+	// the PostgreSQL one with the role it has now.
 	f.waitMemberMetrics(t, di)
 
 	// Scale down: the last machine that is not the primary's goes, the
@@ -427,7 +427,7 @@ func TestPowerOffOverSSH(t *testing.T) {
 	// towards fencing it: on a loaded machine, the likely way a run ended
 	// with the replica promoted.
 	startedAt := serverStartedAt(t, f, di, replica)
-	exporter := f.exporterPID(t, removed)
+	exporters := f.exporterPIDs(t, removed)
 	t.Logf("scale down: removing the member on %s, keeping %v", removed, keep)
 	if err := f.setMembers(di, 1, keep...); err != nil {
 		t.Fatalf("removing a replica: %v", err)
@@ -442,8 +442,10 @@ func TestPowerOffOverSSH(t *testing.T) {
 		}
 		return res.ExitCode != 0, dir + " still there"
 	})
-	if gone, why := f.processGone(t, removed, exporter); !gone {
-		t.Errorf("the removed member's metrics exporter: %s", why)
+	for _, pid := range exporters {
+		if gone, why := f.processGone(t, removed, pid); !gone {
+			t.Errorf("the removed member's exporters: %s", why)
+		}
 	}
 	f.eventuallyQuery(t, di, f.hostPortOf(np), "only "+replica+" streams from the primary",
 		"SELECT string_agg(application_name || '=' || state, ',') FROM pg_stat_replication", replica+"=streaming")

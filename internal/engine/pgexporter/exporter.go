@@ -109,24 +109,14 @@ func (x Exporter) Steps() []steps.Step {
 	d.Name = StepDir
 	f := steps.File(path.Join(x.dir(), "queries.yaml"), []byte(queries), 0o644)
 	f.Name = StepQueries
-	if x.Unit != "" {
-		return append([]steps.Step{d, f}, install.DaemonSystemdSteps(x.Unit, StepUnit, x.Daemon())...)
-	}
-	return []steps.Step{d, f, install.StartDaemonStep(StepStart, x.Daemon())}
+	return append([]steps.Step{d, f}, install.RunSteps(x.Unit, install.StepNames{Start: StepStart, Unit: StepUnit}, x.Daemon())...)
 }
 
 // Stop stops the exporter, if it runs, and removes its unit: for a member
 // removed, an instance deleted or metrics turned off. Its directory goes
 // with the member's.
 func (x Exporter) Stop(ctx context.Context, e executor.Executor) error {
-	if x.Unit != "" {
-		res, err := e.Run(ctx, install.RemoveUnitScript(x.Unit), nil)
-		if err == nil && res.ExitCode != 0 {
-			err = install.ExitError("the metrics exporter's stop", res)
-		}
-		return err
-	}
-	return install.StopDaemon(ctx, e, x.Daemon())
+	return install.StopRun(ctx, e, x.Unit, x.Daemon())
 }
 
 // connValue quotes a libpq connection string value: in single quotes,

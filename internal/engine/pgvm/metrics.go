@@ -1,6 +1,7 @@
-// This file holds the provisioning step of instances that export metrics:
-// Debian's prometheus-postgres-exporter, which the provider runs beside
-// each member (package pgexporter).
+// This file holds the provisioning steps of instances that export metrics:
+// Debian's prometheus-postgres-exporter and prometheus-node-exporter,
+// which the provider runs beside each member (packages pgexporter and
+// nodeexporter).
 
 package pgvm
 
@@ -13,24 +14,46 @@ import (
 
 // Steps of an instance that exports metrics.
 const (
-	StepInstallMetrics = "install prometheus-postgres-exporter"
-	StepFindMetrics    = "find prometheus-postgres-exporter"
+	StepInstallMetrics     = "install prometheus-postgres-exporter"
+	StepFindMetrics        = "find prometheus-postgres-exporter"
+	StepInstallNodeMetrics = "install prometheus-node-exporter"
+	StepFindNodeMetrics    = "find prometheus-node-exporter"
 )
 
 const (
-	// exporterBin is where Debian's package installs the exporter
-	// (pgexporter.Binary, which this package does not import).
-	exporterBin = "/usr/bin/prometheus-postgres-exporter"
+	// exporterBin and nodeExporterBin are where Debian's packages install
+	// the exporters (pgexporter.Binary and nodeexporter.Binary, which this
+	// package does not import).
+	exporterBin     = "/usr/bin/prometheus-postgres-exporter"
+	nodeExporterBin = "/usr/bin/prometheus-node-exporter"
 
-	errNoExporter = "prometheus-postgres-exporter is not installed on the machine: %s is missing; install the package prometheus-postgres-exporter"
+	errNoExporter     = "prometheus-postgres-exporter is not installed on the machine: %s is missing; install the package prometheus-postgres-exporter"
+	errNoNodeExporter = "prometheus-node-exporter is not installed on the machine: %s is missing; install the package prometheus-node-exporter"
 )
 
-// metricsStep installs the exporter, or finds it where the image put it.
-// Debian's package starts an exporter of its own on :9187 that knows no
-// server: it is stopped and disabled once, right after the install, so
-// that it neither holds the port nor reports a server that is down.
+// metricsStep installs the PostgreSQL exporter, or finds it where the
+// image put it. Debian's package starts an exporter of its own on :9187
+// that knows no server.
 func metricsStep(o Options) steps.Step {
 	s := packageStep(o, "prometheus-postgres-exporter", exporterBin, StepInstallMetrics, StepFindMetrics, errNoExporter)
+	return withoutDebianService(o, s, "prometheus-postgres-exporter.service")
+}
+
+// nodeMetricsStep installs node_exporter, or finds it. Debian's package
+// starts one of its own on :9100 of every address, with its default
+// collectors, that no member's removal would stop: the provider runs its
+// own per member instead (nodeexporter), on the member's address and the
+// spec's port.
+func nodeMetricsStep(o Options) steps.Step {
+	s := packageStep(o, "prometheus-node-exporter", nodeExporterBin, StepInstallNodeMetrics, StepFindNodeMetrics, errNoNodeExporter)
+	return withoutDebianService(o, s, "prometheus-node-exporter.service")
+}
+
+// withoutDebianService stops and disables the package's own service once,
+// right after s installs it, so that it neither holds the port the
+// provider's exporter listens on nor reports what nobody asked for.
+// Preinstalled packages are the image's business: nothing is disabled.
+func withoutDebianService(o Options, s steps.Step, service string) steps.Step {
 	if !o.InstallPackages {
 		return s
 	}
@@ -39,7 +62,7 @@ func metricsStep(o Options) steps.Step {
 		if err := apply(ctx, e); err != nil {
 			return err
 		}
-		_, err := run(ctx, e, "disabling Debian's own exporter", "systemctl disable --now prometheus-postgres-exporter.service >/dev/null 2>&1 || true")
+		_, err := run(ctx, e, "disabling Debian's own "+service, executor.ShellCommand("systemctl", "disable", "--now", service)+" >/dev/null 2>&1 || true")
 		return err
 	}
 	return s

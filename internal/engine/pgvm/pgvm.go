@@ -89,6 +89,9 @@ type Options struct {
 	// InstallPackages, or checks that it is there otherwise: the members
 	// export their metrics with it.
 	Metrics bool
+	// NodeMetrics installs prometheus-node-exporter too, in the same way:
+	// the members' machines export their file systems with it.
+	NodeMetrics bool
 }
 
 // withDefaults returns o with its empty fields filled in.
@@ -201,6 +204,9 @@ func Provision(o Options) ([]steps.Step, error) {
 	}
 	if o.Metrics {
 		s = append(s, metricsStep(o))
+	}
+	if o.NodeMetrics {
+		s = append(s, nodeMetricsStep(o))
 	}
 	if o.DataDisk != "" {
 		m := steps.Mount(o.DataDisk, o.mountPoint(), o.FSType)

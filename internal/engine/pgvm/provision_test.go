@@ -83,6 +83,22 @@ func TestProvisionSteps(t *testing.T) {
 			o:    func() Options { o := vmOptions(); o.DataDisk, o.InstallPackages, o.Metrics = "", false, true; return o }(),
 			want: []string{"find postgresql-15 binaries", "find prometheus-postgres-exporter"},
 		},
+		"PackagesWithNodeMetrics": {
+			o: func() Options {
+				o := vmOptions()
+				o.DataDisk, o.Metrics, o.NodeMetrics = "", true, true
+				return o
+			}(),
+			want: []string{"install postgresql-15", "install prometheus-postgres-exporter", "install prometheus-node-exporter"},
+		},
+		"PreinstalledWithNodeMetrics": {
+			o: func() Options {
+				o := vmOptions()
+				o.DataDisk, o.InstallPackages, o.Metrics, o.NodeMetrics = "", false, true, true
+				return o
+			}(),
+			want: []string{"find postgresql-15 binaries", "find prometheus-postgres-exporter", "find prometheus-node-exporter"},
+		},
 		"XFSIsNotGrown": {
 			o:    func() Options { o := vmOptions(); o.FSType = "xfs"; return o }(),
 			want: []string{"install postgresql-15", "mount data disk"},
