@@ -2,11 +2,17 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -88,6 +94,12 @@ func TestHADatabaseFailsOver(t *testing.T) {
 			t.Fatalf("insert %d: %v", i, err)
 		}
 	}
+	// The time the restore below goes back to: after every acknowledged
+	// row, before the kill and the row written after the failover.
+	var restoreTo time.Time
+	if err := conn.QueryRow(ctx, "SELECT clock_timestamp()").Scan(&restoreTo); err != nil {
+		t.Fatal(err)
+	}
 	_ = conn.Close(ctx)
 
 	killPostmaster(t, ns, primary)
@@ -156,7 +168,112 @@ func TestHADatabaseFailsOver(t *testing.T) {
 		t.Errorf("status.lastFailoverTime %q is not a date-time: %v", shown, err)
 	}
 
+	restoreInto(t, ns, environment, secret, next, restoreTo, acked)
+
 	deleteAndWait(t, db)
+}
+
+// restoreInto restores the ha Database orders to a time into a new dev
+// Database through spec.restore, which the function composes as an
+// instance bootstrapped from orders' stanza in the store, and checks that
+// the new Database's own connection secret opens a database holding the
+// rows committed by then and none after. The new Database is deleted;
+// deleteAndWait of the source waits for what it composed too.
+func restoreInto(t *testing.T, ns, environment, secret, primary string, at time.Time, acked int) {
+	t.Helper()
+	ctx := context.Background()
+
+	// Replay stops at the first commit after the time, so the archive
+	// must hold one: the row written after the failover. Its segment is
+	// switched out by the superuser, over the new primary's unix socket
+	// (the instance's secret is dbaas_admin, no superuser), and waited for
+	// in the source's status, where the function looks.
+	su := superuser(t, ns, primary)
+	var segment string
+	if err := su.QueryRow(ctx, "SELECT pg_walfile_name(pg_switch_wal())").Scan(&segment); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Minute, "the source to report WAL segment "+segment+" archived", func() bool {
+		insts := listComposed(t, ns, "DatabaseInstance")
+		if len(insts) != 1 {
+			return false
+		}
+		last, _, _ := unstructured.NestedString(insts[0].Object, "status", "atProvider", "recoveryWindow", "lastArchivedWAL")
+		return last >= segment
+	})
+
+	start := time.Now()
+	restored := newDatabase(ns, "orders-restored", map[string]any{
+		"environment": environment,
+		"restore":     map[string]any{"from": "orders", "toTime": at.UTC().Format(time.RFC3339Nano)},
+	})
+	if err := env.Client.Create(ctx, restored); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = env.Client.Delete(context.Background(), restored) }()
+	if _, err := env.WaitForReady(ctx, localenv.DatabaseGVK, ns, "orders-restored", 10*time.Minute, func(s string) { t.Log(s) }); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("the restored Database was Ready %s after it was created", time.Since(start).Round(time.Second))
+
+	d, err := env.ConnectionDetails(ctx, ns, "orders-restored-db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := env.ConnectionDetails(ctx, ns, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d["password"] == src["password"] || d["database"] != src["database"] || d["username"] != src["username"] {
+		t.Errorf("the restored Database's secret: want the source's role and database with a password of its own, got user %q database %q (source %q %q), same password %v",
+			d["username"], d["database"], src["username"], src["database"], d["password"] == src["password"])
+	}
+	c, err := connect(t, d)
+	if err != nil {
+		t.Fatalf("the restored Database's connection secret does not open it: %v", err)
+	}
+	var rows, last int
+	if err := c.QueryRow(ctx, "SELECT count(*), coalesce(max(id), 0) FROM acks").Scan(&rows, &last); err != nil {
+		t.Fatal(err)
+	}
+	if rows != acked || last != acked {
+		t.Errorf("the restored database holds %d rows up to id %d: want the %d committed before %s and none after", rows, last, acked, at.Format(time.RFC3339Nano))
+	}
+	if _, err := c.Exec(ctx, "INSERT INTO acks VALUES ($1)", acked+100); err != nil {
+		t.Errorf("the restored database does not take writes: %v", err)
+	}
+}
+
+// superuser connects as postgres over the unix socket of the member on a
+// VirtualMachine, which its postmaster.pid names with its port; the
+// provider's pg_ident.conf maps root to postgres there.
+func superuser(t *testing.T, ns, vm string) *pgx.Conn {
+	t.Helper()
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(composedGVK(t, "VirtualMachine"))
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: vm}, u); err != nil {
+		t.Fatalf("cannot get VirtualMachine %s: %v", vm, err)
+	}
+	workDir, _, _ := unstructured.NestedString(u.Object, "status", "atProvider", "workDir")
+	dirs := dataDirs(t, workDir)
+	if len(dirs) != 1 {
+		t.Fatalf("want one data directory below %s, got %v", workDir, dirs)
+	}
+	b, err := os.ReadFile(filepath.Join(dirs[0], "postmaster.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Line 4 is the port, line 5 the socket directory.
+	lines := strings.Split(string(b), "\n")
+	if len(lines) < 5 {
+		t.Fatalf("%s/postmaster.pid: %q", dirs[0], b)
+	}
+	c, err := pgx.Connect(context.Background(), fmt.Sprintf("host=%s port=%s user=postgres dbname=postgres", lines[4], lines[3]))
+	if err != nil {
+		t.Fatalf("cannot connect as postgres to %s: %v", vm, err)
+	}
+	t.Cleanup(func() { _ = c.Close(context.Background()) })
+	return c
 }
 
 // getDatabase returns a platform Database as it is now.

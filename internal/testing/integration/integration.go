@@ -9,6 +9,7 @@ package integration
 
 import (
 	"flag"
+	"strconv"
 	"testing"
 )
 
@@ -28,4 +29,28 @@ func Short() bool {
 		flag.Parse()
 	}
 	return testing.Short()
+}
+
+// Parallel lets up to n of the package's parallel tests (t.Parallel) run at
+// once, unless the command line set -parallel. Go's default is GOMAXPROCS,
+// 2 on the CI machine: right for tests that keep a core busy, but a package
+// whose tests mostly wait (for Crossplane core, the function and the
+// provider to take their next step) then runs two waits at a time and ends
+// long after its CPU was needed; its longest test, when Go happens to
+// start it last, runs on alone. It is for TestMain, before m.Run.
+func Parallel(n int) {
+	if !flag.Parsed() {
+		flag.Parse()
+	}
+	widen(flag.CommandLine, n)
+}
+
+// widen sets fs's test.parallel to n unless the command line gave it.
+func widen(fs *flag.FlagSet, n int) {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "test.parallel" })
+	if !given {
+		// The flag is the testing package's own and takes any integer.
+		_ = fs.Set("test.parallel", strconv.Itoa(n))
+	}
 }
