@@ -135,9 +135,12 @@ func (c *Connector) target(ctx context.Context, mg Managed, instanceName string)
 	if mg.GetProviderConfigReference().Kind == apisv1alpha1.ProviderConfigKind {
 		limit.Namespace = mg.GetNamespace()
 	}
-	if limit.Server, err = platformLimit(ctx, configs, cfg); err != nil {
+	p, err := platformLimit(ctx, configs, cfg)
+	if err != nil {
 		return cfg, Limit{}, err
 	}
+	limit.Server = p.PerSecond
+	cfg.MaxConns = poolSize(spec.Server.MaxConnections, p.MaxConnections)
 	return cfg, limit, nil
 }
 

@@ -40,6 +40,10 @@ func TestPoolKeys(t *testing.T) {
 		"User":     {reason: "Another account is another slot", mod: func(c *dbms.Config) { c.User = "app" }},
 		"Database": {reason: "Another database is another slot", mod: func(c *dbms.Config) { c.Database = "orders" }},
 		"Port":     {reason: "Another server is another slot", mod: func(c *dbms.Config) { c.Port = 5433 }},
+		"Size": {reason: "Another pool size is another slot: a config never gets a pool of another's size",
+			mod: func(c *dbms.Config) { c.MaxConns = DefaultMaxConns + 1 }},
+		"DefaultSize": {reason: "Asking for the default size is asking for the default pool",
+			mod: func(c *dbms.Config) { c.MaxConns = DefaultMaxConns }, sameSlot: true, sameKey: true},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -204,7 +208,11 @@ func TestPools(t *testing.T) {
 	})
 
 	t.Run("BoundedUnderConcurrentUse", func(t *testing.T) {
+		// The config's maxConnections, below the workers, bounds its pool;
+		// the same config at the default size is another pool.
 		cfg := e.role(t, "busy", "pw-busy")
+		const size = 3
+		cfg.MaxConns = size
 		var wg sync.WaitGroup
 		errs := make(chan error, 40)
 		for range 8 {
@@ -221,12 +229,12 @@ func TestPools(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if got := len(e.backends(t, "busy")); got > DefaultMaxConns || got == 0 {
-			t.Errorf("8 concurrent workers left %d sessions, want 1 to %d", got, DefaultMaxConns)
+		if got := len(e.backends(t, "busy")); got > size || got == 0 {
+			t.Errorf("8 concurrent workers left %d sessions, want 1 to %d", got, size)
 		}
 		// With every session lent, the next reconcile waits for one.
 		var held []dbms.Server
-		for range DefaultMaxConns {
+		for range size {
 			s, err := ps.Open(ctx, cfg)
 			if err != nil {
 				t.Fatal(err)
@@ -236,10 +244,25 @@ func TestPools(t *testing.T) {
 		short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 		defer cancel()
 		if _, err := ps.Open(short, cfg); err == nil {
-			t.Errorf("a reconcile got a session beyond the bound of %d", DefaultMaxConns)
+			t.Errorf("a reconcile got a session beyond the bound of %d", size)
 		}
-		if got := len(e.backends(t, "busy")); got != DefaultMaxConns {
-			t.Errorf("the server has %d sessions of the pool, want %d", got, DefaultMaxConns)
+		if got := len(e.backends(t, "busy")); got != size {
+			t.Errorf("the server has %d sessions of the pool, want %d", got, size)
+		}
+		// The same account at the default size, as another config may
+		// ask, is another pool: it gets a session while this one is full,
+		// and does not close it as replaced credentials.
+		other := cfg
+		other.MaxConns = 0
+		bounded, cancelBounded := context.WithTimeout(ctx, time.Minute)
+		defer cancelBounded()
+		o, err := ps.Open(bounded, other)
+		if err != nil {
+			t.Fatalf("the default-sized pool of the same account while the sized one is full: %v", err)
+		}
+		held = append(held, o)
+		if got := len(e.backends(t, "busy")); got != size+1 {
+			t.Errorf("the server has %d sessions of the two pools, want %d", got, size+1)
 		}
 		for _, s := range held {
 			if err := s.Close(ctx); err != nil {
@@ -253,6 +276,8 @@ func TestPools(t *testing.T) {
 		// API server writes after its statements; its session must not be
 		// kept as long, or more reconciles than sessions queue on the pool.
 		cfg := e.role(t, "between", "pw-between")
+		const size = 4
+		cfg.MaxConns = size
 		var clients []dbms.Server
 		// On failure, the clients go back, so that the pools can close.
 		t.Cleanup(func() {
@@ -264,7 +289,7 @@ func TestPools(t *testing.T) {
 		// instead of hanging it; not a performance expectation.
 		bounded, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()
-		for range DefaultMaxConns + 2 {
+		for range size + 2 {
 			s, err := ps.Open(bounded, cfg)
 			if err != nil {
 				t.Fatalf("a client while %d others are open between statements: %v", len(clients), err)
@@ -281,8 +306,8 @@ func TestPools(t *testing.T) {
 				t.Fatalf("a later statement of an open client: %v, %v; want the postgres database", o, err)
 			}
 		}
-		if got := len(e.backends(t, "between")); got > DefaultMaxConns || got == 0 {
-			t.Errorf("%d open clients left %d sessions, want 1 to %d", len(clients), got, DefaultMaxConns)
+		if got := len(e.backends(t, "between")); got > size || got == 0 {
+			t.Errorf("%d open clients left %d sessions, want 1 to %d", len(clients), got, size)
 		}
 		for _, s := range clients {
 			if err := s.Close(ctx); err != nil {
