@@ -98,7 +98,7 @@ func TestPoolSize(t *testing.T) {
 			own:    100, platform: 8, want: 8,
 		},
 		"DefaultCappedByPlatform": {
-			reason: "The default is capped too.",
+			reason:   "The default is capped too.",
 			platform: 3, want: 3,
 		},
 	}
