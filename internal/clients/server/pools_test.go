@@ -111,9 +111,9 @@ func (e poolEnv) waitBackends(t *testing.T, role string, want int) {
 	}
 }
 
-// reconcile is what one reconcile does with a server: borrow, ask, give
+// reconcileOn is what one reconcile does with a server: borrow, ask, give
 // back.
-func reconcile(ctx context.Context, ps *Pools, cfg dbms.Config) error {
+func reconcileOn(ctx context.Context, ps *Pools, cfg dbms.Config) error {
 	s, err := ps.Open(ctx, cfg)
 	if err != nil {
 		return err
@@ -139,7 +139,7 @@ func TestPools(t *testing.T) {
 		cfg := e.role(t, "reuse", "pw-reuse")
 		seen := map[int32]bool{}
 		for range 10 {
-			if err := reconcile(ctx, ps, cfg); err != nil {
+			if err := reconcileOn(ctx, ps, cfg); err != nil {
 				t.Fatal(err)
 			}
 			for _, pid := range e.backends(t, "reuse") {
@@ -153,7 +153,7 @@ func TestPools(t *testing.T) {
 
 	t.Run("ClosedWhenCredentialsChange", func(t *testing.T) {
 		cfg := e.role(t, "rotate", "pw-old")
-		if err := reconcile(ctx, ps, cfg); err != nil {
+		if err := reconcileOn(ctx, ps, cfg); err != nil {
 			t.Fatal(err)
 		}
 		old := e.backends(t, "rotate")
@@ -161,7 +161,7 @@ func TestPools(t *testing.T) {
 		// that do.
 		wrong := cfg
 		wrong.Password = "pw-guess"
-		if err := reconcile(ctx, ps, wrong); err == nil || strings.Contains(err.Error(), wrong.Password) {
+		if err := reconcileOn(ctx, ps, wrong); err == nil || strings.Contains(err.Error(), wrong.Password) {
 			t.Fatalf("a wrong password: err = %v, want a login error without the password", err)
 		}
 		if got := e.backends(t, "rotate"); len(got) != 1 || got[0] != old[0] {
@@ -177,7 +177,7 @@ func TestPools(t *testing.T) {
 			t.Fatal(err)
 		}
 		cfg.Password = "pw-new"
-		if err := reconcile(ctx, ps, cfg); err != nil {
+		if err := reconcileOn(ctx, ps, cfg); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := held.ObserveDatabase(ctx, "postgres"); err != nil {
@@ -195,14 +195,14 @@ func TestPools(t *testing.T) {
 
 	t.Run("BrokenSessionNotLent", func(t *testing.T) {
 		cfg := e.role(t, "broken", "pw-broken")
-		if err := reconcile(ctx, ps, cfg); err != nil {
+		if err := reconcileOn(ctx, ps, cfg); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := e.admin.Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'broken'"); err != nil {
 			t.Fatal(err)
 		}
 		e.waitBackends(t, "broken", 0)
-		if err := reconcile(ctx, ps, cfg); err != nil {
+		if err := reconcileOn(ctx, ps, cfg); err != nil {
 			t.Errorf("the reconcile after the server ended the pool's session: %v, want a fresh session", err)
 		}
 	})
@@ -218,7 +218,7 @@ func TestPools(t *testing.T) {
 		for range 8 {
 			wg.Go(func() {
 				for range 5 {
-					errs <- reconcile(ctx, ps, cfg)
+					errs <- reconcileOn(ctx, ps, cfg)
 				}
 			})
 		}
@@ -318,7 +318,7 @@ func TestPools(t *testing.T) {
 
 	t.Run("UnusedPoolsClosed", func(t *testing.T) {
 		cfg := e.role(t, "unused", "pw-unused")
-		if err := reconcile(ctx, ps, cfg); err != nil {
+		if err := reconcileOn(ctx, ps, cfg); err != nil {
 			t.Fatal(err)
 		}
 		ps.Sweep(time.Now())
@@ -333,7 +333,7 @@ func TestPools(t *testing.T) {
 
 	t.Run("StopEndsEverything", func(t *testing.T) {
 		cfg := e.role(t, "stop", "pw-stop")
-		if err := reconcile(ctx, ps, cfg); err != nil {
+		if err := reconcileOn(ctx, ps, cfg); err != nil {
 			t.Fatal(err)
 		}
 		run, cancel := context.WithCancel(ctx)
@@ -347,7 +347,7 @@ func TestPools(t *testing.T) {
 		e.waitBackends(t, "stop", 0)
 		e.waitBackends(t, "reuse", 0)
 		// A stopped provider's last reconciles still work, unpooled.
-		if err := reconcile(ctx, ps, cfg); err != nil {
+		if err := reconcileOn(ctx, ps, cfg); err != nil {
 			t.Fatal(err)
 		}
 		e.waitBackends(t, "stop", 0)
