@@ -183,6 +183,22 @@ type ExistingServer struct {
 	// +kubebuilder:default=20
 	// +optional
 	MaxOperationsPerSecond int32 `json:"maxOperationsPerSecond,omitempty"`
+
+	// MaxConnections is the most sessions the provider keeps open to this
+	// server for this config's admin account: the size of the pool its
+	// Database, User and Grant resources share. Each one spends one of the
+	// server's max_connections, so count them against what the server's
+	// other clients need. A session is held only while a statement runs;
+	// more sessions let more statements run at once, and fewer make
+	// resources wait for one. On a ProviderConfig it is capped by the
+	// lowest maxConnections of the ClusterProviderConfigs that name the
+	// same server: a namespace cannot take more of a shared server's
+	// sessions than the platform allows.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100
+	// +kubebuilder:default=20
+	// +optional
+	MaxConnections int32 `json:"maxConnections,omitempty"`
 }
 
 // TLSMode says whether a connection uses TLS and what it verifies. The names

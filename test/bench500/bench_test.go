@@ -45,6 +45,11 @@ var (
 	maxRate = flag.Int("bench500.max-reconcile-rate", 0, "the provider's --max-reconcile-rate; 0 leaves the provider's default")
 	workers = flag.Int("bench500.workers", 0, "the provider's --workers; 0 leaves the provider's default")
 
+	// maxConns is the ClusterProviderConfigs' maxConnections, the size of
+	// the provider's pool on each server; zero leaves the CRD's default.
+	// It measures pool sizes against each other with one binary.
+	maxConns = flag.Int("bench500.max-connections", 0, "the ClusterProviderConfigs' maxConnections; 0 leaves the CRD's default")
+
 	// holdFor is how long the provider holds the Ready Databases while its
 	// memory is sampled. With --poll=1m the default 10 s sees the provider
 	// at rest; longer than a minute also sees a wave of drift checks.

@@ -121,6 +121,7 @@ func setUpServers(b *testing.B, f providerFlags, n int) *fixture {
 				AdminCredentialsSecretRef: xpv2.SecretReference{Namespace: namespace, Name: secret},
 				TLS:                       &apisv1alpha1.ServerTLS{Mode: "disable"},
 				MaxOperationsPerSecond:    serverOpsPerSecond,
+				MaxConnections:            int32(*maxConns),
 			}},
 		})
 		servers[i] = benchServer{config: name, admin: pg.Admin(b)}
@@ -138,8 +139,8 @@ func setUpServers(b *testing.B, f providerFlags, n int) *fixture {
 	// provider has stopped.
 	b.Cleanup(func() { keepLog(b, logPath) })
 	p := startProvider(b, providerBinary(b), logPath, f)
-	b.Logf("provider: pid %d, --max-reconcile-rate=%d --workers=%d (0: the provider's default) --poll=%v --debug=%v; %d server(s), ProviderConfig maxOperationsPerSecond=%d; log %s",
-		p.PID(), f.maxRate, f.workers, f.poll, f.debug, n, serverOpsPerSecond, logPath)
+	b.Logf("provider: pid %d, --max-reconcile-rate=%d --workers=%d (0: the provider's default) --poll=%v --debug=%v; %d server(s), ProviderConfig maxOperationsPerSecond=%d maxConnections=%d (0: the CRD's default); log %s",
+		p.PID(), f.maxRate, f.workers, f.poll, f.debug, n, serverOpsPerSecond, *maxConns, logPath)
 
 	cpu, err := newCPUMeter(p.PID(), ports...)
 	if err != nil {

@@ -25,6 +25,10 @@ type Config struct {
 	TLS      TLS
 	// ConnectTimeout; zero means DefaultConnectTimeout.
 	ConnectTimeout time.Duration
+	// MaxConns bounds the sessions a pool of this server and account
+	// keeps (a provider config's maxConnections); zero means the pool's
+	// default. A connection opened on its own ignores it.
+	MaxConns int32
 }
 
 // Address is host:port.

@@ -86,8 +86,11 @@ func (c *Connector) Connect(ctx context.Context, mg Managed, instanceName string
 	if err != nil {
 		return nil, t, err
 	}
-	if err := c.Limiters.Wait(ctx, cfg.String(), limit); err != nil {
-		return nil, t, err
+	// A reconcile that Turns let through has taken its server's turn.
+	if !hadTurn(ctx) {
+		if err := c.Limiters.Wait(ctx, cfg.String(), limit); err != nil {
+			return nil, t, err
+		}
 	}
 	s, err := c.Open(ctx, cfg)
 	if err != nil {
@@ -116,29 +119,56 @@ func (c *Connector) target(ctx context.Context, mg Managed, instanceName string)
 		}
 		return cfg, Limit{}, errors.Wrap(err, errInstance)
 	}
-	configs := c.Configs
-	if configs == nil {
-		configs = c.Kube
-	}
-	spec, err := providerconfig.Resolve(ctx, configs, mg, c.Policy)
+	spec, err := c.resolve(ctx, mg)
 	if err != nil {
-		return dbms.Config{}, Limit{}, errors.Wrap(err, errProvider)
-	}
-	if spec.Server == nil {
-		return dbms.Config{}, Limit{}, errors.Errorf(errNoServer, mg.GetProviderConfigReference().Name)
+		return dbms.Config{}, Limit{}, err
 	}
 	cfg, err := Config(ctx, c.Kube, spec.Server)
 	if err != nil {
 		return cfg, Limit{}, errors.Wrapf(err, errServerConfig, cfg)
 	}
-	limit := Limit{PerSecond: int(spec.Server.MaxOperationsPerSecond)}
+	limit, p, err := c.limitOf(ctx, mg, spec.Server)
+	if err != nil {
+		return cfg, Limit{}, err
+	}
+	cfg.MaxConns = poolSize(spec.Server.MaxConnections, p.MaxConnections)
+	return cfg, limit, nil
+}
+
+// resolve returns the spec of mg's provider config, which must name an
+// existing server.
+func (c *Connector) resolve(ctx context.Context, mg Managed) (*apisv1alpha1.ProviderConfigSpec, error) {
+	spec, err := providerconfig.Resolve(ctx, c.configs(), mg, c.Policy)
+	if err != nil {
+		return nil, errors.Wrap(err, errProvider)
+	}
+	if spec.Server == nil {
+		return nil, errors.Errorf(errNoServer, mg.GetProviderConfigReference().Name)
+	}
+	return spec, nil
+}
+
+// limitOf is how often mg may reach s, its provider config's server, and
+// what the platform set for s. It reads provider configs only, no Secret.
+func (c *Connector) limitOf(ctx context.Context, mg Managed, s *apisv1alpha1.ExistingServer) (Limit, platform, error) {
+	limit := Limit{PerSecond: int(s.MaxOperationsPerSecond)}
 	if mg.GetProviderConfigReference().Kind == apisv1alpha1.ProviderConfigKind {
 		limit.Namespace = mg.GetNamespace()
 	}
-	if limit.Server, err = platformLimit(ctx, configs, cfg); err != nil {
-		return cfg, Limit{}, err
+	p, err := platformLimit(ctx, c.configs(), serverOf(s))
+	if err != nil {
+		return Limit{}, platform{}, err
 	}
-	return cfg, limit, nil
+	limit.Server = p.PerSecond
+	return limit, p, nil
+}
+
+// configs reads provider configs: the cache when there is one.
+func (c *Connector) configs() client.Reader {
+	if c.Configs != nil {
+		return c.Configs
+	}
+	return c.Kube
 }
 
 // NewConnector returns the Connector a provider's SQL controllers use. It

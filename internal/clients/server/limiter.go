@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"golang.org/x/time/rate"
@@ -62,19 +63,53 @@ func NewLimiters() *Limiters {
 }
 
 // Wait blocks until server may take one more operation under l, or ctx ends:
-// first the namespace's own cap when l comes from a namespaced config, then
-// the server's limit. A changed limit applies from the next call. Nil
-// Limiters limit nothing.
+// its turn is the one Reserve gives now. A changed limit applies from the
+// next call. Nil Limiters limit nothing.
 func (ls *Limiters) Wait(ctx context.Context, server string, l Limit) error {
-	if ls == nil || (l.PerSecond <= 0 && l.Server <= 0) {
+	now := time.Now()
+	d, cancel := ls.Reserve(server, l, now)
+	if d <= 0 {
 		return nil
 	}
+	if deadline, ok := ctx.Deadline(); ok && deadline.Before(now.Add(d)) {
+		cancel(now)
+		return errors.Errorf(errRateLimit+": the turn is %v away, after the deadline", server, d.Round(time.Millisecond))
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		cancel(time.Now())
+		return errors.Wrapf(ctx.Err(), errRateLimit, server)
+	}
+}
+
+// Reserve takes server's next turn under l as of now without waiting for
+// it, and returns how long until the turn and a cancel that gives it back,
+// at the time it is called with, for a caller that will not use it. An operation from a namespaced config
+// takes its namespace's turn first and the server's turn from then, so
+// that it never counts against the server at a time it cannot run. Nil
+// Limiters, or no limit, give a turn at once.
+func (ls *Limiters) Reserve(server string, l Limit, now time.Time) (time.Duration, func(at time.Time)) {
+	if ls == nil || (l.PerSecond <= 0 && l.Server <= 0) {
+		return 0, func(time.Time) {}
+	}
+	at := now
+	var taken []*rate.Reservation
 	for _, b := range ls.bucketsFor(server, l) {
-		if err := b.Wait(ctx); err != nil {
-			return errors.Wrapf(err, errRateLimit, server)
+		// Every bucket's burst is its rate, at least 1, so one token is
+		// always granted.
+		r := b.ReserveN(at, 1)
+		taken = append(taken, r)
+		at = at.Add(r.DelayFrom(at))
+	}
+	return at.Sub(now), func(at time.Time) {
+		for _, r := range taken {
+			r.CancelAt(at)
 		}
 	}
-	return nil
 }
 
 // bucketsFor returns the buckets an operation under l waits on, in order,

@@ -2,6 +2,7 @@ package server
 
 import (
 	"testing"
+	"time"
 
 	"golang.org/x/time/rate"
 )
@@ -85,6 +86,55 @@ func TestLimitersRates(t *testing.T) {
 			for k, w := range tc.want {
 				if got[k] != w {
 					t.Errorf("%s\nbucket %q rate = %v, want %v", tc.reason, k, got[k], w)
+				}
+			}
+		})
+	}
+}
+
+// TestLimitersReserve: Reserve takes turns without waiting, one after
+// another at the bucket's rate; a namespace's turn on the server counts
+// from its own turn; a turn given back is the next caller's.
+func TestLimitersReserve(t *testing.T) {
+	now := time.Date(2026, 12, 8, 0, 0, 0, 0, time.UTC)
+	type call struct {
+		limit   Limit
+		giveUp  bool
+		want    time.Duration
+		comment string
+	}
+	cases := map[string][]call{
+		"Burst then rate": {
+			{limit: Limit{PerSecond: 2}, want: 0, comment: "within the burst"},
+			{limit: Limit{PerSecond: 2}, want: 0, comment: "within the burst"},
+			{limit: Limit{PerSecond: 2}, want: 500 * time.Millisecond, comment: "the next token"},
+			{limit: Limit{PerSecond: 2}, want: time.Second, comment: "the one after"},
+		},
+		"Namespace cap first": {
+			{limit: Limit{PerSecond: 1, Namespace: "team-a", Server: 10}, want: 0, comment: "the namespace's burst"},
+			{limit: Limit{PerSecond: 1, Namespace: "team-a", Server: 10}, want: time.Second, comment: "the namespace's next token; the server has plenty"},
+			{limit: Limit{PerSecond: 1, Namespace: "team-b", Server: 10}, want: 0, comment: "another namespace is not held up by team-a's cap"},
+		},
+		"Given back": {
+			{limit: Limit{PerSecond: 1}, want: 0, comment: "the burst"},
+			{limit: Limit{PerSecond: 1}, giveUp: true, want: time.Second, comment: "reserved and given back"},
+			{limit: Limit{PerSecond: 1}, want: time.Second, comment: "the turn given back"},
+		},
+		"Unlimited": {
+			{limit: Limit{}, want: 0, comment: "an instance of the provider's own"},
+			{limit: Limit{}, want: 0, comment: "an instance of the provider's own"},
+		},
+	}
+	for name, calls := range cases {
+		t.Run(name, func(t *testing.T) {
+			ls := NewLimiters()
+			for i, c := range calls {
+				got, cancel := ls.Reserve("s", c.limit, now)
+				if got != c.want {
+					t.Errorf("call %d (%s): delay %v, want %v", i, c.comment, got, c.want)
+				}
+				if c.giveUp {
+					cancel(now)
 				}
 			}
 		})

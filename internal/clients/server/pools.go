@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"hash"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -18,14 +19,20 @@ import (
 )
 
 // Bounds of each pool. A pool serves one server and account for every SQL
-// controller of the provider, so MaxConns is also the most sessions the
+// controller of the provider, so its size is also the most sessions the
 // provider opens on a server for one account: servers share
-// max_connections between every tenant. Four is not the server's limit:
-// bench-500 saw CREATE DATABASE run 5.5-15 a second over 20 sessions
-// against about 3.4 over these 4 (session 30), so the size is a trade of
-// max_connections against speed still to be measured, not a lock.
+// max_connections between every tenant. The size is the provider config's
+// maxConnections (capped by the ClusterProviderConfigs that name the
+// server), DefaultMaxConns when it has none and for the provider's own
+// instances.
 const (
-	DefaultMaxConns          = 4
+	// DefaultMaxConns is also the CRD's default of maxConnections. It is
+	// --workers' default: a kind's workers never queue on the pool, and
+	// statements run as many at once as BenchmarkSQLFloor's 20 sessions.
+	// Four sessions made the pool, not the server, the limit: bench-500
+	// saw CREATE DATABASE run about 3.4 a second over 4 sessions against
+	// 5.5-15 over the floor's 20 (session 30).
+	DefaultMaxConns          = 20
 	DefaultMaxConnIdleTime   = 5 * time.Minute
 	DefaultHealthCheckPeriod = time.Minute
 	// DefaultPoolIdleAfter closes a whole pool nobody used for this long:
@@ -175,7 +182,9 @@ func (ps *Pools) get(slot, key string, cfg dbms.Config) (*pool, error) {
 	}
 	p := ps.pools[key]
 	if p == nil {
-		l, err := newLender(cfg, ps.Options)
+		o := ps.Options
+		o.MaxConns = ps.size(cfg)
+		l, err := newLender(cfg, o)
 		if err != nil || l == nil {
 			return nil, err
 		}
@@ -269,11 +278,28 @@ func (ps *Pools) Close() {
 	ps.closing.Wait()
 }
 
-// keys returns cfg's slot (engine, server, database, account: no secret)
-// and the key of its pool, the slot and a keyed digest of everything else
-// that decides how the login goes.
+// size is how many sessions cfg's pool holds at most: cfg's own bound (its
+// provider config's maxConnections), else Options'.
+func (ps *Pools) size(cfg dbms.Config) int32 {
+	if cfg.MaxConns > 0 {
+		return cfg.MaxConns
+	}
+	return ps.Options.MaxConns
+}
+
+// keys returns cfg's slot (engine, server, database, account, pool size: no
+// secret) and the key of its pool, the slot and a keyed digest of
+// everything else that decides how the login goes.
+//
+// The size is part of the slot, so that two configs of one account that
+// ask for different sizes each get the pool they asked for, rather than
+// whichever connected first; and so that neither counts as the other's
+// replaced credentials and closes its pool. A config whose size changes
+// gets a new pool at once; the old one, no longer used, closes after
+// IdleAfter, and its idle sessions after MaxConnIdleTime.
 func (ps *Pools) keys(cfg dbms.Config) (string, string) {
-	slot := strings.Join([]string{string(cfg.Engine), cfg.Address(), cfg.Database, cfg.User}, "\x00")
+	slot := strings.Join([]string{string(cfg.Engine), cfg.Address(), cfg.Database, cfg.User,
+		strconv.Itoa(int(ps.size(cfg)))}, "\x00")
 	h := hmac.New(sha256.New, ps.secret)
 	for _, b := range [][]byte{
 		[]byte(cfg.Password), []byte(cfg.TLS.EffectiveMode()), cfg.TLS.CA, cfg.TLS.Cert, cfg.TLS.Key,

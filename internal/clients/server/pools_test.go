@@ -40,6 +40,10 @@ func TestPoolKeys(t *testing.T) {
 		"User":     {reason: "Another account is another slot", mod: func(c *dbms.Config) { c.User = "app" }},
 		"Database": {reason: "Another database is another slot", mod: func(c *dbms.Config) { c.Database = "orders" }},
 		"Port":     {reason: "Another server is another slot", mod: func(c *dbms.Config) { c.Port = 5433 }},
+		"Size": {reason: "Another pool size is another slot: a config never gets a pool of another's size",
+			mod: func(c *dbms.Config) { c.MaxConns = DefaultMaxConns + 1 }},
+		"DefaultSize": {reason: "Asking for the default size is asking for the default pool",
+			mod: func(c *dbms.Config) { c.MaxConns = DefaultMaxConns }, sameSlot: true, sameKey: true},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -107,9 +111,9 @@ func (e poolEnv) waitBackends(t *testing.T, role string, want int) {
 	}
 }
 
-// reconcile is what one reconcile does with a server: borrow, ask, give
+// reconcileOn is what one reconcile does with a server: borrow, ask, give
 // back.
-func reconcile(ctx context.Context, ps *Pools, cfg dbms.Config) error {
+func reconcileOn(ctx context.Context, ps *Pools, cfg dbms.Config) error {
 	s, err := ps.Open(ctx, cfg)
 	if err != nil {
 		return err
@@ -135,7 +139,7 @@ func TestPools(t *testing.T) {
 		cfg := e.role(t, "reuse", "pw-reuse")
 		seen := map[int32]bool{}
 		for range 10 {
-			if err := reconcile(ctx, ps, cfg); err != nil {
+			if err := reconcileOn(ctx, ps, cfg); err != nil {
 				t.Fatal(err)
 			}
 			for _, pid := range e.backends(t, "reuse") {
@@ -149,7 +153,7 @@ func TestPools(t *testing.T) {
 
 	t.Run("ClosedWhenCredentialsChange", func(t *testing.T) {
 		cfg := e.role(t, "rotate", "pw-old")
-		if err := reconcile(ctx, ps, cfg); err != nil {
+		if err := reconcileOn(ctx, ps, cfg); err != nil {
 			t.Fatal(err)
 		}
 		old := e.backends(t, "rotate")
@@ -157,7 +161,7 @@ func TestPools(t *testing.T) {
 		// that do.
 		wrong := cfg
 		wrong.Password = "pw-guess"
-		if err := reconcile(ctx, ps, wrong); err == nil || strings.Contains(err.Error(), wrong.Password) {
+		if err := reconcileOn(ctx, ps, wrong); err == nil || strings.Contains(err.Error(), wrong.Password) {
 			t.Fatalf("a wrong password: err = %v, want a login error without the password", err)
 		}
 		if got := e.backends(t, "rotate"); len(got) != 1 || got[0] != old[0] {
@@ -173,7 +177,7 @@ func TestPools(t *testing.T) {
 			t.Fatal(err)
 		}
 		cfg.Password = "pw-new"
-		if err := reconcile(ctx, ps, cfg); err != nil {
+		if err := reconcileOn(ctx, ps, cfg); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := held.ObserveDatabase(ctx, "postgres"); err != nil {
@@ -191,26 +195,30 @@ func TestPools(t *testing.T) {
 
 	t.Run("BrokenSessionNotLent", func(t *testing.T) {
 		cfg := e.role(t, "broken", "pw-broken")
-		if err := reconcile(ctx, ps, cfg); err != nil {
+		if err := reconcileOn(ctx, ps, cfg); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := e.admin.Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'broken'"); err != nil {
 			t.Fatal(err)
 		}
 		e.waitBackends(t, "broken", 0)
-		if err := reconcile(ctx, ps, cfg); err != nil {
+		if err := reconcileOn(ctx, ps, cfg); err != nil {
 			t.Errorf("the reconcile after the server ended the pool's session: %v, want a fresh session", err)
 		}
 	})
 
 	t.Run("BoundedUnderConcurrentUse", func(t *testing.T) {
+		// The config's maxConnections, below the workers, bounds its pool;
+		// the same config at the default size is another pool.
 		cfg := e.role(t, "busy", "pw-busy")
+		const size = 3
+		cfg.MaxConns = size
 		var wg sync.WaitGroup
 		errs := make(chan error, 40)
 		for range 8 {
 			wg.Go(func() {
 				for range 5 {
-					errs <- reconcile(ctx, ps, cfg)
+					errs <- reconcileOn(ctx, ps, cfg)
 				}
 			})
 		}
@@ -221,12 +229,12 @@ func TestPools(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if got := len(e.backends(t, "busy")); got > DefaultMaxConns || got == 0 {
-			t.Errorf("8 concurrent workers left %d sessions, want 1 to %d", got, DefaultMaxConns)
+		if got := len(e.backends(t, "busy")); got > size || got == 0 {
+			t.Errorf("8 concurrent workers left %d sessions, want 1 to %d", got, size)
 		}
 		// With every session lent, the next reconcile waits for one.
 		var held []dbms.Server
-		for range DefaultMaxConns {
+		for range size {
 			s, err := ps.Open(ctx, cfg)
 			if err != nil {
 				t.Fatal(err)
@@ -236,10 +244,25 @@ func TestPools(t *testing.T) {
 		short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 		defer cancel()
 		if _, err := ps.Open(short, cfg); err == nil {
-			t.Errorf("a reconcile got a session beyond the bound of %d", DefaultMaxConns)
+			t.Errorf("a reconcile got a session beyond the bound of %d", size)
 		}
-		if got := len(e.backends(t, "busy")); got != DefaultMaxConns {
-			t.Errorf("the server has %d sessions of the pool, want %d", got, DefaultMaxConns)
+		if got := len(e.backends(t, "busy")); got != size {
+			t.Errorf("the server has %d sessions of the pool, want %d", got, size)
+		}
+		// The same account at the default size, as another config may
+		// ask, is another pool: it gets a session while this one is full,
+		// and does not close it as replaced credentials.
+		other := cfg
+		other.MaxConns = 0
+		bounded, cancelBounded := context.WithTimeout(ctx, time.Minute)
+		defer cancelBounded()
+		o, err := ps.Open(bounded, other)
+		if err != nil {
+			t.Fatalf("the default-sized pool of the same account while the sized one is full: %v", err)
+		}
+		held = append(held, o)
+		if got := len(e.backends(t, "busy")); got != size+1 {
+			t.Errorf("the server has %d sessions of the two pools, want %d", got, size+1)
 		}
 		for _, s := range held {
 			if err := s.Close(ctx); err != nil {
@@ -253,6 +276,8 @@ func TestPools(t *testing.T) {
 		// API server writes after its statements; its session must not be
 		// kept as long, or more reconciles than sessions queue on the pool.
 		cfg := e.role(t, "between", "pw-between")
+		const size = 4
+		cfg.MaxConns = size
 		var clients []dbms.Server
 		// On failure, the clients go back, so that the pools can close.
 		t.Cleanup(func() {
@@ -264,7 +289,7 @@ func TestPools(t *testing.T) {
 		// instead of hanging it; not a performance expectation.
 		bounded, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()
-		for range DefaultMaxConns + 2 {
+		for range size + 2 {
 			s, err := ps.Open(bounded, cfg)
 			if err != nil {
 				t.Fatalf("a client while %d others are open between statements: %v", len(clients), err)
@@ -281,8 +306,8 @@ func TestPools(t *testing.T) {
 				t.Fatalf("a later statement of an open client: %v, %v; want the postgres database", o, err)
 			}
 		}
-		if got := len(e.backends(t, "between")); got > DefaultMaxConns || got == 0 {
-			t.Errorf("%d open clients left %d sessions, want 1 to %d", len(clients), got, DefaultMaxConns)
+		if got := len(e.backends(t, "between")); got > size || got == 0 {
+			t.Errorf("%d open clients left %d sessions, want 1 to %d", len(clients), got, size)
 		}
 		for _, s := range clients {
 			if err := s.Close(ctx); err != nil {
@@ -293,7 +318,7 @@ func TestPools(t *testing.T) {
 
 	t.Run("UnusedPoolsClosed", func(t *testing.T) {
 		cfg := e.role(t, "unused", "pw-unused")
-		if err := reconcile(ctx, ps, cfg); err != nil {
+		if err := reconcileOn(ctx, ps, cfg); err != nil {
 			t.Fatal(err)
 		}
 		ps.Sweep(time.Now())
@@ -308,7 +333,7 @@ func TestPools(t *testing.T) {
 
 	t.Run("StopEndsEverything", func(t *testing.T) {
 		cfg := e.role(t, "stop", "pw-stop")
-		if err := reconcile(ctx, ps, cfg); err != nil {
+		if err := reconcileOn(ctx, ps, cfg); err != nil {
 			t.Fatal(err)
 		}
 		run, cancel := context.WithCancel(ctx)
@@ -322,7 +347,7 @@ func TestPools(t *testing.T) {
 		e.waitBackends(t, "stop", 0)
 		e.waitBackends(t, "reuse", 0)
 		// A stopped provider's last reconciles still work, unpooled.
-		if err := reconcile(ctx, ps, cfg); err != nil {
+		if err := reconcileOn(ctx, ps, cfg); err != nil {
 			t.Fatal(err)
 		}
 		e.waitBackends(t, "stop", 0)

@@ -564,7 +564,7 @@ func TestConnect(t *testing.T) {
 			cr:     newDatabase(onMySQL),
 			want: want{
 				client: "native",
-				cfg:    &dbms.Config{Engine: dbms.MySQL, Host: "mysql.example", Port: 3306, User: "root", Password: "r00t"},
+				cfg:    &dbms.Config{Engine: dbms.MySQL, Host: "mysql.example", Port: 3306, User: "root", Password: "r00t", MaxConns: server.DefaultMaxConns},
 			},
 		},
 		"ClassMissing": {
@@ -595,7 +595,7 @@ func TestConnect(t *testing.T) {
 			cr:     newDatabase(onMySQL, withClass),
 			want: want{
 				client: "class",
-				cfg:    &dbms.Config{Engine: dbms.MySQL, Host: "mysql.example", Port: 3306, User: "root", Password: "r00t"},
+				cfg:    &dbms.Config{Engine: dbms.MySQL, Host: "mysql.example", Port: 3306, User: "root", Password: "r00t", MaxConns: server.DefaultMaxConns},
 				server: managed.ConnectionDetails{"endpoint": []byte("mysql.example"), "port": []byte("3306"), "sslmode": []byte("verify-full")},
 			},
 		},
@@ -605,7 +605,7 @@ func TestConnect(t *testing.T) {
 			cr:     newDatabase(onMySQL, withClass),
 			want: want{
 				err:    `DatabaseClass "gold" is for postgresql, but the Database's server is a mysql server`,
-				cfg:    &dbms.Config{Engine: dbms.MySQL, Host: "mysql.example", Port: 3306, User: "root", Password: "r00t"},
+				cfg:    &dbms.Config{Engine: dbms.MySQL, Host: "mysql.example", Port: 3306, User: "root", Password: "r00t", MaxConns: server.DefaultMaxConns},
 				closed: true,
 			},
 		},

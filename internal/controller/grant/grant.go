@@ -37,6 +37,7 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 		Connector: func(s setup.Shared) managed.TypedExternalConnector[*v1alpha1.Grant] {
 			return &connector{Connector: s.Server, bound: s.Bound}
 		},
+		Instance: func(cr *v1alpha1.Grant) string { return cr.Spec.ForProvider.Instance },
 	})
 }
 

@@ -8,10 +8,14 @@
 package setup
 
 import (
+	"context"
+
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
@@ -41,6 +45,13 @@ type Config[T resource.Managed] struct {
 	// Options are reconciler options of the kind's own, added after the
 	// shared ones.
 	Options []managed.ReconcilerOption
+
+	// Instance, for the SQL kinds, names the DatabaseInstance a resource
+	// lives on (empty: its provider config's server). It makes the
+	// controller take each reconcile's turn on its server's token bucket
+	// before the reconcile, giving the worker back while the turn is far
+	// off (server.Turns).
+	Instance func(T) string
 }
 
 // Shared is what Setup makes once for a controller and hands its connector.
@@ -100,5 +111,27 @@ func Setup[T resource.Managed](mgr ctrl.Manager, o options.Options, c Config[T])
 	for _, w := range watches(mgr.GetClient(), c.Kind.GroupKind()) {
 		b = b.Watches(w.kind, w.handler)
 	}
-	return b.Complete(ratelimiter.NewReconciler(name, promptRechecks(r, mgr.GetAPIReader(), newObject), o.GlobalRateLimiter))
+	var inner reconcile.Reconciler = r
+	if c.Instance != nil {
+		inner = &server.Turns{Inner: r, Connector: &shared.Server, Lookup: lookup(mgr.GetClient(), newObject, c.Instance)}
+	}
+	return b.Complete(ratelimiter.NewReconciler(name, promptRechecks(inner, mgr.GetAPIReader(), newObject), o.GlobalRateLimiter))
+}
+
+// lookup reads a SQL resource of kind T from the cache for server.Turns:
+// the cache, because it runs before every reconcile and the managed
+// reconciler reads the resource again anyway.
+func lookup[T resource.Managed](c client.Reader, newObject func() client.Object, instance func(T) string) server.Lookup {
+	return func(ctx context.Context, nn types.NamespacedName) (server.Managed, string, error) {
+		o := newObject()
+		if err := c.Get(ctx, nn, o); err != nil {
+			return nil, "", err
+		}
+		mg, ok := o.(server.Managed)
+		typed, okT := o.(T)
+		if !ok || !okT {
+			return nil, "", errors.Errorf(errNotObject, o.GetObjectKind().GroupVersionKind())
+		}
+		return mg, instance(typed), nil
+	}
 }

@@ -59,6 +59,7 @@ func Setup(mgr ctrl.Manager, o options.Options) error {
 		Connector: func(s setup.Shared) managed.TypedExternalConnector[*v1alpha1.User] {
 			return &connector{Connector: s.Server, kube: mgr.GetAPIReader(), bound: s.Bound}
 		},
+		Instance: func(cr *v1alpha1.User) string { return cr.Spec.ForProvider.Instance },
 	})
 }
 
