@@ -22,10 +22,9 @@ const (
 	msgNotVerified = "backup %s completed after its stanza was last verified; it is verified at the next verify, every %s"
 	msgVerifyError = "cannot verify the stanza of backup %s: %v"
 
-	// verifyTimeout bounds one verify within a reconcile. A stanza too
-	// large to read back in it reports VerifyFailed until the interval
-	// passes again.
-	verifyTimeout = 50 * time.Second
+	// verifyCommandTimeout bounds starting a verify and looking at one:
+	// the verify itself runs on the machine, across reconciles.
+	verifyCommandTimeout = 30 * time.Second
 )
 
 // verifications are the provider's last verify of each stanza, shared by
@@ -38,14 +37,20 @@ type verifications struct {
 	m  map[string]*verification
 }
 
-// verification is one stanza's last verify. Its lock is held while verify
-// runs, so that the stanza's other Backups wait for that result rather
-// than start another verify.
+// verification is one stanza's last finished verify, and the one that
+// runs. Its lock is held while a verify is started or looked at, so that
+// the stanza's Backups share one verify rather than start another.
 type verification struct {
-	mu     sync.Mutex
+	mu sync.Mutex
+	// at is when the last finished verify started: the backups that
+	// completed before it are the ones it read.
 	at     time.Time
 	result pgbackrest.Verification
 	err    error
+	// started is when the verify that runs was started, zero when none
+	// runs; member is the machine it runs on.
+	started time.Time
+	member  string
 }
 
 func (vs *verifications) of(stanza string) *verification {
@@ -58,6 +63,30 @@ func (vs *verifications) of(stanza string) *verification {
 		vs.m[stanza] = &verification{}
 	}
 	return vs.m[stanza]
+}
+
+// A verifyStep is what a look at a stanza's verify does.
+type verifyStep int
+
+const (
+	// verifyNothing: the last verify is recent enough.
+	verifyNothing verifyStep = iota
+	// verifyStart: a verify is due and none runs.
+	verifyStart
+	// verifyLook: a verify runs; see whether it has finished.
+	verifyLook
+)
+
+// nextVerifyStep says what a look at a stanza does, given when its running
+// verify started (zero: none runs) and when its last finished one did.
+func nextVerifyStep(started, last, now time.Time, every time.Duration) verifyStep {
+	switch {
+	case !started.IsZero():
+		return verifyLook
+	case verifyDue(last, now, every):
+		return verifyStart
+	}
+	return verifyNothing
 }
 
 // verifyDue says whether a stanza last verified at last (zero: never) is
@@ -105,9 +134,22 @@ func (e *external) observeVerified(ctx context.Context, cr *v1alpha1.Backup) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	every := e.opts.VerifyInterval()
-	if now := e.now(); verifyDue(v.at, now, every) {
-		v.result, v.err = e.verify(ctx, at.Member)
-		v.at = now
+	now := e.now()
+	switch nextVerifyStep(v.started, v.at, now, every) {
+	case verifyStart:
+		if member, err := e.startVerify(ctx, at.Member); err != nil {
+			v.at, v.result, v.err = now, pgbackrest.Verification{}, err
+		} else {
+			v.started, v.member = now, member
+		}
+	case verifyLook:
+		// A verify that cannot be looked at counts as failed: the next
+		// one is due an interval after it started, as after any failure.
+		if result, done, err := e.lookVerify(ctx, v.member); done || err != nil {
+			v.at, v.result, v.err = v.started, result, err
+			v.started, v.member = time.Time{}, ""
+		}
+	case verifyNothing:
 	}
 	var stopped time.Time
 	if at.StopTime != nil {
@@ -125,18 +167,30 @@ func (e *external) observeVerified(ctx context.Context, cr *v1alpha1.Backup) {
 	}
 }
 
-// verify runs pgbackrest verify on the member the backup was taken on,
-// whose configuration names the store as it sees it, or on the primary
-// when that member is no longer one.
-func (e *external) verify(ctx context.Context, member string) (pgbackrest.Verification, error) {
-	ctx, cancel := context.WithTimeout(ctx, verifyTimeout)
+// startVerify starts pgbackrest verify on the member the backup was taken
+// on, whose configuration names the store as it sees it, or on the primary
+// when that member is no longer one; it returns the member it runs on.
+func (e *external) startVerify(ctx context.Context, member string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, verifyCommandTimeout)
 	defer cancel()
-	s, _, err := e.stanza(ctx, member)
+	s, vm, err := e.stanza(ctx, member)
 	if err != nil && member != "" {
-		s, _, err = e.stanza(ctx, "")
+		s, vm, err = e.stanza(ctx, "")
 	}
 	if err != nil {
-		return pgbackrest.Verification{}, err
+		return "", err
 	}
-	return s.VerifyBackups(ctx)
+	return vm, s.StartVerify(ctx)
+}
+
+// lookVerify reports the verify startVerify started on member: whether it
+// has finished, and what it found.
+func (e *external) lookVerify(ctx context.Context, member string) (pgbackrest.Verification, bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, verifyCommandTimeout)
+	defer cancel()
+	s, _, err := e.stanza(ctx, member)
+	if err != nil {
+		return pgbackrest.Verification{}, false, err
+	}
+	return s.VerifyResult(ctx)
 }

@@ -3,6 +3,8 @@ package pgbackrest
 import (
 	"context"
 	"strings"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 )
 
 // A Verification is what `pgbackrest verify` found in a stanza, by backup.
@@ -15,17 +17,51 @@ type Verification struct {
 	Report string
 }
 
-// VerifyBackups reads every file of the stanza's backups and archived WAL
-// back from the repository and checks it against the checksum pgBackRest
-// recorded, and says which backups are invalid. Unlike Verify, it tells
-// the backups apart, so that one corrupted backup does not condemn the
-// others.
-func (s *Stanza) VerifyBackups(ctx context.Context) (Verification, error) {
-	out, err := s.run(ctx, "verify", "--output=text")
+const (
+	errStartVerify = "cannot start pgbackrest verify"
+	errLookVerify  = "cannot look at pgbackrest verify"
+	errVerifyNone  = "no pgbackrest verify was started on this machine"
+	errVerifyGone  = "pgbackrest verify ended without an exit code (killed, or the machine restarted)"
+
+	// verifyID names the stanza's one verify run: a verify reads the whole
+	// stanza, so one at a time is enough.
+	verifyID = "stanza"
+
+	// verifyReportBytes is how much of verify's report is read back: a
+	// line per backup and a few per invalid one.
+	verifyReportBytes = 64 << 10
+)
+
+// StartVerify starts `pgbackrest verify`, which reads every file of the
+// stanza's backups and archived WAL back from the repository and checks
+// it against the checksum pgBackRest recorded, and returns once it runs:
+// it takes as long as the stanza is large, longer than a reconcile should
+// wait. A verify of the stanza still running here is left alone.
+// VerifyResult reads what it found.
+func (s *Stanza) StartVerify(ctx context.Context) error {
+	return errors.Wrap(s.startDetached(ctx, runVerify, verifyID, append(s.command("--output=text"), "verify")), errStartVerify)
+}
+
+// VerifyResult reports the verify StartVerify started on this machine:
+// not done while it runs; done with the backups it found invalid (told
+// apart, so that one corrupted backup does not condemn the others), or
+// with an error saying why it did not finish.
+func (s *Stanza) VerifyResult(ctx context.Context) (v Verification, done bool, err error) {
+	run, err := s.lookDetached(ctx, runVerify, verifyID, verifyReportBytes)
 	if err != nil {
-		return Verification{}, err
+		return Verification{}, false, errors.Wrap(err, errLookVerify)
 	}
-	return ParseVerify(out), nil
+	switch {
+	case run.State == RunRunning:
+		return Verification{}, false, nil
+	case run.State == RunNone:
+		return Verification{}, true, errors.New(errVerifyNone)
+	case run.State == RunGone:
+		return Verification{}, true, errors.New(errVerifyGone)
+	case run.ExitCode != 0:
+		return Verification{}, true, errors.Errorf(errFailed, "verify", ErrorLines(run.Output))
+	}
+	return ParseVerify(run.Output), true, nil
 }
 
 // ParseVerify reads verify's text report (pgBackRest 2.45, without
