@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 )
@@ -27,6 +28,17 @@ const (
 
 	// tailBytes is how much of a run's output is kept for its report.
 	tailBytes = 2000
+
+	// ExitTimedOut and ExitKilled are timeout(1)'s exit codes for a run
+	// that reached its bound: stopped by SIGTERM, or killed by SIGKILL
+	// killAfter later.
+	ExitTimedOut = 124
+	ExitKilled   = 128 + 9
+
+	// killAfter is how long a run stopped at its bound has to end before
+	// it is killed: pgBackRest ends within a second or two of SIGTERM,
+	// releasing its lock; thirty seconds leave room for a loaded machine.
+	killAfter = 30 * time.Second
 )
 
 // runID is what a run's ID may hold: it becomes a file name and an
@@ -86,14 +98,23 @@ func (s *Stanza) StartBackup(ctx context.Context, typ, id string, opts ...string
 		return errors.Errorf(errRunID, id)
 	}
 	args := append([]string{"--type=" + typ, "--annotation=" + AnnotationKey + "=" + id}, opts...)
-	return errors.Wrap(s.startDetached(ctx, runBackup, id, append(s.command(args...), "backup")), errStartRun)
+	// A backup has no bound of its own: it takes as long as the database
+	// is large. It ends with its instance (StopRuns).
+	return errors.Wrap(s.startDetached(ctx, runBackup, id, 0, append(s.command(args...), "backup")), errStartRun)
 }
 
 // startDetached starts command as the run kind/id of the stanza, in a
-// session of its own as the engine user, and returns once it runs.
-func (s *Stanza) startDetached(ctx context.Context, kind, id string, command []string) error {
+// session of its own as the engine user, and returns once it runs. A
+// limit above zero is the run's bound: coreutils' timeout stops it then
+// (ExitTimedOut), and kills it killAfter later if it is still there,
+// since pgBackRest retrying a store that is gone outlived its own
+// timeouts by many minutes.
+func (s *Stanza) startDetached(ctx context.Context, kind, id string, limit time.Duration, command []string) error {
 	if err := ValidateStanza(s.Name); err != nil {
 		return err
+	}
+	if limit > 0 {
+		command = append([]string{"timeout", "--kill-after=" + seconds(killAfter), seconds(limit)}, command...)
 	}
 	out, pid, rc := s.runFiles(kind, id)
 	// setsid replaces itself with the inner shell (a background job is no
@@ -115,6 +136,11 @@ echo $! > "$pid.tmp" && mv -f -- "$pid.tmp" "$pid"
 `
 	_, err := s.Instance.RunAsEngine(ctx, nil, nil, append([]string{"sh", "-c", script, "sh", out, pid, rc}, command...)...)
 	return err
+}
+
+// seconds is d as timeout(1) takes it, in whole seconds, at least one.
+func seconds(d time.Duration) string {
+	return strconv.FormatInt(max(int64((d+time.Second-1)/time.Second), 1), 10) + "s"
 }
 
 // BackupRun reports the backup StartBackup started as id on this machine.
