@@ -240,7 +240,8 @@ func (e *external) stopVerifyWithLast(ctx context.Context, cr *v1alpha1.Backup) 
 	}
 	name, err := backupstore.Stanza(e.instance.GetNamespace(), e.instance.GetName())
 	if err != nil {
-		return nil //nolint:nilerr // An instance whose name makes no stanza has no verify.
+		// An instance whose name makes no stanza has no verify.
+		return nil
 	}
 	v := e.verifs.of(name)
 	v.mu.Lock()

@@ -29,11 +29,12 @@ const (
 	// tailBytes is how much of a run's output is kept for its report.
 	tailBytes = 2000
 
-	// ExitTimedOut and ExitKilled are timeout(1)'s exit codes for a run
-	// that reached its bound: stopped by SIGTERM, or killed by SIGKILL
-	// killAfter later.
+	// ExitTimedOut is timeout(1)'s exit code for a run that reached its
+	// bound and ended at SIGTERM.
 	ExitTimedOut = 124
-	ExitKilled   = 128 + 9
+	// ExitKilled is timeout(1)'s exit code for a run still there
+	// killAfter after its bound, killed by SIGKILL.
+	ExitKilled = 128 + 9
 
 	// killAfter is how long a run stopped at its bound has to end before
 	// it is killed: pgBackRest ends within a second or two of SIGTERM,
