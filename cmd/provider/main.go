@@ -56,6 +56,7 @@ func run() error {
 		watchdogBin    = flag.String("watchdog-binary", besideSelf("dbaas-watchdog"), "The dbaas-watchdog binary copied to every member's machine of a replicated instance over SSH, where it fences a primary that is cut off; empty installs none.")
 		backupRoot     = flag.String("backup-root", backupstore.DefaultBackupRoot, "The directory on the instances' machines below which posix BackupStores live, one directory per namespace.")
 		verifyEvery    = flag.Duration("backup-verify-interval", options.DefaultBackupVerifyInterval, "How often each instance's stanza is read back with pgbackrest verify; a Backup whose files are invalid turns its Verified condition False.")
+		verifyTimeout  = flag.Duration("backup-verify-timeout", options.DefaultBackupVerifyTimeout, "How long a pgbackrest verify may run before it is stopped; its Backups' Verified condition then says so, and the verify is tried again later.")
 		giveUpDelete   = flag.Duration("give-up-delete-after", deletion.DefaultGiveUpAfter, "How long a delete retries a machine, instance or server it cannot reach before the resource is let go with a Warning event.")
 	)
 	flag.Parse()
@@ -111,6 +112,7 @@ func run() error {
 		BackupRoot:        *backupRoot,
 
 		BackupVerifyInterval: *verifyEvery,
+		BackupVerifyTimeout:  *verifyTimeout,
 	}
 	o.MetricOptions = metrics.Crossplane()
 	// The instances' gauges are read from the manager's cache at each

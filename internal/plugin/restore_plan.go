@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -30,17 +31,11 @@ func planRestore(d database, in *enginev1alpha1.DatabaseInstance, as, toTime str
 	if in.Spec.ForProvider.Backup == nil {
 		return nil, fmt.Errorf("database %s/%s has no backup store: there are no backups to restore from", d.namespace(), d.name())
 	}
-	rw := in.Status.AtProvider.RecoveryWindow
-	if rw == nil || rw.FirstRecoverabilityPoint == nil {
-		return nil, fmt.Errorf("database %s/%s has no completed backup yet: a restore starts from one (kubectl dbaas backup %s)", d.namespace(), d.name(), d.name())
-	}
-	if t.Before(rw.FirstRecoverabilityPoint.Time) {
-		return nil, fmt.Errorf("--to-time %s is before the recovery window of %s/%s, which starts at %s (the end of the oldest backup in its store)",
-			toTime, d.namespace(), d.name(), when(rw.FirstRecoverabilityPoint))
-	}
-	if rw.LastArchivedTime != nil && t.After(rw.LastArchivedTime.Time) {
-		return nil, fmt.Errorf("--to-time %s is after the recovery window of %s/%s, which ends at %s (its last archived WAL, %s)",
-			toTime, d.namespace(), d.name(), when(rw.LastArchivedTime), orDash(rw.LastArchivedWAL))
+	if err := in.Status.AtProvider.RecoveryWindow.Admits(t, d.namespace()+"/"+d.name()); err != nil {
+		if errors.Is(err, enginev1alpha1.ErrNoBackupYet) {
+			return nil, fmt.Errorf("database %s/%s has no completed backup yet: a restore starts from one (kubectl dbaas backup %s)", d.namespace(), d.name(), d.name())
+		}
+		return nil, fmt.Errorf("--to-time %w", err)
 	}
 	// The XRD takes any object name; the composed resources are named
 	// <as>-instance, <as>-vm-2, ..., which must be DNS labels.

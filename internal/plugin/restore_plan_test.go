@@ -61,6 +61,14 @@ func TestPlanRestore(t *testing.T) {
 			reason: "A time after the last archived WAL cannot be reached.", as: "copy", at: "2026-12-07T12:00:01Z",
 			wantErr: "is after the recovery window of team-a/orders, which ends at 2026-12-07T12:00:00Z",
 		},
+		"NoArchivedTime": {
+			reason: "A window with no archived time refuses the time, saying so, as the composition function does.",
+			mutate: func(in *enginev1alpha1.DatabaseInstance) {
+				in.Status.AtProvider.RecoveryWindow.LastArchivedTime = nil
+			},
+			as: "copy", at: "2026-12-07T11:00:00Z",
+			wantErr: "--to-time 2026-12-07T11:00:00Z cannot be placed in the recovery window of team-a/orders: no archived WAL is recorded yet",
+		},
 		"NoStore": {
 			reason: "An instance without backup settings has nothing to restore.",
 			mutate: func(in *enginev1alpha1.DatabaseInstance) { in.Spec.ForProvider.Backup = nil },

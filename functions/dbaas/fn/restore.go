@@ -77,8 +77,8 @@ const (
 	errRestoreNoBackupsFmt   = "spec.restore.from names %s, which has no backups (its tier or environment composes no backup policy): there is nothing to restore from"
 	errRestoreNoneYetFmt     = "spec.restore.from names %s, which has no completed backup yet: a restore starts from one (kubectl dbaas backup %s); this Database is composed once there is one"
 	errRestoreVersionFmt     = "spec.restore.from names %s, which runs %s %s, but this Database asks for %s %s: a restore runs the source's engine and major version; set spec.engine and spec.version to them"
-	errRestoreBeforeFmt      = "spec.restore.toTime %s is before the recovery window of %s, which starts at %s (the end of the oldest backup in its store): give a later time"
-	errRestoreAfterFmt       = "spec.restore.toTime %s is after the last WAL %s archived, at %s: this Database is composed once the archive reaches that time"
+	errRestoreEarlyFmt       = "spec.restore.toTime %v: give a later time"
+	errRestoreLateFmt        = "spec.restore.toTime %v: this Database is composed once the archive reaches that time"
 	errRestoreNoBootstrapFmt = "spec.restore is set, but this Database's DatabaseInstance %s was made without a restore: a restore applies only to a new Database"
 	errRestoreNoDatabaseFmt  = "spec.restore.from names %s, whose DatabaseInstance %s has no Database (sql.dbaas.io) composed with it: there is no database to restore"
 	errRestoreDBNameFmt      = "spec.restore.from names %s, whose database is %s, but this Database's spec.databaseName is %s: the restored data keeps the source's database; leave databaseName unset or set it to %s"
@@ -200,25 +200,20 @@ func planRestore(r restoreSpec, owner, ns, dbName string, s selection, sources [
 	if p.Backup == nil {
 		return restore{}, errors.Errorf(errRestoreNoBackupsFmt, r.From)
 	}
-	rw := src.Status.AtProvider.RecoveryWindow
-	if rw == nil || rw.FirstRecoverabilityPoint == nil {
+	switch err := src.Status.AtProvider.RecoveryWindow.Admits(at, r.From); {
+	case err == nil:
+	case errors.Is(err, enginev1alpha1.ErrNoBackupYet):
 		return restore{}, errors.Errorf(errRestoreNoneYetFmt, r.From, r.From)
-	}
-
-	switch {
-	case at.Before(rw.FirstRecoverabilityPoint.Time):
-		return restore{}, errors.Errorf(errRestoreBeforeFmt, r.ToTime, r.From, rw.FirstRecoverabilityPoint.UTC().Format(time.RFC3339))
-	case rw.LastArchivedTime == nil || at.After(rw.LastArchivedTime.Time):
-		// The source still archives: a time past its archive is reached
-		// later, and replaying to it now would end short of it. Replay
-		// stops at the first commit after the time, so the archive must
-		// also hold one: that is left to the provider, which reports
-		// RecoveryTargetUnreachable when it does not.
-		last := "no time yet"
-		if rw.LastArchivedTime != nil {
-			last = rw.LastArchivedTime.UTC().Format(time.RFC3339)
-		}
-		return restore{}, errors.Errorf(errRestoreAfterFmt, r.ToTime, r.From, last)
+	case errors.Is(err, enginev1alpha1.ErrBeforeWindow):
+		return restore{}, errors.Errorf(errRestoreEarlyFmt, err)
+	default:
+		// The source still archives: a time past its archive (or before
+		// it records one) is reached later, and replaying to it now would
+		// end short of it. Replay stops at the first commit after the
+		// time, so the archive must also hold one: that is left to the
+		// provider, which reports RecoveryTargetUnreachable when it does
+		// not.
+		return restore{}, errors.Errorf(errRestoreLateFmt, err)
 	}
 
 	db, err := sourceDatabase(r.From, src.Name, databases)

@@ -225,7 +225,14 @@ func TestPlanRestore(t *testing.T) {
 		"AfterArchive": {
 			reason: "A time past the archive waits for it rather than ending the replay short.",
 			args:   args{r: restoreSpec{From: "orders", ToTime: "2026-12-07T11:00:01Z"}, s: ha, sources: []enginev1alpha1.DatabaseInstance{sourceInstance(nil)}},
-			want:   want{err: "spec.restore.toTime 2026-12-07T11:00:01Z is after the last WAL orders archived, at 2026-12-07T11:00:00Z: this Database is composed once the archive reaches that time"},
+			want:   want{err: "spec.restore.toTime 2026-12-07T11:00:01Z is after the recovery window of orders, which ends at 2026-12-07T11:00:00Z (its last archived WAL, 000000010000000000000007): this Database is composed once the archive reaches that time"},
+		},
+		"NoArchivedTime": {
+			reason: "A source whose window records no archived time refuses the time, saying so, as kubectl dbaas restore does (one rule, RecoveryWindow.Admits).",
+			args: args{r: restoreSpec{From: "orders", ToTime: "2026-12-07T10:30:00Z"}, s: ha, sources: []enginev1alpha1.DatabaseInstance{
+				sourceInstance(func(in *enginev1alpha1.DatabaseInstance) { in.Status.AtProvider.RecoveryWindow.LastArchivedTime = nil }),
+			}},
+			want: want{err: "spec.restore.toTime 2026-12-07T10:30:00Z cannot be placed in the recovery window of orders: no archived WAL is recorded yet (status.atProvider.recoveryWindow.lastArchivedTime is unset), and a restore to a time needs the archive to reach past it: this Database is composed once the archive reaches that time"},
 		},
 	}
 	for name, tc := range cases {

@@ -295,6 +295,9 @@ func (e *external) Update(_ context.Context, _ *v1alpha1.Backup) (managed.Extern
 func (e *external) Delete(ctx context.Context, cr *v1alpha1.Backup) (managed.ExternalDelete, error) {
 	cr.SetConditions(xpv2.Deleting())
 	label := meta.GetExternalName(cr)
+	if err := e.stopVerifyWithLast(ctx, cr); err != nil {
+		return managed.ExternalDelete{}, err
+	}
 	if e.instance == nil {
 		// Observe reported the backup left in the store (observeDeleting).
 		return managed.ExternalDelete{}, nil

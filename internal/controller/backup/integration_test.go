@@ -133,6 +133,7 @@ func TestBackups(t *testing.T) {
 	}
 
 	storeFaults(t, env, store, di, stanza)
+	nothingOutlives(t, env, store, di, stanza)
 }
 
 // writeRows gives the backups something to hold.

@@ -77,6 +77,7 @@ func TestBackupsOverSSH(t *testing.T) {
 			t.Errorf("cannot remove the machines' hosts: %v", err)
 		}
 	})
+	backuptest.StopRunsBelow(t, base)
 	store := s3test.StartOn(t, n.Gateway().String(), storeName)
 	start := 20000 + 200*rand.Int32N(60) //nolint:gosec // A port block, not a secret.
 	objs := []client.Object{

@@ -35,6 +35,41 @@ func TestVerifyDue(t *testing.T) {
 	}
 }
 
+func TestNextVerifyStep(t *testing.T) {
+	now := time.Date(2026, 12, 7, 3, 0, 0, 0, time.UTC)
+	cases := map[string]struct {
+		reason  string
+		started time.Time
+		last    time.Time
+		failed  bool
+		every   time.Duration
+		want    verifyStep
+	}{
+		"Never":         {reason: "A stanza never verified starts a verify.", want: verifyStart},
+		"Due":           {reason: "A stanza whose last verify started an interval ago starts another.", last: now.Add(-6 * time.Hour), want: verifyStart},
+		"Recent":        {reason: "A stanza verified within the interval starts none.", last: now.Add(-time.Hour), want: verifyNothing},
+		"Running":       {reason: "A verify that runs is looked at, however long ago it started.", started: now.Add(-time.Minute), want: verifyLook},
+		"RunningAndDue": {reason: "A verify that runs is looked at rather than a second one started.", started: now.Add(-time.Minute), last: now.Add(-7 * time.Hour), want: verifyLook},
+		"FailedRetried": {reason: "A verify that failed (stopped at its bound, say) is tried again after verifyRetry, not the whole interval.", last: now.Add(-verifyRetry), failed: true, want: verifyStart},
+		"FailedRecent":  {reason: "A verify that failed moments ago is not started again at once.", last: now.Add(-time.Minute), failed: true, want: verifyNothing},
+		"FailedShortInterval": {
+			reason: "With an interval shorter than verifyRetry, a failed verify is tried again after the interval.",
+			last:   now.Add(-5 * time.Second), failed: true, every: 5 * time.Second, want: verifyStart,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			every := tc.every
+			if every == 0 {
+				every = 6 * time.Hour
+			}
+			if got := nextVerifyStep(tc.started, tc.last, tc.failed, now, every); got != tc.want {
+				t.Errorf("%s\nnextVerifyStep(...): want %v, got %v", tc.reason, tc.want, got)
+			}
+		})
+	}
+}
+
 func TestVerifiedCondition(t *testing.T) {
 	const label = "20261207-020000F"
 	stopped := time.Date(2026, 12, 7, 2, 0, 30, 0, time.UTC)

@@ -20,6 +20,7 @@ const (
 	errBackupRole    = "cannot create pgBackRest's role on %s"
 	errStanzaCreate  = "cannot create the stanza %s in %s"
 	errArchiveCheck  = "WAL archiving to %s does not work"
+	errStopRuns      = "cannot stop the pgBackRest backups and verifies running on %s"
 	defaultArchiveTO = 60 * time.Second
 
 	// stanzaTimeout bounds creating and checking the stanza within a
@@ -52,6 +53,16 @@ func (b *instanceBackup) stanzaOf(m member) *pgbackrest.Stanza {
 	s := pgbackrest.New(m.inst, b.stanza, b.repo)
 	s.CA = b.ca
 	return s
+}
+
+// stopBackupRuns stops the backups and verifies started detached on m's
+// machine, of every stanza of the member (its own, a restored one's
+// source), before its directory goes: they would outlive it, and once
+// their store is gone too, retry it for many minutes. It does so whether
+// or not the instance has spec.forProvider.backup now, since a run started
+// before that was removed runs on.
+func stopBackupRuns(ctx context.Context, m member) error {
+	return errors.Wrapf(pgbackrest.StopRuns(ctx, m.inst), errStopRuns, m.vm)
 }
 
 // walArchiving is spec.forProvider.backup.walArchiving, true when unset.

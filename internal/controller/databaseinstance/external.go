@@ -372,6 +372,9 @@ func (e *external) Delete(ctx context.Context, cr *v1alpha1.DatabaseInstance) (m
 		if err := stopExporters(ctx, ms[n], exporterKinds...); err != nil {
 			return managed.ExternalDelete{}, err
 		}
+		if err := stopBackupRuns(ctx, ms[n]); err != nil {
+			return managed.ExternalDelete{}, err
+		}
 		if err := ms[n].inst.Remove(ctx); err != nil {
 			return managed.ExternalDelete{}, errors.Wrapf(err, errRemoveMember, ms[n].vm)
 		}

@@ -82,6 +82,9 @@ func (e *external) removeDeparting(ctx context.Context) error {
 		if err := stopExporters(ctx, d, exporterKinds...); err != nil {
 			return err
 		}
+		if err := stopBackupRuns(ctx, d); err != nil {
+			return err
+		}
 		if err := d.inst.Remove(ctx); err != nil {
 			return errors.Wrapf(err, errRemoveReplica, d.vm)
 		}

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 )
@@ -27,6 +28,18 @@ const (
 
 	// tailBytes is how much of a run's output is kept for its report.
 	tailBytes = 2000
+
+	// ExitTimedOut is timeout(1)'s exit code for a run that reached its
+	// bound and ended at SIGTERM.
+	ExitTimedOut = 124
+	// ExitKilled is timeout(1)'s exit code for a run still there
+	// killAfter after its bound, killed by SIGKILL.
+	ExitKilled = 128 + 9
+
+	// killAfter is how long a run stopped at its bound has to end before
+	// it is killed: pgBackRest ends within a second or two of SIGTERM,
+	// releasing its lock; thirty seconds leave room for a loaded machine.
+	killAfter = 30 * time.Second
 )
 
 // runID is what a run's ID may hold: it becomes a file name and an
@@ -56,10 +69,16 @@ type Run struct {
 	Output string
 }
 
+// Kinds of detached runs: a run's files are named by its kind and ID.
+const (
+	runBackup = "backup"
+	runVerify = "verify"
+)
+
 // runFiles are a run's output, pid and exit code files, in the stanza's
 // log directory on the machine.
-func (s *Stanza) runFiles(id string) (out, pid, rc string) {
-	base := filepath.Join(s.Config().LogPath, "backup-"+id)
+func (s *Stanza) runFiles(kind, id string) (out, pid, rc string) {
+	base := filepath.Join(s.Config().LogPath, kind+"-"+id)
 	return base + ".out", base + ".pid", base + ".rc"
 }
 
@@ -79,10 +98,26 @@ func (s *Stanza) StartBackup(ctx context.Context, typ, id string, opts ...string
 	if !runID.MatchString(id) {
 		return errors.Errorf(errRunID, id)
 	}
+	args := append([]string{"--type=" + typ, "--annotation=" + AnnotationKey + "=" + id}, opts...)
+	// A backup has no bound of its own: it takes as long as the database
+	// is large. It ends with its instance (StopRuns).
+	return errors.Wrap(s.startDetached(ctx, runBackup, id, 0, append(s.command(args...), "backup")), errStartRun)
+}
+
+// startDetached starts command as the run kind/id of the stanza, in a
+// session of its own as the engine user, and returns once it runs. A
+// limit above zero is the run's bound: coreutils' timeout stops it then
+// (ExitTimedOut), and kills it killAfter later if it is still there,
+// since pgBackRest retrying a store that is gone outlived its own
+// timeouts by many minutes.
+func (s *Stanza) startDetached(ctx context.Context, kind, id string, limit time.Duration, command []string) error {
 	if err := ValidateStanza(s.Name); err != nil {
 		return err
 	}
-	out, pid, rc := s.runFiles(id)
+	if limit > 0 {
+		command = append([]string{"timeout", "--kill-after=" + seconds(killAfter), seconds(limit)}, command...)
+	}
+	out, pid, rc := s.runFiles(kind, id)
 	// setsid replaces itself with the inner shell (a background job is no
 	// process group leader, so setsid need not fork): $! is that shell,
 	// which waits for pgBackRest and writes its exit code, atomically.
@@ -100,10 +135,13 @@ cd / || exit 1
 setsid sh -c '"$@"; echo $? > "$0.tmp" && mv -f -- "$0.tmp" "$0"' "$rc" "$@" </dev/null >"$out" 2>&1 &
 echo $! > "$pid.tmp" && mv -f -- "$pid.tmp" "$pid"
 `
-	args := append([]string{"sh", "-c", script, "sh", out, pid, rc},
-		append(s.command(append([]string{"--type=" + typ, "--annotation=" + AnnotationKey + "=" + id}, opts...)...), "backup")...)
-	_, err := s.Instance.RunAsEngine(ctx, nil, nil, args...)
-	return errors.Wrap(err, errStartRun)
+	_, err := s.Instance.RunAsEngine(ctx, nil, nil, append([]string{"sh", "-c", script, "sh", out, pid, rc}, command...)...)
+	return err
+}
+
+// seconds is d as timeout(1) takes it, in whole seconds, at least one.
+func seconds(d time.Duration) string {
+	return strconv.FormatInt(max(int64((d+time.Second-1)/time.Second), 1), 10) + "s"
 }
 
 // BackupRun reports the backup StartBackup started as id on this machine.
@@ -117,7 +155,14 @@ func (s *Stanza) BackupRun(ctx context.Context, id string) (Run, error) {
 	if !runID.MatchString(id) {
 		return Run{}, errors.Errorf(errRunID, id)
 	}
-	out, pid, rc := s.runFiles(id)
+	run, err := s.lookDetached(ctx, runBackup, id, tailBytes)
+	return run, errors.Wrapf(err, errLookRun, id)
+}
+
+// lookDetached reports the run kind/id with the last keep bytes of its
+// output.
+func (s *Stanza) lookDetached(ctx context.Context, kind, id string, keep int) (Run, error) {
+	out, pid, rc := s.runFiles(kind, id)
 	script := `out=$1 pid=$2 rc=$3
 if [ ! -f "$pid" ]; then echo none; exit 0; fi
 if [ -f "$rc" ]; then echo "exit $(head -n 1 "$rc")"
@@ -128,12 +173,12 @@ else
   elif [ -f "$rc" ]; then echo "exit $(head -n 1 "$rc")"
   else echo gone; fi
 fi
-tail -c ` + strconv.Itoa(tailBytes) + ` -- "$out" 2>/dev/null
+tail -c ` + strconv.Itoa(keep) + ` -- "$out" 2>/dev/null
 exit 0
 `
 	res, err := s.Instance.RunAsEngine(ctx, nil, nil, "sh", "-c", script, "sh", out, pid, rc)
 	if err != nil {
-		return Run{}, errors.Wrapf(err, errLookRun, id)
+		return Run{}, err
 	}
 	return parseRun(res.Stdout)
 }
@@ -167,7 +212,7 @@ func (s *Stanza) RemoveBackupRun(ctx context.Context, id string) error {
 	if !runID.MatchString(id) {
 		return errors.Errorf(errRunID, id)
 	}
-	out, pid, rc := s.runFiles(id)
+	out, pid, rc := s.runFiles(runBackup, id)
 	_, err := s.Instance.RunAsEngine(ctx, nil, nil, "rm", "-f", "--", out, pid, rc)
 	return err
 }

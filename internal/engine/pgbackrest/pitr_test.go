@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/dbaas-io/dbaas/internal/clients/executor"
@@ -16,6 +17,7 @@ import (
 	"github.com/dbaas-io/dbaas/internal/ports"
 	"github.com/dbaas-io/dbaas/internal/testing/s3test"
 	"github.com/dbaas-io/dbaas/internal/testing/testenv"
+	"github.com/dbaas-io/dbaas/internal/testing/testproc"
 )
 
 const (
@@ -323,6 +325,63 @@ func TestPointInTimeRecovery(t *testing.T) {
 		t.Errorf("segment %s archived, but not through the slow store", seg)
 	}
 	phase(fmt.Sprintf("a segment archived through a slow store (%d chunks held)", held()))
+
+	detachedVerifyEnds(ctx, t, src, s3)
+	phase("a detached verify stopped at its bound, and one stopped with its instance")
+}
+
+// detachedVerifyEnds points st at a port nobody listens on, where
+// pgBackRest retries for many minutes, and shows that a detached verify
+// ends there: at its bound, recorded as such, and by StopRuns (what the
+// instance's removal calls) with no process of the stanza left.
+func detachedVerifyEnds(ctx context.Context, t *testing.T, i *postgresql.Instance, st *Stanza) {
+	t.Helper()
+	dead, err := ports.Free()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Repo.S3.Port = int32(dead)
+	if err := st.WriteConfig(ctx); err != nil {
+		t.Fatal(err)
+	}
+	result := func() (bool, error) {
+		_, done, err := st.VerifyResult(ctx)
+		return done, err
+	}
+	if err := st.StartVerify(ctx, 2*time.Second); err != nil {
+		t.Fatalf("StartVerify: %v", err)
+	}
+	deadline := time.Now().Add(waitTimeout)
+	for done, err := result(); !done; done, err = result() {
+		if time.Now().After(deadline) {
+			t.Fatalf("a verify bound at 2 s still runs after %s (%v)", waitTimeout, err)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if _, _, err := st.VerifyResult(ctx); !errors.Is(err, ErrVerifyBound) {
+		t.Errorf("VerifyResult of a verify stopped at its bound: want ErrVerifyBound, got %v", err)
+	} else {
+		t.Logf("VerifyResult: %v", err)
+	}
+
+	if err := st.StartVerify(ctx, time.Hour); err != nil {
+		t.Fatalf("StartVerify: %v", err)
+	}
+	if done, err := result(); done {
+		t.Fatalf("a verify retrying a store that is gone: want it running, got done (%v)", err)
+	}
+	if left := testproc.Naming(st.ConfigPath()); len(left) == 0 {
+		t.Fatal("a running verify, but no process names the stanza's directory: the assertion below would hold for nothing")
+	}
+	if err := StopRuns(ctx, i); err != nil {
+		t.Fatalf("StopRuns: %v", err)
+	}
+	if left := testproc.Naming(st.ConfigPath()); len(left) > 0 {
+		t.Errorf("processes of the stanza left after StopRuns: %q", left)
+	}
+	if done, err := result(); !done || err == nil {
+		t.Errorf("VerifyResult of a verify stopped: want done with an error, got done %v, %v", done, err)
+	}
 }
 
 // nextSecond waits until the server's clock has moved into the second

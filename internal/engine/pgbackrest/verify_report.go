@@ -3,6 +3,9 @@ package pgbackrest
 import (
 	"context"
 	"strings"
+	"time"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 )
 
 // A Verification is what `pgbackrest verify` found in a stanza, by backup.
@@ -15,17 +18,73 @@ type Verification struct {
 	Report string
 }
 
-// VerifyBackups reads every file of the stanza's backups and archived WAL
-// back from the repository and checks it against the checksum pgBackRest
-// recorded, and says which backups are invalid. Unlike Verify, it tells
-// the backups apart, so that one corrupted backup does not condemn the
-// others.
-func (s *Stanza) VerifyBackups(ctx context.Context) (Verification, error) {
-	out, err := s.run(ctx, "verify", "--output=text")
-	if err != nil {
-		return Verification{}, err
+const (
+	errStartVerify = "cannot start pgbackrest verify"
+	errLookVerify  = "cannot look at pgbackrest verify"
+	errVerifyNone  = "no pgbackrest verify was started on this machine"
+	errVerifyGone  = "pgbackrest verify ended without an exit code (killed, or the machine restarted)"
+	errVerifyLimit = "a detached pgbackrest verify needs a bound above zero"
+	errStopVerify  = "cannot stop pgbackrest verify"
+
+	// verifyID names the stanza's one verify run: a verify reads the whole
+	// stanza, so one at a time is enough.
+	verifyID = "stanza"
+
+	// verifyReportBytes is how much of verify's report is read back: a
+	// line per backup and a few per invalid one.
+	verifyReportBytes = 64 << 10
+)
+
+// StartVerify starts `pgbackrest verify`, which reads every file of the
+// stanza's backups and archived WAL back from the repository and checks
+// it against the checksum pgBackRest recorded, and returns once it runs:
+// it takes as long as the stanza is large, longer than a reconcile should
+// wait. It is stopped after limit (VerifyResult then says ErrVerifyBound),
+// or with its instance (StopRuns). A verify of the stanza still running
+// here is left alone. VerifyResult reads what it found.
+func (s *Stanza) StartVerify(ctx context.Context, limit time.Duration) error {
+	if limit <= 0 {
+		return errors.New(errVerifyLimit)
 	}
-	return ParseVerify(out), nil
+	return errors.Wrap(s.startDetached(ctx, runVerify, verifyID, limit, append(s.command("--output=text"), "verify")), errStartVerify)
+}
+
+// ErrVerifyBound is VerifyResult's error for a verify stopped at the limit
+// StartVerify gave it.
+var ErrVerifyBound = errors.New("pgbackrest verify did not finish within its bound and was stopped")
+
+// VerifyResult reports the verify StartVerify started on this machine:
+// not done while it runs; done with the backups it found invalid (told
+// apart, so that one corrupted backup does not condemn the others), or
+// with an error saying why it did not finish.
+func (s *Stanza) VerifyResult(ctx context.Context) (v Verification, done bool, err error) {
+	run, err := s.lookDetached(ctx, runVerify, verifyID, verifyReportBytes)
+	if err != nil {
+		return Verification{}, false, errors.Wrap(err, errLookVerify)
+	}
+	switch {
+	case run.State == RunRunning:
+		return Verification{}, false, nil
+	case run.State == RunNone:
+		return Verification{}, true, errors.New(errVerifyNone)
+	case run.State == RunGone:
+		return Verification{}, true, errors.New(errVerifyGone)
+	case run.ExitCode == ExitTimedOut || run.ExitCode == ExitKilled:
+		if out := ErrorLines(run.Output); out != "" {
+			return Verification{}, true, errors.Errorf("%w; its last output: %s", ErrVerifyBound, out)
+		}
+		return Verification{}, true, ErrVerifyBound
+	case run.ExitCode != 0:
+		return Verification{}, true, errors.Errorf(errFailed, "verify", ErrorLines(run.Output))
+	}
+	return ParseVerify(run.Output), true, nil
+}
+
+// StopVerify stops the stanza's verify on this machine, if one runs, by
+// the session its run file records.
+func (s *Stanza) StopVerify(ctx context.Context) error {
+	_, pid, _ := s.runFiles(runVerify, verifyID)
+	return errors.Wrap(stopRuns(ctx, s.Instance, pid), errStopVerify)
 }
 
 // ParseVerify reads verify's text report (pgBackRest 2.45, without

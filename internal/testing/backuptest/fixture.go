@@ -49,8 +49,8 @@ type Fixture struct {
 }
 
 // Create makes f's objects in env: a namespace, a ClusterProviderConfig of
-// the local backend below a directory of its own (its engines stopped
-// when the test ends), the BackupStore Store on store with its Secret,
+// the local backend below a directory of its own (its engines and their
+// pgBackRest runs stopped when the test ends), the BackupStore Store on store with its Secret,
 // the VirtualMachines, and the DatabaseInstance backed up into that store.
 // It returns the local backend's directory.
 func (f Fixture) Create(t *testing.T, env *testenv.Env, store *s3test.Server) string {
@@ -61,6 +61,7 @@ func (f Fixture) Create(t *testing.T, env *testenv.Env, store *s3test.Server) st
 			t.Errorf("cannot stop leftover engines: %v", err)
 		}
 	})
+	StopRunsBelow(t, base)
 	ns := f.NS
 	start := 20000 + 200*rand.Int32N(60) //nolint:gosec // A port block, not a secret.
 	objs := []client.Object{
