@@ -249,24 +249,15 @@ func restoreInto(t *testing.T, ns, environment, secret, primary string, at time.
 // provider's pg_ident.conf maps root to postgres there.
 func superuser(t *testing.T, ns, vm string) *pgx.Conn {
 	t.Helper()
-	u := &unstructured.Unstructured{}
-	u.SetGroupVersionKind(composedGVK(t, "VirtualMachine"))
-	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: vm}, u); err != nil {
-		t.Fatalf("cannot get VirtualMachine %s: %v", vm, err)
-	}
-	workDir, _, _ := unstructured.NestedString(u.Object, "status", "atProvider", "workDir")
-	dirs := dataDirs(t, workDir)
-	if len(dirs) != 1 {
-		t.Fatalf("want one data directory below %s, got %v", workDir, dirs)
-	}
-	b, err := os.ReadFile(filepath.Join(dirs[0], "postmaster.pid"))
+	dataDir := memberDataDir(t, ns, vm)
+	b, err := os.ReadFile(filepath.Join(dataDir, "postmaster.pid"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Line 4 is the port, line 5 the socket directory.
 	lines := strings.Split(string(b), "\n")
 	if len(lines) < 5 {
-		t.Fatalf("%s/postmaster.pid: %q", dirs[0], b)
+		t.Fatalf("%s/postmaster.pid: %q", dataDir, b)
 	}
 	c, err := pgx.Connect(context.Background(), fmt.Sprintf("host=%s port=%s user=postgres dbname=postgres", lines[4], lines[3]))
 	if err != nil {
@@ -337,10 +328,9 @@ func assertSecretOnPrimary(t *testing.T, ns string, d map[string]string, primary
 	}
 }
 
-// killPostmaster SIGKILLs the postmaster of the member on a VirtualMachine,
-// found by the postmaster.pid of the one data directory in the machine's
-// directory: never by a process name.
-func killPostmaster(t *testing.T, ns, vm string) {
+// memberDataDir is the one data directory in the directory of the
+// VirtualMachine vm, where the member on it keeps its server.
+func memberDataDir(t *testing.T, ns, vm string) string {
 	t.Helper()
 	u := &unstructured.Unstructured{}
 	u.SetGroupVersionKind(composedGVK(t, "VirtualMachine"))
@@ -355,7 +345,15 @@ func killPostmaster(t *testing.T, ns, vm string) {
 	if len(dirs) != 1 {
 		t.Fatalf("want one data directory below %s, got %v", workDir, dirs)
 	}
-	pid := pgtest.OneServer(t, dirs[0])
+	return dirs[0]
+}
+
+// killPostmaster SIGKILLs the postmaster of the member on a VirtualMachine,
+// found by the postmaster.pid of the one data directory in the machine's
+// directory: never by a process name.
+func killPostmaster(t *testing.T, ns, vm string) {
+	t.Helper()
+	pid := pgtest.OneServer(t, memberDataDir(t, ns, vm))
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatalf("cannot kill the primary's postmaster %d: %v", pid, err)
 	}
